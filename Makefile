@@ -1,0 +1,43 @@
+# Jaga: the README's commands. `make demo` runs the Trenggalek demo; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test lint bench messages install serve clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	DEBUG=1 $(BIN)/jaga migrate --no-input -v 0
+	DEBUG=1 $(BIN)/jaga demo
+	@echo "Jaga is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	DEBUG=1 $(BIN)/jaga runserver $(HOST):$(PORT)
+
+test: $(STAMP)
+	$(BIN)/pytest -p xdist -n 2 tests
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check jaga tests bench
+	$(BIN)/ruff check jaga tests bench
+	$(BIN)/mypy jaga
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+messages: $(STAMP)
+	for app in jaga/*/; do if [ -d "$$app/templates" ] || ls $$app*.py >/dev/null 2>&1; then \
+	  mkdir -p $$app/locale && (cd $$app && ../../$(BIN)/django-admin makemessages -l id --no-obsolete --no-location -v 0 && ../../$(BIN)/django-admin compilemessages -v 0); fi; done
+
+clean:
+	rm -rf $(VENV) var/jaga.sqlite3*

@@ -1,0 +1,107 @@
+"""The JSON API (django-ninja), OpenAPI docs at /api/v1/docs.
+
+Each app with an `api.py` that defines `router` is mounted at `/api/v1/<prefix>/`.
+Authentication: the browser session, or a personal token as `Authorization: Bearer <token>`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import HttpBearer, django_auth
+
+from jaga.core.errors import DomainError, ImportFailed
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from jaga.accounts.models import ApiToken, hash_token
+
+        try:
+            found = ApiToken.objects.select_related("user").get(
+                key_hash=hash_token(token), revoked_at__isnull=True
+            )
+        except ApiToken.DoesNotExist:
+            return None
+        if not found.user.is_active:
+            return None
+        now = timezone.now()
+        if found.last_used_at is None or (now - found.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+        request.user = found.user
+        return found.user
+
+
+AUTH = [TokenAuth(), django_auth]
+
+api = NinjaAPI(
+    title="Jaga API",
+    version="1",
+    description=(
+        "Jaga: community-policing partnership system. Authenticate with the browser session or "
+        "a personal token (`Authorization: Bearer …`, created on the profile page)."
+    ),
+    auth=AUTH,
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(ImportFailed)
+def import_failed(request: HttpRequest, exc: ImportFailed) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=400)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"code": "not_found", "message": _("Not found.")}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"code": "unauthenticated", "message": _("Log in or send a valid API token.")},
+        status=401,
+    )
+
+
+@api.exception_handler(ValidationError)
+def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"code": "invalid", "message": _("The request is not valid."), "errors": exc.errors},
+        status=422,
+    )
+
+
+API_PREFIXES = {
+    "accounts": "",
+    "territory": "territories",
+    "partners": "partners",
+    "programs": "programmes",
+    "servicedesk": "servicedesk",
+    "fieldwork": "fieldwork",
+    "incidents": "incidents",
+    "analytics": "analytics",
+    "surveys": "surveys",
+    "reports": "reports",
+}
+
+for _app, _prefix in API_PREFIXES.items():
+    _module = f"jaga.{_app}.api"
+    if importlib.util.find_spec(_module) is not None:
+        _router = getattr(importlib.import_module(_module), "router", None)
+        if _router is not None:
+            api.add_router(_prefix, _router)

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+
+from jaga.core.models import AuditLog
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor", "action", "object_type", "object_id", "territory_code"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["object_id", "territory_code", "action"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.functional import Promise
+
+
+class DomainError(Exception):
+    """A rule of the domain was broken. `code` is stable for programs, `message` is translated."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str | Promise, **params: Any) -> None:
+        self.code = code
+        self.message = message
+        self.params = params
+        super().__init__(str(message))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": str(self.message), **self.params}
+
+
+class ImportFailed(DomainError):
+    """A file import was refused as a whole; `errors` lists every bad row with its line."""
+
+    def __init__(self, message: str | Promise, errors: list[dict[str, Any]]) -> None:
+        super().__init__("import_failed", message)
+        self.errors = errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": str(self.message), "errors": self.errors}

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditQuerySet(models.QuerySet["AuditLog"]):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("The audit log is append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The audit log is append-only.")
+
+
+class AuditLog(models.Model):
+    """One row per change to a domain record: who, when, what, before and after.
+
+    Append-only: rows are never updated or deleted (the queryset and the model refuse it).
+    """
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=80, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=80)
+    object_id = models.CharField(_("object id"), max_length=64)
+    territory_code = models.CharField(_("territory"), max_length=20, blank=True, db_index=True)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The audit log is append-only.")

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from typing import Any
+
+from django.apps import apps
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from jaga.accounts.access import active_postings, roles_of
+from jaga.territory import queries as territory_queries
+
+log = logging.getLogger("jaga")
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def home_panels(request: HttpRequest) -> list[dict[str, Any]]:
+    """Panels other apps contribute to the home page: `jaga.<app>.home.panels(request)`.
+
+    Each returns a list of {"template": ..., "context": {...}, "order": int}.
+    """
+    panels: list[dict[str, Any]] = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("jaga."):
+            continue
+        module_name = f"{config.name}.home"
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        module = importlib.import_module(module_name)
+        panels.extend(module.panels(request))
+    return sorted(panels, key=lambda p: p.get("order", 100))
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "core/landing.html")
+    tops = territory_queries.top_territories(request.user)
+    summaries = []
+    for territory in tops[:12]:
+        population, year, synthetic = territory_queries.latest_population(territory.code)
+        summaries.append(
+            {
+                "territory": territory,
+                "population": population,
+                "year": year,
+                "synthetic": synthetic,
+                "children": territory_queries.children_summary(territory),
+            }
+        )
+    return render(
+        request,
+        "core/home.html",
+        {
+            "roles": sorted(roles_of(request.user)),
+            "postings": active_postings(request.user),
+            "summaries": summaries,
+            "panels": home_panels(request),
+        },
+    )
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok", "database": connection.vendor})

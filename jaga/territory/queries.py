@@ -1,0 +1,132 @@
+"""Reads about territory: children with their figures, officers posted, population."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from jaga.accounts.access import code_in_scope, scope_codes
+from jaga.accounts.models import Posting, Role
+from jaga.territory.models import Level, Population, Territory
+
+
+def visible_territories(user: Any) -> QuerySet[Territory]:
+    scopes = scope_codes(user)
+    if not scopes:
+        return Territory.objects.none()
+    if "*" in scopes:
+        return Territory.objects.all()
+    q = Q()
+    for code in scopes:
+        q |= Q(code=code) | Q(code__startswith=code + ".")
+    return Territory.objects.filter(q)
+
+
+def top_territories(user: Any) -> list[Territory]:
+    """The broadest territories a user may see: their own scope codes (or provinces for all)."""
+    scopes = scope_codes(user)
+    if "*" in scopes:
+        return list(Territory.objects.filter(level=Level.PROVINCE))
+    return list(Territory.objects.filter(code__in=scopes))
+
+
+def latest_population(codes_prefix: str) -> tuple[int, int | None, bool]:
+    """Sum of the latest-year population of every village inside a territory.
+
+    Returns (total, year, synthetic?). Villages without a figure count as 0.
+    """
+    rows = Population.objects.filter(
+        Q(village__code=codes_prefix) | Q(village__code__startswith=codes_prefix + ".")
+    )
+    year = rows.order_by("-year").values_list("year", flat=True).first()
+    if year is None:
+        return 0, None, False
+    rows = rows.filter(year=year)
+    total = sum(rows.values_list("count", flat=True))
+    synthetic = rows.filter(synthetic=True).exists()
+    return total, year, synthetic
+
+
+@dataclass
+class ChildRow:
+    territory: Territory
+    villages: int
+    population: int
+    officers: int
+    villages_without_officer: int
+
+
+def children_summary(parent: Territory) -> list[ChildRow]:
+    """One row per child with village count, population and Bhabinkamtibmas coverage.
+
+    A few queries in all, whatever the number of children.
+    """
+    children = list(parent.children.all().order_by("code"))
+    if not children:
+        return []
+    child_level = children[0].level
+    prefix_field = {
+        Level.REGENCY: "regency_code",
+        Level.DISTRICT: "district_code",
+        Level.VILLAGE: "code",
+    }.get(child_level, "province_code")
+    villages = Territory.objects.filter(level=Level.VILLAGE).filter(
+        Q(code__startswith=parent.code + ".")
+    )
+    village_counts = dict(
+        villages.values(prefix_field).annotate(n=Count("id")).values_list(prefix_field, "n")
+    )
+    pop_year = (
+        Population.objects.filter(village__code__startswith=parent.code + ".")
+        .order_by("-year")
+        .values_list("year", flat=True)
+        .first()
+    )
+    populations: dict[str, int] = {}
+    if pop_year is not None:
+        for key, count in Population.objects.filter(
+            village__code__startswith=parent.code + ".", year=pop_year
+        ).values_list(f"village__{prefix_field}", "count"):
+            populations[key] = populations.get(key, 0) + count
+    postings = Posting.objects.active().filter(
+        role=Role.BHABIN, territory__code__startswith=parent.code + "."
+    )
+    officers: dict[str, set[int]] = {}
+    covered: dict[str, set[str]] = {}
+    for user_id, village_code, key in postings.values_list(
+        "user_id", "territory__code", f"territory__{prefix_field}"
+    ):
+        officers.setdefault(key, set()).add(user_id)
+        covered.setdefault(key, set()).add(village_code)
+    rows = []
+    for child in children:
+        n_villages = village_counts.get(child.code, 0)
+        rows.append(
+            ChildRow(
+                territory=child,
+                villages=n_villages,
+                population=populations.get(child.code, 0),
+                officers=len(officers.get(child.code, set())),
+                villages_without_officer=n_villages - len(covered.get(child.code, set())),
+            )
+        )
+    return rows
+
+
+def officers_of(territory: Territory) -> list[Posting]:
+    """Active Bhabinkamtibmas postings inside a territory."""
+    return list(
+        Posting.objects.active()
+        .filter(role=Role.BHABIN)
+        .filter(Q(territory=territory) | Q(territory__code__startswith=territory.code + "."))
+        .select_related("user", "territory")
+        .order_by("territory__code")
+    )
+
+
+def breadcrumbs(territory: Territory, user: Any) -> list[tuple[Territory, bool]]:
+    """Ancestors with whether the user may open each (out-of-scope ones are shown unlinked)."""
+    scopes = scope_codes(user)
+    return [(t, code_in_scope(t.code, scopes)) for t in territory.ancestors()]

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import importlib.util
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from jaga.api import api
+
+# Each app's pages are mounted under an Indonesian prefix when the app has a urls module.
+APP_PREFIXES = {
+    "core": "",
+    "accounts": "akun/",
+    "territory": "wilayah/",
+    "partners": "mitra/",
+    "programs": "program/",
+    "servicedesk": "layanan/",
+    "fieldwork": "lapangan/",
+    "incidents": "kejadian/",
+    "analytics": "analitik/",
+    "surveys": "survei/",
+    "reports": "laporan/",
+}
+# Extra URL modules with prefixes of their own (public portal, Open311).
+EXTRA = {
+    "jaga.reports.portal_urls": "publik/",
+    "jaga.servicedesk.open311_urls": "open311/v2/",
+}
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+]
+
+for app, prefix in APP_PREFIXES.items():
+    module = f"jaga.{app}.urls"
+    if importlib.util.find_spec(module) is not None:
+        urlpatterns.append(path(prefix, include(module)))
+for module, prefix in EXTRA.items():
+    if importlib.util.find_spec(module) is not None:
+        urlpatterns.append(path(prefix, include(module)))
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
