@@ -32,6 +32,7 @@ def envlist(name: str, default: str = "") -> list[str]:
 TESTING = "pytest" in sys.modules or envbool("JAGA_TESTING")
 DEBUG = envbool("DEBUG", False)
 DATA_DIR = Path(os.environ.get("JAGA_DATA_DIR", str(BASE_DIR / "var")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
