@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class MonthlyIncidentCount(models.Model):
+    """Roll-up: incidents per village, month and category, kept in the writing transaction.
+
+    The ancestors' codes are columns so any level (district, regency, province) is one GROUP BY;
+    dashboards read this table, never the raw incidents.
+    """
+
+    village = models.ForeignKey(
+        "territory.Territory", on_delete=models.PROTECT, related_name="+"
+    )
+    province_code = models.CharField(max_length=2, db_index=True)
+    regency_code = models.CharField(max_length=5, db_index=True)
+    district_code = models.CharField(max_length=8, db_index=True)
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    category = models.ForeignKey(
+        "incidents.Category", on_delete=models.PROTECT, related_name="+"
+    )
+    count = models.IntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly incident count")
+        verbose_name_plural = _("monthly incident counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["village", "month", "category"], name="monthly_incident_count_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["regency_code", "month"]),
+            models.Index(fields=["district_code", "month"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.village_id} {self.month:%Y-%m} {self.category_id}: {self.count}"

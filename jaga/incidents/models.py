@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from jaga.accounts.access import ScopedQuerySet
+
+
+class CategoryGroup(models.TextChoices):
+    """Polri's groups of kamtibmas disturbances (crime groups of the disturbance reporting system)."""
+
+    KONVENSIONAL = "konvensional", _("Conventional crime")
+    TRANSNASIONAL = "transnasional", _("Transnational crime")
+    KEKAYAAN_NEGARA = "kekayaan_negara", _("Crime against state assets")
+    KONTINJENSI = "kontinjensi", _("Contingency (disturbances with wider implications)")
+
+
+class Category(models.Model):
+    """A node of the incident category tree: a Polri group at the top, local types below.
+
+    Codes are short, stable and lower-case (`knalpot_brong`, `balap_liar`, `miras`): imports, the
+    API and the desk's services refer to them.
+    """
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_id = models.CharField(_("name (Indonesian)"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    group = models.CharField(_("group"), max_length=20, choices=CategoryGroup.choices)
+    legal_basis = models.CharField(_("legal basis"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        verbose_name = _("incident category")
+        verbose_name_plural = _("incident categories")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "id").startswith("en") else self.name_id
+
+
+class Source(models.TextChoices):
+    DESK = "desk", _("Service desk report")
+    FIELD = "field", _("Field work")
+    OPERATION = "operation", _("Operation (razia)")
+    IMPORT = "import", _("Import of history")
+
+
+class Severity(models.IntegerChoices):
+    LOW = 1, _("Low")
+    MEDIUM = 2, _("Medium")
+    HIGH = 3, _("High")
+
+
+class Incident(models.Model):
+    """One kamtibmas disturbance, counted once whatever the number of records that show it.
+
+    A desk report and the raid that confirmed it point at the same incident: the second source is
+    linked (`IncidentLink`) instead of creating a second row.
+    """
+
+    scope_field = "village__code"
+
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="incidents"
+    )
+    village = models.ForeignKey(
+        "territory.Territory",
+        verbose_name=_("village"),
+        on_delete=models.PROTECT,
+        related_name="incidents",
+    )
+    regency_code = models.CharField(max_length=5, db_index=True)
+    district_code = models.CharField(max_length=8, db_index=True)
+    occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    source_ref = models.CharField(
+        _("source reference"),
+        max_length=100,
+        help_text=_("The id of the record this incident came from, in its source system."),
+    )
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    severity = models.PositiveSmallIntegerField(
+        _("severity"), choices=Severity.choices, default=Severity.MEDIUM
+    )
+    description = models.TextField(_("description"), blank=True)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "source_ref"], name="incident_source_ref")
+        ]
+        indexes = [
+            models.Index(fields=["regency_code", "occurred_at"]),
+            models.Index(fields=["village", "category", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category.code} · {self.village.code} · {self.occurred_at:%Y-%m-%d}"
+
+
+class IncidentLink(models.Model):
+    """Another record that shows the same incident (e.g. the raid that confirmed a desk report)."""
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.CASCADE, related_name="links"
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    source_ref = models.CharField(_("source reference"), max_length=100)
+    linked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("incident link")
+        verbose_name_plural = _("incident links")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "source_ref"], name="incident_link_source_ref")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.source_ref} → {self.incident_id}"
