@@ -38,3 +38,44 @@ class MonthlyIncidentCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.village_id} {self.month:%Y-%m} {self.category_id}: {self.count}"
+
+
+class MonthlyMetric(models.Model):
+    """Roll-up of every other monthly figure per village (DHIS2-style data values).
+
+    `metric` names what is counted and `key` splits it (a service code, a programme code, ...):
+    - requests.received / requests.resolved / requests.resolved_in_time   (key: service code)
+    - activities.count / activities.head_count                            (key: programme code)
+    - attendance.invited / .responded / .attended / .on_time / .late / .represented / .absent
+      / .excused                                                          (key: programme code)
+    - visits.count                                                        (key: "")
+    - surveys.<name>                                                      (key: question)
+    Writers call `jaga.analytics.rollups.bump_metric` in their own transaction.
+    """
+
+    village = models.ForeignKey(
+        "territory.Territory", on_delete=models.PROTECT, related_name="+"
+    )
+    province_code = models.CharField(max_length=2, db_index=True)
+    regency_code = models.CharField(max_length=5, db_index=True)
+    district_code = models.CharField(max_length=8, db_index=True)
+    month = models.DateField(_("month"))
+    metric = models.CharField(_("metric"), max_length=60)
+    key = models.CharField(_("key"), max_length=60, blank=True, default="")
+    value = models.BigIntegerField(_("value"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly figure")
+        verbose_name_plural = _("monthly figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["village", "month", "metric", "key"], name="monthly_metric_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["regency_code", "metric", "month"]),
+            models.Index(fields=["district_code", "metric", "month"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.village_id} {self.month:%Y-%m} {self.metric}[{self.key}]={self.value}"

@@ -6,7 +6,7 @@ import datetime
 
 from django.db.models import F
 
-from jaga.analytics.models import MonthlyIncidentCount
+from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
 from jaga.territory.models import Territory
 
 
@@ -32,6 +32,31 @@ def bump_incidents(
             month=month,
             category_id=category_id,
             count=delta,
+            province_code=village.province_code,
+            regency_code=village.regency_code,
+            district_code=village.district_code,
+        )
+
+
+def bump_metric(
+    village: Territory,
+    moment: datetime.datetime | datetime.date,
+    metric: str,
+    delta: int,
+    key: str = "",
+) -> None:
+    """Add `delta` to a monthly figure of a village (call inside the writer's transaction)."""
+    month = month_start(moment)
+    updated = MonthlyMetric.objects.filter(
+        village=village, month=month, metric=metric, key=key
+    ).update(value=F("value") + delta)
+    if not updated:
+        MonthlyMetric.objects.create(
+            village=village,
+            month=month,
+            metric=metric,
+            key=key,
+            value=delta,
             province_code=village.province_code,
             regency_code=village.regency_code,
             district_code=village.district_code,
