@@ -28,9 +28,9 @@ test: $(STAMP)
 	$(BIN)/pytest -p xdist -n 2 tests
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check jaga tests bench
-	$(BIN)/ruff check jaga tests bench
-	$(BIN)/mypy jaga
+	$(BIN)/ruff format --check jaga tests bench tools
+	$(BIN)/ruff check jaga tests bench tools
+	DEBUG=1 $(BIN)/mypy jaga
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

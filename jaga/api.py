@@ -12,12 +12,17 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
-from jaga.core.errors import DomainError, ImportFailed
+from jaga.core.errors import (
+    INVALID_REQUEST,
+    NOT_FOUND,
+    UNAUTHENTICATED,
+    DomainError,
+    ImportFailed,
+)
 
 
 class TokenAuth(HttpBearer):
@@ -65,14 +70,16 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return api.create_response(request, {"code": "not_found", "message": _("Not found.")}, status=404)
+    return api.create_response(
+        request, {"code": "not_found", "message": str(NOT_FOUND)}, status=404
+    )
 
 
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(
         request,
-        {"code": "unauthenticated", "message": _("Log in or send a valid API token.")},
+        {"code": "unauthenticated", "message": str(UNAUTHENTICATED)},
         status=401,
     )
 
@@ -81,7 +88,7 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return api.create_response(
         request,
-        {"code": "invalid", "message": _("The request is not valid."), "errors": exc.errors},
+        {"code": "invalid", "message": str(INVALID_REQUEST), "errors": exc.errors},
         status=422,
     )
 

@@ -112,7 +112,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "jaga.sqlite3",
+            "NAME": str(DATA_DIR / "jaga.sqlite3"),
             "CONN_MAX_AGE": 600,
         }
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+from pathlib import Path
 
 
 def unquote(lines: list[str]) -> str:
@@ -21,7 +22,7 @@ def quote(text: str) -> str:
 
 
 def fill(po_path: str, table: dict[str, str]) -> list[str]:
-    blocks = open(po_path, encoding="utf-8").read().split("\n\n")
+    blocks = Path(po_path).read_text(encoding="utf-8").split("\n\n")
     missing = []
     out = []
     for block in blocks:
@@ -36,7 +37,9 @@ def fill(po_path: str, table: dict[str, str]) -> list[str]:
             out.append(block)
             continue
         msgid = unquote([lines[i_id][6:]] + lines[i_id + 1 : i_str])
-        current = unquote([lines[i_str][7:]] + [ln for ln in lines[i_str + 1 :] if ln.startswith('"')])
+        current = unquote(
+            [lines[i_str][7:]] + [ln for ln in lines[i_str + 1 :] if ln.startswith('"')]
+        )
         if msgid == "":
             out.append(block)
             continue
@@ -47,15 +50,19 @@ def fill(po_path: str, table: dict[str, str]) -> list[str]:
             missing.append(msgid)
         out.append("\n".join(lines))
     text = "\n\n".join(out)
-    text = re.sub(r'"Content-Type: text/plain; charset=CHARSET\\n"', '"Content-Type: text/plain; charset=UTF-8\\\\n"', text)
+    text = re.sub(
+        r'"Content-Type: text/plain; charset=CHARSET\\n"',
+        '"Content-Type: text/plain; charset=UTF-8\\\\n"',
+        text,
+    )
     text = text.replace('"Language: \\n"', '"Language: id\\n"')
-    open(po_path, "w", encoding="utf-8").write(text)
+    Path(po_path).write_text(text, encoding="utf-8")
     return missing
 
 
 if __name__ == "__main__":
     namespace: dict[str, dict[str, str]] = {}
-    exec(open(sys.argv[2], encoding="utf-8").read(), namespace)  # noqa: S102 - a developer's own file
+    exec(Path(sys.argv[2]).read_text(encoding="utf-8"), namespace)  # noqa: S102 - a developer's own file
     left = fill(sys.argv[1], namespace["T"])
     for msgid in left:
         print("untranslated:", repr(msgid))

@@ -11,6 +11,7 @@ from functools import reduce
 from operator import or_
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.http import Http404
 
@@ -103,5 +104,5 @@ def get_for_user(queryset: models.QuerySet[M], user: Any, **lookup: Any) -> M:
         raise TypeError(f"{queryset.model.__name__} has no scope_field")
     try:
         return queryset.filter(scope_q(user, field)).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc

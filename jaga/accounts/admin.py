@@ -16,7 +16,10 @@ class PostingInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "full_name", "rank", "nrp", "is_active", "is_demo"]
     search_fields = ["username", "full_name", "nrp"]
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Jaga", {"fields": ["full_name", "rank", "nrp", "phone", "is_demo"]}))  # type: ignore[operator]
+    fieldsets = (
+        *(BaseUserAdmin.fieldsets or ()),
+        ("Jaga", {"fields": ["full_name", "rank", "nrp", "phone", "is_demo"]}),
+    )
     inlines = [PostingInline]
 
 

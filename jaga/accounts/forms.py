@@ -19,9 +19,7 @@ class ThrottledLoginForm(AuthenticationForm):
         "invalid_login": _(
             "Wrong username or password. Note that both fields may be case-sensitive."
         ),
-        "throttled": _(
-            "Too many failed attempts. Wait %(minutes)s minutes and try again."
-        ),
+        "throttled": _("Too many failed attempts. Wait %(minutes)s minutes and try again."),
     }
 
     def clean(self) -> dict[str, Any]:

@@ -40,14 +40,62 @@ DEMO_USERS = [
 ]
 
 FIRST = [
-    "Ahmad", "Agus", "Bambang", "Budi", "Dedi", "Dwi", "Eko", "Fajar", "Gatot", "Hadi", "Hendra",
-    "Imam", "Joko", "Kukuh", "Lukman", "Mochamad", "Nanang", "Nur", "Purnomo", "Rudi", "Sigit",
-    "Slamet", "Sugeng", "Teguh", "Wahyu", "Yudi", "Anik", "Endah", "Rina", "Sri", "Tri", "Yuli",
+    "Ahmad",
+    "Agus",
+    "Bambang",
+    "Budi",
+    "Dedi",
+    "Dwi",
+    "Eko",
+    "Fajar",
+    "Gatot",
+    "Hadi",
+    "Hendra",
+    "Imam",
+    "Joko",
+    "Kukuh",
+    "Lukman",
+    "Mochamad",
+    "Nanang",
+    "Nur",
+    "Purnomo",
+    "Rudi",
+    "Sigit",
+    "Slamet",
+    "Sugeng",
+    "Teguh",
+    "Wahyu",
+    "Yudi",
+    "Anik",
+    "Endah",
+    "Rina",
+    "Sri",
+    "Tri",
+    "Yuli",
 ]
 LAST = [
-    "Santoso", "Prasetyo", "Wibowo", "Susanto", "Hidayat", "Setiawan", "Kurniawan", "Nugroho",
-    "Saputra", "Wijaya", "Hartono", "Suryadi", "Purwanto", "Haryanto", "Rahmawati", "Suprapto",
-    "Sulistyo", "Maulana", "Firmansyah", "Handoko", "Utomo", "Sudarsono",
+    "Santoso",
+    "Prasetyo",
+    "Wibowo",
+    "Susanto",
+    "Hidayat",
+    "Setiawan",
+    "Kurniawan",
+    "Nugroho",
+    "Saputra",
+    "Wijaya",
+    "Hartono",
+    "Suryadi",
+    "Purwanto",
+    "Haryanto",
+    "Rahmawati",
+    "Suprapto",
+    "Sulistyo",
+    "Maulana",
+    "Firmansyah",
+    "Handoko",
+    "Utomo",
+    "Sudarsono",
 ]
 RANKS = ["Bripka", "Aipda", "Aiptu", "Brigpol", "Bripka", "Aipda"]
 
@@ -91,7 +139,9 @@ def build(ctx: dict[str, Any]) -> None:
     )
 
     province = Territory.objects.get(code="35")
-    polda = PoliceUnit.objects.create(kind=PoliceUnitKind.POLDA, name="Polda Jawa Timur", code="polda-jatim")
+    polda = PoliceUnit.objects.create(
+        kind=PoliceUnitKind.POLDA, name="Polda Jawa Timur", code="polda-jatim"
+    )
     polda.territories.add(province)
     polres = PoliceUnit.objects.create(
         kind=PoliceUnitKind.POLRES, name="Polres Trenggalek", code="polres-trenggalek", parent=polda
@@ -99,14 +149,14 @@ def build(ctx: dict[str, Any]) -> None:
     polres.territories.add(regency)
     polsek_by_district: dict[str, PoliceUnit] = {}
     for district in districts:
-        unit = PoliceUnit.objects.create(
+        polsek = PoliceUnit.objects.create(
             kind=PoliceUnitKind.POLSEK,
             name=f"Polsek {district.name}",
             code=f"polsek-{district.name.lower().replace(' ', '-')}",
             parent=polres,
         )
-        unit.territories.add(district)
-        polsek_by_district[district.code] = unit
+        polsek.territories.add(district)
+        polsek_by_district[district.code] = polsek
 
     NormSetting.objects.bulk_create(
         [
@@ -156,7 +206,9 @@ def build(ctx: dict[str, Any]) -> None:
         users.append(user)
         postings.append((index, posted))
     User.objects.bulk_create(users)
-    saved = {u.username: u for u in User.objects.filter(username__startswith="bhabin", is_demo=True)}
+    saved = {
+        u.username: u for u in User.objects.filter(username__startswith="bhabin", is_demo=True)
+    }
     Posting.objects.bulk_create(
         [
             Posting(
@@ -194,14 +246,18 @@ def build(ctx: dict[str, Any]) -> None:
                 )
             continue
         territory = Territory.objects.get(code=code)
-        unit = polsek_by_district.get(territory.district_code) if role == Role.POLSEK else None
+        unit: PoliceUnit | None = (
+            polsek_by_district.get(territory.district_code) if role == Role.POLSEK else None
+        )
         if role in (Role.LEADER, Role.SATBINMAS):
             unit = polres
         Posting.objects.create(
             user=user, role=role, territory=territory, unit=unit, valid_from=POSTED_FROM
         )
     # Officers whose villages were all handed to the demo Bhabinkamtibmas keep no posting.
-    User.objects.filter(is_demo=True, username__startswith="bhabin0", postings__isnull=True).delete()
+    User.objects.filter(
+        is_demo=True, username__startswith="bhabin0", postings__isnull=True
+    ).delete()
     covered = set(
         Posting.objects.filter(role=Role.BHABIN).values_list("territory__code", flat=True)
     )
@@ -218,8 +274,8 @@ def build(ctx: dict[str, Any]) -> None:
 
 
 def logins_text() -> str:
-    lines = ["", "Demo logins (password for all: %s):" % DEMO_PASSWORD]
-    for username, role, code, full_name, _rank in DEMO_USERS:
+    lines = ["", f"Demo logins (password for all: {DEMO_PASSWORD}):"]
+    for username, role, code, _full_name, _rank in DEMO_USERS:
         where = code or "35.03.11.1002 + 35.03.11.2001"
         lines.append(f"  {username:<12} {role.label:<40} {where}")
     lines.append("")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 
 class DomainError(Exception):
@@ -29,3 +30,9 @@ class ImportFailed(DomainError):
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": str(self.message), "errors": self.errors}
+
+
+# Messages of the API's error answers (kept here so that they are translated with the core app).
+NOT_FOUND = gettext_lazy("Not found.")
+UNAUTHENTICATED = gettext_lazy("Log in or send a valid API token.")
+INVALID_REQUEST = gettext_lazy("The request is not valid.")

@@ -69,7 +69,9 @@ def iter_csv(stream: IO[str], required: list[str]) -> Iterator[tuple[int, Row]]:
     except StopIteration:
         raise FileFormatError("empty_file", _("The file is empty.")) from None
     except csv.Error as exc:
-        raise FileFormatError("bad_csv", _("The file is not valid CSV: %(error)s") % {"error": exc})
+        raise FileFormatError(
+            "bad_csv", _("The file is not valid CSV: %(error)s") % {"error": exc}
+        ) from exc
     columns = _check_header(header, required)
     try:
         for row in reader:
@@ -80,7 +82,8 @@ def iter_csv(stream: IO[str], required: list[str]) -> Iterator[tuple[int, Row]]:
     except csv.Error as exc:
         raise FileFormatError(
             "bad_csv",
-            _("Line %(line)s is not valid CSV: %(error)s") % {"line": reader.line_num, "error": exc},
+            _("Line %(line)s is not valid CSV: %(error)s")
+            % {"line": reader.line_num, "error": exc},
         ) from exc
 
 

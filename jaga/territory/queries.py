@@ -67,11 +67,11 @@ def children_summary(parent: Territory) -> list[ChildRow]:
     if not children:
         return []
     child_level = children[0].level
-    prefix_field = {
+    prefix_field: str = {
         Level.REGENCY: "regency_code",
         Level.DISTRICT: "district_code",
         Level.VILLAGE: "code",
-    }.get(child_level, "province_code")
+    }.get(Level(child_level), "province_code")
     villages = Territory.objects.filter(level=Level.VILLAGE).filter(
         Q(code__startswith=parent.code + ".")
     )

@@ -23,13 +23,13 @@ from jaga.territory.models import (
 )
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-FILES = [
+FILES: list[tuple[str, str, str | None]] = [
     (Level.PROVINCE, "provinces.csv.gz", None),
     (Level.REGENCY, "regencies.csv.gz", "province_code"),
     (Level.DISTRICT, "districts.csv.gz", "regency_code"),
     (Level.VILLAGE, "villages.csv.gz", "district_code"),
 ]
-CODE_PATTERNS = {
+CODE_PATTERNS: dict[str, re.Pattern[str]] = {
     Level.PROVINCE: re.compile(r"^\d{2}$"),
     Level.REGENCY: re.compile(r"^\d{2}\.\d{2}$"),
     Level.DISTRICT: re.compile(r"^\d{2}\.\d{2}\.\d{2}$"),
@@ -57,7 +57,8 @@ def validate_code(code: str) -> str:
     if not ANY_CODE.match(code):
         raise DomainError(
             "bad_code",
-            _("“%(code)s” is not a Kemendagri code (e.g. 35.03 or 35.03.11.1001).") % {"code": code},
+            _("“%(code)s” is not a Kemendagri code (e.g. 35.03 or 35.03.11.1001).")
+            % {"code": code},
         )
     return code
 
@@ -83,7 +84,11 @@ def _read_level(
         parent = row.get(parent_column, "") if parent_column else None
         if not pattern.match(code):
             errors.append(
-                {"file": filename, "line": line, "error": _("malformed code “%(code)s”") % {"code": code}}
+                {
+                    "file": filename,
+                    "line": line,
+                    "error": _("malformed code “%(code)s”") % {"code": code},
+                }
             )
             continue
         if not name:
@@ -222,9 +227,9 @@ def import_populations(
             continue
         parsed.append((line, code, year, count, row["source"]))
     villages = dict(
-        Territory.objects.filter(
-            level=Level.VILLAGE, code__in={p[1] for p in parsed}
-        ).values_list("code", "pk")
+        Territory.objects.filter(level=Level.VILLAGE, code__in={p[1] for p in parsed}).values_list(
+            "code", "pk"
+        )
     )
     for line, code, *_rest in parsed:
         if code not in villages:
@@ -266,9 +271,7 @@ def set_polmas_status(village: Territory, status: str, note: str, *, actor: Any)
     return locked
 
 
-def record_split(
-    old: Territory, successors: list[Territory], on: Any, *, actor: Any
-) -> Territory:
+def record_split(old: Territory, successors: list[Territory], on: Any, *, actor: Any) -> Territory:
     """A village split or merged (pemekaran): close the old one and link its successor."""
     if not successors:
         raise DomainError("no_successor", _("A split or merge needs at least one successor."))

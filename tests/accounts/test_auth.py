@@ -19,7 +19,9 @@ def _clear_cache():
 
 def test_login_with_the_right_password_goes_home(alice):
     client = Client()
-    response = client.post("/akun/masuk/", {"username": "alice", "password": "correct horse battery"})
+    response = client.post(
+        "/akun/masuk/", {"username": "alice", "password": "correct horse battery"}
+    )
     assert response.status_code == 302
     assert client.get("/").status_code == 200
 

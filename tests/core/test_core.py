@@ -71,7 +71,14 @@ def test_the_demo_builds_trenggalek(capsys):
     out = capsys.readouterr().out
     assert "jaga-demo-2026" in out
     villages = Territory.objects.filter(level="village", regency_code="35.03")
-    assert sum(Population.objects.filter(village__in=villages, year=2023).values_list("count", flat=True)) == 756_109
+    assert (
+        sum(
+            Population.objects.filter(village__in=villages, year=2023).values_list(
+                "count", flat=True
+            )
+        )
+        == 756_109
+    )
     assert Population.objects.filter(synthetic=False).count() == 0
     assert Territory.objects.get(code="35.03.02.2008").polmas_status == PolmasStatus.SELF_MANAGED
     assert PoliceUnit.objects.filter(kind="polsek").count() == 14

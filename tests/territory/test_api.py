@@ -26,7 +26,9 @@ def test_the_territory_api_needs_authentication():
 
 
 def test_search_and_children_stay_in_scope(bob_client):
-    found = bob_client.get("/api/v1/territories", {"q": "a", "level": "village", "limit": 500}).json()
+    found = bob_client.get(
+        "/api/v1/territories", {"q": "a", "level": "village", "limit": 500}
+    ).json()
     assert found and all(t["code"].startswith("35.03.11.") for t in found)
     children = bob_client.get("/api/v1/territories/35.03.11/children").json()
     assert len(children) == 13

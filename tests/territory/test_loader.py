@@ -23,7 +23,11 @@ def test_trenggalek_has_14_districts_and_157_villages(regency):
     assert kelurahan.count() == 5
     assert set(kelurahan.values_list("district_code", flat=True)) == {"35.03.11"}
     assert set(kelurahan.values_list("name", flat=True)) == {
-        "Kelutan", "Ngantru", "Sumbergedong", "Surodakan", "Tamanan"
+        "Kelutan",
+        "Ngantru",
+        "Sumbergedong",
+        "Surodakan",
+        "Tamanan",
     }
 
 
@@ -52,9 +56,9 @@ def test_all_of_indonesia_loads_with_the_national_kinds():
     assert villages.filter(kind=VillageKind.KELURAHAN).count() == 8_496
     assert villages.filter(kind=VillageKind.DESA).count() == 75_252
     assert villages.filter(kind=VillageKind.DESA_ADAT).count() == 14
-    assert set(villages.filter(kind=VillageKind.DESA_ADAT).values_list("province_code", flat=True)) <= {
-        "91", "92", "93", "94", "95", "96"
-    }
+    assert set(
+        villages.filter(kind=VillageKind.DESA_ADAT).values_list("province_code", flat=True)
+    ) <= {"91", "92", "93", "94", "95", "96"}
     assert Territory.objects.filter(level=Level.REGENCY).count() == 514
     assert progress and progress[-1][1] == progress[-1][2]
 
@@ -76,7 +80,11 @@ def test_a_malformed_file_is_refused_with_its_line_numbers_and_loads_nothing(tmp
     data = _copy_data(tmp_path)
     _append(
         data / "villages.csv.gz",
-        ["35.03.99.20X1,35.03.99,Salah", "35.03.11.2999,35.03.12,Bukan Anaknya", "35.03.11.2998,35.03.11,"],
+        [
+            "35.03.99.20X1,35.03.99,Salah",
+            "35.03.11.2999,35.03.12,Bukan Anaknya",
+            "35.03.11.2998,35.03.11,",
+        ],
     )
     before = Territory.objects.count()
     with pytest.raises(ImportFailed) as caught:

@@ -40,7 +40,9 @@ def test_the_search_finds_only_what_is_in_scope(bob_client):
     assert "35.03.11.1002" in found
 
 
-def test_the_regency_page_lists_districts_without_n_plus_one(leader_client, django_assert_max_num_queries):
+def test_the_regency_page_lists_districts_without_n_plus_one(
+    leader_client, django_assert_max_num_queries
+):
     with django_assert_max_num_queries(16):
         response = leader_client.get("/wilayah/35.03/")
     assert response.status_code == 200

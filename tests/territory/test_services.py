@@ -34,7 +34,9 @@ def test_an_unknown_polmas_status_is_refused(village_c, leader):
 def test_populations_import_from_csv_and_xlsx(village_a, village_b):
     csv_bytes = b"village_code,year,count,source\n35.03.11.1002,2023,4120,BPS\n"
     assert import_populations(io.BytesIO(csv_bytes), name="pop.csv") == 1
-    xlsx = write_xlsx(["village_code", "year", "count", "source"], [["35.03.11.2001", 2023, 3100, "BPS"]])
+    xlsx = write_xlsx(
+        ["village_code", "year", "count", "source"], [["35.03.11.2001", 2023, 3100, "BPS"]]
+    )
     assert import_populations(io.BytesIO(xlsx), name="pop.xlsx") == 1
     assert Population.objects.get(village=village_a, year=2023).count == 4120
     assert Population.objects.get(village=village_b, year=2023).count == 3100

@@ -42,7 +42,10 @@ def demo_modules() -> list[Any]:
     found = []
     for config in apps.get_app_configs():
         name = f"{config.name}.demo"
-        if config.name.startswith("jaga.") and config.name != "jaga.core":
-            if importlib.util.find_spec(name) is not None:
-                found.append(importlib.import_module(name))
+        if (
+            config.name.startswith("jaga.")
+            and config.name != "jaga.core"
+            and importlib.util.find_spec(name) is not None
+        ):
+            found.append(importlib.import_module(name))
     return sorted(found, key=lambda m: getattr(m, "ORDER", 100))

@@ -56,9 +56,13 @@ class Command(BaseCommand):
     def _load(self, options: dict[str, Any]) -> None:
         selection = None if options["all"] else (options["province"] or options["regency"])
         if options["regency"] and len(options["regency"].split(".")) != 2:
-            raise CommandError(f"--regency takes a regency code like 35.03, not {options['regency']}")
+            raise CommandError(
+                f"--regency takes a regency code like 35.03, not {options['regency']}"
+            )
         if options["province"] and "." in options["province"]:
-            raise CommandError(f"--province takes a province code like 35, not {options['province']}")
+            raise CommandError(
+                f"--province takes a province code like 35, not {options['province']}"
+            )
         started = time.monotonic()
         self.stdout.write(f"Loading territory {selection or 'of all Indonesia'} …")
         result = services.load_territory(selection, progress=progress_printer(sys.stdout))
