@@ -56,6 +56,7 @@ class ChildRow:
     population: int
     officers: int
     villages_without_officer: int
+    officer_names: list[str]
 
 
 def children_summary(parent: Territory) -> list[ChildRow]:
@@ -95,11 +96,13 @@ def children_summary(parent: Territory) -> list[ChildRow]:
     )
     officers: dict[str, set[int]] = {}
     covered: dict[str, set[str]] = {}
-    for user_id, village_code, key in postings.values_list(
-        "user_id", "territory__code", f"territory__{prefix_field}"
+    names: dict[str, list[str]] = {}
+    for user_id, village_code, key, rank, full_name in postings.values_list(
+        "user_id", "territory__code", f"territory__{prefix_field}", "user__rank", "user__full_name"
     ):
         officers.setdefault(key, set()).add(user_id)
         covered.setdefault(key, set()).add(village_code)
+        names.setdefault(key, []).append(f"{rank} {full_name}".strip())
     rows = []
     for child in children:
         n_villages = village_counts.get(child.code, 0)
@@ -110,6 +113,7 @@ def children_summary(parent: Territory) -> list[ChildRow]:
                 population=populations.get(child.code, 0),
                 officers=len(officers.get(child.code, set())),
                 villages_without_officer=n_villages - len(covered.get(child.code, set())),
+                officer_names=sorted(names.get(child.code, [])),
             )
         )
     return rows

@@ -186,3 +186,4 @@ T = {
     "Officer": "Petugas",
     "Village": "Desa",
 }
+T["none"] = "belum ada"
