@@ -95,3 +95,13 @@ def test_the_demo_builds_trenggalek(capsys):
     assert not User.objects.filter(is_demo=False).exists()
     call_command("demo")  # a second run keeps what is there
     assert PoliceUnit.objects.filter(kind="polsek").count() == 14
+
+
+def test_the_api_documents_itself_without_external_assets():
+    client = Client()
+    docs = client.get("/api/v1/docs")
+    assert docs.status_code == 200
+    assert "cdn" not in docs.content.decode().lower()
+    schema = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/me" in schema["paths"]
+    assert "/api/v1/territories/{code}" in schema["paths"]
