@@ -242,10 +242,24 @@ def import_populations(
         )
     with transaction.atomic():
         for _line, code, year, count, src in parsed:
-            Population.objects.update_or_create(
+            existing = (
+                Population.objects.select_for_update()
+                .filter(village_id=villages[code], year=year)
+                .first()
+            )
+            before = snapshot(existing) if existing else None
+            population, _created = Population.objects.update_or_create(
                 village_id=villages[code],
                 year=year,
                 defaults={"count": count, "source": src, "synthetic": False},
+            )
+            log_action(
+                "territory.population_imported",
+                population,
+                actor=actor,
+                before=before,
+                after=snapshot(population),
+                territory_code=code,
             )
     return len(parsed)
 

@@ -47,3 +47,51 @@ def test_the_regency_page_lists_districts_without_n_plus_one(
         response = leader_client.get("/wilayah/35.03/")
     assert response.status_code == 200
     assert "Kecamatan Watulimo" in response.content.decode()
+
+
+def test_a_kapolsek_changes_a_villages_polmas_status(bob_client):
+    from jaga.territory.models import Territory
+
+    response = bob_client.post(
+        "/wilayah/35.03.11.2001/status-polmas/", {"status": "self_managed", "note": "Mandiri"}
+    )
+    assert response.status_code == 302
+    assert Territory.objects.get(code="35.03.11.2001").polmas_status == "self_managed"
+
+
+def test_polmas_status_out_of_scope_or_by_a_bhabin_is_404(charlie_client, alice_client):
+    from jaga.territory.models import Territory
+
+    assert (
+        charlie_client.post(
+            "/wilayah/35.03.11.2001/status-polmas/", {"status": "inactive"}
+        ).status_code
+        == 404
+    )
+    assert (
+        alice_client.post(
+            "/wilayah/35.03.11.1002/status-polmas/", {"status": "inactive"}
+        ).status_code
+        == 404
+    )
+    assert Territory.objects.get(code="35.03.11.2001").polmas_status == "active"
+
+
+def test_population_import_page_reports_bad_rows_by_line(satbinmas_client, alice_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jaga.territory.models import Population
+
+    bad = SimpleUploadedFile(
+        "pop.csv", b"village_code,year,count,source\n35.03.11.1002,2023,x,BPS\n", "text/csv"
+    )
+    response = satbinmas_client.post("/wilayah/penduduk/impor/", {"file": bad})
+    assert response.status_code == 200
+    assert "bilangan bulat" in response.content.decode()
+    assert not Population.objects.exists()
+    good = SimpleUploadedFile(
+        "pop.csv", b"village_code,year,count,source\n35.03.11.1002,2023,4100,BPS\n", "text/csv"
+    )
+    assert satbinmas_client.post("/wilayah/penduduk/impor/", {"file": good}).status_code == 302
+    assert Population.objects.get().count == 4100
+    assert alice_client.get("/wilayah/penduduk/impor/").status_code == 404
