@@ -108,7 +108,10 @@ class Organisation(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=OrgKind.choices, db_index=True)
     name = models.CharField(_("name"), max_length=200)
     local_name = models.CharField(
-        _("local name"), max_length=200, blank=True, help_text=_("e.g. the FKPM's name in the village")
+        _("local name"),
+        max_length=200,
+        blank=True,
+        help_text=_("e.g. the FKPM's name in the village"),
     )
     territory = models.ForeignKey(
         "territory.Territory",
