@@ -15,7 +15,7 @@ from django.http import Http404
 
 from jaga.accounts.access import ALL_CODES, active_postings, has_role, scope_codes, scope_q
 from jaga.accounts.models import Role
-from jaga.partners.models import Membership, Organisation, Person
+from jaga.partners.models import Agreement, Membership, Organisation, Person
 
 TERRITORY_ROLES = {Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.LEADER, Role.ADMIN}
 EDITOR_ROLES = (Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.ADMIN, Role.PARTNER)
@@ -83,6 +83,18 @@ def organisations_for_user(user: Any) -> QuerySet[Organisation]:
     if orgs:
         q |= Q(pk__in=orgs)
     return Organisation.objects.filter(q)
+
+
+def agreements_for_user(user: Any) -> QuerySet[Agreement]:
+    roles = territory_roles(user)
+    scopes = scope_codes(user, roles)
+    q = scope_q(user, "territory__code", roles)
+    if scopes and ALL_CODES not in scopes:
+        q |= Q(territory__code__in=_ancestor_codes(scopes))
+    orgs = coordinated_org_ids(user)
+    if orgs:
+        q |= Q(organisation_id__in=orgs)
+    return Agreement.objects.filter(q)
 
 
 def people_for_user(user: Any) -> QuerySet[Person]:
