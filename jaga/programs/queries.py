@@ -313,3 +313,9 @@ __all__ = [
     "participation_by_month",
     "participation_from_rollups",
 ]
+
+
+def participation_for_activity(activity: Any, qs: QuerySet[Invitation]) -> Participation:
+    """The counts of one activity's invitations (one query)."""
+    row = qs.filter(activity=activity).aggregate(**AGGREGATES)
+    return Participation(**{c: row[c] or 0 for c in COUNTS}, key=str(activity.pk))

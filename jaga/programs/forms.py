@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from jaga.programs.models import ActivityKind, AttendanceStatus
+
+
+class ActivityForm(forms.Form):
+    programme = forms.ChoiceField(label=_("Programme"))
+    kind = forms.ChoiceField(label=_("Kind"), choices=ActivityKind.choices)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    starts_at = forms.DateTimeField(
+        label=_("Start"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(
+        label=_("End"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    village_code = forms.CharField(label=_("Held in (village code)"), max_length=20)
+    area_code = forms.CharField(
+        label=_("Area served (code)"),
+        max_length=20,
+        required=False,
+        help_text=_("Invitees must live here. Empty: the village."),
+    )
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    head_count = forms.IntegerField(label=_("Head count"), required=False, min_value=0)
+    grace_minutes = forms.IntegerField(
+        label=_("Grace period (minutes)"), initial=15, min_value=0, max_value=240
+    )
+    outcome = forms.CharField(
+        label=_("Outcome notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, programmes=(), **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].choices = [(p.code, f"{p.code} · {p.name}") for p in programmes]
+
+
+class InviteForm(forms.Form):
+    person_id = forms.IntegerField(label=_("Person (number)"), required=False)
+    organisation_id = forms.IntegerField(label=_("Organisation (number)"), required=False)
+    village_code = forms.CharField(
+        label=_("Or everyone registered in a village (code)"), required=False, max_length=20
+    )
+
+
+class CheckInForm(forms.Form):
+    code = forms.CharField(label=_("Check-in code"), max_length=16)
+    representative_name = forms.CharField(
+        label=_("Represented by (leave empty if the invitee came)"), max_length=150, required=False
+    )
+
+
+STATUS_CHOICES = [(s, label) for s, label in AttendanceStatus.choices]
