@@ -226,12 +226,11 @@ def build(ctx: dict[str, Any]) -> None:
     ]
     Membership.objects.bulk_create(memberships, batch_size=1000)
     # Two Pokdar members moved away in 2024: their villages now lack one member each.
-    leavers = [
-        m
-        for m in Membership.objects.filter(
-            organisation__parent=pokdar, role=MemberRole.MEMBER
-        ).order_by("id")
-    ][:2]
+    leavers = list(
+        Membership.objects.filter(organisation__parent=pokdar, role=MemberRole.MEMBER).order_by(
+            "id"
+        )[:2]
+    )
     for m in leavers:
         m.ended_on = datetime.date(2024, 7, 31)
     Membership.objects.bulk_update(leavers, ["ended_on"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
+import zoneinfo
 from collections import defaultdict
 from typing import Any
 
@@ -109,17 +110,24 @@ CATALOGUE: list[tuple[str, str, str, str, list[str], datetime.date | None]] = [
      "Sosial.", "Polres Trenggalek", ["dinsos"], datetime.date(2020, 5, 1)),
 ]  # fmt: skip
 
+WIB = zoneinfo.ZoneInfo("Asia/Jakarta")
+
+
+def _dt(*parts: int) -> datetime.datetime:
+    return datetime.datetime(*parts, tzinfo=WIB)  # type: ignore[misc]
+
+
 MASS_EVENTS = {
     # code: (kind, title, start, days, head count, place)
     "DAMAI": (ActivityKind.DECLARATION, "Deklarasi damai dan pengukuhan FKPSB",
-              datetime.datetime(2021, 12, 22, 8, 0), 0, 3000, "Alun-alun Trenggalek"),
+              _dt(2021, 12, 22, 8, 0), 0, 3000, "Alun-alun Trenggalek"),
     # The article prints "29 Nopember 2013"; the championship followed the FKPSB initiative.
     "KAPOLRES_CUP": (ActivityKind.COMPETITION, 'Kejuaraan pencak silat "Kapolres Cup"',
-                     datetime.datetime(2021, 11, 29, 8, 0), 3, 250, "GOR Gajah Putih Trenggalek"),
+                     _dt(2021, 11, 29, 8, 0), 3, 250, "GOR Gajah Putih Trenggalek"),
     "GNPKL": (ActivityKind.COUNSELLING, "Gerakan Nasional Pelopor Keselamatan Berlalu Lintas",
-              datetime.datetime(2021, 9, 20, 7, 0), 0, 5000, "Alun-alun Trenggalek"),
+              _dt(2021, 9, 20, 7, 0), 0, 5000, "Alun-alun Trenggalek"),
     "SIAGA_BENCANA": (ActivityKind.PARADE, "Apel besar siaga bencana",
-                      datetime.datetime(2021, 12, 16, 7, 30), 0, 250, "Mapolres Trenggalek"),
+                      _dt(2021, 12, 16, 7, 30), 0, 250, "Mapolres Trenggalek"),
 }  # fmt: skip
 
 KTS_VILLAGES = 72
@@ -129,7 +137,7 @@ REPRESENTATIVES = ["anaknya", "istrinya", "suaminya", "Ketua RT", "Sekretaris de
 
 
 def _aware(moment: datetime.datetime) -> datetime.datetime:
-    return timezone.make_aware(moment)
+    return moment
 
 
 def _month_between(rng: Any, first: datetime.date, last: datetime.date) -> datetime.date:
@@ -349,7 +357,7 @@ def build(ctx: dict[str, Any]) -> None:
     town = next(v for v in villages if v.code.startswith("35.03.11.1"))
 
     programmes = {}
-    for code, name, goal, lead, partner_keys, started in CATALOGUE:
+    for code, name, goal, lead, _partner_keys, started in CATALOGUE:
         programmes[code] = Programme(
             code=code, name=name, goal=goal, lead_unit=lead, started_on=started,
             indicators="\n".join(_indicators(code)),
@@ -413,17 +421,17 @@ def build(ctx: dict[str, Any]) -> None:
     # FKPSB formed in every kecamatan (December 2021).
     for i, d in enumerate(districts):
         rec.add(programmes["FKPSB"], ActivityKind.MEETING, f"Pembentukan FKPSB Kecamatan {d.name.title()}",
-                _aware(datetime.datetime(2021, 12, 11 + i % 14, 9, 0)), by_district[d.code][0],
+                _aware(_dt(2021, 12, 11 + i % 14, 9, 0)), by_district[d.code][0],
                 area=d, organisers=[orgs["fkpsb"]], partners=perguruan)  # fmt: skip
     # Installation of the 15 Dai Kamtibmas: every one of them came.
     rec.add(programmes["DAI"], ActivityKind.CEREMONY, "Pelantikan 15 Dai Kamtibmas",
-            _aware(datetime.datetime(2021, 9, 14, 9, 0)), town, area=regency,
+            _aware(_dt(2021, 9, 14, 9, 0)), town, area=regency,
             partners=[agencies["kemenag"]], head_count=15)  # fmt: skip
 
     # Recurring work ------------------------------------------------------------------------
     for year in range(2021, today.year + 1):
         for month in range(1, 13):
-            first = datetime.datetime(year, month, 1, 21, 0)
+            first = _dt(year, month, 1, 21, 0)
             for code, title in (
                 ("TBKB", "Razia knalpot brong"),
                 ("TBBL", "Razia balap liar dan miras"),
@@ -434,17 +442,17 @@ def build(ctx: dict[str, Any]) -> None:
                             _aware(first + datetime.timedelta(days=rng.randint(0, 27))), v)  # fmt: skip
             v = rng.choice(villages)
             rec.add(programmes["DAI"], ActivityKind.COUNSELLING, f"Pengajian kamtibmas {v.name.title()}",
-                    _aware(datetime.datetime(year, month, rng.randint(1, 28), 19, 30)), v,
+                    _aware(_dt(year, month, rng.randint(1, 28), 19, 30)), v,
                     head_count=rng.randint(40, 160), partners=[orgs["dai"]])  # fmt: skip
             v = rng.choice(villages)
             rec.add(programmes["POLRES_PEDULI"], ActivityKind.SOCIAL_AID, f"Bantuan sembako {v.name.title()}",
-                    _aware(datetime.datetime(year, month, rng.randint(1, 28), 9, 0)), v,
+                    _aware(_dt(year, month, rng.randint(1, 28), 9, 0)), v,
                     head_count=rng.randint(20, 60), partners=[agencies["dinsos"]])  # fmt: skip
     for month in range(7, 13):
         for _ in range(4):
             v = rng.choice(villages)
             rec.add(programmes["VAKSIN_SEMERU"], ActivityKind.VACCINATION, f"Serbuan vaksinasi {v.name.title()}",
-                    _aware(datetime.datetime(2021, month, rng.randint(1, 28), 8, 0)), v,
+                    _aware(_dt(2021, month, rng.randint(1, 28), 8, 0)), v,
                     head_count=rng.randint(150, 600), partners=[agencies["dinkes"]])  # fmt: skip
     for code, kind, title, count in (
         ("PIRAMIDA", ActivityKind.SOCIAL_AID, "Piramida: sembako dan bedah rumah", 6),
@@ -468,7 +476,7 @@ def build(ctx: dict[str, Any]) -> None:
             v = rng.choice(villages)
             day = _month_between(rng, start, min(today, datetime.date(2023, 12, 1)))
             rec.add(programme, kind, f"{title} {v.name.title()}",
-                    _aware(datetime.datetime(day.year, day.month, day.day, 9, 0)), v,
+                    _aware(_dt(day.year, day.month, day.day, 9, 0)), v,
                     head_count=rng.randint(30, 300),
                     )  # fmt: skip
 
@@ -477,7 +485,7 @@ def build(ctx: dict[str, Any]) -> None:
         day = adopted
         while day <= today:
             rec.add(programmes["KTS"], ActivityKind.PATROL, f"Ronda Kampung Tangguh {v.name.title()}",
-                    _aware(datetime.datetime(day.year, day.month, min(day.day, 28), 20, 0)), v,
+                    _aware(_dt(day.year, day.month, min(day.day, 28), 20, 0)), v,
                     head_count=rng.randint(8, 25))  # fmt: skip
             day = _add_months(day, 2)
 
@@ -489,7 +497,7 @@ def build(ctx: dict[str, Any]) -> None:
         while day <= today:
             invitees: list[Any] = [heads[v.code], *rng.sample(residents[v.code], 11)]
             rec.add(programmes["FKPM"], ActivityKind.MEETING, f"Rapat {forums[v.code].name}",
-                    _aware(datetime.datetime(day.year, day.month, min(day.day, 28), 19, 30)), v,
+                    _aware(_dt(day.year, day.month, min(day.day, 28), 19, 30)), v,
                     organisers=[forums[v.code]], invitees=invitees)  # fmt: skip
             day = _add_months(day, 3)
     pokdar_members: dict[str, list[Person]] = defaultdict(list)
@@ -500,7 +508,7 @@ def build(ctx: dict[str, Any]) -> None:
         day = datetime.date(2021, 7, 10)
         while day <= today:
             rec.add(programmes["POKDAR"], ActivityKind.MEETING, f"Rapat koordinasi {unit.name}",
-                    _aware(datetime.datetime(day.year, day.month, day.day, 9, 0)),
+                    _aware(_dt(day.year, day.month, day.day, 9, 0)),
                     by_district[d.code][0], area=d, organisers=[unit],
                     invitees=pokdar_members[d.code])  # fmt: skip
             day = _add_months(day, 3)
