@@ -243,4 +243,4 @@ def test_adoptions_outside_the_importers_area_are_refused(programme, bob):
     text = ADOPTIONS + "FKPM,35.03.02.2008,2021-05-01\n"
     with pytest.raises(ImportFailed) as err:
         services.import_adoptions(_csv(text), name="a.csv", actor=bob)
-    assert "outside" in err.value.errors[0]["error"]
+    assert "di luar wilayah Anda" in err.value.errors[0]["error"]
