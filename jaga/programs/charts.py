@@ -9,28 +9,32 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 
+BIG = "font-size:13px"
+
+
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
 def rate_bars(rows: Sequence[tuple[str, float | None, str]], *, title: str) -> SafeString:
     """Horizontal bars, one per row: (label, rate 0..1 or None, the counts behind it)."""
-    bar_h, gap, label_w, width = 22, 8, 190, 640
-    plot_w = width - label_w - 150
+    bar_h, gap, label_w, width = 24, 8, 150, 480
+    plot_w = width - label_w - 120
     height = len(rows) * (bar_h + gap) + 10
     parts = [
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
-        f'width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">',
+        f'width="100%" preserveAspectRatio="xMinYMin meet" font-size="13" '
+        f'xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
     for i, (label, value, note) in enumerate(rows):
         y = 5 + i * (bar_h + gap)
         w = 0 if value is None else max(1.0, plot_w * value)
         parts.append(
-            f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">{escape(label)}</text>'
+            f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" style="{BIG}">{escape(label)}</text>'
             f'<rect x="{label_w}" y="{y}" width="{plot_w}" height="{bar_h}" fill="#eef1f5"/>'
             f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="#6b1d1d"/>'
-            f'<text x="{label_w + plot_w + 6}" y="{y + 15}">{_pct(value)} '
+            f'<text x="{label_w + plot_w + 6}" y="{y + 16}" style="{BIG}">{_pct(value)} '
             f'<tspan fill="#5b6675">{escape(note)}</tspan></text>'
         )
     parts.append("</svg>")
