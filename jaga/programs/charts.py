@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-
 BIG = "font-size:13px"
 
 
