@@ -53,3 +53,15 @@ class CheckInForm(forms.Form):
 
 
 STATUS_CHOICES = [(s, label) for s, label in AttendanceStatus.choices]
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.CharField(
+        label=_("Outcome notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    head_count = forms.IntegerField(label=_("Head count"), required=False, min_value=0)
+
+
+class AttachForm(forms.Form):
+    file = forms.FileField(label=_("Photo or document"))
+    caption = forms.CharField(label=_("Caption"), max_length=200, required=False)

@@ -686,3 +686,37 @@ def import_activities(
         return len(rows)
 
     return run_import(source, name=name, columns=ACTIVITY_COLUMNS, parse=parse, write=write)
+
+
+PHOTO_TYPES = (".jpg", ".jpeg", ".png", ".webp")
+DOCUMENT_TYPES = (".pdf", ".doc", ".docx", ".xlsx", ".odt", *PHOTO_TYPES)
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+def attach_file(activity: Activity, *, actor: Any, upload: Any, caption: str = "") -> Any:
+    """Attach a photo or a document (minutes, signed attendance list) to an activity."""
+    from jaga.programs.models import ActivityFile
+
+    name = (getattr(upload, "name", "") or "").lower()
+    if not name.endswith(DOCUMENT_TYPES):
+        raise DomainError(
+            "bad_file_type",
+            _("Attach a photo (JPG, PNG, WebP) or a document (PDF, Word, Excel, ODT)."),
+        )
+    if (getattr(upload, "size", 0) or 0) > MAX_FILE_BYTES:
+        raise DomainError("file_too_large", _("The file is larger than 10 MB."))
+    with transaction.atomic():
+        locked = Activity.objects.select_for_update().select_related("village").get(pk=activity.pk)
+        attached = ActivityFile(
+            activity=locked, is_photo=name.endswith(PHOTO_TYPES), caption=caption.strip()
+        )
+        attached.file.save(Path(name).name, upload, save=False)
+        attached.save()
+        log_action(
+            "programs.file_attached",
+            locked,
+            actor=actor,
+            after={"file": attached.file.name, "caption": attached.caption},
+            territory_code=locked.village.code,
+        )
+    return attached

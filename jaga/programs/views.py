@@ -40,7 +40,7 @@ from jaga.programs.access import (
     invitations_for_user,
 )
 from jaga.programs.exports import activity_rows
-from jaga.programs.forms import ActivityForm, CheckInForm, InviteForm
+from jaga.programs.forms import ActivityForm, AttachForm, CheckInForm, InviteForm, OutcomeForm
 from jaga.programs.models import AttendanceStatus, Programme, ProgrammeAdoption
 from jaga.territory.models import Territory
 
@@ -207,8 +207,59 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "organisers": activity.organisers.all(),
             "partners": activity.partners.all(),
             "villages": activity.villages.all(),
+            "files": activity.files.all(),
+            "outcome_form": OutcomeForm(
+                initial={"outcome": activity.outcome, "head_count": activity.head_count}
+            ),
+            "attach_form": AttachForm(),
         },
     )
+
+
+@login_required
+@require_POST
+def activity_outcome(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_editor(request)
+    activity = get_activity_for_user(request.user, pk)
+    form = OutcomeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_outcome(
+                activity,
+                actor=request.user,
+                outcome=form.cleaned_data["outcome"],
+                head_count=form.cleaned_data["head_count"],
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Outcome saved."))
+    else:
+        messages.error(request, _("The head count must be a whole number."))
+    return redirect("programs:activity", pk=activity.pk)
+
+
+@login_required
+@require_POST
+def activity_attach(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_editor(request)
+    activity = get_activity_for_user(request.user, pk)
+    form = AttachForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attach_file(
+                activity,
+                actor=request.user,
+                upload=form.cleaned_data["file"],
+                caption=form.cleaned_data["caption"],
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("File attached."))
+    else:
+        messages.error(request, _("Choose a file to attach."))
+    return redirect("programs:activity", pk=activity.pk)
 
 
 def _invite_from_form(request: HttpRequest, activity: Any, data: dict[str, Any]) -> int:

@@ -116,3 +116,32 @@ def test_the_adoption_upload_page(satbinmas_client, bob_client, programme):
     assert satbinmas_client.post("/program/adopsi/impor/", {"file": upload}).status_code == 302
     assert ProgrammeAdoption.objects.count() == 1
     assert bob_client.get("/program/adopsi/impor/").status_code == 404
+
+
+def test_outcome_and_attachments(bob_client, charlie_client, meeting, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jaga.analytics.models import MonthlyMetric
+
+    settings.MEDIA_ROOT = tmp_path
+    url = f"/program/kegiatan/{meeting.pk}/"
+    assert (
+        bob_client.post(
+            url + "hasil/", {"outcome": "Sepakat ronda", "head_count": "40"}
+        ).status_code
+        == 302
+    )
+    meeting.refresh_from_db()
+    assert (meeting.outcome, meeting.head_count) == ("Sepakat ronda", 40)
+    assert MonthlyMetric.objects.get(metric="activities.head_count").value == 40
+    bob_client.post(url + "hasil/", {"outcome": "Sepakat ronda", "head_count": "35"})
+    assert MonthlyMetric.objects.get(metric="activities.head_count").value == 35
+    photo = SimpleUploadedFile("rapat.jpg", b"\xff\xd8\xff\xe0fakejpeg", content_type="image/jpeg")
+    assert (
+        bob_client.post(url + "lampiran/", {"file": photo, "caption": "Suasana rapat"}).status_code
+        == 302
+    )
+    exe = SimpleUploadedFile("virus.exe", b"MZ", content_type="application/octet-stream")
+    bob_client.post(url + "lampiran/", {"file": exe})
+    assert [(f.is_photo, f.caption) for f in meeting.files.all()] == [(True, "Suasana rapat")]
+    assert charlie_client.post(url + "lampiran/", {"file": photo}).status_code == 404
