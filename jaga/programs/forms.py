@@ -38,11 +38,25 @@ class ActivityForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    person_id = forms.IntegerField(label=_("Person (number)"), required=False)
-    organisation_id = forms.IntegerField(label=_("Organisation (number)"), required=False)
-    village_code = forms.CharField(
-        label=_("Or everyone registered in a village (code)"), required=False, max_length=20
+    person_id = forms.TypedChoiceField(
+        label=_("Person"), required=False, coerce=int, empty_value=None
     )
+    organisation_id = forms.TypedChoiceField(
+        label=_("Organisation"), required=False, coerce=int, empty_value=None
+    )
+    village_code = forms.ChoiceField(label=_("Or everyone registered in a village"), required=False)
+
+    def __init__(self, *args, people=(), organisations=(), villages=(), **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["person_id"].choices = [("", "—")] + [
+            (p.pk, f"{p.full_name} · {p.village.name}") for p in people
+        ]
+        self.fields["organisation_id"].choices = [("", "—")] + [
+            (o.pk, o.name) for o in organisations
+        ]
+        self.fields["village_code"].choices = [("", "—")] + [
+            (v.code, v.display_name) for v in villages
+        ]
 
 
 class CheckInForm(forms.Form):

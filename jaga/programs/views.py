@@ -175,7 +175,7 @@ def activity_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     activity = get_activity_for_user(request.user, pk)
-    form = InviteForm(request.POST or None)
+    form = _invite_form(request, activity)
     if request.method == "POST":
         _require_editor(request)
         if form.is_valid():
@@ -260,6 +260,34 @@ def activity_attach(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("Choose a file to attach."))
     return redirect("programs:activity", pk=activity.pk)
+
+
+def _invite_form(request: HttpRequest, activity: Any) -> InviteForm:
+    """Choices for inviting: people of the village where it is held (not yet invited),
+    organisations working in the area, and the villages of the area."""
+    invited = activity.invitations.values("person_id")
+    area = activity.area.code
+    people = (
+        people_for_user(request.user)
+        .filter(village=activity.village)
+        .exclude(pk__in=invited)
+        .select_related("village")
+        .order_by("-is_leader", "full_name")[:300]
+    )
+    codes = [area, *(area.rsplit(".", i)[0] for i in range(1, area.count(".") + 1))]
+    organisations = (
+        organisations_for_user(request.user)
+        .filter(Q(territory__code__in=codes) | Q(territory__code__startswith=area + "."))
+        .exclude(pk__in=activity.invitations.values("organisation_id"))
+        .order_by("kind", "name")[:300]
+    )
+    villages = Territory.objects.villages().filter(Q(code=area) | Q(code__startswith=area + "."))
+    return InviteForm(
+        request.POST or None,
+        people=people,
+        organisations=organisations,
+        villages=villages.order_by("code"),
+    )
 
 
 def _invite_from_form(request: HttpRequest, activity: Any, data: dict[str, Any]) -> int:

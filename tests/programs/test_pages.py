@@ -145,3 +145,16 @@ def test_outcome_and_attachments(bob_client, charlie_client, meeting, settings, 
     bob_client.post(url + "lampiran/", {"file": exe})
     assert [(f.is_photo, f.caption) for f in meeting.files.all()] == [(True, "Suasana rapat")]
     assert charlie_client.post(url + "lampiran/", {"file": photo}).status_code == 404
+
+
+def test_the_home_page_shows_participation(
+    bob_client, charlie_client, meeting, person_a, satbinmas
+):
+    import time_machine as tm
+
+    inv = services.invite(meeting, actor=satbinmas, person=person_a)
+    services.check_in(inv.code, actor=satbinmas, at=meeting.starts_at)
+    with tm.travel(meeting.starts_at + datetime.timedelta(days=30)):
+        page = bob_client.get("/").content.decode()
+        assert "Partisipasi 12 bulan terakhir" in page and "1/1" in page
+        assert "Partisipasi 12 bulan terakhir" not in charlie_client.get("/").content.decode()
