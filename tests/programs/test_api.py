@@ -149,3 +149,33 @@ def test_activity_import_and_export(bob_client, programme):
     export = bob_client.get("/api/v1/programmes/activities/export").content.decode()
     assert "Rapat" in export and "35.03.11.1002" in export
     assert timezone.now()
+
+
+def test_a_partner_coordinator_sees_the_activities_of_their_organisation(
+    meeting, fkpm_a, programme, village_b, satbinmas
+):
+    from jaga.accounts.models import Role
+    from tests.conftest import client_for
+    from tests.factories import PostingFactory, UserFactory
+
+    other = services.record_activity(
+        actor=satbinmas, programme=programme, kind="meeting", title="Lain",
+        starts_at=meeting.starts_at, village=village_b,
+    )  # fmt: skip
+    meeting.organisers.add(fkpm_a)
+    coordinator = UserFactory(username="ketua")
+    PostingFactory(
+        user=coordinator, role=Role.PARTNER, territory=fkpm_a.territory, organisation_id=fkpm_a.pk
+    )
+    client = client_for(coordinator)
+    assert [a["id"] for a in client.get("/api/v1/programmes/activities").json()] == [meeting.pk]
+    assert client.get(f"/api/v1/programmes/activities/{other.pk}").status_code == 404
+
+
+def test_the_participation_page_has_a_fixed_number_of_queries(
+    bob_client, meeting, person_a, resident_a, satbinmas, django_assert_max_num_queries
+):
+    for p in (person_a, resident_a):
+        services.invite(meeting, actor=satbinmas, person=p)
+    with django_assert_max_num_queries(12):
+        assert bob_client.get("/program/partisipasi/").status_code == 200
