@@ -31,7 +31,7 @@ def _cache(user: Any) -> dict[str, Any]:
 
 
 def territory_roles(user: Any) -> set[str]:
-    roles = set(TERRITORY_ROLES)
+    roles: set[str] = set(TERRITORY_ROLES)
     if any(p.role == Role.PARTNER and p.organisation_id is None for p in active_postings(user)):
         roles.add(Role.PARTNER)
     return roles

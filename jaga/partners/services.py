@@ -473,6 +473,7 @@ def import_people(source: str | Path | IO[bytes], *, actor: Any, name: str | Non
             [
                 {"line": hashes[h], "error": _("a person with this NIK is already registered")}
                 for h in taken
+                if h
             ]  # fmt: skip
         )
         full = {

@@ -174,7 +174,7 @@ class ActivityFile(models.Model):
         verbose_name_plural = _("photos and documents")
 
     def __str__(self) -> str:
-        return self.caption or self.file.name
+        return str(self.caption or self.file.name)
 
 
 class Response(models.TextChoices):

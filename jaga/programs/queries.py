@@ -105,6 +105,13 @@ class ParticipationReport:
         }
 
 
+def _counts(row: dict[str, Any]) -> Participation:
+    part = Participation()
+    for c in COUNTS:
+        setattr(part, c, int(row.get(c) or 0))
+    return part
+
+
 def _territory_q(field_name: str, code: str) -> Q:
     return Q(**{field_name: code}) | Q(**{f"{field_name}__startswith": code + "."})
 
@@ -187,8 +194,9 @@ def participation(
     total = Participation(label=str(_label("total")), key="total")
     groups: dict[str, Participation] = {}
     education: dict[str, Participation] = {}
-    for row in rows:
-        part = Participation(**{c: row[c] for c in COUNTS})
+    for values in rows:
+        row: dict[str, Any] = dict(values)
+        part = _counts(row)
         total = total + part
         if row["organisation_id"] is not None:
             group, edu = "organisations", "organisations"
@@ -197,16 +205,16 @@ def participation(
             edu = row["person__education"] or "unknown"
         groups[group] = groups.get(group, Participation()) + part
         education[edu] = education.get(edu, Participation()) + part
-    by_programme = [
-        Participation(
-            **{c: row[c] for c in COUNTS},
-            key=row["activity__programme__code"],
-            label=row["activity__programme__name"],
-        )
-        for row in qs.values("activity__programme__code", "activity__programme__name")
+    by_programme = []
+    for programme_values in (
+        qs.values("activity__programme__code", "activity__programme__name")
         .annotate(**AGGREGATES)
         .order_by("activity__programme__code")
-    ]
+    ):
+        row = dict(programme_values)
+        part = _counts(row)
+        part.key, part.label = row["activity__programme__code"], row["activity__programme__name"]
+        by_programme.append(part)
     return ParticipationReport(
         total=total,
         by_group=_ordered(groups, ["leaders", "residents", "organisations"]),
@@ -317,5 +325,6 @@ __all__ = [
 
 def participation_for_activity(activity: Any, qs: QuerySet[Invitation]) -> Participation:
     """The counts of one activity's invitations (one query)."""
-    row = qs.filter(activity=activity).aggregate(**AGGREGATES)
-    return Participation(**{c: row[c] or 0 for c in COUNTS}, key=str(activity.pk))
+    part = _counts(qs.filter(activity=activity).aggregate(**AGGREGATES))
+    part.key = str(activity.pk)
+    return part
