@@ -328,3 +328,42 @@ def participation_for_activity(activity: Any, qs: QuerySet[Invitation]) -> Parti
     part = _counts(qs.filter(activity=activity).aggregate(**AGGREGATES))
     part.key = str(activity.pk)
     return part
+
+
+def participation_by_area(
+    *,
+    territory_code: str,
+    programme_code: str | None = None,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> list[Participation]:
+    """The territory's children (districts of a regency, villages of a district), from the
+    roll-ups: one grouped query plus one for the names. Keys are territory codes."""
+    from jaga.territory.models import Territory
+
+    depth = territory_code.count(".")
+    if depth >= 2:
+        column = "village__code"
+    elif depth == 1:
+        column = "district_code"
+    else:
+        column = "regency_code"
+    qs = MonthlyMetric.objects.filter(metric__in=list(METRIC_OF)).filter(
+        _territory_q("village__code", territory_code)
+    )
+    if programme_code:
+        qs = qs.filter(key=programme_code)
+    if start:
+        qs = qs.filter(month__gte=start.replace(day=1))
+    if end:
+        qs = qs.filter(month__lte=end)
+    parts: dict[str, Participation] = {}
+    for code, metric, value in (
+        qs.values(column, "metric").annotate(v=Sum("value")).values_list(column, "metric", "v")
+    ):
+        part = parts.setdefault(code, Participation(key=code))
+        setattr(part, METRIC_OF[metric], value or 0)
+    names = dict(Territory.objects.filter(code__in=list(parts)).values_list("code", "name"))
+    for code, part in parts.items():
+        part.label = names.get(code, code)
+    return [parts[c] for c in sorted(parts)]

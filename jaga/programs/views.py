@@ -485,6 +485,13 @@ def participation(request: HttpRequest) -> HttpResponse:
         start=start,
         end=end,
     )
+    areas = (
+        queries.participation_by_area(
+            territory_code=code, programme_code=programme, start=start, end=end
+        )
+        if organisation is None
+        else []
+    )
     months = queries.participation_by_month(
         territory_code=code, programme_code=programme, start=start, end=end
     )
@@ -504,6 +511,7 @@ def participation(request: HttpRequest) -> HttpResponse:
             "start": start,
             "end": end,
             "report": report,
+            "areas": areas,
             "group_chart": bars(report.by_group, _("Attendance rate by community group")),
             "education_chart": bars(report.by_education, _("Attendance rate by education")),
             "month_chart": charts.monthly_columns(

@@ -244,3 +244,24 @@ def test_adoptions_outside_the_importers_area_are_refused(programme, bob):
     with pytest.raises(ImportFailed) as err:
         services.import_adoptions(_csv(text), name="a.csv", actor=bob)
     assert "di luar wilayah Anda" in err.value.errors[0]["error"]
+
+
+def test_participation_by_area_splits_a_territory_into_its_children(
+    meeting, programme, person_a, person_b, village_b, satbinmas
+):
+    a = services.invite(meeting, actor=satbinmas, person=person_a)
+    services.check_in(a.code, actor=satbinmas, at=START)
+    there = services.record_activity(
+        actor=satbinmas, programme=programme, kind="meeting", title="Rapat B", starts_at=START,
+        village=village_b,
+    )  # fmt: skip
+    services.invite(there, actor=satbinmas, person=person_b)
+    areas = queries.participation_by_area(territory_code="35.03.11")
+    assert [(p.key, p.invited, p.attended) for p in areas] == [
+        ("35.03.11.1002", 1, 1),
+        ("35.03.11.2001", 1, 0),
+    ]
+    assert [(p.key, p.invited) for p in queries.participation_by_area(territory_code="35.03")] == [
+        ("35.03.11", 2)
+    ]
+    assert areas[0].label == "TAMANAN" or areas[0].label.lower() == "tamanan"
