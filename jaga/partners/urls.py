@@ -10,6 +10,7 @@ urlpatterns = [
     path("warga/", views.people, name="people"),
     path("warga/baru/", views.person_create, name="person_create"),
     path("warga/<int:pk>/", views.person_detail, name="person"),
+    path("warga/<int:pk>/ubah/", views.person_edit, name="person_edit"),
     path("organisasi/baru/", views.organisation_create, name="organisation_create"),
     path("organisasi/<int:pk>/", views.organisation_detail, name="organisation"),
     path("organisasi/<int:pk>/perjanjian/", views.agreement_create, name="agreement_create"),

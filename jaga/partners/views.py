@@ -113,6 +113,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "person": person,
             "memberships": person.memberships.select_related("organisation"),
             "invitations": invitations,
+            "can_edit": can_edit(request.user),
         },
     )
 
@@ -132,6 +133,34 @@ def person_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("%(name)s registered.") % {"name": person.full_name})
             return redirect("partners:person", pk=person.pk)
     return render(request, "partners/form.html", {"form": form, "title": _("Register a person")})
+
+
+@login_required
+def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_editor(request)
+    person = get_person_for_user(request.user, pk)
+    initial = {f: getattr(person, f) for f in services.PERSON_FIELDS if f != "village"}
+    initial["village_code"] = person.village.code
+    form = PersonForm(request.POST or None, initial=initial)
+    form.fields["nik"].help_text = _("Leave empty to keep the NIK on record (%(masked)s).") % {
+        "masked": person.nik_masked or "—"
+    }
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        nik = data.pop("nik") or None
+        try:
+            data["village"] = _territory(request, data.pop("village_code"))
+            services.update_person(person, actor=request.user, nik=nik, **data)
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("partners:person", pk=person.pk)
+    return render(
+        request,
+        "partners/form.html",
+        {"form": form, "title": _("Edit %(name)s") % {"name": person.full_name}},
+    )
 
 
 @login_required

@@ -123,3 +123,21 @@ def test_a_member_list_is_dated(person_a, fkpm_a, satbinmas):
     )
     ended = services.end_membership(m, actor=satbinmas, ended_on=datetime.date(2022, 1, 1))
     assert ended.ended_on == datetime.date(2022, 1, 1)
+
+
+def test_editing_a_person_keeps_the_nik_unless_a_new_one_is_given(
+    bob_client, charlie_client, person_a
+):
+    url = f"/mitra/warga/{person_a.pk}/ubah/"
+    assert "************0001" in bob_client.get(url).content.decode()
+    data = {
+        "full_name": "Sutrisno Wibowo",
+        "village_code": "35.03.11.1002",
+        "community_roles": ["masyarakat"],
+    }
+    assert bob_client.post(url, data).status_code == 302
+    person_a.refresh_from_db()
+    assert (person_a.full_name, person_a.nik_last4) == ("Sutrisno Wibowo", "0001")
+    bad = bob_client.post(url, {**data, "nik": "123"})
+    assert bad.status_code == 200
+    assert charlie_client.get(url).status_code == 404
