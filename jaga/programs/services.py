@@ -391,6 +391,8 @@ def invite(
             sent_at=timezone.now(),
         )
         _bump_attendance(invitation, ["attendance.invited"], 1)
+        if person is not None and person.phone:
+            transaction.on_commit(lambda: _send_invitation(invitation.pk))
         log_action(
             "programs.invited",
             invitation,
@@ -399,6 +401,28 @@ def invite(
             territory_code=activity.village.code,
         )
     return invitation
+
+
+def _send_invitation(invitation_pk: int) -> None:
+    """After commit: the invitation by SMS / WhatsApp, with the check-in code."""
+    from django.utils import formats
+
+    from jaga.core.gateways import get_gateway
+
+    inv = Invitation.objects.select_related("activity__village", "person").get(pk=invitation_pk)
+    if inv.person is None or not inv.person.phone:
+        return
+    activity = inv.activity
+    text = _(
+        "Invitation from Polres Trenggalek: %(title)s, %(when)s at %(place)s. "
+        "Show the code %(code)s at the door; send a representative with it if you cannot come."
+    ) % {
+        "title": activity.title,
+        "when": formats.date_format(timezone.localtime(activity.starts_at), "j M Y H:i"),
+        "place": activity.place or activity.village.name,
+        "code": inv.code,
+    }
+    get_gateway().send(inv.person.phone, text)
 
 
 def _locked(invitation_pk: int) -> Invitation:

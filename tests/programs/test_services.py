@@ -265,3 +265,19 @@ def test_participation_by_area_splits_a_territory_into_its_children(
         ("35.03.11", 2)
     ]
     assert areas[0].label == "TAMANAN" or areas[0].label.lower() == "tamanan"
+
+
+def test_an_invitation_is_sent_by_sms_after_commit(
+    meeting, village_a, satbinmas, django_capture_on_commit_callbacks
+):
+    from jaga.core.gateways import LoggingGateway
+    from jaga.partners.services import create_person
+
+    person = create_person(
+        actor=satbinmas, full_name="Sri", village=village_a, phone="081234567890"
+    )
+    LoggingGateway.sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        inv = services.invite(meeting, actor=satbinmas, person=person)
+    assert LoggingGateway.sent == [("081234567890", LoggingGateway.sent[0][1])]
+    assert inv.code in LoggingGateway.sent[0][1]
