@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from jaga.programs.models import ActivityKind, AttendanceStatus
+
+
+class ActivityForm(forms.Form):
+    programme = forms.ChoiceField(label=_("Programme"))
+    kind = forms.ChoiceField(label=_("Kind"), choices=ActivityKind.choices)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    starts_at = forms.DateTimeField(
+        label=_("Start"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(
+        label=_("End"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    village_code = forms.CharField(label=_("Held in (village code)"), max_length=20)
+    area_code = forms.CharField(
+        label=_("Area served (code)"),
+        max_length=20,
+        required=False,
+        help_text=_("Invitees must live here. Empty: the village."),
+    )
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    head_count = forms.IntegerField(label=_("Head count"), required=False, min_value=0)
+    grace_minutes = forms.IntegerField(
+        label=_("Grace period (minutes)"), initial=15, min_value=0, max_value=240
+    )
+    outcome = forms.CharField(
+        label=_("Outcome notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, programmes=(), **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].choices = [(p.code, f"{p.code} · {p.name}") for p in programmes]
+
+
+class InviteForm(forms.Form):
+    person_id = forms.TypedChoiceField(
+        label=_("Person"), required=False, coerce=int, empty_value=None
+    )
+    organisation_id = forms.TypedChoiceField(
+        label=_("Organisation"), required=False, coerce=int, empty_value=None
+    )
+    village_code = forms.ChoiceField(label=_("Or everyone registered in a village"), required=False)
+
+    def __init__(self, *args, people=(), organisations=(), villages=(), **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["person_id"].choices = [("", "—")] + [
+            (p.pk, f"{p.full_name} · {p.village.name}") for p in people
+        ]
+        self.fields["organisation_id"].choices = [("", "—")] + [
+            (o.pk, o.name) for o in organisations
+        ]
+        self.fields["village_code"].choices = [("", "—")] + [
+            (v.code, v.display_name) for v in villages
+        ]
+
+
+class CheckInForm(forms.Form):
+    code = forms.CharField(label=_("Check-in code"), max_length=16)
+    representative_name = forms.CharField(
+        label=_("Represented by (leave empty if the invitee came)"), max_length=150, required=False
+    )
+
+
+STATUS_CHOICES = [(s, label) for s, label in AttendanceStatus.choices]
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.CharField(
+        label=_("Outcome notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    head_count = forms.IntegerField(label=_("Head count"), required=False, min_value=0)
+
+
+class AttachForm(forms.Form):
+    file = forms.FileField(label=_("Photo or document"))
+    caption = forms.CharField(label=_("Caption"), max_length=200, required=False)

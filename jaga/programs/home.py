@@ -1,0 +1,35 @@
+"""The home page panel: participation in my area over the last twelve months (from roll-ups)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from jaga.accounts.access import scope_codes
+from jaga.partners.access import territory_roles
+from jaga.programs import queries
+
+
+def panels(request: HttpRequest) -> list[dict[str, Any]]:
+    user = request.user
+    if not user.is_authenticated:
+        return []
+    scopes = scope_codes(user, territory_roles(user))
+    if not scopes:
+        return []
+    code = "35.03" if scopes == ["*"] else scopes[0]
+    end = timezone.localdate()
+    start = (end - datetime.timedelta(days=365)).replace(day=1)
+    total = queries.participation_from_rollups(territory_code=code, start=start, end=end)
+    if not total.invited:
+        return []
+    return [
+        {
+            "template": "programs/home_panel.html",
+            "context": {"total": total, "code": code, "start": start},
+            "order": 40,
+        }
+    ]

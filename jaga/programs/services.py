@@ -1,0 +1,746 @@
+"""Every change to programmes, activities, invitations and attendance.
+
+Roll-ups (jaga.analytics MonthlyMetric, key = programme code) move in the same transaction:
+activities.count (each village covered), activities.head_count (the village where it was held),
+attendance.invited / responded / attended / on_time / late / represented / absent / excused
+(the village where it was held, the month it started).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from jaga.analytics.rollups import bump_metric
+from jaga.core.audit import log_action, snapshot
+from jaga.core.codes import random_code
+from jaga.core.errors import DomainError
+from jaga.partners.importing import RowError, fail_rows, run_import
+from jaga.partners.models import Organisation, Person
+from jaga.partners.services import _date, _in_scope
+from jaga.programs.models import (
+    Activity,
+    ActivityKind,
+    AttendanceStatus,
+    Invitation,
+    Programme,
+    ProgrammeAdoption,
+    Response,
+)
+from jaga.territory.models import Level, Territory
+
+CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,19}$")
+S = AttendanceStatus
+
+# Which roll-up figures an attendance status counts in.
+STATUS_METRICS: dict[str, tuple[str, ...]] = {
+    S.PENDING: (),
+    S.PRESENT: ("attendance.attended", "attendance.on_time"),
+    S.LATE: ("attendance.attended", "attendance.late"),
+    S.REPRESENTED: ("attendance.represented",),
+    S.ABSENT: ("attendance.absent",),
+    S.EXCUSED: ("attendance.excused",),
+}
+
+# The attendance workflow: which recorded status may become which (corrections by hand included).
+TRANSITIONS: dict[str, set[str]] = {
+    S.PENDING: {S.PRESENT, S.LATE, S.REPRESENTED, S.ABSENT, S.EXCUSED},
+    S.ABSENT: {S.PRESENT, S.LATE, S.REPRESENTED, S.EXCUSED},
+    S.EXCUSED: {S.PRESENT, S.LATE, S.REPRESENTED, S.ABSENT},
+    S.PRESENT: {S.LATE, S.REPRESENTED, S.ABSENT},
+    S.LATE: {S.PRESENT, S.REPRESENTED, S.ABSENT},
+    S.REPRESENTED: {S.PRESENT, S.LATE, S.ABSENT},
+}
+
+# QR check-in opens a few hours before the start and closes a day later (then: by hand).
+CHECKIN_OPENS = datetime.timedelta(hours=3)
+CHECKIN_CLOSES = datetime.timedelta(hours=24)
+
+Progress = Callable[[int], None]
+
+
+# --- programmes ----------------------------------------------------------------------------
+
+
+def create_programme(
+    *,
+    actor: Any,
+    code: str,
+    name: str,
+    goal: str = "",
+    lead_unit: str = "",
+    started_on: datetime.date | None = None,
+    ended_on: datetime.date | None = None,
+    indicators: str = "",
+    partners: Iterable[Organisation] = (),
+) -> Programme:
+    code = code.strip().upper()
+    if not CODE_RE.match(code):
+        raise DomainError(
+            "bad_code",
+            _("A programme code is 2–20 capital letters, digits or _, starting with a letter."),
+        )
+    if started_on and ended_on and ended_on < started_on:
+        raise DomainError("ends_before_start", _("A programme cannot end before it starts."))
+    with transaction.atomic():
+        if Programme.objects.filter(code=code).exists():
+            raise DomainError(
+                "code_taken", _("The programme code %(code)s is taken.") % {"code": code}
+            )
+        programme = Programme.objects.create(
+            code=code,
+            name=name.strip(),
+            goal=goal,
+            lead_unit=lead_unit,
+            started_on=started_on,
+            ended_on=ended_on,
+            indicators=indicators,
+        )
+        programme.partners.set(list(partners))
+        log_action("programs.programme_created", programme, actor=actor, after=snapshot(programme))
+    return programme
+
+
+def adopt_programme(
+    *, actor: Any, programme: Programme, village: Territory, adopted_on: datetime.date
+) -> ProgrammeAdoption:
+    """A village adopts a programme on a date (the date drives the evaluation)."""
+    if village.level != Level.VILLAGE:
+        raise DomainError("not_a_village", _("Programmes are adopted by villages."))
+    if adopted_on > timezone.localdate():
+        raise DomainError("future_date", _("An adoption date cannot be in the future."))
+    with transaction.atomic():
+        existing = ProgrammeAdoption.objects.filter(programme=programme, village=village).first()
+        if existing is not None:
+            raise DomainError(
+                "already_adopted",
+                _("%(village)s adopted %(programme)s on %(date)s already.")
+                % {
+                    "village": village.name,
+                    "programme": programme.code,
+                    "date": existing.adopted_on,
+                },
+            )
+        adoption = ProgrammeAdoption.objects.create(
+            programme=programme, village=village, adopted_on=adopted_on
+        )
+        log_action(
+            "programs.adopted",
+            adoption,
+            actor=actor,
+            after=snapshot(adoption),
+            territory_code=village.code,
+        )
+    return adoption
+
+
+ADOPTION_COLUMNS = ["programme_code", "village_code", "adopted_on"]
+
+
+def import_adoptions(
+    source: str | Path | IO[bytes],
+    *,
+    actor: Any,
+    name: str | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Import adoptions (programme_code, village_code, adopted_on): streaming, all-or-nothing.
+
+    A row that repeats an adoption already recorded with the same date is accepted and changes
+    nothing (re-importing a file is safe); with another date it is an error.
+    Returns the number of new adoptions.
+    """
+    programmes = dict(Programme.objects.values_list("code", "pk"))
+    villages = dict(Territory.objects.filter(level=Level.VILLAGE).values_list("code", "pk"))
+    existing = {
+        (p, v): d
+        for p, v, d in ProgrammeAdoption.objects.values_list(
+            "programme_id", "village_id", "adopted_on"
+        )
+    }
+    seen: dict[tuple[int, int], int] = {}
+    today = timezone.localdate()
+
+    def parse(line: int, row: dict[str, str]) -> tuple[int, int, datetime.date, str] | None:
+        code = row["programme_code"].upper()
+        if code not in programmes:
+            raise RowError(_("unknown programme code %(code)s") % {"code": row["programme_code"]})
+        if row["village_code"] not in villages:
+            raise RowError(_("unknown village code %(code)s") % {"code": row["village_code"]})
+        _in_scope(row["village_code"], actor)
+        adopted = _date(row["adopted_on"], "adopted_on")
+        assert adopted is not None
+        if adopted > today:
+            raise RowError(_("adopted_on lies in the future"))
+        key = (programmes[code], villages[row["village_code"]])
+        if key in seen:
+            raise RowError(_("the same adoption is on line %(line)s") % {"line": seen[key]})
+        seen[key] = line
+        if key in existing:
+            if existing[key] != adopted:
+                raise RowError(
+                    _("the village adopted the programme on %(date)s already")
+                    % {"date": existing[key]}
+                )
+            return None
+        return (*key, adopted, row["village_code"])
+
+    def write(rows: list[tuple[int, tuple[int, int, datetime.date, str] | None]]) -> int:
+        new = [r for _line, r in rows if r is not None]
+        created = ProgrammeAdoption.objects.bulk_create(
+            [ProgrammeAdoption(programme_id=p, village_id=v, adopted_on=d) for p, v, d, _c in new],
+            batch_size=1000,
+        )
+        for adoption, (_p, _v, _d, code) in zip(created, new, strict=True):
+            log_action(
+                "programs.adopted",
+                adoption,
+                actor=actor,
+                after={
+                    "programme": adoption.programme_id,
+                    "village": code,
+                    "adopted_on": adoption.adopted_on,
+                },  # fmt: skip
+                territory_code=code,
+                note="import",
+            )
+        return len(new)
+
+    return run_import(
+        source, name=name, columns=ADOPTION_COLUMNS, parse=parse, write=write, progress=progress
+    )
+
+
+# --- activities ----------------------------------------------------------------------------
+
+
+def _check_area(village: Territory, area: Territory) -> None:
+    if village.level != Level.VILLAGE:
+        raise DomainError("not_a_village", _("An activity is held in a village."))
+    if not village.is_within(area.code) and not area.is_within(village.code):
+        raise DomainError(
+            "village_outside_area",
+            _("The village %(village)s lies outside the area served, %(area)s.")
+            % {"village": village.name, "area": area.name},
+        )
+
+
+def record_activity(
+    *,
+    actor: Any,
+    programme: Programme,
+    kind: str,
+    title: str,
+    starts_at: datetime.datetime,
+    village: Territory,
+    area: Territory | None = None,
+    ends_at: datetime.datetime | None = None,
+    villages: Iterable[Territory] = (),
+    organisers: Iterable[Organisation] = (),
+    partners: Iterable[Organisation] = (),
+    organiser_unit: str = "",
+    head_count: int | None = None,
+    grace_minutes: int = 15,
+    place: str = "",
+    outcome: str = "",
+) -> Activity:
+    """Log an activity; counts it in the roll-ups of every village it covers."""
+    if kind not in ActivityKind.values:
+        raise DomainError("bad_kind", _("Unknown activity kind %(kind)s.") % {"kind": kind})
+    if not title.strip():
+        raise DomainError("title_required", _("The title is required."))
+    if ends_at is not None and ends_at < starts_at:
+        raise DomainError("ends_before_start", _("An activity cannot end before it starts."))
+    if head_count is not None and head_count < 0:
+        raise DomainError("bad_head_count", _("The head count cannot be negative."))
+    if not 0 <= grace_minutes <= 240:
+        raise DomainError("bad_grace", _("The grace period is between 0 and 240 minutes."))
+    area = area or village
+    _check_area(village, area)
+    covered = {v.pk: v for v in villages}
+    covered[village.pk] = village
+    for v in covered.values():
+        if v.level != Level.VILLAGE or not v.is_within(area.code):
+            raise DomainError(
+                "village_outside_area",
+                _("The village %(village)s lies outside the area served, %(area)s.")
+                % {"village": v.name, "area": area.name},
+            )
+    with transaction.atomic():
+        activity = Activity.objects.create(
+            programme=programme,
+            kind=kind,
+            title=title.strip(),
+            starts_at=starts_at,
+            ends_at=ends_at,
+            village=village,
+            area=area,
+            regency_code=village.regency_code,
+            district_code=village.district_code,
+            organiser_unit=organiser_unit,
+            head_count=head_count,
+            grace_minutes=grace_minutes,
+            place=place,
+            outcome=outcome,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        activity.villages.set(list(covered.values()))
+        activity.organisers.set(list(organisers))
+        activity.partners.set(list(partners))
+        for v in covered.values():
+            bump_metric(v, starts_at, "activities.count", 1, key=programme.code)
+        if head_count:
+            bump_metric(village, starts_at, "activities.head_count", head_count, key=programme.code)
+        log_action(
+            "programs.activity_recorded",
+            activity,
+            actor=actor,
+            after=snapshot(activity),
+            territory_code=village.code,
+        )
+    return activity
+
+
+def record_outcome(
+    activity: Activity, *, actor: Any, outcome: str, head_count: int | None
+) -> Activity:
+    """Write the outcome notes and the head count after the event (roll-up moves by the delta)."""
+    if head_count is not None and head_count < 0:
+        raise DomainError("bad_head_count", _("The head count cannot be negative."))
+    with transaction.atomic():
+        locked = (
+            Activity.objects.select_for_update()
+            .select_related("programme", "village")
+            .get(pk=activity.pk)
+        )
+        before = snapshot(locked, ["outcome", "head_count"])
+        delta = (head_count or 0) - (locked.head_count or 0)
+        locked.outcome, locked.head_count = outcome, head_count
+        locked.save(update_fields=["outcome", "head_count"])
+        if delta:
+            bump_metric(
+                locked.village, locked.starts_at, "activities.head_count", delta,
+                key=locked.programme.code,
+            )  # fmt: skip
+        log_action(
+            "programs.activity_outcome",
+            locked,
+            actor=actor,
+            before=before,
+            after=snapshot(locked, ["outcome", "head_count"]),
+            territory_code=locked.village.code,
+        )
+    return locked
+
+
+# --- invitations and attendance ------------------------------------------------------------
+
+
+def _bump_attendance(inv: Invitation, metrics: Iterable[str], delta: int) -> None:
+    activity = inv.activity
+    for metric in metrics:
+        bump_metric(
+            activity.village, activity.starts_at, metric, delta, key=activity.programme.code
+        )
+
+
+def invite(
+    activity: Activity,
+    *,
+    actor: Any,
+    person: Person | None = None,
+    organisation: Organisation | None = None,
+) -> Invitation:
+    """Invite a person living in the activity's area, or an organisation working in it."""
+    if (person is None) == (organisation is None):
+        raise DomainError("one_invitee", _("Invite either a person or an organisation."))
+    area = activity.area
+    if person is not None and not person.village.is_within(area.code):
+        raise DomainError(
+            "invitee_outside_scope",
+            _("%(name)s lives outside the area of this activity (%(area)s).")
+            % {"name": person.full_name, "area": area.name},
+        )
+    if organisation is not None:
+        org_code = organisation.territory.code
+        if not (area.is_within(org_code) or organisation.territory.is_within(area.code)):
+            raise DomainError(
+                "invitee_outside_scope",
+                _("%(name)s works outside the area of this activity (%(area)s).")
+                % {"name": organisation.name, "area": area.name},
+            )
+    with transaction.atomic():
+        duplicate = Invitation.objects.filter(
+            activity=activity, person=person, organisation=organisation
+        ).first()
+        if duplicate is not None:
+            return duplicate
+        invitation = Invitation.objects.create(
+            activity=activity,
+            person=person,
+            organisation=organisation,
+            code=random_code(12),
+            sent_at=timezone.now(),
+        )
+        _bump_attendance(invitation, ["attendance.invited"], 1)
+        if person is not None and person.phone:
+            transaction.on_commit(lambda: _send_invitation(invitation.pk))
+        log_action(
+            "programs.invited",
+            invitation,
+            actor=actor,
+            after=snapshot(invitation, ["activity", "person", "organisation"]),
+            territory_code=activity.village.code,
+        )
+    return invitation
+
+
+def _send_invitation(invitation_pk: int) -> None:
+    """After commit: the invitation by SMS / WhatsApp, with the check-in code."""
+    from django.utils import formats
+
+    from jaga.core.gateways import get_gateway
+
+    inv = Invitation.objects.select_related("activity__village", "person").get(pk=invitation_pk)
+    if inv.person is None or not inv.person.phone:
+        return
+    activity = inv.activity
+    text = _(
+        "Invitation from Polres Trenggalek: %(title)s, %(when)s at %(place)s. "
+        "Show the code %(code)s at the door; send a representative with it if you cannot come."
+    ) % {
+        "title": activity.title,
+        "when": formats.date_format(timezone.localtime(activity.starts_at), "j M Y H:i"),
+        "place": activity.place or activity.village.name,
+        "code": inv.code,
+    }
+    get_gateway().send(inv.person.phone, text)
+
+
+def _locked(invitation_pk: int) -> Invitation:
+    return (
+        Invitation.objects.select_for_update()
+        .select_related("activity__programme", "activity__village")
+        .get(pk=invitation_pk)
+    )
+
+
+def record_response(invitation: Invitation, *, actor: Any, response: str) -> Invitation:
+    if response not in (Response.ACCEPTED, Response.DECLINED):
+        raise DomainError("bad_response", _("The answer is accepted or declined."))
+    with transaction.atomic():
+        locked = _locked(invitation.pk)
+        before = locked.response
+        if before == Response.PENDING:
+            _bump_attendance(locked, ["attendance.responded"], 1)
+            locked.responded_at = timezone.now()
+        locked.response = response
+        locked.save(update_fields=["response", "responded_at"])
+        log_action(
+            "programs.responded",
+            locked,
+            actor=actor,
+            before={"response": before},
+            after={"response": response},
+            territory_code=locked.activity.village.code,
+        )
+    return locked
+
+
+def _move(
+    locked: Invitation,
+    status: str,
+    *,
+    actor: Any,
+    checked_in_at: datetime.datetime | None = None,
+    representative_name: str = "",
+    representative: Person | None = None,
+    note: str = "",
+    action: str = "programs.attendance",
+) -> Invitation:
+    old = locked.status
+    if status == old and status != S.REPRESENTED:
+        return locked
+    if status != old and status not in TRANSITIONS[old]:
+        raise DomainError(
+            "illegal_transition",
+            _("Attendance cannot go from %(old)s to %(new)s.")
+            % {"old": S(old).label, "new": S(status).label},
+        )
+    if status == S.REPRESENTED and not (representative_name.strip() or representative):
+        raise DomainError("representative_required", _("Say who came as the representative."))
+    before = snapshot(locked, ["status", "checked_in_at", "representative_name"])
+    _bump_attendance(locked, STATUS_METRICS[old], -1)
+    _bump_attendance(locked, STATUS_METRICS[status], 1)
+    locked.status = status
+    if status in (S.PRESENT, S.LATE, S.REPRESENTED):
+        locked.checked_in_at = checked_in_at or locked.checked_in_at or locked.activity.starts_at
+    else:
+        locked.checked_in_at = None
+    if status == S.REPRESENTED:
+        locked.representative = representative
+        locked.representative_name = (
+            representative.full_name if representative else representative_name.strip()
+        )
+    else:
+        locked.representative, locked.representative_name = None, ""
+    if note:
+        locked.note = note
+    locked.save(
+        update_fields=["status", "checked_in_at", "representative", "representative_name", "note"]
+    )
+    log_action(
+        action,
+        locked,
+        actor=actor,
+        before=before,
+        after=snapshot(locked, ["status", "checked_in_at", "representative_name"]),
+        territory_code=locked.activity.village.code,
+    )
+    return locked
+
+
+def is_late(activity: Activity, moment: datetime.datetime) -> bool:
+    return moment > activity.starts_at + datetime.timedelta(minutes=activity.grace_minutes)
+
+
+def check_in(
+    code: str,
+    *,
+    actor: Any,
+    activity: Activity | None = None,
+    at: datetime.datetime | None = None,
+    representative_name: str = "",
+) -> tuple[Invitation, bool]:
+    """Check in by the invitation's QR code. Idempotent: a second scan records nothing new.
+
+    Returns (invitation, already): `already` is True when the arrival was recorded before.
+    Present or late follows from the time against the start plus the organiser's grace period.
+    """
+    at = at or timezone.now()
+    code = code.strip().upper()
+    with transaction.atomic():
+        found = Invitation.objects.filter(code=code).values_list("pk", "activity_id").first()
+        if found is None:
+            raise DomainError("unknown_code", _("This check-in code is not known."))
+        if activity is not None and found[1] != activity.pk:
+            raise DomainError(
+                "wrong_activity", _("This check-in code belongs to another activity.")
+            )
+        locked = _locked(found[0])
+        if locked.status in (S.PRESENT, S.LATE, S.REPRESENTED):
+            return locked, True
+        start = locked.activity.starts_at
+        if at < start - CHECKIN_OPENS:
+            raise DomainError("checkin_not_open", _("Check-in opens three hours before the start."))
+        if at > (locked.activity.ends_at or start) + CHECKIN_CLOSES:
+            raise DomainError(
+                "checkin_closed",
+                _("Check-in by code has closed; record attendance by hand from the paper list."),
+            )
+        if representative_name.strip():
+            status = S.REPRESENTED
+        else:
+            status = S.LATE if is_late(locked.activity, at) else S.PRESENT
+        _move(
+            locked,
+            status,
+            actor=actor,
+            checked_in_at=at,
+            representative_name=representative_name,
+            action="programs.checked_in",
+        )
+    return locked, False
+
+
+def record_attendance(
+    invitation: Invitation,
+    *,
+    actor: Any,
+    status: str,
+    checked_in_at: datetime.datetime | None = None,
+    representative_name: str = "",
+    representative: Person | None = None,
+    note: str = "",
+) -> Invitation:
+    """Record attendance by hand (from the paper list). Present vs late follows the time when
+    one is given."""
+    if status not in S.values or status == S.PENDING:
+        raise DomainError("bad_status", _("Unknown attendance status %(status)s.") % {
+            "status": status})  # fmt: skip
+    with transaction.atomic():
+        locked = _locked(invitation.pk)
+        if status in (S.PRESENT, S.LATE) and checked_in_at is not None:
+            status = S.LATE if is_late(locked.activity, checked_in_at) else S.PRESENT
+        return _move(
+            locked,
+            status,
+            actor=actor,
+            checked_in_at=checked_in_at,
+            representative_name=representative_name,
+            representative=representative,
+            note=note,
+        )
+
+
+def record_attendance_sheet(activity: Activity, *, actor: Any, rows: list[dict[str, Any]]) -> int:
+    """Record a whole paper list at once: every row or none. Rows: {"invitation", "status",
+    "representative_name"?, "checked_in_at"?}. Returns the number of rows changed."""
+    errors: list[dict[str, Any]] = []
+    changed = 0
+    with transaction.atomic():
+        for index, row in enumerate(rows, start=1):
+            inv = row["invitation"]
+            if inv.activity_id != activity.pk:
+                errors.append({"line": index, "error": _("not an invitation to this activity")})
+                continue
+            if row["status"] == inv.status and row["status"] != S.REPRESENTED:
+                continue
+            try:
+                record_attendance(
+                    inv,
+                    actor=actor,
+                    status=row["status"],
+                    representative_name=row.get("representative_name", ""),
+                    checked_in_at=row.get("checked_in_at"),
+                )
+                changed += 1
+            except DomainError as exc:
+                errors.append({"line": index, "error": f"{inv.invitee_name}: {exc.message}"})
+        if errors:
+            transaction.set_rollback(True)
+            fail_rows(errors)
+    return changed
+
+
+def close_attendance(activity: Activity, *, actor: Any) -> int:
+    """After the event: every invitee with nothing recorded is absent. Returns how many."""
+    with transaction.atomic():
+        pending = list(
+            Invitation.objects.select_for_update()
+            .filter(activity=activity, status=S.PENDING)
+            .select_related("activity__programme", "activity__village")
+        )
+        for inv in pending:
+            _move(inv, S.ABSENT, actor=actor)
+    return len(pending)
+
+
+# --- activity import -----------------------------------------------------------------------
+
+ACTIVITY_COLUMNS = ["programme_code", "kind", "title", "starts_at", "village_code"]
+ACTIVITY_EXPORT = [
+    "id", "programme_code", "kind", "title", "starts_at", "ends_at", "village_code", "area_code",
+    "place", "head_count", "grace_minutes", "outcome",
+]  # fmt: skip
+
+
+def _datetime(value: str, label: str, required: bool = True) -> datetime.datetime | None:
+    if not value:
+        if required:
+            raise RowError(_("%(column)s is required") % {"column": label})
+        return None
+    try:
+        parsed = parse_datetime(value.replace("T", " "))
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        day = _date(value, label)
+        assert day is not None
+        parsed = datetime.datetime.combine(day, datetime.time(8, 0))
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+def import_activities(
+    source: str | Path | IO[bytes], *, actor: Any, name: str | None = None
+) -> int:
+    programmes = {p.code: p for p in Programme.objects.all()}
+    territories: dict[str, Territory] = {}
+
+    def territory(code: str) -> Territory:
+        if code not in territories:
+            found = Territory.objects.filter(code=code).first()
+            if found is None:
+                raise RowError(_("unknown territory code %(code)s") % {"code": code})
+            territories[code] = found
+        return territories[code]
+
+    def parse(line: int, row: dict[str, str]) -> dict[str, Any]:
+        code = row["programme_code"].upper()
+        if code not in programmes:
+            raise RowError(_("unknown programme code %(code)s") % {"code": row["programme_code"]})
+        if row["kind"] not in ActivityKind.values:
+            raise RowError(_("unknown kind %(kind)s") % {"kind": row["kind"]})
+        if not row["title"]:
+            raise RowError(_("the title is required"))
+        village = territory(row["village_code"])
+        _in_scope(village.code, actor)
+        area = territory(row["area_code"]) if row.get("area_code") else village
+        _check_area(village, area)
+        starts = _datetime(row["starts_at"], "starts_at")
+        ends = _datetime(row.get("ends_at", ""), "ends_at", required=False)
+        if ends is not None and starts is not None and ends < starts:
+            raise RowError(_("the activity ends before it starts"))
+        head = row.get("head_count", "")
+        if head and not head.isdigit():
+            raise RowError(_("head_count must be a whole number"))
+        grace = row.get("grace_minutes", "") or "15"
+        if not grace.isdigit() or int(grace) > 240:
+            raise RowError(_("grace_minutes must be a whole number up to 240"))
+        return {
+            "programme": programmes[code], "kind": row["kind"], "title": row["title"],
+            "starts_at": starts, "ends_at": ends, "village": village, "area": area,
+            "place": row.get("place", ""), "head_count": int(head) if head else None,
+            "grace_minutes": int(grace), "outcome": row.get("outcome", ""),
+        }  # fmt: skip
+
+    def write(rows: list[tuple[int, dict[str, Any]]]) -> int:
+        for _line, data in rows:
+            record_activity(actor=actor, **data)
+        return len(rows)
+
+    return run_import(source, name=name, columns=ACTIVITY_COLUMNS, parse=parse, write=write)
+
+
+PHOTO_TYPES = (".jpg", ".jpeg", ".png", ".webp")
+DOCUMENT_TYPES = (".pdf", ".doc", ".docx", ".xlsx", ".odt", *PHOTO_TYPES)
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+def attach_file(activity: Activity, *, actor: Any, upload: Any, caption: str = "") -> Any:
+    """Attach a photo or a document (minutes, signed attendance list) to an activity."""
+    from jaga.programs.models import ActivityFile
+
+    name = (getattr(upload, "name", "") or "").lower()
+    if not name.endswith(DOCUMENT_TYPES):
+        raise DomainError(
+            "bad_file_type",
+            _("Attach a photo (JPG, PNG, WebP) or a document (PDF, Word, Excel, ODT)."),
+        )
+    if (getattr(upload, "size", 0) or 0) > MAX_FILE_BYTES:
+        raise DomainError("file_too_large", _("The file is larger than 10 MB."))
+    with transaction.atomic():
+        locked = Activity.objects.select_for_update().select_related("village").get(pk=activity.pk)
+        attached = ActivityFile(
+            activity=locked, is_photo=name.endswith(PHOTO_TYPES), caption=caption.strip()
+        )
+        attached.file.save(Path(name).name, upload, save=False)
+        attached.save()
+        log_action(
+            "programs.file_attached",
+            locked,
+            actor=actor,
+            after={"file": attached.file.name, "caption": attached.caption},
+            territory_code=locked.village.code,
+        )
+    return attached

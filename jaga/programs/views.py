@@ -1,0 +1,582 @@
+"""Pages for programmes, activities, invitations, check-in and participation (/program/)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jaga.accounts.access import code_in_scope, scope_codes
+from jaga.core.errors import DomainError, ImportFailed
+from jaga.partners.access import (
+    can_edit,
+    can_manage_programmes,
+    get_organisation_for_user,
+    get_person_for_user,
+    organisations_for_user,
+    people_for_user,
+)
+from jaga.partners.exports import export_response
+from jaga.partners.forms import UploadForm
+from jaga.partners.views import _territory
+from jaga.programs import charts, queries, services
+from jaga.programs.access import (
+    activities_for_user,
+    get_activity_for_user,
+    get_invitation_for_user,
+    invitations_for_user,
+)
+from jaga.programs.exports import activity_rows
+from jaga.programs.forms import ActivityForm, AttachForm, CheckInForm, InviteForm, OutcomeForm
+from jaga.programs.models import AttendanceStatus, Programme, ProgrammeAdoption
+from jaga.territory.models import Territory
+
+
+def _require_editor(request: HttpRequest) -> None:
+    if not can_edit(request.user):
+        raise Http404
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    adopted = dict(
+        ProgrammeAdoption.objects.for_user(request.user)
+        .order_by()
+        .values_list("programme_id")
+        .annotate(n=Count("id"))
+        .values_list("programme_id", "n")
+    )
+    counts = queries.activity_counts(territory_code=_home_code(request))
+    rows = [
+        {
+            "programme": p,
+            "adopted": adopted.get(p.pk, 0),
+            "activities": counts.get(p.code, {}).get("count", 0),
+            "head_count": counts.get(p.code, {}).get("head_count", 0),
+        }
+        for p in Programme.objects.order_by("code")
+    ]
+    return render(
+        request,
+        "programs/index.html",
+        {"rows": rows, "can_manage": can_manage_programmes(request.user)},
+    )
+
+
+def _home_code(request: HttpRequest) -> str | None:
+    scopes = scope_codes(request.user)
+    if not scopes:
+        raise Http404
+    return None if scopes == ["*"] or len(scopes) > 1 else scopes[0]
+
+
+@login_required
+def programme_detail(request: HttpRequest, code: str) -> HttpResponse:
+    programme = Programme.objects.filter(code=code.upper()).prefetch_related("partners").first()
+    if programme is None:
+        raise Http404
+    adoptions = (
+        ProgrammeAdoption.objects.for_user(request.user)
+        .filter(programme=programme)
+        .select_related("village__parent")
+        .order_by("adopted_on", "village__code")
+    )
+    activities = (
+        activities_for_user(request.user)
+        .filter(programme=programme)
+        .select_related("village")
+        .order_by("-starts_at")[:30]
+    )
+    return render(
+        request,
+        "programs/programme.html",
+        {
+            "programme": programme,
+            "adoptions": adoptions,
+            "activities": activities,
+            "participation": queries.participation(
+                territory_code=_home_code(request), programme_code=programme.code
+            ).total,
+        },
+    )
+
+
+@login_required
+def activities(request: HttpRequest) -> HttpResponse:
+    programme = request.GET.get("programme", "")
+    qs = activities_for_user(request.user).select_related("programme", "village")
+    if programme:
+        qs = qs.filter(programme__code=programme)
+    qs = qs.annotate(
+        invited=Count("invitations"),
+        came=Count(
+            "invitations",
+            filter=Q(invitations__status__in=[AttendanceStatus.PRESENT, AttendanceStatus.LATE]),
+        ),
+    ).order_by("-starts_at", "-id")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "programs/activities.html",
+        {
+            "page": page,
+            "programme": programme,
+            "programmes": Programme.objects.order_by("code"),
+            "can_edit": can_edit(request.user),
+        },
+    )
+
+
+@login_required
+def activity_create(request: HttpRequest) -> HttpResponse:
+    _require_editor(request)
+    programmes = list(Programme.objects.order_by("code"))
+    form = ActivityForm(request.POST or None, programmes=programmes)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            village = _territory(request, data["village_code"])
+            area = _territory(request, data["area_code"]) if data["area_code"] else village
+            activity = services.record_activity(
+                actor=request.user,
+                programme=next(p for p in programmes if p.code == data["programme"]),
+                kind=data["kind"],
+                title=data["title"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                village=village,
+                area=area,
+                place=data["place"],
+                head_count=data["head_count"],
+                grace_minutes=data["grace_minutes"],
+                outcome=data["outcome"],
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("Activity recorded."))
+            return redirect("programs:activity", pk=activity.pk)
+    return render(request, "partners/form.html", {"form": form, "title": _("Log an activity")})
+
+
+@login_required
+def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = get_activity_for_user(request.user, pk)
+    form = _invite_form(request, activity)
+    if request.method == "POST":
+        _require_editor(request)
+        if form.is_valid():
+            try:
+                added = _invite_from_form(request, activity, form.cleaned_data)
+            except Http404:
+                form.add_error(None, _("Not found in your area."))
+            except DomainError as exc:
+                form.add_error(None, str(exc.message))
+            else:
+                messages.success(request, _("%(count)s invited.") % {"count": added})
+                return redirect("programs:activity", pk=activity.pk)
+    invitations = (
+        invitations_for_user(request.user)
+        .filter(activity=activity)
+        .select_related("person__village", "organisation")
+        .order_by("id")
+    )
+    report = queries.participation_for_activity(activity, invitations)
+    return render(
+        request,
+        "programs/activity.html",
+        {
+            "activity": activity,
+            "invitations": invitations,
+            "total": report,
+            "form": form,
+            "can_edit": can_edit(request.user),
+            "organisers": activity.organisers.all(),
+            "partners": activity.partners.all(),
+            "villages": activity.villages.all(),
+            "files": activity.files.all(),
+            "outcome_form": OutcomeForm(
+                initial={"outcome": activity.outcome, "head_count": activity.head_count}
+            ),
+            "attach_form": AttachForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def activity_outcome(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_editor(request)
+    activity = get_activity_for_user(request.user, pk)
+    form = OutcomeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_outcome(
+                activity,
+                actor=request.user,
+                outcome=form.cleaned_data["outcome"],
+                head_count=form.cleaned_data["head_count"],
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Outcome saved."))
+    else:
+        messages.error(request, _("The head count must be a whole number."))
+    return redirect("programs:activity", pk=activity.pk)
+
+
+@login_required
+@require_POST
+def activity_attach(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_editor(request)
+    activity = get_activity_for_user(request.user, pk)
+    form = AttachForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attach_file(
+                activity,
+                actor=request.user,
+                upload=form.cleaned_data["file"],
+                caption=form.cleaned_data["caption"],
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("File attached."))
+    else:
+        messages.error(request, _("Choose a file to attach."))
+    return redirect("programs:activity", pk=activity.pk)
+
+
+def _invite_form(request: HttpRequest, activity: Any) -> InviteForm:
+    """Choices for inviting: people of the village where it is held (not yet invited),
+    organisations working in the area, and the villages of the area."""
+    invited = activity.invitations.values("person_id")
+    area = activity.area.code
+    people = (
+        people_for_user(request.user)
+        .filter(village=activity.village)
+        .exclude(pk__in=invited)
+        .select_related("village")
+        .order_by("-is_leader", "full_name")[:300]
+    )
+    codes = [area, *(area.rsplit(".", i)[0] for i in range(1, area.count(".") + 1))]
+    organisations = (
+        organisations_for_user(request.user)
+        .filter(Q(territory__code__in=codes) | Q(territory__code__startswith=area + "."))
+        .exclude(pk__in=activity.invitations.values("organisation_id"))
+        .order_by("kind", "name")[:300]
+    )
+    villages = Territory.objects.villages().filter(Q(code=area) | Q(code__startswith=area + "."))
+    return InviteForm(
+        request.POST or None,
+        people=people,
+        organisations=organisations,
+        villages=villages.order_by("code"),
+    )
+
+
+def _invite_from_form(request: HttpRequest, activity: Any, data: dict[str, Any]) -> int:
+    if data.get("village_code"):
+        village = _territory(request, data["village_code"])
+        people = people_for_user(request.user).filter(village=village).select_related("village")
+        for person in people:
+            services.invite(activity, actor=request.user, person=person)
+        return len(people)
+    if data.get("person_id"):
+        person = get_person_for_user(request.user, data["person_id"])
+        services.invite(activity, actor=request.user, person=person)
+        return 1
+    if data.get("organisation_id"):
+        org = get_organisation_for_user(request.user, data["organisation_id"])
+        services.invite(activity, actor=request.user, organisation=org)
+        return 1
+    raise DomainError("one_invitee", _("Invite either a person or an organisation."))
+
+
+@login_required
+def attendance_sheet(request: HttpRequest, pk: int) -> HttpResponse:
+    """The paper list: print it for signatures, then enter what it says in one go."""
+    activity = get_activity_for_user(request.user, pk)
+    invitations = list(
+        invitations_for_user(request.user)
+        .filter(activity=activity)
+        .select_related("person__village", "organisation")
+        .order_by("id")
+    )
+    errors: list[dict[str, Any]] = []
+    if request.method == "POST":
+        _require_editor(request)
+        rows = []
+        for inv in invitations:
+            status = request.POST.get(f"status-{inv.pk}", inv.status)
+            if status == AttendanceStatus.PENDING:
+                continue
+            rows.append(
+                {
+                    "invitation": inv,
+                    "status": status,
+                    "representative_name": request.POST.get(f"rep-{inv.pk}", ""),
+                }
+            )
+        try:
+            changed = services.record_attendance_sheet(activity, actor=request.user, rows=rows)
+        except ImportFailed as exc:
+            messages.error(request, str(exc.message))
+            errors = exc.errors
+        else:
+            messages.success(request, _("%(count)s attendances recorded.") % {"count": changed})
+            return redirect("programs:activity", pk=activity.pk)
+    return render(
+        request,
+        "programs/sheet.html",
+        {
+            "activity": activity,
+            "invitations": invitations,
+            "statuses": AttendanceStatus.choices[1:],
+            "errors": errors,
+            "can_edit": can_edit(request.user),
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def activity_close(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_editor(request)
+    activity = get_activity_for_user(request.user, pk)
+    count = services.close_attendance(activity, actor=request.user)
+    messages.success(request, _("%(count)s invitees marked absent.") % {"count": count})
+    return redirect("programs:activity", pk=activity.pk)
+
+
+def _qr_svg(request: HttpRequest, code: str) -> str:
+    url = request.build_absolute_uri(reverse("programs:checkin", args=[code]))
+    svg: str = segno.make(url, error="m").svg_inline(scale=5, dark="#1b2430")
+    return svg
+
+
+@login_required
+def invitation_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """Printable invitations with their QR codes: one invitation, or ?all=1 for the activity."""
+    inv = get_invitation_for_user(request.user, pk=pk)
+    if request.GET.get("all"):
+        invitations = list(
+            invitations_for_user(request.user)
+            .filter(activity_id=inv.activity_id)
+            .select_related("person__village", "organisation", "activity__village")
+            .order_by("id")
+        )
+    else:
+        invitations = [inv]
+    cards = [{"inv": i, "qr": mark_safe(_qr_svg(request, i.code))} for i in invitations]  # noqa: S308 - segno output
+    return render(request, "programs/print.html", {"cards": cards, "activity": inv.activity})
+
+
+@login_required
+def checkin(request: HttpRequest, code: str) -> HttpResponse:
+    """Where a scanned QR code lands: the officer confirms the arrival (phone first)."""
+    inv = get_invitation_for_user(request.user, code=code.strip().upper())
+    form = CheckInForm(request.POST or None, initial={"code": inv.code})
+    result = None
+    if request.method == "POST":
+        _require_editor(request)
+        if form.is_valid():
+            try:
+                inv, already = services.check_in(
+                    inv.code,
+                    actor=request.user,
+                    activity=inv.activity,
+                    representative_name=form.cleaned_data["representative_name"],
+                )
+            except DomainError as exc:
+                messages.error(request, str(exc.message))
+            else:
+                result = "already" if already else "done"
+    return render(
+        request,
+        "programs/checkin.html",
+        {"inv": inv, "form": form, "result": result, "can_edit": can_edit(request.user)},
+    )
+
+
+@login_required
+def checkin_desk(request: HttpRequest, pk: int) -> HttpResponse:
+    """Type or scan codes at the door of one activity."""
+    activity = get_activity_for_user(request.user, pk)
+    form = CheckInForm(request.POST or None)
+    last = None
+    if request.method == "POST":
+        _require_editor(request)
+        if form.is_valid():
+            try:
+                last, already = services.check_in(
+                    form.cleaned_data["code"],
+                    actor=request.user,
+                    activity=activity,
+                    representative_name=form.cleaned_data["representative_name"],
+                )
+            except DomainError as exc:
+                messages.error(request, str(exc.message))
+            else:
+                if already:
+                    messages.warning(
+                        request,
+                        _("%(name)s was already checked in.") % {"name": last.invitee_name},
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _("%(name)s: %(status)s.")
+                        % {"name": last.invitee_name, "status": last.get_status_display()},
+                    )
+                form = CheckInForm()
+    counts = queries.participation_for_activity(activity, activity.invitations.all())
+    return render(
+        request, "programs/desk.html", {"activity": activity, "form": form, "total": counts}
+    )
+
+
+def _period(request: HttpRequest) -> tuple[datetime.date | None, datetime.date | None]:
+    def get(name: str) -> datetime.date | None:
+        try:
+            return parse_date(request.GET.get(name, "") or "")
+        except ValueError:
+            return None
+
+    return get("start"), get("end")
+
+
+@login_required
+def participation(request: HttpRequest) -> HttpResponse:
+    scopes = scope_codes(request.user)
+    if not scopes:
+        raise Http404
+    default = "35.03" if scopes == ["*"] else scopes[0]
+    code = request.GET.get("territory", "") or default
+    if not code_in_scope(code, scopes):
+        raise Http404
+    territory = Territory.objects.filter(code=code).first()
+    if territory is None:
+        raise Http404
+    programme = request.GET.get("programme", "").upper() or None
+    org_id = request.GET.get("organisation", "")
+    organisation = get_organisation_for_user(request.user, org_id) if org_id else None
+    start, end = _period(request)
+    report = queries.participation(
+        territory_code=code,
+        organisation_id=organisation.pk if organisation else None,
+        programme_code=programme,
+        start=start,
+        end=end,
+    )
+    areas = (
+        queries.participation_by_area(
+            territory_code=code, programme_code=programme, start=start, end=end
+        )
+        if organisation is None
+        else []
+    )
+    months = queries.participation_by_month(
+        territory_code=code, programme_code=programme, start=start, end=end
+    )
+
+    def bars(parts: list[queries.Participation], title: str) -> Any:
+        return charts.rate_bars(
+            [(p.label, p.attendance_rate, f"{p.attended}/{p.invited}") for p in parts], title=title
+        )
+
+    return render(
+        request,
+        "programs/participation.html",
+        {
+            "territory": territory,
+            "programme": programme,
+            "organisation": organisation,
+            "start": start,
+            "end": end,
+            "report": report,
+            "areas": areas,
+            "group_chart": bars(report.by_group, _("Attendance rate by community group")),
+            "education_chart": bars(report.by_education, _("Attendance rate by education")),
+            "month_chart": charts.monthly_columns(
+                [(m, p.attendance_rate, p.invited) for m, p in months],
+                title=_("Attendance rate by month"),
+            ),
+            "programmes": Programme.objects.order_by("code"),
+            "organisations": organisations_for_user(request.user)
+            .exclude(kind="perguruan_silat")
+            .order_by("kind", "name")[:300],
+        },
+    )
+
+
+@login_required
+def adoptions_import(request: HttpRequest) -> HttpResponse:
+    if not can_manage_programmes(request.user):
+        raise Http404
+    form = UploadForm(request.POST or None, request.FILES or None)
+    errors: list[dict[str, Any]] = []
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            count = services.import_adoptions(upload, name=upload.name, actor=request.user)
+        except ImportFailed as exc:
+            messages.error(request, str(exc.message))
+            errors, status = exc.errors, 400
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+            status = 400
+        else:
+            messages.success(request, _("%(count)s adoptions imported.") % {"count": count})
+            return redirect("programs:index")
+    return render(
+        request, "programs/adoptions_import.html", {"form": form, "errors": errors}, status=status
+    )
+
+
+@login_required
+def activities_transfer(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    errors: list[dict[str, Any]] = []
+    status = 200
+    if request.method == "POST":
+        _require_editor(request)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                count = services.import_activities(upload, name=upload.name, actor=request.user)
+            except ImportFailed as exc:
+                messages.error(request, str(exc.message))
+                errors, status = exc.errors, 400
+            except DomainError as exc:
+                messages.error(request, str(exc.message))
+                status = 400
+            else:
+                messages.success(request, _("%(count)s activities imported.") % {"count": count})
+                return redirect("programs:activities")
+    if request.GET.get("format") in ("csv", "xlsx"):
+        headers, rows = activity_rows(request.user)
+        return export_response(headers, rows, "activities", request.GET["format"])
+    return render(
+        request,
+        "programs/activities_transfer.html",
+        {"form": form, "errors": errors, "can_edit": can_edit(request.user), "now": timezone.now()},
+        status=status,
+    )
