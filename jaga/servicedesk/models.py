@@ -174,6 +174,9 @@ class Channel(models.TextChoices):
     MESSAGING = "messaging", _("SMS / WhatsApp message")
 
 
+STAFF_CHANNELS_VALUES = {Channel.WALK_IN, Channel.PHONE, Channel.MESSAGING}
+
+
 class ServiceRequestQuerySet(ScopedQuerySet["ServiceRequest"]):
     def open(self) -> ServiceRequestQuerySet:
         return self.filter(status__in=OPEN_STATUSES)

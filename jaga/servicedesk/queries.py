@@ -146,3 +146,13 @@ def nearby_open(
 
 def public_updates(request: ServiceRequest) -> QuerySet[Any]:
     return request.updates.filter(public=True).order_by("at", "id")
+
+
+def audit_rows(request: ServiceRequest) -> QuerySet[Any]:
+    from jaga.core.models import AuditLog
+
+    return (
+        AuditLog.objects.filter(object_type="servicedesk.servicerequest", object_id=str(request.pk))
+        .select_related("actor")
+        .order_by("at", "id")
+    )

@@ -294,9 +294,10 @@ def test_get_requests_filters(client: Client, file_report: Any, village_a: Any, 
         new = file_report(village_a)
         judi = file_report(village_a, service=Service.objects.get(code="judi"))
         services.transition_request(judi, Status.REJECTED, actor=bob, note="Bukan judi.")
-        codes = lambda q: {
-            r["service_request_id"] for r in client.get(BASE + "requests.json", q).json()
-        }  # noqa: E731
+
+        def codes(q: dict) -> set[str]:
+            return {r["service_request_id"] for r in client.get(BASE + "requests.json", q).json()}
+
         assert codes({}) == {new.ticket, judi.ticket}  # default: last 90 days
         assert codes({"status": "closed"}) == {judi.ticket}
         assert codes({"status": "open"}) == {new.ticket}
