@@ -163,7 +163,8 @@ def public_photo(request: HttpRequest, ticket: str, pk: int) -> HttpResponse:
 
 
 def _file(photo: Attachment) -> HttpResponse:
-    response = FileResponse(photo.file.open("rb"), content_type=photo.content_type)
+    stored = photo.file.storage.open(photo.file.name, "rb")
+    response = FileResponse(stored, content_type=photo.content_type)
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -2,13 +2,11 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import threading
 from typing import Any
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection
 
 from jaga.analytics.models import MonthlyMetric
 from jaga.core.errors import DomainError
@@ -16,7 +14,7 @@ from jaga.core.gateways import LoggingGateway
 from jaga.core.models import AuditLog
 from jaga.incidents.models import Incident
 from jaga.servicedesk import services
-from jaga.servicedesk.models import TRANSITIONS, RequestUpdate, ServiceRequest, Status
+from jaga.servicedesk.models import TRANSITIONS, ServiceRequest, Status
 from jaga.servicedesk.signals import request_closed
 
 ALL = list(Status.values)
@@ -289,40 +287,6 @@ def test_a_stale_version_is_a_conflict_and_the_first_change_stands(
     services.add_update(report, "Saya cek ke lokasi.", actor=alice)
     services.add_update(report, "Koordinasi dengan kades.", actor=bob)
     assert report.updates.filter(status_to="").count() == 2
-
-
-@pytest.mark.django_db(transaction=True)
-def test_two_officers_changing_one_report_at_once_never_lose_a_change(
-    file_report: Any, village_a: Any, bob: Any, alice: Any
-) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL")
-    report = file_report(village_a)
-    services.transition_request(report, Status.ASSIGNED, actor=bob)
-    version = ServiceRequest.objects.get(pk=report.pk).version
-    outcomes: list[str] = []
-
-    def act(actor: Any, to: str) -> None:
-        try:
-            services.transition_request(report, to, actor=actor, note="n", expected_version=version)
-            outcomes.append("ok")
-        except DomainError as exc:
-            outcomes.append(exc.code)
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=act, args=(alice, Status.IN_PROGRESS)),
-        threading.Thread(target=act, args=(bob, Status.REJECTED)),
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["conflict", "ok"]
-    report.refresh_from_db()
-    assert report.version == version + 1
-    assert RequestUpdate.objects.filter(request=report, status_from=Status.ASSIGNED).count() == 1
 
 
 def test_staff_merge_a_duplicate_into_the_original(
