@@ -86,8 +86,6 @@ class ReportForm(forms.Form):
     photos = MultipleFileField(
         label=_("Photos"),
         required=False,
-        help_text=_("Up to %(n)s photos (JPEG, PNG or WebP). Location data in photos is removed.")
-        % {"n": MAX_PHOTOS},
     )
     anonymous = forms.BooleanField(
         label=_("Report anonymously (we will not ask who you are)"), required=False
@@ -101,6 +99,9 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.service = service
         self.staff = staff
+        self.fields["photos"].help_text = _(
+            "Up to %(n)s photos (JPEG, PNG or WebP). Location data in photos is removed."
+        ) % {"n": MAX_PHOTOS}
         if staff:
             self.fields["channel"] = forms.ChoiceField(
                 label=_("Channel"),

@@ -353,6 +353,18 @@ class ServiceRequest(models.Model):
     def open311_status(self) -> str:
         return "open" if self.is_open else "closed"
 
+    def answer_rows(self) -> list[tuple[str, str]]:
+        """The answers as (question, answer) in the reader's language, in the questions' order."""
+        rows = []
+        for question in self.service.questions.all():
+            if question.code not in self.answers:
+                continue
+            value = self.answers[question.code]
+            names = dict(question.choices())
+            values = value if isinstance(value, list) else [value]
+            rows.append((question.prompt, ", ".join(str(names.get(v, v)) for v in values)))
+        return rows
+
     def reopen_until(self) -> datetime.datetime | None:
         if self.status != Status.RESOLVED or self.resolved_at is None:
             return None

@@ -189,8 +189,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     if denied:
         return denied
     villages = _scope_villages(request.user)
-    form = QueueFilterForm(request.GET or None, villages=villages)
-    params = {k: v for k, v in request.GET.items() if k != "page"}
+    # The desk opens on the work still to do; any filter (even "all statuses") shows the rest.
+    data = request.GET if request.GET else {"status": "open"}
+    form = QueueFilterForm(data, villages=villages)
+    params = {k: v for k, v in data.items() if k != "page"}
     rows = queries.queue(request.user, params)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
