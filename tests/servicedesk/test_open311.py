@@ -380,3 +380,19 @@ def test_open311_posts_are_rate_limited_per_key(
     }
     statuses = [client.post(BASE + "requests.json", values).status_code for _ in range(51)]
     assert statuses[:50] == [201] * 50 and statuses[50] == 429
+
+
+def test_close_resolved_command(file_report: Any, village_a: Any, bob: Any) -> None:
+    start = datetime.datetime(2026, 3, 1, 8, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False):
+        report = file_report(village_a)
+        services.transition_request(report, Status.ASSIGNED, actor=bob, assignee=bob)
+        services.transition_request(report, Status.RESOLVED, actor=bob, note="Selesai.")
+    out = io.StringIO()
+    with time_machine.travel(start + datetime.timedelta(days=3), tick=False):
+        call_command("servicedesk", "close-resolved", stdout=out)
+    assert "Closed 0" in out.getvalue()
+    with time_machine.travel(start + datetime.timedelta(days=20), tick=False):
+        call_command("servicedesk", "close-resolved", stdout=out)
+    report.refresh_from_db()
+    assert report.status == Status.CLOSED
