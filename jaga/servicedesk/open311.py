@@ -15,6 +15,7 @@ from xml.etree import ElementTree as ET
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -194,7 +195,10 @@ def request_doc(r: ServiceRequest, base_url: str) -> dict[str, Any]:
         "zipcode": "",
         "lat": "" if sensitive else _rounded(r.latitude),
         "long": "" if sensitive else _rounded(r.longitude),
-        "media_url": base_url.rstrip("/") + photo.file.url if photo else "",
+        "media_url": base_url.rstrip("/")
+        + reverse("servicedesk:public_photo", args=[r.ticket, photo.pk])
+        if photo
+        else "",
     }
 
 

@@ -676,6 +676,24 @@ def verify_request(request: ServiceRequest, *, actor: Any) -> ServiceRequest:
     return request
 
 
+def set_photo_public(photo: Attachment, public: bool, *, actor: Any) -> Attachment:
+    """Show a photo on the public page and through Open311 (staff check it first: faces, homes)."""
+    _check_actor(photo.request, actor)
+    with transaction.atomic():
+        locked = Attachment.objects.select_for_update().get(pk=photo.pk)
+        if locked.public != public:
+            locked.public = public
+            locked.save(update_fields=["public"])
+            log_action(
+                "servicedesk.photo_public" if public else "servicedesk.photo_private",
+                locked.request,
+                actor=actor,
+                after={"photo": locked.pk, "public": public},
+                territory_code=locked.request.village.code,
+            )
+    return locked
+
+
 def close_expired_resolved(*, now: datetime.datetime | None = None, actor: Any = None) -> int:
     """Close resolved reports whose reopening period is over (run daily)."""
     now = now or timezone.now()

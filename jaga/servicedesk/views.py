@@ -367,6 +367,12 @@ def act(request: HttpRequest, ticket: str, action: str) -> HttpResponse:
                 expected_version=form.cleaned_data["version"],
             )
             messages.success(request, _("Merged into %(ticket)s.") % {"ticket": original.ticket})
+        elif action == "photo":
+            photo = report.photos.filter(pk=request.POST.get("photo") or 0).first()
+            if photo is None:
+                raise Http404
+            services.set_photo_public(photo, request.POST.get("public") == "1", actor=request.user)
+            messages.success(request, _("Photo updated."))
         elif action == "verify":
             services.verify_request(report, actor=request.user)
             messages.success(request, _("Recorded in the kamtibmas register."))

@@ -168,8 +168,14 @@ def test_photos_are_private_until_made_public(
     assert status(client, public_url) == 404
     assert status(bob_client, staff_url) == 200
     assert status(charlie_client, staff_url) == 404
-    Attachment.objects.filter(pk=photo.pk).update(public=True)
+    act = f"/layanan/tiket/{report.ticket}/photo/"
+    assert charlie_client.post(act, {"photo": photo.pk, "public": "1"}).status_code == 404
+    assert bob_client.post(act, {"photo": photo.pk, "public": "1"}).status_code == 302
     assert status(client, public_url) == 200
+    from django.test import Client as Plain
+
+    row = Plain().get(f"/open311/v2/requests/{report.ticket}.json").json()[0]
+    assert row["media_url"] == f"http://testserver{public_url}"
 
 
 def test_the_queue_is_scoped_filtered_and_pinned(
