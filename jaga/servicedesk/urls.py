@@ -9,6 +9,7 @@ urlpatterns = [
     # public (no login)
     path("lapor/", views.report_start, name="report"),
     path("lapor/<slug:code>/", views.report_form, name="report_form"),
+    path("desa/", views.village_options, name="village_options"),
     path("lacak/", views.track_lookup, name="track_lookup"),
     path("lacak/<str:ticket>/", views.track, name="track"),
     path("lacak/<str:ticket>/foto/<int:pk>/", views.public_photo, name="public_photo"),

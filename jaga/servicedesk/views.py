@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +29,7 @@ from jaga.servicedesk.forms import (
     UpdateForm,
     VillageForm,
     public_villages,
+    village_choices,
 )
 from jaga.servicedesk.models import (
     Attachment,
@@ -118,6 +120,19 @@ def report_form(request: HttpRequest, code: str) -> HttpResponse:
         "servicedesk/report_form.html",
         {"service": service, "village": village, "form": form, "nearby": nearby},
         status=status,
+    )
+
+
+def village_options(request: HttpRequest) -> HttpResponse:
+    """htmx helper of the village picker: the <option>s matching a name (public data only)."""
+    q = request.GET.get("q", "").strip()
+    villages = public_villages()
+    if len(q) >= 2:
+        villages = villages.filter(Q(name__icontains=q) | Q(parent__name__icontains=q))
+    return render(
+        request,
+        "servicedesk/village_options.html",
+        {"groups": village_choices(villages), "single": len(q) >= 2},
     )
 
 

@@ -295,3 +295,9 @@ def test_desk_entry_by_staff(units: dict, bob_client: Client, client: Client) ->
     report = ServiceRequest.objects.get()
     assert report.channel == "walk_in" and report.entered_by.username == "bob"
     assert client.get("/layanan/baru/").status_code == 302
+
+
+def test_the_village_picker_helper_filters_by_name(client: Client, units: dict) -> None:
+    html = client.get("/layanan/desa/", {"q": "munjungan"}).content.decode()
+    assert "35.03.02.2008" in html and "35.03.11.1002" not in html
+    assert "35.03.11.1002" in client.get("/layanan/desa/").content.decode()
