@@ -278,6 +278,7 @@ def submit_request(
                 open311_client=open311_client,
                 idempotency_key=key_hash,
                 status=Status.RECEIVED,
+                status_notes=_received_text(routing),
                 unit=routing.unit,
                 assignee=routing.officer,
                 due_at=now + datetime.timedelta(hours=service.sla_hours),

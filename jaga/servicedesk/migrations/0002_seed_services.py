@@ -156,9 +156,9 @@ def seed(apps, schema_editor):  # type: ignore[no-untyped-def]
             description_en=desc_en,
             sort_order=order * 10,
         )
-    for order, (service, code, datatype, required, prompt_id, prompt_en, values) in enumerate(
-        QUESTIONS, start=1
-    ):
+    orders: dict[str, int] = {}
+    for service, code, datatype, required, prompt_id, prompt_en, values in QUESTIONS:
+        orders[service] = order = orders.get(service, 0) + 1
         Question.objects.create(
             service=by_code[service],
             code=code,
