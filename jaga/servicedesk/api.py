@@ -304,8 +304,14 @@ def transition(request: HttpRequest, ticket: str, data: TransitionIn) -> StaffRe
         if assignee is None:
             raise DomainError("bad_assignee", _("Unknown officer %(u)s.") % {"u": data.assignee})
     if data.status == "duplicate":
-        original = _get(request, data.duplicate_of or "")
+        if not data.duplicate_of:
+            raise DomainError("original_required", _("Choose the report this one duplicates."))
+        original = _get(request, data.duplicate_of)
         services.mark_duplicate(report, original, actor=request.user, expected_version=data.version)
+    elif data.status == report.status and assignee is not None:
+        services.reassign_request(
+            report, assignee, actor=request.user, expected_version=data.version
+        )
     else:
         services.transition_request(
             report,

@@ -220,3 +220,14 @@ def test_summary_counts_per_polsek(
         }
     ]
     assert charlie_client.get(f"{API}/summary").json() == []
+
+
+def test_reassigning_and_a_duplicate_without_original_through_the_api(
+    reported: ServiceRequest, bob_client: Client
+) -> None:
+    url = f"{API}/requests/{reported.ticket}/transition"
+    post(bob_client, url, {"status": "assigned", "assignee": "alice"})
+    moved = post(bob_client, url, {"status": "assigned", "assignee": "bob"})
+    assert moved.status_code == 200 and moved.json()["assignee"] == "Bob"
+    missing = post(bob_client, url, {"status": "duplicate"})
+    assert missing.status_code == 400 and missing.json()["code"] == "original_required"
