@@ -156,3 +156,37 @@ def audit_rows(request: ServiceRequest) -> QuerySet[Any]:
         .select_related("actor")
         .order_by("at", "id")
     )
+
+
+def monthly_series(
+    user: Any, months: int = 12, now: datetime.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Received, resolved and resolved-in-time per month in the user's scope, from the roll-up."""
+    from jaga.accounts.access import scope_q
+
+    today = timezone.localdate(now or timezone.now())
+    first = today.replace(day=1)
+    starts = []
+    for _ in range(months):
+        starts.append(first)
+        first = (first - datetime.timedelta(days=1)).replace(day=1)
+    starts.reverse()
+    sums = {
+        (row["month"], row["metric"]): row["total"]
+        for row in MonthlyMetric.objects.filter(
+            scope_q(user, "village__code"),
+            metric__in=["requests.received", "requests.resolved", "requests.resolved_in_time"],
+            month__gte=starts[0],
+        )
+        .values("month", "metric")
+        .annotate(total=Sum("value"))
+    }
+    return [
+        {
+            "month": m,
+            "received": sums.get((m, "requests.received"), 0),
+            "resolved": sums.get((m, "requests.resolved"), 0),
+            "in_time": sums.get((m, "requests.resolved_in_time"), 0),
+        }
+        for m in starts
+    ]

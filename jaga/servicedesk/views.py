@@ -19,7 +19,7 @@ from jaga.accounts.models import Posting, Role
 from jaga.core.codes import random_secret
 from jaga.core.errors import DomainError
 from jaga.core.views import not_found
-from jaga.servicedesk import limiter, queries, services
+from jaga.servicedesk import charts, limiter, queries, services
 from jaga.servicedesk.forms import (
     MergeForm,
     QueueFilterForm,
@@ -220,6 +220,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "summary": queries.unit_summary(request.user),
+            "chart": charts.monthly_bars(queries.monthly_series(request.user)),
         },
     )
 

@@ -191,7 +191,7 @@ def test_the_queue_is_scoped_filtered_and_pinned(
     for _ in range(5):
         file_report(village_b)
     theirs = file_report(village_c)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = bob_client.get("/layanan/")
     html = response.content.decode()
     assert response.status_code == 200
@@ -301,3 +301,31 @@ def test_the_village_picker_helper_filters_by_name(client: Client, units: dict) 
     html = client.get("/layanan/desa/", {"q": "munjungan"}).content.decode()
     assert "35.03.02.2008" in html and "35.03.11.1002" not in html
     assert "35.03.11.1002" in client.get("/layanan/desa/").content.decode()
+
+
+def test_the_monthly_chart_reads_the_roll_up_in_scope(
+    file_report: Any, village_a: Any, village_c: Any, bob: Any, bob_client: Client
+) -> None:
+    import datetime
+
+    import time_machine
+
+    from jaga.servicedesk import queries, services
+
+    with time_machine.travel(datetime.datetime(2026, 5, 10, 3, tzinfo=datetime.UTC), tick=False):
+        report = file_report(village_a)
+        file_report(village_a)
+        file_report(village_c)  # another Polsek: not in bob's chart
+        services.transition_request(report, Status.ASSIGNED, actor=bob, assignee=bob)
+        services.transition_request(report, Status.RESOLVED, actor=bob, note="Selesai.")
+        series = queries.monthly_series(bob)
+        html = bob_client.get("/layanan/").content.decode()
+    assert len(series) == 12 and series[-1]["month"] == datetime.date(2026, 5, 1)
+    assert series[-1] | {"month": None} == {
+        "month": None,
+        "received": 2,
+        "resolved": 1,
+        "in_time": 1,
+    }
+    assert sum(r["received"] for r in series[:-1]) == 0
+    assert "<svg" in html and "05/2026: 2 diterima, 1 selesai, 1 tepat waktu" in html
