@@ -158,6 +158,17 @@ class ReportForm(forms.Form):
         return data
 
 
+class ReporterNoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Add information to your report"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+        help_text=_(
+            "The officers handling it will see this. Do not write other people's phone numbers."
+        ),
+    )
+
+
 class TrackForm(forms.Form):
     ticket = forms.CharField(label=_("Ticket code"), max_length=16)
 

@@ -303,6 +303,7 @@ class ServiceRequest(models.Model):
     resolved_in_time = models.BooleanField(_("resolved in time"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     reopened_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    reminded_at = models.DateTimeField(_("last overdue reminder"), null=True, blank=True)
     duplicate_of = models.ForeignKey(
         "self",
         verbose_name=_("duplicate of"),
@@ -388,6 +389,7 @@ class RequestUpdate(models.Model):
     )
     public = models.BooleanField(_("public"), default=False)
     text = models.TextField(_("text"), blank=True)
+    from_reporter = models.BooleanField(_("from the reporter"), default=False)
     status_from = models.CharField(max_length=12, choices=Status.choices, blank=True)
     status_to = models.CharField(max_length=12, choices=Status.choices, blank=True)
 

@@ -63,3 +63,17 @@ def notify_reporter(request: Any, text_update: str) -> list[str]:
             "text": text_update,
         }
     return _send(request.email, request.phone, subject, text.strip())
+
+
+def notify_overdue(request: Any, officer: Any) -> list[str]:
+    with translation.override("id"):
+        subject = _("Jaga: report %(ticket)s is overdue") % {"ticket": request.ticket}
+        text = _(
+            "Report %(ticket)s (%(service)s, %(village)s) passed its time limit on %(due)s."
+        ) % {
+            "ticket": request.ticket,
+            "service": request.service.name,
+            "village": request.village.name,
+            "due": f"{request.due_at:%Y-%m-%d %H:%M}",
+        }
+    return _send(officer.email, officer.phone, subject, text)

@@ -584,6 +584,79 @@ def add_update(
     return update
 
 
+def add_reporter_note(request: ServiceRequest, text: str) -> RequestUpdate:
+    """The reporter adds information from the tracking page (the ticket code is the key).
+
+    Shown to the reporter and the officers; the assignee is told. Closed reports take no more
+    notes (the reporter makes a new report instead).
+    """
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("empty_update", _("Write the update first."))
+    if len(text) > MAX_DESCRIPTION:
+        raise DomainError(
+            "description_too_long",
+            _("The description is limited to %(n)s characters.") % {"n": MAX_DESCRIPTION},
+        )
+    with transaction.atomic():
+        locked = _lock(request)
+        if locked.status == Status.CLOSED:
+            raise DomainError(
+                "closed", _("This report is closed. Please make a new report instead.")
+            )
+        now = timezone.now()
+        update = RequestUpdate.objects.create(
+            request=locked, at=now, public=True, from_reporter=True, text=text
+        )
+        locked.updated_at = now
+        locked.save(update_fields=["updated_at"])
+        log_action(
+            "servicedesk.reporter_note",
+            locked,
+            after={"update": update.pk},
+            territory_code=locked.village.code,
+        )
+        if locked.assignee is not None:
+            officer = locked.assignee
+            transaction.on_commit(lambda: notify.notify_assignee(locked, officer))
+    return update
+
+
+def remind_overdue(*, now: datetime.datetime | None = None, every_hours: int = 24) -> int:
+    """Remind the assignee (or the Polsek's officers when none) of each overdue open report,
+    at most once per `every_hours`. Returns how many reports were reminded."""
+    now = now or timezone.now()
+    since = now - datetime.timedelta(hours=every_hours)
+    due = (
+        ServiceRequest.objects.overdue(now)
+        .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lt=since))
+        .select_related("service", "village", "assignee")
+    )
+    count = 0
+    for request in due.iterator():
+        with transaction.atomic():
+            locked = _lock(request)
+            if locked.reminded_at is not None and locked.reminded_at >= since:
+                continue
+            locked.reminded_at = now
+            locked.save(update_fields=["reminded_at"])
+            if locked.assignee_id is not None:
+                targets = [locked.assignee]
+            else:
+                targets = [
+                    p.user
+                    for p in Posting.objects.active(timezone.localdate(now))
+                    .filter(role=Role.POLSEK, territory__code=locked.district_code)
+                    .select_related("user")
+                ]
+            for user in targets:
+                transaction.on_commit(
+                    lambda r=locked, u=user: notify.notify_overdue(r, u)  # type: ignore[misc]
+                )
+        count += 1
+    return count
+
+
 def mark_duplicate(
     request: ServiceRequest,
     original: ServiceRequest,

@@ -23,6 +23,7 @@ from jaga.servicedesk import charts, limiter, queries, services
 from jaga.servicedesk.forms import (
     MergeForm,
     QueueFilterForm,
+    ReporterNoteForm,
     ReportForm,
     TrackForm,
     TransitionForm,
@@ -146,7 +147,7 @@ def track_lookup(request: HttpRequest) -> HttpResponse:
 
 def track(request: HttpRequest, ticket: str) -> HttpResponse:
     report = (
-        ServiceRequest.objects.select_related("service", "village__parent", "unit")
+        ServiceRequest.objects.select_related("service", "village__parent", "unit", "duplicate_of")
         .filter(ticket=ticket.upper())
         .first()
     )
@@ -158,6 +159,21 @@ def track(request: HttpRequest, ticket: str) -> HttpResponse:
             {"form": form, "unknown": ticket},
             status=404,
         )
+    note_form = ReporterNoteForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if note_form.is_valid():
+            try:
+                limiter.hit("public-note", limiter.client_id(request))
+                services.add_reporter_note(report, note_form.cleaned_data["text"])
+            except DomainError as exc:
+                note_form.add_error(None, str(exc.message))
+                status = exc.status
+            else:
+                messages.success(request, _("Thank you; the officers will see your information."))
+                return redirect("servicedesk:track", ticket=report.ticket)
+        else:
+            status = 400
     return render(
         request,
         "servicedesk/track.html",
@@ -166,7 +182,9 @@ def track(request: HttpRequest, ticket: str) -> HttpResponse:
             "updates": queries.public_updates(report),
             "photos": [p for p in report.photos.all() if p.public],
             "new": request.GET.get("baru") == "1",
+            "note_form": note_form,
         },
+        status=status,
     )
 
 

@@ -329,3 +329,72 @@ def test_the_monthly_chart_reads_the_roll_up_in_scope(
     }
     assert sum(r["received"] for r in series[:-1]) == 0
     assert "<svg" in html and "05/2026: 2 diterima, 1 selesai, 1 tepat waktu" in html
+
+
+def test_the_reporter_adds_information_from_the_tracking_page(
+    client: Client,
+    reported: ServiceRequest,
+    alice: Any,
+    bob: Any,
+    bob_client: Client,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from django.core import mail
+
+    alice.email = "alice@polri.example"
+    alice.save()
+    url = f"/layanan/lacak/{reported.ticket}/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"text": "Pelakunya datang lagi tadi malam."})
+    assert response.status_code == 302
+    assert mail.outbox[-1].to == ["alice@polri.example"]
+    assert "Pelakunya datang lagi" in client.get(url).content.decode()
+    assert (
+        "Pelakunya datang lagi"
+        in bob_client.get(f"/layanan/tiket/{reported.ticket}/").content.decode()
+    )
+    assert client.post(url, {"text": "  "}).status_code == 400
+    from jaga.servicedesk import services
+
+    services.transition_request(reported, Status.REJECTED, actor=bob, note="Bukan wewenang.")
+    services.transition_request(reported, Status.CLOSED, actor=bob)
+    closed = client.post(url, {"text": "Masih terjadi"})
+    assert closed.status_code == 400
+    assert reported.updates.filter(from_reporter=True).count() == 1
+
+
+def test_overdue_reports_are_reminded_once_a_day(
+    file_report: Any,
+    village_a: Any,
+    village_b: Any,
+    alice: Any,
+    bob: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    import datetime
+
+    import time_machine
+    from django.core import mail
+    from django.core.management import call_command
+
+    alice.email = "alice@polri.example"
+    alice.save()
+    bob.email = "bob@polri.example"
+    bob.save()
+    start = datetime.datetime(2026, 3, 1, 8, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False):
+        file_report(village_a)  # alice's village
+        file_report(village_b)  # no Bhabinkamtibmas: the Kapolsek is reminded
+    mail.outbox.clear()
+    out = io.StringIO()
+    with (
+        time_machine.travel(start + datetime.timedelta(days=4), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        call_command("servicedesk", "remind-overdue", stdout=out)
+        call_command("servicedesk", "remind-overdue", stdout=out)
+    assert "of 2 overdue" in out.getvalue() and "of 0 overdue" in out.getvalue()
+    assert sorted(m.to[0] for m in mail.outbox) == ["alice@polri.example", "bob@polri.example"]
+    with time_machine.travel(start + datetime.timedelta(days=5, hours=1), tick=False):
+        call_command("servicedesk", "remind-overdue", stdout=out)
+    assert out.getvalue().count("of 2 overdue") == 2
