@@ -205,10 +205,22 @@ class TransitionForm(forms.Form):
     assignee = forms.ChoiceField(label=_("Officer"), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, allowed: list[str], officers: list[Any], **kwargs: Any) -> None:
+    KEEP = "keep"
+
+    def __init__(
+        self,
+        *args: Any,
+        allowed: list[str],
+        officers: list[Any],
+        can_reassign: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(Status.choices)
-        self.fields["status"].choices = [(s, labels[s]) for s in allowed if s != Status.DUPLICATE]
+        choices = [(s, labels[s]) for s in allowed if s != Status.DUPLICATE]
+        if can_reassign:
+            choices.insert(0, (self.KEEP, _("(unchanged: only hand to another officer)")))
+        self.fields["status"].choices = choices
         self.fields["assignee"].choices = [("", "—")] + [
             (str(u.pk), u.display_name) for u in officers
         ]

@@ -42,6 +42,8 @@ from jaga.servicedesk.models import (
 )
 from jaga.territory.models import Level, Territory
 
+REASSIGNABLE = {Status.ASSIGNED, Status.IN_PROGRESS}
+
 
 def _catalogue() -> list[dict[str, Any]]:
     services_ = list(Service.objects.filter(is_active=True))
@@ -294,6 +296,7 @@ def _render_detail(
         or TransitionForm(
             allowed=allowed,
             officers=officers,
+            can_reassign=report.status in REASSIGNABLE,
             initial={
                 "version": report.version,
                 "public": True,
@@ -333,6 +336,7 @@ def act(request: HttpRequest, ticket: str, action: str) -> HttpResponse:
                 request.POST,
                 allowed=services.allowed_transitions(report),
                 officers=_officers_for(report),
+                can_reassign=report.status in REASSIGNABLE,
             )
             forms["transition_form"] = form
             if not form.is_valid():
@@ -347,12 +351,9 @@ def act(request: HttpRequest, ticket: str, action: str) -> HttpResponse:
                     ),
                     None,
                 )
-            if form.cleaned_data["status"] == report.status or (
-                assignee is not None
-                and assignee != report.assignee
-                and form.cleaned_data["status"] != Status.ASSIGNED
-                and report.status in (Status.ASSIGNED, Status.IN_PROGRESS)
-            ):
+            if form.cleaned_data["status"] == TransitionForm.KEEP:
+                if assignee is None:
+                    raise DomainError("assignee_required", _("Choose the officer to assign."))
                 services.reassign_request(
                     report,
                     assignee,

@@ -238,7 +238,12 @@ def test_the_report_page_in_and_out_of_scope(
 
 
 def test_actions_on_the_report_page(
-    reported: ServiceRequest, file_report: Any, village_a: Any, bob_client: Client, alice: Any
+    reported: ServiceRequest,
+    file_report: Any,
+    village_a: Any,
+    bob_client: Client,
+    alice: Any,
+    bob: Any,
 ) -> None:
     url = f"/layanan/tiket/{reported.ticket}/"
     response = bob_client.post(
@@ -248,6 +253,12 @@ def test_actions_on_the_report_page(
     assert response.status_code == 302
     reported.refresh_from_db()
     assert reported.status == Status.ASSIGNED and reported.assignee == alice
+    handed = bob_client.post(
+        url + "status/", {"status": "keep", "assignee": str(bob.pk), "version": "2"}
+    )
+    assert handed.status_code == 302
+    reported.refresh_from_db()
+    assert reported.status == Status.ASSIGNED and reported.assignee == bob
     stale = bob_client.post(url + "status/", {"status": "in_progress", "version": "1"})
     assert stale.status_code == 400
     assert "Someone else" in stale.content.decode() or "Petugas lain" in stale.content.decode()
