@@ -305,6 +305,7 @@ def _render_detail(
         ),
         "update_form": forms.get("update_form") or UpdateForm(),
         "merge_form": forms.get("merge_form") or MergeForm(initial={"version": report.version}),
+        "can_act": bool(roles_of(request.user) & services.ACTING_ROLES),
         "can_merge": Status.DUPLICATE in allowed,
         "can_verify": report.service.category_id is not None
         and report.incident_id is None

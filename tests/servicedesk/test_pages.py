@@ -409,3 +409,21 @@ def test_overdue_reports_are_reminded_once_a_day(
     with time_machine.travel(start + datetime.timedelta(days=5, hours=1), tick=False):
         call_command("servicedesk", "remind-overdue", stdout=out)
     assert out.getvalue().count("of 2 overdue") == 2
+
+
+def test_partners_have_no_desk_and_leaders_only_read(
+    reported: ServiceRequest, partner: Any, leader_client: Client
+) -> None:
+    from tests.conftest import client_for
+
+    partner_client = client_for(partner)
+    assert partner_client.get("/layanan/").status_code == 404
+    assert partner_client.get(f"/layanan/tiket/{reported.ticket}/").status_code == 404
+    page = leader_client.get(f"/layanan/tiket/{reported.ticket}/")
+    assert page.status_code == 200 and "/status/" not in page.content.decode()
+    refused = leader_client.post(
+        f"/layanan/tiket/{reported.ticket}/status/", {"status": "triaged", "version": "1"}
+    )
+    assert refused.status_code == 400
+    reported.refresh_from_db()
+    assert reported.status == Status.RECEIVED
