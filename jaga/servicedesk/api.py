@@ -1,0 +1,380 @@
+"""The service desk's JSON API: public intake and tracking (no login), and the officers' queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.http import Http404, HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from ninja import Header, Router, Status
+
+from jaga.accounts.access import get_for_user
+from jaga.core.errors import DomainError
+from jaga.servicedesk import limiter, queries, services
+from jaga.servicedesk.models import (
+    STAFF_CHANNELS_VALUES,
+    Channel,
+    Service,
+    ServiceRequest,
+)
+from jaga.servicedesk.schemas import (
+    CreatedOut,
+    DeskRequestIn,
+    NearbyOut,
+    PublicRequestOut,
+    PublicUpdateOut,
+    QuestionOut,
+    RequestIn,
+    ServiceOut,
+    StaffRequestDetail,
+    StaffRequestOut,
+    TransitionIn,
+    UnitSummaryOut,
+    UpdateIn,
+    UpdateOut,
+    VillageOut,
+)
+from jaga.territory.models import Level, Territory
+
+router = Router(tags=["servicedesk"])
+
+
+def _service(code: str) -> Service:
+    service = Service.objects.filter(code=code, is_active=True).first()
+    if service is None:
+        raise DomainError("unknown_service", _("Unknown service %(code)s.") % {"code": code})
+    return service
+
+
+def service_out(s: Service) -> ServiceOut:
+    return ServiceOut(
+        code=s.code,
+        name=s.name,
+        group=s.group,
+        description=s.description,
+        sla_hours=s.sla_hours,
+        sensitive=s.sensitive,
+        questions=[
+            QuestionOut(
+                code=q.code,
+                prompt=q.prompt,
+                datatype=q.datatype,
+                required=q.required,
+                choices=[{"key": k, "name": n} for k, n in q.choices()],
+            )
+            for q in s.questions.all()
+        ],
+    )
+
+
+@router.get("/services", response=list[ServiceOut], auth=None, summary="The service catalogue")
+def service_list(request: HttpRequest) -> list[ServiceOut]:
+    return [
+        service_out(s) for s in Service.objects.filter(is_active=True).prefetch_related("questions")
+    ]
+
+
+@router.get(
+    "/villages", response=list[VillageOut], auth=None, summary="Find a village by name (public)"
+)
+def villages(request: HttpRequest, q: str = "", limit: int = 20) -> list[VillageOut]:
+    """Village code, name and district name only: the public picker of the report form."""
+    q = q.strip()
+    if len(q) < 2:
+        return []
+    found = (
+        Territory.objects.current()
+        .filter(level=Level.VILLAGE)
+        .filter(Q(name__icontains=q) | Q(code__startswith=q) | Q(parent__name__icontains=q))
+        .select_related("parent")
+        .order_by("name", "code")[: max(1, min(limit, 50))]
+    )
+    return [
+        VillageOut(code=v.code, name=v.display_name, district=v.parent.name if v.parent else "")
+        for v in found
+    ]
+
+
+def public_out(r: ServiceRequest) -> PublicRequestOut:
+    return PublicRequestOut(
+        ticket=r.ticket,
+        service_code=r.service.code,
+        service_name=r.service.name,
+        status=r.status,
+        status_label=r.get_status_display(),
+        village=r.village.display_name,
+        district=r.village.parent.name if r.village.parent else "",
+        agency=r.unit.name if r.unit else "",
+        received_at=r.received_at,
+        due_at=r.due_at,
+        overdue=r.is_overdue,
+        updates=[
+            PublicUpdateOut(at=u.at, text=u.text, status=u.status_to)
+            for u in queries.public_updates(r)
+        ],
+    )
+
+
+def _created(request: HttpRequest, r: ServiceRequest, created: bool) -> CreatedOut:
+    return CreatedOut(
+        ticket=r.ticket,
+        status=r.status,
+        due_at=r.due_at,
+        track_url=request.build_absolute_uri(reverse("servicedesk:track", args=[r.ticket])),
+        created=created,
+    )
+
+
+def _submit(request: HttpRequest, data: RequestIn, channel: str, key: str, **extra: Any) -> Any:
+    village = services.find_village(data.village_code)
+    report, created = services.submit_request(
+        service=_service(data.service_code),
+        village=village,
+        description=data.description,
+        channel=channel,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        occurred_at=data.occurred_at,
+        anonymous=data.anonymous,
+        reporter_name=data.name,
+        phone=data.phone,
+        email=data.email,
+        answers=data.answers,
+        idempotency_key=key,
+        **extra,
+    )
+    return Status(201 if created else 200, _created(request, report, created))
+
+
+@router.post(
+    "/requests",
+    response={200: CreatedOut, 201: CreatedOut},
+    auth=None,
+    summary="Submit a report (public; send an Idempotency-Key to make retries safe)",
+)
+def submit(
+    request: HttpRequest,
+    data: RequestIn,
+    idempotency_key: str = Header("", alias="Idempotency-Key"),
+) -> Any:
+    limiter.hit("public", limiter.client_id(request))
+    return _submit(
+        request,
+        data,
+        Channel.API,
+        idempotency_key,
+        idempotency_scope="api",
+        require_contact=not data.anonymous,
+    )
+
+
+@router.get(
+    "/track/{ticket}", response=PublicRequestOut, auth=None, summary="Follow a report by its ticket"
+)
+def track(request: HttpRequest, ticket: str) -> PublicRequestOut:
+    found = (
+        ServiceRequest.objects.select_related("service", "village__parent", "unit")
+        .filter(ticket=ticket.strip().upper())
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return public_out(found)
+
+
+@router.get(
+    "/nearby",
+    response=list[NearbyOut],
+    auth=None,
+    summary="Open reports of the same service nearby (shown before submitting)",
+)
+def nearby(
+    request: HttpRequest,
+    service_code: str,
+    village_code: str,
+    lat: float | None = None,
+    long: float | None = None,
+) -> list[NearbyOut]:
+    service = _service(service_code)
+    village = services.find_village(village_code)
+    return [
+        NearbyOut(
+            ticket=r.ticket,
+            service_name=r.service.name,
+            status_label=r.get_status_display(),
+            village=r.village.display_name,
+            received_at=r.received_at,
+        )
+        for r in queries.nearby_open(
+            service_id=service.pk, village=village, latitude=lat, longitude=long
+        )
+    ]
+
+
+# ------------------------------------------------------------------ staff
+
+
+def staff_out(r: ServiceRequest) -> dict[str, Any]:
+    return {
+        "ticket": r.ticket,
+        "channel": r.channel,
+        "service_code": r.service.code,
+        "status": r.status,
+        "village_code": r.village.code,
+        "village": r.village.name,
+        "unit": r.unit.name if r.unit else "",
+        "assignee": r.assignee.display_name if r.assignee else "",
+        "received_at": r.received_at,
+        "due_at": r.due_at,
+        "overdue": r.is_overdue,
+        "resolved_in_time": r.resolved_in_time,
+        "version": r.version,
+    }
+
+
+def _get(request: HttpRequest, ticket: str) -> ServiceRequest:
+    return get_for_user(
+        ServiceRequest.objects.select_related("service", "village", "unit", "assignee"),
+        request.user,
+        ticket=ticket.strip().upper(),
+    )
+
+
+def detail_out(r: ServiceRequest) -> StaffRequestDetail:
+    return StaffRequestDetail(
+        **staff_out(r),
+        description=r.description,
+        answers=r.answers,
+        latitude=r.latitude,
+        longitude=r.longitude,
+        address=r.address,
+        anonymous=r.anonymous,
+        reporter_name=r.reporter_name,
+        phone=r.phone,
+        email=r.email,
+        duplicate_of=r.duplicate_of.ticket if r.duplicate_of else None,
+        incident_id=r.incident_id,
+        allowed=services.allowed_transitions(r),
+        updates=[
+            UpdateOut(
+                at=u.at,
+                author=u.author.display_name if u.author else "",
+                public=u.public,
+                text=u.text,
+                status_from=u.status_from,
+                status_to=u.status_to,
+            )
+            for u in r.updates.select_related("author")
+        ],
+    )
+
+
+@router.get("/requests", response=list[StaffRequestOut], summary="The queue in my scope")
+def queue(
+    request: HttpRequest,
+    service: str = "",
+    status: str = "",
+    village: str = "",
+    overdue: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    params = {"service": service, "status": status, "village": village, "overdue": overdue}
+    rows = queries.queue(request.user, params)  # type: ignore[arg-type]
+    limit = max(1, min(limit, 500))
+    return [staff_out(r) for r in rows[max(0, offset) : max(0, offset) + limit]]
+
+
+@router.get("/requests/{ticket}", response=StaffRequestDetail, summary="One report (staff)")
+def request_detail(request: HttpRequest, ticket: str) -> StaffRequestDetail:
+    return detail_out(_get(request, ticket))
+
+
+@router.post(
+    "/requests/{ticket}/transition", response=StaffRequestDetail, summary="Change the status"
+)
+def transition(request: HttpRequest, ticket: str, data: TransitionIn) -> StaffRequestDetail:
+    report = _get(request, ticket)
+    assignee = None
+    if data.assignee:
+        assignee = get_user_model().objects.filter(username=data.assignee).first()
+        if assignee is None:
+            raise DomainError("bad_assignee", _("Unknown officer %(u)s.") % {"u": data.assignee})
+    if data.status == "duplicate":
+        if not data.duplicate_of:
+            raise DomainError("original_required", _("Choose the report this one duplicates."))
+        original = _get(request, data.duplicate_of)
+        services.mark_duplicate(report, original, actor=request.user, expected_version=data.version)
+    elif data.status == report.status and assignee is not None:
+        services.reassign_request(
+            report, assignee, actor=request.user, expected_version=data.version
+        )
+    else:
+        services.transition_request(
+            report,
+            data.status,
+            actor=request.user,
+            note=data.note,
+            public=data.public,
+            assignee=assignee,
+            expected_version=data.version,
+        )
+    return detail_out(_get(request, ticket))
+
+
+@router.post("/requests/{ticket}/updates", response={201: UpdateOut}, summary="Add a note")
+def add_update(request: HttpRequest, ticket: str, data: UpdateIn) -> Any:
+    update = services.add_update(
+        _get(request, ticket), data.text, actor=request.user, public=data.public
+    )
+    return Status(
+        201,
+        UpdateOut(
+            at=update.at,
+            author=request.user.display_name,  # type: ignore[union-attr]
+            public=update.public,
+            text=update.text,
+            status_from="",
+            status_to="",
+        ),
+    )
+
+
+@router.post(
+    "/requests/{ticket}/verify",
+    response=StaffRequestDetail,
+    summary="Verify: record the report in the kamtibmas register",
+)
+def verify(request: HttpRequest, ticket: str) -> StaffRequestDetail:
+    services.verify_request(_get(request, ticket), actor=request.user)
+    return detail_out(_get(request, ticket))
+
+
+@router.post(
+    "/intake",
+    response={200: CreatedOut, 201: CreatedOut},
+    summary="Desk staff enter a walk-in, phone or message report",
+)
+def intake(
+    request: HttpRequest,
+    data: DeskRequestIn,
+    idempotency_key: str = Header("", alias="Idempotency-Key"),
+) -> Any:
+    if data.channel not in STAFF_CHANNELS_VALUES:
+        raise DomainError("bad_channel", _("Channel must be walk_in, phone or messaging."))
+    return _submit(
+        request,
+        data,
+        data.channel,
+        idempotency_key,
+        actor=request.user,
+        idempotency_scope=f"desk:{request.user.pk}",
+    )
+
+
+@router.get("/summary", response=list[UnitSummaryOut], summary="Open, overdue, in time per Polsek")
+def summary(request: HttpRequest) -> list[dict[str, Any]]:
+    return queries.unit_summary(request.user)

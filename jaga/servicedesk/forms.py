@@ -1,0 +1,238 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from jaga.servicedesk.models import Channel, Datatype, Service, Status
+from jaga.servicedesk.photos import MAX_PHOTOS
+from jaga.territory.models import Level, Territory
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        if not data:
+            return []
+        items = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(d, initial) for d in items]
+
+
+def village_choices(villages: Any) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Villages grouped by district, for a <select> that works without JavaScript."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    names: dict[str, str] = {}
+    for v in villages.select_related("parent").order_by("parent__name", "name"):
+        groups.setdefault(v.district_code, []).append((v.code, v.display_name))
+        names[v.district_code] = v.parent.name if v.parent else v.district_code
+    return [(f"Kecamatan {names[code]}", items) for code, items in groups.items()]
+
+
+def public_villages() -> Any:
+    return Territory.objects.current().filter(level=Level.VILLAGE, regency_code__in=_served())
+
+
+def _served() -> list[str]:
+    from jaga.territory.models import PoliceUnit, PoliceUnitKind
+
+    codes = list(
+        PoliceUnit.objects.filter(kind=PoliceUnitKind.POLRES).values_list(
+            "territories__code", flat=True
+        )
+    )
+    return [c for c in codes if c] or list(
+        Territory.objects.filter(level=Level.REGENCY).values_list("code", flat=True)[:1]
+    )
+
+
+class VillageForm(forms.Form):
+    desa = forms.ChoiceField(label=_("Village (desa / kelurahan)"))
+
+    def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["desa"].choices = [("", _("— choose —")), *village_choices(villages)]
+
+
+class ReportForm(forms.Form):
+    """The report form; the service's questions become fields named `q_<code>`."""
+
+    description = forms.CharField(
+        label=_("What happened?"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=4000,
+        help_text=_("Where, when, who or what you saw. Do not write other people's phone numbers."),
+    )
+    occurred_at = forms.DateTimeField(
+        label=_("When did it happen?"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+    )
+    address = forms.CharField(
+        label=_("Place (street, hamlet, landmark)"), required=False, max_length=255
+    )
+    latitude = forms.FloatField(label=_("Latitude"), required=False)
+    longitude = forms.FloatField(label=_("Longitude"), required=False)
+    photos = MultipleFileField(
+        label=_("Photos"),
+        required=False,
+    )
+    anonymous = forms.BooleanField(
+        label=_("Report anonymously (we will not ask who you are)"), required=False
+    )
+    reporter_name = forms.CharField(label=_("Your name"), required=False, max_length=150)
+    phone = forms.CharField(label=_("Phone / WhatsApp"), required=False, max_length=30)
+    email = forms.EmailField(label=_("Email"), required=False)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args: Any, service: Service, staff: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.service = service
+        self.staff = staff
+        self.fields["photos"].help_text = _(
+            "Up to %(n)s photos (JPEG, PNG or WebP). Location data in photos is removed."
+        ) % {"n": MAX_PHOTOS}
+        if staff:
+            self.fields["channel"] = forms.ChoiceField(
+                label=_("Channel"),
+                choices=[
+                    (c.value, c.label) for c in (Channel.WALK_IN, Channel.PHONE, Channel.MESSAGING)
+                ],
+            )
+            self.fields["anonymous"].label = _("The reporter wishes to stay anonymous")
+            self.fields["reporter_name"].label = _("Reporter's name")
+        for question in service.questions.all():
+            name = f"q_{question.code}"
+            kwargs_: dict[str, Any] = {"label": question.prompt, "required": question.required}
+            if question.datatype == Datatype.SINGLE:
+                field: forms.Field = forms.ChoiceField(
+                    choices=[("", "—"), *question.choices()], **kwargs_
+                )
+            elif question.datatype == Datatype.MULTI:
+                field = forms.MultipleChoiceField(
+                    choices=question.choices(), widget=forms.CheckboxSelectMultiple, **kwargs_
+                )
+            elif question.datatype == Datatype.NUMBER:
+                field = forms.DecimalField(**kwargs_)
+            elif question.datatype == Datatype.TEXT:
+                field = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), **kwargs_)
+            elif question.datatype == Datatype.DATETIME:
+                field = forms.DateTimeField(
+                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), **kwargs_
+                )
+            else:
+                field = forms.CharField(max_length=200, **kwargs_)
+            self.fields[name] = field
+
+    def question_fields(self) -> list[Any]:
+        return [self[name] for name in self.fields if name.startswith("q_")]
+
+    def answers(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, value in self.cleaned_data.items():
+            if name.startswith("q_") and value not in (None, "", []):
+                out[name[2:]] = (
+                    value.isoformat()
+                    if hasattr(value, "isoformat")
+                    else (str(value) if not isinstance(value, list) else value)
+                )
+        return out
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        contact = data.get("phone") or data.get("email")
+        if not self.staff and not data.get("anonymous") and not contact:
+            self.add_error(
+                "phone", _("Give a phone number or an email address, or report anonymously.")
+            )
+        return data
+
+
+class ReporterNoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Add information to your report"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+        help_text=_(
+            "The officers handling it will see this. Do not write other people's phone numbers."
+        ),
+    )
+
+
+class TrackForm(forms.Form):
+    ticket = forms.CharField(label=_("Ticket code"), max_length=16)
+
+
+class QueueFilterForm(forms.Form):
+    q = forms.CharField(label=_("Ticket or text"), required=False)
+    service = forms.ChoiceField(label=_("Service"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    village = forms.ChoiceField(label=_("Village"), required=False)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    mine = forms.BooleanField(label=_("Assigned to me"), required=False)
+
+    def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].choices = [("", _("All services"))] + [
+            (s.code, s.name) for s in Service.objects.all()
+        ]
+        self.fields["status"].choices = [
+            ("", _("All statuses")),
+            ("open", _("Open (not finished)")),
+            *Status.choices,
+        ]
+        self.fields["village"].choices = [("", _("All villages")), *village_choices(villages)]
+
+
+class TransitionForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"))
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=4000
+    )
+    public = forms.BooleanField(
+        label=_("The reporter may see this note"), required=False, initial=True
+    )
+    assignee = forms.ChoiceField(label=_("Officer"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    KEEP = "keep"
+
+    def __init__(
+        self,
+        *args: Any,
+        allowed: list[str],
+        officers: list[Any],
+        can_reassign: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        labels = dict(Status.choices)
+        choices = [(s, labels[s]) for s in allowed if s != Status.DUPLICATE]
+        if can_reassign:
+            choices.insert(0, (self.KEEP, _("(unchanged: only hand to another officer)")))
+        self.fields["status"].choices = choices
+        self.fields["assignee"].choices = [("", "—")] + [
+            (str(u.pk), u.display_name) for u in officers
+        ]
+
+
+class UpdateForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000
+    )
+    public = forms.BooleanField(label=_("The reporter may see this note"), required=False)
+
+
+class MergeForm(forms.Form):
+    original = forms.CharField(label=_("Ticket of the original report"), max_length=16)
+    version = forms.IntegerField(widget=forms.HiddenInput)

@@ -1,0 +1,26 @@
+"""`jaga servicedesk close-resolved` and `remind-overdue`: daily housekeeping of the desk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from jaga.servicedesk import services
+
+
+class Command(BaseCommand):
+    help = "Service desk housekeeping."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("close-resolved", help="Close resolved reports past their reopening period.")
+        sub.add_parser("remind-overdue", help="Remind officers of overdue reports (once a day).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "remind-overdue":
+            reminded = services.remind_overdue()
+            self.stdout.write(f"Reminded officers of {reminded} overdue reports.")
+            return
+        closed = services.close_expired_resolved()
+        self.stdout.write(f"Closed {closed} resolved reports.")

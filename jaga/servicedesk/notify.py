@@ -1,0 +1,79 @@
+"""Messages to assignees and reporters, sent after the transaction commits.
+
+Email goes through Django's email backend; SMS / WhatsApp through the pluggable gateway
+(`jaga.core.gateways.get_gateway()`, a logging gateway by default). A failing channel is logged and
+never undoes the change that triggered it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from jaga.core.gateways import get_gateway
+
+log = logging.getLogger("jaga.servicedesk")
+
+
+def _send(email: str, phone: str, subject: str, text: str) -> list[str]:
+    sent = []
+    if email:
+        try:
+            send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [email])
+            sent.append("email")
+        except Exception:  # noqa: BLE001 - a mail outage must not lose the report
+            log.exception("email notification failed")
+    if phone:
+        try:
+            get_gateway().send(phone, text)
+            sent.append("message")
+        except Exception:  # noqa: BLE001
+            log.exception("gateway notification failed")
+    return sent
+
+
+def notify_assignee(request: Any, assignee: Any) -> list[str]:
+    with translation.override("id"):
+        subject = _("Jaga: report %(ticket)s assigned to you") % {"ticket": request.ticket}
+        text = _(
+            "Report %(ticket)s (%(service)s, %(village)s) is assigned to you. Due: %(due)s."
+        ) % {
+            "ticket": request.ticket,
+            "service": request.service.name,
+            "village": request.village.name,
+            "due": f"{request.due_at:%Y-%m-%d %H:%M}",
+        }
+    return _send(assignee.email, assignee.phone, subject, text)
+
+
+def notify_reporter(request: Any, text_update: str) -> list[str]:
+    """Tell the reporter about a public change; anonymous reporters left no contact."""
+    if not (request.email or request.phone):
+        return []
+    with translation.override("id"):
+        subject = _("Jaga: update on your report %(ticket)s") % {"ticket": request.ticket}
+        text = _("Report %(ticket)s: %(status)s. %(text)s") % {
+            "ticket": request.ticket,
+            "status": request.get_status_display(),
+            "text": text_update,
+        }
+    return _send(request.email, request.phone, subject, text.strip())
+
+
+def notify_overdue(request: Any, officer: Any) -> list[str]:
+    with translation.override("id"):
+        subject = _("Jaga: report %(ticket)s is overdue") % {"ticket": request.ticket}
+        text = _(
+            "Report %(ticket)s (%(service)s, %(village)s) passed its time limit on %(due)s."
+        ) % {
+            "ticket": request.ticket,
+            "service": request.service.name,
+            "village": request.village.name,
+            "due": f"{request.due_at:%Y-%m-%d %H:%M}",
+        }
+    return _send(officer.email, officer.phone, subject, text)

@@ -1,0 +1,192 @@
+"""Reads of the service desk that are more than one filter."""
+
+from __future__ import annotations
+
+import datetime
+import math
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from jaga.analytics.models import MonthlyMetric
+from jaga.servicedesk.models import OPEN_STATUSES, ServiceRequest, Status
+from jaga.territory.models import Level, PoliceUnit, PoliceUnitKind, Territory
+
+NEARBY_METRES = 500
+NEARBY_DAYS = 30
+
+
+def queue(user: Any, params: dict[str, str]) -> QuerySet[ServiceRequest]:
+    """The reports a user may see, filtered by service, status, village, district and overdue."""
+    qs = ServiceRequest.objects.for_user(user).select_related(
+        "service", "village", "unit", "assignee"
+    )
+    if params.get("service"):
+        qs = qs.filter(service__code=params["service"])
+    status = params.get("status", "")
+    if status == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif status in Status.values:
+        qs = qs.filter(status=status)
+    if params.get("village"):
+        qs = qs.filter(village__code=params["village"])
+    if params.get("district"):
+        qs = qs.filter(district_code=params["district"])
+    if params.get("overdue"):
+        qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=timezone.now())
+    if params.get("mine"):
+        qs = qs.filter(assignee=user)
+    q = params.get("q", "").strip()
+    if q:
+        qs = qs.filter(Q(ticket__iexact=q.upper()) | Q(description__icontains=q))
+    return qs.order_by("-received_at", "-id")
+
+
+def unit_summary(user: Any, now: datetime.datetime | None = None) -> list[dict[str, Any]]:
+    """Open, overdue and resolved-in-time counts per Polsek within the user's scope.
+
+    Open and overdue are live counts (one grouped query); resolved and resolved-in-time come from
+    the monthly roll-up for the last 12 months, so the ratio is Σ in time / Σ resolved.
+    """
+    now = now or timezone.now()
+    visible = ServiceRequest.objects.for_user(user)
+    live = {
+        row["district_code"]: row
+        for row in visible.values("district_code").annotate(
+            open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+            overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, due_at__lt=now)),
+        )
+    }
+    since = (timezone.localdate(now).replace(day=1) - datetime.timedelta(days=335)).replace(day=1)
+    resolved: dict[str, dict[str, int]] = {}
+    for row in (
+        MonthlyMetric.objects.filter(
+            metric__in=["requests.resolved", "requests.resolved_in_time"],
+            month__gte=since,
+            district_code__in=list(live) or ["-"],
+        )
+        .values("district_code", "metric")
+        .annotate(total=Sum("value"))
+    ):
+        resolved.setdefault(row["district_code"], {})[row["metric"]] = row["total"] or 0
+    units = {
+        t.code: u
+        for u in PoliceUnit.objects.filter(kind=PoliceUnitKind.POLSEK).prefetch_related(
+            "territories"
+        )
+        for t in u.territories.all()
+    }
+    names = dict(
+        Territory.objects.filter(code__in=list(live), level=Level.DISTRICT).values_list(
+            "code", "name"
+        )
+    )
+    rows = []
+    for code, row in live.items():
+        done = resolved.get(code, {})
+        total = done.get("requests.resolved", 0)
+        in_time = done.get("requests.resolved_in_time", 0)
+        unit = units.get(code)
+        rows.append(
+            {
+                "district_code": code,
+                "unit": unit.name if unit else names.get(code, code),
+                "open": row["open"],
+                "overdue": row["overdue"],
+                "resolved": total,
+                "resolved_in_time": in_time,
+                "in_time_pct": round(100 * in_time / total) if total else None,
+            }
+        )
+    return sorted(rows, key=lambda r: (-r["overdue"], r["unit"]))
+
+
+def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6_371_000
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def nearby_open(
+    *,
+    service_id: int,
+    village: Territory,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    exclude: int | None = None,
+    limit: int = 5,
+) -> list[ServiceRequest]:
+    """Open reports of the same service, recent, in the same village or within 500 m of the point."""
+    since = timezone.now() - datetime.timedelta(days=NEARBY_DAYS)
+    qs = ServiceRequest.objects.filter(
+        service_id=service_id, status__in=OPEN_STATUSES, received_at__gte=since
+    ).select_related("service", "village")
+    if exclude:
+        qs = qs.exclude(pk=exclude)
+    if latitude is not None and longitude is not None:
+        # A bounding box first (about 0.005° ≈ 550 m) so the database does the coarse work.
+        box = Q(
+            latitude__range=(latitude - 0.005, latitude + 0.005),
+            longitude__range=(longitude - 0.005, longitude + 0.005),
+        )
+        candidates = list(qs.filter(box | Q(village=village))[:50])
+        near = []
+        for r in candidates:
+            if r.latitude is not None and r.longitude is not None:
+                if _metres(latitude, longitude, r.latitude, r.longitude) <= NEARBY_METRES:
+                    near.append(r)
+            elif r.village_id == village.pk:
+                near.append(r)
+        return near[:limit]
+    return list(qs.filter(village=village)[:limit])
+
+
+def public_updates(request: ServiceRequest) -> QuerySet[Any]:
+    return request.updates.filter(public=True).order_by("at", "id")
+
+
+def audit_rows(request: ServiceRequest) -> QuerySet[Any]:
+    from jaga.core.models import AuditLog
+
+    return (
+        AuditLog.objects.filter(object_type="servicedesk.servicerequest", object_id=str(request.pk))
+        .select_related("actor")
+        .order_by("at", "id")
+    )
+
+
+def monthly_series(
+    user: Any, months: int = 12, now: datetime.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Received, resolved and resolved-in-time per month in the user's scope, from the roll-up."""
+    from jaga.accounts.access import scope_q
+
+    today = timezone.localdate(now or timezone.now())
+    first = today.replace(day=1)
+    starts = []
+    for _ in range(months):
+        starts.append(first)
+        first = (first - datetime.timedelta(days=1)).replace(day=1)
+    starts.reverse()
+    sums = {
+        (row["month"], row["metric"]): row["total"]
+        for row in MonthlyMetric.objects.filter(
+            scope_q(user, "village__code"),
+            metric__in=["requests.received", "requests.resolved", "requests.resolved_in_time"],
+            month__gte=starts[0],
+        )
+        .values("month", "metric")
+        .annotate(total=Sum("value"))
+    }
+    return [
+        {
+            "month": m,
+            "received": sums.get((m, "requests.received"), 0),
+            "resolved": sums.get((m, "requests.resolved"), 0),
+            "in_time": sums.get((m, "requests.resolved_in_time"), 0),
+        }
+        for m in starts
+    ]

@@ -1,0 +1,63 @@
+"""Every change to the service desk's records: intake, routing, the workflow, duplicates, keys.
+
+Each function runs in one transaction, locks the report it changes, writes the audit row, keeps the
+monthly roll-ups (`requests.received`, `requests.resolved`, `requests.resolved_in_time`, keyed by
+service code) in step, and sends messages only after commit. The package is split by topic;
+callers import it whole: `from jaga.servicedesk import services`.
+"""
+
+from __future__ import annotations
+
+from jaga.servicedesk.services.common import ACTING_ROLES, MAX_DESCRIPTION, STAFF_CHANNELS
+from jaga.servicedesk.services.intake import (
+    Routing,
+    clean_answers,
+    find_village,
+    idempotency_hash,
+    route,
+    submit_request,
+    village_from_address,
+)
+from jaga.servicedesk.services.keys import (
+    create_open311_client,
+    open311_client_for_key,
+    revoke_open311_client,
+)
+from jaga.servicedesk.services.workflow import (
+    add_reporter_note,
+    add_update,
+    allowed_transitions,
+    close_expired_resolved,
+    mark_duplicate,
+    reassign_request,
+    remind_overdue,
+    set_photo_public,
+    transition_request,
+    verify_request,
+)
+
+__all__ = [
+    "ACTING_ROLES",
+    "MAX_DESCRIPTION",
+    "STAFF_CHANNELS",
+    "Routing",
+    "add_reporter_note",
+    "add_update",
+    "allowed_transitions",
+    "clean_answers",
+    "close_expired_resolved",
+    "create_open311_client",
+    "find_village",
+    "idempotency_hash",
+    "mark_duplicate",
+    "open311_client_for_key",
+    "reassign_request",
+    "remind_overdue",
+    "revoke_open311_client",
+    "route",
+    "set_photo_public",
+    "submit_request",
+    "transition_request",
+    "verify_request",
+    "village_from_address",
+]

@@ -1,0 +1,338 @@
+"""Intake: routing, answers, submitting a report from any channel."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from jaga.accounts.access import roles_of
+from jaga.accounts.models import Posting, Role
+from jaga.analytics.rollups import bump_metric
+from jaga.core.audit import log_action, snapshot
+from jaga.core.codes import random_code, random_secret
+from jaga.core.errors import DomainError
+from jaga.incidents.services import check_point
+from jaga.servicedesk import notify
+from jaga.servicedesk.models import (
+    Attachment,
+    Datatype,
+    Open311Client,
+    RequestUpdate,
+    Service,
+    ServiceRequest,
+    Status,
+)
+from jaga.servicedesk.photos import MAX_PHOTOS, clean_photo
+from jaga.servicedesk.services.common import (
+    ACTING_ROLES,
+    MAX_DESCRIPTION,
+    STAFF_CHANNELS,
+    _is_user,
+)
+from jaga.territory.models import Level, PoliceUnit, PoliceUnitKind, Territory
+
+
+@dataclass
+class Routing:
+    unit: PoliceUnit | None
+    officer: Any | None
+    postings: list[Posting] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- routing
+
+
+def route(village: Territory, on: datetime.date | None = None) -> Routing:
+    """The Polsek whose area holds the village and the Bhabinkamtibmas posted there on `on`.
+
+    A village without an officer goes to its Polsek's duty queue (officer None). A district
+    without a Polsek falls back to the Polres of the regency.
+    """
+    unit = (
+        PoliceUnit.objects.filter(
+            kind=PoliceUnitKind.POLSEK, territories__code=village.district_code
+        )
+        .order_by("id")
+        .first()
+    )
+    if unit is None:
+        unit = (
+            PoliceUnit.objects.filter(
+                kind=PoliceUnitKind.POLRES, territories__code=village.regency_code
+            )
+            .order_by("id")
+            .first()
+        )
+    postings = list(
+        Posting.objects.active(on)
+        .filter(role=Role.BHABIN, territory=village, user__is_active=True)
+        .select_related("user")
+        .order_by("valid_from", "id")
+    )
+    return Routing(unit=unit, officer=postings[0].user if postings else None, postings=postings)
+
+
+def idempotency_hash(scope: str, key: str) -> str:
+    return hashlib.sha256(f"{scope}:{key}".encode()).hexdigest()
+
+
+def clean_answers(service: Service, raw: dict[str, Any]) -> dict[str, Any]:
+    """Check the answers to the service's questions; every problem is reported at once."""
+    answers: dict[str, Any] = {}
+    problems: list[str] = []
+    for question in service.questions.all():
+        value = raw.get(question.code)
+        if isinstance(value, list) and question.datatype != Datatype.MULTI:
+            value = value[0] if value else None
+        if value in (None, "", []):
+            if question.required:
+                problems.append(_("“%(q)s” must be answered.") % {"q": question.prompt})
+            continue
+        keys = {v["key"] for v in question.values}
+        if question.datatype == Datatype.MULTI:
+            values = value if isinstance(value, list) else [v for v in str(value).split(",") if v]
+            bad = [v for v in values if v not in keys]
+            if bad:
+                problems.append(
+                    _("“%(q)s”: %(v)s is not one of the choices.")
+                    % {"q": question.prompt, "v": ", ".join(bad)}
+                )
+                continue
+            answers[question.code] = values
+        elif question.datatype == Datatype.SINGLE:
+            if str(value) not in keys:
+                problems.append(
+                    _("“%(q)s”: %(v)s is not one of the choices.")
+                    % {"q": question.prompt, "v": value}
+                )
+                continue
+            answers[question.code] = str(value)
+        elif question.datatype == Datatype.NUMBER:
+            try:
+                number = float(str(value).replace(",", "."))
+            except ValueError:
+                problems.append(_("“%(q)s” must be a number.") % {"q": question.prompt})
+                continue
+            answers[question.code] = int(number) if number.is_integer() else number
+        elif question.datatype == Datatype.DATETIME:
+            moment = parse_datetime(str(value))
+            if moment is None:
+                problems.append(
+                    _("“%(q)s” must be a date and time (YYYY-MM-DDTHH:MM).")
+                    % {"q": question.prompt}
+                )
+                continue
+            answers[question.code] = moment.isoformat()
+        else:
+            text = str(value).strip()[:MAX_DESCRIPTION]
+            if text:
+                answers[question.code] = text
+    if problems:
+        raise DomainError("bad_answers", " ".join(problems), errors=problems)
+    return answers
+
+
+def _check_village(village: Territory | None) -> Territory:
+    if village is None or village.level != Level.VILLAGE:
+        raise DomainError(
+            "unknown_village", _("Choose a village (desa / kelurahan) from the list.")
+        )
+    today = timezone.localdate()
+    if village.valid_to is not None and village.valid_to <= today:
+        raise DomainError(
+            "village_retired",
+            _("Village %(name)s no longer exists; choose the village that replaced it.")
+            % {"name": village.name},
+        )
+    return village
+
+
+def find_village(code: str) -> Territory:
+    """The village with this Kemendagri code, or a clear error."""
+    village = Territory.objects.filter(code=(code or "").strip(), level=Level.VILLAGE).first()
+    if village is None:
+        raise DomainError(
+            "unknown_village",
+            _("There is no village with the code %(code)s.") % {"code": code or "—"},
+        )
+    return _check_village(village)
+
+
+def submit_request(
+    *,
+    service: Service,
+    village: Territory | None,
+    description: str,
+    channel: str,
+    actor: Any = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    address: str = "",
+    occurred_at: datetime.datetime | None = None,
+    anonymous: bool = False,
+    reporter_name: str = "",
+    phone: str = "",
+    email: str = "",
+    answers: dict[str, Any] | None = None,
+    photos: list[Any] | None = None,
+    idempotency_key: str = "",
+    idempotency_scope: str = "public",
+    open311_client: Open311Client | None = None,
+    require_contact: bool = False,
+) -> tuple[ServiceRequest, bool]:
+    """Receive one report, route it and start its clock. Returns (report, created).
+
+    A retry with the same idempotency key (within its scope) returns the first report unchanged.
+    Everything is checked before anything is written: a bad photo or answer changes nothing.
+    """
+    key_hash = idempotency_hash(idempotency_scope, idempotency_key) if idempotency_key else None
+    if key_hash is not None:
+        existing = ServiceRequest.objects.filter(idempotency_key=key_hash).first()
+        if existing is not None:
+            return existing, False
+    if not service.is_active:
+        raise DomainError("unknown_service", _("This service is not available."))
+    if channel in STAFF_CHANNELS and not (roles_of(actor) & ACTING_ROLES):
+        raise DomainError("not_allowed", _("Only desk staff enter walk-in and phone reports."))
+    village = _check_village(village)
+    description = (description or "").strip()
+    if not description:
+        raise DomainError("empty_description", _("Describe what happened."))
+    if len(description) > MAX_DESCRIPTION:
+        raise DomainError(
+            "description_too_long",
+            _("The description is limited to %(n)s characters.") % {"n": MAX_DESCRIPTION},
+        )
+    check_point(latitude, longitude)
+    now = timezone.now()
+    if occurred_at is not None and occurred_at > now + datetime.timedelta(minutes=5):
+        raise DomainError("future_date", _("The event cannot have happened in the future."))
+    clean = clean_answers(service, answers or {})
+    if anonymous:
+        reporter_name = phone = email = ""
+    elif require_contact and not (phone.strip() or email.strip()):
+        raise DomainError(
+            "contact_required",
+            _("Give a phone number or an email address, or report anonymously."),
+        )
+    photos = photos or []
+    if len(photos) > MAX_PHOTOS:
+        raise DomainError(
+            "too_many_photos", _("At most %(n)s photos per report.") % {"n": MAX_PHOTOS}
+        )
+    cleaned = [clean_photo(p) for p in photos]
+    routing = route(village)
+    try:
+        with transaction.atomic():
+            request = ServiceRequest.objects.create(
+                ticket=random_code(10),
+                token=random_secret(18),
+                channel=channel,
+                service=service,
+                description=description,
+                answers=clean,
+                village=village,
+                regency_code=village.regency_code,
+                district_code=village.district_code,
+                address=address.strip()[:255],
+                latitude=latitude,
+                longitude=longitude,
+                occurred_at=occurred_at,
+                received_at=now,
+                updated_at=now,
+                anonymous=anonymous,
+                reporter_name=reporter_name.strip()[:150],
+                phone=phone.strip()[:30],
+                email=email.strip(),
+                reporter_user=actor if channel not in STAFF_CHANNELS and _is_user(actor) else None,
+                entered_by=actor if channel in STAFF_CHANNELS else None,
+                open311_client=open311_client,
+                idempotency_key=key_hash,
+                status=Status.RECEIVED,
+                status_notes=_received_text(routing),
+                unit=routing.unit,
+                assignee=routing.officer,
+                due_at=now + datetime.timedelta(hours=service.sla_hours),
+            )
+            for photo in cleaned:
+                Attachment.objects.create(
+                    request=request,
+                    file=photo.content,
+                    content_type=photo.content_type,
+                    size=photo.content.size,
+                    width=photo.width,
+                    height=photo.height,
+                )
+            RequestUpdate.objects.create(
+                request=request,
+                at=now,
+                author=None,
+                public=True,
+                text=_received_text(routing),
+                status_to=Status.RECEIVED,
+            )
+            bump_metric(village, now, "requests.received", +1, key=service.code)
+            log_action(
+                "servicedesk.received",
+                request,
+                actor=actor,
+                after=snapshot(request),
+                territory_code=village.code,
+            )
+            if routing.officer is not None:
+                officer = routing.officer
+                transaction.on_commit(lambda: notify.notify_assignee(request, officer))
+    except IntegrityError:
+        # The same retried submission raced us; the first one wins and both get its ticket.
+        if key_hash is None:
+            raise
+        return ServiceRequest.objects.get(idempotency_key=key_hash), False
+    return request, True
+
+
+def _received_text(routing: Routing) -> str:
+    if routing.unit is None:
+        return _("Report received.")
+    if routing.officer is None:
+        return _("Report received and sent to %(unit)s.") % {"unit": routing.unit.name}
+    return _("Report received and sent to %(unit)s and the village's Bhabinkamtibmas.") % {
+        "unit": routing.unit.name
+    }
+
+
+def village_from_address(text: str, regency_codes: list[str] | None = None) -> Territory | None:
+    """Find the village an Open311 address names ("Tamanan, Trenggalek" or a Kemendagri code)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    exact = Territory.objects.filter(code=text, level=Level.VILLAGE).first()
+    if exact is not None:
+        return exact
+    parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+    if not parts:
+        return None
+    query = Territory.objects.current().filter(level=Level.VILLAGE)
+    if regency_codes:
+        query = query.filter(regency_code__in=regency_codes)
+    for part in parts:
+        name = part.lower()
+        for prefix in ("desa ", "kelurahan ", "kel. ", "ds. "):
+            if name.startswith(prefix):
+                name = name[len(prefix) :]
+        matches = list(query.filter(name__iexact=name).select_related("parent")[:10])
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            # Same village name in two districts: another part must name the district.
+            others = {p.lower().removeprefix("kecamatan ").strip() for p in parts if p != part}
+            narrowed = [m for m in matches if m.parent and m.parent.name.lower() in others]
+            if len(narrowed) == 1:
+                return narrowed[0]
+    return None

@@ -1,0 +1,492 @@
+"""The workflow: transitions, notes, duplicates, verification, photos, reminders."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jaga.accounts.access import code_in_scope, roles_of, scope_codes
+from jaga.accounts.models import Posting, Role
+from jaga.analytics.rollups import bump_metric
+from jaga.core.audit import log_action, snapshot
+from jaga.core.errors import DomainError
+from jaga.incidents.services import record_incident
+from jaga.servicedesk import notify
+from jaga.servicedesk.models import (
+    TRANSITIONS,
+    Attachment,
+    RequestUpdate,
+    ServiceRequest,
+    Status,
+)
+from jaga.servicedesk.services.common import (
+    ACTING_ROLES,
+    AUDIT_FIELDS,
+    MAX_DESCRIPTION,
+    _check_actor,
+    _lock,
+)
+from jaga.servicedesk.signals import request_closed
+from jaga.territory.models import Territory
+
+
+def _check_version(locked: ServiceRequest, expected_version: int | None) -> None:
+    if expected_version is not None and locked.version != expected_version:
+        raise DomainError(
+            "conflict",
+            _(
+                "Someone else changed this report a moment ago (it is now “%(status)s”). "
+                "Look at the latest state and try again."
+            )
+            % {"status": locked.get_status_display()},
+        )
+
+
+def allowed_transitions(request: ServiceRequest, now: datetime.datetime | None = None) -> list[str]:
+    """The moves open to the report now (reopening only within the service's period)."""
+    moves = sorted(TRANSITIONS[request.status], key=list(Status.values).index)
+    if request.status == Status.RESOLVED:
+        until = request.reopen_until()
+        if until is not None and (now or timezone.now()) > until:
+            moves = [m for m in moves if m != Status.IN_PROGRESS]
+    return moves
+
+
+def _can_assign(user: Any, village: Territory) -> bool:
+    return bool(
+        user is not None
+        and user.is_active
+        and roles_of(user) & ACTING_ROLES
+        and code_in_scope(village.code, scope_codes(user))
+    )
+
+
+def transition_request(
+    request: ServiceRequest,
+    to_status: str,
+    *,
+    actor: Any,
+    note: str = "",
+    public: bool = True,
+    assignee: Any = None,
+    expected_version: int | None = None,
+    duplicate_of: ServiceRequest | None = None,
+) -> ServiceRequest:
+    """Move a report along the workflow (TRANSITIONS); illegal moves raise DomainError.
+
+    `expected_version` is the version the officer looked at: if another officer changed the report
+    in between, the move is refused with a conflict instead of silently overwriting.
+    """
+    _check_actor(request, actor)
+    note = (note or "").strip()
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(request)
+        _check_version(locked, expected_version)
+        old = locked.status
+        if to_status not in Status.values:
+            raise DomainError("unknown_status", _("Unknown status %(s)s.") % {"s": to_status})
+        if to_status not in TRANSITIONS[old]:
+            raise DomainError(
+                "illegal_transition",
+                _("A report that is “%(old)s” cannot become “%(new)s”.")
+                % {"old": locked.get_status_display(), "new": Status(to_status).label},
+            )
+        before = snapshot(locked, AUDIT_FIELDS)
+        notify_officer = None
+        if to_status == Status.ASSIGNED:
+            target = assignee or locked.assignee
+            if target is None:
+                raise DomainError("assignee_required", _("Choose the officer to assign."))
+            if not _can_assign(target, locked.village):
+                raise DomainError(
+                    "bad_assignee", _("That officer does not cover this report's village.")
+                )
+            locked.assignee = target
+            notify_officer = target
+        elif to_status == Status.REJECTED and not note:
+            raise DomainError("reason_required", _("Give the reason for rejecting the report."))
+        elif to_status == Status.DUPLICATE:
+            if duplicate_of is None:
+                raise DomainError("original_required", _("Choose the report this one duplicates."))
+            locked.duplicate_of = duplicate_of
+        elif to_status == Status.RESOLVED:
+            if not note:
+                raise DomainError("note_required", _("Say how the report was resolved."))
+            locked.resolved_at = now
+            locked.resolved_in_time = now <= locked.due_at
+            bump_metric(locked.village, now, "requests.resolved", +1, key=locked.service.code)
+            if locked.resolved_in_time:
+                bump_metric(
+                    locked.village, now, "requests.resolved_in_time", +1, key=locked.service.code
+                )
+        elif old == Status.RESOLVED and to_status == Status.IN_PROGRESS:
+            until = locked.reopen_until()
+            if until is None or now > until:
+                raise DomainError(
+                    "reopen_period_over",
+                    _("Reports can be reopened only within %(days)s days of being resolved.")
+                    % {"days": locked.service.reopen_days},
+                )
+            # The resolution no longer stands: take it back out of the month it was counted in.
+            assert locked.resolved_at is not None
+            bump_metric(
+                locked.village, locked.resolved_at, "requests.resolved", -1, key=locked.service.code
+            )
+            if locked.resolved_in_time:
+                bump_metric(
+                    locked.village,
+                    locked.resolved_at,
+                    "requests.resolved_in_time",
+                    -1,
+                    key=locked.service.code,
+                )
+            locked.resolved_at = None
+            locked.resolved_in_time = None
+            locked.reopened_count += 1
+        elif to_status == Status.CLOSED:
+            locked.closed_at = now
+        locked.status = to_status
+        locked.version += 1
+        locked.updated_at = now
+        if public and note:
+            locked.status_notes = note
+        locked.save()
+        RequestUpdate.objects.create(
+            request=locked,
+            at=now,
+            author=actor,
+            public=public,
+            text=note,
+            status_from=old,
+            status_to=to_status,
+        )
+        log_action(
+            f"servicedesk.{to_status}",
+            locked,
+            actor=actor,
+            before=before,
+            after=snapshot(locked, AUDIT_FIELDS),
+            territory_code=locked.village.code,
+            note=note if not public else "",
+        )
+        if notify_officer is not None and notify_officer != actor:
+            officer = notify_officer
+            transaction.on_commit(lambda: notify.notify_assignee(locked, officer))
+        if public:
+            transaction.on_commit(lambda: notify.notify_reporter(locked, note))
+        if to_status == Status.CLOSED:
+            transaction.on_commit(lambda: _send_closed(locked))
+    request.refresh_from_db()
+    return request
+
+
+def _send_closed(request: ServiceRequest) -> None:
+    request_closed.send(
+        sender=ServiceRequest,
+        request=request,
+        ticket=request.ticket,
+        village=request.village,
+        email=request.email,
+        phone=request.phone,
+    )
+
+
+def reassign_request(
+    request: ServiceRequest, assignee: Any, *, actor: Any, expected_version: int | None = None
+) -> ServiceRequest:
+    """Hand an open report to another officer without changing its status."""
+    _check_actor(request, actor)
+    with transaction.atomic():
+        locked = _lock(request)
+        _check_version(locked, expected_version)
+        if not locked.is_open:
+            raise DomainError("not_open", _("Only open reports can be handed to someone else."))
+        if not _can_assign(assignee, locked.village):
+            raise DomainError(
+                "bad_assignee", _("That officer does not cover this report's village.")
+            )
+        before = snapshot(locked, AUDIT_FIELDS)
+        now = timezone.now()
+        locked.assignee = assignee
+        locked.version += 1
+        locked.updated_at = now
+        locked.save()
+        RequestUpdate.objects.create(
+            request=locked,
+            at=now,
+            author=actor,
+            public=False,
+            text=_("Handed to %(name)s.") % {"name": assignee.display_name},
+        )
+        log_action(
+            "servicedesk.reassigned",
+            locked,
+            actor=actor,
+            before=before,
+            after=snapshot(locked, AUDIT_FIELDS),
+            territory_code=locked.village.code,
+        )
+        if assignee != actor:
+            transaction.on_commit(lambda: notify.notify_assignee(locked, assignee))
+    request.refresh_from_db()
+    return request
+
+
+def add_update(
+    request: ServiceRequest, text: str, *, actor: Any, public: bool = False
+) -> RequestUpdate:
+    """Add a note. Notes never conflict: two officers writing at once both keep theirs."""
+    _check_actor(request, actor)
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("empty_update", _("Write the update first."))
+    with transaction.atomic():
+        locked = _lock(request)
+        now = timezone.now()
+        update = RequestUpdate.objects.create(
+            request=locked, at=now, author=actor, public=public, text=text[:MAX_DESCRIPTION]
+        )
+        locked.updated_at = now
+        if public:
+            locked.status_notes = update.text
+        locked.save(update_fields=["updated_at", "status_notes"])
+        log_action(
+            "servicedesk.update",
+            locked,
+            actor=actor,
+            after={"public": public, "update": update.pk},
+            territory_code=locked.village.code,
+        )
+        if public:
+            transaction.on_commit(lambda: notify.notify_reporter(locked, update.text))
+    return update
+
+
+def add_reporter_note(request: ServiceRequest, text: str) -> RequestUpdate:
+    """The reporter adds information from the tracking page (the ticket code is the key).
+
+    Shown to the reporter and the officers; the assignee is told. Closed reports take no more
+    notes (the reporter makes a new report instead).
+    """
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("empty_update", _("Write the update first."))
+    if len(text) > MAX_DESCRIPTION:
+        raise DomainError(
+            "description_too_long",
+            _("The description is limited to %(n)s characters.") % {"n": MAX_DESCRIPTION},
+        )
+    with transaction.atomic():
+        locked = _lock(request)
+        if locked.status == Status.CLOSED:
+            raise DomainError(
+                "closed", _("This report is closed. Please make a new report instead.")
+            )
+        now = timezone.now()
+        update = RequestUpdate.objects.create(
+            request=locked, at=now, public=True, from_reporter=True, text=text
+        )
+        locked.updated_at = now
+        locked.save(update_fields=["updated_at"])
+        log_action(
+            "servicedesk.reporter_note",
+            locked,
+            after={"update": update.pk},
+            territory_code=locked.village.code,
+        )
+        if locked.assignee is not None:
+            officer = locked.assignee
+            transaction.on_commit(lambda: notify.notify_assignee(locked, officer))
+    return update
+
+
+def remind_overdue(*, now: datetime.datetime | None = None, every_hours: int = 24) -> int:
+    """Remind the assignee (or the Polsek's officers when none) of each overdue open report,
+    at most once per `every_hours`. Returns how many reports were reminded."""
+    now = now or timezone.now()
+    since = now - datetime.timedelta(hours=every_hours)
+    due = (
+        ServiceRequest.objects.overdue(now)
+        .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lt=since))
+        .select_related("service", "village", "assignee")
+    )
+    count = 0
+    for request in due.iterator():
+        with transaction.atomic():
+            locked = _lock(request)
+            if locked.reminded_at is not None and locked.reminded_at >= since:
+                continue
+            locked.reminded_at = now
+            locked.save(update_fields=["reminded_at"])
+            if locked.assignee_id is not None:
+                targets = [locked.assignee]
+            else:
+                targets = [
+                    p.user
+                    for p in Posting.objects.active(timezone.localdate(now))
+                    .filter(role=Role.POLSEK, territory__code=locked.district_code)
+                    .select_related("user")
+                ]
+            for user in targets:
+                transaction.on_commit(
+                    lambda r=locked, u=user: notify.notify_overdue(r, u)  # type: ignore[misc]
+                )
+        count += 1
+    return count
+
+
+def mark_duplicate(
+    request: ServiceRequest,
+    original: ServiceRequest,
+    *,
+    actor: Any,
+    expected_version: int | None = None,
+) -> ServiceRequest:
+    """Merge a report into the one it repeats: it becomes `duplicate` and points at the original."""
+    _check_actor(request, actor)
+    _check_actor(original, actor)
+    root = original
+    seen = {request.pk}
+    while root.duplicate_of_id is not None:
+        if root.pk in seen:
+            break
+        seen.add(root.pk)
+        root = ServiceRequest.objects.get(pk=root.duplicate_of_id)
+    if root.pk == request.pk:
+        raise DomainError("self_duplicate", _("A report cannot duplicate itself."))
+    transition_request(
+        request,
+        Status.DUPLICATE,
+        actor=actor,
+        note=_("Merged into report %(ticket)s, which is being handled.") % {"ticket": root.ticket},
+        public=True,
+        expected_version=expected_version,
+        duplicate_of=root,
+    )
+    with transaction.atomic():
+        RequestUpdate.objects.create(
+            request=root,
+            at=timezone.now(),
+            author=actor,
+            public=False,
+            text=_("Report %(ticket)s was merged into this one.") % {"ticket": request.ticket},
+        )
+    request.refresh_from_db()
+    return request
+
+
+def verify_request(request: ServiceRequest, *, actor: Any) -> ServiceRequest:
+    """Confirm the report is true: it enters the kamtibmas register as one incident."""
+    _check_actor(request, actor)
+    with transaction.atomic():
+        locked = _lock(request)
+        if locked.service.category_id is None:
+            raise DomainError(
+                "not_an_incident", _("Requests of this service are not kamtibmas incidents.")
+            )
+        if locked.status in (Status.REJECTED, Status.DUPLICATE, Status.RECEIVED):
+            raise DomainError(
+                "cannot_verify",
+                _("Triage the report first; rejected and duplicate reports are not verified."),
+            )
+        if locked.incident_id is not None:
+            return locked
+        incident = record_incident(
+            category=locked.service.category,  # type: ignore[arg-type]
+            village=locked.village,
+            occurred_at=locked.occurred_at or locked.received_at,
+            source="desk",
+            source_ref=locked.ticket,
+            actor=actor,
+            latitude=locked.latitude,
+            longitude=locked.longitude,
+            description=locked.description[:1000] if not locked.service.sensitive else "",
+        )
+        before = snapshot(locked, AUDIT_FIELDS)
+        now = timezone.now()
+        locked.incident = incident
+        locked.verified_at = now
+        locked.version += 1
+        locked.updated_at = now
+        locked.save()
+        RequestUpdate.objects.create(
+            request=locked,
+            at=now,
+            author=actor,
+            public=False,
+            text=_("Verified; recorded in the kamtibmas register."),
+        )
+        log_action(
+            "servicedesk.verified",
+            locked,
+            actor=actor,
+            before=before,
+            after=snapshot(locked, AUDIT_FIELDS),
+            territory_code=locked.village.code,
+        )
+    request.refresh_from_db()
+    return request
+
+
+def set_photo_public(photo: Attachment, public: bool, *, actor: Any) -> Attachment:
+    """Show a photo on the public page and through Open311 (staff check it first: faces, homes)."""
+    _check_actor(photo.request, actor)
+    with transaction.atomic():
+        locked = Attachment.objects.select_for_update().get(pk=photo.pk)
+        if locked.public != public:
+            locked.public = public
+            locked.save(update_fields=["public"])
+            log_action(
+                "servicedesk.photo_public" if public else "servicedesk.photo_private",
+                locked.request,
+                actor=actor,
+                after={"photo": locked.pk, "public": public},
+                territory_code=locked.request.village.code,
+            )
+    return locked
+
+
+def close_expired_resolved(*, now: datetime.datetime | None = None, actor: Any = None) -> int:
+    """Close resolved reports whose reopening period is over (run daily)."""
+    now = now or timezone.now()
+    closed = 0
+    candidates = ServiceRequest.objects.filter(status=Status.RESOLVED).select_related("service")
+    for request in candidates.iterator():
+        until = request.reopen_until()
+        if until is None or until > now:
+            continue
+        with transaction.atomic():
+            locked = _lock(request)
+            if locked.status != Status.RESOLVED:
+                continue
+            before = snapshot(locked, AUDIT_FIELDS)
+            locked.status = Status.CLOSED
+            locked.closed_at = now
+            locked.version += 1
+            locked.updated_at = now
+            locked.save()
+            RequestUpdate.objects.create(
+                request=locked,
+                at=now,
+                public=True,
+                text=_("Closed: the reopening period is over."),
+                status_from=Status.RESOLVED,
+                status_to=Status.CLOSED,
+            )
+            log_action(
+                "servicedesk.closed",
+                locked,
+                actor=actor,
+                before=before,
+                after=snapshot(locked, AUDIT_FIELDS),
+                territory_code=locked.village.code,
+            )
+            transaction.on_commit(lambda r=locked: _send_closed(r))  # type: ignore[misc]
+        closed += 1
+    return closed

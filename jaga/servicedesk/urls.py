@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from jaga.servicedesk import views
+
+app_name = "servicedesk"
+urlpatterns = [
+    # public (no login)
+    path("lapor/", views.report_start, name="report"),
+    path("lapor/<slug:code>/", views.report_form, name="report_form"),
+    path("desa/", views.village_options, name="village_options"),
+    path("lacak/", views.track_lookup, name="track_lookup"),
+    path("lacak/<str:ticket>/", views.track, name="track"),
+    path("lacak/<str:ticket>/foto/<int:pk>/", views.public_photo, name="public_photo"),
+    # desk (officers)
+    path("", views.queue, name="queue"),
+    path("baru/", views.desk_entry, name="desk_entry"),
+    path("tiket/<str:ticket>/", views.detail, name="detail"),
+    path("tiket/<str:ticket>/foto/<int:pk>/", views.staff_photo, name="photo"),
+    path("tiket/<str:ticket>/<slug:action>/", views.act, name="act"),
+]

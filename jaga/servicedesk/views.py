@@ -1,0 +1,490 @@
+"""Pages of the service desk: the public report form and tracking page, the officers' desk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jaga.accounts.access import STAFF_ROLES, get_for_user, roles_of, scope_q
+from jaga.accounts.models import Posting, Role
+from jaga.core.codes import random_secret
+from jaga.core.errors import DomainError
+from jaga.core.views import not_found
+from jaga.servicedesk import charts, limiter, queries, services
+from jaga.servicedesk.forms import (
+    MergeForm,
+    QueueFilterForm,
+    ReporterNoteForm,
+    ReportForm,
+    TrackForm,
+    TransitionForm,
+    UpdateForm,
+    VillageForm,
+    public_villages,
+    village_choices,
+)
+from jaga.servicedesk.models import (
+    Attachment,
+    Channel,
+    Service,
+    ServiceGroup,
+    ServiceRequest,
+    Status,
+)
+from jaga.territory.models import Level, Territory
+
+REASSIGNABLE = {Status.ASSIGNED, Status.IN_PROGRESS}
+
+
+def _catalogue() -> list[dict[str, Any]]:
+    services_ = list(Service.objects.filter(is_active=True))
+    groups = []
+    for value, label in ServiceGroup.choices:
+        items = [s for s in services_ if s.group == value]
+        if items:
+            groups.append({"label": label, "services": items})
+    return groups
+
+
+def _active_service(code: str) -> Service | None:
+    return Service.objects.filter(code=code, is_active=True).prefetch_related("questions").first()
+
+
+# ------------------------------------------------------------------ public
+
+
+def report_start(request: HttpRequest) -> HttpResponse:
+    return render(request, "servicedesk/report_start.html", {"groups": _catalogue()})
+
+
+def report_form(request: HttpRequest, code: str) -> HttpResponse:
+    """Two steps that work without JavaScript: the village first (so that open reports of the
+    same service nearby are shown before anything is written), then the report itself."""
+    service = _active_service(code)
+    if service is None:
+        return not_found(request)
+    villages = public_villages()
+    village_code = request.POST.get("desa") or request.GET.get("desa", "")
+    village = villages.filter(code=village_code).select_related("parent").first()
+    if village is None:
+        picker = VillageForm(request.GET or None, villages=villages)
+        return render(
+            request, "servicedesk/report_village.html", {"service": service, "form": picker}
+        )
+    if request.method == "POST":
+        form = ReportForm(request.POST, request.FILES, service=service)
+        if form.is_valid():
+            try:
+                limiter.hit("public", limiter.client_id(request))
+                report, _created = services.submit_request(
+                    service=service,
+                    village=village,
+                    channel=Channel.WEB,
+                    actor=request.user,
+                    description=form.cleaned_data["description"],
+                    occurred_at=form.cleaned_data["occurred_at"],
+                    address=form.cleaned_data["address"],
+                    latitude=form.cleaned_data["latitude"],
+                    longitude=form.cleaned_data["longitude"],
+                    anonymous=form.cleaned_data["anonymous"],
+                    reporter_name=form.cleaned_data["reporter_name"],
+                    phone=form.cleaned_data["phone"],
+                    email=form.cleaned_data["email"],
+                    answers=form.answers(),
+                    photos=form.cleaned_data["photos"],
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                    idempotency_scope="web",
+                    require_contact=not form.cleaned_data["anonymous"],
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc.message))
+                status = exc.status
+            else:
+                return redirect(reverse("servicedesk:track", args=[report.ticket]) + "?baru=1")
+        else:
+            status = 400
+    else:
+        form = ReportForm(service=service, initial={"idempotency_key": random_secret(16)})
+        status = 200
+    nearby = (
+        [] if service.sensitive else queries.nearby_open(service_id=service.pk, village=village)
+    )
+    return render(
+        request,
+        "servicedesk/report_form.html",
+        {"service": service, "village": village, "form": form, "nearby": nearby},
+        status=status,
+    )
+
+
+def village_options(request: HttpRequest) -> HttpResponse:
+    """htmx helper of the village picker: the <option>s matching a name (public data only)."""
+    q = request.GET.get("q", "").strip()
+    villages = public_villages()
+    if len(q) >= 2:
+        villages = villages.filter(Q(name__icontains=q) | Q(parent__name__icontains=q))
+    return render(
+        request,
+        "servicedesk/village_options.html",
+        {"groups": village_choices(villages), "single": len(q) >= 2},
+    )
+
+
+def track_lookup(request: HttpRequest) -> HttpResponse:
+    form = TrackForm(request.GET or None)
+    if form.is_valid():
+        ticket = form.cleaned_data["ticket"].strip().upper().replace(" ", "")
+        return redirect("servicedesk:track", ticket=ticket)
+    return render(request, "servicedesk/track_lookup.html", {"form": form})
+
+
+def track(request: HttpRequest, ticket: str) -> HttpResponse:
+    report = (
+        ServiceRequest.objects.select_related("service", "village__parent", "unit", "duplicate_of")
+        .filter(ticket=ticket.upper())
+        .first()
+    )
+    if report is None:
+        form = TrackForm(initial={"ticket": ticket})
+        return render(
+            request,
+            "servicedesk/track_lookup.html",
+            {"form": form, "unknown": ticket},
+            status=404,
+        )
+    note_form = ReporterNoteForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if note_form.is_valid():
+            try:
+                limiter.hit("public-note", limiter.client_id(request))
+                services.add_reporter_note(report, note_form.cleaned_data["text"])
+            except DomainError as exc:
+                note_form.add_error(None, str(exc.message))
+                status = exc.status
+            else:
+                messages.success(request, _("Thank you; the officers will see your information."))
+                return redirect("servicedesk:track", ticket=report.ticket)
+        else:
+            status = 400
+    return render(
+        request,
+        "servicedesk/track.html",
+        {
+            "report": report,
+            "updates": queries.public_updates(report),
+            "photos": [p for p in report.photos.all() if p.public],
+            "new": request.GET.get("baru") == "1",
+            "note_form": note_form,
+        },
+        status=status,
+    )
+
+
+def public_photo(request: HttpRequest, ticket: str, pk: int) -> HttpResponse:
+    photo = Attachment.objects.filter(pk=pk, request__ticket=ticket.upper(), public=True).first()
+    if photo is None:
+        raise Http404
+    return _file(photo)
+
+
+def _file(photo: Attachment) -> HttpResponse:
+    stored = photo.file.storage.open(photo.file.name, "rb")
+    response = FileResponse(stored, content_type=photo.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# ------------------------------------------------------------------ desk
+
+
+def _staff_only(request: HttpRequest) -> HttpResponse | None:
+    if not roles_of(request.user) & STAFF_ROLES:
+        return not_found(request)
+    return None
+
+
+def _scope_villages(user: Any) -> Any:
+    return Territory.objects.filter(level=Level.VILLAGE).filter(scope_q(user, "code"))
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    denied = _staff_only(request)
+    if denied:
+        return denied
+    villages = _scope_villages(request.user)
+    # The desk opens on the work still to do; any filter (even "all statuses") shows the rest.
+    data = request.GET if request.GET else {"status": "open"}
+    form = QueueFilterForm(data, villages=villages)
+    params = {k: v for k, v in data.items() if k != "page"}
+    rows = queries.queue(request.user, params)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "servicedesk/queue.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "summary": queries.unit_summary(request.user),
+            "chart": charts.monthly_bars(queries.monthly_series(request.user)),
+        },
+    )
+
+
+def _officers_for(report: ServiceRequest) -> list[Any]:
+    village = report.village
+    postings = (
+        Posting.objects.active()
+        .filter(
+            role__in=[Role.BHABIN, Role.POLSEK],
+            territory__code__in=[village.code, village.district_code],
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("role", "user__full_name")
+    )
+    seen: dict[int, Any] = {}
+    for p in postings:
+        seen.setdefault(p.user_id, p.user)
+    return list(seen.values())
+
+
+def _get_report(request: HttpRequest, ticket: str) -> ServiceRequest:
+    return get_for_user(
+        ServiceRequest.objects.select_related(
+            "service", "village__parent", "unit", "assignee", "duplicate_of", "entered_by"
+        ),
+        request.user,
+        ticket=ticket.upper(),
+    )
+
+
+@login_required
+def detail(request: HttpRequest, ticket: str) -> HttpResponse:
+    denied = _staff_only(request)
+    if denied:
+        return denied
+    report = _get_report(request, ticket)
+    return _render_detail(request, report)
+
+
+def _render_detail(
+    request: HttpRequest, report: ServiceRequest, status: int = 200, **forms: Any
+) -> HttpResponse:
+    officers = _officers_for(report)
+    allowed = services.allowed_transitions(report)
+    context = {
+        "report": report,
+        "updates": report.updates.select_related("author"),
+        "photos": list(report.photos.all()),
+        "allowed": allowed,
+        "transition_form": forms.get("transition_form")
+        or TransitionForm(
+            allowed=allowed,
+            officers=officers,
+            can_reassign=report.status in REASSIGNABLE,
+            initial={
+                "version": report.version,
+                "public": True,
+                "assignee": report.assignee_id or "",
+            },
+        ),
+        "update_form": forms.get("update_form") or UpdateForm(),
+        "merge_form": forms.get("merge_form") or MergeForm(initial={"version": report.version}),
+        "can_act": bool(roles_of(request.user) & services.ACTING_ROLES),
+        "can_merge": Status.DUPLICATE in allowed,
+        "can_verify": report.service.category_id is not None
+        and report.incident_id is None
+        and report.status not in (Status.RECEIVED, Status.REJECTED, Status.DUPLICATE),
+        "nearby": queries.nearby_open(
+            service_id=report.service_id,
+            village=report.village,
+            latitude=report.latitude,
+            longitude=report.longitude,
+            exclude=report.pk,
+        ),
+        "duplicates": list(report.duplicates.all()),
+        "audit": queries.audit_rows(report),
+    }
+    return render(request, "servicedesk/detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, ticket: str, action: str) -> HttpResponse:
+    denied = _staff_only(request)
+    if denied:
+        return denied
+    report = _get_report(request, ticket)
+    forms: dict[str, Any] = {}
+    try:
+        if action == "status":
+            form = TransitionForm(
+                request.POST,
+                allowed=services.allowed_transitions(report),
+                officers=_officers_for(report),
+                can_reassign=report.status in REASSIGNABLE,
+            )
+            forms["transition_form"] = form
+            if not form.is_valid():
+                raise DomainError("invalid", _("Check the form."))
+            assignee = None
+            if form.cleaned_data["assignee"]:
+                assignee = next(
+                    (
+                        u
+                        for u in _officers_for(report)
+                        if str(u.pk) == form.cleaned_data["assignee"]
+                    ),
+                    None,
+                )
+            if form.cleaned_data["status"] == TransitionForm.KEEP:
+                if assignee is None:
+                    raise DomainError("assignee_required", _("Choose the officer to assign."))
+                services.reassign_request(
+                    report,
+                    assignee,
+                    actor=request.user,
+                    expected_version=form.cleaned_data["version"],
+                )
+            else:
+                services.transition_request(
+                    report,
+                    form.cleaned_data["status"],
+                    actor=request.user,
+                    note=form.cleaned_data["note"],
+                    public=form.cleaned_data["public"],
+                    assignee=assignee,
+                    expected_version=form.cleaned_data["version"],
+                )
+            messages.success(request, _("Status changed."))
+        elif action == "note":
+            form = UpdateForm(request.POST)
+            forms["update_form"] = form
+            if not form.is_valid():
+                raise DomainError("invalid", _("Check the form."))
+            services.add_update(
+                report,
+                form.cleaned_data["text"],
+                actor=request.user,
+                public=form.cleaned_data["public"],
+            )
+            messages.success(request, _("Note added."))
+        elif action == "merge":
+            form = MergeForm(request.POST)
+            forms["merge_form"] = form
+            if not form.is_valid():
+                raise DomainError("invalid", _("Check the form."))
+            code = form.cleaned_data["original"].strip().upper()
+            original = ServiceRequest.objects.for_user(request.user).filter(ticket=code).first()
+            if original is None:
+                raise DomainError(
+                    "unknown_ticket",
+                    _("There is no report %(ticket)s in your area.") % {"ticket": code},
+                )
+            services.mark_duplicate(
+                report,
+                original,
+                actor=request.user,
+                expected_version=form.cleaned_data["version"],
+            )
+            messages.success(request, _("Merged into %(ticket)s.") % {"ticket": original.ticket})
+        elif action == "photo":
+            photo = report.photos.filter(pk=request.POST.get("photo") or 0).first()
+            if photo is None:
+                raise Http404
+            services.set_photo_public(photo, request.POST.get("public") == "1", actor=request.user)
+            messages.success(request, _("Photo updated."))
+        elif action == "verify":
+            services.verify_request(report, actor=request.user)
+            messages.success(request, _("Recorded in the kamtibmas register."))
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        report = _get_report(request, ticket)
+        return _render_detail(request, report, status=400, **forms)
+    return redirect("servicedesk:detail", ticket=report.ticket)
+
+
+@login_required
+def staff_photo(request: HttpRequest, ticket: str, pk: int) -> HttpResponse:
+    denied = _staff_only(request)
+    if denied:
+        return denied
+    report = _get_report(request, ticket)
+    photo = report.photos.filter(pk=pk).first()
+    if photo is None:
+        raise Http404
+    return _file(photo)
+
+
+@login_required
+def desk_entry(request: HttpRequest) -> HttpResponse:
+    """Desk staff enter walk-ins, phone calls and messages (service first, then the form)."""
+    if not roles_of(request.user) & services.ACTING_ROLES:
+        return not_found(request)
+    service = _active_service(request.GET.get("layanan", "") or request.POST.get("layanan", ""))
+    if service is None:
+        return render(request, "servicedesk/desk_start.html", {"groups": _catalogue()})
+    villages = public_villages()
+    if request.method == "POST":
+        form = ReportForm(request.POST, request.FILES, service=service, staff=True)
+        picker = VillageForm(request.POST, villages=villages)
+        if form.is_valid() and picker.is_valid():
+            try:
+                report, _created = services.submit_request(
+                    service=service,
+                    village=villages.filter(code=picker.cleaned_data["desa"]).first(),
+                    channel=form.cleaned_data["channel"],
+                    actor=request.user,
+                    description=form.cleaned_data["description"],
+                    occurred_at=form.cleaned_data["occurred_at"],
+                    address=form.cleaned_data["address"],
+                    latitude=form.cleaned_data["latitude"],
+                    longitude=form.cleaned_data["longitude"],
+                    anonymous=form.cleaned_data["anonymous"],
+                    reporter_name=form.cleaned_data["reporter_name"],
+                    phone=form.cleaned_data["phone"],
+                    email=form.cleaned_data["email"],
+                    answers=form.answers(),
+                    photos=form.cleaned_data["photos"],
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                    idempotency_scope=f"desk:{request.user.pk}",
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc.message))
+            else:
+                messages.success(
+                    request,
+                    _("Report %(ticket)s recorded. Give the reporter this ticket code.")
+                    % {"ticket": report.ticket},
+                )
+                return redirect(reverse("servicedesk:track", args=[report.ticket]) + "?baru=1")
+        status = 400
+    else:
+        form = ReportForm(
+            service=service, staff=True, initial={"idempotency_key": random_secret(16)}
+        )
+        picker = VillageForm(villages=villages)
+        status = 200
+    return render(
+        request,
+        "servicedesk/desk_entry.html",
+        {"service": service, "form": form, "picker": picker},
+        status=status,
+    )
