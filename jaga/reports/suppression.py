@@ -1,0 +1,254 @@
+"""Small-count suppression for everything the public sees (portal pages, downloads, API).
+
+Primary suppression: a count below the threshold (3) is published as "<3".
+Complementary suppression: published totals must not give a "<3" back by subtraction. A table
+is described as cells (any hashable key → true count) and additive constraints
+(`total = sum(parts)`: a village's groups add up to its total, a district's villages add up to
+the district, ...). We then play the attacker: every hidden cell gets the interval it is known
+to lie in (a "<3" is 0–2; a withheld cell is at least 3), the published cells are exact, and the
+intervals are tightened through every constraint until nothing changes. When a "<3" cell is
+pinned to one value, one more cell of a constraint that pins it is withheld (the smallest
+published one, so as little as possible is lost), and the attack is replayed.
+
+Withheld cells are published as "x". Every public figure goes through `protect` and `public_value`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.linalg import null_space
+
+THRESHOLD = 3
+SUPPRESSED = "<3"
+WITHHELD = "x"
+
+SHOWN = "shown"
+PRIMARY = "primary"
+COMPLEMENTARY = "complementary"
+
+_UNBOUNDED = 10**12
+
+Constraint = tuple[Hashable, Sequence[Hashable]]
+
+
+def primary_text(threshold: int) -> str:
+    return f"<{threshold}"
+
+
+def public_value(value: int, status: str, threshold: int = THRESHOLD) -> int | str:
+    """What the public may see of a cell: the number, "<3" or "x"."""
+    if status == SHOWN:
+        return value
+    if status == PRIMARY:
+        return primary_text(threshold)
+    return WITHHELD
+
+
+def _bounds(
+    values: Mapping[Hashable, int], status: Mapping[Hashable, str], threshold: int
+) -> dict[Hashable, list[int]]:
+    out: dict[Hashable, list[int]] = {}
+    for key, value in values.items():
+        state = status[key]
+        if state == SHOWN:
+            out[key] = [value, value]
+        elif state == PRIMARY:
+            out[key] = [0, threshold - 1]
+        else:
+            out[key] = [threshold, _UNBOUNDED]
+    return out
+
+
+def attack(
+    values: Mapping[Hashable, int],
+    status: Mapping[Hashable, str],
+    constraints: Sequence[Constraint],
+    threshold: int = THRESHOLD,
+    max_rounds: int = 200,
+) -> dict[Hashable, list[int]]:
+    """What an attacker can infer: the tightest interval of every cell by bound propagation."""
+    bounds = _bounds(values, status, threshold)
+    # Each constraint as Σ coefficient·cell = 0 (parts +1, total −1); only the hidden ones move.
+    rows = [[(total, -1)] + [(p, 1) for p in parts] for total, parts in constraints]
+    watched = [r for r in rows if any(status[k] != SHOWN for k, _ in r)]
+    for _round in range(max_rounds):
+        changed = False
+        for row in watched:
+            lo_sum = sum(c * (bounds[k][0] if c > 0 else bounds[k][1]) for k, c in row)
+            hi_sum = sum(c * (bounds[k][1] if c > 0 else bounds[k][0]) for k, c in row)
+            for key, coef in row:
+                if status[key] == SHOWN:
+                    continue
+                lo, hi = bounds[key]
+                own_lo = coef * (lo if coef > 0 else hi)
+                own_hi = coef * (hi if coef > 0 else lo)
+                rest_lo, rest_hi = lo_sum - own_lo, hi_sum - own_hi
+                # coef·x = −rest  ⇒  x within [−rest_hi, −rest_lo] / coef
+                if coef > 0:
+                    new_lo, new_hi = -rest_hi, -rest_lo
+                else:
+                    new_lo, new_hi = rest_lo, rest_hi
+                new_lo, new_hi = max(lo, new_lo), min(hi, new_hi)
+                if (new_lo, new_hi) != (lo, hi) and new_lo <= new_hi:
+                    bounds[key] = [new_lo, new_hi]
+                    lo_sum += coef * ((new_lo - lo) if coef > 0 else (new_hi - hi))
+                    hi_sum += coef * ((new_hi - hi) if coef > 0 else (new_lo - lo))
+                    changed = True
+        if not changed:
+            break
+    return bounds
+
+
+def determined_by_subtraction(
+    status: Mapping[Hashable, str], constraints: Sequence[Constraint]
+) -> set[Hashable]:
+    """Hidden cells that some combination of published figures gives exactly (no bounds used).
+
+    A hidden cell is determined when its unit vector lies in the row space of the constraints
+    restricted to the hidden cells, i.e. when every null-space vector is zero there. Solved per
+    connected group of hidden cells so that the matrices stay small.
+    """
+    hidden = [k for k, s in status.items() if s != SHOWN]
+    if not hidden:
+        return set()
+    index = {k: i for i, k in enumerate(hidden)}
+    parent = list(range(len(hidden)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    rows: list[list[tuple[int, int]]] = []
+    for total, parts in constraints:
+        row = [
+            (index[c], coef) for c, coef in [(total, -1)] + [(p, 1) for p in parts] if c in index
+        ]
+        if row:
+            rows.append(row)
+            for i, _coef in row[1:]:
+                parent[find(i)] = find(row[0][0])
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(hidden)):
+        groups[find(i)].append(i)
+    row_groups: dict[int, list[list[tuple[int, int]]]] = defaultdict(list)
+    for row in rows:
+        row_groups[find(row[0][0])].append(row)
+    found: set[Hashable] = set()
+    for root, members in groups.items():
+        local = {i: j for j, i in enumerate(members)}
+        matrix = np.zeros((max(len(row_groups[root]), 1), len(members)))
+        for r, row in enumerate(row_groups[root]):
+            for i, coef in row:
+                matrix[r, local[i]] += coef
+        basis = null_space(matrix)
+        for i, j in local.items():
+            if basis.shape[1] == 0 or np.all(np.abs(basis[j]) < 1e-9):
+                found.add(hidden[i])
+    return found
+
+
+def exposed(
+    values: Mapping[Hashable, int],
+    status: Mapping[Hashable, str],
+    constraints: Sequence[Constraint],
+    threshold: int = THRESHOLD,
+) -> list[Hashable]:
+    """The "<3" cells whose exact value the published figures give away, by subtraction or by
+    combining the totals with what "<3" and "x" say about a cell's range."""
+    bounds = attack(values, status, constraints, threshold)
+    pinned = {k for k, s in status.items() if s == PRIMARY and bounds[k][0] == bounds[k][1]}
+    linear = {k for k in determined_by_subtraction(status, constraints) if status[k] == PRIMARY}
+    return sorted(pinned | linear, key=str)
+
+
+def _hide_lonely(
+    values: Mapping[Hashable, int],
+    status: dict[Hashable, str],
+    constraints: Sequence[Constraint],
+) -> None:
+    """No constraint may hold exactly one hidden cell: it would be its total minus the rest."""
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in constraints:
+            cells = (total, *parts)
+            hidden = [c for c in cells if status[c] != SHOWN]
+            if len(hidden) != 1:
+                continue
+            shown = [c for c in cells if status[c] == SHOWN]
+            if not shown:
+                continue
+            # The smallest published neighbour: it costs the reader the least.
+            victim = min(shown, key=lambda c: (values[c], str(c)))
+            status[victim] = COMPLEMENTARY
+            changed = True
+
+
+def protect(
+    values: Mapping[Hashable, int],
+    constraints: Iterable[Constraint],
+    threshold: int = THRESHOLD,
+) -> dict[Hashable, str]:
+    """The status of every cell (shown, primary or complementary) so that no "<3" is exposed."""
+    constraints = [(t, list(p)) for t, p in constraints]
+    status = {k: (PRIMARY if v < threshold else SHOWN) for k, v in values.items()}
+    containing: dict[Hashable, list[int]] = defaultdict(list)
+    for index, (total, parts) in enumerate(constraints):
+        containing[total].append(index)
+        for part in parts:
+            containing[part].append(index)
+    for _round in range(len(values) + 1):
+        _hide_lonely(values, status, constraints)
+        leaks = exposed(values, status, constraints, threshold)
+        if not leaks:
+            return status
+        added = False
+        for key in leaks:
+            # Pinned through values near the bounds: withhold the nearest published cells,
+            # searching outwards through hidden cells until a constraint with one is found.
+            seen = {key}
+            frontier = [key]
+            while frontier and not added:
+                nearest: list[Hashable] = []
+                for cell in frontier:
+                    for index in containing[cell]:
+                        total, parts = constraints[index]
+                        shown = [c for c in (total, *parts) if status[c] == SHOWN]
+                        if shown:
+                            nearest.append(min(shown, key=lambda c: (values[c], str(c))))
+                for victim in nearest:
+                    status[victim] = COMPLEMENTARY
+                    added = True
+                if not added:
+                    following = []
+                    for cell in frontier:
+                        for index in containing[cell]:
+                            total, parts = constraints[index]
+                            for c in (total, *parts):
+                                if c not in seen:
+                                    seen.add(c)
+                                    following.append(c)
+                    frontier = following
+        if not added:
+            break
+    return status
+
+
+def publish(
+    values: Mapping[Hashable, int],
+    constraints: Iterable[Constraint],
+    threshold: int = THRESHOLD,
+) -> dict[Hashable, int | str]:
+    """`protect` and then the public value of every cell."""
+    status = protect(values, constraints, threshold)
+    return {k: public_value(v, status[k], threshold) for k, v in values.items()}
+
+
+def is_public_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

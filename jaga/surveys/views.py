@@ -1,0 +1,247 @@
+"""Survey pages: public questionnaires (no login), staff entry of paper forms, results."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jaga.accounts.access import STAFF_ROLES, code_in_scope, has_role, scope_codes
+from jaga.core.errors import DomainError
+from jaga.surveys import queries, services
+from jaga.surveys.forms import IkmEntryForm, IkmForm, TrustEntryForm, TrustForm
+from jaga.surveys.models import (
+    IKM_ELEMENTS,
+    TRUST_LIKERT,
+    TRUST_QUESTIONS,
+    Channel,
+    IkmElement,
+    IkmResponse,
+    TrustInvitation,
+)
+from jaga.territory.models import Territory
+from jaga.territory.queries import top_territories, visible_territories
+
+
+def question_labels() -> dict[str, str]:
+    return {
+        "safe_home": _("Safe at home"),
+        "safe_night": _("Safe at night"),
+        "trust_police": _("Trust in the police"),
+        "would_report": _("Would report to the police"),
+        "knows_bhabin": _("Knows the Bhabinkamtibmas"),
+        "was_visited": _("Visited by the Bhabinkamtibmas"),
+    }
+
+
+def estimate_rows(summary: queries.TrustSummary) -> list[dict[str, Any]]:
+    """Display rows: Likert means (1–5) and yes shares (%), each with its 95 % interval."""
+    labels = question_labels()
+    rows = []
+    for q in TRUST_QUESTIONS:
+        est = summary.estimates.get(q)
+        if est is None:
+            rows.append({"label": labels[q], "value": "—", "ci": ""})
+        elif q in TRUST_LIKERT:
+            rows.append(
+                {
+                    "label": labels[q],
+                    "value": f"{est.value:.2f}",
+                    "ci": f"{est.low:.2f}–{est.high:.2f}",
+                }
+            )
+        else:
+            rows.append(
+                {
+                    "label": labels[q],
+                    "value": f"{est.value * 100:.0f}%",
+                    "ci": f"{est.low * 100:.0f}–{est.high * 100:.0f}%",
+                }
+            )
+    return rows
+
+
+def _profile(data: dict[str, Any]) -> dict[str, str]:
+    return {k: data.get(k, "") for k in ("gender", "age_group", "education", "occupation")}
+
+
+def ikm_public(request: HttpRequest) -> HttpResponse:
+    form = IkmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.submit_ikm_response(
+                village=data["village"],
+                unit=data["unit"],
+                service=data["service"],
+                scores={c: data[c] for c in IKM_ELEMENTS},
+                profile=_profile(data),
+                channel=Channel.PORTAL,
+                actor=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            return redirect("surveys:thanks")
+    return render(request, "surveys/ikm_form.html", {"form": form, "public": True})
+
+
+def trust_public(request: HttpRequest) -> HttpResponse:
+    form = TrustForm(request.POST or None, villages=Territory.objects.all())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.submit_trust_response(
+                village=data["village"],
+                answers={q: data[q] for q in TRUST_QUESTIONS},
+                channel=Channel.PORTAL,
+                actor=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            return redirect("surveys:thanks")
+    return render(request, "surveys/trust_form.html", {"form": form, "public": True})
+
+
+def invited(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = TrustInvitation.objects.select_related("village").filter(token=token).first()
+    if invitation is None:
+        raise Http404
+    if invitation.answered_at is not None:
+        return render(request, "surveys/thanks.html", {"already": True}, status=409)
+    form = TrustForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.submit_trust_response(
+                village=None,
+                answers={q: form.cleaned_data[q] for q in TRUST_QUESTIONS},
+                invitation_token=token,
+                actor=request.user,
+            )
+        except DomainError as exc:
+            if exc.code == "already_answered":
+                return render(request, "surveys/thanks.html", {"already": True}, status=409)
+            form.add_error(None, str(exc.message))
+        else:
+            return redirect("surveys:thanks")
+    return render(
+        request,
+        "surveys/trust_form.html",
+        {"form": form, "invitation": invitation, "public": True},
+    )
+
+
+def thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "surveys/thanks.html", {})
+
+
+def _staff_or_404(request: HttpRequest) -> None:
+    if not has_role(request.user, *STAFF_ROLES):
+        raise Http404
+
+
+@login_required
+def ikm_entry(request: HttpRequest) -> HttpResponse:
+    _staff_or_404(request)
+    villages = visible_territories(request.user)
+    form = IkmEntryForm(request.POST or None, villages=villages)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.submit_ikm_response(
+                village=data["village"],
+                unit=data["unit"],
+                service=data["service"],
+                scores={c: data[c] for c in IKM_ELEMENTS},
+                profile=_profile(data),
+                channel=Channel.PAPER,
+                answered_on=data["answered_on"],
+                actor=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("The IKM form was saved. Enter the next one."))
+            return redirect("surveys:ikm_entry")
+    return render(request, "surveys/ikm_form.html", {"form": form, "public": False})
+
+
+@login_required
+def trust_entry(request: HttpRequest) -> HttpResponse:
+    _staff_or_404(request)
+    form = TrustEntryForm(request.POST or None, villages=visible_territories(request.user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.submit_trust_response(
+                village=data["village"],
+                answers={q: data[q] for q in TRUST_QUESTIONS},
+                channel=Channel.PAPER,
+                answered_on=data["answered_on"],
+                actor=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("The survey form was saved. Enter the next one."))
+            return redirect("surveys:trust_entry")
+    return render(request, "surveys/trust_form.html", {"form": form, "public": False})
+
+
+def _period(request: HttpRequest) -> tuple[datetime.date, datetime.date]:
+    today = timezone.localdate()
+    try:
+        start = datetime.date.fromisoformat(request.GET.get("from", ""))
+    except ValueError:
+        start = (today.replace(day=1) - datetime.timedelta(days=335)).replace(day=1)
+    try:
+        end = datetime.date.fromisoformat(request.GET.get("to", ""))
+    except ValueError:
+        end = today
+    return start, end
+
+
+@login_required
+def results(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    """IKM per service unit and village, trust per territory and month, for the user's scope."""
+    tops = top_territories(request.user)
+    if code is None:
+        if not tops:
+            raise Http404
+        code = tops[0].code
+    if not code_in_scope(code, scope_codes(request.user)):
+        raise Http404
+    territory = Territory.objects.filter(code=code).first()
+    if territory is None:
+        raise Http404
+    start, end = _period(request)
+    responses = IkmResponse.objects.for_user(request.user).filter(
+        queries.within("village__code", code)
+    )
+    children = queries.trust_by_child(territory, start, end)
+    trust = queries.trust_summary(code, start, end)
+    context = {
+        "territory": territory,
+        "tops": tops,
+        "start": start,
+        "end": end,
+        "ikm_overall": queries.ikm_overall(responses, start, end),
+        "ikm_units": queries.ikm_table(responses, "unit", start, end),
+        "ikm_villages": queries.ikm_table(responses, "village", start, end),
+        "elements": list(IkmElement.objects.all()),
+        "trust": trust,
+        "trust_rows": estimate_rows(trust),
+        "trust_children": [(c, s, estimate_rows(s)) for c, s in children],
+        "trust_series": [
+            (m, s, estimate_rows(s)) for m, s in queries.trust_series(code, start, end)
+        ],
+        "labels": question_labels(),
+    }
+    return render(request, "surveys/results.html", context)
