@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from jaga.analytics.models import MonthlyMetric
 from jaga.surveys import ikm as ikm_math
@@ -205,3 +206,41 @@ def trust_series(code: str, start: datetime.date, end: datetime.date) -> list[tu
     for r in rows:
         per[r["month"]][(r["metric"], r["key"])] = r["v"]
     return [(m, summarise_trust(per[m])) for m in sorted(per)]
+
+
+def question_labels() -> dict[str, str]:
+    return {
+        "safe_home": _("Safe at home"),
+        "safe_night": _("Safe at night"),
+        "trust_police": _("Trust in the police"),
+        "would_report": _("Would report to the police"),
+        "knows_bhabin": _("Knows the Bhabinkamtibmas"),
+        "was_visited": _("Visited by the Bhabinkamtibmas"),
+    }
+
+
+def estimate_rows(summary: TrustSummary) -> list[dict[str, Any]]:
+    """Display rows: Likert means (1–5) and yes shares (%), each with its 95 % interval."""
+    labels = question_labels()
+    rows = []
+    for q in TRUST_QUESTIONS:
+        est = summary.estimates.get(q)
+        if est is None:
+            rows.append({"label": labels[q], "value": "—", "ci": ""})
+        elif q in TRUST_LIKERT:
+            rows.append(
+                {
+                    "label": labels[q],
+                    "value": f"{est.value:.2f}",
+                    "ci": f"{est.low:.2f}–{est.high:.2f}",
+                }
+            )
+        else:
+            rows.append(
+                {
+                    "label": labels[q],
+                    "value": f"{est.value * 100:.0f}%",
+                    "ci": f"{est.low * 100:.0f}–{est.high * 100:.0f}%",
+                }
+            )
+    return rows

@@ -18,53 +18,15 @@ from jaga.surveys import queries, services
 from jaga.surveys.forms import IkmEntryForm, IkmForm, TrustEntryForm, TrustForm
 from jaga.surveys.models import (
     IKM_ELEMENTS,
-    TRUST_LIKERT,
     TRUST_QUESTIONS,
     Channel,
     IkmElement,
     IkmResponse,
     TrustInvitation,
 )
+from jaga.surveys.queries import estimate_rows, question_labels
 from jaga.territory.models import Territory
 from jaga.territory.queries import top_territories, visible_territories
-
-
-def question_labels() -> dict[str, str]:
-    return {
-        "safe_home": _("Safe at home"),
-        "safe_night": _("Safe at night"),
-        "trust_police": _("Trust in the police"),
-        "would_report": _("Would report to the police"),
-        "knows_bhabin": _("Knows the Bhabinkamtibmas"),
-        "was_visited": _("Visited by the Bhabinkamtibmas"),
-    }
-
-
-def estimate_rows(summary: queries.TrustSummary) -> list[dict[str, Any]]:
-    """Display rows: Likert means (1–5) and yes shares (%), each with its 95 % interval."""
-    labels = question_labels()
-    rows = []
-    for q in TRUST_QUESTIONS:
-        est = summary.estimates.get(q)
-        if est is None:
-            rows.append({"label": labels[q], "value": "—", "ci": ""})
-        elif q in TRUST_LIKERT:
-            rows.append(
-                {
-                    "label": labels[q],
-                    "value": f"{est.value:.2f}",
-                    "ci": f"{est.low:.2f}–{est.high:.2f}",
-                }
-            )
-        else:
-            rows.append(
-                {
-                    "label": labels[q],
-                    "value": f"{est.value * 100:.0f}%",
-                    "ci": f"{est.low * 100:.0f}–{est.high * 100:.0f}%",
-                }
-            )
-    return rows
 
 
 def _profile(data: dict[str, Any]) -> dict[str, str]:
