@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from scipy import stats
 
@@ -142,7 +143,9 @@ def compstat(territory: Territory, month: datetime.date) -> dict[str, Any]:
 
     groups = by("category__group")
     group_rows = []
-    labels = dict(CategoryGroup.choices)
+    from jaga.reports.public import group_labels
+
+    labels = group_labels()
     totals: dict[str, int] = defaultdict(int)
     for group in CategoryGroup.values:
         values = groups.get(group, {})
@@ -545,7 +548,9 @@ def programmes(territory: Territory, month: datetime.date, window: int = 6) -> d
 
 
 def _fmt_pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:+.1f}%"
+    if value is None:
+        return "—"
+    return ("+" if value > 0 else "") + number_format(value, 1) + "%"
 
 
 def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]) -> list[str]:
@@ -562,7 +567,7 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
             )
         else:
             verdict = (
-                _("a real change (p = %(p).3f)") % {"p": c["p_last_year"]}
+                _("a real change (p = %(p)s)") % {"p": number_format(c["p_last_year"], 3)}
                 if c["significant"]
                 else _("within normal variation")
             )
@@ -615,7 +620,9 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
             % {
                 "received": d["received"],
                 "resolved": d["resolved"],
-                "rate": "—" if d["in_time_rate"] is None else f"{d['in_time_rate']}%",
+                "rate": "—"
+                if d["in_time_rate"] is None
+                else number_format(d["in_time_rate"], 1) + "%",
             }
         )
     p = sections["partnership"]
@@ -625,7 +632,9 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
             % {
                 "n": p["activities"],
                 "people": p["head_count"],
-                "rate": "—" if p["attendance_rate"] is None else f"{p['attendance_rate']}%",
+                "rate": "—"
+                if p["attendance_rate"] is None
+                else number_format(p["attendance_rate"], 1) + "%",
             }
         )
     cov = sections["coverage"]
@@ -639,9 +648,14 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
     if est is not None:
         out.append(
             _(
-                "Trust in the police over the last 12 months: %(v).2f of 5 (95%% interval %(lo).2f–%(hi).2f, %(n)s answers)."
+                "Trust in the police over the last 12 months: %(v)s of 5 (95%% interval %(lo)s–%(hi)s, %(n)s answers)."
             )
-            % {"v": est.value, "lo": est.low, "hi": est.high, "n": trust.respondents}
+            % {
+                "v": number_format(est.value, 2),
+                "lo": number_format(est.low, 2),
+                "hi": number_format(est.high, 2),
+                "n": trust.respondents,
+            }
         )
     return out
 

@@ -5,6 +5,7 @@ Series differ by shade *and* by pattern or marker, so they stay apart in black a
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from html import escape
@@ -12,15 +13,21 @@ from html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 INK = "#1b2430"
-FILLS = ["#1b2430", "url(#hatch)", "#ffffff", "#8a929c"]
+FILLS = ["#1b2430", "url(#{hatch})", "#ffffff", "#8a929c"]
+TOP = 30  # room for the legend above the plot
+_ids = itertools.count(1)
 DASHES = ["", "6 3", "2 3", "8 3 2 3"]
 MARKERS = ["circle", "square", "triangle", "diamond"]
 
 DEFS = (
-    '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+    '<defs><pattern id="{hatch}" width="6" height="6" patternUnits="userSpaceOnUse" '
     'patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/>'
     '<line x1="0" y1="0" x2="0" y2="6" stroke="#1b2430" stroke-width="2.2"/></pattern></defs>'
 )
+
+
+def _fill(index: int, hatch: str) -> str:
+    return FILLS[index % 4].format(hatch=hatch)
 
 
 def nice_max(value: float) -> float:
@@ -37,7 +44,7 @@ def nice_max(value: float) -> float:
 
 def _axis(width: int, height: int, left: int, bottom: int, top_value: float) -> list[str]:
     parts = []
-    plot_h = height - bottom - 10
+    plot_h = height - bottom - TOP
     for i in range(5):
         value = top_value * i / 4
         y = height - bottom - plot_h * i / 4
@@ -52,13 +59,13 @@ def _axis(width: int, height: int, left: int, bottom: int, top_value: float) -> 
     return parts
 
 
-def _legend(names: Sequence[str], width: int, kind: str) -> list[str]:
+def _legend(names: Sequence[str], width: int, kind: str, hatch: str = "") -> list[str]:
     parts = []
     x = 10
     for i, name in enumerate(names):
         if kind == "bar":
             parts.append(
-                f'<rect x="{x}" y="6" width="12" height="10" fill="{FILLS[i % 4]}" '
+                f'<rect x="{x}" y="6" width="12" height="10" fill="{_fill(i, hatch)}" '
                 f'stroke="{INK}" stroke-width="0.8"/>'
             )
         else:
@@ -69,8 +76,8 @@ def _legend(names: Sequence[str], width: int, kind: str) -> list[str]:
                 + "/>"
             )
             parts.append(_marker(MARKERS[i % 4], x + 9, 11))
-        parts.append(f'<text x="{x + 22}" y="15">{escape(name)}</text>')
-        x += 30 + 7 * len(name)
+        parts.append(f'<text x="{x + 22:.0f}" y="15">{escape(name)}</text>')
+        x += 34 + 6.6 * len(name)
     return parts
 
 
@@ -98,15 +105,17 @@ def bar_chart(
     height: int = 240,
 ) -> SafeString:
     """Grouped bars: one group per label, one bar per series."""
-    left, bottom = 40, 48
+    hatch = f"hatch{next(_ids)}"
+    rotate = len(labels) > 6
+    left, bottom = 40, (62 if rotate else 36)
     top_value = nice_max(max((v for _, values in series for v in values), default=0))
     plot_w = width - left - 10
-    plot_h = height - bottom - 10 - 14
+    plot_h = height - bottom - TOP
     parts = [
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-label="{escape(title)}">',
+        f'width="100%" font-size="11" role="img" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
-        DEFS,
+        DEFS.format(hatch=hatch),
         *_axis(width, height, left, bottom, top_value),
     ]
     group_w = plot_w / max(len(labels), 1)
@@ -119,16 +128,22 @@ def bar_chart(
             y = height - bottom - h
             parts.append(
                 f'<rect x="{x0 + s * bar_w:.1f}" y="{y:.1f}" width="{bar_w - 1:.1f}" '
-                f'height="{h:.1f}" fill="{FILLS[s % 4]}" stroke="{INK}" stroke-width="0.8">'
+                f'height="{h:.1f}" fill="{_fill(s, hatch)}" stroke="{INK}" stroke-width="0.8">'
                 f"<title>{escape(label)}: {value:g}</title></rect>"
             )
-        short = label if len(label) <= 12 else label[:11] + "…"
+        short = label if len(label) <= 14 else label[:13] + "…"
         cx = left + g * group_w + group_w / 2
-        parts.append(
-            f'<text x="{cx:.1f}" y="{height - bottom + 12}" text-anchor="end" '
-            f'transform="rotate(-35 {cx:.1f} {height - bottom + 12})">{escape(short)}</text>'
-        )
-    parts += _legend([n for n, _ in series], width, "bar")
+        if rotate:
+            parts.append(
+                f'<text x="{cx + 3:.1f}" y="{height - bottom + 10}" text-anchor="end" '
+                f'transform="rotate(-40 {cx + 3:.1f} {height - bottom + 10})">{escape(short)}</text>'
+            )
+        else:
+            parts.append(
+                f'<text x="{cx:.1f}" y="{height - bottom + 14}" text-anchor="middle">'
+                f"{escape(short)}</text>"
+            )
+    parts += _legend([n for n, _ in series], width, "bar", hatch)
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above
 
@@ -144,10 +159,10 @@ def line_chart(
     left, bottom = 40, 30
     top_value = nice_max(max((v for _, values in series for v in values), default=0))
     plot_w = width - left - 18
-    plot_h = height - bottom - 10 - 14
+    plot_h = height - bottom - TOP
     parts = [
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-label="{escape(title)}">',
+        f'width="100%" font-size="11" role="img" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
         *_axis(width, height, left, bottom, top_value),
     ]

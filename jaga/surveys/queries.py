@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from jaga.analytics.models import MonthlyMetric
@@ -231,8 +232,8 @@ def estimate_rows(summary: TrustSummary) -> list[dict[str, Any]]:
             rows.append(
                 {
                     "label": labels[q],
-                    "value": f"{est.value:.2f}",
-                    "ci": f"{est.low:.2f}–{est.high:.2f}",
+                    "value": number_format(est.value, 2),
+                    "ci": f"{number_format(est.low, 2)}–{number_format(est.high, 2)}",
                 }
             )
         else:
