@@ -34,10 +34,10 @@ def test_simple_comparisons():
 def test_the_compstat_section_of_the_demo_month(trenggalek, demo_month):
     section = anev.compstat(trenggalek, demo_month)
     total = section["total"]
-    groups = {g["label"]: g for g in section["groups"]}
+    groups = {g["label"]: g for g in section["groups"]}  # in Indonesian, the default
     assert total["now"] == sum(g["now"] for g in section["groups"])
     assert total["ytd"] == total["now"]  # January: the year to date is the month
-    assert groups["Conventional crime"]["now"] >= 9  # the fight in Tamanan
+    assert groups["Konvensional"]["now"] >= 9  # the fight in Tamanan
     areas = {a["code"]: a for a in section["areas"]}
     assert len(areas) == 14
     assert areas["35.03.01"]["now"] == 0  # no figures in Panggul
