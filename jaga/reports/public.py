@@ -247,7 +247,11 @@ def cached(kind: str, regency_code: str, month: datetime.date) -> Dataset:
         "surveys": surveys,
     }
     dataset = builders[kind](regency_code, month)
-    cache.set(key, dataset, CACHE_SECONDS)
+    # Past months rarely change: keep them an hour; the current month five minutes.
+    from django.utils import timezone
+
+    current = timezone.localdate().replace(day=1)
+    cache.set(key, dataset, CACHE_SECONDS if month >= current else 12 * CACHE_SECONDS)
     return dataset  # type: ignore[no-any-return]
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from scipy.linalg import null_space
+from threadpoolctl import threadpool_limits
 
 THRESHOLD = 3
 SUPPRESSED = "<3"
@@ -104,19 +105,56 @@ def attack(
 
 
 def determined_by_subtraction(
-    status: Mapping[Hashable, str], constraints: Sequence[Constraint]
+    status: Mapping[Hashable, str],
+    constraints: Sequence[Constraint],
+    memo: dict[Any, Any] | None = None,
 ) -> set[Hashable]:
     """Hidden cells that some combination of published figures gives exactly (no bounds used).
 
-    A hidden cell is determined when its unit vector lies in the row space of the constraints
-    restricted to the hidden cells, i.e. when every null-space vector is zero there. Solved per
-    connected group of hidden cells so that the matrices stay small.
+    A hidden cell is determined when every vector of the null space of the constraints
+    (restricted to the hidden cells) is zero there. Cells that appear in one remaining
+    constraint only are peeled off first (they absorb any value of the others), so the dense
+    null space is computed for a small core; the peeled cells' null-space rows follow by back
+    substitution.
     """
     hidden = [k for k, s in status.items() if s != SHOWN]
     if not hidden:
         return set()
     index = {k: i for i, k in enumerate(hidden)}
-    parent = list(range(len(hidden)))
+    rows: list[dict[int, int]] = []
+    for total, parts in constraints:
+        row: dict[int, int] = defaultdict(int)
+        for cell, coef in [(total, -1)] + [(p, 1) for p in parts]:
+            if cell in index:
+                row[index[cell]] += coef
+        row = {i: c for i, c in row.items() if c}
+        if row:
+            rows.append(row)
+    var_rows: dict[int, set[int]] = defaultdict(set)
+    for r, row in enumerate(rows):
+        for i in row:
+            var_rows[i].add(r)
+    active = set(range(len(rows)))
+    peeled: list[tuple[int, dict[int, int]]] = []  # (cell, its row), in peeling order
+    gone: set[int] = set()
+    queue = [i for i in range(len(hidden)) if len(var_rows[i]) == 1]
+    while queue:
+        i = queue.pop()
+        if i in gone or len(var_rows[i]) != 1:
+            continue
+        (r,) = var_rows[i]
+        active.discard(r)
+        gone.add(i)
+        peeled.append((i, rows[r]))
+        for j in rows[r]:
+            var_rows[j].discard(r)
+            if j not in gone and len(var_rows[j]) == 1:
+                queue.append(j)
+    core = [i for i in range(len(hidden)) if i not in gone and var_rows[i]]
+    free = [i for i in range(len(hidden)) if i not in gone and not var_rows[i]]
+    # Null-space rows: core cells from a dense null space per connected group, free cells
+    # one new direction each, peeled cells by back substitution.
+    parent = {i: i for i in core}
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -124,33 +162,53 @@ def determined_by_subtraction(
             i = parent[i]
         return i
 
-    rows: list[list[tuple[int, int]]] = []
-    for total, parts in constraints:
-        row = [
-            (index[c], coef) for c, coef in [(total, -1)] + [(p, 1) for p in parts] if c in index
-        ]
-        if row:
-            rows.append(row)
-            for i, _coef in row[1:]:
-                parent[find(i)] = find(row[0][0])
+    for r in active:
+        members = list(rows[r])
+        for j in members[1:]:
+            parent[find(j)] = find(members[0])
     groups: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(hidden)):
+    for i in core:
         groups[find(i)].append(i)
-    row_groups: dict[int, list[list[tuple[int, int]]]] = defaultdict(list)
-    for row in rows:
-        row_groups[find(row[0][0])].append(row)
-    found: set[Hashable] = set()
-    for root, members in groups.items():
-        local = {i: j for j, i in enumerate(members)}
-        matrix = np.zeros((max(len(row_groups[root]), 1), len(members)))
-        for r, row in enumerate(row_groups[root]):
-            for i, coef in row:
-                matrix[r, local[i]] += coef
-        basis = null_space(matrix)
-        for i, j in local.items():
-            if basis.shape[1] == 0 or np.all(np.abs(basis[j]) < 1e-9):
-                found.add(hidden[i])
-    return found
+    group_rows: dict[int, list[int]] = defaultdict(list)
+    for r in active:
+        group_rows[find(next(iter(rows[r])))].append(r)
+    bases = []
+    memo = {} if memo is None else memo
+    with threadpool_limits(limits=1):
+        for root, members in groups.items():
+            members.sort(key=lambda i: repr(hidden[i]))
+            # Rounds of `protect` change a few groups only: the others' null spaces are reused.
+            key = frozenset(
+                tuple(sorted((repr(hidden[i]), c) for i, c in rows[r].items()))
+                for r in group_rows[root]
+            )
+            basis = memo.get(key)
+            if basis is None:
+                matrix = np.zeros((len(group_rows[root]), len(members)))
+                local = {i: j for j, i in enumerate(members)}
+                for n, r in enumerate(group_rows[root]):
+                    for i, coef in rows[r].items():
+                        matrix[n, local[i]] = coef
+                basis = memo[key] = null_space(matrix)
+            bases.append((members, basis))
+    width = sum(b.shape[1] for _, b in bases) + len(free)
+    vectors = np.zeros((len(hidden), width))
+    column = 0
+    for members, basis in bases:
+        vectors[members, column : column + basis.shape[1]] = basis
+        column += basis.shape[1]
+    for i in free:
+        vectors[i, column] = 1.0
+        column += 1
+    for i, row in reversed(peeled):
+        own = row[i]
+        for j, coef in row.items():
+            if j != i:
+                vectors[i] -= coef / own * vectors[j]
+    if width == 0:
+        return set(hidden)
+    pinned = np.all(np.abs(vectors) < 1e-9, axis=1)
+    return {hidden[i] for i in np.flatnonzero(pinned)}
 
 
 def exposed(
@@ -158,6 +216,7 @@ def exposed(
     status: Mapping[Hashable, str],
     constraints: Sequence[Constraint],
     threshold: int = THRESHOLD,
+    memo: dict[Any, Any] | None = None,
 ) -> list[Hashable]:
     """The "<3" cells whose exact value the published figures give away, by subtraction or by
     combining the totals with what "<3" and "x" say about a cell's range."""
@@ -203,9 +262,10 @@ def protect(
         containing[total].append(index)
         for part in parts:
             containing[part].append(index)
+    memo: dict[Any, Any] = {}
     for _round in range(len(values) + 1):
         _hide_lonely(values, status, constraints)
-        leaks = exposed(values, status, constraints, threshold)
+        leaks = exposed(values, status, constraints, threshold, memo)
         if not leaks:
             return status
         added = False
