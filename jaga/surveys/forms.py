@@ -31,6 +31,26 @@ LIKERT = [
 YES_NO = [("1", _("Yes")), ("0", _("No"))]
 
 
+def public_villages() -> Any:
+    """Villages a resident may pick: those of the regencies a Polres serves (all when none)."""
+    from django.db.models import Q
+
+    from jaga.territory.models import PoliceUnitKind
+
+    codes = list(
+        PoliceUnit.objects.filter(kind=PoliceUnitKind.POLRES).values_list(
+            "territories__code", flat=True
+        )
+    )
+    codes = [c for c in codes if c]
+    if not codes:
+        return Territory.objects.all()
+    q = Q()
+    for code in codes:
+        q |= Q(code__startswith=code + ".")
+    return Territory.objects.filter(q)
+
+
 class VillageChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.parent.name if obj.parent_id else ''} · {obj.name}"
@@ -52,7 +72,9 @@ class StaffEntryMixin(forms.Form):
 class IkmForm(forms.Form):
     def __init__(self, *args: Any, villages: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["village"] = village_field(villages or Territory.objects.all())
+        self.fields["village"] = village_field(
+            villages if villages is not None else public_villages()
+        )
         self.fields["unit"] = forms.ModelChoiceField(
             queryset=PoliceUnit.objects.order_by("kind", "name"), label=_("Service unit")
         )

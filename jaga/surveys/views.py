@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from jaga.accounts.access import STAFF_ROLES, code_in_scope, has_role, scope_codes
 from jaga.core.errors import DomainError
 from jaga.surveys import queries, services
-from jaga.surveys.forms import IkmEntryForm, IkmForm, TrustEntryForm, TrustForm
+from jaga.surveys.forms import IkmEntryForm, IkmForm, TrustEntryForm, TrustForm, public_villages
 from jaga.surveys.models import (
     IKM_ELEMENTS,
     TRUST_QUESTIONS,
@@ -55,7 +55,7 @@ def ikm_public(request: HttpRequest) -> HttpResponse:
 
 
 def trust_public(request: HttpRequest) -> HttpResponse:
-    form = TrustForm(request.POST or None, villages=Territory.objects.all())
+    form = TrustForm(request.POST or None, villages=public_villages())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
