@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from jaga.accounts.access import STAFF_ROLES, code_in_scope, get_for_user, has_role, scope_codes
@@ -33,7 +36,10 @@ def _areas(request: HttpRequest) -> list[Territory]:
 def anev(request: HttpRequest) -> HttpResponse:
     _staff(request)
     areas = _areas(request)
-    form = AnevForm(request.POST or None, territories=areas)
+    last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).strftime(
+        "%Y-%m"
+    )
+    form = AnevForm(request.POST or None, territories=areas, initial={"month": last_month})
     if request.method == "POST" and form.is_valid():
         code = form.cleaned_data["territory"]
         if not code_in_scope(code, scope_codes(request.user)):
