@@ -151,3 +151,11 @@ class TrustForm(forms.Form):
 
 class TrustEntryForm(StaffEntryMixin, TrustForm):
     pass
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Survey"),
+        choices=[("trust", _("Safety and trust survey")), ("ikm", _("IKM survey"))],
+    )
+    file = forms.FileField(label=_("CSV or XLSX file"))

@@ -298,3 +298,89 @@ def set_ikm_weights(weights: Mapping[str, Any], *, actor: Any) -> None:
             before=before,
             after=clean,
         )
+
+
+IMPORT_COLUMNS = {
+    "trust": ["village_code", "answered_on", *TRUST_LIKERT, *TRUST_YESNO],
+    "ikm": ["village_code", "unit_code", "answered_on", *IKM_ELEMENTS],
+}
+IKM_OPTIONAL = ["service", "gender", "age_group", "education", "occupation"]
+
+
+def _import_date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        raise DomainError(
+            "bad_date", _("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": text}
+        ) from None
+
+
+def import_surveys(kind: str, source: Any, name: str, *, actor: Any) -> int:
+    """Import paper forms typed into a CSV or XLSX file: all rows or none.
+
+    Every bad row is reported with its line; villages must lie in the importer's scope.
+    """
+    from jaga.accounts.access import code_in_scope, scope_codes
+    from jaga.core.errors import ImportFailed
+    from jaga.core.tabular import iter_rows
+
+    if kind not in IMPORT_COLUMNS:
+        raise DomainError("bad_kind", _("Choose the trust survey or the IKM survey."))
+    scopes = scope_codes(actor)
+    rows = list(iter_rows(source, IMPORT_COLUMNS[kind], name=name))
+    villages = {
+        t.code: t
+        for t in Territory.objects.filter(
+            code__in=[r.get("village_code", "") for _, r in rows], level=Level.VILLAGE
+        )
+    }
+    units = {u.code: u for u in PoliceUnit.objects.all()} if kind == "ikm" else {}
+    errors: list[dict[str, Any]] = []
+    count = 0
+    with transaction.atomic():
+        for line, row in rows:
+            village = villages.get(row["village_code"])
+            try:
+                if village is None or not code_in_scope(village.code, scopes):
+                    raise DomainError(
+                        "bad_village",
+                        _("Unknown village code %(code)s, or outside your area.")
+                        % {"code": row["village_code"]},
+                    )
+                when = _import_date(row["answered_on"])
+                with transaction.atomic():
+                    if kind == "trust":
+                        submit_trust_response(
+                            village=village,
+                            answers={q: row[q] for q in TRUST_LIKERT + TRUST_YESNO},
+                            channel=Channel.IMPORT,
+                            answered_on=when,
+                            actor=actor,
+                        )
+                    else:
+                        unit = units.get(row["unit_code"])
+                        if unit is None:
+                            raise DomainError(
+                                "bad_unit",
+                                _("Unknown service unit code %(code)s.")
+                                % {"code": row["unit_code"]},
+                            )
+                        submit_ikm_response(
+                            village=village,
+                            unit=unit,
+                            scores={c: row[c] for c in IKM_ELEMENTS},
+                            service=row.get("service", ""),
+                            profile={f: row.get(f, "") for f in IKM_OPTIONAL[1:]},
+                            channel=Channel.IMPORT,
+                            answered_on=when,
+                            actor=actor,
+                        )
+                count += 1
+            except DomainError as exc:
+                errors.append({"line": line, "error": str(exc.message)})
+        if errors:
+            raise ImportFailed(
+                _("Nothing was imported: %(n)s rows have errors.") % {"n": len(errors)}, errors
+            )
+    return count

@@ -14,4 +14,6 @@ urlpatterns = [
     path("terima-kasih/", views.thanks, name="thanks"),
     path("entri/ikm/", views.ikm_entry, name="ikm_entry"),
     path("entri/aman/", views.trust_entry, name="trust_entry"),
+    path("impor/", views.import_file, name="import"),
+    path("impor/contoh-<str:kind>.xlsx", views.import_template, name="import_template"),
 ]

@@ -13,9 +13,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jaga.accounts.access import STAFF_ROLES, code_in_scope, has_role, scope_codes
-from jaga.core.errors import DomainError
+from jaga.core.errors import DomainError, ImportFailed
 from jaga.surveys import queries, services
-from jaga.surveys.forms import IkmEntryForm, IkmForm, TrustEntryForm, TrustForm, public_villages
+from jaga.surveys.forms import (
+    IkmEntryForm,
+    IkmForm,
+    ImportForm,
+    TrustEntryForm,
+    TrustForm,
+    public_villages,
+)
 from jaga.surveys.models import (
     IKM_ELEMENTS,
     TRUST_QUESTIONS,
@@ -207,3 +214,46 @@ def results(request: HttpRequest, code: str | None = None) -> HttpResponse:
         "labels": question_labels(),
     }
     return render(request, "surveys/results.html", context)
+
+
+@login_required
+def import_file(request: HttpRequest) -> HttpResponse:
+    """Staff type paper forms into Excel and import them at once (all rows or none)."""
+    _staff_or_404(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors: list[dict[str, Any]] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            count = services.import_surveys(
+                form.cleaned_data["kind"], upload, upload.name, actor=request.user
+            )
+        except ImportFailed as exc:
+            form.add_error(None, str(exc.message))
+            errors = exc.errors
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("%(n)s survey forms were imported.") % {"n": count})
+            return redirect("surveys:import")
+    return render(
+        request,
+        "surveys/import.html",
+        {"form": form, "errors": errors, "columns": services.IMPORT_COLUMNS},
+    )
+
+
+@login_required
+def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    _staff_or_404(request)
+    if kind not in services.IMPORT_COLUMNS:
+        raise Http404
+    from jaga.core.tabular import write_xlsx
+
+    headers = services.IMPORT_COLUMNS[kind] + (services.IKM_OPTIONAL if kind == "ikm" else [])
+    response = HttpResponse(
+        write_xlsx(headers, []),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="survei-{kind}.xlsx"'
+    return response
