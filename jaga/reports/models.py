@@ -69,5 +69,22 @@ class ReportJob(models.Model):
         return f"{self.kind} {self.territory_id} {self.month:%Y-%m} ({self.status})"
 
     @property
+    def stage_label(self) -> str:
+        labels = {
+            "start": _("Starting"),
+            "compstat": _("CompStat"),
+            "trend": _("Trend and early warning"),
+            "desk": _("Service desk"),
+            "fieldwork": _("Field work"),
+            "partnership": _("Partnership"),
+            "coverage": _("Coverage"),
+            "surveys": _("Surveys"),
+            "programmes": _("Programmes"),
+            "pdf": _("Writing the PDF"),
+            "done": _("Done"),
+        }
+        return str(labels.get(self.stage, self.stage))
+
+    @property
     def finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)

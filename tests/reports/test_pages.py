@@ -84,3 +84,12 @@ def test_the_list_of_jobs_is_scoped(bob_client, charlie_client, demo_month, dist
     ReportJob.objects.create(code="J4", territory=district_ab, month=demo_month)
     assert len(bob_client.get(reverse("reports:anev")).context["jobs"]) == 1
     assert len(charlie_client.get(reverse("reports:anev")).context["jobs"]) == 0
+
+
+def test_the_home_page_lists_the_latest_reports(bob_client, partner, demo_month, district_ab):
+    ReportJob.objects.create(code="J5", territory=district_ab, month=demo_month)
+    body = bob_client.get("/").content.decode()
+    assert reverse("reports:job", args=["J5"]) in body
+    other = Client()
+    other.force_login(partner)
+    assert reverse("reports:job", args=["J5"]) not in other.get("/").content.decode()
