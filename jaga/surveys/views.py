@@ -212,6 +212,7 @@ def results(request: HttpRequest, code: str | None = None) -> HttpResponse:
             (m, s, estimate_rows(s)) for m, s in queries.trust_series(code, start, end)
         ],
         "labels": question_labels(),
+        "joined": queries.joined_by_child(territory, start, end),
     }
     return render(request, "surveys/results.html", context)
 

@@ -106,3 +106,27 @@ def test_results_out_of_scope_are_404_and_anonymous_is_sent_to_login(
     _seed(village_a, polsek)
     assert charlie_client.get(reverse("surveys:results_for", args=["35.03.11"])).status_code == 404
     assert client.get(reverse("surveys:results")).status_code == 302
+
+
+def test_trust_is_joined_to_disturbances_and_participation(village_a, village_b, db):
+    import datetime as dt
+
+    from jaga.analytics.rollups import bump_incidents, bump_metric
+    from jaga.incidents.models import Category
+    from jaga.surveys.queries import joined_by_child
+    from jaga.territory.models import Population, Territory
+
+    day = dt.date(2024, 3, 1)
+    for village, trust in ((village_a, 5), (village_b, 2)):
+        services.submit_trust_response(
+            village=village, answers=TRUST | {"trust_police": trust}, answered_on=day
+        )
+        Population.objects.create(village=village, year=2023, count=2000, source="test")
+    bump_incidents(village_b, day, Category.objects.get(code="pencurian").pk, 4)
+    bump_metric(village_a, day, "attendance.invited", 10, "KTS")
+    bump_metric(village_a, day, "attendance.attended", 7, "KTS")
+    district = Territory.objects.get(code="35.03.11")
+    rows = {r["territory"].code: r for r in joined_by_child(district, day, day)["rows"]}
+    assert rows[village_b.code]["incidents"] == 4 and rows[village_b.code]["per_1000"] == 2.0
+    assert rows[village_b.code]["trust"] is None  # one answer: no interval, no mean shown
+    assert rows[village_a.code]["attendance"] == 70.0
