@@ -154,3 +154,28 @@ def test_survey_results_need_ten_answers(village_a, db):
     assert data.respondents.public("35.03.11", "trust") == "<10"
     assert "trust" not in data.results["35.03.11"]
     assert "trust" not in data.results["35.03"]
+
+
+def test_a_whole_regency_of_small_counts_is_protected(db):
+    import random
+
+    from jaga.incidents.models import Category
+
+    rng = random.Random(11)
+    codes = ["pencurian", "narkoba", "bencana", "perkelahian"]
+    assert set(codes) <= set(Category.objects.values_list("code", flat=True))
+    for village in Territory.objects.filter(level="village", regency_code="35.03"):
+        for code in codes:
+            n = min(int(rng.expovariate(0.8)), 9)
+            if n:
+                incident(village, MONTH, code, n)
+    data = public.incidents("35.03", MONTH)
+    constraints = _constraints(data)
+    primaries = [k for k, s in data.status.items() if s == suppression.PRIMARY]
+    assert len(primaries) > 100
+    assert not set(primaries) & suppression.determined_by_subtraction(data.status, constraints)
+    assert suppression.exposed(data._values, data.status, constraints) == []
+    # Most of the figures of 3 and more are still published.
+    big = [k for k, v in data._values.items() if v >= 3]
+    shown = [k for k in big if data.status[k] == suppression.SHOWN]
+    assert len(shown) / len(big) > 0.5
