@@ -129,8 +129,8 @@ def compstat(territory: Territory, month: datetime.date) -> dict[str, Any]:
     }
     base = _incidents(territory)
 
-    def by(field_name: str) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    def by(field_name: str) -> dict[Any, dict[str, int]]:
+        out: dict[Any, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for period, (start, end) in months.items():
             rows = (
                 base.filter(month__gte=start, month__lte=end)
@@ -228,7 +228,7 @@ def trend(territory: Territory, month: datetime.date) -> dict[str, Any]:
     per_village: dict[tuple[str, str], dict[datetime.date, int]] = defaultdict(dict)
     for r in history:
         per_village[(r["village__code"], r["village__name"])][r["month"]] = r["n"]
-    alarms = []
+    alarms: list[dict[str, Any]] = []
     for (code, name), counts in per_village.items():
         now = counts.get(month, 0)
         if now < 3:
@@ -289,7 +289,7 @@ def desk(territory: Territory, month: datetime.date) -> dict[str, Any]:
     for key in sorted(now):
         f = now[key]
         resolved, in_time = f["resolved"], min(f["resolved_in_time"], f["resolved"])
-        row = {
+        row: dict[str, Any] = {
             "service": key or "—",
             "received": f["received"],
             "resolved": resolved,

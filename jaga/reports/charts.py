@@ -61,7 +61,7 @@ def _axis(width: int, height: int, left: int, bottom: int, top_value: float) -> 
 
 def _legend(names: Sequence[str], width: int, kind: str, hatch: str = "") -> list[str]:
     parts = []
-    x = 10
+    x: float = 10
     for i, name in enumerate(names):
         if kind == "bar":
             parts.append(

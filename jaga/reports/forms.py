@@ -25,7 +25,9 @@ class AnevForm(forms.Form):
             for t in (territories or [])
             if t.level in (Level.REGENCY, Level.DISTRICT)
         ]
-        self.fields["territory"].choices = choices
+        field = self.fields["territory"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
 
     def clean_month(self) -> datetime.date:
         text = self.cleaned_data["month"].strip()

@@ -231,14 +231,14 @@ def activities(regency_code: str, month: datetime.date, metric: str = "count") -
     )
 
 
-def cached(kind: str, regency_code: str, month: datetime.date) -> Dataset:
+def cached(kind: str, regency_code: str, month: datetime.date) -> Any:
     """A dataset from the cache (five minutes): the portal is read far more than written."""
     from django.utils.translation import get_language
 
     key = f"jaga:public:{kind}:{regency_code}:{month:%Y-%m}:{get_language()}"
     found = cache.get(key)
     if found is not None:
-        return found  # type: ignore[no-any-return]
+        return found
     builders: dict[str, Any] = {
         "incidents": incidents,
         "desk": desk,
@@ -252,7 +252,7 @@ def cached(kind: str, regency_code: str, month: datetime.date) -> Dataset:
 
     current = timezone.localdate().replace(day=1)
     cache.set(key, dataset, CACHE_SECONDS if month >= current else 12 * CACHE_SECONDS)
-    return dataset  # type: ignore[no-any-return]
+    return dataset
 
 
 # ---- surveys: respondents protected with a threshold of 10, results only where shown -----------

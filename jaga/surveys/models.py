@@ -7,6 +7,8 @@ The weights and the grade bands of the regulation are data an administrator can 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -107,9 +109,7 @@ class IkmBand(models.Model):
         return self.label_en if (get_language() or "id").startswith("en") else self.label_id
 
 
-def _score(
-    name: str, low: int, high: int, *, null: bool = False
-) -> models.PositiveSmallIntegerField:
+def _score(name: Any, low: int, high: int, *, null: bool = False) -> Any:
     return models.PositiveSmallIntegerField(
         name,
         null=null,
