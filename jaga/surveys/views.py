@@ -40,7 +40,29 @@ def _profile(data: dict[str, Any]) -> dict[str, str]:
     return {k: data.get(k, "") for k in ("gender", "age_group", "education", "occupation")}
 
 
+def over_public_limit(request: HttpRequest) -> bool:
+    """Public answers per client address and window (settings.PUBLIC_RATE_LIMIT / _WINDOW)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    key = "jaga:survey-post:" + (request.META.get("REMOTE_ADDR") or "unknown")
+    if cache.add(key, 1, settings.PUBLIC_RATE_WINDOW):
+        return False
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, settings.PUBLIC_RATE_WINDOW)
+        return False
+    return bool(count > settings.PUBLIC_RATE_LIMIT)
+
+
+def _too_many(request: HttpRequest) -> HttpResponse:
+    return render(request, "surveys/thanks.html", {"too_many": True}, status=429)
+
+
 def ikm_public(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and over_public_limit(request):
+        return _too_many(request)
     form = IkmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -62,6 +84,8 @@ def ikm_public(request: HttpRequest) -> HttpResponse:
 
 
 def trust_public(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and over_public_limit(request):
+        return _too_many(request)
     form = TrustForm(request.POST or None, villages=public_villages())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -85,6 +109,8 @@ def invited(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     if invitation.answered_at is not None:
         return render(request, "surveys/thanks.html", {"already": True}, status=409)
+    if request.method == "POST" and over_public_limit(request):
+        return _too_many(request)
     form = TrustForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -130,3 +130,13 @@ def test_trust_is_joined_to_disturbances_and_participation(village_a, village_b,
     assert rows[village_b.code]["incidents"] == 4 and rows[village_b.code]["per_1000"] == 2.0
     assert rows[village_b.code]["trust"] is None  # one answer: no interval, no mean shown
     assert rows[village_a.code]["attendance"] == 70.0
+
+
+def test_public_answers_are_rate_limited(client: Client, village_a, settings):
+    settings.PUBLIC_RATE_LIMIT = 2
+    url = reverse("surveys:trust")
+    for _ in range(2):
+        assert client.post(url, _trust_post(village=village_a.pk)).status_code == 302
+    third = client.post(url, _trust_post(village=village_a.pk))
+    assert third.status_code == 429
+    assert TrustResponse.objects.count() == 2
