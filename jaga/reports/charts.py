@@ -31,9 +31,10 @@ def _fill(index: int, hatch: str) -> str:
 
 
 def nice_max(value: float) -> float:
-    """A round upper bound for an axis (1, 2, 2.5, 5 × 10^k)."""
-    if value <= 0:
-        return 1
+    """A round upper bound for an axis (1, 2, 2.5, 5 × 10^k); at least 4 so that the four
+    gridlines of a count axis fall on whole numbers."""
+    if value <= 4:
+        return 4
     exponent = math.floor(math.log10(value))
     for step in (1, 2, 2.5, 5, 10):
         top = step * 10**exponent
