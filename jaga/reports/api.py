@@ -21,7 +21,7 @@ class PublicRow(Schema):
     level: str
     table: str
     column: str
-    value: int | str
+    value: int | float | str
 
 
 class PublicOut(Schema):

@@ -111,6 +111,7 @@ def flat_rows(territory: Territory, month: datetime.date) -> list[dict[str, Any]
     for kind in [*TABLES, "surveys"]:
         dataset = public.cached(kind, regency_code, month)
         if isinstance(dataset, public.SurveyDataset):
+            out.extend(_survey_results(dataset, territory, month))
             dataset = dataset.respondents
         for code, node in sorted(dataset.nodes.items()):
             if not (code == territory.code or code.startswith(territory.code + ".")):
@@ -130,6 +131,39 @@ def flat_rows(territory: Territory, month: datetime.date) -> list[dict[str, Any]
     return out
 
 
+def _survey_results(
+    data: public.SurveyDataset, territory: Territory, month: datetime.date
+) -> list[dict[str, Any]]:
+    """Published survey results (districts and the regency with enough answers)."""
+    out = []
+    for code, entry in sorted(data.results.items()):
+        if not (code == territory.code or code.startswith(territory.code + ".")):
+            continue
+        node = data.respondents.nodes[code]
+        values: list[tuple[str, float | str]] = []
+        trust = entry.get("trust")
+        if trust is not None:
+            for question, est in trust.estimates.items():
+                if est is not None:
+                    values.append((f"trust.{question}", round(est.value, 3)))
+        ikm = entry.get("ikm")
+        if ikm is not None:
+            values += [("ikm.converted", float(ikm.converted)), ("ikm.grade", ikm.grade)]
+        for column, value in values:
+            out.append(
+                {
+                    "month": month.strftime("%Y-%m"),
+                    "territory_code": code,
+                    "territory_name": node.name,
+                    "level": node.level,
+                    "table": "surveys.results",
+                    "column": column,
+                    "value": value,
+                }
+            )
+    return out
+
+
 def dictionary() -> list[dict[str, str]]:
     return [
         {"name": "month", "meaning": _("Month of the figures, YYYY-MM.")},
@@ -144,7 +178,9 @@ def dictionary() -> list[dict[str, str]]:
             "meaning": _(
                 "incidents (disturbances by Polri group), desk (service desk), activities.count "
                 "(partnership activities by programme), activities.head_count (people reached), "
-                "surveys (respondents of the last 12 months)."
+                "surveys (respondents of the last 12 months), surveys.results (their results: "
+                "trust means 1–5 and yes shares 0–1, IKM 25–100 and grade; districts and the "
+                "regency only)."
             ),
         },
         {

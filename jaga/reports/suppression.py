@@ -226,6 +226,20 @@ def exposed(
     return sorted(pinned | linear, key=str)
 
 
+def _victim(
+    values: Mapping[Hashable, int],
+    status: Mapping[Hashable, str],
+    total: Hashable,
+    parts: Sequence[Hashable],
+) -> Hashable | None:
+    """The cell of a constraint to withhold: the smallest published part (it costs the reader
+    the least, and totals such as a district's or the regency's stay readable), else the total."""
+    shown = [c for c in parts if status[c] == SHOWN]
+    if shown:
+        return min(shown, key=lambda c: (values[c], str(c)))
+    return total if status[total] == SHOWN else None
+
+
 def _hide_lonely(
     values: Mapping[Hashable, int],
     status: dict[Hashable, str],
@@ -240,11 +254,9 @@ def _hide_lonely(
             hidden = [c for c in cells if status[c] != SHOWN]
             if len(hidden) != 1:
                 continue
-            shown = [c for c in cells if status[c] == SHOWN]
-            if not shown:
+            victim = _victim(values, status, total, parts)
+            if victim is None:
                 continue
-            # The smallest published neighbour: it costs the reader the least.
-            victim = min(shown, key=lambda c: (values[c], str(c)))
             status[victim] = COMPLEMENTARY
             changed = True
 
@@ -265,27 +277,52 @@ def protect(
     memo: dict[Any, Any] = {}
     for _round in range(len(values) + 1):
         _hide_lonely(values, status, constraints)
-        leaks = exposed(values, status, constraints, threshold, memo)
+        bounds = attack(values, status, constraints, threshold)
+        linear = determined_by_subtraction(status, constraints, memo)
+        pinned = linear | {
+            k for k, s in status.items() if s != SHOWN and bounds[k][0] == bounds[k][1]
+        }
+        leaks = sorted((k for k in pinned if status[k] == PRIMARY), key=str)
         if not leaks:
             return status
         added = False
+        handled: set[Hashable] = set()
         for key in leaks:
-            # Pinned through values near the bounds: withhold the nearest published cells,
-            # searching outwards through hidden cells until a constraint with one is found.
-            seen = {key}
-            frontier = [key]
-            while frontier and not added:
-                nearest: list[Hashable] = []
-                for cell in frontier:
-                    for index in containing[cell]:
-                        total, parts = constraints[index]
-                        shown = [c for c in (total, *parts) if status[c] == SHOWN]
-                        if shown:
-                            nearest.append(min(shown, key=lambda c: (values[c], str(c))))
-                for victim in nearest:
-                    status[victim] = COMPLEMENTARY
-                    added = True
-                if not added:
+            if key in handled:
+                continue
+            # The region of cells pinned together with this one: withhold the smallest
+            # published part of any constraint around it (one cell per region and round).
+            region = {key}
+            stack = [key]
+            candidates: list[Hashable] = []
+            while stack:
+                cell = stack.pop()
+                for index in containing[cell]:
+                    total, parts = constraints[index]
+                    victim = _victim(values, status, total, parts)
+                    if victim is not None:
+                        candidates.append(victim)
+                    for other in (total, *parts):
+                        if other in pinned and other not in region:
+                            region.add(other)
+                            stack.append(other)
+            handled |= region
+            if candidates:
+                status[min(candidates, key=lambda c: (values[c], str(c)))] = COMPLEMENTARY
+                added = True
+        if not added:
+            # Pinned only through unpinned hidden cells: withhold the nearest published cells.
+            for key in leaks:
+                seen = {key}
+                frontier = [key]
+                while frontier and not added:
+                    for cell in frontier:
+                        for index in containing[cell]:
+                            total, parts = constraints[index]
+                            victim = _victim(values, status, total, parts)
+                            if victim is not None:
+                                status[victim] = COMPLEMENTARY
+                                added = True
                     following = []
                     for cell in frontier:
                         for index in containing[cell]:
@@ -295,6 +332,8 @@ def protect(
                                     seen.add(c)
                                     following.append(c)
                     frontier = following
+                if added:
+                    break
         if not added:
             break
     return status

@@ -179,3 +179,45 @@ def test_a_whole_regency_of_small_counts_is_protected(db):
     big = [k for k, v in data._values.items() if v >= 3]
     shown = [k for k in big if data.status[k] == suppression.SHOWN]
     assert len(shown) / len(big) > 0.5
+
+
+def test_survey_results_are_in_the_open_data_once_there_are_enough(
+    client: Client, village_a, village_b, village_c
+):
+    from jaga.surveys import services
+
+    for i in range(36):
+        services.submit_trust_response(
+            village=(village_a, village_b, village_c)[i % 3],
+            answers={
+                "safe_home": 4,
+                "safe_night": 3,
+                "trust_police": 3 + i % 2,
+                "would_report": 4,
+                "knows_bhabin": True,
+                "was_visited": i % 3 == 0,
+            },
+            answered_on=MONTH,
+        )
+    payload = json.loads(
+        client.get(reverse("portal:json", args=["35.03.11"]), {"bulan": "2022-01"}).content
+    )
+    results = {
+        (r["territory_code"], r["column"]): r["value"]
+        for r in payload["rows"]
+        if r["table"] == "surveys.results"
+    }
+    # Answers i = 0…35 go to villages a, b, c in turn: in a and b half 3s and half 4s; everyone
+    # in a was visited, nobody in b.
+    assert results[("35.03.11", "trust.trust_police")] == 3.5
+    assert results[("35.03.11", "trust.was_visited")] == 0.5
+    assert results[("35.03", "trust.trust_police")] == 3.5
+    assert not any(code == "35.03.11.1002" for code, _ in results)  # never a village
+    respondents = {
+        r["territory_code"]: r["value"]
+        for r in payload["rows"]
+        if r["table"] == "surveys" and r["column"] == "trust"
+    }
+    assert respondents["35.03.11"] == 24
+    # A village with no answers next to published ones would read as 0: one more is withheld.
+    assert "x" in {respondents["35.03.11.1002"], respondents["35.03.11.2001"]}
