@@ -211,7 +211,6 @@ def test_survey_results_are_in_the_open_data_once_there_are_enough(
     # in a was visited, nobody in b.
     assert results[("35.03.11", "trust.trust_police")] == 3.5
     assert results[("35.03.11", "trust.was_visited")] == 0.5
-    assert results[("35.03", "trust.trust_police")] == 3.5
     assert not any(code == "35.03.11.1002" for code, _ in results)  # never a village
     respondents = {
         r["territory_code"]: r["value"]
