@@ -222,6 +222,24 @@ def results(request: HttpRequest, code: str | None = None) -> HttpResponse:
     )
     children = queries.trust_by_child(territory, start, end)
     trust = queries.trust_summary(code, start, end)
+    series = queries.trust_series(code, start, end)
+    chart = None
+    charted = [(m, s) for m, s in series if s.respondents >= 2]  # a mean needs two answers
+    if len(charted) >= 2:
+        from django.utils.formats import date_format
+
+        from jaga.reports.charts import line_chart
+
+        labels = question_labels()
+
+        def means(q: str) -> list[float]:
+            return [(s.estimates[q].value if s.estimates.get(q) else 0.0) for _m, s in series]
+
+        chart = line_chart(
+            [date_format(m, "M y") for m, _s in charted],
+            [(labels[q], means(q)) for q in ("trust_police", "safe_night", "safe_home")],
+            _("Trust and sense of safety per month (1–5)"),
+        )
     context = {
         "territory": territory,
         "tops": tops,
@@ -234,9 +252,8 @@ def results(request: HttpRequest, code: str | None = None) -> HttpResponse:
         "trust": trust,
         "trust_rows": estimate_rows(trust),
         "trust_children": [(c, s, estimate_rows(s)) for c, s in children],
-        "trust_series": [
-            (m, s, estimate_rows(s)) for m, s in queries.trust_series(code, start, end)
-        ],
+        "trust_series": [(m, s, estimate_rows(s)) for m, s in series],
+        "trust_chart": chart,
         "labels": question_labels(),
         "joined": queries.joined_by_child(territory, start, end),
     }

@@ -140,3 +140,16 @@ def test_public_answers_are_rate_limited(client: Client, village_a, settings):
     third = client.post(url, _trust_post(village=village_a.pk))
     assert third.status_code == 429
     assert TrustResponse.objects.count() == 2
+
+
+def test_results_draw_trust_over_time(bob_client, village_a):
+    today = datetime.date.today().replace(day=1)
+    earlier = (today - datetime.timedelta(days=1)).replace(day=1)
+    for day in (earlier, today):
+        for score in (3, 5):
+            services.submit_trust_response(
+                village=village_a, answers=TRUST | {"trust_police": score}, answered_on=day
+            )
+    page = bob_client.get(reverse("surveys:results"))
+    assert page.context["trust_chart"] is not None
+    assert "<svg" in page.content.decode()
