@@ -32,7 +32,7 @@ from jaga.surveys.models import (
     TrustInvitation,
 )
 from jaga.surveys.queries import estimate_rows, question_labels
-from jaga.territory.models import Territory
+from jaga.territory.models import Level, Territory
 from jaga.territory.queries import top_territories, visible_territories
 
 
@@ -247,7 +247,13 @@ def results(request: HttpRequest, code: str | None = None) -> HttpResponse:
         "end": end,
         "ikm_overall": queries.ikm_overall(responses, start, end),
         "ikm_units": queries.ikm_table(responses, "unit", start, end),
-        "ikm_villages": queries.ikm_table(responses, "village", start, end),
+        # A regency lists its districts (one can click through); a district its villages.
+        "ikm_areas": queries.ikm_table(
+            responses,
+            "district" if territory.level in (Level.REGENCY, Level.PROVINCE) else "village",
+            start,
+            end,
+        ),
         "elements": list(IkmElement.objects.all()),
         "trust": trust,
         "trust_rows": estimate_rows(trust),
