@@ -64,10 +64,12 @@ def _table(dataset: public.Dataset, territory: Territory) -> dict[str, Any]:
     rows = []
     for child in dataset.children(territory.code):
         rows.append({"code": child.code, "name": child.name, "cells": dataset.row(child.code)})
+    columns = [dataset.column_labels.get(c, c) for c in dataset.columns]
     return {
         "kind": dataset.kind,
         "title": table_titles()[dataset.kind],
-        "columns": [dataset.column_labels.get(c, c) for c in dataset.columns],
+        "columns": columns,
+        "pairs": list(zip(columns, dataset.row(territory.code), strict=True)),
         "rows": rows,
         "total": {
             "code": territory.code,

@@ -49,6 +49,8 @@ def test_a_single_theft_is_shown_as_less_than_three_on_every_page(client: Client
         )
         assert cells[0][0] == "<3"  # konvensional
         assert cells[0][-1] == "<3"  # total
+    assert "<td>Konvensional</td>" in village.content.decode()  # a phone-sized list
+    assert ">1<" not in village.content.decode().split("<main>")[1]
 
 
 def test_the_subtraction_attack_on_totals_finds_nothing(small_district):
