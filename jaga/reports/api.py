@@ -1,0 +1,86 @@
+"""Reports API: the public figures (no login) and the Anev sections (staff, in scope)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja import Router, Schema
+
+from jaga.accounts.access import STAFF_ROLES, code_in_scope, has_role, scope_codes
+from jaga.reports import anev, portal
+from jaga.territory.models import Level, Territory
+
+router = Router(tags=["reports"])
+
+
+class PublicRow(Schema):
+    month: str
+    territory_code: str
+    territory_name: str
+    level: str
+    table: str
+    column: str
+    value: int | float | str
+
+
+class PublicOut(Schema):
+    territory_code: str
+    month: str
+    licence: str
+    licence_url: str
+    rows: list[PublicRow]
+
+
+@router.get("/public/{code}", response=PublicOut, auth=None)
+def public_figures(request: HttpRequest, code: str, month: str = "") -> Any:
+    """Public monthly figures of a regency, district or village: "<3" below 3, "x" withheld."""
+    place = portal.public_territory(code)
+    if place is None:
+        raise Http404
+    first = portal.parse_month(month, place.regency_code or place.code)
+    return {
+        "territory_code": place.code,
+        "month": first.strftime("%Y-%m"),
+        "licence": portal.LICENCE_NAME,
+        "licence_url": portal.LICENCE_URL,
+        "rows": portal.flat_rows(place, first),
+    }
+
+
+@router.get("/anev/{code}")
+def anev_sections(request: HttpRequest, code: str, month: str) -> Any:
+    """The Anev report's figures as JSON (the summary sentences included)."""
+    if not has_role(request.user, *STAFF_ROLES) or not code_in_scope(
+        code, scope_codes(request.user)
+    ):
+        raise Http404
+    place = Territory.objects.filter(code=code, level__in=[Level.REGENCY, Level.DISTRICT]).first()
+    if place is None:
+        raise Http404
+    first = portal.parse_month(month, place.regency_code or place.code)
+    sections = anev.build(place, first)
+    surveys = sections.pop("surveys")
+    sections["surveys"] = {
+        "trust_respondents_12m": surveys["trust_year"].respondents,
+        "ikm": None
+        if surveys["ikm"] is None
+        else {
+            "respondents": surveys["ikm"].respondents,
+            "converted": str(surveys["ikm"].converted),
+            "grade": surveys["ikm"].grade,
+        },
+    }
+    return _jsonable(sections)
+
+
+def _jsonable(value: Any) -> Any:
+    import datetime
+
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value

@@ -1,0 +1,101 @@
+"""Anev report pages (staff): request a report, follow its progress, read it, download the PDF."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from jaga.accounts.access import STAFF_ROLES, code_in_scope, get_for_user, has_role, scope_codes
+from jaga.core.errors import DomainError
+from jaga.reports import services
+from jaga.reports.forms import AnevForm
+from jaga.reports.models import ReportJob
+from jaga.territory.models import Level, Territory
+from jaga.territory.queries import visible_territories
+
+
+def _staff(request: HttpRequest) -> None:
+    if not has_role(request.user, *STAFF_ROLES):
+        raise Http404
+
+
+def _areas(request: HttpRequest) -> list[Territory]:
+    return list(
+        visible_territories(request.user)
+        .filter(level__in=[Level.REGENCY, Level.DISTRICT])
+        .order_by("code")
+    )
+
+
+@login_required
+def anev(request: HttpRequest) -> HttpResponse:
+    _staff(request)
+    areas = _areas(request)
+    last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).strftime(
+        "%Y-%m"
+    )
+    form = AnevForm(request.POST or None, territories=areas, initial={"month": last_month})
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["territory"]
+        if not code_in_scope(code, scope_codes(request.user)):
+            raise Http404
+        territory = Territory.objects.get(code=code)
+        try:
+            job = services.request_anev(
+                territory=territory,
+                month=form.cleaned_data["month"],
+                language=form.cleaned_data["language"],
+                actor=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            return redirect("reports:job", job.code)
+    jobs = ReportJob.objects.for_user(request.user).select_related("territory")[:20]
+    return render(request, "reports/anev_form.html", {"form": form, "jobs": jobs})
+
+
+def _job(request: HttpRequest, code: str) -> ReportJob:
+    _staff(request)
+    return get_for_user(ReportJob.objects.select_related("territory"), request.user, code=code)
+
+
+@login_required
+def job(request: HttpRequest, code: str) -> HttpResponse:
+    found = _job(request, code)
+    template = "reports/_job_status.html" if request.htmx else "reports/job.html"  # type: ignore[attr-defined]
+    return render(request, template, {"job": found})
+
+
+@login_required
+def job_html(request: HttpRequest, code: str) -> HttpResponse:
+    found = _job(request, code)
+    if found.status != "done":
+        raise Http404
+    return HttpResponse(found.html)
+
+
+@login_required
+def job_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    found = _job(request, code)
+    if found.status != "done" or not found.pdf:
+        raise Http404
+    response = HttpResponse(bytes(found.pdf), content_type="application/pdf")
+    name = f"anev-{found.territory.code}-{found.month:%Y-%m}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_POST
+def retry(request: HttpRequest, code: str) -> HttpResponse:
+    found = _job(request, code)
+    new = services.request_anev(
+        territory=found.territory, month=found.month, language=found.language, actor=request.user
+    )
+    return redirect("reports:job", new.code)

@@ -1,0 +1,127 @@
+"""Demo surveys for Trenggalek: trust answers that improve over 2021–2022, and IKM forms.
+
+Answers are generated per village and month from a seeded RNG: villages with a posted
+Bhabinkamtibmas know their officer more often, and trust rises slowly after the partnership
+programmes start (the article's conclusion), with noise. Roll-ups are written in bulk.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from typing import Any
+
+from jaga.analytics.models import MonthlyMetric
+from jaga.surveys.models import (
+    IKM_ELEMENTS,
+    TRUST_LIKERT,
+    TRUST_YESNO,
+    AgeGroup,
+    Channel,
+    Education,
+    Gender,
+    IkmResponse,
+    Occupation,
+    TrustResponse,
+)
+
+ORDER = 80
+START = datetime.date(2021, 1, 1)
+MONTHS = 24
+
+
+def _month(index: int) -> datetime.date:
+    return datetime.date(
+        START.year + (START.month - 1 + index) // 12, (START.month - 1 + index) % 12 + 1, 1
+    )
+
+
+def _likert(rng: Any, centre: float) -> int:
+    return max(1, min(5, round(rng.gauss(centre, 0.9))))
+
+
+def build(ctx: dict[str, Any]) -> None:
+    rng = ctx["rng"]
+    villages = ctx["villages"]
+    uncovered = ctx["uncovered"]
+    polsek_by_district = ctx["polsek_by_district"]
+    polres = ctx["polres"]
+    trust: list[TrustResponse] = []
+    ikm: list[IkmResponse] = []
+    sums: dict[tuple[Any, datetime.date, str, str], int] = defaultdict(int)
+    for village in villages:
+        covered = village.code not in uncovered
+        for index in range(MONTHS):
+            month = _month(index)
+            progress = index / MONTHS  # trust rises slowly over the two years
+            for _ in range(rng.choice([0, 0, 1, 1, 2])):
+                day = month.replace(day=rng.randint(1, 28))
+                answers = {
+                    "safe_home": _likert(rng, 3.7 + 0.4 * progress),
+                    "safe_night": _likert(rng, 3.0 + 0.5 * progress),
+                    "trust_police": _likert(rng, 3.2 + 0.6 * progress + (0.2 if covered else -0.3)),
+                    "would_report": _likert(rng, 3.5 + 0.4 * progress),
+                    "knows_bhabin": rng.random() < (0.65 + 0.2 * progress if covered else 0.2),
+                    "was_visited": rng.random() < (0.35 + 0.2 * progress if covered else 0.05),
+                }
+                trust.append(
+                    TrustResponse(
+                        village=village,
+                        regency_code=village.regency_code,
+                        district_code=village.district_code,
+                        answered_on=day,
+                        channel=rng.choice([Channel.PORTAL, Channel.PAPER, Channel.PAPER]),
+                        **answers,
+                    )
+                )
+                sums[(village, month, "surveys.trust.n", "")] += 1
+                for q in TRUST_LIKERT + TRUST_YESNO:
+                    value = int(answers[q])
+                    sums[(village, month, "surveys.trust.sum", q)] += value
+                    sums[(village, month, "surveys.trust.sumsq", q)] += value * value
+            if rng.random() < 0.35:
+                day = month.replace(day=rng.randint(1, 28))
+                base = 2.9 + 0.4 * progress
+                scores = {
+                    code: max(1, min(4, round(rng.gauss(base + (0.3 if code == "u4" else 0), 0.6))))
+                    for code in IKM_ELEMENTS
+                }
+                unit = polsek_by_district.get(village.district_code) or polres
+                ikm.append(
+                    IkmResponse(
+                        village=village,
+                        regency_code=village.regency_code,
+                        district_code=village.district_code,
+                        unit=rng.choice([unit, unit, polres]),
+                        service=rng.choice(["SPKT", "SKCK", "Pengaduan", "Bhabinkamtibmas"]),
+                        answered_on=day,
+                        channel=Channel.PAPER,
+                        gender=rng.choice(Gender.values),
+                        age_group=rng.choice(AgeGroup.values),
+                        education=rng.choice(Education.values + [""]),
+                        occupation=rng.choice(Occupation.values),
+                        **scores,
+                    )
+                )
+                sums[(village, month, "surveys.ikm.n", "")] += 1
+                for code, score in scores.items():
+                    sums[(village, month, "surveys.ikm.sum", code)] += score
+    TrustResponse.objects.bulk_create(trust, batch_size=2000)
+    IkmResponse.objects.bulk_create(ikm, batch_size=2000)
+    MonthlyMetric.objects.bulk_create(
+        [
+            MonthlyMetric(
+                village=village,
+                month=month,
+                metric=metric,
+                key=key,
+                value=value,
+                province_code=village.province_code,
+                regency_code=village.regency_code,
+                district_code=village.district_code,
+            )
+            for (village, month, metric, key), value in sums.items()
+        ],
+        batch_size=5000,
+    )
+    ctx["stdout"].write(f"  demo: {len(trust)} trust answers, {len(ikm)} IKM forms (2021–2022)")

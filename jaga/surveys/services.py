@@ -1,0 +1,386 @@
+"""Every state change of the surveys: record a response, invite a reporter, change IKM weights."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jaga.analytics.rollups import bump_metric
+from jaga.core.audit import log_action, snapshot
+from jaga.core.codes import random_secret
+from jaga.core.errors import DomainError
+from jaga.core.gateways import get_gateway
+from jaga.surveys import ikm as ikm_math
+from jaga.surveys.models import (
+    IKM_ELEMENTS,
+    IKM_MAX,
+    IKM_MIN,
+    LIKERT_MAX,
+    LIKERT_MIN,
+    TRUST_LIKERT,
+    TRUST_YESNO,
+    AgeGroup,
+    Channel,
+    Education,
+    Gender,
+    IkmElement,
+    IkmResponse,
+    Occupation,
+    TrustInvitation,
+    TrustResponse,
+)
+from jaga.territory.models import Level, PoliceUnit, Territory
+
+log = logging.getLogger("jaga.surveys")
+
+PROFILE_CHOICES = {
+    "gender": Gender,
+    "age_group": AgeGroup,
+    "education": Education,
+    "occupation": Occupation,
+}
+
+
+def _village(village: Territory | None) -> Territory:
+    if village is None or village.level != Level.VILLAGE:
+        raise DomainError("bad_village", _("Choose a village (desa / kelurahan)."))
+    return village
+
+
+def _score(value: Any, name: str, low: int, high: int) -> int:
+    try:
+        score = int(value)
+    except (TypeError, ValueError):
+        score = None
+    if score is None or str(value).strip() not in {str(score), f"{score}.0"}:
+        raise DomainError(
+            "score_out_of_range",
+            _("The answer to “%(question)s” must be a whole number from %(low)s to %(high)s.")
+            % {"question": name, "low": low, "high": high},
+            field=name,
+        )
+    if not low <= score <= high:
+        raise DomainError(
+            "score_out_of_range",
+            _("The answer to “%(question)s” must be a whole number from %(low)s to %(high)s.")
+            % {"question": name, "low": low, "high": high},
+            field=name,
+        )
+    return score
+
+
+def _answered_on(value: datetime.date | None) -> datetime.date:
+    today = timezone.localdate()
+    answered = value or today
+    if answered > today:
+        raise DomainError("future_date", _("The answer date cannot be in the future."))
+    return answered
+
+
+def submit_ikm_response(
+    *,
+    village: Territory | None,
+    unit: PoliceUnit | None,
+    scores: Mapping[str, Any],
+    channel: str = Channel.PORTAL,
+    service: str = "",
+    answered_on: datetime.date | None = None,
+    profile: Mapping[str, str] | None = None,
+    actor: Any = None,
+) -> IkmResponse:
+    """Record one IKM questionnaire (nine scores 1–4) and add it to the monthly roll-up."""
+    village = _village(village)
+    if unit is None:
+        raise DomainError("bad_unit", _("Choose the service unit that served you."))
+    clean = {
+        code: _score(scores.get(code), f"U{i}", IKM_MIN, IKM_MAX)
+        for i, code in enumerate(IKM_ELEMENTS, start=1)
+    }
+    profile_clean: dict[str, str] = {}
+    for field, choices in PROFILE_CHOICES.items():
+        value = (profile or {}).get(field, "") or ""
+        if value and value not in choices.values:
+            raise DomainError(
+                "bad_profile", _("Unknown value for %(field)s.") % {"field": field}, field=field
+            )
+        profile_clean[field] = value
+    when = _answered_on(answered_on)
+    with transaction.atomic():
+        response = IkmResponse.objects.create(
+            village=village,
+            regency_code=village.regency_code,
+            district_code=village.district_code,
+            unit=unit,
+            service=service[:60],
+            answered_on=when,
+            channel=channel,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            **clean,
+            **profile_clean,
+        )
+        bump_metric(village, when, "surveys.ikm.n", 1)
+        for code, score in clean.items():
+            bump_metric(village, when, "surveys.ikm.sum", score, key=code)
+        log_action(
+            "surveys.ikm_response",
+            response,
+            actor=actor,
+            after=snapshot(response),
+            territory_code=village.code,
+        )
+    return response
+
+
+def _yes_no(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "ya", "y"}:
+        return True
+    if text in {"0", "false", "no", "tidak", "t", "n"}:
+        return False
+    raise DomainError(
+        "yes_no_required",
+        _("The answer to “%(question)s” must be yes or no.") % {"question": name},
+        field=name,
+    )
+
+
+def submit_trust_response(
+    *,
+    village: Territory | None,
+    answers: Mapping[str, Any],
+    channel: str = Channel.PORTAL,
+    answered_on: datetime.date | None = None,
+    invitation_token: str = "",
+    actor: Any = None,
+) -> TrustResponse:
+    """Record one trust questionnaire; an invitation can be used once only."""
+    clean: dict[str, Any] = {
+        q: _score(answers.get(q), q, LIKERT_MIN, LIKERT_MAX) for q in TRUST_LIKERT
+    }
+    clean.update({q: _yes_no(answers.get(q), q) for q in TRUST_YESNO})
+    with transaction.atomic():
+        invitation = None
+        if invitation_token:
+            invitation = (
+                TrustInvitation.objects.select_for_update()
+                .select_related("village")
+                .filter(token=invitation_token)
+                .first()
+            )
+            if invitation is None:
+                raise DomainError("unknown_invitation", _("This survey link is not valid."))
+            if invitation.answered_at is not None:
+                raise DomainError(
+                    "already_answered",
+                    _("This survey has already been answered. Thank you, your answer is kept."),
+                )
+            village = invitation.village
+            channel = Channel.INVITATION
+        village = _village(village)
+        when = _answered_on(answered_on)
+        response = TrustResponse.objects.create(
+            village=village,
+            regency_code=village.regency_code,
+            district_code=village.district_code,
+            answered_on=when,
+            channel=channel,
+            invitation=invitation,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            **clean,
+        )
+        if invitation is not None:
+            invitation.answered_at = timezone.now()
+            invitation.save(update_fields=["answered_at"])
+        bump_metric(village, when, "surveys.trust.n", 1)
+        for q in TRUST_LIKERT + TRUST_YESNO:
+            value = int(clean[q])
+            bump_metric(village, when, "surveys.trust.sum", value, key=q)
+            bump_metric(village, when, "surveys.trust.sumsq", value * value, key=q)
+        log_action(
+            "surveys.trust_response",
+            response,
+            actor=actor,
+            after=snapshot(response),
+            territory_code=village.code,
+        )
+    return response
+
+
+def invitation_url(token: str) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("surveys:invited", args=[token])
+
+
+def _send_invitation(token: str, email: str, phone: str) -> None:
+    url = invitation_url(token)
+    text = _(
+        "Thank you for your report to the police. How safe do you feel and how much do you "
+        "trust the police? Two minutes, anonymous: %(url)s"
+    ) % {"url": url}
+    try:
+        if email:
+            send_mail(_("Jaga: a short survey"), text, None, [email])
+        elif phone:
+            get_gateway().send(phone, text)
+    except Exception:  # a failed message must not undo the invitation
+        log.exception("survey invitation for %s… could not be sent", token[:6])
+
+
+def invite_after_close(
+    *, ticket: str, village: Territory | None, email: str = "", phone: str = ""
+) -> TrustInvitation | None:
+    """Invite the reporter of a closed desk report to the trust survey, once per ticket.
+
+    The contact is used to send the link and is not stored. Without a contact or a village
+    nothing is created (there is nobody to ask).
+    """
+    if not ticket or village is None or not (email or phone):
+        return None
+    with transaction.atomic():
+        existing = TrustInvitation.objects.filter(ticket=ticket).first()
+        if existing is not None:
+            return existing
+        try:
+            with transaction.atomic():
+                invitation = TrustInvitation.objects.create(
+                    ticket=ticket,
+                    village=village,
+                    token=random_secret(24),
+                    sent_via="email" if email else "phone",
+                )
+        except IntegrityError:  # a concurrent close of the same ticket won the race
+            return TrustInvitation.objects.get(ticket=ticket)
+        log_action(
+            "surveys.invite",
+            invitation,
+            after={"ticket": ticket, "sent_via": invitation.sent_via},
+            territory_code=village.code,
+        )
+        token = invitation.token
+        transaction.on_commit(lambda: _send_invitation(token, email, phone))
+    return invitation
+
+
+def set_ikm_weights(weights: Mapping[str, Any], *, actor: Any) -> None:
+    """Change the nine weights at once; they must be non-negative and sum to 1."""
+    try:
+        clean = {code: Decimal(str(weights[code])) for code in IKM_ELEMENTS}
+    except (KeyError, InvalidOperation) as exc:
+        raise DomainError("bad_weights", _("Give a weight for each of the nine elements.")) from exc
+    try:
+        ikm_math.check_weights(clean)
+    except ValueError as exc:
+        raise DomainError(
+            "bad_weights", _("The weights must be zero or more and add up to 1.")
+        ) from exc
+    with transaction.atomic():
+        elements = {e.code: e for e in IkmElement.objects.select_for_update()}
+        before = {c: e.weight for c, e in elements.items()}
+        for code, weight in clean.items():
+            element = elements[code]
+            element.weight = weight
+            element.save(update_fields=["weight"])
+        log_action(
+            "surveys.ikm_weights",
+            next(iter(elements.values())),
+            actor=actor,
+            before=before,
+            after=clean,
+        )
+
+
+IMPORT_COLUMNS = {
+    "trust": ["village_code", "answered_on", *TRUST_LIKERT, *TRUST_YESNO],
+    "ikm": ["village_code", "unit_code", "answered_on", *IKM_ELEMENTS],
+}
+IKM_OPTIONAL = ["service", "gender", "age_group", "education", "occupation"]
+
+
+def _import_date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        raise DomainError(
+            "bad_date", _("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": text}
+        ) from None
+
+
+def import_surveys(kind: str, source: Any, name: str, *, actor: Any) -> int:
+    """Import paper forms typed into a CSV or XLSX file: all rows or none.
+
+    Every bad row is reported with its line; villages must lie in the importer's scope.
+    """
+    from jaga.accounts.access import code_in_scope, scope_codes
+    from jaga.core.errors import ImportFailed
+    from jaga.core.tabular import iter_rows
+
+    if kind not in IMPORT_COLUMNS:
+        raise DomainError("bad_kind", _("Choose the trust survey or the IKM survey."))
+    scopes = scope_codes(actor)
+    rows = list(iter_rows(source, IMPORT_COLUMNS[kind], name=name))
+    villages = {
+        t.code: t
+        for t in Territory.objects.filter(
+            code__in=[r.get("village_code", "") for _, r in rows], level=Level.VILLAGE
+        )
+    }
+    units = {u.code: u for u in PoliceUnit.objects.all()} if kind == "ikm" else {}
+    errors: list[dict[str, Any]] = []
+    count = 0
+    with transaction.atomic():
+        for line, row in rows:
+            village = villages.get(row["village_code"])
+            try:
+                if village is None or not code_in_scope(village.code, scopes):
+                    raise DomainError(
+                        "bad_village",
+                        _("Unknown village code %(code)s, or outside your area.")
+                        % {"code": row["village_code"]},
+                    )
+                when = _import_date(row["answered_on"])
+                with transaction.atomic():
+                    if kind == "trust":
+                        submit_trust_response(
+                            village=village,
+                            answers={q: row[q] for q in TRUST_LIKERT + TRUST_YESNO},
+                            channel=Channel.IMPORT,
+                            answered_on=when,
+                            actor=actor,
+                        )
+                    else:
+                        unit = units.get(row["unit_code"])
+                        if unit is None:
+                            raise DomainError(
+                                "bad_unit",
+                                _("Unknown service unit code %(code)s.")
+                                % {"code": row["unit_code"]},
+                            )
+                        submit_ikm_response(
+                            village=village,
+                            unit=unit,
+                            scores={c: row[c] for c in IKM_ELEMENTS},
+                            service=row.get("service", ""),
+                            profile={f: row.get(f, "") for f in IKM_OPTIONAL[1:]},
+                            channel=Channel.IMPORT,
+                            answered_on=when,
+                            actor=actor,
+                        )
+                count += 1
+            except DomainError as exc:
+                errors.append({"line": line, "error": str(exc.message)})
+        if errors:
+            raise ImportFailed(
+                _("Nothing was imported: %(n)s rows have errors.") % {"n": len(errors)}, errors
+            )
+    return count

@@ -1,0 +1,309 @@
+"""Survey pages: public questionnaires (no login), staff entry of paper forms, results."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jaga.accounts.access import STAFF_ROLES, code_in_scope, has_role, scope_codes
+from jaga.core.errors import DomainError, ImportFailed
+from jaga.surveys import queries, services
+from jaga.surveys.forms import (
+    IkmEntryForm,
+    IkmForm,
+    ImportForm,
+    TrustEntryForm,
+    TrustForm,
+    public_villages,
+)
+from jaga.surveys.models import (
+    IKM_ELEMENTS,
+    TRUST_QUESTIONS,
+    Channel,
+    IkmElement,
+    IkmResponse,
+    TrustInvitation,
+)
+from jaga.surveys.queries import estimate_rows, question_labels
+from jaga.territory.models import Level, Territory
+from jaga.territory.queries import top_territories, visible_territories
+
+
+def _profile(data: dict[str, Any]) -> dict[str, str]:
+    return {k: data.get(k, "") for k in ("gender", "age_group", "education", "occupation")}
+
+
+def over_public_limit(request: HttpRequest) -> bool:
+    """Public answers per client address and window (settings.PUBLIC_RATE_LIMIT / _WINDOW)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    key = "jaga:survey-post:" + (request.META.get("REMOTE_ADDR") or "unknown")
+    if cache.add(key, 1, settings.PUBLIC_RATE_WINDOW):
+        return False
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, settings.PUBLIC_RATE_WINDOW)
+        return False
+    return bool(count > settings.PUBLIC_RATE_LIMIT)
+
+
+def _too_many(request: HttpRequest) -> HttpResponse:
+    return render(request, "surveys/thanks.html", {"too_many": True}, status=429)
+
+
+def ikm_public(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and over_public_limit(request):
+        return _too_many(request)
+    form = IkmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.submit_ikm_response(
+                village=data["village"],
+                unit=data["unit"],
+                service=data["service"],
+                scores={c: data[c] for c in IKM_ELEMENTS},
+                profile=_profile(data),
+                channel=Channel.PORTAL,
+                actor=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            return redirect("surveys:thanks")
+    return render(request, "surveys/ikm_form.html", {"form": form, "public": True})
+
+
+def trust_public(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and over_public_limit(request):
+        return _too_many(request)
+    form = TrustForm(request.POST or None, villages=public_villages())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.submit_trust_response(
+                village=data["village"],
+                answers={q: data[q] for q in TRUST_QUESTIONS},
+                channel=Channel.PORTAL,
+                actor=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            return redirect("surveys:thanks")
+    return render(request, "surveys/trust_form.html", {"form": form, "public": True})
+
+
+def invited(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = TrustInvitation.objects.select_related("village").filter(token=token).first()
+    if invitation is None:
+        raise Http404
+    if invitation.answered_at is not None:
+        return render(request, "surveys/thanks.html", {"already": True}, status=409)
+    if request.method == "POST" and over_public_limit(request):
+        return _too_many(request)
+    form = TrustForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.submit_trust_response(
+                village=None,
+                answers={q: form.cleaned_data[q] for q in TRUST_QUESTIONS},
+                invitation_token=token,
+                actor=request.user,
+            )
+        except DomainError as exc:
+            if exc.code == "already_answered":
+                return render(request, "surveys/thanks.html", {"already": True}, status=409)
+            form.add_error(None, str(exc.message))
+        else:
+            return redirect("surveys:thanks")
+    return render(
+        request,
+        "surveys/trust_form.html",
+        {"form": form, "invitation": invitation, "public": True},
+    )
+
+
+def thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "surveys/thanks.html", {})
+
+
+def _staff_or_404(request: HttpRequest) -> None:
+    if not has_role(request.user, *STAFF_ROLES):
+        raise Http404
+
+
+@login_required
+def ikm_entry(request: HttpRequest) -> HttpResponse:
+    _staff_or_404(request)
+    villages = visible_territories(request.user)
+    form = IkmEntryForm(request.POST or None, villages=villages)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.submit_ikm_response(
+                village=data["village"],
+                unit=data["unit"],
+                service=data["service"],
+                scores={c: data[c] for c in IKM_ELEMENTS},
+                profile=_profile(data),
+                channel=Channel.PAPER,
+                answered_on=data["answered_on"],
+                actor=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("The IKM form was saved. Enter the next one."))
+            return redirect("surveys:ikm_entry")
+    return render(request, "surveys/ikm_form.html", {"form": form, "public": False})
+
+
+@login_required
+def trust_entry(request: HttpRequest) -> HttpResponse:
+    _staff_or_404(request)
+    form = TrustEntryForm(request.POST or None, villages=visible_territories(request.user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.submit_trust_response(
+                village=data["village"],
+                answers={q: data[q] for q in TRUST_QUESTIONS},
+                channel=Channel.PAPER,
+                answered_on=data["answered_on"],
+                actor=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("The survey form was saved. Enter the next one."))
+            return redirect("surveys:trust_entry")
+    return render(request, "surveys/trust_form.html", {"form": form, "public": False})
+
+
+def _period(request: HttpRequest) -> tuple[datetime.date, datetime.date]:
+    today = timezone.localdate()
+    try:
+        start = datetime.date.fromisoformat(request.GET.get("from", ""))
+    except ValueError:
+        start = (today.replace(day=1) - datetime.timedelta(days=335)).replace(day=1)
+    try:
+        end = datetime.date.fromisoformat(request.GET.get("to", ""))
+    except ValueError:
+        end = today
+    return start, end
+
+
+@login_required
+def results(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    """IKM per service unit and village, trust per territory and month, for the user's scope."""
+    tops = top_territories(request.user)
+    if code is None:
+        if not tops:
+            raise Http404
+        code = tops[0].code
+    if not code_in_scope(code, scope_codes(request.user)):
+        raise Http404
+    territory = Territory.objects.filter(code=code).first()
+    if territory is None:
+        raise Http404
+    start, end = _period(request)
+    responses = IkmResponse.objects.for_user(request.user).filter(
+        queries.within("village__code", code)
+    )
+    children = queries.trust_by_child(territory, start, end)
+    trust = queries.trust_summary(code, start, end)
+    series = queries.trust_series(code, start, end)
+    chart = None
+    charted = [(m, s) for m, s in series if s.respondents >= 2]  # a mean needs two answers
+    if len(charted) >= 2:
+        from django.utils.formats import date_format
+
+        from jaga.reports.charts import line_chart
+
+        labels = question_labels()
+
+        def means(q: str) -> list[float]:
+            return [(s.estimates[q].value if s.estimates.get(q) else 0.0) for _m, s in series]
+
+        chart = line_chart(
+            [date_format(m, "M y") for m, _s in charted],
+            [(labels[q], means(q)) for q in ("trust_police", "safe_night", "safe_home")],
+            _("Trust and sense of safety per month (1–5)"),
+        )
+    context = {
+        "territory": territory,
+        "tops": tops,
+        "start": start,
+        "end": end,
+        "ikm_overall": queries.ikm_overall(responses, start, end),
+        "ikm_units": queries.ikm_table(responses, "unit", start, end),
+        # A regency lists its districts (one can click through); a district its villages.
+        "ikm_areas": queries.ikm_table(
+            responses,
+            "district" if territory.level in (Level.REGENCY, Level.PROVINCE) else "village",
+            start,
+            end,
+        ),
+        "elements": list(IkmElement.objects.all()),
+        "trust": trust,
+        "trust_rows": estimate_rows(trust),
+        "trust_children": [(c, s, estimate_rows(s)) for c, s in children],
+        "trust_series": [(m, s, estimate_rows(s)) for m, s in series],
+        "trust_chart": chart,
+        "labels": question_labels(),
+        "joined": queries.joined_by_child(territory, start, end),
+    }
+    return render(request, "surveys/results.html", context)
+
+
+@login_required
+def import_file(request: HttpRequest) -> HttpResponse:
+    """Staff type paper forms into Excel and import them at once (all rows or none)."""
+    _staff_or_404(request)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors: list[dict[str, Any]] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            count = services.import_surveys(
+                form.cleaned_data["kind"], upload, upload.name, actor=request.user
+            )
+        except ImportFailed as exc:
+            form.add_error(None, str(exc.message))
+            errors = exc.errors
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("%(n)s survey forms were imported.") % {"n": count})
+            return redirect("surveys:import")
+    return render(
+        request,
+        "surveys/import.html",
+        {"form": form, "errors": errors, "columns": services.IMPORT_COLUMNS},
+    )
+
+
+@login_required
+def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    _staff_or_404(request)
+    if kind not in services.IMPORT_COLUMNS:
+        raise Http404
+    from jaga.core.tabular import write_xlsx
+
+    headers = services.IMPORT_COLUMNS[kind] + (services.IKM_OPTIONAL if kind == "ikm" else [])
+    response = HttpResponse(
+        write_xlsx(headers, []),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="survei-{kind}.xlsx"'
+    return response

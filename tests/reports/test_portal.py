@@ -1,0 +1,224 @@
+"""The public portal: no login, "<3" everywhere, nothing recovered by subtraction, open data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from jaga.reports import public, suppression
+from jaga.territory.models import Territory
+from tests.reports.conftest import MONTH, incident, metric
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def small_district(db):
+    """Kecamatan Trenggalek in January 2022: one village with a single theft, others larger."""
+    villages = list(Territory.objects.filter(district_code="35.03.11", level="village"))
+    tamanan = Territory.objects.get(code="35.03.11.1002")
+    incident(tamanan, MONTH, "pencurian", 1)
+    for v in villages[:6]:
+        if v != tamanan:
+            incident(v, MONTH, "pencurian", 5)
+    metric(tamanan, MONTH, "requests.received", 2, "kamtibmas")
+    return tamanan
+
+
+def test_the_portal_needs_no_login(client: Client, small_district):
+    assert client.get(reverse("portal:index")).status_code == 200
+    page = client.get(reverse("portal:territory", args=["35.03.11"]), {"bulan": "2022-01"})
+    assert page.status_code == 200
+    assert "Gangguan kamtibmas" in page.content.decode()
+
+
+def test_a_single_theft_is_shown_as_less_than_three_on_every_page(client: Client, small_district):
+    village = client.get(reverse("portal:territory", args=["35.03.11.1002"]), {"bulan": "2022-01"})
+    district = client.get(reverse("portal:territory", args=["35.03.11"]), {"bulan": "2022-01"})
+    for page in (village, district):
+        rows = page.context["tables"][0]
+        cells = (
+            [rows["total"]["cells"]]
+            if not rows["rows"]
+            else [r["cells"] for r in rows["rows"] if r["code"] == "35.03.11.1002"]
+        )
+        assert cells[0][0] == "<3"  # konvensional
+        assert cells[0][-1] == "<3"  # total
+    assert "<td>Konvensional</td>" in village.content.decode()  # a phone-sized list
+    assert ">1<" not in village.content.decode().split("<main>")[1]
+
+
+def test_the_subtraction_attack_on_totals_finds_nothing(small_district):
+    data = public.incidents("35.03", MONTH)
+    # The district total is published; the attacker subtracts every published village figure.
+    district_total = data.public("35.03.11", "konvensional")
+    others = [
+        data.public(n.code, "konvensional")
+        for n in data.children("35.03.11")
+        if n.code != "35.03.11.1002"
+    ]
+    published = [v for v in others if isinstance(v, int)]
+    hidden = [v for v in others if not isinstance(v, int)]
+    assert hidden, "another village must be withheld beside the <3"
+    if isinstance(district_total, int):
+        # What subtraction leaves is the sum of two or more hidden cells, not the theft.
+        assert district_total - sum(published) > 1
+    # And no combination of any published figures gives the theft back.
+    found = suppression.determined_by_subtraction(data.status, _constraints(data))
+    assert ("35.03.11.1002", "konvensional") not in found
+    assert suppression.exposed(data._values, data.status, _constraints(data)) == []
+
+
+def _constraints(data):
+    out = []
+    for code in data.nodes:
+        out.append(((code, "total"), [(code, g) for g in data.columns if g != "total"]))
+        kids = data.children(code)
+        if kids:
+            for col in data.columns:
+                out.append(((code, col), [(k.code, col) for k in kids]))
+    return out
+
+
+def test_downloads_carry_the_same_protected_values(client: Client, small_district):
+    args = {"bulan": "2022-01"}
+    text = client.get(reverse("portal:csv", args=["35.03.11"]), args).content.decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    theft = next(
+        r
+        for r in rows
+        if r["territory_code"] == "35.03.11.1002"
+        and r["table"] == "incidents"
+        and r["column"] == "konvensional"
+    )
+    assert theft["value"] == "<3"
+    assert all(r["value"] not in {"1", "2", "0"} for r in rows)
+    payload = json.loads(client.get(reverse("portal:json", args=["35.03.11"]), args).content)
+    assert payload["licence"]["name"].startswith("Creative Commons")
+    assert {r["value"] for r in payload["rows"] if r["territory_code"] == "35.03.11.1002"} <= {
+        "<3",
+        "x",
+        "<10",
+    }
+
+
+def test_the_public_api_is_open_and_protected(client: Client, small_district):
+    response = client.get("/api/v1/reports/public/35.03.11.1002", {"month": "2022-01"})
+    assert response.status_code == 200
+    values = {(r["table"], r["column"]): r["value"] for r in response.json()["rows"]}
+    assert values[("incidents", "konvensional")] == "<3"
+    assert values[("desk", "received")] == "<3"
+    assert client.get("/api/v1/reports/public/99.99").status_code == 404
+
+
+def test_unknown_or_too_broad_territories_are_404(client: Client, small_district):
+    assert client.get(reverse("portal:territory", args=["35"])).status_code == 404
+    assert client.get(reverse("portal:territory", args=["35.03.99"])).status_code == 404
+
+
+def test_the_page_is_light(client: Client, small_district, django_assert_max_num_queries):
+    url = reverse("portal:territory", args=["35.03"])
+    with django_assert_max_num_queries(30):
+        first = client.get(url, {"bulan": "2022-01"})
+    assert len(first.content) < 60_000
+    with django_assert_max_num_queries(8):  # the protected tables come from the cache
+        client.get(url, {"bulan": "2022-01"})
+
+
+def test_the_data_dictionary_and_licence(client: Client):
+    page = client.get(reverse("portal:data"))
+    assert page.status_code == 200
+    assert "CC BY 4.0" in page.content.decode()
+
+
+def test_survey_results_need_ten_answers(village_a, db):
+    from jaga.surveys import services
+
+    for i in range(9):
+        services.submit_trust_response(
+            village=village_a,
+            answers={
+                "safe_home": 4,
+                "safe_night": 3,
+                "trust_police": 1 + i % 5,
+                "would_report": 4,
+                "knows_bhabin": True,
+                "was_visited": False,
+            },
+            answered_on=MONTH,
+        )
+    data = public.surveys("35.03", MONTH)
+    assert data.respondents.public("35.03.11", "trust") == "<10"
+    assert "trust" not in data.results["35.03.11"]
+    assert "trust" not in data.results["35.03"]
+
+
+def test_a_whole_regency_of_small_counts_is_protected(db):
+    import random
+
+    from jaga.incidents.models import Category
+
+    rng = random.Random(11)
+    codes = ["pencurian", "narkoba", "bencana", "perkelahian"]
+    assert set(codes) <= set(Category.objects.values_list("code", flat=True))
+    for village in Territory.objects.filter(level="village", regency_code="35.03"):
+        for code in codes:
+            n = min(int(rng.expovariate(0.8)), 9)
+            if n:
+                incident(village, MONTH, code, n)
+    data = public.incidents("35.03", MONTH)
+    constraints = _constraints(data)
+    primaries = [k for k, s in data.status.items() if s == suppression.PRIMARY]
+    assert len(primaries) > 100
+    assert not set(primaries) & suppression.determined_by_subtraction(data.status, constraints)
+    assert suppression.exposed(data._values, data.status, constraints) == []
+    # Most of the figures of 3 and more are still published.
+    big = [k for k, v in data._values.items() if v >= 3]
+    shown = [k for k in big if data.status[k] == suppression.SHOWN]
+    assert len(shown) / len(big) > 0.5
+
+
+def test_survey_results_are_in_the_open_data_once_there_are_enough(
+    client: Client, village_a, village_b, village_c
+):
+    from jaga.surveys import services
+
+    for i in range(36):
+        services.submit_trust_response(
+            village=(village_a, village_b, village_c)[i % 3],
+            answers={
+                "safe_home": 4,
+                "safe_night": 3,
+                "trust_police": 3 + i % 2,
+                "would_report": 4,
+                "knows_bhabin": True,
+                "was_visited": i % 3 == 0,
+            },
+            answered_on=MONTH,
+        )
+    payload = json.loads(
+        client.get(reverse("portal:json", args=["35.03.11"]), {"bulan": "2022-01"}).content
+    )
+    results = {
+        (r["territory_code"], r["column"]): r["value"]
+        for r in payload["rows"]
+        if r["table"] == "surveys.results"
+    }
+    # Answers i = 0…35 go to villages a, b, c in turn: in a and b half 3s and half 4s; everyone
+    # in a was visited, nobody in b.
+    assert results[("35.03.11", "trust.trust_police")] == 3.5
+    assert results[("35.03.11", "trust.was_visited")] == 0.5
+    assert not any(code == "35.03.11.1002" for code, _ in results)  # never a village
+    respondents = {
+        r["territory_code"]: r["value"]
+        for r in payload["rows"]
+        if r["table"] == "surveys" and r["column"] == "trust"
+    }
+    assert respondents["35.03.11"] == 24
+    # A village with no answers next to published ones would read as 0: one more is withheld.
+    assert "x" in {respondents["35.03.11.1002"], respondents["35.03.11.2001"]}
