@@ -107,3 +107,100 @@ def record_incident(
             territory_code=village.code,
         )
     return incident
+
+
+# ---------------------------------------------------------------------------------------------
+# Bulk writes: the import of history (and the demo) insert many incidents in one transaction and
+# add them to the monthly roll-up in bulk, aggregated per village, month and category.
+
+
+def add_to_rollups(counts: dict[tuple[int, datetime.date, int], int]) -> None:
+    """Add `{(village_id, month, category_id): n}` to MonthlyIncidentCount (call inside atomic).
+
+    Existing rows are locked and updated with one bulk UPDATE; missing ones are bulk-created.
+    """
+    from jaga.analytics.models import MonthlyIncidentCount
+
+    if not counts:
+        return
+    village_ids = sorted({key[0] for key in counts})
+    codes = {
+        row["id"]: row
+        for row in Territory.objects.filter(pk__in=village_ids).values(
+            "id", "province_code", "regency_code", "district_code"
+        )
+    }
+    pending = dict(counts)
+    for start in range(0, len(village_ids), 500):
+        chunk = village_ids[start : start + 500]
+        existing = list(
+            MonthlyIncidentCount.objects.select_for_update()
+            .filter(village_id__in=chunk)
+            .only("id", "village_id", "month", "category_id", "count")
+        )
+        changed = []
+        for row in existing:
+            delta = pending.pop((row.village_id, row.month, row.category_id), 0)
+            if delta:
+                row.count += delta
+                changed.append(row)
+        MonthlyIncidentCount.objects.bulk_update(changed, ["count"], batch_size=500)
+    MonthlyIncidentCount.objects.bulk_create(
+        [
+            MonthlyIncidentCount(
+                village_id=village_id,
+                month=month,
+                category_id=category_id,
+                count=n,
+                province_code=codes[village_id]["province_code"],
+                regency_code=codes[village_id]["regency_code"],
+                district_code=codes[village_id]["district_code"],
+            )
+            for (village_id, month, category_id), n in pending.items()
+            if n
+        ],
+        batch_size=500,
+    )
+
+
+INSERT_COLUMNS = [
+    "category_id",
+    "village_id",
+    "regency_code",
+    "district_code",
+    "occurred_at",
+    "source",
+    "source_ref",
+    "latitude",
+    "longitude",
+    "severity",
+    "description",
+    "created_at",
+    "created_by_id",
+]
+
+
+def insert_incidents(rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows (values in `INSERT_COLUMNS` order) with one executemany (call inside atomic).
+
+    Several times faster than `bulk_create` (no model instances, no 999-parameter batches on
+    SQLite); the caller validates the rows and updates the roll-ups.
+    """
+    from django.db import connection
+
+    if not rows:
+        return
+    table = connection.ops.quote_name(Incident._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in INSERT_COLUMNS)
+    placeholders = ", ".join(["%s"] * len(INSERT_COLUMNS))
+    adapt = connection.ops.adapt_datetimefield_value
+    at, created = INSERT_COLUMNS.index("occurred_at"), INSERT_COLUMNS.index("created_at")
+    prepared = [
+        (*row[:at], adapt(row[at]), *row[at + 1 : created], adapt(row[created]), *row[created + 1 :])
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608
+            prepared,
+        )
