@@ -31,9 +31,7 @@ def village_visit_status(user: Any, within: str | None = None) -> list[VillageVi
 
     Three queries whatever the number of villages.
     """
-    villages = Territory.objects.filter(level=Level.VILLAGE).filter(
-        scope_q(user, "code")
-    )
+    villages = Territory.objects.filter(level=Level.VILLAGE).filter(scope_q(user, "code"))
     if within:
         villages = villages.filter(Q(code=within) | Q(code__startswith=within + "."))
     villages_list = list(villages.current().order_by("code"))
@@ -80,9 +78,8 @@ def monthly_visits(
     series.reverse()
     counts: dict[datetime.date, int] = {}
     if officer_id is not None:
-        rows = (
-            Visit.objects.filter(officer_id=officer_id, visited_on__gte=series[0])
-            .values_list("visited_on", flat=True)
+        rows = Visit.objects.filter(officer_id=officer_id, visited_on__gte=series[0]).values_list(
+            "visited_on", flat=True
         )
         for day in rows:
             key = day.replace(day=1)

@@ -614,7 +614,9 @@ def record_operation(
         if not new:
             return operation
         bump_metric(village, started_at, "operations.count", 1, key=programme.code)
-        categories = {c.code: c for c in Category.objects.filter(code__in=[r["target"] for r in rows])}
+        categories = {
+            c.code: c for c in Category.objects.filter(code__in=[r["target"] for r in rows])
+        }
         for row in rows:
             category = categories[row["target"]]
             incident = record_incident(

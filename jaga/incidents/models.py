@@ -141,7 +141,9 @@ class IncidentLink(models.Model):
         verbose_name = _("incident link")
         verbose_name_plural = _("incident links")
         constraints = [
-            models.UniqueConstraint(fields=["source", "source_ref"], name="incident_link_source_ref")
+            models.UniqueConstraint(
+                fields=["source", "source_ref"], name="incident_link_source_ref"
+            )
         ]
 
     def __str__(self) -> str:

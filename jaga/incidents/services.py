@@ -196,7 +196,13 @@ def insert_incidents(rows: list[tuple[Any, ...]]) -> None:
     adapt = connection.ops.adapt_datetimefield_value
     at, created = INSERT_COLUMNS.index("occurred_at"), INSERT_COLUMNS.index("created_at")
     prepared = [
-        (*row[:at], adapt(row[at]), *row[at + 1 : created], adapt(row[created]), *row[created + 1 :])
+        (
+            *row[:at],
+            adapt(row[at]),
+            *row[at + 1 : created],
+            adapt(row[created]),
+            *row[created + 1 :],
+        )
         for row in rows
     ]
     with connection.cursor() as cursor:

@@ -314,7 +314,10 @@ def test_bad_operations_change_nothing(make_operation, alice, village_c):
         ({"team_size": 0}, "team_size"),
         ({"village": village_c}, "village_out_of_scope"),
         ({"actor": alice}, "forbidden"),
-        ({"started_at": WHEN, "ended_at": WHEN - datetime.timedelta(hours=1)}, "ended_before_start"),
+        (
+            {"started_at": WHEN, "ended_at": WHEN - datetime.timedelta(hours=1)},
+            "ended_before_start",
+        ),
     ]
     for extra, code in cases:
         with pytest.raises(DomainError) as info:

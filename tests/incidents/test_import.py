@@ -78,7 +78,9 @@ def test_a_duplicate_source_ref_with_different_content_is_an_error():
         run(changed)
     assert info.value.errors[0]["line"] == 2
     assert "SPKT-1" in info.value.errors[0]["error"]
-    same_file = HEADER + "2023-01-05,35.03.11.1002,judi,X-1,,,\n2023-01-06,35.03.11.1002,judi,X-1,,,\n"
+    same_file = (
+        HEADER + "2023-01-05,35.03.11.1002,judi,X-1,,,\n2023-01-06,35.03.11.1002,judi,X-1,,,\n"
+    )
     with pytest.raises(ImportFailed) as info:
         run(same_file)
     assert [e["line"] for e in info.value.errors] == [3]

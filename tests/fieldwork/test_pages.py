@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from jaga.fieldwork import services
+from jaga.fieldwork.models import EarlyDetection, Operation, ProblemCase, Visit
+from jaga.incidents.models import Category, Incident
+from tests.fieldwork.conftest import WHEN
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def records(make_visit, make_operation, alice, village_a):  # type: ignore[no-untyped-def]
+    visit = make_visit()
+    detection = services.record_detection(
+        actor=alice,
+        village=village_a,
+        observed_at=WHEN,
+        information="Anak muda kumpul bawa sajam di pos ronda",
+        source_kind="resident",
+        urgency="high",
+        frequency="once",
+        topic="security",
+        category=Category.objects.get(code="sajam"),
+    )
+    case = services.open_case(
+        actor=alice,
+        village=village_a,
+        title="Balap liar jalan desa",
+        kind="non_dispute",
+        opened_on=datetime.date(2024, 3, 1),
+        problem="Balap liar setiap malam Minggu di jalan desa",
+        categories=[Category.objects.get(code="balap_liar")],
+    )
+    return {"visit": visit, "detection": detection, "case": case, "operation": make_operation()}
+
+
+def pages(records):  # type: ignore[no-untyped-def]
+    return [
+        reverse("fieldwork:village", args=[records["visit"].village.code]),
+        reverse("fieldwork:officer", args=[records["visit"].officer_id]),
+        reverse("fieldwork:detection", args=[records["detection"].pk]),
+        reverse("fieldwork:case", args=[records["case"].pk]),
+        reverse("fieldwork:operation", args=[records["operation"].pk]),
+    ]
+
+
+def test_pages_show_records_in_scope(bob_client, records):
+    for url in pages(records):
+        response = bob_client.get(url)
+        assert response.status_code == 200, url
+    body = bob_client.get(pages(records)[2]).content.decode()
+    assert "Anak muda kumpul bawa sajam" in body
+
+
+def test_pages_are_404_outside_scope(charlie_client, records):
+    for url in pages(records):
+        assert charlie_client.get(url).status_code == 404, url
+
+
+def test_pages_send_anonymous_users_to_login(client, records):
+    for url in [*pages(records), reverse("fieldwork:index"), reverse("fieldwork:visit_new")]:
+        response = client.get(url)
+        assert response.status_code == 302 and "/akun/masuk/" in response["Location"], url
+
+
+def test_the_overview_flags_villages_and_pins_its_queries(
+    bob_client, records, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(16):
+        response = bob_client.get(reverse("fieldwork:index"))
+    body = response.content.decode()
+    assert "Tamanan" in body and "Ngares" in body
+    assert "belum dikunjungi" in body  # Indonesian by default
+
+
+def test_list_pages_pin_their_queries(bob_client, records, django_assert_max_num_queries):
+    for name in ("detections", "cases", "operations"):
+        with django_assert_max_num_queries(8):
+            response = bob_client.get(reverse(f"fieldwork:{name}"))
+        assert response.status_code == 200
+
+
+def test_the_visit_form_records_once_whatever_the_resends(alice_client, village_a):
+    page = alice_client.get(reverse("fieldwork:visit_new"))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'data-draft="visit"' in body and 'name="client_key"' in body
+    key = str(uuid.uuid4())
+    data = {
+        "client_key": key,
+        "village": village_a.pk,
+        "visited_on": "2024-03-05",
+        "household_head": "Bu Sri",
+        "members_met": 3,
+        "topic": "economy",
+        "hopes": "Pasar desa dibuka lagi",
+    }
+    first = alice_client.post(reverse("fieldwork:visit_new"), data)
+    assert first.status_code == 302 and first["Location"].endswith("?saved=visit")
+    again = alice_client.post(reverse("fieldwork:visit_new"), data)
+    assert again.status_code == 302
+    assert Visit.objects.count() == 1
+
+
+def test_a_refused_form_keeps_what_was_typed(alice_client, village_a):
+    data = {
+        "village": village_a.pk,
+        "visited_on": "2024-03-05",
+        "household_head": "Bu Sri",
+        "members_met": 3,
+        "topic": "economy",
+        "address": "RT 02 RW 05",
+    }
+    response = alice_client.post(reverse("fieldwork:visit_new"), data)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "RT 02 RW 05" in body and 'data-bound="1"' in body
+    assert "kekhawatiran atau harapan" in body
+    assert not Visit.objects.exists()
+
+
+def test_the_operation_form_records_findings_as_incidents(bob_client, village_a, tbkb):
+    data = {
+        "client_key": str(uuid.uuid4()),
+        "programme": tbkb.pk,
+        "village": village_a.pk,
+        "started_at": "2024-03-05T21:00",
+        "place": "Jl. Soekarno-Hatta",
+        "team_size": 6,
+        "vehicles_checked": 80,
+        "people_checked": 95,
+        "qty_knalpot_brong": "9",
+        "fu_knalpot_brong": "ticket",
+    }
+    response = bob_client.post(reverse("fieldwork:operation_new"), data)
+    assert response.status_code == 302
+    operation = Operation.objects.get()
+    assert operation.findings.get().quantity == 9
+    assert Incident.objects.filter(source="operation").count() == 1
+
+
+def test_escalating_a_detection_from_its_page(bob_client, records):
+    detection = records["detection"]
+    url = reverse("fieldwork:detection_escalate", args=[detection.pk])
+    assert bob_client.post(url, {"to": "incident"}).status_code == 302
+    detection.refresh_from_db()
+    assert detection.status == "incident"
+    assert EarlyDetection.objects.get().incident.category.code == "sajam"
+
+
+def test_a_case_moves_from_its_page(bob_client, charlie_client, records):
+    case = records["case"]
+    assert (
+        charlie_client.post(reverse("fieldwork:case_move", args=[case.pk]), {"to": "analysis"})
+    ).status_code == 404
+    bob_client.post(reverse("fieldwork:case_move", args=[case.pk]), {"to": "analysis"})
+    bob_client.post(reverse("fieldwork:case", args=[case.pk]), {"causes": "Jalan lurus sepi"})
+    case.refresh_from_db()
+    assert (case.stage, case.causes) == ("analysis", "Jalan lurus sepi")
+    assert ProblemCase.objects.count() == 1
