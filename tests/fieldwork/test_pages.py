@@ -121,7 +121,7 @@ def test_a_refused_form_keeps_what_was_typed(alice_client, village_a):
     assert response.status_code == 200
     body = response.content.decode()
     assert "RT 02 RW 05" in body and 'data-bound="1"' in body
-    assert "kekhawatiran atau harapan" in body
+    assert "keluhan atau harapan" in body
     assert not Visit.objects.exists()
 
 

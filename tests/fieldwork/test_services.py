@@ -59,7 +59,7 @@ def test_a_visit_outside_the_officers_villages_is_refused(make_visit, village_c)
 
 
 def test_a_visit_needs_something_heard_and_a_past_date(make_visit):
-    with pytest.raises(DomainError, match="concern or hope"):
+    with pytest.raises(DomainError, match="keluhan atau harapan"):
         make_visit(concerns="", hopes="  ")
     with pytest.raises(DomainError) as info:
         make_visit(visited_on=datetime.date.today() + datetime.timedelta(days=2))
@@ -209,7 +209,7 @@ def test_a_case_walks_the_sara_stages_and_refuses_shortcuts(alice, village_a):
     )
     case = services.move_case(case, CaseStage.ASSESSMENT, actor=alice)
     services.update_case(case, actor=alice, plan_carried_out=True)
-    with pytest.raises(DomainError, match="outcome"):
+    with pytest.raises(DomainError, match="hasil penyelesaian sengketa"):
         services.move_case(case, CaseStage.CLOSED, actor=alice)
     services.update_case(case, actor=alice, outcome="agreement")
     case = services.move_case(case, CaseStage.CLOSED, actor=alice)

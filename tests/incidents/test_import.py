@@ -87,7 +87,7 @@ def test_a_duplicate_source_ref_with_different_content_is_an_error():
     assert Incident.objects.count() == 3
 
 
-def test_every_bad_row_is_reported_and_nothing_is_imported():
+def test_every_bad_row_is_reported_and_nothing_is_imported(english):
     text = (
         HEADER
         + "2023-01-05,35.03.11.1002,miras,OK-1,,,\n"
@@ -146,7 +146,7 @@ def test_xlsx_files_are_imported_too():
     assert Incident.objects.filter(source_ref="1234").exists()
 
 
-def test_the_command_imports_and_reports_errors(tmp_path, capsys):
+def test_the_command_imports_and_reports_errors(tmp_path, capsys, english):
     good = tmp_path / "good.csv"
     good.write_text(GOOD)
     call_command("incidents", "import", str(good))
@@ -165,3 +165,10 @@ def test_the_command_lists_the_category_tree(capsys):
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("konvensional")
     assert "  knalpot_brong" in out
+
+
+def test_errors_read_in_indonesian_by_default():
+    with pytest.raises(ImportFailed) as info:
+        run(HEADER + "2023-01-05,35.03.11.1002,ufo,Z-1,,,\n")
+    assert "Kategori “ufo” tidak dikenal." in info.value.errors[0]["error"]
+    assert "Tidak ada yang diimpor" in str(info.value.message)
