@@ -121,16 +121,6 @@ def incidents(
     return [_out(i) for i in page]
 
 
-@router.get("/{incident_id}", response=IncidentOut, summary="One incident with its linked sources")
-def incident(request: HttpRequest, incident_id: int) -> IncidentOut:
-    found = get_for_user(
-        Incident.objects.select_related("category", "village").prefetch_related("links"),
-        request.user,
-        pk=incident_id,
-    )
-    return _out(found)
-
-
 @router.post(
     "/import",
     response={201: ImportOut},
@@ -153,3 +143,13 @@ def import_file(request: HttpRequest, file: File[UploadedFile]) -> Status:
     return Status(
         201, ImportOut(lines=result.lines, created=result.created, unchanged=result.unchanged)
     )
+
+
+@router.get("/{incident_id}", response=IncidentOut, summary="One incident with its linked sources")
+def incident(request: HttpRequest, incident_id: int) -> IncidentOut:
+    found = get_for_user(
+        Incident.objects.select_related("category", "village").prefetch_related("links"),
+        request.user,
+        pk=incident_id,
+    )
+    return _out(found)
