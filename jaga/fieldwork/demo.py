@@ -44,8 +44,20 @@ from jaga.programs.models import Programme
 ORDER = 70
 
 HOUSEHOLDS = [
-    "Pak Slamet", "Bu Sri", "Pak Sugeng", "Bu Endah", "Pak Wahyudi", "Pak Suparno", "Bu Yuli",
-    "Pak Tukiran", "Bu Sumini", "Pak Karno", "Pak Mujiono", "Bu Tarmi", "Pak Suroto", "Bu Rina",
+    "Pak Slamet",
+    "Bu Sri",
+    "Pak Sugeng",
+    "Bu Endah",
+    "Pak Wahyudi",
+    "Pak Suparno",
+    "Bu Yuli",
+    "Pak Tukiran",
+    "Bu Sumini",
+    "Pak Karno",
+    "Pak Mujiono",
+    "Bu Tarmi",
+    "Pak Suroto",
+    "Bu Rina",
 ]
 CONCERNS = {
     Topic.SECURITY: [
@@ -71,8 +83,14 @@ HOPES = [
     "Pelatihan usaha untuk pemuda",
 ]
 PLACES = [
-    "Alun-alun", "Jembatan", "Simpang tiga", "Jalan tembus", "Pasar desa", "Lapangan",
-    "Depan balai desa", "Jalur pantai",
+    "Alun-alun",
+    "Jembatan",
+    "Simpang tiga",
+    "Jalan tembus",
+    "Pasar desa",
+    "Lapangan",
+    "Depan balai desa",
+    "Jalur pantai",
 ]
 TARGET_RATES = {
     # target: (chance of any finding, mean quantity when found, follow-up)
@@ -148,8 +166,9 @@ def build(ctx: dict[str, Any]) -> None:  # noqa: C901 - one builder, read top to
             day += datetime.timedelta(days=rng.randint(1, max(2, 60 // per_month)))
             if day > today or (village.pk in neglected and (today - day).days < 45):
                 continue
-            topic = rng.choice([Topic.SECURITY, Topic.SECURITY, Topic.ECONOMY, Topic.SOCIAL,
-                                Topic.POLITICS])
+            topic = rng.choice(
+                [Topic.SECURITY, Topic.SECURITY, Topic.ECONOMY, Topic.SOCIAL, Topic.POLITICS]
+            )
             lat, lon = points[village.pk]
             visits.append(
                 Visit(
@@ -210,16 +229,40 @@ def build(ctx: dict[str, Any]) -> None:  # noqa: C901 - one builder, read top to
 
     # SARA cases: a few, at every stage; disputes record both parties and the outcome.
     case_specs = [
-        ("Bentrok pemuda perguruan silat menjelang Suro", CaseKind.NON_DISPUTE, "perkelahian",
-         CaseStage.CLOSED, "", ""),
-        ("Sengketa batas tanah dua keluarga", CaseKind.DISPUTE, "konflik_sosial",
-         CaseStage.CLOSED, "Keluarga Suparno", "Keluarga Wahyudi"),
-        ("Miras oplosan dijual ke remaja", CaseKind.NON_DISPUTE, "miras", CaseStage.ASSESSMENT,
-         "", ""),
+        (
+            "Bentrok pemuda perguruan silat menjelang Suro",
+            CaseKind.NON_DISPUTE,
+            "perkelahian",
+            CaseStage.CLOSED,
+            "",
+            "",
+        ),
+        (
+            "Sengketa batas tanah dua keluarga",
+            CaseKind.DISPUTE,
+            "konflik_sosial",
+            CaseStage.CLOSED,
+            "Keluarga Suparno",
+            "Keluarga Wahyudi",
+        ),
+        (
+            "Miras oplosan dijual ke remaja",
+            CaseKind.NON_DISPUTE,
+            "miras",
+            CaseStage.ASSESSMENT,
+            "",
+            "",
+        ),
         ("Balap liar jalan tembus", CaseKind.NON_DISPUTE, "balap_liar", CaseStage.RESPONSE, "", ""),
         ("Warga ODGJ dipasung", CaseKind.NON_DISPUTE, "pasung", CaseStage.ANALYSIS, "", ""),
-        ("Sengketa warisan sawah", CaseKind.DISPUTE, "konflik_sosial", CaseStage.SCANNING,
-         "Bu Tarmi", "Pak Karno"),
+        (
+            "Sengketa warisan sawah",
+            CaseKind.DISPUTE,
+            "konflik_sosial",
+            CaseStage.SCANNING,
+            "Bu Tarmi",
+            "Pak Karno",
+        ),
     ]
     busiest = [
         by_id[row["village_id"]]
@@ -231,8 +274,11 @@ def build(ctx: dict[str, Any]) -> None:  # noqa: C901 - one builder, read top to
     for index, (title, kind, code, stage, one, two) in enumerate(case_specs):
         village = busiest[index % len(busiest)]
         opened = today - datetime.timedelta(days=300 - index * 45)
-        response_on = opened + datetime.timedelta(days=30) if stage in (
-            CaseStage.RESPONSE, CaseStage.ASSESSMENT, CaseStage.CLOSED) else None
+        response_on = (
+            opened + datetime.timedelta(days=30)
+            if stage in (CaseStage.RESPONSE, CaseStage.ASSESSMENT, CaseStage.CLOSED)
+            else None
+        )
         case = ProblemCase.objects.create(
             officer_id=officer_of[village.pk],
             village=village,
@@ -244,15 +290,16 @@ def build(ctx: dict[str, Any]) -> None:  # noqa: C901 - one builder, read top to
             opened_on=opened,
             problem=f"{title}: berulang dan dikeluhkan warga saat sambang.",
             causes="Kurangnya kegiatan pemuda; pengawasan lingkungan lemah."
-            if stage != CaseStage.SCANNING else "",
+            if stage != CaseStage.SCANNING
+            else "",
             people_involved="Pemuda desa, tokoh masyarakat" if stage != CaseStage.SCANNING else "",
-            actions="Mediasi di balai desa bersama FKPM dan perangkat desa"
-            if response_on else "",
+            actions="Mediasi di balai desa bersama FKPM dan perangkat desa" if response_on else "",
             responsible_partners="FKPM, Babinsa, perangkat desa" if response_on else "",
             response_started_on=response_on,
             mediated_on=response_on,
             agreement="Kedua pihak sepakat berdamai dan tidak mengulangi"
-            if kind == CaseKind.DISPUTE and response_on else "",
+            if kind == CaseKind.DISPUTE and response_on
+            else "",
             party_one=one,
             party_two=two,
             outcome="agreement" if kind == CaseKind.DISPUTE and stage == CaseStage.CLOSED else "",
@@ -359,7 +406,9 @@ def build(ctx: dict[str, Any]) -> None:  # noqa: C901 - one builder, read top to
             )
             if same is not None:
                 confirmed.add(same)
-                links.append(IncidentLink(incident_id=same, source=Source.OPERATION, source_ref=ref))
+                links.append(
+                    IncidentLink(incident_id=same, source=Source.OPERATION, source_ref=ref)
+                )
                 continue
             rows.append(
                 (

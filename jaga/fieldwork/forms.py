@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jaga.accounts.access import scope_q
@@ -53,8 +54,19 @@ class FieldForm(forms.Form):
             Territory.objects.filter(level=Level.VILLAGE).filter(scope_q(user, "code")).current()
         )
         self.fields["village"].queryset = villages.order_by("name")  # type: ignore[attr-defined]
+        # The point goes last, beside the "use my location" button.
+        self.order_fields([f for f in self.fields if f not in ("latitude", "longitude")])
         if not self.is_bound:
             self.initial.setdefault("client_key", uuid.uuid4())
+            today, now = timezone.localdate(), timezone.localtime().replace(second=0, microsecond=0)
+            for name, value in (
+                ("visited_on", today),
+                ("opened_on", today),
+                ("observed_at", now),
+                ("started_at", now),
+            ):
+                if name in self.fields:
+                    self.initial.setdefault(name, value)
             only = list(villages[:2])
             if len(only) == 1:
                 self.initial.setdefault("village", only[0].pk)

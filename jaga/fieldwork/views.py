@@ -68,12 +68,12 @@ def index(request: HttpRequest) -> HttpResponse:
             "gap": services.norm("visit_gap_days"),
             "detections": EarlyDetection.objects.for_user(user)
             .filter(status=DetectionStatus.OPEN)
-            .select_related("village")[:10],
+            .select_related("village")[:5],
             "cases": ProblemCase.objects.for_user(user)
             .exclude(stage__in=[CaseStage.CLOSED, CaseStage.DROPPED])
-            .select_related("village")[:10],
+            .select_related("village")[:5],
             "operations": Operation.objects.for_user(user).select_related("village", "programme")[
-                :10
+                :5
             ],
             "can_field": has_role(user, *services.FIELD_ROLES),
             "can_operate": has_role(user, *services.OPERATION_ROLES),
