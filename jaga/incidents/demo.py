@@ -135,7 +135,9 @@ def build(ctx: dict[str, Any]) -> None:
             n = int(np_rng.poisson(rate))
             if not n:
                 continue
-            days = (months[index + 1] if index + 1 < MONTHS else today + datetime.timedelta(1)) - month
+            days = (
+                months[index + 1] if index + 1 < MONTHS else today + datetime.timedelta(1)
+            ) - month
             for code in np_rng.choice(codes, size=n, p=weights):
                 day = month + datetime.timedelta(days=int(np_rng.integers(0, max(days.days, 1))))
                 hour = int(np_rng.choice([8, 11, 14, 17, 19, 20, 21, 22, 23, 0, 1]))

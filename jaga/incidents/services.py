@@ -117,50 +117,64 @@ def record_incident(
 def add_to_rollups(counts: dict[tuple[int, datetime.date, int], int]) -> None:
     """Add `{(village_id, month, category_id): n}` to MonthlyIncidentCount (call inside atomic).
 
-    Existing rows are locked and updated with one bulk UPDATE; missing ones are bulk-created.
+    Existing rows are locked and incremented, missing ones inserted, each with one executemany:
+    an import of a million rows touches a few hundred thousand roll-up rows at most.
     """
+    from django.db import connection
+
     from jaga.analytics.models import MonthlyIncidentCount
 
     if not counts:
         return
     village_ids = sorted({key[0] for key in counts})
     codes = {
-        row["id"]: row
-        for row in Territory.objects.filter(pk__in=village_ids).values(
+        row[0]: row[1:]
+        for row in Territory.objects.filter(pk__in=village_ids).values_list(
             "id", "province_code", "regency_code", "district_code"
         )
     }
     pending = dict(counts)
+    updates: list[tuple[int, int]] = []
     for start in range(0, len(village_ids), 500):
         chunk = village_ids[start : start + 500]
-        existing = list(
+        existing = (
             MonthlyIncidentCount.objects.select_for_update()
             .filter(village_id__in=chunk)
-            .only("id", "village_id", "month", "category_id", "count")
+            .values_list("id", "village_id", "month", "category_id")
         )
-        changed = []
-        for row in existing:
-            delta = pending.pop((row.village_id, row.month, row.category_id), 0)
+        for pk, village_id, month, category_id in existing:
+            delta = pending.pop((village_id, month, category_id), 0)
             if delta:
-                row.count += delta
-                changed.append(row)
-        MonthlyIncidentCount.objects.bulk_update(changed, ["count"], batch_size=500)
-    MonthlyIncidentCount.objects.bulk_create(
-        [
-            MonthlyIncidentCount(
-                village_id=village_id,
-                month=month,
-                category_id=category_id,
-                count=n,
-                province_code=codes[village_id]["province_code"],
-                regency_code=codes[village_id]["regency_code"],
-                district_code=codes[village_id]["district_code"],
+                updates.append((delta, pk))
+    ops = connection.ops
+    table = ops.quote_name(MonthlyIncidentCount._meta.db_table)
+    count, pk = ops.quote_name("count"), ops.quote_name("id")
+    columns = [
+        "village_id",
+        "month",
+        "category_id",
+        "count",
+        "province_code",
+        "regency_code",
+        "district_code",
+    ]
+    inserts = [
+        (village_id, ops.adapt_datefield_value(month), category_id, n, *codes[village_id])
+        for (village_id, month, category_id), n in pending.items()
+        if n
+    ]
+    with connection.cursor() as cursor:
+        if updates:
+            cursor.executemany(
+                f"UPDATE {table} SET {count} = {count} + %s WHERE {pk} = %s",  # noqa: S608
+                updates,
             )
-            for (village_id, month, category_id), n in pending.items()
-            if n
-        ],
-        batch_size=500,
-    )
+        if inserts:
+            cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(ops.quote_name(c) for c in columns)}) "  # noqa: S608
+                f"VALUES ({', '.join(['%s'] * len(columns))})",
+                inserts,
+            )
 
 
 INSERT_COLUMNS = [
@@ -195,16 +209,15 @@ def insert_incidents(rows: list[tuple[Any, ...]]) -> None:
     placeholders = ", ".join(["%s"] * len(INSERT_COLUMNS))
     adapt = connection.ops.adapt_datetimefield_value
     at, created = INSERT_COLUMNS.index("occurred_at"), INSERT_COLUMNS.index("created_at")
-    prepared = [
-        (
-            *row[:at],
-            adapt(row[at]),
-            *row[at + 1 : created],
-            adapt(row[created]),
-            *row[created + 1 :],
+    stamps: dict[Any, Any] = {}  # the rows of a batch share their recording time: adapt it once
+    prepared = []
+    for row in rows:
+        stamp = stamps.get(row[created])
+        if stamp is None:
+            stamp = stamps[row[created]] = adapt(row[created])
+        prepared.append(
+            (*row[:at], adapt(row[at]), *row[at + 1 : created], stamp, *row[created + 1 :])
         )
-        for row in rows
-    ]
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608

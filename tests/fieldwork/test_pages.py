@@ -164,3 +164,28 @@ def test_a_case_moves_from_its_page(bob_client, charlie_client, records):
     case.refresh_from_db()
     assert (case.stage, case.causes) == ("analysis", "Jalan lurus sepi")
     assert ProblemCase.objects.count() == 1
+
+
+def test_the_home_page_shows_villages_waiting_for_a_visit(alice_client, make_visit):
+    make_visit(visited_on=datetime.date.today())
+    body = alice_client.get("/").content.decode()
+    assert "0 dari 1 desa tidak dikunjungi" in body
+
+
+def test_partners_see_no_home_panel_and_may_not_record_visits(partner, village_a):
+    from tests.conftest import client_for
+
+    client = client_for(partner)
+    assert "tidak dikunjungi" not in client.get("/").content.decode()
+    response = client.post(
+        reverse("fieldwork:visit_new"),
+        {
+            "village": village_a.pk,
+            "visited_on": "2024-03-05",
+            "household_head": "X",
+            "members_met": 1,
+            "topic": "security",
+            "concerns": "Y",
+        },
+    )
+    assert response.status_code == 200 and not Visit.objects.exists()
