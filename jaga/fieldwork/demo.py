@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from jaga.accounts.models import Posting, Role
 from jaga.analytics.models import MonthlyMetric
@@ -387,14 +387,16 @@ def build(ctx: dict[str, Any]) -> None:  # noqa: C901 - one builder, read top to
     findings: list[tuple[Operation, str, Decimal, str]] = []
     counts: dict[tuple[int, datetime.date, int], int] = defaultdict(int)
     window = datetime.timedelta(days=3)
+    with translation.override("id"):
+        labels = {t.value: str(t.label) for t in Target}
     for operation, found in zip(operations, plans, strict=True):
         village = by_id[operation.village_id]
-        for target, qty in found:
-            category = categories[target]
-            ref = f"op-{operation.pk}-{target}"
-            findings.append((operation, target, qty, ref))
+        for code, qty in found:
+            category = categories[code]
+            ref = f"op-{operation.pk}-{code}"
+            findings.append((operation, code, qty, ref))
             metrics[
-                (village.pk, month_start(operation.started_at), "operations.findings", target)
+                (village.pk, month_start(operation.started_at), "operations.findings", code)
             ] += int(qty)
             same = next(
                 (
@@ -422,8 +424,7 @@ def build(ctx: dict[str, Any]) -> None:  # noqa: C901 - one builder, read top to
                     operation.latitude,
                     operation.longitude,
                     1,
-                    f"Razia {operation.programme.code} di {operation.place}: "
-                    f"{Target(target).label} {qty}",
+                    f"Razia {operation.programme.code} di {operation.place}: {labels[code]} {qty}",
                     now,
                     None,
                 )

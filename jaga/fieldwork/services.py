@@ -88,7 +88,7 @@ def _not_future_moment(moment: datetime.datetime) -> None:
 def _resent(model: type[M], client_key: uuid.UUID | None) -> M | None:
     if client_key is None:
         return None
-    return model.objects.filter(client_key=client_key).first()
+    return model._default_manager.filter(client_key=client_key).first()
 
 
 def _codes(village: Territory) -> dict[str, str]:
@@ -99,11 +99,11 @@ def _create_once(model: type[M], client_key: uuid.UUID | None, **fields: Any) ->
     """Create, or return the record a concurrent resend with the same key created first."""
     try:
         with transaction.atomic():
-            return model.objects.create(client_key=client_key, **fields), True
+            return model._default_manager.create(client_key=client_key, **fields), True
     except IntegrityError:
         if client_key is None:
             raise
-        return model.objects.get(client_key=client_key), False
+        return model._default_manager.get(client_key=client_key), False
 
 
 # ----------------------------------------------------------------------------------- visits

@@ -139,6 +139,8 @@ def import_file(request: HttpRequest, file: File[UploadedFile]) -> Status:
             _("The file is larger than %(mb)s MB: import it with the command line.")
             % {"mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)},
         )
+    if file.file is None:
+        raise DomainError("empty_file", _("The file is empty."))
     result = import_incidents(file.file, name=file.name or "upload.csv", actor=request.user)
     return Status(
         201, ImportOut(lines=result.lines, created=result.created, unchanged=result.unchanged)

@@ -148,7 +148,7 @@ def add_to_rollups(counts: dict[tuple[int, datetime.date, int], int]) -> None:
                 updates.append((delta, pk))
     ops = connection.ops
     table = ops.quote_name(MonthlyIncidentCount._meta.db_table)
-    count, pk = ops.quote_name("count"), ops.quote_name("id")
+    count, key = ops.quote_name("count"), ops.quote_name("id")
     columns = [
         "village_id",
         "month",
@@ -166,7 +166,7 @@ def add_to_rollups(counts: dict[tuple[int, datetime.date, int], int]) -> None:
     with connection.cursor() as cursor:
         if updates:
             cursor.executemany(
-                f"UPDATE {table} SET {count} = {count} + %s WHERE {pk} = %s",  # noqa: S608
+                f"UPDATE {table} SET {count} = {count} + %s WHERE {key} = %s",  # noqa: S608
                 updates,
             )
         if inserts:
