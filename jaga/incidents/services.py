@@ -114,6 +114,18 @@ def record_incident(
 # add them to the monthly roll-up in bulk, aggregated per village, month and category.
 
 
+def _copy_rows(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: load rows with COPY, the fastest way in (typed values, no SQL per row)."""
+    from django.db import connection
+
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg 3 cursor underneath Django's wrapper
+        with raw.copy(f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
 def add_to_rollups(counts: dict[tuple[int, datetime.date, int], int]) -> None:
     """Add `{(village_id, month, category_id): n}` to MonthlyIncidentCount (call inside atomic).
 
@@ -169,7 +181,13 @@ def add_to_rollups(counts: dict[tuple[int, datetime.date, int], int]) -> None:
                 f"UPDATE {table} SET {count} = {count} + %s WHERE {key} = %s",  # noqa: S608
                 updates,
             )
-        if inserts:
+        if inserts and connection.vendor == "postgresql":
+            _copy_rows(
+                MonthlyIncidentCount._meta.db_table,
+                columns,
+                [(v, month, c, n, *codes[v]) for (v, month, c), n in pending.items() if n],
+            )
+        elif inserts:
             cursor.executemany(
                 f"INSERT INTO {table} ({', '.join(ops.quote_name(c) for c in columns)}) "  # noqa: S608
                 f"VALUES ({', '.join(['%s'] * len(columns))})",
@@ -195,10 +213,11 @@ INSERT_COLUMNS = [
 
 
 def insert_incidents(rows: list[tuple[Any, ...]]) -> None:
-    """Insert rows (values in `INSERT_COLUMNS` order) with one executemany (call inside atomic).
+    """Insert rows (values in `INSERT_COLUMNS` order) in bulk (call inside atomic).
 
-    Several times faster than `bulk_create` (no model instances, no 999-parameter batches on
-    SQLite); the caller validates the rows and updates the roll-ups.
+    PostgreSQL gets `COPY`, other databases one `executemany`: both several times faster than
+    `bulk_create` (no model instances, no 999-parameter batches on SQLite). The caller validates
+    the rows and updates the roll-ups.
     """
     from django.db import connection
 
@@ -206,6 +225,9 @@ def insert_incidents(rows: list[tuple[Any, ...]]) -> None:
         return
     table = connection.ops.quote_name(Incident._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in INSERT_COLUMNS)
+    if connection.vendor == "postgresql":
+        _copy_rows(Incident._meta.db_table, INSERT_COLUMNS, rows)
+        return
     placeholders = ", ".join(["%s"] * len(INSERT_COLUMNS))
     adapt = connection.ops.adapt_datetimefield_value
     at, created = INSERT_COLUMNS.index("occurred_at"), INSERT_COLUMNS.index("created_at")
