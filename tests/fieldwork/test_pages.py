@@ -189,3 +189,15 @@ def test_partners_see_no_home_panel_and_may_not_record_visits(partner, village_a
         },
     )
     assert response.status_code == 200 and not Visit.objects.exists()
+
+
+def test_the_admin_lists_records_read_only(admin_client_, records):
+    for model in ("visit", "earlydetection", "problemcase", "operation"):
+        assert admin_client_.get(f"/admin/fieldwork/{model}/").status_code == 200
+    operation = records["operation"]
+    assert (
+        admin_client_.get(f"/admin/fieldwork/operation/{operation.pk}/change/").status_code == 200
+    )
+    assert admin_client_.get("/admin/fieldwork/visit/add/").status_code == 403
+    for model in ("incident", "category", "importrun"):
+        assert admin_client_.get(f"/admin/incidents/{model}/").status_code == 200
