@@ -31,6 +31,11 @@ DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
+def text() -> forms.Textarea:
+    """A short text area: on a phone the keyboard already takes half the screen."""
+    return forms.Textarea(attrs={"rows": 3})
+
+
 class VillageChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Territory) -> str:
         return f"{obj.name} ({obj.code})"
@@ -82,9 +87,13 @@ class VisitForm(FieldForm):
     members_met = forms.IntegerField(label=_("Household members met"), min_value=1, initial=1)
     address = forms.CharField(label=_("Address (RT/RW)"), max_length=200, required=False)
     topic = forms.ChoiceField(label=_("Topic"), choices=Topic.choices)
-    concerns = forms.CharField(label=_("Concerns heard"), widget=forms.Textarea, required=False)
-    hopes = forms.CharField(label=_("Hopes heard"), widget=forms.Textarea, required=False)
-    photo = forms.ImageField(label=_("Photo"), required=False)
+    concerns = forms.CharField(label=_("Concerns heard"), widget=text(), required=False)
+    hopes = forms.CharField(label=_("Hopes heard"), widget=text(), required=False)
+    photo = forms.ImageField(
+        label=_("Photo"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
 
     field_order = ["client_key", "village", "visited_on", "household_head", "members_met"]
 
@@ -99,7 +108,7 @@ class DetectionForm(FieldForm):
     observed_at = forms.DateTimeField(
         label=_("Heard at"), widget=DATETIME, input_formats=DATETIME_FORMATS
     )
-    information = forms.CharField(label=_("Information"), widget=forms.Textarea)
+    information = forms.CharField(label=_("Information"), widget=text())
     source_kind = forms.ChoiceField(label=_("Source"), choices=SourceKind.choices)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices)
     frequency = forms.ChoiceField(label=_("How often heard"), choices=Frequency.choices)
@@ -117,7 +126,7 @@ class CaseForm(FieldForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     kind = forms.ChoiceField(label=_("Kind"), choices=CaseKind.choices)
     opened_on = forms.DateField(label=_("Opened on"), widget=DATE)
-    problem = forms.CharField(label=_("The recurring problem"), widget=forms.Textarea)
+    problem = forms.CharField(label=_("The recurring problem"), widget=text())
     categories = forms.ModelMultipleChoiceField(
         label=_("Categories"),
         queryset=Category.objects.filter(parent__isnull=False, is_active=True),
@@ -136,20 +145,16 @@ class CaseForm(FieldForm):
 class StageForm(forms.Form):
     """The fields of the case's current stage (built from the service's STAGE_FIELDS)."""
 
-    causes = forms.CharField(label=_("Causes"), widget=forms.Textarea, required=False)
-    people_involved = forms.CharField(
-        label=_("People involved"), widget=forms.Textarea, required=False
-    )
-    places_involved = forms.CharField(
-        label=_("Places involved"), widget=forms.Textarea, required=False
-    )
-    actions = forms.CharField(label=_("Actions"), widget=forms.Textarea, required=False)
+    causes = forms.CharField(label=_("Causes"), widget=text(), required=False)
+    people_involved = forms.CharField(label=_("People involved"), widget=text(), required=False)
+    places_involved = forms.CharField(label=_("Places involved"), widget=text(), required=False)
+    actions = forms.CharField(label=_("Actions"), widget=text(), required=False)
     responsible_partners = forms.CharField(label=_("Responsible partners"), required=False)
     response_started_on = forms.DateField(
         label=_("Response started on"), widget=DATE, required=False
     )
     mediated_on = forms.DateField(label=_("Mediation date"), widget=DATE, required=False)
-    agreement = forms.CharField(label=_("Agreement"), widget=forms.Textarea, required=False)
+    agreement = forms.CharField(label=_("Agreement"), widget=text(), required=False)
     agreement_document = forms.FileField(label=_("Agreement document"), required=False)
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=[("", "—"), *Outcome.choices], required=False
@@ -159,7 +164,7 @@ class StageForm(forms.Form):
         widget=forms.Select(choices=[("unknown", "—"), ("true", _("Yes")), ("false", _("No"))]),
         required=False,
     )
-    assessment = forms.CharField(label=_("Assessment"), widget=forms.Textarea, required=False)
+    assessment = forms.CharField(label=_("Assessment"), widget=text(), required=False)
 
     def __init__(self, *args: Any, stage: str, **kwargs: Any) -> None:
         from jaga.fieldwork.services import STAGE_FIELDS
@@ -193,7 +198,7 @@ class OperationForm(FieldForm):
     team_size = forms.IntegerField(label=_("Team size"), min_value=1)
     vehicles_checked = forms.IntegerField(label=_("Vehicles checked"), min_value=0, initial=0)
     people_checked = forms.IntegerField(label=_("People checked"), min_value=0, initial=0)
-    note = forms.CharField(label=_("Note"), widget=forms.Textarea, required=False)
+    note = forms.CharField(label=_("Note"), widget=text(), required=False)
 
     field_order = ["client_key", "programme", "village", "started_at", "ended_at", "place"]
 
