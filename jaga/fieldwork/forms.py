@@ -161,7 +161,7 @@ class StageForm(forms.Form):
     )
     plan_carried_out = forms.NullBooleanField(
         label=_("Was the plan carried out?"),
-        widget=forms.Select(choices=[("unknown", "—"), ("true", _("Yes")), ("false", _("No"))]),
+        widget=forms.NullBooleanSelect,
         required=False,
     )
     assessment = forms.CharField(label=_("Assessment"), widget=text(), required=False)

@@ -439,6 +439,8 @@ def open_case(
 def update_case(case: ProblemCase, *, actor: Any, **fields: Any) -> ProblemCase:
     """Write the current stage's fields (e.g. causes during analysis)."""
     _check_actor(actor, case.village, CASE_ROLES)
+    if not fields:
+        return case
     with transaction.atomic():
         locked = ProblemCase.objects.select_for_update().get(pk=case.pk)
         allowed = set(STAGE_FIELDS.get(locked.stage, []))

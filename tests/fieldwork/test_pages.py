@@ -201,3 +201,23 @@ def test_the_admin_lists_records_read_only(admin_client_, records):
     assert admin_client_.get("/admin/fieldwork/visit/add/").status_code == 403
     for model in ("incident", "category", "importrun"):
         assert admin_client_.get(f"/admin/incidents/{model}/").status_code == 200
+
+
+def test_the_assessment_form_shows_and_saves_whether_the_plan_was_carried_out(
+    bob_client, records, bob
+):
+    case = records["case"]
+    services.move_case(case, "analysis", actor=bob)
+    services.update_case(case, actor=bob, causes="Jalan sepi")
+    services.move_case(case, "response", actor=bob)
+    services.update_case(
+        case, actor=bob, actions="Portal jalan", response_started_on=datetime.date(2024, 3, 10)
+    )
+    services.move_case(case, "assessment", actor=bob)
+    url = reverse("fieldwork:case", args=[case.pk])
+    bob_client.post(url, {"plan_carried_out": "true", "assessment": "Balap liar berhenti"})
+    case.refresh_from_db()
+    assert case.plan_carried_out is True
+    body = bob_client.get(url).content.decode()
+    assert '<option value="true" selected>' in body
+    assert "Balap liar berhenti" in body
