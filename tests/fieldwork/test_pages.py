@@ -84,6 +84,9 @@ def test_list_pages_pin_their_queries(bob_client, records, django_assert_max_num
         with django_assert_max_num_queries(8):
             response = bob_client.get(reverse(f"fieldwork:{name}"))
         assert response.status_code == 200
+    for url in pages(records)[:2]:  # visits of a village, of an officer
+        with django_assert_max_num_queries(12):
+            assert bob_client.get(url).status_code == 200
 
 
 def test_the_visit_form_records_once_whatever_the_resends(alice_client, village_a):
