@@ -118,3 +118,15 @@ def test_a_detection_escalates_through_the_api(alice_client, charlie_client):
     assert post(charlie_client, f"{url}/escalate", {"to": "incident"}).status_code == 404
     escalated = post(alice_client, f"{url}/escalate", {"to": "incident"}).json()
     assert escalated["status"] == "incident" and escalated["incident_id"]
+
+
+def test_the_openapi_document_lists_the_field_and_register_endpoints(alice_client):
+    paths = alice_client.get("/api/v1/openapi.json").json()["paths"]
+    for path in (
+        "/api/v1/fieldwork/visits",
+        "/api/v1/fieldwork/operations",
+        "/api/v1/fieldwork/cases/{case_id}/move",
+        "/api/v1/incidents/import",
+        "/api/v1/incidents/categories",
+    ):
+        assert path in paths, path

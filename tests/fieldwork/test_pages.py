@@ -224,3 +224,32 @@ def test_the_assessment_form_shows_and_saves_whether_the_plan_was_carried_out(
     body = bob_client.get(url).content.decode()
     assert '<option value="true" selected>' in body
     assert "Balap liar berhenti" in body
+
+
+def test_a_visit_keeps_its_photo(alice_client, village_a, settings, tmp_path):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buffer, "PNG")
+    photo = SimpleUploadedFile("rumah.png", buffer.getvalue(), content_type="image/png")
+    response = alice_client.post(
+        reverse("fieldwork:visit_new"),
+        {
+            "village": village_a.pk,
+            "visited_on": "2024-03-05",
+            "household_head": "Pak Karno",
+            "members_met": 2,
+            "topic": "social",
+            "concerns": "Anak putus sekolah",
+            "photo": photo,
+        },
+    )
+    assert response.status_code == 302
+    visit = Visit.objects.get()
+    assert visit.photo.name.endswith(".png") and (tmp_path / visit.photo.name).exists()
+    page = alice_client.get(reverse("fieldwork:village", args=[village_a.code]))
+    assert visit.photo.url in page.content.decode()
