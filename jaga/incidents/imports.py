@@ -148,6 +148,37 @@ class _Checker:
         return problems, out
 
 
+LOOKUP_FIELDS = [
+    "source_ref",
+    "occurred_at",
+    "village_id",
+    "category_id",
+    "latitude",
+    "longitude",
+    "description",
+    "severity",
+]
+
+
+def _existing(refs: list[str]) -> list[tuple[Any, ...]]:
+    """Imported incidents among `refs`, with the content that a re-import must match."""
+    if connection.vendor == "postgresql":
+        # One array parameter instead of an IN list of 2,000: PostgreSQL plans it far faster.
+        columns = ", ".join(connection.ops.quote_name(f) for f in LOOKUP_FIELDS)
+        table = connection.ops.quote_name(Incident._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {columns} FROM {table} WHERE source = %s AND source_ref = ANY(%s)",  # noqa: S608
+                [Source.IMPORT.value, refs],
+            )
+            return cursor.fetchall()
+    return list(
+        Incident.objects.filter(source=Source.IMPORT, source_ref__in=refs).values_list(
+            *LOOKUP_FIELDS
+        )
+    )
+
+
 def import_incidents(
     source: str | Path | IO[bytes],
     *,
@@ -185,18 +216,7 @@ def import_incidents(
         refs = [values["source_ref"] for _line, values in batch]
         existing: dict[str, Content] = {
             ref: (when, village, category, lat, lon, text, severity)
-            for ref, when, village, category, lat, lon, text, severity in Incident.objects.filter(
-                source=Source.IMPORT, source_ref__in=refs
-            ).values_list(
-                "source_ref",
-                "occurred_at",
-                "village_id",
-                "category_id",
-                "latitude",
-                "longitude",
-                "description",
-                "severity",
-            )
+            for ref, when, village, category, lat, lon, text, severity in _existing(refs)
         }
         rows = []
         for line, values in batch:

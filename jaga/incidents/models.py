@@ -78,13 +78,16 @@ class Incident(models.Model):
     category = models.ForeignKey(
         Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="incidents"
     )
+    # No single-column indexes on village and regency: the composite indexes below start with
+    # them, and every index slows the import of history.
     village = models.ForeignKey(
         "territory.Territory",
         verbose_name=_("village"),
         on_delete=models.PROTECT,
         related_name="incidents",
+        db_index=False,
     )
-    regency_code = models.CharField(max_length=5, db_index=True)
+    regency_code = models.CharField(max_length=5)
     district_code = models.CharField(max_length=8, db_index=True)
     occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
