@@ -172,3 +172,16 @@ def test_errors_read_in_indonesian_by_default():
         run(HEADER + "2023-01-05,35.03.11.1002,ufo,Z-1,,,\n")
     assert "Kategori “ufo” tidak dikenal." in info.value.errors[0]["error"]
     assert "Tidak ada yang diimpor" in str(info.value.message)
+
+
+def test_the_progress_bar_knows_the_length_of_csv_and_xlsx_files(tmp_path):
+    from jaga.incidents.management.commands.incidents import count_lines
+
+    csv_file = tmp_path / "a.csv"
+    csv_file.write_text(GOOD)
+    assert count_lines(csv_file) == 3
+    book = Workbook()
+    for n in range(5):
+        book.active.append([n])
+    book.save(tmp_path / "a.xlsx")
+    assert count_lines(tmp_path / "a.xlsx") == 4

@@ -16,7 +16,17 @@ from jaga.incidents.models import Category
 
 
 def count_lines(path: Path) -> int | None:
-    """Data lines of a plain CSV (for the progress bar); None when unknown (XLSX, gzip)."""
+    """Data rows of a CSV or XLSX file (for the progress bar); None when unknown (gzip)."""
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(path, read_only=True)
+            rows = workbook.worksheets[0].max_row  # from the sheet's dimension: no full read
+            workbook.close()
+        except Exception:  # noqa: BLE001 - the import itself reports a bad workbook
+            return None
+        return max(0, rows - 1) if rows else None
     if path.suffix.lower() not in {".csv", ".txt"}:
         return None
     lines = 0
