@@ -35,8 +35,8 @@ from jaga.fieldwork.models import (
     Target,
     Visit,
 )
-from jaga.incidents.models import Category, Incident, IncidentLink, Source
-from jaga.incidents.services import check_point, record_incident
+from jaga.incidents.models import Category, Incident, Source
+from jaga.incidents.services import check_point, find_same_incident, record_incident
 from jaga.programs.models import Programme
 from jaga.territory.models import Level, NormSetting, Territory
 
@@ -522,23 +522,6 @@ def move_case(case: ProblemCase, to: str, *, actor: Any) -> ProblemCase:
 # ------------------------------------------------------------------------------- operations
 
 
-def _same_desk_incident(
-    village: Territory, category: Category, moment: datetime.datetime, window_days: int
-) -> Incident | None:
-    """The desk report this raid finding confirms, if any: same village and category, nearest
-    in time within the window, and not already confirmed by another raid."""
-    window = datetime.timedelta(days=window_days)
-    confirmed = IncidentLink.objects.filter(source=Source.OPERATION).values("incident_id")
-    candidates = Incident.objects.filter(
-        source=Source.DESK,
-        village=village,
-        category=category,
-        occurred_at__gte=moment - window,
-        occurred_at__lte=moment + window,
-    ).exclude(pk__in=confirmed)
-    return min(candidates, key=lambda i: abs(i.occurred_at - moment), default=None)
-
-
 def record_operation(
     *,
     actor: Any,
@@ -637,7 +620,14 @@ def record_operation(
                     "target": Target(row["target"]).label,
                     "quantity": row["quantity"],
                 },
-                same_as=_same_desk_incident(village, category, started_at, window),
+                same_as=find_same_incident(
+                    village=village,
+                    category=category,
+                    moment=started_at,
+                    source=Source.DESK,
+                    window_days=window,
+                    unconfirmed_by=Source.OPERATION,
+                ),
             )
             Finding.objects.create(
                 operation=operation,

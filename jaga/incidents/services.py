@@ -109,6 +109,36 @@ def record_incident(
     return incident
 
 
+def find_same_incident(
+    *,
+    village: Territory,
+    category: Category,
+    moment: datetime.datetime,
+    source: str,
+    window_days: int = 3,
+    unconfirmed_by: str | None = None,
+) -> Incident | None:
+    """The incident from `source` that another record of the same disturbance should join.
+
+    Same village and category, within `window_days` of `moment`, nearest in time first. With
+    `unconfirmed_by`, only incidents that no record of that source has joined yet (a raid
+    confirms one desk report; the next raid's finding is a new incident). Pass the result to
+    `record_incident(same_as=...)`.
+    """
+    window = datetime.timedelta(days=window_days)
+    candidates = Incident.objects.filter(
+        source=source,
+        village=village,
+        category=category,
+        occurred_at__gte=moment - window,
+        occurred_at__lte=moment + window,
+    )
+    if unconfirmed_by is not None:
+        confirmed = IncidentLink.objects.filter(source=unconfirmed_by).values("incident_id")
+        candidates = candidates.exclude(pk__in=confirmed)
+    return min(candidates, key=lambda i: abs(i.occurred_at - moment), default=None)
+
+
 # ---------------------------------------------------------------------------------------------
 # Bulk writes: the import of history (and the demo) insert many incidents in one transaction and
 # add them to the monthly roll-up in bulk, aggregated per village, month and category.
