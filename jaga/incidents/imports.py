@@ -145,6 +145,15 @@ class _Checker:
         else:
             out["severity"] = int(severity)
         out["description"] = row.get("description", "")
+        source = row.get("source", "")
+        if source and source != Source.IMPORT:
+            # A row of Jaga's own export: the disturbance is already in the register.
+            problems.append(
+                _(
+                    "This row comes from Jaga's register (source “%(source)s”): it is already counted."
+                )
+                % {"source": source}
+            )
         return problems, out
 
 

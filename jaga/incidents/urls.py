@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
 from jaga.incidents import views
 
@@ -9,5 +9,6 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("kategori/", views.categories, name="categories"),
     path("impor/", views.import_page, name="import"),
+    re_path(r"^ekspor\.(?P<fmt>csv|xlsx)$", views.export, name="export"),
     path("<int:incident_id>/", views.detail, name="detail"),
 ]

@@ -5,14 +5,16 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jaga.accounts.access import get_for_user, has_role
 from jaga.core.errors import DomainError, ImportFailed
+from jaga.core.tabular import write_csv, write_xlsx
 from jaga.incidents.api import IMPORT_ROLES
 from jaga.incidents.forms import FilterForm, ImportForm
 from jaga.incidents.imports import import_incidents
@@ -36,8 +38,7 @@ def source_url(ref: str) -> str | None:
     return None
 
 
-@login_required
-def index(request: HttpRequest) -> HttpResponse:
+def _filtered(request: HttpRequest) -> tuple[FilterForm, QuerySet[Incident]]:
     form = FilterForm(request.GET or None)
     qs = Incident.objects.for_user(request.user).select_related("category", "village")
     if form.is_valid():
@@ -54,6 +55,12 @@ def index(request: HttpRequest) -> HttpResponse:
             qs = qs.filter(occurred_at__date__gte=data["since"])
         if data["until"]:
             qs = qs.filter(occurred_at__date__lte=data["until"])
+    return form, qs
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    form, qs = _filtered(request)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -65,8 +72,55 @@ def index(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "can_import": has_role(request.user, *IMPORT_ROLES),
+            "export_limit": EXPORT_LIMIT,
         },
     )
+
+
+EXPORT_LIMIT = 100_000
+EXPORT_HEADERS = [
+    "occurred_at",
+    "village_code",
+    "category",
+    "source_ref",
+    "latitude",
+    "longitude",
+    "description",
+    "severity",
+    "source",
+    "village_name",
+]
+
+
+@login_required
+def export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The filtered register as CSV or XLSX, in the import's columns (plus source and name)."""
+    _form, qs = _filtered(request)
+    rows = (
+        [
+            timezone.localtime(i.occurred_at).isoformat(),
+            i.village.code,
+            i.category.code,
+            i.source_ref,
+            i.latitude,
+            i.longitude,
+            i.description,
+            i.severity,
+            i.source,
+            i.village.name,
+        ]
+        for i in qs[:EXPORT_LIMIT].iterator(chunk_size=2000)
+    )
+    stamp = timezone.localdate().isoformat()
+    if fmt == "xlsx":
+        response = HttpResponse(
+            write_xlsx(EXPORT_HEADERS, rows),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        response = HttpResponse(write_csv(EXPORT_HEADERS, rows), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="kejadian-{stamp}.{fmt}"'
+    return response
 
 
 @login_required

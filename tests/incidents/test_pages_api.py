@@ -89,3 +89,40 @@ def test_a_bad_file_shows_every_bad_row(satbinmas_client):
     assert response.status_code == 400
     assert [e["line"] for e in response.json()["errors"]] == [4, 5]
     assert not Incident.objects.exists()
+
+
+def test_the_register_exports_what_the_user_may_see(bob_client, charlie_client, incident):
+    import io
+
+    from openpyxl import load_workbook
+
+    response = bob_client.get(
+        reverse("incidents:export", args=["csv"]), {"category": "knalpot_brong"}
+    )
+    lines = response.content.decode().splitlines()
+    assert lines[0].startswith("occurred_at,village_code,category,source_ref")
+    assert "35.03.11.1002,knalpot_brong,LAP-9" in lines[1] and len(lines) == 2
+    assert (
+        len(
+            charlie_client.get(reverse("incidents:export", args=["csv"]))
+            .content.decode()
+            .splitlines()
+        )
+        == 1
+    )
+    book = load_workbook(
+        io.BytesIO(bob_client.get(reverse("incidents:export", args=["xlsx"])).content)
+    )
+    assert book.active.max_row == 2
+
+
+def test_an_export_imported_again_adds_nothing(satbinmas_client, incident):
+    upload = SimpleUploadedFile("history.csv", CSV.encode(), content_type="text/csv")
+    satbinmas_client.post("/api/v1/incidents/import", {"file": upload})
+    exported = satbinmas_client.get(reverse("incidents:export", args=["csv"])).content
+    upload = SimpleUploadedFile("export.csv", exported, content_type="text/csv")
+    response = satbinmas_client.post("/api/v1/incidents/import", {"file": upload})
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert len(errors) == 1 and "desk" in errors[0]["error"]  # the desk report is refused
+    assert Incident.objects.count() == 3
