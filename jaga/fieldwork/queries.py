@@ -35,12 +35,13 @@ def village_visit_status(user: Any, within: str | None = None) -> list[VillageVi
     if within:
         villages = villages.filter(Q(code=within) | Q(code__startswith=within + "."))
     villages_list = list(villages.current().order_by("code"))
-    ids = [v.pk for v in villages_list]
+    # Filter the visits by scope, not by a list of ids: an administrator's list is every village.
+    visits = Visit.objects.for_user(user)
+    if within:
+        visits = visits.filter(Q(village__code=within) | Q(village__code__startswith=within + "."))
     stats = {
         row["village_id"]: row
-        for row in Visit.objects.filter(village_id__in=ids)
-        .values("village_id")
-        .annotate(last=Max("visited_on"), n=Count("id"))
+        for row in visits.values("village_id").annotate(last=Max("visited_on"), n=Count("id"))
     }
     gap = norm("visit_gap_days")
     today = timezone.localdate()

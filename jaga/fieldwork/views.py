@@ -35,6 +35,8 @@ from jaga.fieldwork.models import (
 )
 from jaga.territory.models import Level, Territory
 
+MAX_ROWS = 300  # beyond this many villages the overview lists only those waiting for a visit
+
 
 def _saved(url: str, draft: str) -> HttpResponse:
     return redirect(f"{url}?saved={draft}")
@@ -58,12 +60,15 @@ def _point(data: dict[str, Any]) -> dict[str, Any]:
 def index(request: HttpRequest) -> HttpResponse:
     rows = queries.village_visit_status(request.user)
     overdue = [r for r in rows if r.overdue]
+    shown = rows if len(rows) <= MAX_ROWS else overdue[:MAX_ROWS]
     user = request.user
     return render(
         request,
         "fieldwork/index.html",
         {
-            "rows": rows,
+            "rows": shown,
+            "village_count": len(rows),
+            "only_overdue": shown is not rows,
             "overdue_count": len(overdue),
             "gap": services.norm("visit_gap_days"),
             "detections": EarlyDetection.objects.for_user(user)

@@ -253,3 +253,13 @@ def test_a_visit_keeps_its_photo(alice_client, village_a, settings, tmp_path):
     assert visit.photo.name.endswith(".png") and (tmp_path / visit.photo.name).exists()
     page = alice_client.get(reverse("fieldwork:village", args=[village_a.code]))
     assert visit.photo.url in page.content.decode()
+
+
+def test_a_wide_scope_lists_only_the_villages_waiting(admin_client_, records, monkeypatch):
+    from jaga.fieldwork import views
+
+    monkeypatch.setattr(views, "MAX_ROWS", 5)
+    body = admin_client_.get(reverse("fieldwork:index")).content.decode()
+    assert "Terlalu banyak desa" in body
+    assert body.count('<span class="badge bad">') == 5
+    assert "Tamanan" not in body.split("Terlalu banyak desa")[1]  # visited: not listed
