@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
 from jaga.fieldwork import views
 
@@ -8,6 +8,7 @@ app_name = "fieldwork"
 urlpatterns = [
     path("", views.index, name="index"),
     path("kunjungan/baru/", views.visit_new, name="visit_new"),
+    re_path(r"^kunjungan/ekspor\.(?P<fmt>csv|xlsx)$", views.visits_export, name="visits_export"),
     path("desa/<str:code>/", views.village, name="village"),
     path("petugas/<int:user_id>/", views.officer, name="officer"),
     path("deteksi/", views.detections, name="detections"),

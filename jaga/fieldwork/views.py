@@ -11,11 +11,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jaga.accounts.access import code_in_scope, get_for_user, has_role, scope_codes
 from jaga.core.errors import DomainError
+from jaga.core.tabular import write_csv, write_xlsx
 from jaga.fieldwork import charts, queries, services
 from jaga.fieldwork.forms import (
     CaseForm,
@@ -164,6 +166,59 @@ def officer(request: HttpRequest, user_id: int) -> HttpResponse:
             "show_village": True,
         },
     )
+
+
+EXPORT_LIMIT = 100_000
+
+
+@login_required
+def visits_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Visits in my area (optionally one village) as XLSX or CSV, newest first."""
+    qs = Visit.objects.for_user(request.user).select_related("village", "officer")
+    village_code = request.GET.get("village", "").strip()
+    if village_code:
+        qs = qs.filter(village__code=village_code)
+    headers = [
+        "visited_on",
+        "village_code",
+        "village_name",
+        "officer",
+        "household_head",
+        "members_met",
+        "address",
+        "topic",
+        "concerns",
+        "hopes",
+        "latitude",
+        "longitude",
+    ]
+    rows = (
+        [
+            v.visited_on.isoformat(),
+            v.village.code,
+            v.village.name,
+            v.officer.display_name,  # type: ignore[attr-defined]
+            v.household_head,
+            v.members_met,
+            v.address,
+            v.get_topic_display(),
+            v.concerns,
+            v.hopes,
+            v.latitude,
+            v.longitude,
+        ]
+        for v in qs[:EXPORT_LIMIT].iterator(chunk_size=2000)
+    )
+    if fmt == "xlsx":
+        response = HttpResponse(
+            write_xlsx(headers, rows),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        response = HttpResponse(write_csv(headers, rows), content_type="text/csv")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="sambang-{stamp}.{fmt}"'
+    return response
 
 
 # --------------------------------------------------------------------------- early detection

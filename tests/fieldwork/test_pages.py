@@ -263,3 +263,15 @@ def test_a_wide_scope_lists_only_the_villages_waiting(admin_client_, records, mo
     assert "Terlalu banyak desa" in body
     assert body.count('<span class="badge bad">') == 5
     assert "Tamanan" not in body.split("Terlalu banyak desa")[1]  # visited: not listed
+
+
+def test_visits_download_in_scope_only(bob_client, charlie_client, client, records):
+    url = reverse("fieldwork:visits_export", args=["csv"])
+    lines = bob_client.get(url).content.decode().splitlines()
+    assert lines[0].startswith("visited_on,village_code") and "Pak Slamet" in lines[1]
+    assert len(charlie_client.get(url).content.decode().splitlines()) == 1
+    assert client.get(url).status_code == 302
+    xlsx = bob_client.get(
+        reverse("fieldwork:visits_export", args=["xlsx"]), {"village": "35.03.11.2001"}
+    )
+    assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
