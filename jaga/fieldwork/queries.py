@@ -131,3 +131,43 @@ def case_before_after(case: ProblemCase) -> BeforeAfter:
         after=Count("id", filter=Q(occurred_at__gte=start, occurred_at__lt=start + span)),
     )
     return BeforeAfter(pivot, days, counts["before"], counts["after"])
+
+
+@dataclass
+class OfficerVisits:
+    officer_id: int
+    name: str
+    visits: int
+    households: int
+    last_visit: datetime.date
+
+
+def officer_activity(user: Any, days: int = 30) -> list[OfficerVisits]:
+    """Officers with visits in my area over the last `days` days, busiest first (one query)."""
+    since = timezone.localdate() - datetime.timedelta(days=days)
+    rows = (
+        Visit.objects.for_user(user)
+        .filter(visited_on__gt=since)
+        .values("officer_id", "officer__rank", "officer__full_name", "officer__username")
+        .annotate(
+            n=Count("id"), households=Count("household_head", distinct=True), last=Max("visited_on")
+        )
+        .order_by("-n", "officer__full_name")
+    )
+    return [
+        OfficerVisits(
+            officer_id=row["officer_id"],
+            name=" ".join(
+                part
+                for part in (
+                    row["officer__rank"],
+                    row["officer__full_name"] or row["officer__username"],
+                )
+                if part
+            ),
+            visits=row["n"],
+            households=row["households"],
+            last_visit=row["last"],
+        )
+        for row in rows
+    ]

@@ -71,6 +71,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "rows": shown,
             "village_count": len(rows),
             "only_overdue": shown is not rows,
+            "officers": queries.officer_activity(user)[:MAX_ROWS],
             "overdue_count": len(overdue),
             "gap": services.norm("visit_gap_days"),
             "detections": EarlyDetection.objects.for_user(user)

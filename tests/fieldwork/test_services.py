@@ -325,3 +325,15 @@ def test_bad_operations_change_nothing(make_operation, alice, village_c):
         assert info.value.code == code
     assert not Operation.objects.exists() and not Incident.objects.exists()
     assert not MonthlyMetric.objects.exists()
+
+
+@time_machine.travel(datetime.datetime(2024, 4, 20, 9, tzinfo=datetime.UTC), tick=False)
+def test_officer_activity_counts_recent_visits_in_scope(make_visit, alice, bob, charlie):
+    make_visit(visited_on=datetime.date(2024, 4, 10))
+    make_visit(visited_on=datetime.date(2024, 4, 12), household_head="Bu Sri")
+    make_visit(visited_on=datetime.date(2024, 4, 15))
+    make_visit(visited_on=datetime.date(2024, 3, 1))  # older than 30 days
+    [row] = queries.officer_activity(bob)
+    assert (row.officer_id, row.visits, row.households) == (alice.pk, 3, 2)
+    assert row.last_visit == datetime.date(2024, 4, 15)
+    assert queries.officer_activity(charlie) == []
