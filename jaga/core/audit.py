@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 from jaga.core.models import AuditLog
 
@@ -43,7 +44,8 @@ def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, An
         value = getattr(obj, name)
         if field.name in REDACTED_FIELDS:
             data[field.name] = "***" if value else value
-        elif hasattr(value, "name") and hasattr(value, "url"):  # FieldFile
+        elif isinstance(value, FieldFile):
+            # An empty FieldFile raises ValueError on `.url`: read only its name.
             data[field.name] = value.name or ""
         else:
             data[field.name] = _jsonable(value)

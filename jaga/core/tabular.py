@@ -63,7 +63,8 @@ def _check_header(header: list[str], required: list[str]) -> list[str]:
 
 
 def iter_csv(stream: IO[str], required: list[str]) -> Iterator[tuple[int, Row]]:
-    reader = csv.reader(stream)
+    # strict: a half-written file (an unterminated quote at the end) is an error, not a row.
+    reader = csv.reader(stream, strict=True)
     try:
         header = next(reader)
     except StopIteration:

@@ -78,13 +78,16 @@ class Incident(models.Model):
     category = models.ForeignKey(
         Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="incidents"
     )
+    # No single-column indexes on village and regency: the composite indexes below start with
+    # them, and every index slows the import of history.
     village = models.ForeignKey(
         "territory.Territory",
         verbose_name=_("village"),
         on_delete=models.PROTECT,
         related_name="incidents",
+        db_index=False,
     )
-    regency_code = models.CharField(max_length=5, db_index=True)
+    regency_code = models.CharField(max_length=5)
     district_code = models.CharField(max_length=8, db_index=True)
     occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
@@ -148,3 +151,30 @@ class IncidentLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.source_ref} → {self.incident_id}"
+
+
+class ImportRun(models.Model):
+    """One successful import of incident history (a refused file leaves no trace but its errors)."""
+
+    file_name = models.CharField(_("file"), max_length=255)
+    lines = models.PositiveIntegerField(_("rows read"))
+    created = models.PositiveIntegerField(_("incidents added"))
+    unchanged = models.PositiveIntegerField(_("rows already imported"))
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("incident import")
+        verbose_name_plural = _("incident imports")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} · {self.started_at:%Y-%m-%d %H:%M}"

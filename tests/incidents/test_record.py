@@ -69,3 +69,35 @@ def test_bad_incidents_are_refused(village_a, district_ab):
             source_ref="Z",
         )
     assert not Incident.objects.exists()
+
+
+def test_the_same_incident_is_found_near_in_time_and_unconfirmed(village_a, village_b):
+    from jaga.incidents.services import find_same_incident
+
+    brong = Category.objects.get(code="knalpot_brong")
+    far = _record(village_a, "D-far")  # 5 March 21:00
+    near = record_incident(
+        category=brong,
+        village=village_a,
+        occurred_at=WHEN + datetime.timedelta(days=2),
+        source="desk",
+        source_ref="D-near",
+    )
+    _record(village_b, "D-other-village")
+    moment = WHEN + datetime.timedelta(days=2, hours=3)
+    found = find_same_incident(village=village_a, category=brong, moment=moment, source="desk")
+    assert found == near
+    _record(village_a, "OP-1", source="operation", same_as=near)
+    again = find_same_incident(
+        village=village_a, category=brong, moment=moment, source="desk", unconfirmed_by="operation"
+    )
+    assert again == far
+    assert (
+        find_same_incident(
+            village=village_a,
+            category=brong,
+            moment=moment + datetime.timedelta(days=9),
+            source="desk",
+        )
+        is None
+    )

@@ -1,0 +1,173 @@
+"""Reads of field work: visits over time, villages not visited, a case's before/after counts."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Max, Q, Sum
+from django.utils import timezone
+
+from jaga.accounts.access import scope_q
+from jaga.analytics.models import MonthlyMetric
+from jaga.fieldwork.models import ProblemCase, Visit
+from jaga.fieldwork.services import norm
+from jaga.incidents.models import Incident
+from jaga.territory.models import Level, Territory
+
+
+@dataclass
+class VillageVisits:
+    village: Territory
+    last_visit: datetime.date | None
+    visits: int
+    days_since: int | None
+    overdue: bool
+
+
+def village_visit_status(user: Any, within: str | None = None) -> list[VillageVisits]:
+    """Every village in scope with its last visit; villages past the gap (a norm) are flagged.
+
+    Three queries whatever the number of villages.
+    """
+    villages = Territory.objects.filter(level=Level.VILLAGE).filter(scope_q(user, "code"))
+    if within:
+        villages = villages.filter(Q(code=within) | Q(code__startswith=within + "."))
+    villages_list = list(villages.current().order_by("code"))
+    # Filter the visits by scope, not by a list of ids: an administrator's list is every village.
+    visits = Visit.objects.for_user(user)
+    if within:
+        visits = visits.filter(Q(village__code=within) | Q(village__code__startswith=within + "."))
+    stats = {
+        row["village_id"]: row
+        for row in visits.values("village_id").annotate(last=Max("visited_on"), n=Count("id"))
+    }
+    gap = norm("visit_gap_days")
+    today = timezone.localdate()
+    out = []
+    for village in villages_list:
+        row = stats.get(village.pk)
+        last = row["last"] if row else None
+        days = (today - last).days if last else None
+        out.append(
+            VillageVisits(
+                village=village,
+                last_visit=last,
+                visits=row["n"] if row else 0,
+                days_since=days,
+                overdue=days is None or days > gap,
+            )
+        )
+    return out
+
+
+def monthly_visits(
+    *, village_ids: list[int] | None = None, officer_id: int | None = None, months: int = 12
+) -> list[tuple[datetime.date, int]]:
+    """Visits per month over the last `months` months (zeros included), oldest first.
+
+    Per village (or set of villages) from the roll-up; per officer from the visits themselves.
+    """
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    series: list[datetime.date] = []
+    month = first
+    for _ in range(months):
+        series.append(month)
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+    series.reverse()
+    counts: dict[datetime.date, int] = {}
+    if officer_id is not None:
+        rows = Visit.objects.filter(officer_id=officer_id, visited_on__gte=series[0]).values_list(
+            "visited_on", flat=True
+        )
+        for day in rows:
+            key = day.replace(day=1)
+            counts[key] = counts.get(key, 0) + 1
+    else:
+        qs = MonthlyMetric.objects.filter(metric="visits.count", month__gte=series[0])
+        if village_ids is not None:
+            qs = qs.filter(village_id__in=village_ids)
+        counts = dict(qs.values("month").annotate(n=Sum("value")).values_list("month", "n"))
+    return [(m, int(counts.get(m, 0))) for m in series]
+
+
+@dataclass
+class BeforeAfter:
+    pivot: datetime.date | None
+    window_days: int
+    before: int
+    after: int
+
+    @property
+    def change(self) -> float | None:
+        if not self.before:
+            return None
+        return (self.after - self.before) / self.before
+
+
+def case_before_after(case: ProblemCase) -> BeforeAfter:
+    """Incidents in the case's villages and categories in equal windows before and after the
+    response started (computed from the register, never typed in).
+
+    The window is the norm `case_assessment_window_days`, shortened so that the "after" window
+    has fully passed: before and after always cover the same number of days.
+    """
+    pivot = case.response_started_on
+    if pivot is None:
+        return BeforeAfter(None, 0, 0, 0)
+    today = timezone.localdate()
+    days = max(0, min(norm("case_assessment_window_days"), (today - pivot).days))
+    if days == 0:
+        return BeforeAfter(pivot, 0, 0, 0)
+    start = timezone.make_aware(datetime.datetime.combine(pivot, datetime.time()))
+    span = datetime.timedelta(days=days)
+    incidents = Incident.objects.filter(
+        village__in=case.villages.all(), category__in=case.categories.all()
+    )
+    counts = incidents.aggregate(
+        before=Count("id", filter=Q(occurred_at__gte=start - span, occurred_at__lt=start)),
+        after=Count("id", filter=Q(occurred_at__gte=start, occurred_at__lt=start + span)),
+    )
+    return BeforeAfter(pivot, days, counts["before"], counts["after"])
+
+
+@dataclass
+class OfficerVisits:
+    officer_id: int
+    name: str
+    visits: int
+    households: int
+    last_visit: datetime.date
+
+
+def officer_activity(user: Any, days: int = 30) -> list[OfficerVisits]:
+    """Officers with visits in my area over the last `days` days, busiest first (one query)."""
+    since = timezone.localdate() - datetime.timedelta(days=days)
+    rows = (
+        Visit.objects.for_user(user)
+        .filter(visited_on__gt=since)
+        .values("officer_id", "officer__rank", "officer__full_name", "officer__username")
+        .annotate(
+            n=Count("id"), households=Count("household_head", distinct=True), last=Max("visited_on")
+        )
+        .order_by("-n", "officer__full_name")
+    )
+    return [
+        OfficerVisits(
+            officer_id=row["officer_id"],
+            name=" ".join(
+                part
+                for part in (
+                    row["officer__rank"],
+                    row["officer__full_name"] or row["officer__username"],
+                )
+                if part
+            ),
+            visits=row["n"],
+            households=row["households"],
+            last_visit=row["last"],
+        )
+        for row in rows
+    ]

@@ -1,0 +1,157 @@
+"""The register's API: categories, incidents in my scope, import of history."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import File, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from jaga.accounts.access import get_for_user, has_role
+from jaga.accounts.models import Role
+from jaga.core.errors import DomainError
+from jaga.incidents.imports import import_incidents
+from jaga.incidents.models import Category, Incident
+
+router = Router(tags=["incidents"])
+
+IMPORT_ROLES = (Role.SATBINMAS, Role.ADMIN)
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class CategoryOut(Schema):
+    code: str
+    name_id: str
+    name_en: str
+    group: str
+    parent: str | None
+    legal_basis: str
+    is_active: bool
+
+
+class LinkOut(Schema):
+    source: str
+    source_ref: str
+
+
+class IncidentOut(Schema):
+    id: int
+    category: str
+    village_code: str
+    occurred_at: datetime.datetime
+    source: str
+    source_ref: str
+    severity: int
+    latitude: float | None
+    longitude: float | None
+    description: str
+    links: list[LinkOut]
+
+
+class ImportOut(Schema):
+    lines: int
+    created: int
+    unchanged: int
+
+
+def _out(incident: Incident) -> IncidentOut:
+    return IncidentOut(
+        id=incident.pk,
+        category=incident.category.code,
+        village_code=incident.village.code,
+        occurred_at=incident.occurred_at,
+        source=incident.source,
+        source_ref=incident.source_ref,
+        severity=incident.severity,
+        latitude=incident.latitude,
+        longitude=incident.longitude,
+        description=incident.description,
+        links=[
+            LinkOut(source=link.source, source_ref=link.source_ref) for link in incident.links.all()
+        ],
+    )
+
+
+@router.get("/categories", response=list[CategoryOut], summary="The category tree (codes)")
+def categories(request: HttpRequest) -> list[CategoryOut]:
+    return [
+        CategoryOut(
+            code=c.code,
+            name_id=c.name_id,
+            name_en=c.name_en,
+            group=c.group,
+            parent=c.parent.code if c.parent else None,
+            legal_basis=c.legal_basis,
+            is_active=c.is_active,
+        )
+        for c in Category.objects.select_related("parent")
+    ]
+
+
+@router.get("", response=list[IncidentOut], summary="Incidents in my scope, newest first")
+def incidents(
+    request: HttpRequest,
+    village: str = "",
+    category: str = "",
+    source: str = "",
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[IncidentOut]:
+    qs = Incident.objects.for_user(request.user).select_related("category", "village")
+    if village:
+        qs = qs.filter(village__code__startswith=village)
+    if category:
+        qs = qs.filter(category__code=category)
+    if source:
+        qs = qs.filter(source=source)
+    if since:
+        qs = qs.filter(occurred_at__date__gte=since)
+    if until:
+        qs = qs.filter(occurred_at__date__lte=until)
+    limit = max(1, min(limit, 1000))
+    page = qs.prefetch_related("links")[max(0, offset) : max(0, offset) + limit]
+    return [_out(i) for i in page]
+
+
+@router.post(
+    "/import",
+    response={201: ImportOut},
+    summary="Import incident history (CSV or XLSX, all-or-nothing)",
+    description=(
+        "Columns: occurred_at, village_code, category, source_ref; optional latitude, "
+        "longitude, description, severity. A 400 answer lists every bad row with its line."
+    ),
+)
+def import_file(request: HttpRequest, file: File[UploadedFile]) -> Status:
+    if not has_role(request.user, *IMPORT_ROLES):
+        raise Forbidden("forbidden", _("Only Satbinmas staff may import incident history."))
+    if file.size and file.size > settings.MAX_UPLOAD_BYTES:
+        raise DomainError(
+            "file_too_large",
+            _("The file is larger than %(mb)s MB: import it with the command line.")
+            % {"mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)},
+        )
+    if file.file is None:
+        raise DomainError("empty_file", _("The file is empty."))
+    result = import_incidents(file.file, name=file.name or "upload.csv", actor=request.user)
+    return Status(
+        201, ImportOut(lines=result.lines, created=result.created, unchanged=result.unchanged)
+    )
+
+
+@router.get("/{incident_id}", response=IncidentOut, summary="One incident with its linked sources")
+def incident(request: HttpRequest, incident_id: int) -> IncidentOut:
+    found = get_for_user(
+        Incident.objects.select_related("category", "village").prefetch_related("links"),
+        request.user,
+        pk=incident_id,
+    )
+    return _out(found)

@@ -1,0 +1,175 @@
+"""Demo: three years of imported incident history for Trenggalek (synthetic, seeded).
+
+Each village has its own base rate; months follow a season (more trouble around the month of
+Suro, mid-year, and at the year's end); villages that adopted a programme
+(`programs.ProgrammeAdoption`, filled by an earlier demo builder) see their disturbances fall
+after adoption; one village surges over the last three months so that the early warning has
+something to find. Inserted in bulk with the monthly roll-up updated in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from django.utils import timezone
+
+from jaga.analytics.rollups import month_start
+from jaga.incidents.models import Category, Source
+from jaga.incidents.services import add_to_rollups, insert_incidents
+
+ORDER = 60
+MONTHS = 36
+MUNJUNGAN = "35.03.02.2008"
+# Regency bounding box, for synthetic points (the territory data has no coordinates).
+LAT = (-8.33, -7.93)
+LON = (111.45, 111.92)
+
+CATEGORY_WEIGHTS = {
+    "knalpot_brong": 16,
+    "balap_liar": 9,
+    "miras": 14,
+    "pencurian": 12,
+    "curanmor": 6,
+    "penganiayaan": 7,
+    "perkelahian": 5,
+    "judi": 6,
+    "narkoba": 4,
+    "kdrt": 4,
+    "penipuan": 5,
+    "laka_lantas": 6,
+    "sajam": 2,
+    "pasung": 1,
+    "bencana": 2,
+    "konflik_sosial": 1,
+}
+DESCRIPTIONS = {
+    "knalpot_brong": "Knalpot brong meresahkan warga",
+    "balap_liar": "Balap liar di jalan desa",
+    "miras": "Pesta miras di pos ronda",
+    "pencurian": "Pencurian di rumah warga",
+    "curanmor": "Sepeda motor hilang di halaman rumah",
+    "penganiayaan": "Penganiayaan setelah cekcok",
+    "perkelahian": "Perkelahian antar pemuda perguruan silat",
+    "judi": "Perjudian sabung ayam",
+    "narkoba": "Peredaran pil Daftar G",
+    "kdrt": "Kekerasan dalam rumah tangga",
+    "penipuan": "Penipuan jual beli online",
+    "laka_lantas": "Kecelakaan lalu lintas",
+    "sajam": "Membawa senjata tajam",
+    "pasung": "Warga ODGJ dipasung keluarga",
+    "bencana": "Tanah longsor menutup jalan",
+    "konflik_sosial": "Sengketa batas tanah antar warga",
+}
+
+
+def months_back(today: datetime.date, count: int) -> list[datetime.date]:
+    first = today.replace(day=1)
+    out = []
+    for _ in range(count):
+        out.append(first)
+        first = (first - datetime.timedelta(days=1)).replace(day=1)
+    return list(reversed(out))
+
+
+def season(month: datetime.date) -> float:
+    """Peak around July (Suro, pengesahan warga baru) and a smaller one at the year's end."""
+    m = month.month
+    return 1 + 0.3 * math.cos(2 * math.pi * (m - 7) / 12) + (0.25 if m in (12, 1) else 0)
+
+
+def village_points(rng: Any, villages: list[Any]) -> dict[int, tuple[float, float]]:
+    return {v.pk: (rng.uniform(*LAT), rng.uniform(*LON)) for v in villages}
+
+
+def build(ctx: dict[str, Any]) -> None:
+    rng = ctx["rng"]
+    villages = ctx["villages"]
+    today = timezone.localdate()
+    months = months_back(today, MONTHS)
+    np_rng = np.random.default_rng(rng.randrange(2**32))
+    categories = dict(Category.objects.filter(code__in=CATEGORY_WEIGHTS).values_list("code", "id"))
+    codes = [c for c in CATEGORY_WEIGHTS if c in categories]
+    weights = np.array([CATEGORY_WEIGHTS[c] for c in codes], dtype=float)
+    weights /= weights.sum()
+
+    adoptions: dict[int, datetime.date] = {}
+    try:
+        from jaga.programs.models import ProgrammeAdoption
+
+        for village_id, adopted_on in ProgrammeAdoption.objects.values_list(
+            "village_id", "adopted_on"
+        ):
+            first = adoptions.get(village_id)
+            adoptions[village_id] = adopted_on if first is None else min(first, adopted_on)
+    except Exception:  # noqa: BLE001, S110 - the programmes app may not be there yet
+        pass
+
+    others = [v for v in villages if v.code != MUNJUNGAN]
+    surge = others[rng.randrange(len(others))]
+    ctx["incident_surge_village"] = surge
+    points = village_points(rng, villages)
+    ctx["village_points"] = points
+
+    now = timezone.now()
+    tz = timezone.get_current_timezone()
+    rows: list[tuple[Any, ...]] = []
+    counts: dict[tuple[int, datetime.date, int], int] = defaultdict(int)
+    serial = 0
+    for village in villages:
+        base = rng.lognormvariate(math.log(0.55), 0.5)
+        if village.code == MUNJUNGAN:
+            base *= 0.3  # residents keep order themselves
+        adopted = adoptions.get(village.pk)
+        for index, month in enumerate(months):
+            rate = base * season(month)
+            if adopted is not None and month >= month_start(adopted):
+                # The programme's effect builds up over the first months after adoption.
+                months_in = (month.year - adopted.year) * 12 + month.month - adopted.month
+                rate *= math.exp(-0.35 * min(1.0, (months_in + 1) / 6))
+            if village.pk == surge.pk and index >= MONTHS - 3:
+                rate *= 4.5
+            n = int(np_rng.poisson(rate))
+            if not n:
+                continue
+            days = (
+                months[index + 1] if index + 1 < MONTHS else today + datetime.timedelta(1)
+            ) - month
+            for code in np_rng.choice(codes, size=n, p=weights):
+                day = month + datetime.timedelta(days=int(np_rng.integers(0, max(days.days, 1))))
+                hour = int(np_rng.choice([8, 11, 14, 17, 19, 20, 21, 22, 23, 0, 1]))
+                moment = datetime.datetime(
+                    day.year, day.month, day.day, hour, int(np_rng.integers(0, 60)), tzinfo=tz
+                )
+                if moment > now:
+                    continue
+                serial += 1
+                lat, lon = points[village.pk]
+                category_id = categories[str(code)]
+                rows.append(
+                    (
+                        category_id,
+                        village.pk,
+                        village.regency_code,
+                        village.district_code,
+                        moment,
+                        Source.IMPORT,
+                        f"RIW-{moment:%Y}-{serial:06d}",
+                        round(lat + np_rng.normal(0, 0.004), 5),
+                        round(lon + np_rng.normal(0, 0.004), 5),
+                        int(np_rng.choice([1, 2, 2, 2, 3])),
+                        DESCRIPTIONS[str(code)],
+                        now,
+                        None,
+                    )
+                )
+                counts[(village.pk, month_start(moment), category_id)] += 1
+    insert_incidents(rows)
+    add_to_rollups(counts)
+    ctx["stdout"].write(
+        f"    {len(rows):,} incidents of history; surge in {surge.name} ({surge.code}); "
+        f"{len(adoptions)} villages with a programme"
+    )

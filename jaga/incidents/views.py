@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import re
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jaga.accounts.access import get_for_user, has_role
+from jaga.core.errors import DomainError, ImportFailed
+from jaga.core.tabular import write_csv, write_xlsx
+from jaga.incidents.api import IMPORT_ROLES
+from jaga.incidents.forms import FilterForm, ImportForm
+from jaga.incidents.imports import import_incidents
+from jaga.incidents.models import Category, ImportRun, Incident
+
+SOURCE_PATTERNS = [
+    (re.compile(r"^op-(\d+)-"), "fieldwork:operation"),
+    (re.compile(r"^ed-(\d+)$"), "fieldwork:detection"),
+]
+
+
+def source_url(ref: str) -> str | None:
+    """The page of the record an incident came from, when Jaga holds it."""
+    for pattern, name in SOURCE_PATTERNS:
+        match = pattern.match(ref)
+        if match:
+            try:
+                return reverse(name, args=[int(match.group(1))])
+            except NoReverseMatch:
+                return None
+    return None
+
+
+def _filtered(request: HttpRequest) -> tuple[FilterForm, QuerySet[Incident]]:
+    form = FilterForm(request.GET or None)
+    qs = Incident.objects.for_user(request.user).select_related("category", "village")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            qs = qs.filter(
+                Q(village__code__startswith=data["q"]) | Q(village__name__icontains=data["q"])
+            )
+        if data["category"]:
+            qs = qs.filter(Q(category=data["category"]) | Q(category__parent=data["category"]))
+        if data["source"]:
+            qs = qs.filter(source=data["source"])
+        if data["since"]:
+            qs = qs.filter(occurred_at__date__gte=data["since"])
+        if data["until"]:
+            qs = qs.filter(occurred_at__date__lte=data["until"])
+    return form, qs
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    form, qs = _filtered(request)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "incidents/index.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_import": has_role(request.user, *IMPORT_ROLES),
+            "export_limit": EXPORT_LIMIT,
+        },
+    )
+
+
+EXPORT_LIMIT = 100_000
+EXPORT_HEADERS = [
+    "occurred_at",
+    "village_code",
+    "category",
+    "source_ref",
+    "latitude",
+    "longitude",
+    "description",
+    "severity",
+    "source",
+    "village_name",
+]
+
+
+@login_required
+def export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The filtered register as CSV or XLSX, in the import's columns (plus source and name)."""
+    _form, qs = _filtered(request)
+    rows = (
+        [
+            timezone.localtime(i.occurred_at).isoformat(),
+            i.village.code,
+            i.category.code,
+            i.source_ref,
+            i.latitude,
+            i.longitude,
+            i.description,
+            i.severity,
+            i.source,
+            i.village.name,
+        ]
+        for i in qs[:EXPORT_LIMIT].iterator(chunk_size=2000)
+    )
+    stamp = timezone.localdate().isoformat()
+    if fmt == "xlsx":
+        response = HttpResponse(
+            write_xlsx(EXPORT_HEADERS, rows),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        response = HttpResponse(write_csv(EXPORT_HEADERS, rows), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="kejadian-{stamp}.{fmt}"'
+    return response
+
+
+@login_required
+def detail(request: HttpRequest, incident_id: int) -> HttpResponse:
+    incident = get_for_user(
+        Incident.objects.select_related("category", "category__parent", "village", "created_by"),
+        request.user,
+        pk=incident_id,
+    )
+    sources = [
+        (incident.get_source_display(), incident.source_ref, source_url(incident.source_ref))
+    ]
+    for link in incident.links.all():
+        sources.append((link.get_source_display(), link.source_ref, source_url(link.source_ref)))
+    return render(request, "incidents/detail.html", {"incident": incident, "sources": sources})
+
+
+@login_required
+def categories(request: HttpRequest) -> HttpResponse:
+    nodes = list(Category.objects.all())
+    tree = [
+        (top, [c for c in nodes if c.parent_id == top.pk]) for top in nodes if not top.parent_id
+    ]
+    return render(request, "incidents/categories.html", {"tree": tree})
+
+
+@login_required
+def import_page(request: HttpRequest) -> HttpResponse:
+    if not has_role(request.user, *IMPORT_ROLES):
+        return render(request, "404.html", status=404)
+    errors: list[dict[str, object]] = []
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = import_incidents(upload.file, name=upload.name, actor=request.user)
+        except ImportFailed as exc:
+            messages.error(request, str(exc.message))
+            errors = exc.errors
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(
+                request,
+                _(
+                    "%(lines)s rows read: %(created)s incidents added, %(unchanged)s already imported."
+                )
+                % {"lines": result.lines, "created": result.created, "unchanged": result.unchanged},
+            )
+            return redirect("incidents:import")
+    runs = ImportRun.objects.select_related("actor")[:20]
+    return render(request, "incidents/import.html", {"form": form, "errors": errors, "runs": runs})

@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from openpyxl import Workbook
+
+from jaga.analytics.models import MonthlyIncidentCount
+from jaga.core.errors import DomainError, ImportFailed
+from jaga.core.models import AuditLog
+from jaga.incidents.imports import import_incidents
+from jaga.incidents.models import Category, ImportRun, Incident
+from jaga.incidents.services import record_incident
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "occurred_at,village_code,category,source_ref,latitude,longitude,description\n"
+GOOD = (
+    HEADER
+    + "2023-01-05,35.03.11.1002,miras,SPKT-1,-8.05,111.71,Pesta miras\n"
+    + "2023-01-20T22:15:00+07:00,35.03.11.1002,miras,SPKT-2,,,\n"
+    + "2023-02-01 23:00,35.03.02.2008,balap_liar,SPKT-3,,,Balap liar\n"
+)
+
+
+def run(text: str, **kwargs):  # type: ignore[no-untyped-def]
+    return import_incidents(io.BytesIO(text.encode()), name="history.csv", **kwargs)
+
+
+def test_a_file_is_imported_with_its_monthly_rollup():
+    result = run(GOOD)
+    assert (result.lines, result.created, result.unchanged) == (3, 3, 0)
+    first = Incident.objects.get(source_ref="SPKT-1")
+    assert (first.source, first.latitude, first.description) == ("import", -8.05, "Pesta miras")
+    assert first.district_code == "35.03.11" and first.regency_code == "35.03"
+    second = Incident.objects.get(source_ref="SPKT-2")
+    assert second.occurred_at == datetime.datetime(2023, 1, 20, 15, 15, tzinfo=datetime.UTC)
+    counts = {
+        (r.village.code, r.month, r.category.code): r.count
+        for r in MonthlyIncidentCount.objects.select_related("village", "category")
+    }
+    assert counts == {
+        ("35.03.11.1002", datetime.date(2023, 1, 1), "miras"): 2,
+        ("35.03.02.2008", datetime.date(2023, 2, 1), "balap_liar"): 1,
+    }
+    assert ImportRun.objects.get().created == 3
+    assert AuditLog.objects.filter(action="incidents.imported").count() == 1
+
+
+def test_reimporting_the_same_rows_adds_nothing():
+    run(GOOD)
+    again = run(GOOD)
+    assert (again.created, again.unchanged) == (0, 3)
+    assert Incident.objects.count() == 3
+    assert sum(MonthlyIncidentCount.objects.values_list("count", flat=True)) == 3
+
+
+def test_imports_add_to_counts_already_in_the_rollup(village_a):
+    record_incident(
+        category=Category.objects.get(code="miras"),
+        village=village_a,
+        occurred_at=datetime.datetime(2023, 1, 9, tzinfo=datetime.UTC),
+        source="desk",
+        source_ref="D-1",
+    )
+    run(GOOD)
+    row = MonthlyIncidentCount.objects.get(village=village_a, category__code="miras")
+    assert row.count == 3
+
+
+def test_a_duplicate_source_ref_with_different_content_is_an_error():
+    run(GOOD)
+    changed = HEADER + "2023-01-05,35.03.11.1002,judi,SPKT-1,-8.05,111.71,Pesta miras\n"
+    with pytest.raises(ImportFailed) as info:
+        run(changed)
+    assert info.value.errors[0]["line"] == 2
+    assert "SPKT-1" in info.value.errors[0]["error"]
+    same_file = (
+        HEADER + "2023-01-05,35.03.11.1002,judi,X-1,,,\n2023-01-06,35.03.11.1002,judi,X-1,,,\n"
+    )
+    with pytest.raises(ImportFailed) as info:
+        run(same_file)
+    assert [e["line"] for e in info.value.errors] == [3]
+    assert Incident.objects.count() == 3
+
+
+def test_every_bad_row_is_reported_and_nothing_is_imported(english):
+    text = (
+        HEADER
+        + "2023-01-05,35.03.11.1002,miras,OK-1,,,\n"
+        + "2023-13-45,35.03.11.1002,miras,B-1,,,\n"
+        + "2023-01-05,35.03.99.9999,miras,B-2,,,\n"
+        + "2023-01-05,35.03.11.1002,ufo,B-3,,,\n"
+        + "2999-01-05,35.03.11.1002,miras,B-4,,,\n"
+        + "2023-01-05,35.03.11.1002,miras,B-5,51.5,-0.12,\n"
+        + "2023-01-05,35.03.11.1002,miras,B-6,-8.05,,\n"
+        + "2023-01-05,35.03.11.1002,miras,,,,\n"
+        + "2023-01-05,35.03.11.1002,miras,OK-2,,,\n"
+    )
+    with pytest.raises(ImportFailed) as info:
+        run(text)
+    lines = [e["line"] for e in info.value.errors]
+    assert lines == [3, 4, 5, 6, 7, 8, 9]
+    reasons = " ".join(e["error"] for e in info.value.errors)
+    for expected in ("ISO 8601", "35.03.99.9999", "ufo", "future", "outside Indonesia", "both"):
+        assert expected in reasons
+    assert "7 of 9" in str(info.value.message)
+    assert not Incident.objects.exists()
+    assert not MonthlyIncidentCount.objects.exists()
+    assert not ImportRun.objects.exists()
+
+
+def test_a_villages_outside_the_importers_area_are_refused(bob):
+    with pytest.raises(ImportFailed) as info:
+        run(GOOD, actor=bob)
+    assert [e["line"] for e in info.value.errors] == [4]
+    assert not Incident.objects.exists()
+
+
+def test_a_half_written_file_is_refused_whole():
+    with pytest.raises(DomainError):
+        run(HEADER + '2023-01-05,35.03.11.1002,miras,H-1,,,"unterminated\n')
+    with pytest.raises(DomainError) as info:
+        run("occurred_at,village_code\n2023-01-05,35.03.11.1002\n")
+    assert info.value.code == "missing_columns"
+    with pytest.raises(DomainError) as info:
+        import_incidents(io.BytesIO(b"PK\x03\x04truncated"), name="history.xlsx")
+    assert info.value.code == "bad_xlsx"
+    assert not Incident.objects.exists()
+
+
+def test_xlsx_files_are_imported_too():
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["occurred_at", "village_code", "category", "source_ref"])
+    sheet.append([datetime.datetime(2023, 5, 1, 20, 0), "35.03.11.1002", "judi", "X-9"])
+    sheet.append([datetime.date(2023, 5, 2), "35.03.11.1002", "judi", 1234])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    result = import_incidents(buffer, name="history.xlsx")
+    assert result.created == 2
+    assert Incident.objects.filter(source_ref="1234").exists()
+
+
+def test_the_command_imports_and_reports_errors(tmp_path, capsys, english):
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD)
+    call_command("incidents", "import", str(good))
+    assert Incident.objects.count() == 3
+    out = capsys.readouterr()
+    assert "100.0%" in out.err
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + "2023-01-05,35.03.11.1002,ufo,Z-1,,,\n")
+    with pytest.raises(CommandError):
+        call_command("incidents", "import", str(bad), "--no-progress")
+    assert "line 2" in capsys.readouterr().err
+
+
+def test_the_command_lists_the_category_tree(capsys):
+    call_command("incidents", "categories")
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("konvensional")
+    assert "  knalpot_brong" in out
+
+
+def test_errors_read_in_indonesian_by_default():
+    with pytest.raises(ImportFailed) as info:
+        run(HEADER + "2023-01-05,35.03.11.1002,ufo,Z-1,,,\n")
+    assert "Kategori “ufo” tidak dikenal." in info.value.errors[0]["error"]
+    assert "Tidak ada yang diimpor" in str(info.value.message)
+
+
+def test_the_progress_bar_knows_the_length_of_csv_and_xlsx_files(tmp_path):
+    from jaga.incidents.management.commands.incidents import count_lines
+
+    csv_file = tmp_path / "a.csv"
+    csv_file.write_text(GOOD)
+    assert count_lines(csv_file) == 3
+    book = Workbook()
+    for n in range(5):
+        book.active.append([n])
+    book.save(tmp_path / "a.xlsx")
+    assert count_lines(tmp_path / "a.xlsx") == 4
