@@ -204,3 +204,4 @@ T.update({
     "Change the Polmas status": "Ubah status Polmas",
     "Save": "Simpan",
 })
+T["Menu"] = "Menu"
