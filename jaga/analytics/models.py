@@ -11,16 +11,12 @@ class MonthlyIncidentCount(models.Model):
     dashboards read this table, never the raw incidents.
     """
 
-    village = models.ForeignKey(
-        "territory.Territory", on_delete=models.PROTECT, related_name="+"
-    )
+    village = models.ForeignKey("territory.Territory", on_delete=models.PROTECT, related_name="+")
     province_code = models.CharField(max_length=2, db_index=True)
     regency_code = models.CharField(max_length=5, db_index=True)
     district_code = models.CharField(max_length=8, db_index=True)
     month = models.DateField(_("month"), help_text=_("The first day of the month."))
-    category = models.ForeignKey(
-        "incidents.Category", on_delete=models.PROTECT, related_name="+"
-    )
+    category = models.ForeignKey("incidents.Category", on_delete=models.PROTECT, related_name="+")
     count = models.IntegerField(_("count"), default=0)
 
     class Meta:
@@ -53,9 +49,7 @@ class MonthlyMetric(models.Model):
     Writers call `jaga.analytics.rollups.bump_metric` in their own transaction.
     """
 
-    village = models.ForeignKey(
-        "territory.Territory", on_delete=models.PROTECT, related_name="+"
-    )
+    village = models.ForeignKey("territory.Territory", on_delete=models.PROTECT, related_name="+")
     province_code = models.CharField(max_length=2, db_index=True)
     regency_code = models.CharField(max_length=5, db_index=True)
     district_code = models.CharField(max_length=8, db_index=True)
