@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from jaga.accounts.access import ScopedQuerySet
 
 
 class MonthlyIncidentCount(models.Model):
@@ -73,3 +76,69 @@ class MonthlyMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.village_id} {self.month:%Y-%m} {self.metric}[{self.key}]={self.value}"
+
+
+class RaidPlan(models.Model):
+    """The places proposed for the coming week's razia in a territory, from the hottest cells.
+
+    Kept so that next week's proposal can rotate: a place proposed this week is not proposed the
+    week after (raids move with the threat, as in the article).
+    """
+
+    scope_field = "territory__code"
+
+    territory = models.ForeignKey(
+        "territory.Territory",
+        verbose_name=_("territory"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    week = models.DateField(_("week"), help_text=_("The Monday the week starts on."))
+    places = models.JSONField(_("places"), default=list)
+    resolution = models.PositiveSmallIntegerField(_("H3 resolution"), default=8)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("raid plan")
+        verbose_name_plural = _("raid plans")
+        ordering = ["-week"]
+        constraints = [
+            models.UniqueConstraint(fields=["territory", "week"], name="raid_plan_once_a_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.territory_id} {self.week}"
+
+
+class RebuildRun(models.Model):
+    """One rebuild of the roll-ups from the records: when, by whom, rows written per part."""
+
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    rows = models.JSONField(_("rows written"), default=dict)
+    seconds = models.FloatField(_("seconds"), default=0)
+
+    class Meta:
+        verbose_name = _("roll-up rebuild")
+        verbose_name_plural = _("roll-up rebuilds")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M}"

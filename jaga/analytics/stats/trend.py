@@ -71,6 +71,7 @@ class TrendFit:
     months: int
     direction: str  # "falling" | "rising" | "flat"
     mann_kendall: MannKendall
+    fitted: list[float]
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -138,4 +139,5 @@ def glm_trend(
         months=n,
         direction=direction,
         mann_kendall=mann_kendall(rates, alpha=alpha),
+        fitted=[float(v) for v in fit.fittedvalues],
     )
