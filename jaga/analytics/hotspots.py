@@ -88,11 +88,12 @@ def place_of(cell: Cell, village: Territory | None) -> dict[str, Any]:
 def choose_places(found: dict[str, Any], previous: set[str], n: int) -> list[dict[str, Any]]:
     """The `n` hottest cells with incidents, leaving out last week's places (rotation).
 
-    Significant hot cells come first; when there are fewer than `n`, the next cells by Gi* with
-    at least one incident fill the list.
+    Significant hot cells come first, by Gi*; when there are fewer than `n`, the other cells with
+    incidents fill the list by count (an isolated busy cell among quiet ones is not a Gi* hot
+    spot, but it is still where the incidents are).
     """
-    ranked = [c for c in found["cells"] if c.count > 0 and c.cell not in previous and c.z > 0]
-    ranked.sort(key=lambda c: (c.kind != "hot", -c.z, c.cell))
+    ranked = [c for c in found["cells"] if c.count > 0 and c.cell not in previous]
+    ranked.sort(key=lambda c: (c.kind != "hot", -c.z if c.kind == "hot" else -c.count, c.cell))
     return [place_of(c, found["village_of"].get(c.cell)) for c in ranked[:n]]
 
 

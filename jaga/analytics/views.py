@@ -45,7 +45,7 @@ def unit_choices(request: HttpRequest, unit: Unit) -> list[tuple[str, str]]:
         seen[t.code] = t.display_name
     if unit.territory is not None:
         seen.setdefault(unit.territory.code, unit.territory.display_name)
-        for child in unit.territory.children.order_by("code").only("code", "name", "kind", "level"):
+        for child in unit.territory.children.order_by("code"):
             seen.setdefault(child.code, "· " + child.display_name)
     return list(seen.items())
 

@@ -1,0 +1,64 @@
+"""Early warning on the roll-ups: a planted surge fires where it was planted."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+
+from jaga.analytics import warning
+from jaga.analytics.units import Unit
+from jaga.territory.models import Territory
+from tests.analytics.conftest import LAST_MONTH, bulk_counts
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def surge(villages, panel_months, village_a):
+    rng = np.random.default_rng(5)
+    level = rng.gamma(3.0, 0.5, size=len(villages))
+    y = rng.poisson(np.repeat(level[:, None], len(panel_months), axis=1))
+    a = villages.index(village_a)
+    y[a, :] = rng.poisson(1.0, size=len(panel_months))
+    y[a, -2:] = [9, 11]
+    bulk_counts(villages, panel_months, y, "pencurian")
+    return a
+
+
+def test_the_planted_surge_raises_an_ongoing_alarm(frozen, surge, village_a):
+    t = Territory.objects.get(code="35.03")
+    found = warning.alarms(Unit("35.03", t.name, ["35.03"], t.level, t), LAST_MONTH)
+    mine = [a for a in found if a["village_code"] == village_a.code]
+    assert len(mine) == 1
+    assert mine[0]["ongoing"] and mine[0]["category_code"] == "pencurian"
+    assert mine[0]["observed"] == 9 and mine[0]["expected"] < 2
+    # Nominal 1% per series: a handful at most among the 156 others.
+    assert len(found) - 1 <= 5
+
+
+def test_api_and_command(frozen, surge, village_a, bob_client, charlie_client, client):
+    resp = bob_client.get("/api/v1/analytics/alarms?territory=35.03.11")
+    assert resp.status_code == 200
+    assert village_a.code in {a["village_code"] for a in resp.json()}
+    assert charlie_client.get("/api/v1/analytics/alarms?territory=35.03.11").status_code == 404
+    assert client.get("/api/v1/analytics/alarms").status_code == 401
+    out = io.StringIO()
+    call_command("analytics", "alarms", "--territory", "35.03.11", "--json", stdout=out)
+    assert village_a.code in {a["village_code"] for a in json.loads(out.getvalue())}
+
+
+def test_alarms_are_on_the_leaders_home_page(frozen, surge, village_a, leader_client):
+    resp = leader_client.get("/")
+    assert resp.status_code == 200
+    assert village_a.name in resp.content.decode()
+
+
+def test_alarm_page_scope(frozen, surge, village_a, bob_client, charlie_client, client):
+    resp = bob_client.get("/analitik/peringatan/?territory=35.03.11")
+    assert resp.status_code == 200 and village_a.name in resp.content.decode()
+    assert charlie_client.get("/analitik/peringatan/?territory=35.03.11").status_code == 404
+    assert client.get("/analitik/peringatan/").status_code == 302
