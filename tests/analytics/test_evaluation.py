@@ -50,7 +50,7 @@ def test_api_returns_the_fields(frozen, programme_panel, leader_client):
     )
     assert resp.status_code == 200, resp.content
     data = resp.json()
-    assert KEYS <= set(data)
+    assert set(data) >= KEYS
     assert data["ci_low"] < -1.5 < data["ci_high"]
 
 
@@ -70,7 +70,7 @@ def test_command_json(frozen, programme_panel):
         "analytics", "evaluate", "--programme", "KTS", "--territory", "35.03", "--json", stdout=out
     )
     data = json.loads(out.getvalue())
-    assert KEYS <= set(data)
+    assert set(data) >= KEYS
     assert data["n_treated"] == 60
     with pytest.raises(CommandError):
         call_command("analytics", "evaluate", "--programme", "NOPE", stdout=io.StringIO())

@@ -6,7 +6,6 @@ import datetime
 import random
 
 import h3
-
 import pytest
 
 from jaga.analytics import services

@@ -23,7 +23,7 @@ def data(frozen, village_a, village_b, village_c, alice):
     put_count(village_a, LAST_MONTH, "miras", 4)
     put_count(village_b, LAST_MONTH, "pencurian", 2)
     put_count(village_c, LAST_MONTH, "pencurian", 9)
-    for village, invited, attended, incidents in [(village_a, 20, 15, 3), (village_b, 10, 4, 9)]:
+    for village, invited, attended in [(village_a, 20, 15), (village_b, 10, 4)]:
         put_metric(village, LAST_MONTH, "attendance.invited", invited, key="KTS")
         put_metric(village, LAST_MONTH, "attendance.attended", attended, key="KTS")
         put_metric(village, LAST_MONTH, "attendance.on_time", attended - 1, key="KTS")

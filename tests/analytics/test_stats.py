@@ -248,3 +248,24 @@ class TestGiStar:
         assert cells[0].cell == h3.latlng_to_cell(*centre, 8)
         assert cells[0].kind == "hot"
         assert not any(c.kind == "hot" for c in cells if c.count == 1)
+
+
+class TestParticipationAssociation:
+    def test_a_planted_attendance_effect_is_recovered(self):
+        from jaga.analytics.participation import association
+
+        rng = np.random.default_rng(12)
+        n = 150
+        attendance = rng.uniform(20, 95, size=n)
+        exposure = rng.integers(2_000, 12_000, size=n) * 12.0
+        rate = 4e-4 * 0.85 ** (attendance / 10)
+        incidents = rng.poisson(exposure * rate).astype(float)
+        a = association(incidents, exposure, attendance)
+        assert a is not None
+        assert a["ci_low"] < 0.85 < a["ci_high"] and a["ci_high"] < 1
+        assert a["spearman_rho"] < 0
+
+    def test_no_association_without_spread(self):
+        from jaga.analytics.participation import association
+
+        assert association(np.ones(10), np.ones(10) * 100, np.full(10, 50.0)) is None
