@@ -39,6 +39,44 @@ class MonthlyIncidentCount(models.Model):
         return f"{self.village_id} {self.month:%Y-%m} {self.category_id}: {self.count}"
 
 
+class AreaLevel(models.TextChoices):
+    DISTRICT = "district", _("District (kecamatan)")
+    REGENCY = "regency", _("Regency / city")
+
+
+class AreaMonthlyCount(models.Model):
+    """Roll-up of MonthlyIncidentCount one and two levels up: per district and per regency.
+
+    At national density a village has a few incidents a month spread over many categories, so the
+    village roll-up is nearly as long as the incident table; a Polres dashboard reads these rows
+    instead (about 800 per regency for three years). Kept in the same transaction as the village
+    row (`bump_incidents`) and rebuilt with it.
+    """
+
+    level = models.CharField(_("level"), max_length=10, choices=AreaLevel.choices)
+    area_code = models.CharField(_("area"), max_length=8)
+    parent_code = models.CharField(_("parent area"), max_length=5)
+    month = models.DateField(_("month"))
+    category = models.ForeignKey("incidents.Category", on_delete=models.PROTECT, related_name="+")
+    count = models.IntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly incident count per area")
+        verbose_name_plural = _("monthly incident counts per area")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area_code", "month", "category"], name="area_monthly_count_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["area_code", "month"]),
+            models.Index(fields=["level", "parent_code", "month"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_code} {self.month:%Y-%m} {self.category_id}: {self.count}"
+
+
 class MonthlyMetric(models.Model):
     """Roll-up of every other monthly figure per village (DHIS2-style data values).
 

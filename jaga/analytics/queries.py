@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from jaga.accounts.models import Posting, Role
-from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
+from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyIncidentCount, MonthlyMetric
 from jaga.analytics.stats import compstat as cs
 from jaga.analytics.stats import trend as tr
 from jaga.analytics.units import Unit, add_months, months_between
@@ -64,6 +64,22 @@ def population_of(unit: Unit) -> tuple[int, int | None]:
         return 0, None
     total = base.filter(year=year).aggregate(n=Sum("count"))["n"] or 0
     return int(total), year
+
+
+def counts_of(unit: Unit) -> QuerySet[Any]:
+    """Rows with `month`, `category_id` and `count` that sum to the unit's incidents.
+
+    Districts and regencies read the area roll-up (a few hundred rows per regency and year);
+    villages read the village roll-up; a province or the country sums its regencies.
+    """
+    levels = {len(c.split(".")) for c in unit.codes}
+    if levels <= {2, 3}:
+        return AreaMonthlyCount.objects.filter(area_code__in=unit.codes)
+    if unit.level == "country":
+        return AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY)
+    if levels == {1}:
+        return AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY, parent_code__in=unit.codes)
+    return MonthlyIncidentCount.objects.filter(unit.rollup_q())
 
 
 # --- CompStat ----------------------------------------------------------------------------------
@@ -138,7 +154,8 @@ def compstat(unit: Unit, month: datetime.date) -> CompStat:
     prev = add_months(month, -1)
     ly = add_months(month, -12)
     data = (
-        MonthlyIncidentCount.objects.filter(unit.rollup_q(), month__gte=start, month__lte=month)
+        counts_of(unit)
+        .filter(month__gte=start, month__lte=month)
         .values("category_id", "month")
         .annotate(n=Sum("count"))
     )
@@ -176,7 +193,7 @@ def incident_series(
     unit: Unit, start: datetime.date, end: datetime.date, category_ids: list[int] | None = None
 ) -> tuple[list[datetime.date], list[int]]:
     """Monthly totals of the unit from `start` to `end` (zeros filled). One query."""
-    qs = MonthlyIncidentCount.objects.filter(unit.rollup_q(), month__gte=start, month__lte=end)
+    qs = counts_of(unit).filter(month__gte=start, month__lte=end)
     if category_ids is not None:
         qs = qs.filter(category_id__in=category_ids)
     found = dict(qs.values("month").annotate(n=Sum("count")).values_list("month", "n"))
@@ -185,12 +202,7 @@ def incident_series(
 
 
 def first_month_with_data(unit: Unit) -> datetime.date | None:
-    return (
-        MonthlyIncidentCount.objects.filter(unit.rollup_q())
-        .order_by("month")
-        .values_list("month", flat=True)
-        .first()
-    )
+    return counts_of(unit).order_by("month").values_list("month", flat=True).first()
 
 
 def trend(
@@ -215,35 +227,41 @@ def trend(
 
 
 def district_sparklines(unit: Unit, end: datetime.date, months: int = 24) -> list[dict[str, Any]]:
-    """Monthly totals per child (district for a regency, village for a district). Two queries."""
-    start = add_months(end, -(months - 1))
-    if unit.level in ("province",):
-        field_name = "regency_code"
-    elif unit.level in ("regency", "polsek"):
-        field_name = "district_code"
-    else:
-        field_name = "village__code"
-    if unit.level == "polsek":
-        field_name = "district_code" if len(unit.codes) > 1 else "village__code"
-    rows = (
-        MonthlyIncidentCount.objects.filter(unit.rollup_q(), month__gte=start, month__lte=end)
-        .values(field_name, "month")
-        .annotate(n=Sum("count"))
-    )
-    series: dict[str, dict[datetime.date, int]] = defaultdict(dict)
-    for r in rows:
-        series[r[field_name]][r["month"]] = int(r["n"] or 0)
+    """Monthly totals per child area (district of a regency, village of a district, ...)."""
     if unit.level == "village":
         return []
-    parent_codes = unit.codes
-    children = Territory.objects.filter(
-        Q(parent__code__in=parent_codes)
-        if not (unit.level == "polsek" and len(unit.codes) > 1)
-        else Q(code__in=parent_codes)
-    ).order_by("code")
+    start = add_months(end, -(months - 1))
+    levels = {len(c.split(".")) for c in unit.codes}
+    if unit.level == "polsek" and len(unit.codes) > 1 and levels <= {2, 3}:
+        qs = AreaMonthlyCount.objects.filter(area_code__in=unit.codes)
+        field_name = "area_code"
+        children = Q(code__in=unit.codes)
+    elif levels == {3}:
+        qs = MonthlyIncidentCount.objects.filter(unit.rollup_q())
+        field_name = "village__code"
+        children = Q(parent__code__in=unit.codes)
+    elif levels == {2}:
+        qs = AreaMonthlyCount.objects.filter(level=AreaLevel.DISTRICT, parent_code__in=unit.codes)
+        field_name = "area_code"
+        children = Q(parent__code__in=unit.codes)
+    else:
+        qs = AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY)
+        if unit.level != "country":
+            qs = qs.filter(parent_code__in=unit.codes)
+        field_name = "area_code"
+        children = Q(level="regency") if unit.level == "country" else Q(parent__code__in=unit.codes)
+    rows = (
+        qs.filter(month__gte=start, month__lte=end)
+        .values(field_name, "month")
+        .annotate(n=Sum("count"))
+        .values_list(field_name, "month", "n")
+    )
+    series: dict[str, dict[datetime.date, int]] = defaultdict(dict)
+    for code, m, n in rows:
+        series[code][m] = int(n or 0)
     month_list = months_between(start, end)
     out = []
-    for child in children:
+    for child in Territory.objects.filter(children).order_by("code"):
         values = [series.get(child.code, {}).get(m, 0) for m in month_list]
         out.append(
             {

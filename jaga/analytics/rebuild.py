@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 
-from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
+from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyIncidentCount, MonthlyMetric
 from jaga.territory.models import Territory
 
 
@@ -107,7 +107,32 @@ def rebuild_incidents() -> int:
                 batch = []
         MonthlyIncidentCount.objects.bulk_create(batch)
         written += len(batch)
+        rebuild_areas()
     return written
+
+
+def rebuild_areas() -> int:
+    """Replace AreaMonthlyCount by summing MonthlyIncidentCount per district and per regency."""
+    AreaMonthlyCount.objects.all().delete()
+    rows: list[AreaMonthlyCount] = []
+    for level, field, parent in (
+        (AreaLevel.DISTRICT, "district_code", "regency_code"),
+        (AreaLevel.REGENCY, "regency_code", "province_code"),
+    ):
+        grouped = (
+            MonthlyIncidentCount.objects.order_by()
+            .values(field, parent, "month", "category_id")
+            .annotate(n=Sum("count"))
+            .values_list(field, parent, "month", "category_id", "n")
+        )
+        rows.extend(
+            AreaMonthlyCount(
+                level=level, area_code=code, parent_code=up, month=m, category_id=c, count=n
+            )
+            for code, up, m, c, n in grouped.iterator(chunk_size=BATCH)
+        )
+    AreaMonthlyCount.objects.bulk_create(rows, batch_size=BATCH)
+    return len(rows)
 
 
 def rebuild_metrics(names: list[str] | None = None) -> dict[str, int]:

@@ -9,6 +9,8 @@ import pytest
 import time_machine
 
 from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
+from jaga.analytics.rebuild import rebuild_areas
+from jaga.analytics.rollups import bump_incidents
 from jaga.analytics.units import add_months
 from jaga.incidents.models import Category
 from jaga.programs.models import Programme, ProgrammeAdoption
@@ -24,16 +26,8 @@ def frozen():
         yield
 
 
-def put_count(village: Territory, month: datetime.date, code: str, n: int) -> MonthlyIncidentCount:
-    return MonthlyIncidentCount.objects.create(
-        village=village,
-        month=month,
-        category=Category.objects.get(code=code),
-        count=n,
-        province_code=village.province_code,
-        regency_code=village.regency_code,
-        district_code=village.district_code,
-    )
+def put_count(village: Territory, month: datetime.date, code: str, n: int) -> None:
+    bump_incidents(village, month, Category.objects.get(code=code).pk, n)
 
 
 def put_metric(
@@ -72,6 +66,7 @@ def bulk_counts(
         ],
         batch_size=500,
     )
+    rebuild_areas()
 
 
 @pytest.fixture
