@@ -22,8 +22,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from django.db import transaction
-from django.db.models import Count, Sum
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count
 from django.db.models.functions import TruncMonth
 
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyIncidentCount, MonthlyMetric
@@ -72,7 +73,41 @@ BATCH = 5000
 
 
 def rebuild_incidents() -> int:
-    """Replace MonthlyIncidentCount with counts from the Incident table. Returns rows written."""
+    """Replace MonthlyIncidentCount with counts from the Incident table. Returns rows written.
+
+    On PostgreSQL one INSERT ... SELECT does it in the database (ten million incidents in tens of
+    seconds); elsewhere the grouped rows stream through Python in batches.
+    """
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            written = _rebuild_incidents_sql()
+            rebuild_areas()
+        return written
+    return _rebuild_incidents_orm()
+
+
+def _rebuild_incidents_sql() -> int:
+    from jaga.incidents.models import Incident
+
+    target = MonthlyIncidentCount._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {target}")  # noqa: S608 - table names from the models
+        cursor.execute(
+            f"""
+            INSERT INTO {target}
+                (village_id, month, category_id, count, province_code, regency_code, district_code)
+            SELECT i.village_id, date_trunc('month', i.occurred_at AT TIME ZONE %s)::date,
+                   i.category_id, count(*), t.province_code, t.regency_code, t.district_code
+            FROM {Incident._meta.db_table} i
+            JOIN {Territory._meta.db_table} t ON t.id = i.village_id
+            GROUP BY 1, 2, 3, 5, 6, 7
+            """,  # noqa: S608 - table names from the models
+            [settings.TIME_ZONE],
+        )
+        return int(cursor.rowcount)
+
+
+def _rebuild_incidents_orm() -> int:
     from jaga.incidents.models import Incident
 
     codes = _codes()
@@ -112,27 +147,30 @@ def rebuild_incidents() -> int:
 
 
 def rebuild_areas() -> int:
-    """Replace AreaMonthlyCount by summing MonthlyIncidentCount per district and per regency."""
-    AreaMonthlyCount.objects.all().delete()
-    rows: list[AreaMonthlyCount] = []
-    for level, field, parent in (
-        (AreaLevel.DISTRICT, "district_code", "regency_code"),
-        (AreaLevel.REGENCY, "regency_code", "province_code"),
-    ):
-        grouped = (
-            MonthlyIncidentCount.objects.order_by()
-            .values(field, parent, "month", "category_id")
-            .annotate(n=Sum("count"))
-            .values_list(field, parent, "month", "category_id", "n")
-        )
-        rows.extend(
-            AreaMonthlyCount(
-                level=level, area_code=code, parent_code=up, month=m, category_id=c, count=n
+    """Replace AreaMonthlyCount by summing MonthlyIncidentCount per district and per regency.
+
+    Plain SQL (INSERT ... SELECT ... GROUP BY), the same on SQLite and PostgreSQL.
+    """
+    area = AreaMonthlyCount._meta.db_table
+    village = MonthlyIncidentCount._meta.db_table
+    written = 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {area}")  # noqa: S608 - table names from the models
+        for level, field, parent in (
+            (AreaLevel.DISTRICT, "district_code", "regency_code"),
+            (AreaLevel.REGENCY, "regency_code", "province_code"),
+        ):
+            cursor.execute(
+                f"""
+                INSERT INTO {area} (level, area_code, parent_code, month, category_id, count)
+                SELECT %s, {field}, {parent}, month, category_id, SUM(count)
+                FROM {village}
+                GROUP BY {field}, {parent}, month, category_id
+                """,  # noqa: S608 - table and column names from the code, not from input
+                [str(level)],
             )
-            for code, up, m, c, n in grouped.iterator(chunk_size=BATCH)
-        )
-    AreaMonthlyCount.objects.bulk_create(rows, batch_size=BATCH)
-    return len(rows)
+            written += max(cursor.rowcount, 0)
+    return written
 
 
 def rebuild_metrics(names: list[str] | None = None) -> dict[str, int]:
