@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,8 @@ from jaga.analytics.units import Unit, add_months, months_between
 from jaga.incidents.models import Category
 from jaga.territory.models import Territory
 
+CODE_RE = re.compile(r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$")
+LEVEL_COLUMN = {1: "province_code", 2: "regency_code", 3: "district_code"}
 WINDOW = 6  # months monitored
 HISTORY = 36  # months of baseline before the window
 ALPHA = 0.01  # nominal chance that a series in control alarms within the window
@@ -46,6 +49,51 @@ def incident_matrix(q: Q, start: datetime.date, end: datetime.date) -> Matrix:
     return matrix_from_arrays(v, c, t, n, months)
 
 
+def _month_index(m: datetime.date) -> int:
+    return m.year * 12 + m.month - 1
+
+
+def incident_matrix_copy(unit: Unit, start: datetime.date, end: datetime.date) -> Matrix:
+    """PostgreSQL: the same matrix streamed with COPY and parsed by pandas (national scale).
+
+    Millions of roll-up rows pass through COPY's text format several times faster than through
+    Python tuples; the filter is built from territory codes checked against CODE_RE.
+    """
+    import io
+
+    import pandas as pd
+    from django.db import connection
+
+    table = MonthlyIncidentCount._meta.db_table
+    where = [f"month >= '{start.isoformat()}'", f"month <= '{end.isoformat()}'"]
+    if unit.level != "country":
+        clauses = []
+        for code in unit.codes:
+            if not CODE_RE.match(code):
+                raise ValueError(code)
+            column = LEVEL_COLUMN[len(code.split("."))]
+            clauses.append(f"{column} = '{code}'")
+        where.append("(" + " OR ".join(clauses) + ")")
+    # COPY takes no parameters; every piece is a model's table or a checked code or a date.
+    sql = (
+        "COPY (SELECT village_id, category_id, "  # noqa: S608
+        "(EXTRACT(YEAR FROM month) * 12 + EXTRACT(MONTH FROM month) - 1)::int, count "
+        f"FROM {table} WHERE {' AND '.join(where)}) TO STDOUT"
+    )
+    connection.ensure_connection()
+    buffer = io.BytesIO()
+    with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for block in copy:
+            buffer.write(block)
+    buffer.seek(0)
+    months = months_between(start, end)
+    if buffer.getbuffer().nbytes == 0:
+        return Matrix(np.array([], int), np.array([], int), months, np.zeros((0, len(months))))
+    frame = pd.read_csv(buffer, sep="\t", header=None, dtype="int64", engine="c")
+    v, c, t, n = (frame[i].to_numpy() for i in range(4))
+    return matrix_from_arrays(v, c, t - _month_index(start), n.astype(np.float32), months)
+
+
 def matrix_from_arrays(
     v: np.ndarray, c: np.ndarray, t: np.ndarray, n: np.ndarray, months: list[datetime.date]
 ) -> Matrix:
@@ -55,6 +103,15 @@ def matrix_from_arrays(
     counts = np.zeros((len(series), len(months)), dtype=np.float32)
     np.add.at(counts, (row, t), n)
     return Matrix(series // 10_000, series % 10_000, months, counts)
+
+
+def load_matrix(unit: Unit, start: datetime.date, end: datetime.date) -> Matrix:
+    from django.db import connection
+
+    big = unit.level in ("country", "province")
+    if connection.vendor == "postgresql" and big and all(CODE_RE.match(c) for c in unit.codes):
+        return incident_matrix_copy(unit, start, end)
+    return incident_matrix(unit.rollup_q(), start, end)
 
 
 def run(matrix: Matrix, window: int = WINDOW, alpha: float = ALPHA) -> Any:
@@ -75,7 +132,7 @@ def alarms(
 ) -> list[dict[str, Any]]:
     """Alarms in the unit's villages over the last `window` months up to `end`, newest first."""
     start = add_months(end, -(window + HISTORY - 1))
-    matrix = incident_matrix(unit.rollup_q(), start, end)
+    matrix = load_matrix(unit, start, end)
     if matrix.counts.shape[0] == 0:
         return []
     result = run(matrix, window, alpha)

@@ -62,3 +62,19 @@ def test_alarm_page_scope(frozen, surge, village_a, bob_client, charlie_client, 
     assert resp.status_code == 200 and village_a.name in resp.content.decode()
     assert charlie_client.get("/analitik/peringatan/?territory=35.03.11").status_code == 404
     assert client.get("/analitik/peringatan/").status_code == 302
+
+
+def test_the_national_copy_path_reads_the_same_matrix(frozen, surge):
+    from django.db import connection
+
+    from jaga.analytics.units import add_months
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    start = add_months(LAST_MONTH, -41)
+    country = Unit("*", "Indonesia", ["35"], "country")
+    fast = warning.incident_matrix_copy(country, start, LAST_MONTH)
+    slow = warning.incident_matrix(country.rollup_q(), start, LAST_MONTH)
+    assert (fast.village_ids == slow.village_ids).all()
+    assert (fast.counts == slow.counts).all()
+    assert fast.counts.sum() > 0

@@ -12,6 +12,7 @@ is numpy over the whole (series x months) matrix: no model fit per village.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -96,19 +97,25 @@ def calibrate_limits(
     return limits
 
 
-def limits_for(mu0: np.ndarray, window: int, shift: float, alpha: float) -> np.ndarray:
-    """h per series by calibrating on a log grid of mu levels and taking the nearest level above.
+GRID = np.exp(np.linspace(np.log(MU_FLOOR), np.log(1000.0), 72))
 
-    Rounding mu up to the next grid level keeps the false-alarm rate at or under the nominal one.
+
+@lru_cache(maxsize=16)
+def grid_limits(window: int, shift: float, alpha: float) -> np.ndarray:
+    """Decision limits on a fixed log grid of mu levels, computed once per process."""
+    return calibrate_limits(GRID, window, shift, alpha)
+
+
+def limits_for(mu0: np.ndarray, window: int, shift: float, alpha: float) -> np.ndarray:
+    """h per series: the limit of the grid level at or above its mu (and the one below).
+
+    Between two levels the higher limit is taken, which keeps the false-alarm rate at or under
+    the nominal one.
     """
-    lo = max(float(mu0.min()), MU_FLOOR)
-    hi = max(float(mu0.max()), lo * 1.01)
-    grid = np.exp(np.linspace(np.log(lo), np.log(hi), 40)) if hi > lo else np.array([lo])
-    grid_limits = calibrate_limits(grid, window, shift, alpha)
-    # A series at grid level j is calibrated there; between levels take the higher limit.
-    pos = np.clip(np.searchsorted(grid, mu0, side="left"), 0, len(grid) - 1)
-    below = np.clip(pos - 1, 0, len(grid) - 1)
-    return np.maximum(grid_limits[pos], grid_limits[below])
+    limits = grid_limits(window, shift, alpha)
+    pos = np.clip(np.searchsorted(GRID, mu0, side="left"), 0, len(GRID) - 1)
+    below = np.clip(pos - 1, 0, len(GRID) - 1)
+    return np.maximum(limits[pos], limits[below])
 
 
 def poisson_cusum(
