@@ -21,7 +21,7 @@ def panels(request: HttpRequest) -> list[dict[str, Any]]:
         return []
     unit = resolve_unit(user, key)
     month = last_complete_month()
-    found = warning.alarms(unit, month)
+    found = warning.alarms_cached(unit, month)
     return [
         {
             "template": "analytics/home_panel.html",

@@ -172,3 +172,26 @@ def alarms(
         )
     out.sort(key=lambda a: (not a["ongoing"], -a["month"].toordinal(), -a["statistic"]))
     return out
+
+
+CACHE_SECONDS = 600
+
+
+def alarms_cached(unit: Unit, end: datetime.date) -> list[dict[str, Any]]:
+    """`alarms` through the cache for ten minutes, keyed by the unit's incident total and row
+    count over the months read (one small query on the area roll-up), so new data shows at once.
+    """
+    from django.core.cache import cache
+    from django.db.models import Count, Sum
+
+    from jaga.analytics.queries import counts_of
+
+    start = add_months(end, -(WINDOW + HISTORY - 1))
+    version = (
+        counts_of(unit)
+        .filter(month__gte=start, month__lte=end)
+        .aggregate(n=Sum("count"), rows=Count("id"))
+    )
+    key = f"jaga:alarms:1:{unit.key}:{end.isoformat()}:{version['n']}:{version['rows']}"
+    found: list[dict[str, Any]] = cache.get_or_set(key, lambda: alarms(unit, end), CACHE_SECONDS)
+    return found
