@@ -15,9 +15,11 @@ class MonthlyIncidentCount(models.Model):
     """
 
     village = models.ForeignKey("territory.Territory", on_delete=models.PROTECT, related_name="+")
-    province_code = models.CharField(max_length=2, db_index=True)
-    regency_code = models.CharField(max_length=5, db_index=True)
-    district_code = models.CharField(max_length=8, db_index=True)
+    # Covered by the composite indexes below; single-column indexes would only slow the writes
+    # (on PostgreSQL each CharField index comes with a second, pattern-ops one).
+    province_code = models.CharField(max_length=2)
+    regency_code = models.CharField(max_length=5)
+    district_code = models.CharField(max_length=8)
     month = models.DateField(_("month"), help_text=_("The first day of the month."))
     category = models.ForeignKey("incidents.Category", on_delete=models.PROTECT, related_name="+")
     count = models.IntegerField(_("count"), default=0)
@@ -68,10 +70,7 @@ class AreaMonthlyCount(models.Model):
                 fields=["area_code", "month", "category"], name="area_monthly_count_key"
             )
         ]
-        indexes = [
-            models.Index(fields=["area_code", "month"]),
-            models.Index(fields=["level", "parent_code", "month"]),
-        ]
+        indexes = [models.Index(fields=["level", "parent_code", "month"])]
 
     def __str__(self) -> str:
         return f"{self.area_code} {self.month:%Y-%m} {self.category_id}: {self.count}"
@@ -91,9 +90,11 @@ class MonthlyMetric(models.Model):
     """
 
     village = models.ForeignKey("territory.Territory", on_delete=models.PROTECT, related_name="+")
-    province_code = models.CharField(max_length=2, db_index=True)
-    regency_code = models.CharField(max_length=5, db_index=True)
-    district_code = models.CharField(max_length=8, db_index=True)
+    # Covered by the composite indexes below; single-column indexes would only slow the writes
+    # (on PostgreSQL each CharField index comes with a second, pattern-ops one).
+    province_code = models.CharField(max_length=2)
+    regency_code = models.CharField(max_length=5)
+    district_code = models.CharField(max_length=8)
     month = models.DateField(_("month"))
     metric = models.CharField(_("metric"), max_length=60)
     key = models.CharField(_("key"), max_length=60, blank=True, default="")

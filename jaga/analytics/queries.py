@@ -57,13 +57,23 @@ def category_ids_with_children(code: str) -> list[int]:
 
 
 def population_of(unit: Unit) -> tuple[int, int | None]:
-    """Latest-year population of the unit's villages (0, None when unknown). Two queries."""
-    base = Population.objects.filter(unit.incident_q())
-    year = base.order_by("-year").values_list("year", flat=True).first()
-    if year is None:
+    """Latest-year population of the unit's villages (0, None when unknown). Two queries.
+
+    The villages' ids are read first (ancestor-code index) so that the population table is read
+    through its village index instead of being scanned whole.
+    """
+    rows = Population.objects.all()
+    if unit.level != "country":
+        ids = list(
+            Territory.objects.filter(unit.population_q_territory(), level="village").values_list(
+                "id", flat=True
+            )
+        )
+        rows = rows.filter(village_id__in=ids)
+    latest = rows.values("year").annotate(n=Sum("count")).order_by("-year").first()
+    if latest is None:
         return 0, None
-    total = base.filter(year=year).aggregate(n=Sum("count"))["n"] or 0
-    return int(total), year
+    return int(latest["n"] or 0), int(latest["year"])
 
 
 def counts_of(unit: Unit) -> QuerySet[Any]:
@@ -239,11 +249,11 @@ def district_sparklines(unit: Unit, end: datetime.date, months: int = 24) -> lis
     elif levels == {3}:
         qs = MonthlyIncidentCount.objects.filter(unit.rollup_q())
         field_name = "village__code"
-        children = Q(parent__code__in=unit.codes)
+        children = Q(parent=unit.territory) if unit.territory else Q(parent__code__in=unit.codes)
     elif levels == {2}:
         qs = AreaMonthlyCount.objects.filter(level=AreaLevel.DISTRICT, parent_code__in=unit.codes)
         field_name = "area_code"
-        children = Q(parent__code__in=unit.codes)
+        children = Q(parent=unit.territory) if unit.territory else Q(parent__code__in=unit.codes)
     else:
         qs = AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY)
         if unit.level != "country":

@@ -91,7 +91,7 @@ def _rebuild_incidents_sql() -> int:
 
     target = MonthlyIncidentCount._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {target}")  # noqa: S608 - table names from the models
+        cursor.execute(f"TRUNCATE {target}")
         cursor.execute(
             f"""
             INSERT INTO {target}
@@ -155,7 +155,10 @@ def rebuild_areas() -> int:
     village = MonthlyIncidentCount._meta.db_table
     written = 0
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {area}")  # noqa: S608 - table names from the models
+        if connection.vendor == "postgresql":
+            cursor.execute(f"TRUNCATE {area}")
+        else:
+            cursor.execute(f"DELETE FROM {area}")  # noqa: S608 - table names from the models
         for level, field, parent in (
             (AreaLevel.DISTRICT, "district_code", "regency_code"),
             (AreaLevel.REGENCY, "regency_code", "province_code"),

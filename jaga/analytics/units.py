@@ -45,6 +45,13 @@ class Unit:
             ),
         )
 
+    def population_q_territory(self) -> Q:
+        """Territory rows inside the unit, through the indexed ancestor-code columns."""
+        if self.level == "country":
+            return Q()
+        fields = {1: "province_code", 2: "regency_code", 3: "district_code", 4: "code"}
+        return reduce(or_, (Q(**{fields[len(c.split("."))]: c}) for c in self.codes))
+
     def village_q(self) -> Q:
         """Territory rows that are villages inside the unit."""
         return Q(level=Level.VILLAGE) & reduce(
