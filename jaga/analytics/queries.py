@@ -62,6 +62,9 @@ def population_of(unit: Unit) -> tuple[int, int | None]:
     The villages' ids are read first (ancestor-code index) so that the population table is read
     through its village index instead of being scanned whole.
     """
+    if "population" in unit.memo:
+        cached: tuple[int, int | None] = unit.memo["population"]
+        return cached
     rows = Population.objects.all()
     if unit.level != "country":
         ids = list(
@@ -71,9 +74,9 @@ def population_of(unit: Unit) -> tuple[int, int | None]:
         )
         rows = rows.filter(village_id__in=ids)
     latest = rows.values("year").annotate(n=Sum("count")).order_by("-year").first()
-    if latest is None:
-        return 0, None
-    return int(latest["n"] or 0), int(latest["year"])
+    result = (0, None) if latest is None else (int(latest["n"] or 0), int(latest["year"]))
+    unit.memo["population"] = result
+    return result
 
 
 def counts_of(unit: Unit) -> QuerySet[Any]:

@@ -7,7 +7,7 @@ the denormalised ancestor columns, so any level is one GROUP BY on an indexed co
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -29,6 +29,7 @@ class Unit:
     codes: list[str]
     level: str
     territory: Territory | None = None
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def rollup_q(self) -> Q:
         """Rows of MonthlyIncidentCount / MonthlyMetric inside the unit."""

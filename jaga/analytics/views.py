@@ -83,7 +83,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         alarms=warning.alarms_cached(unit, month)[:10],
         glance=queries.glance_figures(unit, month),
         coverage=queries.coverage(unit),
-        participation=participation.participation(unit, add_months(month, -11), month),
         prev_month=add_months(month, -1).isoformat()[:7],
         next_month=add_months(month, 1).isoformat()[:7] if month < last_complete_month() else "",
     )
@@ -178,7 +177,7 @@ def hotspots_page(request: HttpRequest) -> HttpResponse:
             hot=[
                 {**hotspots.place_of(c, found["village_of"].get(c.cell)), "p": c.p}
                 for c in found["cells"]
-                if c.kind == "hot"
+                if c.kind == "hot" and c.count > 0
             ][:15],
             cold=sum(1 for c in found["cells"] if c.kind == "cold"),
             svg=charts.mark_safe(hotspots.svg_map(found)),  # noqa: S308 - numbers only

@@ -20,7 +20,8 @@ CODE_RE = re.compile(r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$")
 LEVEL_COLUMN = {1: "province_code", 2: "regency_code", 3: "district_code"}
 WINDOW = 6  # months monitored
 HISTORY = 36  # months of baseline before the window
-ALPHA = 0.01  # nominal chance that a series in control alarms within the window
+ALPHA = 0.002  # nominal chance that a series in control alarms within the window (a regency
+# has about 3,000 village x category series: some 6 false alarms per window, not 30)
 
 
 @dataclass

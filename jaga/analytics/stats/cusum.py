@@ -76,7 +76,7 @@ def calibrate_limits(
     window: int,
     shift: float,
     alpha: float,
-    sims: int = 4000,
+    sims: int = 20000,
     seed: int = 20221,
 ) -> np.ndarray:
     """Decision limit per mu level: the (1 - alpha) quantile of max_t S_t under no change."""
