@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 import ninja
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
 from ninja import Router
 
@@ -122,13 +122,13 @@ def rollups(
         raise DomainError("bad_level", "by must be village, district, regency or province")
     last = _month(end)
     first = parse_month(start) or add_months(last, -11)
+    qs: QuerySet[Any]
     if metric == "incidents":
-        qs = MonthlyIncidentCount.objects.filter(unit.rollup_q()).annotate()
+        qs = MonthlyIncidentCount.objects.filter(unit.rollup_q())
         value = Sum("count")
     else:
-        qs = MonthlyMetric.objects.filter(unit.rollup_q(), metric=metric)
-        if key is not None:
-            qs = qs.filter(key=key)
+        metrics = MonthlyMetric.objects.filter(unit.rollup_q(), metric=metric)
+        qs = metrics.filter(key=key) if key is not None else metrics
         value = Sum("value")
     rows = (
         qs.filter(month__gte=first, month__lte=last)

@@ -23,7 +23,7 @@ WEEKS = 12
 
 def incident_points(
     unit: Unit, since: datetime.datetime, until: datetime.datetime
-) -> list[tuple[float, float, int]]:
+) -> list[tuple[float | None, float | None, int]]:
     return list(
         Incident.objects.filter(
             unit.incident_q(),
@@ -52,6 +52,8 @@ def hot_cells(
     counts: Counter[str] = Counter()
     villages_of: dict[str, Counter[int]] = defaultdict(Counter)
     for lat, lon, village_id in points:
+        if lat is None or lon is None:
+            continue
         cell = h3.latlng_to_cell(lat, lon, resolution)
         counts[cell] += 1
         villages_of[cell][village_id] += 1

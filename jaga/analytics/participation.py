@@ -115,7 +115,7 @@ def participation(unit: Unit, start: datetime.date, end: datetime.date) -> dict[
         else {}
     )
     totals = dict.fromkeys(ATTENDANCE_METRICS, 0)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for vid, code, name, _kind in villages:
         f = figures.get(vid)
         if f is None:

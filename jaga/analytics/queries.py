@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from django.db.models import Q, QuerySet, Sum
 
 from jaga.accounts.models import Posting, Role
@@ -245,6 +246,7 @@ def district_sparklines(unit: Unit, end: datetime.date, months: int = 24) -> lis
         return []
     start = add_months(end, -(months - 1))
     levels = {len(c.split(".")) for c in unit.codes}
+    qs: QuerySet[Any]
     if unit.level == "polsek" and len(unit.codes) > 1 and levels <= {2, 3}:
         qs = AreaMonthlyCount.objects.filter(area_code__in=unit.codes)
         field_name = "area_code"
@@ -281,7 +283,7 @@ def district_sparklines(unit: Unit, end: datetime.date, months: int = 24) -> lis
                 "territory": child,
                 "values": values,
                 "total": sum(values[-12:]),
-                "mk": tr.mann_kendall(values),
+                "mk": tr.mann_kendall(np.asarray(values, dtype=float)),
             }
         )
     return out

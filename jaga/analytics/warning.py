@@ -150,7 +150,7 @@ def alarms(
         c.pk: c for c in Category.objects.filter(pk__in=matrix.category_ids[hit].tolist())
     }
     window_months = matrix.months[-window:]
-    out = []
+    out: list[dict[str, Any]] = []
     for i in hit:
         first = int(result.first_alarm[i])
         village = villages[int(matrix.village_ids[i])]
@@ -171,7 +171,7 @@ def alarms(
                 "ongoing": bool(result.statistic[i, -1] >= result.limit[i]),
             }
         )
-    out.sort(key=lambda a: (not a["ongoing"], -a["month"].toordinal(), -a["statistic"]))
+    out.sort(key=lambda a: (not a["ongoing"], -window_months.index(a["month"]), -a["statistic"]))
     return out
 
 
@@ -194,5 +194,5 @@ def alarms_cached(unit: Unit, end: datetime.date) -> list[dict[str, Any]]:
         .aggregate(n=Sum("count"), rows=Count("id"))
     )
     key = f"jaga:alarms:1:{unit.key}:{end.isoformat()}:{version['n']}:{version['rows']}"
-    found: list[dict[str, Any]] = cache.get_or_set(key, lambda: alarms(unit, end), CACHE_SECONDS)
-    return found
+    found = cache.get_or_set(key, lambda: alarms(unit, end), CACHE_SECONDS)
+    return list(found or [])

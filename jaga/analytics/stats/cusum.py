@@ -154,6 +154,6 @@ def poisson_cusum(
     limit = limits_for(mu0, window, shift, alpha)
     stat = run_cusum(obs, mu, shift)
     hit = stat >= limit[:, None]
-    alarm = hit.any(axis=1)
+    alarm = np.asarray(hit.any(axis=1))
     first = np.where(alarm, hit.argmax(axis=1), -1)
     return CusumResult(mu, obs, stat, limit, alarm, first)
