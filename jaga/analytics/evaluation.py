@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 from django.db.models import Sum
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from jaga.analytics.models import MonthlyIncidentCount
@@ -108,38 +109,43 @@ def evaluate(
     return result
 
 
+def fmt(value: float, places: int) -> str:
+    """A number in the user's language (0,25 in Indonesian, 0.25 in English)."""
+    return number_format(value, places)
+
+
 def statement(did: dict[str, Any], its: dict[str, Any] | None) -> dict[str, str]:
     """What the estimate can and cannot claim, in plain words (translated)."""
     att, lo, hi = did["att"], did["ci_low"], did["ci_high"]
     if hi < 0:
         finding = _(
-            "In the adopting villages, monthly incidents were %(att).2f per village lower than "
-            "the comparison villages suggest they would have been (95%% interval %(lo).2f to "
-            "%(hi).2f)."
-        ) % {"att": att, "lo": lo, "hi": hi}
+            "In the adopting villages, monthly incidents were %(att)s per village lower than "
+            "the comparison villages suggest they would have been (95%% interval %(lo)s to "
+            "%(hi)s)."
+        ) % {"att": fmt(abs(att), 2), "lo": fmt(lo, 2), "hi": fmt(hi, 2)}
     elif lo > 0:
         finding = _(
-            "In the adopting villages, monthly incidents were %(att).2f per village higher than "
-            "the comparison villages suggest (95%% interval %(lo).2f to %(hi).2f)."
-        ) % {"att": att, "lo": lo, "hi": hi}
+            "In the adopting villages, monthly incidents were %(att)s per village higher than "
+            "the comparison villages suggest (95%% interval %(lo)s to %(hi)s)."
+        ) % {"att": fmt(att, 2), "lo": fmt(lo, 2), "hi": fmt(hi, 2)}
     else:
         finding = _(
             "The data cannot tell the programme's effect from no effect: the 95%% interval "
-            "%(lo).2f to %(hi).2f per village per month includes zero."
-        ) % {"lo": lo, "hi": hi}
+            "%(lo)s to %(hi)s per village per month includes zero."
+        ) % {"lo": fmt(lo, 2), "hi": fmt(hi, 2)}
     p = did.get("pre_trend_p")
     if p is None:
         pre = _("There is too little history before adoption to check the trends before it.")
     elif p < 0.05:
         pre = _(
             "Warning: before adoption, adopting villages already moved differently from the "
-            "others (pre-trend test p = %(p).3f); the estimate is doubtful."
-        ) % {"p": p}
+            "others (pre-trend test p = %(p)s); the estimate is doubtful."
+        ) % {"p": fmt(p, 3)}
     else:
         pre = _(
             "Before adoption, adopting and comparison villages moved alike (pre-trend test "
-            "p = %(p).2f), which supports the comparison but does not prove it."
-        ) % {"p": p}
+            "p = %(p)s), which supports the comparison but does not prove it."
+        ) % {"p": fmt(p, 2)}
     caveat = _(
         "This is an association under the assumption that, without the programme, adopting "
         "villages would have followed the comparison villages. It cannot rule out other changes "
@@ -150,7 +156,11 @@ def statement(did: dict[str, Any], its: dict[str, Any] | None) -> dict[str, str]
     if its:
         second = _(
             "Second view (interrupted time series of the adopting villages alone, no comparison "
-            "group): incidents changed by %(pct).0f%% once all had adopted (95%% interval "
-            "%(lo).2f to %(hi).2f as a rate ratio)."
-        ) % {"pct": its["change_pct"], "lo": its["ci_low"], "hi": its["ci_high"]}
+            "group): incidents changed by %(pct)s%% once all had adopted (95%% interval "
+            "%(lo)s to %(hi)s as a rate ratio)."
+        ) % {
+            "pct": fmt(its["change_pct"], 0),
+            "lo": fmt(its["ci_low"], 2),
+            "hi": fmt(its["ci_high"], 2),
+        }
     return {"finding": finding, "pre_trend": pre, "caveat": caveat, "its": second}

@@ -19,6 +19,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 from scipy import stats
 
+from jaga.analytics.evaluation import fmt
 from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
 from jaga.analytics.queries import ATTENDANCE_METRICS, ratio
 from jaga.analytics.units import Unit, months_between
@@ -59,21 +60,21 @@ def says(assoc: dict[str, Any] | None) -> str:
     if p >= 0.05:
         return _(
             "No clear link: villages with higher attendance do not have detectably fewer or more "
-            "incidents (rate ratio per 10 points of attendance %(rr).2f, 95%% interval %(lo).2f "
-            "to %(hi).2f, p = %(p).2f)."
-        ) % {"rr": rr, "lo": lo, "hi": hi, "p": p}
+            "incidents (rate ratio per 10 points of attendance %(rr)s, 95%% interval %(lo)s "
+            "to %(hi)s, p = %(p)s)."
+        ) % {"rr": fmt(rr, 2), "lo": fmt(lo, 2), "hi": fmt(hi, 2), "p": fmt(p, 2)}
     if rr < 1:
         return _(
             "Villages with higher attendance have fewer incidents: each 10 points more attendance "
-            "goes with %(pct).0f%% fewer incidents per resident (95%% interval %(lo).2f to "
-            "%(hi).2f, p = %(p).3f). This is an association across villages, not proof that "
+            "goes with %(pct)s%% fewer incidents per resident (95%% interval %(lo)s to "
+            "%(hi)s, p = %(p)s). This is an association across villages, not proof that "
             "attendance causes the difference."
-        ) % {"pct": (1 - rr) * 100, "lo": lo, "hi": hi, "p": p}
+        ) % {"pct": fmt((1 - rr) * 100, 0), "lo": fmt(lo, 2), "hi": fmt(hi, 2), "p": fmt(p, 3)}
     return _(
         "Villages with higher attendance have more incidents: each 10 points more attendance "
-        "goes with %(pct).0f%% more incidents per resident (95%% interval %(lo).2f to %(hi).2f, "
-        "p = %(p).3f). Meetings may be called where trouble is: this is not a causal effect."
-    ) % {"pct": (rr - 1) * 100, "lo": lo, "hi": hi, "p": p}
+        "goes with %(pct)s%% more incidents per resident (95%% interval %(lo)s to %(hi)s, "
+        "p = %(p)s). Meetings may be called where trouble is: this is not a causal effect."
+    ) % {"pct": fmt((rr - 1) * 100, 0), "lo": fmt(lo, 2), "hi": fmt(hi, 2), "p": fmt(p, 3)}
 
 
 def participation(unit: Unit, start: datetime.date, end: datetime.date) -> dict[str, Any]:
