@@ -178,3 +178,37 @@ def plans(request: HttpRequest, territory: str | None = None, limit: int = 20) -
         unit = resolve_unit(request.user, territory)
         qs = qs.filter(territory__code__in=unit.codes)
     return [_plan_out(p) for p in qs[: max(1, min(limit, 100))]]
+
+
+@router.get("/dashboard", response=dict[str, Any], summary="The month at a glance, as on the page")
+def dashboard(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
+    unit = resolve_unit(request.user, territory)
+    end = _month(month)
+    comp = queries.compstat(unit, end)
+    tr = queries.trend(unit, end)
+    fit = tr.pop("fit")
+    cov = queries.coverage(unit)
+    cov["villages_without"] = [{"code": c, "name": n} for c, n in cov["villages_without"]]
+    return {
+        "territory": unit.key,
+        "name": unit.name,
+        "month": end.isoformat()[:7],
+        "compstat": {
+            "rows": [r.as_dict() for r in comp.rows],
+            "total": comp.total.as_dict() if comp.total else None,
+            "population": comp.population,
+        },
+        "trend": {**tr, "fit": fit.as_dict() if fit else None},
+        "areas": [
+            {
+                "code": s["territory"].code,
+                "name": s["territory"].display_name,
+                "values": s["values"],
+                "mann_kendall": s["mk"].as_dict(),
+            }
+            for s in queries.district_sparklines(unit, end)
+        ],
+        "alarms": warning.alarms_cached(unit, end),
+        "glance": queries.glance_figures(unit, end),
+        "coverage": cov,
+    }

@@ -84,6 +84,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         glance=queries.glance_figures(unit, month),
         coverage=queries.coverage(unit),
         prev_month=add_months(month, -1).isoformat()[:7],
+        last_year_month=add_months(month, -12).isoformat()[:7],
+        year_start=month.replace(month=1).isoformat()[:7],
+        last_year_start=datetime.date(month.year - 1, 1, 1).isoformat()[:7],
         next_month=add_months(month, 1).isoformat()[:7] if month < last_complete_month() else "",
     )
     return render(request, "analytics/dashboard.html", context)
@@ -213,11 +216,16 @@ def records(request: HttpRequest) -> HttpResponse:
     if category:
         qs = qs.filter(category_id__in=queries.category_ids_with_children(category))
     month = parse_month(request.GET.get("month"))
-    if month:
-        tz = timezone.get_current_timezone()
-        start = datetime.datetime.combine(month, datetime.time(), tzinfo=tz)
-        end = datetime.datetime.combine(add_months(month, 1), datetime.time(), tzinfo=tz)
-        qs = qs.filter(occurred_at__gte=start, occurred_at__lt=end)
+    first = parse_month(request.GET.get("from")) or month
+    last = parse_month(request.GET.get("to")) or month
+    tz = timezone.get_current_timezone()
+    if first:
+        qs = qs.filter(
+            occurred_at__gte=datetime.datetime.combine(first, datetime.time(), tzinfo=tz)
+        )
+    if last:
+        upper = datetime.datetime.combine(add_months(last, 1), datetime.time(), tzinfo=tz)
+        qs = qs.filter(occurred_at__lt=upper)
     page = Paginator(qs.select_related("category", "village").order_by("-occurred_at", "-id"), 50)
     return render(
         request,
@@ -228,5 +236,7 @@ def records(request: HttpRequest) -> HttpResponse:
             page=page.get_page(request.GET.get("page")),
             category=category or "",
             month=month,
+            first=first,
+            last=last,
         ),
     )

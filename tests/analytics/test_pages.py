@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db
 
 PAGES = ["/analitik/", "/analitik/peringatan/", "/analitik/partisipasi/", "/analitik/catatan/",
          "/analitik/hotspot/", "/analitik/evaluasi/"]  # fmt: skip
-API = ["compstat", "trend", "alarms", "coverage", "participation", "glance", "rollups", "hotspots"]
+API = ["compstat", "trend", "alarms", "coverage", "participation", "glance", "rollups", "hotspots",
+       "dashboard"]  # fmt: skip
 
 
 @pytest.fixture
@@ -154,3 +155,28 @@ def test_polsek_unit_sums_its_districts(data, leader_client, bob):
     c = Client()
     c.force_login(bob)
     assert c.get("/api/v1/analytics/compstat?territory=polsek:polsek-kota").status_code == 404
+
+
+def test_dashboard_api_matches_the_page(data, leader_client):
+    data = leader_client.get("/api/v1/analytics/dashboard?territory=35.03&month=2026-10").json()
+    assert data["compstat"]["total"]["current"] == 15
+    assert len(data["areas"]) == 14
+    assert data["glance"]["current"]["visits.count"] == 12
+    assert data["coverage"]["villages"] == 157
+
+
+def test_ytd_figure_drills_down_to_its_records(frozen, alice, village_a, bob_client):
+    from jaga.incidents.models import Category
+    from jaga.incidents.services import record_incident
+
+    cat = Category.objects.get(code="judi")
+    for month, ref in ((2, "feb"), (9, "sep")):
+        record_incident(
+            category=cat, village=village_a, source="desk", source_ref=ref,
+            occurred_at=datetime.datetime(2026, month, 5, tzinfo=datetime.UTC), description=ref,
+        )  # fmt: skip
+    html = bob_client.get("/analitik/?territory=35.03.11&month=2026-10").content.decode()
+    link = "/analitik/catatan/?territory=35.03.11&amp;category=judi&amp;from=2026-01&amp;to=2026-10"
+    assert f'{link}">2<' in html
+    page = bob_client.get(link.replace("&amp;", "&")).content.decode()
+    assert "feb" in page and "sep" in page
