@@ -91,7 +91,11 @@ def _rebuild_incidents_sql() -> int:
 
     target = MonthlyIncidentCount._meta.db_table
     with connection.cursor() as cursor:
+        # TRUNCATE refuses a table with deferred foreign-key checks still pending in this
+        # transaction: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"TRUNCATE {target}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         cursor.execute(
             f"""
             INSERT INTO {target}
@@ -156,7 +160,9 @@ def rebuild_areas() -> int:
     written = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {area}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:
             cursor.execute(f"DELETE FROM {area}")  # noqa: S608 - table names from the models
         for level, field, parent in (
