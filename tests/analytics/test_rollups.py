@@ -102,3 +102,10 @@ def test_a_rebuilder_may_not_write_outside_its_prefix(village_a):
             rebuild.rebuild_metrics()
     finally:
         rebuild.REGISTRY.pop(f"{rows.__module__}.{rows.__qualname__}")
+
+
+def test_the_rebuild_can_run_in_the_background(village_a):
+    out = __import__("io").StringIO()
+    call_command("analytics", "rebuild", "--background", stdout=out)
+    assert "queued" in out.getvalue()
+    assert RebuildRun.objects.count() == 1  # the immediate backend ran it

@@ -40,7 +40,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("rebuild", help="Rebuild every monthly roll-up from the records.")
+        rb = sub.add_parser("rebuild", help="Rebuild every monthly roll-up from the records.")
+        rb.add_argument(
+            "--background", action="store_true", help="Queue it for the task worker instead."
+        )
         ev = sub.add_parser("evaluate", help="Evaluate a programme's effect on incidents.")
         ev.add_argument("--programme", required=True)
         ev.add_argument("--territory")
@@ -55,7 +58,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         try:
-            if action == "rebuild":
+            if action == "rebuild" and options["background"]:
+                from jaga.analytics.tasks import rebuild_rollups_task
+
+                result = rebuild_rollups_task.enqueue()
+                self.stdout.write(f"Rebuild queued: task {result.id} ({result.status}).")
+            elif action == "rebuild":
                 run = services.rebuild_rollups(actor=None)
                 for part, rows in run.rows.items():
                     self.stdout.write(f"  {part}: {rows} rows")
