@@ -65,6 +65,8 @@ class AreaMonthlyCount(models.Model):
     class Meta:
         verbose_name = _("monthly incident count per area")
         verbose_name_plural = _("monthly incident counts per area")
+        # On PostgreSQL migration 0005 adds covering indexes (INCLUDE count) so that a
+        # dashboard's reads are index-only scans instead of scattered heap fetches.
         constraints = [
             models.UniqueConstraint(
                 fields=["area_code", "month", "category"], name="area_monthly_count_key"

@@ -54,15 +54,19 @@ def _month_index(m: datetime.date) -> int:
     return m.year * 12 + m.month - 1
 
 
+COPY_ROW = np.dtype(
+    [("fields", ">i2")]
+    + [item for name in ("v", "c", "t", "n") for item in ((f"len_{name}", ">i4"), (name, ">i4"))]
+)
+
+
 def incident_matrix_copy(unit: Unit, start: datetime.date, end: datetime.date) -> Matrix:
-    """PostgreSQL: the same matrix streamed with COPY and parsed by pandas (national scale).
+    """PostgreSQL: the same matrix streamed with binary COPY and parsed by numpy in one go.
 
-    Millions of roll-up rows pass through COPY's text format several times faster than through
-    Python tuples; the filter is built from territory codes checked against CODE_RE.
+    Every column is cast to int4, so each row of the binary format is a fixed 34 bytes and the
+    whole stream is one structured array: no per-row Python. The filter is built from territory
+    codes checked against CODE_RE (COPY takes no parameters).
     """
-    import io
-
-    import pandas as pd
     from django.db import connection
 
     table = MonthlyIncidentCount._meta.db_table
@@ -75,24 +79,28 @@ def incident_matrix_copy(unit: Unit, start: datetime.date, end: datetime.date) -
             column = LEVEL_COLUMN[len(code.split("."))]
             clauses.append(f"{column} = '{code}'")
         where.append("(" + " OR ".join(clauses) + ")")
-    # COPY takes no parameters; every piece is a model's table or a checked code or a date.
     sql = (
-        "COPY (SELECT village_id, category_id, "  # noqa: S608
-        "(EXTRACT(YEAR FROM month) * 12 + EXTRACT(MONTH FROM month) - 1)::int, count "
-        f"FROM {table} WHERE {' AND '.join(where)}) TO STDOUT"
+        "COPY (SELECT village_id::int4, category_id::int4, "  # noqa: S608
+        "(EXTRACT(YEAR FROM month) * 12 + EXTRACT(MONTH FROM month) - 1)::int4, count::int4 "
+        f"FROM {table} WHERE {' AND '.join(where)}) TO STDOUT (FORMAT binary)"
     )
     connection.ensure_connection()
-    buffer = io.BytesIO()
+    chunks: list[bytes] = []
     with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
         for block in copy:
-            buffer.write(block)
-    buffer.seek(0)
+            chunks.append(bytes(block))
+    data = b"".join(chunks)
     months = months_between(start, end)
-    if buffer.getbuffer().nbytes == 0:
+    # Header: 11-byte signature, 4-byte flags, 4-byte extension length (0); trailer: int16 -1.
+    extension = int.from_bytes(data[15:19], "big") if len(data) >= 19 else 0
+    body = data[19 + extension : -2]
+    rows = np.frombuffer(body, dtype=COPY_ROW)
+    if rows.size == 0:
         return Matrix(np.array([], int), np.array([], int), months, np.zeros((0, len(months))))
-    frame = pd.read_csv(buffer, sep="\t", header=None, dtype="int64", engine="c")
-    v, c, t, n = (frame[i].to_numpy() for i in range(4))
-    return matrix_from_arrays(v, c, t - _month_index(start), n.astype(np.float32), months)
+    v = rows["v"].astype(np.int64)
+    c = rows["c"].astype(np.int64)
+    t = rows["t"].astype(np.int64) - _month_index(start)
+    return matrix_from_arrays(v, c, t, rows["n"].astype(np.float32), months)
 
 
 def matrix_from_arrays(

@@ -131,6 +131,14 @@ class TestCusum:
         first = result.first_alarm[surged][result.alarm[surged]]
         assert (first >= window - 3).all()
 
+    def test_months_before_the_data_begins_do_not_lower_the_baseline(self):
+        rng = np.random.default_rng(9)
+        y = rng.poisson(3.0, size=(4000, 42)).astype(float)
+        y[:, :6] = 0  # the data starts in month 7
+        result = cusum.poisson_cusum(y, window=6, alpha=0.01)
+        assert result.expected.mean() == pytest.approx(3.0, rel=0.03)
+        assert result.alarm.mean() <= 0.02
+
     def test_seasonal_index_by_hand(self):
         base = np.tile(
             np.array([2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0]), (50, 1)

@@ -138,6 +138,11 @@ def poisson_cusum(
     if n_months <= window:
         raise ValueError("history must be longer than the monitoring window")
     start = max(0, n_months - window - baseline_months)
+    # Months before the data begins are unknown, not zero: the baseline starts at the first
+    # month in which any series has a count.
+    with_data = np.flatnonzero(y[:, : n_months - window].sum(axis=0) > 0)
+    if with_data.size:
+        start = max(start, int(with_data[0]))
     base = y[:, start : n_months - window]
     obs = y[:, n_months - window :]
     if groups is None:
