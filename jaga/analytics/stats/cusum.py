@@ -151,8 +151,9 @@ def poisson_cusum(
         months_of_year = (np.arange(n_months) % 12) + 1
     index = seasonal_index(base, months_of_year[start : n_months - window], groups)
     base_index = index[groups][:, months_of_year[start : n_months - window] - 1]
-    # Deseasonalised mean per series, with half a count of prior so zero histories stay finite.
-    level = (base.sum(axis=1) + 0.5) / (base_index.sum(axis=1) + 1.0)
+    # Deseasonalised mean per series; a series with no count in its baseline gets half an
+    # incident over it, so that its expected count is small but not zero.
+    level = np.maximum(base.sum(axis=1), 0.5) / base_index.sum(axis=1)
     window_index = index[groups][:, months_of_year[n_months - window :] - 1]
     mu = np.maximum(level[:, None] * window_index, MU_FLOOR)
     mu0 = mu.mean(axis=1)
