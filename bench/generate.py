@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,8 +56,25 @@ def ensure_data() -> dict[str, Any]:
         ctx["timings"]["rollup_rebuild_s"] = time.monotonic() - t0
         from django.db import connection
 
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # Fresh visibility maps and statistics, so that covering indexes serve index-only scans.
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE") if connection.vendor == "postgresql" else None
+            cursor.execute("VACUUM ANALYZE analytics_areamonthlycount")
+    memo = (
+        Path(__file__).resolve().parent.parent
+        / "var"
+        / f"bench-{connection.settings_dict['NAME']}.json"
+    )
+    if "incidents_copy_s" in ctx["timings"]:
+        memo.parent.mkdir(exist_ok=True)
+        memo.write_text(json.dumps(ctx["timings"]))
+    elif memo.exists():
+        ctx["timings"] = {**json.loads(memo.read_text()), "reused": True}
     ctx["incidents"] = Incident.objects.count()
     from jaga.analytics.models import AreaMonthlyCount, MonthlyIncidentCount
 
@@ -183,6 +202,8 @@ def describe(ctx: dict[str, Any]) -> list[str]:
             f"rebuilding every roll-up from them (`jaga analytics rebuild`, one INSERT ... SELECT) "
             f"took {t['rollup_rebuild_s']:.1f} s."
         )
-    else:
+    if t.get("reused"):
+        lines.append("- Data reused from that earlier run (drop the database to regenerate it).")
+    elif "incidents_copy_s" not in t:
         lines.append("- Data reused from a previous run (drop the database to regenerate it).")
     return lines + [""]

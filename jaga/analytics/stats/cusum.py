@@ -142,7 +142,7 @@ def poisson_cusum(
     # month in which any series has a count.
     with_data = np.flatnonzero(y[:, : n_months - window].sum(axis=0) > 0)
     if with_data.size:
-        start = max(start, int(with_data[0]))
+        start = min(max(start, int(with_data[0])), n_months - window - 1)
     base = y[:, start : n_months - window]
     obs = y[:, n_months - window :]
     if groups is None:
