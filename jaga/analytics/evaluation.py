@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 import numpy as np
-from django.db.models import Sum
+from django.db.models import Min, Sum
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -63,6 +63,11 @@ def evaluate(
             ),
         )
     start = add_months(min(adopted_in_window).replace(day=1), -PRE_MONTHS)
+    # Months before the records begin are unknown, not zero (a series that starts with zeros
+    # would look like a rise to the time-series view).
+    first_data = MonthlyIncidentCount.objects.filter(village_id__in=ids).aggregate(m=Min("month"))
+    if first_data["m"] is not None and first_data["m"] > start:
+        start = first_data["m"]
     months = months_between(start, end)
     index = {m: i for i, m in enumerate(months)}
     row_of = {v: i for i, v in enumerate(ids)}

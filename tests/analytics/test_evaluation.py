@@ -81,3 +81,13 @@ def test_page_shows_the_estimate(frozen, programme_panel, leader_client):
     assert resp.status_code == 200
     assert b"<svg" in resp.content
     assert "Callaway" in resp.content.decode()
+
+
+def test_months_before_the_records_begin_are_left_out(frozen, programme_panel, panel_months):
+    from jaga.analytics.models import MonthlyIncidentCount
+
+    MonthlyIncidentCount.objects.filter(month__lt=panel_months[6]).delete()
+    r = evaluation.evaluate("KTS", regency_unit())
+    assert r["start"] == panel_months[6].isoformat()[:7]
+    assert r["ci_low"] < -1.5 < r["ci_high"]
+    assert r["its"]["ci_high"] < 1.1
