@@ -110,7 +110,9 @@ def matrix_from_arrays(
     key = v * 10_000 + c
     series, row = np.unique(key, return_inverse=True)
     counts = np.zeros((len(series), len(months)), dtype=np.float32)
-    np.add.at(counts, (row, t), n)
+    # (village, category, month) is the roll-up's key: each cell is written once, so a plain
+    # assignment does it (np.add.at would be ten times slower on millions of rows).
+    counts[row, t] = n
     return Matrix(series // 10_000, series % 10_000, months, counts)
 
 

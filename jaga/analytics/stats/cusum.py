@@ -4,8 +4,9 @@ Each series' expected monthly count comes from its own history (a baseline windo
 monitoring window), scaled by a month-of-year index pooled over all series of the same category.
 The CUSUM is Lucas's (1985) count CUSUM for a shift from mu0 to `shift` x mu0:
     k = (mu1 - mu0) / (ln mu1 - ln mu0),   S_t = max(0, S_{t-1} + y_t - k_t),   alarm if S_t >= h.
-The decision limit h is calibrated by simulation, per level of mu0, so that a series in control
-alarms somewhere in the monitoring window with probability `alpha` (the nominal rate). Everything
+The decision limit h is calibrated by simulation, per level of the estimated mu0 (the estimate's
+own error included), so that a series in control alarms somewhere in the monitoring window with
+probability `alpha` (the nominal rate). Everything
 is numpy over the whole (series x months) matrix: no model fit per village.
 """
 
@@ -71,48 +72,56 @@ def run_cusum(y: np.ndarray, mu: np.ndarray, shift: float) -> np.ndarray:
     return out
 
 
-def calibrate_limits(
-    mu_levels: np.ndarray,
-    window: int,
-    shift: float,
-    alpha: float,
-    sims: int = 20000,
-    seed: int = 20221,
-) -> np.ndarray:
-    """Decision limit per mu level: the (1 - alpha) quantile of max_t S_t under no change."""
-    rng = np.random.default_rng(seed)
-    limits = np.empty(len(mu_levels))
-    for i, mu0 in enumerate(mu_levels):
-        y = rng.poisson(mu0, size=(sims, window)).astype(float)
-        s = run_cusum(y, np.full((sims, window), mu0), shift)
-        peak = s.max(axis=1)
-        # The smallest h with P(max S >= h) <= alpha; S jumps by (integer - k) steps so the
-        # distribution is discrete: take the next attained value above the quantile.
-        q = float(np.quantile(peak, 1 - alpha, method="higher"))
-        above = peak[peak > q]
-        limits[i] = float(above.min()) if above.size else q + 1e-9
-        # Guard against a limit that in-control data reach too often because of the steps.
-        if (peak >= limits[i]).mean() > alpha:
-            limits[i] += 1e-9
-    return limits
-
-
 GRID = np.exp(np.linspace(np.log(MU_FLOOR), np.log(1000.0), 72))
 
 
-@lru_cache(maxsize=16)
-def grid_limits(window: int, shift: float, alpha: float) -> np.ndarray:
-    """Decision limits on a fixed log grid of mu levels, computed once per process."""
-    return calibrate_limits(GRID, window, shift, alpha)
+def _limit(peak: np.ndarray, alpha: float) -> float:
+    """The smallest attained h with P(max S >= h) <= alpha (S moves in discrete steps)."""
+    q = float(np.quantile(peak, 1 - alpha, method="higher"))
+    above = peak[peak > q]
+    return float(above.min()) if above.size else q + 1e-9
 
 
-def limits_for(mu0: np.ndarray, window: int, shift: float, alpha: float) -> np.ndarray:
-    """h per series: the limit of the grid level at or above its mu (and the one below).
+@lru_cache(maxsize=32)
+def grid_limits(
+    window: int, baseline: int, shift: float, alpha: float, sims: int = 400_000
+) -> np.ndarray:
+    """Decision limits per level of the *estimated* mean, computed once per process.
 
-    Between two levels the higher limit is taken, which keeps the false-alarm rate at or under
-    the nominal one.
+    A village's expected count is estimated from its own `baseline` months, and a mean that
+    came out low by chance makes the CUSUM alarm too easily: a limit calibrated on the true mean
+    would let such series alarm well above the nominal rate. So the simulation does what the
+    monitoring does: draw true means (log-uniform over the grid's range), estimate each from a
+    simulated baseline, run the CUSUM on fresh in-control months with the estimate, and take
+    the limit per bin of the estimate. The false-alarm rate is then nominal given what Jaga
+    actually sees.
     """
-    limits = grid_limits(window, shift, alpha)
+    rng = np.random.default_rng(20221)
+    mu = np.exp(rng.uniform(np.log(MU_FLOOR), np.log(GRID[-1]), size=sims))
+    estimate = np.maximum(np.maximum(rng.poisson(mu * baseline), 0.5) / baseline, MU_FLOOR)
+    y = rng.poisson(mu[:, None], size=(sims, window)).astype(float)
+    peak = run_cusum(y, np.repeat(estimate[:, None], window, axis=1), shift).max(axis=1)
+    bins = np.clip(np.searchsorted(GRID, estimate, side="left"), 0, len(GRID) - 1)
+    limits = np.full(len(GRID), np.nan)
+    for b in range(len(GRID)):
+        in_bin = peak[bins == b]
+        if in_bin.size >= max(200, int(5 / alpha)):
+            limits[b] = _limit(in_bin, alpha)
+    # Bins the simulation left thin take the nearest calibrated neighbour's limit.
+    known = np.flatnonzero(~np.isnan(limits))
+    for b in np.flatnonzero(np.isnan(limits)):
+        limits[b] = limits[known[np.argmin(np.abs(known - b))]]
+    return limits
+
+
+def limits_for(
+    mu0: np.ndarray, window: int, shift: float, alpha: float, baseline: int = 36
+) -> np.ndarray:
+    """h per series from the bin of its estimated mean and the bin below (the higher of two).
+
+    Taking the higher neighbour keeps the false-alarm rate at or under the nominal one.
+    """
+    limits = grid_limits(window, baseline, shift, alpha)
     pos = np.clip(np.searchsorted(GRID, mu0, side="left"), 0, len(GRID) - 1)
     below = np.clip(pos - 1, 0, len(GRID) - 1)
     return np.maximum(limits[pos], limits[below])
@@ -157,7 +166,7 @@ def poisson_cusum(
     window_index = index[groups][:, months_of_year[n_months - window :] - 1]
     mu = np.maximum(level[:, None] * window_index, MU_FLOOR)
     mu0 = mu.mean(axis=1)
-    limit = limits_for(mu0, window, shift, alpha)
+    limit = limits_for(mu0, window, shift, alpha, baseline=base.shape[1])
     stat = run_cusum(obs, mu, shift)
     hit = stat >= limit[:, None]
     alarm = np.asarray(hit.any(axis=1))
