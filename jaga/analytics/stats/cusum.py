@@ -109,8 +109,8 @@ def grid_limits(
             limits[b] = _limit(in_bin, alpha)
     # Bins the simulation left thin take the nearest calibrated neighbour's limit.
     known = np.flatnonzero(~np.isnan(limits))
-    for b in np.flatnonzero(np.isnan(limits)):
-        limits[b] = limits[known[np.argmin(np.abs(known - b))]]
+    for empty in np.flatnonzero(np.isnan(limits)):
+        limits[empty] = limits[known[np.argmin(np.abs(known - empty))]]
     return limits
 
 

@@ -61,8 +61,8 @@ class Command(BaseCommand):
             if action == "rebuild" and options["background"]:
                 from jaga.analytics.tasks import rebuild_rollups_task
 
-                result = rebuild_rollups_task.enqueue()
-                self.stdout.write(f"Rebuild queued: task {result.id} ({result.status}).")
+                queued = rebuild_rollups_task.enqueue()
+                self.stdout.write(f"Rebuild queued: task {queued.id} ({queued.status}).")
             elif action == "rebuild":
                 run = services.rebuild_rollups(actor=None)
                 for part, rows in run.rows.items():
