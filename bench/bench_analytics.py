@@ -297,6 +297,12 @@ def dashboard(end: datetime.date) -> list[str]:
             f"{ms(t_roll)} | {ms(t_raw)} | {'yes' if same else '**NO**'} |"
         )
     q_roll_med, q_raw_med = statistics.median(sql_rolls), statistics.median(sql_raws)
+    big = [(r[6], r[7]) for r in rows if r[2] >= 600]
+    big_ratio = (
+        statistics.median(q_raw for _, q_raw in big) / statistics.median(q for q, _ in big)
+        if big
+        else float("nan")
+    )
     out += [
         "",
         f"Medians over the regencies. **Reads** (the count queries, the part that grows with "
@@ -305,6 +311,13 @@ def dashboard(end: datetime.date) -> list[str]:
         f"statistics on both sides: Poisson tests, Mann-Kendall, Python objects): "
         f"{ms(roll_med)} against {ms(raw_med)} ({raw_med / roll_med:.1f}x): past the reads, "
         "both paths pay the same fixed cost of the statistics.",
+        "",
+        f"Against the target of ten times: the reads are {q_raw_med / q_roll_med:.0f}x faster at "
+        f"the median and {big_ratio:.0f}x for the regencies with at least 600 incidents a month "
+        "(the roll-up reads stay near 2 ms whatever the size; the raw reads grow with it). The "
+        "raw path here is a favourable case for it: the whole incident table sits in the "
+        "machine's 23 GiB of RAM and its (regency_code, occurred_at) index is used; on a cold "
+        "cache each raw read is thousands of scattered page reads from disk.",
         "",
         f"The whole dashboard page for Kapolres {rows[0][1]} (HTML with every panel: CompStat, "
         "trend fit, sparklines, early warning of its villages, desk and partnership figures, "
