@@ -112,3 +112,13 @@ def test_hotspot_page_and_form(incidents, bob_client, charlie_client, client):
     assert RaidPlan.objects.filter(territory__code="35.03.11").exists()
     assert charlie_client.get("/analitik/hotspot/?territory=35.03.11").status_code == 404
     assert client.get("/analitik/hotspot/").status_code == 302
+
+
+def test_the_demo_step_proposes_next_weeks_plan_and_sums_the_areas(incidents, regency, satbinmas):
+    from jaga.analytics import demo
+    from jaga.analytics.models import AreaMonthlyCount
+
+    AreaMonthlyCount.objects.all().delete()
+    demo.build({"regency": regency, "users": {"kasatbinmas": satbinmas}})
+    assert RaidPlan.objects.filter(territory=regency).count() == 1
+    assert AreaMonthlyCount.objects.filter(level="regency", area_code="35.03").exists()
