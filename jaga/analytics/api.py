@@ -10,7 +10,15 @@ from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
 from ninja import Router
 
-from jaga.analytics import evaluation, hotspots, participation, queries, services, warning
+from jaga.analytics import (
+    evaluation,
+    hotspots,
+    participation,
+    queries,
+    services,
+    warning,
+)
+from jaga.analytics import glance as live_figures
 from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric, RaidPlan
 from jaga.analytics.schemas import (
     AlarmOut,
@@ -210,5 +218,9 @@ def dashboard(request: HttpRequest, territory: str | None = None, month: str | N
         ],
         "alarms": warning.alarms_cached(unit, end),
         "glance": queries.glance_figures(unit, end),
+        "live": [
+            {k: str(v) if k == "label" else v for k, v in item.items()}
+            for item in live_figures.figures(unit, end, request.user)
+        ],
         "coverage": cov,
     }

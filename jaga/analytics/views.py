@@ -15,7 +15,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from jaga.accounts.access import scope_codes
-from jaga.analytics import charts, evaluation, hotspots, participation, queries, services, warning
+from jaga.analytics import (
+    charts,
+    evaluation,
+    glance,
+    hotspots,
+    participation,
+    queries,
+    services,
+    warning,
+)
 from jaga.analytics.models import RaidPlan
 from jaga.analytics.units import Unit, add_months, last_complete_month, parse_month, resolve_unit
 from jaga.core.errors import DomainError
@@ -82,6 +91,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         sparks=sparks,
         alarms=warning.alarms_cached(unit, month)[:10],
         glance=queries.glance_figures(unit, month),
+        live=glance.figures(unit, month, request.user),
         coverage=queries.coverage(unit),
         prev_month=add_months(month, -1).isoformat()[:7],
         last_year_month=add_months(month, -12).isoformat()[:7],

@@ -180,3 +180,20 @@ def test_ytd_figure_drills_down_to_its_records(frozen, alice, village_a, bob_cli
     assert f'{link}">2<' in html
     page = bob_client.get(link.replace("&amp;", "&")).content.decode()
     assert "feb" in page and "sep" in page
+
+
+def test_other_apps_add_live_figures_to_the_dashboard(data, bob_client):
+    from jaga.analytics import glance
+
+    def overdue(unit, month, user):
+        return [{"label": "Laporan lewat tenggat", "value": 3, "url": "/layanan/?overdue=1",
+                 "level": "bad"}]  # fmt: skip
+
+    glance.register(overdue)
+    try:
+        html = bob_client.get("/analitik/?territory=35.03.11").content.decode()
+        api = bob_client.get("/api/v1/analytics/dashboard?territory=35.03.11").json()
+    finally:
+        glance.PROVIDERS.remove(overdue)
+    assert "Laporan lewat tenggat" in html and 'href="/layanan/?overdue=1"' in html
+    assert api["live"][0]["value"] == 3
