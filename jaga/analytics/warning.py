@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from jaga.analytics.models import MonthlyIncidentCount
 from jaga.analytics.stats.cusum import poisson_cusum
@@ -160,13 +161,37 @@ def matrix_from_arrays(
     return Matrix(series // 10_000, series % 10_000, months, counts)
 
 
+ALL_CATEGORIES = 0  # category id of a village's total series
+
+
+def with_village_totals(matrix: Matrix) -> Matrix:
+    """Add one series per village summing its categories (category id ALL_CATEGORIES).
+
+    A rise spread thinly over many categories can stay under every category's limit while the
+    village's total clearly jumps: the total is watched too.
+    """
+    import pandas as pd
+
+    if matrix.counts.shape[0] == 0:
+        return matrix
+    totals = pd.DataFrame(matrix.counts).groupby(matrix.village_ids, sort=False).sum()
+    village_ids = totals.index.to_numpy(dtype=np.int64)
+    return Matrix(
+        np.concatenate([matrix.village_ids, village_ids]),
+        np.concatenate([matrix.category_ids, np.full(len(village_ids), ALL_CATEGORIES)]),
+        matrix.months,
+        np.vstack([matrix.counts, totals.to_numpy(dtype=np.float32)]),
+    )
+
+
 def load_matrix(unit: Unit, start: datetime.date, end: datetime.date) -> Matrix:
+    """Every village x category series of the unit, plus each village's total."""
     from django.db import connection
 
     big = unit.level in ("country", "province")
     if connection.vendor == "postgresql" and big and all(CODE_RE.match(c) for c in unit.codes):
-        return incident_matrix_copy(unit, start, end)
-    return incident_matrix(unit.rollup_q(), start, end)
+        return with_village_totals(incident_matrix_copy(unit, start, end))
+    return with_village_totals(incident_matrix(unit.rollup_q(), start, end))
 
 
 def run(matrix: Matrix, window: int = WINDOW, alpha: float = ALPHA) -> Any:
@@ -208,13 +233,13 @@ def alarms(
     for i in hit:
         first = int(result.first_alarm[i])
         village = villages[int(matrix.village_ids[i])]
-        category = categories[int(matrix.category_ids[i])]
+        category = categories.get(int(matrix.category_ids[i]))
         out.append(
             {
                 "village_code": village.code,
                 "village_name": village.display_name,
-                "category_code": category.code,
-                "category_name": category.name,
+                "category_code": category.code if category else "",
+                "category_name": category.name if category else _("All categories"),
                 "month": window_months[first],
                 "observed": int(result.observed[i, first]),
                 "expected": float(result.expected[i, first]),

@@ -33,12 +33,14 @@ def test_the_planted_surge_raises_an_ongoing_alarm(frozen, surge, village_a):
     t = Territory.objects.get(code="35.03")
     found = warning.alarms(Unit("35.03", t.name, ["35.03"], t.level, t), LAST_MONTH)
     mine = [a for a in found if a["village_code"] == village_a.code]
-    assert len(mine) == 1
-    assert mine[0]["ongoing"] and mine[0]["category_code"] == "pencurian"
+    # The category's series and the village's total (here the same incidents) both alarm.
+    assert {a["category_code"] for a in mine} == {"pencurian", ""}
+    mine = [a for a in mine if a["category_code"] == "pencurian"]
+    assert mine[0]["ongoing"]
     assert mine[0]["observed"] in (9, 11) and mine[0]["expected"] < 2
     assert mine[0]["window_observed"] >= 20
-    # Nominal 1% per series: a handful at most among the 156 others.
-    assert len(found) - 1 <= 5
+    # Nominal 0.2% per series: a handful at most among the 312 other series.
+    assert len(found) - 2 <= 4
 
 
 def test_api_and_command(frozen, surge, village_a, bob_client, charlie_client, client):
@@ -79,3 +81,19 @@ def test_the_national_copy_path_reads_the_same_matrix(frozen, surge):
     assert (fast.village_ids == slow.village_ids).all()
     assert (fast.counts == slow.counts).all()
     assert fast.counts.sum() > 0
+
+
+def test_a_rise_spread_over_categories_alarms_on_the_village_total(frozen, villages, panel_months):
+    from jaga.incidents.models import Category
+
+    rng = np.random.default_rng(8)
+    codes = list(Category.objects.filter(parent__isnull=False).values_list("code", flat=True))[:10]
+    target = villages[3]
+    for code in codes:
+        y = rng.poisson(0.15, size=(len(villages[:40]), len(panel_months)))
+        y[3, -2:] = [1, 1]  # each category: +1 in each of the last two months, unremarkable
+        bulk_counts(villages[:40], panel_months, y, code)
+    t = Territory.objects.get(code="35.03")
+    found = warning.alarms(Unit("35.03", t.name, ["35.03"], t.level, t), LAST_MONTH)
+    totals = [a for a in found if a["village_code"] == target.code and a["category_code"] == ""]
+    assert totals and totals[0]["ongoing"]
