@@ -64,7 +64,7 @@ def early_warning(end: datetime.date) -> list[str]:
     return [
         "### Early warning for every village of the country",
         "",
-        "Poisson CUSUM per village x category on the roll-up (36 months of baseline, 6 monitored), "
+        "Poisson CUSUM per village x category and per village total on the roll-up (36 months of baseline, 6 monitored), "
         "vectorised with numpy: one pass over a (series x months) matrix, no model per village.",
         "",
         "| step | median of 3 |",
