@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from jaga.accounts.access import ScopedQuerySet
 
 
 class MonthlyIncidentCount(models.Model):
@@ -12,9 +15,11 @@ class MonthlyIncidentCount(models.Model):
     """
 
     village = models.ForeignKey("territory.Territory", on_delete=models.PROTECT, related_name="+")
-    province_code = models.CharField(max_length=2, db_index=True)
-    regency_code = models.CharField(max_length=5, db_index=True)
-    district_code = models.CharField(max_length=8, db_index=True)
+    # Covered by the composite indexes below; single-column indexes would only slow the writes
+    # (on PostgreSQL each CharField index comes with a second, pattern-ops one).
+    province_code = models.CharField(max_length=2)
+    regency_code = models.CharField(max_length=5)
+    district_code = models.CharField(max_length=8)
     month = models.DateField(_("month"), help_text=_("The first day of the month."))
     category = models.ForeignKey("incidents.Category", on_delete=models.PROTECT, related_name="+")
     count = models.IntegerField(_("count"), default=0)
@@ -36,6 +41,43 @@ class MonthlyIncidentCount(models.Model):
         return f"{self.village_id} {self.month:%Y-%m} {self.category_id}: {self.count}"
 
 
+class AreaLevel(models.TextChoices):
+    DISTRICT = "district", _("District (kecamatan)")
+    REGENCY = "regency", _("Regency / city")
+
+
+class AreaMonthlyCount(models.Model):
+    """Roll-up of MonthlyIncidentCount one and two levels up: per district and per regency.
+
+    At national density a village has a few incidents a month spread over many categories, so the
+    village roll-up is nearly as long as the incident table; a Polres dashboard reads these rows
+    instead (about 800 per regency for three years). Kept in the same transaction as the village
+    row (`bump_incidents`) and rebuilt with it.
+    """
+
+    level = models.CharField(_("level"), max_length=10, choices=AreaLevel.choices)
+    area_code = models.CharField(_("area"), max_length=8)
+    parent_code = models.CharField(_("parent area"), max_length=5)
+    month = models.DateField(_("month"))
+    category = models.ForeignKey("incidents.Category", on_delete=models.PROTECT, related_name="+")
+    count = models.IntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly incident count per area")
+        verbose_name_plural = _("monthly incident counts per area")
+        # On PostgreSQL migration 0005 adds covering indexes (INCLUDE count) so that a
+        # dashboard's reads are index-only scans instead of scattered heap fetches.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area_code", "month", "category"], name="area_monthly_count_key"
+            )
+        ]
+        indexes = [models.Index(fields=["level", "parent_code", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.area_code} {self.month:%Y-%m} {self.category_id}: {self.count}"
+
+
 class MonthlyMetric(models.Model):
     """Roll-up of every other monthly figure per village (DHIS2-style data values).
 
@@ -50,9 +92,11 @@ class MonthlyMetric(models.Model):
     """
 
     village = models.ForeignKey("territory.Territory", on_delete=models.PROTECT, related_name="+")
-    province_code = models.CharField(max_length=2, db_index=True)
-    regency_code = models.CharField(max_length=5, db_index=True)
-    district_code = models.CharField(max_length=8, db_index=True)
+    # Covered by the composite indexes below; single-column indexes would only slow the writes
+    # (on PostgreSQL each CharField index comes with a second, pattern-ops one).
+    province_code = models.CharField(max_length=2)
+    regency_code = models.CharField(max_length=5)
+    district_code = models.CharField(max_length=8)
     month = models.DateField(_("month"))
     metric = models.CharField(_("metric"), max_length=60)
     key = models.CharField(_("key"), max_length=60, blank=True, default="")
@@ -73,3 +117,69 @@ class MonthlyMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.village_id} {self.month:%Y-%m} {self.metric}[{self.key}]={self.value}"
+
+
+class RaidPlan(models.Model):
+    """The places proposed for the coming week's razia in a territory, from the hottest cells.
+
+    Kept so that next week's proposal can rotate: a place proposed this week is not proposed the
+    week after (raids move with the threat, as in the article).
+    """
+
+    scope_field = "territory__code"
+
+    territory = models.ForeignKey(
+        "territory.Territory",
+        verbose_name=_("territory"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    week = models.DateField(_("week"), help_text=_("The Monday the week starts on."))
+    places = models.JSONField(_("places"), default=list)
+    resolution = models.PositiveSmallIntegerField(_("H3 resolution"), default=8)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("raid plan")
+        verbose_name_plural = _("raid plans")
+        ordering = ["-week"]
+        constraints = [
+            models.UniqueConstraint(fields=["territory", "week"], name="raid_plan_once_a_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.territory_id} {self.week}"
+
+
+class RebuildRun(models.Model):
+    """One rebuild of the roll-ups from the records: when, by whom, rows written per part."""
+
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    rows = models.JSONField(_("rows written"), default=dict)
+    seconds = models.FloatField(_("seconds"), default=0)
+
+    class Meta:
+        verbose_name = _("roll-up rebuild")
+        verbose_name_plural = _("roll-up rebuilds")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,106 @@
+"""Run every benchmark on a national-scale database and write bench/BENCHMARKS.md.
+
+Environment:
+  BENCH_DATABASE_URL  PostgreSQL database to use (created if missing), default
+                      postgres://postgres@127.0.0.1:5432/jaga_bench
+  BENCH_INCIDENTS     incidents to generate (default 10,000,000), BENCH_MONTHS (default 36)
+  BENCH_ONLY          comma-separated module names (e.g. bench_analytics) to run only those
+The generated data is kept between runs (same seed, same data); drop the database to redo it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import os
+import pkgutil
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def setup_django() -> str:
+    url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/jaga_bench")
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jaga.settings")
+    os.environ.pop("DEBUG", None)  # DEBUG keeps every query in memory: not for 10 M rows
+    sys.path.insert(0, str(HERE.parent))
+    _create_database(url)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    return url
+
+
+def _create_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def machine() -> list[str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError):
+        pass
+    try:
+        pg = subprocess.run(
+            ["psql", "--version"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        pg = ""
+    return [
+        f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- CPU: {cpu}, {os.cpu_count()} cores; memory {mem}; {platform.platform()}",
+        f"- Python {platform.python_version()}; {pg}",
+        "- The two cores were shared with other work running at the same time: figures are "
+        "medians of repeated runs, but expect some noise.",
+    ]
+
+
+def main() -> None:
+    url = setup_django()
+    only = {m for m in os.environ.get("BENCH_ONLY", "").split(",") if m}
+    from bench import generate
+
+    started = time.monotonic()
+    ctx = generate.ensure_data()
+    lines = ["# Jaga benchmarks", "", "## Machine", "", *machine(), ""]
+    lines += [f"Database: `{url.rsplit('@', 1)[-1]}`", ""]
+    lines += generate.describe(ctx)
+    for info in sorted(pkgutil.iter_modules([str(HERE)]), key=lambda m: m.name):
+        if not info.name.startswith("bench_") or (only and info.name not in only):
+            continue
+        module = importlib.import_module(f"bench.{info.name}")
+        print(f"== {info.name}", flush=True)
+        lines += module.run(ctx)
+    lines += ["", f"Total run time: {time.monotonic() - started:.0f} s.", ""]
+    out = HERE / "BENCHMARKS.md"
+    out.write_text("\n".join(lines))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""The analytics API: the same figures as the dashboards, read from the roll-ups."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import ninja
+from django.db.models import QuerySet, Sum
+from django.http import HttpRequest
+from ninja import Router
+
+from jaga.analytics import (
+    evaluation,
+    hotspots,
+    participation,
+    queries,
+    services,
+    warning,
+)
+from jaga.analytics import glance as live_figures
+from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric, RaidPlan
+from jaga.analytics.schemas import (
+    AlarmOut,
+    CompStatOut,
+    EvaluationOut,
+    RaidPlanIn,
+    RaidPlanOut,
+    RollupRowOut,
+)
+from jaga.analytics.units import add_months, last_complete_month, parse_month, resolve_unit
+from jaga.core.errors import DomainError
+
+router = Router(tags=["analytics"])
+
+
+def _month(value: str | None) -> datetime.date:
+    if value and parse_month(value) is None:
+        raise DomainError("bad_month", "month must look like 2026-10")
+    return parse_month(value) or last_complete_month()
+
+
+@router.get("/compstat", response=CompStatOut, summary="CompStat of a unit for a month")
+def compstat(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
+    unit = resolve_unit(request.user, territory)
+    c = queries.compstat(unit, _month(month))
+    return {
+        "territory": unit.key,
+        "name": unit.name,
+        "month": c.month.isoformat()[:7],
+        "population": c.population,
+        "population_year": c.population_year,
+        "rows": [r.as_dict() for r in c.rows],
+        "total": c.total.as_dict() if c.total else None,
+    }
+
+
+@router.get("/trend", response=dict[str, Any], summary="Is the unit's series falling or rising?")
+def trend(
+    request: HttpRequest,
+    territory: str | None = None,
+    category: str | None = None,
+    months: int = 36,
+    month: str | None = None,
+) -> Any:
+    unit = resolve_unit(request.user, territory)
+    t = queries.trend(unit, _month(month), max(6, min(months, 120)), category)
+    fit = t.pop("fit")
+    return {**t, "territory": unit.key, "fit": fit.as_dict() if fit else None}
+
+
+@router.get("/alarms", response=list[AlarmOut], summary="Early-warning alarms (Poisson CUSUM)")
+def alarms(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
+    return warning.alarms(resolve_unit(request.user, territory), _month(month))
+
+
+@router.get("/evaluation", response=EvaluationOut, summary="A programme's effect on incidents")
+def evaluate(
+    request: HttpRequest,
+    programme: str,
+    territory: str | None = None,
+    category: str | None = None,
+    month: str | None = None,
+) -> Any:
+    unit = resolve_unit(request.user, territory)
+    return evaluation.evaluate(programme, unit, category, parse_month(month))
+
+
+@router.get("/coverage", response=dict[str, Any], summary="Bhabinkamtibmas coverage")
+def coverage(request: HttpRequest, territory: str | None = None) -> Any:
+    c = queries.coverage(resolve_unit(request.user, territory))
+    c["villages_without"] = [{"code": code, "name": name} for code, name in c["villages_without"]]
+    return c
+
+
+@router.get("/participation", response=dict[str, Any], summary="Participation and incidents")
+def participation_view(
+    request: HttpRequest, territory: str | None = None, months: int = 12, month: str | None = None
+) -> Any:
+    unit = resolve_unit(request.user, territory)
+    end = _month(month)
+    return participation.participation(unit, add_months(end, -(max(1, months) - 1)), end)
+
+
+@router.get("/glance", response=dict[str, Any], summary="The month's figures of the other apps")
+def glance(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
+    return queries.glance_figures(resolve_unit(request.user, territory), _month(month))
+
+
+@router.get("/rollups", response=list[RollupRowOut], summary="Monthly roll-up summed by level")
+def rollups(
+    request: HttpRequest,
+    territory: str | None = None,
+    by: str = "district",
+    metric: str = "incidents",
+    key: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> Any:
+    """Σ per (child unit, month): `by` is village, district, regency or province; `metric` is
+    `incidents` (all categories) or a MonthlyMetric name such as `requests.received`."""
+    unit = resolve_unit(request.user, territory)
+    field = {
+        "village": "village__code",
+        "district": "district_code",
+        "regency": "regency_code",
+        "province": "province_code",
+    }.get(by)
+    if field is None:
+        raise DomainError("bad_level", "by must be village, district, regency or province")
+    last = _month(end)
+    first = parse_month(start) or add_months(last, -11)
+    qs: QuerySet[Any]
+    if metric == "incidents":
+        qs = MonthlyIncidentCount.objects.filter(unit.rollup_q())
+        value = Sum("count")
+    else:
+        metrics = MonthlyMetric.objects.filter(unit.rollup_q(), metric=metric)
+        qs = metrics.filter(key=key) if key is not None else metrics
+        value = Sum("value")
+    rows = (
+        qs.filter(month__gte=first, month__lte=last)
+        .values(field, "month")
+        .annotate(n=value)
+        .order_by(field, "month")
+    )
+    return [{"code": r[field], "month": r["month"].isoformat()[:7], "value": r["n"]} for r in rows]
+
+
+@router.get("/hotspots", response=dict[str, Any], summary="Gi* hot and cold cells on an H3 grid")
+def hot(request: HttpRequest, territory: str | None = None, weeks: int = 12) -> Any:
+    found = hotspots.hot_cells(resolve_unit(request.user, territory), max(1, min(weeks, 104)))
+    return {
+        "since": found["since"],
+        "until": found["until"],
+        "resolution": found["resolution"],
+        "points": found["points"],
+        "cells": [
+            {"cell": c.cell, "count": c.count, "z": c.z, "p": c.p, "lat": c.lat, "lon": c.lon,
+             "kind": c.kind}
+            for c in found["cells"]
+        ],
+    }  # fmt: skip
+
+
+def _plan_out(plan: RaidPlan) -> dict[str, Any]:
+    return {
+        "id": plan.pk,
+        "territory": plan.territory.code,
+        "week": plan.week,
+        "places": plan.places,
+    }
+
+
+@router.post("/raid-plans", response={201: RaidPlanOut}, summary="Propose the week's raid places")
+def propose(request: HttpRequest, payload: RaidPlanIn) -> Any:
+    unit = resolve_unit(request.user, payload.territory)
+    plan = services.propose_raid_plan(unit, payload.week, actor=request.user)
+    return ninja.Status(201, _plan_out(plan))
+
+
+@router.get("/raid-plans", response=list[RaidPlanOut], summary="Raid plans in my scope")
+def plans(request: HttpRequest, territory: str | None = None, limit: int = 20) -> Any:
+    qs = RaidPlan.objects.for_user(request.user).select_related("territory")
+    if territory:
+        unit = resolve_unit(request.user, territory)
+        qs = qs.filter(territory__code__in=unit.codes)
+    return [_plan_out(p) for p in qs[: max(1, min(limit, 100))]]
+
+
+@router.get("/dashboard", response=dict[str, Any], summary="The month at a glance, as on the page")
+def dashboard(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
+    unit = resolve_unit(request.user, territory)
+    end = _month(month)
+    comp = queries.compstat(unit, end)
+    tr = queries.trend(unit, end)
+    fit = tr.pop("fit")
+    cov = queries.coverage(unit)
+    cov["villages_without"] = [{"code": c, "name": n} for c, n in cov["villages_without"]]
+    return {
+        "territory": unit.key,
+        "name": unit.name,
+        "month": end.isoformat()[:7],
+        "compstat": {
+            "rows": [r.as_dict() for r in comp.rows],
+            "total": comp.total.as_dict() if comp.total else None,
+            "population": comp.population,
+        },
+        "trend": {**tr, "fit": fit.as_dict() if fit else None},
+        "areas": [
+            {
+                "code": s["territory"].code,
+                "name": s["territory"].display_name,
+                "values": s["values"],
+                "mann_kendall": s["mk"].as_dict(),
+            }
+            for s in queries.district_sparklines(unit, end)
+        ],
+        "alarms": warning.alarms_cached(unit, end),
+        "glance": queries.glance_figures(unit, end),
+        "live": [
+            {k: str(v) if k == "label" else v for k, v in item.items()}
+            for item in live_figures.figures(unit, end, request.user)
+        ],
+        "coverage": cov,
+    }

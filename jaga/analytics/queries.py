@@ -1,0 +1,396 @@
+"""Reads of the roll-ups for dashboards and the API: CompStat, series, figures, coverage.
+
+Everything here reads MonthlyIncidentCount / MonthlyMetric (a handful of GROUP BY queries per
+page, whatever the number of incidents); nothing reads the raw incident table.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from django.db.models import Q, QuerySet, Sum
+
+from jaga.accounts.models import Posting, Role
+from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyIncidentCount, MonthlyMetric
+from jaga.analytics.stats import compstat as cs
+from jaga.analytics.stats import trend as tr
+from jaga.analytics.units import Unit, add_months, months_between
+from jaga.incidents.models import Category
+from jaga.territory.models import NormSetting, Population, Territory
+
+# The figures of the other apps, by metric name (they fill MonthlyMetric in their transactions).
+REQUEST_METRICS = ["requests.received", "requests.resolved", "requests.resolved_in_time"]
+ACTIVITY_METRICS = ["activities.count", "activities.head_count"]
+ATTENDANCE_METRICS = [
+    "attendance.invited",
+    "attendance.responded",
+    "attendance.attended",
+    "attendance.on_time",
+    "attendance.late",
+    "attendance.represented",
+    "attendance.absent",
+    "attendance.excused",
+]
+VISIT_METRICS = ["visits.count"]
+GLANCE_METRICS = REQUEST_METRICS + ACTIVITY_METRICS + ATTENDANCE_METRICS + VISIT_METRICS
+
+
+def category_ids_with_children(code: str) -> list[int]:
+    """The category and every descendant (one query; the tree is small)."""
+    rows = list(Category.objects.values_list("id", "code", "parent_id"))
+    root = next((r[0] for r in rows if r[1] == code), None)
+    if root is None:
+        return []
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for pk, _code, parent in rows:
+        children[parent].append(pk)
+    out, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(children.get(node, []))
+    return out
+
+
+def population_of(unit: Unit) -> tuple[int, int | None]:
+    """Latest-year population of the unit's villages (0, None when unknown). Two queries.
+
+    The villages' ids are read first (ancestor-code index) so that the population table is read
+    through its village index instead of being scanned whole.
+    """
+    if "population" in unit.memo:
+        cached: tuple[int, int | None] = unit.memo["population"]
+        return cached
+    rows = Population.objects.all()
+    if unit.level != "country":
+        ids = list(
+            Territory.objects.filter(unit.population_q_territory(), level="village").values_list(
+                "id", flat=True
+            )
+        )
+        rows = rows.filter(village_id__in=ids)
+    latest = rows.values("year").annotate(n=Sum("count")).order_by("-year").first()
+    result = (0, None) if latest is None else (int(latest["n"] or 0), int(latest["year"]))
+    unit.memo["population"] = result
+    return result
+
+
+def counts_of(unit: Unit) -> QuerySet[Any]:
+    """Rows with `month`, `category_id` and `count` that sum to the unit's incidents.
+
+    Districts and regencies read the area roll-up (a few hundred rows per regency and year);
+    villages read the village roll-up; a province or the country sums its regencies.
+    """
+    levels = {len(c.split(".")) for c in unit.codes}
+    if levels <= {2, 3}:
+        return AreaMonthlyCount.objects.filter(area_code__in=unit.codes)
+    if unit.level == "country":
+        return AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY)
+    if levels == {1}:
+        return AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY, parent_code__in=unit.codes)
+    return MonthlyIncidentCount.objects.filter(unit.rollup_q())
+
+
+# --- CompStat ----------------------------------------------------------------------------------
+
+
+@dataclass
+class CompRow:
+    category_id: int | None
+    code: str
+    name: str
+    current: int = 0
+    previous: int = 0
+    last_year: int = 0
+    ytd: int = 0
+    ytd_last_year: int = 0
+    rate: float | None = None
+    change_prev: float | None = None
+    change_last_year: float | None = None
+    change_ytd: float | None = None
+    p_prev: float = 1.0
+    p_last_year: float = 1.0
+    p_ytd: float = 1.0
+
+    def finish(self, month: datetime.date, population: int) -> None:
+        prev_days = (month - add_months(month, -1)).days
+        cur_days = (add_months(month, 1) - month).days
+        self.change_prev = cs.pct_change(self.current, self.previous)
+        self.change_last_year = cs.pct_change(self.current, self.last_year)
+        self.change_ytd = cs.pct_change(self.ytd, self.ytd_last_year)
+        self.p_prev = cs.poisson_change_p(self.current, self.previous, cur_days / prev_days)
+        self.p_last_year = cs.poisson_change_p(self.current, self.last_year)
+        self.p_ytd = cs.poisson_change_p(self.ytd, self.ytd_last_year)
+        self.rate = cs.rate_per_10k(self.current, population or None)
+
+    @property
+    def signal_prev(self) -> bool:
+        return self.p_prev < 0.05
+
+    @property
+    def signal_last_year(self) -> bool:
+        return self.p_last_year < 0.05
+
+    @property
+    def signal_ytd(self) -> bool:
+        return self.p_ytd < 0.05
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            k: getattr(self, k)
+            for k in (
+                "code", "name", "current", "previous", "last_year", "ytd", "ytd_last_year",
+                "rate", "change_prev", "change_last_year", "change_ytd", "p_prev",
+                "p_last_year", "p_ytd",
+            )
+        }  # fmt: skip
+
+
+@dataclass
+class CompStat:
+    unit: Unit
+    month: datetime.date
+    population: int
+    population_year: int | None
+    rows: list[CompRow] = field(default_factory=list)
+    total: CompRow | None = None
+
+
+def compstat(unit: Unit, month: datetime.date) -> CompStat:
+    """Counts by category for the month against the previous month, the same month last year and
+    year to date, with % change and the exact Poisson test. Four queries."""
+    start = datetime.date(month.year - 1, 1, 1)
+    prev = add_months(month, -1)
+    ly = add_months(month, -12)
+    data = (
+        counts_of(unit)
+        .filter(month__gte=start, month__lte=month)
+        .values("category_id", "month")
+        .annotate(n=Sum("count"))
+    )
+    categories = {c.pk: c for c in Category.objects.all()}
+    rows: dict[int, CompRow] = {}
+    for item in data:
+        cid, m, n = item["category_id"], item["month"], int(item["n"] or 0)
+        cat = categories[cid]
+        row = rows.setdefault(cid, CompRow(cid, cat.code, cat.name))
+        if m == month:
+            row.current += n
+        if m == prev:
+            row.previous += n
+        if m == ly:
+            row.last_year += n
+        if m.year == month.year and m <= month:
+            row.ytd += n
+        if m.year == month.year - 1 and m.month <= month.month:
+            row.ytd_last_year += n
+    population, year = population_of(unit)
+    ordered = sorted(rows.values(), key=lambda r: (-r.current, -r.ytd, r.code))
+    total = CompRow(None, "", "")
+    for r in ordered:
+        r.finish(month, population)
+        for f in ("current", "previous", "last_year", "ytd", "ytd_last_year"):
+            setattr(total, f, getattr(total, f) + getattr(r, f))
+    total.finish(month, population)
+    return CompStat(unit, month, population, year, ordered, total)
+
+
+# --- Series and trend --------------------------------------------------------------------------
+
+
+def incident_series(
+    unit: Unit, start: datetime.date, end: datetime.date, category_ids: list[int] | None = None
+) -> tuple[list[datetime.date], list[int]]:
+    """Monthly totals of the unit from `start` to `end` (zeros filled). One query."""
+    qs = counts_of(unit).filter(month__gte=start, month__lte=end)
+    if category_ids is not None:
+        qs = qs.filter(category_id__in=category_ids)
+    found = dict(qs.values("month").annotate(n=Sum("count")).values_list("month", "n"))
+    months = months_between(start, end)
+    return months, [int(found.get(m, 0)) for m in months]
+
+
+def first_month_with_data(unit: Unit) -> datetime.date | None:
+    return counts_of(unit).order_by("month").values_list("month", flat=True).first()
+
+
+def trend(
+    unit: Unit, end: datetime.date, months: int = 36, category_code: str | None = None
+) -> dict[str, Any]:
+    """GLM trend (population offset, month-of-year) and Mann-Kendall on the unit's series."""
+    first = first_month_with_data(unit)
+    start = add_months(end, -(months - 1))
+    if first is not None and first > start:
+        start = first
+    ids = category_ids_with_children(category_code) if category_code else None
+    month_list, counts = incident_series(unit, start, end, ids)
+    population, year = population_of(unit)
+    fit = tr.glm_trend(counts, first_month=start.month, population=population or None)
+    return {
+        "months": [m.isoformat()[:7] for m in month_list],
+        "counts": counts,
+        "population": population,
+        "population_year": year,
+        "fit": fit,
+    }
+
+
+def district_sparklines(unit: Unit, end: datetime.date, months: int = 24) -> list[dict[str, Any]]:
+    """Monthly totals per child area (district of a regency, village of a district, ...)."""
+    if unit.level == "village":
+        return []
+    start = add_months(end, -(months - 1))
+    levels = {len(c.split(".")) for c in unit.codes}
+    qs: QuerySet[Any]
+    if unit.level == "polsek" and len(unit.codes) > 1 and levels <= {2, 3}:
+        qs = AreaMonthlyCount.objects.filter(area_code__in=unit.codes)
+        field_name = "area_code"
+        children = Q(code__in=unit.codes)
+    elif levels == {3}:
+        qs = MonthlyIncidentCount.objects.filter(unit.rollup_q())
+        field_name = "village__code"
+        children = Q(parent=unit.territory) if unit.territory else Q(parent__code__in=unit.codes)
+    elif levels == {2}:
+        qs = AreaMonthlyCount.objects.filter(level=AreaLevel.DISTRICT, parent_code__in=unit.codes)
+        field_name = "area_code"
+        children = Q(parent=unit.territory) if unit.territory else Q(parent__code__in=unit.codes)
+    else:
+        qs = AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY)
+        if unit.level != "country":
+            qs = qs.filter(parent_code__in=unit.codes)
+        field_name = "area_code"
+        children = Q(level="regency") if unit.level == "country" else Q(parent__code__in=unit.codes)
+    rows = (
+        qs.filter(month__gte=start, month__lte=end)
+        .values(field_name, "month")
+        .annotate(n=Sum("count"))
+        .values_list(field_name, "month", "n")
+    )
+    series: dict[str, dict[datetime.date, int]] = defaultdict(dict)
+    for code, m, n in rows:
+        series[code][m] = int(n or 0)
+    month_list = months_between(start, end)
+    out = []
+    for child in Territory.objects.filter(children).order_by("code"):
+        values = [series.get(child.code, {}).get(m, 0) for m in month_list]
+        out.append(
+            {
+                "territory": child,
+                "values": values,
+                "total": sum(values[-12:]),
+                "mk": tr.mann_kendall(np.asarray(values, dtype=float)),
+            }
+        )
+    return out
+
+
+# --- Other monthly figures ----------------------------------------------------------------------
+
+
+def metric_totals(
+    unit: Unit, start: datetime.date, end: datetime.date, metrics: list[str]
+) -> dict[str, int]:
+    """Σ value per metric over the months (all keys). One query."""
+    rows = (
+        MonthlyMetric.objects.filter(
+            unit.rollup_q(), month__gte=start, month__lte=end, metric__in=metrics
+        )
+        .values("metric")
+        .annotate(n=Sum("value"))
+    )
+    out = dict.fromkeys(metrics, 0)
+    for r in rows:
+        out[r["metric"]] = int(r["n"] or 0)
+    return out
+
+
+def ratio(num: int, den: int) -> float | None:
+    """Σnumerator / Σdenominator as a percentage, never an average of ratios."""
+    return num / den * 100 if den else None
+
+
+def glance_figures(unit: Unit, month: datetime.date) -> dict[str, Any]:
+    """The month's desk, activity, attendance and visit figures with the previous month's."""
+    cur = metric_totals(unit, month, month, GLANCE_METRICS)
+    prev_month = add_months(month, -1)
+    prev = metric_totals(unit, prev_month, prev_month, GLANCE_METRICS)
+
+    def rates(d: dict[str, int]) -> dict[str, float | None]:
+        return {
+            "resolved_pct": ratio(d["requests.resolved"], d["requests.received"]),
+            "in_time_pct": ratio(d["requests.resolved_in_time"], d["requests.resolved"]),
+            "response_pct": ratio(d["attendance.responded"], d["attendance.invited"]),
+            "attendance_pct": ratio(d["attendance.attended"], d["attendance.invited"]),
+            "on_time_pct": ratio(d["attendance.on_time"], d["attendance.attended"]),
+            "represented_pct": ratio(d["attendance.represented"], d["attendance.attended"]),
+        }
+
+    year = metric_totals(unit, add_months(month, -11), month, REQUEST_METRICS[:2])
+    return {
+        "current": cur,
+        "previous": prev,
+        "c": {k.replace(".", "_"): v for k, v in cur.items()},
+        "rates": rates(cur),
+        "previous_rates": rates(prev),
+        # Reports received in the last 12 months minus those resolved: the desk's open load.
+        "backlog": max(0, year["requests.received"] - year["requests.resolved"]),
+    }
+
+
+# --- Coverage ----------------------------------------------------------------------------------
+
+
+def norm(key: str) -> NormSetting | None:
+    return NormSetting.objects.filter(key=key).first()
+
+
+def coverage(unit: Unit) -> dict[str, Any]:
+    """Residents per Bhabinkamtibmas and per officer, villages without one, against the norms."""
+    villages = list(
+        Territory.objects.filter(unit.village_q()).current().values_list("id", "code", "name")
+    )
+    posting_q = Q()
+    for c in unit.codes:
+        posting_q |= Q(territory__code=c) | Q(territory__code__startswith=c + ".")
+    postings = Posting.objects.active().filter(posting_q)
+    bhabin_rows = list(postings.filter(role=Role.BHABIN).values_list("user_id", "territory__code"))
+    officers = set(
+        postings.filter(role__in=[Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.LEADER])
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    bhabins = {u for u, _ in bhabin_rows}
+    covered = {c for _, c in bhabin_rows}
+    population, year = population_of(unit)
+    norms = {n.key: n for n in NormSetting.objects.all()}
+    per_village = norms.get("bhabin_per_village")
+    needed = len(villages) * float(per_village.value if per_village else Decimal(1))
+    uncovered = [(code, name) for _, code, name in villages if code not in covered]
+    return {
+        "villages": len(villages),
+        "population": population,
+        "population_year": year,
+        "bhabinkamtibmas": len(bhabins),
+        "officers": len(officers),
+        "villages_covered": len(villages) - len(uncovered),
+        "villages_without": uncovered,
+        "residents_per_bhabin": population / len(bhabins) if bhabins and population else None,
+        "residents_per_officer": population / len(officers) if officers and population else None,
+        "bhabin_needed": needed,
+        "bhabin_gap": max(0.0, needed - len(bhabins)),
+        "norms": [
+            {
+                "key": n.key,
+                "label": n.label,
+                "value": float(n.value),
+                "reference": n.reference,
+                "commonly_cited": n.commonly_cited,
+            }
+            for n in norms.values()
+        ],
+    }

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from ninja import Schema
+
+
+class EventPointOut(Schema):
+    e: int
+    att: float
+    se: float
+    ci_low: float
+    ci_high: float
+
+
+class EvaluationOut(Schema):
+    method: str
+    programme: str
+    programme_name: str
+    territory: str
+    category: str
+    start: str
+    end: str
+    att: float
+    se: float
+    att_pct: float | None
+    counterfactual_mean: float
+    ci_low: float
+    ci_high: float
+    n_treated: int
+    n_control: int
+    n_always_treated: int
+    pre_trend_p: float | None
+    pre_trend_chi2: float
+    pre_trend_df: int
+    event_study: list[EventPointOut]
+    its: dict[str, Any] | None
+    statement: dict[str, str]
+
+
+class CompRowOut(Schema):
+    code: str
+    name: str
+    current: int
+    previous: int
+    last_year: int
+    ytd: int
+    ytd_last_year: int
+    rate: float | None
+    change_prev: float | None
+    change_last_year: float | None
+    change_ytd: float | None
+    p_prev: float
+    p_last_year: float
+    p_ytd: float
+
+
+class CompStatOut(Schema):
+    territory: str
+    name: str
+    month: str
+    population: int
+    population_year: int | None
+    rows: list[CompRowOut]
+    total: CompRowOut
+
+
+class AlarmOut(Schema):
+    village_code: str
+    village_name: str
+    category_code: str
+    category_name: str
+    month: datetime.date
+    observed: int
+    expected: float
+    window_observed: int
+    window_expected: float
+    statistic: float
+    limit: float
+    ongoing: bool
+
+
+class RaidPlanIn(Schema):
+    territory: str
+    week: datetime.date
+
+
+class RaidPlaceOut(Schema):
+    cell: str
+    lat: float
+    lon: float
+    count: int
+    z: float
+    village_code: str
+    village_name: str
+
+
+class RaidPlanOut(Schema):
+    id: int
+    territory: str
+    week: datetime.date
+    places: list[RaidPlaceOut]
+
+
+class RollupRowOut(Schema):
+    code: str
+    month: str
+    value: int

@@ -1,0 +1,95 @@
+"""State changes of the analytics app: the raid plan of the week and roll-up rebuilds."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from jaga.analytics import hotspots
+from jaga.analytics.models import RaidPlan, RebuildRun
+from jaga.analytics.rebuild import rebuild_all
+from jaga.analytics.units import Unit
+from jaga.core.audit import log_action
+from jaga.core.errors import DomainError
+from jaga.territory.models import Level
+
+PLACES_PER_WEEK = 5
+
+
+def week_start(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def propose_raid_plan(
+    unit: Unit,
+    week: datetime.date,
+    *,
+    actor: Any,
+    places: int = PLACES_PER_WEEK,
+    until: datetime.datetime | None = None,
+) -> RaidPlan:
+    """Propose the week's razia places from the hottest cells, never last week's places again.
+
+    Proposing again for the same week replaces that week's plan (new incidents may have come in).
+    """
+    territory = unit.territory
+    if territory is None or territory.level == Level.VILLAGE:
+        raise DomainError(
+            "raid_plan_area",
+            _("Raid plans are made for a district, a regency or a province, not a village."),
+        )
+    week = week_start(week)
+    found = hotspots.hot_cells(unit, until=until)
+    with transaction.atomic():
+        previous = (
+            RaidPlan.objects.select_for_update()
+            .filter(territory=territory, week=week - datetime.timedelta(days=7))
+            .first()
+        )
+        last_places = {p["cell"] for p in previous.places} if previous else set()
+        chosen = hotspots.choose_places(found, last_places, places)
+        if not chosen:
+            raise DomainError(
+                "no_hotspots",
+                _("No incident with a location in the last weeks: there is nothing to plan from."),
+            )
+        plan = RaidPlan.objects.select_for_update().filter(territory=territory, week=week).first()
+        before = {"places": plan.places} if plan else None
+        if plan is None:
+            plan = RaidPlan.objects.create(
+                territory=territory,
+                week=week,
+                places=chosen,
+                resolution=found["resolution"],
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+        else:
+            RaidPlan.objects.filter(pk=plan.pk).update(places=chosen)
+            plan.places = chosen
+        log_action(
+            "analytics.raid_plan_proposed",
+            plan,
+            actor=actor,
+            before=before,
+            after={"week": week, "places": [p["cell"] for p in chosen]},
+            territory_code=territory.code,
+        )
+    return plan
+
+
+def rebuild_rollups(*, actor: Any = None) -> RebuildRun:
+    """Rebuild every roll-up from the records (same result as the running counts)."""
+    started = time.monotonic()
+    with transaction.atomic():
+        rows = rebuild_all()
+        run = RebuildRun.objects.create(
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            rows=rows,
+            seconds=time.monotonic() - started,
+        )
+        log_action("analytics.rebuilt", run, actor=actor, after=rows)
+    return run

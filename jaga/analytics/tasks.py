@@ -1,0 +1,19 @@
+"""Background work of the analytics app (django-tasks): the national roll-up rebuild."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_tasks import task
+
+
+@task()
+def rebuild_rollups_task(actor_id: int | None = None) -> dict[str, Any]:
+    """Rebuild every roll-up in a worker; returns the rows written per part."""
+    from django.contrib.auth import get_user_model
+
+    from jaga.analytics.services import rebuild_rollups
+
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    run = rebuild_rollups(actor=actor)
+    return {"run": run.pk, "rows": run.rows, "seconds": run.seconds}

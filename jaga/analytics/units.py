@@ -1,0 +1,128 @@
+"""What a dashboard is about: a territory (village ... province) or a Polsek, and its scope check.
+
+A unit resolves to the territory codes it covers; every roll-up read filters on those codes with
+the denormalised ancestor columns, so any level is one GROUP BY on an indexed column.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+
+from jaga.accounts.access import code_in_scope, scope_codes
+from jaga.territory.models import Level, PoliceUnit, Territory
+
+LEVEL_FIELD = {1: "province_code", 2: "regency_code", 3: "district_code", 4: "village__code"}
+
+
+@dataclass
+class Unit:
+    key: str  # the territory code, or "polsek:<slug>"
+    name: str
+    codes: list[str]
+    level: str
+    territory: Territory | None = None
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def rollup_q(self) -> Q:
+        """Rows of MonthlyIncidentCount / MonthlyMetric inside the unit."""
+        return reduce(or_, (Q(**{LEVEL_FIELD[len(c.split("."))]: c}) for c in self.codes))
+
+    def incident_q(self, prefix: str = "") -> Q:
+        """Rows of a model with a village foreign key (`prefix` is the path to it)."""
+        return reduce(
+            or_,
+            (
+                Q(**{f"{prefix}village__code": c})
+                | Q(**{f"{prefix}village__code__startswith": c + "."})
+                for c in self.codes
+            ),
+        )
+
+    def population_q_territory(self) -> Q:
+        """Territory rows inside the unit, through the indexed ancestor-code columns."""
+        if self.level == "country":
+            return Q()
+        fields = {1: "province_code", 2: "regency_code", 3: "district_code", 4: "code"}
+        return reduce(or_, (Q(**{fields[len(c.split("."))]: c}) for c in self.codes))
+
+    def village_q(self) -> Q:
+        """Territory rows that are villages inside the unit."""
+        return Q(level=Level.VILLAGE) & reduce(
+            or_, (Q(code=c) | Q(code__startswith=c + ".") for c in self.codes)
+        )
+
+
+def default_unit_key(user: Any) -> str | None:
+    scopes = scope_codes(user)
+    if not scopes:
+        return None
+    if "*" in scopes:
+        return "35.03" if Territory.objects.filter(code="35.03").exists() else None
+    return scopes[0]
+
+
+def resolve_unit(user: Any, key: str | None) -> Unit:
+    """The unit named by `key` if the user may see all of it; 404 otherwise (never 403)."""
+    key = (key or default_unit_key(user) or "").strip()
+    if not key:
+        raise Http404
+    scopes = scope_codes(user)
+    if key.startswith("polsek:"):
+        try:
+            unit = PoliceUnit.objects.get(code=key.split(":", 1)[1])
+        except PoliceUnit.DoesNotExist:
+            raise Http404 from None
+        codes = sorted(unit.territories.values_list("code", flat=True))
+        if not codes or not all(code_in_scope(c, scopes) for c in codes):
+            raise Http404
+        return Unit(key, unit.name, codes, "polsek")
+    if not code_in_scope(key, scopes):
+        raise Http404
+    try:
+        territory = Territory.objects.get(code=key)
+    except Territory.DoesNotExist:
+        raise Http404 from None
+    return Unit(key, territory.display_name, [key], territory.level, territory)
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def add_months(month: datetime.date, n: int) -> datetime.date:
+    index = month.year * 12 + month.month - 1 + n
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    """Month starts from `start` to `end` inclusive."""
+    out = []
+    m = month_start(start)
+    while m <= end:
+        out.append(m)
+        m = add_months(m, 1)
+    return out
+
+
+def last_complete_month(today: datetime.date | None = None) -> datetime.date:
+    today = today or timezone.localdate()
+    return add_months(month_start(today), -1)
+
+
+def parse_month(value: str | None) -> datetime.date | None:
+    """'2026-10' or '2026-10-01' to the month's first day; None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        parts = [int(p) for p in value.split("-")[:2]]
+        return datetime.date(parts[0], parts[1], 1)
+    except (ValueError, IndexError):
+        return None

@@ -1,0 +1,252 @@
+"""Analytics pages: thin views over queries (roll-ups) and services."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from jaga.accounts.access import scope_codes
+from jaga.analytics import (
+    charts,
+    evaluation,
+    glance,
+    hotspots,
+    participation,
+    queries,
+    services,
+    warning,
+)
+from jaga.analytics.models import RaidPlan
+from jaga.analytics.units import Unit, add_months, last_complete_month, parse_month, resolve_unit
+from jaga.core.errors import DomainError
+from jaga.incidents.models import Category, Incident
+from jaga.programs.models import Programme
+from jaga.territory.models import Territory
+
+
+def _unit(request: HttpRequest) -> Unit:
+    return resolve_unit(request.user, request.GET.get("territory") or request.POST.get("territory"))
+
+
+def _month(request: HttpRequest) -> datetime.date:
+    return parse_month(request.GET.get("month")) or last_complete_month()
+
+
+def unit_choices(request: HttpRequest, unit: Unit) -> list[tuple[str, str]]:
+    """The user's scopes, the current unit's parent chain inside them and its children."""
+    scopes = scope_codes(request.user)
+    tops = (
+        list(Territory.objects.filter(code="35.03"))
+        if "*" in scopes
+        else list(Territory.objects.filter(code__in=scopes))
+    )
+    seen: dict[str, str] = {}
+    for t in tops:
+        seen[t.code] = t.display_name
+    if unit.territory is not None:
+        seen.setdefault(unit.territory.code, unit.territory.display_name)
+        for child in unit.territory.children.order_by("code"):
+            seen.setdefault(child.code, "· " + child.display_name)
+    return list(seen.items())
+
+
+def _base(request: HttpRequest, unit: Unit, **extra: Any) -> dict[str, Any]:
+    return {"unit": unit, "choices": unit_choices(request, unit), **extra}
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    unit = _unit(request)
+    month = _month(request)
+    comp = queries.compstat(unit, month)
+    tr = queries.trend(unit, month)
+    fit = tr["fit"]
+    chart = charts.line_chart(
+        tr["months"],
+        tr["counts"],
+        fit.fitted if fit else None,
+        title=_("Incidents per month"),
+    )
+    sparks = queries.district_sparklines(unit, month)
+    for s in sparks:
+        s["svg"] = charts.sparkline(s["values"])
+    context = _base(
+        request,
+        unit,
+        month=month,
+        month_value=month.isoformat()[:7],
+        comp=comp,
+        trend=tr,
+        fit=fit,
+        chart=chart,
+        sparks=sparks,
+        alarms=warning.alarms_cached(unit, month)[:10],
+        glance=queries.glance_figures(unit, month),
+        live=glance.figures(unit, month, request.user),
+        coverage=queries.coverage(unit),
+        prev_month=add_months(month, -1).isoformat()[:7],
+        last_year_month=add_months(month, -12).isoformat()[:7],
+        year_start=month.replace(month=1).isoformat()[:7],
+        last_year_start=datetime.date(month.year - 1, 1, 1).isoformat()[:7],
+        next_month=add_months(month, 1).isoformat()[:7] if month < last_complete_month() else "",
+    )
+    return render(request, "analytics/dashboard.html", context)
+
+
+@login_required
+def alarms_page(request: HttpRequest) -> HttpResponse:
+    unit = _unit(request)
+    month = _month(request)
+    return render(
+        request,
+        "analytics/alarms.html",
+        _base(
+            request,
+            unit,
+            month=month,
+            month_value=month.isoformat()[:7],
+            alarms=warning.alarms_cached(unit, month),
+            window=warning.WINDOW,
+            alpha_pct=warning.ALPHA * 100,
+        ),
+    )
+
+
+@login_required
+def evaluation_page(request: HttpRequest) -> HttpResponse:
+    unit = _unit(request)
+    programmes = list(Programme.objects.filter(adoptions__isnull=False).distinct())
+    code = request.GET.get("programme") or (programmes[0].code if programmes else "")
+    category = request.GET.get("category") or None
+    result, error = None, None
+    if code:
+        try:
+            result = evaluation.evaluate(code, unit, category)
+        except DomainError as exc:
+            error = exc.message
+    chart = charts.event_study_chart(
+        result["event_study"] if result else [], title=_("Effect by months since adoption")
+    )
+    return render(
+        request,
+        "analytics/evaluation.html",
+        _base(
+            request,
+            unit,
+            programmes=programmes,
+            programme=code,
+            categories=Category.objects.filter(parent__isnull=True, is_active=True),
+            category=category or "",
+            result=result,
+            error=error,
+            chart=chart,
+        ),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def hotspots_page(request: HttpRequest) -> HttpResponse:
+    unit = _unit(request)
+    if request.method == "POST":
+        try:
+            week = datetime.date.fromisoformat(request.POST.get("week", ""))
+        except ValueError:
+            week = timezone.localdate() + datetime.timedelta(days=7)
+        try:
+            services.propose_raid_plan(unit, week, actor=request.user)
+            messages.success(request, _("Raid places proposed for the week."))
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        return redirect(f"{request.path}?territory={unit.key}")
+    try:
+        weeks = max(1, min(int(request.GET.get("weeks", hotspots.WEEKS)), 104))
+    except ValueError:
+        weeks = hotspots.WEEKS
+    found = hotspots.hot_cells(unit, weeks=weeks)
+    plans = list(
+        RaidPlan.objects.for_user(request.user)
+        .filter(territory__code__in=unit.codes)
+        .select_related("territory")[:4]
+    )
+    next_week = services.week_start(timezone.localdate()) + datetime.timedelta(days=7)
+    return render(
+        request,
+        "analytics/hotspots.html",
+        _base(
+            request,
+            unit,
+            found=found,
+            weeks=weeks,
+            hot=[
+                {**hotspots.place_of(c, found["village_of"].get(c.cell)), "p": c.p}
+                for c in found["cells"]
+                if c.kind == "hot" and c.count > 0
+            ][:15],
+            cold=sum(1 for c in found["cells"] if c.kind == "cold"),
+            svg=charts.mark_safe(hotspots.svg_map(found)),  # noqa: S308 - numbers only
+            plans=plans,
+            next_week=next_week,
+        ),
+    )
+
+
+@login_required
+def participation_page(request: HttpRequest) -> HttpResponse:
+    unit = _unit(request)
+    month = _month(request)
+    return render(
+        request,
+        "analytics/participation.html",
+        _base(
+            request,
+            unit,
+            month=month,
+            participation=participation.participation(unit, add_months(month, -11), month),
+            coverage=queries.coverage(unit),
+        ),
+    )
+
+
+@login_required
+def records(request: HttpRequest) -> HttpResponse:
+    """The incidents behind a figure: territory, optional category (with children), month."""
+    unit = _unit(request)
+    qs = Incident.objects.for_user(request.user).filter(unit.incident_q())
+    category = request.GET.get("category")
+    if category:
+        qs = qs.filter(category_id__in=queries.category_ids_with_children(category))
+    month = parse_month(request.GET.get("month"))
+    first = parse_month(request.GET.get("from")) or month
+    last = parse_month(request.GET.get("to")) or month
+    tz = timezone.get_current_timezone()
+    if first:
+        qs = qs.filter(
+            occurred_at__gte=datetime.datetime.combine(first, datetime.time(), tzinfo=tz)
+        )
+    if last:
+        upper = datetime.datetime.combine(add_months(last, 1), datetime.time(), tzinfo=tz)
+        qs = qs.filter(occurred_at__lt=upper)
+    page = Paginator(qs.select_related("category", "village").order_by("-occurred_at", "-id"), 50)
+    return render(
+        request,
+        "analytics/records.html",
+        _base(
+            request,
+            unit,
+            page=page.get_page(request.GET.get("page")),
+            category=category or "",
+            month=month,
+            first=first,
+            last=last,
+        ),
+    )

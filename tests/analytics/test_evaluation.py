@@ -1,0 +1,93 @@
+"""Programme evaluation from the roll-ups, the API and the command, on a planted effect."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from jaga.analytics import evaluation
+from jaga.analytics.units import Unit
+from jaga.core.errors import DomainError
+from jaga.territory.models import Territory
+
+pytestmark = pytest.mark.django_db
+
+KEYS = {"method", "att", "att_pct", "ci_low", "ci_high", "n_treated", "n_control", "pre_trend_p",
+        "event_study"}  # fmt: skip
+
+
+def regency_unit() -> Unit:
+    t = Territory.objects.get(code="35.03")
+    return Unit("35.03", t.display_name, ["35.03"], t.level, t)
+
+
+def test_the_interval_covers_the_planted_effect(frozen, programme_panel):
+    r = evaluation.evaluate("KTS", regency_unit())
+    assert r["method"] == "callaway_santanna"
+    assert r["ci_low"] < -1.5 < r["ci_high"] and r["ci_high"] < 0
+    assert r["n_treated"] == 60 and r["n_control"] == 157 - 20
+    assert r["pre_trend_p"] > 0.01
+    assert r["its"]["rate_ratio"] < 1
+    assert {p["e"] for p in r["event_study"]} >= set(range(-12, 13))
+    assert "lower" in r["statement"]["finding"] or "lebih rendah" in r["statement"]["finding"]
+
+
+def test_a_category_without_the_effect_shows_none(frozen, programme_panel):
+    with pytest.raises(DomainError) as exc:
+        evaluation.evaluate("KTS", regency_unit(), category_code="nonexistent")
+    assert exc.value.code == "unknown_category"
+    with pytest.raises(DomainError):
+        evaluation.evaluate("NOPE", regency_unit())
+
+
+def test_api_returns_the_fields(frozen, programme_panel, leader_client):
+    resp = leader_client.get(
+        "/api/v1/analytics/evaluation?programme=KTS&territory=35.03&category=konvensional"
+    )
+    assert resp.status_code == 200, resp.content
+    data = resp.json()
+    assert set(data) >= KEYS
+    assert data["ci_low"] < -1.5 < data["ci_high"]
+
+
+def test_api_out_of_scope_and_anonymous(frozen, programme_panel, charlie_client, client):
+    assert (
+        charlie_client.get("/api/v1/analytics/evaluation?programme=KTS&territory=35.03").status_code
+        == 404
+    )
+    assert (
+        client.get("/api/v1/analytics/evaluation?programme=KTS&territory=35.03").status_code == 401
+    )
+
+
+def test_command_json(frozen, programme_panel):
+    out = io.StringIO()
+    call_command(
+        "analytics", "evaluate", "--programme", "KTS", "--territory", "35.03", "--json", stdout=out
+    )
+    data = json.loads(out.getvalue())
+    assert set(data) >= KEYS
+    assert data["n_treated"] == 60
+    with pytest.raises(CommandError):
+        call_command("analytics", "evaluate", "--programme", "NOPE", stdout=io.StringIO())
+
+
+def test_page_shows_the_estimate(frozen, programme_panel, leader_client):
+    resp = leader_client.get("/analitik/evaluasi/?territory=35.03&programme=KTS")
+    assert resp.status_code == 200
+    assert b"<svg" in resp.content
+    assert "Callaway" in resp.content.decode()
+
+
+def test_months_before_the_records_begin_are_left_out(frozen, programme_panel, panel_months):
+    from jaga.analytics.models import MonthlyIncidentCount
+
+    MonthlyIncidentCount.objects.filter(month__lt=panel_months[6]).delete()
+    r = evaluation.evaluate("KTS", regency_unit())
+    assert r["start"] == panel_months[6].isoformat()[:7]
+    assert r["ci_low"] < -1.5 < r["ci_high"]
+    assert r["its"]["ci_high"] < 1.1

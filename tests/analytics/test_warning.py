@@ -1,0 +1,99 @@
+"""Early warning on the roll-ups: a planted surge fires where it was planted."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+
+from jaga.analytics import warning
+from jaga.analytics.units import Unit
+from jaga.territory.models import Territory
+from tests.analytics.conftest import LAST_MONTH, bulk_counts
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def surge(villages, panel_months, village_a):
+    rng = np.random.default_rng(5)
+    level = rng.gamma(3.0, 0.5, size=len(villages))
+    y = rng.poisson(np.repeat(level[:, None], len(panel_months), axis=1))
+    a = villages.index(village_a)
+    y[a, :] = rng.poisson(1.0, size=len(panel_months))
+    y[a, -2:] = [9, 11]
+    bulk_counts(villages, panel_months, y, "pencurian")
+    return a
+
+
+def test_the_planted_surge_raises_an_ongoing_alarm(frozen, surge, village_a):
+    t = Territory.objects.get(code="35.03")
+    found = warning.alarms(Unit("35.03", t.name, ["35.03"], t.level, t), LAST_MONTH)
+    mine = [a for a in found if a["village_code"] == village_a.code]
+    # The category's series and the village's total (here the same incidents) both alarm.
+    assert {a["category_code"] for a in mine} == {"pencurian", ""}
+    mine = [a for a in mine if a["category_code"] == "pencurian"]
+    assert mine[0]["ongoing"]
+    assert mine[0]["observed"] in (9, 11) and mine[0]["expected"] < 2
+    assert mine[0]["window_observed"] >= 20
+    # Nominal 0.2% per series: a handful at most among the 312 other series.
+    assert len(found) - 2 <= 4
+
+
+def test_api_and_command(frozen, surge, village_a, bob_client, charlie_client, client):
+    resp = bob_client.get("/api/v1/analytics/alarms?territory=35.03.11")
+    assert resp.status_code == 200
+    assert village_a.code in {a["village_code"] for a in resp.json()}
+    assert charlie_client.get("/api/v1/analytics/alarms?territory=35.03.11").status_code == 404
+    assert client.get("/api/v1/analytics/alarms").status_code == 401
+    out = io.StringIO()
+    call_command("analytics", "alarms", "--territory", "35.03.11", "--json", stdout=out)
+    assert village_a.code in {a["village_code"] for a in json.loads(out.getvalue())}
+
+
+def test_alarms_are_on_the_leaders_home_page(frozen, surge, village_a, leader_client):
+    resp = leader_client.get("/")
+    assert resp.status_code == 200
+    assert village_a.name in resp.content.decode()
+
+
+def test_alarm_page_scope(frozen, surge, village_a, bob_client, charlie_client, client):
+    resp = bob_client.get("/analitik/peringatan/?territory=35.03.11")
+    assert resp.status_code == 200 and village_a.name in resp.content.decode()
+    assert charlie_client.get("/analitik/peringatan/?territory=35.03.11").status_code == 404
+    assert client.get("/analitik/peringatan/").status_code == 302
+
+
+def test_the_national_copy_path_reads_the_same_matrix(frozen, surge):
+    from django.db import connection
+
+    from jaga.analytics.units import add_months
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    start = add_months(LAST_MONTH, -41)
+    country = Unit("*", "Indonesia", ["35"], "country")
+    fast = warning.incident_matrix_copy(country, start, LAST_MONTH)
+    slow = warning.incident_matrix(country.rollup_q(), start, LAST_MONTH)
+    assert (fast.village_ids == slow.village_ids).all()
+    assert (fast.counts == slow.counts).all()
+    assert fast.counts.sum() > 0
+
+
+def test_a_rise_spread_over_categories_alarms_on_the_village_total(frozen, villages, panel_months):
+    from jaga.incidents.models import Category
+
+    rng = np.random.default_rng(8)
+    codes = list(Category.objects.filter(parent__isnull=False).values_list("code", flat=True))[:10]
+    target = villages[3]
+    for code in codes:
+        y = rng.poisson(0.15, size=(len(villages[:40]), len(panel_months)))
+        y[3, -2:] = [1, 1]  # each category: +1 in each of the last two months, unremarkable
+        bulk_counts(villages[:40], panel_months, y, code)
+    t = Territory.objects.get(code="35.03")
+    found = warning.alarms(Unit("35.03", t.name, ["35.03"], t.level, t), LAST_MONTH)
+    totals = [a for a in found if a["village_code"] == target.code and a["category_code"] == ""]
+    assert totals and totals[0]["ongoing"]
