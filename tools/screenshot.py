@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jaga.settings")
 os.environ.setdefault("DEBUG", "1")
@@ -41,11 +40,18 @@ def main() -> None:
         html = html.replace(marker, f"file://{found}")
     with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False) as f:
         f.write(html)
-    subprocess.run(
+    subprocess.run(  # noqa: S603 - a developer tool with fixed arguments
         [
-            "chromium", "--headless", "--no-sandbox", "--disable-gpu",
-            "--disable-background-networking", "--disable-component-update", "--no-first-run",
-            "--hide-scrollbars", f"--screenshot={out}", f"--window-size={width},1000",
+            "/usr/bin/chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--hide-scrollbars",
+            f"--screenshot={out}",
+            f"--window-size={width},1000",
             f"file://{f.name}",
         ],
         check=True,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -34,7 +36,9 @@ class ActivityForm(forms.Form):
 
     def __init__(self, *args, programmes=(), **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["programme"].choices = [(p.code, f"{p.code} · {p.name}") for p in programmes]
+        cast(forms.ChoiceField, self.fields["programme"]).choices = [
+            (p.code, f"{p.code} · {p.name}") for p in programmes
+        ]
 
 
 class InviteForm(forms.Form):
@@ -48,13 +52,13 @@ class InviteForm(forms.Form):
 
     def __init__(self, *args, people=(), organisations=(), villages=(), **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["person_id"].choices = [("", "—")] + [
+        cast(forms.ChoiceField, self.fields["person_id"]).choices = [("", "—")] + [
             (p.pk, f"{p.full_name} · {p.village.name}") for p in people
         ]
-        self.fields["organisation_id"].choices = [("", "—")] + [
+        cast(forms.ChoiceField, self.fields["organisation_id"]).choices = [("", "—")] + [
             (o.pk, o.name) for o in organisations
         ]
-        self.fields["village_code"].choices = [("", "—")] + [
+        cast(forms.ChoiceField, self.fields["village_code"]).choices = [("", "—")] + [
             (v.code, v.display_name) for v in villages
         ]
 

@@ -21,6 +21,7 @@ from jaga.servicedesk.models import (
     ServiceRequest,
 )
 from jaga.servicedesk.schemas import (
+    ChoiceOut,
     CreatedOut,
     DeskRequestIn,
     NearbyOut,
@@ -63,7 +64,7 @@ def service_out(s: Service) -> ServiceOut:
                 prompt=q.prompt,
                 datatype=q.datatype,
                 required=q.required,
-                choices=[{"key": k, "name": n} for k, n in q.choices()],
+                choices=[ChoiceOut(key=k, name=n) for k, n in q.choices()],
             )
             for q in s.questions.all()
         ],

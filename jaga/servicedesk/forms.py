@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -60,7 +60,10 @@ class VillageForm(forms.Form):
 
     def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["desa"].choices = [("", _("— choose —")), *village_choices(villages)]
+        cast(forms.ChoiceField, self.fields["desa"]).choices = [
+            ("", _("— choose —")),
+            *village_choices(villages),
+        ]
 
 
 class ReportForm(forms.Form):
@@ -149,7 +152,7 @@ class ReportForm(forms.Form):
         return out
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         contact = data.get("phone") or data.get("email")
         if not self.staff and not data.get("anonymous") and not contact:
             self.add_error(
@@ -183,15 +186,18 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = [("", _("All services"))] + [
+        cast(forms.ChoiceField, self.fields["service"]).choices = [("", _("All services"))] + [
             (s.code, s.name) for s in Service.objects.all()
         ]
-        self.fields["status"].choices = [
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
             ("", _("All statuses")),
             ("open", _("Open (not finished)")),
             *Status.choices,
         ]
-        self.fields["village"].choices = [("", _("All villages")), *village_choices(villages)]
+        cast(forms.ChoiceField, self.fields["village"]).choices = [
+            ("", _("All villages")),
+            *village_choices(villages),
+        ]
 
 
 class TransitionForm(forms.Form):
@@ -220,8 +226,8 @@ class TransitionForm(forms.Form):
         choices = [(s, labels[s]) for s in allowed if s != Status.DUPLICATE]
         if can_reassign:
             choices.insert(0, (self.KEEP, _("(unchanged: only hand to another officer)")))
-        self.fields["status"].choices = choices
-        self.fields["assignee"].choices = [("", "—")] + [
+        cast(forms.ChoiceField, self.fields["status"]).choices = choices
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [("", "—")] + [
             (str(u.pk), u.display_name) for u in officers
         ]
 

@@ -153,7 +153,7 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 OPEN_STATUSES = {Status.RECEIVED, Status.TRIAGED, Status.ASSIGNED, Status.IN_PROGRESS}
 FINISHED_STATUSES = {Status.RESOLVED, Status.REJECTED, Status.DUPLICATE, Status.CLOSED}
-BADGE = {
+BADGE: dict[str, str] = {
     Status.RECEIVED: "info",
     Status.TRIAGED: "info",
     Status.ASSIGNED: "warn",
@@ -428,4 +428,4 @@ class Attachment(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return self.file.name
+        return self.file.name or ""

@@ -60,7 +60,7 @@ def _xml_value(parent: ET.Element, key: str, value: Any, item: str) -> None:
             _xml_value(node, item, entry, item)
     elif isinstance(value, dict):
         for k, v in value.items():
-            _xml_value(node, k, v, _ITEM.get(k, k))
+            _xml_value(node, k, v, _ITEM.get(k) or k)
     elif isinstance(value, bool):
         node.text = "true" if value else "false"
     elif value is None:

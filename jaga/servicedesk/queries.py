@@ -60,7 +60,7 @@ def unit_summary(user: Any, now: datetime.datetime | None = None) -> list[dict[s
     }
     since = (timezone.localdate(now).replace(day=1) - datetime.timedelta(days=335)).replace(day=1)
     resolved: dict[str, dict[str, int]] = {}
-    for row in (
+    for metric_row in (
         MonthlyMetric.objects.filter(
             metric__in=["requests.resolved", "requests.resolved_in_time"],
             month__gte=since,
@@ -69,7 +69,9 @@ def unit_summary(user: Any, now: datetime.datetime | None = None) -> list[dict[s
         .values("district_code", "metric")
         .annotate(total=Sum("value"))
     ):
-        resolved.setdefault(row["district_code"], {})[row["metric"]] = row["total"] or 0
+        resolved.setdefault(metric_row["district_code"], {})[metric_row["metric"]] = (
+            metric_row["total"] or 0
+        )
     units = {
         t.code: u
         for u in PoliceUnit.objects.filter(kind=PoliceUnitKind.POLSEK).prefetch_related(

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -190,15 +191,15 @@ def track(request: HttpRequest, ticket: str) -> HttpResponse:
     )
 
 
-def public_photo(request: HttpRequest, ticket: str, pk: int) -> HttpResponse:
+def public_photo(request: HttpRequest, ticket: str, pk: int) -> HttpResponseBase:
     photo = Attachment.objects.filter(pk=pk, request__ticket=ticket.upper(), public=True).first()
     if photo is None:
         raise Http404
     return _file(photo)
 
 
-def _file(photo: Attachment) -> HttpResponse:
-    stored = photo.file.storage.open(photo.file.name, "rb")
+def _file(photo: Attachment) -> HttpResponseBase:
+    stored = photo.file.storage.open(photo.file.name or "", "rb")
     response = FileResponse(stored, content_type=photo.content_type)
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
@@ -333,7 +334,7 @@ def act(request: HttpRequest, ticket: str, action: str) -> HttpResponse:
     forms: dict[str, Any] = {}
     try:
         if action == "status":
-            form = TransitionForm(
+            form: Any = TransitionForm(
                 request.POST,
                 allowed=services.allowed_transitions(report),
                 officers=_officers_for(report),
@@ -422,7 +423,7 @@ def act(request: HttpRequest, ticket: str, action: str) -> HttpResponse:
 
 
 @login_required
-def staff_photo(request: HttpRequest, ticket: str, pk: int) -> HttpResponse:
+def staff_photo(request: HttpRequest, ticket: str, pk: int) -> HttpResponseBase:
     denied = _staff_only(request)
     if denied:
         return denied

@@ -187,21 +187,23 @@ T = {
     "Village": "Desa",
 }
 T["none"] = "belum ada"
-T.update({
-    "Note": "Catatan",
-    "Why: e.g. residents settle disturbances themselves.": "Alasannya: misalnya warga menyelesaikan gangguan secara mandiri.",
-    "File (CSV or XLSX)": "Berkas (CSV atau XLSX)",
-    "Columns: village_code, year, count, source.": "Kolom: village_code, year, count, source.",
-    "Polmas status saved.": "Status Polmas disimpan.",
-    "Choose a valid Polmas status.": "Pilih status Polmas yang sah.",
-    "%(count)s population figures imported.": "%(count)s angka penduduk diimpor.",
-    "Import populations": "Impor data penduduk",
-    "One row per village and year: village_code (Kemendagri code), year, count, source. A file with any bad row imports nothing; every bad row is listed with its line.": "Satu baris per desa dan tahun: village_code (kode Kemendagri), year, count, source. Berkas dengan satu baris salah pun tidak diimpor sama sekali; setiap baris salah ditampilkan beserta nomor barisnya.",
-    "Import": "Impor",
-    "Rows to correct": "Baris yang perlu diperbaiki",
-    "Line": "Baris",
-    "Problem": "Masalah",
-    "Change the Polmas status": "Ubah status Polmas",
-    "Save": "Simpan",
-})
+T.update(
+    {
+        "Note": "Catatan",
+        "Why: e.g. residents settle disturbances themselves.": "Alasannya: misalnya warga menyelesaikan gangguan secara mandiri.",
+        "File (CSV or XLSX)": "Berkas (CSV atau XLSX)",
+        "Columns: village_code, year, count, source.": "Kolom: village_code, year, count, source.",
+        "Polmas status saved.": "Status Polmas disimpan.",
+        "Choose a valid Polmas status.": "Pilih status Polmas yang sah.",
+        "%(count)s population figures imported.": "%(count)s angka penduduk diimpor.",
+        "Import populations": "Impor data penduduk",
+        "One row per village and year: village_code (Kemendagri code), year, count, source. A file with any bad row imports nothing; every bad row is listed with its line.": "Satu baris per desa dan tahun: village_code (kode Kemendagri), year, count, source. Berkas dengan satu baris salah pun tidak diimpor sama sekali; setiap baris salah ditampilkan beserta nomor barisnya.",
+        "Import": "Impor",
+        "Rows to correct": "Baris yang perlu diperbaiki",
+        "Line": "Baris",
+        "Problem": "Masalah",
+        "Change the Polmas status": "Ubah status Polmas",
+        "Save": "Simpan",
+    }
+)
 T["Menu"] = "Menu"
