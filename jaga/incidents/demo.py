@@ -1,10 +1,11 @@
-"""Demo: three years of imported incident history for Trenggalek (synthetic, seeded).
+"""Demo: imported incident history for Trenggalek since January 2019 (synthetic, seeded).
 
 Each village has its own base rate; months follow a season (more trouble around the month of
 Suro, mid-year, and at the year's end); villages that adopted a programme
 (`programs.ProgrammeAdoption`, filled by an earlier demo builder) see their disturbances fall
 after adoption; one village surges over the last three months so that the early warning has
-something to find. Inserted in bulk with the monthly roll-up updated in the same transaction.
+something to find. The history starts in 2019 so that the programmes adopted from 2020 on have
+months before adoption to compare with (the evaluation needs them). Inserted in bulk with the monthly roll-up updated in the same transaction.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from jaga.incidents.models import Category, Source
 from jaga.incidents.services import add_to_rollups, insert_incidents
 
 ORDER = 60
-MONTHS = 36
+MONTHS = 36  # the field work demo's window
+HISTORY_START = datetime.date(2019, 1, 1)
+# The planted effect of each programme on the log of the monthly rate.
+EFFECT_PROGRAMMES = {"KTS": -0.35, "FKPM": -0.25}
 MUNJUNGAN = "35.03.02.2008"
 # Regency bounding box, for synthetic points (the territory data has no coordinates).
 LAT = (-8.33, -7.93)
@@ -89,22 +93,25 @@ def build(ctx: dict[str, Any]) -> None:
     rng = ctx["rng"]
     villages = ctx["villages"]
     today = timezone.localdate()
-    months = months_back(today, MONTHS)
+    span = (today.year - HISTORY_START.year) * 12 + today.month - HISTORY_START.month + 1
+    months = months_back(today, span)
     np_rng = np.random.default_rng(rng.randrange(2**32))
     categories = dict(Category.objects.filter(code__in=CATEGORY_WEIGHTS).values_list("code", "id"))
     codes = [c for c in CATEGORY_WEIGHTS if c in categories]
     weights = np.array([CATEGORY_WEIGHTS[c] for c in codes], dtype=float)
     weights /= weights.sum()
 
-    adoptions: dict[int, datetime.date] = {}
+    # Each programme that villages adopt at different times carries its own planted effect (a
+    # fall in the monthly rate, building up over six months); Pokdar and the regency-wide
+    # programmes start everywhere at once and carry none.
+    adoptions: dict[int, list[tuple[datetime.date, float]]] = defaultdict(list)
     try:
         from jaga.programs.models import ProgrammeAdoption
 
-        for village_id, adopted_on in ProgrammeAdoption.objects.values_list(
-            "village_id", "adopted_on"
-        ):
-            first = adoptions.get(village_id)
-            adoptions[village_id] = adopted_on if first is None else min(first, adopted_on)
+        for village_id, code, adopted_on in ProgrammeAdoption.objects.filter(
+            programme__code__in=EFFECT_PROGRAMMES
+        ).values_list("village_id", "programme__code", "adopted_on"):
+            adoptions[village_id].append((adopted_on, EFFECT_PROGRAMMES[code]))
     except Exception:  # noqa: BLE001, S110 - the programmes app may not be there yet
         pass
 
@@ -123,20 +130,20 @@ def build(ctx: dict[str, Any]) -> None:
         base = rng.lognormvariate(math.log(0.55), 0.5)
         if village.code == MUNJUNGAN:
             base *= 0.3  # residents keep order themselves
-        adopted = adoptions.get(village.pk)
+        adopted_list = adoptions.get(village.pk, [])
         for index, month in enumerate(months):
             rate = base * season(month)
-            if adopted is not None and month >= month_start(adopted):
-                # The programme's effect builds up over the first months after adoption.
-                months_in = (month.year - adopted.year) * 12 + month.month - adopted.month
-                rate *= math.exp(-0.35 * min(1.0, (months_in + 1) / 6))
-            if village.pk == surge.pk and index >= MONTHS - 3:
+            for adopted, effect in adopted_list:
+                if month >= month_start(adopted):
+                    months_in = (month.year - adopted.year) * 12 + month.month - adopted.month
+                    rate *= math.exp(effect * min(1.0, (months_in + 1) / 6))
+            if village.pk == surge.pk and index >= span - 3:
                 rate *= 4.5
             n = int(np_rng.poisson(rate))
             if not n:
                 continue
             days = (
-                months[index + 1] if index + 1 < MONTHS else today + datetime.timedelta(1)
+                months[index + 1] if index + 1 < span else today + datetime.timedelta(1)
             ) - month
             for code in np_rng.choice(codes, size=n, p=weights):
                 day = month + datetime.timedelta(days=int(np_rng.integers(0, max(days.days, 1))))

@@ -140,9 +140,16 @@ def _aware(moment: datetime.datetime) -> datetime.datetime:
     return moment
 
 
-def _month_between(rng: Any, first: datetime.date, last: datetime.date) -> datetime.date:
+def _month_between(
+    rng: Any, first: datetime.date, last: datetime.date, every: int = 1
+) -> datetime.date:
+    """A random day in a month between `first` and `last`, on a wave every `every` months.
+
+    Programmes roll out in waves: adoption cohorts of several villages each, which the
+    evaluation needs to estimate its uncertainty (a cohort of one village has no spread).
+    """
     months = (last.year - first.year) * 12 + last.month - first.month
-    k = rng.randint(0, months)
+    k = rng.randint(0, months // every) * every
     year, month = first.year + (first.month - 1 + k) // 12, (first.month - 1 + k) % 12 + 1
     return datetime.date(year, month, rng.randint(1, 28))
 
@@ -379,10 +386,10 @@ def build(ctx: dict[str, Any]) -> None:
     # Adoptions: staggered KTS and FKPM cohorts, Pokdar everywhere at once -----------------
     order = villages[:]
     rng.shuffle(order)
-    kts = [(v, _month_between(rng, datetime.date(2020, 6, 1), datetime.date(2023, 12, 1)))
+    kts = [(v, _month_between(rng, datetime.date(2020, 6, 1), datetime.date(2023, 12, 1), 6))
            for v in order[:KTS_VILLAGES]]  # fmt: skip
     rng.shuffle(order)
-    fkpm = [(v, _month_between(rng, datetime.date(2020, 1, 1), datetime.date(2023, 9, 1)))
+    fkpm = [(v, _month_between(rng, datetime.date(2020, 1, 1), datetime.date(2023, 9, 1), 6))
             for v in order[:FKPM_VILLAGES]]  # fmt: skip
     adoptions = [
         ProgrammeAdoption(programme=programmes["KTS"], village=v, adopted_on=d) for v, d in kts
