@@ -16,9 +16,9 @@ import datetime
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Min, Q, QuerySet, Sum
 from django.utils import timezone
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 from jaga.analytics import queries, warning
@@ -423,17 +423,24 @@ def programmes(territory: Territory, month: datetime.date) -> dict[str, Any]:
         entry = adopted.setdefault(code, {"code": code, "name": name, "villages": set()})
         entry["villages"].add(village_id)
         entry["first"] = min(entry.get("first", day), day)
+        entry["last"] = max(entry.get("last", day), day)
     # The engine starts the series at the first recorded month; with none up to the report's
     # month there is nothing to compare, and its own message would not say so.
-    recorded = _incidents(territory).filter(month__lte=month).exists()
+    first = _incidents(territory).filter(month__lte=month).aggregate(m=Min("month"))["m"]
     rows = []
     for entry in adopted.values():
         row = {**entry, "villages": len(entry["villages"]), "result": None, "error": ""}
-        if not recorded:
+        if first is None:
             row["error"] = _(
                 "No disturbances are recorded in this area up to this month, so the "
                 "programme's effect on them cannot be estimated."
             )
+        elif entry["last"].replace(day=1) <= first:
+            row["error"] = _(
+                "Every adopting village took the programme up before the records of "
+                "disturbances begin (%(first)s): there are no months before adoption to "
+                "compare with."
+            ) % {"first": date_format(first, "F Y")}
         else:
             try:
                 row["result"] = evaluate(entry["code"], unit, end=month)

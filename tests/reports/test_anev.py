@@ -131,11 +131,18 @@ def test_a_programme_with_a_known_effect_is_evaluated(db):
     assert "lower" in result["statement"]["finding"] or "rendah" in result["statement"]["finding"]
 
 
-def test_a_programme_before_any_records_says_why_it_is_not_evaluated(trenggalek, demo_month):
-    row = anev.programmes(trenggalek, datetime.date(2020, 1, 1))["rows"]
-    assert row == []  # KTS came in June 2021
+def test_a_programme_without_months_to_compare_says_why(trenggalek, demo_month):
+    assert anev.programmes(trenggalek, datetime.date(2020, 1, 1))["rows"] == []  # KTS: 2021
     kts = anev.programmes(trenggalek, demo_month)["rows"][0]
-    assert kts["villages"] == 1 and (kts["result"] is not None or kts["error"])
+    assert kts["villages"] == 1 and kts["result"] is not None and kts["error"] == ""
+    # Adopted before the records begin (January 2021): nothing before adoption to compare.
+    old = Programme.objects.create(code="OLD", name="Older programme")
+    tamanan = Territory.objects.get(code="35.03.11.1002")
+    ProgrammeAdoption.objects.create(
+        programme=old, village=tamanan, adopted_on=datetime.date(2020, 3, 1)
+    )
+    rows = {r["code"]: r for r in anev.programmes(trenggalek, demo_month)["rows"]}
+    assert rows["OLD"]["result"] is None and "Januari 2021" in rows["OLD"]["error"]
 
 
 def test_the_summary_says_what_changed(trenggalek, demo_month):
