@@ -158,7 +158,8 @@ def statement(did: dict[str, Any], its: dict[str, Any] | None) -> dict[str, str]
         "reports after adoption may mean more trust rather than more crime."
     )
     second = ""
-    if its:
+    # One adopting village (or a series too short) leaves the ITS interval undefined (nan).
+    if its and np.isfinite([its["change_pct"], its["ci_low"], its["ci_high"]]).all():
         second = _(
             "Second view (interrupted time series of the adopting villages alone, no comparison "
             "group): incidents changed by %(pct)s%% once all had adopted (95%% interval "

@@ -349,15 +349,18 @@ def norm(key: str) -> NormSetting | None:
     return NormSetting.objects.filter(key=key).first()
 
 
-def coverage(unit: Unit) -> dict[str, Any]:
-    """Residents per Bhabinkamtibmas and per officer, villages without one, against the norms."""
+def coverage(unit: Unit, on: datetime.date | None = None) -> dict[str, Any]:
+    """Residents per Bhabinkamtibmas and per officer, villages without one, against the norms.
+
+    Postings active `on` that day (today by default: a monthly report asks for its month's end).
+    """
     villages = list(
         Territory.objects.filter(unit.village_q()).current().values_list("id", "code", "name")
     )
     posting_q = Q()
     for c in unit.codes:
         posting_q |= Q(territory__code=c) | Q(territory__code__startswith=c + ".")
-    postings = Posting.objects.active().filter(posting_q)
+    postings = Posting.objects.active(on).filter(posting_q)
     bhabin_rows = list(postings.filter(role=Role.BHABIN).values_list("user_id", "territory__code"))
     officers = set(
         postings.filter(role__in=[Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.LEADER])

@@ -1,10 +1,13 @@
 """The monthly Anev (analisis dan evaluasi) report: one function per section, read from roll-ups.
 
 Each section function takes the territory and the month and returns plain data (numbers, rows,
-chart series); the templates only lay it out. The comparisons here are deliberately simple
-(month vs previous month vs the same month last year, year to date, % change, an exact
-conditional test for two Poisson counts); where the analytics app offers a richer estimate
-(CompStat, trend, CUSUM, programme evaluation) it can replace a section function one for one.
+chart series); the templates only lay it out. The statistics come from the analytics engine:
+CompStat with the exact Poisson test (`analytics.queries.compstat`), the trend regression and
+Mann-Kendall (`queries.trend`), the Poisson CUSUM alarms (`analytics.warning`), programme
+evaluations (`analytics.evaluation`), participation (`analytics.participation`) and coverage
+(`queries.coverage`). What the engine has no view of (groups of disturbances, the desk per
+service, field work, activities per programme, survey results) is read here, and the summary
+puts it all in a few sentences.
 """
 
 from __future__ import annotations
@@ -13,39 +16,36 @@ import datetime
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Min, Q, QuerySet, Sum
 from django.utils import timezone
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
-from scipy import stats
 
-from jaga.accounts.models import Posting, Role
+from jaga.analytics import queries, warning
+from jaga.analytics.evaluation import evaluate
 from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
+from jaga.analytics.participation import participation as analyse_participation
+from jaga.analytics.queries import CompRow, ratio
+from jaga.analytics.stats.compstat import pct_change
+from jaga.analytics.stats.trend import TrendFit
+from jaga.analytics.units import Unit, add_months
 from jaga.core.errors import DomainError
-from jaga.incidents.models import Category, CategoryGroup
-from jaga.reports.public import add_months
-from jaga.territory.models import Level, PolmasStatus, Population, Territory
+from jaga.incidents.models import CategoryGroup
+from jaga.territory.models import Level, PolmasStatus, Territory
 
-ALARM_P = 0.01  # a village's month is an alarm when P(X ≥ x | its own 12-month mean) < 1 %
+TREND_MONTHS = 36
 SIGNIFICANT_P = 0.05
 
 
+def unit_of(territory: Territory) -> Unit:
+    """The analytics unit of a territory (the report has already checked the user's scope)."""
+    return Unit(
+        territory.code, territory.display_name, [territory.code], territory.level, territory
+    )
+
+
 def _where(territory: Territory) -> Q:
-    level_field = {
-        Level.PROVINCE: "province_code",
-        Level.REGENCY: "regency_code",
-        Level.DISTRICT: "district_code",
-        Level.VILLAGE: "village__code",
-    }[Level(territory.level)]
-    return Q(**{level_field: territory.code})
-
-
-def _child_field(territory: Territory) -> str | None:
-    return {
-        Level.PROVINCE: "regency_code",
-        Level.REGENCY: "district_code",
-        Level.DISTRICT: "village__code",
-    }.get(Level(territory.level))
+    return unit_of(territory).rollup_q()
 
 
 def _incidents(territory: Territory) -> QuerySet[MonthlyIncidentCount]:
@@ -54,40 +54,6 @@ def _incidents(territory: Territory) -> QuerySet[MonthlyIncidentCount]:
 
 def _metrics(territory: Territory, metric: str) -> QuerySet[MonthlyMetric]:
     return MonthlyMetric.objects.filter(_where(territory), metric=metric)
-
-
-def pct_change(now: float, before: float) -> float | None:
-    """% change from `before` to `now`; None when there was nothing before."""
-    if not before:
-        return None
-    return round((now - before) / before * 100, 1)
-
-
-def poisson_change_p(now: int, before: int) -> float | None:
-    """Two-sided p-value that two Poisson counts share one rate (exact conditional test).
-
-    Given now + before events, `now` is Binomial(now + before, ½) when nothing changed.
-    """
-    total = now + before
-    if total == 0:
-        return None
-    return float(stats.binomtest(now, total, 0.5).pvalue)
-
-
-def _comparison(now: int, prev: int, last_year: int, ytd: int, ytd_last: int) -> dict[str, Any]:
-    p = poisson_change_p(now, last_year)
-    return {
-        "now": now,
-        "prev": prev,
-        "last_year": last_year,
-        "vs_prev": pct_change(now, prev),
-        "vs_last_year": pct_change(now, last_year),
-        "p_last_year": p,
-        "significant": p is not None and p < SIGNIFICANT_P,
-        "ytd": ytd,
-        "ytd_last": ytd_last,
-        "vs_ytd": pct_change(ytd, ytd_last),
-    }
 
 
 def has_data(territory: Territory, month: datetime.date) -> bool:
@@ -116,141 +82,115 @@ def check_month(territory: Territory, month: datetime.date) -> None:
         )
 
 
+COUNT_FIELDS = ("current", "previous", "last_year", "ytd", "ytd_last_year")
+
+
 def compstat(territory: Territory, month: datetime.date) -> dict[str, Any]:
-    """Disturbances by group and by area: month, previous month, same month last year, YTD."""
-    year_start = month.replace(month=1)
-    last_year = month.replace(year=month.year - 1)
-    months = {
-        "now": (month, month),
-        "prev": (add_months(month, -1), add_months(month, -1)),
-        "last_year": (last_year, last_year),
-        "ytd": (year_start, month),
-        "ytd_last": (year_start.replace(year=month.year - 1), last_year),
-    }
-    base = _incidents(territory)
+    """CompStat of the territory (analytics), regrouped by Polri group, and each area's total.
 
-    def by(field_name: str) -> dict[Any, dict[str, int]]:
-        out: dict[Any, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for period, (start, end) in months.items():
-            rows = (
-                base.filter(month__gte=start, month__lte=end)
-                .values(field_name)
-                .annotate(n=Sum("count"))
-            )
-            for r in rows:
-                out[r[field_name]][period] += r["n"]
-        return out
-
-    groups = by("category__group")
-    group_rows = []
+    Groups and areas get the engine's own comparison (`CompRow.finish`: % change and the exact
+    Poisson test, the previous month weighed by its number of days).
+    """
+    from jaga.incidents.models import Category
     from jaga.reports.public import group_labels
 
+    comp = queries.compstat(unit_of(territory), month)
+    group_of = dict(Category.objects.values_list("id", "group"))
     labels = group_labels()
-    totals: dict[str, int] = defaultdict(int)
-    for group in CategoryGroup.values:
-        values = groups.get(group, {})
-        for k in months:
-            totals[k] += values.get(k, 0)
-        group_rows.append(
-            {"label": str(labels[group]), **_comparison(*(values.get(k, 0) for k in months))}
-        )
-    total = _comparison(*(totals[k] for k in months))
-    area_rows = []
-    child_field = _child_field(territory)
-    if child_field:
-        areas = by(child_field)
-        children = Territory.objects.filter(parent=territory).order_by("code")
-        for child in children:
-            values = areas.get(child.code, {})
-            area_rows.append(
-                {
-                    "label": child.name,
-                    "code": child.code,
-                    **_comparison(*(values.get(k, 0) for k in months)),
-                }
-            )
-    categories = by("category_id")
-    names = {c.pk: c.name for c in Category.objects.filter(pk__in=list(categories))}
-    top = sorted(
-        (
-            {"label": names.get(pk, str(pk)), **_comparison(*(v.get(k, 0) for k in months))}
-            for pk, v in categories.items()
-        ),
-        key=lambda r: (-r["now"], r["label"]),
-    )
+    groups = {g: CompRow(None, g, str(labels[g])) for g in CategoryGroup.values}
+    for row in comp.rows:
+        target = groups[group_of[row.category_id]]
+        for name in COUNT_FIELDS:
+            setattr(target, name, getattr(target, name) + getattr(row, name))
+    for row in groups.values():
+        row.finish(month, comp.population)
+    areas = []
+    if territory.level != Level.VILLAGE:
+        for child in Territory.objects.filter(parent=territory).order_by("code"):
+            total = queries.compstat(unit_of(child), month).total
+            assert total is not None
+            total.code, total.name = child.code, child.name
+            areas.append(total)
+    categories = [r for r in comp.rows if r.current or r.previous or r.last_year][:10]
     return {
-        "groups": group_rows,
-        "total": total,
-        "areas": area_rows,
-        "categories": [r for r in top if r["now"] or r["prev"] or r["last_year"]][:10],
+        "total": comp.total,
+        "population": comp.population,
+        "population_year": comp.population_year,
+        "groups": list(groups.values()),
+        "areas": areas,
+        "categories": categories,
     }
 
 
-def monthly_totals(
-    territory: Territory, start: datetime.date, end: datetime.date
-) -> list[tuple[datetime.date, int]]:
-    rows = dict(
-        _incidents(territory)
-        .filter(month__gte=start, month__lte=end)
-        .values("month")
-        .annotate(n=Sum("count"))
-        .values_list("month", "n")
-    )
-    out = []
-    m = start
-    while m <= end:
-        out.append((m, int(rows.get(m, 0))))
-        m = add_months(m, 1)
-    return out
-
-
-def poisson_alarm(count: int, baseline_mean: float) -> float:
-    """Upper-tail probability P(X ≥ count) for X ~ Poisson(baseline mean)."""
-    if count <= 0:
-        return 1.0
-    mean = max(baseline_mean, 0.05)  # a quiet village still has a small chance of one event
-    return float(stats.poisson.sf(count - 1, mean))
+def trend_statement(fit: TrendFit | None) -> list[str]:
+    """The trend regression and Mann-Kendall in words (whole translated sentences)."""
+    if fit is None:
+        return [_("Too few months of figures to say whether disturbances are rising or falling.")]
+    values = {
+        "months": fit.months,
+        "rr": number_format(fit.rate_ratio_per_year, 2),
+        "lo": number_format(fit.ci_low, 2),
+        "hi": number_format(fit.ci_high, 2),
+        "p": number_format(fit.p, 3),
+        "pct": number_format(round(abs(fit.rate_ratio_per_year - 1) * 100), 0),
+    }
+    if fit.direction == "falling":
+        first = _(
+            "Disturbances are falling: about %(pct)s%% fewer per year over the last %(months)s "
+            "months, season allowed for (rate ratio per year %(rr)s, 95%% interval %(lo)s to "
+            "%(hi)s, p = %(p)s)."
+        )
+    elif fit.direction == "rising":
+        first = _(
+            "Disturbances are rising: about %(pct)s%% more per year over the last %(months)s "
+            "months, season allowed for (rate ratio per year %(rr)s, 95%% interval %(lo)s to "
+            "%(hi)s, p = %(p)s)."
+        )
+    else:
+        first = _(
+            "No clear trend over the last %(months)s months: the rate ratio per year of %(rr)s "
+            "(95%% interval %(lo)s to %(hi)s, p = %(p)s) cannot be told from no change."
+        )
+    mk = fit.mann_kendall
+    mk_values = {"p": number_format(mk.p, 3)}
+    if mk.trend == "decreasing":
+        second = _(
+            "The Mann-Kendall test, which assumes no model, also finds a decrease (p = %(p)s)."
+        )
+    elif mk.trend == "increasing":
+        second = _(
+            "The Mann-Kendall test, which assumes no model, also finds an increase (p = %(p)s)."
+        )
+    else:
+        second = _(
+            "The Mann-Kendall test, which assumes no model, finds no steady rise or fall "
+            "(p = %(p)s)."
+        )
+    return [first % values, second % mk_values]
 
 
 def trend(territory: Territory, month: datetime.date) -> dict[str, Any]:
-    """24 months of totals (this year against last) and villages with an unusual month."""
-    start = add_months(month, -23)
-    series = monthly_totals(territory, start, month)
-    current = series[12:]
-    previous = series[:12]
-    baseline_start = add_months(month, -12)
-    history = (
-        _incidents(territory)
-        .filter(month__gte=baseline_start, month__lte=month)
-        .values("village__code", "village__name", "month")
-        .annotate(n=Sum("count"))
-    )
-    per_village: dict[tuple[str, str], dict[datetime.date, int]] = defaultdict(dict)
-    for r in history:
-        per_village[(r["village__code"], r["village__name"])][r["month"]] = r["n"]
-    alarms: list[dict[str, Any]] = []
-    for (code, name), counts in per_village.items():
-        now = counts.get(month, 0)
-        if now < 3:
-            continue
-        baseline = sum(v for m, v in counts.items() if m < month) / 12
-        p = poisson_alarm(now, baseline)
-        if p < ALARM_P:
-            alarms.append(
-                {"code": code, "name": name, "count": now, "expected": round(baseline, 2), "p": p}
-            )
-    alarms.sort(key=lambda a: a["p"])
-    last12 = sum(v for _, v in current)
-    before12 = sum(v for _, v in previous)
+    """Up to 36 months of totals with the fitted trend (analytics) and what it says."""
+    result = queries.trend(unit_of(territory), month, months=TREND_MONTHS)
+    fit: TrendFit | None = result["fit"]
     return {
-        "months": [m for m, _ in current],
-        "current": [v for _, v in current],
-        "previous": [v for _, v in previous],
-        "last12": last12,
-        "before12": before12,
-        "change12": pct_change(last12, before12),
-        "p12": poisson_change_p(last12, before12),
-        "alarms": alarms,
+        "months": [datetime.date.fromisoformat(m + "-01") for m in result["months"]],
+        "counts": result["counts"],
+        "fitted": fit.fitted if fit else None,
+        "fit": fit,
+        "statement": trend_statement(fit),
+    }
+
+
+def alarms(territory: Territory, month: datetime.date) -> dict[str, Any]:
+    """Villages whose Poisson CUSUM is over its limit in the report's month (analytics)."""
+    found = warning.alarms_cached(unit_of(territory), month)
+    rows = [dict(a, new=a["month"] == month) for a in found if a["ongoing"]]
+    return {
+        "rows": rows,
+        "window": warning.WINDOW,
+        "history": warning.HISTORY,
+        "one_in": round(1 / warning.ALPHA),
     }
 
 
@@ -375,7 +315,12 @@ ATTENDANCE = [
 
 
 def partnership(territory: Territory, month: datetime.date) -> dict[str, Any]:
-    """Activities per programme and participation rates (Σ numerator / Σ denominator)."""
+    """Activities per programme; participation rates and their link to incidents (analytics).
+
+    The month's rates are the engine's Σ numerator / Σ denominator; the association between a
+    village's attendance and its disturbances is read over the last 12 months, since one month
+    has too few meetings per village to say anything.
+    """
     from jaga.programs.models import Programme
 
     count = _metric_by_key(territory, "activities.count", month, month)
@@ -385,10 +330,6 @@ def partnership(territory: Territory, month: datetime.date) -> dict[str, Any]:
     }
     keys = sorted(set(count) | set(heads) | {k for v in att.values() for k in v})
     names = dict(Programme.objects.filter(code__in=keys).values_list("code", "name"))
-
-    def rate(num: int, den: int) -> float | None:
-        return round(num / den * 100, 1) if den else None
-
     rows = []
     for key in keys:
         a = {name: att[name].get(key, 0) for name in ATTENDANCE}
@@ -399,52 +340,35 @@ def partnership(territory: Territory, month: datetime.date) -> dict[str, Any]:
                 "activities": count.get(key, 0),
                 "head_count": heads.get(key, 0),
                 **a,
-                "response_rate": rate(a["responded"], a["invited"]),
-                "attendance_rate": rate(a["attended"], a["invited"]),
-                "on_time_rate": rate(a["on_time"], a["attended"]),
-                "represented_rate": rate(a["represented"], a["attended"]),
+                "attendance_rate": ratio(a["attended"], a["invited"]),
             }
         )
-    totals = {name: sum(att[name].values()) for name in ATTENDANCE}
+    unit = unit_of(territory)
+    this_month = analyse_participation(unit, month, month)
+    year = analyse_participation(unit, add_months(month, -11), month)
     return {
         "rows": rows,
         "activities": sum(count.values()),
         "head_count": sum(heads.values()),
-        **totals,
-        "response_rate": rate(totals["responded"], totals["invited"]),
-        "attendance_rate": rate(totals["attended"], totals["invited"]),
-        "on_time_rate": rate(totals["on_time"], totals["attended"]),
-        "represented_rate": rate(totals["represented"], totals["attended"]),
+        "invited": this_month["totals"]["attendance.invited"],
+        "rates": this_month["rates"],
+        "association": year["association"],
+        "statement": year["statement"],
     }
 
 
 def coverage(territory: Territory, month: datetime.date) -> dict[str, Any]:
-    """Villages with a Bhabinkamtibmas at the month's end, residents per officer."""
+    """Coverage at the month's end (analytics), and the villages that keep kamtibmas themselves."""
     month_end = add_months(month, 1) - datetime.timedelta(days=1)
-    villages = Territory.objects.filter(level=Level.VILLAGE).filter(
-        Q(code=territory.code) | Q(code__startswith=territory.code + ".")
+    result = queries.coverage(unit_of(territory), on=month_end)
+    result["self_managed"] = list(
+        Territory.objects.filter(
+            unit_of(territory).village_q(), polmas_status=PolmasStatus.SELF_MANAGED
+        )
+        .order_by("code")
+        .values("code", "name")
     )
-    village_list = list(villages.values_list("code", "name", "polmas_status"))
-    postings = Posting.objects.active(month_end).filter(role=Role.BHABIN, territory__in=villages)
-    covered = set(postings.values_list("territory__code", flat=True))
-    officers = postings.values("user_id").distinct().count()
-    pop_rows = Population.objects.filter(village__in=villages)
-    year = pop_rows.order_by("-year").values_list("year", flat=True).first()
-    population = int(pop_rows.filter(year=year).aggregate(n=Sum("count"))["n"] or 0) if year else 0
-    uncovered = [(c, n) for c, n, s in village_list if c not in covered]
-    return {
-        "villages": len(village_list),
-        "covered": len(covered),
-        "uncovered": [{"code": c, "name": n} for c, n in uncovered],
-        "self_managed": [
-            {"code": c, "name": n} for c, n, s in village_list if s == PolmasStatus.SELF_MANAGED
-        ],
-        "officers": officers,
-        "population": population,
-        "population_year": year,
-        "residents_per_officer": round(population / officers) if officers else None,
-        "coverage_rate": round(len(covered) / len(village_list) * 100, 1) if village_list else None,
-    }
+    return result
 
 
 def surveys(territory: Territory, month: datetime.date) -> dict[str, Any]:
@@ -478,73 +402,52 @@ def surveys(territory: Territory, month: datetime.date) -> dict[str, Any]:
     }
 
 
-def programmes(territory: Territory, month: datetime.date, window: int = 6) -> dict[str, Any]:
-    """Per programme: villages adopting it and a simple before/after comparison.
+def programmes(territory: Territory, month: datetime.date) -> dict[str, Any]:
+    """Each programme adopted in the territory by the month's end, evaluated by analytics.
 
-    Mean monthly disturbances per adopting village in the `window` months before and after its
-    adoption, against the same months in villages that had not adopted: a first look only, not
-    an estimate of the programme's effect (the analytics evaluation gives that).
+    Callaway-Sant'Anna (villages not yet adopting as comparison) with an interrupted time series
+    as a second view, up to the report's month; a programme the data cannot evaluate says why.
     """
     from jaga.programs.models import ProgrammeAdoption
 
-    adoptions = list(
+    unit = unit_of(territory)
+    month_end = add_months(month, 1) - datetime.timedelta(days=1)
+    adopted: dict[str, dict[str, Any]] = {}
+    for code, name, village_id, day in (
         ProgrammeAdoption.objects.filter(
-            Q(village__code__startswith=territory.code + ".") | Q(village__code=territory.code),
-            adopted_on__lte=add_months(month, 1) - datetime.timedelta(days=1),
-        ).select_related("programme", "village")
-    )
-    if not adoptions:
-        return {"rows": []}
-    counts: dict[tuple[int, datetime.date], int] = defaultdict(int)
-    for village_id, m, n in (
-        _incidents(territory).values_list("village_id", "month").annotate(n=Sum("count"))
-    ):
-        counts[(village_id, m)] += n
-    all_villages = list(
-        Territory.objects.filter(level=Level.VILLAGE)
-        .filter(Q(code__startswith=territory.code + ".") | Q(code=territory.code))
-        .values_list("id", flat=True)
-    )
-    by_programme: dict[int, list[Any]] = defaultdict(list)
-    for a in adoptions:
-        by_programme[a.programme_id].append(a)
-    rows = []
-    for items in by_programme.values():
-        programme = items[0].programme
-        adopted = {a.village_id: a.adopted_on.replace(day=1) for a in items}
-        diffs_adopters, diffs_others = [], []
-        for a in items:
-            start = adopted[a.village_id]
-            if add_months(start, window - 1) > month:
-                continue  # not enough months after adoption yet
-            before = [add_months(start, -i) for i in range(1, window + 1)]
-            after = [add_months(start, i) for i in range(window)]
-            mean_before = sum(counts[(a.village_id, m)] for m in before) / window
-            mean_after = sum(counts[(a.village_id, m)] for m in after) / window
-            diffs_adopters.append(mean_after - mean_before)
-            others = [v for v in all_villages if v not in adopted or adopted[v] > after[-1]]
-            for v in others:
-                ob = sum(counts[(v, m)] for m in before) / window
-                oa = sum(counts[(v, m)] for m in after) / window
-                diffs_others.append(oa - ob)
-        change = sum(diffs_adopters) / len(diffs_adopters) if diffs_adopters else None
-        other = sum(diffs_others) / len(diffs_others) if diffs_others else None
-        rows.append(
-            {
-                "code": programme.code,
-                "name": programme.name,
-                "villages": len(items),
-                "first": min(a.adopted_on for a in items),
-                "evaluated": len(diffs_adopters),
-                "change": round(change, 2) if change is not None else None,
-                "others_change": round(other, 2) if other is not None else None,
-                "difference": (
-                    round(change - other, 2) if change is not None and other is not None else None
-                ),
-            }
+            village__in=Territory.objects.filter(unit.village_q()), adopted_on__lte=month_end
         )
-    rows.sort(key=lambda r: r["code"])
-    return {"rows": rows, "window": window}
+        .order_by("programme__code")
+        .values_list("programme__code", "programme__name", "village_id", "adopted_on")
+    ):
+        entry = adopted.setdefault(code, {"code": code, "name": name, "villages": set()})
+        entry["villages"].add(village_id)
+        entry["first"] = min(entry.get("first", day), day)
+        entry["last"] = max(entry.get("last", day), day)
+    # The engine starts the series at the first recorded month; with none up to the report's
+    # month there is nothing to compare, and its own message would not say so.
+    first = _incidents(territory).filter(month__lte=month).aggregate(m=Min("month"))["m"]
+    rows = []
+    for entry in adopted.values():
+        row = {**entry, "villages": len(entry["villages"]), "result": None, "error": ""}
+        if first is None:
+            row["error"] = _(
+                "No disturbances are recorded in this area up to this month, so the "
+                "programme's effect on them cannot be estimated."
+            )
+        elif entry["last"].replace(day=1) <= first:
+            row["error"] = _(
+                "Every adopting village took the programme up before the records of "
+                "disturbances begin (%(first)s): there are no months before adoption to "
+                "compare with."
+            ) % {"first": date_format(first, "F Y")}
+        else:
+            try:
+                row["result"] = evaluate(entry["code"], unit, end=month)
+            except DomainError as exc:
+                row["error"] = str(exc.message)
+        rows.append(row)
+    return {"rows": rows}
 
 
 def _fmt_pct(value: float | None) -> str:
@@ -556,19 +459,26 @@ def _fmt_pct(value: float | None) -> str:
 def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]) -> list[str]:
     """A few generated sentences on what changed, in the report's language."""
     out = []
-    c = sections["compstat"]["total"]
-    if c["last_year"] or c["now"]:
-        if c["vs_last_year"] is None:
+    c: CompRow = sections["compstat"]["total"]
+    if not (c.current or c.last_year or c.ytd or c.ytd_last_year):
+        out.append(
+            _(
+                "No disturbances were recorded this month, in the same month last year or in "
+                "either year so far."
+            )
+        )
+    if c.last_year or c.current:
+        if c.change_last_year is None:
             out.append(
                 _(
                     "%(now)s disturbances were recorded this month; none in the same month last year."
                 )
-                % {"now": c["now"]}
+                % {"now": c.current}
             )
         else:
             verdict = (
-                _("a real change (p = %(p)s)") % {"p": number_format(c["p_last_year"], 3)}
-                if c["significant"]
+                _("a real change (p = %(p)s)") % {"p": number_format(c.p_last_year, 3)}
+                if c.signal_last_year
                 else _("within normal variation")
             )
             out.append(
@@ -577,38 +487,42 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
                     "(%(pct)s): %(verdict)s."
                 )
                 % {
-                    "now": c["now"],
-                    "ly": c["last_year"],
-                    "pct": _fmt_pct(c["vs_last_year"]),
+                    "now": c.current,
+                    "ly": c.last_year,
+                    "pct": _fmt_pct(c.change_last_year),
                     "verdict": verdict,
                 }
             )
-    if c["ytd"] or c["ytd_last"]:
+    if c.ytd or c.ytd_last_year:
         out.append(
             _("Year to date: %(ytd)s against %(ytdl)s a year earlier (%(pct)s).")
-            % {"ytd": c["ytd"], "ytdl": c["ytd_last"], "pct": _fmt_pct(c["vs_ytd"])}
+            % {"ytd": c.ytd, "ytdl": c.ytd_last_year, "pct": _fmt_pct(c.change_ytd)}
         )
-    rising = [
-        a for a in sections["compstat"]["areas"] if a["significant"] and a["now"] > a["last_year"]
-    ]
-    falling = [
-        a for a in sections["compstat"]["areas"] if a["significant"] and a["now"] < a["last_year"]
-    ]
+    areas = sections["compstat"]["areas"]
+    falling = [a for a in areas if a.signal_last_year and a.current < a.last_year]
+    rising = [a for a in areas if a.signal_last_year and a.current > a.last_year]
     if falling:
         out.append(
             _("Significantly fewer disturbances than last year in: %(areas)s.")
-            % {"areas": ", ".join(a["label"] for a in falling)}
+            % {"areas": ", ".join(a.name for a in falling)}
         )
     if rising:
         out.append(
             _("Significantly more disturbances than last year in: %(areas)s.")
-            % {"areas": ", ".join(a["label"] for a in rising)}
+            % {"areas": ", ".join(a.name for a in rising)}
         )
-    alarms = sections["trend"]["alarms"]
-    if alarms:
+    out.append(sections["trend"]["statement"][0])
+    alarm_rows = sections["alarms"]["rows"]
+    if alarm_rows:
+        places = []
+        for a in alarm_rows[:5]:
+            places.append(
+                _("%(village)s (%(category)s)")
+                % {"village": a["village_name"], "category": a["category_name"]}
+            )
         out.append(
-            _("Early warning: an unusual month in %(villages)s.")
-            % {"villages": ", ".join(f"{a['name']} ({a['count']})" for a in alarms[:5])}
+            _("Early warning: disturbances above the usual level in %(places)s.")
+            % {"places": ", ".join(places)}
         )
     d = sections["desk"]
     if d["received"]:
@@ -627,22 +541,27 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
         )
     p = sections["partnership"]
     if p["activities"]:
+        rate = p["rates"]["attendance_pct"]
         out.append(
             _("%(n)s partnership activities reached %(people)s people; attendance was %(rate)s.")
             % {
                 "n": p["activities"],
                 "people": p["head_count"],
-                "rate": "—"
-                if p["attendance_rate"] is None
-                else number_format(p["attendance_rate"], 1) + "%",
+                "rate": "—" if rate is None else number_format(rate, 1) + "%",
             }
         )
     cov = sections["coverage"]
-    if cov["uncovered"]:
+    if cov["villages_without"]:
         out.append(
             _("%(n)s of %(total)s villages have no Bhabinkamtibmas posted.")
-            % {"n": len(cov["uncovered"]), "total": cov["villages"]}
+            % {"n": len(cov["villages_without"]), "total": cov["villages"]}
         )
+    for row in sections["programmes"]["rows"]:
+        if row["result"] is not None:
+            out.append(
+                _("%(programme)s: %(finding)s")
+                % {"programme": row["name"], "finding": row["result"]["statement"]["finding"]}
+            )
     trust = sections["surveys"]["trust_year"]
     est = trust.estimates.get("trust_police")
     if est is not None:
@@ -663,6 +582,7 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
 SECTIONS = [
     ("compstat", compstat),
     ("trend", trend),
+    ("alarms", alarms),
     ("desk", desk),
     ("fieldwork", fieldwork),
     ("partnership", partnership),

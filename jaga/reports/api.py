@@ -75,8 +75,12 @@ def anev_sections(request: HttpRequest, code: str, month: str) -> Any:
 
 
 def _jsonable(value: Any) -> Any:
+    import dataclasses
     import datetime
 
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        as_dict = getattr(value, "as_dict", None)
+        return _jsonable(as_dict() if as_dict else dataclasses.asdict(value))
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -73,13 +73,14 @@ class ReportJob(models.Model):
         labels = {
             "start": _("Starting"),
             "compstat": _("CompStat"),
-            "trend": _("Trend and early warning"),
+            "trend": _("Trend"),
+            "alarms": _("Early warning"),
             "desk": _("Service desk"),
             "fieldwork": _("Field work"),
             "partnership": _("Partnership"),
             "coverage": _("Coverage"),
             "surveys": _("Surveys"),
-            "programmes": _("Programmes"),
+            "programmes": _("Programme evaluations"),
             "pdf": _("Writing the PDF"),
             "done": _("Done"),
         }

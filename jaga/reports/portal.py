@@ -9,6 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jaga.analytics import queries, units
 from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
 from jaga.reports import public
 from jaga.territory.models import Level, Territory
@@ -31,12 +32,9 @@ def public_territory(code: str) -> Territory | None:
 
 def parse_month(text: str | None, regency_code: str) -> datetime.date:
     """`YYYY-MM` from the query string, else the latest month with figures."""
-    if text:
-        try:
-            year, month = (int(p) for p in text.split("-")[:2])
-            return datetime.date(year, month, 1)
-        except ValueError:
-            pass
+    month = units.parse_month(text)
+    if month is not None:
+        return month
     latest = [
         MonthlyIncidentCount.objects.filter(regency_code=regency_code).aggregate(m=Max("month"))[
             "m"
@@ -47,6 +45,28 @@ def parse_month(text: str | None, regency_code: str) -> datetime.date:
     if found:
         return max(found)
     return timezone.localdate().replace(day=1)
+
+
+def trend(territory: Territory, month: datetime.date) -> list[str]:
+    """The analytics trend of a regency or district up to the month, in words (cached).
+
+    Only the rate ratio and the tests are said, no monthly count, so nothing small is shown;
+    a village's series is too small to publish at all.
+    """
+    from django.core.cache import cache
+    from django.utils.translation import get_language
+
+    from jaga.reports.anev import TREND_MONTHS, trend_statement, unit_of
+
+    if territory.level not in (Level.REGENCY, Level.DISTRICT):
+        return []
+    key = f"jaga:public:trend:{territory.code}:{month:%Y-%m}:{get_language()}"
+    found = cache.get(key)
+    if found is None:
+        fit = queries.trend(unit_of(territory), month, months=TREND_MONTHS)["fit"]
+        found = trend_statement(fit)
+        cache.set(key, found, public.CACHE_SECONDS)
+    return list(found)
 
 
 def table_titles() -> dict[str, str]:
@@ -90,6 +110,7 @@ def page(territory: Territory, month: datetime.date) -> dict[str, Any]:
     surveys = public.cached("surveys", regency_code, month)
     return {
         "tables": tables,
+        "trend": trend(territory, month),
         "surveys": survey_view(surveys, territory),
     }
 

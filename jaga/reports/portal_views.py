@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from jaga.analytics.units import add_months
 from jaga.reports import portal
-from jaga.reports.public import add_months
 from jaga.territory.models import Level, Territory
 
 

@@ -20,6 +20,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
+from jaga.analytics.units import add_months
 from jaga.incidents.models import CategoryGroup
 from jaga.reports import suppression
 from jaga.territory.models import Level, Territory
@@ -62,15 +63,6 @@ class Dataset:
 
     def is_shown(self, code: str, column: str) -> bool:
         return self.status[(code, column)] == suppression.SHOWN
-
-
-def month_start(value: datetime.date) -> datetime.date:
-    return value.replace(day=1)
-
-
-def add_months(month: datetime.date, delta: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + delta
-    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 def _nodes(regency_code: str) -> dict[str, Node]:

@@ -20,37 +20,39 @@ def chart_context(
     territory: Territory, month: datetime.date, sections: dict[str, Any]
 ) -> dict[str, Any]:
     trend = sections["trend"]
-    labels = [date_format(m, "M") for m in trend["months"]]
-    line = charts.line_chart(
-        labels,
-        [
-            (_("Last 12 months"), trend["current"]),
-            (_("12 months before"), trend["previous"]),
-        ],
-        _("Disturbances per month"),
+    labels = [date_format(m, "m/y") for m in trend["months"]]
+    series = [(_("Disturbances"), trend["counts"])]
+    if trend["fitted"]:
+        series.append((_("Fitted trend (with season)"), [round(v, 1) for v in trend["fitted"]]))
+    line = (
+        charts.line_chart(labels, series, _("Disturbances per month"))
+        if any(trend["counts"])
+        else None
     )
     groups = sections["compstat"]["groups"]
-    bars_groups = charts.bar_chart(
-        [g["label"] for g in groups],
-        [
-            (date_format(month, "M Y"), [g["now"] for g in groups]),
-            (_("Previous month"), [g["prev"] for g in groups]),
-            (_("Same month last year"), [g["last_year"] for g in groups]),
-        ],
-        _("Disturbances by group"),
-    )
+    bars_groups = None
+    if sections["compstat"]["total"].current or sections["compstat"]["total"].last_year:
+        bars_groups = charts.bar_chart(
+            [g.name for g in groups],
+            [
+                (date_format(month, "M Y"), [g.current for g in groups]),
+                (_("Previous month"), [g.previous for g in groups]),
+                (_("Same month last year"), [g.last_year for g in groups]),
+            ],
+            _("Disturbances by group"),
+        )
     areas = sections["compstat"]["areas"]
     bars_areas = (
         charts.bar_chart(
-            [a["label"] for a in areas],
+            [a.name for a in areas],
             [
-                (date_format(month, "M Y"), [a["now"] for a in areas]),
-                (_("Same month last year"), [a["last_year"] for a in areas]),
+                (date_format(month, "M Y"), [a.current for a in areas]),
+                (_("Same month last year"), [a.last_year for a in areas]),
             ],
             _("Disturbances by area"),
             height=260,
         )
-        if areas
+        if areas and any(a.current or a.last_year for a in areas)
         else None
     )
     return {"chart_trend": line, "chart_groups": bars_groups, "chart_areas": bars_areas}

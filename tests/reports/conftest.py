@@ -8,10 +8,11 @@ import random
 import pytest
 from django.core.cache import cache
 
-from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
+from jaga.analytics.models import MonthlyMetric
+from jaga.analytics.rollups import bump_incidents
+from jaga.analytics.units import add_months
 from jaga.incidents.models import Category
 from jaga.programs.models import Programme, ProgrammeAdoption
-from jaga.reports.public import add_months
 from jaga.territory.models import Level, Territory
 
 MONTH = datetime.date(2022, 1, 1)
@@ -25,15 +26,8 @@ def _fresh_cache():
 
 
 def incident(village: Territory, month: datetime.date, code: str, count: int) -> None:
-    MonthlyIncidentCount.objects.create(
-        village=village,
-        month=month,
-        category=Category.objects.get(code=code),
-        count=count,
-        province_code=village.province_code,
-        regency_code=village.regency_code,
-        district_code=village.district_code,
-    )
+    """The village's count and the district and regency roll-ups with it, as the apps do."""
+    bump_incidents(village, month, Category.objects.get(code=code).pk, count)
 
 
 def metric(village: Territory, month: datetime.date, name: str, value: int, key: str = "") -> None:

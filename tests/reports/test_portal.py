@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from jaga.analytics.units import add_months
 from jaga.reports import public, suppression
 from jaga.territory.models import Territory
 from tests.reports.conftest import MONTH, incident, metric
@@ -222,3 +223,17 @@ def test_survey_results_are_in_the_open_data_once_there_are_enough(
     assert respondents["35.03.11"] == 24
     # A village with no answers next to published ones would read as 0: one more is withheld.
     assert "x" in {respondents["35.03.11.1002"], respondents["35.03.11.2001"]}
+
+
+def test_districts_show_the_analytics_trend_in_words_villages_do_not(client: Client, db):
+    """Pule's disturbances double over two years: its page says they are rising."""
+    villages = list(Territory.objects.filter(district_code="35.03.03", level="village"))[:4]
+    for i in range(24):
+        month = add_months(MONTH, -23 + i)
+        for v in villages:
+            incident(v, month, "pencurian", 4 + i // 3)
+    district = client.get(reverse("portal:territory", args=["35.03.03"]), {"bulan": "2022-01"})
+    assert district.context["trend"][0].startswith("Gangguan meningkat")
+    assert "Tren gangguan" in district.content.decode()
+    village = client.get(reverse("portal:territory", args=[villages[0].code]), {"bulan": "2022-01"})
+    assert village.context["trend"] == []
