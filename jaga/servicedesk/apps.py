@@ -8,4 +8,4 @@ class ServicedeskConfig(AppConfig):
     label = "servicedesk"
 
     def ready(self) -> None:
-        from jaga.servicedesk import rollup_sources  # noqa: F401 - registers the roll-up rebuilder
+        from jaga.servicedesk import glance, rollup_sources  # noqa: F401 - register the hooks
