@@ -1,10 +1,9 @@
 """The analytics part of `jaga demo`: only derived things, never figures of its own.
 
 The roll-ups are filled by the apps that record incidents, requests, activities and visits (in
-their own demo steps, through their services). Here the district and regency roll-up is summed
-again from the village roll-up (a demo step that bulk-wrote village rows would otherwise leave it
-behind), and the Polres gets its first raid plan, derived from the demo incidents that carry a
-location; without any, no plan is made.
+their own demo steps, through their services or the bulk helpers, which keep the district and
+regency rows too). Here the Polres gets its first raid plan, derived from the demo incidents that
+carry a location; without any, no plan is made.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from typing import Any
 from django.utils import timezone
 
 from jaga.analytics import services
-from jaga.analytics.rebuild import rebuild_areas
 from jaga.analytics.units import Unit
 from jaga.core.errors import DomainError
 from jaga.incidents.models import Incident
@@ -24,7 +22,6 @@ ORDER = 90
 
 
 def build(ctx: dict[str, Any]) -> None:
-    rebuild_areas()
     regency = ctx["regency"]
     if not Incident.objects.filter(regency_code=regency.code, latitude__isnull=False).exists():
         return

@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyIncidentCount, MonthlyMetric
+from jaga.analytics.rollups import month_start
 from jaga.territory.models import Territory
 
 
@@ -58,6 +59,33 @@ def register(*prefixes: str) -> Callable[[Callable[[], Iterable[MetricRow]]], An
         return func
 
     return wrap
+
+
+def grouped(
+    qs: QuerySet[Any],
+    metric: str,
+    *,
+    village: str,
+    moment: str,
+    key: str = "",
+    key_field: str | None = None,
+    value: str | None = None,
+) -> Iterator[MetricRow]:
+    """One row per village, local month of `moment` and key: the count of `qs` (or the sum of
+    `value`). Months are cut in the database's current time zone, as `month_start` cuts them."""
+    fields: dict[str, Any] = {"v": F(village), "m": TruncMonth(moment)}
+    if key_field:
+        fields["k"] = F(key_field)
+    rows = (
+        qs.order_by()
+        .annotate(**fields)
+        .values(*fields)
+        .annotate(n=Sum(value) if value else Count("pk"))
+        .values_list(*fields, "n")
+    )
+    for village_id, month, *found, n in rows.iterator(chunk_size=BATCH):
+        if n:
+            yield MetricRow(village_id, month_start(month), metric, found[0] if found else key, n)
 
 
 def _codes() -> dict[int, tuple[str, str, str]]:
@@ -199,6 +227,8 @@ def rebuild_metrics(names: list[str] | None = None) -> dict[str, int]:
                 sums[(row.village_id, row.month.replace(day=1), row.metric, row.key)] += row.value
             objs = []
             for (village_id, month, metric, key), value in sums.items():
+                if not value:
+                    continue  # a figure counted up and down again: the bumps leave 0, we none
                 p, r, d = codes[village_id]
                 objs.append(
                     MonthlyMetric(

@@ -88,3 +88,56 @@ def bump_metric(
             "district_code": village.district_code,
         },
     )
+
+
+def add_area_counts(
+    counts: dict[tuple[int, datetime.date, int], int],
+    codes: dict[int, tuple[str, str, str]],
+) -> None:
+    """Add village counts `{(village_id, month, category_id): n}` to the district and regency
+    rows in bulk (call inside the bulk writer's transaction, after the village rows).
+
+    `codes` maps each village id to its (province, regency, district) codes. Existing rows are
+    locked and incremented, missing ones inserted: the same result as `bump_incidents` per
+    record, with a query or three per thousand area rows.
+    """
+    deltas: dict[tuple[str, datetime.date, int], int] = {}
+    extra: dict[str, tuple[str, str]] = {}
+    for (village_id, month, category_id), n in counts.items():
+        if not n:
+            continue
+        province, regency, district = codes[village_id]
+        for level, code, parent in (
+            (AreaLevel.DISTRICT, district, regency),
+            (AreaLevel.REGENCY, regency, province),
+        ):
+            extra[code] = (str(level), parent)
+            deltas[(code, month, category_id)] = deltas.get((code, month, category_id), 0) + n
+    if not deltas:
+        return
+    changed: list[AreaMonthlyCount] = []
+    area_codes = sorted(extra)
+    for start in range(0, len(area_codes), 500):
+        for row in AreaMonthlyCount.objects.select_for_update().filter(
+            area_code__in=area_codes[start : start + 500],
+            month__in={month for _code, month, _cat in deltas},
+        ):
+            delta = deltas.pop((row.area_code, row.month, row.category_id), 0)
+            if delta:
+                row.count += delta
+                changed.append(row)
+    AreaMonthlyCount.objects.bulk_update(changed, ["count"], batch_size=1000)
+    AreaMonthlyCount.objects.bulk_create(
+        [
+            AreaMonthlyCount(
+                level=extra[code][0],
+                area_code=code,
+                parent_code=extra[code][1],
+                month=month,
+                category_id=category_id,
+                count=n,
+            )
+            for (code, month, category_id), n in deltas.items()
+        ],
+        batch_size=1000,
+    )

@@ -157,7 +157,8 @@ def _copy_rows(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> N
 
 
 def add_to_rollups(counts: dict[tuple[int, datetime.date, int], int]) -> None:
-    """Add `{(village_id, month, category_id): n}` to MonthlyIncidentCount (call inside atomic).
+    """Add `{(village_id, month, category_id): n}` to MonthlyIncidentCount and to the district
+    and regency roll-up (AreaMonthlyCount) above it (call inside atomic).
 
     Existing rows are locked and incremented, missing ones inserted, each with one executemany:
     an import of a million rows touches a few hundred thousand roll-up rows at most.
@@ -165,6 +166,7 @@ def add_to_rollups(counts: dict[tuple[int, datetime.date, int], int]) -> None:
     from django.db import connection
 
     from jaga.analytics.models import MonthlyIncidentCount
+    from jaga.analytics.rollups import add_area_counts
 
     if not counts:
         return
@@ -223,6 +225,7 @@ def add_to_rollups(counts: dict[tuple[int, datetime.date, int], int]) -> None:
                 f"VALUES ({', '.join(['%s'] * len(columns))})",
                 inserts,
             )
+    add_area_counts(counts, codes)
 
 
 INSERT_COLUMNS = [

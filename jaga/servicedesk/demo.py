@@ -14,10 +14,11 @@ from typing import Any
 from django.utils import timezone
 
 from jaga.accounts.models import Posting, Role
-from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
-from jaga.analytics.rollups import bump_incidents, bump_metric
+from jaga.analytics.models import MonthlyMetric
+from jaga.analytics.rollups import bump_metric
 from jaga.core.codes import ALPHABET
 from jaga.incidents.models import Incident
+from jaga.incidents.services import add_to_rollups
 from jaga.servicedesk import services
 from jaga.servicedesk.models import (
     Channel,
@@ -388,7 +389,7 @@ def build(ctx: dict[str, Any]) -> None:
     incident_counts: Counter[tuple[int, datetime.date, int]] = Counter(
         (i.village_id, _month(i.occurred_at), i.category_id) for i in incidents
     )
-    _add_incident_counts(incident_counts, village_by_id)
+    add_to_rollups(incident_counts)  # the village, district and regency rows
 
     client, key = services.create_open311_client(
         "Aplikasi Lapor Warga Trenggalek (demo)", contact="humas@trenggalek.example"
@@ -428,28 +429,6 @@ def _add_metrics(counts: Counter[Any], village_by_id: dict[int, Any]) -> None:
             )
         )
     MonthlyMetric.objects.bulk_create(new, batch_size=1000)
-
-
-def _add_incident_counts(counts: Counter[Any], village_by_id: dict[int, Any]) -> None:
-    existing = set(MonthlyIncidentCount.objects.values_list("village_id", "month", "category_id"))
-    new = []
-    for (village_id, month, category_id), value in counts.items():
-        village = village_by_id[village_id]
-        if (village_id, month, category_id) in existing:
-            bump_incidents(village, month, category_id, value)
-            continue
-        new.append(
-            MonthlyIncidentCount(
-                village=village,
-                month=month,
-                category_id=category_id,
-                count=value,
-                province_code=village.province_code,
-                regency_code=village.regency_code,
-                district_code=village.district_code,
-            )
-        )
-    MonthlyIncidentCount.objects.bulk_create(new, batch_size=1000)
 
 
 def _month(moment: datetime.datetime) -> datetime.date:

@@ -23,5 +23,6 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         from jaga.servicedesk.signals import request_closed
+        from jaga.surveys import rollup_sources  # noqa: F401 - registers the roll-up rebuilder
 
         request_closed.connect(on_request_closed, dispatch_uid="surveys.invite_after_close")

@@ -1,0 +1,50 @@
+"""How `jaga analytics rebuild` recounts the programme figures from the records.
+
+The same attribution as the services: activities.count in every village an activity covers,
+head counts and attendance in the village where it was held, all in the local month it started,
+keyed by the programme code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from jaga.analytics.rebuild import MetricRow, grouped, register
+from jaga.programs.models import Activity, Invitation, Response
+from jaga.programs.services import STATUS_METRICS
+
+PROGRAMME = "activity__programme__code"
+
+
+@register("activities.", "attendance.")
+def programme_rows() -> Iterator[MetricRow]:
+    covered = Activity.villages.through.objects.all()
+    yield from grouped(
+        covered,
+        "activities.count",
+        village="territory_id",
+        moment="activity__starts_at",
+        key_field=PROGRAMME,
+    )
+    yield from grouped(
+        Activity.objects.filter(head_count__gt=0),
+        "activities.head_count",
+        village="village_id",
+        moment="starts_at",
+        key_field="programme__code",
+        value="head_count",
+    )
+    invitations = Invitation.objects.all()
+    common = {"village": "activity__village_id", "moment": "activity__starts_at"}
+    yield from grouped(invitations, "attendance.invited", key_field=PROGRAMME, **common)
+    yield from grouped(
+        invitations.exclude(response=Response.PENDING),
+        "attendance.responded",
+        key_field=PROGRAMME,
+        **common,
+    )
+    for status, metrics in STATUS_METRICS.items():
+        for metric in metrics:
+            yield from grouped(
+                invitations.filter(status=status), metric, key_field=PROGRAMME, **common
+            )
