@@ -36,7 +36,7 @@ from jaga.fieldwork.models import (
     Urgency,
     Visit,
 )
-from jaga.incidents.demo import LAT, LON, MONTHS, months_back
+from jaga.incidents.demo import LAT, LON, RECORDS_START, months_since
 from jaga.incidents.models import Category, Incident, IncidentLink, Source
 from jaga.incidents.services import add_to_rollups, insert_incidents
 from jaga.programs.models import Programme
@@ -142,7 +142,7 @@ def build(ctx: dict[str, Any]) -> None:  # noqa: C901 - one builder, read top to
     today = timezone.localdate()
     now = timezone.now()
     tz = timezone.get_current_timezone()
-    months = months_back(today, MONTHS)
+    months = months_since(RECORDS_START, today)
     start = months[0]
     points = ctx.get("village_points") or {
         v.pk: (rng.uniform(*LAT), rng.uniform(*LON)) for v in villages

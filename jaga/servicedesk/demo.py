@@ -17,6 +17,7 @@ from jaga.accounts.models import Posting, Role
 from jaga.analytics.models import MonthlyMetric
 from jaga.analytics.rollups import bump_metric
 from jaga.core.codes import ALPHABET
+from jaga.incidents.demo import RECORDS_START
 from jaga.incidents.models import Incident
 from jaga.incidents.services import add_to_rollups
 from jaga.servicedesk import services
@@ -30,7 +31,6 @@ from jaga.servicedesk.models import (
 from jaga.territory.models import Population
 
 ORDER = 40
-YEARS = 3
 PER_DAY = 2.4
 
 # service code: (weight, months with more reports (1-12), extra weight there)
@@ -142,7 +142,9 @@ def build(ctx: dict[str, Any]) -> None:
     rng = ctx["rng"]
     out = ctx["stdout"]
     now = timezone.now()
-    start = now - datetime.timedelta(days=365 * YEARS)
+    start = datetime.datetime.combine(
+        RECORDS_START, datetime.time(0, 0), tzinfo=timezone.get_current_timezone()
+    )
     villages = ctx["villages"]
     polsek = ctx["polsek_by_district"]
     catalogue = {s.code: s for s in Service.objects.select_related("category")}
