@@ -10,6 +10,7 @@ people are generated; everything is written with bulk_create to stay fast.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from jaga.accounts.models import Posting, Role
@@ -87,7 +88,7 @@ LEADER_EDUCATION = [
 ]  # fmt: skip
 
 
-def _pick(rng: Any, weights: list[tuple[str, int]]) -> str:
+def _pick(rng: Any, weights: Sequence[tuple[str, int]]) -> str:
     return str(rng.choices([w[0] for w in weights], [w[1] for w in weights])[0])
 
 

@@ -113,8 +113,8 @@ CATALOGUE: list[tuple[str, str, str, str, list[str], datetime.date | None]] = [
 WIB = zoneinfo.ZoneInfo("Asia/Jakarta")
 
 
-def _dt(*parts: int) -> datetime.datetime:
-    return datetime.datetime(*parts, tzinfo=WIB)  # type: ignore[misc]
+def _dt(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime.datetime:
+    return datetime.datetime(year, month, day, hour, minute, tzinfo=WIB)
 
 
 MASS_EVENTS = {
@@ -287,13 +287,12 @@ class Recorder:
             key = activity.programme.code
             for invitee in invitees:
                 response, status, minutes, rep = self.attendance(invitee, activity.starts_at)
-                is_person = isinstance(invitee, Person)
                 sent = activity.starts_at - datetime.timedelta(days=self.rng.randint(3, 10))
                 invitations.append(
                     Invitation(
                         activity=activity,
-                        person=invitee if is_person else None,
-                        organisation=None if is_person else invitee,
+                        person=invitee if isinstance(invitee, Person) else None,
+                        organisation=invitee if isinstance(invitee, Organisation) else None,
                         code=_code(),
                         sent_at=sent,
                         response=response,
@@ -478,10 +477,10 @@ def build(ctx: dict[str, Any]) -> None:
         ("RASA", ActivityKind.SPORT, "RASA: olahraga bersama dan berbagi sembako", 6),
     ):
         programme = programmes[code]
-        start = programme.started_on or datetime.date(2021, 1, 1)
+        first_day = programme.started_on or datetime.date(2021, 1, 1)
         for _ in range(count):
             v = rng.choice(villages)
-            day = _month_between(rng, start, min(today, datetime.date(2023, 12, 1)))
+            day = _month_between(rng, first_day, min(today, datetime.date(2023, 12, 1)))
             rec.add(programme, kind, f"{title} {v.name.title()}",
                     _aware(_dt(day.year, day.month, day.day, 9, 0)), v,
                     head_count=rng.randint(30, 300),
@@ -537,14 +536,14 @@ def build(ctx: dict[str, Any]) -> None:
     ]
     Invitation.objects.bulk_create(dai_invites)
     extra = Recorder(rng, now)
-    month = month_start(installation.starts_at)
+    installed = month_start(installation.starts_at)
     for metric in (
         "attendance.invited",
         "attendance.responded",
         "attendance.attended",
         "attendance.on_time",
     ):
-        extra.metrics[(installation.village, month, metric, "DAI")] += len(dai_invites)
+        extra.metrics[(installation.village, installed, metric, "DAI")] += len(dai_invites)
     extra._save_metrics()
     ctx["stdout"].write(
         f"    {len(programmes)} programmes, {len(adoptions)} adoptions, "

@@ -99,6 +99,8 @@ def compstat(territory: Territory, month: datetime.date) -> dict[str, Any]:
     labels = group_labels()
     groups = {g: CompRow(None, g, str(labels[g])) for g in CategoryGroup.values}
     for row in comp.rows:
+        if row.category_id is None:
+            continue
         target = groups[group_of[row.category_id]]
         for name in COUNT_FIELDS:
             setattr(target, name, getattr(target, name) + getattr(row, name))

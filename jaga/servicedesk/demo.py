@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from django.utils import timezone
@@ -134,7 +135,7 @@ def _code(rng: Any, n: int = 10) -> str:
     return "".join(rng.choice(ALPHABET) for _ in range(n))
 
 
-def _weighted(rng: Any, pairs: list[tuple[Any, float]]) -> Any:
+def _weighted(rng: Any, pairs: Sequence[tuple[Any, float]]) -> Any:
     return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
 
 
@@ -152,7 +153,7 @@ def build(ctx: dict[str, Any]) -> None:
         Population.objects.filter(village__in=villages).values_list("village_id", "count")
     )
     village_weights = [population.get(v.pk, 3000) for v in villages]
-    officer = {}
+    officer: dict[int, Any] = {}
     for posting in (
         Posting.objects.active()
         .filter(role=Role.BHABIN, territory__in=villages)
@@ -206,7 +207,7 @@ def build(ctx: dict[str, Any]) -> None:
         kapolsek = staff.get("kapolsek") if village.district_code == "35.03.11" else None
         handler = assignee or kapolsek
         fate = rng.random()
-        status = Status.RECEIVED
+        status: str = Status.RECEIVED
         resolved_at = closed_at = None
         in_time = None
         duplicate_of = None
@@ -309,11 +310,11 @@ def build(ctx: dict[str, Any]) -> None:
 
     ServiceRequest.objects.bulk_create(rows, batch_size=500)
     duplicates = []
-    for row in rows:
-        original = getattr(row, "_demo_original", None)
-        if original is not None:
-            row.duplicate_of = original
-            duplicates.append(row)
+    for saved in rows:
+        merged_into = getattr(saved, "_demo_original", None)
+        if merged_into is not None:
+            saved.duplicate_of = merged_into
+            duplicates.append(saved)
     ServiceRequest.objects.bulk_update(duplicates, ["duplicate_of"], batch_size=500)
 
     updates = []
@@ -383,25 +384,27 @@ def build(ctx: dict[str, Any]) -> None:
             (row.village_id, _month(row.received_at), "requests.received", row.service.code)
         ] += 1
         if row.resolved_at is not None and row.status in (Status.RESOLVED, Status.CLOSED):
-            month = _month(row.resolved_at)
-            counts[(row.village_id, month, "requests.resolved", row.service.code)] += 1
+            resolved_month = _month(row.resolved_at)
+            counts[(row.village_id, resolved_month, "requests.resolved", row.service.code)] += 1
             if row.resolved_in_time:
-                counts[(row.village_id, month, "requests.resolved_in_time", row.service.code)] += 1
+                counts[
+                    (row.village_id, resolved_month, "requests.resolved_in_time", row.service.code)
+                ] += 1
     _add_metrics(counts, village_by_id)
     incident_counts: Counter[tuple[int, datetime.date, int]] = Counter(
         (i.village_id, _month(i.occurred_at), i.category_id) for i in incidents
     )
     add_to_rollups(incident_counts)  # the village, district and regency rows
 
-    client, key = services.create_open311_client(
+    client, api_key = services.create_open311_client(
         "Aplikasi Lapor Warga Trenggalek (demo)", contact="humas@trenggalek.example"
     )
-    ctx["open311_key"] = key
+    ctx["open311_key"] = api_key
     open_now = sum(1 for r in rows if r.is_open)
     overdue = sum(1 for r in rows if r.is_open and r.due_at < now)
     out.write(
         f"    service desk: {len(rows)} reports ({open_now} open, {overdue} overdue), "
-        f"{len(incidents)} verified incidents; Open311 demo key for {client.name}: {key}"
+        f"{len(incidents)} verified incidents; Open311 demo key for {client.name}: {api_key}"
     )
 
 

@@ -21,7 +21,8 @@ from jaga.territory.models import Level
 
 @register
 def overdue_reports(unit: Unit, month: datetime.date, user: Any) -> list[dict[str, Any]]:
-    n = ServiceRequest.objects.for_user(user).overdue().filter(unit.incident_q()).count()
+    visible: Any = ServiceRequest.objects.for_user(user)
+    n = visible.overdue().filter(unit.incident_q()).count()
     params = {"status": "open", "overdue": "1"}
     territory = unit.territory
     if territory is not None and territory.level in (Level.VILLAGE, Level.DISTRICT):
