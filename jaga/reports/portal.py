@@ -30,8 +30,13 @@ def public_territory(code: str) -> Territory | None:
     )
 
 
+def last_complete_month() -> datetime.date:
+    """The portal opens on a finished month: the current one's figures are still coming in."""
+    return (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+
+
 def parse_month(text: str | None, regency_code: str) -> datetime.date:
-    """`YYYY-MM` from the query string, else the latest month with figures."""
+    """`YYYY-MM` from the query string, else the latest finished month with figures."""
     month = units.parse_month(text)
     if month is not None:
         return month
@@ -43,8 +48,8 @@ def parse_month(text: str | None, regency_code: str) -> datetime.date:
     ]
     found = [m for m in latest if m is not None]
     if found:
-        return max(found)
-    return timezone.localdate().replace(day=1)
+        return min(max(found), last_complete_month())
+    return last_complete_month()
 
 
 def trend(territory: Territory, month: datetime.date) -> list[str]:

@@ -46,7 +46,7 @@ def territory(request: HttpRequest, code: str) -> HttpResponse:
         "crumbs": crumbs,
         "month": month,
         "previous": add_months(month, -1),
-        "next": add_months(month, 1),
+        "next": add_months(month, 1) if month < portal.last_complete_month() else None,
         "children": children,
         **portal.page(place, month),
     }

@@ -237,3 +237,18 @@ def test_districts_show_the_analytics_trend_in_words_villages_do_not(client: Cli
     assert "Tren gangguan" in district.content.decode()
     village = client.get(reverse("portal:territory", args=[villages[0].code]), {"bulan": "2022-01"})
     assert village.context["trend"] == []
+
+
+def test_the_portal_opens_on_the_last_finished_month_and_links_no_future_month(village_a):
+    import datetime
+
+    import time_machine
+    from django.test import Client
+
+    from jaga.analytics.rollups import bump_metric
+
+    with time_machine.travel(datetime.datetime(2026, 11, 20, 5, tzinfo=datetime.UTC), tick=False):
+        bump_metric(village_a, datetime.date(2026, 11, 3), "requests.received", 5, key="x")
+        body = Client().get("/publik/35.03/").content.decode()
+    assert "?bulan=2026-09" in body  # the previous month
+    assert "?bulan=2026-11" not in body  # the unfinished month is not the default, nor offered
