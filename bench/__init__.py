@@ -1,2 +1,2 @@
 """Jaga's benchmarks: `make bench` (python -m bench) runs every `bench/bench_*.py` and writes
-bench/BENCHMARKS.md. Each module defines `run(ctx) -> list[str]` (Markdown lines)."""
+BENCHMARKS.md. Each module defines `run(ctx) -> list[str]` (Markdown lines)."""

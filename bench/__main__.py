@@ -1,4 +1,4 @@
-"""Run every benchmark on a national-scale database and write bench/BENCHMARKS.md.
+"""Run every benchmark on a national-scale database and write BENCHMARKS.md (repository root).
 
 Environment:
   BENCH_DATABASE_URL  PostgreSQL database to use (created if missing), default
@@ -21,6 +21,19 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+
+# Benchmarks that need their own data and run on their own (minutes each); their figures are
+# kept in the documents named.
+STANDALONE = [
+    "## Standalone benchmarks",
+    "",
+    "- `python -m bench.incident_import [ROWS]`: generates a CSV of a million incidents and",
+    "  imports it with `jaga incidents import` on SQLite and PostgreSQL, printing rows/s and peak",
+    "  memory (figures in `docs/imports.md`, section Speed).",
+    "- `python -m bench.portal_suppression`: the public portal's small-count suppression on a",
+    "  regency's tables (figures in `docs/portal.md`).",
+    "",
+]
 
 
 def setup_django() -> str:
@@ -97,7 +110,8 @@ def main() -> None:
         print(f"== {info.name}", flush=True)
         lines += module.run(ctx)
     lines += ["", f"Total run time: {time.monotonic() - started:.0f} s.", ""]
-    out = HERE / "BENCHMARKS.md"
+    lines += STANDALONE
+    out = HERE.parent / "BENCHMARKS.md"
     out.write_text("\n".join(lines))
     print(f"wrote {out}")
 
