@@ -20,6 +20,8 @@ from jaga.programs.models import Programme, ProgrammeAdoption
 from jaga.territory.models import Territory
 
 PRE_MONTHS = 24  # months of history before the first adoption
+# Adoption cohorts smaller than this make the analytic interval unreliable.
+SMALL_COHORT = 5
 EVENT_MIN, EVENT_MAX = -12, 24
 
 
@@ -100,6 +102,9 @@ def evaluate(
     share = np.array([(cohort[treated] <= t).mean() for t in range(len(months))])
     its = interrupted_time_series(y[treated].sum(axis=0), share, first_month=start.month)
     result = did.as_dict()
+    evaluated = [int(c) for c in cohort if c > 0]
+    sizes = [evaluated.count(c) for c in set(evaluated)]
+    result["min_cohort_size"] = min(sizes) if sizes else 0
     result.update(
         programme=programme.code,
         programme_name=programme.name,
@@ -109,7 +114,10 @@ def evaluate(
         end=end.isoformat()[:7],
         n_always_treated=int((cohort == 0).sum()),
         its=its.as_dict() if its else None,
-        statement=statement(did.as_dict(), its.as_dict() if its else None),
+        statement=statement(
+            {**did.as_dict(), "min_cohort_size": result["min_cohort_size"]},
+            its.as_dict() if its else None,
+        ),
     )
     return result
 
@@ -138,6 +146,14 @@ def statement(did: dict[str, Any], its: dict[str, Any] | None) -> dict[str, str]
             "The data cannot tell the programme's effect from no effect: the 95%% interval "
             "%(lo)s to %(hi)s per village per month includes zero."
         ) % {"lo": fmt(lo, 2), "hi": fmt(hi, 2)}
+    smallest = did.get("min_cohort_size") or 0
+    if 0 < smallest < SMALL_COHORT:
+        # The interval comes from the spread between villages of a cohort: a cohort of one or two
+        # villages has almost none, so the interval is too narrow and tests too eager.
+        finding += " " + _(
+            "Caution: some villages adopted in a month of their own or with one other village "
+            "(the smallest group has %(n)s), so the interval is likely too narrow."
+        ) % {"n": smallest}
     p = did.get("pre_trend_p")
     if p is None:
         pre = _("There is too little history before adoption to check the trends before it.")

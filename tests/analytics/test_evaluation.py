@@ -91,3 +91,19 @@ def test_months_before_the_records_begin_are_left_out(frozen, programme_panel, p
     assert r["start"] == panel_months[6].isoformat()[:7]
     assert r["ci_low"] < -1.5 < r["ci_high"]
     assert r["its"]["ci_high"] < 1.1
+
+
+def test_the_statement_warns_when_adoption_cohorts_are_tiny():
+    from django.utils import translation
+
+    from jaga.analytics.evaluation import statement
+
+    did = {"att": -0.3, "ci_low": -0.5, "ci_high": -0.1, "pre_trend_p": 0.5}
+    with translation.override("en"):
+        assert "Caution" not in statement({**did, "min_cohort_size": 8}, None)["finding"]
+        warned = statement({**did, "min_cohort_size": 1}, None)["finding"]
+    assert "the smallest group has 1" in warned
+    with translation.override("id"):
+        assert (
+            "kelompok terkecil 1 desa" in statement({**did, "min_cohort_size": 1}, None)["finding"]
+        )
