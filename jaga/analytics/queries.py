@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, IntegerField, Q, QuerySet, Sum, Value
 
 from jaga.accounts.models import Posting, Role
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyIncidentCount, MonthlyMetric
@@ -165,18 +166,29 @@ def compstat(unit: Unit, month: datetime.date) -> CompStat:
     """Counts by category for the month against the previous month, the same month last year and
     year to date, with % change and the exact Poisson test. Four queries."""
     start = datetime.date(month.year - 1, 1, 1)
-    prev = add_months(month, -1)
-    ly = add_months(month, -12)
     data = (
         counts_of(unit)
         .filter(month__gte=start, month__lte=month)
-        .values("category_id", "month")
+        .values_list("category_id", "month")
         .annotate(n=Sum("count"))
     )
+    return compstat_from(unit, month, data)
+
+
+def compstat_from(
+    unit: Unit, month: datetime.date, data: Iterable[tuple[int, datetime.date, int | None]]
+) -> CompStat:
+    """The CompStat table from (category_id, month, count) rows; rows outside the months it
+    compares (January of last year to `month`) are ignored."""
+    start = datetime.date(month.year - 1, 1, 1)
+    prev = add_months(month, -1)
+    ly = add_months(month, -12)
     categories = {c.pk: c for c in Category.objects.all()}
     rows: dict[int, CompRow] = {}
-    for item in data:
-        cid, m, n = item["category_id"], item["month"], int(item["n"] or 0)
+    for cid, m, count in data:
+        if m < start or m > month:
+            continue
+        n = int(count or 0)
         cat = categories[cid]
         row = rows.setdefault(cid, CompRow(cid, cat.code, cat.name))
         if m == month:
@@ -220,24 +232,61 @@ def first_month_with_data(unit: Unit) -> datetime.date | None:
 
 
 def trend(
-    unit: Unit, end: datetime.date, months: int = 36, category_code: str | None = None
+    unit: Unit,
+    end: datetime.date,
+    months: int = 36,
+    category_code: str | None = None,
+    counts: DashboardCounts | None = None,
 ) -> dict[str, Any]:
-    """GLM trend (population offset, month-of-year) and Mann-Kendall on the unit's series."""
-    first = first_month_with_data(unit)
+    """GLM trend (population offset, month-of-year) and Mann-Kendall on the unit's series.
+
+    With `counts` (the dashboard's one read, all categories, the same `end` and `months`) the
+    series is taken from it instead of being read again.
+    """
     start = add_months(end, -(months - 1))
-    if first is not None and first > start:
-        start = first
-    ids = category_ids_with_children(category_code) if category_code else None
-    month_list, counts = incident_series(unit, start, end, ids)
+    if counts is not None and category_code is None and counts.months[:1] == [start]:
+        # A roll-up row in the window's first month means no later first month to start from.
+        first = start if counts.first_month == start else first_month_with_data(unit)
+        if first is not None and first > start:
+            start = first
+        month_list = months_between(start, end)
+        series = counts.series[len(counts.series) - len(month_list) :]
+    else:
+        first = first_month_with_data(unit)
+        if first is not None and first > start:
+            start = first
+        ids = category_ids_with_children(category_code) if category_code else None
+        month_list, series = incident_series(unit, start, end, ids)
     population, year = population_of(unit)
-    fit = tr.glm_trend(counts, first_month=start.month, population=population or None)
+    fit = tr.glm_trend(series, first_month=start.month, population=population or None)
     return {
         "months": [m.isoformat()[:7] for m in month_list],
-        "counts": counts,
+        "counts": series,
         "population": population,
         "population_year": year,
         "fit": fit,
     }
+
+
+def _children_counts(unit: Unit) -> tuple[QuerySet[Any], str, Q]:
+    """The roll-up rows of the unit's child areas, the field naming the child, and the children."""
+    levels = {len(c.split(".")) for c in unit.codes}
+    if unit.level == "polsek" and len(unit.codes) > 1 and levels <= {2, 3}:
+        return (
+            AreaMonthlyCount.objects.filter(area_code__in=unit.codes),
+            "area_code",
+            Q(code__in=unit.codes),
+        )
+    children = Q(parent=unit.territory) if unit.territory else Q(parent__code__in=unit.codes)
+    if levels == {3}:
+        return MonthlyIncidentCount.objects.filter(unit.rollup_q()), "village__code", children
+    if levels == {2}:
+        qs = AreaMonthlyCount.objects.filter(level=AreaLevel.DISTRICT, parent_code__in=unit.codes)
+        return qs, "area_code", children
+    qs = AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY)
+    if unit.level == "country":
+        return qs, "area_code", Q(level="regency")
+    return qs.filter(parent_code__in=unit.codes), "area_code", Q(parent__code__in=unit.codes)
 
 
 def district_sparklines(unit: Unit, end: datetime.date, months: int = 24) -> list[dict[str, Any]]:
@@ -245,38 +294,29 @@ def district_sparklines(unit: Unit, end: datetime.date, months: int = 24) -> lis
     if unit.level == "village":
         return []
     start = add_months(end, -(months - 1))
-    levels = {len(c.split(".")) for c in unit.codes}
-    qs: QuerySet[Any]
-    if unit.level == "polsek" and len(unit.codes) > 1 and levels <= {2, 3}:
-        qs = AreaMonthlyCount.objects.filter(area_code__in=unit.codes)
-        field_name = "area_code"
-        children = Q(code__in=unit.codes)
-    elif levels == {3}:
-        qs = MonthlyIncidentCount.objects.filter(unit.rollup_q())
-        field_name = "village__code"
-        children = Q(parent=unit.territory) if unit.territory else Q(parent__code__in=unit.codes)
-    elif levels == {2}:
-        qs = AreaMonthlyCount.objects.filter(level=AreaLevel.DISTRICT, parent_code__in=unit.codes)
-        field_name = "area_code"
-        children = Q(parent=unit.territory) if unit.territory else Q(parent__code__in=unit.codes)
-    else:
-        qs = AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY)
-        if unit.level != "country":
-            qs = qs.filter(parent_code__in=unit.codes)
-        field_name = "area_code"
-        children = Q(level="regency") if unit.level == "country" else Q(parent__code__in=unit.codes)
+    qs, field_name, _children = _children_counts(unit)
     rows = (
         qs.filter(month__gte=start, month__lte=end)
         .values(field_name, "month")
         .annotate(n=Sum("count"))
         .values_list(field_name, "month", "n")
     )
+    return sparklines_from(unit, start, end, rows)
+
+
+def sparklines_from(
+    unit: Unit,
+    start: datetime.date,
+    end: datetime.date,
+    rows: Iterable[tuple[str, datetime.date, int | None]],
+) -> list[dict[str, Any]]:
+    """The sparkline of every child area from (child code, month, count) rows."""
     series: dict[str, dict[datetime.date, int]] = defaultdict(dict)
     for code, m, n in rows:
         series[code][m] = int(n or 0)
     month_list = months_between(start, end)
     out = []
-    for child in Territory.objects.filter(children).order_by("code"):
+    for child in Territory.objects.filter(_children_counts(unit)[2]).order_by("code"):
         values = [series.get(child.code, {}).get(m, 0) for m in month_list]
         out.append(
             {
@@ -287,6 +327,79 @@ def district_sparklines(unit: Unit, end: datetime.date, months: int = 24) -> lis
             }
         )
     return out
+
+
+# --- The Polres dashboard in one read -----------------------------------------------------------
+
+
+@dataclass
+class DashboardCounts:
+    """Everything the dashboard shows of incident counts, from ONE query on the roll-ups."""
+
+    comp: CompStat
+    months: list[datetime.date]  # the series' months, oldest first
+    series: list[int]  # monthly totals of the unit (zeros filled)
+    first_month: datetime.date | None  # earliest month with a roll-up row inside the series
+    sparks: list[dict[str, Any]]
+
+
+def dashboard_counts(
+    unit: Unit, end: datetime.date, months: int = 36, spark_months: int = 24
+) -> DashboardCounts:
+    """CompStat, the `months`-month series and the child sparklines in one round trip.
+
+    The unit's own rows grouped by (category, month) and its children's rows grouped by
+    (child, month) are read as one UNION ALL, each part on its own (covering) index; they are
+    told apart by the child column (empty for the unit's own rows) and split here. The figures
+    are those of compstat(), incident_series() and district_sparklines(), which read them in
+    three queries.
+    """
+    start = add_months(end, -(months - 1))
+    comp_start = datetime.date(end.year - 1, 1, 1)
+    own_start = min(start, comp_start)
+    spark_start = add_months(end, -(spark_months - 1))
+    own_qs = counts_of(unit).filter(month__gte=own_start, month__lte=end).order_by()
+    own: QuerySet[Any]
+    if len(unit.codes) == 1 and len(unit.codes[0].split(".")) in (2, 3):
+        # One district or regency: its rows are already one per (month, category).
+        own = own_qs.annotate(child=Value(""), cat=F("category_id"), n=F("count"))
+    else:
+        own = (
+            own_qs.annotate(child=Value(""), cat=F("category_id"))
+            .values("child", "cat", "month")
+            .annotate(n=Sum("count"))
+        )
+    own = own.values_list("child", "cat", "month", "n")
+    rows: list[tuple[str, int | None, datetime.date, int | None]]
+    if unit.level == "village":
+        rows = list(own)
+    else:
+        qs, field_name, _children = _children_counts(unit)
+        parts = (
+            qs.filter(month__gte=spark_start, month__lte=end)
+            .order_by()
+            .annotate(child=F(field_name), cat=Value(None, output_field=IntegerField()))
+            .values("child", "cat", "month")
+            .annotate(n=Sum("count"))
+            .values_list("child", "cat", "month", "n")
+        )
+        rows = list(own.union(parts, all=True))
+    own_rows = [(cat, m, n) for child, cat, m, n in rows if child == ""]
+    child_rows = [(child, m, n) for child, cat, m, n in rows if child != ""]
+    month_list = months_between(start, end)
+    totals: dict[datetime.date, int] = defaultdict(int)
+    for _cat, m, n in own_rows:
+        totals[m] += int(n or 0)
+    in_series = [m for _cat, m, _n in own_rows if m >= start]
+    return DashboardCounts(
+        comp=compstat_from(unit, end, [(c, m, n) for c, m, n in own_rows if c is not None]),
+        months=month_list,
+        series=[totals.get(m, 0) for m in month_list],
+        first_month=min(in_series, default=None),
+        sparks=[]
+        if unit.level == "village"
+        else sparklines_from(unit, spark_start, end, child_rows),
+    )
 
 
 # --- Other monthly figures ----------------------------------------------------------------------

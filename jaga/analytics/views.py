@@ -67,8 +67,9 @@ def _base(request: HttpRequest, unit: Unit, **extra: Any) -> dict[str, Any]:
 def dashboard(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
     month = _month(request)
-    comp = queries.compstat(unit, month)
-    tr = queries.trend(unit, month)
+    counts = queries.dashboard_counts(unit, month)  # every incident count: one query
+    comp = counts.comp
+    tr = queries.trend(unit, month, counts=counts)
     fit = tr["fit"]
     chart = charts.line_chart(
         tr["months"],
@@ -76,7 +77,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         fit.fitted if fit else None,
         title=_("Incidents per month"),
     )
-    sparks = queries.district_sparklines(unit, month)
+    sparks = counts.sparks
     for s in sparks:
         s["svg"] = charts.sparkline(s["values"])
     context = _base(

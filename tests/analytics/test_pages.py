@@ -56,7 +56,7 @@ def test_api_in_scope_out_of_scope_anonymous(data, name, bob_client, charlie_cli
 
 
 def test_dashboard_figures_and_query_count(data, leader_client, django_assert_max_num_queries):
-    with django_assert_max_num_queries(34):
+    with django_assert_max_num_queries(32):
         resp = leader_client.get("/analitik/?territory=35.03&month=2026-10")
     html = resp.content.decode()
     assert resp.status_code == 200
@@ -70,7 +70,7 @@ def test_dashboard_query_count_does_not_grow_with_data(
     for v in villages[:40]:
         put_count(v, LAST_MONTH, "judi", 2)
         put_metric(v, LAST_MONTH, "attendance.invited", 5, key="KTS")
-    with django_assert_max_num_queries(34):
+    with django_assert_max_num_queries(32):
         assert leader_client.get("/analitik/?territory=35.03").status_code == 200
 
 
