@@ -277,3 +277,14 @@ class TestParticipationAssociation:
         from jaga.analytics.participation import association
 
         assert association(np.ones(10), np.ones(10) * 100, np.full(10, 50.0)) is None
+
+
+def test_a_few_scattered_counts_give_no_trend_instead_of_an_overflow():
+    from jaga.analytics.stats.trend import glm_trend
+
+    # One old month and a handful of recent ones: some month dummies see only zeros and the
+    # fit diverges; it used to raise OverflowError ("math range error") on the dashboard.
+    y = [0] * 25 + [2, 0, 0, 0, 0, 2, 1, 1, 0, 0, 0]
+    assert glm_trend(y, first_month=3, population=20_000.0) is None
+    # A real series still gets its fit.
+    assert glm_trend([3, 4, 2, 5, 3, 4] * 6, first_month=1) is not None

@@ -88,6 +88,10 @@ def design(months_of_year: np.ndarray, n: int, seasonal: bool) -> np.ndarray:
     return np.column_stack(columns)
 
 
+# Past this log rate ratio per year (e^30) the interval carries no information.
+MAX_LOG_RATIO = 30.0
+
+
 def glm_trend(
     counts: np.ndarray | list[int],
     first_month: int = 1,
@@ -124,6 +128,10 @@ def glm_trend(
     b = float(fit.params[1])
     se = float(fit.bse[1])
     zcrit = float(stats.norm.ppf(1 - alpha / 2))
+    if not (math.isfinite(b) and math.isfinite(se)) or abs(b) + zcrit * se > MAX_LOG_RATIO:
+        # A few scattered counts (e.g. one old month and a handful of recent ones) leave some
+        # month dummies with nothing but zeros: the fit runs off to infinity and says nothing.
+        return None
     p = float(fit.pvalues[1])
     direction = "flat"
     if p < alpha:
