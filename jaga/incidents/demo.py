@@ -21,6 +21,7 @@ from django.utils import timezone
 from jaga.analytics.rollups import month_start
 from jaga.incidents.models import Category, Source
 from jaga.incidents.services import add_to_rollups, insert_incidents
+from jaga.territory.models import Territory
 
 ORDER = 60
 HISTORY_START = datetime.date(2019, 1, 1)
@@ -127,6 +128,12 @@ def build(ctx: dict[str, Any]) -> None:
     ctx["incident_surge_village"] = surge
     points = village_points(rng, villages)
     ctx["village_points"] = points
+    # The demo's villages get these synthetic centres too, so that a report sent with only a
+    # point (Open311 lat/long) finds its village; real centres come from
+    # `jaga territory import-points`.
+    for village in villages:
+        village.latitude, village.longitude = points[village.pk]
+    Territory.objects.bulk_update(villages, ["latitude", "longitude"], batch_size=500)
 
     now = timezone.now()
     tz = timezone.get_current_timezone()

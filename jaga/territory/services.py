@@ -308,3 +308,67 @@ def record_split(old: Territory, successors: list[Territory], on: Any, *, actor:
             note=", ".join(s.code for s in successors),
         )
     return locked
+
+
+POINT_COLUMNS = ["village_code", "latitude", "longitude"]
+# Indonesia's bounding box with a margin (the same check as the incident register's points).
+LAT_RANGE = (-11.5, 6.5)
+LON_RANGE = (94.5, 141.5)
+
+
+def import_village_points(
+    source: str | Path | IO[bytes], *, name: str | None = None, actor: Any = None
+) -> int:
+    """Import village centres (village_code, latitude, longitude) from CSV or XLSX.
+
+    The Kemendagri list carries no coordinates; with centres known, a report that gives only a
+    point (e.g. Open311 `lat`/`long`) is placed in the nearest village. All-or-nothing.
+    """
+    errors: list[dict[str, Any]] = []
+    parsed: list[tuple[int, str, float, float]] = []
+    for line, row in iter_rows(source, POINT_COLUMNS, name=name):
+        try:
+            lat, lon = float(row["latitude"]), float(row["longitude"])
+        except ValueError:
+            errors.append({"line": line, "error": _("latitude and longitude must be numbers")})
+            continue
+        if not (LAT_RANGE[0] <= lat <= LAT_RANGE[1] and LON_RANGE[0] <= lon <= LON_RANGE[1]):
+            errors.append(
+                {
+                    "line": line,
+                    "error": _("the point %(lat)s, %(lon)s lies outside Indonesia")
+                    % {"lat": lat, "lon": lon},
+                }
+            )
+            continue
+        parsed.append((line, row["village_code"], lat, lon))
+    villages = dict(
+        Territory.objects.filter(level=Level.VILLAGE, code__in={p[1] for p in parsed}).values_list(
+            "code", "pk"
+        )
+    )
+    for line, code, _lat, _lon in parsed:
+        if code not in villages:
+            errors.append(
+                {"line": line, "error": _("unknown village code %(code)s") % {"code": code}}
+            )
+    if errors:
+        errors.sort(key=lambda e: e["line"])
+        raise ImportFailed(
+            _("%(count)s bad rows; nothing was imported.") % {"count": len(errors)}, errors
+        )
+    with transaction.atomic():
+        for _line, code, lat, lon in parsed:
+            village = Territory.objects.select_for_update().get(pk=villages[code])
+            before = snapshot(village, ["latitude", "longitude"])
+            village.latitude, village.longitude = lat, lon
+            village.save(update_fields=["latitude", "longitude"])
+            log_action(
+                "territory.point_imported",
+                village,
+                actor=actor,
+                before=before,
+                after=snapshot(village, ["latitude", "longitude"]),
+                territory_code=code,
+            )
+    return len(parsed)

@@ -396,3 +396,27 @@ def test_close_resolved_command(file_report: Any, village_a: Any, bob: Any) -> N
         call_command("servicedesk", "close-resolved", stdout=out)
     report.refresh_from_db()
     assert report.status == Status.CLOSED
+
+
+def test_a_point_alone_is_placed_in_the_nearest_village_with_a_known_centre(
+    client: Client, api_key: str, units: dict
+) -> None:
+    from jaga.territory.models import Territory
+
+    Territory.objects.filter(code="35.03.11.1002").update(latitude=-8.050, longitude=111.710)
+    Territory.objects.filter(code="35.03.11.2001").update(latitude=-8.080, longitude=111.740)
+    values = {
+        "api_key": api_key,
+        "service_code": "curanmor",
+        "lat": "-8.0785",
+        "long": "111.7381",
+        "description": "Motor hilang di depan warung.",
+        "attribute[jenis]": "motor",
+    }
+    response = client.post(BASE + "requests.json", values)
+    assert response.status_code == 201
+    assert ServiceRequest.objects.get().village.code == "35.03.11.2001"
+    # Far from every known centre: the village cannot be told, and nothing is created.
+    far = client.post(BASE + "requests.json", {**values, "lat": "-7.20", "long": "112.70"})
+    assert far.status_code == 400
+    assert ServiceRequest.objects.count() == 1

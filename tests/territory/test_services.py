@@ -62,3 +62,23 @@ def test_a_split_village_hands_its_history_to_its_successor(village_a, village_b
     assert village_a.current_successor() == village_b
     assert village_a not in Territory.objects.current(datetime.date(2024, 6, 1))
     assert village_a in Territory.objects.current(datetime.date(2023, 6, 1))
+
+
+def test_village_centres_import_all_or_nothing(village_a, village_b):
+    from jaga.territory.services import import_village_points
+
+    bad = (
+        b"village_code,latitude,longitude\n"
+        b"35.03.11.1002,-8.05,111.71\n"
+        b"35.03.11.2001,51.5,-0.1\n"
+        b"35.03.11.9999,-8.0,111.7\n"
+    )
+    with pytest.raises(ImportFailed) as caught:
+        import_village_points(io.BytesIO(bad), name="points.csv")
+    assert [e["line"] for e in caught.value.errors] == [3, 4]
+    village_a.refresh_from_db()
+    assert village_a.latitude is None
+    good = b"village_code,latitude,longitude\n35.03.11.1002,-8.05,111.71\n"
+    assert import_village_points(io.BytesIO(good), name="points.csv") == 1
+    village_a.refresh_from_db()
+    assert (village_a.latitude, village_a.longitude) == (-8.05, 111.71)

@@ -35,11 +35,18 @@ class Command(BaseCommand):
         which.add_argument("--all", action="store_true", help="All of Indonesia (~83,700 villages)")
         pop = sub.add_parser("import-populations", help="Import populations from CSV or XLSX.")
         pop.add_argument("file")
+        points = sub.add_parser(
+            "import-points", help="Import village centres (village_code, latitude, longitude)."
+        )
+        points.add_argument("file")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             if options["action"] == "load":
                 self._load(options)
+            elif options["action"] == "import-points":
+                count = services.import_village_points(options["file"])
+                self.stdout.write(self.style.SUCCESS(f"{count} village centres imported."))
             else:
                 count = services.import_populations(options["file"])
                 self.stdout.write(self.style.SUCCESS(f"{count} populations imported."))
