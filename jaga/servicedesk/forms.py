@@ -140,6 +140,24 @@ class ReportForm(forms.Form):
     def question_fields(self) -> list[Any]:
         return [self[name] for name in self.fields if name.startswith("q_")]
 
+    def report_fields(self) -> dict[str, Any]:
+        """What the reporter typed, as the keyword arguments of `services.submit_request`."""
+        data = self.cleaned_data
+        return {
+            "description": data["description"],
+            "occurred_at": data["occurred_at"],
+            "address": data["address"],
+            "latitude": data["latitude"],
+            "longitude": data["longitude"],
+            "anonymous": data["anonymous"],
+            "reporter_name": data["reporter_name"],
+            "phone": data["phone"],
+            "email": data["email"],
+            "answers": self.answers(),
+            "photos": data["photos"],
+            "idempotency_key": data["idempotency_key"],
+        }
+
     def answers(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, value in self.cleaned_data.items():
