@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint bench messages install serve clean
+.PHONY: demo test heavy lint bench messages install serve clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -25,7 +25,12 @@ demo: $(STAMP)
 	DEBUG=1 $(BIN)/jaga runserver $(HOST):$(PORT)
 
 test: $(STAMP)
-	$(BIN)/pytest -p xdist -n 2 tests
+	$(BIN)/pytest -p xdist -n 2 -m "not heavy" tests
+
+# The long suites (attacks on the public figures, generated input, load): `JAGA_HEAVY_SHORT=1` is
+# the short form that CI runs.
+heavy: $(STAMP)
+	$(BIN)/pytest -p xdist -n 2 -m heavy tests; rc=$$?; [ $$rc -eq 5 ] && echo "no heavy tests" || exit $$rc
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check jaga tests bench tools
