@@ -207,7 +207,9 @@ T.update(
     }
 )
 T["Menu"] = "Menu"
-T.update({
-    "latitude and longitude must be numbers": "lintang dan bujur harus berupa angka",
-    "the point %(lat)s, %(lon)s lies outside Indonesia": "titik %(lat)s, %(lon)s berada di luar Indonesia",
-})
+T.update(
+    {
+        "latitude and longitude must be numbers": "lintang dan bujur harus berupa angka",
+        "the point %(lat)s, %(lon)s lies outside Indonesia": "titik %(lat)s, %(lon)s berada di luar Indonesia",
+    }
+)
