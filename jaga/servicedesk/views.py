@@ -188,10 +188,10 @@ def track_lookup(request: HttpRequest) -> HttpResponse:
                 opened = _open_with_code(request, _find(ticket), code)
             except limiter.RateLimited as exc:
                 form.add_error(None, str(exc.message))
-                return render(request, "servicedesk/track_lookup.html", {"form": form}, 429)
+                return render(request, "servicedesk/track_lookup.html", {"form": form}, status=429)
             if not opened:
                 form.add_error("code", _("This tracking code does not match the ticket."))
-                return render(request, "servicedesk/track_lookup.html", {"form": form}, 403)
+                return render(request, "servicedesk/track_lookup.html", {"form": form}, status=403)
         return redirect("servicedesk:track", ticket=ticket)
     return render(request, "servicedesk/track_lookup.html", {"form": form})
 
