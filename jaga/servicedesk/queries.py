@@ -32,8 +32,8 @@ def public_service_codes() -> list[str]:
 def moderation_queue(user: Any) -> QuerySet[ServiceRequest]:
     """Reports in the user's scope whose text or a photo awaits a public version, oldest first."""
     return (
-        ServiceRequest.objects.for_user(user)
-        .awaiting_moderation()
+        ServiceRequest.objects.awaiting_moderation()
+        .for_user(user)
         .select_related("service", "village", "village__parent")
         .prefetch_related("photos")
         .order_by("received_at", "id")
