@@ -214,6 +214,8 @@ def test_the_moderation_pages_are_for_desk_staff_in_scope(
     url = f"/layanan/moderasi/{report.ticket}/"
     assert alice_client.get(url).status_code == 200
     assert report.ticket in alice_client.get("/layanan/moderasi/").content.decode()
+    home = alice_client.get("/").content.decode()
+    assert "/layanan/moderasi/" in home and "menunggu versi publik" in home
     assert charlie_client.get(url).status_code == 404
     assert report.ticket not in charlie_client.get("/layanan/moderasi/").content.decode()
     assert client_for(partner).get("/layanan/moderasi/").status_code == 404
