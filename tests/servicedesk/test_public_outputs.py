@@ -343,3 +343,30 @@ def test_public_places_are_the_village_centre_never_the_point(
         },
     ).json()
     assert [r["ticket"] for r in near] == [without.ticket]
+
+
+def test_reporters_of_older_reports_are_sent_a_code_once(
+    file_report: Any, village_a: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    from jaga.core.gateways import LoggingGateway
+
+    older = file_report(village_a, anonymous=False, phone="081298765432")
+    silent = file_report(village_a, idempotency_key="anon")  # anonymous: no contact
+    ServiceRequest.objects.update(secret_hash="")  # as migration 0004 leaves them
+    LoggingGateway.sent.clear()
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("servicedesk", "send-tracking-codes", stdout=out)
+    assert "1 reporters" in out.getvalue()
+    to, text = LoggingGateway.sent[-1]
+    assert to == "081298765432"
+    code = re.search(r"\b[2-9A-Z]{16}\b", text).group(0)  # type: ignore[union-attr]
+    older.refresh_from_db()
+    silent.refresh_from_db()
+    assert services.check_tracking_code(older, code) and silent.secret_hash == ""
+    call_command("servicedesk", "send-tracking-codes", stdout=out)
+    assert "0 reporters" in out.getvalue()

@@ -38,6 +38,7 @@ from jaga.servicedesk.services.tracking import (
     new_tracking_code,
     normalise_code,
     require_tracking_code,
+    send_missing_tracking_codes,
     tracking_link,
     tracking_path,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "personal_data_in",
     "propose_public_text",
     "require_tracking_code",
+    "send_missing_tracking_codes",
     "tracking_link",
     "tracking_path",
     "add_reporter_note",
