@@ -100,8 +100,10 @@ def report_form(request: HttpRequest, code: str) -> HttpResponse:
                 form.add_error(None, str(exc.message))
                 status = exc.status
             else:
-                _show_code_once(request, report)
-                _grant(request, report)
+                if getattr(report, "tracking_code", ""):
+                    # Only the answer that created the report opens it (not a retried form).
+                    _show_code_once(request, report)
+                    _grant(request, report)
                 return redirect(reverse("servicedesk:track", args=[report.ticket]) + "?baru=1")
         else:
             status = 400

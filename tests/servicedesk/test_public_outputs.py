@@ -312,6 +312,14 @@ def test_staff_give_a_walk_in_reporter_the_code_once(bob_client: Client, units: 
     report = ServiceRequest.objects.get()
     assert response.status_code == 200
     assert services.check_tracking_code(report, response.context["new_code"])
+    # The reporter lost it: the desk issues a new one, shown once; the old one stops working.
+    first = response.context["new_code"]
+    again = bob_client.post(f"/layanan/tiket/{report.ticket}/code/", follow=True)
+    report.refresh_from_db()
+    assert again.status_code == 200 and again.context["new_code"] != first
+    assert services.check_tracking_code(report, again.context["new_code"])
+    assert not services.check_tracking_code(report, first)
+    assert bob_client.get(f"/layanan/tiket/{report.ticket}/").context["new_code"] == ""
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
