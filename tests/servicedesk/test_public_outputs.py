@@ -378,3 +378,26 @@ def test_reporters_of_older_reports_are_sent_a_code_once(
     assert services.check_tracking_code(older, code) and silent.secret_hash == ""
     call_command("servicedesk", "send-tracking-codes", stdout=out)
     assert "0 reporters" in out.getvalue()
+
+
+def test_the_moderation_queue_and_the_feed_do_not_grow_queries_with_reports(
+    client: Client, bob_client: Client, units: dict, village_a: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    service = Service.objects.get(code="miras")
+
+    def counts() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queue:
+            assert bob_client.get("/layanan/moderasi/").status_code == 200
+        with CaptureQueriesContext(connection) as feed:
+            assert client.get(O311 + "requests.json").status_code == 200
+        return len(queue), len(feed)
+
+    for i in range(2):
+        file_with_photo(service, village_a, idempotency_key=f"a{i}")
+    few = counts()
+    for i in range(4):
+        file_with_photo(service, village_a, idempotency_key=f"b{i}")
+    assert counts() == few
