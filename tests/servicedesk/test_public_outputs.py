@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jaga.core.errors import DomainError
 from jaga.core.models import AuditLog
@@ -401,3 +403,23 @@ def test_the_moderation_queue_and_the_feed_do_not_grow_queries_with_reports(
     for i in range(4):
         file_with_photo(service, village_a, idempotency_key=f"b{i}")
     assert counts() == few
+
+
+@given(
+    before=st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60),
+    digits=st.text(alphabet="0123456789", min_size=8, max_size=11),
+    prefix=st.sampled_from(["08", "+628", "628", "0 8", "+62 8"]),
+    separator=st.sampled_from(["", "-", " ", "."]),
+    nik=st.text(alphabet="0123456789", min_size=16, max_size=16),
+)
+@settings(max_examples=60, deadline=None)
+def test_the_proposed_public_text_never_keeps_a_phone_email_or_nik(
+    before: str, digits: str, prefix: str, separator: str, nik: str
+) -> None:
+    phone = prefix + separator.join([digits[:3], digits[3:7], digits[7:]])
+    text = f"{before} hubungi {phone} atau budi.s@mail.example, NIK {nik}. {before}"
+    report = ServiceRequest(description=text, reporter_name="")
+    proposal = services.propose_public_text(report)
+    assert services.personal_data_in(proposal) == []
+    assert phone not in proposal and nik not in proposal and "budi.s@mail.example" not in proposal
+    assert phone in services.personal_data_in(text)
