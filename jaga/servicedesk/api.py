@@ -28,6 +28,7 @@ from jaga.servicedesk.schemas import (
     PublicRequestOut,
     PublicUpdateOut,
     QuestionOut,
+    ReporterNoteIn,
     RequestIn,
     ServiceOut,
     StaffRequestDetail,
@@ -99,7 +100,9 @@ def villages(request: HttpRequest, q: str = "", limit: int = 20) -> list[Village
     ]
 
 
-def public_out(r: ServiceRequest) -> PublicRequestOut:
+def public_out(r: ServiceRequest, private: bool = False) -> PublicRequestOut:
+    """The ticket alone: the public status and approved public text of a report that may be
+    public. With the tracking code (`private`): also the reporter's own text and the notes."""
     return PublicRequestOut(
         ticket=r.ticket,
         service_code=r.service.code,
@@ -112,19 +115,26 @@ def public_out(r: ServiceRequest) -> PublicRequestOut:
         received_at=r.received_at,
         due_at=r.due_at,
         overdue=r.is_overdue,
+        private=private,
+        description=r.description if private else r.public_text,
         updates=[
             PublicUpdateOut(at=u.at, text=u.text, status=u.status_to)
             for u in queries.public_updates(r)
-        ],
+        ]
+        if private
+        else [],
     )
 
 
 def _created(request: HttpRequest, r: ServiceRequest, created: bool) -> CreatedOut:
+    code = getattr(r, "tracking_code", "")
     return CreatedOut(
         ticket=r.ticket,
         status=r.status,
         due_at=r.due_at,
         track_url=request.build_absolute_uri(reverse("servicedesk:track", args=[r.ticket])),
+        tracking_code=code,
+        tracking_url=request.build_absolute_uri(services.tracking_path(r, code)) if code else "",
         created=created,
     )
 
@@ -172,33 +182,65 @@ def submit(
     )
 
 
-@router.get(
-    "/track/{ticket}", response=PublicRequestOut, auth=None, summary="Follow a report by its ticket"
-)
-def track(request: HttpRequest, ticket: str) -> PublicRequestOut:
+def _tracked(request: HttpRequest, ticket: str, code: str) -> tuple[ServiceRequest, bool]:
+    """The report and whether the caller holds its key (tracking code or the reporter's
+    account). A wrong code counts against the caller's rate limit."""
     found = (
         ServiceRequest.objects.select_related("service", "village__parent", "unit")
         .filter(ticket=ticket.strip().upper())
         .first()
     )
-    if found is None:
-        raise Http404
-    return public_out(found)
+    private = found is not None and services.holds_key(found, code=code, user=request.user)
+    if code and not private:
+        limiter.hit("tracking-code", limiter.client_id(request))
+    if found is None or (not private and not found.publishable):
+        raise Http404  # a sensitive report does not exist for whoever lacks its code
+    return found, private
+
+
+@router.get(
+    "/track/{ticket}",
+    response=PublicRequestOut,
+    auth=None,
+    summary="Follow a report: the public status, or everything with the X-Tracking-Code header",
+)
+def track(
+    request: HttpRequest, ticket: str, code: str = Header("", alias="X-Tracking-Code")
+) -> PublicRequestOut:
+    found, private = _tracked(request, ticket, code)
+    if code and not private:
+        raise services.TrackingCodeRequired(
+            "tracking_code", _("This tracking code does not match the ticket.")
+        )
+    return public_out(found, private)
+
+
+@router.post(
+    "/track/{ticket}/notes",
+    response={201: PublicUpdateOut},
+    auth=None,
+    summary="The reporter adds information (needs the X-Tracking-Code header)",
+)
+def reporter_note(
+    request: HttpRequest,
+    ticket: str,
+    data: ReporterNoteIn,
+    code: str = Header("", alias="X-Tracking-Code"),
+) -> Any:
+    found, _private = _tracked(request, ticket, code)
+    limiter.hit("public-note", limiter.client_id(request))
+    update = services.add_reporter_note(found, data.text, code=code, user=request.user)
+    return Status(201, PublicUpdateOut(at=update.at, text=update.text, status=""))
 
 
 @router.get(
     "/nearby",
     response=list[NearbyOut],
     auth=None,
-    summary="Open reports of the same service nearby (shown before submitting)",
+    summary="Open public reports of the same service in the village (shown before submitting)",
 )
-def nearby(
-    request: HttpRequest,
-    service_code: str,
-    village_code: str,
-    lat: float | None = None,
-    long: float | None = None,
-) -> list[NearbyOut]:
+def nearby(request: HttpRequest, service_code: str, village_code: str) -> list[NearbyOut]:
+    """Never reports of a sensitive service, and by village only (never by point)."""
     service = _service(service_code)
     village = services.find_village(village_code)
     return [
@@ -209,9 +251,7 @@ def nearby(
             village=r.village.display_name,
             received_at=r.received_at,
         )
-        for r in queries.nearby_open(
-            service_id=service.pk, village=village, latitude=lat, longitude=long
-        )
+        for r in queries.nearby_public(service=service, village=village)
     ]
 
 

@@ -1,6 +1,9 @@
 """Three years of the Trenggalek desk: reports from every channel, handled, late, open and overdue.
 
-Everything comes from `ctx["rng"]` (reproducible). Rows are bulk-inserted and the roll-ups are
+Everything comes from `ctx["rng"]` (reproducible), except the reporters' private tracking codes,
+which are real secrets: a few are printed so that the demo's reporters can follow their reports.
+Reports older than two days of services that are not sensitive have a public version approved by
+the desk; newer ones wait in the moderation queue. Rows are bulk-inserted and the roll-ups are
 bumped once per (village, month, service) so that the dashboards show the same numbers the
 services would have written one report at a time.
 """
@@ -24,6 +27,7 @@ from jaga.incidents.services import add_to_rollups
 from jaga.servicedesk import services
 from jaga.servicedesk.models import (
     Channel,
+    Moderation,
     RequestUpdate,
     Service,
     ServiceRequest,
@@ -33,6 +37,7 @@ from jaga.territory.models import Population
 
 ORDER = 40
 PER_DAY = 2.4
+MODERATION_DELAY = datetime.timedelta(days=2)
 
 # service code: (weight, months with more reports (1-12), extra weight there)
 MIX: dict[str, tuple[float, set[int], float]] = {
@@ -267,15 +272,28 @@ def build(ctx: dict[str, Any]) -> None:
                 if step(reopen_until, Status.CLOSED):
                     closed_at = reopen_until
         notes = next((e[4] for e in reversed(events) if e[3] and e[4]), "")
+        tracking_code = services.new_tracking_code()  # not from rng: a real secret
+        token = _code(rng, 24)  # drawn before the text, as always: the demo stays the same
+        description = rng.choice(TEXTS[code]).format(
+            place=rng.choice(PLACES), dusun=rng.choice(DUSUN)
+        )
+        moderated = not service.sensitive and now - received > MODERATION_DELAY
+        moderator = kapolsek or handler
         rows.append(
             ServiceRequest(
                 ticket=ticket,
-                token=_code(rng, 24),
+                token=token,
                 channel=channel,
                 service=service,
-                description=rng.choice(TEXTS[code]).format(
-                    place=rng.choice(PLACES), dusun=rng.choice(DUSUN)
-                ),
+                secret_hash=services.hash_tracking_code(ticket, tracking_code),
+                description=description,
+                # The demo texts name no one: the desk approved them as they are.
+                public_description=description if moderated else "",
+                moderation=Moderation.APPROVED
+                if moderated
+                else (Moderation.REJECTED if service.sensitive else Moderation.PENDING),
+                moderated_at=received + MODERATION_DELAY if moderated else None,
+                moderated_by=moderator if moderated else None,
                 answers=answers,
                 village=village,
                 regency_code=village.regency_code,
@@ -304,6 +322,7 @@ def build(ctx: dict[str, Any]) -> None:
             )
         )
         rows[-1]._demo_original = duplicate_of  # type: ignore[attr-defined]
+        rows[-1].tracking_code = tracking_code  # type: ignore[attr-defined]
         timeline.append([(m, a, b, p, x) for (m, a, b, p, x) in events])
         if duplicate_of is None:
             last_by_key[key] = rows[-1]
@@ -402,10 +421,21 @@ def build(ctx: dict[str, Any]) -> None:
     ctx["open311_key"] = api_key
     open_now = sum(1 for r in rows if r.is_open)
     overdue = sum(1 for r in rows if r.is_open and r.due_at < now)
+    # The newest reporters' private links (the codes exist nowhere else), one of a sensitive service.
+    examples = [r for r in reversed(rows) if not r.service.sensitive][:2] + [
+        r for r in reversed(rows) if r.service.sensitive
+    ][:1]
+    ctx["tracking_codes"] = {r.ticket: r.tracking_code for r in rows}  # type: ignore[attr-defined]
+    links = "; ".join(
+        f"{r.ticket} ({r.service.code}): {services.tracking_path(r, r.tracking_code)}"  # type: ignore[attr-defined]
+        for r in examples
+    )
     out.write(
         f"    service desk: {len(rows)} reports ({open_now} open, {overdue} overdue), "
         f"{len(incidents)} verified incidents; Open311 demo key for {client.name}: {api_key}"
     )
+    if links:
+        out.write(f"    reporters' private tracking links: {links}")
 
 
 def _add_metrics(counts: Counter[Any], village_by_id: dict[int, Any]) -> None:

@@ -192,6 +192,15 @@ class ReporterNoteForm(forms.Form):
 
 class TrackForm(forms.Form):
     ticket = forms.CharField(label=_("Ticket code"), max_length=16)
+    code = forms.CharField(
+        label=_("Tracking code"),
+        required=False,
+        max_length=40,
+        help_text=_(
+            "The private code you received when you reported. Without it you see only the "
+            "public status."
+        ),
+    )
 
 
 class QueueFilterForm(forms.Form):
@@ -260,3 +269,46 @@ class UpdateForm(forms.Form):
 class MergeForm(forms.Form):
     original = forms.CharField(label=_("Ticket of the original report"), max_length=16)
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ModerationForm(forms.Form):
+    """The moderator's decision: the public text (edited), approve or reject, each photo."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+
+    public_text = forms.CharField(
+        label=_("Public text"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "What the public may read. Remove names, phone numbers, house numbers and anything "
+            "else that could identify a person."
+        ),
+    )
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            (APPROVE, _("Publish this text")),
+            (REJECT, _("Publish no text")),
+        ],
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, photos: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.photos = photos
+        for photo in photos:
+            self.fields[f"photo_{photo.pk}"] = forms.ChoiceField(
+                label=_("Photo %(n)s") % {"n": photo.pk},
+                choices=[("1", _("Show publicly")), ("0", _("Keep private"))],
+                initial="1" if photo.public else "0",
+                widget=forms.RadioSelect,
+            )
+
+    def photo_fields(self) -> list[tuple[Any, Any]]:
+        return [(photo, self[f"photo_{photo.pk}"]) for photo in self.photos]
+
+    def photo_decisions(self) -> dict[int, bool]:
+        return {p.pk: self.cleaned_data[f"photo_{p.pk}"] == "1" for p in self.photos}

@@ -7,7 +7,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from jaga.accounts.access import STAFF_ROLES, roles_of
+from jaga.servicedesk import queries
 from jaga.servicedesk.models import OPEN_STATUSES, ServiceRequest
+from jaga.servicedesk.services.common import ACTING_ROLES
 
 
 def panels(request: HttpRequest) -> list[dict[str, Any]]:
@@ -19,4 +21,6 @@ def panels(request: HttpRequest) -> list[dict[str, Any]]:
         overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, due_at__lt=now)),
         mine=Count("id", filter=Q(status__in=OPEN_STATUSES, assignee=request.user)),
     )
+    if roles_of(request.user) & ACTING_ROLES:
+        counts["moderation"] = queries.moderation_queue(request.user).count()
     return [{"template": "servicedesk/home_panel.html", "context": counts, "order": 20}]

@@ -177,12 +177,33 @@ class Channel(models.TextChoices):
 STAFF_CHANNELS_VALUES = {Channel.WALK_IN, Channel.PHONE, Channel.MESSAGING}
 
 
+class Moderation(models.TextChoices):
+    """Whether a report's free text has a public version a staff member approved."""
+
+    PENDING = "pending", _("Awaiting a public version")
+    APPROVED = "approved", _("Public version approved")
+    REJECTED = "rejected", _("Not published")
+
+
 class ServiceRequestQuerySet(ScopedQuerySet["ServiceRequest"]):
     def open(self) -> ServiceRequestQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
 
     def overdue(self, now: datetime.datetime | None = None) -> ServiceRequestQuerySet:
         return self.open().filter(due_at__lt=now or timezone.now())
+
+    def publishable(self) -> ServiceRequestQuerySet:
+        """Reports that may appear in any public output: never those of a sensitive service."""
+        return self.filter(service__sensitive=False)
+
+    def awaiting_moderation(self) -> ServiceRequestQuerySet:
+        """Publishable reports whose text or a photo still waits for a staff decision."""
+        pending_photo = Attachment.objects.filter(
+            request=models.OuterRef("pk"), reviewed_at__isnull=True
+        )
+        return self.publishable().filter(
+            models.Q(moderation=Moderation.PENDING) | models.Exists(pending_photo)
+        )
 
 
 class Open311Client(models.Model):
@@ -221,19 +242,44 @@ class ServiceRequest(models.Model):
     """One report or request from a resident, whatever the channel it came through.
 
     The ticket code is the only public identifier. The reporter's contact is personal data: it is
-    never shown publicly, never sent through Open311, and redacted in the audit log.
+    never shown publicly, never sent through Open311, and redacted in the audit log. The ticket is
+    not a key: the reporter follows the report with a private tracking code, of which only a hash
+    is stored (`secret_hash`). The free text is public only as `public_description`, once a staff
+    member approved it (`moderation`).
     """
 
     scope_field = "village__code"
 
     ticket = models.CharField(_("ticket code"), max_length=16, unique=True)
     token = models.CharField(max_length=40, unique=True)
+    secret_hash = models.CharField(max_length=64, blank=True, editable=False)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     service = models.ForeignKey(
         Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="requests"
     )
     description = models.TextField(_("description"))
     answers = models.JSONField(_("answers"), default=dict, blank=True)
+    public_description = models.TextField(
+        _("public text"),
+        blank=True,
+        help_text=_("The version of the description a staff member approved for the public."),
+    )
+    moderation = models.CharField(
+        _("moderation"),
+        max_length=10,
+        choices=Moderation.choices,
+        default=Moderation.PENDING,
+        db_index=True,
+    )
+    moderated_at = models.DateTimeField(_("moderated at"), null=True, blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("moderated by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     village = models.ForeignKey(
         "territory.Territory",
         verbose_name=_("village"),
@@ -354,6 +400,25 @@ class ServiceRequest(models.Model):
     def open311_status(self) -> str:
         return "open" if self.is_open else "closed"
 
+    @property
+    def publishable(self) -> bool:
+        return not self.service.sensitive
+
+    @property
+    def public_text(self) -> str:
+        """The approved public version of the description; empty until a staff member approves."""
+        if self.service.sensitive or self.moderation != Moderation.APPROVED:
+            return ""
+        return self.public_description
+
+    def public_point(self) -> tuple[float, float] | None:
+        """Where the public may place the report: the village's recorded centre, never the
+        reporter's point; None for sensitive services and villages without a recorded centre."""
+        village = self.village
+        if self.service.sensitive or village.latitude is None or village.longitude is None:
+            return None
+        return (village.latitude, village.longitude)
+
     def answer_rows(self) -> list[tuple[str, str]]:
         """The answers as (question, answer) in the reader's language, in the questions' order."""
         rows = []
@@ -420,6 +485,12 @@ class Attachment(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     public = models.BooleanField(
         _("public"), default=False, help_text=_("Shown on the public page once staff approve it.")
+    )
+    reviewed_at = models.DateTimeField(
+        _("reviewed at"),
+        null=True,
+        blank=True,
+        help_text=_("When a staff member approved or refused the photo for the public."),
     )
 
     class Meta:

@@ -77,3 +77,16 @@ def notify_overdue(request: Any, officer: Any) -> list[str]:
             "due": f"{request.due_at:%Y-%m-%d %H:%M}",
         }
     return _send(officer.email, officer.phone, subject, text)
+
+
+def notify_tracking_code(request: Any, code: str, link: str) -> list[str]:
+    """Send the reporter the private tracking code and link, to the reporter's own contact only."""
+    if not (request.email or request.phone):
+        return []
+    with translation.override("id"):
+        subject = _("Jaga: your report %(ticket)s") % {"ticket": request.ticket}
+        text = _(
+            "Report %(ticket)s received. Your private tracking code is %(code)s; follow your "
+            "report at %(link)s. Do not share it: it lets anyone read the officers' replies."
+        ) % {"ticket": request.ticket, "code": code, "link": link}
+    return _send(request.email, request.phone, subject, text)

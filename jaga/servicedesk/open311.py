@@ -1,8 +1,10 @@
 """Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2), in XML and JSON.
 
-Personal data never leaves here: no reporter name, phone or email, no free-text address; sensitive
-services (domestic violence, pasung) show neither description nor point, and other points are
-rounded to about 100 m.
+Only what is meant to be public leaves here. Reports of sensitive services (domestic violence,
+pasung) do not exist for Open311 (not listed, 404 by id). Of the others: the approved public
+version of the text (empty until a staff member approves one), approved photos only, the place
+as the village (its recorded centre, never the reporter's point), the status without the
+officers' notes to the reporter; never a name, phone, email or typed address.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from jaga.core.errors import DomainError
-from jaga.servicedesk import limiter, services
+from jaga.servicedesk import limiter, queries, services
 from jaga.servicedesk.models import (
     OPEN_STATUSES,
     Channel,
@@ -169,22 +171,19 @@ def definition_doc(service: Service) -> dict[str, Any]:
     }
 
 
-def _rounded(value: float | None) -> str | float:
-    return round(value, 3) if value is not None else ""
-
-
 def request_doc(r: ServiceRequest, base_url: str) -> dict[str, Any]:
-    """One request as the public sees it: never a name, phone, email or typed address."""
-    sensitive = r.service.sensitive
+    """One request as the public sees it. Callers pass publishable requests only."""
     district = r.village.parent.name if r.village.parent_id and r.village.parent else ""
-    photo = next((p for p in r.photos.all() if p.public), None)
+    photo = next((p for p in r.photos.all() if p.public and p.reviewed_at is not None), None)
+    point = r.public_point()
     return {
         "service_request_id": r.ticket,
         "status": r.open311_status,
-        "status_notes": r.status_notes if not sensitive else "",
+        # The status in words; the officers' notes are for the reporter, not for the public.
+        "status_notes": r.get_status_display(),
         "service_name": r.service.name,
         "service_code": r.service.code,
-        "description": "" if sensitive else r.description,
+        "description": r.public_text,
         "agency_responsible": r.unit.name if r.unit_id and r.unit else "",
         "service_notice": "",
         "requested_datetime": _iso(r.received_at),
@@ -193,8 +192,8 @@ def request_doc(r: ServiceRequest, base_url: str) -> dict[str, Any]:
         "address": ", ".join(x for x in (r.village.display_name, f"Kec. {district}") if x),
         "address_id": r.village.code,
         "zipcode": "",
-        "lat": "" if sensitive else _rounded(r.latitude),
-        "long": "" if sensitive else _rounded(r.longitude),
+        "lat": point[0] if point else "",
+        "long": point[1] if point else "",
         "media_url": base_url.rstrip("/")
         + reverse("servicedesk:public_photo", args=[r.ticket, photo.pk])
         if photo
@@ -203,9 +202,11 @@ def request_doc(r: ServiceRequest, base_url: str) -> dict[str, Any]:
 
 
 def _requests_qs() -> QuerySet[ServiceRequest]:
-    return ServiceRequest.objects.select_related(
-        "service", "village", "village__parent", "unit"
-    ).prefetch_related("photos")
+    return (
+        queries.publishable_requests()
+        .select_related("service", "village", "village__parent", "unit")
+        .prefetch_related("photos")
+    )
 
 
 # ---------------------------------------------------------------- views
@@ -319,7 +320,7 @@ def request_detail(request: HttpRequest, ticket: str, *, fmt: str) -> HttpRespon
 
 @endpoint
 def token(request: HttpRequest, token: str, *, fmt: str) -> HttpResponse:
-    found = ServiceRequest.objects.filter(token=token).only("ticket", "token").first()
+    found = queries.publishable_requests().filter(token=token).only("ticket", "token").first()
     if found is None:
         raise Open311Error(404, _("Unknown token."))
     return render(
@@ -441,9 +442,10 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
         "unit": created.unit.name if created.unit else _("the Polres"),
         "due": f"{timezone.localtime(created.due_at):%Y-%m-%d %H:%M}",
     }
-    return render(
-        fmt,
-        "service_requests",
-        [{"service_request_id": created.ticket, "service_notice": notice, "account_id": ""}],
-        status=201,
-    )
+    answer = {"service_request_id": created.ticket, "service_notice": notice, "account_id": ""}
+    code = getattr(created, "tracking_code", "")
+    if code:
+        # Jaga's extension: the submitter's private key to the report (see docs/open311.md).
+        answer["tracking_code"] = code
+        answer["tracking_url"] = request.build_absolute_uri(services.tracking_path(created, code))
+    return render(fmt, "service_requests", [answer], status=201)

@@ -10,11 +10,48 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from jaga.analytics.models import MonthlyMetric
-from jaga.servicedesk.models import OPEN_STATUSES, ServiceRequest, Status
+from jaga.servicedesk.models import OPEN_STATUSES, Service, ServiceRequest, Status
 from jaga.territory.models import Level, PoliceUnit, PoliceUnitKind, Territory
 
 NEARBY_METRES = 500
 NEARBY_DAYS = 30
+
+
+def publishable_requests() -> QuerySet[ServiceRequest]:
+    """The one rule of what the public may ever see of the desk: reports of services that are not
+    sensitive. Every public output (Open311, tracking by ticket, nearby hints, the portal's
+    counts) starts from here; their text and photos are public only once moderated."""
+    return ServiceRequest.objects.publishable()
+
+
+def public_service_codes() -> list[str]:
+    """The service codes whose reports (and `requests.*` metric keys) may be counted publicly."""
+    return list(Service.objects.filter(sensitive=False).values_list("code", flat=True))
+
+
+def moderation_queue(user: Any) -> QuerySet[ServiceRequest]:
+    """Reports in the user's scope whose text or a photo awaits a public version, oldest first."""
+    return (
+        ServiceRequest.objects.awaiting_moderation()
+        .for_user(user)
+        .select_related("service", "village", "village__parent")
+        .prefetch_related("photos")
+        .order_by("received_at", "id")
+    )
+
+
+def nearby_public(*, service: Service, village: Territory, limit: int = 5) -> list[ServiceRequest]:
+    """The public duplicate hint: open reports of a service that is not sensitive, in the same
+    village. Never by point: probing points would give back a report's exact place."""
+    if service.sensitive:
+        return []
+    since = timezone.now() - datetime.timedelta(days=NEARBY_DAYS)
+    return list(
+        publishable_requests()
+        .filter(service=service, village=village, status__in=OPEN_STATUSES, received_at__gte=since)
+        .select_related("service", "village")
+        .order_by("-received_at", "-id")[:limit]
+    )
 
 
 def queue(user: Any, params: dict[str, str]) -> QuerySet[ServiceRequest]:

@@ -54,11 +54,20 @@ class DeskRequestIn(RequestIn):
 
 
 class CreatedOut(Schema):
+    """`tracking_code` / `tracking_url` are the submitter's private key to the report, given
+    only in the answer that created it (empty on a retry)."""
+
     ticket: str
     status: str
     due_at: datetime.datetime
     track_url: str
+    tracking_code: str
+    tracking_url: str
     created: bool
+
+
+class ReporterNoteIn(Schema):
+    text: str = Field(..., max_length=4000)
 
 
 class PublicUpdateOut(Schema):
@@ -68,7 +77,9 @@ class PublicUpdateOut(Schema):
 
 
 class PublicRequestOut(Schema):
-    """What anyone holding the ticket code sees: no name, phone, email, address or point."""
+    """With the ticket alone: the public status and the approved public text of a report that
+    may be public. With the tracking code (`private`): also the reporter's own text and the
+    officers' notes to the reporter. Never a name, phone, email, address or point."""
 
     ticket: str
     service_code: str
@@ -81,6 +92,8 @@ class PublicRequestOut(Schema):
     received_at: datetime.datetime
     due_at: datetime.datetime
     overdue: bool
+    private: bool
+    description: str
     updates: list[PublicUpdateOut]
 
 

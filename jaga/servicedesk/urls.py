@@ -12,10 +12,13 @@ urlpatterns = [
     path("desa/", views.village_options, name="village_options"),
     path("lacak/", views.track_lookup, name="track_lookup"),
     path("lacak/<str:ticket>/", views.track, name="track"),
+    path("lacak/<str:ticket>/kode/<str:code>/", views.track_code, name="track_code"),
     path("lacak/<str:ticket>/foto/<int:pk>/", views.public_photo, name="public_photo"),
     # desk (officers)
     path("", views.queue, name="queue"),
     path("baru/", views.desk_entry, name="desk_entry"),
+    path("moderasi/", views.moderation_queue, name="moderation"),
+    path("moderasi/<str:ticket>/", views.moderate, name="moderate"),
     path("tiket/<str:ticket>/", views.detail, name="detail"),
     path("tiket/<str:ticket>/foto/<int:pk>/", views.staff_photo, name="photo"),
     path("tiket/<str:ticket>/<slug:action>/", views.act, name="act"),

@@ -23,6 +23,7 @@ from jaga.core.views import not_found
 from jaga.servicedesk import charts, limiter, queries, services
 from jaga.servicedesk.forms import (
     MergeForm,
+    ModerationForm,
     QueueFilterForm,
     ReporterNoteForm,
     ReportForm,
@@ -99,15 +100,17 @@ def report_form(request: HttpRequest, code: str) -> HttpResponse:
                 form.add_error(None, str(exc.message))
                 status = exc.status
             else:
+                if getattr(report, "tracking_code", ""):
+                    # Only the answer that created the report opens it (not a retried form).
+                    _show_code_once(request, report)
+                    _grant(request, report)
                 return redirect(reverse("servicedesk:track", args=[report.ticket]) + "?baru=1")
         else:
             status = 400
     else:
         form = ReportForm(service=service, initial={"idempotency_key": random_secret(16)})
         status = 200
-    nearby = (
-        [] if service.sensitive else queries.nearby_open(service_id=service.pk, village=village)
-    )
+    nearby = queries.nearby_public(service=service, village=village)
     return render(
         request,
         "servicedesk/report_form.html",
@@ -129,35 +132,121 @@ def village_options(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The browser session remembers which reports it opened with their tracking code, as the stored
+# hash: a new code (issued by the desk) shuts out every session that used the old one.
+TRACKING_SESSION = "servicedesk_tracking"
+NEW_CODE_SESSION = "servicedesk_new_code"
+
+
+def _grant(request: HttpRequest, report: ServiceRequest) -> None:
+    granted = dict(request.session.get(TRACKING_SESSION, {}))
+    granted[report.ticket] = report.secret_hash
+    request.session[TRACKING_SESSION] = granted
+
+
+def _has_key(request: HttpRequest, report: ServiceRequest) -> bool:
+    key_hash = request.session.get(TRACKING_SESSION, {}).get(report.ticket, "")
+    return services.holds_key(report, user=request.user, key_hash=key_hash)
+
+
+def _show_code_once(request: HttpRequest, report: ServiceRequest) -> None:
+    code = getattr(report, "tracking_code", "")
+    if code:
+        request.session[NEW_CODE_SESSION] = {"ticket": report.ticket, "code": code}
+
+
+def _unknown(request: HttpRequest, ticket: str, form: TrackForm | None = None) -> HttpResponse:
+    """The same answer for an unknown ticket and for one the public may not see (sensitive)."""
+    form = form or TrackForm(initial={"ticket": ticket})
+    return render(
+        request, "servicedesk/track_lookup.html", {"form": form, "unknown": ticket}, status=404
+    )
+
+
+def _find(ticket: str) -> ServiceRequest | None:
+    return (
+        ServiceRequest.objects.select_related("service", "village__parent", "unit", "duplicate_of")
+        .filter(ticket=ticket.strip().upper().replace(" ", ""))
+        .first()
+    )
+
+
+def _open_with_code(request: HttpRequest, report: ServiceRequest | None, code: str) -> bool:
+    if report is not None and services.check_tracking_code(report, code):
+        _grant(request, report)
+        return True
+    limiter.hit("tracking-code", limiter.client_id(request))
+    return False
+
+
 def track_lookup(request: HttpRequest) -> HttpResponse:
-    form = TrackForm(request.GET or None)
+    # The tracking code comes only by POST: a code in a URL would stay in logs and histories.
+    form = TrackForm((request.POST if request.method == "POST" else request.GET) or None)
     if form.is_valid():
         ticket = form.cleaned_data["ticket"].strip().upper().replace(" ", "")
+        code = form.cleaned_data["code"] if request.method == "POST" else ""
+        if code:
+            try:
+                opened = _open_with_code(request, _find(ticket), code)
+            except limiter.RateLimited as exc:
+                form.add_error(None, str(exc.message))
+                return render(request, "servicedesk/track_lookup.html", {"form": form}, status=429)
+            if not opened:
+                form.add_error("code", _("This tracking code does not match the ticket."))
+                return render(request, "servicedesk/track_lookup.html", {"form": form}, status=403)
         return redirect("servicedesk:track", ticket=ticket)
     return render(request, "servicedesk/track_lookup.html", {"form": form})
 
 
-def track(request: HttpRequest, ticket: str) -> HttpResponse:
-    report = (
-        ServiceRequest.objects.select_related("service", "village__parent", "unit", "duplicate_of")
-        .filter(ticket=ticket.upper())
-        .first()
-    )
-    if report is None:
-        form = TrackForm(initial={"ticket": ticket})
+def track_code(request: HttpRequest, ticket: str, code: str) -> HttpResponse:
+    """The private link sent to the reporter: opens the report for this browser, then leaves the
+    code out of the address (so it is not in the history, logs or a Referer)."""
+    report = _find(ticket)
+    try:
+        opened = _open_with_code(request, report, code)
+    except limiter.RateLimited as exc:
         return render(
             request,
             "servicedesk/track_lookup.html",
-            {"form": form, "unknown": ticket},
-            status=404,
+            {"form": TrackForm(initial={"ticket": ticket}), "error": exc.message},
+            status=429,
         )
+    if not opened or report is None:
+        return _unknown(request, ticket)
+    return redirect("servicedesk:track", ticket=report.ticket)
+
+
+def track(request: HttpRequest, ticket: str) -> HttpResponse:
+    """A report as its reporter sees it (with the tracking code) or as the public does (the
+    ticket alone: the status and the approved public version, never of a sensitive service)."""
+    report = _find(ticket)
+    if report is None:
+        return _unknown(request, ticket)
+    private = _has_key(request, report)
+    if not private and not report.publishable:
+        return _unknown(request, ticket)
+    new_code = ""
+    shown = request.session.get(NEW_CODE_SESSION)
+    if shown and shown.get("ticket") == report.ticket:
+        new_code = shown["code"]
+        del request.session[NEW_CODE_SESSION]
     note_form = ReporterNoteForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if note_form.is_valid():
+        if not private:
+            note_form.add_error(
+                None, _("Only the reporter, with the report's tracking code, can add to it.")
+            )
+            status = 403
+        elif note_form.is_valid():
             try:
                 limiter.hit("public-note", limiter.client_id(request))
-                services.add_reporter_note(report, note_form.cleaned_data["text"])
+                services.add_reporter_note(
+                    report,
+                    note_form.cleaned_data["text"],
+                    user=request.user,
+                    key_hash=request.session.get(TRACKING_SESSION, {}).get(report.ticket, ""),
+                )
             except DomainError as exc:
                 note_form.add_error(None, str(exc.message))
                 status = exc.status
@@ -166,22 +255,37 @@ def track(request: HttpRequest, ticket: str) -> HttpResponse:
                 return redirect("servicedesk:track", ticket=report.ticket)
         else:
             status = 400
+    photos = [p for p in report.photos.all() if p.public and p.reviewed_at is not None]
     return render(
         request,
         "servicedesk/track.html",
         {
             "report": report,
-            "updates": queries.public_updates(report),
-            "photos": [p for p in report.photos.all() if p.public],
+            "private": private,
+            "updates": queries.public_updates(report) if private else [],
+            "photos": photos if report.publishable else [],
             "new": request.GET.get("baru") == "1",
+            "new_code": new_code,
             "note_form": note_form,
+            "code_form": TrackForm(initial={"ticket": report.ticket}),
         },
         status=status,
     )
 
 
 def public_photo(request: HttpRequest, ticket: str, pk: int) -> HttpResponseBase:
-    photo = Attachment.objects.filter(pk=pk, request__ticket=ticket.upper(), public=True).first()
+    """An approved photo of a report the public may see."""
+    photo = (
+        Attachment.objects.filter(
+            pk=pk,
+            request__ticket=ticket.upper(),
+            request__service__sensitive=False,
+            public=True,
+            reviewed_at__isnull=False,
+        )
+        .select_related("request")
+        .first()
+    )
     if photo is None:
         raise Http404
     return _file(photo)
@@ -277,8 +381,14 @@ def _render_detail(
 ) -> HttpResponse:
     officers = _officers_for(report)
     allowed = services.allowed_transitions(report)
+    new_code = ""
+    shown = request.session.get(NEW_CODE_SESSION)
+    if shown and shown.get("ticket") == report.ticket:
+        new_code = shown["code"]
+        del request.session[NEW_CODE_SESSION]
     context = {
         "report": report,
+        "new_code": new_code,
         "updates": report.updates.select_related("author"),
         "photos": list(report.photos.all()),
         "allowed": allowed,
@@ -399,6 +509,12 @@ def act(request: HttpRequest, ticket: str, action: str) -> HttpResponse:
                 raise Http404
             services.set_photo_public(photo, request.POST.get("public") == "1", actor=request.user)
             messages.success(request, _("Photo updated."))
+        elif action == "code":
+            code = services.issue_tracking_code(report, actor=request.user)
+            request.session[NEW_CODE_SESSION] = {"ticket": report.ticket, "code": code}
+            messages.success(
+                request, _("A new tracking code was issued; the old one no longer works.")
+            )
         elif action == "verify":
             services.verify_request(report, actor=request.user)
             messages.success(request, _("Recorded in the kamtibmas register."))
@@ -453,7 +569,8 @@ def desk_entry(request: HttpRequest) -> HttpResponse:
                     _("Report %(ticket)s recorded. Give the reporter this ticket code.")
                     % {"ticket": report.ticket},
                 )
-                return redirect(reverse("servicedesk:track", args=[report.ticket]) + "?baru=1")
+                _show_code_once(request, report)
+                return redirect("servicedesk:detail", ticket=report.ticket)
         status = 400
     else:
         form = ReportForm(
@@ -465,5 +582,64 @@ def desk_entry(request: HttpRequest) -> HttpResponse:
         request,
         "servicedesk/desk_entry.html",
         {"service": service, "form": form, "picker": picker},
+        status=status,
+    )
+
+
+# ------------------------------------------------------------------ moderation
+
+
+@login_required
+def moderation_queue(request: HttpRequest) -> HttpResponse:
+    """Reports in the user's area whose text or photos wait for a public version."""
+    if not roles_of(request.user) & services.ACTING_ROLES:
+        return not_found(request)
+    page = Paginator(queries.moderation_queue(request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "servicedesk/moderation_queue.html", {"page": page})
+
+
+@login_required
+def moderate(request: HttpRequest, ticket: str) -> HttpResponse:
+    """One report's public version: edit the proposed text, approve or reject it and each photo."""
+    if not roles_of(request.user) & services.ACTING_ROLES:
+        return not_found(request)
+    report = _get_report(request, ticket)
+    if report.service.sensitive:
+        return not_found(request)
+    photos = list(report.photos.all())
+    status = 200
+    if request.method == "POST":
+        form = ModerationForm(request.POST, photos=photos)
+        if form.is_valid():
+            try:
+                services.moderate_request(
+                    report,
+                    actor=request.user,
+                    approve=form.cleaned_data["decision"] == ModerationForm.APPROVE,
+                    public_text=form.cleaned_data["public_text"],
+                    photos=form.photo_decisions(),
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc.message))
+                status = exc.status
+            else:
+                messages.success(
+                    request, _("Public version of %(ticket)s saved.") % {"ticket": report.ticket}
+                )
+                return redirect("servicedesk:moderation")
+        else:
+            status = 400
+    else:
+        form = ModerationForm(
+            photos=photos,
+            initial={
+                "public_text": services.propose_public_text(report),
+                "decision": ModerationForm.APPROVE,
+            },
+        )
+    return render(
+        request,
+        "servicedesk/moderate.html",
+        {"report": report, "form": form, "found": services.personal_data_in(report.description)},
         status=status,
     )

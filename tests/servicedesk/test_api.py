@@ -105,12 +105,23 @@ def test_tracking_shows_public_updates_and_no_personal_data(
 
     services.add_update(reported, "Catatan internal rahasia.", actor=bob, public=False)
     services.transition_request(reported, Status.TRIAGED, actor=bob, note="Diterima Polsek.")
+    # The ticket alone: the public status, no notes, no text (none approved yet).
     response = client.get(f"{API}/track/{reported.ticket.lower()}")
     assert response.status_code == 200
     body = response.content.decode()
-    for secret in [*PERSONAL, "Catatan internal rahasia."]:
+    for secret in [*PERSONAL, "Catatan internal rahasia.", "Diterima Polsek.", "tiap malam"]:
         assert secret not in body
-    assert [u["text"] for u in response.json()["updates"]][-1] == "Diterima Polsek."
+    assert response.json()["updates"] == [] and response.json()["private"] is False
+    # With the reporter's tracking code: the public notes and the reporter's own text.
+    code = reported.tracking_code  # type: ignore[attr-defined]
+    mine = client.get(f"{API}/track/{reported.ticket}", HTTP_X_TRACKING_CODE=code)
+    assert mine.status_code == 200 and mine.json()["private"] is True
+    assert [u["text"] for u in mine.json()["updates"]][-1] == "Diterima Polsek."
+    assert mine.json()["description"] == reported.description
+    for secret in [*PERSONAL, "Catatan internal rahasia."]:
+        assert secret not in mine.content.decode()
+    wrong = client.get(f"{API}/track/{reported.ticket}", HTTP_X_TRACKING_CODE="A" * 16)
+    assert wrong.status_code == 403 and "Diterima" not in wrong.content.decode()
     assert client.get(f"{API}/track/FORGED1234").status_code == 404
 
 

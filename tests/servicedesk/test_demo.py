@@ -8,8 +8,8 @@ from django.db.models import Sum
 
 from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
 from jaga.incidents.models import Incident
-from jaga.servicedesk import demo
-from jaga.servicedesk.models import Open311Client, ServiceRequest, Status
+from jaga.servicedesk import demo, services
+from jaga.servicedesk.models import Moderation, Open311Client, ServiceRequest, Status
 from jaga.territory.models import Level, Territory
 
 
@@ -43,3 +43,13 @@ def test_the_demo_history_agrees_with_its_roll_ups(
         rows.filter(resolved_in_time=False).exists() and rows.filter(resolved_in_time=True).exists()
     )
     assert Open311Client.objects.count() == 1 and ctx["open311_key"].startswith("o311_")
+    # Every demo reporter can follow the report with the private code, which is stored hashed.
+    codes = ctx["tracking_codes"]
+    assert len(codes) == rows.count()
+    for report in rows[:20]:
+        assert services.check_tracking_code(report, codes[report.ticket])
+        assert codes[report.ticket] not in report.secret_hash
+    assert "private tracking links" in ctx["stdout"].getvalue()
+    # Old reports of ordinary services carry an approved public version; sensitive ones never.
+    assert rows.filter(service__sensitive=True, moderation=Moderation.APPROVED).count() == 0
+    assert rows.filter(moderation=Moderation.APPROVED).exclude(public_description="").exists()

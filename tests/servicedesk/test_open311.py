@@ -126,8 +126,19 @@ def test_post_creates_a_request_with_attributes(
     )
     assert response.status_code == 201
     body = response.json()
-    assert set(body[0]) == {"service_request_id", "service_notice", "account_id"}
+    assert set(body[0]) == {
+        "service_request_id",
+        "service_notice",
+        "account_id",
+        "tracking_code",
+        "tracking_url",
+    }
     created = ServiceRequest.objects.get(ticket=body[0]["service_request_id"])
+    assert services.check_tracking_code(created, body[0]["tracking_code"])
+    assert body[0]["tracking_code"] not in created.secret_hash
+    assert body[0]["tracking_url"].endswith(
+        f"/layanan/lacak/{created.ticket}/kode/{body[0]['tracking_code']}/"
+    )
     assert created.channel == Channel.OPEN311 and created.village == village_a
     assert created.answers == {"jenis": "motor", "nopol": "AG 1234 XY"}
     assert created.unit == units["ab"]
@@ -257,7 +268,9 @@ def test_get_requests_has_every_field_and_no_personal_data(
     }
     assert row["service_request_id"] == reported.ticket and row["status"] == "open"
     assert row["requested_datetime"].endswith("+07:00")
-    assert row["lat"] == -8.052 and row["agency_responsible"] == "Polsek Trenggalek"
+    # No village centre recorded: no point at all (never the reporter's).
+    assert row["lat"] == "" and row["long"] == ""
+    assert row["agency_responsible"] == "Polsek Trenggalek"
     for fmt in ("json", "xml"):
         for url in (f"requests.{fmt}", f"requests/{reported.ticket}.{fmt}"):
             body = client.get(BASE + url).content.decode()
@@ -266,23 +279,6 @@ def test_get_requests_has_every_field_and_no_personal_data(
             assert "8.052345" not in body
     root = xml(client.get(BASE + f"requests/{reported.ticket}.xml"))
     assert root.findtext("request/service_request_id") == reported.ticket
-
-
-def test_sensitive_services_show_neither_description_nor_point(
-    client: Client, file_report: Any, village_a: Any
-) -> None:
-    from jaga.servicedesk.models import Service
-
-    report = file_report(
-        village_a,
-        service=Service.objects.get(code="kdrt"),
-        description="Suami memukul istri di rumah nomor 5.",
-        answers={"aman": "tidak"},
-        latitude=-8.05,
-        longitude=111.71,
-    )
-    row = client.get(BASE + f"requests/{report.ticket}.json").json()[0]
-    assert row["description"] == "" and row["lat"] == "" and row["long"] == ""
 
 
 def test_get_requests_filters(client: Client, file_report: Any, village_a: Any, bob: Any) -> None:

@@ -136,7 +136,14 @@ def test_the_tracking_page_shows_status_and_no_personal_data(
     response = client.get(f"/layanan/lacak/{reported.ticket}/")
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Sedang dicek." in html and reported.ticket in html
+    assert reported.ticket in html and "Sedang dicek." not in html  # the ticket alone
+    for secret in [*PERSONAL, "Rahasia internal"]:
+        assert secret not in html
+    code = reported.tracking_code  # type: ignore[attr-defined]
+    opened = client.get(f"/layanan/lacak/{reported.ticket}/kode/{code}/")
+    assert opened.status_code == 302 and opened["Location"] == f"/layanan/lacak/{reported.ticket}/"
+    html = client.get(f"/layanan/lacak/{reported.ticket}/").content.decode()
+    assert "Sedang dicek." in html
     for secret in [*PERSONAL, "Rahasia internal"]:
         assert secret not in html
 
@@ -355,6 +362,8 @@ def test_the_reporter_adds_information_from_the_tracking_page(
     alice.email = "alice@polri.example"
     alice.save()
     url = f"/layanan/lacak/{reported.ticket}/"
+    code = reported.tracking_code  # type: ignore[attr-defined]
+    client.get(f"/layanan/lacak/{reported.ticket}/kode/{code}/")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {"text": "Pelakunya datang lagi tadi malam."})
     assert response.status_code == 302

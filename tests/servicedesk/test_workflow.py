@@ -354,7 +354,14 @@ def test_assignee_and_reporter_are_notified_after_commit(
             phone="081298765432",
             email="sri@example.com",
         )
-    assert [m.to for m in mail.outbox] == [["alice@polri.example"]]
+    # The officer is told; the reporter gets the private tracking code (and only the reporter).
+    assert sorted(m.to[0] for m in mail.outbox) == ["alice@polri.example", "sri@example.com"]
+    code = report.tracking_code
+    to_sri = next(m for m in mail.outbox if m.to == ["sri@example.com"])
+    to_alice = next(m for m in mail.outbox if m.to == ["alice@polri.example"])
+    assert code in to_sri.body and code not in to_alice.body
+    assert LoggingGateway.sent[-1][0] == "081298765432" and code in LoggingGateway.sent[-1][1]
+    assert services.check_tracking_code(report, code)
     with django_capture_on_commit_callbacks(execute=True):
         services.transition_request(report, Status.TRIAGED, actor=bob, note="Diterima Polsek.")
     assert mail.outbox[-1].to == ["sri@example.com"]
@@ -362,7 +369,7 @@ def test_assignee_and_reporter_are_notified_after_commit(
     assert LoggingGateway.sent[-1][0] == "081298765432"
     with django_capture_on_commit_callbacks(execute=True):
         services.add_update(report, "Catatan internal.", actor=bob, public=False)
-    assert len(mail.outbox) == 2
+    assert len(mail.outbox) == 3
 
 
 def test_closing_sends_request_closed_after_commit(

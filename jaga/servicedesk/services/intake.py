@@ -23,6 +23,7 @@ from jaga.servicedesk import notify
 from jaga.servicedesk.models import (
     Attachment,
     Datatype,
+    Moderation,
     Open311Client,
     RequestUpdate,
     Service,
@@ -35,6 +36,11 @@ from jaga.servicedesk.services.common import (
     MAX_DESCRIPTION,
     STAFF_CHANNELS,
     _is_user,
+)
+from jaga.servicedesk.services.tracking import (
+    hash_tracking_code,
+    new_tracking_code,
+    tracking_link,
 )
 from jaga.territory.models import Level, PoliceUnit, PoliceUnitKind, Territory
 
@@ -191,11 +197,17 @@ def submit_request(
 
     A retry with the same idempotency key (within its scope) returns the first report unchanged.
     Everything is checked before anything is written: a bad photo or answer changes nothing.
+
+    A new report carries its private tracking code in `report.tracking_code` (plain text, only
+    here: the database keeps its hash); it is also sent to the reporter's phone or email. A retry
+    gets `tracking_code = ""`: the code was given with the first answer, and an idempotency key
+    is not proof of being the reporter.
     """
     key_hash = idempotency_hash(idempotency_scope, idempotency_key) if idempotency_key else None
     if key_hash is not None:
         existing = ServiceRequest.objects.filter(idempotency_key=key_hash).first()
         if existing is not None:
+            existing.tracking_code = ""  # type: ignore[attr-defined]
             return existing, False
     if not service.is_active:
         raise DomainError("unknown_service", _("This service is not available."))
@@ -229,11 +241,15 @@ def submit_request(
         )
     cleaned = [clean_photo(p) for p in photos]
     routing = route(village)
+    ticket = random_code(10)
+    code = new_tracking_code()
     try:
         with transaction.atomic():
             request = ServiceRequest.objects.create(
-                ticket=random_code(10),
+                ticket=ticket,
                 token=random_secret(18),
+                secret_hash=hash_tracking_code(ticket, code),
+                moderation=Moderation.REJECTED if service.sensitive else Moderation.PENDING,
                 channel=channel,
                 service=service,
                 description=description,
@@ -283,9 +299,12 @@ def submit_request(
                 "servicedesk.received",
                 request,
                 actor=actor,
-                after=snapshot(request),
+                after=snapshot(request) | {"secret_hash": "***"},
                 territory_code=village.code,
             )
+            if request.phone or request.email:
+                link = tracking_link(request, code)
+                transaction.on_commit(lambda: notify.notify_tracking_code(request, code, link))
             if routing.officer is not None:
                 officer = routing.officer
                 transaction.on_commit(lambda: notify.notify_assignee(request, officer))
@@ -293,7 +312,10 @@ def submit_request(
         # The same retried submission raced us; the first one wins and both get its ticket.
         if key_hash is None:
             raise
-        return ServiceRequest.objects.get(idempotency_key=key_hash), False
+        first = ServiceRequest.objects.get(idempotency_key=key_hash)
+        first.tracking_code = ""  # type: ignore[attr-defined]
+        return first, False
+    request.tracking_code = code  # type: ignore[attr-defined]
     return request, True
 
 

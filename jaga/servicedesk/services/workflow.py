@@ -31,6 +31,7 @@ from jaga.servicedesk.services.common import (
     _check_actor,
     _lock,
 )
+from jaga.servicedesk.services.tracking import require_tracking_code
 from jaga.servicedesk.signals import request_closed
 from jaga.territory.models import Territory
 
@@ -268,12 +269,17 @@ def add_update(
     return update
 
 
-def add_reporter_note(request: ServiceRequest, text: str) -> RequestUpdate:
-    """The reporter adds information from the tracking page (the ticket code is the key).
+def add_reporter_note(
+    request: ServiceRequest, text: str, *, code: str = "", user: Any = None, key_hash: str = ""
+) -> RequestUpdate:
+    """The reporter adds information from the tracking page.
 
-    Shown to the reporter and the officers; the assignee is told. Closed reports take no more
-    notes (the reporter makes a new report instead).
+    The key is the reporter's private tracking code (`code`), or the reporter's own account
+    (`user`); the public ticket code alone is not enough. Shown to the reporter and the officers;
+    the assignee is told. Closed reports take no more notes (the reporter makes a new report
+    instead).
     """
+    require_tracking_code(request, code, user=user, key_hash=key_hash)
     text = (text or "").strip()
     if not text:
         raise DomainError("empty_update", _("Write the update first."))
@@ -437,11 +443,14 @@ def verify_request(request: ServiceRequest, *, actor: Any) -> ServiceRequest:
 def set_photo_public(photo: Attachment, public: bool, *, actor: Any) -> Attachment:
     """Show a photo on the public page and through Open311 (staff check it first: faces, homes)."""
     _check_actor(photo.request, actor)
+    if public and photo.request.service.sensitive:
+        raise DomainError("sensitive", _("Photos of reports of this service are never published."))
     with transaction.atomic():
         locked = Attachment.objects.select_for_update().get(pk=photo.pk)
-        if locked.public != public:
+        if locked.public != public or locked.reviewed_at is None:
             locked.public = public
-            locked.save(update_fields=["public"])
+            locked.reviewed_at = timezone.now()
+            locked.save(update_fields=["public", "reviewed_at"])
             log_action(
                 "servicedesk.photo_public" if public else "servicedesk.photo_private",
                 locked.request,

@@ -1,4 +1,5 @@
-"""`jaga servicedesk close-resolved` and `remind-overdue`: daily housekeeping of the desk."""
+"""`jaga servicedesk close-resolved` and `remind-overdue`: daily housekeeping of the desk;
+`send-tracking-codes`: once after upgrading, tracking codes for reporters of older open reports."""
 
 from __future__ import annotations
 
@@ -16,8 +17,16 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("close-resolved", help="Close resolved reports past their reopening period.")
         sub.add_parser("remind-overdue", help="Remind officers of overdue reports (once a day).")
+        sub.add_parser(
+            "send-tracking-codes",
+            help="Send a tracking code to each reporter of an open report that has none.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "send-tracking-codes":
+            sent = services.send_missing_tracking_codes()
+            self.stdout.write(f"Sent tracking codes to {sent} reporters.")
+            return
         if options["action"] == "remind-overdue":
             reminded = services.remind_overdue()
             self.stdout.write(f"Reminded officers of {reminded} overdue reports.")
