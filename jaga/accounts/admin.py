@@ -82,7 +82,7 @@ class PostingInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Posting
     form = PostingForm
     formset = PostingFormSet
-    fields = POSTING_FIELDS
+    fields = tuple(POSTING_FIELDS)
     extra = 0
     can_delete = False
     autocomplete_fields = ["territory"]
