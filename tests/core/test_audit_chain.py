@@ -69,7 +69,7 @@ def test_verify_names_an_edited_row(alice, village_a):
     rows = _rows(village_a, alice)
     with maintenance():
         _raw("UPDATE core_auditlog SET note = %s WHERE id = %s", ["nothing happened", rows[2].pk])
-    with pytest.raises(CommandError, match=rf"row {rows[2].pk} \(.*edited"):
+    with pytest.raises(CommandError, match=rf"baris {rows[2].pk} \(.*diubah"):
         _verify()
 
 
@@ -89,7 +89,7 @@ def test_verify_names_the_row_after_a_deleted_one(alice, village_a):
     rows = _rows(village_a, alice)
     with maintenance():
         _raw("DELETE FROM core_auditlog WHERE id = %s", [rows[1].pk])
-    with pytest.raises(CommandError, match=rf"row {rows[2].pk} \(.*removed"):
+    with pytest.raises(CommandError, match=rf"baris {rows[2].pk} \(.*dihapus"):
         _verify()
 
 
@@ -173,7 +173,7 @@ def test_flush_refuses_a_database_that_is_not_a_test_database(settings, monkeypa
     from jaga.core.management.commands import flush
 
     monkeypatch.setattr(flush, "is_test_database", lambda alias: False)
-    with pytest.raises(CommandError, match="audit log"):
+    with pytest.raises(CommandError, match="log audit"):
         call_command("flush", interactive=False, verbosity=0)
     assert AuditLog.objects.count() >= 0  # the database is still there
 
