@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -19,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from jaga.accounts import services
 from jaga.accounts.models import ApiToken, Posting, User
 from jaga.core.admin_audit import AuditedModelAdmin
+from jaga.core.audit import log_action
 from jaga.core.errors import DomainError
 
 POSTING_FIELDS = ["role", "territory", "unit", "organisation_id", "valid_from", "valid_to"]
@@ -97,6 +99,23 @@ class UserAdmin(AuditedModelAdmin, BaseUserAdmin):
         ("Jaga", {"fields": ["full_name", "rank", "nrp", "phone", "is_demo"]}),
     )
     inlines = [PostingInline]
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        """Django's password page saves the user itself, outside save_model: audit it here."""
+        with transaction.atomic():
+            old = User.objects.filter(pk=id).values_list("password", flat=True).first()
+            response = super().user_change_password(request, id, form_url)
+            user = User.objects.filter(pk=id).first()
+            if user is not None and old is not None and user.password != old:
+                log_action(
+                    "admin.change",
+                    user,
+                    actor=request.user,
+                    before={"password": "***"},
+                    after={"password": "***" if user.has_usable_password() else "(unusable)"},
+                    note="Django admin: password set",
+                )
+        return response
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not Posting:

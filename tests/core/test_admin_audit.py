@@ -388,3 +388,20 @@ def test_a_posting_cannot_overlap_the_same_role_and_territory(admin_user, alice,
         alice, Role.BHABIN, village_a, actor=admin_user, valid_from=datetime.date(2030, 1, 1)
     )
     assert later.valid_from == datetime.date(2030, 1, 1)
+
+
+def test_a_password_set_in_the_admin_is_audited(admin_client_, admin_user, alice):
+    url = reverse("admin:auth_user_password_change", args=[alice.pk])
+    response = admin_client_.post(
+        url,
+        {
+            "password1": "another long passphrase",
+            "password2": "another long passphrase",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.check_password("another long passphrase")
+    (row,) = _rows("admin.change", "accounts.user", alice.pk)
+    assert row.actor == admin_user and "another" not in str(row.after)
