@@ -9,6 +9,7 @@ from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext as _
 
 from jaga.core.audit import verify_chain
+from jaga.core.models import AuditLog
 
 
 class Command(BaseCommand):
@@ -21,14 +22,29 @@ class Command(BaseCommand):
             help="Walk the hash chain; exit 1 naming the first row that does not match.",
         )
         verify.add_argument("--database", default=DEFAULT_DB_ALIAS)
+        verify.add_argument(
+            "--anchor",
+            action="append",
+            default=[],
+            metavar="ID:HASH",
+            help="A row hash kept outside the database (printed by an earlier verify); "
+            "the row must still carry it. Catches a chain rewritten from that row on.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = verify_chain(using=options["database"])
         if report.broken is None:
+            self._check_anchors(options["database"], options["anchor"])
+            last = AuditLog.objects.using(options["database"]).order_by("-id").first()
             self.stdout.write(
                 _("The audit log is intact: %(count)d rows, last hash %(head)s.")
                 % {"count": report.count, "head": report.head or "-"}
             )
+            if last is not None:
+                self.stdout.write(
+                    _("Keep this anchor elsewhere and pass it to later checks: --anchor %(a)s")
+                    % {"a": f"{last.pk}:{last.row_hash}"}
+                )
             return
         row = report.broken
         if report.reason == "content":
@@ -52,3 +68,23 @@ class Command(BaseCommand):
                 "count": report.count,
             }
         )
+
+    def _check_anchors(self, using: str, anchors: list[str]) -> None:
+        for anchor in anchors:
+            row_id, _sep, expected = anchor.partition(":")
+            if not row_id.isdigit() or not expected:
+                raise CommandError(_("An anchor is ID:HASH, not %(anchor)s.") % {"anchor": anchor})
+            found = (
+                AuditLog.objects.using(using)
+                .filter(pk=int(row_id))
+                .values_list("row_hash", flat=True)
+                .first()
+            )
+            if found != expected:
+                raise CommandError(
+                    _(
+                        "The audit log was rewritten: row %(id)s no longer carries the hash "
+                        "recorded for it."
+                    )
+                    % {"id": row_id}
+                )
