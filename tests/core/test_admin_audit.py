@@ -405,3 +405,45 @@ def test_a_password_set_in_the_admin_is_audited(admin_client_, admin_user, alice
     assert alice.check_password("another long passphrase")
     (row,) = _rows("admin.change", "accounts.user", alice.pk)
     assert row.actor == admin_user and "another" not in str(row.after)
+
+
+def test_inline_rows_added_changed_and_deleted_in_the_admin_are_audited(admin_client_):
+    from jaga.servicedesk.models import Service, ServiceQuestion
+
+    service = Service.objects.order_by("pk").first()
+    assert service is not None
+    url = reverse("admin:servicedesk_service_change", args=[service.pk])
+    data = form_of(admin_client_, url)
+    i = int(data["questions-TOTAL_FORMS"])
+    data["questions-TOTAL_FORMS"] = str(i + 1)
+    data.update(
+        {
+            f"questions-{i}-code": "kendaraan",
+            f"questions-{i}-prompt_id": "Nomor kendaraan?",
+            f"questions-{i}-prompt_en": "Vehicle number?",
+            f"questions-{i}-datatype": ServiceQuestion._meta.get_field("datatype").choices[0][0],  # type: ignore[index]
+            f"questions-{i}-order": "9",
+            f"questions-{i}-values": "[]",
+            f"questions-{i}-service": str(service.pk),
+        }
+    )
+    assert admin_client_.post(url, data).status_code == 302
+    question = ServiceQuestion.objects.get(service=service, code="kendaraan")
+    (added,) = _rows("admin.add", "servicedesk.servicequestion", question.pk)
+    assert added.after["prompt_en"] == "Vehicle number?"
+
+    data = form_of(admin_client_, url)
+    index = next(k for k, v in data.items() if k.endswith("-id") and v == str(question.pk))
+    prefix = index[: -len("id")]
+    data[prefix + "prompt_en"] = "Plate number?"
+    assert admin_client_.post(url, data).status_code == 302
+    (changed,) = _rows("admin.change", "servicedesk.servicequestion", question.pk)
+    assert changed.before["prompt_en"] == "Vehicle number?"
+    assert changed.after["prompt_en"] == "Plate number?"
+
+    data = form_of(admin_client_, url)
+    data[prefix + "DELETE"] = "on"
+    assert admin_client_.post(url, data).status_code == 302
+    assert not ServiceQuestion.objects.filter(pk=question.pk).exists()
+    (deleted,) = _rows("admin.delete", "servicedesk.servicequestion", question.pk)
+    assert deleted.before["prompt_en"] == "Plate number?"
