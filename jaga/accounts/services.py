@@ -7,13 +7,14 @@ import secrets
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jaga.accounts.models import ApiToken, Posting, User, hash_token
+from jaga.accounts.models import ApiToken, Posting, Role, User, hash_token
 from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import DomainError
-from jaga.territory.models import PoliceUnit, Territory
+from jaga.territory.models import Level, PoliceUnit, Territory
 
 
 def create_api_token(user: User, name: str, *, actor: Any) -> tuple[ApiToken, str]:
@@ -46,6 +47,96 @@ def revoke_api_token(user: User, token_id: int, *, actor: Any) -> ApiToken:
     return token
 
 
+# Which territory level a posting of each role is made to (the scope it grants follows from it).
+ROLE_LEVELS: dict[str, set[str]] = {
+    Role.PUBLIC: {Level.VILLAGE},
+    Role.PARTNER: {Level.VILLAGE, Level.DISTRICT, Level.REGENCY},
+    Role.BHABIN: {Level.VILLAGE},
+    Role.POLSEK: {Level.DISTRICT},
+    Role.SATBINMAS: {Level.REGENCY, Level.PROVINCE},
+    Role.LEADER: {Level.REGENCY, Level.PROVINCE},
+    Role.ADMIN: {Level.VILLAGE, Level.DISTRICT, Level.REGENCY, Level.PROVINCE},
+}
+
+
+def _related(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def check_posting(
+    user: User,
+    role: str,
+    territory: Territory,
+    *,
+    valid_from: datetime.date,
+    valid_to: datetime.date | None = None,
+    organisation_id: int | None = None,
+    exclude_pk: int | None = None,
+) -> None:
+    """Refuse a posting that does not fit: raise DomainError with a translated message.
+
+    A posting grants scope, so it must make sense: the territory's level fits the role, the dates
+    run forwards, a partner coordinator names an organisation of that area (and only a partner
+    does), and the user does not already hold the same role over the same territory in an
+    overlapping period.
+    """
+    from jaga.partners.models import Organisation
+
+    if role not in Role.values:
+        raise DomainError("bad_role", _("Unknown role %(role)s.") % {"role": role})
+    if role == Role.BHABIN and territory.level != Level.VILLAGE:
+        raise DomainError(
+            "bhabin_needs_village", _("A Bhabinkamtibmas is posted to a village (desa/kelurahan).")
+        )
+    if territory.level not in ROLE_LEVELS[role]:
+        raise DomainError(
+            "bad_level",
+            _("A %(role)s cannot be posted to a %(level)s.")
+            % {"role": Role(role).label, "level": Level(territory.level).label},
+        )
+    if valid_to is not None and valid_to < valid_from:
+        raise DomainError("bad_dates", _("A posting cannot end before it starts."))
+    if role == Role.PARTNER:
+        if organisation_id is None:
+            raise DomainError(
+                "organisation_required",
+                _("A partner coordinator's posting names the organisation they coordinate."),
+            )
+        org = Organisation.objects.select_related("territory").filter(pk=organisation_id).first()
+        if org is None:
+            raise DomainError("no_organisation", _("No such organisation."))
+        if not _related(org.territory.code, territory.code):
+            raise DomainError(
+                "organisation_elsewhere",
+                _("%(organisation)s works in %(area)s, outside %(territory)s.")
+                % {
+                    "organisation": org.name,
+                    "area": org.territory.name,
+                    "territory": territory.name,
+                },
+            )
+    elif organisation_id is not None:
+        raise DomainError(
+            "organisation_not_partner",
+            _("Only a partner coordinator's posting names an organisation."),
+        )
+    if user.pk is None:
+        return  # a user being created holds no postings yet
+    overlapping = Posting.objects.filter(user=user, role=role, territory=territory).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from)
+    )
+    if valid_to is not None:
+        overlapping = overlapping.filter(valid_from__lte=valid_to)
+    if exclude_pk is not None:
+        overlapping = overlapping.exclude(pk=exclude_pk)
+    if overlapping.exists():
+        raise DomainError(
+            "posting_overlaps",
+            _("%(user)s already holds this role over %(territory)s in that period.")
+            % {"user": user, "territory": territory.name},
+        )
+
+
 def create_posting(
     user: User,
     role: str,
@@ -58,19 +149,18 @@ def create_posting(
     organisation_id: int | None = None,
 ) -> Posting:
     """Post a user to a territory with a role (a Bhabinkamtibmas to a village, ...)."""
-    from jaga.accounts.models import Role
-    from jaga.territory.models import Level
-
-    if role not in Role.values:
-        raise DomainError("bad_role", _("Unknown role %(role)s.") % {"role": role})
-    if role == Role.BHABIN and territory.level != Level.VILLAGE:
-        raise DomainError(
-            "bhabin_needs_village", _("A Bhabinkamtibmas is posted to a village (desa/kelurahan).")
-        )
     valid_from = valid_from or timezone.localdate()
-    if valid_to is not None and valid_to < valid_from:
-        raise DomainError("bad_dates", _("A posting cannot end before it starts."))
     with transaction.atomic():
+        # Lock the user so two concurrent postings cannot both pass the overlap check.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        check_posting(
+            user,
+            role,
+            territory,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            organisation_id=organisation_id,
+        )
         posting = Posting.objects.create(
             user=user,
             role=role,
@@ -90,7 +180,51 @@ def create_posting(
     return posting
 
 
+def change_posting(
+    posting: Posting,
+    *,
+    actor: Any,
+    role: str,
+    territory: Territory,
+    unit: PoliceUnit | None,
+    valid_from: datetime.date,
+    valid_to: datetime.date | None,
+    organisation_id: int | None,
+) -> Posting:
+    """Correct a posting (its role, territory, unit, organisation or dates), checked like a new one."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=posting.user_id).first()
+        locked = Posting.objects.select_for_update().select_related("user").get(pk=posting.pk)
+        check_posting(
+            locked.user,
+            role,
+            territory,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            organisation_id=organisation_id,
+            exclude_pk=locked.pk,
+        )
+        before = snapshot(locked)
+        locked.role = role
+        locked.territory = territory
+        locked.unit = unit
+        locked.valid_from = valid_from
+        locked.valid_to = valid_to
+        locked.organisation_id = organisation_id
+        locked.save()
+        log_action(
+            "accounts.posting_changed",
+            locked,
+            actor=actor,
+            before=before,
+            after=snapshot(locked),
+            territory_code=territory.code,
+        )
+    return locked
+
+
 def end_posting(posting: Posting, on: datetime.date, *, actor: Any) -> Posting:
+    """End a posting on `on` (its last day): the scope it granted stops the day after."""
     with transaction.atomic():
         locked = Posting.objects.select_for_update().get(pk=posting.pk)
         if on < locked.valid_from:

@@ -4,11 +4,12 @@ from typing import Any
 
 from django.contrib import admin
 
+from jaga.core.admin_audit import AuditedModelAdmin
 from jaga.core.models import AuditLog
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(AuditedModelAdmin):
     list_display = ["at", "actor", "action", "object_type", "object_id", "territory_code"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "territory_code", "action"]

@@ -1,14 +1,30 @@
-"""The append-only audit log: every service that changes data calls `log_action`."""
+"""The append-only audit log: every service that changes data calls `log_action`.
+
+Tamper evidence: each row stores `row_hash`, the SHA-256 of its canonical content (time, actor,
+action, object, territory, before, after, note) together with `prev_hash`, the hash of the row
+before it (by id). Appends are serialised (an advisory lock on PostgreSQL, SQLite's write lock) so
+two writers never hang their rows on the same predecessor. `verify_chain` walks the chain.
+
+Below the ORM, triggers refuse UPDATE, DELETE and TRUNCATE of the table (migration 0004) unless the
+connection is in `maintenance()`, which only flushing a test database and `jaga restore` use.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import decimal
+import hashlib
+import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.fields.files import FieldFile
+from django.utils import timezone
 
 from jaga.core.models import AuditLog
 
@@ -62,10 +78,11 @@ def log_action(
     territory_code: str = "",
     note: str = "",
 ) -> AuditLog:
-    """Write one audit row. Call inside the service's transaction."""
+    """Write one audit row. Call inside the service's transaction, after taking the row locks it
+    needs: on PostgreSQL the audit lock is held from here until the transaction commits."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    return AuditLog.objects.create(
+    entry = AuditLog(
         actor=actor,
         action=action,
         object_type=obj._meta.label_lower,
@@ -75,3 +92,154 @@ def log_action(
         after=_jsonable(after) if after is not None else None,
         note=note,
     )
+    return append(entry)
+
+
+# --- the hash chain ---------------------------------------------------------------------------
+
+# pg_advisory_xact_lock key: "jaga" in ASCII. Every append takes it, so the chain never forks.
+AUDIT_LOCK_KEY = 0x6A616761
+HASHED_FIELDS = (
+    "at",
+    "actor_id",
+    "action",
+    "object_type",
+    "object_id",
+    "territory_code",
+    "before",
+    "after",
+    "note",
+)
+
+
+def _plain(value: Any) -> Any:
+    # PostgreSQL's jsonb gives 1e16 back as 10000000000000000: hash integral floats as integers.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def canonical(entry: AuditLog) -> bytes:
+    """The bytes a row's hash covers. Keep in step with migration 0003, which chains old rows."""
+    at = entry.at
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at, datetime.UTC)
+    content = {
+        "at": at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
+        "actor_id": entry.actor_id,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "territory_code": entry.territory_code,
+        "before": _plain(entry.before),
+        "after": _plain(entry.after),
+        "note": entry.note,
+        "prev_hash": entry.prev_hash,
+    }
+    return json.dumps(
+        content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
+def compute_hash(entry: AuditLog) -> str:
+    return hashlib.sha256(canonical(entry)).hexdigest()
+
+
+def _lock_chain(connection: BaseDatabaseWrapper) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
+    # SQLite: Jaga opens every transaction IMMEDIATE, so this transaction already holds the
+    # database's only write lock.
+
+
+def append(entry: AuditLog) -> AuditLog:
+    """Hash `entry` onto the end of the chain and insert it."""
+    using = DEFAULT_DB_ALIAS
+    with transaction.atomic(using=using, savepoint=False):
+        _lock_chain(connections[using])
+        last = AuditLog.objects.using(using).order_by("-id").values_list("row_hash", flat=True)
+        entry.at = entry.at or timezone.now()
+        # JSON values are stored and read back; hash what a reader will see.
+        entry.before = json.loads(json.dumps(entry.before)) if entry.before is not None else None
+        entry.after = json.loads(json.dumps(entry.after)) if entry.after is not None else None
+        entry.prev_hash = last.first() or ""
+        entry.row_hash = compute_hash(entry)
+        entry.save(using=using, force_insert=True)
+    return entry
+
+
+@dataclasses.dataclass
+class ChainReport:
+    count: int
+    head: str
+    broken: AuditLog | None = None
+    reason: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.broken is None
+
+
+def verify_chain(using: str = DEFAULT_DB_ALIAS, batch: int = 2000) -> ChainReport:
+    """Walk the chain in id order; stop at the first row that does not match.
+
+    An edited row fails its own hash; a deleted row leaves its successor pointing at a hash that
+    is not its predecessor's; a reordered or inserted row breaks the link after it.
+    """
+    prev = ""
+    count = 0
+    rows = AuditLog.objects.using(using).order_by("id")
+    for entry in rows.iterator(chunk_size=batch):
+        if entry.prev_hash != prev:
+            return ChainReport(count, prev, entry, "link")
+        if entry.row_hash != compute_hash(entry):
+            return ChainReport(count, prev, entry, "content")
+        prev = entry.row_hash
+        count += 1
+    return ChainReport(count, prev)
+
+
+# --- maintenance: the only way past the triggers ------------------------------------------------
+
+MAINTENANCE_SETTING = "jaga.audit_maintenance"
+
+
+def sqlite_maintenance_flag(connection: BaseDatabaseWrapper) -> int:
+    return 1 if getattr(connection, "jaga_audit_maintenance", False) else 0
+
+
+@contextmanager
+def maintenance(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Let this connection delete or truncate audit rows while the block runs.
+
+    For restoring a backup and flushing a test database only: the rows removed here are gone from
+    the chain. On PostgreSQL this sets the session setting `jaga.audit_maintenance = 'on'`, which
+    the triggers check; on SQLite a flag on the connection, read by the `jaga_audit_maintenance()`
+    SQL function the triggers call (a connection without that function, such as the sqlite3 shell,
+    cannot pass them at all).
+    """
+    connection = connections[using]
+    connection.ensure_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, 'on', false)", [MAINTENANCE_SETTING])
+        try:
+            yield
+        finally:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config(%s, 'off', false)", [MAINTENANCE_SETTING])
+            except DatabaseError:
+                # The block's transaction failed: its rollback undoes the 'on' set inside it.
+                pass
+    else:
+        connection.jaga_audit_maintenance = True  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            connection.jaga_audit_maintenance = False  # type: ignore[attr-defined]

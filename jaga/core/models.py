@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,10 +19,14 @@ class AuditQuerySet(models.QuerySet["AuditLog"]):
 class AuditLog(models.Model):
     """One row per change to a domain record: who, when, what, before and after.
 
-    Append-only: rows are never updated or deleted (the queryset and the model refuse it).
+    Append-only: rows are never updated or deleted. The queryset and the model refuse it, and
+    database triggers refuse it below the ORM (migration 0004). Each row also carries a hash of its
+    content and of its predecessor's hash (`jaga.core.audit`), so `jaga audit verify` finds a row
+    that was edited, removed or slipped in by someone who got past the triggers.
     """
 
-    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # Set by `log_action` before the row is hashed (not auto_now_add, which would overwrite it).
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
@@ -37,6 +42,8 @@ class AuditLog(models.Model):
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True, editable=False)
+    row_hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False)
 
     objects = AuditQuerySet.as_manager()
 
@@ -50,8 +57,9 @@ class AuditLog(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
+        if not self._state.adding:
             raise PermissionError("The audit log is append-only.")
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:

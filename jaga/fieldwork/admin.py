@@ -7,10 +7,11 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from jaga.core.admin_audit import AuditedModelAdmin
 from jaga.fieldwork.models import EarlyDetection, Finding, Operation, ProblemCase, Visit
 
 
-class ReadOnly(admin.ModelAdmin):
+class ReadOnly(AuditedModelAdmin):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 

@@ -7,11 +7,12 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from jaga.core.admin_audit import AuditedModelAdmin
 from jaga.incidents.models import Category, ImportRun, Incident
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditedModelAdmin):
     list_display = ["code", "name_id", "name_en", "group", "parent", "is_active", "sort_order"]
     list_filter = ["group", "is_active"]
     readonly_fields = ["code"]
@@ -21,7 +22,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(AuditedModelAdmin):
     list_display = ["occurred_at", "category", "village", "source", "source_ref", "severity"]
     list_filter = ["source", "category", "severity"]
     search_fields = ["source_ref", "village__code", "village__name"]

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jaga.core.admin_audit import AuditedModelAdmin
 from jaga.servicedesk import services
 from jaga.servicedesk.models import Open311Client, Service, ServiceQuestion, ServiceRequest
 
@@ -18,7 +19,7 @@ class QuestionInline(admin.TabularInline):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(AuditedModelAdmin):
     list_display = [
         "code",
         "name_id",
@@ -35,7 +36,7 @@ class ServiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Open311Client)
-class Open311ClientAdmin(admin.ModelAdmin):
+class Open311ClientAdmin(AuditedModelAdmin):
     """Admins issue keys here: the key is shown once in a message after saving, then only its hash
     remains."""
 
@@ -66,7 +67,7 @@ class Open311ClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceRequest)
-class ServiceRequestAdmin(admin.ModelAdmin):
+class ServiceRequestAdmin(AuditedModelAdmin):
     """Read-only: reports change only through the desk's services (audit, roll-ups)."""
 
     list_display = ["ticket", "service", "village", "status", "channel", "received_at", "due_at"]

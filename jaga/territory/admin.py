@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from jaga.core.admin_audit import AuditedModelAdmin
 from jaga.territory.models import NormSetting, PoliceUnit, Population, Territory
 
 
 @admin.register(Territory)
-class TerritoryAdmin(admin.ModelAdmin):
+class TerritoryAdmin(AuditedModelAdmin):
     list_display = ["code", "name", "level", "kind", "polmas_status"]
     list_filter = ["level", "kind", "polmas_status"]
     search_fields = ["code", "name"]
@@ -14,17 +15,17 @@ class TerritoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Population)
-class PopulationAdmin(admin.ModelAdmin):
+class PopulationAdmin(AuditedModelAdmin):
     list_display = ["village", "year", "count", "source", "synthetic"]
     raw_id_fields = ["village"]
 
 
 @admin.register(PoliceUnit)
-class PoliceUnitAdmin(admin.ModelAdmin):
+class PoliceUnitAdmin(AuditedModelAdmin):
     list_display = ["name", "kind", "code", "parent"]
     filter_horizontal = ["territories"]
 
 
 @admin.register(NormSetting)
-class NormSettingAdmin(admin.ModelAdmin):
+class NormSettingAdmin(AuditedModelAdmin):
     list_display = ["key", "value", "label", "commonly_cited", "reference"]

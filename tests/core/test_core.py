@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from jaga.accounts.models import Posting, Role, User
-from jaga.core.audit import log_action
+from jaga.core.audit import log_action, verify_chain
 from jaga.core.models import AuditLog
 from jaga.territory.models import PoliceUnit, PolmasStatus, Population, Territory
 
@@ -95,6 +95,9 @@ def test_the_demo_builds_trenggalek(capsys):
     assert not User.objects.filter(is_demo=False).exists()
     call_command("demo")  # a second run keeps what is there
     assert PoliceUnit.objects.filter(kind="polsek").count() == 14
+    # Whatever audit rows the demo wrote form one intact chain.
+    report = verify_chain()
+    assert report.intact and report.count == AuditLog.objects.count() > 0, report
 
 
 def test_the_api_documents_itself_without_external_assets():
