@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from ninja import Header, Router, Status
 
 from jaga.accounts.access import get_for_user
+from jaga.core import ratelimit
 from jaga.core.errors import DomainError
-from jaga.servicedesk import limiter, queries, services
+from jaga.servicedesk import queries, services
 from jaga.servicedesk.models import (
     STAFF_CHANNELS_VALUES,
     Channel,
@@ -161,7 +162,7 @@ def submit(
     data: RequestIn,
     idempotency_key: str = Header("", alias="Idempotency-Key"),
 ) -> Any:
-    limiter.hit("public", limiter.client_id(request))
+    ratelimit.hit(request, "public")
     return _submit(
         request,
         data,

@@ -17,10 +17,11 @@ from django.views.decorators.http import require_POST
 
 from jaga.accounts.access import STAFF_ROLES, get_for_user, roles_of, scope_q
 from jaga.accounts.models import Posting, Role
+from jaga.core import ratelimit
 from jaga.core.codes import random_secret
 from jaga.core.errors import DomainError
 from jaga.core.views import not_found
-from jaga.servicedesk import charts, limiter, queries, services
+from jaga.servicedesk import charts, queries, services
 from jaga.servicedesk.forms import (
     MergeForm,
     QueueFilterForm,
@@ -85,7 +86,7 @@ def report_form(request: HttpRequest, code: str) -> HttpResponse:
         form = ReportForm(request.POST, request.FILES, service=service)
         if form.is_valid():
             try:
-                limiter.hit("public", limiter.client_id(request))
+                ratelimit.hit(request, "public")
                 report, _created = services.submit_request(
                     service=service,
                     village=village,
@@ -156,7 +157,7 @@ def track(request: HttpRequest, ticket: str) -> HttpResponse:
     if request.method == "POST":
         if note_form.is_valid():
             try:
-                limiter.hit("public-note", limiter.client_id(request))
+                ratelimit.hit(request, "public-note")
                 services.add_reporter_note(report, note_form.cleaned_data["text"])
             except DomainError as exc:
                 note_form.add_error(None, str(exc.message))
