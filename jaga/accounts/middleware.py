@@ -27,7 +27,7 @@ class RequireTwoFactorMiddleware:
             user.is_authenticated
             and not twofactor.verified(user)
             and not self._open(request.path)
-            and twofactor.required(user)
+            and twofactor.must_prove(user)
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse(

@@ -22,6 +22,13 @@ def required(user: Any) -> bool:
     return bool(user.is_superuser or has_role(user, *settings.JAGA_2FA_REQUIRED_ROLES))
 
 
+def must_prove(user: Any) -> bool:
+    """A session must show a code: the role requires it, or the user enrolled a device."""
+    if user is None or not user.is_authenticated or demo_skip(user):
+        return False
+    return required(user) or confirmed_device(user) is not None
+
+
 def verified(user: Any) -> bool:
     """This session proved a second factor (django-otp's OTPMiddleware marks it)."""
     is_verified = getattr(user, "is_verified", None)
