@@ -6,6 +6,7 @@ import datetime
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -165,6 +166,7 @@ JAGA_TRUSTED_PROXY_IPS = envlist("JAGA_TRUSTED_PROXY_IPS")
 # The shared store of counters (rate limits): Redis when REDIS_URL is set, otherwise a table of
 # the database (created by `migrate`), so that every worker and server counts together.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

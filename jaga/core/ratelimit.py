@@ -82,18 +82,21 @@ def check(
         raise _refuse(usage)
 
 
-def _credential_limits() -> dict[str, int]:
-    return {
-        "limit": int(settings.API_TOKEN_FAILURE_LIMIT),
-        "window": int(settings.API_TOKEN_FAILURE_WINDOW),
-    }
-
-
 def check_credential_failures(request: Any) -> None:
     """Refuse an address that sent too many wrong API tokens or Open311 api_keys lately."""
-    check(request, "bad-credential", **_credential_limits())
+    check(
+        request,
+        "bad-credential",
+        limit=int(settings.API_TOKEN_FAILURE_LIMIT),
+        window=int(settings.API_TOKEN_FAILURE_WINDOW),
+    )
 
 
 def count_credential_failure(request: Any) -> None:
     """Count one wrong API token or api_key from this address."""
-    hit(request, "bad-credential", **_credential_limits())
+    hit(
+        request,
+        "bad-credential",
+        limit=int(settings.API_TOKEN_FAILURE_LIMIT),
+        window=int(settings.API_TOKEN_FAILURE_WINDOW),
+    )
