@@ -27,7 +27,7 @@ class RequireTwoFactorMiddleware:
             user.is_authenticated
             and not twofactor.verified(user)
             and not self._open(request.path)
-            and twofactor.must_prove(user)
+            and twofactor.must_prove(user, request.session)
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse(

@@ -22,11 +22,24 @@ def required(user: Any) -> bool:
     return bool(user.is_superuser or has_role(user, *settings.JAGA_2FA_REQUIRED_ROLES))
 
 
-def must_prove(user: Any) -> bool:
-    """A session must show a code: the role requires it, or the user enrolled a device."""
+ENROLLED_KEY = "jaga_otp_enrolled"
+
+
+def must_prove(user: Any, session: Any = None) -> bool:
+    """A session must show a code: the role requires it, or the user enrolled a device.
+
+    Whether an optional user has a device is remembered in the session (one query per session,
+    not per request); the enrolment and verification pages refresh it."""
     if user is None or not user.is_authenticated or demo_skip(user):
         return False
-    return required(user) or confirmed_device(user) is not None
+    if required(user):
+        return True
+    if session is not None and ENROLLED_KEY in session:
+        return bool(session[ENROLLED_KEY])
+    enrolled = confirmed_device(user) is not None
+    if session is not None:
+        session[ENROLLED_KEY] = enrolled
+    return enrolled
 
 
 def verified(user: Any) -> bool:
@@ -43,3 +56,10 @@ def confirmed_device(user: Any) -> TOTPDevice | None:
     if user is None or not user.is_authenticated:
         return None
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-pk").first()
+
+
+def remember_enrolment(sender: Any, request: Any, user: Any, **_kwargs: Any) -> None:
+    """At login, note in the session whether the user has a device (see `must_prove`)."""
+    session = getattr(request, "session", None)
+    if session is not None and user is not None:
+        session[ENROLLED_KEY] = confirmed_device(user) is not None

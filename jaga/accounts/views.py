@@ -118,6 +118,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
                 form.add_error("token", str(exc.message))
             else:
                 otp_login(request, device)
+                request.session[twofactor.ENROLLED_KEY] = True
                 messages.success(request, _("Two-factor login is on for your account."))
                 return redirect(_next_url(request))
         status = 400
@@ -140,6 +141,9 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     """The second step of logging in: a code from the enrolled authenticator app."""
     user = request.user
     device = twofactor.confirmed_device(user)
+    request.session[twofactor.ENROLLED_KEY] = device is not None
+    if device is None and not twofactor.required(user):
+        return redirect(_next_url(request))  # e.g. an administrator removed the device
     if device is None:
         return redirect(
             f"{reverse('accounts:otp_setup')}?{urlencode({'next': _next_url(request)})}"
