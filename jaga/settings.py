@@ -200,7 +200,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = datetime.timedelta(seconds=LOGIN_FAILURE_MEMORY)
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = "jaga.core.clientip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "jaga.core.clientip.client_ip_for_axes"
 AXES_LOCKOUT_CALLABLE = "jaga.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
 AXES_DISABLE_ACCESS_LOG = True

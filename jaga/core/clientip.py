@@ -60,3 +60,10 @@ def client_ip(request: Any) -> str:
         # The request did not pass through all of our proxies: the header is not ours.
         return peer
     return _valid(entries[-count]) or peer
+
+
+def client_ip_for_axes(request: Any) -> str | None:
+    """`client_ip` for django-axes, which stores addresses in an IP column: None when unknown
+    (e.g. Django's test client's force_login, which builds a request without an address)."""
+    address = client_ip(request)
+    return None if address == "unknown" else address
