@@ -1,5 +1,5 @@
-"""The limits hold across processes: two gunicorn workers on one database (file SQLite, the
-database cache) count together. Before, each worker counted alone (LocMem), so the public
+"""The limits hold across processes: two gunicorn workers on one database (a file SQLite, or a
+fresh PostgreSQL database on a PostgreSQL run; the database cache) count together. Before, each worker counted alone (LocMem), so the public
 intake accepted 60 of 100 reports against a limit of 20."""
 
 from __future__ import annotations
@@ -49,9 +49,37 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def fresh_database_url() -> str | None:
+    """On a PostgreSQL run, a fresh database of its own for the server (the test database is
+    inside a transaction nobody else sees); on SQLite None: a file in the data directory."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return None
+    import psycopg
+
+    base, _sep, name = url.rpartition("/")
+    name = name.split("?", 1)[0] + "_two_workers"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
+
+
+def count_reports(server: dict[str, Any]) -> int:
+    query = "SELECT COUNT(*) FROM servicedesk_servicerequest"
+    if server["database_url"]:
+        import psycopg
+
+        with psycopg.connect(server["database_url"]) as db:
+            return int(db.execute(query).fetchone()[0])  # type: ignore[index]
+    with sqlite3.connect(server["db"]) as db:
+        return int(db.execute(query).fetchone()[0])
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: Any) -> Any:
     data = tmp_path_factory.mktemp("two-workers")
+    database_url = fresh_database_url()
     env = {
         **os.environ,
         "DEBUG": "0",
@@ -67,6 +95,8 @@ def server(tmp_path_factory: Any) -> Any:
     }
     for name in ("DATABASE_URL", "REDIS_URL", "JAGA_TESTING"):
         env.pop(name, None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True, cwd=ROOT)
     subprocess.run([*manage, "shell", "-v", "0", "-c", SEED], env=env, check=True, cwd=ROOT)
@@ -104,10 +134,21 @@ def server(tmp_path_factory: Any) -> Any:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise
                 time.sleep(0.5)
-        yield {"base": base, "db": data / "jaga.sqlite3", "log": log}
+        yield {
+            "base": base,
+            "db": data / "jaga.sqlite3",
+            "database_url": database_url,
+            "log": log,
+        }
     finally:
         process.terminate()
         process.wait(timeout=30)
+        if database_url:
+            import psycopg
+
+            base, _sep, name = database_url.rpartition("/")
+            with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def call(url: str, data: bytes, headers: dict[str, str]) -> tuple[int, str]:
@@ -139,9 +180,7 @@ def test_the_intake_limit_holds_across_two_workers(server: Any) -> None:
         results = list(pool.map(lambda _n: call(url, body, headers), range(POSTS)))
     statuses = Counter(status for status, _body in results)
     assert statuses == {201: LIMIT, 429: POSTS - LIMIT}, statuses
-    with sqlite3.connect(server["db"]) as db:
-        stored = db.execute("SELECT COUNT(*) FROM servicedesk_servicerequest").fetchone()[0]
-    assert stored == LIMIT
+    assert count_reports(server) == LIMIT
     assert len(worker_pids(server["log"], "/api/v1/servicedesk/requests")) == 2
     # another client behind the same proxy is not affected
     other = {**headers, "X-Forwarded-For": "198.51.100.21"}
