@@ -28,14 +28,19 @@ from jaga.core.errors import (
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         from jaga.accounts.models import ApiToken, hash_token
+        from jaga.core import ratelimit
 
+        # Guessing tokens: an address with too many wrong ones is refused for a while (429).
+        ratelimit.check_credential_failures(request)
         try:
             found = ApiToken.objects.select_related("user").get(
                 key_hash=hash_token(token), revoked_at__isnull=True
             )
         except ApiToken.DoesNotExist:
+            ratelimit.count_credential_failure(request)
             return None
         if not found.user.is_active:
+            ratelimit.count_credential_failure(request)
             return None
         now = timezone.now()
         if found.last_used_at is None or (now - found.last_used_at).total_seconds() > 60:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -60,6 +62,9 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "jaga.core",
     "jaga.accounts",
     "jaga.territory",
@@ -80,9 +85,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "jaga.accounts.middleware.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "jaga.urls"
@@ -146,12 +155,18 @@ SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 
-# Login throttling: after this many failures for one username (or one address) in the window,
-# further attempts are refused until the window passes.
-LOGIN_MAX_FAILURES = envint("LOGIN_MAX_FAILURES", 5)
-LOGIN_FAILURE_WINDOW = envint("LOGIN_FAILURE_WINDOW", 15 * 60)
+# The client's address (rate limits and login protection, `jaga.core.clientip`): REMOTE_ADDR
+# unless a reverse proxy of ours sets a header. JAGA_TRUSTED_PROXY_HEADER names it (e.g.
+# X-Forwarded-For or X-Real-IP), JAGA_TRUSTED_PROXY_COUNT is how many of our proxies append to it,
+# JAGA_TRUSTED_PROXY_IPS (optional, comma-separated addresses/networks) the peers it is read from.
+JAGA_TRUSTED_PROXY_HEADER = os.environ.get("JAGA_TRUSTED_PROXY_HEADER", "").strip()
+JAGA_TRUSTED_PROXY_COUNT = envint("JAGA_TRUSTED_PROXY_COUNT", 1)
+JAGA_TRUSTED_PROXY_IPS = envlist("JAGA_TRUSTED_PROXY_IPS")
 
+# The shared store of counters (rate limits): Redis when REDIS_URL is set, otherwise a table of
+# the database (created by `migrate`), so that every worker and server counts together.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -159,10 +174,43 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "jaga",
+            "BACKEND": "jaga.core.cache.DatabaseCache",
+            "LOCATION": "jaga_cache",
+            "OPTIONS": {"MAX_ENTRIES": envint("JAGA_CACHE_MAX_ENTRIES", 100_000)},
         }
     }
+RATELIMIT_USE_CACHE = "default"
+
+# Login protection (django-axes, database handler: every worker sees the same failures). A lockout
+# is per username AND address together, so nobody can lock someone else out from elsewhere. From
+# LOGIN_MAX_FAILURES failures on, each failure makes the wait LOGIN_COOLOFF_SECONDS x 2^(n - max),
+# at most LOGIN_COOLOFF_MAX_SECONDS; failures are forgotten LOGIN_FAILURE_MEMORY seconds after the
+# last one, and on a successful login.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_MAX_FAILURES = envint("LOGIN_MAX_FAILURES", 5)
+LOGIN_COOLOFF_SECONDS = envint("LOGIN_COOLOFF_SECONDS", 60)
+LOGIN_COOLOFF_MAX_SECONDS = envint("LOGIN_COOLOFF_MAX_SECONDS", 24 * 3600)
+LOGIN_FAILURE_MEMORY = envint("LOGIN_FAILURE_MEMORY", 24 * 3600)
+AXES_HANDLER = "jaga.accounts.lockout.ProgressiveLockoutHandler"
+AXES_FAILURE_LIMIT = LOGIN_MAX_FAILURES
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = datetime.timedelta(seconds=LOGIN_FAILURE_MEMORY)
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "jaga.core.clientip.client_ip_for_axes"
+AXES_LOCKOUT_CALLABLE = "jaga.accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True
+
+# Two-factor login (django-otp, TOTP): required for leaders, administrators and superusers; any
+# other account may enrol on its profile page. JAGA_DEMO_SKIP_2FA lets the demo accounts in
+# without it, and only when DEBUG is on: production always enforces it.
+JAGA_2FA_REQUIRED_ROLES = envlist("JAGA_2FA_REQUIRED_ROLES", "leader,admin")
+JAGA_DEMO_SKIP_2FA = DEBUG and envbool("JAGA_DEMO_SKIP_2FA", False)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Jaga")
 
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
@@ -202,6 +250,9 @@ TASKS = {
 # Public intake rate limit (per client address): requests per window, window in seconds.
 PUBLIC_RATE_LIMIT = envint("PUBLIC_RATE_LIMIT", 20)
 PUBLIC_RATE_WINDOW = envint("PUBLIC_RATE_WINDOW", 3600)
+# Wrong API tokens per client address and window before the address is refused for the window.
+API_TOKEN_FAILURE_LIMIT = envint("API_TOKEN_FAILURE_LIMIT", 20)
+API_TOKEN_FAILURE_WINDOW = envint("API_TOKEN_FAILURE_WINDOW", 900)
 
 LOGGING = {
     "version": 1,

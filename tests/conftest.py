@@ -109,9 +109,27 @@ def admin_user(db):  # type: ignore[no-untyped-def]
     return UserFactory(username="root", is_staff=True, is_superuser=True)
 
 
+def pass_second_factor(client: Client, user) -> None:  # type: ignore[no-untyped-def]
+    """Mark the client's session as having proved a TOTP code (as django_otp.login does)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
 def client_for(user) -> Client:  # type: ignore[no-untyped-def]
+    """A logged-in client; leaders and administrators have also passed two-factor login."""
+    from jaga.accounts import twofactor
+
     client = Client()
     client.force_login(user)
+    if user.is_staff or twofactor.required(user):
+        pass_second_factor(client, user)
     return client
 
 
@@ -143,3 +161,19 @@ def satbinmas_client(satbinmas) -> Client:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def admin_client_(admin_user) -> Client:  # type: ignore[no-untyped-def]
     return client_for(admin_user)
+
+
+@pytest.fixture(autouse=True)
+def _shared_cache(request):  # type: ignore[no-untyped-def]
+    """The cache (rate-limit counters) is a database table, so a test's counts roll back with its
+    transaction. Transactional tests don't roll back and the table is no model that flush
+    empties: clear it after them."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if transactional:
+        from django.core.cache import cache
+
+        cache.clear()

@@ -5,6 +5,7 @@ user's record is audited by `AuditedModelAdmin`."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
@@ -12,18 +13,51 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from jaga.accounts import services
+from jaga.accounts import services, twofactor
 from jaga.accounts.models import ApiToken, Posting, User
 from jaga.core.admin_audit import AuditedModelAdmin
 from jaga.core.audit import log_action
 from jaga.core.errors import DomainError
 
 POSTING_FIELDS = ["role", "territory", "unit", "organisation_id", "valid_from", "valid_to"]
+
+
+class OtpAdminSite(admin.AdminSite):
+    """The admin site asks for the second factor too (like django_otp.admin.OTPAdminSite, but
+    through Jaga's own two-step pages): a password alone never opens it. Its login form is
+    protected by django-axes like the site's."""
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return bool(super().has_permission(request) and twofactor.satisfied(request.user))
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        user = request.user
+        if (
+            request.method == "GET"
+            and user.is_authenticated
+            and user.is_active
+            and user.is_staff
+            and not twofactor.satisfied(user)
+        ):
+            route = (
+                "accounts:otp_verify"
+                if twofactor.confirmed_device(user) is not None
+                else "accounts:otp_setup"
+            )
+            target = request.GET.get("next") or reverse("admin:index", current_app=self.name)
+            return redirect(f"{reverse(route)}?{urlencode({'next': target})}")
+        response: HttpResponse = super().login(request, extra_context)
+        return response
+
+
+admin.site.__class__ = OtpAdminSite
 
 
 class PostingForm(forms.ModelForm[Posting]):

@@ -6,3 +6,10 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "jaga.accounts"
     label = "accounts"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from jaga.accounts.twofactor import remember_enrolment
+
+        user_logged_in.connect(remember_enrolment, dispatch_uid="jaga-otp-enrolment")

@@ -1,45 +1,37 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from jaga.accounts import throttle
 
+class LoginForm(AuthenticationForm):
+    """The site's login form. Failed logins are counted and delayed by django-axes (see
+    `jaga.accounts.lockout`): a locked-out username and address get the lockout page instead."""
 
-def client_address(request: Any) -> str:
-    return str(request.META.get("REMOTE_ADDR", "") if request is not None else "")
-
-
-class ThrottledLoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _(
             "Wrong username or password. Note that both fields may be case-sensitive."
         ),
-        "throttled": _("Too many failed attempts. Wait %(minutes)s minutes and try again."),
     }
 
-    def clean(self) -> dict[str, Any]:
-        from django.conf import settings
 
-        username = self.cleaned_data.get("username") or ""
-        address = client_address(self.request)
-        if throttle.is_locked(username, address):
-            raise forms.ValidationError(
-                self.error_messages["throttled"],
-                code="throttled",
-                params={"minutes": settings.LOGIN_FAILURE_WINDOW // 60},
-            )
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            throttle.record_failure(username, address)
-            raise
-        throttle.clear(username, address)
-        return cleaned
+class OtpForm(forms.Form):
+    token = forms.CharField(
+        label=_("Code from the authenticator app"),
+        min_length=6,
+        max_length=8,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def clean_token(self) -> str:
+        token = "".join(str(self.cleaned_data["token"]).split())
+        if not token.isdigit():
+            raise forms.ValidationError(_("Enter the 6 digits shown by the app."))
+        return token
 
 
 class TokenForm(forms.Form):

@@ -241,3 +241,46 @@ def end_posting(posting: Posting, on: datetime.date, *, actor: Any) -> Posting:
             territory_code=locked.territory.code,
         )
     return locked
+
+
+def start_totp_enrolment(user: User) -> Any:
+    """The user's pending (unconfirmed) TOTP device, made once and kept until confirmed."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    with transaction.atomic():
+        device = (
+            TOTPDevice.objects.select_for_update()
+            .filter(user=user, confirmed=False)
+            .order_by("-pk")
+            .first()
+        )
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="Jaga", confirmed=False)
+    return device
+
+
+def confirm_totp_device(user: User, token: str, *, actor: Any) -> Any:
+    """Confirm the pending device with a code from the app; it replaces any earlier device."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+    if device is None:
+        raise DomainError("otp_no_enrolment", _("Start the enrolment again."))
+    # Outside the transaction: a wrong code must leave its throttling mark (django-otp doubles
+    # the wait after each wrong code).
+    if not device.verify_token(token):
+        raise DomainError("otp_invalid", _("That code is not right. Check the time on your phone."))
+    with transaction.atomic():
+        replaced = list(
+            TOTPDevice.objects.select_for_update().filter(user=user).exclude(pk=device.pk)
+        )
+        TOTPDevice.objects.filter(pk__in=[d.pk for d in replaced]).delete()
+        TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
+        device.confirmed = True
+        log_action(
+            "accounts.otp_enrolled",
+            user,
+            actor=actor,
+            after={"device": device.pk, "replaced": [d.pk for d in replaced]},
+        )
+    return device

@@ -11,6 +11,8 @@ urlpatterns = [
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("kata-sandi/", views.PasswordChangeView.as_view(), name="password_change"),
     path("profil/", views.profile, name="profile"),
+    path("dua-langkah/daftar/", views.otp_setup, name="otp_setup"),
+    path("dua-langkah/", views.otp_verify, name="otp_verify"),
     path("token/", views.token_create, name="token_create"),
     path("token/<int:token_id>/cabut/", views.token_revoke, name="token_revoke"),
 ]

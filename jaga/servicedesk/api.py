@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from ninja import Header, Router, Status
 
 from jaga.accounts.access import get_for_user
+from jaga.core import ratelimit
 from jaga.core.errors import DomainError
-from jaga.servicedesk import limiter, queries, services
+from jaga.servicedesk import queries, services
 from jaga.servicedesk.models import (
     STAFF_CHANNELS_VALUES,
     Channel,
@@ -171,7 +172,7 @@ def submit(
     data: RequestIn,
     idempotency_key: str = Header("", alias="Idempotency-Key"),
 ) -> Any:
-    limiter.hit("public", limiter.client_id(request))
+    ratelimit.hit(request, "public")
     return _submit(
         request,
         data,
@@ -192,7 +193,7 @@ def _tracked(request: HttpRequest, ticket: str, code: str) -> tuple[ServiceReque
     )
     private = found is not None and services.holds_key(found, code=code, user=request.user)
     if code and not private:
-        limiter.hit("tracking-code", limiter.client_id(request))
+        ratelimit.hit(request, "tracking-code")
     if found is None or (not private and not found.publishable):
         raise Http404  # a sensitive report does not exist for whoever lacks its code
     return found, private
@@ -228,7 +229,7 @@ def reporter_note(
     code: str = Header("", alias="X-Tracking-Code"),
 ) -> Any:
     found, _private = _tracked(request, ticket, code)
-    limiter.hit("public-note", limiter.client_id(request))
+    ratelimit.hit(request, "public-note")
     update = services.add_reporter_note(found, data.text, code=code, user=request.user)
     return Status(201, PublicUpdateOut(at=update.at, text=update.text, status=""))
 

@@ -23,8 +23,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from jaga.core import ratelimit
 from jaga.core.errors import DomainError
-from jaga.servicedesk import limiter, queries, services
+from jaga.servicedesk import queries, services
 from jaga.servicedesk.models import (
     OPEN_STATUSES,
     Channel,
@@ -112,7 +113,7 @@ def endpoint(view: Any) -> Any:
             return view(request, *args, fmt=fmt, **kwargs)
         except Open311Error as exc:
             return error(fmt, exc.status, exc.description)
-        except limiter.RateLimited as exc:
+        except ratelimit.RateLimited as exc:
             return error(fmt, 429, str(exc.message))
         except DomainError as exc:
             return error(fmt, 400, str(exc.message))
@@ -387,12 +388,15 @@ def _nearest_village(lat: float, lon: float, served: list[str]) -> Territory | N
 
 def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
     params = request.POST
+    ratelimit.check_credential_failures(request)
     client = services.open311_client_for_key(params.get("api_key", "").strip())
     if client is None:
+        ratelimit.count_credential_failure(request)
         raise Open311Error(403, _("A valid api_key is required to submit requests."))
-    limiter.hit(
+    ratelimit.hit(
+        request,
         "open311",
-        f"key:{client.pk}",
+        key=f"key:{client.pk}",
         limit=int(settings.PUBLIC_RATE_LIMIT) * KEY_RATE_FACTOR,
     )
     code = params.get("service_code", "").strip()

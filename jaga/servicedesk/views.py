@@ -17,10 +17,11 @@ from django.views.decorators.http import require_POST
 
 from jaga.accounts.access import STAFF_ROLES, get_for_user, roles_of, scope_q
 from jaga.accounts.models import Posting, Role
+from jaga.core import ratelimit
 from jaga.core.codes import random_secret
 from jaga.core.errors import DomainError
 from jaga.core.views import not_found
-from jaga.servicedesk import charts, limiter, queries, services
+from jaga.servicedesk import charts, queries, services
 from jaga.servicedesk.forms import (
     MergeForm,
     ModerationForm,
@@ -86,7 +87,7 @@ def report_form(request: HttpRequest, code: str) -> HttpResponse:
         form = ReportForm(request.POST, request.FILES, service=service)
         if form.is_valid():
             try:
-                limiter.hit("public", limiter.client_id(request))
+                ratelimit.hit(request, "public")
                 report, _created = services.submit_request(
                     service=service,
                     village=village,
@@ -175,7 +176,7 @@ def _open_with_code(request: HttpRequest, report: ServiceRequest | None, code: s
     if report is not None and services.check_tracking_code(report, code):
         _grant(request, report)
         return True
-    limiter.hit("tracking-code", limiter.client_id(request))
+    ratelimit.hit(request, "tracking-code")
     return False
 
 
@@ -188,7 +189,7 @@ def track_lookup(request: HttpRequest) -> HttpResponse:
         if code:
             try:
                 opened = _open_with_code(request, _find(ticket), code)
-            except limiter.RateLimited as exc:
+            except ratelimit.RateLimited as exc:
                 form.add_error(None, str(exc.message))
                 return render(request, "servicedesk/track_lookup.html", {"form": form}, status=429)
             if not opened:
@@ -204,7 +205,7 @@ def track_code(request: HttpRequest, ticket: str, code: str) -> HttpResponse:
     report = _find(ticket)
     try:
         opened = _open_with_code(request, report, code)
-    except limiter.RateLimited as exc:
+    except ratelimit.RateLimited as exc:
         return render(
             request,
             "servicedesk/track_lookup.html",
@@ -240,7 +241,7 @@ def track(request: HttpRequest, ticket: str) -> HttpResponse:
             status = 403
         elif note_form.is_valid():
             try:
-                limiter.hit("public-note", limiter.client_id(request))
+                ratelimit.hit(request, "public-note")
                 services.add_reporter_note(
                     report,
                     note_form.cleaned_data["text"],

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jaga.accounts.access import STAFF_ROLES, code_in_scope, has_role, scope_codes
+from jaga.core import ratelimit
 from jaga.core.errors import DomainError, ImportFailed
 from jaga.surveys import queries, services
 from jaga.surveys.forms import (
@@ -42,18 +43,11 @@ def _profile(data: dict[str, Any]) -> dict[str, str]:
 
 def over_public_limit(request: HttpRequest) -> bool:
     """Public answers per client address and window (settings.PUBLIC_RATE_LIMIT / _WINDOW)."""
-    from django.conf import settings
-    from django.core.cache import cache
-
-    key = "jaga:survey-post:" + (request.META.get("REMOTE_ADDR") or "unknown")
-    if cache.add(key, 1, settings.PUBLIC_RATE_WINDOW):
-        return False
     try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, settings.PUBLIC_RATE_WINDOW)
-        return False
-    return bool(count > settings.PUBLIC_RATE_LIMIT)
+        ratelimit.hit(request, "survey")
+    except ratelimit.RateLimited:
+        return True
+    return False
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:

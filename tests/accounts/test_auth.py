@@ -46,7 +46,7 @@ def test_login_is_throttled_after_repeated_failures(alice):
     response = client.post(
         "/akun/masuk/", {"username": "alice", "password": "correct horse battery"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 429
     assert "Terlalu banyak percobaan" in response.content.decode()
     assert "_auth_user_id" not in client.session
 

@@ -6,7 +6,6 @@ import datetime
 import random
 
 import pytest
-from django.core.cache import cache
 
 from jaga.analytics.models import MonthlyMetric
 from jaga.analytics.rollups import bump_incidents
@@ -16,13 +15,6 @@ from jaga.programs.models import Programme, ProgrammeAdoption
 from jaga.territory.models import Level, Territory
 
 MONTH = datetime.date(2022, 1, 1)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def incident(village: Territory, month: datetime.date, code: str, count: int) -> None:

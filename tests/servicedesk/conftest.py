@@ -5,16 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 from jaga.servicedesk import services
 from jaga.servicedesk.models import Channel, Service, ServiceRequest
 from jaga.territory.models import PoliceUnit, PoliceUnitKind, Territory
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache() -> None:
-    cache.clear()
 
 
 @pytest.fixture(autouse=True)

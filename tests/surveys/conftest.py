@@ -15,15 +15,6 @@ TRUST = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def polsek(db, district_ab) -> PoliceUnit:
     unit = PoliceUnit.objects.create(
