@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jaga.accounts import services
-from jaga.accounts.access import active_postings, roles_of
+from jaga.accounts.access import SIGNED_IN, active_postings, allow, roles_of
 from jaga.accounts.forms import ThrottledLoginForm, TokenForm
 from jaga.core.errors import DomainError
 
@@ -31,6 +31,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 @login_required
+@allow(*SIGNED_IN)
 def profile(request: HttpRequest) -> HttpResponse:
     new_token = request.session.pop("new_token", None)
     return render(
@@ -48,6 +49,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@allow(*SIGNED_IN)
 def token_create(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST)
     if not form.is_valid():
@@ -65,6 +67,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@allow(*SIGNED_IN)
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     try:
         services.revoke_api_token(request.user, token_id, actor=request.user)  # type: ignore[arg-type]

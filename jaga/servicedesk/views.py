@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jaga.accounts.access import STAFF_ROLES, get_for_user, roles_of, scope_q
+from jaga.accounts.access import STAFF_ROLES, allow, allow_public, get_for_user, roles_of, scope_q
 from jaga.accounts.models import Posting, Role
 from jaga.core.codes import random_secret
 from jaga.core.errors import DomainError
@@ -63,10 +63,12 @@ def _active_service(code: str) -> Service | None:
 # ------------------------------------------------------------------ public
 
 
+@allow_public
 def report_start(request: HttpRequest) -> HttpResponse:
     return render(request, "servicedesk/report_start.html", {"groups": _catalogue()})
 
 
+@allow_public
 def report_form(request: HttpRequest, code: str) -> HttpResponse:
     """Two steps that work without JavaScript: the village first (so that open reports of the
     same service nearby are shown before anything is written), then the report itself."""
@@ -116,6 +118,7 @@ def report_form(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@allow_public
 def village_options(request: HttpRequest) -> HttpResponse:
     """htmx helper of the village picker: the <option>s matching a name (public data only)."""
     q = request.GET.get("q", "").strip()
@@ -129,6 +132,7 @@ def village_options(request: HttpRequest) -> HttpResponse:
     )
 
 
+@allow_public
 def track_lookup(request: HttpRequest) -> HttpResponse:
     form = TrackForm(request.GET or None)
     if form.is_valid():
@@ -137,6 +141,7 @@ def track_lookup(request: HttpRequest) -> HttpResponse:
     return render(request, "servicedesk/track_lookup.html", {"form": form})
 
 
+@allow_public
 def track(request: HttpRequest, ticket: str) -> HttpResponse:
     report = (
         ServiceRequest.objects.select_related("service", "village__parent", "unit", "duplicate_of")
@@ -180,6 +185,7 @@ def track(request: HttpRequest, ticket: str) -> HttpResponse:
     )
 
 
+@allow_public
 def public_photo(request: HttpRequest, ticket: str, pk: int) -> HttpResponseBase:
     photo = Attachment.objects.filter(pk=pk, request__ticket=ticket.upper(), public=True).first()
     if photo is None:
@@ -209,6 +215,7 @@ def _scope_villages(user: Any) -> Any:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def queue(request: HttpRequest) -> HttpResponse:
     denied = _staff_only(request)
     if denied:
@@ -264,6 +271,7 @@ def _get_report(request: HttpRequest, ticket: str) -> ServiceRequest:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def detail(request: HttpRequest, ticket: str) -> HttpResponse:
     denied = _staff_only(request)
     if denied:
@@ -315,6 +323,7 @@ def _render_detail(
 
 @login_required
 @require_POST
+@allow(*STAFF_ROLES)
 def act(request: HttpRequest, ticket: str, action: str) -> HttpResponse:
     denied = _staff_only(request)
     if denied:
@@ -412,6 +421,7 @@ def act(request: HttpRequest, ticket: str, action: str) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def staff_photo(request: HttpRequest, ticket: str, pk: int) -> HttpResponseBase:
     denied = _staff_only(request)
     if denied:
@@ -424,6 +434,7 @@ def staff_photo(request: HttpRequest, ticket: str, pk: int) -> HttpResponseBase:
 
 
 @login_required
+@allow(*services.ACTING_ROLES)
 def desk_entry(request: HttpRequest) -> HttpResponse:
     """Desk staff enter walk-ins, phone calls and messages (service first, then the form)."""
     if not roles_of(request.user) & services.ACTING_ROLES:
@@ -431,7 +442,7 @@ def desk_entry(request: HttpRequest) -> HttpResponse:
     service = _active_service(request.GET.get("layanan", "") or request.POST.get("layanan", ""))
     if service is None:
         return render(request, "servicedesk/desk_start.html", {"groups": _catalogue()})
-    villages = public_villages()
+    villages = public_villages().filter(scope_q(request.user, "code"))
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES, service=service, staff=True)
         picker = VillageForm(request.POST, villages=villages)

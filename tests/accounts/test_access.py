@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.http import Http404
 
-from jaga.accounts.access import code_in_scope, get_for_user, roles_of, scope_codes
+from jaga.accounts.access import STAFF_ROLES, code_in_scope, get_for_user, roles_of, scope_codes
 from jaga.territory.models import Population
 from tests.factories import PostingFactory
 
@@ -48,6 +48,7 @@ def test_prefix_matching_respects_code_boundaries():
 
 def test_get_for_user_is_404_out_of_scope(alice, charlie, village_a):
     Population.scope_field = "village__code"  # type: ignore[attr-defined]
+    Population.scope_roles = STAFF_ROLES  # type: ignore[attr-defined]
     try:
         pop = Population.objects.create(village=village_a, year=2023, count=10, source="t")
         assert get_for_user(Population.objects.all(), alice, pk=pop.pk) == pop
@@ -57,6 +58,7 @@ def test_get_for_user_is_404_out_of_scope(alice, charlie, village_a):
             get_for_user(Population.objects.all(), alice, pk=pop.pk + 1000)
     finally:
         del Population.scope_field  # type: ignore[attr-defined]
+        del Population.scope_roles  # type: ignore[attr-defined]
 
 
 def test_anonymous_and_inactive_users_see_nothing(alice):
