@@ -139,6 +139,8 @@ def model_scope_q(
         raise TypeError(f"{model.__name__} must declare scope_field and scope_roles")
     allowed = frozenset(declared) if roles is None else frozenset(declared) & frozenset(roles)
     q = scope_q(user, field, allowed)
+    if not q:  # everything (a superuser): adding the owner's rows would narrow it
+        return q
     owner = getattr(model, "scope_owner", None)
     if owner and user is not None and user.is_authenticated and user.is_active:
         q |= models.Q(**{owner: user})

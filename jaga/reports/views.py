@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -104,7 +105,14 @@ def job_pdf(request: HttpRequest, code: str) -> HttpResponse:
 @allow(*STAFF_ROLES)
 def retry(request: HttpRequest, code: str) -> HttpResponse:
     found = _job(request, code)
-    new = services.request_anev(
-        territory=found.territory, month=found.month, language=found.language, actor=request.user
-    )
+    try:
+        new = services.request_anev(
+            territory=found.territory,
+            month=found.month,
+            language=found.language,
+            actor=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("reports:job", found.code)
     return redirect("reports:job", new.code)
