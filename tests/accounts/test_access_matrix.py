@@ -523,8 +523,12 @@ def test_route(route: Route, world: dict[str, Any], clients: dict[str, Client], 
             method = "POST"
     problems: list[str] = []
     leaks: list[str] = []
+    asked = set()
     for side, village in (("A", VILLAGE_A), ("C", "35.03.02.2008")):
         url, kind = _url(route, objects[side], shared, village)
+        if url in asked:  # a route without an object: one round is enough
+            continue
+        asked.add(url)
         for persona, client in clients.items():
             token = objects[side]["token"]
             token.refresh_from_db()
