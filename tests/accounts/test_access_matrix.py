@@ -450,8 +450,9 @@ def _url(
 
 
 def _body(response: Any) -> str:
+    # Reading a streamed answer to its end closes it (as a WSGI server would); closing an answer
+    # again would send request_finished and close the test's database connection.
     content = b"".join(response.streaming_content) if response.streaming else response.content
-    response.close()
     if content[:2] == b"PK":  # XLSX: the text is inside the zip
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             content = b" ".join(archive.read(n) for n in archive.namelist())
@@ -518,7 +519,7 @@ def test_route(route: Route, world: dict[str, Any], clients: dict[str, Client], 
         # A POST-only page answers GET with 405 before anything else: ask it with POST.
         probe, _kind = _url(route, objects["A"], shared, VILLAGE_A)
         answer = clients["admin"].get(probe)
-        answer.close()
+        _body(answer)
         if answer.status_code == 405:
             method = "POST"
     problems: list[str] = []
