@@ -10,6 +10,7 @@ import importlib
 import importlib.util
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI
@@ -17,6 +18,7 @@ from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
 from jaga.core.errors import (
+    FORBIDDEN,
     INVALID_REQUEST,
     NOT_FOUND,
     UNAUTHENTICATED,
@@ -77,6 +79,13 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return api.create_response(
         request, {"code": "not_found", "message": str(NOT_FOUND)}, status=404
+    )
+
+
+@api.exception_handler(PermissionDenied)
+def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(
+        request, {"code": "forbidden", "message": str(FORBIDDEN)}, status=403
     )
 
 

@@ -1,26 +1,50 @@
-"""Who may see what. One function decides a user's scope; everything else asks it.
+"""Who may see what: one entry point that applies a user's roles and territory together.
 
-A user sees an object when the object's village lies inside one of the territories of the user's
-active postings. Codes are hierarchical (`35.03.11.1001` lies inside `35.03.11`, `35.03`, `35`),
-so "inside" is a prefix match. Out of scope is a 404, never a 403 that confirms existence.
+A user's postings give roles over territories. What a user may see is decided in two places, and
+both ask this module:
+
+- **Routes.** Every page and API operation declares the roles that may open it with `@allow(...)`
+  (or `@allow_public`). Any other role gets 403 (before any lookup, so it confirms nothing);
+  anonymous users are sent to the login page (401 on the API). tests/test_access_matrix.py walks
+  the URL resolver and the OpenAPI document and fails on any route without a declaration.
+- **Rows.** Every scoped model declares `scope_field` (the lookup to a territory code) and
+  `scope_roles` (the roles whose postings open it: police records `STAFF_ROLES`, partnership data
+  `PARTNERSHIP_ROLES`), optionally `scope_owner` (a lookup to the user who filed a row: a resident
+  sees its own). `Model.objects.for_user(user)`, `get_for_user(queryset, user, ...)` and
+  `territory_for_user(user, code, roles=...)` count only postings of those roles, so a resident's
+  or partner's posting never opens police records.
+
+A row's village lies inside a posting's territory when the codes match by prefix
+(`35.03.11.1001` lies inside `35.03.11`, `35.03`, `35`). Out of scope is a 404, never a 403 that
+confirms existence.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 from typing import Any, TypeVar
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.http import Http404
 
 from jaga.accounts.models import Posting, Role
 
-STAFF_ROLES = {Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.LEADER, Role.ADMIN}
+STAFF_ROLES = frozenset({Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.LEADER, Role.ADMIN})
+PARTNERSHIP_ROLES = STAFF_ROLES | {Role.PARTNER}
+# Any signed-in account: a resident's account has the public role (an account without a posting
+# counts as a resident too).
+SIGNED_IN = frozenset(Role.values)
 ALL_CODES = "*"
 
 M = TypeVar("M", bound=models.Model)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _cache(user: Any) -> dict[str, Any]:
@@ -52,20 +76,30 @@ def roles_of(user: Any) -> set[str]:
     return roles
 
 
+def route_roles(user: Any) -> set[str]:
+    """The roles a route checks: a signed-in account without a posting is a resident."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return set()
+    return roles_of(user) or {Role.PUBLIC}
+
+
 def has_role(user: Any, *roles: str) -> bool:
     return bool(roles_of(user) & set(roles))
 
 
-def scope_codes(user: Any, roles: set[str] | None = None) -> list[str]:
-    """The territory codes this user may see (limited to postings of `roles` when given).
+def scope_codes(user: Any, roles: Iterable[str] | None = None) -> list[str]:
+    """The territory codes this user may see through postings of `roles` (default: staff roles).
 
+    A resident's or partner's posting names where they live or work, not a territory whose police
+    records they may read: only the callers that mean it pass `PARTNERSHIP_ROLES` or `SIGNED_IN`.
     A superuser sees everything: the list is `["*"]`.
     """
     if user is None or not user.is_authenticated or not user.is_active:
         return []
     if user.is_superuser:
         return [ALL_CODES]
-    codes = {p.territory.code for p in active_postings(user) if roles is None or p.role in roles}
+    wanted = STAFF_ROLES if roles is None else frozenset(roles)
+    codes = {p.territory.code for p in active_postings(user) if p.role in wanted}
     # Drop codes already covered by a broader one.
     return sorted(c for c in codes if not any(c != o and c.startswith(o + ".") for o in codes))
 
@@ -74,7 +108,12 @@ def code_in_scope(code: str, scopes: list[str]) -> bool:
     return any(s == ALL_CODES or code == s or code.startswith(s + ".") for s in scopes)
 
 
-def scope_q(user: Any, field: str, roles: set[str] | None = None) -> models.Q:
+def in_scope(user: Any, code: str, roles: Iterable[str] | None = None) -> bool:
+    """Whether territory `code` lies in the user's scope through postings of `roles`."""
+    return code_in_scope(code, scope_codes(user, roles))
+
+
+def scope_q(user: Any, field: str, roles: Iterable[str] | None = None) -> models.Q:
     """A filter that keeps rows whose territory code (at `field`) lies in the user's scope."""
     scopes = scope_codes(user, roles)
     if not scopes:
@@ -87,22 +126,159 @@ def scope_q(user: Any, field: str, roles: set[str] | None = None) -> models.Q:
     )
 
 
-class ScopedQuerySet(models.QuerySet[M]):
-    """Models set `scope_field` (the lookup to a territory code) and get `for_user`."""
+def model_scope_q(
+    model: type[models.Model], user: Any, roles: Iterable[str] | None = None
+) -> models.Q:
+    """The one filter for a scoped model: its declared roles and territory, plus the user's own rows.
 
-    def for_user(self, user: Any, roles: set[str] | None = None) -> ScopedQuerySet[M]:
-        field = getattr(self.model, "scope_field", None)
-        if field is None:
-            raise TypeError(f"{self.model.__name__} has no scope_field")
-        return self.filter(scope_q(user, field, roles))
+    `roles` narrows the model's `scope_roles` further (never widens them).
+    """
+    field = getattr(model, "scope_field", None)
+    declared = getattr(model, "scope_roles", None)
+    if field is None or declared is None:
+        raise TypeError(f"{model.__name__} must declare scope_field and scope_roles")
+    allowed = frozenset(declared) if roles is None else frozenset(declared) & frozenset(roles)
+    q = scope_q(user, field, allowed)
+    if not q:  # everything (a superuser): adding the owner's rows would narrow it
+        return q
+    owner = getattr(model, "scope_owner", None)
+    if owner and user is not None and user.is_authenticated and user.is_active:
+        q |= models.Q(**{owner: user})
+    return q
+
+
+class ScopedQuerySet(models.QuerySet[M]):
+    """Models set `scope_field`, `scope_roles` (and maybe `scope_owner`) and get `for_user`."""
+
+    def for_user(self, user: Any, roles: Iterable[str] | None = None) -> ScopedQuerySet[M]:
+        return self.filter(model_scope_q(self.model, user, roles))
 
 
 def get_for_user(queryset: models.QuerySet[M], user: Any, **lookup: Any) -> M:
     """Fetch one object that the user may see, or raise 404 (whether absent or out of scope)."""
-    field = getattr(queryset.model, "scope_field", None)
-    if field is None:
-        raise TypeError(f"{queryset.model.__name__} has no scope_field")
+    q = model_scope_q(queryset.model, user)
     try:
-        return queryset.filter(scope_q(user, field)).get(**lookup)
+        return queryset.filter(q).get(**lookup)
     except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+def territory_for_user(
+    user: Any, code: str, roles: Iterable[str] | None = None, level: str | None = None
+) -> Any:
+    """The territory `code` if it lies in the user's scope through `roles` (default staff), or 404.
+
+    `level` (e.g. `Level.VILLAGE`) also requires the territory to be of that level.
+    """
+    from jaga.territory.models import Territory
+
+    if not isinstance(code, str) or not in_scope(user, code, roles):
+        raise Http404
+    lookup: dict[str, Any] = {"code": code}
+    if level is not None:
+        lookup["level"] = level
+    try:
+        return Territory.objects.get(**lookup)
+    except Territory.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+# --------------------------------------------------------------------------- route declarations
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a route declared: `public` routes answer anyone; others need one of `roles`."""
+
+    roles: frozenset[str]
+    public: bool = False
+
+
+def declared_access(view: Any) -> Access | None:
+    """The declaration of a view or operation function (through its wrappers), if any."""
+    seen = 0
+    while view is not None and seen < 20:
+        found = getattr(view, "jaga_access", None)
+        if isinstance(found, Access):
+            return found
+        view = getattr(view, "__wrapped__", None)
+        seen += 1
+    return None
+
+
+def _is_api(request: Any) -> bool:
+    match = getattr(request, "resolver_match", None)
+    return bool(match and "api" in match.namespaces)
+
+
+def _api_gate(wanted: frozenset[str]) -> Callable[[Any], Any]:
+    """Wrap a Ninja operation's `run`: authenticate, then check the role, then run as usual."""
+
+    def decorate(run: Any) -> Any:
+        operation = run.__self__
+
+        @functools.wraps(run)
+        def gated(request: Any, *args: Any, **kwargs: Any) -> Any:
+            error = operation._run_checks(request)
+            if error:
+                return error
+            user = getattr(request, "user", None)
+            if user is None or not user.is_authenticated:
+                from ninja.errors import AuthenticationError
+
+                return operation.api.on_exception(request, AuthenticationError())
+            if not route_roles(user) & wanted:
+                return operation.api.on_exception(request, PermissionDenied())
+            return run(request, *args, **kwargs)
+
+        return gated
+
+    return decorate
+
+
+def allow(*roles: str) -> Callable[[F], F]:
+    """Declare the roles that may open a page or API operation; everyone else gets 403.
+
+    Put it below `@router.get(...)` (so Ninja registers the checked function) and below
+    `@login_required` / `@require_POST` on pages. Anonymous users go to the login page (401 on the
+    API): a 403 would tell them nothing they need, and the login page is where they can do better.
+    """
+    wanted = frozenset(roles)
+    unknown = wanted - set(Role.values)
+    if not wanted or unknown:
+        raise ValueError(f"allow() needs roles from Role, got {sorted(roles)}")
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def checked(request: Any, *args: Any, **kwargs: Any) -> Any:
+            user = getattr(request, "user", None)
+            if user is None or not user.is_authenticated:
+                if _is_api(request):
+                    from ninja.errors import AuthenticationError
+
+                    raise AuthenticationError
+                from django.contrib.auth.views import redirect_to_login
+
+                return redirect_to_login(request.get_full_path())
+            if not route_roles(user) & wanted:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        checked.jaga_access = Access(roles=wanted)  # type: ignore[attr-defined]
+        # Ninja reads the parameters' types from the signature: resolve the view's string
+        # annotations in the view's own module, not in this one.
+        with contextlib.suppress(NameError, TypeError, SyntaxError):
+            checked.__signature__ = inspect.signature(view, eval_str=True)  # type: ignore[attr-defined]
+        # On the API the role is checked right after authentication, before Ninja reads the
+        # body: a refused role gets 403 whatever it sends, never a validation answer.
+        from ninja.decorators import decorate_view
+
+        return decorate_view(_api_gate(wanted))(checked)  # type: ignore[return-value]
+
+    return decorate
+
+
+def allow_public(view: F) -> F:
+    """Declare a route that anyone may open, signed in or not (the view still limits what it shows)."""
+    view.jaga_access = Access(roles=SIGNED_IN, public=True)  # type: ignore[attr-defined]
+    return view

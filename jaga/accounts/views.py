@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from jaga.accounts import services, twofactor
-from jaga.accounts.access import active_postings, roles_of
+from jaga.accounts.access import SIGNED_IN, active_postings, allow, roles_of
 from jaga.accounts.forms import LoginForm, OtpForm, TokenForm
 from jaga.core.errors import DomainError
 
@@ -38,6 +38,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 @login_required
+@allow(*SIGNED_IN)
 def profile(request: HttpRequest) -> HttpResponse:
     new_token = request.session.pop("new_token", None)
     return render(
@@ -58,6 +59,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@allow(*SIGNED_IN)
 def token_create(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST)
     if not form.is_valid():
@@ -75,6 +77,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@allow(*SIGNED_IN)
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     try:
         services.revoke_api_token(request.user, token_id, actor=request.user)  # type: ignore[arg-type]
@@ -95,6 +98,7 @@ def _next_url(request: HttpRequest) -> str:
 
 
 @login_required
+@allow(*SIGNED_IN)
 def otp_setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app: scan the QR code (or type the key), confirm with a code.
 
@@ -137,6 +141,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*SIGNED_IN)
 def otp_verify(request: HttpRequest) -> HttpResponse:
     """The second step of logging in: a code from the enrolled authenticator app."""
     user = request.user

@@ -10,6 +10,7 @@ from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
 from ninja import Router
 
+from jaga.accounts.access import STAFF_ROLES, allow
 from jaga.analytics import (
     evaluation,
     hotspots,
@@ -41,6 +42,7 @@ def _month(value: str | None) -> datetime.date:
 
 
 @router.get("/compstat", response=CompStatOut, summary="CompStat of a unit for a month")
+@allow(*STAFF_ROLES)
 def compstat(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
     unit = resolve_unit(request.user, territory)
     c = queries.compstat(unit, _month(month))
@@ -56,6 +58,7 @@ def compstat(request: HttpRequest, territory: str | None = None, month: str | No
 
 
 @router.get("/trend", response=dict[str, Any], summary="Is the unit's series falling or rising?")
+@allow(*STAFF_ROLES)
 def trend(
     request: HttpRequest,
     territory: str | None = None,
@@ -70,11 +73,13 @@ def trend(
 
 
 @router.get("/alarms", response=list[AlarmOut], summary="Early-warning alarms (Poisson CUSUM)")
+@allow(*STAFF_ROLES)
 def alarms(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
     return warning.alarms(resolve_unit(request.user, territory), _month(month))
 
 
 @router.get("/evaluation", response=EvaluationOut, summary="A programme's effect on incidents")
+@allow(*STAFF_ROLES)
 def evaluate(
     request: HttpRequest,
     programme: str,
@@ -87,6 +92,7 @@ def evaluate(
 
 
 @router.get("/coverage", response=dict[str, Any], summary="Bhabinkamtibmas coverage")
+@allow(*STAFF_ROLES)
 def coverage(request: HttpRequest, territory: str | None = None) -> Any:
     c = queries.coverage(resolve_unit(request.user, territory))
     c["villages_without"] = [{"code": code, "name": name} for code, name in c["villages_without"]]
@@ -94,6 +100,7 @@ def coverage(request: HttpRequest, territory: str | None = None) -> Any:
 
 
 @router.get("/participation", response=dict[str, Any], summary="Participation and incidents")
+@allow(*STAFF_ROLES)
 def participation_view(
     request: HttpRequest, territory: str | None = None, months: int = 12, month: str | None = None
 ) -> Any:
@@ -103,11 +110,13 @@ def participation_view(
 
 
 @router.get("/glance", response=dict[str, Any], summary="The month's figures of the other apps")
+@allow(*STAFF_ROLES)
 def glance(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
     return queries.glance_figures(resolve_unit(request.user, territory), _month(month))
 
 
 @router.get("/rollups", response=list[RollupRowOut], summary="Monthly roll-up summed by level")
+@allow(*STAFF_ROLES)
 def rollups(
     request: HttpRequest,
     territory: str | None = None,
@@ -148,6 +157,7 @@ def rollups(
 
 
 @router.get("/hotspots", response=dict[str, Any], summary="Gi* hot and cold cells on an H3 grid")
+@allow(*STAFF_ROLES)
 def hot(request: HttpRequest, territory: str | None = None, weeks: int = 12) -> Any:
     found = hotspots.hot_cells(resolve_unit(request.user, territory), max(1, min(weeks, 104)))
     return {
@@ -173,6 +183,7 @@ def _plan_out(plan: RaidPlan) -> dict[str, Any]:
 
 
 @router.post("/raid-plans", response={201: RaidPlanOut}, summary="Propose the week's raid places")
+@allow(*STAFF_ROLES)
 def propose(request: HttpRequest, payload: RaidPlanIn) -> Any:
     unit = resolve_unit(request.user, payload.territory)
     plan = services.propose_raid_plan(unit, payload.week, actor=request.user)
@@ -180,6 +191,7 @@ def propose(request: HttpRequest, payload: RaidPlanIn) -> Any:
 
 
 @router.get("/raid-plans", response=list[RaidPlanOut], summary="Raid plans in my scope")
+@allow(*STAFF_ROLES)
 def plans(request: HttpRequest, territory: str | None = None, limit: int = 20) -> Any:
     qs = RaidPlan.objects.for_user(request.user).select_related("territory")
     if territory:
@@ -189,6 +201,7 @@ def plans(request: HttpRequest, territory: str | None = None, limit: int = 20) -
 
 
 @router.get("/dashboard", response=dict[str, Any], summary="The month at a glance, as on the page")
+@allow(*STAFF_ROLES)
 def dashboard(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
     unit = resolve_unit(request.user, territory)
     end = _month(month)

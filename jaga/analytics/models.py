@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from jaga.accounts.access import ScopedQuerySet
+from jaga.accounts.access import STAFF_ROLES, ScopedQuerySet
 
 
 class MonthlyIncidentCount(models.Model):
@@ -127,6 +127,7 @@ class RaidPlan(models.Model):
     """
 
     scope_field = "territory__code"
+    scope_roles = STAFF_ROLES
 
     territory = models.ForeignKey(
         "territory.Territory",

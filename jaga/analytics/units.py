@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from jaga.accounts.access import code_in_scope, scope_codes
+from jaga.accounts.access import code_in_scope, scope_codes, territory_for_user
 from jaga.territory.models import Level, PoliceUnit, Territory
 
 LEVEL_FIELD = {1: "province_code", 2: "regency_code", 3: "district_code", 4: "village__code"}
@@ -84,12 +84,7 @@ def resolve_unit(user: Any, key: str | None) -> Unit:
         if not codes or not all(code_in_scope(c, scopes) for c in codes):
             raise Http404
         return Unit(key, unit.name, codes, "polsek")
-    if not code_in_scope(key, scopes):
-        raise Http404
-    try:
-        territory = Territory.objects.get(code=key)
-    except Territory.DoesNotExist:
-        raise Http404 from None
+    territory = territory_for_user(user, key)
     return Unit(key, territory.display_name, [key], territory.level, territory)
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from jaga.accounts.access import scope_codes
+from jaga.accounts.access import STAFF_ROLES, allow, scope_codes
 from jaga.analytics import (
     charts,
     evaluation,
@@ -64,6 +64,7 @@ def _base(request: HttpRequest, unit: Unit, **extra: Any) -> dict[str, Any]:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def dashboard(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
     month = _month(request)
@@ -104,6 +105,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def alarms_page(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
     month = _month(request)
@@ -123,6 +125,7 @@ def alarms_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def evaluation_page(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
     programmes = list(Programme.objects.filter(adoptions__isnull=False).distinct())
@@ -156,6 +159,7 @@ def evaluation_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@allow(*STAFF_ROLES)
 def hotspots_page(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
     if request.method == "POST":
@@ -202,6 +206,7 @@ def hotspots_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def participation_page(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
     month = _month(request)
@@ -219,6 +224,7 @@ def participation_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def records(request: HttpRequest) -> HttpResponse:
     """The incidents behind a figure: territory, optional category (with children), month."""
     unit = _unit(request)

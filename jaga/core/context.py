@@ -24,7 +24,7 @@ def _nav_modules() -> list[Any]:
 
 
 def jaga(request: HttpRequest) -> dict[str, Any]:
-    from jaga.accounts.access import roles_of
+    from jaga.accounts.access import STAFF_ROLES, roles_of
 
     user = getattr(request, "user", None)
     roles = roles_of(user) if user is not None and user.is_authenticated else set()
@@ -35,4 +35,4 @@ def jaga(request: HttpRequest) -> dict[str, Any]:
             items.extend(module.items(request, roles))
         return sorted(items, key=lambda i: i.get("order", 100))
 
-    return {"user_roles": roles, "nav_items": nav_items}
+    return {"user_roles": roles, "staff_role": bool(roles & STAFF_ROLES), "nav_items": nav_items}

@@ -35,4 +35,5 @@ class ImportFailed(DomainError):
 # Messages of the API's error answers (kept here so that they are translated with the core app).
 NOT_FOUND = gettext_lazy("Not found.")
 UNAUTHENTICATED = gettext_lazy("Log in or send a valid API token.")
+FORBIDDEN = gettext_lazy("Your role may not use this.")
 INVALID_REQUEST = gettext_lazy("The request is not valid.")

@@ -10,7 +10,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from jaga.accounts.access import active_postings, roles_of
+from jaga.accounts.access import active_postings, allow_public, roles_of
 from jaga.territory import queries as territory_queries
 
 log = logging.getLogger("jaga")
@@ -37,6 +37,7 @@ def home_panels(request: HttpRequest) -> list[dict[str, Any]]:
     return sorted(panels, key=lambda p: p.get("order", 100))
 
 
+@allow_public
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "core/landing.html")
@@ -65,6 +66,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@allow_public
 def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from jaga.accounts.access import get_for_user
+from jaga.accounts.access import STAFF_ROLES, allow, get_for_user
 from jaga.core.errors import DomainError
 from jaga.fieldwork import queries, services
 from jaga.fieldwork.models import EarlyDetection, Operation, ProblemCase, Visit
@@ -91,6 +91,7 @@ def _visit_out(v: Visit) -> VisitOut:
 
 
 @router.post("/visits", response={201: VisitOut}, summary="Record a visit (sambang)")
+@allow(*services.FIELD_ROLES)
 def create_visit(request: HttpRequest, payload: VisitIn) -> Status:
     data = payload.model_dump(exclude={"village_code", "client_key"})
     visit = services.record_visit(
@@ -103,6 +104,7 @@ def create_visit(request: HttpRequest, payload: VisitIn) -> Status:
 
 
 @router.get("/visits", response=list[VisitOut], summary="Visits in my scope, newest first")
+@allow(*STAFF_ROLES)
 def list_visits(
     request: HttpRequest, village: str = "", officer_id: int | None = None, limit: int = 100
 ) -> list[VisitOut]:
@@ -128,6 +130,7 @@ class VillageVisitOut(Schema):
     response=list[VillageVisitOut],
     summary="Villages in my scope with their last visit; overdue ones flagged",
 )
+@allow(*STAFF_ROLES)
 def village_status(request: HttpRequest) -> list[VillageVisitOut]:
     return [
         VillageVisitOut(
@@ -143,6 +146,7 @@ def village_status(request: HttpRequest) -> list[VillageVisitOut]:
 
 
 @router.get("/visits/{visit_id}", response=VisitOut, summary="One visit")
+@allow(*STAFF_ROLES)
 def get_visit(request: HttpRequest, visit_id: int) -> VisitOut:
     return _visit_out(
         get_for_user(Visit.objects.select_related("village", "officer"), request.user, pk=visit_id)
@@ -205,6 +209,7 @@ def _category(code: str | None) -> Category | None:
 
 
 @router.post("/detections", response={201: DetectionOut}, summary="Record an early detection")
+@allow(*services.FIELD_ROLES)
 def create_detection(request: HttpRequest, payload: DetectionIn) -> Status:
     data = payload.model_dump(exclude={"village_code", "client_key", "category"})
     detection = services.record_detection(
@@ -218,6 +223,7 @@ def create_detection(request: HttpRequest, payload: DetectionIn) -> Status:
 
 
 @router.get("/detections/{detection_id}", response=DetectionOut, summary="One early detection")
+@allow(*STAFF_ROLES)
 def get_detection(request: HttpRequest, detection_id: int) -> DetectionOut:
     return _detection_out(
         get_for_user(
@@ -239,6 +245,7 @@ class EscalateIn(Schema):
     response=DetectionOut,
     summary="Record as an incident, open a problem case, or close",
 )
+@allow(*services.FIELD_ROLES)
 def escalate(request: HttpRequest, detection_id: int, payload: EscalateIn) -> DetectionOut:
     found = get_for_user(
         EarlyDetection.objects.select_related("village"), request.user, pk=detection_id
@@ -323,6 +330,7 @@ def _case_out(c: ProblemCase) -> CaseOut:
 
 
 @router.post("/cases", response={201: CaseOut}, summary="Open a problem-solving case")
+@allow(*services.CASE_ROLES)
 def create_case(request: HttpRequest, payload: CaseIn) -> Status:
     from jaga.incidents.models import Incident
 
@@ -350,6 +358,7 @@ def _get_case(request: HttpRequest, case_id: int) -> ProblemCase:
 
 
 @router.get("/cases/{case_id}", response=CaseOut, summary="One case with its computed assessment")
+@allow(*STAFF_ROLES)
 def get_case(request: HttpRequest, case_id: int) -> CaseOut:
     return _case_out(_get_case(request, case_id))
 
@@ -369,6 +378,7 @@ class CaseUpdate(Schema):
 
 
 @router.patch("/cases/{case_id}", response=CaseOut, summary="Write the current stage's fields")
+@allow(*services.CASE_ROLES)
 def update_case(request: HttpRequest, case_id: int, payload: CaseUpdate) -> CaseOut:
     found = _get_case(request, case_id)
     fields: dict[str, Any] = payload.model_dump(exclude_unset=True)
@@ -380,6 +390,7 @@ class MoveIn(Schema):
 
 
 @router.post("/cases/{case_id}/move", response=CaseOut, summary="Move the case to another stage")
+@allow(*services.CASE_ROLES)
 def move_case(request: HttpRequest, case_id: int, payload: MoveIn) -> CaseOut:
     found = _get_case(request, case_id)
     return _case_out(services.move_case(found, payload.to, actor=request.user))
@@ -450,6 +461,7 @@ def _operation_out(o: Operation) -> OperationOut:
 
 
 @router.post("/operations", response={201: OperationOut}, summary="Record a raid (razia)")
+@allow(*services.OPERATION_ROLES)
 def create_operation(request: HttpRequest, payload: OperationIn) -> Status:
     programme = Programme.objects.filter(code=payload.programme).first()
     if programme is None:
@@ -470,6 +482,7 @@ def create_operation(request: HttpRequest, payload: OperationIn) -> Status:
 
 
 @router.get("/operations", response=list[OperationOut], summary="Raids in my scope, newest first")
+@allow(*STAFF_ROLES)
 def list_operations(request: HttpRequest, limit: int = 50) -> list[OperationOut]:
     qs = (
         Operation.objects.for_user(request.user)
@@ -480,6 +493,7 @@ def list_operations(request: HttpRequest, limit: int = 50) -> list[OperationOut]
 
 
 @router.get("/operations/{operation_id}", response=OperationOut, summary="One raid")
+@allow(*STAFF_ROLES)
 def get_operation(request: HttpRequest, operation_id: int) -> OperationOut:
     return _operation_out(
         get_for_user(

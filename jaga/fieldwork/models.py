@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from jaga.accounts.access import ScopedQuerySet
+from jaga.accounts.access import STAFF_ROLES, ScopedQuerySet
 
 
 class Topic(models.TextChoices):
@@ -26,6 +26,7 @@ class VillageRecord(models.Model):
     """Common columns: the village (scope), its ancestors' codes, who recorded it and when."""
 
     scope_field = "village__code"
+    scope_roles = STAFF_ROLES
 
     village = models.ForeignKey(
         "territory.Territory", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+"

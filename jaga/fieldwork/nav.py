@@ -7,11 +7,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from jaga.accounts.access import STAFF_ROLES
-from jaga.accounts.models import Role
 
 
 def items(request: HttpRequest, roles: set[str]) -> list[dict[str, Any]]:
-    if not roles & (STAFF_ROLES | {Role.PARTNER}):
+    if not roles & STAFF_ROLES:
         return []
     return [
         {

@@ -41,7 +41,7 @@ from jaga.programs.models import Programme
 from jaga.territory.models import Level, NormSetting, Territory
 
 FIELD_ROLES = (Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.ADMIN)
-CASE_ROLES = (Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.ADMIN, Role.PARTNER)
+CASE_ROLES = (Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.ADMIN)  # police records
 OPERATION_ROLES = (Role.POLSEK, Role.SATBINMAS, Role.ADMIN)
 
 # Thresholds are data an admin edits (territory.NormSetting); these are the defaults.

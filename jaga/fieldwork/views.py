@@ -15,7 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jaga.accounts.access import code_in_scope, get_for_user, has_role, scope_codes
+from jaga.accounts.access import (
+    STAFF_ROLES,
+    allow,
+    get_for_user,
+    has_role,
+    territory_for_user,
+)
 from jaga.core.errors import DomainError
 from jaga.core.tabular import write_csv, write_xlsx
 from jaga.fieldwork import charts, queries, services
@@ -35,7 +41,7 @@ from jaga.fieldwork.models import (
     ProblemCase,
     Visit,
 )
-from jaga.territory.models import Level, Territory
+from jaga.territory.models import Level
 
 MAX_ROWS = 300  # beyond this many villages the overview lists only those waiting for a visit
 
@@ -59,6 +65,7 @@ def _point(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def index(request: HttpRequest) -> HttpResponse:
     rows = queries.village_visit_status(request.user)
     overdue = [r for r in rows if r.overdue]
@@ -94,6 +101,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*services.FIELD_ROLES)
 def visit_new(request: HttpRequest) -> HttpResponse:
     form = VisitForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -122,13 +130,9 @@ def visit_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def village(request: HttpRequest, code: str) -> HttpResponse:
-    if not code_in_scope(code, scope_codes(request.user)):
-        raise Http404
-    try:
-        place = Territory.objects.get(code=code, level=Level.VILLAGE)
-    except Territory.DoesNotExist:
-        raise Http404 from None
+    place = territory_for_user(request.user, code, level=Level.VILLAGE)
     series = queries.monthly_visits(village_ids=[place.pk])
     visits = Visit.objects.filter(village=place).select_related("officer")
     page = Paginator(visits, 30).get_page(request.GET.get("page"))
@@ -148,6 +152,7 @@ def village(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def officer(request: HttpRequest, user_id: int) -> HttpResponse:
     person = get_user_model().objects.filter(pk=user_id).first()
     if person is None:
@@ -173,6 +178,7 @@ EXPORT_LIMIT = 100_000
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def visits_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """Visits in my area (optionally one village) as XLSX or CSV, newest first."""
     qs = Visit.objects.for_user(request.user).select_related("village", "officer")
@@ -226,6 +232,7 @@ def visits_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @login_required
+@allow(*services.FIELD_ROLES)
 def detection_new(request: HttpRequest) -> HttpResponse:
     form = DetectionForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -253,6 +260,7 @@ def detection_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def detection(request: HttpRequest, pk: int) -> HttpResponse:
     found = get_for_user(
         EarlyDetection.objects.select_related("village", "officer", "category", "incident"),
@@ -272,6 +280,7 @@ def detection(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@allow(*services.FIELD_ROLES)
 def detection_escalate(request: HttpRequest, pk: int) -> HttpResponse:
     found = get_for_user(EarlyDetection.objects.select_related("village"), request.user, pk=pk)
     to = request.POST.get("to", "")
@@ -298,6 +307,7 @@ def detection_escalate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def detections(request: HttpRequest) -> HttpResponse:
     qs = EarlyDetection.objects.for_user(request.user).select_related("village", "officer")
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
@@ -308,6 +318,7 @@ def detections(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*services.CASE_ROLES)
 def case_new(request: HttpRequest) -> HttpResponse:
     form = CaseForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -334,6 +345,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def cases(request: HttpRequest) -> HttpResponse:
     qs = ProblemCase.objects.for_user(request.user).select_related("village", "officer")
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
@@ -341,6 +353,7 @@ def cases(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def case(request: HttpRequest, pk: int) -> HttpResponse:
     found = get_for_user(
         ProblemCase.objects.select_related("village", "officer"), request.user, pk=pk
@@ -388,6 +401,7 @@ def _initial(case: ProblemCase) -> dict[str, Any]:
 
 @login_required
 @require_POST
+@allow(*services.CASE_ROLES)
 def case_move(request: HttpRequest, pk: int) -> HttpResponse:
     found = get_for_user(ProblemCase.objects.select_related("village"), request.user, pk=pk)
     form = MoveForm(request.POST)
@@ -405,6 +419,7 @@ def case_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@allow(*services.OPERATION_ROLES)
 def operation_new(request: HttpRequest) -> HttpResponse:
     form = OperationForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -438,6 +453,7 @@ def operation_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def operations(request: HttpRequest) -> HttpResponse:
     qs = Operation.objects.for_user(request.user).select_related("village", "programme")
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
@@ -445,6 +461,7 @@ def operations(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def operation(request: HttpRequest, pk: int) -> HttpResponse:
     found = get_for_user(
         Operation.objects.select_related("village", "programme", "leader"), request.user, pk=pk

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from jaga.accounts.access import get_for_user, has_role
+from jaga.accounts.access import STAFF_ROLES, allow, get_for_user, has_role
 from jaga.accounts.models import Role
 from jaga.core.errors import DomainError
 from jaga.incidents.imports import import_incidents
@@ -79,6 +79,7 @@ def _out(incident: Incident) -> IncidentOut:
 
 
 @router.get("/categories", response=list[CategoryOut], summary="The category tree (codes)")
+@allow(*STAFF_ROLES)
 def categories(request: HttpRequest) -> list[CategoryOut]:
     return [
         CategoryOut(
@@ -95,6 +96,7 @@ def categories(request: HttpRequest) -> list[CategoryOut]:
 
 
 @router.get("", response=list[IncidentOut], summary="Incidents in my scope, newest first")
+@allow(*STAFF_ROLES)
 def incidents(
     request: HttpRequest,
     village: str = "",
@@ -130,6 +132,7 @@ def incidents(
         "longitude, description, severity. A 400 answer lists every bad row with its line."
     ),
 )
+@allow(*IMPORT_ROLES)
 def import_file(request: HttpRequest, file: File[UploadedFile]) -> Status:
     if not has_role(request.user, *IMPORT_ROLES):
         raise Forbidden("forbidden", _("Only Satbinmas staff may import incident history."))
@@ -148,6 +151,7 @@ def import_file(request: HttpRequest, file: File[UploadedFile]) -> Status:
 
 
 @router.get("/{incident_id}", response=IncidentOut, summary="One incident with its linked sources")
+@allow(*STAFF_ROLES)
 def incident(request: HttpRequest, incident_id: int) -> IncidentOut:
     found = get_for_user(
         Incident.objects.select_related("category", "village").prefetch_related("links"),

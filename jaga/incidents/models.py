@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from jaga.accounts.access import ScopedQuerySet
+from jaga.accounts.access import STAFF_ROLES, ScopedQuerySet
 
 
 class CategoryGroup(models.TextChoices):
@@ -74,6 +74,7 @@ class Incident(models.Model):
     """
 
     scope_field = "village__code"
+    scope_roles = STAFF_ROLES
 
     category = models.ForeignKey(
         Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="incidents"

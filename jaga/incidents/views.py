@@ -12,7 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jaga.accounts.access import get_for_user, has_role
+from jaga.accounts.access import STAFF_ROLES, allow, get_for_user, has_role
 from jaga.core.errors import DomainError, ImportFailed
 from jaga.core.tabular import write_csv, write_xlsx
 from jaga.incidents.api import IMPORT_ROLES
@@ -59,6 +59,7 @@ def _filtered(request: HttpRequest) -> tuple[FilterForm, QuerySet[Incident]]:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def index(request: HttpRequest) -> HttpResponse:
     form, qs = _filtered(request)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
@@ -93,6 +94,7 @@ EXPORT_HEADERS = [
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The filtered register as CSV or XLSX, in the import's columns (plus source and name)."""
     _form, qs = _filtered(request)
@@ -124,6 +126,7 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_for_user(
         Incident.objects.select_related("category", "category__parent", "village", "created_by"),
@@ -139,6 +142,7 @@ def detail(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def categories(request: HttpRequest) -> HttpResponse:
     nodes = list(Category.objects.all())
     tree = [
@@ -148,6 +152,7 @@ def categories(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*IMPORT_ROLES)
 def import_page(request: HttpRequest) -> HttpResponse:
     if not has_role(request.user, *IMPORT_ROLES):
         return render(request, "404.html", status=404)

@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Router, Status, UploadedFile
 
-from jaga.accounts.access import code_in_scope, scope_codes
+from jaga.accounts.access import (
+    PARTNERSHIP_ROLES,
+    allow,
+    territory_for_user,
+)
 from jaga.core.errors import DomainError
 from jaga.partners import exports, queries, services
 from jaga.partners.access import (
+    EDITOR_ROLES,
     agreements_for_user,
     can_edit,
     get_organisation_for_user,
@@ -20,6 +25,7 @@ from jaga.partners.access import (
     memberships_for_user,
     organisations_for_user,
     people_for_user,
+    territory_roles,
 )
 from jaga.partners.models import Membership, Organisation, Person
 from jaga.partners.schemas import (
@@ -49,12 +55,8 @@ def require_editor(request: HttpRequest) -> None:
 
 
 def territory_in_scope(request: HttpRequest, code: str) -> Territory:
-    if not code_in_scope(code, scope_codes(request.user)):
-        raise Http404
-    try:
-        return Territory.objects.get(code=code)
-    except Territory.DoesNotExist:
-        raise Http404 from None
+    found: Territory = territory_for_user(request.user, code, territory_roles(request.user))
+    return found
 
 
 def person_out(p: Person) -> PersonOut:
@@ -99,6 +101,7 @@ def membership_out(m: Membership) -> MembershipOut:
 
 
 @router.get("/organisations", response=list[OrganisationOut], summary="Organisations I may see")
+@allow(*PARTNERSHIP_ROLES)
 def list_organisations(
     request: HttpRequest, kind: str = "", q: str = "", limit: int = 200, offset: int = 0
 ) -> list[OrganisationOut]:
@@ -112,6 +115,7 @@ def list_organisations(
 
 
 @router.post("/organisations", response={201: OrganisationOut}, summary="Register an organisation")
+@allow(*EDITOR_ROLES)
 def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Any:
     require_editor(request)
     territory = territory_in_scope(request, payload.territory_code)
@@ -131,11 +135,13 @@ def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Any:
 
 
 @router.get("/organisations/export", summary="Export organisations (format=csv|xlsx)")
+@allow(*PARTNERSHIP_ROLES)
 def export_organisations(request: HttpRequest, format: str = "csv") -> HttpResponse:
     return exports.export("organisations", request.user, format)
 
 
 @router.post("/organisations/import", response=ImportResult, summary="Import organisations")
+@allow(*EDITOR_ROLES)
 def import_organisations(request: HttpRequest, file: File[UploadedFile]) -> ImportResult:
     require_editor(request)
     count = services.import_organisations(file, name=file.name, actor=request.user)
@@ -143,11 +149,13 @@ def import_organisations(request: HttpRequest, file: File[UploadedFile]) -> Impo
 
 
 @router.get("/organisations/{org_id}", response=OrganisationOut, summary="One organisation")
+@allow(*PARTNERSHIP_ROLES)
 def get_organisation(request: HttpRequest, org_id: int) -> OrganisationOut:
     return org_out(get_organisation_for_user(request.user, org_id))
 
 
 @router.get("/organisations/{org_id}/members", response=list[MembershipOut], summary="Its members")
+@allow(*PARTNERSHIP_ROLES)
 def organisation_members(request: HttpRequest, org_id: int) -> list[MembershipOut]:
     org = get_organisation_for_user(request.user, org_id)
     qs = org.memberships.select_related("person", "organisation").order_by("role", "id")
@@ -159,6 +167,7 @@ def organisation_members(request: HttpRequest, org_id: int) -> list[MembershipOu
     response=list[VillageQuotaOut],
     summary="A Pokdar unit's villages with their members and how many they lack",
 )
+@allow(*PARTNERSHIP_ROLES)
 def pokdar_quota(request: HttpRequest, org_id: int) -> list[VillageQuotaOut]:
     org = get_organisation_for_user(request.user, org_id)
     return [
@@ -173,6 +182,7 @@ def pokdar_quota(request: HttpRequest, org_id: int) -> list[VillageQuotaOut]:
 
 
 @router.get("/people", response=list[PersonOut], summary="People I may see")
+@allow(*PARTNERSHIP_ROLES)
 def list_people(
     request: HttpRequest, village: str = "", q: str = "", limit: int = 200, offset: int = 0
 ) -> list[PersonOut]:
@@ -186,6 +196,7 @@ def list_people(
 
 
 @router.post("/people", response={201: PersonOut}, summary="Register a person")
+@allow(*EDITOR_ROLES)
 def create_person(request: HttpRequest, payload: PersonIn) -> Any:
     require_editor(request)
     data = payload.model_dump()
@@ -195,22 +206,26 @@ def create_person(request: HttpRequest, payload: PersonIn) -> Any:
 
 
 @router.get("/people/export", summary="Export people (format=csv|xlsx); NIK masked")
+@allow(*PARTNERSHIP_ROLES)
 def export_people(request: HttpRequest, format: str = "csv") -> HttpResponse:
     return exports.export("people", request.user, format)
 
 
 @router.post("/people/import", response=ImportResult, summary="Import people")
+@allow(*EDITOR_ROLES)
 def import_people(request: HttpRequest, file: File[UploadedFile]) -> ImportResult:
     require_editor(request)
     return ImportResult(imported=services.import_people(file, name=file.name, actor=request.user))
 
 
 @router.get("/people/{person_id}", response=PersonOut, summary="One person")
+@allow(*PARTNERSHIP_ROLES)
 def get_person(request: HttpRequest, person_id: int) -> PersonOut:
     return person_out(get_person_for_user(request.user, person_id))
 
 
 @router.get("/memberships", response=list[MembershipOut], summary="Memberships I may see")
+@allow(*PARTNERSHIP_ROLES)
 def list_memberships(
     request: HttpRequest, organisation: int | None = None, limit: int = 500, offset: int = 0
 ) -> list[MembershipOut]:
@@ -222,6 +237,7 @@ def list_memberships(
 
 
 @router.post("/memberships", response={201: MembershipOut}, summary="Add a membership")
+@allow(*EDITOR_ROLES)
 def create_membership(request: HttpRequest, payload: MembershipIn) -> Any:
     require_editor(request)
     membership = services.add_membership(
@@ -236,11 +252,13 @@ def create_membership(request: HttpRequest, payload: MembershipIn) -> Any:
 
 
 @router.get("/memberships/export", summary="Export memberships (format=csv|xlsx)")
+@allow(*PARTNERSHIP_ROLES)
 def export_memberships(request: HttpRequest, format: str = "csv") -> HttpResponse:
     return exports.export("memberships", request.user, format)
 
 
 @router.post("/memberships/import", response=ImportResult, summary="Import memberships")
+@allow(*EDITOR_ROLES)
 def import_memberships(request: HttpRequest, file: File[UploadedFile]) -> ImportResult:
     require_editor(request)
     count = services.import_memberships(file, name=file.name, actor=request.user)
@@ -248,6 +266,7 @@ def import_memberships(request: HttpRequest, file: File[UploadedFile]) -> Import
 
 
 @router.get("/agreements", response=list[AgreementOut], summary="Agreements (founding, MoU, peace)")
+@allow(*PARTNERSHIP_ROLES)
 def list_agreements(request: HttpRequest) -> list[AgreementOut]:
     qs = (
         agreements_for_user(request.user)

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from jaga.accounts.access import ScopedQuerySet
+from jaga.accounts.access import PARTNERSHIP_ROLES, ScopedQuerySet
 
 
 class Gender(models.TextChoices):
@@ -37,6 +37,7 @@ class Person(models.Model):
     personal data: the NIK is kept only as a keyed hash plus its last four digits."""
 
     scope_field = "village__code"
+    scope_roles = PARTNERSHIP_ROLES
 
     full_name = models.CharField(_("full name"), max_length=150)
     village = models.ForeignKey(
@@ -104,6 +105,7 @@ class Organisation(models.Model):
     """A partner organisation; its territory is the area it serves (village, district, regency)."""
 
     scope_field = "territory__code"
+    scope_roles = PARTNERSHIP_ROLES
 
     kind = models.CharField(_("kind"), max_length=20, choices=OrgKind.choices, db_index=True)
     name = models.CharField(_("name"), max_length=200)
@@ -154,6 +156,7 @@ class MemberRole(models.TextChoices):
 
 class Membership(models.Model):
     scope_field = "person__village__code"
+    scope_roles = PARTNERSHIP_ROLES
 
     person = models.ForeignKey(
         Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="memberships"
@@ -203,6 +206,7 @@ class PartyRole(models.TextChoices):
 
 class Agreement(models.Model):
     scope_field = "territory__code"
+    scope_roles = PARTNERSHIP_ROLES
 
     title = models.CharField(_("title"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=AgreementKind.choices)

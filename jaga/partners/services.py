@@ -422,9 +422,10 @@ def _date(value: str, label: str, required: bool = True) -> datetime.date | None
 
 
 def _in_scope(code: str, actor: Any) -> None:
-    from jaga.accounts.access import code_in_scope, scope_codes
+    from jaga.accounts.access import in_scope
+    from jaga.partners.access import territory_roles
 
-    if actor is not None and not code_in_scope(code, scope_codes(actor)):
+    if actor is not None and not in_scope(actor, code, territory_roles(actor)):
         raise RowError(_("%(code)s is outside your area") % {"code": code})
 
 

@@ -13,16 +13,18 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jaga.accounts.access import code_in_scope, scope_codes
+from jaga.accounts.access import PARTNERSHIP_ROLES, allow, in_scope
 from jaga.core.errors import DomainError, ImportFailed
 from jaga.partners import exports, queries, services
 from jaga.partners.access import (
+    EDITOR_ROLES,
     agreements_for_user,
     can_edit,
     get_organisation_for_user,
     get_person_for_user,
     organisations_for_user,
     people_for_user,
+    territory_roles,
 )
 from jaga.partners.forms import (
     AgreementForm,
@@ -37,7 +39,7 @@ from jaga.territory.models import Territory
 
 
 def _territory(request: HttpRequest, code: str) -> Territory:
-    if not code_in_scope(code, scope_codes(request.user)):
+    if not in_scope(request.user, code, territory_roles(request.user)):
         raise DomainError("outside_area", _("%(code)s is outside your area.") % {"code": code})
     found = Territory.objects.filter(code=code).first()
     if found is None:
@@ -53,6 +55,7 @@ def _require_editor(request: HttpRequest) -> None:
 
 
 @login_required
+@allow(*PARTNERSHIP_ROLES)
 def index(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     orgs = organisations_for_user(request.user).select_related("territory", "parent")
@@ -77,6 +80,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*PARTNERSHIP_ROLES)
 def people(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     group = request.GET.get("group", "")
@@ -96,6 +100,7 @@ def people(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*PARTNERSHIP_ROLES)
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_person_for_user(request.user, pk)
     from jaga.programs.access import invitations_for_user
@@ -119,6 +124,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@allow(*EDITOR_ROLES)
 def person_create(request: HttpRequest) -> HttpResponse:
     _require_editor(request)
     form = PersonForm(request.POST or None, initial=request.GET or None)
@@ -136,6 +142,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*EDITOR_ROLES)
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_editor(request)
     person = get_person_for_user(request.user, pk)
@@ -164,6 +171,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@allow(*PARTNERSHIP_ROLES)
 def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     org = get_organisation_for_user(request.user, pk)
     form = MembershipForm(request.POST or None)
@@ -211,6 +219,7 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@allow(*EDITOR_ROLES)
 def organisation_create(request: HttpRequest) -> HttpResponse:
     _require_editor(request)
     form = OrganisationForm(request.POST or None)
@@ -230,6 +239,7 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*EDITOR_ROLES)
 def fkpm_create(request: HttpRequest) -> HttpResponse:
     _require_editor(request)
     form = FkpmForm(request.POST or None, request.FILES or None)
@@ -267,6 +277,7 @@ def fkpm_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*EDITOR_ROLES)
 def agreement_create(request: HttpRequest, pk: int) -> HttpResponse:
     _require_editor(request)
     org = get_organisation_for_user(request.user, pk)
@@ -311,6 +322,7 @@ IMPORTS = {
 
 
 @login_required
+@allow(*PARTNERSHIP_ROLES)
 def transfer(request: HttpRequest) -> HttpResponse:
     """Import and export people, organisations and memberships (CSV / XLSX)."""
     form = UploadForm()
@@ -329,6 +341,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@allow(*EDITOR_ROLES)
 def import_file(request: HttpRequest, kind: str) -> HttpResponse:
     _require_editor(request)
     if kind not in IMPORTS:
@@ -356,6 +369,7 @@ def import_file(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @login_required
+@allow(*PARTNERSHIP_ROLES)
 def export_file(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in exports.EXPORTS:
         raise Http404

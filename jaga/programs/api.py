@@ -9,8 +9,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Router, Status, UploadedFile
 
-from jaga.accounts.access import code_in_scope, scope_codes
+from jaga.accounts.access import PARTNERSHIP_ROLES, allow, in_scope, scope_codes
 from jaga.partners.access import (
+    EDITOR_ROLES,
+    PROGRAMME_ROLES,
     can_edit,
     can_manage_programmes,
     get_organisation_for_user,
@@ -121,6 +123,7 @@ ACTIVITY_PREFETCH = ("villages", "organisers", "partners")
 
 
 @router.get("/activities", response=list[ActivityOut], summary="Activities I may see")
+@allow(*PARTNERSHIP_ROLES)
 def list_activities(
     request: HttpRequest,
     programme: str = "",
@@ -142,6 +145,7 @@ def list_activities(
 
 
 @router.post("/activities", response={201: ActivityOut}, summary="Log an activity")
+@allow(*EDITOR_ROLES)
 def create_activity(request: HttpRequest, payload: ActivityIn) -> Any:
     require_editor(request)
     village = territory_in_scope(request, payload.village_code)
@@ -167,12 +171,14 @@ def create_activity(request: HttpRequest, payload: ActivityIn) -> Any:
 
 
 @router.get("/activities/export", summary="Export activities (format=csv|xlsx)")
+@allow(*PARTNERSHIP_ROLES)
 def export_activities(request: HttpRequest, format: str = "csv") -> HttpResponse:
     headers, rows = activity_rows(request.user)
     return export_response(headers, rows, "activities", format)
 
 
 @router.post("/activities/import", response=ImportResult, summary="Import activities")
+@allow(*EDITOR_ROLES)
 def import_activities(request: HttpRequest, file: File[UploadedFile]) -> ImportResult:
     require_editor(request)
     count = services.import_activities(file, name=file.name, actor=request.user)
@@ -180,6 +186,7 @@ def import_activities(request: HttpRequest, file: File[UploadedFile]) -> ImportR
 
 
 @router.get("/activities/{activity_id}", response=ActivityOut, summary="One activity")
+@allow(*PARTNERSHIP_ROLES)
 def get_activity(request: HttpRequest, activity_id: int) -> ActivityOut:
     return activity_out(get_activity_for_user(request.user, activity_id))
 
@@ -189,6 +196,7 @@ def get_activity(request: HttpRequest, activity_id: int) -> ActivityOut:
     response=list[InvitationOut],
     summary="The activity's invitations I may see",
 )
+@allow(*PARTNERSHIP_ROLES)
 def list_invitations(request: HttpRequest, activity_id: int) -> list[InvitationOut]:
     activity = get_activity_for_user(request.user, activity_id)
     qs = (
@@ -205,6 +213,7 @@ def list_invitations(request: HttpRequest, activity_id: int) -> list[InvitationO
     response={201: InvitationOut, 200: InvitationOut},
     summary="Invite a person or an organisation",
 )
+@allow(*EDITOR_ROLES)
 def create_invitation(request: HttpRequest, activity_id: int, payload: InvitationIn) -> Any:
     require_editor(request)
     activity = get_activity_for_user(request.user, activity_id)
@@ -225,6 +234,7 @@ def create_invitation(request: HttpRequest, activity_id: int, payload: Invitatio
     response=CheckInOut,
     summary="Check in by the invitation's QR code (idempotent)",
 )
+@allow(*EDITOR_ROLES)
 def check_in(request: HttpRequest, activity_id: int, payload: CheckInIn) -> CheckInOut:
     require_editor(request)
     activity = get_activity_for_user(request.user, activity_id)
@@ -242,6 +252,7 @@ def check_in(request: HttpRequest, activity_id: int, payload: CheckInIn) -> Chec
     response=ImportResult,
     summary="Mark every invitee with nothing recorded as absent",
 )
+@allow(*EDITOR_ROLES)
 def close(request: HttpRequest, activity_id: int) -> ImportResult:
     require_editor(request)
     activity = get_activity_for_user(request.user, activity_id)
@@ -251,6 +262,7 @@ def close(request: HttpRequest, activity_id: int) -> ImportResult:
 @router.post(
     "/invitations/{invitation_id}/response", response=InvitationOut, summary="Record an answer"
 )
+@allow(*EDITOR_ROLES)
 def respond(request: HttpRequest, invitation_id: int, payload: ResponseIn) -> InvitationOut:
     require_editor(request)
     invitation = get_invitation_for_user(request.user, pk=invitation_id)
@@ -264,6 +276,7 @@ def respond(request: HttpRequest, invitation_id: int, payload: ResponseIn) -> In
     response=InvitationOut,
     summary="Record attendance by hand (present, late, represented, absent, excused)",
 )
+@allow(*EDITOR_ROLES)
 def attendance(request: HttpRequest, invitation_id: int, payload: AttendanceIn) -> InvitationOut:
     require_editor(request)
     invitation = get_invitation_for_user(request.user, pk=invitation_id)
@@ -283,6 +296,7 @@ def attendance(request: HttpRequest, invitation_id: int, payload: AttendanceIn) 
 
 
 @router.get("/participation", response=ParticipationOut, summary="Participation figures")
+@allow(*PARTNERSHIP_ROLES)
 def participation(
     request: HttpRequest,
     territory: str = "",
@@ -295,7 +309,7 @@ def participation(
     territory (default: my area), an organisation, a programme and a period, split by community
     leaders vs residents, by education and by programme."""
     code = territory or _default_territory(request)
-    if not code_in_scope(code, scope_codes(request.user)):
+    if not in_scope(request.user, code, PARTNERSHIP_ROLES):
         raise Http404
     if organisation is not None:
         get_organisation_for_user(request.user, organisation)
@@ -320,7 +334,7 @@ def participation(
 
 
 def _default_territory(request: HttpRequest) -> str:
-    scopes = scope_codes(request.user)
+    scopes = scope_codes(request.user, PARTNERSHIP_ROLES)
     if not scopes:
         raise Http404
     if scopes == ["*"]:
@@ -336,6 +350,7 @@ def _default_territory(request: HttpRequest) -> str:
     response=ImportResult,
     summary="Import adoptions (programme_code, village_code, adopted_on); all-or-nothing",
 )
+@allow(*PROGRAMME_ROLES)
 def import_adoptions(request: HttpRequest, file: File[UploadedFile]) -> ImportResult:
     require_manager(request)
     count = services.import_adoptions(file, name=file.name, actor=request.user)
@@ -343,6 +358,7 @@ def import_adoptions(request: HttpRequest, file: File[UploadedFile]) -> ImportRe
 
 
 @router.get("", response=list[ProgrammeOut], summary="The programme catalogue")
+@allow(*PARTNERSHIP_ROLES)
 def list_programmes(request: HttpRequest) -> list[ProgrammeOut]:
     adopted = ProgrammeAdoption.objects.for_user(request.user)
     counts: dict[int, int] = {}
@@ -355,6 +371,7 @@ def list_programmes(request: HttpRequest) -> list[ProgrammeOut]:
 
 
 @router.post("", response={201: ProgrammeOut}, summary="Add a programme to the catalogue")
+@allow(*PROGRAMME_ROLES)
 def create_programme(request: HttpRequest, payload: ProgrammeIn) -> Any:
     require_manager(request)
     data = payload.model_dump()
@@ -364,6 +381,7 @@ def create_programme(request: HttpRequest, payload: ProgrammeIn) -> Any:
 
 
 @router.get("/{code}", response=ProgrammeOut, summary="One programme")
+@allow(*PARTNERSHIP_ROLES)
 def get_one(request: HttpRequest, code: str) -> ProgrammeOut:
     p = get_programme(code)
     return programme_out(
@@ -376,6 +394,7 @@ def get_one(request: HttpRequest, code: str) -> ProgrammeOut:
     response=list[AdoptionOut],
     summary="Villages (in my area) that adopted the programme, with the date",
 )
+@allow(*PARTNERSHIP_ROLES)
 def adoptions(request: HttpRequest, code: str) -> list[AdoptionOut]:
     p = get_programme(code)
     qs = ProgrammeAdoption.objects.for_user(request.user).filter(programme=p)
@@ -391,6 +410,7 @@ def adoptions(request: HttpRequest, code: str) -> list[AdoptionOut]:
 
 
 @router.post("/{code}/adoptions", response={201: AdoptionOut}, summary="A village adopts it")
+@allow(*EDITOR_ROLES)
 def adopt(request: HttpRequest, code: str, payload: AdoptionIn) -> Any:
     if not can_edit(request.user):
         raise Forbidden("forbidden", _("Your role cannot record adoptions."))

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from jaga.accounts.access import ScopedQuerySet
+from jaga.accounts.access import PARTNERSHIP_ROLES, ScopedQuerySet
 
 
 class Programme(models.Model):
@@ -51,6 +51,7 @@ class ProgrammeAdoption(models.Model):
     """A village adopted a programme on a date: the date drives the programme evaluation."""
 
     scope_field = "village__code"
+    scope_roles = PARTNERSHIP_ROLES
 
     programme = models.ForeignKey(
         Programme, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="adoptions"
@@ -98,6 +99,7 @@ class Activity(models.Model):
     invitations), possibly covering several villages."""
 
     scope_field = "village__code"
+    scope_roles = PARTNERSHIP_ROLES
 
     programme = models.ForeignKey(
         Programme, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="activities"
@@ -200,6 +202,7 @@ class Invitation(models.Model):
     """
 
     scope_field = "activity__village__code"
+    scope_roles = PARTNERSHIP_ROLES
 
     activity = models.ForeignKey(
         Activity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="invitations"

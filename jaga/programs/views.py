@@ -19,9 +19,16 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jaga.accounts.access import code_in_scope, scope_codes
+from jaga.accounts.access import (
+    PARTNERSHIP_ROLES,
+    allow,
+    scope_codes,
+    territory_for_user,
+)
 from jaga.core.errors import DomainError, ImportFailed
 from jaga.partners.access import (
+    EDITOR_ROLES,
+    PROGRAMME_ROLES,
     can_edit,
     can_manage_programmes,
     get_organisation_for_user,
@@ -51,6 +58,7 @@ def _require_editor(request: HttpRequest) -> None:
 
 
 @login_required
+@allow(*PARTNERSHIP_ROLES)
 def index(request: HttpRequest) -> HttpResponse:
     adopted = dict(
         ProgrammeAdoption.objects.for_user(request.user)
@@ -77,13 +85,14 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _home_code(request: HttpRequest) -> str | None:
-    scopes = scope_codes(request.user)
+    scopes = scope_codes(request.user, PARTNERSHIP_ROLES)
     if not scopes:
         raise Http404
     return None if scopes == ["*"] or len(scopes) > 1 else scopes[0]
 
 
 @login_required
+@allow(*PARTNERSHIP_ROLES)
 def programme_detail(request: HttpRequest, code: str) -> HttpResponse:
     programme = Programme.objects.filter(code=code.upper()).prefetch_related("partners").first()
     if programme is None:
@@ -115,6 +124,7 @@ def programme_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@allow(*PARTNERSHIP_ROLES)
 def activities(request: HttpRequest) -> HttpResponse:
     programme = request.GET.get("programme", "")
     qs = activities_for_user(request.user).select_related("programme", "village")
@@ -141,6 +151,7 @@ def activities(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*EDITOR_ROLES)
 def activity_create(request: HttpRequest) -> HttpResponse:
     _require_editor(request)
     programmes = list(Programme.objects.order_by("code"))
@@ -173,6 +184,7 @@ def activity_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*PARTNERSHIP_ROLES)
 def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     activity = get_activity_for_user(request.user, pk)
     form = _invite_form(request, activity)
@@ -218,6 +230,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@allow(*EDITOR_ROLES)
 def activity_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     _require_editor(request)
     activity = get_activity_for_user(request.user, pk)
@@ -241,6 +254,7 @@ def activity_outcome(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@allow(*EDITOR_ROLES)
 def activity_attach(request: HttpRequest, pk: int) -> HttpResponse:
     _require_editor(request)
     activity = get_activity_for_user(request.user, pk)
@@ -309,6 +323,7 @@ def _invite_from_form(request: HttpRequest, activity: Any, data: dict[str, Any])
 
 
 @login_required
+@allow(*PARTNERSHIP_ROLES)
 def attendance_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     """The paper list: print it for signatures, then enter what it says in one go."""
     activity = get_activity_for_user(request.user, pk)
@@ -357,6 +372,7 @@ def attendance_sheet(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@allow(*EDITOR_ROLES)
 def activity_close(request: HttpRequest, pk: int) -> HttpResponse:
     _require_editor(request)
     activity = get_activity_for_user(request.user, pk)
@@ -372,6 +388,7 @@ def _qr_svg(request: HttpRequest, code: str) -> str:
 
 
 @login_required
+@allow(*PARTNERSHIP_ROLES)
 def invitation_print(request: HttpRequest, pk: int) -> HttpResponse:
     """Printable invitations with their QR codes: one invitation, or ?all=1 for the activity."""
     inv = get_invitation_for_user(request.user, pk=pk)
@@ -389,6 +406,7 @@ def invitation_print(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@allow(*PARTNERSHIP_ROLES)
 def checkin(request: HttpRequest, code: str) -> HttpResponse:
     """Where a scanned QR code lands: the officer confirms the arrival (phone first)."""
     inv = get_invitation_for_user(request.user, code=code.strip().upper())
@@ -416,6 +434,7 @@ def checkin(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@allow(*PARTNERSHIP_ROLES)
 def checkin_desk(request: HttpRequest, pk: int) -> HttpResponse:
     """Type or scan codes at the door of one activity."""
     activity = get_activity_for_user(request.user, pk)
@@ -463,17 +482,14 @@ def _period(request: HttpRequest) -> tuple[datetime.date | None, datetime.date |
 
 
 @login_required
+@allow(*PARTNERSHIP_ROLES)
 def participation(request: HttpRequest) -> HttpResponse:
-    scopes = scope_codes(request.user)
+    scopes = scope_codes(request.user, PARTNERSHIP_ROLES)
     if not scopes:
         raise Http404
     default = "35.03" if scopes == ["*"] else scopes[0]
     code = request.GET.get("territory", "") or default
-    if not code_in_scope(code, scopes):
-        raise Http404
-    territory = Territory.objects.filter(code=code).first()
-    if territory is None:
-        raise Http404
+    territory = territory_for_user(request.user, code, PARTNERSHIP_ROLES)
     programme = request.GET.get("programme", "").upper() or None
     org_id = request.GET.get("organisation", "")
     organisation = get_organisation_for_user(request.user, org_id) if org_id else None
@@ -527,6 +543,7 @@ def participation(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*PROGRAMME_ROLES)
 def adoptions_import(request: HttpRequest) -> HttpResponse:
     if not can_manage_programmes(request.user):
         raise Http404
@@ -552,6 +569,7 @@ def adoptions_import(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*PARTNERSHIP_ROLES)
 def activities_transfer(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     errors: list[dict[str, Any]] = []

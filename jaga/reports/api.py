@@ -7,9 +7,14 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 
-from jaga.accounts.access import STAFF_ROLES, code_in_scope, has_role, scope_codes
+from jaga.accounts.access import (
+    STAFF_ROLES,
+    allow,
+    allow_public,
+    territory_for_user,
+)
 from jaga.reports import anev, portal
-from jaga.territory.models import Level, Territory
+from jaga.territory.models import Level
 
 router = Router(tags=["reports"])
 
@@ -33,6 +38,7 @@ class PublicOut(Schema):
 
 
 @router.get("/public/{code}", response=PublicOut, auth=None)
+@allow_public
 def public_figures(request: HttpRequest, code: str, month: str = "") -> Any:
     """Public monthly figures of a regency, district or village: "<3" below 3, "x" withheld."""
     place = portal.public_territory(code)
@@ -49,14 +55,11 @@ def public_figures(request: HttpRequest, code: str, month: str = "") -> Any:
 
 
 @router.get("/anev/{code}")
+@allow(*STAFF_ROLES)
 def anev_sections(request: HttpRequest, code: str, month: str) -> Any:
     """The Anev report's figures as JSON (the summary sentences included)."""
-    if not has_role(request.user, *STAFF_ROLES) or not code_in_scope(
-        code, scope_codes(request.user)
-    ):
-        raise Http404
-    place = Territory.objects.filter(code=code, level__in=[Level.REGENCY, Level.DISTRICT]).first()
-    if place is None:
+    place = territory_for_user(request.user, code)
+    if place.level not in (Level.REGENCY, Level.DISTRICT):
         raise Http404
     first = portal.parse_month(month, place.regency_code or place.code)
     sections = anev.build(place, first)

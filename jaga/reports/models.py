@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from jaga.accounts.access import ScopedQuerySet
+from jaga.accounts.access import STAFF_ROLES, ScopedQuerySet
 
 
 class JobStatus(models.TextChoices):
@@ -27,6 +27,7 @@ class ReportJob(models.Model):
     """One Anev report written in the background: its progress, then its HTML and PDF."""
 
     scope_field = "territory__code"
+    scope_roles = STAFF_ROLES
 
     code = models.CharField(_("code"), max_length=16, unique=True)
     kind = models.CharField(_("kind"), max_length=20, default="anev")

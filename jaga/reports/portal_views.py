@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from jaga.accounts.access import allow_public
 from jaga.analytics.units import add_months
 from jaga.reports import portal
 from jaga.territory.models import Level, Territory
@@ -18,6 +19,7 @@ from jaga.territory.models import Level, Territory
 
 @require_GET
 @cache_control(public=True, max_age=300)
+@allow_public
 def index(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/portal_index.html", {"regencies": portal.regencies_with_data()})
 
@@ -33,6 +35,7 @@ def _territory_month(request: HttpRequest, code: str):  # type: ignore[no-untype
 
 @require_GET
 @cache_control(public=True, max_age=300)
+@allow_public
 def territory(request: HttpRequest, code: str) -> HttpResponse:
     place, month = _territory_month(request, code)
     crumbs = [t for t in place.ancestors() if t.level in (Level.REGENCY, Level.DISTRICT)]
@@ -71,12 +74,14 @@ def _payload(request: HttpRequest, code: str) -> dict:  # type: ignore[type-arg]
 
 @require_GET
 @cache_control(public=True, max_age=300)
+@allow_public
 def download_json(request: HttpRequest, code: str) -> JsonResponse:
     return JsonResponse(_payload(request, code), json_dumps_params={"ensure_ascii": False})
 
 
 @require_GET
 @cache_control(public=True, max_age=300)
+@allow_public
 def download_csv(request: HttpRequest, code: str) -> HttpResponse:
     payload = _payload(request, code)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -93,6 +98,7 @@ def download_csv(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_GET
 @cache_control(public=True, max_age=3600)
+@allow_public
 def data(request: HttpRequest) -> HttpResponse:
     return render(
         request,

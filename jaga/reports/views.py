@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from jaga.accounts.access import STAFF_ROLES, code_in_scope, get_for_user, has_role, scope_codes
+from jaga.accounts.access import (
+    STAFF_ROLES,
+    allow,
+    get_for_user,
+    has_role,
+    territory_for_user,
+)
 from jaga.core.errors import DomainError
 from jaga.reports import services
 from jaga.reports.forms import AnevForm
@@ -33,6 +40,7 @@ def _areas(request: HttpRequest) -> list[Territory]:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def anev(request: HttpRequest) -> HttpResponse:
     _staff(request)
     areas = _areas(request)
@@ -42,9 +50,7 @@ def anev(request: HttpRequest) -> HttpResponse:
     form = AnevForm(request.POST or None, territories=areas, initial={"month": last_month})
     if request.method == "POST" and form.is_valid():
         code = form.cleaned_data["territory"]
-        if not code_in_scope(code, scope_codes(request.user)):
-            raise Http404
-        territory = Territory.objects.get(code=code)
+        territory = territory_for_user(request.user, code)
         try:
             job = services.request_anev(
                 territory=territory,
@@ -66,6 +72,7 @@ def _job(request: HttpRequest, code: str) -> ReportJob:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def job(request: HttpRequest, code: str) -> HttpResponse:
     found = _job(request, code)
     template = "reports/_job_status.html" if request.htmx else "reports/job.html"  # type: ignore[attr-defined]
@@ -73,6 +80,7 @@ def job(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def job_html(request: HttpRequest, code: str) -> HttpResponse:
     found = _job(request, code)
     if found.status != "done":
@@ -81,6 +89,7 @@ def job_html(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def job_pdf(request: HttpRequest, code: str) -> HttpResponse:
     found = _job(request, code)
     if found.status != "done" or not found.pdf:
@@ -93,9 +102,17 @@ def job_pdf(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@allow(*STAFF_ROLES)
 def retry(request: HttpRequest, code: str) -> HttpResponse:
     found = _job(request, code)
-    new = services.request_anev(
-        territory=found.territory, month=found.month, language=found.language, actor=request.user
-    )
+    try:
+        new = services.request_anev(
+            territory=found.territory,
+            month=found.month,
+            language=found.language,
+            actor=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("reports:job", found.code)
     return redirect("reports:job", new.code)

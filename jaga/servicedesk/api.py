@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Header, Router, Status
 
-from jaga.accounts.access import get_for_user
+from jaga.accounts.access import STAFF_ROLES, allow, allow_public, get_for_user
 from jaga.core import ratelimit
 from jaga.core.errors import DomainError
 from jaga.servicedesk import queries, services
@@ -74,6 +74,7 @@ def service_out(s: Service) -> ServiceOut:
 
 
 @router.get("/services", response=list[ServiceOut], auth=None, summary="The service catalogue")
+@allow_public
 def service_list(request: HttpRequest) -> list[ServiceOut]:
     return [
         service_out(s) for s in Service.objects.filter(is_active=True).prefetch_related("questions")
@@ -83,6 +84,7 @@ def service_list(request: HttpRequest) -> list[ServiceOut]:
 @router.get(
     "/villages", response=list[VillageOut], auth=None, summary="Find a village by name (public)"
 )
+@allow_public
 def villages(request: HttpRequest, q: str = "", limit: int = 20) -> list[VillageOut]:
     """Village code, name and district name only: the public picker of the report form."""
     q = q.strip()
@@ -167,6 +169,7 @@ def _submit(request: HttpRequest, data: RequestIn, channel: str, key: str, **ext
     auth=None,
     summary="Submit a report (public; send an Idempotency-Key to make retries safe)",
 )
+@allow_public
 def submit(
     request: HttpRequest,
     data: RequestIn,
@@ -205,6 +208,7 @@ def _tracked(request: HttpRequest, ticket: str, code: str) -> tuple[ServiceReque
     auth=None,
     summary="Follow a report: the public status, or everything with the X-Tracking-Code header",
 )
+@allow_public
 def track(
     request: HttpRequest, ticket: str, code: str = Header("", alias="X-Tracking-Code")
 ) -> PublicRequestOut:
@@ -222,6 +226,7 @@ def track(
     auth=None,
     summary="The reporter adds information (needs the X-Tracking-Code header)",
 )
+@allow_public
 def reporter_note(
     request: HttpRequest,
     ticket: str,
@@ -240,6 +245,7 @@ def reporter_note(
     auth=None,
     summary="Open public reports of the same service in the village (shown before submitting)",
 )
+@allow_public
 def nearby(request: HttpRequest, service_code: str, village_code: str) -> list[NearbyOut]:
     """Never reports of a sensitive service, and by village only (never by point)."""
     service = _service(service_code)
@@ -315,6 +321,7 @@ def detail_out(r: ServiceRequest) -> StaffRequestDetail:
 
 
 @router.get("/requests", response=list[StaffRequestOut], summary="The queue in my scope")
+@allow(*STAFF_ROLES)
 def queue(
     request: HttpRequest,
     service: str = "",
@@ -331,6 +338,7 @@ def queue(
 
 
 @router.get("/requests/{ticket}", response=StaffRequestDetail, summary="One report (staff)")
+@allow(*STAFF_ROLES)
 def request_detail(request: HttpRequest, ticket: str) -> StaffRequestDetail:
     return detail_out(_get(request, ticket))
 
@@ -338,6 +346,7 @@ def request_detail(request: HttpRequest, ticket: str) -> StaffRequestDetail:
 @router.post(
     "/requests/{ticket}/transition", response=StaffRequestDetail, summary="Change the status"
 )
+@allow(*STAFF_ROLES)
 def transition(request: HttpRequest, ticket: str, data: TransitionIn) -> StaffRequestDetail:
     report = _get(request, ticket)
     assignee = None
@@ -368,6 +377,7 @@ def transition(request: HttpRequest, ticket: str, data: TransitionIn) -> StaffRe
 
 
 @router.post("/requests/{ticket}/updates", response={201: UpdateOut}, summary="Add a note")
+@allow(*STAFF_ROLES)
 def add_update(request: HttpRequest, ticket: str, data: UpdateIn) -> Any:
     update = services.add_update(
         _get(request, ticket), data.text, actor=request.user, public=data.public
@@ -390,6 +400,7 @@ def add_update(request: HttpRequest, ticket: str, data: UpdateIn) -> Any:
     response=StaffRequestDetail,
     summary="Verify: record the report in the kamtibmas register",
 )
+@allow(*STAFF_ROLES)
 def verify(request: HttpRequest, ticket: str) -> StaffRequestDetail:
     services.verify_request(_get(request, ticket), actor=request.user)
     return detail_out(_get(request, ticket))
@@ -400,6 +411,7 @@ def verify(request: HttpRequest, ticket: str) -> StaffRequestDetail:
     response={200: CreatedOut, 201: CreatedOut},
     summary="Desk staff enter a walk-in, phone or message report",
 )
+@allow(*services.ACTING_ROLES)
 def intake(
     request: HttpRequest,
     data: DeskRequestIn,
@@ -418,5 +430,6 @@ def intake(
 
 
 @router.get("/summary", response=list[UnitSummaryOut], summary="Open, overdue, in time per Polsek")
+@allow(*STAFF_ROLES)
 def summary(request: HttpRequest) -> list[dict[str, Any]]:
     return queries.unit_summary(request.user)

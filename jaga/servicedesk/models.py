@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from jaga.accounts.access import ScopedQuerySet
+from jaga.accounts.access import STAFF_ROLES, ScopedQuerySet
 
 
 def _english() -> bool:
@@ -249,6 +249,8 @@ class ServiceRequest(models.Model):
     """
 
     scope_field = "village__code"
+    scope_roles = STAFF_ROLES
+    scope_owner = "reporter_user"  # a resident sees the reports it filed
 
     ticket = models.CharField(_("ticket code"), max_length=16, unique=True)
     token = models.CharField(max_length=40, unique=True)

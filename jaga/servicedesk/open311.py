@@ -23,6 +23,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from jaga.accounts.access import allow_public
 from jaga.core import ratelimit
 from jaga.core.errors import DomainError
 from jaga.servicedesk import queries, services
@@ -213,6 +214,7 @@ def _requests_qs() -> QuerySet[ServiceRequest]:
 # ---------------------------------------------------------------- views
 
 
+@allow_public
 @endpoint
 def discovery(request: HttpRequest, *, fmt: str) -> HttpResponse:
     base = request.build_absolute_uri("/open311/v2/")
@@ -236,12 +238,14 @@ def discovery(request: HttpRequest, *, fmt: str) -> HttpResponse:
     )
 
 
+@allow_public
 @endpoint
 def service_list(request: HttpRequest, *, fmt: str) -> HttpResponse:
     services_ = list(Service.objects.filter(is_active=True).prefetch_related("questions"))
     return render(fmt, "services", [service_doc(s) for s in services_])
 
 
+@allow_public
 @endpoint
 def service_definition(request: HttpRequest, code: str, *, fmt: str) -> HttpResponse:
     service = Service.objects.filter(code=code, is_active=True).first()
@@ -264,6 +268,7 @@ def _parse_date(value: str, name: str) -> datetime.datetime:
     return moment
 
 
+@allow_public
 @endpoint
 def requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
     if request.method == "POST":
@@ -311,6 +316,7 @@ def requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
     return render(fmt, "service_requests", [request_doc(r, base) for r in rows])
 
 
+@allow_public
 @endpoint
 def request_detail(request: HttpRequest, ticket: str, *, fmt: str) -> HttpResponse:
     found = _requests_qs().filter(ticket=ticket.upper()).first()
@@ -319,6 +325,7 @@ def request_detail(request: HttpRequest, ticket: str, *, fmt: str) -> HttpRespon
     return render(fmt, "service_requests", [request_doc(found, request.build_absolute_uri("/"))])
 
 
+@allow_public
 @endpoint
 def token(request: HttpRequest, token: str, *, fmt: str) -> HttpResponse:
     found = queries.publishable_requests().filter(token=token).only("ticket", "token").first()

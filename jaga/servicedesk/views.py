@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jaga.accounts.access import STAFF_ROLES, get_for_user, roles_of, scope_q
+from jaga.accounts.access import STAFF_ROLES, allow, allow_public, get_for_user, roles_of, scope_q
 from jaga.accounts.models import Posting, Role
 from jaga.core import ratelimit
 from jaga.core.codes import random_secret
@@ -65,10 +65,12 @@ def _active_service(code: str) -> Service | None:
 # ------------------------------------------------------------------ public
 
 
+@allow_public
 def report_start(request: HttpRequest) -> HttpResponse:
     return render(request, "servicedesk/report_start.html", {"groups": _catalogue()})
 
 
+@allow_public
 def report_form(request: HttpRequest, code: str) -> HttpResponse:
     """Two steps that work without JavaScript: the village first (so that open reports of the
     same service nearby are shown before anything is written), then the report itself."""
@@ -120,6 +122,7 @@ def report_form(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@allow_public
 def village_options(request: HttpRequest) -> HttpResponse:
     """htmx helper of the village picker: the <option>s matching a name (public data only)."""
     q = request.GET.get("q", "").strip()
@@ -180,6 +183,7 @@ def _open_with_code(request: HttpRequest, report: ServiceRequest | None, code: s
     return False
 
 
+@allow_public
 def track_lookup(request: HttpRequest) -> HttpResponse:
     # The tracking code comes only by POST: a code in a URL would stay in logs and histories.
     form = TrackForm((request.POST if request.method == "POST" else request.GET) or None)
@@ -199,6 +203,7 @@ def track_lookup(request: HttpRequest) -> HttpResponse:
     return render(request, "servicedesk/track_lookup.html", {"form": form})
 
 
+@allow_public
 def track_code(request: HttpRequest, ticket: str, code: str) -> HttpResponse:
     """The private link sent to the reporter: opens the report for this browser, then leaves the
     code out of the address (so it is not in the history, logs or a Referer)."""
@@ -217,6 +222,7 @@ def track_code(request: HttpRequest, ticket: str, code: str) -> HttpResponse:
     return redirect("servicedesk:track", ticket=report.ticket)
 
 
+@allow_public
 def track(request: HttpRequest, ticket: str) -> HttpResponse:
     """A report as its reporter sees it (with the tracking code) or as the public does (the
     ticket alone: the status and the approved public version, never of a sensitive service)."""
@@ -274,6 +280,7 @@ def track(request: HttpRequest, ticket: str) -> HttpResponse:
     )
 
 
+@allow_public
 def public_photo(request: HttpRequest, ticket: str, pk: int) -> HttpResponseBase:
     """An approved photo of a report the public may see."""
     photo = (
@@ -314,6 +321,7 @@ def _scope_villages(user: Any) -> Any:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def queue(request: HttpRequest) -> HttpResponse:
     denied = _staff_only(request)
     if denied:
@@ -369,6 +377,7 @@ def _get_report(request: HttpRequest, ticket: str) -> ServiceRequest:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def detail(request: HttpRequest, ticket: str) -> HttpResponse:
     denied = _staff_only(request)
     if denied:
@@ -426,6 +435,7 @@ def _render_detail(
 
 @login_required
 @require_POST
+@allow(*STAFF_ROLES)
 def act(request: HttpRequest, ticket: str, action: str) -> HttpResponse:
     denied = _staff_only(request)
     if denied:
@@ -529,6 +539,7 @@ def act(request: HttpRequest, ticket: str, action: str) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def staff_photo(request: HttpRequest, ticket: str, pk: int) -> HttpResponseBase:
     denied = _staff_only(request)
     if denied:
@@ -541,6 +552,7 @@ def staff_photo(request: HttpRequest, ticket: str, pk: int) -> HttpResponseBase:
 
 
 @login_required
+@allow(*services.ACTING_ROLES)
 def desk_entry(request: HttpRequest) -> HttpResponse:
     """Desk staff enter walk-ins, phone calls and messages (service first, then the form)."""
     if not roles_of(request.user) & services.ACTING_ROLES:
@@ -548,7 +560,7 @@ def desk_entry(request: HttpRequest) -> HttpResponse:
     service = _active_service(request.GET.get("layanan", "") or request.POST.get("layanan", ""))
     if service is None:
         return render(request, "servicedesk/desk_start.html", {"groups": _catalogue()})
-    villages = public_villages()
+    villages = public_villages().filter(scope_q(request.user, "code"))
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES, service=service, staff=True)
         picker = VillageForm(request.POST, villages=villages)
@@ -591,6 +603,7 @@ def desk_entry(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*services.ACTING_ROLES)
 def moderation_queue(request: HttpRequest) -> HttpResponse:
     """Reports in the user's area whose text or photos wait for a public version."""
     if not roles_of(request.user) & services.ACTING_ROLES:
@@ -600,6 +613,7 @@ def moderation_queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*services.ACTING_ROLES)
 def moderate(request: HttpRequest, ticket: str) -> HttpResponse:
     """One report's public version: edit the proposed text, approve or reject it and each photo."""
     if not roles_of(request.user) & services.ACTING_ROLES:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from jaga.accounts.access import STAFF_ROLES, code_in_scope, has_role, scope_codes
+from jaga.accounts.access import (
+    STAFF_ROLES,
+    allow,
+    territory_for_user,
+)
 from jaga.surveys import queries, services
 from jaga.surveys.models import IKM_ELEMENTS, IkmResponse
 from jaga.territory.models import Level, PoliceUnit, Territory
@@ -68,21 +72,16 @@ class CreatedOut(Schema):
 
 
 def _staff_scope(request: HttpRequest, code: str) -> None:
-    if not has_role(request.user, *STAFF_ROLES) or not code_in_scope(
-        code, scope_codes(request.user)
-    ):
-        raise Http404
+    territory_for_user(request.user, code)
 
 
 def _village(request: HttpRequest, code: str) -> Territory:
-    _staff_scope(request, code)
-    village = Territory.objects.filter(code=code, level=Level.VILLAGE).first()
-    if village is None:
-        raise Http404
+    village: Territory = territory_for_user(request.user, code, level=Level.VILLAGE)
     return village
 
 
 @router.get("/results/{code}", response=ResultsOut)
+@allow(*STAFF_ROLES)
 def results(
     request: HttpRequest,
     code: str,
@@ -125,6 +124,7 @@ def results(
 
 
 @router.post("/trust", response={201: CreatedOut})
+@allow(*STAFF_ROLES)
 def post_trust(request: HttpRequest, payload: TrustIn) -> Any:
     """Enter one trust questionnaire (a paper form or a field app) for a village in scope."""
     village = _village(request, payload.village_code)
@@ -139,6 +139,7 @@ def post_trust(request: HttpRequest, payload: TrustIn) -> Any:
 
 
 @router.post("/ikm", response={201: CreatedOut})
+@allow(*STAFF_ROLES)
 def post_ikm(request: HttpRequest, payload: IkmIn) -> Any:
     """Enter one IKM questionnaire: `scores` maps u1…u9 to 1–4."""
     village = _village(request, payload.village_code)

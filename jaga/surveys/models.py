@@ -15,7 +15,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from jaga.accounts.access import ScopedQuerySet
+from jaga.accounts.access import STAFF_ROLES, ScopedQuerySet
 
 IKM_ELEMENTS = [f"u{i}" for i in range(1, 10)]
 IKM_MIN, IKM_MAX = 1, 4
@@ -122,6 +122,7 @@ class IkmResponse(models.Model):
     """One filled IKM questionnaire: nine scores 1–4 and the optional respondent profile."""
 
     scope_field = "village__code"
+    scope_roles = STAFF_ROLES
 
     village = models.ForeignKey(
         "territory.Territory",
@@ -199,6 +200,7 @@ class TrustInvitation(models.Model):
     """One invitation per closed desk report: a secret link the reporter answers once."""
 
     scope_field = "village__code"
+    scope_roles = STAFF_ROLES
 
     ticket = models.CharField(_("ticket"), max_length=40, unique=True)
     village = models.ForeignKey(
@@ -227,6 +229,7 @@ class TrustResponse(models.Model):
     """One answered trust / sense-of-safety questionnaire."""
 
     scope_field = "village__code"
+    scope_roles = STAFF_ROLES
 
     village = models.ForeignKey(
         "territory.Territory",

@@ -12,7 +12,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jaga.accounts.access import STAFF_ROLES, code_in_scope, has_role, scope_codes
+from jaga.accounts.access import (
+    STAFF_ROLES,
+    allow,
+    allow_public,
+    has_role,
+    territory_for_user,
+)
 from jaga.core import ratelimit
 from jaga.core.errors import DomainError, ImportFailed
 from jaga.surveys import queries, services
@@ -33,7 +39,7 @@ from jaga.surveys.models import (
     TrustInvitation,
 )
 from jaga.surveys.queries import estimate_rows, question_labels
-from jaga.territory.models import Level, Territory
+from jaga.territory.models import Level
 from jaga.territory.queries import top_territories, visible_territories
 
 
@@ -54,6 +60,7 @@ def _too_many(request: HttpRequest) -> HttpResponse:
     return render(request, "surveys/thanks.html", {"too_many": True}, status=429)
 
 
+@allow_public
 def ikm_public(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and over_public_limit(request):
         return _too_many(request)
@@ -77,6 +84,7 @@ def ikm_public(request: HttpRequest) -> HttpResponse:
     return render(request, "surveys/ikm_form.html", {"form": form, "public": True})
 
 
+@allow_public
 def trust_public(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and over_public_limit(request):
         return _too_many(request)
@@ -97,6 +105,7 @@ def trust_public(request: HttpRequest) -> HttpResponse:
     return render(request, "surveys/trust_form.html", {"form": form, "public": True})
 
 
+@allow_public
 def invited(request: HttpRequest, token: str) -> HttpResponse:
     invitation = TrustInvitation.objects.select_related("village").filter(token=token).first()
     if invitation is None:
@@ -127,6 +136,7 @@ def invited(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@allow_public
 def thanks(request: HttpRequest) -> HttpResponse:
     return render(request, "surveys/thanks.html", {})
 
@@ -137,6 +147,7 @@ def _staff_or_404(request: HttpRequest) -> None:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def ikm_entry(request: HttpRequest) -> HttpResponse:
     _staff_or_404(request)
     villages = visible_territories(request.user)
@@ -163,6 +174,7 @@ def ikm_entry(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def trust_entry(request: HttpRequest) -> HttpResponse:
     _staff_or_404(request)
     form = TrustEntryForm(request.POST or None, villages=visible_territories(request.user))
@@ -198,6 +210,7 @@ def _period(request: HttpRequest) -> tuple[datetime.date, datetime.date]:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def results(request: HttpRequest, code: str | None = None) -> HttpResponse:
     """IKM per service unit and village, trust per territory and month, for the user's scope."""
     tops = top_territories(request.user)
@@ -205,11 +218,7 @@ def results(request: HttpRequest, code: str | None = None) -> HttpResponse:
         if not tops:
             raise Http404
         code = tops[0].code
-    if not code_in_scope(code, scope_codes(request.user)):
-        raise Http404
-    territory = Territory.objects.filter(code=code).first()
-    if territory is None:
-        raise Http404
+    territory = territory_for_user(request.user, code)
     start, end = _period(request)
     responses = IkmResponse.objects.for_user(request.user).filter(
         queries.within("village__code", code)
@@ -261,6 +270,7 @@ def results(request: HttpRequest, code: str | None = None) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def import_file(request: HttpRequest) -> HttpResponse:
     """Staff type paper forms into Excel and import them at once (all rows or none)."""
     _staff_or_404(request)
@@ -288,6 +298,7 @@ def import_file(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     _staff_or_404(request)
     if kind not in services.IMPORT_COLUMNS:

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from django.db.models import Q
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Router, Schema
 
-from jaga.accounts.access import code_in_scope, scope_codes
+from jaga.accounts.access import STAFF_ROLES, allow, territory_for_user
 from jaga.territory import queries
 from jaga.territory.models import Territory
 
@@ -46,6 +46,7 @@ def _out(t: Territory) -> TerritoryOut:
 
 
 @router.get("", response=list[TerritoryOut], summary="Search territories in my scope")
+@allow(*STAFF_ROLES)
 def search(
     request: HttpRequest, q: str = "", level: str | None = None, limit: int = 50
 ) -> list[TerritoryOut]:
@@ -58,15 +59,12 @@ def search(
 
 
 def _get(request: HttpRequest, code: str) -> Territory:
-    if not code_in_scope(code, scope_codes(request.user)):
-        raise Http404
-    try:
-        return Territory.objects.get(code=code)
-    except Territory.DoesNotExist:
-        raise Http404 from None
+    found: Territory = territory_for_user(request.user, code)
+    return found
 
 
 @router.get("/{code}", response=TerritoryDetail, summary="A territory with its ancestors")
+@allow(*STAFF_ROLES)
 def detail(request: HttpRequest, code: str) -> TerritoryDetail:
     t = _get(request, code)
     population, year, synthetic = queries.latest_population(t.code)
@@ -85,6 +83,7 @@ def detail(request: HttpRequest, code: str) -> TerritoryDetail:
 
 
 @router.get("/{code}/children", response=list[TerritoryOut], summary="A territory's children")
+@allow(*STAFF_ROLES)
 def children(request: HttpRequest, code: str) -> list[TerritoryOut]:
     t = _get(request, code)
     return [_out(c) for c in t.children.order_by("code")]

@@ -9,7 +9,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jaga.accounts.access import code_in_scope, has_role, scope_codes
+from jaga.accounts.access import (
+    STAFF_ROLES,
+    allow,
+    has_role,
+    territory_for_user,
+)
 from jaga.accounts.models import Role
 from jaga.core.errors import DomainError, ImportFailed
 from jaga.core.views import not_found
@@ -22,6 +27,7 @@ IMPORTERS = (Role.SATBINMAS, Role.ADMIN)
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def index(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     results = None
@@ -43,13 +49,9 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@allow(*STAFF_ROLES)
 def detail(request: HttpRequest, code: str) -> HttpResponse:
-    if not code_in_scope(code, scope_codes(request.user)):
-        return not_found(request)
-    try:
-        territory = Territory.objects.select_related("parent", "successor").get(code=code)
-    except Territory.DoesNotExist:
-        return not_found(request)
+    territory = territory_for_user(request.user, code)
     population, pop_year, synthetic = queries.latest_population(territory.code)
     context = {
         "territory": territory,
@@ -72,13 +74,13 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _village_in_scope(request: HttpRequest, code: str) -> Territory | None:
-    if not code_in_scope(code, scope_codes(request.user)):
-        return None
-    return Territory.objects.filter(code=code, level=Level.VILLAGE).first()
+    village: Territory = territory_for_user(request.user, code, level=Level.VILLAGE)
+    return village
 
 
 @login_required
 @require_POST
+@allow(*STATUS_EDITORS)
 def polmas_status(request: HttpRequest, code: str) -> HttpResponse:
     village = _village_in_scope(request, code)
     if village is None or not has_role(request.user, *STATUS_EDITORS):
@@ -95,6 +97,7 @@ def polmas_status(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@allow(*IMPORTERS)
 def population_import(request: HttpRequest) -> HttpResponse:
     if not has_role(request.user, *IMPORTERS):
         return not_found(request)

@@ -191,7 +191,7 @@ def test_partners_see_no_home_panel_and_may_not_record_visits(partner, village_a
             "concerns": "Y",
         },
     )
-    assert response.status_code == 200 and not Visit.objects.exists()
+    assert response.status_code == 403 and not Visit.objects.exists()
 
 
 def test_the_admin_lists_records_read_only(admin_client_, records):

@@ -62,7 +62,7 @@ def test_the_api_is_scoped(bob_client, charlie_client, client, incident):
 
 
 def test_the_import_page_and_api(satbinmas_client, bob_client, client):
-    assert bob_client.get(reverse("incidents:import")).status_code == 404
+    assert bob_client.get(reverse("incidents:import")).status_code == 403
     upload = SimpleUploadedFile("history.csv", CSV.encode(), content_type="text/csv")
     response = satbinmas_client.post(reverse("incidents:import"), {"file": upload})
     assert response.status_code == 302

@@ -115,7 +115,7 @@ def test_the_adoption_upload_page(satbinmas_client, bob_client, programme):
     upload.name = "adopsi.csv"
     assert satbinmas_client.post("/program/adopsi/impor/", {"file": upload}).status_code == 302
     assert ProgrammeAdoption.objects.count() == 1
-    assert bob_client.get("/program/adopsi/impor/").status_code == 404
+    assert bob_client.get("/program/adopsi/impor/").status_code == 403
 
 
 def test_outcome_and_attachments(bob_client, charlie_client, meeting, settings, tmp_path):

@@ -211,7 +211,7 @@ def test_desk_intake_needs_staff(
     report = ServiceRequest.objects.get()
     assert report.channel == "phone" and report.entered_by.username == "bob"
     assert post(client, f"{API}/intake", data).status_code == 401
-    assert post(client_for(partner), f"{API}/intake", data).status_code == 400
+    assert post(client_for(partner), f"{API}/intake", data).status_code == 403
     assert post(bob_client, f"{API}/intake", {**data, "channel": "web"}).status_code == 400
 
 

@@ -426,8 +426,8 @@ def test_partners_have_no_desk_and_leaders_only_read(
     from tests.conftest import client_for
 
     partner_client = client_for(partner)
-    assert partner_client.get("/layanan/").status_code == 404
-    assert partner_client.get(f"/layanan/tiket/{reported.ticket}/").status_code == 404
+    assert partner_client.get("/layanan/").status_code == 403
+    assert partner_client.get(f"/layanan/tiket/{reported.ticket}/").status_code == 403
     page = leader_client.get(f"/layanan/tiket/{reported.ticket}/")
     assert page.status_code == 200 and "/status/" not in page.content.decode()
     refused = leader_client.post(

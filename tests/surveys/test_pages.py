@@ -73,7 +73,7 @@ def test_entry_pages_need_a_login_and_a_staff_role(client: Client, partner):
     assert client.get(url).status_code == 302
     other = Client()
     other.force_login(partner)
-    assert other.get(url).status_code == 404
+    assert other.get(url).status_code == 403
 
 
 def _seed(village, polsek):

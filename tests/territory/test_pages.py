@@ -59,7 +59,7 @@ def test_a_kapolsek_changes_a_villages_polmas_status(bob_client):
     assert Territory.objects.get(code="35.03.11.2001").polmas_status == "self_managed"
 
 
-def test_polmas_status_out_of_scope_or_by_a_bhabin_is_404(charlie_client, alice_client):
+def test_polmas_status_out_of_scope_is_404_and_by_a_bhabin_403(charlie_client, alice_client):
     from jaga.territory.models import Territory
 
     assert (
@@ -72,7 +72,7 @@ def test_polmas_status_out_of_scope_or_by_a_bhabin_is_404(charlie_client, alice_
         alice_client.post(
             "/wilayah/35.03.11.1002/status-polmas/", {"status": "inactive"}
         ).status_code
-        == 404
+        == 403
     )
     assert Territory.objects.get(code="35.03.11.2001").polmas_status == "active"
 
@@ -94,4 +94,4 @@ def test_population_import_page_reports_bad_rows_by_line(satbinmas_client, alice
     )
     assert satbinmas_client.post("/wilayah/penduduk/impor/", {"file": good}).status_code == 302
     assert Population.objects.get().count == 4100
-    assert alice_client.get("/wilayah/penduduk/impor/").status_code == 404
+    assert alice_client.get("/wilayah/penduduk/impor/").status_code == 403

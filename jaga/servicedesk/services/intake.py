@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from jaga.accounts.access import roles_of
+from jaga.accounts.access import in_scope, roles_of
 from jaga.accounts.models import Posting, Role
 from jaga.analytics.rollups import bump_metric
 from jaga.core.audit import log_action, snapshot
@@ -214,6 +214,9 @@ def submit_request(
     if channel in STAFF_CHANNELS and not (roles_of(actor) & ACTING_ROLES):
         raise DomainError("not_allowed", _("Only desk staff enter walk-in and phone reports."))
     village = _check_village(village)
+    if channel in STAFF_CHANNELS and not in_scope(actor, village.code):
+        # Desk entry speaks for the police in the officer's own area only.
+        raise DomainError("not_allowed", _("This report is outside your area."))
     description = (description or "").strip()
     if not description:
         raise DomainError("empty_description", _("Describe what happened."))
