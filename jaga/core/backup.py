@@ -377,6 +377,8 @@ def _replace_rows(archive: zipfile.ZipFile, ordered: list[type[models.Model]], u
         for model in ordered:
             with archive.open(f"data/{model._meta.label}.jsonl") as lines:
                 total += _insert_rows(model, lines, using)
+        # Every reference checked now, inside the transaction (also when it is a savepoint).
+        connection.check_constraints(table_names=[m._meta.db_table for m in ordered])
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), ordered):
                 cursor.execute(sql)
