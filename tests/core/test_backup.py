@@ -94,13 +94,14 @@ def fresh_postgres(tmp_path: Path) -> Iterator[Callable[[], str]]:
     made: list[str] = []
     prefix = f"jaga_restore_{os.getpid()}"
 
-    def make() -> str:
+    def make(migrate: bool = True) -> str:
         name = f"{prefix}_{len(made)}"
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
         made.append(name)
         url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
-        ok(jaga(jaga_env(url, tmp_path), "migrate", "--no-input", "-v", "0"))
+        if migrate:
+            ok(jaga(jaga_env(url, tmp_path), "migrate", "--no-input", "-v", "0"))
         return url
 
     yield make
