@@ -30,6 +30,7 @@ import shutil
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -366,10 +367,22 @@ def restore_backup(
     return RestoreResult(tables=len(ordered), rows=total, media_files=media_count, replaced=in_use)
 
 
+def _audit_maintenance(using: str) -> AbstractContextManager[Any]:
+    """The audit log's switch past its append-only triggers, for `--force` over a used database.
+
+    Restore only inserts audit rows (in id order, hashes as they are); deleting the old ones when
+    replacing a database needs `jaga.core.audit.maintenance`, where the audit chain provides it.
+    """
+    from jaga.core import audit
+
+    switch = getattr(audit, "maintenance", None)
+    return switch(using) if switch is not None else nullcontext()
+
+
 def _replace_rows(archive: zipfile.ZipFile, ordered: list[type[models.Model]], using: str) -> int:
     connection = connections[using]
     total = 0
-    with transaction.atomic(using=using):
+    with _audit_maintenance(using), transaction.atomic(using=using):
         for model in reversed(ordered):
             # Raw deletes: no cascade in Python, no signal; the references are checked at
             # commit (Django's foreign keys are deferred), when the backup's rows are back.
