@@ -247,6 +247,10 @@ X_FRAME_OPTIONS = os.environ.get("X_FRAME_OPTIONS", "") or "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
+# Where to report a vulnerability (an email address or a URL the Polres sets): shown in the footer
+# and in /.well-known/security.txt (RFC 9116). SECURITY.md tells reporters to look there.
+SECURITY_CONTACT = os.environ.get("SECURITY_CONTACT", "").strip()
+
 # Content-Security-Policy (django-csp): scripts and style sheets only from Jaga itself; an inline
 # <script> or <style> runs only with the response's nonce (`nonce="{{ request.csp_nonce }}"`);
 # no inline event handlers. style="..." attributes (layout tweaks, SVG charts) stay allowed.

@@ -296,3 +296,27 @@ def test_no_template_has_inline_code_without_the_nonce() -> None:
         if "javascript:" in text:
             problems.append(f"{name}: javascript: URL")
     assert problems == []
+
+
+# ---------------------------------------------------------------- where to report
+
+
+@pytest.mark.django_db
+def test_security_txt_names_the_contact_the_polres_sets(client: Client, settings: Any) -> None:
+    settings.SECURITY_CONTACT = "keamanan@polres.example"
+    settings.SITE_URL = "https://jaga.example"
+    response = client.get("/.well-known/security.txt")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    lines = response.content.decode().splitlines()
+    assert "Contact: mailto:keamanan@polres.example" in lines
+    assert "Canonical: https://jaga.example/.well-known/security.txt" in lines
+    (expires,) = [line for line in lines if line.startswith("Expires: ")]
+    assert expires.endswith("Z")
+    assert "keamanan@polres.example" in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_without_a_contact_there_is_no_security_txt(client: Client, settings: Any) -> None:
+    settings.SECURITY_CONTACT = ""
+    assert client.get("/.well-known/security.txt").status_code == 404
