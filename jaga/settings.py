@@ -213,13 +213,12 @@ LOGGING = {
 # ================================================================ HTTPS and browser protections
 # Production values are in `.env.example`; docs/operations.md says what each one does and which
 # part a TLS proxy in front of Jaga takes over. `jaga check --deploy --fail-level WARNING` is clean
-# with them (tests/core/test_deploy.py).
+# with them (tests/core/test_hardening.py).
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "csp.middleware.CSPMiddleware",
 )
 INSTALLED_APPS.append("csp")
-TEMPLATES[0]["OPTIONS"]["context_processors"].append("csp.context_processors.nonce")
 
 # Plain http:// requests are redirected to https://; paths matched by SECURE_REDIRECT_EXEMPT
 # (regular expressions, e.g. a health check the proxy calls over http) are not.
