@@ -52,6 +52,25 @@ def jaga(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+RUN_COMMANDS = (
+    "import json, sys; from jaga.cli import main\n"
+    "for command in json.loads(sys.argv[1]):\n"
+    "    main(command)\n"
+)
+
+
+def jaga_steps(env: dict[str, str], *commands: list[str]) -> subprocess.CompletedProcess[str]:
+    """Several `jaga` commands in one process, one after the other (a start costs seconds)."""
+    return subprocess.run(
+        [sys.executable, "-c", RUN_COMMANDS, json.dumps(list(commands))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+
+
 def ok(done: subprocess.CompletedProcess[str]) -> str:
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
@@ -78,6 +97,9 @@ def fresh_sqlite(migrated_sqlite: Path, tmp_path: Path) -> Callable[[], str]:
     return make
 
 
+MIGRATE = ["migrate", "--no-input", "-v", "0"]
+
+
 def _pg_admin() -> Any:
     import psycopg
 
@@ -94,15 +116,13 @@ def fresh_postgres(tmp_path: Path) -> Iterator[Callable[[], str]]:
     made: list[str] = []
     prefix = f"jaga_restore_{os.getpid()}"
 
-    def make(migrate: bool = True) -> str:
+    def make() -> str:
+        """An empty database; the caller migrates it (`MIGRATE`) in its own first process."""
         name = f"{prefix}_{len(made)}"
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
         made.append(name)
-        url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
-        if migrate:
-            ok(jaga(jaga_env(url, tmp_path), "migrate", "--no-input", "-v", "0"))
-        return url
+        return PG_URL.rsplit("/", 1)[0] + f"/{name}"
 
     yield make
     for name in made:
@@ -208,10 +228,10 @@ def assert_same_tables(got: dict[str, list[Any]], want: dict[str, list[Any]]) ->
 
 
 def round_trip(source: Path, target_url: str, tmp_path: Path, name: str) -> Path:
-    env = jaga_env(target_url, tmp_path)
-    ok(jaga(env, "restore", str(source)))
+    """Migrate (a no-op on a migrated copy), restore, back up again: one `jaga` process."""
     again = tmp_path / f"{name}.zip"
-    ok(jaga(env, "backup", str(again)))
+    env = jaga_env(target_url, tmp_path)
+    ok(jaga_steps(env, MIGRATE, ["restore", str(source)], ["backup", "--media", str(again)]))
     return again
 
 

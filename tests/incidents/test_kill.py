@@ -24,7 +24,16 @@ import pytest
 
 from jaga.incidents.models import Category
 from jaga.territory.models import Level, Territory
-from tests.core.test_backup import JAGA, ROOT, fresh_postgres, jaga, jaga_env, ok  # noqa: F401
+from tests.core.test_backup import (  # noqa: F401
+    JAGA,
+    MIGRATE,
+    ROOT,
+    fresh_postgres,
+    jaga,
+    jaga_env,
+    jaga_steps,
+    ok,
+)
 
 pytestmark = [pytest.mark.heavy, pytest.mark.django_db]
 
@@ -60,19 +69,26 @@ def write_register(path: Path, rows: int, prefix: str) -> Path:
     return path
 
 
-def tables(env: dict[str, str], path: Path) -> dict[str, Any]:
-    ok(jaga(env, "backup", "--overwrite", str(path)))
+def manifest_tables(path: Path) -> dict[str, Any]:
     with zipfile.ZipFile(path) as archive:
         manifest = json.loads(archive.read("manifest.json"))
     return {label: (t["rows"], t["sha256"]) for label, t in manifest["tables"].items()}
 
 
-def prepared(env: dict[str, str], tmp_path: Path) -> None:
-    ok(jaga(env, "migrate", "--no-input", "-v", "0"))
-    ok(jaga(env, "territory", "load", "--regency", "35.03"))
-    # Something already there: incidents and roll-ups of an earlier import.
+def prepared(env: dict[str, str], tmp_path: Path) -> dict[str, Any]:
+    """Migrated, the territory loaded, an earlier import in: every table's rows and checksum."""
     small = write_register(tmp_path / "small.csv", 300, "earlier")
-    ok(jaga(env, "incidents", "import", "--no-progress", str(small)))
+    before = tmp_path / "before.zip"
+    ok(
+        jaga_steps(
+            env,
+            MIGRATE,
+            ["territory", "load", "--regency", "35.03"],
+            ["incidents", "import", "--no-progress", str(small)],
+            ["backup", str(before)],
+        )
+    )
+    return manifest_tables(before)
 
 
 def kill_midway(env: dict[str, str], big: Path, log: Path) -> int:
@@ -106,13 +122,13 @@ def kill_midway(env: dict[str, str], big: Path, log: Path) -> int:
 
 def check_kill_leaves_database_as_before(url: str, tmp_path: Path) -> None:
     env = jaga_env(url, tmp_path)
-    prepared(env, tmp_path)
-    before = tables(env, tmp_path / "before.zip")
+    before = prepared(env, tmp_path)
     assert before["incidents.Incident"][0] == 300
     big = write_register(tmp_path / "big.csv", ROWS, "big")
     reached = kill_midway(env, big, tmp_path / "import.log")
     assert 0 < reached < ROWS
-    after = tables(env, tmp_path / "after.zip")
+    ok(jaga(env, "backup", str(tmp_path / "after.zip")))
+    after = manifest_tables(tmp_path / "after.zip")
     changed = {label for label in before if before[label] != after[label]}
     assert changed == set()
 
@@ -125,5 +141,5 @@ def test_kill_9_mid_import_leaves_a_postgresql_database_as_before(
     tmp_path: Path,
     fresh_postgres: Any,  # noqa: F811 - the fixture imported above
 ) -> None:
-    url = fresh_postgres(migrate=False)
+    url = fresh_postgres()
     check_kill_leaves_database_as_before(url, tmp_path)
