@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from jaga.core.backup import backup_models, create_backup, restore_backup, table_rows
 from jaga.core.errors import DomainError
@@ -388,7 +389,9 @@ def test_the_restore_command_answers_a_refusal_with_a_message(db: Any, tmp_path:
 
     path = tmp_path / "plain.zip"
     path.write_bytes(b"PK not really")
-    with pytest.raises(CommandError, match="not a Jaga backup"):
+    with translation.override("id"), pytest.raises(CommandError, match="bukan cadangan Jaga"):
+        call_command("restore", str(path))
+    with translation.override("en"), pytest.raises(CommandError, match="not a Jaga backup"):
         call_command("restore", str(path))
 
 
