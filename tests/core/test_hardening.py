@@ -245,6 +245,7 @@ def test_public_pages_carry_the_policy_and_no_inline_code_without_its_nonce(
         reverse("servicedesk:report"),
         reverse("servicedesk:report_form", args=[service.code]),
         "/admin/login/",
+        "/api/v1/docs",
     ]:
         check_page(client.get(url))
     # The report form has an inline script; it runs only with this response's nonce.
