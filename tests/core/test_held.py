@@ -31,6 +31,7 @@ from jaga.servicedesk import services as desk
 from jaga.servicedesk.models import Channel, Service, ServiceRequest, Status
 from jaga.territory.models import PoliceUnit, PoliceUnitKind
 from tests.analytics.test_rebuild_all import snapshot
+from tests.partners.conftest import meeting, programme  # noqa: F401
 
 pytestmark = [
     pytest.mark.heavy,
@@ -269,8 +270,53 @@ def parallel_resends_of_one_visit_record_it_once(village_a: Any, alice: Any) -> 
     assert_rebuild_changes_nothing()
 
 
+def fifty_scans_of_invitations_at_once_count_each_arrival_once(
+    activity: Any, satbinmas: Any, village_a: Any
+) -> None:
+    """The same QR code scanned by fifty phones, then fifty guests arriving at once."""
+    from jaga.partners import services as partners
+    from jaga.programs import services as programs
+
+    people = [
+        partners.create_person(
+            actor=satbinmas, full_name=f"Tamu {i}", village=village_a, gender="f", education="sd"
+        )
+        for i in range(WRITERS + 1)
+    ]
+    invitations = [programs.invite(activity, actor=satbinmas, person=p) for p in people]
+    at = activity.starts_at + datetime.timedelta(minutes=5)
+    key = activity.programme.code
+
+    def same_code(i: int) -> bool:
+        _invitation, already = programs.check_in(
+            invitations[0].code, actor=satbinmas, activity=activity, at=at
+        )
+        return already
+
+    assert sorted(in_parallel(same_code)) == [False] + [True] * (WRITERS - 1)
+    assert metric("attendance.attended", village_a, key) == 1
+    assert AuditLog.objects.filter(action="programs.checked_in").count() == 1
+
+    def each_their_own(i: int) -> bool:
+        return programs.check_in(
+            invitations[i + 1].code, actor=satbinmas, activity=activity, at=at
+        )[1]
+
+    assert in_parallel(each_their_own) == [False] * WRITERS
+    assert metric("attendance.attended", village_a, key) == WRITERS + 1
+    assert metric("attendance.on_time", village_a, key) == WRITERS + 1
+    assert AuditLog.objects.filter(action="programs.checked_in").count() == WRITERS + 1
+    assert_rebuild_changes_nothing()
+
+
 def test_fifty_parallel_writers_lose_nothing_and_retries_count_once(
-    service: Service, unit: PoliceUnit, village_a: Any, alice: Any, bob: Any
+    service: Service,
+    unit: PoliceUnit,
+    village_a: Any,
+    alice: Any,
+    bob: Any,
+    meeting: Any,  # noqa: F811 - the fixture imported above
+    satbinmas: Any,
 ) -> None:
     """One test, one flush: a transactional test's flush and restore cost half a minute each."""
     fifty_officers_on_the_same_reports_lose_no_change(service, unit, village_a, alice, bob)
@@ -278,3 +324,4 @@ def test_fifty_parallel_writers_lose_nothing_and_retries_count_once(
     parallel_retries_of_one_submission_file_one_report(service, unit, village_a)
     fifty_resolutions_at_once_bump_one_roll_up_row_fifty_times(service, unit, village_a, alice, bob)
     parallel_resends_of_one_visit_record_it_once(village_a, alice)
+    fifty_scans_of_invitations_at_once_count_each_arrival_once(meeting, satbinmas, village_a)
