@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -151,8 +152,6 @@ if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 60 * 60 * 12)
-SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 
 # The client's address (rate limits and login protection, `jaga.core.clientip`): REMOTE_ADDR
@@ -262,6 +261,65 @@ LOGGING = {
     "loggers": {"jaga": {"level": os.environ.get("JAGA_LOG_LEVEL", "INFO")}},
 }
 
-if not DEBUG and not TESTING:
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    X_FRAME_OPTIONS = "DENY"
+# ================================================================ HTTPS and browser protections
+# Production values are in `.env.example`; docs/operations.md says what each one does and which
+# part a TLS proxy in front of Jaga takes over. `jaga check --deploy --fail-level WARNING` is clean
+# with them (tests/core/test_hardening.py).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+INSTALLED_APPS.append("csp")
+
+# Plain http:// requests are redirected to https://; paths matched by SECURE_REDIRECT_EXEMPT
+# (regular expressions, e.g. a health check the proxy calls over http) are not.
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = envlist("SECURE_REDIRECT_EXEMPT")
+# Behind a TLS-terminating proxy Jaga sees plain http: the proxy's header (as "HEADER,value",
+# e.g. "HTTP_X_FORWARDED_PROTO,https") tells it the browser used https. Set it only when the proxy
+# always sets or overwrites that header, or a client could claim https.
+SECURE_PROXY_SSL_HEADER: tuple[str, str] | None = None
+if os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip():
+    _header, _sep, _value = os.environ["SECURE_PROXY_SSL_HEADER"].partition(",")
+    if not _sep or not _header.strip() or not _value.strip():
+        raise ImproperlyConfigured(
+            "SECURE_PROXY_SSL_HEADER must be HEADER,value (e.g. HTTP_X_FORWARDED_PROTO,https)."
+        )
+    SECURE_PROXY_SSL_HEADER = (_header.strip(), _value.strip())
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+# SECURE_COOKIES=1 (the older single switch) still marks both cookies Secure.
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", envbool("SECURE_COOKIES", False))
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", envbool("SECURE_COOKIES", False))
+SECURE_REFERRER_POLICY = os.environ.get("SECURE_REFERRER_POLICY", "") or "same-origin"
+X_FRAME_OPTIONS = os.environ.get("X_FRAME_OPTIONS", "") or "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Where to report a vulnerability (an email address or a URL the Polres sets): shown in the footer
+# and in /.well-known/security.txt (RFC 9116). SECURITY.md tells reporters to look there.
+SECURITY_CONTACT = os.environ.get("SECURITY_CONTACT", "").strip()
+
+# Content-Security-Policy (django-csp): scripts and style sheets only from Jaga itself; an inline
+# <script> or <style> runs only with the response's nonce (`nonce="{{ request.csp_nonce }}"`);
+# no inline event handlers. style="..." attributes (layout tweaks, SVG charts) stay allowed.
+# CSP_REPORT_URI, if set, receives the browsers' violation reports.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "script-src-attr": [NONE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE] if X_FRAME_OPTIONS == "DENY" else [SELF],
+        "upgrade-insecure-requests": SECURE_SSL_REDIRECT,
+        "report-uri": os.environ.get("CSP_REPORT_URI", "") or None,
+    },
+}

@@ -5,6 +5,7 @@ import importlib.util
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.http import HttpRequest
 
 _NAV_MODULES: list[Any] | None = None
@@ -35,4 +36,9 @@ def jaga(request: HttpRequest) -> dict[str, Any]:
             items.extend(module.items(request, roles))
         return sorted(items, key=lambda i: i.get("order", 100))
 
-    return {"user_roles": roles, "staff_role": bool(roles & STAFF_ROLES), "nav_items": nav_items}
+    return {
+        "user_roles": roles,
+        "staff_role": bool(roles & STAFF_ROLES),
+        "nav_items": nav_items,
+        "security_contact": settings.SECURITY_CONTACT,
+    }

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import datetime
 import importlib
 import importlib.util
 import logging
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from jaga.accounts.access import active_postings, allow_public, roles_of
 from jaga.territory import queries as territory_queries
@@ -71,3 +74,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok", "database": connection.vendor})
+
+
+def security_txt(request: HttpRequest) -> HttpResponse:
+    """RFC 9116: where to report a vulnerability (the contact the Polres sets, SECURITY.md)."""
+    contact = settings.SECURITY_CONTACT
+    if not contact:
+        return not_found(request)
+    if "@" in contact and ":" not in contact:
+        contact = f"mailto:{contact}"
+    expires = timezone.now() + datetime.timedelta(days=365)
+    lines = [
+        f"Contact: {contact}",
+        f"Expires: {expires:%Y-%m-%dT%H:%M:%SZ}",
+        "Preferred-Languages: id, en",
+        f"Canonical: {settings.SITE_URL.rstrip('/')}/.well-known/security.txt",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
