@@ -66,7 +66,7 @@ def _labels(kind: str, stored: dict[str, str]) -> dict[str, str]:
         return {**stored, **public.desk_labels()}
     if kind == "surveys":
         return public.survey_labels()
-    return {**stored, "total": _("Total")}
+    return stored
 
 
 class Figures:
@@ -89,9 +89,12 @@ class Figures:
         return out
 
     def table(self, kind: str, table: dict[str, Any], code: str) -> dict[str, Any]:
-        """Rows for a territory: its children (if any), then the territory itself."""
+        """Rows for a territory: its children (if any), then the territory itself. A village
+        has no published counts of its own: its district's row stands in."""
         labels = _labels(kind, table.get("labels", {}))
         columns = [labels.get(c, c) for c in table["columns"]]
+        while code not in table["cells"] and "." in code:
+            code = self.nodes[code][2]
         own = table["cells"][code]
         return {
             "kind": kind,
@@ -101,6 +104,7 @@ class Figures:
             "rows": [
                 {"code": c, "name": self.nodes[c][0], "cells": table["cells"][c]}
                 for c in self.children(code)
+                if c in table["cells"]
             ],
             "total": {"code": code, "name": self.nodes[code][0], "cells": own},
         }
@@ -127,7 +131,7 @@ def page(territory: Territory, month: datetime.date) -> dict[str, Any]:
         return {"published": False, "tables": [], "trend": [], "surveys": None}
     tables = []
     for kind, table in found.tables()[:-1]:
-        if kind.startswith("activities") and len(table["columns"]) <= 1:
+        if kind.startswith("activities") and not table["columns"]:
             continue
         tables.append(found.table(kind, table, territory.code))
     trend = found.payload["trend"].get(territory.code, {})
@@ -137,6 +141,7 @@ def page(territory: Territory, month: datetime.date) -> dict[str, Any]:
     entry = surveys["results"].get(code, {})
     return {
         "published": True,
+        "village": territory.level == Level.VILLAGE,
         "tables": tables,
         "trend": trend.get(language) or trend.get("id") or [],
         "surveys": {
@@ -160,6 +165,8 @@ def flat_rows(territory: Territory, month: datetime.date) -> list[dict[str, Any]
     codes = found.in_territory(territory.code)
     for kind, table in found.tables():
         for code in codes:
+            if code not in table["cells"]:
+                continue  # villages: no monthly counts of their own
             name, level, _parent = found.nodes[code]
             for column, value in zip(table["columns"], table["cells"][code], strict=True):
                 out.append(

@@ -119,6 +119,14 @@ def _build(
                 continue
             for col in base_columns:
                 values[(code, col)] = sum(values[(c, col)] for c in kids[code])
+    # Villages are not published: a village's monthly counts are nearly all below 3 (on the demo
+    # 95 % of them), so its row would be withheld anyway; the districts and the regency are.
+    kids = {
+        code: [k for k in members if nodes[k].level != Level.VILLAGE]
+        for code, members in kids.items()
+    }
+    nodes = {code: node for code, node in nodes.items() if node.level != Level.VILLAGE}
+    values = {k: v for k, v in values.items() if k[0] in nodes}  # type: ignore[index]
     constraints: list[suppression.Constraint] = []
     for code in nodes:
         for total, parts in within:
@@ -283,16 +291,9 @@ def activities(regency_code: str, month: datetime.date, metric: str = "count") -
     keys = sorted({k for _, k in leaf})
     names = dict(Programme.objects.filter(code__in=keys).values_list("code", "name"))
     labels = {k: names.get(k, k) for k in keys}
-    labels["total"] = _("Total")
-    return _build(
-        f"activities.{metric}",
-        month,
-        regency_code,
-        leaf,
-        [*keys, "total"],
-        labels,
-        [("total", keys)],
-    )
+    # No total over the programmes: each programme's column is protected on its own (a total
+    # would tie every programme's small counts together into one much larger problem).
+    return _build(f"activities.{metric}", month, regency_code, leaf, keys, labels, [])
 
 
 # ---- surveys: respondents in bands, results only with at least 10 answers ---------------------

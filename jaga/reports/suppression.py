@@ -187,10 +187,43 @@ def protect(
     them where possible); 1 by default. Never raises: on any trouble every cell is withheld.
     """
     constraints = [(t, list(p)) for t, p in constraints]
-    try:
-        return _protect(values, constraints, threshold, weights or {}, budget)
-    except Exception:  # noqa: BLE001 — numerical trouble of any kind: withhold everything
-        return withhold_all(values, threshold)
+    status: dict[Hashable, str] = {}
+    started = time.monotonic()
+    for cells, rows in _components(values, constraints):
+        part = {k: values[k] for k in cells}
+        try:
+            remaining = budget - (time.monotonic() - started)
+            status.update(_protect(part, rows, threshold, weights or {}, remaining))
+        except Exception:  # noqa: BLE001 — numerical trouble of any kind: withhold it all
+            status.update(withhold_all(part, threshold))
+    return status
+
+
+def _components(
+    values: Mapping[Hashable, int], constraints: list[Constraint]
+) -> list[tuple[list[Hashable], list[Constraint]]]:
+    """Cells tied together by constraints, with their constraints: protected one by one."""
+    parent = {k: k for k in values}
+
+    def find(k: Hashable) -> Hashable:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for total, parts in constraints:
+        root = find(total)
+        for p in parts:
+            other = find(p)
+            if other != root:
+                parent[other] = root
+    cells: dict[Hashable, list[Hashable]] = {}
+    for k in values:
+        cells.setdefault(find(k), []).append(k)
+    rows: dict[Hashable, list[Constraint]] = {}
+    for total, parts in constraints:
+        rows.setdefault(find(total), []).append((total, parts))
+    return [(members, rows.get(root, [])) for root, members in cells.items()]
 
 
 def withhold_all(values: Mapping[Hashable, int], threshold: int = THRESHOLD) -> dict[Hashable, str]:
@@ -222,12 +255,17 @@ def _protect(
         if x is not None and system.check(x, shown):
             certified[(x >= threshold) & small] = True
 
-    if pending:
-        take(_certify_many(system, shown, pending, threshold, left()))
+    bulk = True
     while True:
         pending = [int(i) for i in np.flatnonzero(small & ~certified)]
         if not pending:
             break
+        if bulk and len(pending) > 1:
+            # one filling lifts as many cells as the published totals leave room for
+            before = int(certified.sum())
+            take(_certify_many(system, shown, pending, threshold, left()))
+            if certified.sum() > before:
+                continue
         target = int(pending[0])
         x = _raise_cell(system, shown, target, threshold, w, left())
         changed = shown & (x != system.values)
@@ -235,9 +273,7 @@ def _protect(
         if not system.check(x, shown) or x[target] < threshold:
             raise SuppressionError("the solver's filling does not check")
         certified[(x >= threshold) & small] = True
-        if changed.any() and len(pending) > 8:
-            # the newly withheld cells may give room to many others at once
-            take(_certify_many(system, shown, pending[1:], threshold, left()))
+        bulk = bool(changed.any())  # newly withheld cells may give room to many at once
     return {
         k: (SHOWN if shown[i] else PRIMARY if small[i] else COMPLEMENTARY)
         for i, k in enumerate(system.keys)

@@ -35,8 +35,6 @@ from jaga.territory.models import Level, Territory
 CAP = 10**7
 WITHIN = {
     "incidents": "sum",  # total = the groups
-    "activities.count": "sum",
-    "activities.head_count": "sum",
     "desk": ("resolved", ["in_time", "late"]),
 }
 
@@ -126,12 +124,13 @@ class Attack:
             if row["service_code"] in sensitive or not row["address_id"]:
                 continue
             counts[row["address_id"]] += 1
-        for code in self.parent:
+        for code in [self.regency, *self.parent]:
             key = (label, "desk", code, "received")
-            if code.count(".") == 3 and key in self.cells:
-                self.facts.append(({key: 1}, counts.get(code, 0)))
+            if key in self.cells:
+                listed = sum(n for village, n in counts.items() if village.startswith(code + "."))
+                self.facts.append(({key: 1}, listed))
                 # the desk's received reports are exactly what the feed lists
-                assert self.cells[key] in (None, counts.get(code, 0)), (key, counts.get(code))
+                assert self.cells[key] in (None, listed), (key, listed)
 
     # ---- the integer program ------------------------------------------------------------------
 
