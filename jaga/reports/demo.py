@@ -22,6 +22,5 @@ def build(ctx: dict[str, Any]) -> None:
     for month in months:
         public.publish(regency.code, month)
     ctx["stdout"].write(
-        f"    public figures: {len(months)} months published in "
-        f"{time.monotonic() - started:.0f} s"
+        f"    public figures: {len(months)} months published in {time.monotonic() - started:.0f} s"
     )

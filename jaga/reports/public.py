@@ -16,7 +16,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Sum
 from django.utils.translation import gettext as _
@@ -82,7 +82,7 @@ def _nodes(regency_code: str) -> dict[str, Node]:
     return nodes
 
 
-LEVEL_WEIGHT = {Level.VILLAGE: 1.0, Level.DISTRICT: 3.0, Level.REGENCY: 9.0}
+LEVEL_WEIGHT: dict[str, float] = {Level.VILLAGE: 1.0, Level.DISTRICT: 3.0, Level.REGENCY: 9.0}
 
 
 def _build(
@@ -139,10 +139,12 @@ def _build(
                     constraints.append(((code, col), [(k, col) for k in kids[code]]))
     totals = {t for t, _ in within}
     protected = {k: v for k, v in values.items() if k[1] not in open_columns}  # type: ignore[index]
-    weights = {
-        k: LEVEL_WEIGHT.get(nodes[k[0]].level, 1.0) * (2.0 if k[1] in totals else 1.0)  # type: ignore[index]
-        for k in protected
-    }
+    weights: dict[Hashable, float] = {}
+    for key in protected:
+        node_code, col_name = cast(tuple[str, str], key)
+        weights[key] = LEVEL_WEIGHT.get(str(nodes[node_code].level), 1.0) * (
+            2.0 if col_name in totals else 1.0
+        )
     status = suppression.protect(protected, constraints, threshold, weights=weights)
     for key in values:
         status.setdefault(key, suppression.SHOWN)
@@ -369,7 +371,8 @@ def surveys(regency_code: str, month: datetime.date, nodes: dict[str, Node]) -> 
                 weights,
                 bands,
             )
-            entry["ikm"] = {"converted": float(result.converted), "grade": result.grade}
+            if result is not None:
+                entry["ikm"] = {"converted": float(result.converted), "grade": result.grade}
         results[code] = entry
     return {"columns": ["trust", "ikm"], "cells": cells, "results": results}
 
