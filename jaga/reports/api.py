@@ -34,23 +34,29 @@ class PublicOut(Schema):
     month: str
     licence: str
     licence_url: str
+    published: bool
+    note: str
     rows: list[PublicRow]
 
 
 @router.get("/public/{code}", response=PublicOut, auth=None)
 @allow_public
 def public_figures(request: HttpRequest, code: str, month: str = "") -> Any:
-    """Public monthly figures of a regency, district or village: "<3" below 3, "x" withheld."""
+    """Published monthly figures of a regency, district or village ("x": withheld); read from
+    the figures stored when the month closed (`published` false, no rows, before that)."""
     place = portal.public_territory(code)
     if place is None:
         raise Http404
     first = portal.parse_month(month, place.regency_code or place.code)
+    rows = portal.flat_rows(place, first)
     return {
         "territory_code": place.code,
         "month": first.strftime("%Y-%m"),
         "licence": portal.LICENCE_NAME,
         "licence_url": portal.LICENCE_URL,
-        "rows": portal.flat_rows(place, first),
+        "published": rows is not None,
+        "note": "" if rows is not None else portal.not_published_note(first),
+        "rows": rows or [],
     }
 
 

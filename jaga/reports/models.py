@@ -90,3 +90,29 @@ class ReportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+
+class PublicFigures(models.Model):
+    """The published (already protected) figures of a regency for one closed month.
+
+    Written by `jaga report publish` and the `publish_month` task; the portal, the open data and
+    the public API read only these rows, never the roll-ups. No true small count is stored here:
+    a withheld cell is the mark "x".
+    """
+
+    regency_code = models.CharField(_("regency code"), max_length=13)
+    month = models.DateField(_("month"))
+    payload = models.JSONField(_("published figures"))
+    computed_at = models.DateTimeField(_("computed"), auto_now=True)
+    seconds = models.FloatField(_("seconds to compute"), default=0)
+
+    class Meta:
+        verbose_name = _("public figures")
+        verbose_name_plural = _("public figures")
+        ordering = ["regency_code", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["regency_code", "month"], name="public_figures_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.regency_code} {self.month:%Y-%m}"

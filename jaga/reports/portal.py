@@ -1,4 +1,5 @@
-"""What the public portal shows of a territory: parts of the protected datasets of its regency."""
+"""What the public portal shows of a territory: parts of the stored, protected figures of its
+regency (`PublicFigures`); nothing here reads the roll-ups or computes a figure on request."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jaga.analytics import queries, units
-from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
+from jaga.analytics import units
 from jaga.reports import public
+from jaga.reports.models import PublicFigures
 from jaga.territory.models import Level, Territory
 
 LICENCE_NAME = "Creative Commons Attribution 4.0 International (CC BY 4.0)"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
-TABLES = ["incidents", "desk", "activities.count", "activities.head_count"]
+TABLES = public.TABLES
 
 
 def public_territory(code: str) -> Territory | None:
@@ -36,42 +37,15 @@ def last_complete_month() -> datetime.date:
 
 
 def parse_month(text: str | None, regency_code: str) -> datetime.date:
-    """`YYYY-MM` from the query string, else the latest finished month with figures."""
+    """`YYYY-MM` from the query string, else the latest published month (else the last
+    finished one, which then says that nothing is published yet)."""
     month = units.parse_month(text)
     if month is not None:
         return month
-    latest = [
-        MonthlyIncidentCount.objects.filter(regency_code=regency_code).aggregate(m=Max("month"))[
-            "m"
-        ],
-        MonthlyMetric.objects.filter(regency_code=regency_code).aggregate(m=Max("month"))["m"],
-    ]
-    found = [m for m in latest if m is not None]
-    if found:
-        return min(max(found), last_complete_month())
-    return last_complete_month()
-
-
-def trend(territory: Territory, month: datetime.date) -> list[str]:
-    """The analytics trend of a regency or district up to the month, in words (cached).
-
-    Only the rate ratio and the tests are said, no monthly count, so nothing small is shown;
-    a village's series is too small to publish at all.
-    """
-    from django.core.cache import cache
-    from django.utils.translation import get_language
-
-    from jaga.reports.anev import TREND_MONTHS, trend_statement, unit_of
-
-    if territory.level not in (Level.REGENCY, Level.DISTRICT):
-        return []
-    key = f"jaga:public:trend:{territory.code}:{month:%Y-%m}:{get_language()}"
-    found = cache.get(key)
-    if found is None:
-        fit = queries.trend(unit_of(territory), month, months=TREND_MONTHS)["fit"]
-        found = trend_statement(fit)
-        cache.set(key, found, public.CACHE_SECONDS)
-    return list(found)
+    latest = PublicFigures.objects.filter(
+        regency_code=regency_code, month__lte=last_complete_month()
+    ).aggregate(m=Max("month"))["m"]
+    return latest or last_complete_month()
 
 
 def table_titles() -> dict[str, str]:
@@ -84,106 +58,147 @@ def table_titles() -> dict[str, str]:
     }
 
 
-def _table(dataset: public.Dataset, territory: Territory) -> dict[str, Any]:
-    """Rows for a territory: its children (if any), then the territory itself."""
-    rows = []
-    for child in dataset.children(territory.code):
-        rows.append({"code": child.code, "name": child.name, "cells": dataset.row(child.code)})
-    columns = [dataset.column_labels.get(c, c) for c in dataset.columns]
+def _labels(kind: str, stored: dict[str, str]) -> dict[str, str]:
+    """Column labels in the reader's language (programme names as stored)."""
+    if kind == "incidents":
+        return {**stored, **public.group_labels()}
+    if kind == "desk":
+        return {**stored, **public.desk_labels()}
+    if kind == "surveys":
+        return public.survey_labels()
+    return stored
+
+
+class Figures:
+    """The stored figures of a regency and month, as the pages read them."""
+
+    def __init__(self, payload: dict[str, Any]):
+        self.payload = payload
+        self.nodes = payload["nodes"]
+
+    def in_territory(self, code: str) -> list[str]:
+        return sorted(c for c in self.nodes if c == code or c.startswith(code + "."))
+
+    def children(self, code: str) -> list[str]:
+        return sorted(c for c, (_n, _l, parent) in self.nodes.items() if parent == code)
+
+    def tables(self) -> list[tuple[str, dict[str, Any]]]:
+        out = [(kind, self.payload["tables"][kind]) for kind in TABLES]
+        surveys = self.payload["surveys"]
+        out.append(("surveys", {"columns": surveys["columns"], "cells": surveys["cells"]}))
+        return out
+
+    def table(self, kind: str, table: dict[str, Any], code: str) -> dict[str, Any]:
+        """Rows for a territory: its children (if any), then the territory itself. A village
+        has no published counts of its own: its district's row stands in."""
+        labels = _labels(kind, table.get("labels", {}))
+        columns = [labels.get(c, c) for c in table["columns"]]
+        while code not in table["cells"] and "." in code:
+            code = self.nodes[code][2]
+        own = table["cells"][code]
+        return {
+            "kind": kind,
+            "title": table_titles()[kind],
+            "columns": columns,
+            "pairs": list(zip(columns, own, strict=True)),
+            "rows": [
+                {"code": c, "name": self.nodes[c][0], "cells": table["cells"][c]}
+                for c in self.children(code)
+                if c in table["cells"]
+            ],
+            "total": {"code": code, "name": self.nodes[code][0], "cells": own},
+        }
+
+
+def not_published_note(month: datetime.date) -> str:
+    return _(
+        "The figures for %(month)s have not been published yet. Figures are published after a "
+        "month has closed; please look again later or choose another month."
+    ) % {"month": month.strftime("%Y-%m")}
+
+
+def figures(regency_code: str, month: datetime.date) -> Figures | None:
+    payload = public.stored(regency_code, month)
+    return Figures(payload) if payload is not None else None
+
+
+def page(territory: Territory, month: datetime.date) -> dict[str, Any]:
+    """The portal page's figures, from the stored row only; `published` False without one."""
+    from django.utils.translation import get_language
+
+    found = figures(territory.regency_code or territory.code, month)
+    if found is None or territory.code not in found.nodes:
+        return {"published": False, "tables": [], "trend": [], "surveys": None}
+    tables = []
+    for kind, table in found.tables()[:-1]:
+        if kind.startswith("activities") and not table["columns"]:
+            continue
+        tables.append(found.table(kind, table, territory.code))
+    trend = found.payload["trend"].get(territory.code, {})
+    language = (get_language() or "id")[:2]
+    surveys = found.payload["surveys"]
+    code = territory.code if territory.level != Level.VILLAGE else territory.district_code
+    entry = surveys["results"].get(code, {})
     return {
-        "kind": dataset.kind,
-        "title": table_titles()[dataset.kind],
-        "columns": columns,
-        "pairs": list(zip(columns, dataset.row(territory.code), strict=True)),
-        "rows": rows,
-        "total": {
-            "code": territory.code,
-            "name": territory.name,
-            "cells": dataset.row(territory.code),
+        "published": True,
+        "village": territory.level == Level.VILLAGE,
+        "tables": tables,
+        "trend": trend.get(language) or trend.get("id") or [],
+        "surveys": {
+            "territory_code": code,
+            "respondents": found.table("surveys", found.tables()[-1][1], territory.code),
+            "trust": entry.get("trust"),
+            "ikm": entry.get("ikm"),
+            "threshold": public.SURVEY_THRESHOLD,
         },
     }
 
 
-def page(territory: Territory, month: datetime.date) -> dict[str, Any]:
-    regency_code = territory.regency_code or territory.code
-    tables = []
-    for kind in TABLES:
-        dataset = public.cached(kind, regency_code, month)
-        if kind.startswith("activities") and len(dataset.columns) <= 1:
-            continue
-        tables.append(_table(dataset, territory))
-    surveys = public.cached("surveys", regency_code, month)
-    return {
-        "tables": tables,
-        "trend": trend(territory, month),
-        "surveys": survey_view(surveys, territory),
-    }
-
-
-def survey_view(data: public.SurveyDataset, territory: Territory) -> dict[str, Any]:
-    code = territory.code if territory.level != Level.VILLAGE else territory.district_code
-    entry = data.results.get(code, {})
-    return {
-        "territory_code": code,
-        "respondents": _table(data.respondents, territory),
-        "trust": entry.get("trust"),
-        "ikm": entry.get("ikm"),
-        "threshold": public.SURVEY_THRESHOLD,
-    }
-
-
-def flat_rows(territory: Territory, month: datetime.date) -> list[dict[str, Any]]:
-    """The open-data rows of a territory and everything inside it (long format)."""
-    regency_code = territory.regency_code or territory.code
+def flat_rows(territory: Territory, month: datetime.date) -> list[dict[str, Any]] | None:
+    """The open-data rows of a territory and everything inside it (long format), from the
+    stored figures; None when the month is not published."""
+    found = figures(territory.regency_code or territory.code, month)
+    if found is None or territory.code not in found.nodes:
+        return None
+    label = month.strftime("%Y-%m")
     out = []
-    for kind in [*TABLES, "surveys"]:
-        dataset = public.cached(kind, regency_code, month)
-        if isinstance(dataset, public.SurveyDataset):
-            out.extend(_survey_results(dataset, territory, month))
-            dataset = dataset.respondents
-        for code, node in sorted(dataset.nodes.items()):
-            if not (code == territory.code or code.startswith(territory.code + ".")):
-                continue
-            for column in dataset.columns:
+    codes = found.in_territory(territory.code)
+    for kind, table in found.tables():
+        for code in codes:
+            if code not in table["cells"]:
+                continue  # villages: no monthly counts of their own
+            name, level, _parent = found.nodes[code]
+            for column, value in zip(table["columns"], table["cells"][code], strict=True):
                 out.append(
                     {
-                        "month": month.strftime("%Y-%m"),
+                        "month": label,
                         "territory_code": code,
-                        "territory_name": node.name,
-                        "level": node.level,
+                        "territory_name": name,
+                        "level": level,
                         "table": kind,
                         "column": column,
-                        "value": dataset.public(code, column),
+                        "value": value,
                     }
                 )
-    return out
-
-
-def _survey_results(
-    data: public.SurveyDataset, territory: Territory, month: datetime.date
-) -> list[dict[str, Any]]:
-    """Published survey results (districts and the regency with enough answers)."""
-    out = []
-    for code, entry in sorted(data.results.items()):
-        if not (code == territory.code or code.startswith(territory.code + ".")):
+    for code, entry in sorted(found.payload["surveys"]["results"].items()):
+        if code not in codes:
             continue
-        node = data.respondents.nodes[code]
+        name, level, _parent = found.nodes[code]
         values: list[tuple[str, float | str]] = []
-        trust = entry.get("trust")
-        if trust is not None:
-            for question, est in trust.estimates.items():
-                if est is not None:
-                    values.append((f"trust.{question}", round(est.value, 3)))
-        ikm = entry.get("ikm")
-        if ikm is not None:
-            values += [("ikm.converted", float(ikm.converted)), ("ikm.grade", ikm.grade)]
+        for question, est in (entry.get("trust") or {}).get("estimates", {}).items():
+            values.append((f"trust.{question}", round(est["value"], 3)))
+        if entry.get("ikm"):
+            values += [
+                ("ikm.converted", entry["ikm"]["converted"]),
+                ("ikm.grade", entry["ikm"]["grade"]),
+            ]
         for column, value in values:
             out.append(
                 {
-                    "month": month.strftime("%Y-%m"),
+                    "month": label,
                     "territory_code": code,
-                    "territory_name": node.name,
-                    "level": node.level,
+                    "territory_name": name,
+                    "level": level,
                     "table": "surveys.results",
                     "column": column,
                     "value": value,
@@ -222,15 +237,15 @@ def dictionary() -> list[dict[str, str]]:
         {
             "name": "value",
             "meaning": _(
-                'A whole number; "<3" when the count is below 3 (below 10 for survey '
-                'respondents); "x" when withheld so that a small count cannot be worked out '
-                "from the totals."
+                'A whole number, or "x" when withheld: every count below 3 is withheld, and so '
+                "are enough other figures that no combination of the published ones can show a "
+                "withheld count to be below 3. Survey respondents are given in bands "
+                '("<10", "10–49", ...).'
             ),
         },
     ]
 
 
 def regencies_with_data() -> list[Territory]:
-    codes = set(MonthlyIncidentCount.objects.values_list("regency_code", flat=True).distinct())
-    codes |= set(MonthlyMetric.objects.values_list("regency_code", flat=True).distinct())
+    codes = set(PublicFigures.objects.values_list("regency_code", flat=True).distinct())
     return list(Territory.objects.filter(code__in=codes, level=Level.REGENCY).order_by("code"))

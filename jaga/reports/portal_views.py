@@ -58,17 +58,20 @@ def territory(request: HttpRequest, code: str) -> HttpResponse:
 
 def _payload(request: HttpRequest, code: str) -> dict:  # type: ignore[type-arg]
     place, month = _territory_month(request, code)
+    rows = portal.flat_rows(place, month)
     return {
         "territory": {"code": place.code, "name": place.name, "level": place.level},
         "month": month.strftime("%Y-%m"),
         "licence": {"name": portal.LICENCE_NAME, "url": portal.LICENCE_URL},
         "dictionary": request.build_absolute_uri(reverse("portal:data")),
         "suppression": {
-            "below_3": "<3",
             "withheld": "x",
+            "threshold": 3,
             "survey_respondents_below": 10,
         },
-        "rows": portal.flat_rows(place, month),
+        "published": rows is not None,
+        "note": "" if rows is not None else str(portal.not_published_note(month)),
+        "rows": rows or [],
     }
 
 
@@ -112,7 +115,7 @@ def data(request: HttpRequest) -> HttpResponse:
                     "territory_code": "35.03.11",
                     "table": "incidents",
                     "column": "total",
-                    "value": "<3",
+                    "value": "x",
                 }
             ),
         },

@@ -1,21 +1,23 @@
-"""The public figures of a regency for one month, read from the roll-ups and protected.
+"""The public figures of a regency for one month: computed once, protected, stored.
 
-Every table the public sees (portal pages, CSV/JSON downloads, the public API) is a `Dataset`
-built here: the values of every village, district and the regency, the constraints that tie
-them (groups add up to the total; villages add up to their district; districts to the regency)
-and the status `suppression.protect` gives each cell. Pages show a part of a dataset, never a
-figure computed elsewhere, so what one page hides no other page reveals.
+`publish(regency, month)` (run by `jaga report publish` and the `publish_month` task when a month
+closes) reads the roll-ups, leaves out every sensitive service, incident category and programme,
+builds each table (`Dataset`: every village, district and the regency, with the constraints that
+tie them: groups add up to the total, villages to their district, districts to the regency),
+protects it with `suppression.protect` and stores only the published values (`PublicFigures`).
+Portal pages, CSV/JSON downloads and the public API show parts of that stored row, never a
+figure computed on request, so what one page withholds no other page reveals.
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
 from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from django.core.cache import cache
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
@@ -23,9 +25,10 @@ from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
 from jaga.analytics.units import add_months
 from jaga.incidents.models import CategoryGroup
 from jaga.reports import suppression
+from jaga.reports.models import PublicFigures
 from jaga.territory.models import Level, Territory
 
-CACHE_SECONDS = 300
+logger = logging.getLogger(__name__)
 SURVEY_THRESHOLD = 10  # fewer answers than this and a survey result is not published
 SURVEY_MONTHS = 12  # survey results cover the twelve months up to the chosen month
 
@@ -79,6 +82,9 @@ def _nodes(regency_code: str) -> dict[str, Node]:
     return nodes
 
 
+LEVEL_WEIGHT: dict[str, float] = {Level.VILLAGE: 1.0, Level.DISTRICT: 3.0, Level.REGENCY: 9.0}
+
+
 def _build(
     kind: str,
     month: datetime.date,
@@ -89,8 +95,13 @@ def _build(
     within: list[tuple[str, list[str]]],
     threshold: int = suppression.THRESHOLD,
     nodes: dict[str, Node] | None = None,
+    open_columns: tuple[str, ...] = (),
 ) -> Dataset:
-    """Sum village values up the hierarchy, add the within-node totals, protect."""
+    """Sum village values up the hierarchy, add the within-node totals, protect.
+
+    `open_columns` are figures anyone can already count elsewhere (the desk's received reports,
+    listed one by one by Open311): published as they are, outside the suppression.
+    """
     nodes = nodes or _nodes(regency_code)
     kids: dict[str, list[str]] = defaultdict(list)
     for node in nodes.values():
@@ -108,6 +119,14 @@ def _build(
                 continue
             for col in base_columns:
                 values[(code, col)] = sum(values[(c, col)] for c in kids[code])
+    # Villages are not published: a village's monthly counts are nearly all below 3 (on the demo
+    # 95 % of them), so its row would be withheld anyway; the districts and the regency are.
+    kids = {
+        code: [k for k in members if nodes[k].level != Level.VILLAGE]
+        for code, members in kids.items()
+    }
+    nodes = {code: node for code, node in nodes.items() if node.level != Level.VILLAGE}
+    values = {k: v for k, v in values.items() if k[0] in nodes}  # type: ignore[index]
     constraints: list[suppression.Constraint] = []
     for code in nodes:
         for total, parts in within:
@@ -116,9 +135,68 @@ def _build(
     for code in nodes:
         if kids[code]:
             for col in columns:
-                constraints.append(((code, col), [(k, col) for k in kids[code]]))
-    status = suppression.protect(values, constraints, threshold)
+                if col not in open_columns:
+                    constraints.append(((code, col), [(k, col) for k in kids[code]]))
+    totals = {t for t, _ in within}
+    protected = {k: v for k, v in values.items() if k[1] not in open_columns}  # type: ignore[index]
+    weights: dict[Hashable, float] = {}
+    for key in protected:
+        node_code, col_name = cast(tuple[str, str], key)
+        weights[key] = LEVEL_WEIGHT.get(str(nodes[node_code].level), 1.0) * (
+            2.0 if col_name in totals else 1.0
+        )
+    status = suppression.protect(protected, constraints, threshold, weights=weights)
+    for key in values:
+        status.setdefault(key, suppression.SHOWN)
     return Dataset(kind, month, nodes, columns, labels, threshold, values, status)
+
+
+# ---- what is never counted in public ------------------------------------------------------------
+
+
+def sensitive_service_codes() -> set[str]:
+    """Services marked sensitive (domestic violence, pasung, ...): in no public count."""
+    from jaga.servicedesk.models import Service
+
+    return set(Service.objects.filter(sensitive=True).values_list("code", flat=True))
+
+
+def sensitive_category_ids() -> set[int]:
+    """Incident categories of sensitive services (and their own codes), with every child."""
+    from jaga.incidents.models import Category
+    from jaga.servicedesk.models import Service
+
+    services = Service.objects.filter(sensitive=True)
+    codes = set(services.values_list("code", flat=True))
+    found = set(services.exclude(category=None).values_list("category_id", flat=True))
+    tree = list(Category.objects.values_list("id", "code", "parent_id"))
+    found |= {pk for pk, code, _parent in tree if code in codes}
+    grew = True
+    while grew:
+        more = {pk for pk, _code, parent in tree if parent in found and pk not in found}
+        found |= more
+        grew = bool(more)
+    return found
+
+
+def sensitive_programme_codes() -> set[str]:
+    """Programmes about a sensitive matter (their code or name names a sensitive service, e.g.
+    "Trenggalek Bebas Pasung"): their activities would count the people concerned."""
+    from jaga.programs.models import Programme
+    from jaga.servicedesk.models import Service
+
+    words = {
+        w.lower()
+        for code in Service.objects.filter(sensitive=True).values_list("code", flat=True)
+        for w in [code, *code.split("_")]
+        if len(w) >= 4
+    }
+    out = set()
+    for code, name in Programme.objects.values_list("code", "name"):
+        text = f"{code} {name}".lower()
+        if any(w in text for w in words):
+            out.add(code)
+    return out
 
 
 def group_labels() -> dict[str, str]:
@@ -135,6 +213,7 @@ def incidents(regency_code: str, month: datetime.date) -> Dataset:
     """Disturbances of the month by Polri group, per village, district and the regency."""
     rows = (
         MonthlyIncidentCount.objects.filter(regency_code=regency_code, month=month)
+        .exclude(category_id__in=sensitive_category_ids())
         .values("village__code", "category__group")
         .annotate(n=Sum("count"))
     )
@@ -168,6 +247,7 @@ def desk(regency_code: str, month: datetime.date) -> Dataset:
             month=month,
             metric__in=["requests.received", "requests.resolved", "requests.resolved_in_time"],
         )
+        .exclude(key__in=sensitive_service_codes())
         .values("village__code", "metric")
         .annotate(v=Sum("value"))
     )
@@ -193,6 +273,7 @@ def desk(regency_code: str, month: datetime.date) -> Dataset:
         ["received", "resolved", "in_time", "late"],
         desk_labels(),
         [("resolved", ["in_time", "late"])],
+        open_columns=("received",),
     )
 
 
@@ -204,6 +285,7 @@ def activities(regency_code: str, month: datetime.date, metric: str = "count") -
         MonthlyMetric.objects.filter(
             regency_code=regency_code, month=month, metric=f"activities.{metric}"
         )
+        .exclude(key__in=sensitive_programme_codes())
         .values("village__code", "key")
         .annotate(v=Sum("value"))
     )
@@ -211,62 +293,33 @@ def activities(regency_code: str, month: datetime.date, metric: str = "count") -
     keys = sorted({k for _, k in leaf})
     names = dict(Programme.objects.filter(code__in=keys).values_list("code", "name"))
     labels = {k: names.get(k, k) for k in keys}
-    labels["total"] = _("Total")
-    return _build(
-        f"activities.{metric}",
-        month,
-        regency_code,
-        leaf,
-        [*keys, "total"],
-        labels,
-        [("total", keys)],
-    )
+    # No total over the programmes: each programme's column is protected on its own (a total
+    # would tie every programme's small counts together into one much larger problem).
+    return _build(f"activities.{metric}", month, regency_code, leaf, keys, labels, [])
 
 
-def cached(kind: str, regency_code: str, month: datetime.date) -> Any:
-    """A dataset from the cache (five minutes): the portal is read far more than written."""
-    from django.utils.translation import get_language
-
-    key = f"jaga:public:{kind}:{regency_code}:{month:%Y-%m}:{get_language()}"
-    found = cache.get(key)
-    if found is not None:
-        return found
-    builders: dict[str, Any] = {
-        "incidents": incidents,
-        "desk": desk,
-        "activities.count": lambda r, m: activities(r, m, "count"),
-        "activities.head_count": lambda r, m: activities(r, m, "head_count"),
-        "surveys": surveys,
-    }
-    dataset = builders[kind](regency_code, month)
-    # Past months rarely change: keep them an hour; the current month five minutes.
-    from django.utils import timezone
-
-    current = timezone.localdate().replace(day=1)
-    cache.set(key, dataset, CACHE_SECONDS if month >= current else 12 * CACHE_SECONDS)
-    return dataset
+# ---- surveys: respondents in bands, results only with at least 10 answers ---------------------
 
 
-# ---- surveys: respondents protected with a threshold of 10, results only where shown -----------
-
-
-@dataclass
-class SurveyDataset:
-    respondents: Dataset
-    results: dict[str, dict[str, Any]]  # node code -> {"trust": estimates, "ikm": result}
-
-    @property
-    def month(self) -> datetime.date:
-        return self.respondents.month
+def survey_band(n: int) -> str:
+    """Survey respondents are published in bands, never as a count (a window of twelve months
+    moves by one month at a time: exact counts would give each month's answers by difference)."""
+    if n < SURVEY_THRESHOLD:
+        return f"<{SURVEY_THRESHOLD}"
+    for top in (50, 100, 250, 500, 1000):
+        if n < top:
+            low = SURVEY_THRESHOLD if top == 50 else {100: 50, 250: 100, 500: 250, 1000: 500}[top]
+            return f"{low}–{top - 1}"
+    return "1000+"
 
 
 def survey_labels() -> dict[str, str]:
     return {"trust": _("Safety and trust survey"), "ikm": _("IKM satisfaction survey")}
 
 
-def surveys(regency_code: str, month: datetime.date) -> SurveyDataset:
-    """Survey respondents over the twelve months to `month`; results only for districts and
-    the regency where the respondents are published (at least 10, protected like counts)."""
+def surveys(regency_code: str, month: datetime.date, nodes: dict[str, Node]) -> dict[str, Any]:
+    """Survey respondents over the twelve months to `month` (bands per node) and the results
+    of districts and the regency where at least 10 people answered."""
     from jaga.surveys import ikm as ikm_math
     from jaga.surveys.models import IKM_ELEMENTS
     from jaga.surveys.queries import current_bands, current_weights, summarise_trust
@@ -288,37 +341,138 @@ def surveys(regency_code: str, month: datetime.date) -> SurveyDataset:
         .values("village__code", "district_code", "metric", "key")
         .annotate(v=Sum("value"))
     )
-    leaf: dict[tuple[str, str], int] = defaultdict(int)
     sums: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
     for r in rows:
-        if r["metric"] == "surveys.trust.n":
-            leaf[(r["village__code"], "trust")] += r["v"]
-        elif r["metric"] == "surveys.ikm.n":
-            leaf[(r["village__code"], "ikm")] += r["v"]
-        for code in (r["district_code"], regency_code):
+        for code in (r["village__code"], r["district_code"], regency_code):
             sums[code][(r["metric"], r["key"])] += r["v"]
-    dataset = _build(
-        "surveys",
-        month,
-        regency_code,
-        dict(leaf),
-        ["trust", "ikm"],
-        survey_labels(),
-        [],
-        threshold=SURVEY_THRESHOLD,
-    )
+    cells: dict[str, list[str]] = {}
     results: dict[str, dict[str, Any]] = {}
     weights, bands = current_weights(), current_bands()
-    for code, node in dataset.nodes.items():
+    for code, node in nodes.items():
+        n_trust = sums[code][("surveys.trust.n", "")]
+        n_ikm = sums[code][("surveys.ikm.n", "")]
+        cells[code] = [survey_band(n_trust), survey_band(n_ikm)]
         if node.level == Level.VILLAGE:
             continue  # villages: too few answers to publish means safely
         entry: dict[str, Any] = {}
-        if dataset.is_shown(code, "trust"):
-            entry["trust"] = summarise_trust(dict(sums[code]))
-        if dataset.is_shown(code, "ikm"):
-            n = sums[code][("surveys.ikm.n", "")]
-            entry["ikm"] = ikm_math.compute(
-                n, {c: sums[code][("surveys.ikm.sum", c)] for c in IKM_ELEMENTS}, weights, bands
+        if n_trust >= SURVEY_THRESHOLD:
+            summary = summarise_trust(dict(sums[code]))
+            entry["trust"] = {
+                "estimates": {
+                    q: {"value": e.value, "low": e.low, "high": e.high}
+                    for q, e in summary.estimates.items()
+                    if e is not None
+                }
+            }
+        if n_ikm >= SURVEY_THRESHOLD:
+            result = ikm_math.compute(
+                n_ikm,
+                {c: sums[code][("surveys.ikm.sum", c)] for c in IKM_ELEMENTS},
+                weights,
+                bands,
             )
+            if result is not None:
+                entry["ikm"] = {"converted": float(result.converted), "grade": result.grade}
         results[code] = entry
-    return SurveyDataset(dataset, results)
+    return {"columns": ["trust", "ikm"], "cells": cells, "results": results}
+
+
+# ---- the stored, published figures ----------------------------------------------------------
+
+
+TABLES = ["incidents", "desk", "activities.count", "activities.head_count"]
+
+
+def _stored_table(dataset: Dataset) -> dict[str, Any]:
+    return {
+        "columns": dataset.columns,
+        "labels": {c: str(dataset.column_labels.get(c, c)) for c in dataset.columns},
+        "cells": {code: dataset.row(code) for code in dataset.nodes},
+        "withheld": sum(1 for s in dataset.status.values() if s != suppression.SHOWN),
+    }
+
+
+def _trend(regency_code: str, nodes: dict[str, Node], month: datetime.date) -> dict[str, Any]:
+    """The trend in words for the regency and its districts, in every language of the portal."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from jaga.analytics import queries
+    from jaga.reports.anev import TREND_MONTHS, trend_statement, unit_of
+
+    out: dict[str, Any] = {}
+    places = Territory.objects.filter(
+        code__in=[c for c, n in nodes.items() if n.level in (Level.REGENCY, Level.DISTRICT)]
+    )
+    for place in places:
+        try:
+            fit = queries.trend(unit_of(place), month, months=TREND_MONTHS)["fit"]
+        except Exception:  # a fit that fails says nothing; it does not stop publishing
+            logger.warning("trend of %s for %s failed", place.code, month, exc_info=True)
+            continue
+        out[place.code] = {}
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                out[place.code][language] = [str(line) for line in trend_statement(fit)]
+    return out
+
+
+def compute(regency_code: str, month: datetime.date) -> dict[str, Any]:
+    """Everything the public may see of a regency for a month, protected (JSON-ready)."""
+    from django.utils import translation
+
+    nodes = _nodes(regency_code)
+    with translation.override("en"):  # labels are translated when shown; programme names kept
+        datasets = [
+            incidents(regency_code, month),
+            desk(regency_code, month),
+            activities(regency_code, month, "count"),
+            activities(regency_code, month, "head_count"),
+        ]
+    return {
+        "nodes": {c: [n.name, n.level, n.parent] for c, n in nodes.items()},
+        "tables": {d.kind: _stored_table(d) for d in datasets},
+        "surveys": surveys(regency_code, month, nodes),
+        "trend": _trend(regency_code, nodes, month),
+    }
+
+
+def publish(regency_code: str, month: datetime.date) -> PublicFigures:
+    """Compute and store the public figures of a regency and month (replacing earlier ones)."""
+    import time
+
+    started = time.monotonic()
+    payload = compute(regency_code, month)
+    row, _created = PublicFigures.objects.update_or_create(
+        regency_code=regency_code,
+        month=month,
+        defaults={"payload": payload, "seconds": round(time.monotonic() - started, 3)},
+    )
+    return row
+
+
+def closed_months(regency_code: str) -> list[datetime.date]:
+    """Months of the regency with any figures, up to the last finished month."""
+    from django.utils import timezone
+
+    current = timezone.localdate().replace(day=1)
+    months = set(
+        MonthlyIncidentCount.objects.filter(regency_code=regency_code, month__lt=current)
+        .values_list("month", flat=True)
+        .distinct()
+    )
+    months |= set(
+        MonthlyMetric.objects.filter(regency_code=regency_code, month__lt=current)
+        .values_list("month", flat=True)
+        .distinct()
+    )
+    return sorted(months)
+
+
+def stored(regency_code: str, month: datetime.date) -> dict[str, Any] | None:
+    """The published figures of a month, or None when they have not been published."""
+    return (
+        PublicFigures.objects.filter(regency_code=regency_code, month=month)
+        .values_list("payload", flat=True)
+        .first()
+    )

@@ -1,342 +1,283 @@
-"""Small-count suppression for everything the public sees (portal pages, downloads, API).
+"""Small-count suppression for every figure the public sees (portal pages, downloads, API).
 
-Primary suppression: a count below the threshold (3) is published as "<3".
-Complementary suppression: published totals must not give a "<3" back by subtraction. A table
-is described as cells (any hashable key → true count) and additive constraints
-(`total = sum(parts)`: a village's groups add up to its total, a district's villages add up to
-the district, ...). We then play the attacker: every hidden cell gets the interval it is known
-to lie in (a "<3" is 0–2; a withheld cell is at least 3), the published cells are exact, and the
-intervals are tightened through every constraint until nothing changes. When a "<3" cell is
-pinned to one value, one more cell of a constraint that pins it is withheld (the smallest
-published one, so as little as possible is lost), and the attack is replayed.
+The rule (docs/portal.md says the same for readers):
 
-Withheld cells are published as "x". Every public figure goes through `protect` and `public_value`.
+* Every count below the threshold T (3) is withheld (primary suppression), and so are as few
+  other cells as needed (complementary suppression) so that the published figures of a table
+  cannot be used to show that a withheld cell is small.
+* Every withheld cell is published with the same mark, "x": a reader cannot tell a withheld
+  small count from a withheld large one, so the mark itself says nothing about the value.
+* Guarantee: for every withheld cell whose true count is below T, there is a whole-number,
+  non-negative filling of all withheld cells that agrees with *every* published figure (all
+  totals and margins of the table) and puts that cell at T or more. The attacker's integer
+  program therefore finds a feasible interval whose maximum is at least T: the cell is neither
+  recoverable exactly nor known to be small. Knowledge that only gives lower bounds (e.g. Open311
+  requests that may have become incidents) cannot lower a maximum, so it cannot break this.
+
+How: for each small cell that no certificate covers yet, an integer program (HiGHS through
+`scipy.optimize.milp`) looks for a filling with that cell at T or more that changes the fewest
+published figures; the figures it had to change are withheld too, and the filling is kept as
+the cell's certificate (checked in exact integer arithmetic, not trusted from the solver).
+Withholding more only enlarges the set of fillings, so every certificate stays valid as the
+table shrinks. Any numerical trouble (a solver failure, a certificate that does not check, the
+time budget spent) withholds the whole table: when in doubt, nothing is published.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import time
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from scipy.linalg import null_space
-from threadpoolctl import threadpool_limits
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 THRESHOLD = 3
-SUPPRESSED = "<3"
 WITHHELD = "x"
 
 SHOWN = "shown"
 PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
 
-_UNBOUNDED = 10**12
+TIME_BUDGET = 60.0  # seconds for one table; then everything is withheld
+SOLVE_LIMIT = 10.0  # seconds for one integer program
+_CAP = 10**7
 
 Constraint = tuple[Hashable, Sequence[Hashable]]
 
 
-def primary_text(threshold: int) -> str:
-    return f"<{threshold}"
+class SuppressionError(Exception):
+    """The solver could not settle a table: the caller withholds all of it."""
 
 
 def public_value(value: int, status: str, threshold: int = THRESHOLD) -> int | str:
-    """What the public may see of a cell: the number, "<3" or "x"."""
-    if status == SHOWN:
-        return value
-    if status == PRIMARY:
-        return primary_text(threshold)
-    return WITHHELD
+    """What the public may see of a cell: the number, or "x" (withheld, whatever its size)."""
+    return value if status == SHOWN else WITHHELD
 
 
-def _bounds(
-    values: Mapping[Hashable, int], status: Mapping[Hashable, str], threshold: int
-) -> dict[Hashable, list[int]]:
-    out: dict[Hashable, list[int]] = {}
-    for key, value in values.items():
-        state = status[key]
-        if state == SHOWN:
-            out[key] = [value, value]
-        elif state == PRIMARY:
-            out[key] = [0, threshold - 1]
-        else:
-            out[key] = [threshold, _UNBOUNDED]
-    return out
+def is_public_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-def attack(
-    values: Mapping[Hashable, int],
-    status: Mapping[Hashable, str],
-    constraints: Sequence[Constraint],
-    threshold: int = THRESHOLD,
-    max_rounds: int = 200,
-) -> dict[Hashable, list[int]]:
-    """What an attacker can infer: the tightest interval of every cell by bound propagation."""
-    bounds = _bounds(values, status, threshold)
-    # Each constraint as Σ coefficient·cell = 0 (parts +1, total −1); only the hidden ones move.
-    rows = [[(total, -1)] + [(p, 1) for p in parts] for total, parts in constraints]
-    watched = [r for r in rows if any(status[k] != SHOWN for k, _ in r)]
-    for _round in range(max_rounds):
-        changed = False
-        for row in watched:
-            lo_sum = sum(c * (bounds[k][0] if c > 0 else bounds[k][1]) for k, c in row)
-            hi_sum = sum(c * (bounds[k][1] if c > 0 else bounds[k][0]) for k, c in row)
-            for key, coef in row:
-                if status[key] == SHOWN:
-                    continue
-                lo, hi = bounds[key]
-                own_lo = coef * (lo if coef > 0 else hi)
-                own_hi = coef * (hi if coef > 0 else lo)
-                rest_lo, rest_hi = lo_sum - own_lo, hi_sum - own_hi
-                # coef·x = −rest  ⇒  x within [−rest_hi, −rest_lo] / coef
-                if coef > 0:
-                    new_lo, new_hi = -rest_hi, -rest_lo
-                else:
-                    new_lo, new_hi = rest_lo, rest_hi
-                new_lo, new_hi = max(lo, new_lo), min(hi, new_hi)
-                if (new_lo, new_hi) != (lo, hi) and new_lo <= new_hi:
-                    bounds[key] = [new_lo, new_hi]
-                    lo_sum += coef * ((new_lo - lo) if coef > 0 else (new_hi - hi))
-                    hi_sum += coef * ((new_hi - hi) if coef > 0 else (new_lo - lo))
-                    changed = True
-        if not changed:
-            break
-    return bounds
+class _System:
+    """The table as sparse equations A·x = 0 over all cells (each constraint: parts − total)."""
+
+    def __init__(self, values: Mapping[Hashable, int], constraints: Sequence[Constraint]):
+        self.keys = list(values)
+        self.index = {k: i for i, k in enumerate(self.keys)}
+        self.values = np.array([int(values[k]) for k in self.keys], dtype=np.int64)
+        rows, cols, data = [], [], []
+        for r, (total, parts) in enumerate(constraints):
+            entries: dict[int, int] = {}
+            for cell, coef in [(total, -1), *((p, 1) for p in parts)]:
+                i = self.index[cell]
+                entries[i] = entries.get(i, 0) + coef
+            for i, c in entries.items():
+                if c:
+                    rows.append(r)
+                    cols.append(i)
+                    data.append(c)
+        self.matrix = sparse.csr_matrix(
+            (data, (rows, cols)), shape=(len(constraints), len(self.keys)), dtype=np.int64
+        )
+        if np.any(self.matrix @ self.values):
+            raise SuppressionError("the values do not satisfy their own totals")
+
+    def check(self, x: np.ndarray, shown: np.ndarray) -> bool:
+        """A filling is a certificate: whole, non-negative, every total holds, shown cells kept."""
+        return bool(
+            np.all(x >= 0)
+            and not np.any(self.matrix @ x)
+            and np.array_equal(x[shown], self.values[shown])
+        )
 
 
-def determined_by_subtraction(
-    status: Mapping[Hashable, str],
-    constraints: Sequence[Constraint],
-    memo: dict[Any, Any] | None = None,
-) -> set[Hashable]:
-    """Hidden cells that some combination of published figures gives exactly (no bounds used).
+def _solve(c: np.ndarray, constraints: list[LinearConstraint], lo, hi, integrality, limit):  # type: ignore[no-untyped-def]
+    result = milp(
+        c,
+        constraints=constraints,
+        bounds=Bounds(lo, hi),
+        integrality=integrality,
+        options={"time_limit": limit, "presolve": True},
+    )
+    if result.x is None:
+        raise SuppressionError(f"no solution ({result.message})")
+    return result.x
 
-    A hidden cell is determined when every vector of the null space of the constraints
-    (restricted to the hidden cells) is zero there. Cells that appear in one remaining
-    constraint only are peeled off first (they absorb any value of the others), so the dense
-    null space is computed for a small core; the peeled cells' null-space rows follow by back
-    substitution.
-    """
-    hidden = [k for k, s in status.items() if s != SHOWN]
-    if not hidden:
-        return set()
-    index = {k: i for i, k in enumerate(hidden)}
-    rows: list[dict[int, int]] = []
-    for total, parts in constraints:
-        row: dict[int, int] = defaultdict(int)
-        for cell, coef in [(total, -1)] + [(p, 1) for p in parts]:
-            if cell in index:
-                row[index[cell]] += coef
-        row = {i: c for i, c in row.items() if c}
-        if row:
-            rows.append(row)
-    var_rows: dict[int, set[int]] = defaultdict(set)
-    for r, row in enumerate(rows):
-        for i in row:
-            var_rows[i].add(r)
-    active = set(range(len(rows)))
-    peeled: list[tuple[int, dict[int, int]]] = []  # (cell, its row), in peeling order
-    gone: set[int] = set()
-    queue = [i for i in range(len(hidden)) if len(var_rows[i]) == 1]
-    while queue:
-        i = queue.pop()
-        if i in gone or len(var_rows[i]) != 1:
-            continue
-        (r,) = var_rows[i]
-        active.discard(r)
-        gone.add(i)
-        peeled.append((i, rows[r]))
-        for j in rows[r]:
-            var_rows[j].discard(r)
-            if j not in gone and len(var_rows[j]) == 1:
-                queue.append(j)
-    core = [i for i in range(len(hidden)) if i not in gone and var_rows[i]]
-    free = [i for i in range(len(hidden)) if i not in gone and not var_rows[i]]
-    # Null-space rows: core cells from a dense null space per connected group, free cells
-    # one new direction each, peeled cells by back substitution.
-    parent = {i: i for i in core}
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+def _raise_cell(
+    system: _System,
+    shown: np.ndarray,
+    target: int,
+    threshold: int,
+    weights: np.ndarray,
+    limit: float,
+) -> np.ndarray:
+    """A filling with cell `target` ≥ threshold that changes the fewest (weighted) published
+    cells: x = v + up − down on the published cells, x free (≥ 0) on the withheld ones."""
+    n = len(system.keys)
+    s_idx = np.flatnonzero(shown)
+    m = len(s_idx)
+    # variables: x (n, integer), up (m), down (m)
+    c = np.concatenate([np.zeros(n), weights[s_idx], weights[s_idx]])
+    a_eq = sparse.hstack(
+        [system.matrix.astype(float), sparse.csr_matrix((system.matrix.shape[0], 2 * m))]
+    )
+    pick = sparse.csr_matrix((np.ones(m), (np.arange(m), s_idx)), shape=(m, n))
+    eye = sparse.identity(m, format="csr")
+    a_shown = sparse.hstack([pick, -eye, eye])
+    lo = np.zeros(n + 2 * m)
+    lo[target] = threshold
+    hi = np.full(n + 2 * m, np.inf)
+    integrality = np.concatenate([np.ones(n), np.zeros(2 * m)])
+    cons = [LinearConstraint(a_shown, system.values[s_idx], system.values[s_idx])]
+    if a_eq.shape[0]:
+        cons.append(LinearConstraint(a_eq, 0, 0))
+    x = _solve(c, cons, lo, hi, integrality, limit)
+    return np.rint(x[:n]).astype(np.int64)
 
-    for r in active:
-        members = list(rows[r])
-        for j in members[1:]:
-            parent[find(j)] = find(members[0])
-    groups: dict[int, list[int]] = defaultdict(list)
-    for i in core:
-        groups[find(i)].append(i)
-    group_rows: dict[int, list[int]] = defaultdict(list)
-    for r in active:
-        group_rows[find(next(iter(rows[r])))].append(r)
-    bases = []
-    memo = {} if memo is None else memo
-    with threadpool_limits(limits=1):
-        for root, members in groups.items():
-            members.sort(key=lambda i: repr(hidden[i]))
-            # Rounds of `protect` change a few groups only: the others' null spaces are reused.
-            key = frozenset(
-                tuple(sorted((repr(hidden[i]), c) for i, c in rows[r].items()))
-                for r in group_rows[root]
+
+def _certify_many(
+    system: _System, shown: np.ndarray, pending: list[int], threshold: int, limit: float
+) -> np.ndarray | None:
+    """One filling that lifts as many pending cells to the threshold as it can (published
+    cells fixed): max Σ y, y ≤ x, y ≤ T."""
+    n, p = len(system.keys), len(pending)
+    c = np.concatenate([np.zeros(n), -np.ones(p)])
+    lift = sparse.hstack(
+        [
+            sparse.csr_matrix((np.ones(p), (np.arange(p), pending)), shape=(p, n)),
+            -sparse.identity(p, format="csr"),
+        ]
+    )
+    cons = [LinearConstraint(lift, 0, np.inf)]
+    if system.matrix.shape[0]:
+        cons.append(
+            LinearConstraint(
+                sparse.hstack(
+                    [system.matrix.astype(float), sparse.csr_matrix((system.matrix.shape[0], p))]
+                ),
+                0,
+                0,
             )
-            basis = memo.get(key)
-            if basis is None:
-                matrix = np.zeros((len(group_rows[root]), len(members)))
-                local = {i: j for j, i in enumerate(members)}
-                for n, r in enumerate(group_rows[root]):
-                    for i, coef in rows[r].items():
-                        matrix[n, local[i]] = coef
-                basis = memo[key] = null_space(matrix)
-            bases.append((members, basis))
-    width = sum(b.shape[1] for _, b in bases) + len(free)
-    vectors = np.zeros((len(hidden), width))
-    column = 0
-    for members, basis in bases:
-        vectors[members, column : column + basis.shape[1]] = basis
-        column += basis.shape[1]
-    for i in free:
-        vectors[i, column] = 1.0
-        column += 1
-    for i, row in reversed(peeled):
-        own = row[i]
-        for j, coef in row.items():
-            if j != i:
-                vectors[i] -= coef / own * vectors[j]
-    if width == 0:
-        return set(hidden)
-    pinned = np.all(np.abs(vectors) < 1e-9, axis=1)
-    return {hidden[i] for i in np.flatnonzero(pinned)}
-
-
-def exposed(
-    values: Mapping[Hashable, int],
-    status: Mapping[Hashable, str],
-    constraints: Sequence[Constraint],
-    threshold: int = THRESHOLD,
-    memo: dict[Any, Any] | None = None,
-) -> list[Hashable]:
-    """The "<3" cells whose exact value the published figures give away, by subtraction or by
-    combining the totals with what "<3" and "x" say about a cell's range."""
-    bounds = attack(values, status, constraints, threshold)
-    pinned = {k for k, s in status.items() if s == PRIMARY and bounds[k][0] == bounds[k][1]}
-    linear = {k for k in determined_by_subtraction(status, constraints) if status[k] == PRIMARY}
-    return sorted(pinned | linear, key=str)
-
-
-def _victim(
-    values: Mapping[Hashable, int],
-    status: Mapping[Hashable, str],
-    total: Hashable,
-    parts: Sequence[Hashable],
-) -> Hashable | None:
-    """The cell of a constraint to withhold: the smallest published part (it costs the reader
-    the least, and totals such as a district's or the regency's stay readable), else the total."""
-    shown = [c for c in parts if status[c] == SHOWN]
-    if shown:
-        return min(shown, key=lambda c: (values[c], str(c)))
-    return total if status[total] == SHOWN else None
-
-
-def _hide_lonely(
-    values: Mapping[Hashable, int],
-    status: dict[Hashable, str],
-    constraints: Sequence[Constraint],
-) -> None:
-    """No constraint may hold exactly one hidden cell: it would be its total minus the rest."""
-    changed = True
-    while changed:
-        changed = False
-        for total, parts in constraints:
-            cells = (total, *parts)
-            hidden = [c for c in cells if status[c] != SHOWN]
-            if len(hidden) != 1:
-                continue
-            victim = _victim(values, status, total, parts)
-            if victim is None:
-                continue
-            status[victim] = COMPLEMENTARY
-            changed = True
+        )
+    lo = np.zeros(n + p)
+    hi = np.concatenate([np.full(n, np.inf), np.full(p, float(threshold))])
+    lo[:n][shown] = system.values[shown]
+    hi[:n][shown] = system.values[shown]
+    integrality = np.concatenate([np.ones(n), np.zeros(p)])
+    try:
+        x = _solve(c, cons, lo, hi, integrality, limit)
+    except SuppressionError:
+        return None
+    return np.rint(x[:n]).astype(np.int64)
 
 
 def protect(
     values: Mapping[Hashable, int],
     constraints: Iterable[Constraint],
     threshold: int = THRESHOLD,
+    weights: Mapping[Hashable, float] | None = None,
+    budget: float = TIME_BUDGET,
 ) -> dict[Hashable, str]:
-    """The status of every cell (shown, primary or complementary) so that no "<3" is exposed."""
+    """The status of every cell (shown, primary or complementary) under the rule above.
+
+    `weights`: the cost of withholding a published cell (totals cost more, so the reader keeps
+    them where possible); 1 by default. Never raises: on any trouble every cell is withheld.
+    """
     constraints = [(t, list(p)) for t, p in constraints]
-    status = {k: (PRIMARY if v < threshold else SHOWN) for k, v in values.items()}
-    containing: dict[Hashable, list[int]] = defaultdict(list)
-    for index, (total, parts) in enumerate(constraints):
-        containing[total].append(index)
-        for part in parts:
-            containing[part].append(index)
-    memo: dict[Any, Any] = {}
-    for _round in range(len(values) + 1):
-        _hide_lonely(values, status, constraints)
-        bounds = attack(values, status, constraints, threshold)
-        linear = determined_by_subtraction(status, constraints, memo)
-        pinned = linear | {
-            k for k, s in status.items() if s != SHOWN and bounds[k][0] == bounds[k][1]
-        }
-        leaks = sorted((k for k in pinned if status[k] == PRIMARY), key=str)
-        if not leaks:
-            return status
-        added = False
-        handled: set[Hashable] = set()
-        for key in leaks:
-            if key in handled:
-                continue
-            # The region of cells pinned together with this one: withhold the smallest
-            # published part of any constraint around it (one cell per region and round).
-            region = {key}
-            stack = [key]
-            candidates: list[Hashable] = []
-            while stack:
-                cell = stack.pop()
-                for index in containing[cell]:
-                    total, parts = constraints[index]
-                    victim = _victim(values, status, total, parts)
-                    if victim is not None:
-                        candidates.append(victim)
-                    for other in (total, *parts):
-                        if other in pinned and other not in region:
-                            region.add(other)
-                            stack.append(other)
-            handled |= region
-            if candidates:
-                status[min(candidates, key=lambda c: (values[c], str(c)))] = COMPLEMENTARY
-                added = True
-        if not added:
-            # Pinned only through unpinned hidden cells: withhold the nearest published cells.
-            for key in leaks:
-                seen = {key}
-                frontier = [key]
-                while frontier and not added:
-                    for cell in frontier:
-                        for index in containing[cell]:
-                            total, parts = constraints[index]
-                            victim = _victim(values, status, total, parts)
-                            if victim is not None:
-                                status[victim] = COMPLEMENTARY
-                                added = True
-                    following = []
-                    for cell in frontier:
-                        for index in containing[cell]:
-                            total, parts = constraints[index]
-                            for c in (total, *parts):
-                                if c not in seen:
-                                    seen.add(c)
-                                    following.append(c)
-                    frontier = following
-                if added:
-                    break
-        if not added:
-            break
+    status: dict[Hashable, str] = {}
+    started = time.monotonic()
+    for cells, rows in _components(values, constraints):
+        part = {k: values[k] for k in cells}
+        try:
+            remaining = budget - (time.monotonic() - started)
+            status.update(_protect(part, rows, threshold, weights or {}, remaining))
+        except Exception:  # noqa: BLE001 — numerical trouble of any kind: withhold it all
+            status.update(withhold_all(part, threshold))
     return status
+
+
+def _components(
+    values: Mapping[Hashable, int], constraints: list[Constraint]
+) -> list[tuple[list[Hashable], list[Constraint]]]:
+    """Cells tied together by constraints, with their constraints: protected one by one."""
+    parent = {k: k for k in values}
+
+    def find(k: Hashable) -> Hashable:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for total, parts in constraints:
+        root = find(total)
+        for p in parts:
+            other = find(p)
+            if other != root:
+                parent[other] = root
+    cells: dict[Hashable, list[Hashable]] = {}
+    for k in values:
+        cells.setdefault(find(k), []).append(k)
+    rows: dict[Hashable, list[Constraint]] = {}
+    for total, parts in constraints:
+        rows.setdefault(find(total), []).append((total, parts))
+    return [(members, rows.get(root, [])) for root, members in cells.items()]
+
+
+def withhold_all(values: Mapping[Hashable, int], threshold: int = THRESHOLD) -> dict[Hashable, str]:
+    return {k: (PRIMARY if v < threshold else COMPLEMENTARY) for k, v in values.items()}
+
+
+def _protect(
+    values: Mapping[Hashable, int],
+    constraints: list[Constraint],
+    threshold: int,
+    weights: Mapping[Hashable, float],
+    budget: float,
+) -> dict[Hashable, str]:
+    started = time.monotonic()
+    system = _System(values, constraints)
+    small = system.values < threshold
+    shown = ~small
+    w = np.array([float(weights.get(k, 1.0)) for k in system.keys])
+    pending = [int(i) for i in np.flatnonzero(small)]
+    certified = np.zeros(len(system.keys), dtype=bool)
+
+    def left() -> float:
+        remaining = budget - (time.monotonic() - started)
+        if remaining <= 0:
+            raise SuppressionError("time budget spent")
+        return min(SOLVE_LIMIT, remaining)
+
+    def take(x: np.ndarray | None) -> None:
+        if x is not None and system.check(x, shown):
+            certified[(x >= threshold) & small] = True
+
+    bulk = True
+    while True:
+        pending = [int(i) for i in np.flatnonzero(small & ~certified)]
+        if not pending:
+            break
+        if bulk and len(pending) > 1:
+            # one filling lifts as many cells as the published totals leave room for
+            before = int(certified.sum())
+            take(_certify_many(system, shown, pending, threshold, left()))
+            if certified.sum() > before:
+                continue
+        target = int(pending[0])
+        x = _raise_cell(system, shown, target, threshold, w, left())
+        changed = shown & (x != system.values)
+        shown &= ~changed
+        if not system.check(x, shown) or x[target] < threshold:
+            raise SuppressionError("the solver's filling does not check")
+        certified[(x >= threshold) & small] = True
+        bulk = bool(changed.any())  # newly withheld cells may give room to many at once
+    return {
+        k: (SHOWN if shown[i] else PRIMARY if small[i] else COMPLEMENTARY)
+        for i, k in enumerate(system.keys)
+    }
 
 
 def publish(
@@ -349,5 +290,79 @@ def publish(
     return {k: public_value(v, status[k], threshold) for k, v in values.items()}
 
 
-def is_public_number(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+# ---- the attacker ------------------------------------------------------------------------------
+
+
+def feasible_range(
+    published: Mapping[Hashable, int | None],
+    constraints: Sequence[Constraint],
+    cells: Iterable[Hashable],
+    known: Sequence[tuple[Mapping[Hashable, int], int]] = (),
+    limit: float = 30.0,
+    maximum_only: bool = False,
+) -> dict[Hashable, tuple[float, float]]:
+    """What an attacker can prove about withheld cells: their least and greatest whole,
+    non-negative value given every published figure (`None` = withheld), every additive
+    constraint, and extra linear facts `known` ({cell: coefficient}, value); a withheld cell
+    is taken to be at most 10⁷ (a maximum of 10⁷ means "unbounded"). Used by the attacker tests; raises if the solver fails (an audit must not guess).
+    """
+    keys = list(published)
+    index = {k: i for i, k in enumerate(keys)}
+    n = len(keys)
+    rows: list[dict[int, int]] = []
+    rhs: list[int] = []
+    for total, parts in constraints:
+        row: dict[int, int] = {}
+        for cell, coef in [(total, -1), *((p, 1) for p in parts)]:
+            row[index[cell]] = row.get(index[cell], 0) + coef
+        rows.append(row)
+        rhs.append(0)
+    for combo, value in known:
+        rows.append({index[k]: c for k, c in combo.items()})
+        rhs.append(value)
+    lo = np.zeros(n)
+    hi = np.full(n, float(_CAP))  # a cap far above any count keeps every program bounded
+    for k, v in published.items():
+        if v is not None:
+            lo[index[k]] = hi[index[k]] = v
+    matrix = sparse.csr_matrix(
+        (
+            [c for r in rows for c in r.values()],
+            ([i for i, r in enumerate(rows) for _ in r], [j for r in rows for j in r]),
+        ),
+        shape=(len(rows), n),
+    )
+    cons = [LinearConstraint(matrix, rhs, rhs)] if rows else []
+    out: dict[Hashable, tuple[float, float]] = {}
+    for cell in cells:
+        c = np.zeros(n)
+        c[index[cell]] = 1.0
+        ends = [] if not maximum_only else [0.0]
+        for sign in (1.0, -1.0) if not maximum_only else (-1.0,):
+            result = milp(
+                sign * c,
+                constraints=cons,
+                bounds=Bounds(lo, hi),
+                integrality=np.ones(n),
+                options={"time_limit": limit},
+            )
+            if result.status == 0:
+                ends.append(sign * result.fun)
+            else:
+                raise RuntimeError(f"attack solver: {result.message}")
+        out[cell] = (ends[0], ends[1])
+    return out
+
+
+def exposed(
+    values: Mapping[Hashable, int],
+    status: Mapping[Hashable, str],
+    constraints: Sequence[Constraint],
+    threshold: int = THRESHOLD,
+) -> list[Hashable]:
+    """The withheld small cells the published figures show to be small (greatest feasible
+    value below the threshold): an empty list is the guarantee."""
+    published = {k: (v if status[k] == SHOWN else None) for k, v in values.items()}
+    small = [k for k, v in values.items() if status[k] != SHOWN and v < threshold]
+    ranges = feasible_range(published, constraints, small, maximum_only=True)
+    return sorted((k for k in small if ranges[k][1] < threshold), key=str)

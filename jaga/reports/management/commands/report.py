@@ -1,4 +1,6 @@
-"""`jaga report anev --month 2022-01 --territory 35.03 [--lang en] [--pdf out.pdf] [--html out.html]`."""
+"""`jaga report anev --month 2022-01 --territory 35.03 [--lang en] [--pdf out.pdf] [--html out.html]`
+and `jaga report publish (--month 2022-01 | --all) [--territory 35.03] [--missing]`: compute and
+store the public figures of closed months (the portal and the public API read only those)."""
 
 from __future__ import annotations
 
@@ -14,24 +16,35 @@ from jaga.territory.models import Level, Territory
 
 
 class Command(BaseCommand):
-    help = "Write a report: `anev` is the monthly analysis and evaluation (HTML and PDF)."
+    help = (
+        "Write a report: `anev` is the monthly analysis and evaluation (HTML and PDF); "
+        "`publish` computes and stores the protected public figures of closed months."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", choices=["anev"])
-        parser.add_argument("--month", required=True, help="YYYY-MM, e.g. 2022-01")
+        parser.add_argument("kind", choices=["anev", "publish"])
+        parser.add_argument("--month", help="YYYY-MM, e.g. 2022-01")
         parser.add_argument(
-            "--territory", required=True, help="Regency or district code, e.g. 35.03"
+            "--territory",
+            help="Regency or district code, e.g. 35.03 (publish: a regency; default all)",
+        )
+        parser.add_argument(
+            "--all", action="store_true", help="publish: every closed month with figures"
+        )
+        parser.add_argument(
+            "--missing", action="store_true", help="publish --all: only months not stored yet"
         )
         parser.add_argument("--lang", default="id", choices=["id", "en"])
         parser.add_argument("--pdf", help="Write the PDF here.")
         parser.add_argument("--html", help="Write the HTML here.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            year, month = (int(p) for p in options["month"].split("-")[:2])
-            first = datetime.date(year, month, 1)
-        except ValueError:
-            raise CommandError("--month must be YYYY-MM, e.g. 2022-01.") from None
+        if options["kind"] == "publish":
+            self.publish(options)
+            return
+        if not options["month"] or not options["territory"]:
+            raise CommandError("anev needs --month and --territory.")
+        first = _month(options["month"])
         territory = Territory.objects.filter(code=options["territory"]).first()
         if territory is None or territory.level not in (Level.REGENCY, Level.DISTRICT):
             raise CommandError(f"No regency or district with code {options['territory']}.")
@@ -49,3 +62,72 @@ class Command(BaseCommand):
             self.stdout.write(f"PDF: {options['pdf']} ({pages} pages)")
         if not options["html"] and not options["pdf"]:
             self.stdout.write(document)
+
+    def publish(self, options: dict[str, Any]) -> None:
+        from django.utils import timezone
+
+        from jaga.reports import public
+        from jaga.reports.models import PublicFigures
+
+        if bool(options["month"]) == bool(options["all"]):
+            raise CommandError("publish needs either --month YYYY-MM or --all.")
+        if options["territory"]:
+            regency = Territory.objects.filter(
+                code=options["territory"], level=Level.REGENCY
+            ).first()
+            if regency is None:
+                raise CommandError(f"No regency with code {options['territory']}.")
+            regencies = [regency.code]
+        else:
+            regencies = sorted(
+                set(
+                    Territory.objects.filter(level=Level.VILLAGE).values_list(
+                        "regency_code", flat=True
+                    )
+                )
+                & (
+                    set(
+                        public.MonthlyIncidentCount.objects.values_list(
+                            "regency_code", flat=True
+                        ).distinct()
+                    )
+                    | set(
+                        public.MonthlyMetric.objects.values_list(
+                            "regency_code", flat=True
+                        ).distinct()
+                    )
+                )
+            )
+        current = timezone.localdate().replace(day=1)
+        for code in regencies:
+            if options["all"]:
+                months = public.closed_months(code)
+                if options["missing"]:
+                    done = set(
+                        PublicFigures.objects.filter(regency_code=code).values_list(
+                            "month", flat=True
+                        )
+                    )
+                    months = [m for m in months if m not in done]
+            else:
+                month = _month(options["month"])
+                if month >= current:
+                    raise CommandError(
+                        f"{options['month']} has not closed yet: only finished months are published."
+                    )
+                months = [month]
+            for month in months:
+                row = public.publish(code, month)
+                withheld = sum(t["withheld"] for t in row.payload["tables"].values())
+                self.stdout.write(
+                    f"{code} {month:%Y-%m}: published ({withheld} cells withheld, "
+                    f"{row.seconds:.1f} s)"
+                )
+
+
+def _month(text: str) -> datetime.date:
+    try:
+        year, month = (int(p) for p in text.split("-")[:2])
+        return datetime.date(year, month, 1)
+    except ValueError:
+        raise CommandError("--month must be YYYY-MM, e.g. 2022-01.") from None
