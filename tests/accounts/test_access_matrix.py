@@ -287,7 +287,7 @@ def clients(world: dict[str, Any]) -> dict[str, Client]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
+def _fresh_cache(db: None) -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()

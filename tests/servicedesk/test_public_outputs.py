@@ -220,7 +220,7 @@ def test_the_moderation_pages_are_for_desk_staff_in_scope(
     assert "/layanan/moderasi/" in home and "menunggu versi publik" in home
     assert charlie_client.get(url).status_code == 404
     assert report.ticket not in charlie_client.get("/layanan/moderasi/").content.decode()
-    assert client_for(partner).get("/layanan/moderasi/").status_code == 404
+    assert client_for(partner).get("/layanan/moderasi/").status_code == 403  # not a desk role
     assert client.get(url).status_code == 302  # to the login page
     kdrt = file_with_photo(Service.objects.get(code="kdrt"), village_a, idempotency_key="k")
     assert alice_client.get(f"/layanan/moderasi/{kdrt.ticket}/").status_code == 404
