@@ -99,6 +99,8 @@ class Command(BaseCommand):
                 sys.stderr.write("\n")
             for error in exc.errors:
                 self.stderr.write(_("line %(line)s: %(error)s") % error)
+            if exc.more_line():
+                self.stderr.write(exc.more_line())
             raise CommandError(str(exc.message)) from exc
         except DomainError as exc:
             if bar is not None:
