@@ -26,9 +26,20 @@ from jaga.core.uploads import check_upload_size, check_xlsx_archive
 
 Row = dict[str, str]
 
+# A cell starting with one of these is a formula to Excel / LibreOffice (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS_CHARS = "".join(FORMULA_STARTS)
+
 
 class FileFormatError(DomainError):
     pass
+
+
+def restore(text: str) -> str:
+    """Undo `neutralise` on a cell read back: an export imported again gives the same text."""
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS_CHARS:
+        return text[1:]
+    return text
 
 
 def _cell(value: Any) -> str:
@@ -40,7 +51,7 @@ def _cell(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return restore(str(value).strip())
 
 
 def detect_format(name: str) -> str:
@@ -84,7 +95,13 @@ def iter_csv(stream: IO[str], required: list[str]) -> Iterator[tuple[int, Row]]:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
-            yield line, {c: (row[i].strip() if i < len(row) else "") for i, c in enumerate(columns)}
+            yield (
+                line,
+                {
+                    c: (restore(row[i].strip()) if i < len(row) else "")
+                    for i, c in enumerate(columns)
+                },
+            )
     except csv.Error as exc:
         raise FileFormatError(
             "bad_csv",
@@ -149,10 +166,6 @@ def iter_rows(
         ) from exc
     finally:
         text_stream.detach()
-
-
-# A cell starting with one of these is a formula to Excel / LibreOffice (OWASP CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value: Any) -> Any:
