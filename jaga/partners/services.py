@@ -325,7 +325,7 @@ def record_agreement(
             note=note,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
-        if document is not None:
+        if clean is not None:
             agreement.document.save(clean.name or "document", clean, save=False)
         agreement.save()
         AgreementParty.objects.bulk_create(

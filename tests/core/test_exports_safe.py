@@ -51,7 +51,6 @@ def poisoned(satbinmas, alice, village_a) -> None:  # type: ignore[no-untyped-de
     from jaga.fieldwork.services import record_visit
     from jaga.incidents.models import Category
     from jaga.incidents.services import record_incident
-    from jaga.partners import services as partners
     from jaga.partners.models import Membership, Organisation, Person
     from jaga.programs import services as programs
 
@@ -93,7 +92,6 @@ def poisoned(satbinmas, alice, village_a) -> None:  # type: ignore[no-untyped-de
         place=OTHERS[1],
         outcome=PAYLOAD,
     )
-    assert partners  # the registry's services are the same ones the imports use
 
 
 # route name -> (URLs to fetch, whether the payload must appear)
@@ -112,7 +110,10 @@ EXPORTS: dict[str, tuple[list[str], bool]] = {
         True,
     ),
     "programs:activities_transfer": (
-        ["/program/kegiatan/impor-ekspor/?format=csv", "/program/kegiatan/impor-ekspor/?format=xlsx"],
+        [
+            "/program/kegiatan/impor-ekspor/?format=csv",
+            "/program/kegiatan/impor-ekspor/?format=xlsx",
+        ],
         True,
     ),
     "api:export_people": (
@@ -156,8 +157,10 @@ def _routes(resolver: URLResolver, prefix: str = "", namespace: str = "") -> lis
     found: list[tuple[str, str]] = []
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
-            space = f"{namespace}:{entry.namespace}" if namespace and entry.namespace else (
-                entry.namespace or namespace
+            space = (
+                f"{namespace}:{entry.namespace}"
+                if namespace and entry.namespace
+                else (entry.namespace or namespace)
             )
             found += _routes(entry, prefix + str(entry.pattern), space)
         elif isinstance(entry, URLPattern) and entry.name:
@@ -183,7 +186,9 @@ def test_every_export_neutralises_formulas(route: str, poisoned: None, satbinmas
 
 def test_numbers_stay_numbers_and_text_stays_text() -> None:
     book = load_workbook(
-        io.BytesIO(write_xlsx(["a", "b", "c", "d"], [[-2.5, 7, "-7", "#N/A"], [PAYLOAD, None, 0, ""]]))
+        io.BytesIO(
+            write_xlsx(["a", "b", "c", "d"], [[-2.5, 7, "-7", "#N/A"], [PAYLOAD, None, 0, ""]])
+        )
     )
     rows = [[(c.data_type, c.value) for c in row] for row in book.active.iter_rows(min_row=2)]
     assert rows[0] == [("n", -2.5), ("n", 7), ("s", "'-7"), ("s", "#N/A")]

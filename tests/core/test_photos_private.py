@@ -107,7 +107,9 @@ def test_a_visit_photo_loses_gps_and_is_served_only_in_scope(
 ) -> None:
     from jaga.fieldwork.models import Visit
 
-    response = alice_client.post("/lapangan/kunjungan/baru/", visit_form(village_a, jpeg_with_gps()))
+    response = alice_client.post(
+        "/lapangan/kunjungan/baru/", visit_form(village_a, jpeg_with_gps())
+    )
     assert response.status_code == 302
     visit = Visit.objects.get()
     stored = (settings.PROTECTED_MEDIA_ROOT / visit.photo.name).read_bytes()
@@ -223,9 +225,7 @@ def test_a_case_document_is_served_only_in_scope(
     assert client.get(url).status_code == 302
 
 
-def test_the_desk_photo_link_helper_points_at_the_checked_views(
-    db: Any, village_a: Any
-) -> None:
+def test_the_desk_photo_link_helper_points_at_the_checked_views(db: Any, village_a: Any) -> None:
     from jaga.servicedesk.photos import photo_url
 
     class Fake:

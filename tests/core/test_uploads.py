@@ -125,7 +125,9 @@ def test_reading_a_large_csv_keeps_memory_flat(tmp_path: Any) -> None:
 # ---------------------------------------------------------------------------- upload limits
 
 
-def test_a_request_over_the_limit_is_refused_before_it_is_read(client: Client, settings: Any) -> None:
+def test_a_request_over_the_limit_is_refused_before_it_is_read(
+    client: Client, settings: Any
+) -> None:
     declared = str(settings.MAX_REQUEST_BYTES + 1)
     for path in ("/kejadian/impor/", "/layanan/lapor/balap_liar/", "/mitra/impor/people/"):
         response = client.generic("POST", path, b"x", "text/plain", CONTENT_LENGTH=declared)
@@ -205,7 +207,9 @@ def test_an_oversized_visit_photo_is_refused(
     assert "0.5 MB" in response.content.decode() and not Visit.objects.exists()
 
 
-def test_oversized_attachments_are_refused(satbinmas: Any, village_a: Any, small_limit: None) -> None:
+def test_oversized_attachments_are_refused(
+    satbinmas: Any, village_a: Any, small_limit: None
+) -> None:
     from jaga.partners import services as partners
     from jaga.programs import services as programs
 
