@@ -40,7 +40,9 @@ class ProtectedStorage(FileSystemStorage):
         return os.path.abspath(self.base_location)
 
     def url(self, name: str | None) -> str:
-        raise ValueError("A protected file has no public URL: link the view that serves it.")
+        # No public URL: pages link the view that serves the file. Empty rather than an error,
+        # so that Django's admin (which links every FileField) shows the name without a link.
+        return ""
 
 
 _storage = ProtectedStorage()
