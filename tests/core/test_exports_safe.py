@@ -79,7 +79,7 @@ def poisoned(satbinmas, alice, village_a) -> None:  # type: ignore[no-untyped-de
         kind="fkpm", name=PAYLOAD, local_name=OTHERS[3], territory=village_a
     )
     Membership.objects.create(
-        person=person, organisation=org, role=PAYLOAD, started_on=datetime.date(2024, 1, 1)
+        person=person, organisation=org, role="=1+2+cmd", started_on=datetime.date(2024, 1, 1)
     )
     programme = programs.create_programme(actor=satbinmas, code="FKPM", name="Forum")
     programs.record_activity(

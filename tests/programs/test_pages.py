@@ -158,7 +158,7 @@ def test_outcome_and_attachments(bob_client, charlie_client, meeting, settings, 
     assert file_url in bob_client.get(url).content.decode()
     served = bob_client.get(file_url)
     assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
-    served.close()
+    b"".join(served.streaming_content)  # reading to the end lets the test client close it
     assert charlie_client.get(file_url).status_code == 404
 
 
