@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "jaga.core.uploads.UploadLimitMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -222,9 +223,31 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(DATA_DIR / "media")))
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
-MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+# Photos and documents of reports, visits, cases, activities and agreements: never under
+# MEDIA_ROOT, never served by URL; only jaga.core.protected.serve() hands them out after an access
+# check, itself or through the web server (X-Accel-Redirect for nginx, X-Sendfile for Apache).
+PROTECTED_MEDIA_ROOT = Path(
+    os.environ.get("JAGA_PROTECTED_MEDIA_ROOT", str(DATA_DIR / "protected"))
+)
+PROTECTED_MEDIA_SERVER = os.environ.get("JAGA_PROTECTED_MEDIA_SERVER", "django").strip().lower()
+if PROTECTED_MEDIA_SERVER not in {"django", "nginx", "apache"}:
+    raise ImproperlyConfigured("JAGA_PROTECTED_MEDIA_SERVER must be django, nginx or apache.")
+# The internal nginx location (`internal;`) that aliases PROTECTED_MEDIA_ROOT.
+PROTECTED_MEDIA_NGINX_PREFIX = os.environ.get("JAGA_PROTECTED_MEDIA_NGINX_PREFIX", "/protected/")
+
+# Uploads: one file at most JAGA_MAX_UPLOAD_MB; a whole request (a report with 5 photos) at most
+# JAGA_MAX_REQUEST_MB (413 before the body is read); an XLSX at most JAGA_XLSX_MAX_UNCOMPRESSED_MB
+# once unpacked, no part compressed more than JAGA_XLSX_MAX_RATIO times, at most
+# JAGA_XLSX_MAX_ENTRIES parts. Photos are re-encoded to at most JAGA_PHOTO_MAX_SIDE pixels.
+_MB = 1024 * 1024
+MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", envint("JAGA_MAX_UPLOAD_MB", 10) * _MB)
+MAX_REQUEST_BYTES = envint("JAGA_MAX_REQUEST_MB", 0) * _MB or 6 * MAX_UPLOAD_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = min(5 * _MB, MAX_UPLOAD_BYTES)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 2 * _MB
+XLSX_MAX_UNCOMPRESSED_BYTES = envint("JAGA_XLSX_MAX_UNCOMPRESSED_MB", 200) * _MB
+XLSX_MAX_RATIO = envint("JAGA_XLSX_MAX_RATIO", 200)
+XLSX_MAX_ENTRIES = envint("JAGA_XLSX_MAX_ENTRIES", 1000)
+PHOTO_MAX_SIDE = envint("JAGA_PHOTO_MAX_SIDE", 2048)
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",

@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import importlib.util
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
@@ -44,6 +42,5 @@ for app, prefix in APP_PREFIXES.items():
 for module, prefix in EXTRA.items():
     if importlib.util.find_spec(module) is not None:
         urlpatterns.append(path(prefix, include(module)))
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No media is served by URL: every uploaded file is private (jaga.core.protected) and handed
+# out by a view that checks access first.

@@ -33,6 +33,13 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
         load_territory(REGENCY)
 
 
+@pytest.fixture(autouse=True)
+def _file_roots(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Uploaded files of a test land in its own folders, never in the checkout's var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PROTECTED_MEDIA_ROOT = tmp_path / "protected"
+
+
 @pytest.fixture
 def regency(db) -> Territory:
     return Territory.objects.get(code=REGENCY)

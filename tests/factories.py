@@ -64,6 +64,7 @@ def build_world(users: dict[str, User]) -> dict[str, dict[str, object]]:
     from jaga.partners import services as partners
     from jaga.partners.models import OrgKind
     from jaga.programs import services as programs
+    from jaga.programs.models import ActivityFile
     from jaga.reports.models import ReportJob
     from jaga.servicedesk.models import Attachment, Channel, Service
     from jaga.servicedesk.services import submit_request
@@ -119,6 +120,8 @@ def build_world(users: dict[str, User]) -> dict[str, dict[str, object]]:
             topic="security",
             concerns=f"{marker('concern', side)} balap liar",
         )
+        # Files the views serve (written straight to storage: serving needs no valid picture).
+        got["visit"].photo.save("visit.jpg", ContentFile(b"\xff\xd8\xff\xd9"))
         got["detection"] = fieldwork.record_detection(
             actor=officer,
             village=village,
@@ -139,6 +142,7 @@ def build_world(users: dict[str, User]) -> dict[str, dict[str, object]]:
             party_one=marker("partyone", side),
             party_two=marker("partytwo", side),
         )
+        got["case"].agreement_document.save("perdamaian.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"))
         got["operation"] = fieldwork.record_operation(
             actor=users["bob"] if side == "A" else officer,
             programme=programme,
@@ -182,6 +186,22 @@ def build_world(users: dict[str, User]) -> dict[str, dict[str, object]]:
             area=district,
         )
         got["activity"] = activity
+        got["activity_file"] = ActivityFile.objects.create(
+            activity=activity, file=ContentFile(b"%PDF-1.4\n%%EOF\n", name="notulen.pdf")
+        )
+        got["agreement"] = partners.record_agreement(
+            actor=admin,
+            title=f"MoU {side}",
+            kind="mou",
+            territory=village,
+            signed_on=datetime.date(2024, 1, 1),
+            parties=[
+                {"role": "community", "name": "Tokoh masyarakat"},
+                {"role": "government", "name": "Kepala Desa"},
+            ],
+            organisation=org,
+            document=ContentFile(b"%PDF-1.4\n%%EOF\n", name="mou.pdf"),
+        )
         got["invitation"] = programs.invite(activity, actor=admin, person=person)
         got["job"] = ReportJob.objects.create(
             code=f"QZJOB{side}",

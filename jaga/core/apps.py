@@ -39,3 +39,5 @@ class CoreConfig(AppConfig):
         # Admin modules were imported by django.contrib.admin's ready(), which runs first.
         audit_every_admin()
         post_migrate.connect(create_cache_table, sender=self, dispatch_uid="jaga-cache-table")
+        # Sets Pillow's decompression-bomb limit before any form or view opens an image.
+        from jaga.core import images  # noqa: F401

@@ -2,7 +2,11 @@
 
 Imports never hold a whole file in memory: CSV is read line by line and XLSX in openpyxl's
 read-only mode. Headers are normalised (trimmed, lower-case) and line numbers are the ones a person
-sees in the spreadsheet (the header is line 1).
+sees in the spreadsheet (the header is line 1). An uploaded stream is refused above
+`MAX_UPLOAD_BYTES`, and an XLSX whose zip unpacks to too much before openpyxl opens it.
+
+Every export goes through `write_csv`, `write_xlsx` or `csv_writer`, which neutralise cells that a
+spreadsheet would run as a formula (OWASP "CSV injection").
 """
 
 from __future__ import annotations
@@ -18,12 +22,24 @@ from typing import IO, Any
 from django.utils.translation import gettext as _
 
 from jaga.core.errors import DomainError
+from jaga.core.uploads import check_upload_size, check_xlsx_archive
 
 Row = dict[str, str]
+
+# A cell starting with one of these is a formula to Excel / LibreOffice (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS_CHARS = "".join(FORMULA_STARTS)
 
 
 class FileFormatError(DomainError):
     pass
+
+
+def restore(text: str) -> str:
+    """Undo `neutralise` on a cell read back: an export imported again gives the same text."""
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS_CHARS:
+        return text[1:]
+    return text
 
 
 def _cell(value: Any) -> str:
@@ -35,7 +51,7 @@ def _cell(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return restore(str(value).strip())
 
 
 def detect_format(name: str) -> str:
@@ -79,7 +95,13 @@ def iter_csv(stream: IO[str], required: list[str]) -> Iterator[tuple[int, Row]]:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
-            yield line, {c: (row[i].strip() if i < len(row) else "") for i, c in enumerate(columns)}
+            yield (
+                line,
+                {
+                    c: (restore(row[i].strip()) if i < len(row) else "")
+                    for i, c in enumerate(columns)
+                },
+            )
     except csv.Error as exc:
         raise FileFormatError(
             "bad_csv",
@@ -93,6 +115,7 @@ def iter_xlsx(source: str | Path | IO[bytes], required: list[str]) -> Iterator[t
 
     from openpyxl import load_workbook
 
+    check_xlsx_archive(source)
     try:
         workbook = load_workbook(source, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -122,6 +145,9 @@ def iter_rows(
     """Rows of a CSV / XLSX file given as a path or a binary stream (with its file name)."""
     filename = name or str(source)
     fmt = detect_format(filename)
+    if not isinstance(source, str | Path):
+        # A stream is an upload (a path is an operator's file on the command line).
+        check_upload_size(source, name=Path(filename).name)
     if fmt == "xlsx":
         yield from iter_xlsx(source, required)
         return
@@ -142,15 +168,53 @@ def iter_rows(
         text_stream.detach()
 
 
+def neutralise(value: Any) -> Any:
+    """A text cell a spreadsheet would evaluate, made inert with a leading quote; other values
+    (numbers, dates, None) unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _NeutralisingWriter:
+    def __init__(self, stream: IO[str] | Any) -> None:
+        self._writer = csv.writer(stream)
+
+    def writerow(self, row: list[Any]) -> Any:
+        return self._writer.writerow([neutralise("" if v is None else v) for v in row])
+
+
+def csv_writer(stream: IO[str] | Any) -> _NeutralisingWriter:
+    """A csv.writer whose text cells cannot run as formulas (see `neutralise`)."""
+    return _NeutralisingWriter(stream)
+
+
 def write_xlsx(headers: list[str], rows: Iterator[list[Any]] | list[list[Any]]) -> bytes:
-    """An XLSX workbook (write-only mode, so large exports stream) with one sheet."""
+    """An XLSX workbook (write-only mode, so large exports stream) with one sheet.
+
+    Text is always written as text: a value starting with "=" is quoted by `neutralise` and the
+    cell's type forced to string, so no cell of an export is ever a formula.
+    """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()
-    sheet.append(headers)
+
+    def cells(row: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for value in row:
+            if isinstance(value, str):
+                cell = WriteOnlyCell(sheet, value=neutralise(value))
+                cell.data_type = "s"
+                out.append(cell)
+            else:
+                out.append(value)
+        return out
+
+    sheet.append(cells(headers))
     for row in rows:
-        sheet.append(row)
+        sheet.append(cells(row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -158,8 +222,8 @@ def write_xlsx(headers: list[str], rows: Iterator[list[Any]] | list[list[Any]]) 
 
 def write_csv(headers: list[str], rows: Iterator[list[Any]] | list[list[Any]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(headers)
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(row)
     return buffer.getvalue()

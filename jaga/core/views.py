@@ -76,6 +76,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": connection.vendor})
 
 
+@allow_public
 def security_txt(request: HttpRequest) -> HttpResponse:
     """RFC 9116: where to report a vulnerability (the contact the Polres sets, SECURITY.md)."""
     contact = settings.SECURITY_CONTACT

@@ -6,11 +6,12 @@ import uuid
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jaga.accounts.access import scope_q
+from jaga.core.errors import DomainError
+from jaga.core.uploads import check_upload_size
 from jaga.fieldwork.models import (
     CaseKind,
     CaseStage,
@@ -99,8 +100,11 @@ class VisitForm(FieldForm):
 
     def clean_photo(self) -> Any:
         photo = self.cleaned_data.get("photo")
-        if photo and photo.size > settings.MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The photo is too large."))
+        if photo:
+            try:
+                check_upload_size(photo)
+            except DomainError as exc:
+                raise forms.ValidationError(str(exc.message)) from exc
         return photo
 
 

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jaga.accounts.access import STAFF_ROLES, ScopedQuerySet
+from jaga.core.protected import protected_storage
 
 
 class Topic(models.TextChoices):
@@ -76,7 +77,12 @@ class Visit(VillageRecord):
     topic = models.CharField(_("topic"), max_length=10, choices=Topic.choices)
     concerns = models.TextField(_("concerns heard"), blank=True)
     hopes = models.TextField(_("hopes heard"), blank=True)
-    photo = models.FileField(_("photo"), upload_to="fieldwork/visits/%Y/%m/", blank=True)
+    photo = models.FileField(
+        _("photo"),
+        upload_to="fieldwork/visits/%Y/%m/",
+        blank=True,
+        storage=protected_storage,
+    )
 
     class Meta:
         verbose_name = _("visit")
@@ -234,7 +240,10 @@ class ProblemCase(VillageRecord):
     mediated_on = models.DateField(_("mediation date"), null=True, blank=True)
     agreement = models.TextField(_("agreement"), blank=True)
     agreement_document = models.FileField(
-        _("agreement document"), upload_to="fieldwork/agreements/%Y/", blank=True
+        _("agreement document"),
+        upload_to="fieldwork/agreements/%Y/",
+        blank=True,
+        storage=protected_storage,
     )
     # Dispute
     party_one = models.CharField(_("first party"), max_length=200, blank=True)

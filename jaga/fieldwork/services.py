@@ -23,6 +23,7 @@ from jaga.accounts.models import Role
 from jaga.analytics.rollups import bump_metric
 from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import DomainError
+from jaga.core.images import clean_file, clean_image
 from jaga.fieldwork.models import (
     CaseKind,
     CaseStage,
@@ -141,6 +142,9 @@ def record_visit(
         )
     if members_met < 1:
         raise DomainError("members_met", _("At least one household member was met."))
+    if photo:
+        # Re-encoded before anything is written: no GPS position or camera tag survives.
+        photo = clean_image(photo).content
     with transaction.atomic():
         visit, new = _create_once(
             Visit,
@@ -441,6 +445,10 @@ def update_case(case: ProblemCase, *, actor: Any, **fields: Any) -> ProblemCase:
     _check_actor(actor, case.village, CASE_ROLES)
     if not fields:
         return case
+    document = fields.get("agreement_document")
+    if document and not isinstance(document, str):
+        # A scanned agreement is often a phone photo: re-encoded without its metadata.
+        fields["agreement_document"] = clean_file(document)[0]
     with transaction.atomic():
         locked = ProblemCase.objects.select_for_update().get(pk=case.pk)
         allowed = set(STAGE_FIELDS.get(locked.stage, []))

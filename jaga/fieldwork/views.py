@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +23,9 @@ from jaga.accounts.access import (
     has_role,
     territory_for_user,
 )
+from jaga.accounts.models import Role
 from jaga.core.errors import DomainError
+from jaga.core.protected import serve
 from jaga.core.tabular import write_csv, write_xlsx
 from jaga.fieldwork import charts, queries, services
 from jaga.fieldwork.forms import (
@@ -172,6 +175,22 @@ def officer(request: HttpRequest, user_id: int) -> HttpResponse:
             "show_village": True,
         },
     )
+
+
+# Who may open a visit's photo (a household's door): police officers, not residents or partners.
+PHOTO_ROLES = (Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.LEADER, Role.ADMIN)
+
+
+@login_required
+@allow(*PHOTO_ROLES)
+def visit_photo(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """A visit's photo, for police officers whose area holds the visit (404 otherwise)."""
+    if not has_role(request.user, *PHOTO_ROLES):
+        raise Http404
+    found = get_for_user(Visit.objects.all(), request.user, pk=pk)
+    if not found.photo:
+        raise Http404
+    return serve(found.photo)
 
 
 EXPORT_LIMIT = 100_000
@@ -391,6 +410,18 @@ def case(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": can_edit,
         },
     )
+
+
+@login_required
+@allow(*services.CASE_ROLES, Role.LEADER)
+def case_document(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """A case's signed agreement, for whoever may open the case (404 otherwise)."""
+    if not has_role(request.user, *services.CASE_ROLES, Role.LEADER):
+        raise Http404
+    found = get_for_user(ProblemCase.objects.all(), request.user, pk=pk)
+    if not found.agreement_document:
+        raise Http404
+    return serve(found.agreement_document, download=True)
 
 
 def _initial(case: ProblemCase) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
@@ -13,6 +12,7 @@ from ninja.files import UploadedFile
 from jaga.accounts.access import STAFF_ROLES, allow, get_for_user, has_role
 from jaga.accounts.models import Role
 from jaga.core.errors import DomainError
+from jaga.core.uploads import check_upload_size
 from jaga.incidents.imports import import_incidents
 from jaga.incidents.models import Category, Incident
 
@@ -136,12 +136,7 @@ def incidents(
 def import_file(request: HttpRequest, file: File[UploadedFile]) -> Status:
     if not has_role(request.user, *IMPORT_ROLES):
         raise Forbidden("forbidden", _("Only Satbinmas staff may import incident history."))
-    if file.size and file.size > settings.MAX_UPLOAD_BYTES:
-        raise DomainError(
-            "file_too_large",
-            _("The file is larger than %(mb)s MB: import it with the command line.")
-            % {"mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)},
-        )
+    check_upload_size(file, name=file.name or "")
     if file.file is None:
         raise DomainError("empty_file", _("The file is empty."))
     result = import_incidents(file.file, name=file.name or "upload.csv", actor=request.user)

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from jaga.accounts.access import code_in_scope, scope_codes
 from jaga.core.audit import log_action
-from jaga.core.errors import ImportFailed
+from jaga.core.errors import ErrorList, ImportFailed
 from jaga.core.tabular import iter_rows
 from jaga.incidents.models import Category, ImportRun, Incident, Source
 from jaga.incidents.services import LAT_RANGE, LON_RANGE, add_to_rollups, insert_incidents
@@ -33,7 +33,6 @@ from jaga.territory.models import Level, Territory
 REQUIRED = ["occurred_at", "village_code", "category", "source_ref"]
 OPTIONAL = ["latitude", "longitude", "description", "severity"]
 BATCH = 2000
-MAX_REPORTED = 10_000  # rows reported in detail; the message gives the total
 
 Content = tuple[datetime.datetime, int, int, float | None, float | None, str, int]
 
@@ -207,7 +206,7 @@ def import_incidents(
     started = timezone.now()
     clock = time.monotonic()
     checker = _Checker(actor)
-    errors: list[dict[str, Any]] = []
+    errors = ErrorList()
     bad_rows = 0
     lines = created = unchanged = 0
     counts: dict[tuple[int, datetime.date, int], int] = defaultdict(int)
@@ -218,8 +217,7 @@ def import_incidents(
     def report(line: int, message: str) -> None:
         nonlocal bad_rows
         bad_rows += 1
-        if len(errors) < MAX_REPORTED:
-            errors.append({"line": line, "error": message})
+        errors.append({"line": line, "error": message})
 
     def flush() -> None:
         nonlocal created, unchanged

@@ -9,7 +9,7 @@ from typing import IO, Any, TypeVar
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from jaga.core.errors import DomainError, ImportFailed
+from jaga.core.errors import DomainError, ErrorList, ImportFailed
 from jaga.core.tabular import iter_rows
 
 T = TypeVar("T")
@@ -34,7 +34,7 @@ def run_import(
     `parse` raises RowError (or DomainError) for a bad row; `write` may raise ImportFailed for
     errors that only show against the database (a duplicate, a row that clashes with another).
     """
-    errors: list[dict[str, Any]] = []
+    errors = ErrorList()
     parsed: list[tuple[int, T]] = []
     rows: Iterator[tuple[int, dict[str, str]]] = iter_rows(source, columns, name=name)
     for count, (line, row) in enumerate(rows, start=1):
@@ -47,10 +47,10 @@ def run_import(
         if progress is not None and count % 500 == 0:
             progress(count)
     if progress is not None:
-        progress(len(parsed) + len(errors))
+        progress(len(parsed) + errors.total)
     if errors:
         raise ImportFailed(
-            _("%(count)s bad rows; nothing was imported.") % {"count": len(errors)}, errors
+            _("%(count)s bad rows; nothing was imported.") % {"count": errors.total}, errors
         )
     if not parsed:
         raise ImportFailed(_("The file has no rows to import."), [])
@@ -60,6 +60,7 @@ def run_import(
 
 def fail_rows(errors: list[dict[str, Any]]) -> None:
     if errors:
+        capped = ErrorList(errors)
         raise ImportFailed(
-            _("%(count)s bad rows; nothing was imported.") % {"count": len(errors)}, errors
+            _("%(count)s bad rows; nothing was imported.") % {"count": capped.total}, capped
         )

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jaga.accounts.access import PARTNERSHIP_ROLES, ScopedQuerySet
+from jaga.core.protected import protected_storage
 
 
 class Gender(models.TextChoices):
@@ -223,7 +224,9 @@ class Agreement(models.Model):
         help_text=_("The organisation it founds or concerns."),
     )
     signed_on = models.DateField(_("signed on"))
-    document = models.FileField(_("signed document"), upload_to="agreements/%Y/", blank=True)
+    document = models.FileField(
+        _("signed document"), upload_to="agreements/%Y/", blank=True, storage=protected_storage
+    )
     note = models.TextField(_("note"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

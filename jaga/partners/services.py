@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import DomainError
+from jaga.core.images import clean_file
 from jaga.partners.importing import RowError, fail_rows, run_import
 from jaga.partners.models import (
     Agreement,
@@ -312,6 +313,8 @@ def record_agreement(
         )
     if len(parties) < 2:
         raise DomainError("bad_party", _("An agreement has at least two parties."))
+    # A scanned agreement is often a phone photo: re-encoded without its metadata.
+    clean = clean_file(document)[0] if document is not None else None
     with transaction.atomic():
         agreement = Agreement(
             title=title.strip(),
@@ -322,8 +325,8 @@ def record_agreement(
             note=note,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
-        if document is not None:
-            agreement.document.save(Path(document.name or "document").name, document, save=False)
+        if clean is not None:
+            agreement.document.save(clean.name or "document", clean, save=False)
         agreement.save()
         AgreementParty.objects.bulk_create(
             [

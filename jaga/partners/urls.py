@@ -14,6 +14,7 @@ urlpatterns = [
     path("organisasi/baru/", views.organisation_create, name="organisation_create"),
     path("organisasi/<int:pk>/", views.organisation_detail, name="organisation"),
     path("organisasi/<int:pk>/perjanjian/", views.agreement_create, name="agreement_create"),
+    path("perjanjian/<int:pk>/dokumen/", views.agreement_document, name="agreement_document"),
     path("fkpm/baru/", views.fkpm_create, name="fkpm_create"),
     path("impor-ekspor/", views.transfer, name="transfer"),
     path("impor/<str:kind>/", views.import_file, name="import"),

@@ -9,17 +9,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jaga.accounts.access import PARTNERSHIP_ROLES, allow, in_scope
 from jaga.core.errors import DomainError, ImportFailed
+from jaga.core.protected import serve
 from jaga.partners import exports, queries, services
 from jaga.partners.access import (
     EDITOR_ROLES,
     agreements_for_user,
     can_edit,
+    get_or_404,
     get_organisation_for_user,
     get_person_for_user,
     organisations_for_user,
@@ -274,6 +277,16 @@ def fkpm_create(request: HttpRequest) -> HttpResponse:
             ),
         },
     )
+
+
+@login_required
+@allow(*PARTNERSHIP_ROLES)
+def agreement_document(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """An agreement's signed document, for whoever may see the agreement (404 otherwise)."""
+    agreement = get_or_404(agreements_for_user(request.user), pk=pk)
+    if not agreement.document:
+        raise Http404
+    return serve(agreement.document, download=True)
 
 
 @login_required

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from jaga.accounts.access import PARTNERSHIP_ROLES, ScopedQuerySet
+from jaga.core.protected import protected_storage
 
 
 class Programme(models.Model):
@@ -167,7 +168,7 @@ class ActivityFile(models.Model):
     activity = models.ForeignKey(
         Activity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="files"
     )
-    file = models.FileField(_("file"), upload_to="activities/%Y/%m/")
+    file = models.FileField(_("file"), upload_to="activities/%Y/%m/", storage=protected_storage)
     is_photo = models.BooleanField(_("photo"), default=False)
     caption = models.CharField(_("caption"), max_length=200, blank=True)
 

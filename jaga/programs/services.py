@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from jaga.analytics.rollups import bump_metric
 from jaga.core.audit import log_action, snapshot
 from jaga.core.codes import random_code
-from jaga.core.errors import DomainError
+from jaga.core.errors import DomainError, ErrorList
+from jaga.core.images import clean_file
 from jaga.partners.importing import RowError, fail_rows, run_import
 from jaga.partners.models import Organisation, Person
 from jaga.partners.services import _date, _in_scope
@@ -594,7 +595,7 @@ def record_attendance(
 def record_attendance_sheet(activity: Activity, *, actor: Any, rows: list[dict[str, Any]]) -> int:
     """Record a whole paper list at once: every row or none. Rows: {"invitation", "status",
     "representative_name"?, "checked_in_at"?}. Returns the number of rows changed."""
-    errors: list[dict[str, Any]] = []
+    errors = ErrorList()
     changed = 0
     with transaction.atomic():
         for index, row in enumerate(rows, start=1):
@@ -712,29 +713,19 @@ def import_activities(
     return run_import(source, name=name, columns=ACTIVITY_COLUMNS, parse=parse, write=write)
 
 
-PHOTO_TYPES = (".jpg", ".jpeg", ".png", ".webp")
-DOCUMENT_TYPES = (".pdf", ".doc", ".docx", ".xlsx", ".odt", *PHOTO_TYPES)
-MAX_FILE_BYTES = 10 * 1024 * 1024
-
-
 def attach_file(activity: Activity, *, actor: Any, upload: Any, caption: str = "") -> Any:
-    """Attach a photo or a document (minutes, signed attendance list) to an activity."""
+    """Attach a photo or a document (minutes, signed attendance list) to an activity.
+
+    Photos are re-encoded without metadata; documents must be PDF, Word, Excel or ODT; both
+    at most `MAX_UPLOAD_BYTES`.
+    """
     from jaga.programs.models import ActivityFile
 
-    name = (getattr(upload, "name", "") or "").lower()
-    if not name.endswith(DOCUMENT_TYPES):
-        raise DomainError(
-            "bad_file_type",
-            _("Attach a photo (JPG, PNG, WebP) or a document (PDF, Word, Excel, ODT)."),
-        )
-    if (getattr(upload, "size", 0) or 0) > MAX_FILE_BYTES:
-        raise DomainError("file_too_large", _("The file is larger than 10 MB."))
+    content, is_photo = clean_file(upload)
     with transaction.atomic():
         locked = Activity.objects.select_for_update().select_related("village").get(pk=activity.pk)
-        attached = ActivityFile(
-            activity=locked, is_photo=name.endswith(PHOTO_TYPES), caption=caption.strip()
-        )
-        attached.file.save(Path(name).name, upload, save=False)
+        attached = ActivityFile(activity=locked, is_photo=is_photo, caption=caption.strip())
+        attached.file.save(content.name or "file", content, save=False)
         attached.save()
         log_action(
             "programs.file_attached",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("kegiatan/<int:pk>/tutup/", views.activity_close, name="close"),
     path("kegiatan/<int:pk>/hasil/", views.activity_outcome, name="outcome"),
     path("kegiatan/<int:pk>/lampiran/", views.activity_attach, name="attach"),
+    path("kegiatan/<int:pk>/lampiran/<int:file_pk>/", views.activity_file, name="file"),
     path("kegiatan/<int:pk>/meja-hadir/", views.checkin_desk, name="desk"),
     path("undangan/<int:pk>/cetak/", views.invitation_print, name="print"),
     path("hadir/<str:code>/", views.checkin, name="checkin"),

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +27,7 @@ from jaga.accounts.access import (
     territory_for_user,
 )
 from jaga.core.errors import DomainError, ImportFailed
+from jaga.core.protected import serve
 from jaga.partners.access import (
     EDITOR_ROLES,
     PROGRAMME_ROLES,
@@ -274,6 +276,17 @@ def activity_attach(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("Choose a file to attach."))
     return redirect("programs:activity", pk=activity.pk)
+
+
+@login_required
+@allow(*PARTNERSHIP_ROLES)
+def activity_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponseBase:
+    """A photo or document of an activity, for whoever may open the activity (404 otherwise)."""
+    activity = get_activity_for_user(request.user, pk)
+    attached = activity.files.filter(pk=file_pk).first()
+    if attached is None:
+        raise Http404
+    return serve(attached.file, download=not attached.is_photo)
 
 
 def _invite_form(request: HttpRequest, activity: Any) -> InviteForm:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from jaga.accounts.access import allow_public
 from jaga.analytics.units import add_months
+from jaga.core.tabular import csv_writer
 from jaga.reports import portal
 from jaga.territory.models import Level, Territory
 
@@ -91,7 +91,7 @@ def download_csv(request: HttpRequest, code: str) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="jaga-{payload["territory"]["code"]}-{payload["month"]}.csv"'
     )
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     columns = ["month", "territory_code", "territory_name", "level", "table", "column", "value"]
     writer.writerow(columns)
     for row in payload["rows"]:

@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from jaga.accounts.access import STAFF_ROLES, ScopedQuerySet
+from jaga.core.protected import protected_storage
 
 
 def _english() -> bool:
@@ -479,7 +480,7 @@ class Attachment(models.Model):
     request = models.ForeignKey(
         ServiceRequest, verbose_name=_("report"), on_delete=models.CASCADE, related_name="photos"
     )
-    file = models.FileField(_("file"), upload_to=attachment_path)
+    file = models.FileField(_("file"), upload_to=attachment_path, storage=protected_storage)
     content_type = models.CharField(max_length=40)
     size = models.PositiveIntegerField(_("size"))
     width = models.PositiveIntegerField(default=0)

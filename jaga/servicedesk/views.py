@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +20,7 @@ from jaga.accounts.models import Posting, Role
 from jaga.core import ratelimit
 from jaga.core.codes import random_secret
 from jaga.core.errors import DomainError
+from jaga.core.protected import serve
 from jaga.core.views import not_found
 from jaga.servicedesk import charts, queries, services
 from jaga.servicedesk.forms import (
@@ -300,11 +301,7 @@ def public_photo(request: HttpRequest, ticket: str, pk: int) -> HttpResponseBase
 
 
 def _file(photo: Attachment) -> HttpResponseBase:
-    stored = photo.file.storage.open(photo.file.name or "", "rb")
-    response = FileResponse(stored, content_type=photo.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return serve(photo.file, content_type=photo.content_type)
 
 
 # ------------------------------------------------------------------ desk

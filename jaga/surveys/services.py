@@ -322,7 +322,7 @@ def import_surveys(kind: str, source: Any, name: str, *, actor: Any) -> int:
     Every bad row is reported with its line; villages must lie in the importer's scope.
     """
     from jaga.accounts.access import code_in_scope, scope_codes
-    from jaga.core.errors import ImportFailed
+    from jaga.core.errors import ErrorList, ImportFailed
     from jaga.core.tabular import iter_rows
 
     if kind not in IMPORT_COLUMNS:
@@ -336,7 +336,7 @@ def import_surveys(kind: str, source: Any, name: str, *, actor: Any) -> int:
         )
     }
     units = {u.code: u for u in PoliceUnit.objects.all()} if kind == "ikm" else {}
-    errors: list[dict[str, Any]] = []
+    errors = ErrorList()
     count = 0
     with transaction.atomic():
         for line, row in rows:
@@ -381,6 +381,6 @@ def import_surveys(kind: str, source: Any, name: str, *, actor: Any) -> int:
                 errors.append({"line": line, "error": str(exc.message)})
         if errors:
             raise ImportFailed(
-                _("Nothing was imported: %(n)s rows have errors.") % {"n": len(errors)}, errors
+                _("Nothing was imported: %(n)s rows have errors.") % {"n": errors.total}, errors
             )
     return count

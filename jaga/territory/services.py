@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from jaga.core.audit import log_action, snapshot
-from jaga.core.errors import DomainError, ImportFailed
+from jaga.core.errors import DomainError, ErrorList, ImportFailed
 from jaga.core.tabular import iter_rows
 from jaga.territory.models import (
     Level,
@@ -124,7 +124,7 @@ def load_territory(
     if selection is not None:
         selection = validate_code(selection)
     result = LoadResult()
-    errors: list[dict[str, Any]] = []
+    errors = ErrorList()
     levels: list[tuple[str, list[tuple[str, str, str | None]]]] = []
     for level, filename, parent_column in FILES:
         rows = list(
@@ -134,7 +134,7 @@ def load_territory(
     if errors:
         raise ImportFailed(
             _("The territory files have %(count)s bad rows; nothing was loaded.")
-            % {"count": len(errors)},
+            % {"count": errors.total},
             errors,
         )
     if selection is not None and not any(
@@ -209,7 +209,7 @@ def import_populations(
     source: str | Path | IO[bytes], *, name: str | None = None, actor: Any = None
 ) -> int:
     """Import populations (village_code, year, count, source) from CSV or XLSX. All-or-nothing."""
-    errors: list[dict[str, Any]] = []
+    errors = ErrorList()
     parsed: list[tuple[int, str, int, int, str]] = []
     for line, row in iter_rows(source, POPULATION_COLUMNS, name=name):
         code = row["village_code"]
@@ -238,7 +238,7 @@ def import_populations(
             )
     if errors:
         raise ImportFailed(
-            _("%(count)s bad rows; nothing was imported.") % {"count": len(errors)}, errors
+            _("%(count)s bad rows; nothing was imported.") % {"count": errors.total}, errors
         )
     with transaction.atomic():
         for _line, code, year, count, src in parsed:
@@ -324,7 +324,7 @@ def import_village_points(
     The Kemendagri list carries no coordinates; with centres known, a report that gives only a
     point (e.g. Open311 `lat`/`long`) is placed in the nearest village. All-or-nothing.
     """
-    errors: list[dict[str, Any]] = []
+    errors = ErrorList()
     parsed: list[tuple[int, str, float, float]] = []
     for line, row in iter_rows(source, POINT_COLUMNS, name=name):
         try:
@@ -355,7 +355,7 @@ def import_village_points(
     if errors:
         errors.sort(key=lambda e: e["line"])
         raise ImportFailed(
-            _("%(count)s bad rows; nothing was imported.") % {"count": len(errors)}, errors
+            _("%(count)s bad rows; nothing was imported.") % {"count": errors.total}, errors
         )
     with transaction.atomic():
         for _line, code, lat, lon in parsed:

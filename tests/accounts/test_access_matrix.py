@@ -21,6 +21,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -252,7 +253,7 @@ def world(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -
     media = tmp_path_factory.mktemp("media")
     with (
         django_db_blocker.unblock(),
-        override_settings(MEDIA_ROOT=str(media)),
+        override_settings(MEDIA_ROOT=str(media), PROTECTED_MEDIA_ROOT=str(media / "protected")),
         transaction.atomic(),
     ):
         users = {}
@@ -271,7 +272,7 @@ def world(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -
         for name, user in users.items():
             client = client_for(user)  # leaders and administrators have passed two-factor login
             sessions[name] = client.cookies[settings.SESSION_COOKIE_NAME].value
-        yield {"users": users, "objects": objects, "sessions": sessions}
+        yield {"users": users, "objects": objects, "sessions": sessions, "media": str(media)}
         transaction.set_rollback(True)
 
 
@@ -284,6 +285,13 @@ def clients(world: dict[str, Any]) -> dict[str, Client]:
         found[name] = Client()
         found[name].cookies[settings.SESSION_COOKIE_NAME] = key
     return found
+
+
+@pytest.fixture(autouse=True)
+def _file_roots(settings: Any, world: dict[str, Any]) -> None:
+    """The module's files (photos, documents) stay where the world put them."""
+    settings.MEDIA_ROOT = world["media"]
+    settings.PROTECTED_MEDIA_ROOT = str(Path(world["media"]) / "protected")
 
 
 @pytest.fixture(autouse=True)
@@ -300,7 +308,7 @@ def _scope_code(obj_kind: str, side_objects: dict[str, Any]) -> str | None:
         return str(obj.territory.code)
     if obj_kind == "invitation":
         return str(obj.activity.village.code)
-    if obj_kind in {"organisation"}:
+    if obj_kind in {"organisation", "agreement"}:
         return str(obj.territory.code)
     if obj_kind in {"village", "district"}:
         return str(obj.code)
@@ -318,6 +326,8 @@ def _page_value(
         return ("json" if name.startswith("open311") else "csv"), None
     if param == "kind":
         return ("ikm" if name.startswith("surveys") else "people"), None
+    if param == "file_pk":
+        return side["activity_file"].pk, "activity"
     if param == "action":
         return "note", None
     if param == "ticket":
@@ -355,6 +365,10 @@ def _page_value(
             return side["detection"].pk, "detection"
         if name.startswith("fieldwork:case"):
             return side["case"].pk, "case"
+        if name == "fieldwork:visit_photo":
+            return side["visit"].pk, "visit"
+        if name == "partners:agreement_document":
+            return side["agreement"].pk, "agreement"
         if name == "fieldwork:operation":
             return side["operation"].pk, "operation"
         if name.startswith("partners:person"):

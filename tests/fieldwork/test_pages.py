@@ -233,6 +233,7 @@ def test_a_visit_keeps_its_photo(alice_client, village_a, settings, tmp_path):
     from PIL import Image
 
     settings.MEDIA_ROOT = tmp_path
+    settings.PROTECTED_MEDIA_ROOT = tmp_path / "protected"
     buffer = io.BytesIO()
     Image.new("RGB", (4, 4), "red").save(buffer, "PNG")
     photo = SimpleUploadedFile("rumah.png", buffer.getvalue(), content_type="image/png")
@@ -250,9 +251,16 @@ def test_a_visit_keeps_its_photo(alice_client, village_a, settings, tmp_path):
     )
     assert response.status_code == 302
     visit = Visit.objects.get()
-    assert visit.photo.name.endswith(".png") and (tmp_path / visit.photo.name).exists()
+    assert visit.photo.name.endswith(".png")
+    # Private: in the protected folder, nothing under MEDIA_ROOT, linked through the view.
+    assert (settings.PROTECTED_MEDIA_ROOT / visit.photo.name).exists()
+    assert not (tmp_path / visit.photo.name).exists()
     page = alice_client.get(reverse("fieldwork:village", args=[village_a.code]))
-    assert visit.photo.url in page.content.decode()
+    link = reverse("fieldwork:visit_photo", args=[visit.pk])
+    assert link in page.content.decode()
+    served = alice_client.get(link)
+    assert served.status_code == 200 and served["Content-Type"] == "image/png"
+    b"".join(served.streaming_content)  # reading to the end lets the test client close it
 
 
 def test_a_wide_scope_lists_only_the_villages_waiting(admin_client_, records, monkeypatch):

@@ -136,7 +136,15 @@ def test_outcome_and_attachments(bob_client, charlie_client, meeting, settings, 
     assert MonthlyMetric.objects.get(metric="activities.head_count").value == 40
     bob_client.post(url + "hasil/", {"outcome": "Sepakat ronda", "head_count": "35"})
     assert MonthlyMetric.objects.get(metric="activities.head_count").value == 35
-    photo = SimpleUploadedFile("rapat.jpg", b"\xff\xd8\xff\xe0fakejpeg", content_type="image/jpeg")
+    import io
+
+    from PIL import Image
+
+    fake = SimpleUploadedFile("palsu.jpg", b"\xff\xd8\xff\xe0fakejpeg", content_type="image/jpeg")
+    bob_client.post(url + "lampiran/", {"file": fake, "caption": "Palsu"})
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "blue").save(buffer, "JPEG")
+    photo = SimpleUploadedFile("rapat.jpg", buffer.getvalue(), content_type="image/jpeg")
     assert (
         bob_client.post(url + "lampiran/", {"file": photo, "caption": "Suasana rapat"}).status_code
         == 302
@@ -145,6 +153,13 @@ def test_outcome_and_attachments(bob_client, charlie_client, meeting, settings, 
     bob_client.post(url + "lampiran/", {"file": exe})
     assert [(f.is_photo, f.caption) for f in meeting.files.all()] == [(True, "Suasana rapat")]
     assert charlie_client.post(url + "lampiran/", {"file": photo}).status_code == 404
+    attached = meeting.files.get()
+    file_url = f"{url}lampiran/{attached.pk}/"
+    assert file_url in bob_client.get(url).content.decode()
+    served = bob_client.get(file_url)
+    assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
+    b"".join(served.streaming_content)  # reading to the end lets the test client close it
+    assert charlie_client.get(file_url).status_code == 404
 
 
 def test_the_home_page_shows_participation(

@@ -20,6 +20,12 @@ def count_lines(path: Path) -> int | None:
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         from openpyxl import load_workbook
 
+        from jaga.core.uploads import check_xlsx_archive
+
+        try:
+            check_xlsx_archive(path)  # the import refuses a zip bomb with its message
+        except DomainError:
+            return None
         try:
             workbook = load_workbook(path, read_only=True)
             rows = workbook.worksheets[0].max_row  # from the sheet's dimension: no full read
@@ -99,6 +105,8 @@ class Command(BaseCommand):
                 sys.stderr.write("\n")
             for error in exc.errors:
                 self.stderr.write(_("line %(line)s: %(error)s") % error)
+            if exc.more_line():
+                self.stderr.write(exc.more_line())
             raise CommandError(str(exc.message)) from exc
         except DomainError as exc:
             if bar is not None:

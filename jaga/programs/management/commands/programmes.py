@@ -67,6 +67,8 @@ class Command(BaseCommand):
                 stream.write("")
             for error in exc.errors:
                 self.stderr.write(f"{path}:{error['line']}: {error['error']}")
+            if exc.more_line():
+                self.stderr.write(exc.more_line())
             raise CommandError(str(exc.message)) from exc
         except DomainError as exc:
             raise CommandError(str(exc.message)) from exc

@@ -54,6 +54,8 @@ class Command(BaseCommand):
             for error in exc.errors:
                 where = f"{error.get('file', options.get('file', ''))}:{error['line']}"
                 self.stderr.write(f"{where}: {error['error']}")
+            if exc.more_line():
+                self.stderr.write(exc.more_line())
             raise CommandError(str(exc.message)) from exc
         except DomainError as exc:
             raise CommandError(str(exc.message)) from exc
