@@ -17,6 +17,7 @@ from PIL import Image
 from jaga.core.errors import DomainError
 from jaga.core.images import clean_file, clean_image
 from jaga.core.protected import protected_storage
+from tests.conftest import client_for
 
 GPS_TAG = 0x8825
 MAKE_TAG = 0x010F
@@ -125,12 +126,10 @@ def test_a_visit_photo_loses_gps_and_is_served_only_in_scope(
     assert charlie_client.get(url).status_code == 404  # out of scope
     anonymous = client.get(url)
     assert anonymous.status_code == 302 and "/akun/" in anonymous["Location"]
-    partner_client = Client()
-    partner_client.force_login(partner)
-    assert partner_client.get(url).status_code == 404  # in the area, but not police
+    partner_client = client_for(partner)
+    assert partner_client.get(url).status_code == 403  # in the area, but not police
     assert client.get(f"/media/{visit.photo.name}").status_code == 404
-    admin = Client()
-    admin.force_login(admin_user)
+    admin = client_for(admin_user)
     page = admin.get(f"/admin/fieldwork/visit/{visit.pk}/change/")
     assert page.status_code == 200 and visit.photo.name in page.content.decode()
 

@@ -21,6 +21,7 @@ from PIL import Image
 from jaga.core.errors import MAX_LISTED_ERRORS, DomainError, ErrorList, ImportFailed
 from jaga.core.tabular import iter_rows
 from jaga.core.uploads import check_xlsx_archive
+from tests.conftest import client_for
 
 LIMIT = 512 * 1024  # the per-file limit these tests set (0.5 MB)
 
@@ -176,8 +177,7 @@ def test_an_oversized_file_is_refused_on_every_import_path(
 ) -> None:
     from jaga.core.models import AuditLog
 
-    client = Client()
-    client.force_login(admin_user)
+    client = client_for(admin_user)
     before = AuditLog.objects.count()
     response = client.post(url, {"file": big("big.csv"), **extra}, follow=True)
     assert response.status_code in (200, 400, 413)
@@ -259,8 +259,7 @@ BAD_ADOPTIONS = csv_bytes(
 
 
 def test_the_adoptions_api_caps_its_errors(admin_user: Any) -> None:
-    client = Client()
-    client.force_login(admin_user)
+    client = client_for(admin_user)
     upload = SimpleUploadedFile("a.csv", BAD_ADOPTIONS, content_type="text/csv")
     response = client.post("/api/v1/programmes/adoptions/import", {"file": upload})
     body = response.json()
@@ -270,8 +269,7 @@ def test_the_adoptions_api_caps_its_errors(admin_user: Any) -> None:
 
 
 def test_the_adoptions_page_shows_100_errors_and_the_count(admin_user: Any) -> None:
-    client = Client()
-    client.force_login(admin_user)
+    client = client_for(admin_user)
     upload = SimpleUploadedFile("a.csv", BAD_ADOPTIONS, content_type="text/csv")
     page = client.post("/program/adopsi/impor/", {"file": upload}).content.decode()
     rows = BAD_ADOPTIONS.count(b"\n") - 1
