@@ -21,6 +21,12 @@ class DomainError(Exception):
         return {"code": self.code, "message": str(self.message), **self.params}
 
 
+class ConflictError(DomainError):
+    """Someone else changed the record since the user loaded it (optimistic locking): 409."""
+
+    status = 409
+
+
 class ImportFailed(DomainError):
     """A file import was refused as a whole; `errors` lists every bad row with its line."""
 
@@ -36,3 +42,7 @@ class ImportFailed(DomainError):
 NOT_FOUND = gettext_lazy("Not found.")
 UNAUTHENTICATED = gettext_lazy("Log in or send a valid API token.")
 INVALID_REQUEST = gettext_lazy("The request is not valid.")
+OUT_OF_RANGE = gettext_lazy("A value in the request is out of range.")
+CONFLICT = gettext_lazy(
+    "Someone else changed this record in the meantime. Reload it and make your change again."
+)

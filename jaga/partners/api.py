@@ -11,6 +11,7 @@ from ninja import File, Router, Status, UploadedFile
 
 from jaga.accounts.access import code_in_scope, scope_codes
 from jaga.core.errors import DomainError
+from jaga.core.params import Limit, Offset
 from jaga.partners import exports, queries, services
 from jaga.partners.access import (
     agreements_for_user,
@@ -100,7 +101,7 @@ def membership_out(m: Membership) -> MembershipOut:
 
 @router.get("/organisations", response=list[OrganisationOut], summary="Organisations I may see")
 def list_organisations(
-    request: HttpRequest, kind: str = "", q: str = "", limit: int = 200, offset: int = 0
+    request: HttpRequest, kind: str = "", q: str = "", limit: Limit = 200, offset: Offset = 0
 ) -> list[OrganisationOut]:
     qs = organisations_for_user(request.user).select_related("territory")
     if kind:
@@ -174,7 +175,7 @@ def pokdar_quota(request: HttpRequest, org_id: int) -> list[VillageQuotaOut]:
 
 @router.get("/people", response=list[PersonOut], summary="People I may see")
 def list_people(
-    request: HttpRequest, village: str = "", q: str = "", limit: int = 200, offset: int = 0
+    request: HttpRequest, village: str = "", q: str = "", limit: Limit = 200, offset: Offset = 0
 ) -> list[PersonOut]:
     qs = people_for_user(request.user).select_related("village")
     if village:
@@ -212,7 +213,7 @@ def get_person(request: HttpRequest, person_id: int) -> PersonOut:
 
 @router.get("/memberships", response=list[MembershipOut], summary="Memberships I may see")
 def list_memberships(
-    request: HttpRequest, organisation: int | None = None, limit: int = 500, offset: int = 0
+    request: HttpRequest, organisation: int | None = None, limit: Limit = 500, offset: Offset = 0
 ) -> list[MembershipOut]:
     qs = memberships_for_user(request.user).select_related("person", "organisation")
     if organisation:

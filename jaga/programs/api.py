@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Router, Status, UploadedFile
 
 from jaga.accounts.access import code_in_scope, scope_codes
+from jaga.core.params import Limit, Offset
 from jaga.partners.access import (
     can_edit,
     can_manage_programmes,
@@ -126,8 +127,8 @@ def list_activities(
     programme: str = "",
     start: datetime.date | None = None,
     end: datetime.date | None = None,
-    limit: int = 200,
-    offset: int = 0,
+    limit: Limit = 200,
+    offset: Offset = 0,
 ) -> list[ActivityOut]:
     qs = activities_for_user(request.user).select_related("programme", "village", "area")
     if programme:

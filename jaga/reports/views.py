@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -95,7 +96,15 @@ def job_pdf(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def retry(request: HttpRequest, code: str) -> HttpResponse:
     found = _job(request, code)
-    new = services.request_anev(
-        territory=found.territory, month=found.month, language=found.language, actor=request.user
-    )
+    try:
+        new = services.request_anev(
+            territory=found.territory,
+            month=found.month,
+            language=found.language,
+            actor=request.user,
+        )
+    except DomainError as exc:
+        # E.g. the month's figures were removed since: say why on the job's page, queue nothing.
+        messages.error(request, str(exc.message))
+        return render(request, "reports/job.html", {"job": found}, status=400)
     return redirect("reports:job", new.code)

@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 
 from jaga.accounts.access import code_in_scope, scope_codes
+from jaga.core.params import Limit
 from jaga.territory import queries
 from jaga.territory.models import Territory
 
@@ -47,7 +48,7 @@ def _out(t: Territory) -> TerritoryOut:
 
 @router.get("", response=list[TerritoryOut], summary="Search territories in my scope")
 def search(
-    request: HttpRequest, q: str = "", level: str | None = None, limit: int = 50
+    request: HttpRequest, q: str = "", level: str | None = None, limit: Limit = 50
 ) -> list[TerritoryOut]:
     found = queries.visible_territories(request.user)
     if q:
