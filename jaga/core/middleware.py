@@ -14,9 +14,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 NUL = "\x00"
 
@@ -59,6 +61,16 @@ def has_nul(request: HttpRequest) -> bool:
     return False
 
 
+def database_busy(exc: BaseException) -> bool:
+    """SQLite's answer when another writer held the database past the busy timeout."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
+
+
+BUSY_MESSAGE = gettext_lazy(
+    "The database is busy with another import or change. Nothing was saved: try again in a minute."
+)
+
+
 class RejectNulBytesMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -73,3 +85,13 @@ class RejectNulBytesMiddleware:
         if path.startswith("/api/"):
             return JsonResponse({"code": "nul_character", "message": message}, status=400)
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # Two imports at once on SQLite: the second waits (busy timeout); past it, it is refused
+        # with a message instead of a "database is locked" traceback. Its transaction rolled back.
+        if not database_busy(exception):
+            return None
+        message = str(BUSY_MESSAGE)
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"code": "database_busy", "message": message}, status=409)
+        return HttpResponse(message, status=409, content_type="text/plain; charset=utf-8")
