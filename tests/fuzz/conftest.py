@@ -12,6 +12,7 @@ import pytest
 
 from jaga.accounts.models import Role
 from jaga.accounts.services import create_api_token
+from jaga.territory.models import PoliceUnit, PoliceUnitKind
 from tests.conftest import VILLAGE_A, _person
 
 
@@ -31,3 +32,14 @@ def resident(db):  # type: ignore[no-untyped-def]
 def bearer(user) -> dict[str, str]:  # type: ignore[no-untyped-def]
     _token, raw = create_api_token(user, "fuzz", actor=user)
     return {"Authorization": f"Bearer {raw}"}
+
+
+@pytest.fixture
+def polsek(district_ab, regency) -> PoliceUnit:  # type: ignore[no-untyped-def]
+    polres = PoliceUnit.objects.create(kind=PoliceUnitKind.POLRES, name="Polres", code="pr")
+    polres.territories.add(regency)
+    unit = PoliceUnit.objects.create(
+        kind=PoliceUnitKind.POLSEK, name="Polsek", code="ps", parent=polres
+    )
+    unit.territories.add(district_ab)
+    return unit

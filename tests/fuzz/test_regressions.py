@@ -18,7 +18,6 @@ from jaga.reports.models import JobStatus, ReportJob
 from jaga.servicedesk import services as desk
 from jaga.servicedesk.models import Channel, Service, ServiceRequest
 from jaga.servicedesk.services import workflow
-from jaga.territory.models import PoliceUnit, PoliceUnitKind
 
 pytestmark = pytest.mark.django_db
 
@@ -117,17 +116,6 @@ def test_a_case_moved_to_an_empty_stage_is_a_400_with_the_stages(alice_client: C
         assert moved.json()["code"] == "unknown_target"
         assert "analysis" in moved.json()["message"]
     assert ProblemCase.objects.get(pk=case["id"]).stage == "scanning"
-
-
-@pytest.fixture
-def polsek(district_ab: Any, regency: Any) -> PoliceUnit:
-    polres = PoliceUnit.objects.create(kind=PoliceUnitKind.POLRES, name="Polres", code="pr")
-    polres.territories.add(regency)
-    unit = PoliceUnit.objects.create(
-        kind=PoliceUnitKind.POLSEK, name="Polsek", code="ps", parent=polres
-    )
-    unit.territories.add(district_ab)
-    return unit
 
 
 def test_an_email_over_254_characters_is_a_400_in_the_api(client: Client, polsek: Any) -> None:
