@@ -15,7 +15,7 @@ import io
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.utils.translation import gettext as _
 
@@ -152,8 +152,8 @@ def iter_csv(stream: IO[str], required: list[str]) -> Iterator[tuple[int, Row]]:
         raise FileFormatError(
             "bad_encoding",
             _(
-                "After line %(line)s the file is no longer UTF-8 text (it mixes encodings): "
-                "save it again from Excel as “CSV UTF-8”."
+                "After line %(line)s the text cannot be decoded (the file mixes encodings or "
+                "is cut off): save it again from Excel as “CSV UTF-8”."
             )
             % {"line": reader.line_num},
         ) from exc
@@ -221,7 +221,7 @@ def _iter_text(binary: IO[bytes], required: list[str]) -> Iterator[tuple[int, Ro
         raise FileFormatError(
             "bad_encoding",
             _("The file is not valid %(encoding)s text: %(error)s")
-            % {"encoding": encoding.upper(), "error": exc.reason},
+            % {"encoding": encoding.upper(), "error": getattr(exc, "reason", exc)},
         ) from exc
     finally:
         text.detach()
@@ -260,7 +260,7 @@ def iter_rows(
 def _iter_path(source: str | Path, required: list[str]) -> Iterator[tuple[int, Row]]:
     opener = gzip.open if str(source).endswith(".gz") else open
     with opener(source, "rb") as binary:  # type: ignore[operator]
-        yield from _iter_text(binary, required)
+        yield from _iter_text(cast(IO[bytes], binary), required)
 
 
 # Jaga's records start with the Republic: a date before 1945 in an import is a typing error

@@ -86,7 +86,7 @@ def test_a_file_mixing_encodings_names_where_it_breaks() -> None:
     with pytest.raises(DomainError) as caught:
         import_incidents(io.BytesIO(data), name="x.csv")
     assert caught.value.code == "bad_encoding"
-    assert "UTF-8" in str(caught.value.message)
+    assert "CSV UTF-8" in str(caught.value.message)
     assert not Incident.objects.exists()
 
 
