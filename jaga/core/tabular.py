@@ -13,6 +13,7 @@ import datetime
 import gzip
 import io
 import itertools
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, cast
@@ -135,12 +136,6 @@ def iter_csv(stream: IO[str], required: list[str]) -> Iterator[tuple[int, Row]]:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
-            if any("\x00" in cell for cell in row):
-                raise FileFormatError(
-                    "bad_encoding",
-                    _("Line %(line)s holds a NUL character: the file is not plain text.")
-                    % {"line": line},
-                )
             yield line, {c: (row[i].strip() if i < len(row) else "") for i, c in enumerate(columns)}
     except csv.Error as exc:
         raise FileFormatError(
@@ -245,11 +240,22 @@ def iter_rows(
     else:
         binary = gzip.GzipFile(fileobj=source) if filename.endswith(".gz") else source
         rows = _iter_text(binary, required)  # type: ignore[arg-type]
+    # A damaged workbook fails while its sheet is read, with whatever its XML parser raises.
+    broken: tuple[type[BaseException], ...] = (OSError, EOFError)
+    if fmt == "xlsx":
+        broken += (zipfile.BadZipFile, KeyError, ValueError, TypeError, SyntaxError)
     try:
-        for item in rows:
+        for line, row in rows:
+            # A NUL cannot be stored in PostgreSQL text; XLSX writes it as `_x0000_`.
+            if any("\x00" in value for value in row.values()):
+                raise FileFormatError(
+                    "bad_encoding",
+                    _("Line %(line)s holds a NUL character: the file is not plain text.")
+                    % {"line": line},
+                )
             count += 1
-            yield item
-    except (OSError, EOFError) as exc:  # a broken .gz, a truncated stream
+            yield line, row
+    except broken as exc:  # a broken .gz, a truncated stream, a damaged workbook
         raise FileFormatError(
             "bad_file", _("The file cannot be read: %(error)s") % {"error": exc}
         ) from exc

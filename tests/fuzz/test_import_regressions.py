@@ -183,3 +183,41 @@ def test_the_command_line_says_the_database_is_busy(monkeypatch, capsys) -> None
         cli.main(["incidents", "import", "x.csv"])
     assert caught.value.code == 3
     assert "sibuk" in capsys.readouterr().err
+
+
+def _xlsx(*rows: list[str]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_nul_past_the_sample_is_refused_with_its_line() -> None:
+    filler = [[*ROW[:3], f"F-{i}", "isi"] for i in range(3000)]
+    data = encoded([HEADER, *filler, [*ROW[:3], "X-1", "a\x00b"]], "utf-8")
+    assert b"\x00" not in data[:SNIFF_BYTES]
+    with pytest.raises(DomainError) as caught:
+        import_incidents(io.BytesIO(data), name="x.csv")
+    assert caught.value.code == "bad_encoding" and "3002" in str(caught.value.message)
+    assert not Incident.objects.exists()
+
+
+def test_a_workbook_with_a_damaged_sheet_is_refused_with_a_message() -> None:
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(_xlsx(HEADER, ROW)))
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(damaged, "w") as out:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = content[: len(content) // 2]
+            out.writestr(item, content)
+    with pytest.raises(DomainError) as caught:
+        import_incidents(io.BytesIO(damaged.getvalue()), name="x.xlsx")
+    assert caught.value.code in ("bad_file", "bad_xlsx")
+    assert not Incident.objects.exists()
