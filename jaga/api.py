@@ -11,6 +11,7 @@ import importlib.util
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI
@@ -21,6 +22,7 @@ from jaga.core.errors import (
     FORBIDDEN,
     INVALID_REQUEST,
     NOT_FOUND,
+    OUT_OF_RANGE,
     UNAUTHENTICATED,
     DomainError,
     ImportFailed,
@@ -104,6 +106,16 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         request,
         {"code": "invalid", "message": str(INVALID_REQUEST), "errors": exc.errors},
         status=422,
+    )
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A number beyond what the database stores (an id of 2^70) or a value it cannot hold: the
+    # request is wrong, not the server. Schemas bound what they can; this catches the rest.
+    return api.create_response(
+        request, {"code": "out_of_range", "message": str(OUT_OF_RANGE)}, status=422
     )
 
 

@@ -14,7 +14,16 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     args = sys.argv[1:] if argv is None else argv
-    execute_from_command_line(["jaga", *args])
+    try:
+        execute_from_command_line(["jaga", *args])
+    except Exception as exc:
+        from jaga.core.middleware import BUSY_MESSAGE, database_busy
+
+        if not database_busy(exc):
+            raise
+        # Another import held the SQLite database past the busy timeout: nothing was written.
+        sys.stderr.write(f"{BUSY_MESSAGE}\n")
+        sys.exit(3)
 
 
 if __name__ == "__main__":

@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "jaga.core.middleware.RejectNulBytesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -128,10 +129,13 @@ else:
             "CONN_MAX_AGE": 600,
         }
     }
+SQLITE_BUSY_MS = envint("JAGA_SQLITE_BUSY_MS", 60000)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            # A writer waits this long for another (an import of a big file) before giving up.
+            f"PRAGMA busy_timeout={SQLITE_BUSY_MS};"
         ),
         "transaction_mode": "IMMEDIATE",
     }

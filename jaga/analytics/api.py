@@ -31,6 +31,7 @@ from jaga.analytics.schemas import (
 )
 from jaga.analytics.units import add_months, last_complete_month, parse_month, resolve_unit
 from jaga.core.errors import DomainError
+from jaga.core.params import Limit, Months
 
 router = Router(tags=["analytics"])
 
@@ -63,7 +64,7 @@ def trend(
     request: HttpRequest,
     territory: str | None = None,
     category: str | None = None,
-    months: int = 36,
+    months: Months = 36,
     month: str | None = None,
 ) -> Any:
     unit = resolve_unit(request.user, territory)
@@ -102,7 +103,10 @@ def coverage(request: HttpRequest, territory: str | None = None) -> Any:
 @router.get("/participation", response=dict[str, Any], summary="Participation and incidents")
 @allow(*STAFF_ROLES)
 def participation_view(
-    request: HttpRequest, territory: str | None = None, months: int = 12, month: str | None = None
+    request: HttpRequest,
+    territory: str | None = None,
+    months: Months = 12,
+    month: str | None = None,
 ) -> Any:
     unit = resolve_unit(request.user, territory)
     end = _month(month)
@@ -192,7 +196,7 @@ def propose(request: HttpRequest, payload: RaidPlanIn) -> Any:
 
 @router.get("/raid-plans", response=list[RaidPlanOut], summary="Raid plans in my scope")
 @allow(*STAFF_ROLES)
-def plans(request: HttpRequest, territory: str | None = None, limit: int = 20) -> Any:
+def plans(request: HttpRequest, territory: str | None = None, limit: Limit = 20) -> Any:
     qs = RaidPlan.objects.for_user(request.user).select_related("territory")
     if territory:
         unit = resolve_unit(request.user, territory)

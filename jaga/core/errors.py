@@ -25,6 +25,12 @@ class DomainError(Exception):
 MAX_LISTED_ERRORS = 100
 
 
+class ConflictError(DomainError):
+    """Someone else changed the record since the user loaded it (optimistic locking): 409."""
+
+    status = 409
+
+
 class ErrorList(list[dict[str, Any]]):
     """The bad rows of an import: the first `MAX_LISTED_ERRORS` kept, the rest only counted.
 
@@ -81,3 +87,7 @@ UNAUTHENTICATED = gettext_lazy("Log in or send a valid API token.")
 FORBIDDEN = gettext_lazy("Your role may not use this.")
 INVALID_REQUEST = gettext_lazy("The request is not valid.")
 MORE_ERRORS = gettext_lazy("... and %(count)s more errors not listed.")
+OUT_OF_RANGE = gettext_lazy("A value in the request is out of range.")
+CONFLICT = gettext_lazy(
+    "Someone else changed this record in the meantime. Reload it and make your change again."
+)

@@ -14,6 +14,7 @@ from ninja import Router, Schema, Status
 
 from jaga.accounts.access import STAFF_ROLES, allow, get_for_user
 from jaga.core.errors import DomainError
+from jaga.core.params import Limit
 from jaga.fieldwork import queries, services
 from jaga.fieldwork.models import EarlyDetection, Operation, ProblemCase, Visit
 from jaga.incidents.models import Category
@@ -106,7 +107,7 @@ def create_visit(request: HttpRequest, payload: VisitIn) -> Status:
 @router.get("/visits", response=list[VisitOut], summary="Visits in my scope, newest first")
 @allow(*STAFF_ROLES)
 def list_visits(
-    request: HttpRequest, village: str = "", officer_id: int | None = None, limit: int = 100
+    request: HttpRequest, village: str = "", officer_id: int | None = None, limit: Limit = 100
 ) -> list[VisitOut]:
     qs = Visit.objects.for_user(request.user).select_related("village", "officer")
     if village:
@@ -483,7 +484,7 @@ def create_operation(request: HttpRequest, payload: OperationIn) -> Status:
 
 @router.get("/operations", response=list[OperationOut], summary="Raids in my scope, newest first")
 @allow(*STAFF_ROLES)
-def list_operations(request: HttpRequest, limit: int = 50) -> list[OperationOut]:
+def list_operations(request: HttpRequest, limit: Limit = 50) -> list[OperationOut]:
     qs = (
         Operation.objects.for_user(request.user)
         .select_related("village", "programme")

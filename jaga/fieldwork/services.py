@@ -242,7 +242,17 @@ def record_detection(
     return detection
 
 
+def _unknown_target(to: str, choices: type[models.TextChoices]) -> DomainError:
+    return DomainError(
+        "unknown_target",
+        _("“%(to)s” is not one of: %(choices)s.")
+        % {"to": to[:40], "choices": ", ".join(str(c) for c in choices.values)},
+    )
+
+
 def _move_detection(detection: EarlyDetection, to: str) -> None:
+    if to not in DetectionStatus.values:
+        raise _unknown_target(to, DetectionStatus)
     if to not in DETECTION_TRANSITIONS[detection.status]:
         raise DomainError(
             "illegal_transition",
@@ -502,6 +512,8 @@ def move_case(case: ProblemCase, to: str, *, actor: Any) -> ProblemCase:
     _check_actor(actor, case.village, CASE_ROLES)
     with transaction.atomic():
         locked = ProblemCase.objects.select_for_update().get(pk=case.pk)
+        if to not in CaseStage.values:
+            raise _unknown_target(to, CaseStage)
         if to not in CASE_TRANSITIONS[locked.stage]:
             raise DomainError(
                 "illegal_transition",

@@ -12,6 +12,7 @@ from ninja.files import UploadedFile
 from jaga.accounts.access import STAFF_ROLES, allow, get_for_user, has_role
 from jaga.accounts.models import Role
 from jaga.core.errors import DomainError
+from jaga.core.params import Limit, Offset
 from jaga.core.uploads import check_upload_size
 from jaga.incidents.imports import import_incidents
 from jaga.incidents.models import Category, Incident
@@ -104,8 +105,8 @@ def incidents(
     source: str = "",
     since: datetime.date | None = None,
     until: datetime.date | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[IncidentOut]:
     qs = Incident.objects.for_user(request.user).select_related("category", "village")
     if village:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from jaga.accounts.access import code_in_scope, scope_codes
 from jaga.core.audit import log_action
 from jaga.core.errors import ErrorList, ImportFailed
-from jaga.core.tabular import iter_rows
+from jaga.core.tabular import EARLIEST_DATE, date_out_of_range, iter_rows
 from jaga.incidents.models import Category, ImportRun, Incident, Source
 from jaga.incidents.services import LAT_RANGE, LON_RANGE, add_to_rollups, insert_incidents
 from jaga.territory.models import Level, Territory
@@ -98,6 +98,12 @@ class _Checker:
             else:
                 if out["occurred_at"] > self.now:
                     problems.append(_("occurred_at %(value)s is in the future.") % {"value": raw})
+                elif out["occurred_at"].date() < EARLIEST_DATE:
+                    # Also keeps year 0001 away from the database (it overflows in UTC).
+                    problems.append(
+                        date_out_of_range(out["occurred_at"].date(), "occurred_at")
+                        or _("occurred_at is out of range.")
+                    )
         code = row.get("village_code", "")
         village = self.villages.get(code)
         if not code:

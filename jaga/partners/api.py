@@ -15,6 +15,7 @@ from jaga.accounts.access import (
     territory_for_user,
 )
 from jaga.core.errors import DomainError
+from jaga.core.params import Limit, Offset
 from jaga.partners import exports, queries, services
 from jaga.partners.access import (
     EDITOR_ROLES,
@@ -103,7 +104,7 @@ def membership_out(m: Membership) -> MembershipOut:
 @router.get("/organisations", response=list[OrganisationOut], summary="Organisations I may see")
 @allow(*PARTNERSHIP_ROLES)
 def list_organisations(
-    request: HttpRequest, kind: str = "", q: str = "", limit: int = 200, offset: int = 0
+    request: HttpRequest, kind: str = "", q: str = "", limit: Limit = 200, offset: Offset = 0
 ) -> list[OrganisationOut]:
     qs = organisations_for_user(request.user).select_related("territory")
     if kind:
@@ -184,7 +185,7 @@ def pokdar_quota(request: HttpRequest, org_id: int) -> list[VillageQuotaOut]:
 @router.get("/people", response=list[PersonOut], summary="People I may see")
 @allow(*PARTNERSHIP_ROLES)
 def list_people(
-    request: HttpRequest, village: str = "", q: str = "", limit: int = 200, offset: int = 0
+    request: HttpRequest, village: str = "", q: str = "", limit: Limit = 200, offset: Offset = 0
 ) -> list[PersonOut]:
     qs = people_for_user(request.user).select_related("village")
     if village:
@@ -227,7 +228,7 @@ def get_person(request: HttpRequest, person_id: int) -> PersonOut:
 @router.get("/memberships", response=list[MembershipOut], summary="Memberships I may see")
 @allow(*PARTNERSHIP_ROLES)
 def list_memberships(
-    request: HttpRequest, organisation: int | None = None, limit: int = 500, offset: int = 0
+    request: HttpRequest, organisation: int | None = None, limit: Limit = 500, offset: Offset = 0
 ) -> list[MembershipOut]:
     qs = memberships_for_user(request.user).select_related("person", "organisation")
     if organisation:

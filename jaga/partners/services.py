@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import DomainError
 from jaga.core.images import clean_file
+from jaga.core.tabular import EARLIEST_DATE, date_out_of_range
 from jaga.partners.importing import RowError, fail_rows, run_import
 from jaga.partners.models import (
     Agreement,
@@ -408,7 +409,15 @@ MEMBERSHIP_EXPORT = ["id", "person_id", "person_name", "organisation_id", "organ
                      "role", "started_on", "ended_on"]  # fmt: skip
 
 
-def _date(value: str, label: str, required: bool = True) -> datetime.date | None:
+def _date(
+    value: str,
+    label: str,
+    required: bool = True,
+    *,
+    earliest: datetime.date = EARLIEST_DATE,
+    days_ahead: int = 1,
+) -> datetime.date | None:
+    """A YYYY-MM-DD cell of an import, within [earliest, today + days_ahead]."""
     if not value:
         if required:
             raise RowError(_("%(column)s is required") % {"column": label})
@@ -421,6 +430,9 @@ def _date(value: str, label: str, required: bool = True) -> datetime.date | None
     if parsed is None:
         raise RowError(_("%(column)s is not a date (YYYY-MM-DD): %(value)s") % {
             "column": label, "value": value})  # fmt: skip
+    problem = date_out_of_range(parsed, label, earliest=earliest, days_ahead=days_ahead)
+    if problem:
+        raise RowError(problem)
     return parsed
 
 
@@ -515,7 +527,12 @@ def import_organisations(
             "local_name": row.get("local_name", ""),
             "territory": territory,
             "parent": parent,
-            "founded_on": _date(row.get("founded_on", ""), "founded_on", required=False),
+            "founded_on": _date(
+                row.get("founded_on", ""),
+                "founded_on",
+                required=False,
+                earliest=datetime.date(1800, 1, 1),
+            ),
         }
 
     def write(rows: list[tuple[int, dict[str, Any]]]) -> int:
@@ -546,7 +563,8 @@ def import_memberships(
         if role not in MemberRole.values:
             raise RowError(_("unknown role %(role)s") % {"role": role})
         started = _date(row["started_on"], "started_on")
-        ended = _date(row.get("ended_on", ""), "ended_on", required=False)
+        # A term of office can be known to end within the next years.
+        ended = _date(row.get("ended_on", ""), "ended_on", required=False, days_ahead=5 * 366)
         if ended is not None and started is not None and ended < started:
             raise RowError(_("the membership ends before it starts"))
         if not person.village.is_within(org.territory.code):

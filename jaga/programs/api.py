@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Router, Status, UploadedFile
 
 from jaga.accounts.access import PARTNERSHIP_ROLES, allow, in_scope, scope_codes
+from jaga.core.params import Limit, Offset
 from jaga.partners.access import (
     EDITOR_ROLES,
     PROGRAMME_ROLES,
@@ -129,8 +130,8 @@ def list_activities(
     programme: str = "",
     start: datetime.date | None = None,
     end: datetime.date | None = None,
-    limit: int = 200,
-    offset: int = 0,
+    limit: Limit = 200,
+    offset: Offset = 0,
 ) -> list[ActivityOut]:
     qs = activities_for_user(request.user).select_related("programme", "village", "area")
     if programme:

@@ -24,6 +24,7 @@ from jaga.core.audit import log_action, snapshot
 from jaga.core.codes import random_code
 from jaga.core.errors import DomainError, ErrorList
 from jaga.core.images import clean_file
+from jaga.core.tabular import date_out_of_range
 from jaga.partners.importing import RowError, fail_rows, run_import
 from jaga.partners.models import Organisation, Person
 from jaga.partners.services import _date, _in_scope
@@ -654,9 +655,14 @@ def _datetime(value: str, label: str, required: bool = True) -> datetime.datetim
     except ValueError:
         parsed = None
     if parsed is None:
-        day = _date(value, label)
+        # Activities are planned ahead: up to a year from today.
+        day = _date(value, label, days_ahead=366)
         assert day is not None
         parsed = datetime.datetime.combine(day, datetime.time(8, 0))
+    else:
+        problem = date_out_of_range(parsed.date(), label, days_ahead=366)
+        if problem:
+            raise RowError(problem)
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     return parsed

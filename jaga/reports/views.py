@@ -113,6 +113,7 @@ def retry(request: HttpRequest, code: str) -> HttpResponse:
             actor=request.user,
         )
     except DomainError as exc:
+        # E.g. the month's figures were removed since: say why on the job's page, queue nothing.
         messages.error(request, str(exc.message))
-        return redirect("reports:job", found.code)
+        return render(request, "reports/job.html", {"job": found}, status=400)
     return redirect("reports:job", new.code)

@@ -14,6 +14,7 @@ from ninja import Header, Router, Status
 from jaga.accounts.access import STAFF_ROLES, allow, allow_public, get_for_user
 from jaga.core import ratelimit
 from jaga.core.errors import DomainError
+from jaga.core.params import Limit, Offset
 from jaga.servicedesk import queries, services
 from jaga.servicedesk.models import (
     STAFF_CHANNELS_VALUES,
@@ -85,7 +86,7 @@ def service_list(request: HttpRequest) -> list[ServiceOut]:
     "/villages", response=list[VillageOut], auth=None, summary="Find a village by name (public)"
 )
 @allow_public
-def villages(request: HttpRequest, q: str = "", limit: int = 20) -> list[VillageOut]:
+def villages(request: HttpRequest, q: str = "", limit: Limit = 20) -> list[VillageOut]:
     """Village code, name and district name only: the public picker of the report form."""
     q = q.strip()
     if len(q) < 2:
@@ -328,8 +329,8 @@ def queue(
     status: str = "",
     village: str = "",
     overdue: bool = False,
-    limit: int = 100,
-    offset: int = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     params = {"service": service, "status": status, "village": village, "overdue": overdue}
     rows = queries.queue(request.user, params)  # type: ignore[arg-type]

@@ -254,17 +254,37 @@ def service_definition(request: HttpRequest, code: str, *, fmt: str) -> HttpResp
     return render(fmt, "service_definition", definition_doc(service))
 
 
+# Open311 search windows outside these years are typing errors, and dates near the ends of
+# Python's range overflow when moved to UTC.
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 2100
+
+
 def _parse_date(value: str, name: str) -> datetime.datetime:
-    moment = parse_datetime(value.strip().replace(" ", "+"))
-    if moment is None:
-        try:
-            moment = datetime.datetime.fromisoformat(value.strip())
-        except ValueError:
-            moment = None
+    text = value.strip().replace(" ", "+")
+    moment: datetime.datetime | None
+    try:
+        # parse_datetime raises on an impossible offset (+99:00) instead of answering None.
+        moment = parse_datetime(text) or datetime.datetime.fromisoformat(text)
+    except (ValueError, OverflowError):
+        moment = None
     if moment is None:
         raise Open311Error(400, _("%(name)s must be an ISO 8601 date and time.") % {"name": name})
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
+        try:
+            moment = timezone.make_aware(moment)
+        except (ValueError, OverflowError):
+            moment = moment.replace(year=1)  # out of range below
+    try:
+        in_range = EARLIEST_YEAR <= moment.astimezone(datetime.UTC).year <= LATEST_YEAR
+    except (ValueError, OverflowError):
+        in_range = False
+    if not in_range:
+        raise Open311Error(
+            400,
+            _("%(name)s must lie between the years %(first)s and %(last)s.")
+            % {"name": name, "first": EARLIEST_YEAR, "last": LATEST_YEAR},
+        )
     return moment
 
 

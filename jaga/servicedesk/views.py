@@ -531,7 +531,8 @@ def act(request: HttpRequest, ticket: str, action: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc.message))
         report = _get_report(request, ticket)
-        return _render_detail(request, report, status=400, **forms)
+        # A version conflict is a 409 on the page as in the API; every other refusal a 400.
+        return _render_detail(request, report, status=exc.status, **forms)
     return redirect("servicedesk:detail", ticket=report.ticket)
 
 

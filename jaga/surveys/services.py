@@ -308,12 +308,18 @@ IKM_OPTIONAL = ["service", "gender", "age_group", "education", "occupation"]
 
 
 def _import_date(text: str) -> datetime.date:
+    from jaga.core.tabular import date_out_of_range
+
     try:
-        return datetime.date.fromisoformat(text.strip()[:10])
+        day = datetime.date.fromisoformat(text.strip()[:10])
     except ValueError:
         raise DomainError(
             "bad_date", _("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": text}
         ) from None
+    problem = date_out_of_range(day, "answered_on")
+    if problem:
+        raise DomainError("bad_date", problem)
+    return day
 
 
 def import_surveys(kind: str, source: Any, name: str, *, actor: Any) -> int:

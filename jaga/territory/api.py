@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from jaga.accounts.access import STAFF_ROLES, allow, territory_for_user
+from jaga.core.params import Limit
 from jaga.territory import queries
 from jaga.territory.models import Territory
 
@@ -48,7 +49,7 @@ def _out(t: Territory) -> TerritoryOut:
 @router.get("", response=list[TerritoryOut], summary="Search territories in my scope")
 @allow(*STAFF_ROLES)
 def search(
-    request: HttpRequest, q: str = "", level: str | None = None, limit: int = 50
+    request: HttpRequest, q: str = "", level: str | None = None, limit: Limit = 50
 ) -> list[TerritoryOut]:
     found = queries.visible_territories(request.user)
     if q:

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import DomainError, ErrorList, ImportFailed
-from jaga.core.tabular import iter_rows
+from jaga.core.tabular import EARLIEST_DATE, iter_rows
 from jaga.territory.models import (
     Level,
     PolmasStatus,
@@ -219,7 +220,8 @@ def import_populations(
         except ValueError:
             errors.append({"line": line, "error": _("year and count must be whole numbers")})
             continue
-        if not 1900 <= year <= 2100 or count < 0:
+        # Census and Dukcapil counts since the Republic, up to next year's projection.
+        if not EARLIEST_DATE.year <= year <= timezone.localdate().year + 1 or count < 0:
             errors.append({"line": line, "error": _("year or count out of range")})
             continue
         if not row["source"]:

@@ -170,7 +170,7 @@ def test_staff_transition_and_conflict_through_the_api(
     ok = post(bob_client, url, {"status": "assigned", "assignee": "alice", "version": 1})
     assert ok.status_code == 200 and ok.json()["status"] == "assigned"
     stale = post(bob_client, url, {"status": "rejected", "note": "x", "version": 1})
-    assert stale.status_code == 400 and stale.json()["code"] == "conflict"
+    assert stale.status_code == 409 and stale.json()["code"] == "conflict"
     illegal = post(bob_client, url, {"status": "closed"})
     assert illegal.status_code == 400 and illegal.json()["code"] == "illegal_transition"
     assert post(charlie_client, url, {"status": "in_progress"}).status_code == 404

@@ -267,7 +267,7 @@ def test_actions_on_the_report_page(
     reported.refresh_from_db()
     assert reported.status == Status.ASSIGNED and reported.assignee == bob
     stale = bob_client.post(url + "status/", {"status": "in_progress", "version": "1"})
-    assert stale.status_code == 400
+    assert stale.status_code == 409
     assert "Someone else" in stale.content.decode() or "Petugas lain" in stale.content.decode()
     assert bob_client.post(url + "note/", {"text": "Cek lokasi"}).status_code == 302
     assert bob_client.post(url + "verify/").status_code == 302

@@ -7,6 +7,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -128,7 +130,10 @@ def clean_answers(service: Service, raw: dict[str, Any]) -> dict[str, Any]:
                 continue
             answers[question.code] = int(number) if number.is_integer() else number
         elif question.datatype == Datatype.DATETIME:
-            moment = parse_datetime(str(value))
+            try:
+                moment = parse_datetime(str(value))
+            except ValueError:  # a well-formed but impossible moment (month 13, offset +99:00)
+                moment = None
             if moment is None:
                 problems.append(
                     _("“%(q)s” must be a date and time (YYYY-MM-DDTHH:MM).")
@@ -169,6 +174,27 @@ def find_village(code: str) -> Territory:
             _("There is no village with the code %(code)s.") % {"code": code or "—"},
         )
     return _check_village(village)
+
+
+# RFC 5321 limits an address to 254 characters, and so does the column (EmailField).
+MAX_EMAIL = 254
+
+
+def check_email(email: str) -> str:
+    """The reporter's address, trimmed; a malformed or over-long one is refused with a message."""
+    email = (email or "").strip()
+    if not email:
+        return ""
+    if len(email) > MAX_EMAIL:
+        raise DomainError(
+            "email_too_long",
+            _("An email address has at most %(n)s characters.") % {"n": MAX_EMAIL},
+        )
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise DomainError("bad_email", _("Enter a valid email address.")) from None
+    return email
 
 
 def submit_request(
@@ -237,6 +263,7 @@ def submit_request(
             "contact_required",
             _("Give a phone number or an email address, or report anonymously."),
         )
+    email = check_email(email)
     photos = photos or []
     if len(photos) > MAX_PHOTOS:
         raise DomainError(

@@ -14,7 +14,7 @@ from jaga.accounts.access import code_in_scope, roles_of, scope_codes
 from jaga.accounts.models import Posting, Role
 from jaga.analytics.rollups import bump_metric
 from jaga.core.audit import log_action, snapshot
-from jaga.core.errors import DomainError
+from jaga.core.errors import ConflictError, DomainError
 from jaga.incidents.services import record_incident
 from jaga.servicedesk import notify
 from jaga.servicedesk.models import (
@@ -38,7 +38,7 @@ from jaga.territory.models import Territory
 
 def _check_version(locked: ServiceRequest, expected_version: int | None) -> None:
     if expected_version is not None and locked.version != expected_version:
-        raise DomainError(
+        raise ConflictError(
             "conflict",
             _(
                 "Someone else changed this report a moment ago (it is now “%(status)s”). "
@@ -85,9 +85,11 @@ def transition_request(
     """
     _check_actor(request, actor)
     note = (note or "").strip()
-    now = timezone.now()
     with transaction.atomic():
         locked = _lock(request)
+        # The clock is read once the row is ours: a move that waited for another officer's lock
+        # must not be stamped earlier than the move it waited for.
+        now = timezone.now()
         _check_version(locked, expected_version)
         old = locked.status
         if to_status not in Status.values:
