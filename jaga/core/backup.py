@@ -173,15 +173,16 @@ def create_backup(
                 }
                 total += count
         if media:
-            root = Path(settings.MEDIA_ROOT)
-            for path in sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []:
-                name = path.relative_to(root).as_posix()
-                file_digest = hashlib.sha256()
-                with path.open("rb") as src, archive.open(f"media/{name}", "w") as out:
-                    while chunk := src.read(1 << 20):
-                        file_digest.update(chunk)
-                        out.write(chunk)
-                media_files[name] = file_digest.hexdigest()
+            for label, root in _media_roots().items():
+                found = sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+                for path in found:
+                    name = f"{label}/{path.relative_to(root).as_posix()}"
+                    file_digest = hashlib.sha256()
+                    with path.open("rb") as src, archive.open(f"media/{name}", "w") as out:
+                        while chunk := src.read(1 << 20):
+                            file_digest.update(chunk)
+                            out.write(chunk)
+                    media_files[name] = file_digest.hexdigest()
         manifest: dict[str, Any] = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
@@ -398,17 +399,38 @@ def _replace_rows(archive: zipfile.ZipFile, ordered: list[type[models.Model]], u
     return total
 
 
+def _media_roots() -> dict[str, Path]:
+    """The folders of uploaded files: public media and the private files served only through
+    access-checked views (photos, signed documents). An archive names each file under its
+    folder's label."""
+    return {
+        "media": Path(settings.MEDIA_ROOT),
+        "protected": Path(settings.PROTECTED_MEDIA_ROOT),
+    }
+
+
+def _media_target(name: str) -> Path | None:
+    """Where a file of the archive goes back, or None if it would land outside its folder."""
+    label, _sep, rest = name.partition("/")
+    root = _media_roots().get(label)
+    if root is None or not rest:
+        return None
+    path = root / rest
+    if not path.resolve().is_relative_to(root.resolve()):
+        return None
+    return path
+
+
 def _check_media_paths(manifest: dict[str, Any]) -> None:
-    root = Path(settings.MEDIA_ROOT).resolve()
     for name in manifest["media"]:
-        if not (root / name).resolve().is_relative_to(root):
+        if _media_target(name) is None:
             raise _refuse("backup_media", _("The backup names a file outside the media folder."))
 
 
 def _restore_media(archive: zipfile.ZipFile, manifest: dict[str, Any]) -> int:
-    root = Path(settings.MEDIA_ROOT)
     for name in manifest["media"]:
-        path = root / name
+        path = _media_target(name)
+        assert path is not None  # checked before anything was written
         path.parent.mkdir(parents=True, exist_ok=True)
         with archive.open(f"media/{name}") as src, path.open("wb") as out:
             shutil.copyfileobj(src, out)

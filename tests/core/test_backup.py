@@ -43,6 +43,7 @@ def jaga_env(database_url: str, tmp_path: Path) -> dict[str, str]:
         DEBUG="1",
         JAGA_DATA_DIR=str(tmp_path / "var"),
         MEDIA_ROOT=str(tmp_path / "restored-media"),
+        JAGA_PROTECTED_MEDIA_ROOT=str(tmp_path / "restored-protected"),
     )
     return env
 
@@ -253,9 +254,9 @@ def test_a_backup_restores_into_an_empty_database_of_the_same_engine(
     again = round_trip(path, fresh(), tmp_path, "again")
     assert_same_tables(archive_tables(again), want)
     assert archive_tables(path) == want
-    # The photo came back, byte for byte.
-    (photo,) = (tmp_path / "media").rglob("*.jpg")
-    restored = tmp_path / "restored-media" / photo.relative_to(tmp_path / "media")
+    # The photo (a private file, outside the public media folder) came back, byte for byte.
+    (photo,) = (tmp_path / "protected").rglob("*.jpg")
+    restored = tmp_path / "restored-protected" / photo.relative_to(tmp_path / "protected")
     assert restored.read_bytes() == photo.read_bytes()
 
 
@@ -349,8 +350,8 @@ def test_restore_refuses_damaged_or_foreign_archives_and_changes_nothing(
         )
 
     def escape_media(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
-        manifest["media"]["../../evil.txt"] = hashlib.sha256(b"x").hexdigest()
-        members["media/../../evil.txt"] = b"x"
+        manifest["media"]["protected/../../evil.txt"] = hashlib.sha256(b"x").hexdigest()
+        members["media/protected/../../evil.txt"] = b"x"
 
     cases = [
         (rewrite(path, tmp_path / "flip.zip", flip_a_byte, reseal=False), "backup_checksum"),
