@@ -19,7 +19,19 @@ def items(request: HttpRequest, roles: set[str]) -> list[dict[str, Any]]:
                 "help": _("Reports from residents: triage, assign, follow up."),
             }
         ]
-    return [
+    mine = (
+        [
+            {
+                "url": reverse("servicedesk:my_reports"),
+                "label": _("My reports"),
+                "order": 12,
+                "help": _("The reports you made while logged in, with the officers' answers."),
+            }
+        ]
+        if request.user.is_authenticated
+        else []
+    )
+    return mine + [
         {
             "url": reverse("servicedesk:report"),
             "label": _("Report"),

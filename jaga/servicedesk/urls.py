@@ -14,6 +14,8 @@ urlpatterns = [
     path("lacak/<str:ticket>/", views.track, name="track"),
     path("lacak/<str:ticket>/kode/<str:code>/", views.track_code, name="track_code"),
     path("lacak/<str:ticket>/foto/<int:pk>/", views.public_photo, name="public_photo"),
+    # a signed-in resident's own reports
+    path("laporan-saya/", views.my_reports, name="my_reports"),
     # desk (officers)
     path("", views.queue, name="queue"),
     path("baru/", views.desk_entry, name="desk_entry"),

@@ -15,7 +15,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jaga.accounts.access import STAFF_ROLES, allow, allow_public, get_for_user, roles_of, scope_q
+from jaga.accounts.access import (
+    SIGNED_IN,
+    STAFF_ROLES,
+    allow,
+    allow_public,
+    get_for_user,
+    roles_of,
+    scope_q,
+)
 from jaga.accounts.models import Posting, Role
 from jaga.core import ratelimit
 from jaga.core.codes import random_secret
@@ -279,6 +287,21 @@ def track(request: HttpRequest, ticket: str) -> HttpResponse:
         },
         status=status,
     )
+
+
+@login_required
+@allow(*SIGNED_IN)
+def my_reports(request: HttpRequest) -> HttpResponse:
+    """The reports this account filed (signed in on the public form or the API): a resident's
+    account sees the public plus its own reports. Each links to its page, where the account counts
+    as the reporter (private notes, adding information)."""
+    reports = (
+        ServiceRequest.objects.filter(reporter_user=request.user)
+        .select_related("service", "village__parent")
+        .order_by("-received_at")
+    )
+    page = Paginator(reports, 25).get_page(request.GET.get("page"))
+    return render(request, "servicedesk/my_reports.html", {"page": page})
 
 
 @allow_public
