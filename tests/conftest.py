@@ -40,6 +40,25 @@ def _file_roots(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.PROTECTED_MEDIA_ROOT = tmp_path / "protected"
 
 
+@pytest.fixture(scope="module")
+def _restore_after_flush(django_db_blocker):  # type: ignore[no-untyped-def]
+    """A transactional test flushes the database: put the shared data (territory) back after the
+    module. The flush's post_migrate re-created permissions and content types with new ids; the
+    saved ones come back."""
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        saved = connection.creation.serialize_db_to_string()
+    yield
+    with django_db_blocker.unblock():
+        Permission.objects.all().delete()
+        ContentType.objects.all().delete()
+        ContentType.objects.clear_cache()
+        connection.creation.deserialize_db_from_string(saved)
+
+
 @pytest.fixture
 def regency(db) -> Territory:
     return Territory.objects.get(code=REGENCY)

@@ -181,21 +181,6 @@ def test_flush_refuses_a_database_that_is_not_a_test_database(settings, monkeypa
 # --- concurrent writers (PostgreSQL) -------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def _restore_after_flush(django_db_blocker: Any) -> Any:
-    with django_db_blocker.unblock():
-        saved = connection.creation.serialize_db_to_string()
-    yield
-    from django.contrib.auth.models import Permission
-    from django.contrib.contenttypes.models import ContentType
-
-    with django_db_blocker.unblock():
-        Permission.objects.all().delete()
-        ContentType.objects.all().delete()
-        ContentType.objects.clear_cache()
-        connection.creation.deserialize_db_from_string(saved)
-
-
 @pytest.mark.usefixtures("_restore_after_flush")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_never_fork_the_chain(village_a: Any) -> None:

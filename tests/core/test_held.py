@@ -49,22 +49,6 @@ def _postgresql_only() -> None:
         pytest.skip("parallel writers need PostgreSQL (SQLite serialises all writers)")
 
 
-@pytest.fixture(scope="module")
-def _restore_after_flush(django_db_blocker: Any) -> Any:
-    """A transactional test flushes the database; put the shared data (territory) back."""
-    with django_db_blocker.unblock():
-        saved = connection.creation.serialize_db_to_string()
-    yield
-    from django.contrib.auth.models import Permission
-    from django.contrib.contenttypes.models import ContentType
-
-    with django_db_blocker.unblock():
-        Permission.objects.all().delete()
-        ContentType.objects.all().delete()
-        ContentType.objects.clear_cache()
-        connection.creation.deserialize_db_from_string(saved)
-
-
 def in_parallel(work: Callable[[int], Any], n: int = WRITERS) -> list[Any]:
     """Run work(0..n-1) in n threads released together; each closes its connection."""
     barrier = threading.Barrier(n)

@@ -17,22 +17,6 @@ from jaga.servicedesk import services
 from jaga.servicedesk.models import RequestUpdate, ServiceRequest, Status
 
 
-@pytest.fixture(scope="module")
-def _restore_after_flush(django_db_blocker: Any) -> Any:
-    with django_db_blocker.unblock():
-        saved = connection.creation.serialize_db_to_string()
-    yield
-    from django.contrib.auth.models import Permission
-    from django.contrib.contenttypes.models import ContentType
-
-    with django_db_blocker.unblock():
-        # The flush's post_migrate re-created these with new ids; the saved ones come back.
-        Permission.objects.all().delete()
-        ContentType.objects.all().delete()
-        ContentType.objects.clear_cache()
-        connection.creation.deserialize_db_from_string(saved)
-
-
 @pytest.mark.usefixtures("_restore_after_flush")
 @pytest.mark.django_db(transaction=True)
 def test_two_officers_changing_one_report_at_once_never_lose_a_change(
