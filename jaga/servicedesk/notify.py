@@ -62,7 +62,9 @@ def notify_reporter(request: Any, text_update: str) -> list[str]:
             "status": request.get_status_display(),
             "text": text_update,
         }
-    return _send(request.email, request.phone, subject, text.strip(), getattr(request, "channel", ""))
+    return _send(
+        request.email, request.phone, subject, text.strip(), getattr(request, "channel", "")
+    )
 
 
 def notify_overdue(request: Any, officer: Any) -> list[str]:
