@@ -157,7 +157,21 @@ def receive(incoming: Incoming, ctx: Context) -> list[Reply]:
         conv.last_inbound_at = now
         replies = _handle(conv, incoming, ctx)
         conv.save()
-    return replies
+    return merge(replies)
+
+
+def merge(replies: list[Reply], limit: int = 1000) -> list[Reply]:
+    """Plain texts folded into the message after them ("Place: Tamanan." and the next question
+    arrive as one message), as long as the result stays within an interactive body's limit."""
+    merged: list[Reply] = []
+    for reply in replies:
+        last = merged[-1] if merged else None
+        if last is not None and not last.options and len(last.text) + len(reply.text) < limit:
+            reply.text = last.text + "\n\n" + reply.text
+            merged[-1] = reply
+        else:
+            merged.append(reply)
+    return merged
 
 
 def _reset(conv: Conversation) -> None:
@@ -399,7 +413,9 @@ def _search_villages(conv: Conversation, text: str, ctx: Context) -> list[Reply]
         for v in found
     ]
     conv.data["options"] = [o.id for o in options]
-    return [Reply(_("Several villages have this name. Which one is it?"), options, _("Choose"))]
+    return [
+        Reply(_("Several villages have this name. Which one is it?"), options, _("Choose village"))
+    ]
 
 
 def _on_village(conv: Conversation, incoming: Incoming, ctx: Context) -> list[Reply]:
