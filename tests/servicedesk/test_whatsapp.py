@@ -624,3 +624,20 @@ def test_the_clean_photo_keeps_no_metadata() -> None:
     with Image.open(io.BytesIO(wa.photo_bytes())) as original:
         assert 0x010F in original.getexif()
     assert ChatChannel.WHATSAPP == Channel.WHATSAPP
+
+
+def test_a_photo_before_the_description_is_kept(client: Any, graph_api: wa.FakeGraph) -> None:
+    _talk(
+        client,
+        wa.text("wamid.1", "Halo"),
+        wa.list_reply("wamid.2", "svc:knalpot_brong"),
+        wa.text("wamid.3", "Tamanan"),
+        wa.image("wamid.4"),
+    )
+    conv = Conversation.objects.get()
+    assert conv.step == conversation.DESCRIPTION and conv.photo
+    assert "Foto diterima" in graph_api.texts()[-1]
+    _talk(client, wa.text("wamid.5", "Knalpot brong tiap malam di depan balai desa."))
+    assert Conversation.objects.get().step == conversation.CONFIRM  # no second photo question
+    _talk(client, wa.button_reply("wamid.6", "send"))
+    assert ServiceRequest.objects.get().photos.count() == 1
