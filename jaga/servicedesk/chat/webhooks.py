@@ -74,7 +74,7 @@ def _read_body(request: HttpRequest) -> bytes | None:
 
 def _too_many(exc: ratelimit.RateLimited) -> HttpResponse:
     response = HttpResponse(str(exc.message), status=429, content_type="text/plain")
-    response["Retry-After"] = str(getattr(exc, "retry_after", 60) or 60)
+    response["Retry-After"] = str(exc.params.get("retry_after") or 60)
     return response
 
 
