@@ -26,6 +26,7 @@ APP_PREFIXES = {
 EXTRA = {
     "jaga.reports.portal_urls": "publik/",
     "jaga.servicedesk.open311_urls": "open311/v2/",
+    "jaga.core.choose_urls": "pilih/",
 }
 
 urlpatterns = [

@@ -157,7 +157,7 @@ def activities(request: HttpRequest) -> HttpResponse:
 def activity_create(request: HttpRequest) -> HttpResponse:
     _require_editor(request)
     programmes = list(Programme.objects.order_by("code"))
-    form = ActivityForm(request.POST or None, programmes=programmes)
+    form = ActivityForm(request.POST or None, programmes=programmes, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -175,6 +175,8 @@ def activity_create(request: HttpRequest) -> HttpResponse:
                 place=data["place"],
                 head_count=data["head_count"],
                 grace_minutes=data["grace_minutes"],
+                checkin_opens_minutes=data["checkin_opens_minutes"],
+                checkin_closes_minutes=data["checkin_closes_minutes"],
                 outcome=data["outcome"],
             )
         except DomainError as exc:
@@ -292,7 +294,9 @@ def activity_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponseBa
 def _invite_form(request: HttpRequest, activity: Any) -> InviteForm:
     """Choices for inviting: people of the village where it is held (not yet invited),
     organisations working in the area, and the villages of the area."""
-    invited = activity.invitations.values("person_id")
+    # Only the invitations of that kind: `NOT IN (..., NULL)` is never true in SQL, so one
+    # invited person would otherwise empty the organisation list (and one organisation the people).
+    invited = activity.invitations.filter(person__isnull=False).values("person_id")
     area = activity.area.code
     people = (
         people_for_user(request.user)
@@ -305,7 +309,11 @@ def _invite_form(request: HttpRequest, activity: Any) -> InviteForm:
     organisations = (
         organisations_for_user(request.user)
         .filter(Q(territory__code__in=codes) | Q(territory__code__startswith=area + "."))
-        .exclude(pk__in=activity.invitations.values("organisation_id"))
+        .exclude(
+            pk__in=activity.invitations.filter(organisation__isnull=False).values(
+                "organisation_id"
+            )
+        )
         .order_by("kind", "name")[:300]
     )
     villages = Territory.objects.villages().filter(Q(code=area) | Q(code__startswith=area + "."))
