@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -463,6 +463,8 @@ def checkin_desk(request: HttpRequest, pk: int) -> HttpResponse:
     last = None
     if request.method == "POST":
         _require_editor(request)
+        if "application/json" in request.headers.get("Accept", ""):
+            return _scanned(request, activity, form)
         if form.is_valid():
             try:
                 last, already = services.check_in(
@@ -487,8 +489,51 @@ def checkin_desk(request: HttpRequest, pk: int) -> HttpResponse:
                     )
                 form = CheckInForm()
     counts = queries.participation_for_activity(activity, activity.invitations.all())
+    opens, closes = services.checkin_window(activity)
     return render(
-        request, "programs/desk.html", {"activity": activity, "form": form, "total": counts}
+        request,
+        "programs/desk.html",
+        {
+            "activity": activity,
+            "form": form,
+            "total": counts,
+            "opens": opens,
+            "closes": closes,
+        },
+    )
+
+
+def _scanned(request: HttpRequest, activity: Any, form: CheckInForm) -> JsonResponse:
+    """The desk's camera scanner posts each decoded code here and shows the answer big.
+
+    A second scan of the same invitation answers "already" (the service records nothing new);
+    a refused code answers "error" with the reason, and the desk is ready for the next person.
+    """
+    if not form.is_valid():
+        return JsonResponse(
+            {"result": "error", "name": "", "message": _("This check-in code is not known.")},
+            status=400,
+        )
+    try:
+        inv, already = services.check_in(
+            form.cleaned_data["code"],
+            actor=request.user,
+            activity=activity,
+            representative_name=form.cleaned_data["representative_name"],
+        )
+    except DomainError as exc:
+        return JsonResponse({"result": "error", "name": "", "message": str(exc.message)})
+    if already:
+        message = _("Already checked in (%(status)s at %(time)s): nothing changed.") % {
+            "status": inv.get_status_display(),
+            "time": timezone.localtime(inv.checked_in_at).strftime("%H:%M")
+            if inv.checked_in_at
+            else "—",
+        }
+    else:
+        message = _("Checked in: %(status)s.") % {"status": inv.get_status_display()}
+    return JsonResponse(
+        {"result": "already" if already else "done", "name": inv.invitee_name, "message": message}
     )
 
 
