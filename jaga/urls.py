@@ -27,6 +27,7 @@ EXTRA = {
     "jaga.reports.portal_urls": "publik/",
     "jaga.servicedesk.open311_urls": "open311/v2/",
     "jaga.territory.map_urls": "peta/",
+    "jaga.core.choose_urls": "pilih/",
 }
 
 urlpatterns = [
