@@ -126,9 +126,12 @@ def page(territory: Territory, month: datetime.date) -> dict[str, Any]:
     """The portal page's figures, from the stored row only; `published` False without one."""
     from django.utils.translation import get_language
 
-    found = figures(territory.regency_code or territory.code, month)
+    from jaga.reports import portal_series
+
+    stored = portal_series.history(territory.regency_code or territory.code, month)
+    found = Figures(stored[month]) if month in stored else None
     if found is None or territory.code not in found.nodes:
-        return {"published": False, "tables": [], "trend": [], "surveys": None}
+        return {"published": False, "tables": [], "trend": [], "surveys": None, "series": None}
     tables = []
     for kind, table in found.tables()[:-1]:
         if kind.startswith("activities") and not table["columns"]:
@@ -144,6 +147,7 @@ def page(territory: Territory, month: datetime.date) -> dict[str, Any]:
         "village": territory.level == Level.VILLAGE,
         "tables": tables,
         "trend": trend.get(language) or trend.get("id") or [],
+        "series": portal_series.section(territory, month, stored),
         "surveys": {
             "territory_code": code,
             "respondents": found.table("surveys", found.tables()[-1][1], territory.code),
