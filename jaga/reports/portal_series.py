@@ -26,6 +26,7 @@ from jaga.territory.models import Level, Territory
 
 MONTHS = 12
 MIN_TOTAL = 10  # fewer disturbances than this over the year and no trend is told
+MAX_GAPS = 2  # months withheld or missing that a monthly comparison may leave out
 Z = 2.0  # the halves must differ by two Poisson standard deviations to call it a change
 
 
@@ -92,6 +93,22 @@ def quarterly(
 # ---- the trend in words -------------------------------------------------------------------------
 
 
+def best_trend(
+    place: Territory,
+    months: list[Point],
+    quarters: list[Point],
+    fallback: Territory | None,
+) -> dict[str, Any]:
+    """The monthly series' sentence; when a month is withheld, the quarters' (a quarter can be
+    published when one of its months is not, if the joint protection allows it)."""
+    said = trend_words(place, months, fallback)
+    if said["state"] == "withheld" and len(quarters) == 4:
+        by_quarter = trend_words(place, quarters, fallback)
+        if by_quarter["state"] != "withheld":
+            return by_quarter
+    return said
+
+
 def trend_words(
     place: Territory, points: list[Point], fallback: Territory | None
 ) -> dict[str, Any]:
@@ -109,7 +126,13 @@ def trend_words(
     else:
         start = first_label
     end = last_label if kind == "months" else last_label.split("–")[-1]
-    if any(p.value is None for p in points):
+    half = len(points) // 2
+    early = [p.value for p in points[:half] if p.value is not None]
+    late = [p.value for p in points[half:] if p.value is not None]
+    gaps = len(points) - len(early) - len(late)
+    if kind == "months" and 0 < gaps <= MAX_GAPS and min(len(early), len(late)) >= half - MAX_GAPS:
+        return _averaged(name, wider, start, end, early, late)
+    if gaps:
         published = [p for p in points if p.value is not None]
         if len(published) == 0 and kind == "quarters":
             text = _(
@@ -126,9 +149,7 @@ def trend_words(
                 "wider picture."
             )
         return {"state": "withheld", "text": text % {"place": name, "wider": wider}}
-    half = len(points) // 2
-    first = sum(p.value or 0 for p in points[:half])
-    last = sum(p.value or 0 for p in points[half:])
+    first, last = sum(early), sum(late)
     if first + last < MIN_TOTAL:
         text = _(
             "In the last 12 months (%(start)s – %(end)s) %(total)s disturbances were reported in "
@@ -174,6 +195,53 @@ def trend_words(
             "In the last 12 months (%(start)s – %(end)s), reported disturbances in %(place)s "
             "stayed about the same: %(first)s in the first two quarters, %(last)s in the last "
             "two, a difference within the usual ups and downs."
+        )
+    state = "falling" if z <= -Z else "rising" if z >= Z else "steady"
+    return {"state": state, "text": text % values}
+
+
+def _averaged(
+    name: str, wider: str, start: str, end: str, early: list[int], late: list[int]
+) -> dict[str, Any]:
+    """Halves compared month for month when a month or two are withheld: the averages of the
+    published months (Poisson rates), the withheld months left out and said to be."""
+    a, b = sum(early), sum(late)
+    if a + b < MIN_TOTAL:
+        return {
+            "state": "too_few",
+            "text": _(
+                "In the last 12 months (%(start)s – %(end)s) few disturbances were reported in "
+                "%(place)s, and some months are withheld: too few to say whether they are rising "
+                "or falling. The figures for %(wider)s show the wider picture."
+            )
+            % {"start": start, "end": end, "place": name, "wider": wider},
+        }
+    mean_a, mean_b = a / len(early), b / len(late)
+    z = (mean_b - mean_a) / math.sqrt(a / len(early) ** 2 + b / len(late) ** 2)
+    values = {
+        "start": start,
+        "end": end,
+        "place": name,
+        "first": f"{mean_a:.0f}",
+        "last": f"{mean_b:.0f}",
+    }
+    if z <= -Z:
+        text = _(
+            "In the last 12 months (%(start)s – %(end)s), reported disturbances in %(place)s "
+            "tended to fall: about %(first)s a month in the first six months, about %(last)s a "
+            "month in the last six (months whose figures are withheld left out)."
+        )
+    elif z >= Z:
+        text = _(
+            "In the last 12 months (%(start)s – %(end)s), reported disturbances in %(place)s "
+            "tended to rise: about %(first)s a month in the first six months, about %(last)s a "
+            "month in the last six (months whose figures are withheld left out)."
+        )
+    else:
+        text = _(
+            "In the last 12 months (%(start)s – %(end)s), reported disturbances in %(place)s "
+            "stayed about the same: about %(first)s a month in the first six months, about "
+            "%(last)s a month in the last six (months whose figures are withheld left out)."
         )
     state = "falling" if z <= -Z else "rising" if z >= Z else "steady"
     return {"state": state, "text": text % values}
@@ -266,7 +334,12 @@ def section(
                 _("Disturbances per month in %(place)s (all groups)")
                 % {"place": parent.display_name if parent else ""},
             ),
-            "trend": trend_words(parent, context_points, parent.parent if parent else None)
+            "trend": best_trend(
+                parent,
+                context_points,
+                quarterly(stored, parent.code, month),
+                parent.parent if parent.level == Level.DISTRICT else None,
+            )
             if parent
             else None,
         }
@@ -281,7 +354,9 @@ def section(
         "title": title,
         "points": points,
         "chart": chart(points, title),
-        "trend": trend_words(place, points, parent),
+        "trend": best_trend(place, points, quarterly(stored, place.code, month), parent)
+        if place.level != Level.VILLAGE
+        else trend_words(place, points, parent),
         "wider": parent,
         "context": context,
         "quarter_title": quarter_title,
