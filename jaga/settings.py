@@ -294,6 +294,10 @@ TASKS = {
     }
 }
 
+# The public portal queues the publishing of a newly closed month on the first visit after it
+# closes; it queues it again (if still missing) after this many seconds.
+PORTAL_PUBLISH_RETRY = envint("PORTAL_PUBLISH_RETRY", 3600)
+
 # Public intake rate limit (per client address): requests per window, window in seconds.
 PUBLIC_RATE_LIMIT = envint("PUBLIC_RATE_LIMIT", 20)
 PUBLIC_RATE_WINDOW = envint("PUBLIC_RATE_WINDOW", 3600)
