@@ -82,7 +82,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Indonesian unless the user chose otherwise; never the browser's Accept-Language.
+    "jaga.core.language.ChosenLanguageMiddleware",
     "jaga.core.middleware.RejectNulBytesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -293,6 +294,10 @@ TASKS = {
     }
 }
 
+# The public portal queues the publishing of a newly closed month on the first visit after it
+# closes; it queues it again (if still missing) after this many seconds.
+PORTAL_PUBLISH_RETRY = envint("PORTAL_PUBLISH_RETRY", 3600)
+
 # Public intake rate limit (per client address): requests per window, window in seconds.
 PUBLIC_RATE_LIMIT = envint("PUBLIC_RATE_LIMIT", 20)
 PUBLIC_RATE_WINDOW = envint("PUBLIC_RATE_WINDOW", 3600)
@@ -352,6 +357,33 @@ SECURITY_CONTACT = os.environ.get("SECURITY_CONTACT", "").strip()
 # <script> or <style> runs only with the response's nonce (`nonce="{{ request.csp_nonce }}"`);
 # no inline event handlers. style="..." attributes (layout tweaks, SVG charts) stay allowed.
 # CSP_REPORT_URI, if set, receives the browsers' violation reports.
+# Maps: basemap tiles from MAP_TILE_URL (a Leaflet template, {z}/{x}/{y}, optionally {s} and
+# {r}), credited with MAP_TILE_ATTRIBUTION. Empty turns the basemap off: maps then draw village
+# centres, H3 cells and outlines on a plain background (offline, tests). The CSP lets images come
+# from that one host only (docs/maps.md).
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = os.environ.get(
+    "MAP_TILE_ATTRIBUTION",
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+)
+
+
+def tile_source(url: str) -> str | None:
+    """The CSP source of a tile URL template: its scheme and host ({s} becomes a wildcard)."""
+    from urllib.parse import urlsplit
+
+    if not url.strip():
+        return None
+    parts = urlsplit(url.strip().replace("{s}", "tiles-subdomain"))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImproperlyConfigured("MAP_TILE_URL must be an http(s) URL template or empty.")
+    host = parts.hostname.replace("tiles-subdomain", "*")
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+_TILE_SOURCE = tile_source(MAP_TILE_URL)
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -359,7 +391,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src-attr": [NONE],
         "style-src": [SELF, NONCE],
         "style-src-attr": [UNSAFE_INLINE],
-        "img-src": [SELF, "data:", "blob:"],
+        "img-src": [SELF, "data:", "blob:", *([_TILE_SOURCE] if _TILE_SOURCE else [])],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],
