@@ -453,9 +453,9 @@ def _on_description(conv: Conversation, incoming: Incoming, ctx: Context) -> lis
     text = text.strip()
     if incoming.kind == "image" and not text:
         # The photo first, the words after: keep the photo and ask for the description.
-        replies = _take_photo(conv, ctx)
+        taken = _take_photo(conv, ctx)
         conv.data["photo_done"] = bool(conv.photo)
-        return replies + _ask_description(conv, ctx)
+        return taken + _ask_description(conv, ctx)
     if len(text) < MIN_DESCRIPTION:
         return [
             Reply(
