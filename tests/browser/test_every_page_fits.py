@@ -23,9 +23,10 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from jaga.accounts.models import Role
 from jaga.territory.models import Territory
 from tests.accounts.test_access_matrix import PAGES, PERSONAS, VILLAGE_A, Route, _url
-from tests.browser.conftest import PHONE, login
+from tests.browser.conftest import PHONE, goto, login
 from tests.factories import PostingFactory, UserFactory, build_world
 
 MIN_LABEL_PX = 11
@@ -215,3 +216,16 @@ def test_the_checks_catch_a_page_that_does_not_fit(browser: Any, base_url: str) 
     assert "chart label" in joined and '"Jan"' in joined
     assert bad is None
     context.close()
+
+
+def test_the_menu_opens_on_a_phone(phone_page: Any) -> None:
+    """At 360 px the menu is folded behind its button and opens with a tap, still narrow."""
+    user = UserFactory(username="fit-menu")
+    PostingFactory(user=user, role=Role.LEADER, territory=Territory.objects.get(code="35.03"))
+    login(phone_page, user)
+    goto(phone_page, "/")
+    assert not phone_page.is_visible("header.top nav")
+    phone_page.tap("label.menu-button")
+    assert phone_page.is_visible("header.top nav a[href='/']")
+    width = phone_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"]
