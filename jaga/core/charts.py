@@ -33,4 +33,6 @@ def every(count: int, plot_width: float, label_chars: int, font: float) -> int:
         return 1
     need = label_chars * font * 0.62 + font
     room = plot_width / count
-    return max(1, math.ceil(need / room))
+    least = max(1, math.ceil(need / room))
+    # Round to a stride that reads as a calendar step (quarter, half year, year).
+    return next((n for n in (1, 2, 3, 4, 6, 12, 24) if n >= least), least)

@@ -12,6 +12,8 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
+from jaga.core.charts import every
+
 INK = "#1b2430"
 FILLS = ["#1b2430", "url(#{hatch})", "#ffffff", "#8a929c"]
 TOP = 30  # room for the legend above the plot
@@ -43,9 +45,11 @@ def nice_max(value: float) -> float:
     return 10 ** (exponent + 1)
 
 
-def _axis(width: int, height: int, left: int, bottom: int, top_value: float) -> list[str]:
+def _axis(
+    width: int, height: int, left: int, bottom: int, top_value: float, top: float = TOP
+) -> list[str]:
     parts = []
-    plot_h = height - bottom - TOP
+    plot_h = height - bottom - top
     for i in range(5):
         value = top_value * i / 4
         y = height - bottom - plot_h * i / 4
@@ -60,26 +64,35 @@ def _axis(width: int, height: int, left: int, bottom: int, top_value: float) -> 
     return parts
 
 
-def _legend(names: Sequence[str], width: int, kind: str, hatch: str = "") -> list[str]:
+def _legend(
+    names: Sequence[str], width: int, kind: str, hatch: str = "", font: int = 11
+) -> tuple[list[str], float]:
+    """The legend above the plot, wrapped onto further lines when it is wider than the chart;
+    returns its parts and the room it takes (TOP for one line)."""
     parts = []
     x: float = 10
+    dy: float = 0
     for i, name in enumerate(names):
+        item = 34 + 0.6 * font * len(name)
+        if x > 10 and x + item > width:
+            x, dy = 10, dy + font * 1.6
         if kind == "bar":
             parts.append(
-                f'<rect x="{x}" y="6" width="12" height="10" fill="{_fill(i, hatch)}" '
+                f'<rect x="{x}" y="{6 + dy:.1f}" width="12" height="10" fill="{_fill(i, hatch)}" '
                 f'stroke="{INK}" stroke-width="0.8"/>'
             )
         else:
             dash = DASHES[i % 4]
             parts.append(
-                f'<line x1="{x}" y1="11" x2="{x + 18}" y2="11" stroke="{INK}" stroke-width="1.6"'
+                f'<line x1="{x}" y1="{11 + dy:.1f}" x2="{x + 18}" y2="{11 + dy:.1f}" '
+                f'stroke="{INK}" stroke-width="1.6"'
                 + (f' stroke-dasharray="{dash}"' if dash else "")
                 + "/>"
             )
-            parts.append(_marker(MARKERS[i % 4], x + 9, 11))
-        parts.append(f'<text x="{x + 22:.0f}" y="15">{escape(name)}</text>')
-        x += 34 + 6.6 * len(name)
-    return parts
+            parts.append(_marker(MARKERS[i % 4], x + 9, 11 + dy))
+        parts.append(f'<text x="{x + 22:.0f}" y="{15 + dy:.1f}">{escape(name)}</text>')
+        x += item
+    return parts, TOP + dy
 
 
 def _marker(kind: str, x: float, y: float) -> str:
@@ -104,20 +117,26 @@ def bar_chart(
     title: str,
     width: int = 640,
     height: int = 240,
+    font: int = 11,
 ) -> SafeString:
-    """Grouped bars: one group per label, one bar per series."""
+    """Grouped bars: one group per label, one bar per series (`font`: label size in user units,
+    larger for the phone drawing)."""
     hatch = f"hatch{next(_ids)}"
-    rotate = len(labels) > 6
-    left, bottom = 40, (62 if rotate else 36)
+    rotate = len(labels) > 6 or (font > 11 and len(labels) > 3)
+    angle = -60 if font > 11 else -40
+    left, bottom = round(font * 3.6), (round(font * 5.6 - angle / 2 - 20) if rotate else font + 25)
+    legend, top = _legend([n for n, _ in series], width, "bar", hatch, font)
+    height += round(top - TOP) + (bottom - (62 if rotate else 36))
     top_value = nice_max(max((v for _, values in series for v in values), default=0))
     plot_w = width - left - 10
-    plot_h = height - bottom - TOP
+    plot_h = height - bottom - top
     parts = [
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" font-size="11" role="img" aria-label="{escape(title)}">',
+        f'width="100%" font-size="{font}" style="font-size:{font}px" role="img" '
+        f'aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
         DEFS.format(hatch=hatch),
-        *_axis(width, height, left, bottom, top_value),
+        *_axis(width, height, left, bottom, top_value, top),
     ]
     group_w = plot_w / max(len(labels), 1)
     bar_w = min(group_w * 0.8 / max(len(series), 1), 28)
@@ -137,14 +156,14 @@ def bar_chart(
         if rotate:
             parts.append(
                 f'<text x="{cx + 3:.1f}" y="{height - bottom + 10}" text-anchor="end" '
-                f'transform="rotate(-40 {cx + 3:.1f} {height - bottom + 10})">{escape(short)}</text>'
+                f'transform="rotate({angle} {cx + 3:.1f} {height - bottom + 10})">{escape(short)}</text>'
             )
         else:
             parts.append(
                 f'<text x="{cx:.1f}" y="{height - bottom + 14}" text-anchor="middle">'
                 f"{escape(short)}</text>"
             )
-    parts += _legend([n for n, _ in series], width, "bar", hatch)
+    parts += legend
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above
 
@@ -155,17 +174,21 @@ def line_chart(
     title: str,
     width: int = 640,
     height: int = 220,
+    font: int = 11,
 ) -> SafeString:
     """Lines with markers and dash styles: one per series, sharing the x labels."""
-    left, bottom = 40, 30
+    left, bottom = round(font * 3.6), font + 19
+    legend, top = _legend([n for n, _ in series], width, "line", "", font)
+    height += round(top - TOP)
     top_value = nice_max(max((v for _, values in series for v in values), default=0))
     plot_w = width - left - 18
-    plot_h = height - bottom - TOP
+    plot_h = height - bottom - top
     parts = [
         f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" font-size="11" role="img" aria-label="{escape(title)}">',
+        f'width="100%" font-size="{font}" style="font-size:{font}px" role="img" '
+        f'aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
-        *_axis(width, height, left, bottom, top_value),
+        *_axis(width, height, left, bottom, top_value, top),
     ]
     step = plot_w / max(len(labels) - 1, 1)
     for s, (_name, values) in enumerate(series):
@@ -182,13 +205,17 @@ def line_chart(
             )
         )
         parts += [_marker(MARKERS[s % 4], x, y) for x, y in points]
+    stride = 2 if len(labels) > 12 else 1
+    if font > 11:
+        stride = every(len(labels), plot_w, max((len(x) for x in labels), default=5), font)
     for i, label in enumerate(labels):
-        if len(labels) > 12 and i % 2:
+        if (len(labels) - 1 - i) % stride:
             continue
+        anchor = "end" if font > 11 and i == len(labels) - 1 else "middle"
         parts.append(
-            f'<text x="{left + 6 + i * step:.1f}" y="{height - bottom + 14}" '
-            f'text-anchor="middle">{escape(label)}</text>'
+            f'<text x="{left + 6 + i * step:.1f}" y="{height - bottom + font + 3}" '
+            f'text-anchor="{anchor}">{escape(label)}</text>'
         )
-    parts += _legend([n for n, _ in series], width, "line")
+    parts += legend
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above

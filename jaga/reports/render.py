@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from jaga.core.charts import NARROW, NARROW_FONT, pair
 from jaga.reports import anev, charts
 from jaga.surveys.queries import estimate_rows
 from jaga.territory.models import Territory
@@ -25,32 +26,53 @@ def chart_context(
     if trend["fitted"]:
         series.append((_("Fitted trend (with season)"), [round(v, 1) for v in trend["fitted"]]))
     line = (
-        charts.line_chart(labels, series, _("Disturbances per month"))
+        pair(
+            charts.line_chart(labels, series, _("Disturbances per month")),
+            charts.line_chart(
+                labels, series, _("Disturbances per month"), width=NARROW, font=NARROW_FONT
+            ),
+        )
         if any(trend["counts"])
         else None
     )
     groups = sections["compstat"]["groups"]
     bars_groups = None
     if sections["compstat"]["total"].current or sections["compstat"]["total"].last_year:
-        bars_groups = charts.bar_chart(
-            [g.name for g in groups],
-            [
-                (date_format(month, "M Y"), [g.current for g in groups]),
-                (_("Previous month"), [g.previous for g in groups]),
-                (_("Same month last year"), [g.last_year for g in groups]),
-            ],
-            _("Disturbances by group"),
+        group_series = [
+            (date_format(month, "M Y"), [g.current for g in groups]),
+            (_("Previous month"), [g.previous for g in groups]),
+            (_("Same month last year"), [g.last_year for g in groups]),
+        ]
+        group_names = [g.name for g in groups]
+        bars_groups = pair(
+            charts.bar_chart(group_names, group_series, _("Disturbances by group")),
+            charts.bar_chart(
+                group_names,
+                group_series,
+                _("Disturbances by group"),
+                width=NARROW,
+                height=280,
+                font=NARROW_FONT,
+            ),
         )
     areas = sections["compstat"]["areas"]
+    area_series = [
+        (date_format(month, "M Y"), [a.current for a in areas]),
+        (_("Same month last year"), [a.last_year for a in areas]),
+    ]
     bars_areas = (
-        charts.bar_chart(
-            [a.name for a in areas],
-            [
-                (date_format(month, "M Y"), [a.current for a in areas]),
-                (_("Same month last year"), [a.last_year for a in areas]),
-            ],
-            _("Disturbances by area"),
-            height=260,
+        pair(
+            charts.bar_chart(
+                [a.name for a in areas], area_series, _("Disturbances by area"), height=260
+            ),
+            charts.bar_chart(
+                [a.name for a in areas],
+                area_series,
+                _("Disturbances by area"),
+                width=NARROW,
+                height=300,
+                font=NARROW_FONT,
+            ),
         )
         if areas and any(a.current or a.last_year for a in areas)
         else None

@@ -238,10 +238,14 @@ def results(request: HttpRequest, code: str | None = None) -> HttpResponse:
         def means(q: str) -> list[float]:
             return [(s.estimates[q].value if s.estimates.get(q) else 0.0) for _m, s in series]
 
-        chart = line_chart(
-            [date_format(m, "M y") for m, _s in charted],
-            [(labels[q], means(q)) for q in ("trust_police", "safe_night", "safe_home")],
-            _("Trust and sense of safety per month (1–5)"),
+        from jaga.core.charts import NARROW, NARROW_FONT, pair
+
+        months = [date_format(m, "M y") for m, _s in charted]
+        lines = [(labels[q], means(q)) for q in ("trust_police", "safe_night", "safe_home")]
+        title = _("Trust and sense of safety per month (1–5)")
+        chart = pair(
+            line_chart(months, lines, title),
+            line_chart(months, lines, title, width=NARROW, font=NARROW_FONT),
         )
     context = {
         "territory": territory,
