@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from jaga.accounts.access import STAFF_ROLES, allow, allow_public
 from jaga.core import geo
@@ -64,7 +65,8 @@ def village_feature(v: Territory) -> dict[str, Any]:
 @allow_public
 def villages(request: HttpRequest) -> JsonResponse:
     """Village centres (public Kemendagri data): `?q=` by name, `?lat=&lon=` the nearest one,
-    `?wilayah=<code>` every centre inside a territory (the maps' named background)."""
+    `?wilayah=<code>` every centre inside a territory, `?semua=1` every centre served (the
+    maps' named background)."""
     found = public_villages().select_related("parent")
     q = request.GET.get("q", "").strip()
     lat = _float(request.GET.get("lat"), -90, 90)
@@ -82,12 +84,10 @@ def villages(request: HttpRequest) -> JsonResponse:
     if lat is not None and lon is not None:
         near = queries.nearest_village(lat, lon, found)
         return geo.response(geo.collection([village_feature(near)] if near else []))
-    if area:
-        rows = found.filter(
-            Q(code=area) | Q(code__startswith=area + "."),
-            latitude__isnull=False,
-            longitude__isnull=False,
-        )
+    if area or request.GET.get("semua"):
+        rows = found.filter(latitude__isnull=False, longitude__isnull=False)
+        if area:
+            rows = rows.filter(Q(code=area) | Q(code__startswith=area + "."))
         return geo.response(
             geo.collection(village_feature(v) for v in rows.order_by("code")),
             public=True,
@@ -218,7 +218,11 @@ def public_reports(request: HttpRequest) -> JsonResponse:
                 count=len(items),
                 title=v.display_name,
                 lines=[
-                    _("%(count)s public reports in the last %(days)s days")
+                    ngettext(
+                        "%(count)s public report in the last %(days)s days",
+                        "%(count)s public reports in the last %(days)s days",
+                        len(items),
+                    )
                     % {"count": len(items), "days": days}
                 ],
                 items=[
@@ -287,10 +291,12 @@ def incidents(request: HttpRequest) -> JsonResponse:
                 name=v.display_name,
                 kind="incident",
                 count=total,
-                title=_("%(village)s: %(count)s incidents")
+                title=ngettext(
+                    "%(village)s: %(count)s incident", "%(village)s: %(count)s incidents", total
+                )
                 % {"village": v.display_name, "count": total},
                 lines=[f"{names.get(c, '?')}: {n}" for c, n in counts.most_common(4)],
-                url=reverse("incidents:index") + f"?village={v.code}",
+                url=reverse("incidents:index") + f"?q={v.code}",
                 link_text=_("Open the register"),
             )
         )
@@ -338,7 +344,12 @@ def hotspots(request: HttpRequest) -> JsonResponse:
                 kind=kind,
                 title=name,
                 lines=[
-                    _("%(count)s incidents in this hexagon") % {"count": cell.count},
+                    ngettext(
+                        "%(count)s incident in this hexagon",
+                        "%(count)s incidents in this hexagon",
+                        cell.count,
+                    )
+                    % {"count": cell.count},
                     {
                         "hot": _("Hot spot: more than around it"),
                         "cold": _("Cold spot: fewer than around it"),
@@ -364,7 +375,8 @@ def hotspots(request: HttpRequest) -> JsonResponse:
                     % {"n": i, "week": date_format(plan.week, "j M Y")},
                     lines=[
                         place.get("village_name") or place["cell"],
-                        _("%(count)s incidents") % {"count": place["count"]},
+                        ngettext("%(count)s incident", "%(count)s incidents", place["count"])
+                        % {"count": place["count"]},
                     ],
                 )
             )

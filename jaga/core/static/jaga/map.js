@@ -70,8 +70,12 @@
           fillOpacity: 0.75,
         });
       },
+      // GeoJSON applies `style` to points too, replacing pointToLayer's class: give each its own.
       style: function (feature) {
         var p = (feature && feature.properties) || {};
+        if (feature && feature.geometry && feature.geometry.type === "Point") {
+          return { className: "jm-point jm-" + (p.kind || "point"), weight: 2, fillOpacity: 0.75 };
+        }
         return { className: "jm-area jm-" + (p.kind || "area"), weight: 1, fillOpacity: 0.45 };
       },
       onEachFeature: function (feature, layer) {
@@ -206,6 +210,23 @@
 
     function say(text) { if (status) status.textContent = text; }
 
+    // Select the village in the form's <select>: its value is the code, or (model choices)
+    // its label ends with "(code)".
+    function chooseVillage(code) {
+      if (!village || village.tagName !== "SELECT") return;
+      var options = village.options;
+      for (var i = 0; i < options.length; i++) {
+        var o = options[i];
+        if (o.value && (o.value === code || o.text.indexOf("(" + code + ")") !== -1)) {
+          if (village.value !== o.value) {
+            village.value = o.value;
+            village.dispatchEvent(new Event("change", { bubbles: true }));
+          }
+          return;
+        }
+      }
+    }
+
     function nearest(latlng) {
       if (!d.searchUrl) return;
       var url = d.searchUrl + "?lat=" + latlng.lat.toFixed(6) + "&lon=" + latlng.lng.toFixed(6);
@@ -213,11 +234,10 @@
         var f = data.features && data.features[0];
         if (!f) { say(d.tOutside || ""); return; }
         var p = f.properties;
-        say((d.tNear || "%s").replace("%s", p.name + (p.district ? ", " + p.district : "")));
-        if (village && village.tagName === "SELECT") {
-          var option = village.querySelector('option[value="' + p.code.replace(/"/g, "") + '"]');
-          if (option) { village.value = p.code; village.dispatchEvent(new Event("change", { bubbles: true })); }
-        }
+        var where = p.name + (p.district ? ", " + p.district : "");
+        var other = d.pickerExpected && p.code !== d.pickerExpected;
+        say(((other ? d.tElsewhere : d.tNear) || "%s").replace("%s", where));
+        chooseVillage(p.code);
       }).catch(function () {});
     }
 
@@ -304,10 +324,7 @@
                 search.value = p.name;
                 var c = f.geometry && f.geometry.coordinates;
                 if (c) map.setView([c[1], c[0]], 15);
-                if (village && village.tagName === "SELECT") {
-                  var option = village.querySelector('option[value="' + p.code.replace(/"/g, "") + '"]');
-                  if (option) { village.value = p.code; village.dispatchEvent(new Event("change", { bubbles: true })); }
-                }
+                chooseVillage(p.code);
                 say(c ? (d.tTapHere || "") : (d.tNoCentre || ""));
               });
               results.appendChild(el("li")).appendChild(b);
