@@ -59,7 +59,7 @@ def village_feature(v: Territory) -> dict[str, Any]:
     if v.latitude is None or v.longitude is None:
         # Still found by name (the form can select it), but there is nothing to draw.
         return {"type": "Feature", "geometry": None, "properties": village_feature_props(v)}
-    return geo.point(v.latitude, v.longitude, **village_feature_props(v))
+    return geo.point(v.latitude, v.longitude, radius=4, **village_feature_props(v))
 
 
 @allow_public
@@ -141,6 +141,8 @@ def report_features(reports: list[Any]) -> list[dict[str, Any]]:
                 lat,
                 lon,
                 name=f"{r.ticket} · {r.service.name}",
+                short=r.village.name,
+                approximate=not exact,
                 kind=kind,
                 title=f"{r.ticket} · {r.service.name}",
                 lines=lines,
@@ -214,6 +216,7 @@ def public_reports(request: HttpRequest) -> JsonResponse:
                 point[0],
                 point[1],
                 name=v.display_name,
+                short=v.name,
                 kind="public",
                 count=len(items),
                 title=v.display_name,
@@ -289,6 +292,7 @@ def incidents(request: HttpRequest) -> JsonResponse:
                 v.latitude,
                 v.longitude,
                 name=v.display_name,
+                short=f"{v.name} {total}",
                 kind="incident",
                 count=total,
                 title=ngettext(
@@ -331,16 +335,23 @@ def hotspots(request: HttpRequest) -> JsonResponse:
     weeks = _int(request.GET.get("weeks"), hs.WEEKS, 1, 104)
     found = hs.hot_cells(unit, weeks=weeks)
     features = []
-    for cell in found["cells"]:
+    labelled: set[str] = set()
+    # The busiest hot cell of each village carries the village's name as a label.
+    for cell in sorted(found["cells"], key=lambda c: -c.count):
         if cell.count == 0 and cell.kind not in ("hot", "cold"):
             continue
         village = found["village_of"].get(cell.cell)
+        label = ""
+        if village is not None and cell.kind == "hot" and village.code not in labelled:
+            labelled.add(village.code)
+            label = village.name
         kind = cell.kind if cell.kind in ("hot", "cold") else ("warm" if cell.count else "quiet")
         name = village.display_name if village else _("No village nearby")
         features.append(
             geo.polygon(
                 h3.cell_to_boundary(cell.cell),
                 name=f"{name} · {cell.count}",
+                label=label,
                 kind=kind,
                 title=name,
                 lines=[

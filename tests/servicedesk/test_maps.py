@@ -44,7 +44,9 @@ def test_staff_layer_draws_exact_points_in_scope_only(
     assert found[mine.ticket]["geometry"]["coordinates"] == [round(POINT[1], 6), round(POINT[0], 6)]
     # Without a point the report sits at its village's centre and the popup says so.
     assert found[no_point.ticket]["geometry"]["coordinates"] == [CENTRE_A[1], CENTRE_A[0]]
-    assert any("village centre" in line for line in found[no_point.ticket]["properties"]["lines"])
+    assert found[no_point.ticket]["properties"]["approximate"] is True
+    assert found[mine.ticket]["properties"]["approximate"] is False
+    assert any("pusat desa" in line for line in found[no_point.ticket]["properties"]["lines"])
     assert found[mine.ticket]["properties"]["url"] == f"/layanan/tiket/{mine.ticket}/"
 
 

@@ -80,19 +80,21 @@
       },
       onEachFeature: function (feature, layer) {
         var p = feature.properties || {};
-        var text = p.label || p.name;
+        var auto = opts.autoLabel && p.short;
+        var text = p.label || (auto ? p.short : p.name);
         if (text) {
-          var permanent = !!p.label || opts.labels;
+          var permanent = !!p.label || opts.labels || auto;
           layer.bindTooltip(String(text), {
             permanent: permanent,
             direction: feature.geometry.type === "Point" ? "right" : "center",
-            className: opts.labels ? "jm-label jm-village-label" : "jm-label",
+            // Many village names only from LABEL_ZOOM on; a few always.
+            className: opts.labels && !opts.autoLabel ? "jm-label jm-village-label" : "jm-label",
             offset: feature.geometry.type === "Point" ? [6, 0] : [0, 0],
           });
         }
         var popup = popupOf(p);
         if (popup) layer.bindPopup(popup, { maxWidth: 280 });
-        if (p.count && feature.geometry.type === "Point" && !p.label && !opts.labels) {
+        if (p.count && feature.geometry.type === "Point" && !p.label && !opts.labels && !auto) {
           layer.bindTooltip(String(p.name ? p.name + " · " + p.count : p.count), {
             direction: "top",
           });
@@ -152,7 +154,10 @@
     map.on("zoomend", labelsByZoom);
     labelsByZoom();
 
+    // Without a basemap, a map of a few places names them all (the `short` property).
+    var AUTO_LABELS = 30;
     function load(data, opts) {
+      opts.autoLabel = !tiles && (data.features || []).length <= AUTO_LABELS;
       var layer = geoLayer(data, opts).addTo(map);
       if (opts.context) layer.bringToBack();
       if (layer.getLayers().length) (opts.context ? context : main).extend(layer.getBounds());
@@ -236,7 +241,7 @@
         var p = f.properties;
         var where = p.name + (p.district ? ", " + p.district : "");
         var other = d.pickerExpected && p.code !== d.pickerExpected;
-        say(((other ? d.tElsewhere : d.tNear) || "%s").replace("%s", where));
+        say(((other ? d.tElsewhere : d.tNear) || "{place}").replace("{place}", where));
         chooseVillage(p.code);
       }).catch(function () {});
     }
