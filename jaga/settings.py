@@ -82,7 +82,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Indonesian unless the user chose otherwise; never the browser's Accept-Language.
+    "jaga.core.language.ChosenLanguageMiddleware",
     "jaga.core.middleware.RejectNulBytesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -262,6 +263,26 @@ EMAIL_BACKEND = os.environ.get(
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "jaga@localhost")
 # Gateway for SMS / WhatsApp messages: a dotted path to a class with `send(to, text)`.
 MESSAGE_GATEWAY = os.environ.get("MESSAGE_GATEWAY", "jaga.core.gateways.LoggingGateway")
+# Reporters who wrote by WhatsApp or SMS are answered on that channel (docs/whatsapp.md):
+# WHATSAPP_GATEWAY defaults to the WhatsApp Cloud API gateway once WHATSAPP_TOKEN and
+# WHATSAPP_PHONE_NUMBER_ID are set; SMS_GATEWAY defaults to MESSAGE_GATEWAY.
+WHATSAPP_GATEWAY = os.environ.get("WHATSAPP_GATEWAY", "")
+SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "")
+# WhatsApp Business Cloud API: the webhook /layanan/whatsapp/ answers 404 until the verify token
+# and the app secret are set; replies need the token and the phone number id.
+WHATSAPP_VERIFY_TOKEN = os.environ.get("WHATSAPP_VERIFY_TOKEN", "")
+WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")
+WHATSAPP_TOKEN = os.environ.get("WHATSAPP_TOKEN", "")
+WHATSAPP_PHONE_NUMBER_ID = os.environ.get("WHATSAPP_PHONE_NUMBER_ID", "")
+WHATSAPP_GRAPH_URL = os.environ.get("WHATSAPP_GRAPH_URL", "https://graph.facebook.com")
+WHATSAPP_GRAPH_VERSION = os.environ.get("WHATSAPP_GRAPH_VERSION", "v23.0")
+# An approved template (one body parameter) for messages outside the 24-hour service window.
+WHATSAPP_STATUS_TEMPLATE = os.environ.get("WHATSAPP_STATUS_TEMPLATE", "")
+WHATSAPP_TEMPLATE_LANGUAGE = os.environ.get("WHATSAPP_TEMPLATE_LANGUAGE", "id")
+# Inbound SMS webhook /layanan/sms/ (HMAC-SHA256 of the body with this secret); 404 while unset.
+SMS_INBOUND_SECRET = os.environ.get("SMS_INBOUND_SECRET", "")
+# A WhatsApp / SMS conversation starts afresh after this many seconds without a message.
+CHAT_CONVERSATION_TIMEOUT = envint("CHAT_CONVERSATION_TIMEOUT", 2 * 3600)
 
 TASKS = {
     "default": {
@@ -272,6 +293,10 @@ TASKS = {
         )
     }
 }
+
+# The public portal queues the publishing of a newly closed month on the first visit after it
+# closes; it queues it again (if still missing) after this many seconds.
+PORTAL_PUBLISH_RETRY = envint("PORTAL_PUBLISH_RETRY", 3600)
 
 # Public intake rate limit (per client address): requests per window, window in seconds.
 PUBLIC_RATE_LIMIT = envint("PUBLIC_RATE_LIMIT", 20)

@@ -376,7 +376,7 @@ def _page_value(
             return side["person"].pk, "person"
         if name in {"partners:organisation", "partners:agreement_create"}:
             return side["organisation"].pk, "organisation"
-        if name == "programs:print":
+        if name in {"programs:print", "programs:answer"}:
             return side["invitation"].pk, "invitation"
         if name.startswith("programs:"):
             return side["activity"].pk, "activity"
