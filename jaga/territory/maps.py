@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 
 from jaga.accounts.access import STAFF_ROLES, allow, allow_public
 from jaga.core import geo
+from jaga.core.choose import territory_label
 from jaga.territory import queries
 from jaga.territory.models import Territory
 
@@ -102,6 +103,7 @@ def village_feature_props(v: Territory) -> dict[str, Any]:
         "code": v.code,
         "name": v.display_name,
         "district": f"Kec. {district}" if district else "",
+        "place_label": territory_label(v),  # as the form's village <select> labels it
         "kind": "village",
     }
 

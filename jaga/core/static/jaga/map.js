@@ -206,7 +206,6 @@
     var d = node.dataset;
     var lat = document.getElementById(d.pickerLat);
     var lon = document.getElementById(d.pickerLon);
-    var village = d.pickerVillage ? document.getElementById(d.pickerVillage) : null;
     var wrap = node.closest(".jaga-map-wrap") || node.parentNode;
     var status = wrap.querySelector("[data-map-status]");
     var pin = null;
@@ -215,18 +214,28 @@
 
     function say(text) { if (status) status.textContent = text; }
 
-    // Select the village in the form's <select>: its value is the code, or (model choices)
-    // its label ends with "(code)".
-    function chooseVillage(code) {
-      if (!village || village.tagName !== "SELECT") return;
-      var options = village.options;
-      for (var i = 0; i < options.length; i++) {
-        var o = options[i];
-        if (o.value && (o.value === code || o.text.indexOf("(" + code + ")") !== -1)) {
-          if (village.value !== o.value) {
-            village.value = o.value;
-            village.dispatchEvent(new Event("change", { bubbles: true }));
+    // Select the village in the form's <select> (value: the code, or label: "Name, Kec. X" as
+    // jaga.core.choose writes it). choose.js may have hidden the select behind a text box that
+    // took its id (the select is then "<id>-select"): the box shows the chosen name.
+    function villageSelect() {
+      var el = document.getElementById(d.pickerVillage);
+      if (el && el.tagName === "SELECT") return el;
+      el = document.getElementById(d.pickerVillage + "-select");
+      return el && el.tagName === "SELECT" ? el : null;
+    }
+    function chooseVillage(p) {
+      if (!d.pickerVillage) return;
+      var select = villageSelect();
+      if (!select) return;
+      for (var i = 0; i < select.options.length; i++) {
+        var o = select.options[i];
+        if (o.value && (o.value === p.code || o.text === p.place_label)) {
+          if (select.value !== o.value) {
+            select.value = o.value;
+            select.dispatchEvent(new Event("change", { bubbles: true }));
           }
+          var shown = document.getElementById(d.pickerVillage);
+          if (shown && shown !== select && shown.tagName === "INPUT") shown.value = o.text;
           return;
         }
       }
@@ -242,7 +251,7 @@
         var where = p.name + (p.district ? ", " + p.district : "");
         var other = d.pickerExpected && p.code !== d.pickerExpected;
         say(((other ? d.tElsewhere : d.tNear) || "{place}").replace("{place}", where));
-        chooseVillage(p.code);
+        chooseVillage(p);
       }).catch(function () {});
     }
 
@@ -329,7 +338,7 @@
                 search.value = p.name;
                 var c = f.geometry && f.geometry.coordinates;
                 if (c) map.setView([c[1], c[0]], 15);
-                chooseVillage(p.code);
+                chooseVillage(p);
                 say(c ? (d.tTapHere || "") : (d.tNoCentre || ""));
               });
               results.appendChild(el("li")).appendChild(b);
@@ -341,6 +350,8 @@
   }
 
   function start() {
+    // Parts of a page that only make sense with a working map (hidden without JavaScript).
+    document.querySelectorAll("[data-map-reveal]").forEach(function (e) { e.hidden = false; });
     document.querySelectorAll("[data-map]").forEach(init);
   }
   if (document.readyState === "loading") {
