@@ -86,11 +86,11 @@ def villages(request: HttpRequest) -> JsonResponse:
         near = queries.nearest_village(lat, lon, found)
         return geo.response(geo.collection([village_feature(near)] if near else []))
     if area or request.GET.get("semua"):
-        rows = found.filter(latitude__isnull=False, longitude__isnull=False)
+        centres = found.filter(latitude__isnull=False, longitude__isnull=False)
         if area:
-            rows = rows.filter(Q(code=area) | Q(code__startswith=area + "."))
+            centres = centres.filter(Q(code=area) | Q(code__startswith=area + "."))
         return geo.response(
-            geo.collection(village_feature(v) for v in rows.order_by("code")),
+            geo.collection(village_feature(v) for v in centres.order_by("code")),
             public=True,
             max_age=600,
         )
@@ -169,7 +169,8 @@ def reports(request: HttpRequest) -> JsonResponse:
     (the queue's query string; no filter means the open ones, as on the queue)."""
     from jaga.servicedesk import queries as desk
 
-    params = {k: v for k, v in request.GET.items() if k != "page"} or {"status": "open"}
+    params: dict[str, str] = {k: str(v) for k, v in request.GET.items() if k != "page"}
+    params = params or {"status": "open"}
     rows = list(
         desk.queue(request.user, params).select_related("village", "service")[:REPORT_LIMIT]
     )
