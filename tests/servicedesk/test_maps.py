@@ -215,3 +215,9 @@ def test_desk_entry_and_queue_and_detail_carry_maps(
     html = bob_client.get(f"/layanan/tiket/{report.ticket}/").content.decode()
     assert f'data-geojson="/peta/laporan/?status=all&amp;q={report.ticket}"' in html
     assert "openstreetmap.org/?mlat" not in html
+
+
+def test_the_report_start_page_shows_the_public_map(client: Client, db: None) -> None:
+    html = client.get("/layanan/lapor/").content.decode()
+    assert 'data-geojson="/peta/laporan-publik/"' in html
+    assert "jaga/vendor/leaflet/leaflet.js" in html
