@@ -131,7 +131,7 @@
     if (node.getAttribute("data-map-ready")) return;
     node.setAttribute("data-map-ready", "1");
     var d = node.dataset;
-    var map = L.map(node, { scrollWheelZoom: false, zoomControl: true, tap: true });
+    var map = L.map(node, { scrollWheelZoom: false, zoomControl: true });
     var tiles = d.tiles || "";
     if (tiles) {
       L.tileLayer(tiles, { maxZoom: 19, attribution: d.attribution || "" }).addTo(map);
@@ -170,7 +170,8 @@
     // Fit once every layer is in: to the data, else to the village centres around it.
     function done() {
       pending -= 1;
-      if (pending > 0 || d.centre) return;
+      // A pin already placed (from the form's inputs or a tap) keeps the view where it is.
+      if (pending > 0 || d.centre || node.jagaPinned) return;
       var target = main.isValid() ? main : context;
       if (target.isValid()) map.fitBounds(target.pad(0.1), { maxZoom: 15 });
     }
@@ -256,6 +257,7 @@
     }
 
     function place(latlng, fromInputs) {
+      node.jagaPinned = true;
       if (!pin) {
         pin = L.marker(latlng, {
           draggable: true,
