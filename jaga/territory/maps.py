@@ -179,6 +179,10 @@ def reports(request: HttpRequest) -> JsonResponse:
             report_features(rows),
             legend=[{"kind": k, "text": str(t)} for k, t in REPORT_LEGEND],
             empty_text=_("No report with a place on the map for this filter."),
+            note=_("Only the newest %(n)s reports are on the map: filter the list to see others.")
+            % {"n": REPORT_LIMIT}
+            if len(rows) == REPORT_LIMIT
+            else "",
         )
     )
 

@@ -221,3 +221,15 @@ def test_the_report_start_page_shows_the_public_map(client: Client, db: None) ->
     html = client.get("/layanan/lapor/").content.decode()
     assert 'data-geojson="/peta/laporan-publik/"' in html
     assert "jaga/vendor/leaflet/leaflet.js" in html
+
+
+def test_the_staff_layer_says_when_it_leaves_reports_off(
+    centres: None, file_report: Any, village_a: Territory, bob_client: Client, monkeypatch: Any
+) -> None:
+    from jaga.territory import maps
+
+    monkeypatch.setattr(maps, "REPORT_LIMIT", 1)
+    file_report(village_a)
+    file_report(village_a)
+    data = bob_client.get(STAFF).json()
+    assert len(data["features"]) == 1 and "1" in data["note"]

@@ -164,6 +164,7 @@
       if (!opts.context) {
         addLegend(map, data.legend);
         if (!layer.getLayers().length && data.empty_text) setMessage(node, data.empty_text);
+        else if (data.note) setMessage(node, data.note);
       }
     }
 
