@@ -55,7 +55,7 @@
 
   function radiusOf(p) {
     if (p.radius) return p.radius;
-    if (p.count) return Math.min(6 + 3 * Math.sqrt(p.count), 26);
+    if (p.count) return Math.min(4 + 2 * Math.sqrt(p.count), 18);
     return 7;
   }
 
