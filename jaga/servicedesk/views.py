@@ -120,7 +120,10 @@ def report_form(request: HttpRequest, code: str) -> HttpResponse:
         else:
             status = 400
     else:
-        form = ReportForm(service=service, initial={"idempotency_key": random_secret(16)})
+        form = ReportForm(
+            service=service,
+            initial={"idempotency_key": random_secret(16), **_picked_point(request)},
+        )
         status = 200
     nearby = queries.nearby_public(service=service, village=village)
     return render(
@@ -129,6 +132,17 @@ def report_form(request: HttpRequest, code: str) -> HttpResponse:
         {"service": service, "village": village, "form": form, "nearby": nearby},
         status=status,
     )
+
+
+def _picked_point(request: HttpRequest) -> dict[str, float]:
+    """The point tapped on the first step's map (`lat`, `lon`), carried to the form."""
+    try:
+        lat, lon = float(request.GET["lat"]), float(request.GET["lon"])
+    except (KeyError, ValueError):
+        return {}
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return {}
+    return {"latitude": round(lat, 6), "longitude": round(lon, 6)}
 
 
 @allow_public

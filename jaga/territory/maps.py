@@ -19,9 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from jaga.accounts.access import STAFF_ROLES, allow, allow_public
 from jaga.core import geo
+from jaga.core.choose import territory_label
 from jaga.territory import queries
 from jaga.territory.models import Territory
 
@@ -58,13 +60,14 @@ def village_feature(v: Territory) -> dict[str, Any]:
     if v.latitude is None or v.longitude is None:
         # Still found by name (the form can select it), but there is nothing to draw.
         return {"type": "Feature", "geometry": None, "properties": village_feature_props(v)}
-    return geo.point(v.latitude, v.longitude, **village_feature_props(v))
+    return geo.point(v.latitude, v.longitude, radius=4, **village_feature_props(v))
 
 
 @allow_public
 def villages(request: HttpRequest) -> JsonResponse:
     """Village centres (public Kemendagri data): `?q=` by name, `?lat=&lon=` the nearest one,
-    `?wilayah=<code>` every centre inside a territory (the maps' named background)."""
+    `?wilayah=<code>` every centre inside a territory, `?semua=1` every centre served (the
+    maps' named background)."""
     found = public_villages().select_related("parent")
     q = request.GET.get("q", "").strip()
     lat = _float(request.GET.get("lat"), -90, 90)
@@ -82,14 +85,12 @@ def villages(request: HttpRequest) -> JsonResponse:
     if lat is not None and lon is not None:
         near = queries.nearest_village(lat, lon, found)
         return geo.response(geo.collection([village_feature(near)] if near else []))
-    if area:
-        rows = found.filter(
-            Q(code=area) | Q(code__startswith=area + "."),
-            latitude__isnull=False,
-            longitude__isnull=False,
-        )
+    if area or request.GET.get("semua"):
+        centres = found.filter(latitude__isnull=False, longitude__isnull=False)
+        if area:
+            centres = centres.filter(Q(code=area) | Q(code__startswith=area + "."))
         return geo.response(
-            geo.collection(village_feature(v) for v in rows.order_by("code")),
+            geo.collection(village_feature(v) for v in centres.order_by("code")),
             public=True,
             max_age=600,
         )
@@ -102,6 +103,7 @@ def village_feature_props(v: Territory) -> dict[str, Any]:
         "code": v.code,
         "name": v.display_name,
         "district": f"Kec. {district}" if district else "",
+        "place_label": territory_label(v),  # as the form's village <select> labels it
         "kind": "village",
     }
 
@@ -141,6 +143,8 @@ def report_features(reports: list[Any]) -> list[dict[str, Any]]:
                 lat,
                 lon,
                 name=f"{r.ticket} · {r.service.name}",
+                short=r.village.name,
+                approximate=not exact,
                 kind=kind,
                 title=f"{r.ticket} · {r.service.name}",
                 lines=lines,
@@ -165,7 +169,8 @@ def reports(request: HttpRequest) -> JsonResponse:
     (the queue's query string; no filter means the open ones, as on the queue)."""
     from jaga.servicedesk import queries as desk
 
-    params = {k: v for k, v in request.GET.items() if k != "page"} or {"status": "open"}
+    params: dict[str, str] = {k: str(v) for k, v in request.GET.items() if k != "page"}
+    params = params or {"status": "open"}
     rows = list(
         desk.queue(request.user, params).select_related("village", "service")[:REPORT_LIMIT]
     )
@@ -174,6 +179,10 @@ def reports(request: HttpRequest) -> JsonResponse:
             report_features(rows),
             legend=[{"kind": k, "text": str(t)} for k, t in REPORT_LEGEND],
             empty_text=_("No report with a place on the map for this filter."),
+            note=_("Only the newest %(n)s reports are on the map: filter the list to see others.")
+            % {"n": REPORT_LIMIT}
+            if len(rows) == REPORT_LIMIT
+            else "",
         )
     )
 
@@ -214,11 +223,16 @@ def public_reports(request: HttpRequest) -> JsonResponse:
                 point[0],
                 point[1],
                 name=v.display_name,
+                short=v.name,
                 kind="public",
                 count=len(items),
                 title=v.display_name,
                 lines=[
-                    _("%(count)s public reports in the last %(days)s days")
+                    ngettext(
+                        "%(count)s public report in the last %(days)s days",
+                        "%(count)s public reports in the last %(days)s days",
+                        len(items),
+                    )
                     % {"count": len(items), "days": days}
                 ],
                 items=[
@@ -285,12 +299,15 @@ def incidents(request: HttpRequest) -> JsonResponse:
                 v.latitude,
                 v.longitude,
                 name=v.display_name,
+                short=f"{v.name} {total}",
                 kind="incident",
                 count=total,
-                title=_("%(village)s: %(count)s incidents")
+                title=ngettext(
+                    "%(village)s: %(count)s incident", "%(village)s: %(count)s incidents", total
+                )
                 % {"village": v.display_name, "count": total},
                 lines=[f"{names.get(c, '?')}: {n}" for c, n in counts.most_common(4)],
-                url=reverse("incidents:index") + f"?village={v.code}",
+                url=reverse("incidents:index") + f"?q={v.code}",
                 link_text=_("Open the register"),
             )
         )
@@ -325,20 +342,32 @@ def hotspots(request: HttpRequest) -> JsonResponse:
     weeks = _int(request.GET.get("weeks"), hs.WEEKS, 1, 104)
     found = hs.hot_cells(unit, weeks=weeks)
     features = []
-    for cell in found["cells"]:
+    labelled: set[str] = set()
+    # The busiest hot cell of each village carries the village's name as a label.
+    for cell in sorted(found["cells"], key=lambda c: -c.count):
         if cell.count == 0 and cell.kind not in ("hot", "cold"):
             continue
         village = found["village_of"].get(cell.cell)
+        label = ""
+        if village is not None and cell.kind == "hot" and village.code not in labelled:
+            labelled.add(village.code)
+            label = village.name
         kind = cell.kind if cell.kind in ("hot", "cold") else ("warm" if cell.count else "quiet")
         name = village.display_name if village else _("No village nearby")
         features.append(
             geo.polygon(
                 h3.cell_to_boundary(cell.cell),
                 name=f"{name} · {cell.count}",
+                label=label,
                 kind=kind,
                 title=name,
                 lines=[
-                    _("%(count)s incidents in this hexagon") % {"count": cell.count},
+                    ngettext(
+                        "%(count)s incident in this hexagon",
+                        "%(count)s incidents in this hexagon",
+                        cell.count,
+                    )
+                    % {"count": cell.count},
                     {
                         "hot": _("Hot spot: more than around it"),
                         "cold": _("Cold spot: fewer than around it"),
@@ -364,7 +393,8 @@ def hotspots(request: HttpRequest) -> JsonResponse:
                     % {"n": i, "week": date_format(plan.week, "j M Y")},
                     lines=[
                         place.get("village_name") or place["cell"],
-                        _("%(count)s incidents") % {"count": place["count"]},
+                        ngettext("%(count)s incident", "%(count)s incidents", place["count"])
+                        % {"count": place["count"]},
                     ],
                 )
             )

@@ -44,7 +44,9 @@ def test_staff_layer_draws_exact_points_in_scope_only(
     assert found[mine.ticket]["geometry"]["coordinates"] == [round(POINT[1], 6), round(POINT[0], 6)]
     # Without a point the report sits at its village's centre and the popup says so.
     assert found[no_point.ticket]["geometry"]["coordinates"] == [CENTRE_A[1], CENTRE_A[0]]
-    assert any("village centre" in line for line in found[no_point.ticket]["properties"]["lines"])
+    assert found[no_point.ticket]["properties"]["approximate"] is True
+    assert found[mine.ticket]["properties"]["approximate"] is False
+    assert any("pusat desa" in line for line in found[no_point.ticket]["properties"]["lines"])
     assert found[mine.ticket]["properties"]["url"] == f"/layanan/tiket/{mine.ticket}/"
 
 
@@ -128,3 +130,106 @@ def test_village_search_finds_by_name_and_nearest_point(centres: None) -> None:
     assert features(Client().get("/peta/desa/", {"lat": "999", "lon": "0"})) == []
     inside = features(Client().get("/peta/desa/", {"wilayah": "35.03.11"}))
     assert [f["properties"]["code"] for f in inside] == ["35.03.11.1002"]
+
+
+# ------------------------------------------------------------------ the picker's server side
+
+FORM = {
+    "desa": "35.03.11.1002",
+    "description": "Balap liar setiap malam minggu di jalan desa.",
+    "q_waktu": "malam",
+    "anonymous": "on",
+    "idempotency_key": "map-key-1",
+}
+
+
+def test_the_first_step_offers_a_map_that_chooses_the_village(client: Client, units: dict) -> None:
+    html = client.get("/layanan/lapor/balap_liar/").content.decode()
+    assert 'data-picker-village="id_desa"' in html and 'data-villages="/peta/desa/?semua=1"' in html
+    assert 'id="map-lat" name="lat"' in html
+
+
+def test_the_point_tapped_on_the_first_step_reaches_the_form(
+    client: Client, units: dict, centres: None
+) -> None:
+    html = client.get(
+        "/layanan/lapor/balap_liar/", {"desa": "35.03.11.1002", "lat": "-8.0512", "lon": "111.7"}
+    ).content.decode()
+    assert 'value="-8.0512"' in html and 'value="111.7"' in html
+    assert f'data-centre="{CENTRE_A[0]},{CENTRE_A[1]}"' in html  # the village's centre
+    assert 'data-picker-expected="35.03.11.1002"' in html
+    # A point that is no point is not carried.
+    html = client.get(
+        "/layanan/lapor/balap_liar/", {"desa": "35.03.11.1002", "lat": "500", "lon": "x"}
+    ).content.decode()
+    assert 'value="500"' not in html
+
+
+def test_a_report_with_a_map_point_keeps_it_for_staff_only(
+    client: Client, units: dict, centres: None, bob: Any, bob_client: Client
+) -> None:
+    from jaga.servicedesk.models import ServiceRequest
+
+    data = {**FORM, "latitude": "-8.061234", "longitude": "111.715432"}
+    assert client.post("/layanan/lapor/balap_liar/", data).status_code == 302
+    report = ServiceRequest.objects.get()
+    assert (report.latitude, report.longitude) == (-8.061234, 111.715432)
+    assert report.village.code == "35.03.11.1002"
+    (staff,) = features(bob_client.get(STAFF))
+    assert staff["geometry"]["coordinates"] == [111.715432, -8.061234]
+    approve(report, bob)
+    (public,) = features(Client().get(PUBLIC))
+    assert public["geometry"]["coordinates"] == [CENTRE_A[1], CENTRE_A[0]]
+
+
+@pytest.mark.parametrize(
+    ("point", "message"),
+    [
+        ({"latitude": "-8.06"}, "both latitude and longitude"),
+        ({"latitude": "48.85", "longitude": "2.35"}, "outside Indonesia"),
+        ({"latitude": "abc", "longitude": "111.7"}, "Enter a number"),
+    ],
+)
+def test_a_bad_point_is_refused_with_a_reason(
+    client: Client, units: dict, point: dict[str, str], message: str, settings: Any
+) -> None:
+    from jaga.servicedesk.models import ServiceRequest
+
+    settings.LANGUAGE_CODE = "en"
+    response = client.post(
+        "/layanan/lapor/balap_liar/", {**FORM, **point}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not ServiceRequest.objects.exists()
+
+
+def test_desk_entry_and_queue_and_detail_carry_maps(
+    file_report: Any, village_a: Territory, bob_client: Client, centres: None
+) -> None:
+    report = file_report(village_a, latitude=POINT[0], longitude=POINT[1])
+    html = bob_client.get("/layanan/baru/", {"layanan": "balap_liar"}).content.decode()
+    assert 'data-picker-lat="id_latitude"' in html and 'data-picker-village="id_desa"' in html
+    html = bob_client.get("/layanan/", {"status": "open"}).content.decode()
+    assert 'data-geojson="/peta/laporan/?status=open"' in html
+    html = bob_client.get(f"/layanan/tiket/{report.ticket}/").content.decode()
+    assert f'data-geojson="/peta/laporan/?status=all&amp;q={report.ticket}"' in html
+    assert "openstreetmap.org/?mlat" not in html
+
+
+def test_the_report_start_page_shows_the_public_map(client: Client, db: None) -> None:
+    html = client.get("/layanan/lapor/").content.decode()
+    assert 'data-geojson="/peta/laporan-publik/"' in html
+    assert "jaga/vendor/leaflet/leaflet.js" in html
+
+
+def test_the_staff_layer_says_when_it_leaves_reports_off(
+    centres: None, file_report: Any, village_a: Territory, bob_client: Client, monkeypatch: Any
+) -> None:
+    from jaga.territory import maps
+
+    monkeypatch.setattr(maps, "REPORT_LIMIT", 1)
+    file_report(village_a)
+    file_report(village_a)
+    data = bob_client.get(STAFF).json()
+    assert len(data["features"]) == 1 and "1" in data["note"]

@@ -44,11 +44,19 @@ def jaga_map(
     picker_lat: str = "",
     picker_lon: str = "",
     picker_village: str = "",
+    picker_expected: str = "",
+    search: bool = True,
     map_id: str = "",
 ) -> dict[str, Any]:
     """A map of GeoJSON layers (`geojson`: a URL; `data`: the id of a `json_script` element),
     over the village centres of `villages` (a URL of maps:villages) as named context.
-    With `picker_lat`/`picker_lon` (the ids of the form's inputs) a tap sets the point."""
+    `centre` is "lat,lon", a pair or a Territory (its recorded centre). With `picker_lat`/
+    `picker_lon` (the ids of the form's inputs) a tap sets the point; `picker_village` (the id of
+    a village <select>) follows the pin; `picker_expected` (a village code) warns when the pin
+    lies nearer another village."""
+    if hasattr(centre, "latitude"):  # a Territory: its recorded centre, if any
+        known = centre.latitude is not None and centre.longitude is not None
+        centre = (centre.latitude, centre.longitude) if known else None
     if centre and isinstance(centre, (tuple, list)):
         centre = f"{centre[0]},{centre[1]}"
     return {
@@ -63,6 +71,8 @@ def jaga_map(
         "picker_lat": picker_lat,
         "picker_lon": picker_lon,
         "picker_village": picker_village,
+        "picker_expected": picker_expected,
+        "search": search,
         "map_id": map_id,
         "tiles": settings.MAP_TILE_URL,
         "attribution": settings.MAP_TILE_ATTRIBUTION,

@@ -55,7 +55,7 @@
 
   function radiusOf(p) {
     if (p.radius) return p.radius;
-    if (p.count) return Math.min(6 + 3 * Math.sqrt(p.count), 26);
+    if (p.count) return Math.min(4 + 2 * Math.sqrt(p.count), 18);
     return 7;
   }
 
@@ -70,25 +70,31 @@
           fillOpacity: 0.75,
         });
       },
+      // GeoJSON applies `style` to points too, replacing pointToLayer's class: give each its own.
       style: function (feature) {
         var p = (feature && feature.properties) || {};
+        if (feature && feature.geometry && feature.geometry.type === "Point") {
+          return { className: "jm-point jm-" + (p.kind || "point"), weight: 2, fillOpacity: 0.75 };
+        }
         return { className: "jm-area jm-" + (p.kind || "area"), weight: 1, fillOpacity: 0.45 };
       },
       onEachFeature: function (feature, layer) {
         var p = feature.properties || {};
-        var text = p.label || p.name;
+        var auto = opts.autoLabel && p.short;
+        var text = p.label || (auto ? p.short : p.name);
         if (text) {
-          var permanent = !!p.label || opts.labels;
+          var permanent = !!p.label || opts.labels || auto;
           layer.bindTooltip(String(text), {
             permanent: permanent,
             direction: feature.geometry.type === "Point" ? "right" : "center",
-            className: opts.labels ? "jm-label jm-village-label" : "jm-label",
+            // Many village names only from LABEL_ZOOM on; a few always.
+            className: opts.labels && !opts.autoLabel ? "jm-label jm-village-label" : "jm-label",
             offset: feature.geometry.type === "Point" ? [6, 0] : [0, 0],
           });
         }
         var popup = popupOf(p);
         if (popup) layer.bindPopup(popup, { maxWidth: 280 });
-        if (p.count && feature.geometry.type === "Point" && !p.label && !opts.labels) {
+        if (p.count && feature.geometry.type === "Point" && !p.label && !opts.labels && !auto) {
           layer.bindTooltip(String(p.name ? p.name + " · " + p.count : p.count), {
             direction: "top",
           });
@@ -125,7 +131,7 @@
     if (node.getAttribute("data-map-ready")) return;
     node.setAttribute("data-map-ready", "1");
     var d = node.dataset;
-    var map = L.map(node, { scrollWheelZoom: false, zoomControl: true, tap: true });
+    var map = L.map(node, { scrollWheelZoom: false, zoomControl: true });
     var tiles = d.tiles || "";
     if (tiles) {
       L.tileLayer(tiles, { maxZoom: 19, attribution: d.attribution || "" }).addTo(map);
@@ -148,20 +154,25 @@
     map.on("zoomend", labelsByZoom);
     labelsByZoom();
 
+    // Without a basemap, a map of a few places names them all (the `short` property).
+    var AUTO_LABELS = 30;
     function load(data, opts) {
+      opts.autoLabel = !tiles && (data.features || []).length <= AUTO_LABELS;
       var layer = geoLayer(data, opts).addTo(map);
       if (opts.context) layer.bringToBack();
       if (layer.getLayers().length) (opts.context ? context : main).extend(layer.getBounds());
       if (!opts.context) {
         addLegend(map, data.legend);
         if (!layer.getLayers().length && data.empty_text) setMessage(node, data.empty_text);
+        else if (data.note) setMessage(node, data.note);
       }
     }
 
     // Fit once every layer is in: to the data, else to the village centres around it.
     function done() {
       pending -= 1;
-      if (pending > 0 || d.centre) return;
+      // A pin already placed (from the form's inputs or a tap) keeps the view where it is.
+      if (pending > 0 || d.centre || node.jagaPinned) return;
       var target = main.isValid() ? main : context;
       if (target.isValid()) map.fitBounds(target.pad(0.1), { maxZoom: 15 });
     }
@@ -197,7 +208,6 @@
     var d = node.dataset;
     var lat = document.getElementById(d.pickerLat);
     var lon = document.getElementById(d.pickerLon);
-    var village = d.pickerVillage ? document.getElementById(d.pickerVillage) : null;
     var wrap = node.closest(".jaga-map-wrap") || node.parentNode;
     var status = wrap.querySelector("[data-map-status]");
     var pin = null;
@@ -206,6 +216,33 @@
 
     function say(text) { if (status) status.textContent = text; }
 
+    // Select the village in the form's <select> (value: the code, or label: "Name, Kec. X" as
+    // jaga.core.choose writes it). choose.js may have hidden the select behind a text box that
+    // took its id (the select is then "<id>-select"): the box shows the chosen name.
+    function villageSelect() {
+      var el = document.getElementById(d.pickerVillage);
+      if (el && el.tagName === "SELECT") return el;
+      el = document.getElementById(d.pickerVillage + "-select");
+      return el && el.tagName === "SELECT" ? el : null;
+    }
+    function chooseVillage(p) {
+      if (!d.pickerVillage) return;
+      var select = villageSelect();
+      if (!select) return;
+      for (var i = 0; i < select.options.length; i++) {
+        var o = select.options[i];
+        if (o.value && (o.value === p.code || o.text === p.place_label)) {
+          if (select.value !== o.value) {
+            select.value = o.value;
+            select.dispatchEvent(new Event("change", { bubbles: true }));
+          }
+          var shown = document.getElementById(d.pickerVillage);
+          if (shown && shown !== select && shown.tagName === "INPUT") shown.value = o.text;
+          return;
+        }
+      }
+    }
+
     function nearest(latlng) {
       if (!d.searchUrl) return;
       var url = d.searchUrl + "?lat=" + latlng.lat.toFixed(6) + "&lon=" + latlng.lng.toFixed(6);
@@ -213,15 +250,15 @@
         var f = data.features && data.features[0];
         if (!f) { say(d.tOutside || ""); return; }
         var p = f.properties;
-        say((d.tNear || "%s").replace("%s", p.name + (p.district ? ", " + p.district : "")));
-        if (village && village.tagName === "SELECT") {
-          var option = village.querySelector('option[value="' + p.code.replace(/"/g, "") + '"]');
-          if (option) { village.value = p.code; village.dispatchEvent(new Event("change", { bubbles: true })); }
-        }
+        var where = p.name + (p.district ? ", " + p.district : "");
+        var other = d.pickerExpected && p.code !== d.pickerExpected;
+        say(((other ? d.tElsewhere : d.tNear) || "{place}").replace("{place}", where));
+        chooseVillage(p);
       }).catch(function () {});
     }
 
     function place(latlng, fromInputs) {
+      node.jagaPinned = true;
       if (!pin) {
         pin = L.marker(latlng, {
           draggable: true,
@@ -304,10 +341,7 @@
                 search.value = p.name;
                 var c = f.geometry && f.geometry.coordinates;
                 if (c) map.setView([c[1], c[0]], 15);
-                if (village && village.tagName === "SELECT") {
-                  var option = village.querySelector('option[value="' + p.code.replace(/"/g, "") + '"]');
-                  if (option) { village.value = p.code; village.dispatchEvent(new Event("change", { bubbles: true })); }
-                }
+                chooseVillage(p);
                 say(c ? (d.tTapHere || "") : (d.tNoCentre || ""));
               });
               results.appendChild(el("li")).appendChild(b);
@@ -319,6 +353,8 @@
   }
 
   function start() {
+    // Parts of a page that only make sense with a working map (hidden without JavaScript).
+    document.querySelectorAll("[data-map-reveal]").forEach(function (e) { e.hidden = false; });
     document.querySelectorAll("[data-map]").forEach(init);
   }
   if (document.readyState === "loading") {
