@@ -310,9 +310,7 @@ def _invite_form(request: HttpRequest, activity: Any) -> InviteForm:
         organisations_for_user(request.user)
         .filter(Q(territory__code__in=codes) | Q(territory__code__startswith=area + "."))
         .exclude(
-            pk__in=activity.invitations.filter(organisation__isnull=False).values(
-                "organisation_id"
-            )
+            pk__in=activity.invitations.filter(organisation__isnull=False).values("organisation_id")
         )
         .order_by("kind", "name")[:300]
     )

@@ -11,7 +11,6 @@ from django.test import Client
 from jaga.core.choose import KINDS, ChooseField, ChooseForm, resolve, search
 from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.partners.conftest import fkpm_a, person_a, person_c  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -56,27 +55,6 @@ def test_names_not_codes_and_nothing_for_one_letter(satbinmas_client: Client) ->
 def test_within_narrows_the_search_to_an_area(satbinmas_client: Client) -> None:
     found = _labels(satbinmas_client.get("/pilih/desa/", {"q": "Pakel", "within": "35.03.08"}))
     assert found == ["Pakel, Kec. Watulimo"]
-
-
-def test_people_and_organisations_are_found_in_scope_only(
-    bob_client: Client, charlie_client: Client, person_a: Any, person_c: Any, fkpm_a: Any
-) -> None:
-    assert _labels(bob_client.get("/pilih/orang/", {"q": "sutris"})) == [
-        "Sutrisno, Tamanan (Kec. Trenggalek)"
-    ]
-    assert _labels(charlie_client.get("/pilih/orang/", {"q": "sutris"})) == []
-    assert _labels(charlie_client.get("/pilih/orang/", {"q": "jumadi"})) == [
-        "Jumadi, Munjungan (Kec. Munjungan)"
-    ]
-    response = bob_client.get("/pilih/orang/", {"q": "sutris"})
-    # The answer names the person and the village, nothing personal beyond that.
-    assert set(response.json()["results"][0]) == {"value", "label"}
-    # The fixture registered Sutrisno's NIK and position: neither is answered.
-    assert "3503" not in response.content.decode() and "Ketua RW" not in response.content.decode()
-    assert _labels(bob_client.get("/pilih/organisasi/", {"q": "FKPM Tam"})) == [
-        "FKPM Tamanan, Tamanan, Kec. Trenggalek"
-    ]
-    assert _labels(charlie_client.get("/pilih/organisasi/", {"q": "FKPM Tam"})) == []
 
 
 def test_residents_are_refused_and_anonymous_sent_to_log_in(client: Client) -> None:

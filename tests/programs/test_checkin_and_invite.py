@@ -97,9 +97,7 @@ def test_the_activity_form_takes_names_and_the_window(bob_client: Client, progra
     activity = Activity.objects.get(title="Sambang Tamanan")
     assert (activity.village.code, activity.area.code) == ("35.03.11.1002", "35.03.11")
     assert (activity.checkin_opens_minutes, activity.checkin_closes_minutes) == (45, 90)
-    refused = bob_client.post(
-        "/program/kegiatan/baru/", {**form, "checkin_opens_minutes": "99999"}
-    )
+    refused = bob_client.post("/program/kegiatan/baru/", {**form, "checkin_opens_minutes": "99999"})
     assert refused.status_code == 200
     outside = bob_client.post("/program/kegiatan/baru/", {**form, "village_code": "Munjungan"})
     assert "Munjungan" in outside.content.decode()
@@ -143,7 +141,7 @@ def test_the_desk_scanner_gets_a_plain_answer(
         second = bob_client.post(url, {"code": inv.code}, **json).json()
         unknown = bob_client.post(url, {"code": "NOTACODE0000"}, **json).json()
     assert first["result"] == "done" and first["name"] == "Sutrisno"
-    assert second["result"] == "already" and "Sutrisno" == second["name"]
+    assert second["result"] == "already" and second["name"] == "Sutrisno"
     assert unknown["result"] == "error" and unknown["message"]
     page = bob_client.get(url).content.decode()
     assert "data-scanner" in page and "programs/vendor/jsqr/jsQR.js" in page
