@@ -157,3 +157,14 @@ def test_a_scan_before_the_window_says_when_it_opens(
     assert early["result"] == "error" and "120" in early["message"]
     inv.refresh_from_db()
     assert inv.status == "pending"
+
+
+def test_the_participation_page_takes_an_area_by_name(bob_client: Client, charlie_client) -> None:
+    page = bob_client.get("/program/partisipasi/", {"territory": "Tamanan"})
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'value="Tamanan, Kec. Trenggalek"' in body and 'data-choose="area"' in body
+    # Outside the area: a message, and the page shows the user's own area.
+    other = charlie_client.get("/program/partisipasi/", {"territory": "Tamanan"})
+    assert other.status_code == 200
+    assert "Tamanan" in other.content.decode() and 'value="Kec. Munjungan' in other.content.decode()
