@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -400,6 +401,29 @@ def activity_close(request: HttpRequest, pk: int) -> HttpResponse:
     count = services.close_attendance(activity, actor=request.user)
     messages.success(request, _("%(count)s invitees marked absent.") % {"count": count})
     return redirect("programs:activity", pk=activity.pk)
+
+
+@login_required
+@require_POST
+@allow(*EDITOR_ROLES)
+def invitation_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record an invitee's answer (will come / cannot come), e.g. from the coordinator's home."""
+    _require_editor(request)
+    invitation = get_invitation_for_user(request.user, pk=pk)
+    try:
+        services.record_response(
+            invitation, actor=request.user, response=request.POST.get("response", "")
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Answer recorded."))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("programs:activity", args=[invitation.activity_id])
+    return redirect(target)
 
 
 def _qr_svg(request: HttpRequest, code: str) -> str:
