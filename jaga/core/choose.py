@@ -191,7 +191,9 @@ def _norm(text: str) -> str:
 def _within(qs: QuerySet[Any], kind: Kind, code: str | None) -> QuerySet[Any]:
     if not code:
         return qs
-    return qs.filter(Q(**{kind.within_field: code}) | Q(**{f"{kind.within_field}__startswith": code + "."}))
+    return qs.filter(
+        Q(**{kind.within_field: code}) | Q(**{f"{kind.within_field}__startswith": code + "."})
+    )
 
 
 def _name_filter(kind: Kind, text: str, lookup: str) -> Q:
@@ -367,7 +369,9 @@ def _search_view(kind_name: str) -> Callable[..., Any]:
         return JsonResponse({"results": results})
 
     view.__name__ = f"search_{kind_name}"
-    view.__doc__ = f"Choices of kind {kind_name} whose name matches ?q= (JSON), in the user's scope."
+    view.__doc__ = (
+        f"Choices of kind {kind_name} whose name matches ?q= (JSON), in the user's scope."
+    )
     return login_required(allow(*PARTNERSHIP_ROLES)(view))
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jaga.accounts.access import scope_q
+from jaga.core.choose import enhance, territory_label
 from jaga.core.errors import DomainError
 from jaga.core.uploads import check_upload_size
 from jaga.fieldwork.models import (
@@ -25,7 +26,6 @@ from jaga.fieldwork.models import (
 )
 from jaga.incidents.models import Category
 from jaga.programs.models import Programme
-from jaga.core.choose import enhance, territory_label
 from jaga.territory.models import Level, Territory
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -32,7 +32,9 @@ class ActivityForm(ChooseForm):
         "area",
         label=_("Area served"),
         required=False,
-        help_text=_("A village, district or the regency: invitees must live here. Empty: the village."),
+        help_text=_(
+            "A village, district or the regency: invitees must live here. Empty: the village."
+        ),
     )
     place = forms.CharField(label=_("Place"), max_length=200, required=False)
     head_count = forms.IntegerField(label=_("Head count"), required=False, min_value=0)

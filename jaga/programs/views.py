@@ -8,6 +8,7 @@ from typing import Any
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -27,6 +28,7 @@ from jaga.accounts.access import (
     scope_codes,
     territory_for_user,
 )
+from jaga.core import choose
 from jaga.core.errors import DomainError, ImportFailed
 from jaga.core.protected import serve
 from jaga.partners.access import (
@@ -311,9 +313,7 @@ def _invite_form(request: HttpRequest, activity: Any) -> InviteForm:
         organisations_for_user(request.user)
         .filter(Q(territory__code__in=codes) | Q(territory__code__startswith=area + "."))
         .exclude(
-            pk__in=activity.invitations.filter(organisation__isnull=False).values(
-                "organisation_id"
-            )
+            pk__in=activity.invitations.filter(organisation__isnull=False).values("organisation_id")
         )
         .order_by("kind", "name")[:300]
     )
@@ -578,7 +578,13 @@ def participation(request: HttpRequest) -> HttpResponse:
     if not scopes:
         raise Http404
     default = "35.03" if scopes == ["*"] else scopes[0]
-    code = request.GET.get("territory", "") or default
+    code = request.GET.get("territory", "").strip() or default
+    if not code[:1].isdigit() and code != "*":  # a name typed or chosen in the box
+        try:
+            code = choose.resolve(choose.KINDS["area"], request.user, code).code
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            code = default
     territory = territory_for_user(request.user, code, PARTNERSHIP_ROLES)
     programme = request.GET.get("programme", "").upper() or None
     org_id = request.GET.get("organisation", "")
@@ -612,6 +618,7 @@ def participation(request: HttpRequest) -> HttpResponse:
         "programs/participation.html",
         {
             "territory": territory,
+            "territory_label": choose.territory_label(territory),
             "programme": programme,
             "organisation": organisation,
             "start": start,

@@ -5,9 +5,9 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from jaga.core.choose import enhance
 from jaga.servicedesk.models import Channel, Datatype, Service, Status
 from jaga.servicedesk.photos import MAX_PHOTOS
-from jaga.core.choose import enhance
 from jaga.territory.models import Level, Territory
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from jaga.core.choose import enhance
 from jaga.surveys.models import (
     IKM_ELEMENTS,
     AgeGroup,
@@ -13,7 +14,6 @@ from jaga.surveys.models import (
     IkmElement,
     Occupation,
 )
-from jaga.core.choose import enhance
 from jaga.territory.models import Level, PoliceUnit, Territory
 
 IKM_SCALE = [

@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programs', '0003_files_in_protected_storage'),
+        ("programs", "0003_files_in_protected_storage"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='activity',
-            name='checkin_closes_minutes',
-            field=models.PositiveIntegerField(default=240, help_text='After this, attendance is recorded by hand from the paper list.', verbose_name='check-in closes (minutes after the end)'),
+            model_name="activity",
+            name="checkin_closes_minutes",
+            field=models.PositiveIntegerField(
+                default=240,
+                help_text="After this, attendance is recorded by hand from the paper list.",
+                verbose_name="check-in closes (minutes after the end)",
+            ),
         ),
         migrations.AddField(
-            model_name='activity',
-            name='checkin_opens_minutes',
-            field=models.PositiveIntegerField(default=120, help_text='QR check-in is refused before this.', verbose_name='check-in opens (minutes before the start)'),
+            model_name="activity",
+            name="checkin_opens_minutes",
+            field=models.PositiveIntegerField(
+                default=120,
+                help_text="QR check-in is refused before this.",
+                verbose_name="check-in opens (minutes before the start)",
+            ),
         ),
     ]

@@ -16,6 +16,7 @@
     placeholder: "Type a name…",
     count: "%s suggestions",
     none: "Nothing found in your area.",
+    pick: "Choose one from the list.",
   };
   if (script) {
     Object.keys(words).forEach(function (key) {
@@ -87,6 +88,7 @@
       if (!item) return;
       input.value = item.label;
       source.set(item.value, item.label);
+      input.setCustomValidity("");
       input.removeAttribute("aria-invalid");
       status.textContent = item.label;
       close();
@@ -118,7 +120,9 @@
     }
 
     input.addEventListener("input", function () {
-      source.typed(input.value);
+      // A list that only takes its own options says so before the form is sent.
+      var taken = source.typed(input.value);
+      input.setCustomValidity(taken === false && input.value.trim() ? text("pick") : "");
       source.find(input.value, show);
     });
     input.addEventListener("keydown", function (event) {
@@ -217,7 +221,14 @@
         var same = options.filter(function (o) {
           return o.text.trim().toLowerCase() === wanted;
         });
+        if (!same.length && wanted.length >= 3) {
+          // "tamanan" names "Kelurahan Tamanan" when no other option contains it.
+          same = options.filter(function (o) {
+            return o.text.toLowerCase().indexOf(wanted) !== -1;
+          });
+        }
         select.value = same.length === 1 ? same[0].value : "";
+        return same.length === 1;
       },
       find: function (query, done) {
         var q = query.trim().toLowerCase();
@@ -241,6 +252,8 @@
     if (select.id) select.id = select.id + "-select";
     var chosen = select.options[select.selectedIndex];
     built.input.value = chosen && chosen.value !== "" ? chosen.text : "";
+    // The hidden select must not block the form unseen: the visible box carries `required`.
+    select.required = false;
     select.hidden = true;
     select.setAttribute("aria-hidden", "true");
     select.tabIndex = -1;
