@@ -29,6 +29,9 @@ EXTRA = {
     "jaga.servicedesk.open311_urls": "open311/v2/",
 }
 
+# A 403 that says which role the page is for and whom to ask (jaga.core.views).
+handler403 = "jaga.core.views.permission_denied"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -28,6 +28,7 @@ from jaga.accounts.access import (
     territory_for_user,
 )
 from jaga.core.errors import DomainError, ImportFailed
+from jaga.core.links import absolute_reverse
 from jaga.core.protected import serve
 from jaga.partners.access import (
     EDITOR_ROLES,
@@ -419,7 +420,7 @@ def invitation_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _qr_svg(request: HttpRequest, code: str) -> str:
-    url = request.build_absolute_uri(reverse("programs:checkin", args=[code]))
+    url = absolute_reverse("programs:checkin", code)
     svg: str = segno.make(url, error="m").svg_inline(scale=5, dark="#1b2430")
     return svg
 
@@ -504,7 +505,14 @@ def checkin_desk(request: HttpRequest, pk: int) -> HttpResponse:
                 form = CheckInForm()
     counts = queries.participation_for_activity(activity, activity.invitations.all())
     return render(
-        request, "programs/desk.html", {"activity": activity, "form": form, "total": counts}
+        request,
+        "programs/desk.html",
+        {
+            "activity": activity,
+            "form": form,
+            "total": counts,
+            "can_edit": can_edit(request.user),
+        },
     )
 
 
