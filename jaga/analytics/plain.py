@@ -102,10 +102,10 @@ def trend_in_words(fit: Any, place: str) -> str:
 def hotspots_in_words(hot: Sequence[Mapping[str, Any]], weeks: int) -> str:
     """Hot spots (Getis-Ord Gi*) in one sentence: how many, and the hottest place."""
     if not hot:
-        return _(
-            "No place stands out from its surroundings in the last %(weeks)s weeks."
-        ) % {"weeks": weeks}
-    top = max(hot, key=lambda c: (c.get("z") or 0))
+        return _("No place stands out from its surroundings in the last %(weeks)s weeks.") % {
+            "weeks": weeks
+        }
+    top = max(hot, key=lambda c: c.get("z") or 0)
     return ngettext(
         "%(n)s place has clearly more incidents than its surroundings in the last %(weeks)s "
         "weeks: %(place)s, with %(count)s incidents.",

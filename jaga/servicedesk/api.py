@@ -8,11 +8,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from ninja import Header, Router, Status
 
 from jaga.accounts.access import STAFF_ROLES, allow, allow_public, get_for_user
 from jaga.core import ratelimit
+from jaga.core.apidocs import gettext_lazy
 from jaga.core.errors import DomainError
 from jaga.core.links import absolute_reverse, absolute_url
 from jaga.core.params import Limit, Offset

@@ -27,10 +27,10 @@ def monthly_bars(rows: list[dict[str, Any]]) -> SafeString:
         return PAD_T + plot_h - plot_h * value / top
 
     # Outside the f-string: xgettext does not see a gettext call inside one.
-    label = escape(_("Reports received and resolved per month"))
+    aria_label = escape(_("Reports received and resolved per month"))
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="{label}" '
+        f'aria-label="{aria_label}" '
         'xmlns="http://www.w3.org/2000/svg" style="width:100%;height:auto">'
     ]
     for tick in (0, top / 2, top):

@@ -296,7 +296,7 @@ def my_reports(request: HttpRequest) -> HttpResponse:
     account sees the public plus its own reports. Each links to its page, where the account counts
     as the reporter (private notes, adding information)."""
     reports = (
-        ServiceRequest.objects.filter(reporter_user=request.user)
+        ServiceRequest.objects.filter(reporter_user_id=request.user.pk)
         .select_related("service", "village__parent")
         .order_by("-received_at")
     )

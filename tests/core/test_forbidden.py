@@ -6,7 +6,6 @@ from typing import Any
 
 from django.test import Client
 
-from jaga.programs import services as programs
 from tests.conftest import client_for
 from tests.partners.conftest import meeting, programme  # noqa: F401
 
