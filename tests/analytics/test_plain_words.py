@@ -96,3 +96,9 @@ def test_the_dashboard_leads_with_words_and_folds_the_statistics(
     trend = html[html.index("Gangguan di Kabupaten Trenggalek menurun") :]
     assert trend.index("Rincian statistik") < trend.index("Mann-Kendall:")
     assert "Mann-Kendall</th>" not in html  # the column is named "Arah" (direction)
+
+
+def test_hotspots_count_all_hot_places_not_only_the_listed_ones() -> None:
+    hot = [{"village_name": "Tamanan", "count": 9, "z": 3.1}]
+    with translation.override("en"):
+        assert plain.hotspots_in_words(hot, 8, total=23).startswith("23 places")
