@@ -27,6 +27,8 @@ APP_PREFIXES = {
 EXTRA = {
     "jaga.reports.portal_urls": "publik/",
     "jaga.servicedesk.open311_urls": "open311/v2/",
+    "jaga.territory.map_urls": "peta/",
+    "jaga.core.choose_urls": "pilih/",
 }
 
 # A 403 that says which role the page is for and whom to ask (jaga.core.views).

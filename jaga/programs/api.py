@@ -93,6 +93,8 @@ def activity_out(a: Activity) -> ActivityOut:
         partner_ids=[o.pk for o in a.partners.all()],
         head_count=a.head_count,
         grace_minutes=a.grace_minutes,
+        checkin_opens_minutes=a.checkin_opens_minutes,
+        checkin_closes_minutes=a.checkin_closes_minutes,
         place=a.place,
         outcome=a.outcome,
     )
@@ -166,6 +168,8 @@ def create_activity(request: HttpRequest, payload: ActivityIn) -> Any:
         partners=[get_organisation_for_user(request.user, i) for i in payload.partner_ids],
         head_count=payload.head_count,
         grace_minutes=payload.grace_minutes,
+        checkin_opens_minutes=payload.checkin_opens_minutes,
+        checkin_closes_minutes=payload.checkin_closes_minutes,
         place=payload.place,
         outcome=payload.outcome,
     )
