@@ -148,7 +148,7 @@ def test_villages_are_counted_as_people_count_them(alice: Any) -> None:
     assert "of 1 village not visited" in main
     assert "1 villages" not in main
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
-    assert "dari 1 desa belum dikunjungi" in _main(client.get("/"))
+    assert "dari 1 desa tidak dikunjungi" in _main(client.get("/"))
 
 
 def test_the_incident_page_shows_the_category_name_not_its_code(
