@@ -14,11 +14,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
+from jaga.core import apidocs
 from jaga.core.errors import (
     FORBIDDEN,
     INVALID_REQUEST,
@@ -58,12 +58,9 @@ AUTH = [TokenAuth(), django_auth]
 
 api = NinjaAPI(
     # Lazy: the docs page and its OpenAPI document are read in the reader's language.
-    title=gettext_lazy("Jaga API"),
+    title=apidocs.TITLE,
     version="1",
-    description=gettext_lazy(
-        "Jaga: community-policing partnership system. Authenticate with the browser session or "
-        "a personal token (`Authorization: Bearer …`, created on the profile page)."
-    ),
+    description=apidocs.DESCRIPTION,
     auth=AUTH,
     urls_namespace="api",
 )

@@ -31,6 +31,9 @@ EXTRA = {
     "jaga.core.choose_urls": "pilih/",
 }
 
+# A 403 that says which role the page is for and whom to ask (jaga.core.views).
+handler403 = "jaga.core.views.permission_denied"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

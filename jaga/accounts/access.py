@@ -236,6 +236,14 @@ def _api_gate(wanted: frozenset[str]) -> Callable[[Any], Any]:
     return decorate
 
 
+class RoleRequired(PermissionDenied):
+    """A 403 that knows which roles the route wanted, so the page can say so."""
+
+    def __init__(self, roles: frozenset[str]) -> None:
+        super().__init__("role required")
+        self.roles = roles
+
+
 def allow(*roles: str) -> Callable[[F], F]:
     """Declare the roles that may open a page or API operation; everyone else gets 403.
 
@@ -261,7 +269,7 @@ def allow(*roles: str) -> Callable[[F], F]:
 
                 return redirect_to_login(request.get_full_path())
             if not route_roles(user) & wanted:
-                raise PermissionDenied
+                raise RoleRequired(wanted)
             return view(request, *args, **kwargs)
 
         checked.jaga_access = Access(roles=wanted)  # type: ignore[attr-defined]

@@ -3,11 +3,11 @@ from __future__ import annotations
 import datetime
 
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy
 from ninja import Router, Schema, Status
 
 from jaga.accounts import services
 from jaga.accounts.access import SIGNED_IN, active_postings, allow, roles_of, scope_codes
+from jaga.core.apidocs import gettext_lazy
 
 router = Router(tags=["me"])
 

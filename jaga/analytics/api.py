@@ -8,7 +8,6 @@ from typing import Any
 import ninja
 from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy
 from ninja import Router
 
 from jaga.accounts.access import STAFF_ROLES, allow
@@ -31,6 +30,7 @@ from jaga.analytics.schemas import (
     RollupRowOut,
 )
 from jaga.analytics.units import add_months, last_complete_month, parse_month, resolve_unit
+from jaga.core.apidocs import gettext_lazy
 from jaga.core.errors import DomainError
 from jaga.core.params import Limit, Months
 

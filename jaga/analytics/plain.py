@@ -99,21 +99,22 @@ def trend_in_words(fit: Any, place: str) -> str:
     return text % values
 
 
-def hotspots_in_words(hot: Sequence[Mapping[str, Any]], weeks: int) -> str:
-    """Hot spots (Getis-Ord Gi*) in one sentence: how many, and the hottest place."""
+def hotspots_in_words(hot: Sequence[Mapping[str, Any]], weeks: int, total: int = 0) -> str:
+    """Hot spots (Getis-Ord Gi*) in one sentence: how many (`total` when `hot` is only the first
+    of them), and the hottest place."""
     if not hot:
-        return _(
-            "No place stands out from its surroundings in the last %(weeks)s weeks."
-        ) % {"weeks": weeks}
-    top = max(hot, key=lambda c: (c.get("z") or 0))
+        return _("No place stands out from its surroundings in the last %(weeks)s weeks.") % {
+            "weeks": weeks
+        }
+    top = max(hot, key=lambda c: c.get("z") or 0)
     return ngettext(
         "%(n)s place has clearly more incidents than its surroundings in the last %(weeks)s "
         "weeks: %(place)s, with %(count)s incidents.",
         "%(n)s places have clearly more incidents than their surroundings in the last "
         "%(weeks)s weeks; the hottest is %(place)s, with %(count)s incidents.",
-        len(hot),
+        max(total, len(hot)),
     ) % {
-        "n": say_number(len(hot)),
+        "n": say_number(max(total, len(hot))),
         "weeks": weeks,
         "place": top.get("village_name") or _("an unnamed place"),
         "count": say_number(top.get("count") or 0),

@@ -33,6 +33,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
+        from jaga.core import links  # noqa: F401 - registers the SITE_URL check
         from jaga.core.admin_audit import audit_every_admin
 
         connection_created.connect(_sqlite_audit_function, dispatch_uid="jaga_audit_sqlite")

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -44,15 +45,15 @@ def chosen_language(request: HttpRequest) -> str:
     if cookie and offered(cookie):
         return cookie
     path = request.path_info
-    if path.startswith(API_PREFIXES) and not path.startswith(API_DOCS):
-        if request.headers.get("Accept-Language"):
-            asked = translation.get_language_from_request(request)
-            if offered(asked):
-                return asked
+    api = path.startswith(API_PREFIXES) and not path.startswith(API_DOCS)
+    if api and request.headers.get("Accept-Language"):
+        asked = translation.get_language_from_request(request)
+        if offered(asked):
+            return asked
     return str(settings.LANGUAGE_CODE)
 
 
-def _set_cookie(response: HttpResponse, language: str) -> None:
+def _set_cookie(response: HttpResponseBase, language: str) -> None:
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         language,
@@ -73,7 +74,9 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         applied = getattr(request, "jaga_login_language", None)
         if applied:
             _set_cookie(response, applied)
@@ -83,7 +86,9 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
         return response
 
 
-def apply_language_at_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def apply_language_at_login(
+    sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
+) -> None:
     """user_logged_in: apply the account's language, or keep the visitor's choice on the account."""
     if request is None:
         return

@@ -17,6 +17,8 @@ def rounded(value: float | int | Decimal, places: int = 0) -> Decimal:
     """`value` rounded half away from zero to `places` decimals; −0 becomes 0."""
     try:
         number = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+        if not number.is_finite():
+            raise InvalidOperation
         result = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError, OverflowError):
         raise ValueError(f"not a finite number: {value!r}") from None

@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from jaga.accounts.access import active_postings, allow_public, roles_of
+from jaga.core.links import absolute_url
 from jaga.territory import queries as territory_queries
 
 log = logging.getLogger("jaga")
@@ -69,6 +70,37 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 403 page: which roles the page is for, the user's own, and whom to ask for a posting."""
+    from django.db.models import Q
+
+    from jaga.accounts.access import RoleRequired, route_roles
+    from jaga.accounts.models import Posting, Role, User
+
+    needed = exception.roles if isinstance(exception, RoleRequired) else frozenset()
+    mine = route_roles(request.user)
+    today = timezone.localdate()
+    admins: list[Any] = []
+    if request.user.is_authenticated:
+        posted = Posting.objects.active(today).filter(role=Role.ADMIN).values("user_id")
+        admins = list(
+            User.objects.filter(Q(pk__in=posted) | Q(is_superuser=True), is_active=True)
+            .exclude(pk=request.user.pk)
+            .order_by("-is_superuser", "full_name")[:3]
+        )
+    return render(
+        request,
+        "403.html",
+        {
+            "needed": [label for value, label in Role.choices if value in needed],
+            "mine": [label for value, label in Role.choices if value in mine],
+            "admins": admins,
+            "partner_page": bool(needed) and Role.PARTNER in needed,
+        },
+        status=403,
+    )
+
+
 @allow_public
 def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
@@ -89,6 +121,6 @@ def security_txt(request: HttpRequest) -> HttpResponse:
         f"Contact: {contact}",
         f"Expires: {expires:%Y-%m-%dT%H:%M:%SZ}",
         "Preferred-Languages: id, en",
-        f"Canonical: {settings.SITE_URL.rstrip('/')}/.well-known/security.txt",
+        f"Canonical: {absolute_url('/.well-known/security.txt')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

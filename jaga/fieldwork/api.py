@@ -10,10 +10,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from ninja import Router, Schema, Status
 
 from jaga.accounts.access import STAFF_ROLES, allow, get_for_user
+from jaga.core.apidocs import gettext_lazy
 from jaga.core.errors import DomainError
 from jaga.core.params import Limit
 from jaga.fieldwork import queries, services

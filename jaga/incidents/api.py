@@ -6,12 +6,12 @@ import datetime
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from jaga.accounts.access import STAFF_ROLES, allow, get_for_user, has_role
 from jaga.accounts.models import Role
+from jaga.core.apidocs import gettext_lazy
 from jaga.core.errors import DomainError
 from jaga.core.params import Limit, Offset
 from jaga.core.uploads import check_upload_size

@@ -7,7 +7,6 @@ from typing import Any
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from ninja import File, Router, Status, UploadedFile
 
 from jaga.accounts.access import (
@@ -15,6 +14,7 @@ from jaga.accounts.access import (
     allow,
     territory_for_user,
 )
+from jaga.core.apidocs import gettext_lazy
 from jaga.core.errors import DomainError
 from jaga.core.params import Limit, Offset
 from jaga.partners import exports, queries, services

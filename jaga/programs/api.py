@@ -7,10 +7,10 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from ninja import File, Router, Status, UploadedFile
 
 from jaga.accounts.access import PARTNERSHIP_ROLES, allow, in_scope, scope_codes
+from jaga.core.apidocs import gettext_lazy
 from jaga.core.params import Limit, Offset
 from jaga.partners.access import (
     EDITOR_ROLES,

@@ -30,6 +30,7 @@ from jaga.accounts.access import (
 )
 from jaga.core import choose
 from jaga.core.errors import DomainError, ImportFailed
+from jaga.core.links import absolute_reverse
 from jaga.core.protected import serve
 from jaga.partners.access import (
     EDITOR_ROLES,
@@ -427,7 +428,7 @@ def invitation_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _qr_svg(request: HttpRequest, code: str) -> str:
-    url = request.build_absolute_uri(reverse("programs:checkin", args=[code]))
+    url = absolute_reverse("programs:checkin", code)
     svg: str = segno.make(url, error="m").svg_inline(scale=5, dark="#1b2430")
     return svg
 
@@ -523,6 +524,7 @@ def checkin_desk(request: HttpRequest, pk: int) -> HttpResponse:
             "total": counts,
             "opens": opens,
             "closes": closes,
+            "can_edit": can_edit(request.user),
         },
     )
 

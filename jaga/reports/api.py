@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from django.utils.translation import gettext_lazy
 from ninja import Router, Schema
 
 from jaga.accounts.access import (
@@ -14,6 +13,7 @@ from jaga.accounts.access import (
     allow_public,
     territory_for_user,
 )
+from jaga.core.apidocs import gettext_lazy
 from jaga.reports import anev, portal
 from jaga.territory.models import Level
 

@@ -7,14 +7,14 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import Http404, HttpRequest
-from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from ninja import Header, Router, Status
 
 from jaga.accounts.access import STAFF_ROLES, allow, allow_public, get_for_user
 from jaga.core import ratelimit
+from jaga.core.apidocs import gettext_lazy
 from jaga.core.errors import DomainError
+from jaga.core.links import absolute_reverse, absolute_url
 from jaga.core.params import Limit, Offset
 from jaga.servicedesk import queries, services
 from jaga.servicedesk.models import (
@@ -142,9 +142,9 @@ def _created(request: HttpRequest, r: ServiceRequest, created: bool) -> CreatedO
         ticket=r.ticket,
         status=r.status,
         due_at=r.due_at,
-        track_url=request.build_absolute_uri(reverse("servicedesk:track", args=[r.ticket])),
+        track_url=absolute_reverse("servicedesk:track", r.ticket),
         tracking_code=code,
-        tracking_url=request.build_absolute_uri(services.tracking_path(r, code)) if code else "",
+        tracking_url=absolute_url(services.tracking_path(r, code)) if code else "",
         created=created,
     )
 

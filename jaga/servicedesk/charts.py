@@ -48,9 +48,11 @@ def _monthly_bars(rows: list[dict[str, Any]], width: int, height: int, font: int
     def y(value: float) -> float:
         return PAD_T + plot_h - plot_h * value / top
 
+    # Outside the f-string: xgettext does not see a gettext call inside one.
+    aria_label = escape(_("Reports received and resolved per month"))
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(_("Reports received and resolved per month"))}" '
+        f'aria-label="{aria_label}" '
         f'xmlns="http://www.w3.org/2000/svg" font-size="{font}" '
         f'style="width:100%;height:auto;font-size:{font}px">'
     ]

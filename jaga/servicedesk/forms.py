@@ -249,10 +249,14 @@ class TransitionForm(forms.Form):
         allowed: list[str],
         officers: list[Any],
         can_reassign: bool = False,
+        current: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(Status.choices)
+        if current == Status.RESOLVED:
+            # Back to "in progress" from resolved is reopening the case: say so.
+            labels[Status.IN_PROGRESS] = _("Reopen (back to in progress)")
         choices = [(s, labels[s]) for s in allowed if s != Status.DUPLICATE]
         if can_reassign:
             choices.insert(0, (self.KEEP, _("(unchanged: only hand to another officer)")))

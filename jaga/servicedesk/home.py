@@ -32,8 +32,6 @@ def panels(request: HttpRequest) -> list[dict[str, Any]]:
 
 def _resident_panel(request: HttpRequest) -> dict[str, Any]:
     """A resident's home: report something, follow their own reports, answer the surveys."""
-    mine = ServiceRequest.objects.filter(reporter_user=request.user)
-    counts = mine.aggregate(
-        open=Count("id", filter=Q(status__in=OPEN_STATUSES)), total=Count("id")
-    )
+    mine = ServiceRequest.objects.filter(reporter_user_id=request.user.pk)
+    counts = mine.aggregate(open=Count("id", filter=Q(status__in=OPEN_STATUSES)), total=Count("id"))
     return {"template": "servicedesk/home_resident.html", "context": counts, "order": 10}

@@ -26,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from jaga.accounts.access import allow_public
 from jaga.core import ratelimit
 from jaga.core.errors import DomainError
+from jaga.core.links import absolute_url
 from jaga.servicedesk import queries, services
 from jaga.servicedesk.models import (
     OPEN_STATUSES,
@@ -478,5 +479,5 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
     if code:
         # Jaga's extension: the submitter's private key to the report (see docs/open311.md).
         answer["tracking_code"] = code
-        answer["tracking_url"] = request.build_absolute_uri(services.tracking_path(created, code))
+        answer["tracking_url"] = absolute_url(services.tracking_path(created, code))
     return render(fmt, "service_requests", [answer], status=201)

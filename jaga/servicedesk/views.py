@@ -310,7 +310,7 @@ def my_reports(request: HttpRequest) -> HttpResponse:
     account sees the public plus its own reports. Each links to its page, where the account counts
     as the reporter (private notes, adding information)."""
     reports = (
-        ServiceRequest.objects.filter(reporter_user=request.user)
+        ServiceRequest.objects.filter(reporter_user_id=request.user.pk)
         .select_related("service", "village__parent")
         .order_by("-received_at")
     )
@@ -441,6 +441,7 @@ def _render_detail(
             allowed=allowed,
             officers=officers,
             can_reassign=report.status in REASSIGNABLE,
+            current=report.status,
             initial={
                 "version": report.version,
                 "public": True,
@@ -483,10 +484,14 @@ def act(request: HttpRequest, ticket: str, action: str) -> HttpResponse:
                 allowed=services.allowed_transitions(report),
                 officers=_officers_for(report),
                 can_reassign=report.status in REASSIGNABLE,
+                current=report.status,
             )
             forms["transition_form"] = form
             if not form.is_valid():
                 raise DomainError("invalid", _("Check the form."))
+            to_status = form.cleaned_data["status"]
+            if needs_confirmation(report.status, to_status) and not request.POST.get("confirmed"):
+                return _confirm_status(request, report, form)
             assignee = None
             if form.cleaned_data["assignee"]:
                 assignee = next(
@@ -571,6 +576,38 @@ def act(request: HttpRequest, ticket: str, action: str) -> HttpResponse:
         # A version conflict is a 409 on the page as in the API; every other refusal a 400.
         return _render_detail(request, report, status=exc.status, **forms)
     return redirect("servicedesk:detail", ticket=report.ticket)
+
+
+# Closing and reopening end or restart the reporter's case and are sent to them: a second step
+# (a page, so it works without JavaScript) asks the officer to confirm.
+CONFIRMED_MOVES = {Status.CLOSED, Status.REJECTED}
+
+
+def needs_confirmation(current: str, to_status: str) -> bool:
+    reopening = current == Status.RESOLVED and to_status == Status.IN_PROGRESS
+    return reopening or to_status in CONFIRMED_MOVES
+
+
+def _confirm_status(request: HttpRequest, report: ServiceRequest, form: Any) -> HttpResponse:
+    to_status = form.cleaned_data["status"]
+    reopening = report.status == Status.RESOLVED and to_status == Status.IN_PROGRESS
+    return render(
+        request,
+        "servicedesk/confirm_status.html",
+        {
+            "report": report,
+            "reopening": reopening,
+            "to_label": Status(to_status).label,
+            "data": form.cleaned_data,
+            "fields": [
+                (name, request.POST.get(name, ""))
+                for name in ("status", "assignee", "note", "public", "version")
+                if name in request.POST
+            ],
+            "notified": bool(form.cleaned_data["public"] and (report.phone or report.email)),
+            "survey": to_status == Status.CLOSED and bool(report.phone or report.email),
+        },
+    )
 
 
 @login_required

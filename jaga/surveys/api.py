@@ -6,7 +6,6 @@ import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy
 from ninja import Router, Schema, Status
 
 from jaga.accounts.access import (
@@ -14,6 +13,7 @@ from jaga.accounts.access import (
     allow,
     territory_for_user,
 )
+from jaga.core.apidocs import gettext_lazy
 from jaga.surveys import queries, services
 from jaga.surveys.models import IKM_ELEMENTS, IkmResponse
 from jaga.territory.models import Level, PoliceUnit, Territory

@@ -8,10 +8,8 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +18,7 @@ from jaga.core.audit import log_action, snapshot
 from jaga.core.codes import random_secret
 from jaga.core.errors import DomainError
 from jaga.core.gateways import get_gateway
+from jaga.core.links import absolute_reverse
 from jaga.surveys import ikm as ikm_math
 from jaga.surveys.models import (
     IKM_ELEMENTS,
@@ -219,7 +218,7 @@ def submit_trust_response(
 
 
 def invitation_url(token: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("surveys:invited", args=[token])
+    return absolute_reverse("surveys:invited", token)
 
 
 def _send_invitation(token: str, email: str, phone: str) -> None:

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy
 from ninja import Router, Schema
 
 from jaga.accounts.access import STAFF_ROLES, allow, territory_for_user
+from jaga.core.apidocs import gettext_lazy
 from jaga.core.params import Limit
 from jaga.territory import queries
 from jaga.territory.models import Territory

@@ -137,3 +137,34 @@ def test_answering_refuses_a_foreign_redirect_and_other_areas(
 def test_no_home_shows_a_raw_role_code(alice: Any) -> None:
     main = _main(client_for(alice).get("/"))
     assert not re.search(r">\s*bhabin\s*<", main)
+
+
+def test_villages_are_counted_as_people_count_them(alice: Any) -> None:
+    from django.conf import settings
+
+    client = client_for(alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    main = _main(client.get("/"))
+    assert "of 1 village not visited" in main
+    assert "1 villages" not in main
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
+    assert "dari 1 desa tidak dikunjungi" in _main(client.get("/"))
+
+
+def test_the_incident_page_shows_the_category_name_not_its_code(
+    bob_client: Client, village_a: Any
+) -> None:
+    from jaga.incidents.models import Category
+    from jaga.incidents.services import record_incident
+
+    incident = record_incident(
+        category=Category.objects.get(code="balap_liar"),
+        village=village_a,
+        occurred_at=timezone.now(),
+        source="import",
+        source_ref="words-1",
+        description="Balap liar di jalan desa.",
+    )
+    main = _main(bob_client.get(reverse("incidents:detail", args=[incident.pk])))
+    assert "Balap liar" in main
+    assert "balap_liar" not in main

@@ -47,9 +47,11 @@ def trend_words(fit: Any, place: str) -> str:
 
 
 @register.simple_tag
-def hotspots_words(hot: list[dict[str, Any]], weeks: int) -> str:
-    """Hot spots in one plain sentence."""
-    return plain.hotspots_in_words(hot, weeks)
+def hotspots_words(hot: list[dict[str, Any]], weeks: int, found: Any = None) -> str:
+    """Hot spots in one plain sentence; `found` (the page's hot_cells) counts all hot cells."""
+    cells = (found or {}).get("cells", []) if isinstance(found, dict) else []
+    total = sum(1 for c in cells if c.kind == "hot" and c.count > 0)
+    return plain.hotspots_in_words(hot, weeks, total)
 
 
 @register.simple_tag

@@ -9,7 +9,6 @@ import hashlib
 import hmac
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from jaga.core.audit import log_action
 from jaga.core.codes import ALPHABET, random_code
 from jaga.core.errors import DomainError
+from jaga.core.links import absolute_url
 from jaga.servicedesk import notify
 from jaga.servicedesk.models import ServiceRequest
 from jaga.servicedesk.services.common import _check_actor, _lock
@@ -78,7 +78,7 @@ def tracking_path(request: ServiceRequest, code: str) -> str:
 
 
 def tracking_link(request: ServiceRequest, code: str) -> str:
-    return str(settings.SITE_URL).rstrip("/") + tracking_path(request, code)
+    return absolute_url(tracking_path(request, code))
 
 
 def issue_tracking_code(request: ServiceRequest, *, actor: Any) -> str:

@@ -88,7 +88,8 @@ class Command(BaseCommand):
 
         def walk(parent: int | None, depth: int) -> None:
             for node in children.get(parent, []):
-                flag = "" if node.is_active else f"  ({_('inactive')})"
+                inactive = _("inactive")
+                flag = "" if node.is_active else f"  ({inactive})"
                 self.stdout.write(f"{'  ' * depth}{node.code:<{24 - 2 * depth}} {node.name}{flag}")
                 walk(node.pk, depth + 1)
 
