@@ -26,6 +26,7 @@ APP_PREFIXES = {
 EXTRA = {
     "jaga.reports.portal_urls": "publik/",
     "jaga.servicedesk.open311_urls": "open311/v2/",
+    "jaga.fieldwork.pwa_urls": "",  # the officers' app: /sw.js, /manifest.webmanifest, /luring/
 }
 
 urlpatterns = [
