@@ -116,7 +116,7 @@
       facts.textContent = formatTime(entry.created) + (entry.village ? " · " + entry.village : "");
       card.appendChild(facts);
       var photos = (entry.files || []).length;
-      if (photos) { card.appendChild(el("p", "small", t("photos").replace("%s", String(photos)))); }
+      if (photos) { card.appendChild(el("p", "small", t("photos").replace("{n}", String(photos)))); }
       var status = el("p", "outbox-status " + (entry.status || "waiting"), statusText(entry));
       card.appendChild(status);
       if (entry.errors && entry.errors.length) {
@@ -140,7 +140,7 @@
     var note = document.getElementById("outbox-others");
     if (note) {
       note.hidden = others === 0;
-      note.textContent = t("others").replace("%s", String(others));
+      note.textContent = t("others").replace("{n}", String(others));
     }
   }
   function refresh() {
@@ -172,7 +172,7 @@
     if (state) { state.textContent = t("sending"); }
     return O.flush({login: cfg.login}).then(function (result) {
       if (state) {
-        state.textContent = result && result.sent ? t("sent").replace("%s", String(result.sent)) : "";
+        state.textContent = result && result.sent ? t("sent").replace("{n}", String(result.sent)) : "";
       }
     })["catch"](function () { /* kept; tried again later */ })["finally"](function () {
       sending = false;
