@@ -31,6 +31,7 @@ SHELL_STATIC = (
     "jaga/jaga.css",
     "jaga/jaga.js",
     "jaga/htmx.min.js",
+    "jaga/favicon.svg",
     "fieldwork/outbox.js",
     "fieldwork/outbox-core.js",
     "fieldwork/outbox.css",

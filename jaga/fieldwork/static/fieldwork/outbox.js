@@ -29,10 +29,10 @@
   }
 
   // ------------------------------------------------------------------ worker and accounts
-  function worker(message) {
+  function worker(message, then) {
     if (!("serviceWorker" in navigator)) { return; }
     navigator.serviceWorker.ready.then(function (reg) {
-      if (reg.active) { reg.active.postMessage(message); }
+      if (reg.active) { reg.active.postMessage(message); if (then) { then(); } }
     });
   }
   function forgetPages() {
@@ -70,8 +70,9 @@
       var last = 0;
       try { last = Number(localStorage.getItem("jaga-warm-" + pageUser) || 0); } catch (e) { /* ignore */ }
       if (navigator.onLine && Date.now() - last > 3600 * 1000) {
-        worker({type: "warm"});
-        try { localStorage.setItem("jaga-warm-" + pageUser, String(Date.now())); } catch (e) { /* ignore */ }
+        worker({type: "warm"}, function () {
+          try { localStorage.setItem("jaga-warm-" + pageUser, String(Date.now())); } catch (e) { /* ignore */ }
+        });
       }
     });
   }

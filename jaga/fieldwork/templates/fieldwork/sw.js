@@ -64,9 +64,23 @@ self.addEventListener("fetch", function (event) {
     return;  // never cached
   }
   if (url.pathname.indexOf(CONFIG.static) === 0) {
-    event.respondWith(caches.match(request, {cacheName: SHELL, ignoreSearch: true}).then(function (hit) {
-      return hit || fetch(request);
-    }));
+    if (CONFIG.shell.indexOf(url.pathname) !== -1) {  // the shell: from the versioned cache
+      event.respondWith(caches.match(request, {cacheName: SHELL, ignoreSearch: true}).then(function (hit) {
+        return hit || fetch(request);
+      }));
+    } else {  // other static files (public): network first, the last copy without signal
+      event.respondWith(fetch(request).then(function (response) {
+        if (response.ok && response.type === "basic") {
+          var copy = response.clone();
+          caches.open(SHELL).then(function (cache) { cache.put(request, copy); });
+        }
+        return response;
+      }).catch(function () {
+        return caches.match(request, {cacheName: SHELL}).then(function (hit) {
+          return hit || new Response("", {status: 504});
+        });
+      }));
+    }
     return;
   }
   if (request.mode !== "navigate") { return; }
