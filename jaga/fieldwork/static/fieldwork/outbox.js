@@ -213,6 +213,7 @@
       else if (e.multiple && e.options) {
         Array.prototype.forEach.call(e.options, function (o) { o.selected = !!v && v.indexOf(o.value) !== -1; });
       } else if (v) { e.value = v[0]; }
+      if (v) { e.dispatchEvent(new Event("change", {bubbles: true})); }
     });
   }
   function village(form) {
