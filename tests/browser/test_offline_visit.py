@@ -84,3 +84,63 @@ def test_a_visit_recorded_offline_with_a_photo_is_sent_once_back_online(
     assert visit.household_head == "Pak Slamet" and visit.officer == alice
     assert visit.photo
     pagecheck.check_page(page)
+
+
+def _entry(page: Any, user: Any, village: Any, **fields: str) -> str:
+    """Put an entry into the phone's outbox as the form would."""
+    data = {
+        "village": str(village.pk),
+        "visited_on": "2024-03-05",
+        "household_head": "Bu Sri",
+        "members_met": "1",
+        "topic": "economy",
+        **fields,
+    }
+    return str(
+        page.evaluate(
+            """([user, fields]) => {
+              const key = crypto.randomUUID();
+              return JagaOutbox.put({key, user: String(user), form: "visit", title: "Sambang",
+                url: "/lapangan/kunjungan/baru/", fields: [["client_key", key], ...Object.entries(fields)],
+                files: [], village: "Tamanan", created: new Date().toISOString(), status: "waiting",
+                errors: []}).then(() => key);
+            }""",
+            [user.pk, data],
+        )
+    )
+
+
+def test_the_outbox_keeps_refused_entries_and_never_sends_another_accounts(
+    phone_page: Any, alice: Any, bob: Any, village_a: Any
+) -> None:
+    page = phone_page
+    login(page, alice)
+    goto(page, reverse("fieldwork:outbox"))
+    _controlled(page)
+    page.context.set_offline(True)
+    refused = _entry(page, alice, village_a)  # no concern and no hope: the server refuses it
+    foreign = _entry(page, bob, village_a, hopes="Jalan desa diperbaiki")
+    page.context.set_offline(False)
+    page.get_by_role("button", name="Kirim sekarang").click()
+    card = page.locator(f'.outbox-entry[data-key="{refused}"]')
+    card.locator(".errorlist").wait_for()
+    assert "Belum diterima" in card.inner_text()
+    assert "keluhan atau harapan" in card.inner_text()
+    assert page.locator(".outbox-entry").count() == 1  # Bob's entry is not shown to Alice
+    assert "1 isian milik akun lain" in page.locator("#outbox-others").inner_text()
+    assert not Visit.objects.exists()
+    kept = page.evaluate("() => JagaOutbox.all().then(list => list.map(e => e.key).sort())")
+    assert kept == sorted([refused, foreign])
+
+    # Logout: the officer's cached pages leave the phone; the entries stay for their owners.
+    assert page.evaluate("() => caches.keys().then(k => k.some(n => n.startsWith('jaga-pages-')))")
+    page.get_by_role("button", name="Keluar").click()
+    page.wait_for_load_state()
+    assert _until(
+        lambda: not page.evaluate(
+            "() => caches.keys().then(k => k.some(n => n.startsWith('jaga-pages-')))"
+        )
+    )
+    assert page.evaluate("() => JagaOutbox.getUser()") is None
+    assert len(page.evaluate("() => JagaOutbox.all()")) == 2
+    assert not Visit.objects.exists()
