@@ -129,7 +129,9 @@ def visit_new(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc.message))
         else:
             messages.success(request, _("Visit recorded."))
-            return _saved(reverse("fieldwork:village", args=[visit.village.code]), data["client_key"])
+            return _saved(
+                reverse("fieldwork:village", args=[visit.village.code]), data["client_key"]
+            )
     return _form_page(request, form, title=_("Record a visit (sambang)"), draft="visit")
 
 

@@ -137,8 +137,10 @@ def test_the_outbox_keeps_refused_entries_and_never_sends_another_accounts(
     page.get_by_role("button", name="Keluar").click()
     page.wait_for_load_state()
     assert _until(
-        lambda: not page.evaluate(
-            "() => caches.keys().then(k => k.some(n => n.startsWith('jaga-pages-')))"
+        lambda: (
+            not page.evaluate(
+                "() => caches.keys().then(k => k.some(n => n.startsWith('jaga-pages-')))"
+            )
         )
     )
     assert page.evaluate("() => JagaOutbox.getUser()") is None

@@ -50,7 +50,9 @@ def test_the_service_worker_is_public_root_scoped_and_never_kept_stale():
 
 def test_the_worker_never_caches_a_post_answer():
     body = Client().get("/sw.js").content.decode()
-    post_branch = body.split('if (request.method !== "GET") {', 1)[1].split("return;  // never cached", 1)[0]
+    post_branch = body.split('if (request.method !== "GET") {', 1)[1].split(
+        "return;  // never cached", 1
+    )[0]
     assert "cache.put" not in post_branch and "caches.open" not in post_branch
 
 
@@ -213,9 +215,7 @@ def test_an_operation_and_its_findings_resent_are_recorded_once(bob_client, vill
     assert Incident.objects.filter(source="operation").count() == 1
 
 
-def test_a_key_sent_by_another_account_is_refused_not_answered(
-    alice_client, alice, village_a
-):
+def test_a_key_sent_by_another_account_is_refused_not_answered(alice_client, alice, village_a):
     key = str(uuid.uuid4())
     data = {
         "client_key": key,
@@ -251,7 +251,7 @@ def test_a_refused_entry_answers_with_the_errors_the_outbox_shows(alice_client, 
     assert not Visit.objects.exists()
 
 
-def test_a_check_in_sent_twice_counts_once_and_says_so(bob_client, meeting, person_a, satbinmas):
+def test_a_check_in_sent_twice_counts_once_and_says_so(bob_client, meeting, person_a, satbinmas):  # noqa: F811
     inv = programs.invite(meeting, actor=satbinmas, person=person_a)
     page = bob_client.get(f"/program/hadir/{inv.code}/").content.decode()
     assert f'data-outbox-key="checkin-{inv.code}"' in page
