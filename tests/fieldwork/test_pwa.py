@@ -263,3 +263,37 @@ def test_a_check_in_sent_twice_counts_once_and_says_so(bob_client, meeting, pers
     inv.refresh_from_db()
     assert inv.status == "present"
     assert Invitation.objects.filter(status="present").count() == 1
+
+
+def test_a_check_in_sent_late_from_the_outbox_counts_the_moment_it_was_confirmed(
+    bob_client,
+    meeting,  # noqa: F811
+    person_a,  # noqa: F811
+    satbinmas,
+):
+    inv = programs.invite(meeting, actor=satbinmas, person=person_a)
+    confirmed = meeting.starts_at + datetime.timedelta(minutes=2)  # on time, without signal
+    with time_machine.travel(meeting.starts_at + datetime.timedelta(hours=2), tick=False):
+        response = bob_client.post(
+            f"/program/hadir/{inv.code}/", {"code": inv.code, "confirmed_at": confirmed.isoformat()}
+        )
+    assert f'data-outbox-done="checkin-{inv.code}"' in response.content.decode()
+    inv.refresh_from_db()
+    assert inv.status == "present" and inv.checked_in_at == confirmed
+
+
+def test_a_confirmed_time_in_the_future_or_long_ago_is_not_trusted(
+    bob_client,
+    meeting,  # noqa: F811
+    person_a,  # noqa: F811
+    satbinmas,
+):
+    inv = programs.invite(meeting, actor=satbinmas, person=person_a)
+    arrived = meeting.starts_at + datetime.timedelta(hours=1)
+    with time_machine.travel(arrived, tick=False):
+        bob_client.post(
+            f"/program/hadir/{inv.code}/",
+            {"code": inv.code, "confirmed_at": (arrived + datetime.timedelta(hours=1)).isoformat()},
+        )
+    inv.refresh_from_db()
+    assert inv.status == "late" and inv.checked_in_at == arrived

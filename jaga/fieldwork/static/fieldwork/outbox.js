@@ -234,12 +234,15 @@
     });
     var keyInput = form.elements.namedItem("client_key");
     var key = (keyInput && keyInput.value) || form.getAttribute("data-outbox-key") || uuid();
+    var created = (old && old.created) || new Date().toISOString();
+    var timeField = form.getAttribute("data-outbox-time");  // e.g. check-in: when it was confirmed
+    if (timeField) { pairs.push([timeField, created]); }
     return {
       key: key, user: user, form: form.getAttribute("data-outbox"),
       title: form.getAttribute("data-outbox-title") || document.title.split(" · ")[0],
       url: new URL(form.action || window.location.href, window.location.href).pathname,
       fields: pairs, files: files, village: village(form),
-      created: (old && old.created) || new Date().toISOString(), status: "waiting", errors: []
+      created: created, status: "waiting", errors: []
     };
   }
   function setupForm(form) {
