@@ -29,6 +29,7 @@ EXTRA = {
     "jaga.servicedesk.open311_urls": "open311/v2/",
     "jaga.territory.map_urls": "peta/",
     "jaga.core.choose_urls": "pilih/",
+    "jaga.fieldwork.pwa_urls": "",  # the officers' app: /sw.js, /manifest.webmanifest, /luring/
 }
 
 # A 403 that says which role the page is for and whom to ask (jaga.core.views).

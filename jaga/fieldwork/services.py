@@ -86,10 +86,18 @@ def _not_future_moment(moment: datetime.datetime) -> None:
         raise DomainError("future_date", _("The time cannot be in the future."))
 
 
-def _resent(model: type[M], client_key: uuid.UUID | None) -> M | None:
+def _resent(model: type[M], client_key: uuid.UUID | None, actor: Any) -> M | None:
+    """The record an earlier send with this key created, if any. A key is only ever resent by
+    the account that first sent it: another account's key is refused, never answered with the
+    first account's record."""
     if client_key is None:
         return None
-    return model._default_manager.filter(client_key=client_key).first()
+    found = model._default_manager.filter(client_key=client_key).first()
+    if found is not None and found.created_by_id not in (None, getattr(actor, "pk", None)):  # type: ignore[attr-defined]
+        raise DomainError(
+            "key_taken", _("This entry was already sent from another account; it is not recorded.")
+        )
+    return found
 
 
 def _codes(village: Territory) -> dict[str, str]:
@@ -104,7 +112,9 @@ def _create_once(model: type[M], client_key: uuid.UUID | None, **fields: Any) ->
     except IntegrityError:
         if client_key is None:
             raise
-        return model._default_manager.get(client_key=client_key), False
+        return _resent(model, client_key, fields.get("created_by")) or model._default_manager.get(
+            client_key=client_key
+        ), False
 
 
 # ----------------------------------------------------------------------------------- visits
@@ -128,7 +138,7 @@ def record_visit(
     client_key: uuid.UUID | None = None,
 ) -> Visit:
     """Record a sambang visit to a household (by `officer`, the actor by default)."""
-    again = _resent(Visit, client_key)
+    again = _resent(Visit, client_key, actor)
     if again is not None:
         return again
     _check_actor(actor, village, FIELD_ROLES)
@@ -202,7 +212,7 @@ def record_detection(
     client_key: uuid.UUID | None = None,
 ) -> EarlyDetection:
     """Record an early detection (deteksi dini)."""
-    again = _resent(EarlyDetection, client_key)
+    again = _resent(EarlyDetection, client_key, actor)
     if again is not None:
         return again
     _check_actor(actor, village, FIELD_ROLES)
@@ -400,7 +410,7 @@ def open_case(
     client_key: uuid.UUID | None = None,
 ) -> ProblemCase:
     """Open a problem-solving case at the scanning stage (a dispute needs both parties)."""
-    again = _resent(ProblemCase, client_key)
+    again = _resent(ProblemCase, client_key, actor)
     if again is not None:
         return again
     _check_actor(actor, village, CASE_ROLES)
@@ -562,7 +572,7 @@ def record_operation(
 ) -> Operation:
     """Record a raid and its findings; each finding becomes an incident (source "operation"),
     or is linked to the desk report it confirms so that the disturbance is counted once."""
-    again = _resent(Operation, client_key)
+    again = _resent(Operation, client_key, actor)
     if again is not None:
         return again
     _check_actor(actor, village, OPERATION_ROLES)

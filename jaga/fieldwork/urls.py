@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from jaga.fieldwork import views
+from jaga.fieldwork import pwa, views
 
 app_name = "fieldwork"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("menunggu/", pwa.outbox, name="outbox"),
     path("kunjungan/baru/", views.visit_new, name="visit_new"),
     re_path(r"^kunjungan/ekspor\.(?P<fmt>csv|xlsx)$", views.visits_export, name="visits_export"),
     path("kunjungan/<int:pk>/foto/", views.visit_photo, name="visit_photo"),

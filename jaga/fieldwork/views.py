@@ -49,8 +49,9 @@ from jaga.territory.models import Level
 MAX_ROWS = 300  # beyond this many villages the overview lists only those waiting for a visit
 
 
-def _saved(url: str, draft: str) -> HttpResponse:
-    return redirect(f"{url}?saved={draft}")
+def _saved(url: str, client_key: Any) -> HttpResponse:
+    """After a save: the phone's outbox removes the entry with this idempotency key."""
+    return redirect(f"{url}?saved={client_key}")
 
 
 def _form_page(
@@ -128,7 +129,9 @@ def visit_new(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc.message))
         else:
             messages.success(request, _("Visit recorded."))
-            return _saved(reverse("fieldwork:village", args=[visit.village.code]), "visit")
+            return _saved(
+                reverse("fieldwork:village", args=[visit.village.code]), data["client_key"]
+            )
     return _form_page(request, form, title=_("Record a visit (sambang)"), draft="visit")
 
 
@@ -274,7 +277,7 @@ def detection_new(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc.message))
         else:
             messages.success(request, _("Early detection recorded."))
-            return _saved(reverse("fieldwork:detection", args=[detection.pk]), "detection")
+            return _saved(reverse("fieldwork:detection", args=[detection.pk]), data["client_key"])
     return _form_page(request, form, title=_("Record an early detection"), draft="detection")
 
 
@@ -359,7 +362,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc.message))
         else:
             messages.success(request, _("Problem-solving case opened."))
-            return _saved(reverse("fieldwork:case", args=[case.pk]), "case")
+            return _saved(reverse("fieldwork:case", args=[case.pk]), data["client_key"])
     return _form_page(request, form, title=_("Open a problem-solving case"), draft="case")
 
 
@@ -475,7 +478,7 @@ def operation_new(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc.message))
         else:
             messages.success(request, _("Operation recorded."))
-            return _saved(reverse("fieldwork:operation", args=[operation.pk]), "operation")
+            return _saved(reverse("fieldwork:operation", args=[operation.pk]), data["client_key"])
     return render(
         request,
         "fieldwork/operation_form.html",

@@ -16,7 +16,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -451,6 +451,23 @@ def invitation_print(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "programs/print.html", {"cards": cards, "activity": inv.activity})
 
 
+OUTBOX_TRUST = datetime.timedelta(days=2)
+
+
+def _confirmed_at(request: HttpRequest) -> datetime.datetime | None:
+    """A check-in that waited in the phone's outbox (no signal) carries the moment the officer
+    confirmed it (`confirmed_at`, ISO): used for on time / late when it lies within the last two
+    days and not in the future; otherwise the moment it arrives counts."""
+    try:
+        moment = parse_datetime(request.POST.get("confirmed_at", "") or "")
+    except ValueError:
+        return None
+    if moment is None or timezone.is_naive(moment):
+        return None
+    now = timezone.now()
+    return moment if now - OUTBOX_TRUST <= moment <= now else None
+
+
 @login_required
 @allow(*PARTNERSHIP_ROLES)
 def checkin(request: HttpRequest, code: str) -> HttpResponse:
@@ -466,6 +483,7 @@ def checkin(request: HttpRequest, code: str) -> HttpResponse:
                     inv.code,
                     actor=request.user,
                     activity=inv.activity,
+                    at=_confirmed_at(request),
                     representative_name=form.cleaned_data["representative_name"],
                 )
             except DomainError as exc:

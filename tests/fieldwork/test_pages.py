@@ -93,7 +93,7 @@ def test_the_visit_form_records_once_whatever_the_resends(alice_client, village_
     page = alice_client.get(reverse("fieldwork:visit_new"))
     assert page.status_code == 200
     body = page.content.decode()
-    assert 'data-draft="visit"' in body and 'name="client_key"' in body
+    assert 'data-outbox="visit"' in body and 'name="client_key"' in body
     key = str(uuid.uuid4())
     data = {
         "client_key": key,
@@ -105,7 +105,7 @@ def test_the_visit_form_records_once_whatever_the_resends(alice_client, village_
         "hopes": "Pasar desa dibuka lagi",
     }
     first = alice_client.post(reverse("fieldwork:visit_new"), data)
-    assert first.status_code == 302 and first["Location"].endswith("?saved=visit")
+    assert first.status_code == 302 and first["Location"].endswith(f"?saved={key}")
     again = alice_client.post(reverse("fieldwork:visit_new"), data)
     assert again.status_code == 302
     assert Visit.objects.count() == 1
