@@ -142,7 +142,7 @@ def _page(browser: Any, base_url: str, **options: Any) -> Iterator[Any]:
     pagecheck.watch(page)
     try:
         yield page
-        if not page.is_closed():
+        if not page.is_closed() and not getattr(page, "jaga_failed", False):
             pagecheck.check_page(page)
     finally:
         context.close()

@@ -27,6 +27,7 @@ def _problems(page: Any) -> str:
     with pytest.raises(AssertionError) as caught:
         pagecheck.check_page(page)
     page.jaga_problems.clear()  # the fixture checks the page again at the end
+    page.jaga_failed = False
     page.goto("about:blank")
     return str(caught.value)
 
