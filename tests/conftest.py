@@ -205,3 +205,9 @@ def _shared_cache(request):  # type: ignore[no-untyped-def]
         # This fixture may tear down after the database fixture blocked access again.
         with request.getfixturevalue("django_db_blocker").unblock():
             cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_tile_server(settings):  # type: ignore[no-untyped-def]
+    """Tests run without network: maps draw village centres and cells, no basemap tiles."""
+    settings.MAP_TILE_URL = ""

@@ -48,6 +48,52 @@ def parse_month(text: str | None, regency_code: str) -> datetime.date:
     return latest or last_complete_month()
 
 
+def month_to_show(
+    text: str | None, regency_code: str
+) -> tuple[datetime.date, datetime.date | None]:
+    """The month a page shows, and the month being prepared (or None).
+
+    A month closes at midnight; its figures are computed by a task, never on a request. Until
+    they are stored, a page asked for the latest figures (or for that month) shows the previous
+    stored month, says the new one is being prepared, and makes sure the task is queued.
+    """
+    asked = units.parse_month(text)
+    closed = last_complete_month()
+    if asked is not None and asked != closed:
+        return asked, None
+    latest = PublicFigures.objects.filter(regency_code=regency_code, month__lte=closed).aggregate(
+        m=Max("month")
+    )["m"]
+    if latest is None or latest == closed:
+        return asked or closed, None  # published, or a regency that never published anything
+    queue_publishing(regency_code, closed)
+    return latest, closed
+
+
+def queue_publishing(regency_code: str, month: datetime.date) -> bool:
+    """Queue the `publish_month` task of a closed month, once per `PORTAL_PUBLISH_RETRY`
+    seconds (many visitors after midnight queue it once; a failed run is retried later)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from jaga.reports.tasks import publish_month
+
+    key = f"portal:publishing:{regency_code}:{month:%Y-%m}"
+    if not cache.add(key, True, timeout=settings.PORTAL_PUBLISH_RETRY):
+        return False
+    publish_month.enqueue(regency_code, month.strftime("%Y-%m"))
+    return True
+
+
+def preparing_note(month: datetime.date, shown: datetime.date) -> str:
+    from django.utils.formats import date_format
+
+    return _(
+        "The figures for %(month)s are being prepared; until they are ready, these are the "
+        "figures for %(shown)s."
+    ) % {"month": date_format(month, "F Y"), "shown": date_format(shown, "F Y")}
+
+
 def table_titles() -> dict[str, str]:
     return {
         "incidents": _("Kamtibmas disturbances by group"),
@@ -126,9 +172,12 @@ def page(territory: Territory, month: datetime.date) -> dict[str, Any]:
     """The portal page's figures, from the stored row only; `published` False without one."""
     from django.utils.translation import get_language
 
-    found = figures(territory.regency_code or territory.code, month)
+    from jaga.reports import portal_series
+
+    stored = portal_series.history(territory.regency_code or territory.code, month)
+    found = Figures(stored[month]) if month in stored else None
     if found is None or territory.code not in found.nodes:
-        return {"published": False, "tables": [], "trend": [], "surveys": None}
+        return {"published": False, "tables": [], "trend": [], "surveys": None, "series": None}
     tables = []
     for kind, table in found.tables()[:-1]:
         if kind.startswith("activities") and not table["columns"]:
@@ -144,6 +193,7 @@ def page(territory: Territory, month: datetime.date) -> dict[str, Any]:
         "village": territory.level == Level.VILLAGE,
         "tables": tables,
         "trend": trend.get(language) or trend.get("id") or [],
+        "series": portal_series.section(territory, month, stored),
         "surveys": {
             "territory_code": code,
             "respondents": found.table("surveys", found.tables()[-1][1], territory.code),

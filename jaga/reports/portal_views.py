@@ -29,7 +29,7 @@ def _territory_month(request: HttpRequest, code: str):  # type: ignore[no-untype
     if territory is None:
         raise Http404
     regency_code = territory.regency_code or territory.code
-    month = portal.parse_month(request.GET.get("bulan"), regency_code)
+    month, _preparing = portal.month_to_show(request.GET.get("bulan"), regency_code)
     return territory, month
 
 
@@ -37,7 +37,12 @@ def _territory_month(request: HttpRequest, code: str):  # type: ignore[no-untype
 @cache_control(public=True, max_age=300)
 @allow_public
 def territory(request: HttpRequest, code: str) -> HttpResponse:
-    place, month = _territory_month(request, code)
+    place = portal.public_territory(code)
+    if place is None:
+        raise Http404
+    month, preparing = portal.month_to_show(
+        request.GET.get("bulan"), place.regency_code or place.code
+    )
     crumbs = [t for t in place.ancestors() if t.level in (Level.REGENCY, Level.DISTRICT)]
     children = (
         list(Territory.objects.filter(parent=place).order_by("code"))
@@ -51,6 +56,7 @@ def territory(request: HttpRequest, code: str) -> HttpResponse:
         "previous": add_months(month, -1),
         "next": add_months(month, 1) if month < portal.last_complete_month() else None,
         "children": children,
+        "preparing": portal.preparing_note(preparing, month) if preparing else "",
         **portal.page(place, month),
     }
     return render(request, "reports/portal_territory.html", context)

@@ -429,12 +429,34 @@ def compute(regency_code: str, month: datetime.date) -> dict[str, Any]:
             activities(regency_code, month, "count"),
             activities(regency_code, month, "head_count"),
         ]
+    tables = {d.kind: _stored_table(d) for d in datasets}
     return {
         "nodes": {c: [n.name, n.level, n.parent] for c, n in nodes.items()},
-        "tables": {d.kind: _stored_table(d) for d in datasets},
+        "tables": tables,
         "surveys": surveys(regency_code, month, nodes),
         "trend": _trend(regency_code, nodes, month),
+        "quarter": _quarter(regency_code, month, nodes, tables["incidents"]),
     }
+
+
+def _quarter(
+    regency_code: str, end: datetime.date, nodes: dict[str, Node], incidents_table: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The village quarter table (`periods.quarter`) when `end` closes a quarter, protected
+    together with the stored incidents tables of the quarter's first two months."""
+    from jaga.reports import periods
+
+    if not periods.is_quarter_end(end):
+        return None
+    start = periods.quarter_start(end)
+    tables = {
+        m: payload["tables"]["incidents"]
+        for m, payload in PublicFigures.objects.filter(
+            regency_code=regency_code, month__gte=start, month__lt=end
+        ).values_list("month", "payload")
+    }
+    tables[end] = incidents_table
+    return periods.quarter(regency_code, end, nodes, tables, sensitive_category_ids())
 
 
 def publish(regency_code: str, month: datetime.date) -> PublicFigures:
@@ -448,7 +470,24 @@ def publish(regency_code: str, month: datetime.date) -> PublicFigures:
         month=month,
         defaults={"payload": payload, "seconds": round(time.monotonic() - started, 3)},
     )
+    _refresh_quarter(regency_code, month)
     return row
+
+
+def _refresh_quarter(regency_code: str, month: datetime.date) -> None:
+    """A month published again after its quarter was: the stored quarter table was protected
+    with the month's old figures, so it is protected again with the new ones."""
+    from jaga.reports import periods
+
+    if periods.is_quarter_end(month):
+        return
+    end = add_months(periods.quarter_start(month), periods.QUARTER_MONTHS - 1)
+    row = PublicFigures.objects.filter(regency_code=regency_code, month=end).first()
+    if row is None:
+        return
+    nodes = _nodes(regency_code)
+    row.payload["quarter"] = _quarter(regency_code, end, nodes, row.payload["tables"]["incidents"])
+    row.save(update_fields=["payload", "computed_at"])
 
 
 def closed_months(regency_code: str) -> list[datetime.date]:

@@ -26,7 +26,7 @@ time budget spent) withholds the whole table: when in doubt, nothing is publishe
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,7 @@ COMPLEMENTARY = "complementary"
 
 TIME_BUDGET = 60.0  # seconds for one table; then everything is withheld
 SOLVE_LIMIT = 10.0  # seconds for one integer program
+KEEP_WEIGHT = 10_000.0  # the cost of touching a figure that is already public
 _CAP = 10**7
 
 Constraint = tuple[Hashable, Sequence[Hashable]]
@@ -180,20 +181,34 @@ def protect(
     threshold: int = THRESHOLD,
     weights: Mapping[Hashable, float] | None = None,
     budget: float = TIME_BUDGET,
+    withheld: Collection[Hashable] = (),
+    keep: Collection[Hashable] = (),
 ) -> dict[Hashable, str]:
     """The status of every cell (shown, primary or complementary) under the rule above.
 
     `weights`: the cost of withholding a published cell (totals cost more, so the reader keeps
     them where possible); 1 by default. Never raises: on any trouble every cell is withheld.
+
+    `withheld` and `keep` protect a new table together with figures published before: the
+    earlier withheld cells start withheld (their small ones need certificates in the joint
+    program too), the earlier published ones (`keep`) are costly to touch. A `keep` cell that
+    would have to be withheld cannot be taken back: the caller then withholds all new cells.
     """
     constraints = [(t, list(p)) for t, p in constraints]
     status: dict[Hashable, str] = {}
     started = time.monotonic()
+    held = set(withheld)
+    kept = set(keep)
+    cost = dict(weights or {})
+    for k in kept:
+        cost[k] = KEEP_WEIGHT
     for cells, rows in _components(values, constraints):
         part = {k: values[k] for k in cells}
         try:
             remaining = budget - (time.monotonic() - started)
-            status.update(_protect(part, rows, threshold, weights or {}, remaining))
+            status.update(
+                _protect(part, rows, threshold, cost, remaining, {k for k in cells if k in held})
+            )
         except Exception:  # noqa: BLE001 — numerical trouble of any kind: withhold it all
             status.update(withhold_all(part, threshold))
     return status
@@ -236,11 +251,14 @@ def _protect(
     threshold: int,
     weights: Mapping[Hashable, float],
     budget: float,
+    withheld: Collection[Hashable] = (),
 ) -> dict[Hashable, str]:
     started = time.monotonic()
     system = _System(values, constraints)
     small = system.values < threshold
     shown = ~small
+    for k in withheld:
+        shown[system.index[k]] = False
     w = np.array([float(weights.get(k, 1.0)) for k in system.keys])
     pending = [int(i) for i in np.flatnonzero(small)]
     certified = np.zeros(len(system.keys), dtype=bool)

@@ -34,6 +34,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--missing", action="store_true", help="publish --all: only months not stored yet"
         )
+        parser.add_argument(
+            "--queue",
+            action="store_true",
+            help="publish: queue the publish_month tasks for the worker instead of computing here",
+        )
         parser.add_argument("--lang", default="id", choices=["id", "en"])
         parser.add_argument("--pdf", help="Write the PDF here.")
         parser.add_argument("--html", help="Write the HTML here.")
@@ -117,6 +122,12 @@ class Command(BaseCommand):
                     )
                 months = [month]
             for month in months:
+                if options["queue"]:
+                    from jaga.reports.tasks import publish_month
+
+                    publish_month.enqueue(code, month.strftime("%Y-%m"))
+                    self.stdout.write(f"{code} {month:%Y-%m}: queued")
+                    continue
                 row = public.publish(code, month)
                 withheld = sum(t["withheld"] for t in row.payload["tables"].values())
                 self.stdout.write(

@@ -1,0 +1,387 @@
+"""Twelve months of a territory's published figures, the trend said in plain words, and a chart.
+
+Everything here reads the stored, protected rows (`PublicFigures`) and nothing else: a series is
+the published cells of the stored months, side by side; the trend sentence and the chart are
+functions of those published numbers only. A withheld cell ("x") stays withheld: the chart draws
+no bar for it and the sentence does not describe a trend across it, so no new output can tell
+more than the tables already do.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from django.utils.formats import date_format
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from jaga.analytics.units import add_months
+from jaga.reports import periods, suppression
+from jaga.reports.models import PublicFigures
+from jaga.territory.models import Level, Territory
+
+MONTHS = 12
+MIN_TOTAL = 10  # fewer disturbances than this over the year and no trend is told
+MAX_GAPS = 2  # months withheld or missing that a monthly comparison may leave out
+Z = 2.0  # the halves must differ by two Poisson standard deviations to call it a change
+
+
+@dataclass
+class Point:
+    label: str  # short, for the chart axis
+    title: str  # long, for the data table and tooltips
+    value: int | None  # None: withheld ("x") or not published
+
+
+def history(regency_code: str, month: datetime.date) -> dict[datetime.date, dict[str, Any]]:
+    """The stored payloads of the twelve months to `month` (one query)."""
+    rows = PublicFigures.objects.filter(
+        regency_code=regency_code, month__gt=add_months(month, -MONTHS), month__lte=month
+    ).values_list("month", "payload")
+    return dict(rows)
+
+
+def _value(cell: Any) -> int | None:
+    return cell if suppression.is_public_number(cell) else None
+
+
+def monthly(
+    stored: dict[datetime.date, dict[str, Any]], code: str, month: datetime.date
+) -> list[Point]:
+    """Disturbances (all groups) of a district or the regency, month by month."""
+    out = []
+    for i in range(MONTHS - 1, -1, -1):
+        m = add_months(month, -i)
+        value = None
+        payload = stored.get(m)
+        if payload is not None:
+            table = payload["tables"]["incidents"]
+            cells = table["cells"].get(code)
+            if cells is not None:
+                value = _value(cells[table["columns"].index("total")])
+        out.append(Point(date_format(m, "M"), date_format(m, "F Y"), value))
+    return out
+
+
+def quarterly(
+    stored: dict[datetime.date, dict[str, Any]], code: str, month: datetime.date
+) -> list[Point]:
+    """Disturbances (all groups) of any territory, quarter by quarter, for the quarters that
+    closed within the twelve months to `month`."""
+    out = []
+    for i in range(MONTHS - 1, -1, -1):
+        end = add_months(month, -i)
+        if not periods.is_quarter_end(end):
+            continue
+        start = periods.quarter_start(end)
+        quarter = (stored.get(end) or {}).get("quarter")
+        value = _value(quarter["cells"].get(code)) if quarter else None
+        out.append(
+            Point(
+                f"{date_format(start, 'M')}–{date_format(end, 'M')}",
+                f"{date_format(start, 'F')}–{date_format(end, 'F Y')}",
+                value,
+            )
+        )
+    return out
+
+
+# ---- the trend in words -------------------------------------------------------------------------
+
+
+def best_trend(
+    place: Territory,
+    months: list[Point],
+    quarters: list[Point],
+    fallback: Territory | None,
+) -> dict[str, Any]:
+    """The monthly series' sentence; when a month is withheld, the quarters' (a quarter can be
+    published when one of its months is not, if the joint protection allows it)."""
+    said = trend_words(place, months, fallback)
+    if said["state"] == "withheld" and len(quarters) == 4:
+        by_quarter = trend_words(place, quarters, fallback)
+        if by_quarter["state"] != "withheld":
+            return by_quarter
+    return said
+
+
+def trend_words(
+    place: Territory, points: list[Point], fallback: Territory | None
+) -> dict[str, Any]:
+    """One plain sentence about the series: rising, falling, about the same, or honestly that
+    nothing can be said (figures withheld, too few, not published yet). `fallback` is the
+    wider area to look at instead (the district of a village, the regency of a district)."""
+    name = place.display_name
+    wider = fallback.display_name if fallback else ""
+    kind = "months" if len(points) > 6 else "quarters"
+    if not points:
+        return {"state": "missing", "text": ""}
+    first_label, last_label = points[0].title, points[-1].title
+    if kind == "quarters":
+        start = first_label.split("–")[0] + " " + first_label.rsplit(" ", 1)[-1]
+    else:
+        start = first_label
+    end = last_label if kind == "months" else last_label.split("–")[-1]
+    half = len(points) // 2
+    early = [p.value for p in points[:half] if p.value is not None]
+    late = [p.value for p in points[half:] if p.value is not None]
+    gaps = len(points) - len(early) - len(late)
+    if kind == "months" and 0 < gaps <= MAX_GAPS and min(len(early), len(late)) >= half - MAX_GAPS:
+        return _averaged(name, wider, start, end, early, late)
+    if gaps:
+        published = [p for p in points if p.value is not None]
+        if len(published) == 0 and kind == "quarters":
+            text = _(
+                "The figures for %(place)s are too small to publish for any quarter of the last "
+                "12 months: counts below 3 are withheld to protect the people involved, so "
+                "nothing can be said about a trend here. The figures for %(wider)s show the "
+                "wider picture."
+            )
+        else:
+            text = _(
+                "Some figures for %(place)s in the last 12 months are withheld to protect the "
+                "people involved (or are not published yet), so whether disturbances are "
+                "rising or falling cannot be said here. The figures for %(wider)s show the "
+                "wider picture."
+            )
+        return {"state": "withheld", "text": text % {"place": name, "wider": wider}}
+    first, last = sum(early), sum(late)
+    if first + last < MIN_TOTAL:
+        text = _(
+            "In the last 12 months (%(start)s – %(end)s) %(total)s disturbances were reported in "
+            "%(place)s: too few to say whether they are rising or falling. The figures for "
+            "%(wider)s show the wider picture."
+        )
+        return {
+            "state": "too_few",
+            "text": text
+            % {"start": start, "end": end, "total": first + last, "place": name, "wider": wider},
+        }
+    z = (last - first) / math.sqrt(first + last)
+    values = {"start": start, "end": end, "place": name, "first": first, "last": last}
+    if kind == "months":
+        if z <= -Z:
+            text = _(
+                "In the last 12 months (%(start)s – %(end)s), reported disturbances in %(place)s "
+                "tended to fall: %(first)s in the first six months, %(last)s in the last six."
+            )
+        elif z >= Z:
+            text = _(
+                "In the last 12 months (%(start)s – %(end)s), reported disturbances in %(place)s "
+                "tended to rise: %(first)s in the first six months, %(last)s in the last six."
+            )
+        else:
+            text = _(
+                "In the last 12 months (%(start)s – %(end)s), reported disturbances in %(place)s "
+                "stayed about the same: %(first)s in the first six months, %(last)s in the last "
+                "six, a difference within the usual ups and downs."
+            )
+    elif z <= -Z:
+        text = _(
+            "In the last 12 months (%(start)s – %(end)s), reported disturbances in %(place)s "
+            "tended to fall: %(first)s in the first two quarters, %(last)s in the last two."
+        )
+    elif z >= Z:
+        text = _(
+            "In the last 12 months (%(start)s – %(end)s), reported disturbances in %(place)s "
+            "tended to rise: %(first)s in the first two quarters, %(last)s in the last two."
+        )
+    else:
+        text = _(
+            "In the last 12 months (%(start)s – %(end)s), reported disturbances in %(place)s "
+            "stayed about the same: %(first)s in the first two quarters, %(last)s in the last "
+            "two, a difference within the usual ups and downs."
+        )
+    state = "falling" if z <= -Z else "rising" if z >= Z else "steady"
+    return {"state": state, "text": text % values}
+
+
+def _averaged(
+    name: str, wider: str, start: str, end: str, early: list[int], late: list[int]
+) -> dict[str, Any]:
+    """Halves compared month for month when a month or two are withheld: the averages of the
+    published months (Poisson rates), the withheld months left out and said to be."""
+    a, b = sum(early), sum(late)
+    if a + b < MIN_TOTAL:
+        return {
+            "state": "too_few",
+            "text": _(
+                "In the last 12 months (%(start)s – %(end)s) few disturbances were reported in "
+                "%(place)s, and some months are withheld: too few to say whether they are rising "
+                "or falling. The figures for %(wider)s show the wider picture."
+            )
+            % {"start": start, "end": end, "place": name, "wider": wider},
+        }
+    mean_a, mean_b = a / len(early), b / len(late)
+    z = (mean_b - mean_a) / math.sqrt(a / len(early) ** 2 + b / len(late) ** 2)
+    values = {
+        "start": start,
+        "end": end,
+        "place": name,
+        "first": f"{mean_a:.0f}",
+        "last": f"{mean_b:.0f}",
+    }
+    if z <= -Z:
+        text = _(
+            "In the last 12 months (%(start)s – %(end)s), reported disturbances in %(place)s "
+            "tended to fall: about %(first)s a month in the first six months, about %(last)s a "
+            "month in the last six (months whose figures are withheld left out)."
+        )
+    elif z >= Z:
+        text = _(
+            "In the last 12 months (%(start)s – %(end)s), reported disturbances in %(place)s "
+            "tended to rise: about %(first)s a month in the first six months, about %(last)s a "
+            "month in the last six (months whose figures are withheld left out)."
+        )
+    else:
+        text = _(
+            "In the last 12 months (%(start)s – %(end)s), reported disturbances in %(place)s "
+            "stayed about the same: about %(first)s a month in the first six months, about "
+            "%(last)s a month in the last six (months whose figures are withheld left out)."
+        )
+    state = "falling" if z <= -Z else "rising" if z >= Z else "steady"
+    return {"state": state, "text": text % values}
+
+
+# ---- the chart ----------------------------------------------------------------------------------
+
+
+def chart(points: list[Point], title: str) -> SafeString:
+    """Bars of a series as inline SVG sized for a phone (360 units wide, 13-unit text): a
+    withheld value is marked "x" at the baseline and draws no bar."""
+    width, height, left, bottom, top = 360, 200, 34, 40, 14
+    shown = [p.value for p in points if p.value is not None]
+    top_value = _nice(max(shown, default=0))
+    plot_w, plot_h = width - left - 6, height - bottom - top
+    step = plot_w / max(len(points), 1)
+    bar = min(step * 0.7, 48)
+    described = "; ".join(
+        f"{p.title}: {p.value if p.value is not None else suppression.WITHHELD}" for p in points
+    )
+    parts = [
+        f'<svg class="chart portal-chart" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {width} {height}" width="100%" font-size="13" role="img" '
+        f'aria-label="{escape(title)}. {escape(described)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for i in range(3):
+        value = top_value * i / 2
+        y = height - bottom - plot_h * i / 2
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - 4}" y2="{y:.1f}" '
+            'stroke="#c8ced6" stroke-width="0.8"/>'
+        )
+        parts.append(f'<text x="{left - 5}" y="{y + 4:.1f}" text-anchor="end">{value:g}</text>')
+    for i, p in enumerate(points):
+        cx = left + step * i + step / 2
+        base = height - bottom
+        if p.value is None:
+            parts.append(
+                f'<text x="{cx:.1f}" y="{base - 5}" text-anchor="middle" fill="#5b6470">'
+                f"{suppression.WITHHELD}<title>{escape(p.title)}: "
+                f"{escape(_('withheld'))}</title></text>"
+            )
+        else:
+            h = plot_h * p.value / top_value if top_value else 0
+            parts.append(
+                f'<rect x="{cx - bar / 2:.1f}" y="{base - h:.1f}" width="{bar:.1f}" '
+                f'height="{h:.1f}" fill="#1b2430"><title>{escape(p.title)}: {p.value}</title></rect>'
+            )
+        every = 2 if len(points) > 6 else 1
+        if i % every == (len(points) - 1) % every:
+            parts.append(
+                f'<text x="{cx:.1f}" y="{base + 17}" text-anchor="middle">{escape(p.label)}</text>'
+            )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above
+
+
+def _nice(value: int) -> int:
+    if value <= 4:
+        return 4
+    magnitude = 10 ** int(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if step * magnitude >= value:
+            return step * magnitude
+    return 10 * magnitude
+
+
+# ---- what a page shows --------------------------------------------------------------------------
+
+
+def section(
+    place: Territory, month: datetime.date, stored: dict[datetime.date, dict[str, Any]]
+) -> dict[str, Any]:
+    """The series, sentence and chart of a territory's page; a village also gets its
+    district's monthly series, because its own counts are published only by quarter."""
+    parent = place.parent if place.level != Level.REGENCY else None
+    if place.level == Level.VILLAGE:
+        points = quarterly(stored, place.code, month)
+        title = _("Disturbances per quarter in %(place)s (all groups)") % {
+            "place": place.display_name
+        }
+        context_points = monthly(stored, place.district_code or "", month)
+        context = {
+            "title": _("Disturbances per month in %(place)s (all groups)")
+            % {"place": parent.display_name if parent else ""},
+            "points": context_points,
+            "chart": chart(
+                context_points,
+                _("Disturbances per month in %(place)s (all groups)")
+                % {"place": parent.display_name if parent else ""},
+            ),
+            "trend": best_trend(
+                parent,
+                context_points,
+                quarterly(stored, parent.code, month),
+                parent.parent if parent.level == Level.DISTRICT else None,
+            )
+            if parent
+            else None,
+        }
+    else:
+        points = monthly(stored, place.code, month)
+        title = _("Disturbances per month in %(place)s (all groups)") % {
+            "place": place.display_name
+        }
+        context = None
+    quarter_title, quarter_rows = _latest_quarter(stored, place, month)
+    return {
+        "title": title,
+        "points": points,
+        "chart": chart(points, title),
+        "trend": best_trend(place, points, quarterly(stored, place.code, month), parent)
+        if place.level != Level.VILLAGE
+        else trend_words(place, points, parent),
+        "wider": parent,
+        "context": context,
+        "quarter_title": quarter_title,
+        "quarter_rows": quarter_rows,
+    }
+
+
+def _latest_quarter(
+    stored: dict[datetime.date, dict[str, Any]], place: Territory, month: datetime.date
+) -> tuple[str, list[dict[str, Any]]]:
+    """A district's villages (or a regency's districts) with their published totals of the
+    latest quarter that closed by `month`."""
+    if place.level == Level.VILLAGE:
+        return "", []
+    for end in sorted(stored, reverse=True):
+        quarter = stored[end].get("quarter")
+        if end > month or not quarter:
+            continue
+        nodes = stored[end]["nodes"]
+        rows = [
+            {"code": code, "name": nodes[code][0], "value": value}
+            for code, value in sorted(quarter["cells"].items())
+            if code in nodes and nodes[code][2] == place.code
+        ]
+        start = periods.quarter_start(end)
+        title = f"{date_format(start, 'F')}–{date_format(end, 'F Y')}"
+        return title, rows
+    return "", []
