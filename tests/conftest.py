@@ -202,7 +202,9 @@ def _shared_cache(request):  # type: ignore[no-untyped-def]
     if transactional:
         from django.core.cache import cache
 
-        cache.clear()
+        # This fixture may tear down after the database fixture blocked access again.
+        with request.getfixturevalue("django_db_blocker").unblock():
+            cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 def on_request_closed(sender: Any, **kwargs: Any) -> None:
@@ -20,6 +21,7 @@ def on_request_closed(sender: Any, **kwargs: Any) -> None:
 class SurveysConfig(AppConfig):
     name = "jaga.surveys"
     label = "surveys"
+    verbose_name = _("Surveys")
 
     def ready(self) -> None:
         from jaga.servicedesk.signals import request_closed

@@ -133,13 +133,16 @@ def _page(browser: Any, base_url: str, **options: Any) -> Iterator[Any]:
         accept_downloads=True,
         **options,
     )
-    context.set_default_timeout(20_000)  # a busy CI machine (2 cores, xdist) can be slow
+    # A busy CI machine (2 cores, two xdist workers, chromium) can be slow: generous limits,
+    # which a working page never gets near.
+    context.set_default_timeout(20_000)
+    context.set_default_navigation_timeout(60_000)
     context.jaga_base_url = base_url
     page = context.new_page()
     pagecheck.watch(page)
     try:
         yield page
-        if not page.is_closed():
+        if not page.is_closed() and not getattr(page, "jaga_failed", False):
             pagecheck.check_page(page)
     finally:
         context.close()

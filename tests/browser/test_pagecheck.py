@@ -27,6 +27,7 @@ def _problems(page: Any) -> str:
     with pytest.raises(AssertionError) as caught:
         pagecheck.check_page(page)
     page.jaga_problems.clear()  # the fixture checks the page again at the end
+    page.jaga_failed = False
     page.goto("about:blank")
     return str(caught.value)
 
@@ -83,3 +84,14 @@ def test_english_left_on_an_indonesian_page_fails_but_not_on_an_english_one(
     assert "untranslated" in _problems(phone_page)
     _serve(phone_page, f"<html lang='en'><head>{VP}</head><body><p>{msgid}</p></body></html>")
     goto(phone_page, "/selftest/")
+
+
+def test_english_with_its_figures_filled_in_is_caught() -> None:
+    with_figures = [
+        text
+        for text, _translated in pagecheck._catalogues()
+        if pagecheck.PLACEHOLDER.search(text) and "villages" in text
+    ]
+    assert with_figures
+    filled = pagecheck.PLACEHOLDER.sub("7", with_figures[0])
+    assert pagecheck.untranslated([filled, "7 dari 12 desa memiliki Bhabinkamtibmas"]) == [filled]
