@@ -35,6 +35,7 @@ class Point:
     label: str  # short, for the chart axis
     title: str  # long, for the data table and tooltips
     value: int | None  # None: withheld ("x") or not published
+    month: str = ""  # YYYY-MM of the month, or of a quarter's last month: the stored cell
 
 
 def history(regency_code: str, month: datetime.date) -> dict[datetime.date, dict[str, Any]]:
@@ -63,7 +64,7 @@ def monthly(
             cells = table["cells"].get(code)
             if cells is not None:
                 value = _value(cells[table["columns"].index("total")])
-        out.append(Point(date_format(m, "M"), date_format(m, "F Y"), value))
+        out.append(Point(date_format(m, "M"), date_format(m, "F Y"), value, f"{m:%Y-%m}"))
     return out
 
 
@@ -85,6 +86,7 @@ def quarterly(
                 f"{date_format(start, 'M')}–{date_format(end, 'M')}",
                 f"{date_format(start, 'F')}–{date_format(end, 'F Y')}",
                 value,
+                f"{end:%Y-%m}",
             )
         )
     return out
