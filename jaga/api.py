@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer, django_auth
@@ -56,9 +57,10 @@ class TokenAuth(HttpBearer):
 AUTH = [TokenAuth(), django_auth]
 
 api = NinjaAPI(
-    title="Jaga API",
+    # Lazy: the docs page and its OpenAPI document are read in the reader's language.
+    title=gettext_lazy("Jaga API"),
     version="1",
-    description=(
+    description=gettext_lazy(
         "Jaga: community-policing partnership system. Authenticate with the browser session or "
         "a personal token (`Authorization: Bearer …`, created on the profile page)."
     ),

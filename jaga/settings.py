@@ -82,7 +82,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Indonesian unless the user chose otherwise; never the browser's Accept-Language.
+    "jaga.core.language.ChosenLanguageMiddleware",
     "jaga.core.middleware.RejectNulBytesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -262,6 +263,26 @@ EMAIL_BACKEND = os.environ.get(
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "jaga@localhost")
 # Gateway for SMS / WhatsApp messages: a dotted path to a class with `send(to, text)`.
 MESSAGE_GATEWAY = os.environ.get("MESSAGE_GATEWAY", "jaga.core.gateways.LoggingGateway")
+# Reporters who wrote by WhatsApp or SMS are answered on that channel (docs/whatsapp.md):
+# WHATSAPP_GATEWAY defaults to the WhatsApp Cloud API gateway once WHATSAPP_TOKEN and
+# WHATSAPP_PHONE_NUMBER_ID are set; SMS_GATEWAY defaults to MESSAGE_GATEWAY.
+WHATSAPP_GATEWAY = os.environ.get("WHATSAPP_GATEWAY", "")
+SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "")
+# WhatsApp Business Cloud API: the webhook /layanan/whatsapp/ answers 404 until the verify token
+# and the app secret are set; replies need the token and the phone number id.
+WHATSAPP_VERIFY_TOKEN = os.environ.get("WHATSAPP_VERIFY_TOKEN", "")
+WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")
+WHATSAPP_TOKEN = os.environ.get("WHATSAPP_TOKEN", "")
+WHATSAPP_PHONE_NUMBER_ID = os.environ.get("WHATSAPP_PHONE_NUMBER_ID", "")
+WHATSAPP_GRAPH_URL = os.environ.get("WHATSAPP_GRAPH_URL", "https://graph.facebook.com")
+WHATSAPP_GRAPH_VERSION = os.environ.get("WHATSAPP_GRAPH_VERSION", "v23.0")
+# An approved template (one body parameter) for messages outside the 24-hour service window.
+WHATSAPP_STATUS_TEMPLATE = os.environ.get("WHATSAPP_STATUS_TEMPLATE", "")
+WHATSAPP_TEMPLATE_LANGUAGE = os.environ.get("WHATSAPP_TEMPLATE_LANGUAGE", "id")
+# Inbound SMS webhook /layanan/sms/ (HMAC-SHA256 of the body with this secret); 404 while unset.
+SMS_INBOUND_SECRET = os.environ.get("SMS_INBOUND_SECRET", "")
+# A WhatsApp / SMS conversation starts afresh after this many seconds without a message.
+CHAT_CONVERSATION_TIMEOUT = envint("CHAT_CONVERSATION_TIMEOUT", 2 * 3600)
 
 TASKS = {
     "default": {
@@ -336,6 +357,33 @@ SECURITY_CONTACT = os.environ.get("SECURITY_CONTACT", "").strip()
 # <script> or <style> runs only with the response's nonce (`nonce="{{ request.csp_nonce }}"`);
 # no inline event handlers. style="..." attributes (layout tweaks, SVG charts) stay allowed.
 # CSP_REPORT_URI, if set, receives the browsers' violation reports.
+# Maps: basemap tiles from MAP_TILE_URL (a Leaflet template, {z}/{x}/{y}, optionally {s} and
+# {r}), credited with MAP_TILE_ATTRIBUTION. Empty turns the basemap off: maps then draw village
+# centres, H3 cells and outlines on a plain background (offline, tests). The CSP lets images come
+# from that one host only (docs/maps.md).
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = os.environ.get(
+    "MAP_TILE_ATTRIBUTION",
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+)
+
+
+def tile_source(url: str) -> str | None:
+    """The CSP source of a tile URL template: its scheme and host ({s} becomes a wildcard)."""
+    from urllib.parse import urlsplit
+
+    if not url.strip():
+        return None
+    parts = urlsplit(url.strip().replace("{s}", "tiles-subdomain"))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImproperlyConfigured("MAP_TILE_URL must be an http(s) URL template or empty.")
+    host = parts.hostname.replace("tiles-subdomain", "*")
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+_TILE_SOURCE = tile_source(MAP_TILE_URL)
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -343,7 +391,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src-attr": [NONE],
         "style-src": [SELF, NONCE],
         "style-src-attr": [UNSAFE_INLINE],
-        "img-src": [SELF, "data:", "blob:"],
+        "img-src": [SELF, "data:", "blob:", *([_TILE_SOURCE] if _TILE_SOURCE else [])],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],

@@ -7,6 +7,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from jaga.api import api
+from jaga.core.language import set_language
 
 # Each app's pages are mounted under an Indonesian prefix when the app has a urls module.
 APP_PREFIXES = {
@@ -26,11 +27,15 @@ APP_PREFIXES = {
 EXTRA = {
     "jaga.reports.portal_urls": "publik/",
     "jaga.servicedesk.open311_urls": "open311/v2/",
+    "jaga.territory.map_urls": "peta/",
+    "jaga.core.choose_urls": "pilih/",
 }
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    # Django's language switch, also remembering the choice on the account (jaga.core.language).
+    path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]

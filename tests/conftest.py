@@ -203,3 +203,9 @@ def _shared_cache(request):  # type: ignore[no-untyped-def]
         from django.core.cache import cache
 
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_tile_server(settings):  # type: ignore[no-untyped-def]
+    """Tests run without network: maps draw village centres and cells, no basemap tiles."""
+    settings.MAP_TILE_URL = ""

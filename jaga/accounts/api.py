@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Router, Schema, Status
 
 from jaga.accounts import services
@@ -45,7 +46,7 @@ class TokenCreated(TokenOut):
     token: str
 
 
-@router.get("/me", response=MeOut, summary="Who I am, my roles and my scope")
+@router.get("/me", response=MeOut, summary=gettext_lazy("Who I am, my roles and my scope"))
 @allow(*SIGNED_IN)
 def me(request: HttpRequest) -> MeOut:
     user = request.user
@@ -68,20 +69,24 @@ def me(request: HttpRequest) -> MeOut:
     )
 
 
-@router.get("/me/tokens", response=list[TokenOut], summary="My API tokens")
+@router.get("/me/tokens", response=list[TokenOut], summary=gettext_lazy("My API tokens"))
 @allow(*SIGNED_IN)
 def list_tokens(request: HttpRequest) -> list[TokenOut]:
     return [TokenOut.model_validate(t) for t in request.user.api_tokens.all()]  # type: ignore[union-attr]
 
 
-@router.post("/me/tokens", response={201: TokenCreated}, summary="Create an API token")
+@router.post(
+    "/me/tokens", response={201: TokenCreated}, summary=gettext_lazy("Create an API token")
+)
 @allow(*SIGNED_IN)
 def create_token(request: HttpRequest, data: TokenIn) -> Status[TokenCreated]:
     token, raw = services.create_api_token(request.user, data.name, actor=request.user)  # type: ignore[arg-type]
     return Status(201, TokenCreated(**TokenOut.model_validate(token).model_dump(), token=raw))
 
 
-@router.delete("/me/tokens/{token_id}", response=TokenOut, summary="Revoke an API token")
+@router.delete(
+    "/me/tokens/{token_id}", response=TokenOut, summary=gettext_lazy("Revoke an API token")
+)
 @allow(*SIGNED_IN)
 def revoke_token(request: HttpRequest, token_id: int) -> TokenOut:
     token = services.revoke_api_token(request.user, token_id, actor=request.user)  # type: ignore[arg-type]

@@ -28,6 +28,11 @@ class User(AbstractUser):
     rank = models.CharField(_("rank"), max_length=40, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     is_demo = models.BooleanField(_("demo account"), default=False)
+    # The language the user chose with the switch; applied again at every login. Blank: none
+    # chosen yet (the site's default, Indonesian, or the browser's cookie from before login).
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, choices=settings.LANGUAGES, default=""
+    )
 
     class Meta:
         verbose_name = _("user")

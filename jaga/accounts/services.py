@@ -6,6 +6,7 @@ import datetime
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -45,6 +46,29 @@ def revoke_api_token(user: User, token_id: int, *, actor: Any) -> ApiToken:
                 "accounts.token_revoked", token, actor=actor, before=before, after=snapshot(token)
             )
     return token
+
+
+def set_language_preference(user: User, language: str, *, actor: Any) -> bool:
+    """Remember the language the user chose, applied again at each login. Returns whether it
+    changed (a language the site does not offer is ignored)."""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        return False
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.language == language:
+            return False
+        before = {"language": locked.language}
+        locked.language = language
+        locked.save(update_fields=["language"])
+        log_action(
+            "accounts.language_changed",
+            locked,
+            actor=actor,
+            before=before,
+            after={"language": language},
+        )
+    user.language = language
+    return True
 
 
 # Which territory level a posting of each role is made to (the scope it grants follows from it).

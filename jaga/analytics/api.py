@@ -8,6 +8,7 @@ from typing import Any
 import ninja
 from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Router
 
 from jaga.accounts.access import STAFF_ROLES, allow
@@ -42,7 +43,9 @@ def _month(value: str | None) -> datetime.date:
     return parse_month(value) or last_complete_month()
 
 
-@router.get("/compstat", response=CompStatOut, summary="CompStat of a unit for a month")
+@router.get(
+    "/compstat", response=CompStatOut, summary=gettext_lazy("CompStat of a unit for a month")
+)
 @allow(*STAFF_ROLES)
 def compstat(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
     unit = resolve_unit(request.user, territory)
@@ -58,7 +61,11 @@ def compstat(request: HttpRequest, territory: str | None = None, month: str | No
     }
 
 
-@router.get("/trend", response=dict[str, Any], summary="Is the unit's series falling or rising?")
+@router.get(
+    "/trend",
+    response=dict[str, Any],
+    summary=gettext_lazy("Is the unit's series falling or rising?"),
+)
 @allow(*STAFF_ROLES)
 def trend(
     request: HttpRequest,
@@ -73,13 +80,17 @@ def trend(
     return {**t, "territory": unit.key, "fit": fit.as_dict() if fit else None}
 
 
-@router.get("/alarms", response=list[AlarmOut], summary="Early-warning alarms (Poisson CUSUM)")
+@router.get(
+    "/alarms", response=list[AlarmOut], summary=gettext_lazy("Early-warning alarms (Poisson CUSUM)")
+)
 @allow(*STAFF_ROLES)
 def alarms(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
     return warning.alarms(resolve_unit(request.user, territory), _month(month))
 
 
-@router.get("/evaluation", response=EvaluationOut, summary="A programme's effect on incidents")
+@router.get(
+    "/evaluation", response=EvaluationOut, summary=gettext_lazy("A programme's effect on incidents")
+)
 @allow(*STAFF_ROLES)
 def evaluate(
     request: HttpRequest,
@@ -92,7 +103,7 @@ def evaluate(
     return evaluation.evaluate(programme, unit, category, parse_month(month))
 
 
-@router.get("/coverage", response=dict[str, Any], summary="Bhabinkamtibmas coverage")
+@router.get("/coverage", response=dict[str, Any], summary=gettext_lazy("Bhabinkamtibmas coverage"))
 @allow(*STAFF_ROLES)
 def coverage(request: HttpRequest, territory: str | None = None) -> Any:
     c = queries.coverage(resolve_unit(request.user, territory))
@@ -100,7 +111,9 @@ def coverage(request: HttpRequest, territory: str | None = None) -> Any:
     return c
 
 
-@router.get("/participation", response=dict[str, Any], summary="Participation and incidents")
+@router.get(
+    "/participation", response=dict[str, Any], summary=gettext_lazy("Participation and incidents")
+)
 @allow(*STAFF_ROLES)
 def participation_view(
     request: HttpRequest,
@@ -113,13 +126,19 @@ def participation_view(
     return participation.participation(unit, add_months(end, -(max(1, months) - 1)), end)
 
 
-@router.get("/glance", response=dict[str, Any], summary="The month's figures of the other apps")
+@router.get(
+    "/glance",
+    response=dict[str, Any],
+    summary=gettext_lazy("The month's figures of the other apps"),
+)
 @allow(*STAFF_ROLES)
 def glance(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
     return queries.glance_figures(resolve_unit(request.user, territory), _month(month))
 
 
-@router.get("/rollups", response=list[RollupRowOut], summary="Monthly roll-up summed by level")
+@router.get(
+    "/rollups", response=list[RollupRowOut], summary=gettext_lazy("Monthly roll-up summed by level")
+)
 @allow(*STAFF_ROLES)
 def rollups(
     request: HttpRequest,
@@ -160,7 +179,11 @@ def rollups(
     return [{"code": r[field], "month": r["month"].isoformat()[:7], "value": r["n"]} for r in rows]
 
 
-@router.get("/hotspots", response=dict[str, Any], summary="Gi* hot and cold cells on an H3 grid")
+@router.get(
+    "/hotspots",
+    response=dict[str, Any],
+    summary=gettext_lazy("Gi* hot and cold cells on an H3 grid"),
+)
 @allow(*STAFF_ROLES)
 def hot(request: HttpRequest, territory: str | None = None, weeks: int = 12) -> Any:
     found = hotspots.hot_cells(resolve_unit(request.user, territory), max(1, min(weeks, 104)))
@@ -186,7 +209,11 @@ def _plan_out(plan: RaidPlan) -> dict[str, Any]:
     }
 
 
-@router.post("/raid-plans", response={201: RaidPlanOut}, summary="Propose the week's raid places")
+@router.post(
+    "/raid-plans",
+    response={201: RaidPlanOut},
+    summary=gettext_lazy("Propose the week's raid places"),
+)
 @allow(*STAFF_ROLES)
 def propose(request: HttpRequest, payload: RaidPlanIn) -> Any:
     unit = resolve_unit(request.user, payload.territory)
@@ -194,7 +221,9 @@ def propose(request: HttpRequest, payload: RaidPlanIn) -> Any:
     return ninja.Status(201, _plan_out(plan))
 
 
-@router.get("/raid-plans", response=list[RaidPlanOut], summary="Raid plans in my scope")
+@router.get(
+    "/raid-plans", response=list[RaidPlanOut], summary=gettext_lazy("Raid plans in my scope")
+)
 @allow(*STAFF_ROLES)
 def plans(request: HttpRequest, territory: str | None = None, limit: Limit = 20) -> Any:
     qs = RaidPlan.objects.for_user(request.user).select_related("territory")
@@ -204,7 +233,11 @@ def plans(request: HttpRequest, territory: str | None = None, limit: Limit = 20)
     return [_plan_out(p) for p in qs[: max(1, min(limit, 100))]]
 
 
-@router.get("/dashboard", response=dict[str, Any], summary="The month at a glance, as on the page")
+@router.get(
+    "/dashboard",
+    response=dict[str, Any],
+    summary=gettext_lazy("The month at a glance, as on the page"),
+)
 @allow(*STAFF_ROLES)
 def dashboard(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
     unit = resolve_unit(request.user, territory)

@@ -6,6 +6,8 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
+from jaga.core.charts import NARROW, NARROW_FONT, WIDE_FONT, every, pair
+
 INK, MUTED, BRAND, BAD, OK, INFO = "#1b2430", "#5b6675", "#6b1d1d", "#a11d1d", "#1d6b3a", "#1d4f8c"
 
 
@@ -37,15 +39,32 @@ def line_chart(
     height: int = 220,
     title: str = "",
 ) -> SafeString:
-    """Monthly bars with an optional fitted trend line; every 6th month labelled."""
+    """Monthly bars with an optional fitted trend line: a desktop and a phone drawing."""
     if not values:
         return mark_safe("")  # noqa: S308 - constant
-    left, bottom, top_pad = 36, 22, 10
+    return pair(
+        _line_chart(labels, values, fitted, width, height, title, WIDE_FONT),
+        _line_chart(labels, values, fitted, NARROW, 210, title, NARROW_FONT),
+    )
+
+
+def _line_chart(
+    labels: list[str],
+    values: list[float],
+    fitted: list[float] | None,
+    width: int,
+    height: int,
+    title: str,
+    font: int,
+) -> str:
+    left, bottom, top_pad = round(font * 3.3), font * 2 + 2, 10
     plot_w, plot_h = width - left - 8, height - bottom - top_pad
     top = max(max(values), max(fitted or [0]), 1)
     bar_w = plot_w / len(values)
+    stride = max(6 if font == WIDE_FONT else 1, every(len(values), plot_w, 8, font))
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'font-size="{font}" style="font-size:{font}px" '
         f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
     ]
     for frac in (0, 0.5, 1):
@@ -61,9 +80,10 @@ def line_chart(
             f'<rect x="{x + 1:.1f}" y="{top_pad + plot_h - h:.1f}" width="{max(bar_w - 2, 1):.1f}" '
             f'height="{h:.1f}" fill="#c9a6a6"><title>{escape(labels[i])}: {v:g}</title></rect>'
         )
-        if i % 6 == 0:
+        if (len(values) - 1 - i) % stride == 0 and (i == len(values) - 1 or i >= stride // 2):
             parts.append(
-                f'<text x="{x + bar_w / 2:.1f}" y="{height - 6}" text-anchor="middle">'
+                f'<text x="{x + bar_w / 2:.1f}" y="{height - 6}" '
+                f'text-anchor="{"end" if i == len(values) - 1 else "middle"}">'
                 f"{escape(labels[i])}</text>"
             )
     if fitted:
@@ -73,7 +93,7 @@ def line_chart(
         )
         parts.append(f'<polyline points="{pts}" fill="none" stroke="{BRAND}" stroke-width="2"/>')
     parts.append("</svg>")
-    return mark_safe("".join(parts))  # noqa: S308 - numbers and escaped text only
+    return "".join(parts)
 
 
 def event_study_chart(
@@ -82,7 +102,16 @@ def event_study_chart(
     """Effect by months since adoption with 95% intervals; zero line; adoption marked."""
     if not points:
         return mark_safe("")  # noqa: S308 - constant
-    left, bottom, top_pad = 44, 24, 10
+    return pair(
+        _event_study_chart(points, width, height, title, WIDE_FONT, 6),
+        _event_study_chart(points, NARROW, 240, title, NARROW_FONT, 12),
+    )
+
+
+def _event_study_chart(
+    points: list[dict[str, float]], width: int, height: int, title: str, font: int, tick: int
+) -> str:
+    left, bottom, top_pad = round(font * 4), font * 2 + 2, 10
     plot_w, plot_h = width - left - 10, height - bottom - top_pad
     lo = min(min(p["ci_low"] for p in points), 0)
     hi = max(max(p["ci_high"] for p in points), 0)
@@ -99,6 +128,7 @@ def event_study_chart(
 
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'font-size="{font}" style="font-size:{font}px" '
         f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
         f'<line x1="{left}" x2="{width - 10}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="{MUTED}"/>',
         f'<line x1="{x(-0.5):.1f}" x2="{x(-0.5):.1f}" y1="{top_pad}" y2="{top_pad + plot_h}" '
@@ -115,9 +145,10 @@ def event_study_chart(
             f'<circle cx="{x(e):.1f}" cy="{y(p["att"]):.1f}" r="3" fill="{colour}">'
             f"<title>e={e}: {p['att']:.2f} [{p['ci_low']:.2f}, {p['ci_high']:.2f}]</title></circle>"
         )
-        if e % 6 == 0:
+        if e % tick == 0:
             parts.append(
-                f'<text x="{x(e):.1f}" y="{height - 6}" text-anchor="middle">{e:+d}</text>'
+                f'<text x="{x(e):.1f}" y="{height - 6}" '
+                f'text-anchor="{"end" if e == e1 else "middle"}">{e:+d}</text>'
             )
     parts.append("</svg>")
-    return mark_safe("".join(parts))  # noqa: S308 - numbers and escaped text only
+    return "".join(parts)

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 from django.db.models import Min, Sum
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from jaga.analytics.models import MonthlyIncidentCount
@@ -16,6 +15,7 @@ from jaga.analytics.stats.did import callaway_santanna
 from jaga.analytics.stats.its import interrupted_time_series
 from jaga.analytics.units import Unit, add_months, last_complete_month, months_between
 from jaga.core.errors import DomainError
+from jaga.core.numbers import say_number
 from jaga.programs.models import Programme, ProgrammeAdoption
 from jaga.territory.models import Territory
 
@@ -124,7 +124,7 @@ def evaluate(
 
 def fmt(value: float, places: int) -> str:
     """A number in the user's language (0,25 in Indonesian, 0.25 in English)."""
-    return number_format(value, places)
+    return say_number(value, places)
 
 
 def statement(did: dict[str, Any], its: dict[str, Any] | None) -> dict[str, str]:

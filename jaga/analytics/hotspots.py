@@ -65,14 +65,36 @@ def hot_cells(
             "id", "code", "name", "kind", "level"
         )
     }
+    village_of = {c: names[v] for c, v in main_village.items() if v in names}
+    _name_by_nearest_centre(unit, cells, village_of)
     return {
         "since": since,
         "until": until,
         "resolution": resolution,
         "points": len(points),
         "cells": cells,
-        "village_of": {c: names[v] for c, v in main_village.items() if v in names},
+        "village_of": village_of,
     }
+
+
+def _name_by_nearest_centre(unit: Unit, cells: list[Cell], village_of: dict[str, Any]) -> None:
+    """A hot or cold cell without incidents of its own is named by the nearest village centre
+    of the unit (centres: `jaga territory import-points`), so no cell is shown as a bare id."""
+    unnamed = [c for c in cells if c.cell not in village_of and c.kind in ("hot", "cold")]
+    if not unnamed:
+        return
+    centres = list(
+        Territory.objects.filter(
+            unit.village_q(), latitude__isnull=False, longitude__isnull=False
+        ).only("id", "code", "name", "kind", "level", "latitude", "longitude")
+    )
+    if not centres:
+        return
+    for c in unnamed:
+        village_of[c.cell] = min(
+            centres,
+            key=lambda t: (t.latitude - c.lat) ** 2 + (t.longitude - c.lon) ** 2,  # type: ignore[operator]
+        )
 
 
 def place_of(cell: Cell, village: Territory | None) -> dict[str, Any]:

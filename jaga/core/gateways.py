@@ -1,4 +1,5 @@
-"""Outgoing SMS / WhatsApp messages go through a gateway chosen by settings.MESSAGE_GATEWAY."""
+"""Outgoing SMS / WhatsApp messages go through a gateway chosen by settings.MESSAGE_GATEWAY
+(and WHATSAPP_GATEWAY / SMS_GATEWAY for reporters who wrote on those channels)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,23 @@ class LoggingGateway:
         LoggingGateway.sent.append((to, text))
 
 
-def get_gateway() -> MessageGateway:
-    gateway: MessageGateway = import_string(settings.MESSAGE_GATEWAY)()
+WHATSAPP_CLOUD_GATEWAY = "jaga.servicedesk.chat.graph.WhatsAppCloudGateway"
+
+
+def gateway_path(channel: str = "") -> str:
+    """The gateway class for messages to someone who wrote through `channel` ("whatsapp", "sms";
+    empty for everyone else, e.g. officers): WHATSAPP_GATEWAY / SMS_GATEWAY, else MESSAGE_GATEWAY.
+    A configured WhatsApp Cloud API answers WhatsApp reporters unless WHATSAPP_GATEWAY says else."""
+    if channel == "whatsapp":
+        if settings.WHATSAPP_GATEWAY:
+            return str(settings.WHATSAPP_GATEWAY)
+        if settings.WHATSAPP_TOKEN and settings.WHATSAPP_PHONE_NUMBER_ID:
+            return WHATSAPP_CLOUD_GATEWAY
+    if channel == "sms" and settings.SMS_GATEWAY:
+        return str(settings.SMS_GATEWAY)
+    return str(settings.MESSAGE_GATEWAY)
+
+
+def get_gateway(channel: str = "") -> MessageGateway:
+    gateway: MessageGateway = import_string(gateway_path(channel))()
     return gateway

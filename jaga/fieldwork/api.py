@@ -10,6 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Router, Schema, Status
 
 from jaga.accounts.access import STAFF_ROLES, allow, get_for_user
@@ -91,7 +92,7 @@ def _visit_out(v: Visit) -> VisitOut:
     )
 
 
-@router.post("/visits", response={201: VisitOut}, summary="Record a visit (sambang)")
+@router.post("/visits", response={201: VisitOut}, summary=gettext_lazy("Record a visit (sambang)"))
 @allow(*services.FIELD_ROLES)
 def create_visit(request: HttpRequest, payload: VisitIn) -> Status:
     data = payload.model_dump(exclude={"village_code", "client_key"})
@@ -104,7 +105,9 @@ def create_visit(request: HttpRequest, payload: VisitIn) -> Status:
     return Status(201, _visit_out(visit))
 
 
-@router.get("/visits", response=list[VisitOut], summary="Visits in my scope, newest first")
+@router.get(
+    "/visits", response=list[VisitOut], summary=gettext_lazy("Visits in my scope, newest first")
+)
 @allow(*STAFF_ROLES)
 def list_visits(
     request: HttpRequest, village: str = "", officer_id: int | None = None, limit: Limit = 100
@@ -129,7 +132,7 @@ class VillageVisitOut(Schema):
 @router.get(
     "/visits/villages",
     response=list[VillageVisitOut],
-    summary="Villages in my scope with their last visit; overdue ones flagged",
+    summary=gettext_lazy("Villages in my scope with their last visit; overdue ones flagged"),
 )
 @allow(*STAFF_ROLES)
 def village_status(request: HttpRequest) -> list[VillageVisitOut]:
@@ -146,7 +149,7 @@ def village_status(request: HttpRequest) -> list[VillageVisitOut]:
     ]
 
 
-@router.get("/visits/{visit_id}", response=VisitOut, summary="One visit")
+@router.get("/visits/{visit_id}", response=VisitOut, summary=gettext_lazy("One visit"))
 @allow(*STAFF_ROLES)
 def get_visit(request: HttpRequest, visit_id: int) -> VisitOut:
     return _visit_out(
@@ -209,7 +212,9 @@ def _category(code: str | None) -> Category | None:
     return found
 
 
-@router.post("/detections", response={201: DetectionOut}, summary="Record an early detection")
+@router.post(
+    "/detections", response={201: DetectionOut}, summary=gettext_lazy("Record an early detection")
+)
 @allow(*services.FIELD_ROLES)
 def create_detection(request: HttpRequest, payload: DetectionIn) -> Status:
     data = payload.model_dump(exclude={"village_code", "client_key", "category"})
@@ -223,7 +228,9 @@ def create_detection(request: HttpRequest, payload: DetectionIn) -> Status:
     return Status(201, _detection_out(detection))
 
 
-@router.get("/detections/{detection_id}", response=DetectionOut, summary="One early detection")
+@router.get(
+    "/detections/{detection_id}", response=DetectionOut, summary=gettext_lazy("One early detection")
+)
 @allow(*STAFF_ROLES)
 def get_detection(request: HttpRequest, detection_id: int) -> DetectionOut:
     return _detection_out(
@@ -244,7 +251,7 @@ class EscalateIn(Schema):
 @router.post(
     "/detections/{detection_id}/escalate",
     response=DetectionOut,
-    summary="Record as an incident, open a problem case, or close",
+    summary=gettext_lazy("Record as an incident, open a problem case, or close"),
 )
 @allow(*services.FIELD_ROLES)
 def escalate(request: HttpRequest, detection_id: int, payload: EscalateIn) -> DetectionOut:
@@ -330,7 +337,7 @@ def _case_out(c: ProblemCase) -> CaseOut:
     )
 
 
-@router.post("/cases", response={201: CaseOut}, summary="Open a problem-solving case")
+@router.post("/cases", response={201: CaseOut}, summary=gettext_lazy("Open a problem-solving case"))
 @allow(*services.CASE_ROLES)
 def create_case(request: HttpRequest, payload: CaseIn) -> Status:
     from jaga.incidents.models import Incident
@@ -358,7 +365,11 @@ def _get_case(request: HttpRequest, case_id: int) -> ProblemCase:
     return get_for_user(ProblemCase.objects.select_related("village"), request.user, pk=case_id)
 
 
-@router.get("/cases/{case_id}", response=CaseOut, summary="One case with its computed assessment")
+@router.get(
+    "/cases/{case_id}",
+    response=CaseOut,
+    summary=gettext_lazy("One case with its computed assessment"),
+)
 @allow(*STAFF_ROLES)
 def get_case(request: HttpRequest, case_id: int) -> CaseOut:
     return _case_out(_get_case(request, case_id))
@@ -378,7 +389,9 @@ class CaseUpdate(Schema):
     assessment: str | None = None
 
 
-@router.patch("/cases/{case_id}", response=CaseOut, summary="Write the current stage's fields")
+@router.patch(
+    "/cases/{case_id}", response=CaseOut, summary=gettext_lazy("Write the current stage's fields")
+)
 @allow(*services.CASE_ROLES)
 def update_case(request: HttpRequest, case_id: int, payload: CaseUpdate) -> CaseOut:
     found = _get_case(request, case_id)
@@ -390,7 +403,11 @@ class MoveIn(Schema):
     to: str
 
 
-@router.post("/cases/{case_id}/move", response=CaseOut, summary="Move the case to another stage")
+@router.post(
+    "/cases/{case_id}/move",
+    response=CaseOut,
+    summary=gettext_lazy("Move the case to another stage"),
+)
 @allow(*services.CASE_ROLES)
 def move_case(request: HttpRequest, case_id: int, payload: MoveIn) -> CaseOut:
     found = _get_case(request, case_id)
@@ -461,7 +478,9 @@ def _operation_out(o: Operation) -> OperationOut:
     )
 
 
-@router.post("/operations", response={201: OperationOut}, summary="Record a raid (razia)")
+@router.post(
+    "/operations", response={201: OperationOut}, summary=gettext_lazy("Record a raid (razia)")
+)
 @allow(*services.OPERATION_ROLES)
 def create_operation(request: HttpRequest, payload: OperationIn) -> Status:
     programme = Programme.objects.filter(code=payload.programme).first()
@@ -482,7 +501,11 @@ def create_operation(request: HttpRequest, payload: OperationIn) -> Status:
     return Status(201, _operation_out(operation))
 
 
-@router.get("/operations", response=list[OperationOut], summary="Raids in my scope, newest first")
+@router.get(
+    "/operations",
+    response=list[OperationOut],
+    summary=gettext_lazy("Raids in my scope, newest first"),
+)
 @allow(*STAFF_ROLES)
 def list_operations(request: HttpRequest, limit: Limit = 50) -> list[OperationOut]:
     qs = (
@@ -493,7 +516,7 @@ def list_operations(request: HttpRequest, limit: Limit = 50) -> list[OperationOu
     return [_operation_out(o) for o in qs[: max(1, min(limit, 500))]]
 
 
-@router.get("/operations/{operation_id}", response=OperationOut, summary="One raid")
+@router.get("/operations/{operation_id}", response=OperationOut, summary=gettext_lazy("One raid"))
 @allow(*STAFF_ROLES)
 def get_operation(request: HttpRequest, operation_id: int) -> OperationOut:
     return _operation_out(

@@ -8,11 +8,55 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from jaga.core.charts import NARROW, NARROW_FONT, pair
+
 
 def bars(series: list[tuple[datetime.date, int]], height: int = 140) -> SafeString:
-    """A bar per month with its count above and the month below."""
+    """A bar per month with its count above and the month below; on a phone, a row per month."""
     if not series:
         return SafeString("")
+    return pair(_columns(series, height), _rows(series))
+
+
+def _rows(series: list[tuple[datetime.date, int]]) -> SafeString:
+    """The phone drawing: the month, a horizontal bar and the count, one row per month."""
+    row, label_w, value_w = NARROW_FONT * 2, 64, 52
+    height = row * len(series) + 4
+    plot = NARROW - label_w - value_w
+    top = max(v for _, v in series) or 1
+    body = format_html_join(
+        "",
+        '<text x="{}" y="{}" text-anchor="end" fill="#5b6675">{}</text>'
+        '<rect x="{}" y="{}" width="{}" height="{}" fill="#6b1d1d"></rect>'
+        '<text x="{}" y="{}">{}</text>',
+        [
+            (
+                label_w - 6,
+                i * row + row - 8,
+                date_format(month, "M y"),
+                label_w,
+                i * row + 5,
+                max(1, round(plot * value / top)) if value else 0,
+                row - 8,
+                label_w + (round(plot * value / top) if value else 0) + 5,
+                i * row + row - 8,
+                value,
+            )
+            for i, (month, value) in enumerate(series)
+        ],
+    )
+    return format_html(
+        '<svg class="chart" role="img" viewBox="0 0 {} {}" width="100%" font-size="{}" '
+        'style="font-size:{}px">{}</svg>',
+        NARROW,
+        height,
+        NARROW_FONT,
+        NARROW_FONT,
+        body,
+    )
+
+
+def _columns(series: list[tuple[datetime.date, int]], height: int) -> SafeString:
     width = 48 * len(series)
     top = max(v for _, v in series) or 1
     plot = height - 36

@@ -25,6 +25,7 @@ from jaga.fieldwork.models import (
 )
 from jaga.incidents.models import Category
 from jaga.programs.models import Programme
+from jaga.core.choose import enhance, territory_label
 from jaga.territory.models import Level, Territory
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -39,7 +40,7 @@ def text() -> forms.Textarea:
 
 class VillageChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Territory) -> str:
-        return f"{obj.name} ({obj.code})"
+        return territory_label(obj)
 
 
 class FieldForm(forms.Form):
@@ -59,7 +60,8 @@ class FieldForm(forms.Form):
         villages = (
             Territory.objects.filter(level=Level.VILLAGE).filter(scope_q(user, "code")).current()
         )
-        self.fields["village"].queryset = villages.order_by("name")  # type: ignore[attr-defined]
+        self.fields["village"].queryset = villages.select_related("parent").order_by("name")  # type: ignore[attr-defined]
+        enhance(self.fields["village"])
         # The point goes last, beside the "use my location" button.
         self.order_fields([f for f in self.fields if f not in ("latitude", "longitude")])
         if not self.is_bound:

@@ -6,6 +6,7 @@ import datetime
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -79,7 +80,9 @@ def _out(incident: Incident) -> IncidentOut:
     )
 
 
-@router.get("/categories", response=list[CategoryOut], summary="The category tree (codes)")
+@router.get(
+    "/categories", response=list[CategoryOut], summary=gettext_lazy("The category tree (codes)")
+)
 @allow(*STAFF_ROLES)
 def categories(request: HttpRequest) -> list[CategoryOut]:
     return [
@@ -96,7 +99,9 @@ def categories(request: HttpRequest) -> list[CategoryOut]:
     ]
 
 
-@router.get("", response=list[IncidentOut], summary="Incidents in my scope, newest first")
+@router.get(
+    "", response=list[IncidentOut], summary=gettext_lazy("Incidents in my scope, newest first")
+)
 @allow(*STAFF_ROLES)
 def incidents(
     request: HttpRequest,
@@ -127,7 +132,7 @@ def incidents(
 @router.post(
     "/import",
     response={201: ImportOut},
-    summary="Import incident history (CSV or XLSX, all-or-nothing)",
+    summary=gettext_lazy("Import incident history (CSV or XLSX, all-or-nothing)"),
     description=(
         "Columns: occurred_at, village_code, category, source_ref; optional latitude, "
         "longitude, description, severity. A 400 answer lists every bad row with its line."
@@ -146,7 +151,11 @@ def import_file(request: HttpRequest, file: File[UploadedFile]) -> Status:
     )
 
 
-@router.get("/{incident_id}", response=IncidentOut, summary="One incident with its linked sources")
+@router.get(
+    "/{incident_id}",
+    response=IncidentOut,
+    summary=gettext_lazy("One incident with its linked sources"),
+)
 @allow(*STAFF_ROLES)
 def incident(request: HttpRequest, incident_id: int) -> IncidentOut:
     found = get_for_user(

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import File, Router, Status, UploadedFile
 
 from jaga.accounts.access import (
@@ -101,7 +102,11 @@ def membership_out(m: Membership) -> MembershipOut:
     )
 
 
-@router.get("/organisations", response=list[OrganisationOut], summary="Organisations I may see")
+@router.get(
+    "/organisations",
+    response=list[OrganisationOut],
+    summary=gettext_lazy("Organisations I may see"),
+)
 @allow(*PARTNERSHIP_ROLES)
 def list_organisations(
     request: HttpRequest, kind: str = "", q: str = "", limit: Limit = 200, offset: Offset = 0
@@ -115,7 +120,11 @@ def list_organisations(
     return [org_out(o) for o in qs.order_by("kind", "name")[offset : offset + limit]]
 
 
-@router.post("/organisations", response={201: OrganisationOut}, summary="Register an organisation")
+@router.post(
+    "/organisations",
+    response={201: OrganisationOut},
+    summary=gettext_lazy("Register an organisation"),
+)
 @allow(*EDITOR_ROLES)
 def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Any:
     require_editor(request)
@@ -135,13 +144,15 @@ def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Any:
     return Status(201, org_out(org))
 
 
-@router.get("/organisations/export", summary="Export organisations (format=csv|xlsx)")
+@router.get("/organisations/export", summary=gettext_lazy("Export organisations (format=csv|xlsx)"))
 @allow(*PARTNERSHIP_ROLES)
 def export_organisations(request: HttpRequest, format: str = "csv") -> HttpResponse:
     return exports.export("organisations", request.user, format)
 
 
-@router.post("/organisations/import", response=ImportResult, summary="Import organisations")
+@router.post(
+    "/organisations/import", response=ImportResult, summary=gettext_lazy("Import organisations")
+)
 @allow(*EDITOR_ROLES)
 def import_organisations(request: HttpRequest, file: File[UploadedFile]) -> ImportResult:
     require_editor(request)
@@ -149,13 +160,19 @@ def import_organisations(request: HttpRequest, file: File[UploadedFile]) -> Impo
     return ImportResult(imported=count)
 
 
-@router.get("/organisations/{org_id}", response=OrganisationOut, summary="One organisation")
+@router.get(
+    "/organisations/{org_id}", response=OrganisationOut, summary=gettext_lazy("One organisation")
+)
 @allow(*PARTNERSHIP_ROLES)
 def get_organisation(request: HttpRequest, org_id: int) -> OrganisationOut:
     return org_out(get_organisation_for_user(request.user, org_id))
 
 
-@router.get("/organisations/{org_id}/members", response=list[MembershipOut], summary="Its members")
+@router.get(
+    "/organisations/{org_id}/members",
+    response=list[MembershipOut],
+    summary=gettext_lazy("Its members"),
+)
 @allow(*PARTNERSHIP_ROLES)
 def organisation_members(request: HttpRequest, org_id: int) -> list[MembershipOut]:
     org = get_organisation_for_user(request.user, org_id)
@@ -166,7 +183,7 @@ def organisation_members(request: HttpRequest, org_id: int) -> list[MembershipOu
 @router.get(
     "/organisations/{org_id}/pokdar-quota",
     response=list[VillageQuotaOut],
-    summary="A Pokdar unit's villages with their members and how many they lack",
+    summary=gettext_lazy("A Pokdar unit's villages with their members and how many they lack"),
 )
 @allow(*PARTNERSHIP_ROLES)
 def pokdar_quota(request: HttpRequest, org_id: int) -> list[VillageQuotaOut]:
@@ -182,7 +199,7 @@ def pokdar_quota(request: HttpRequest, org_id: int) -> list[VillageQuotaOut]:
     ]
 
 
-@router.get("/people", response=list[PersonOut], summary="People I may see")
+@router.get("/people", response=list[PersonOut], summary=gettext_lazy("People I may see"))
 @allow(*PARTNERSHIP_ROLES)
 def list_people(
     request: HttpRequest, village: str = "", q: str = "", limit: Limit = 200, offset: Offset = 0
@@ -196,7 +213,7 @@ def list_people(
     return [person_out(p) for p in qs.order_by("full_name", "id")[offset : offset + limit]]
 
 
-@router.post("/people", response={201: PersonOut}, summary="Register a person")
+@router.post("/people", response={201: PersonOut}, summary=gettext_lazy("Register a person"))
 @allow(*EDITOR_ROLES)
 def create_person(request: HttpRequest, payload: PersonIn) -> Any:
     require_editor(request)
@@ -206,26 +223,28 @@ def create_person(request: HttpRequest, payload: PersonIn) -> Any:
     return Status(201, person_out(person))
 
 
-@router.get("/people/export", summary="Export people (format=csv|xlsx); NIK masked")
+@router.get("/people/export", summary=gettext_lazy("Export people (format=csv|xlsx); NIK masked"))
 @allow(*PARTNERSHIP_ROLES)
 def export_people(request: HttpRequest, format: str = "csv") -> HttpResponse:
     return exports.export("people", request.user, format)
 
 
-@router.post("/people/import", response=ImportResult, summary="Import people")
+@router.post("/people/import", response=ImportResult, summary=gettext_lazy("Import people"))
 @allow(*EDITOR_ROLES)
 def import_people(request: HttpRequest, file: File[UploadedFile]) -> ImportResult:
     require_editor(request)
     return ImportResult(imported=services.import_people(file, name=file.name, actor=request.user))
 
 
-@router.get("/people/{person_id}", response=PersonOut, summary="One person")
+@router.get("/people/{person_id}", response=PersonOut, summary=gettext_lazy("One person"))
 @allow(*PARTNERSHIP_ROLES)
 def get_person(request: HttpRequest, person_id: int) -> PersonOut:
     return person_out(get_person_for_user(request.user, person_id))
 
 
-@router.get("/memberships", response=list[MembershipOut], summary="Memberships I may see")
+@router.get(
+    "/memberships", response=list[MembershipOut], summary=gettext_lazy("Memberships I may see")
+)
 @allow(*PARTNERSHIP_ROLES)
 def list_memberships(
     request: HttpRequest, organisation: int | None = None, limit: Limit = 500, offset: Offset = 0
@@ -237,7 +256,9 @@ def list_memberships(
     return [membership_out(m) for m in qs.order_by("id")[offset : offset + limit]]
 
 
-@router.post("/memberships", response={201: MembershipOut}, summary="Add a membership")
+@router.post(
+    "/memberships", response={201: MembershipOut}, summary=gettext_lazy("Add a membership")
+)
 @allow(*EDITOR_ROLES)
 def create_membership(request: HttpRequest, payload: MembershipIn) -> Any:
     require_editor(request)
@@ -252,13 +273,15 @@ def create_membership(request: HttpRequest, payload: MembershipIn) -> Any:
     return Status(201, membership_out(membership))
 
 
-@router.get("/memberships/export", summary="Export memberships (format=csv|xlsx)")
+@router.get("/memberships/export", summary=gettext_lazy("Export memberships (format=csv|xlsx)"))
 @allow(*PARTNERSHIP_ROLES)
 def export_memberships(request: HttpRequest, format: str = "csv") -> HttpResponse:
     return exports.export("memberships", request.user, format)
 
 
-@router.post("/memberships/import", response=ImportResult, summary="Import memberships")
+@router.post(
+    "/memberships/import", response=ImportResult, summary=gettext_lazy("Import memberships")
+)
 @allow(*EDITOR_ROLES)
 def import_memberships(request: HttpRequest, file: File[UploadedFile]) -> ImportResult:
     require_editor(request)
@@ -266,7 +289,11 @@ def import_memberships(request: HttpRequest, file: File[UploadedFile]) -> Import
     return ImportResult(imported=count)
 
 
-@router.get("/agreements", response=list[AgreementOut], summary="Agreements (founding, MoU, peace)")
+@router.get(
+    "/agreements",
+    response=list[AgreementOut],
+    summary=gettext_lazy("Agreements (founding, MoU, peace)"),
+)
 @allow(*PARTNERSHIP_ROLES)
 def list_agreements(request: HttpRequest) -> list[AgreementOut]:
     qs = (

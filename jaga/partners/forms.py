@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from jaga.core.choose import ChooseField, ChooseForm
 from jaga.partners.models import (
     AgreementKind,
     CommunityRole,
@@ -15,10 +16,10 @@ from jaga.partners.models import (
 )
 
 
-class PersonForm(forms.Form):
+class PersonForm(ChooseForm):
     full_name = forms.CharField(label=_("Full name"), max_length=150)
-    village_code = forms.CharField(
-        label=_("Village code"), max_length=20, help_text="35.03.11.1002"
+    village_code = ChooseField(
+        "village", label=_("Village"), help_text=_("Type the village's name, e.g. Tamanan.")
     )
     gender = forms.ChoiceField(
         label=_("Gender"), choices=[("", "—"), *Gender.choices], required=False
@@ -46,20 +47,26 @@ class PersonForm(forms.Form):
     )
 
 
-class OrganisationForm(forms.Form):
+class OrganisationForm(ChooseForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=OrgKind.choices)
     name = forms.CharField(label=_("Name"), max_length=200)
     local_name = forms.CharField(label=_("Local name"), max_length=200, required=False)
-    territory_code = forms.CharField(label=_("Area (territory code)"), max_length=20)
+    territory_code = ChooseField(
+        "area",
+        label=_("Area"),
+        help_text=_("The village, district or regency it works in: type its name."),
+    )
     founded_on = forms.DateField(
         label=_("Founded on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
 
-class FkpmForm(forms.Form):
+class FkpmForm(ChooseForm):
     name = forms.CharField(label=_("Name"), max_length=200, initial="FKPM ")
     local_name = forms.CharField(label=_("Local name"), max_length=200, required=False)
-    territory_code = forms.CharField(label=_("Village or district code"), max_length=20)
+    territory_code = ChooseField(
+        "area", label=_("Village or district"), help_text=_("Type its name, e.g. Tamanan.")
+    )
     signed_on = forms.DateField(
         label=_("Signed on"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -86,8 +93,10 @@ class AgreementForm(forms.Form):
     document = forms.FileField(label=_("Signed document"), required=False)
 
 
-class MembershipForm(forms.Form):
-    person_id = forms.IntegerField(label=_("Person (number)"))
+class MembershipForm(ChooseForm):
+    person_id = ChooseField(
+        "person", label=_("Person"), help_text=_("Type the person's name and choose from the list.")
+    )
     role = forms.ChoiceField(label=_("Role"), choices=MemberRole.choices, initial="member")
     started_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     ended_on = forms.DateField(

@@ -130,7 +130,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @allow(*EDITOR_ROLES)
 def person_create(request: HttpRequest) -> HttpResponse:
     _require_editor(request)
-    form = PersonForm(request.POST or None, initial=request.GET or None)
+    form = PersonForm(request.POST or None, initial=request.GET or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
@@ -151,7 +151,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_person_for_user(request.user, pk)
     initial = {f: getattr(person, f) for f in services.PERSON_FIELDS if f != "village"}
     initial["village_code"] = person.village.code
-    form = PersonForm(request.POST or None, initial=initial)
+    form = PersonForm(request.POST or None, initial=initial, user=request.user)
     form.fields["nik"].help_text = _("Leave empty to keep the NIK on record (%(masked)s).") % {
         "masked": person.nik_masked or "—"
     }
@@ -177,7 +177,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @allow(*PARTNERSHIP_ROLES)
 def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     org = get_organisation_for_user(request.user, pk)
-    form = MembershipForm(request.POST or None)
+    form = MembershipForm(request.POST or None, user=request.user)
     if request.method == "POST":
         _require_editor(request)
         if form.is_valid():
@@ -225,7 +225,7 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @allow(*EDITOR_ROLES)
 def organisation_create(request: HttpRequest) -> HttpResponse:
     _require_editor(request)
-    form = OrganisationForm(request.POST or None)
+    form = OrganisationForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
@@ -245,7 +245,7 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
 @allow(*EDITOR_ROLES)
 def fkpm_create(request: HttpRequest) -> HttpResponse:
     _require_editor(request)
-    form = FkpmForm(request.POST or None, request.FILES or None)
+    form = FkpmForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import File, Router, Status, UploadedFile
 
 from jaga.accounts.access import PARTNERSHIP_ROLES, allow, in_scope, scope_codes
@@ -92,6 +93,8 @@ def activity_out(a: Activity) -> ActivityOut:
         partner_ids=[o.pk for o in a.partners.all()],
         head_count=a.head_count,
         grace_minutes=a.grace_minutes,
+        checkin_opens_minutes=a.checkin_opens_minutes,
+        checkin_closes_minutes=a.checkin_closes_minutes,
         place=a.place,
         outcome=a.outcome,
     )
@@ -123,7 +126,7 @@ ACTIVITY_PREFETCH = ("villages", "organisers", "partners")
 # --- activities ----------------------------------------------------------------------------
 
 
-@router.get("/activities", response=list[ActivityOut], summary="Activities I may see")
+@router.get("/activities", response=list[ActivityOut], summary=gettext_lazy("Activities I may see"))
 @allow(*PARTNERSHIP_ROLES)
 def list_activities(
     request: HttpRequest,
@@ -145,7 +148,7 @@ def list_activities(
     return [activity_out(a) for a in qs[offset : offset + limit]]
 
 
-@router.post("/activities", response={201: ActivityOut}, summary="Log an activity")
+@router.post("/activities", response={201: ActivityOut}, summary=gettext_lazy("Log an activity"))
 @allow(*EDITOR_ROLES)
 def create_activity(request: HttpRequest, payload: ActivityIn) -> Any:
     require_editor(request)
@@ -165,20 +168,22 @@ def create_activity(request: HttpRequest, payload: ActivityIn) -> Any:
         partners=[get_organisation_for_user(request.user, i) for i in payload.partner_ids],
         head_count=payload.head_count,
         grace_minutes=payload.grace_minutes,
+        checkin_opens_minutes=payload.checkin_opens_minutes,
+        checkin_closes_minutes=payload.checkin_closes_minutes,
         place=payload.place,
         outcome=payload.outcome,
     )
     return Status(201, activity_out(activity))
 
 
-@router.get("/activities/export", summary="Export activities (format=csv|xlsx)")
+@router.get("/activities/export", summary=gettext_lazy("Export activities (format=csv|xlsx)"))
 @allow(*PARTNERSHIP_ROLES)
 def export_activities(request: HttpRequest, format: str = "csv") -> HttpResponse:
     headers, rows = activity_rows(request.user)
     return export_response(headers, rows, "activities", format)
 
 
-@router.post("/activities/import", response=ImportResult, summary="Import activities")
+@router.post("/activities/import", response=ImportResult, summary=gettext_lazy("Import activities"))
 @allow(*EDITOR_ROLES)
 def import_activities(request: HttpRequest, file: File[UploadedFile]) -> ImportResult:
     require_editor(request)
@@ -186,7 +191,7 @@ def import_activities(request: HttpRequest, file: File[UploadedFile]) -> ImportR
     return ImportResult(imported=count)
 
 
-@router.get("/activities/{activity_id}", response=ActivityOut, summary="One activity")
+@router.get("/activities/{activity_id}", response=ActivityOut, summary=gettext_lazy("One activity"))
 @allow(*PARTNERSHIP_ROLES)
 def get_activity(request: HttpRequest, activity_id: int) -> ActivityOut:
     return activity_out(get_activity_for_user(request.user, activity_id))
@@ -195,7 +200,7 @@ def get_activity(request: HttpRequest, activity_id: int) -> ActivityOut:
 @router.get(
     "/activities/{activity_id}/invitations",
     response=list[InvitationOut],
-    summary="The activity's invitations I may see",
+    summary=gettext_lazy("The activity's invitations I may see"),
 )
 @allow(*PARTNERSHIP_ROLES)
 def list_invitations(request: HttpRequest, activity_id: int) -> list[InvitationOut]:
@@ -212,7 +217,7 @@ def list_invitations(request: HttpRequest, activity_id: int) -> list[InvitationO
 @router.post(
     "/activities/{activity_id}/invitations",
     response={201: InvitationOut, 200: InvitationOut},
-    summary="Invite a person or an organisation",
+    summary=gettext_lazy("Invite a person or an organisation"),
 )
 @allow(*EDITOR_ROLES)
 def create_invitation(request: HttpRequest, activity_id: int, payload: InvitationIn) -> Any:
@@ -233,7 +238,7 @@ def create_invitation(request: HttpRequest, activity_id: int, payload: Invitatio
 @router.post(
     "/activities/{activity_id}/checkin",
     response=CheckInOut,
-    summary="Check in by the invitation's QR code (idempotent)",
+    summary=gettext_lazy("Check in by the invitation's QR code (idempotent)"),
 )
 @allow(*EDITOR_ROLES)
 def check_in(request: HttpRequest, activity_id: int, payload: CheckInIn) -> CheckInOut:
@@ -251,7 +256,7 @@ def check_in(request: HttpRequest, activity_id: int, payload: CheckInIn) -> Chec
 @router.post(
     "/activities/{activity_id}/close",
     response=ImportResult,
-    summary="Mark every invitee with nothing recorded as absent",
+    summary=gettext_lazy("Mark every invitee with nothing recorded as absent"),
 )
 @allow(*EDITOR_ROLES)
 def close(request: HttpRequest, activity_id: int) -> ImportResult:
@@ -261,7 +266,9 @@ def close(request: HttpRequest, activity_id: int) -> ImportResult:
 
 
 @router.post(
-    "/invitations/{invitation_id}/response", response=InvitationOut, summary="Record an answer"
+    "/invitations/{invitation_id}/response",
+    response=InvitationOut,
+    summary=gettext_lazy("Record an answer"),
 )
 @allow(*EDITOR_ROLES)
 def respond(request: HttpRequest, invitation_id: int, payload: ResponseIn) -> InvitationOut:
@@ -275,7 +282,7 @@ def respond(request: HttpRequest, invitation_id: int, payload: ResponseIn) -> In
 @router.post(
     "/invitations/{invitation_id}/attendance",
     response=InvitationOut,
-    summary="Record attendance by hand (present, late, represented, absent, excused)",
+    summary=gettext_lazy("Record attendance by hand (present, late, represented, absent, excused)"),
 )
 @allow(*EDITOR_ROLES)
 def attendance(request: HttpRequest, invitation_id: int, payload: AttendanceIn) -> InvitationOut:
@@ -296,7 +303,9 @@ def attendance(request: HttpRequest, invitation_id: int, payload: AttendanceIn) 
 # --- participation -------------------------------------------------------------------------
 
 
-@router.get("/participation", response=ParticipationOut, summary="Participation figures")
+@router.get(
+    "/participation", response=ParticipationOut, summary=gettext_lazy("Participation figures")
+)
 @allow(*PARTNERSHIP_ROLES)
 def participation(
     request: HttpRequest,
@@ -349,7 +358,9 @@ def _default_territory(request: HttpRequest) -> str:
 @router.post(
     "/adoptions/import",
     response=ImportResult,
-    summary="Import adoptions (programme_code, village_code, adopted_on); all-or-nothing",
+    summary=gettext_lazy(
+        "Import adoptions (programme_code, village_code, adopted_on); all-or-nothing"
+    ),
 )
 @allow(*PROGRAMME_ROLES)
 def import_adoptions(request: HttpRequest, file: File[UploadedFile]) -> ImportResult:
@@ -358,7 +369,7 @@ def import_adoptions(request: HttpRequest, file: File[UploadedFile]) -> ImportRe
     return ImportResult(imported=count)
 
 
-@router.get("", response=list[ProgrammeOut], summary="The programme catalogue")
+@router.get("", response=list[ProgrammeOut], summary=gettext_lazy("The programme catalogue"))
 @allow(*PARTNERSHIP_ROLES)
 def list_programmes(request: HttpRequest) -> list[ProgrammeOut]:
     adopted = ProgrammeAdoption.objects.for_user(request.user)
@@ -371,7 +382,9 @@ def list_programmes(request: HttpRequest) -> list[ProgrammeOut]:
     ]
 
 
-@router.post("", response={201: ProgrammeOut}, summary="Add a programme to the catalogue")
+@router.post(
+    "", response={201: ProgrammeOut}, summary=gettext_lazy("Add a programme to the catalogue")
+)
 @allow(*PROGRAMME_ROLES)
 def create_programme(request: HttpRequest, payload: ProgrammeIn) -> Any:
     require_manager(request)
@@ -381,7 +394,7 @@ def create_programme(request: HttpRequest, payload: ProgrammeIn) -> Any:
     return Status(201, programme_out(programme, 0))
 
 
-@router.get("/{code}", response=ProgrammeOut, summary="One programme")
+@router.get("/{code}", response=ProgrammeOut, summary=gettext_lazy("One programme"))
 @allow(*PARTNERSHIP_ROLES)
 def get_one(request: HttpRequest, code: str) -> ProgrammeOut:
     p = get_programme(code)
@@ -393,7 +406,7 @@ def get_one(request: HttpRequest, code: str) -> ProgrammeOut:
 @router.get(
     "/{code}/adoptions",
     response=list[AdoptionOut],
-    summary="Villages (in my area) that adopted the programme, with the date",
+    summary=gettext_lazy("Villages (in my area) that adopted the programme, with the date"),
 )
 @allow(*PARTNERSHIP_ROLES)
 def adoptions(request: HttpRequest, code: str) -> list[AdoptionOut]:
@@ -410,7 +423,9 @@ def adoptions(request: HttpRequest, code: str) -> list[AdoptionOut]:
     ]
 
 
-@router.post("/{code}/adoptions", response={201: AdoptionOut}, summary="A village adopts it")
+@router.post(
+    "/{code}/adoptions", response={201: AdoptionOut}, summary=gettext_lazy("A village adopts it")
+)
 @allow(*EDITOR_ROLES)
 def adopt(request: HttpRequest, code: str, payload: AdoptionIn) -> Any:
     if not can_edit(request.user):

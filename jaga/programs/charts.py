@@ -6,7 +6,9 @@ import datetime
 from collections.abc import Sequence
 
 from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
+
+from jaga.core.charts import NARROW, NARROW_FONT, every, pair
 
 BIG = "font-size:13px"
 
@@ -17,8 +19,41 @@ def _pct(value: float | None) -> str:
 
 def rate_bars(rows: Sequence[tuple[str, float | None, str]], *, title: str) -> SafeString:
     """Horizontal bars, one per row: (label, rate 0..1 or None, the counts behind it)."""
-    bar_h, gap, label_w, width = 24, 8, 150, 480
-    plot_w = width - label_w - 120
+    return pair(_rate_bars(rows, title), _rate_rows(rows, title))
+
+
+def _rate_rows(rows: Sequence[tuple[str, float | None, str]], title: str) -> str:
+    """The phone drawing: the label on its own line above a full-width bar and its figures."""
+    font, bar_h = NARROW_FONT, 16
+    row = font + 6 + bar_h + 12
+    figures_w = 7.5 * max((len(_pct(v)) + 1 + len(n) for _l, v, n in rows), default=8) + 6
+    plot_w = max(120.0, NARROW - figures_w - 4)
+    height = len(rows) * row + 4
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {NARROW} {height}" '
+        f'width="100%" preserveAspectRatio="xMinYMin meet" font-size="{font}" '
+        f'style="font-size:{font}px" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for i, (label, value, note) in enumerate(rows):
+        y = 2 + i * row
+        w = 0 if value is None else max(1.0, plot_w * value)
+        parts.append(
+            f'<text x="0" y="{y + font}">{escape(label)}</text>'
+            f'<rect x="0" y="{y + font + 5}" width="{plot_w:.1f}" height="{bar_h}" fill="#eef1f5"/>'
+            f'<rect x="0" y="{y + font + 5}" width="{w:.1f}" height="{bar_h}" fill="#6b1d1d"/>'
+            f'<text x="{plot_w + 5:.1f}" y="{y + font + 5 + bar_h - 3}">{_pct(value)} '
+            f'<tspan fill="#5b6675">{escape(note)}</tspan></text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _rate_bars(rows: Sequence[tuple[str, float | None, str]], title: str) -> str:
+    bar_h, gap, label_w = 24, 8, 150
+    figures_w = 8 * max((len(_pct(v)) + 1 + len(n) for _l, v, n in rows), default=8) + 12
+    width = round(max(480, label_w + 210 + figures_w))
+    plot_w = width - label_w - figures_w
     height = len(rows) * (bar_h + gap) + 10
     parts = [
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
@@ -37,20 +72,35 @@ def rate_bars(rows: Sequence[tuple[str, float | None, str]], *, title: str) -> S
             f'<tspan fill="#5b6675">{escape(note)}</tspan></text>'
         )
     parts.append("</svg>")
-    return mark_safe("".join(parts))  # noqa: S308 - every label is escaped above
+    return "".join(parts)
 
 
 def monthly_columns(
     months: Sequence[tuple[datetime.date, float | None, int]], *, title: str
 ) -> SafeString:
     """Columns per month: the rate (0..1) with the denominator beneath as a tooltip."""
-    width, height, left, bottom = 720, 200, 36, 28
+    return pair(
+        _monthly_columns(months, title, 720, 200, 11),
+        _monthly_columns(months, title, NARROW, 200, NARROW_FONT),
+    )
+
+
+def _monthly_columns(
+    months: Sequence[tuple[datetime.date, float | None, int]],
+    title: str,
+    width: int,
+    height: int,
+    font: int,
+) -> str:
+    left, bottom = round(font * 3.3), font + 17
     n = max(1, len(months))
     step = (width - left - 10) / n
+    stride = every(n, width - left - 10, 5, font)
     plot_h = height - bottom - 10
     parts = [
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
-        f'width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">',
+        f'width="100%" preserveAspectRatio="xMinYMin meet" font-size="{font}" '
+        f'style="font-size:{font}px" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
     for frac in (0, 0.5, 1):
@@ -67,10 +117,12 @@ def monthly_columns(
             f'height="{h:.1f}" fill="#6b1d1d"><title>{month:%Y-%m}: {_pct(value)} '
             f"(n={den})</title></rect>"
         )
-        if month.month in (1, 7) or n <= 12:
+        shown = (month.month in (1, 7) or n <= 12) if font <= 11 else (n - 1 - i) % stride == 0
+        if shown:
+            anchor = "end" if i == n - 1 and font > 11 else "middle"
             parts.append(
-                f'<text x="{x + step / 2:.1f}" y="{height - 10}" text-anchor="middle">'
+                f'<text x="{x + step / 2:.1f}" y="{height - 10}" text-anchor="{anchor}">'
                 f"{month:%m/%y}</text>"
             )
     parts.append("</svg>")
-    return mark_safe("".join(parts))  # noqa: S308 - no user text in this chart but the title
+    return "".join(parts)

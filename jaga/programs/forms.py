@@ -5,10 +5,17 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from jaga.programs.models import ActivityKind, AttendanceStatus
+from jaga.core.choose import ChooseField, ChooseForm, enhance
+from jaga.programs.models import (
+    CHECKIN_CLOSES_DEFAULT,
+    CHECKIN_MAX_MINUTES,
+    CHECKIN_OPENS_DEFAULT,
+    ActivityKind,
+    AttendanceStatus,
+)
 
 
-class ActivityForm(forms.Form):
+class ActivityForm(ChooseForm):
     programme = forms.ChoiceField(label=_("Programme"))
     kind = forms.ChoiceField(label=_("Kind"), choices=ActivityKind.choices)
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -18,17 +25,32 @@ class ActivityForm(forms.Form):
     ends_at = forms.DateTimeField(
         label=_("End"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
-    village_code = forms.CharField(label=_("Held in (village code)"), max_length=20)
-    area_code = forms.CharField(
-        label=_("Area served (code)"),
-        max_length=20,
+    village_code = ChooseField(
+        "village", label=_("Held in (village)"), help_text=_("Type the village's name.")
+    )
+    area_code = ChooseField(
+        "area",
+        label=_("Area served"),
         required=False,
-        help_text=_("Invitees must live here. Empty: the village."),
+        help_text=_("A village, district or the regency: invitees must live here. Empty: the village."),
     )
     place = forms.CharField(label=_("Place"), max_length=200, required=False)
     head_count = forms.IntegerField(label=_("Head count"), required=False, min_value=0)
     grace_minutes = forms.IntegerField(
         label=_("Grace period (minutes)"), initial=15, min_value=0, max_value=240
+    )
+    checkin_opens_minutes = forms.IntegerField(
+        label=_("QR check-in opens (minutes before the start)"),
+        initial=CHECKIN_OPENS_DEFAULT,
+        min_value=0,
+        max_value=CHECKIN_MAX_MINUTES,
+    )
+    checkin_closes_minutes = forms.IntegerField(
+        label=_("QR check-in closes (minutes after the end)"),
+        initial=CHECKIN_CLOSES_DEFAULT,
+        min_value=0,
+        max_value=CHECKIN_MAX_MINUTES,
+        help_text=_("After the start when no end is given. Later: record attendance by hand."),
     )
     outcome = forms.CharField(
         label=_("Outcome notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -61,6 +83,10 @@ class InviteForm(forms.Form):
         cast(forms.ChoiceField, self.fields["village_code"]).choices = [("", "—")] + [
             (v.code, v.display_name) for v in villages
         ]
+        # Long lists: choose.js turns each into a box that filters by the name typed.
+        enhance(self.fields["person_id"])
+        enhance(self.fields["organisation_id"])
+        enhance(self.fields["village_code"])
 
 
 class CheckInForm(forms.Form):

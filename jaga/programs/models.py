@@ -95,6 +95,13 @@ class ActivityKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# The QR check-in window: it opens this long before the start and closes this long after the end
+# (the start when no end is given); each activity can set its own (at most CHECKIN_MAX_MINUTES).
+CHECKIN_OPENS_DEFAULT = 120
+CHECKIN_CLOSES_DEFAULT = 240
+CHECKIN_MAX_MINUTES = 7 * 24 * 60
+
+
 class Activity(models.Model):
     """Something done under a programme: held in one village, serving an area (its scope for
     invitations), possibly covering several villages."""
@@ -145,6 +152,16 @@ class Activity(models.Model):
         _("grace period (minutes)"),
         default=15,
         help_text=_("Check-in later than the start plus this is recorded as late."),
+    )
+    checkin_opens_minutes = models.PositiveIntegerField(
+        _("check-in opens (minutes before the start)"),
+        default=CHECKIN_OPENS_DEFAULT,
+        help_text=_("QR check-in is refused before this."),
+    )
+    checkin_closes_minutes = models.PositiveIntegerField(
+        _("check-in closes (minutes after the end)"),
+        default=CHECKIN_CLOSES_DEFAULT,
+        help_text=_("After this, attendance is recorded by hand from the paper list."),
     )
     outcome = models.TextField(_("outcome notes"), blank=True)
     created_by = models.ForeignKey(

@@ -4,6 +4,8 @@ import datetime
 
 from ninja import Schema
 
+from jaga.programs.models import CHECKIN_CLOSES_DEFAULT, CHECKIN_OPENS_DEFAULT
+
 
 class ProgrammeOut(Schema):
     code: str
@@ -53,6 +55,8 @@ class ActivityOut(Schema):
     partner_ids: list[int]
     head_count: int | None
     grace_minutes: int
+    checkin_opens_minutes: int
+    checkin_closes_minutes: int
     place: str
     outcome: str
 
@@ -70,6 +74,8 @@ class ActivityIn(Schema):
     partner_ids: list[int] = []
     head_count: int | None = None
     grace_minutes: int = 15
+    checkin_opens_minutes: int = CHECKIN_OPENS_DEFAULT
+    checkin_closes_minutes: int = CHECKIN_CLOSES_DEFAULT
     place: str = ""
     outcome: str = ""
 

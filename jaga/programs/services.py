@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -29,6 +29,9 @@ from jaga.partners.importing import RowError, fail_rows, run_import
 from jaga.partners.models import Organisation, Person
 from jaga.partners.services import _date, _in_scope
 from jaga.programs.models import (
+    CHECKIN_CLOSES_DEFAULT,
+    CHECKIN_MAX_MINUTES,
+    CHECKIN_OPENS_DEFAULT,
     Activity,
     ActivityKind,
     AttendanceStatus,
@@ -62,9 +65,6 @@ TRANSITIONS: dict[str, set[str]] = {
     S.REPRESENTED: {S.PRESENT, S.LATE, S.ABSENT},
 }
 
-# QR check-in opens a few hours before the start and closes a day later (then: by hand).
-CHECKIN_OPENS = datetime.timedelta(hours=3)
-CHECKIN_CLOSES = datetime.timedelta(hours=24)
 
 Progress = Callable[[int], None]
 
@@ -251,6 +251,8 @@ def record_activity(
     organiser_unit: str = "",
     head_count: int | None = None,
     grace_minutes: int = 15,
+    checkin_opens_minutes: int = CHECKIN_OPENS_DEFAULT,
+    checkin_closes_minutes: int = CHECKIN_CLOSES_DEFAULT,
     place: str = "",
     outcome: str = "",
 ) -> Activity:
@@ -265,6 +267,13 @@ def record_activity(
         raise DomainError("bad_head_count", _("The head count cannot be negative."))
     if not 0 <= grace_minutes <= 240:
         raise DomainError("bad_grace", _("The grace period is between 0 and 240 minutes."))
+    for minutes in (checkin_opens_minutes, checkin_closes_minutes):
+        if not 0 <= minutes <= CHECKIN_MAX_MINUTES:
+            raise DomainError(
+                "bad_checkin_window",
+                _("The check-in window is between 0 and %(max)s minutes before and after.")
+                % {"max": CHECKIN_MAX_MINUTES},
+            )
     area = area or village
     _check_area(village, area)
     covered = {v.pk: v for v in villages}
@@ -290,6 +299,8 @@ def record_activity(
             organiser_unit=organiser_unit,
             head_count=head_count,
             grace_minutes=grace_minutes,
+            checkin_opens_minutes=checkin_opens_minutes,
+            checkin_closes_minutes=checkin_closes_minutes,
             place=place,
             outcome=outcome,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -514,6 +525,14 @@ def is_late(activity: Activity, moment: datetime.datetime) -> bool:
     return moment > activity.starts_at + datetime.timedelta(minutes=activity.grace_minutes)
 
 
+def checkin_window(activity: Activity) -> tuple[datetime.datetime, datetime.datetime]:
+    """When QR check-in opens and closes: the activity's minutes before its start and after its
+    end (its start when it has no end)."""
+    opens = activity.starts_at - datetime.timedelta(minutes=activity.checkin_opens_minutes)
+    end = activity.ends_at or activity.starts_at
+    return opens, end + datetime.timedelta(minutes=activity.checkin_closes_minutes)
+
+
 def check_in(
     code: str,
     *,
@@ -540,13 +559,24 @@ def check_in(
         locked = _locked(found[0])
         if locked.status in (S.PRESENT, S.LATE, S.REPRESENTED):
             return locked, True
-        start = locked.activity.starts_at
-        if at < start - CHECKIN_OPENS:
-            raise DomainError("checkin_not_open", _("Check-in opens three hours before the start."))
-        if at > (locked.activity.ends_at or start) + CHECKIN_CLOSES:
+        opens, closes = checkin_window(locked.activity)
+        if at < opens:
+            raise DomainError(
+                "checkin_not_open",
+                _("Check-in opens at %(time)s, %(minutes)s minutes before the start.")
+                % {
+                    "time": formats.date_format(timezone.localtime(opens), "j M Y H:i"),
+                    "minutes": locked.activity.checkin_opens_minutes,
+                },
+            )
+        if at > closes:
             raise DomainError(
                 "checkin_closed",
-                _("Check-in by code has closed; record attendance by hand from the paper list."),
+                _(
+                    "Check-in by code closed at %(time)s; record attendance by hand from the "
+                    "paper list."
+                )
+                % {"time": formats.date_format(timezone.localtime(closes), "j M Y H:i")},
             )
         if representative_name.strip():
             status = S.REPRESENTED

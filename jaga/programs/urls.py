@@ -20,6 +20,7 @@ urlpatterns = [
     path("kegiatan/<int:pk>/lampiran/<int:file_pk>/", views.activity_file, name="file"),
     path("kegiatan/<int:pk>/meja-hadir/", views.checkin_desk, name="desk"),
     path("undangan/<int:pk>/cetak/", views.invitation_print, name="print"),
+    path("undangan/<int:pk>/jawab/", views.invitation_answer, name="answer"),
     path("hadir/<str:code>/", views.checkin, name="checkin"),
     path("<str:code>/", views.programme_detail, name="programme"),
 ]

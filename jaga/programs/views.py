@@ -10,12 +10,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -157,7 +158,7 @@ def activities(request: HttpRequest) -> HttpResponse:
 def activity_create(request: HttpRequest) -> HttpResponse:
     _require_editor(request)
     programmes = list(Programme.objects.order_by("code"))
-    form = ActivityForm(request.POST or None, programmes=programmes)
+    form = ActivityForm(request.POST or None, programmes=programmes, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -175,6 +176,8 @@ def activity_create(request: HttpRequest) -> HttpResponse:
                 place=data["place"],
                 head_count=data["head_count"],
                 grace_minutes=data["grace_minutes"],
+                checkin_opens_minutes=data["checkin_opens_minutes"],
+                checkin_closes_minutes=data["checkin_closes_minutes"],
                 outcome=data["outcome"],
             )
         except DomainError as exc:
@@ -292,7 +295,9 @@ def activity_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponseBa
 def _invite_form(request: HttpRequest, activity: Any) -> InviteForm:
     """Choices for inviting: people of the village where it is held (not yet invited),
     organisations working in the area, and the villages of the area."""
-    invited = activity.invitations.values("person_id")
+    # Only the invitations of that kind: `NOT IN (..., NULL)` is never true in SQL, so one
+    # invited person would otherwise empty the organisation list (and one organisation the people).
+    invited = activity.invitations.filter(person__isnull=False).values("person_id")
     area = activity.area.code
     people = (
         people_for_user(request.user)
@@ -305,7 +310,11 @@ def _invite_form(request: HttpRequest, activity: Any) -> InviteForm:
     organisations = (
         organisations_for_user(request.user)
         .filter(Q(territory__code__in=codes) | Q(territory__code__startswith=area + "."))
-        .exclude(pk__in=activity.invitations.values("organisation_id"))
+        .exclude(
+            pk__in=activity.invitations.filter(organisation__isnull=False).values(
+                "organisation_id"
+            )
+        )
         .order_by("kind", "name")[:300]
     )
     villages = Territory.objects.villages().filter(Q(code=area) | Q(code__startswith=area + "."))
@@ -394,6 +403,29 @@ def activity_close(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("programs:activity", pk=activity.pk)
 
 
+@login_required
+@require_POST
+@allow(*EDITOR_ROLES)
+def invitation_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record an invitee's answer (will come / cannot come), e.g. from the coordinator's home."""
+    _require_editor(request)
+    invitation = get_invitation_for_user(request.user, pk=pk)
+    try:
+        services.record_response(
+            invitation, actor=request.user, response=request.POST.get("response", "")
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Answer recorded."))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("programs:activity", args=[invitation.activity_id])
+    return redirect(target)
+
+
 def _qr_svg(request: HttpRequest, code: str) -> str:
     url = request.build_absolute_uri(reverse("programs:checkin", args=[code]))
     svg: str = segno.make(url, error="m").svg_inline(scale=5, dark="#1b2430")
@@ -455,6 +487,8 @@ def checkin_desk(request: HttpRequest, pk: int) -> HttpResponse:
     last = None
     if request.method == "POST":
         _require_editor(request)
+        if "application/json" in request.headers.get("Accept", ""):
+            return _scanned(request, activity, form)
         if form.is_valid():
             try:
                 last, already = services.check_in(
@@ -479,8 +513,51 @@ def checkin_desk(request: HttpRequest, pk: int) -> HttpResponse:
                     )
                 form = CheckInForm()
     counts = queries.participation_for_activity(activity, activity.invitations.all())
+    opens, closes = services.checkin_window(activity)
     return render(
-        request, "programs/desk.html", {"activity": activity, "form": form, "total": counts}
+        request,
+        "programs/desk.html",
+        {
+            "activity": activity,
+            "form": form,
+            "total": counts,
+            "opens": opens,
+            "closes": closes,
+        },
+    )
+
+
+def _scanned(request: HttpRequest, activity: Any, form: CheckInForm) -> JsonResponse:
+    """The desk's camera scanner posts each decoded code here and shows the answer big.
+
+    A second scan of the same invitation answers "already" (the service records nothing new);
+    a refused code answers "error" with the reason, and the desk is ready for the next person.
+    """
+    if not form.is_valid():
+        return JsonResponse(
+            {"result": "error", "name": "", "message": _("This check-in code is not known.")},
+            status=400,
+        )
+    try:
+        inv, already = services.check_in(
+            form.cleaned_data["code"],
+            actor=request.user,
+            activity=activity,
+            representative_name=form.cleaned_data["representative_name"],
+        )
+    except DomainError as exc:
+        return JsonResponse({"result": "error", "name": "", "message": str(exc.message)})
+    if already:
+        message = _("Already checked in (%(status)s at %(time)s): nothing changed.") % {
+            "status": inv.get_status_display(),
+            "time": timezone.localtime(inv.checked_in_at).strftime("%H:%M")
+            if inv.checked_in_at
+            else "—",
+        }
+    else:
+        message = _("Checked in: %(status)s.") % {"status": inv.get_status_display()}
+    return JsonResponse(
+        {"result": "already" if already else "done", "name": inv.invitee_name, "message": message}
     )
 
 

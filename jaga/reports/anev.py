@@ -18,10 +18,10 @@ from typing import Any
 
 from django.db.models import Min, Q, QuerySet, Sum
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from jaga.analytics import queries, warning
+from jaga.analytics import plain, queries, warning
 from jaga.analytics.evaluation import evaluate
 from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
 from jaga.analytics.participation import participation as analyse_participation
@@ -30,6 +30,8 @@ from jaga.analytics.stats.compstat import pct_change
 from jaga.analytics.stats.trend import TrendFit
 from jaga.analytics.units import Unit, add_months
 from jaga.core.errors import DomainError
+from jaga.core.numbers import say_number
+from jaga.fieldwork.models import Target
 from jaga.incidents.models import CategoryGroup
 from jaga.territory.models import Level, PolmasStatus, Territory
 
@@ -130,11 +132,11 @@ def trend_statement(fit: TrendFit | None) -> list[str]:
         return [_("Too few months of figures to say whether disturbances are rising or falling.")]
     values = {
         "months": fit.months,
-        "rr": number_format(fit.rate_ratio_per_year, 2),
-        "lo": number_format(fit.ci_low, 2),
-        "hi": number_format(fit.ci_high, 2),
-        "p": number_format(fit.p, 3),
-        "pct": number_format(round(abs(fit.rate_ratio_per_year - 1) * 100), 0),
+        "rr": say_number(fit.rate_ratio_per_year, 2),
+        "lo": say_number(fit.ci_low, 2),
+        "hi": say_number(fit.ci_high, 2),
+        "p": say_number(fit.p, 3),
+        "pct": say_number(abs(fit.rate_ratio_per_year - 1) * 100, 0),
     }
     if fit.direction == "falling":
         first = _(
@@ -154,7 +156,7 @@ def trend_statement(fit: TrendFit | None) -> list[str]:
             "(95%% interval %(lo)s to %(hi)s, p = %(p)s) cannot be told from no change."
         )
     mk = fit.mann_kendall
-    mk_values = {"p": number_format(mk.p, 3)}
+    mk_values = {"p": say_number(mk.p, 3)}
     if mk.trend == "decreasing":
         second = _(
             "The Mann-Kendall test, which assumes no model, also finds a decrease (p = %(p)s)."
@@ -181,6 +183,7 @@ def trend(territory: Territory, month: datetime.date) -> dict[str, Any]:
         "fitted": fit.fitted if fit else None,
         "fit": fit,
         "statement": trend_statement(fit),
+        "plain": plain.trend_in_words(fit, territory.display_name),
     }
 
 
@@ -226,13 +229,17 @@ def desk(territory: Territory, month: datetime.date) -> dict[str, Any]:
         return out
 
     now, before = figures(month, month), figures(prev, prev)
+    from jaga.servicedesk.models import Service
+
+    # Rows are keyed by service code; people read the service's name, never its code.
+    names = {svc.code: svc.name for svc in Service.objects.filter(code__in=list(now))}
     rows = []
     totals: dict[str, int] = defaultdict(int)
     for key in sorted(now):
         f = now[key]
         resolved, in_time = f["resolved"], min(f["resolved_in_time"], f["resolved"])
         row: dict[str, Any] = {
-            "service": key or "—",
+            "service": (names.get(key) or _("Other")) if key else "—",
             "received": f["received"],
             "resolved": resolved,
             "in_time": in_time,
@@ -301,7 +308,14 @@ def fieldwork(territory: Territory, month: datetime.date) -> dict[str, Any]:
         _metric_by_key(territory, "operations.findings", month, month).items(),
         key=lambda kv: -kv[1],
     )
-    return {"rows": rows, "findings": [{"target": k or "—", "count": v} for k, v in findings]}
+    targets = dict(Target.choices)
+    return {
+        "rows": rows,
+        "findings": [
+            {"target": str(targets.get(k, _("Other"))) if k else "—", "count": v}
+            for k, v in findings
+        ],
+    }
 
 
 ATTENDANCE = [
@@ -338,7 +352,7 @@ def partnership(territory: Territory, month: datetime.date) -> dict[str, Any]:
         rows.append(
             {
                 "code": key or "—",
-                "name": names.get(key, key or "—"),
+                "name": names.get(key) or (_("Other") if key else "—"),
                 "activities": count.get(key, 0),
                 "head_count": heads.get(key, 0),
                 **a,
@@ -455,7 +469,7 @@ def programmes(territory: Territory, month: datetime.date) -> dict[str, Any]:
 def _fmt_pct(value: float | None) -> str:
     if value is None:
         return "—"
-    return ("+" if value > 0 else "") + number_format(value, 1) + "%"
+    return ("+" if value > 0 else "") + say_number(value, 1) + "%"
 
 
 def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]) -> list[str]:
@@ -479,7 +493,7 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
             )
         else:
             verdict = (
-                _("a real change (p = %(p)s)") % {"p": number_format(c.p_last_year, 3)}
+                _("a real change (p = %(p)s)") % {"p": say_number(c.p_last_year, 3)}
                 if c.signal_last_year
                 else _("within normal variation")
             )
@@ -513,7 +527,7 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
             _("Significantly more disturbances than last year in: %(areas)s.")
             % {"areas": ", ".join(a.name for a in rising)}
         )
-    out.append(sections["trend"]["statement"][0])
+    out.append(sections["trend"]["plain"])
     alarm_rows = sections["alarms"]["rows"]
     if alarm_rows:
         places = []
@@ -538,7 +552,7 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
                 "resolved": d["resolved"],
                 "rate": "—"
                 if d["in_time_rate"] is None
-                else number_format(d["in_time_rate"], 1) + "%",
+                else say_number(d["in_time_rate"], 1) + "%",
             }
         )
     p = sections["partnership"]
@@ -549,7 +563,7 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
             % {
                 "n": p["activities"],
                 "people": p["head_count"],
-                "rate": "—" if rate is None else number_format(rate, 1) + "%",
+                "rate": "—" if rate is None else say_number(rate, 1) + "%",
             }
         )
     cov = sections["coverage"]
@@ -560,10 +574,7 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
         )
     for row in sections["programmes"]["rows"]:
         if row["result"] is not None:
-            out.append(
-                _("%(programme)s: %(finding)s")
-                % {"programme": row["name"], "finding": row["result"]["statement"]["finding"]}
-            )
+            out.append(plain.effect_in_words(row["result"], row["name"]))
     trust = sections["surveys"]["trust_year"]
     est = trust.estimates.get("trust_police")
     if est is not None:
@@ -572,9 +583,9 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
                 "Trust in the police over the last 12 months: %(v)s of 5 (95%% interval %(lo)s–%(hi)s, %(n)s answers)."
             )
             % {
-                "v": number_format(est.value, 2),
-                "lo": number_format(est.low, 2),
-                "hi": number_format(est.high, 2),
+                "v": say_number(est.value, 2),
+                "lo": say_number(est.low, 2),
+                "hi": say_number(est.high, 2),
                 "n": trust.respondents,
             }
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Router, Schema
 
 from jaga.accounts.access import (
@@ -39,7 +40,12 @@ class PublicOut(Schema):
     rows: list[PublicRow]
 
 
-@router.get("/public/{code}", response=PublicOut, auth=None)
+@router.get(
+    "/public/{code}",
+    response=PublicOut,
+    auth=None,
+    summary=gettext_lazy("Published monthly figures of a place (public)"),
+)
 @allow_public
 def public_figures(request: HttpRequest, code: str, month: str = "") -> Any:
     """Published monthly figures of a regency, district or village ("x": withheld); read from
@@ -60,7 +66,7 @@ def public_figures(request: HttpRequest, code: str, month: str = "") -> Any:
     }
 
 
-@router.get("/anev/{code}")
+@router.get("/anev/{code}", summary=gettext_lazy("The Anev report's figures"))
 @allow(*STAFF_ROLES)
 def anev_sections(request: HttpRequest, code: str, month: str) -> Any:
     """The Anev report's figures as JSON (the summary sentences included)."""

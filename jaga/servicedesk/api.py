@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Header, Router, Status
 
 from jaga.accounts.access import STAFF_ROLES, allow, allow_public, get_for_user
@@ -74,7 +75,9 @@ def service_out(s: Service) -> ServiceOut:
     )
 
 
-@router.get("/services", response=list[ServiceOut], auth=None, summary="The service catalogue")
+@router.get(
+    "/services", response=list[ServiceOut], auth=None, summary=gettext_lazy("The service catalogue")
+)
 @allow_public
 def service_list(request: HttpRequest) -> list[ServiceOut]:
     return [
@@ -83,7 +86,10 @@ def service_list(request: HttpRequest) -> list[ServiceOut]:
 
 
 @router.get(
-    "/villages", response=list[VillageOut], auth=None, summary="Find a village by name (public)"
+    "/villages",
+    response=list[VillageOut],
+    auth=None,
+    summary=gettext_lazy("Find a village by name (public)"),
 )
 @allow_public
 def villages(request: HttpRequest, q: str = "", limit: Limit = 20) -> list[VillageOut]:
@@ -168,7 +174,7 @@ def _submit(request: HttpRequest, data: RequestIn, channel: str, key: str, **ext
     "/requests",
     response={200: CreatedOut, 201: CreatedOut},
     auth=None,
-    summary="Submit a report (public; send an Idempotency-Key to make retries safe)",
+    summary=gettext_lazy("Submit a report (public; send an Idempotency-Key to make retries safe)"),
 )
 @allow_public
 def submit(
@@ -207,7 +213,9 @@ def _tracked(request: HttpRequest, ticket: str, code: str) -> tuple[ServiceReque
     "/track/{ticket}",
     response=PublicRequestOut,
     auth=None,
-    summary="Follow a report: the public status, or everything with the X-Tracking-Code header",
+    summary=gettext_lazy(
+        "Follow a report: the public status, or everything with the X-Tracking-Code header"
+    ),
 )
 @allow_public
 def track(
@@ -225,7 +233,7 @@ def track(
     "/track/{ticket}/notes",
     response={201: PublicUpdateOut},
     auth=None,
-    summary="The reporter adds information (needs the X-Tracking-Code header)",
+    summary=gettext_lazy("The reporter adds information (needs the X-Tracking-Code header)"),
 )
 @allow_public
 def reporter_note(
@@ -244,7 +252,9 @@ def reporter_note(
     "/nearby",
     response=list[NearbyOut],
     auth=None,
-    summary="Open public reports of the same service in the village (shown before submitting)",
+    summary=gettext_lazy(
+        "Open public reports of the same service in the village (shown before submitting)"
+    ),
 )
 @allow_public
 def nearby(request: HttpRequest, service_code: str, village_code: str) -> list[NearbyOut]:
@@ -321,7 +331,9 @@ def detail_out(r: ServiceRequest) -> StaffRequestDetail:
     )
 
 
-@router.get("/requests", response=list[StaffRequestOut], summary="The queue in my scope")
+@router.get(
+    "/requests", response=list[StaffRequestOut], summary=gettext_lazy("The queue in my scope")
+)
 @allow(*STAFF_ROLES)
 def queue(
     request: HttpRequest,
@@ -338,14 +350,18 @@ def queue(
     return [staff_out(r) for r in rows[max(0, offset) : max(0, offset) + limit]]
 
 
-@router.get("/requests/{ticket}", response=StaffRequestDetail, summary="One report (staff)")
+@router.get(
+    "/requests/{ticket}", response=StaffRequestDetail, summary=gettext_lazy("One report (staff)")
+)
 @allow(*STAFF_ROLES)
 def request_detail(request: HttpRequest, ticket: str) -> StaffRequestDetail:
     return detail_out(_get(request, ticket))
 
 
 @router.post(
-    "/requests/{ticket}/transition", response=StaffRequestDetail, summary="Change the status"
+    "/requests/{ticket}/transition",
+    response=StaffRequestDetail,
+    summary=gettext_lazy("Change the status"),
 )
 @allow(*STAFF_ROLES)
 def transition(request: HttpRequest, ticket: str, data: TransitionIn) -> StaffRequestDetail:
@@ -377,7 +393,9 @@ def transition(request: HttpRequest, ticket: str, data: TransitionIn) -> StaffRe
     return detail_out(_get(request, ticket))
 
 
-@router.post("/requests/{ticket}/updates", response={201: UpdateOut}, summary="Add a note")
+@router.post(
+    "/requests/{ticket}/updates", response={201: UpdateOut}, summary=gettext_lazy("Add a note")
+)
 @allow(*STAFF_ROLES)
 def add_update(request: HttpRequest, ticket: str, data: UpdateIn) -> Any:
     update = services.add_update(
@@ -399,7 +417,7 @@ def add_update(request: HttpRequest, ticket: str, data: UpdateIn) -> Any:
 @router.post(
     "/requests/{ticket}/verify",
     response=StaffRequestDetail,
-    summary="Verify: record the report in the kamtibmas register",
+    summary=gettext_lazy("Verify: record the report in the kamtibmas register"),
 )
 @allow(*STAFF_ROLES)
 def verify(request: HttpRequest, ticket: str) -> StaffRequestDetail:
@@ -410,7 +428,7 @@ def verify(request: HttpRequest, ticket: str) -> StaffRequestDetail:
 @router.post(
     "/intake",
     response={200: CreatedOut, 201: CreatedOut},
-    summary="Desk staff enter a walk-in, phone or message report",
+    summary=gettext_lazy("Desk staff enter a walk-in, phone or message report"),
 )
 @allow(*services.ACTING_ROLES)
 def intake(
@@ -430,7 +448,11 @@ def intake(
     )
 
 
-@router.get("/summary", response=list[UnitSummaryOut], summary="Open, overdue, in time per Polsek")
+@router.get(
+    "/summary",
+    response=list[UnitSummaryOut],
+    summary=gettext_lazy("Open, overdue, in time per Polsek"),
+)
 @allow(*STAFF_ROLES)
 def summary(request: HttpRequest) -> list[dict[str, Any]]:
     return queries.unit_summary(request.user)

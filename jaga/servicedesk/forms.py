@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jaga.servicedesk.models import Channel, Datatype, Service, Status
 from jaga.servicedesk.photos import MAX_PHOTOS
+from jaga.core.choose import enhance
 from jaga.territory.models import Level, Territory
 
 
@@ -64,6 +65,7 @@ class VillageForm(forms.Form):
             ("", _("— choose —")),
             *village_choices(villages),
         ]
+        enhance(self.fields["desa"])
 
 
 class ReportForm(forms.Form):
@@ -225,6 +227,7 @@ class QueueFilterForm(forms.Form):
             ("", _("All villages")),
             *village_choices(villages),
         ]
+        enhance(self.fields["village"])
 
 
 class TransitionForm(forms.Form):

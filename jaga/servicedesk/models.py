@@ -173,6 +173,8 @@ class Channel(models.TextChoices):
     WALK_IN = "walk_in", _("Walk-in at the desk")
     PHONE = "phone", _("Phone call")
     MESSAGING = "messaging", _("SMS / WhatsApp message")
+    WHATSAPP = "whatsapp", _("WhatsApp conversation")
+    SMS = "sms", _("SMS conversation")
 
 
 STAFF_CHANNELS_VALUES = {Channel.WALK_IN, Channel.PHONE, Channel.MESSAGING}
@@ -503,3 +505,66 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.file.name or ""
+
+
+class ChatChannel(models.TextChoices):
+    """Where a resident talks to the intake conversation (docs/whatsapp.md)."""
+
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    SMS = "sms", _("SMS")
+
+
+class Conversation(models.Model):
+    """One sender's intake conversation on WhatsApp or SMS: the step reached and the answers so far.
+
+    The phone number is personal data, kept like a report's reporter phone: the column is named
+    `phone` (redacted in audit snapshots), shown nowhere public. A conversation expires after
+    `CHAT_CONVERSATION_TIMEOUT` seconds without a message (the next message starts afresh), and
+    `jaga servicedesk purge-conversations` deletes rows idle for longer than that and than
+    WhatsApp's 24-hour service window, with the photo they held.
+    """
+
+    channel = models.CharField(_("channel"), max_length=10, choices=ChatChannel.choices)
+    phone = models.CharField(_("phone"), max_length=30)
+    step = models.CharField(_("step"), max_length=20, blank=True)
+    data = models.JSONField(_("answers so far"), default=dict, blank=True)
+    photo = models.BinaryField(_("photo"), null=True, blank=True, editable=False)
+    started_at = models.DateTimeField(_("started"))
+    last_inbound_at = models.DateTimeField(_("last message"), db_index=True)
+    last_report = models.ForeignKey(
+        ServiceRequest,
+        verbose_name=_("last report filed"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "phone"], name="conversation_sender")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.pk}"
+
+
+class InboundMessage(models.Model):
+    """The id of every message the conversation handled: WhatsApp (and SMS gateways) retry a
+    delivery, and a retry must change nothing. No content and no phone number is kept."""
+
+    channel = models.CharField(_("channel"), max_length=10, choices=ChatChannel.choices)
+    message_id = models.CharField(max_length=200)
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("incoming message")
+        verbose_name_plural = _("incoming messages")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "message_id"], name="inbound_message_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.message_id}"

@@ -20,7 +20,7 @@ from jaga.core.gateways import get_gateway
 log = logging.getLogger("jaga.servicedesk")
 
 
-def _send(email: str, phone: str, subject: str, text: str) -> list[str]:
+def _send(email: str, phone: str, subject: str, text: str, channel: str = "") -> list[str]:
     sent = []
     if email:
         try:
@@ -30,7 +30,7 @@ def _send(email: str, phone: str, subject: str, text: str) -> list[str]:
             log.exception("email notification failed")
     if phone:
         try:
-            get_gateway().send(phone, text)
+            get_gateway(channel).send(phone, text)
             sent.append("message")
         except Exception:  # noqa: BLE001
             log.exception("gateway notification failed")
@@ -62,7 +62,9 @@ def notify_reporter(request: Any, text_update: str) -> list[str]:
             "status": request.get_status_display(),
             "text": text_update,
         }
-    return _send(request.email, request.phone, subject, text.strip())
+    return _send(
+        request.email, request.phone, subject, text.strip(), getattr(request, "channel", "")
+    )
 
 
 def notify_overdue(request: Any, officer: Any) -> list[str]:
@@ -89,4 +91,4 @@ def notify_tracking_code(request: Any, code: str, link: str) -> list[str]:
             "Report %(ticket)s received. Your private tracking code is %(code)s; follow your "
             "report at %(link)s. Do not share it: it lets anyone read the officers' replies."
         ) % {"ticket": request.ticket, "code": code, "link": link}
-    return _send(request.email, request.phone, subject, text)
+    return _send(request.email, request.phone, subject, text, getattr(request, "channel", ""))

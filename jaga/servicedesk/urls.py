@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from jaga.servicedesk import views
+from jaga.servicedesk.chat import webhooks
 
 app_name = "servicedesk"
 urlpatterns = [
@@ -14,6 +15,9 @@ urlpatterns = [
     path("lacak/<str:ticket>/", views.track, name="track"),
     path("lacak/<str:ticket>/kode/<str:code>/", views.track_code, name="track_code"),
     path("lacak/<str:ticket>/foto/<int:pk>/", views.public_photo, name="public_photo"),
+    # WhatsApp Business Cloud API and inbound SMS (docs/whatsapp.md)
+    path("whatsapp/", webhooks.whatsapp_webhook, name="whatsapp"),
+    path("sms/", webhooks.sms_webhook, name="sms_inbound"),
     # a signed-in resident's own reports
     path("laporan-saya/", views.my_reports, name="my_reports"),
     # desk (officers)

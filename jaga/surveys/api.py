@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Router, Schema, Status
 
 from jaga.accounts.access import (
@@ -80,7 +81,11 @@ def _village(request: HttpRequest, code: str) -> Territory:
     return village
 
 
-@router.get("/results/{code}", response=ResultsOut)
+@router.get(
+    "/results/{code}",
+    response=ResultsOut,
+    summary=gettext_lazy("A survey's results for a place and period"),
+)
 @allow(*STAFF_ROLES)
 def results(
     request: HttpRequest,
@@ -123,7 +128,9 @@ def results(
     }
 
 
-@router.post("/trust", response={201: CreatedOut})
+@router.post(
+    "/trust", response={201: CreatedOut}, summary=gettext_lazy("Enter a trust questionnaire")
+)
 @allow(*STAFF_ROLES)
 def post_trust(request: HttpRequest, payload: TrustIn) -> Any:
     """Enter one trust questionnaire (a paper form or a field app) for a village in scope."""
@@ -138,7 +145,7 @@ def post_trust(request: HttpRequest, payload: TrustIn) -> Any:
     return Status(201, {"id": response.pk})
 
 
-@router.post("/ikm", response={201: CreatedOut})
+@router.post("/ikm", response={201: CreatedOut}, summary=gettext_lazy("Enter an IKM questionnaire"))
 @allow(*STAFF_ROLES)
 def post_ikm(request: HttpRequest, payload: IkmIn) -> Any:
     """Enter one IKM questionnaire: `scores` maps u1…u9 to 1–4."""

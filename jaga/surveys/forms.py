@@ -13,6 +13,7 @@ from jaga.surveys.models import (
     IkmElement,
     Occupation,
 )
+from jaga.core.choose import enhance
 from jaga.territory.models import Level, PoliceUnit, Territory
 
 IKM_SCALE = [
@@ -57,10 +58,12 @@ class VillageChoiceField(forms.ModelChoiceField):
 
 
 def village_field(queryset: Any) -> VillageChoiceField:
-    return VillageChoiceField(
+    field = VillageChoiceField(
         queryset=queryset.filter(level=Level.VILLAGE).select_related("parent").order_by("code"),
         label=_("Village (desa / kelurahan)"),
     )
+    enhance(field)
+    return field
 
 
 class StaffEntryMixin(forms.Form):

@@ -9,10 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from jaga.analytics.models import MonthlyMetric
+from jaga.core.numbers import say_number
 from jaga.surveys import ikm as ikm_math
 from jaga.surveys.models import (
     IKM_ELEMENTS,
@@ -232,8 +232,8 @@ def estimate_rows(summary: TrustSummary) -> list[dict[str, Any]]:
             rows.append(
                 {
                     "label": labels[q],
-                    "value": number_format(est.value, 2),
-                    "ci": f"{number_format(est.low, 2)}–{number_format(est.high, 2)}",
+                    "value": say_number(est.value, 2),
+                    "ci": f"{say_number(est.low, 2)}–{say_number(est.high, 2)}",
                 }
             )
         else:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Router, Schema
 
 from jaga.accounts.access import STAFF_ROLES, allow, territory_for_user
@@ -46,7 +47,7 @@ def _out(t: Territory) -> TerritoryOut:
     )
 
 
-@router.get("", response=list[TerritoryOut], summary="Search territories in my scope")
+@router.get("", response=list[TerritoryOut], summary=gettext_lazy("Search territories in my scope"))
 @allow(*STAFF_ROLES)
 def search(
     request: HttpRequest, q: str = "", level: str | None = None, limit: Limit = 50
@@ -64,7 +65,9 @@ def _get(request: HttpRequest, code: str) -> Territory:
     return found
 
 
-@router.get("/{code}", response=TerritoryDetail, summary="A territory with its ancestors")
+@router.get(
+    "/{code}", response=TerritoryDetail, summary=gettext_lazy("A territory with its ancestors")
+)
 @allow(*STAFF_ROLES)
 def detail(request: HttpRequest, code: str) -> TerritoryDetail:
     t = _get(request, code)
@@ -83,7 +86,9 @@ def detail(request: HttpRequest, code: str) -> TerritoryDetail:
     )
 
 
-@router.get("/{code}/children", response=list[TerritoryOut], summary="A territory's children")
+@router.get(
+    "/{code}/children", response=list[TerritoryOut], summary=gettext_lazy("A territory's children")
+)
 @allow(*STAFF_ROLES)
 def children(request: HttpRequest, code: str) -> list[TerritoryOut]:
     t = _get(request, code)

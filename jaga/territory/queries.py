@@ -134,3 +134,18 @@ def breadcrumbs(territory: Territory, user: Any) -> list[tuple[Territory, bool]]
     """Ancestors with whether the user may open each (out-of-scope ones are shown unlinked)."""
     scopes = scope_codes(user)
     return [(t, code_in_scope(t.code, scopes)) for t in territory.ancestors()]
+
+
+def nearest_village(
+    lat: float, lon: float, villages: QuerySet[Territory] | None = None, box: float = 0.1
+) -> Territory | None:
+    """The village whose recorded centre lies nearest the point (within `box` degrees, about
+    11 km), or None when no centre is known around it (centres: `jaga territory import-points`)."""
+    candidates = (villages if villages is not None else Territory.objects.villages()).filter(
+        latitude__range=(lat - box, lat + box), longitude__range=(lon - box, lon + box)
+    )
+    return min(
+        candidates.select_related("parent"),
+        key=lambda t: (t.latitude - lat) ** 2 + (t.longitude - lon) ** 2,  # type: ignore[operator]
+        default=None,
+    )

@@ -87,6 +87,7 @@ POLICE = frozenset({Role.PUBLIC, Role.PARTNER})
 POLICY: list[tuple[str, frozenset[str]]] = [
     (r"^(fieldwork|incidents|analytics|reports|territory):", POLICE),
     (r"^servicedesk:(queue|desk_entry|detail|photo|act)$", POLICE),
+    (r"^maps:(reports|incidents|hotspots)$", POLICE),
     (r"^surveys:(results|results_for|ikm_entry|trust_entry|import|import_template)$", POLICE),
     (r"^(partners|programs):", frozenset({Role.PUBLIC})),
     (r"^\w+ /api/v1/(fieldwork|incidents|analytics|territories|surveys|reports/anev)", POLICE),
@@ -375,7 +376,7 @@ def _page_value(
             return side["person"].pk, "person"
         if name in {"partners:organisation", "partners:agreement_create"}:
             return side["organisation"].pk, "organisation"
-        if name == "programs:print":
+        if name in {"programs:print", "programs:answer"}:
             return side["invitation"].pk, "invitation"
         if name.startswith("programs:"):
             return side["activity"].pk, "activity"

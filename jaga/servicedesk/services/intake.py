@@ -218,6 +218,7 @@ def submit_request(
     idempotency_scope: str = "public",
     open311_client: Open311Client | None = None,
     require_contact: bool = False,
+    send_tracking_code: bool = True,
 ) -> tuple[ServiceRequest, bool]:
     """Receive one report, route it and start its clock. Returns (report, created).
 
@@ -227,7 +228,8 @@ def submit_request(
     A new report carries its private tracking code in `report.tracking_code` (plain text, only
     here: the database keeps its hash); it is also sent to the reporter's phone or email. A retry
     gets `tracking_code = ""`: the code was given with the first answer, and an idempotency key
-    is not proof of being the reporter.
+    is not proof of being the reporter. A channel that answers the reporter itself (the WhatsApp
+    and SMS conversation) passes `send_tracking_code=False` so the code is not sent twice.
     """
     key_hash = idempotency_hash(idempotency_scope, idempotency_key) if idempotency_key else None
     if key_hash is not None:
@@ -332,7 +334,7 @@ def submit_request(
                 after=snapshot(request) | {"secret_hash": "***"},
                 territory_code=village.code,
             )
-            if request.phone or request.email:
+            if send_tracking_code and (request.phone or request.email):
                 link = tracking_link(request, code)
                 transaction.on_commit(lambda: notify.notify_tracking_code(request, code, link))
             if routing.officer is not None:

@@ -1,0 +1,382 @@
+"""GeoJSON layers of the map component (docs/maps.md), one endpoint per layer.
+
+What each layer may show is the rule of the data it draws: staff layers read through the user's
+scope (`for_user`, `resolve_unit`); the public layers show only what the public already sees
+elsewhere: village names and centres (Kemendagri data), and approved reports of services that
+are not sensitive, placed at their village's centre, never at the reporter's point.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter, defaultdict
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet, Sum
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from jaga.accounts.access import STAFF_ROLES, allow, allow_public
+from jaga.core import geo
+from jaga.territory import queries
+from jaga.territory.models import Territory
+
+SEARCH_LIMIT = 20
+REPORT_LIMIT = 500
+PUBLIC_DAYS = 90
+PUBLIC_ITEMS = 5
+
+
+def _float(value: str | None, low: float, high: float) -> float | None:
+    try:
+        number = float(value or "")
+    except ValueError:
+        return None
+    return number if low <= number <= high else None
+
+
+def _int(value: str | None, default: int, low: int, high: int) -> int:
+    try:
+        return max(low, min(int(value or default), high))
+    except ValueError:
+        return default
+
+
+def public_villages() -> QuerySet[Territory]:
+    """Villages of the regencies this Jaga serves (the public report form's list)."""
+    from jaga.servicedesk.forms import public_villages as served
+
+    villages: QuerySet[Territory] = served()
+    return villages
+
+
+def village_feature(v: Territory) -> dict[str, Any]:
+    if v.latitude is None or v.longitude is None:
+        # Still found by name (the form can select it), but there is nothing to draw.
+        return {"type": "Feature", "geometry": None, "properties": village_feature_props(v)}
+    return geo.point(v.latitude, v.longitude, **village_feature_props(v))
+
+
+@allow_public
+def villages(request: HttpRequest) -> JsonResponse:
+    """Village centres (public Kemendagri data): `?q=` by name, `?lat=&lon=` the nearest one,
+    `?wilayah=<code>` every centre inside a territory (the maps' named background)."""
+    found = public_villages().select_related("parent")
+    q = request.GET.get("q", "").strip()
+    lat = _float(request.GET.get("lat"), -90, 90)
+    lon = _float(request.GET.get("lon"), -180, 180)
+    area = request.GET.get("wilayah", "").strip()
+    if q:
+        if len(q) < 2:
+            return geo.response(geo.collection([]))
+        rows = list(
+            found.filter(Q(name__icontains=q) | Q(parent__name__icontains=q)).order_by(
+                "name", "code"
+            )[:SEARCH_LIMIT]
+        )
+        return geo.response(geo.collection(village_feature(v) for v in rows))
+    if lat is not None and lon is not None:
+        near = queries.nearest_village(lat, lon, found)
+        return geo.response(geo.collection([village_feature(near)] if near else []))
+    if area:
+        rows = found.filter(
+            Q(code=area) | Q(code__startswith=area + "."),
+            latitude__isnull=False,
+            longitude__isnull=False,
+        )
+        return geo.response(
+            geo.collection(village_feature(v) for v in rows.order_by("code")),
+            public=True,
+            max_age=600,
+        )
+    return geo.response(geo.collection([]))
+
+
+def village_feature_props(v: Territory) -> dict[str, Any]:
+    district = v.parent.name if v.parent_id and v.parent else ""
+    return {
+        "code": v.code,
+        "name": v.display_name,
+        "district": f"Kec. {district}" if district else "",
+        "kind": "village",
+    }
+
+
+# ------------------------------------------------------------------ service desk
+
+
+def _when(moment: datetime.datetime) -> str:
+    return date_format(timezone.localtime(moment), "j M Y")
+
+
+def report_features(reports: list[Any]) -> list[dict[str, Any]]:
+    """Staff layer: each report at its exact point, or at its village's centre (said so)."""
+    now = timezone.now()
+    out = []
+    for r in reports:
+        exact = r.latitude is not None and r.longitude is not None
+        if exact:
+            lat, lon = r.latitude, r.longitude
+        elif r.village.latitude is not None and r.village.longitude is not None:
+            lat, lon = r.village.latitude, r.village.longitude
+        else:
+            continue
+        if r.is_open:
+            kind = "report-overdue" if r.due_at < now else "report-open"
+        else:
+            kind = "report-done"
+        lines = [
+            r.get_status_display(),
+            r.village.display_name,
+            _("Received %(date)s") % {"date": _when(r.received_at)},
+        ]
+        if not exact:
+            lines.append(_("No point given: shown at the village centre."))
+        out.append(
+            geo.point(
+                lat,
+                lon,
+                name=f"{r.ticket} · {r.service.name}",
+                kind=kind,
+                title=f"{r.ticket} · {r.service.name}",
+                lines=lines,
+                url=reverse("servicedesk:detail", args=[r.ticket]),
+                link_text=_("Open the report"),
+            )
+        )
+    return out
+
+
+REPORT_LEGEND = [
+    ("report-open", _("open")),
+    ("report-overdue", _("overdue")),
+    ("report-done", _("finished")),
+]
+
+
+@login_required
+@allow(*STAFF_ROLES)
+def reports(request: HttpRequest) -> JsonResponse:
+    """Desk reports in the user's scope, at their exact points, with the desk queue's filters
+    (the queue's query string; no filter means the open ones, as on the queue)."""
+    from jaga.servicedesk import queries as desk
+
+    params = {k: v for k, v in request.GET.items() if k != "page"} or {"status": "open"}
+    rows = list(
+        desk.queue(request.user, params).select_related("village", "service")[:REPORT_LIMIT]
+    )
+    return geo.response(
+        geo.collection(
+            report_features(rows),
+            legend=[{"kind": k, "text": str(t)} for k, t in REPORT_LEGEND],
+            empty_text=_("No report with a place on the map for this filter."),
+        )
+    )
+
+
+@allow_public
+def public_reports(request: HttpRequest) -> JsonResponse:
+    """The public map of reports: approved reports of services that are not sensitive, of the
+    last `hari` days, counted per village at the village centre (the reporter's point is never
+    sent). Each village lists its latest reports as the public tracking page shows them."""
+    from jaga.servicedesk.models import Moderation
+    from jaga.servicedesk.queries import publishable_requests
+
+    days = _int(request.GET.get("hari"), PUBLIC_DAYS, 1, 365)
+    since = timezone.now() - datetime.timedelta(days=days)
+    rows = (
+        publishable_requests()
+        .filter(moderation=Moderation.APPROVED, received_at__gte=since)
+        .filter(village__latitude__isnull=False, village__longitude__isnull=False)
+        .select_related("service", "village")
+        .order_by("-received_at", "-id")
+    )
+    area = request.GET.get("wilayah", "").strip()
+    if area:
+        rows = rows.filter(Q(village__code=area) | Q(village__code__startswith=area + "."))
+    by_village: dict[int, list[Any]] = defaultdict(list)
+    villages_: dict[int, Territory] = {}
+    for r in rows.iterator(chunk_size=500):
+        by_village[r.village_id].append(r)
+        villages_[r.village_id] = r.village
+    features = []
+    for village_id, items in by_village.items():
+        v = villages_[village_id]
+        point = items[0].public_point()
+        if point is None:
+            continue
+        features.append(
+            geo.point(
+                point[0],
+                point[1],
+                name=v.display_name,
+                kind="public",
+                count=len(items),
+                title=v.display_name,
+                lines=[
+                    _("%(count)s public reports in the last %(days)s days")
+                    % {"count": len(items), "days": days}
+                ],
+                items=[
+                    {
+                        "text": f"{r.ticket} · {r.service.name}",
+                        "note": f"{r.get_status_display()} · {_when(r.received_at)}",
+                        "url": reverse("servicedesk:track", args=[r.ticket]),
+                    }
+                    for r in items[:PUBLIC_ITEMS]
+                ],
+            )
+        )
+    return geo.response(
+        geo.collection(
+            features,
+            empty_text=_("No public report in this period."),
+        ),
+        public=True,
+        max_age=300,
+    )
+
+
+# ------------------------------------------------------------------ incidents and hotspots
+
+
+@login_required
+@allow(*STAFF_ROLES)
+def incidents(request: HttpRequest) -> JsonResponse:
+    """Incidents of the register per village over the last `bulan` months (the monthly
+    roll-up), for a territory or Polsek in the user's scope (`territory`, as on analytics)."""
+    from jaga.analytics.models import MonthlyIncidentCount
+    from jaga.analytics.units import add_months, resolve_unit
+    from jaga.incidents.models import Category
+
+    unit = resolve_unit(request.user, request.GET.get("territory"))
+    months = _int(request.GET.get("bulan"), 3, 1, 36)
+    first = add_months(timezone.localdate().replace(day=1), 1 - months)
+    rows = (
+        MonthlyIncidentCount.objects.filter(unit.rollup_q(), month__gte=first)
+        .values("village_id", "category_id")
+        .annotate(n=Sum("count"))
+        .order_by()
+    )
+    per_village: dict[int, Counter[int]] = defaultdict(Counter)
+    for row in rows:
+        if row["n"]:
+            per_village[row["village_id"]][row["category_id"]] += row["n"]
+    places = {
+        v.pk: v
+        for v in Territory.objects.filter(pk__in=per_village).only(
+            "id", "code", "name", "kind", "level", "latitude", "longitude"
+        )
+    }
+    names = {c.pk: c.name for c in Category.objects.all()}
+    features, missing = [], 0
+    for village_id, counts in per_village.items():
+        v = places.get(village_id)
+        total = sum(counts.values())
+        if v is None or v.latitude is None or v.longitude is None:
+            missing += total
+            continue
+        features.append(
+            geo.point(
+                v.latitude,
+                v.longitude,
+                name=v.display_name,
+                kind="incident",
+                count=total,
+                title=_("%(village)s: %(count)s incidents")
+                % {"village": v.display_name, "count": total},
+                lines=[f"{names.get(c, '?')}: {n}" for c, n in counts.most_common(4)],
+                url=reverse("incidents:index") + f"?village={v.code}",
+                link_text=_("Open the register"),
+            )
+        )
+    note = (
+        _("%(count)s incidents in villages without a recorded centre are not on the map.")
+        % {"count": missing}
+        if missing
+        else ""
+    )
+    return geo.response(
+        geo.collection(
+            features,
+            empty_text=note or _("No incident in this period."),
+            note=note,
+            since=first.isoformat(),
+        )
+    )
+
+
+@login_required
+@allow(*STAFF_ROLES)
+def hotspots(request: HttpRequest) -> JsonResponse:
+    """H3 cells of the last `weeks` weeks (hot, cold, others with incidents), named by their
+    village, and the places of the latest raid plans of the territory."""
+    import h3
+
+    from jaga.analytics import hotspots as hs
+    from jaga.analytics.models import RaidPlan
+    from jaga.analytics.units import resolve_unit
+
+    unit = resolve_unit(request.user, request.GET.get("territory"))
+    weeks = _int(request.GET.get("weeks"), hs.WEEKS, 1, 104)
+    found = hs.hot_cells(unit, weeks=weeks)
+    features = []
+    for cell in found["cells"]:
+        if cell.count == 0 and cell.kind not in ("hot", "cold"):
+            continue
+        village = found["village_of"].get(cell.cell)
+        kind = cell.kind if cell.kind in ("hot", "cold") else ("warm" if cell.count else "quiet")
+        name = village.display_name if village else _("No village nearby")
+        features.append(
+            geo.polygon(
+                h3.cell_to_boundary(cell.cell),
+                name=f"{name} · {cell.count}",
+                kind=kind,
+                title=name,
+                lines=[
+                    _("%(count)s incidents in this hexagon") % {"count": cell.count},
+                    {
+                        "hot": _("Hot spot: more than around it"),
+                        "cold": _("Cold spot: fewer than around it"),
+                    }.get(cell.kind, _("Not a hot spot")),
+                ],
+            )
+        )
+    plans = (
+        RaidPlan.objects.for_user(request.user)
+        .filter(territory__code__in=unit.codes)
+        .order_by("-week")[:1]
+    )
+    for plan in plans:
+        for i, place in enumerate(plan.places, start=1):
+            features.append(
+                geo.point(
+                    place["lat"],
+                    place["lon"],
+                    label=str(i),
+                    kind="plan",
+                    radius=9,
+                    title=_("Raid place %(n)s, week of %(week)s")
+                    % {"n": i, "week": date_format(plan.week, "j M Y")},
+                    lines=[
+                        place.get("village_name") or place["cell"],
+                        _("%(count)s incidents") % {"count": place["count"]},
+                    ],
+                )
+            )
+    return geo.response(
+        geo.collection(
+            features,
+            legend=[
+                {"kind": "hot", "text": _("hot spot")},
+                {"kind": "warm", "text": _("incidents, not a hot spot")},
+                {"kind": "cold", "text": _("cold spot")},
+                {"kind": "plan", "text": _("raid place (latest plan)")},
+            ],
+            empty_text=_("No incident with a location in this period."),
+        )
+    )
