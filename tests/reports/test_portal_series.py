@@ -106,8 +106,8 @@ def test_the_attack_catches_a_quarter_protected_on_its_own(quarter, monkeypatch)
         q_values = {k: v for k, v in values.items() if k[0] == "q"}
         q_rows = [(t, p) for t, p in constraints if t[0] == "q" and all(x[0] == "q" for x in p)]
         status = real(q_values, q_rows, threshold, weights)
-        status.update({k: suppression.SHOWN for k in keep})
-        status.update({k: suppression.PRIMARY for k in withheld})
+        status.update(dict.fromkeys(keep, suppression.SHOWN))
+        status.update(dict.fromkeys(withheld, suppression.PRIMARY))
         return status
 
     monkeypatch.setattr(suppression, "protect", alone)
@@ -196,7 +196,9 @@ def test_one_or_two_withheld_months_are_left_out_and_said_to_be(places):
         many = portal_series.trend_words(
             district, _months([None] * 3 + [20] * 3 + [8] * 6), regency
         )
-    assert gap["state"] == "falling" and "sekitar 20" in gap["text"] and "disembunyikan" in gap["text"]
+    assert (
+        gap["state"] == "falling" and "sekitar 20" in gap["text"] and "disembunyikan" in gap["text"]
+    )
     assert many["state"] == "withheld"
 
 
@@ -204,6 +206,8 @@ def test_one_or_two_withheld_months_are_left_out_and_said_to_be(places):
 
 
 def test_the_pages_show_the_chart_the_trend_and_only_stored_figures(client: Client, quarter):
+    for i, village in enumerate(Territory.objects.filter(parent__code="35.03.11")):
+        Territory.objects.filter(pk=village.pk).update(latitude=-8.05 + i / 100, longitude=111.7)
     urls = ["/publik/35.03/", "/publik/35.03.11/", "/publik/35.03.11.1002/"]
     first = {u: client.get(u, {"bulan": "2022-03"}) for u in urls}
     for page in first.values():
@@ -216,6 +220,19 @@ def test_the_pages_show_the_chart_the_trend_and_only_stored_figures(client: Clie
     assert village["context"]["points"][-1].month == "2022-03"  # the district's months beside it
     district = first["/publik/35.03.11/"].context["series"]
     assert len(district["points"]) == 12 and district["quarter_rows"]
+    # the map: every village of the district at its centre, sized by its published quarter
+    # figure only; a withheld village has no size and the same look as every withheld one
+    cells = _stored(MARCH)["quarter"]["cells"]
+    features = district["map"]["collection"]["features"]
+    assert len(features) == Territory.objects.filter(parent__code="35.03.11").count()
+    assert 'id="portal-map-data"' in first["/publik/35.03.11/"].content.decode()
+    for feature in features:
+        code = feature["properties"]["url"].split("/")[2]
+        props = feature["properties"]
+        if cells[code] == "x":
+            assert "count" not in props and props["kind"] == "quiet"
+        else:
+            assert props["count"] == cells[code] and props["kind"] == "incident"
     # records arriving after publishing change nothing on the pages until the month is
     # published again: nothing is computed on a request
     tamanan = Territory.objects.get(code="35.03.11.1002")
@@ -239,14 +256,14 @@ def test_the_chart_marks_a_withheld_value_and_draws_no_bar_for_it():
 
 @pytest.mark.parametrize(
     ("url", "most"),
-    [("/publik/35.03/", 5), ("/publik/35.03.11/", 5), ("/publik/35.03.11.1002/", 6)],
+    [("/publik/35.03/", 6), ("/publik/35.03.11/", 6), ("/publik/35.03.11.1002/", 7)],
 )
 def test_portal_pages_need_few_queries(
     client: Client, quarter, url, most, django_assert_max_num_queries
 ):
-    with time_machine.travel(datetime.datetime(2022, 4, 10, tzinfo=datetime.UTC), tick=False):
-        with django_assert_max_num_queries(most):
-            page = client.get(url)
+    april = datetime.datetime(2022, 4, 10, tzinfo=datetime.UTC)
+    with time_machine.travel(april, tick=False), django_assert_max_num_queries(most):
+        page = client.get(url)
     assert page.status_code == 200 and page.context["month"] == MARCH
 
 
