@@ -230,8 +230,8 @@ def flat_rows(territory: Territory, month: datetime.date) -> list[dict[str, Any]
                         "value": value,
                     }
                 )
-    quarter = found.payload.get("quarter")
-    for code in codes if quarter else []:
+    quarter: dict[str, Any] = found.payload.get("quarter") or {"cells": {}}
+    for code in codes:
         if code in quarter["cells"]:
             name, level, _parent = found.nodes[code]
             out.append(

@@ -393,6 +393,8 @@ def map_data(
     period = f"{date_format(start, 'F')}–{date_format(end, 'F Y')}"
     features = []
     for code, name, lat, lon in villages:
+        if lat is None or lon is None:
+            continue
         value = _value(quarter["cells"].get(code))
         shown = str(value) if value is not None else _("x (withheld)")
         props: dict[str, Any] = {
