@@ -33,6 +33,7 @@ from jaga.reports import suppression
 from jaga.territory.models import Level
 
 QUARTER_MONTHS = 3
+LEVEL_WEIGHT: dict[str, float] = {"village": 1.0, "district": 3.0, "regency": 9.0}
 
 
 def quarter_start(month: datetime.date) -> datetime.date:
@@ -145,15 +146,15 @@ def quarter(
                     ]
                     constraints.append((("m", month, code, col), district_cells))
     weights: dict[Hashable, float] = {
-        ("q", code): {Level.VILLAGE: 1.0, Level.DISTRICT: 3.0, Level.REGENCY: 9.0}.get(
-            str(node.level), 1.0
-        )
-        for code, node in nodes.items()
+        ("q", code): LEVEL_WEIGHT.get(str(node.level), 1.0) for code, node in nodes.items()
     }
+    quarter_cells = {("q", code) for code in nodes}
     status = suppression.protect(values, constraints, weights=weights, withheld=withheld, keep=keep)
     if any(status[k] != suppression.SHOWN for k in keep):
         # an earlier figure cannot be taken back: withhold every quarter cell instead
-        status = {k: (s if k[0] != "q" else suppression.COMPLEMENTARY) for k, s in status.items()}
+        status = {
+            k: (suppression.COMPLEMENTARY if k in quarter_cells else s) for k, s in status.items()
+        }
     cells = {
         code: suppression.public_value(values[("q", code)], status[("q", code)]) for code in nodes
     }

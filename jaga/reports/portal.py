@@ -230,6 +230,21 @@ def flat_rows(territory: Territory, month: datetime.date) -> list[dict[str, Any]
                         "value": value,
                     }
                 )
+    quarter: dict[str, Any] = found.payload.get("quarter") or {"cells": {}}
+    for code in codes:
+        if code in quarter["cells"]:
+            name, level, _parent = found.nodes[code]
+            out.append(
+                {
+                    "month": label,
+                    "territory_code": code,
+                    "territory_name": name,
+                    "level": level,
+                    "table": "incidents.quarter",
+                    "column": "total",
+                    "value": quarter["cells"][code],
+                }
+            )
     for code, entry in sorted(found.payload["surveys"]["results"].items()):
         if code not in codes:
             continue
@@ -273,7 +288,9 @@ def dictionary() -> list[dict[str, str]]:
                 "(partnership activities by programme), activities.head_count (people reached), "
                 "surveys (respondents of the last 12 months), surveys.results (their results: "
                 "trust means 1–5 and yes shares 0–1, IKM 25–100 and grade; districts and the "
-                "regency only)."
+                "regency only), incidents.quarter (disturbances of all groups in the quarter "
+                "that ends in this month, for villages too; published with the quarter's last "
+                "month)."
             ),
         },
         {

@@ -35,6 +35,7 @@ class Point:
     label: str  # short, for the chart axis
     title: str  # long, for the data table and tooltips
     value: int | None  # None: withheld ("x") or not published
+    month: str = ""  # YYYY-MM of the month, or of a quarter's last month: the stored cell
 
 
 def history(regency_code: str, month: datetime.date) -> dict[datetime.date, dict[str, Any]]:
@@ -63,7 +64,7 @@ def monthly(
             cells = table["cells"].get(code)
             if cells is not None:
                 value = _value(cells[table["columns"].index("total")])
-        out.append(Point(date_format(m, "M"), date_format(m, "F Y"), value))
+        out.append(Point(date_format(m, "M"), date_format(m, "F Y"), value, f"{m:%Y-%m}"))
     return out
 
 
@@ -85,6 +86,7 @@ def quarterly(
                 f"{date_format(start, 'M')}–{date_format(end, 'M')}",
                 f"{date_format(start, 'F')}–{date_format(end, 'F Y')}",
                 value,
+                f"{end:%Y-%m}",
             )
         )
     return out
@@ -351,6 +353,7 @@ def section(
         context = None
     quarter_title, quarter_rows = _latest_quarter(stored, place, month)
     return {
+        "map": map_data(stored, place, month),
         "title": title,
         "points": points,
         "chart": chart(points, title),
@@ -361,6 +364,65 @@ def section(
         "context": context,
         "quarter_title": quarter_title,
         "quarter_rows": quarter_rows,
+    }
+
+
+def map_data(
+    stored: dict[datetime.date, dict[str, Any]], place: Territory, month: datetime.date
+) -> dict[str, Any] | None:
+    """GeoJSON for the map component: the villages around `place` at their centres, sized by
+    their published disturbances of the latest quarter; a withheld village is drawn like any
+    other withheld one (no size, no colour of its own), so the map shows no more than the
+    quarter table."""
+    from django.urls import reverse
+
+    from jaga.core import geo
+
+    quarter, end = None, None
+    for candidate in sorted(stored, reverse=True):
+        if candidate <= month and stored[candidate].get("quarter"):
+            quarter, end = stored[candidate]["quarter"], candidate
+            break
+    area = place.district_code if place.level == Level.VILLAGE else place.code
+    villages = Territory.objects.filter(
+        level=Level.VILLAGE, code__startswith=f"{area}.", latitude__isnull=False
+    ).values_list("code", "name", "latitude", "longitude")
+    if quarter is None or end is None:
+        return None
+    start = periods.quarter_start(end)
+    period = f"{date_format(start, 'F')}–{date_format(end, 'F Y')}"
+    features = []
+    for code, name, lat, lon in villages:
+        if lat is None or lon is None:
+            continue
+        value = _value(quarter["cells"].get(code))
+        shown = str(value) if value is not None else _("x (withheld)")
+        props: dict[str, Any] = {
+            "name": name,
+            "kind": "incident" if value is not None else "quiet",
+            "title": name,
+            "lines": [_("Disturbances, %(period)s: %(n)s") % {"period": period, "n": shown}],
+            "url": reverse("portal:territory", args=[code]) + f"?bulan={month:%Y-%m}",
+            "link_text": _("The village's figures"),
+        }
+        if value is not None:
+            props["count"] = value
+        if code == place.code:
+            props["label"] = name
+        features.append(geo.point(lat, lon, **props))
+    return {
+        "label": _("Map: disturbances per village, %(period)s") % {"period": period},
+        "collection": geo.collection(
+            features,
+            legend=[
+                {
+                    "kind": "incident",
+                    "text": _("Disturbances in %(period)s (larger: more)") % {"period": period},
+                },
+                {"kind": "quiet", "text": _("Withheld (x)")},
+            ],
+            empty_text=_("No village centres are known here yet."),
+        ),
     }
 
 

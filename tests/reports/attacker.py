@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 from collections import defaultdict
 from collections.abc import Hashable
 from typing import Any
@@ -29,7 +30,8 @@ from django.test import Client
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from jaga.reports import public, suppression
+from jaga.analytics.units import add_months
+from jaga.reports import periods, public, suppression
 from jaga.territory.models import Level, Territory
 
 CAP = 10**7
@@ -53,6 +55,7 @@ class Attack:
         self.columns: dict[tuple[str, str], list[str]] = {}
         self.facts: list[tuple[dict[Hashable, int], int]] = []
         self.months: list[str] = []
+        self.pages: list[tuple[str, dict[str, Any], str]] = []
 
     # ---- what the public fetches --------------------------------------------------------------
 
@@ -91,12 +94,15 @@ class Attack:
                 key = (label, row["table"], row["territory_code"], row["column"])
                 if key in seen:
                     assert str(seen[key]) == row["value"], key
-        for code in [self.regency, *self.districts[:3]]:
+        villages = sorted(c for c in self.parent if c.count(".") == 3)[:4]
+        for code in [self.regency, *self.districts[:3], *villages]:
             page = self.client.get(f"/publik/{code}/", {"bulan": label})
             assert page.status_code == 200
             for table in page.context["tables"]:
-                own = [seen[(label, table["kind"], code, c)] for c in self._cols(label, table)]
+                shown = table["total"]["code"]  # a village's page shows its district's tables
+                own = [seen[(label, table["kind"], shown, c)] for c in self._cols(label, table)]
                 assert table["total"]["cells"] == own
+            self.pages.append((code, page.context["series"], page.content.decode()))
         self._open311(month, label)
 
     def _cols(self, label: str, table: dict[str, Any]) -> list[str]:
@@ -132,6 +138,29 @@ class Attack:
                 # the desk's received reports are exactly what the feed lists
                 assert self.cells[key] in (None, listed), (key, listed)
 
+    def check_series(self) -> int:
+        """The twelve-month series of the pages (their charts, tables and trend sentences are
+        drawn from them) hold only published cells: each point is the published number of its
+        month or quarter, or nothing where that cell is withheld. Returns the points checked."""
+        checked = 0
+        for code, series, html in self.pages:
+            parts = [(code, series["points"])]
+            if series["context"]:
+                parts.append((code.rsplit(".", 1)[0], series["context"]["points"]))
+            for owner, points in parts:
+                for point in points:
+                    table = "incidents.quarter" if "–" in point.label else "incidents"
+                    key = (point.month, table, owner, "total")
+                    if key not in self.cells:
+                        continue  # a month outside the attack
+                    assert point.value == self.cells[key], (key, point.value, self.cells[key])
+                    if point.value is None:
+                        assert not re.search(re.escape(point.title) + r": \d", html), key
+                    else:
+                        assert f"{point.title}: {point.value}<" in html
+                    checked += 1
+        return checked
+
     # ---- the integer program ------------------------------------------------------------------
 
     def constraints(self) -> list[tuple[Hashable, list[Hashable]]]:
@@ -142,6 +171,8 @@ class Attack:
         for (label, table), columns in self.columns.items():
             codes = [self.regency, *self.parent]
             for code in codes:
+                if (label, table, code, columns[0]) not in self.cells:
+                    continue  # villages: in the quarter table only
                 within = WITHIN.get(table)
                 if within == "sum":
                     parts = [c for c in columns if c != "total"]
@@ -153,11 +184,25 @@ class Attack:
                     out.append(
                         ((label, table, code, total), [(label, table, code, c) for c in parts])
                     )
-                if kids[code]:
+                members = [k for k in kids[code] if (label, table, k, columns[0]) in self.cells]
+                if members:
                     for c in columns:
                         out.append(
-                            ((label, table, code, c), [(label, table, k, c) for k in kids[code]])
+                            ((label, table, code, c), [(label, table, k, c) for k in members])
                         )
+        # A quarter's district and regency totals are the sums of its three monthly totals.
+        for (label, table), _columns in self.columns.items():
+            if table != "incidents.quarter":
+                continue
+            end = datetime.date.fromisoformat(label + "-01")
+            months = [add_months(periods.quarter_start(end), i).strftime("%Y-%m") for i in range(3)]
+            if not all(m in self.months for m in months):
+                continue
+            for code in [self.regency, *self.parent]:
+                key = (label, table, code, "total")
+                monthly = [(m, "incidents", code, "total") for m in months]
+                if key in self.cells and all(k in self.cells for k in monthly):
+                    out.append((key, monthly))
         return out
 
     def exposed(
@@ -268,4 +313,32 @@ def truth(regency: str, months: list[datetime.date]) -> dict[Hashable, int]:
         ):
             for (code, column), value in data._values.items():
                 out[(label, data.kind, code, column)] = value
+        if periods.is_quarter_end(month):
+            for code, value in quarter_truth(regency, month).items():
+                out[(label, "incidents.quarter", code, "total")] = value
     return out
+
+
+def quarter_truth(regency: str, end: datetime.date) -> dict[str, int]:
+    """True disturbances (non-sensitive) of the quarter ending in `end`, per village, district
+    and the regency."""
+    from django.db.models import Sum
+
+    from jaga.analytics.models import MonthlyIncidentCount
+
+    start = periods.quarter_start(end)
+    rows = (
+        MonthlyIncidentCount.objects.filter(regency_code=regency, month__gte=start, month__lte=end)
+        .exclude(category_id__in=public.sensitive_category_ids())
+        .values_list("village__code", "district_code")
+        .annotate(n=Sum("count"))
+    )
+    out: dict[str, int] = defaultdict(int)
+    for node in Territory.objects.filter(regency_code=regency, level__in=["village", "district"]):
+        out[node.code] = 0
+    out[regency] = 0
+    for village, district, n in rows:
+        out[village] += n
+        out[district] += n
+        out[regency] += n
+    return dict(out)
