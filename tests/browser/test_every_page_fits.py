@@ -64,6 +64,7 @@ MEASURE = """
   }
   for (const el of document.body.querySelectorAll('*')) {
     if (['SELECT', 'INPUT', 'TEXTAREA', 'OPTION', 'svg'].includes(el.tagName) || el.closest('svg')) continue;
+    if (el.closest('.leaflet-container')) continue;  // a map clips its panes by design
     if (!el.getClientRects().length || el.clientWidth <= 2) continue;  // hidden, or visually hidden
     const style = getComputedStyle(el);
     const clips = style.overflowX !== 'visible' || style.textOverflow === 'ellipsis';

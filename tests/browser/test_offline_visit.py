@@ -25,6 +25,20 @@ def _until(check: Any, seconds: float = 20.0) -> Any:
         time.sleep(0.2)
 
 
+def _settled(page: Any, expression: str) -> Any:
+    """Evaluate once the page has stopped navigating (logout redirects, and the signed-out page
+    may reload itself after clearing the caches)."""
+    for _ in range(20):
+        page.wait_for_load_state()
+        try:
+            return page.evaluate(expression)
+        except Exception as error:  # the page navigated between the wait and the evaluation
+            if "Execution context was destroyed" not in str(error):
+                raise
+            time.sleep(0.2)
+    return page.evaluate(expression)
+
+
 def _controlled(page: Any) -> None:
     """Wait until the service worker controls the page (it claims it once installed)."""
     page.evaluate("() => navigator.serviceWorker.ready")
@@ -138,11 +152,11 @@ def test_the_outbox_keeps_refused_entries_and_never_sends_another_accounts(
     page.wait_for_load_state()
     assert _until(
         lambda: (
-            not page.evaluate(
-                "() => caches.keys().then(k => k.some(n => n.startsWith('jaga-pages-')))"
+            not _settled(
+                page, "() => caches.keys().then(k => k.some(n => n.startsWith('jaga-pages-')))"
             )
         )
     )
-    assert page.evaluate("() => JagaOutbox.getUser()") is None
-    assert len(page.evaluate("() => JagaOutbox.all()")) == 2
+    assert _settled(page, "() => JagaOutbox.getUser()") is None
+    assert len(_settled(page, "() => JagaOutbox.all()")) == 2
     assert not Visit.objects.exists()
