@@ -31,6 +31,19 @@ REGENCY = "35.03"
 def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     with django_db_blocker.unblock():
         load_territory(REGENCY)
+    yield
+    # The browser tests' live server answers in threads, each with its own connection (kept for
+    # CONN_MAX_AGE while the browser keeps the HTTP connection alive). On PostgreSQL a connection
+    # still open when the worker ends stops pytest-django from dropping the test database.
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
 
 
 @pytest.fixture(autouse=True)
