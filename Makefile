@@ -21,8 +21,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	DEBUG=1 $(BIN)/jaga migrate --no-input -v 0
 	DEBUG=1 $(BIN)/jaga demo
-	@echo "Jaga is at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	DEBUG=1 JAGA_DEMO_SKIP_2FA=1 $(BIN)/jaga runserver $(HOST):$(PORT)
+	@echo "Jaga is at http://$(HOST):$(PORT)/  (Ctrl-C stops it and its task worker)"
+	DEBUG=1 $(BIN)/jaga db_worker --no-reload -v 0 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  DEBUG=1 JAGA_DEMO_SKIP_2FA=1 $(BIN)/jaga runserver $(HOST):$(PORT)
 
 test: $(STAMP)
 	$(BIN)/pytest -p xdist -n 2 -m "not heavy" tests
