@@ -48,3 +48,21 @@ def _lock(request: ServiceRequest) -> ServiceRequest:
         .select_related("service", "village")
         .get(pk=request.pk)
     )
+
+
+def report_event_data(request: ServiceRequest) -> dict[str, Any]:
+    """What an event about a report tells its listeners (jaga.core.events): codes, status and
+    times, never the reporter, the text or the point. `sensitive` lets a listener that reaches
+    outside the police (a webhook, a resident's subscription) leave the report out."""
+    return {
+        "ticket": request.ticket,
+        "service": request.service.code,
+        "sensitive": request.service.sensitive,
+        "status": request.status,
+        "village_code": request.village.code,
+        "district_code": request.district_code,
+        "regency_code": request.regency_code,
+        "assignee_id": request.assignee_id,
+        "received_at": request.received_at.isoformat() if request.received_at else None,
+        "due_at": request.due_at.isoformat() if request.due_at else None,
+    }

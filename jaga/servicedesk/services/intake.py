@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from jaga.accounts.access import in_scope, roles_of
 from jaga.accounts.models import Posting, Role
 from jaga.analytics.rollups import bump_metric
+from jaga.core import events
 from jaga.core.audit import log_action, snapshot
 from jaga.core.codes import random_code, random_secret
 from jaga.core.errors import DomainError
@@ -38,6 +39,7 @@ from jaga.servicedesk.services.common import (
     MAX_DESCRIPTION,
     STAFF_CHANNELS,
     _is_user,
+    report_event_data,
 )
 from jaga.servicedesk.services.tracking import (
     hash_tracking_code,
@@ -333,6 +335,13 @@ def submit_request(
                 actor=actor,
                 after=snapshot(request) | {"secret_hash": "***"},
                 territory_code=village.code,
+            )
+            events.emit(
+                events.REPORT_CREATED,
+                territory_code=village.code,
+                object_type="servicedesk.servicerequest",
+                object_id=request.ticket,
+                data=report_event_data(request),
             )
             if send_tracking_code and (request.phone or request.email):
                 link = tracking_link(request, code)

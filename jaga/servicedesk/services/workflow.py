@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from jaga.accounts.access import code_in_scope, roles_of, scope_codes
 from jaga.accounts.models import Posting, Role
 from jaga.analytics.rollups import bump_metric
+from jaga.core import events
 from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import ConflictError, DomainError
 from jaga.incidents.services import record_incident
@@ -30,6 +31,7 @@ from jaga.servicedesk.services.common import (
     MAX_DESCRIPTION,
     _check_actor,
     _lock,
+    report_event_data,
 )
 from jaga.servicedesk.services.tracking import require_tracking_code
 from jaga.servicedesk.signals import request_closed
@@ -177,6 +179,13 @@ def transition_request(
             after=snapshot(locked, AUDIT_FIELDS),
             territory_code=locked.village.code,
             note=note if not public else "",
+        )
+        events.emit(
+            events.REPORT_STATUS_CHANGED,
+            territory_code=locked.village.code,
+            object_type="servicedesk.servicerequest",
+            object_id=locked.ticket,
+            data=report_event_data(locked) | {"status_from": old},
         )
         if notify_officer is not None and notify_officer != actor:
             officer = notify_officer
@@ -332,6 +341,13 @@ def remind_overdue(*, now: datetime.datetime | None = None, every_hours: int = 2
                 continue
             locked.reminded_at = now
             locked.save(update_fields=["reminded_at"])
+            events.emit(
+                events.REPORT_OVERDUE,
+                territory_code=locked.village.code,
+                object_type="servicedesk.servicerequest",
+                object_id=locked.ticket,
+                data=report_event_data(locked),
+            )
             if locked.assignee_id is not None:
                 targets = [locked.assignee]
             else:

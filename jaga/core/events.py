@@ -1,0 +1,111 @@
+"""Things that happened, told to whoever listens: notifications, outgoing webhooks.
+
+A service that changes something others may want to hear of calls `emit(...)` inside its
+transaction; listeners run after the commit (never for a rolled-back change) and one failing
+listener never stops the others nor the caller. Listeners register with `@subscribe(EVENT)` (or
+`@subscribe(ANY)`) in a module their app imports in `apps.ready`.
+
+The payload is what a listener may pass on to officers of the area or to a connected system: codes,
+public ids, statuses and times, never a reporter's name, phone, text or exact location. Listeners
+that need more read the record themselves, under their own scope rules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+# Event names, one constant each; the emitting app owns the event.
+REPORT_CREATED = "report.created"  # servicedesk: a new desk report (any channel)
+REPORT_STATUS_CHANGED = "report.status_changed"  # servicedesk: a transition
+REPORT_OVERDUE = "report.overdue"  # servicedesk: a report passed its deadline
+INVITATION_SENT = "invitation.sent"  # programs: a partner was invited to an activity
+ALARM_RAISED = "alarm.raised"  # analytics: early warning flagged a village
+ANEV_READY = "anev.ready"  # reports: the monthly Anev of a Polres was generated
+PORTAL_PUBLISHED = "portal.published"  # reports: a month's public figures were published
+ANY = "*"
+
+ALL_EVENTS = (
+    REPORT_CREATED,
+    REPORT_STATUS_CHANGED,
+    REPORT_OVERDUE,
+    INVITATION_SENT,
+    ALARM_RAISED,
+    ANEV_READY,
+    PORTAL_PUBLISHED,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    name: str
+    territory_code: str  # the village (or district/regency) the event belongs to
+    object_type: str = ""  # e.g. "servicedesk.servicerequest"
+    object_id: str = ""  # a public id (tracking number, code), never a secret
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+    at: datetime.datetime = dataclasses.field(default_factory=timezone.now)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "event": self.name,
+            "territory_code": self.territory_code,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "data": self.data,
+            "at": self.at.isoformat(),
+        }
+
+
+Listener = Callable[[Event], None]
+_listeners: dict[str, list[Listener]] = defaultdict(list)
+
+
+def subscribe(name: str) -> Callable[[Listener], Listener]:
+    """Decorator: call `fn(event)` after the commit of every event `name` (or every event: ANY)."""
+    if name != ANY and name not in ALL_EVENTS:
+        raise ValueError(f"unknown event {name!r}")
+
+    def register(fn: Listener) -> Listener:
+        if fn not in _listeners[name]:
+            _listeners[name].append(fn)
+        return fn
+
+    return register
+
+
+def unsubscribe(name: str, fn: Listener) -> None:
+    if fn in _listeners[name]:
+        _listeners[name].remove(fn)
+
+
+def emit(
+    name: str,
+    *,
+    territory_code: str,
+    object_type: str = "",
+    object_id: str = "",
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Tell the listeners of `name` after the current transaction commits (at once outside one)."""
+    if name not in ALL_EVENTS:
+        raise ValueError(f"unknown event {name!r}")
+    event = Event(name, territory_code, object_type, str(object_id), dict(data or {}))
+    transaction.on_commit(lambda: deliver(event))
+    return event
+
+
+def deliver(event: Event) -> None:
+    for fn in [*_listeners[event.name], *_listeners[ANY]]:
+        try:
+            fn(event)
+        except Exception:  # one listener's failure is logged, never the caller's
+            log.exception("listener %s failed on %s", getattr(fn, "__qualname__", fn), event.name)
