@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from django.db.models import Min, Sum
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from jaga.analytics.coverage import period_for
 from jaga.analytics.models import MonthlyIncidentCount
 from jaga.analytics.queries import category_ids_with_children
-from jaga.analytics.stats.did import callaway_santanna
+from jaga.analytics.stats.did import callaway_santanna, pre_trend_rejects
 from jaga.analytics.stats.its import interrupted_time_series
 from jaga.analytics.units import Unit, add_months, last_complete_month, months_between
 from jaga.core.errors import DomainError
@@ -64,12 +66,21 @@ def evaluate(
                 "No village in this area has adopted the programme yet: there is nothing to evaluate."
             ),
         )
-    start = add_months(min(adopted_in_window).replace(day=1), -PRE_MONTHS)
-    # Months before the records begin are unknown, not zero (a series that starts with zeros
-    # would look like a rise to the time-series view).
-    first_data = MonthlyIncidentCount.objects.filter(village_id__in=ids).aggregate(m=Min("month"))
-    if first_data["m"] is not None and first_data["m"] > start:
-        start = first_data["m"]
+    first_adoption = min(adopted_in_window).replace(day=1)
+    # Months outside the register's coverage are unknown, not zero: a register that ends before
+    # `end` would otherwise read its missing months as a fall (and halve the effect), one that
+    # starts late as a rise.
+    period = period_for(unit, add_months(first_adoption, -PRE_MONTHS), end)
+    if period.empty or period.end is None or period.start is None or period.end < first_adoption:
+        raise DomainError(
+            "no_coverage",
+            _(
+                "The register of this area has no records after the programme began, so there is "
+                "nothing to evaluate. %(reason)s"
+            )
+            % {"reason": period.reason()},
+        )
+    start, end = period.start, period.end
     months = months_between(start, end)
     index = {m: i for i, m in enumerate(months)}
     row_of = {v: i for i, v in enumerate(ids)}
@@ -114,10 +125,12 @@ def evaluate(
         end=end.isoformat()[:7],
         n_always_treated=int((cohort == 0).sum()),
         its=its.as_dict() if its else None,
+        period=period.as_dict(),
         statement=statement(
             {**did.as_dict(), "min_cohort_size": result["min_cohort_size"]},
             its.as_dict() if its else None,
-        ),
+        )
+        | {"period": period.reason()},
     )
     return result
 
@@ -154,19 +167,8 @@ def statement(did: dict[str, Any], its: dict[str, Any] | None) -> dict[str, str]
             "Caution: some villages adopted in a month of their own or with one other village "
             "(the smallest group has %(n)s), so the interval is likely too narrow."
         ) % {"n": smallest}
-    p = did.get("pre_trend_p")
-    if p is None:
-        pre = _("There is too little history before adoption to check the trends before it.")
-    elif p < 0.05:
-        pre = _(
-            "Warning: before adoption, adopting villages already moved differently from the "
-            "others (pre-trend test p = %(p)s); the estimate is doubtful."
-        ) % {"p": fmt(p, 3)}
-    else:
-        pre = _(
-            "Before adoption, adopting and comparison villages moved alike (pre-trend test "
-            "p = %(p)s), which supports the comparison but does not prove it."
-        ) % {"p": fmt(p, 2)}
+    pre = pre_trend_in_words(did)
+    sensitivity = sensitivity_in_words(did)
     caveat = _(
         "This is an association under the assumption that, without the programme, adopting "
         "villages would have followed the comparison villages. It cannot rule out other changes "
@@ -185,4 +187,62 @@ def statement(did: dict[str, Any], its: dict[str, Any] | None) -> dict[str, str]
             "lo": fmt(its["ci_low"], 2),
             "hi": fmt(its["ci_high"], 2),
         }
-    return {"finding": finding, "pre_trend": pre, "caveat": caveat, "its": second}
+    return {
+        "finding": finding,
+        "pre_trend": pre,
+        "sensitivity": sensitivity,
+        "caveat": caveat,
+        "its": second,
+    }
+
+
+def pre_trend_rejected(did: Mapping[str, Any]) -> bool:
+    """Either pre-trend test (the joint one or the straight-line drift) rejects
+    (`stats.did.pre_trend_rejects`: each at 2.5%, together at most 5%)."""
+    return pre_trend_rejects(did.get("pre_trend_p"), did.get("pre_slope_p"))
+
+
+def pre_trend_in_words(did: dict[str, Any]) -> str:
+    """The two pre-adoption checks in one sentence; never "supports" when either rejects."""
+    p, p_slope = did.get("pre_trend_p"), did.get("pre_slope_p")
+    if p is None and p_slope is None:
+        return _("There is too little history before adoption to check the trends before it.")
+    values = {
+        "p": "—" if p is None else fmt(p, 3),
+        "p_slope": "—" if p_slope is None else fmt(p_slope, 3),
+    }
+    if pre_trend_rejected(did):
+        return (
+            _(
+                "Warning: before adoption, adopting villages already moved differently from the "
+                "others (month-by-month test p = %(p)s, steady-drift test p = %(p_slope)s); the "
+                "estimate is doubtful."
+            )
+            % values
+        )
+    return (
+        _(
+            "Before adoption, adopting and comparison villages moved alike (month-by-month test "
+            "p = %(p)s, steady-drift test p = %(p_slope)s), which supports the comparison but "
+            "does not prove it."
+        )
+        % values
+    )
+
+
+def sensitivity_in_words(did: dict[str, Any]) -> str:
+    """How large a departure from parallel trends would overturn the conclusion (Rambachan and
+    Roth 2023, relative magnitudes): empty when there is no conclusion to overturn."""
+    m = did.get("breakdown")
+    if m is None:
+        return ""
+    if m < 1:
+        return _(
+            "The conclusion is fragile: after adoption, a difference in trend smaller than the "
+            "largest month-to-month difference already seen before adoption (%(m)s times it) "
+            "would be enough to overturn it."
+        ) % {"m": fmt(m, 1)}
+    return _(
+        "The conclusion holds unless, after adoption, the villages drifted apart each month by "
+        "more than %(m)s times the largest month-to-month difference seen before adoption."
+    ) % {"m": fmt(m, 1)}

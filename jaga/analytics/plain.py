@@ -15,6 +15,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from jaga.analytics.evaluation import pre_trend_rejected
 from jaga.core.numbers import say_number, say_percent
 
 
@@ -30,7 +31,7 @@ def effect_in_words(result: Mapping[str, Any], programme: str) -> str:
     values = {
         "programme": programme,
         "treated": villages(int(result["n_treated"])),
-        "control": villages(int(result["n_control"])),
+        "never": villages(int(result.get("n_never", result["n_control"]))),
     }
     if hi < 0 or lo > 0:
         if pct is not None:
@@ -41,32 +42,42 @@ def effect_in_words(result: Mapping[str, Any], programme: str) -> str:
             text = _(
                 "Villages with the %(programme)s programme had about %(amount)s fewer "
                 "disturbances than expected without it (%(treated)s with the programme, "
-                "compared with %(control)s not yet taking part)."
+                "each compared with the villages not yet taking part that month; %(never)s never "
+                "took part)."
             )
         elif hi < 0:
             text = _(
                 "Villages with the %(programme)s programme had about %(amount)s fewer "
                 "disturbances per village each month than expected without it (%(treated)s "
-                "with the programme, compared with %(control)s not yet taking part)."
+                "with the programme, each compared with the villages not yet taking part that "
+                "month; %(never)s never took part)."
             )
         elif pct is not None:
             text = _(
                 "Villages with the %(programme)s programme had about %(amount)s more "
                 "disturbances than expected without it (%(treated)s with the programme, "
-                "compared with %(control)s not yet taking part)."
+                "each compared with the villages not yet taking part that month; %(never)s never "
+                "took part)."
             )
         else:
             text = _(
                 "Villages with the %(programme)s programme had about %(amount)s more "
                 "disturbances per village each month than expected without it (%(treated)s "
-                "with the programme, compared with %(control)s not yet taking part)."
+                "with the programme, each compared with the villages not yet taking part that "
+                "month; %(never)s never took part)."
             )
-        return text % values
+        text = text % values
+        if pre_trend_rejected(result):
+            text += " " + _(
+                "But before adoption these villages were already moving differently from the "
+                "others, so this figure is doubtful."
+            )
+        return text
     return (
         _(
             "The figures cannot yet tell whether the %(programme)s programme changed the number "
             "of disturbances: the difference between %(treated)s with the programme and "
-            "%(control)s not yet taking part is within chance."
+            "the villages not yet taking part (%(never)s never took part) is within chance."
         )
         % values
     )

@@ -227,10 +227,6 @@ def incident_series(
     return months, [int(found.get(m, 0)) for m in months]
 
 
-def first_month_with_data(unit: Unit) -> datetime.date | None:
-    return counts_of(unit).order_by("month").values_list("month", flat=True).first()
-
-
 def trend(
     unit: Unit,
     end: datetime.date,
@@ -243,18 +239,29 @@ def trend(
     With `counts` (the dashboard's one read, all categories, the same `end` and `months`) the
     series is taken from it instead of being read again.
     """
-    start = add_months(end, -(months - 1))
-    if counts is not None and category_code is None and counts.months[:1] == [start]:
-        # A roll-up row in the window's first month means no later first month to start from.
-        first = start if counts.first_month == start else first_month_with_data(unit)
-        if first is not None and first > start:
-            start = first
-        month_list = months_between(start, end)
-        series = counts.series[len(counts.series) - len(month_list) :]
+    from jaga.analytics.coverage import period_for
+
+    period = period_for(unit, add_months(end, -(months - 1)), end)
+    if period.empty or period.start is None or period.end is None:
+        return {
+            "months": [],
+            "counts": [],
+            "population": None,
+            "population_year": None,
+            "fit": None,
+            "period": period.as_dict(),
+        }
+    start, end = period.start, period.end
+    month_list = months_between(start, end)
+    if (
+        counts is not None
+        and category_code is None
+        and start in counts.months
+        and end in counts.months
+    ):
+        i = counts.months.index(start)
+        series = counts.series[i : i + len(month_list)]
     else:
-        first = first_month_with_data(unit)
-        if first is not None and first > start:
-            start = first
         ids = category_ids_with_children(category_code) if category_code else None
         month_list, series = incident_series(unit, start, end, ids)
     population, year = population_of(unit)
@@ -265,6 +272,7 @@ def trend(
         "population": population,
         "population_year": year,
         "fit": fit,
+        "period": period.as_dict(),
     }
 
 

@@ -34,8 +34,16 @@ class EvaluationOut(Schema):
     pre_trend_p: float | None
     pre_trend_chi2: float
     pre_trend_df: int
+    pre_slope: float | None
+    pre_slope_se: float | None
+    pre_slope_p: float | None
+    max_pre_drift: float | None
+    post_months_weight: float | None
+    breakdown: float | None
+    n_never: int
     event_study: list[EventPointOut]
     its: dict[str, Any] | None
+    period: dict[str, Any]
     statement: dict[str, str]
 
 

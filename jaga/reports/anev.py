@@ -182,7 +182,7 @@ def trend(territory: Territory, month: datetime.date) -> dict[str, Any]:
         "counts": result["counts"],
         "fitted": fit.fitted if fit else None,
         "fit": fit,
-        "statement": trend_statement(fit),
+        "statement": [*trend_statement(fit), result["period"]["reason"]],
         "plain": plain.trend_in_words(fit, territory.display_name),
     }
 

@@ -34,7 +34,7 @@ def test_an_effect_reads_as_a_rounded_percentage_of_villages() -> None:
     with translation.override("id"):
         text = plain.effect_in_words(_effect(-0.31, -0.5, -0.1, -21.9), "KTS")
     assert text.startswith("Desa dengan program KTS mengalami sekitar 22% lebih sedikit gangguan")
-    assert "12 desa dengan program" in text and "30 desa yang belum ikut" in text
+    assert "12 desa dengan program" in text and "30 desa tidak pernah ikut" in text
     assert not any(t in text for t in TECHNICAL)
 
 
@@ -102,3 +102,19 @@ def test_hotspots_count_all_hot_places_not_only_the_listed_ones() -> None:
     hot = [{"village_name": "Tamanan", "count": 9, "z": 3.1}]
     with translation.override("en"):
         assert plain.hotspots_in_words(hot, 8, total=23).startswith("23 places")
+
+
+def test_a_rejected_pre_trend_is_never_called_support():
+    from jaga.analytics.evaluation import statement
+
+    did = {"att": -1.0, "ci_low": -1.5, "ci_high": -0.5, "min_cohort_size": 10,
+           "pre_trend_p": 0.6, "pre_slope_p": 0.001, "breakdown": 0.4}  # fmt: skip
+    with translation.override("en"):
+        s = statement(did, None)
+        assert "doubtful" in s["pre_trend"] and "supports" not in s["pre_trend"]
+        assert "fragile" in s["sensitivity"]
+        lead = plain.effect_in_words({**did, "att_pct": -20.0, "n_treated": 5, "n_control": 9,
+                                "n_never": 4}, "KTS")  # fmt: skip
+        assert "doubtful" in lead and "4 villages never took part" in lead
+        ok = statement({**did, "pre_slope_p": 0.5, "breakdown": 2.26}, None)
+        assert "supports" in ok["pre_trend"] and "2.3 times" in ok["sensitivity"]

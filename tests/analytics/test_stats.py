@@ -221,7 +221,8 @@ class TestCallawaySantAnna:
         drift = np.clip(np.arange(periods) - 6, 0, None) * 0.25
         y[cohort > 0] += drift
         r = did.callaway_santanna(y, cohort)
-        assert r.pre_trend_p is not None and r.pre_trend_p < 0.01
+        assert r.pre_slope_p is not None and r.pre_slope_p < 0.001
+        assert did.pre_trend_rejects(r.pre_trend_p, r.pre_slope_p)
 
 
 class TestIts:
@@ -288,3 +289,49 @@ def test_a_few_scattered_counts_give_no_trend_instead_of_an_overflow():
     assert glm_trend(y, first_month=3, population=20_000.0) is None
     # A real series still gets its fit.
     assert glm_trend([3, 4, 2, 5, 3, 4] * 6, first_month=1) is not None
+
+
+class TestPreTrendPower:
+    """Issue 11: the straight-line pre-trend test catches a steady drift the joint test misses."""
+
+    def test_a_one_percent_monthly_drift_is_caught(self):
+        from bench.calibration_evaluation import panel
+
+        rng = np.random.default_rng(11)
+        caught = 0
+        for _ in range(5):
+            y, cohort, _, _ = panel(rng, trend=0.01)
+            r = did.callaway_santanna(y, cohort, min_e=-12, max_e=24)
+            assert r.pre_slope is not None and r.pre_slope_se is not None
+            caught += did.pre_trend_rejects(r.pre_trend_p, r.pre_slope_p)
+        assert caught >= 4
+
+    def test_the_slope_is_the_least_squares_line_through_the_levels(self):
+        # One cohort adopting in month 6 of 8, a drift of exactly 0.5 a month in its levels and
+        # none in the comparison: the line through the pre-adoption levels has slope 0.5.
+        n, periods = 40, 8
+        rng = np.random.default_rng(3)
+        y = np.tile(rng.normal(5, 1, size=(n, 1)), (1, periods))
+        cohort = np.full(n, -1)
+        cohort[:20] = 6
+        y[:20] += 0.5 * np.arange(periods)
+        y += rng.normal(0, 1e-6, size=y.shape)
+        r = did.callaway_santanna(y, cohort)
+        assert r.pre_slope == pytest.approx(0.5, abs=1e-4)
+        assert r.pre_slope_p is not None and r.pre_slope_p < 1e-6
+
+    def test_the_rule_never_passes_when_either_test_rejects(self):
+        assert did.pre_trend_rejects(0.01, 0.9)
+        assert did.pre_trend_rejects(0.9, 0.01)
+        assert not did.pre_trend_rejects(0.04, 0.04)  # each at 2.5% (Bonferroni)
+        assert not did.pre_trend_rejects(None, None)
+
+    def test_breakdown_is_the_bound_over_the_drift_it_would_take(self):
+        y, cohort = staggered_panel(effect=-1.5)
+        r = did.callaway_santanna(y, cohort)
+        assert r.breakdown is not None and r.max_pre_drift and r.post_months_weight
+        # At the breakdown drift, the bias d * k moves the nearer bound (the upper) to zero.
+        d = r.breakdown * r.max_pre_drift
+        assert r.ci_high + d * r.post_months_weight == pytest.approx(0, abs=1e-9)
+        y, cohort = staggered_panel(effect=0.0, seed=8)
+        assert did.callaway_santanna(y, cohort).breakdown is None

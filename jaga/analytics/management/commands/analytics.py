@@ -105,7 +105,9 @@ class Command(BaseCommand):
         )
         if r["att_pct"] is not None:
             w(f"= {r['att_pct']:+.1f}% of the counterfactual mean {r['counterfactual_mean']:.2f}")
-        w(f"pre-trend p = {r['pre_trend_p']}")
+        w(f"pre-trend p = {r['pre_trend_p']} (joint), {r['pre_slope_p']} (steady drift)")
+        if r["breakdown"] is not None:
+            w(f"breakdown (relative magnitudes) M = {r['breakdown']:.2f}")
         for p in r["event_study"]:
             w(f"  e={p['e']:+3d}  {p['att']:+.3f}  [{p['ci_low']:+.3f}, {p['ci_high']:+.3f}]")
         for text in r["statement"].values():

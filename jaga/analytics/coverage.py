@@ -1,0 +1,125 @@
+"""What the register covers: per regency, the months from its first record to its last.
+
+Real registers start late, stop early and have gaps. A month outside a regency's coverage is
+unknown, never zero: history imported up to 2024-12 says nothing of 2025, and reading 2025 as
+zero incidents would halve a programme's estimated effect and invent a fall. The coverage is
+inferred from the roll-ups (an import brings its period's records; live recording extends the
+last month as records arrive). A regency records incidents every month, so a month inside the
+span without a single record is a gap, reported with the period.
+
+Every estimate (evaluation, trend, CompStat) asks `period_for` which months it may use and says
+the period and the reason with its figures.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Max, Min, Q
+from django.utils.translation import gettext as _
+
+from jaga.analytics.models import AreaLevel, AreaMonthlyCount
+from jaga.analytics.units import Unit, months_between
+
+
+@dataclass(frozen=True)
+class RegencyCoverage:
+    code: str
+    first: datetime.date
+    last: datetime.date
+    months_with_records: int
+
+    @property
+    def gaps(self) -> int:
+        return len(months_between(self.first, self.last)) - self.months_with_records
+
+
+@dataclass
+class Period:
+    """The months an estimate uses, and why."""
+
+    start: datetime.date | None
+    end: datetime.date | None
+    asked_start: datetime.date
+    asked_end: datetime.date
+    regencies: list[RegencyCoverage] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.start is None or self.end is None or self.start > self.end
+
+    @property
+    def gaps(self) -> int:
+        return sum(r.gaps for r in self.regencies)
+
+    def reason(self) -> str:
+        """One sentence: the period used and, when it is not the one asked for, why."""
+        if self.empty:
+            return _("The register has no records for this area in the months asked for.")
+        assert self.start is not None and self.end is not None
+        values = {"start": self.start.isoformat()[:7], "end": self.end.isoformat()[:7]}
+        parts = [_("Period used: %(start)s to %(end)s.") % values]
+        if self.end < self.asked_end:
+            parts.append(
+                _(
+                    "The records of this area end in %(end)s; later months are unknown, not "
+                    "zero, and are left out."
+                )
+                % values
+            )
+        if self.start > self.asked_start:
+            parts.append(
+                _("The records of this area begin in %(start)s; earlier months are left out.")
+                % values
+            )
+        if self.gaps:
+            parts.append(
+                _(
+                    "Inside the period, %(n)s month(s) of some regency have no record at all and "
+                    "may be missing from the register."
+                )
+                % {"n": self.gaps}
+            )
+        return " ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat()[:7] if self.start else None,
+            "end": self.end.isoformat()[:7] if self.end else None,
+            "asked_start": self.asked_start.isoformat()[:7],
+            "asked_end": self.asked_end.isoformat()[:7],
+            "gaps": self.gaps,
+            "reason": self.reason(),
+        }
+
+
+def regency_coverage(unit: Unit) -> list[RegencyCoverage]:
+    """The coverage of every regency the unit touches that has records. One query."""
+    qs = AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY)
+    if unit.level != "country":
+        regencies = {".".join(c.split(".")[:2]) for c in unit.codes if "." in c}
+        provinces = {c for c in unit.codes if "." not in c}
+        qs = qs.filter(Q(area_code__in=regencies) | Q(parent_code__in=provinces))
+    rows = (
+        qs.values("area_code")
+        .annotate(first=Min("month"), last=Max("month"), n=Count("month", distinct=True))
+        .order_by("area_code")
+    )
+    return [RegencyCoverage(r["area_code"], r["first"], r["last"], r["n"]) for r in rows]
+
+
+def period_for(
+    unit: Unit,
+    start: datetime.date,
+    end: datetime.date,
+    coverage: list[RegencyCoverage] | None = None,
+) -> Period:
+    """The months from `start` to `end` that every regency of the unit with records covers."""
+    regencies = regency_coverage(unit) if coverage is None else coverage
+    if not regencies:
+        return Period(None, None, start, end)
+    first = max(r.first for r in regencies)
+    last = min(r.last for r in regencies)
+    return Period(max(start, first), min(end, last), start, end, regencies)

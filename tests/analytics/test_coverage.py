@@ -1,0 +1,84 @@
+"""Issue 11 item 1: months outside the register's coverage are unknown, never zero."""
+
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import pytest
+from django.utils import translation
+
+from jaga.analytics import coverage, evaluation, queries
+from jaga.analytics.models import AreaMonthlyCount, MonthlyIncidentCount
+from jaga.analytics.rebuild import rebuild_areas
+from jaga.analytics.units import Unit, add_months
+from jaga.core.errors import DomainError
+from jaga.territory.models import Territory
+
+from .conftest import LAST_MONTH, bulk_counts
+
+pytestmark = pytest.mark.django_db
+
+
+def regency_unit() -> Unit:
+    t = Territory.objects.get(code="35.03")
+    return Unit("35.03", t.display_name, ["35.03"], t.level, t)
+
+
+def cut_register(after: datetime.date) -> None:
+    """The register ends at `after`: the history was imported up to that month."""
+    MonthlyIncidentCount.objects.filter(month__gt=after).delete()
+    rebuild_areas()
+
+
+def test_the_period_ends_with_the_records_and_says_why(frozen, villages, panel_months):
+    y = np.full((len(villages), len(panel_months)), 2)
+    bulk_counts(villages, panel_months, y, "pencurian")
+    ends = add_months(LAST_MONTH, -7)
+    cut_register(ends)
+    period = coverage.period_for(regency_unit(), add_months(LAST_MONTH, -35), LAST_MONTH)
+    assert period.end == ends and period.start == add_months(LAST_MONTH, -35)
+    with translation.override("en"):
+        assert "end in " + ends.isoformat()[:7] in period.reason()
+        assert "unknown, not zero" in period.reason()
+    t = queries.trend(regency_unit(), LAST_MONTH)
+    assert t["months"][-1] == ends.isoformat()[:7]
+    assert 0 not in t["counts"]  # no month read as zero
+    assert t["period"]["end"] == ends.isoformat()[:7]
+
+
+def test_a_gap_inside_the_period_is_reported(frozen, villages, panel_months):
+    y = np.full((len(villages), len(panel_months)), 1)
+    y[:, 30] = 0  # one month missing from the register
+    bulk_counts(villages, panel_months, y, "pencurian")
+    period = coverage.period_for(regency_unit(), panel_months[0], LAST_MONTH)
+    assert period.gaps == 1
+    with translation.override("en"):
+        assert "1 month(s)" in period.reason()
+
+
+def test_the_evaluation_is_not_diluted_by_months_after_the_register_ends(frozen, programme_panel):
+    full = evaluation.evaluate("KTS", regency_unit())
+    ends = add_months(LAST_MONTH, -6)
+    cut_register(ends)
+    cut = evaluation.evaluate("KTS", regency_unit())
+    assert cut["end"] == ends.isoformat()[:7] and cut["period"]["end"] == cut["end"]
+    # Reading the six missing months as zeros would shrink the effect towards zero; with the
+    # coverage the estimate stays where the full register puts it (the truth is -1.5).
+    assert cut["ci_low"] < -1.5 < cut["ci_high"]
+    assert abs(cut["att"] - full["att"]) < 0.3
+    assert cut["statement"]["period"]
+
+
+def test_no_records_after_adoption_is_a_clear_error(frozen, programme_panel):
+    cut_register(add_months(LAST_MONTH, -40))  # before every adoption
+    with pytest.raises(DomainError) as exc:
+        evaluation.evaluate("KTS", regency_unit())
+    assert exc.value.code == "no_coverage"
+
+
+def test_an_area_without_records_has_no_period(db):
+    assert not AreaMonthlyCount.objects.exists()
+    period = coverage.period_for(regency_unit(), datetime.date(2025, 1, 1), LAST_MONTH)
+    assert period.empty
+    assert queries.trend(regency_unit(), LAST_MONTH)["fit"] is None
