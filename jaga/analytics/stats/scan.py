@@ -57,9 +57,13 @@ class ScanResult:
 
 def group_totals(base: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """(groups x months) sums of the series of each group."""
-    totals = np.zeros((n_groups, base.shape[1]))
-    np.add.at(totals, groups, base)
-    return totals
+    return np.stack(
+        [
+            np.bincount(groups, weights=base[:, t], minlength=n_groups)
+            for t in range(base.shape[1])
+        ],
+        axis=1,
+    ).astype(float)
 
 
 def pooled_season(totals: np.ndarray, moy: np.ndarray, trend: np.ndarray) -> np.ndarray:
@@ -121,10 +125,14 @@ def pooled_shape(totals: np.ndarray, moy: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def llr(y: np.ndarray, e: np.ndarray) -> np.ndarray:
-    """Poisson log likelihood ratio of a raised rate, one-sided: Y ln(Y/E) - (Y - E) if Y > E."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = y * np.log(np.where(y > 0, y, 1.0) / e) - (y - e)
-    return np.where(y > e, value, 0.0)
+    """Poisson log likelihood ratio of a raised rate, one-sided: Y ln(Y/E) - (Y - E) if Y > E.
+
+    Computed only where Y > E (most village months have few incidents)."""
+    value = np.zeros(y.shape)
+    up = y > e
+    yy, ee = y[up], e[up]
+    value[up] = yy * np.log(yy / ee) - (yy - ee)
+    return value
 
 
 def scan(obs: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -210,7 +218,7 @@ def poisson_scan(
     baseline_months: int = 36,
 ) -> ScanResult:
     """Monitor the last `window` months of each row of `history` (series x months)."""
-    y = np.asarray(history, dtype=float)
+    y = np.asarray(history)  # float32 from the roll-up: no float64 copy of the whole matrix
     n_series, n_months = y.shape
     if n_months <= window:
         raise ValueError("history must be longer than the monitoring window")
@@ -221,7 +229,7 @@ def poisson_scan(
         start = min(max(start, int(with_data[0])), n_months - window - 1)
     split = n_months - window
     base = y[:, start:split]
-    obs = y[:, split:]
+    obs = y[:, split:].astype(float)
     if groups is None:
         groups = np.zeros(n_series, dtype=np.int64)
     if months_of_year is None:
@@ -231,18 +239,19 @@ def poisson_scan(
     season, slope = pooled_shape(group_totals(base, groups, n_groups), moy[start:split])
     t = np.arange(start, n_months) - (split - 1)  # months from the baseline's last month
     shape = season[:, moy[start:] - 1] * np.exp(slope[:, None] * t[None, :])  # (groups, months)
-    shape_base = shape[:, : split - start]
-    level = np.maximum(base.sum(axis=1), 0.5) / shape_base[groups].sum(axis=1)
-    mu = np.maximum(level[:, None] * shape[groups][:, split - start :], MU_FLOOR)
+    base_shape_sum = shape[:, : split - start].sum(axis=1)[groups]  # (series,)
+    level = np.maximum(base.sum(axis=1, dtype=float), 0.5) / base_shape_sum
+    mu = np.maximum(level[:, None] * shape[:, split - start :][groups], MU_FLOOR)
     statistic, first, length, y_best, e_best = scan(obs, mu)
     # The level's error is that of its baseline count: express the baseline in months of the
     # window's mean (fewer than its length when the trend rises), rounded down to 6 months
     # (conservative: a shorter baseline means a higher limit), and calibrate for that.
     mu0 = mu.mean(axis=1)
-    equivalent = shape_base[groups].sum(axis=1) / (mu0 / level)
+    equivalent = base_shape_sum / (mu0 / level)
+    rounded = np.maximum(6, (equivalent // 6).astype(np.int64) * 6)
     limit = np.zeros(n_series)
-    for months in np.unique(np.maximum(6, (equivalent // 6).astype(np.int64) * 6)):
-        rows = np.flatnonzero(np.maximum(6, (equivalent // 6).astype(np.int64) * 6) == months)
+    for months in np.unique(rounded):
+        rows = np.flatnonzero(rounded == months)
         limit[rows] = limits_for(mu0[rows], window, alpha, baseline=int(months))
     alarm = statistic >= limit
     return ScanResult(
