@@ -58,10 +58,7 @@ class ScanResult:
 def group_totals(base: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     """(groups x months) sums of the series of each group."""
     return np.stack(
-        [
-            np.bincount(groups, weights=base[:, t], minlength=n_groups)
-            for t in range(base.shape[1])
-        ],
+        [np.bincount(groups, weights=base[:, t], minlength=n_groups) for t in range(base.shape[1])],
         axis=1,
     ).astype(float)
 
