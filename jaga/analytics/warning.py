@@ -211,7 +211,19 @@ def without_duplicate_totals(matrix: Matrix) -> Matrix:
     )
 
 
+def _use_cache_for_limits() -> None:
+    """Keep the scan's simulated limits in Django's cache (no expiry): simulated once, not in
+    every new process (about 5 s for each baseline length met)."""
+    from django.core.cache import cache
+
+    from jaga.analytics.stats import scan
+
+    if scan.limit_store is None:
+        scan.limit_store = (cache.get, lambda key, value: cache.set(key, value, None))
+
+
 def run(matrix: Matrix, window: int = WINDOW, alpha: float = ALPHA) -> ScanResult:
+    _use_cache_for_limits()
     months_of_year = np.array([m.month for m in matrix.months])
     _, groups = np.unique(matrix.category_ids, return_inverse=True)
     return poisson_scan(

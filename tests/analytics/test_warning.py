@@ -140,3 +140,32 @@ def test_a_rise_spread_over_categories_alarms_on_the_village_total(frozen, villa
     found = warning.alarms(Unit("35.03", t.name, ["35.03"], t.level, t), LAST_MONTH)
     totals = [a for a in found if a["village_code"] == target.code and a["category_code"] == ""]
     assert totals and totals[0]["ongoing"]
+
+
+def test_scan_limits_come_from_the_store_when_present(monkeypatch):
+    from jaga.analytics.stats import scan
+
+    store: dict[str, list[float]] = {}
+    monkeypatch.setattr(scan, "limit_store", (store.get, store.__setitem__))
+    scan.grid_limits(6, 12, 0.05, sims=60_000)
+    assert len(store) == 1
+    key = next(iter(store))
+    store[key] = [9.0] * len(scan.GRID)
+    scan.grid_limits.cache_clear()
+    assert (scan.grid_limits(6, 12, 0.05, sims=60_000) == 9.0).all()
+    scan.grid_limits.cache_clear()
+
+
+def test_pooled_season_and_trend_make_expected_counts_unbiased():
+    from jaga.analytics.stats.scan import poisson_scan
+
+    rng = np.random.default_rng(4)
+    months = 42
+    moy = (np.arange(months) + 4) % 12 + 1
+    season = 1 + 0.3 * np.sin(2 * np.pi * moy / 12)
+    mu = 3.0 * season * np.exp(0.01 * np.arange(months))
+    y = rng.poisson(np.repeat(mu[None, :], 4000, axis=0)).astype(np.float32)
+    result = poisson_scan(y, 6, months_of_year=moy, alpha=0.01)
+    assert result.trend[0] == pytest.approx(0.01, abs=0.001)
+    assert result.expected.mean(axis=0) == pytest.approx(mu[-6:], rel=0.02)
+    assert result.alarm.mean() < 0.02

@@ -28,8 +28,10 @@ control alarms somewhere in the monitoring window with probability `alpha`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -169,9 +171,28 @@ def _limit(peak: np.ndarray, alpha: float) -> float:
     return float(above.min()) if above.size else q + 1e-9
 
 
+# An optional shared store for the simulated limits (the web app keeps them in Django's cache,
+# so a new process does not simulate again): get(key) -> list | None, set(key, list).
+LimitStore = tuple[Callable[[str], Any], Callable[[str, Any], None]]
+limit_store: LimitStore | None = None
+
+
 @lru_cache(maxsize=16)
 def grid_limits(window: int, baseline: int, alpha: float, sims: int = SIMS) -> np.ndarray:
-    """Decision limits per bin of the estimated mean, by simulation, once per process."""
+    """Decision limits per bin of the estimated mean: from the store, or simulated."""
+    key = f"jaga:scan-limits:1:{window}:{baseline}:{alpha}:{sims}:{len(GRID)}"
+    if limit_store is not None:
+        found = limit_store[0](key)
+        if found is not None and len(found) == len(GRID):
+            return np.asarray(found, dtype=float)
+    limits = simulate_limits(window, baseline, alpha, sims)
+    if limit_store is not None:
+        limit_store[1](key, limits.tolist())
+    return limits
+
+
+def simulate_limits(window: int, baseline: int, alpha: float, sims: int) -> np.ndarray:
+    """Decision limits per bin of the estimated mean, by simulation (seeded: reproducible)."""
     rng = np.random.default_rng(20261201)
     chunks = 6
     estimates, peaks = [], []
