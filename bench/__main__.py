@@ -109,6 +109,11 @@ def main() -> None:
         module = importlib.import_module(f"bench.{info.name}")
         print(f"== {info.name}", flush=True)
         lines += module.run(ctx)
+    if not only or "calibration_warning" in only:
+        from bench import calibration_warning
+
+        print("== calibration_warning", flush=True)
+        lines += calibration_warning.run(ctx)
     lines += ["", f"Total run time: {time.monotonic() - started:.0f} s.", ""]
     lines += STANDALONE
     out = HERE.parent / "BENCHMARKS.md"

@@ -81,7 +81,7 @@ def trend(
 
 
 @router.get(
-    "/alarms", response=list[AlarmOut], summary=gettext_lazy("Early-warning alarms (Poisson CUSUM)")
+    "/alarms", response=list[AlarmOut], summary=gettext_lazy("Early-warning alarms (Poisson scan)")
 )
 @allow(*STAFF_ROLES)
 def alarms(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:

@@ -80,6 +80,8 @@ class AlarmOut(Schema):
     category_code: str
     category_name: str
     month: datetime.date
+    end_month: datetime.date
+    months: int
     observed: int
     expected: float
     window_observed: int

@@ -1,4 +1,5 @@
-"""Early warning from the roll-ups: one Poisson CUSUM per village x category, all at once."""
+"""Early warning from the roll-ups: a Poisson likelihood-ratio scan per village x category and
+per village total, all at once (`stats/scan.py`); one alarm per village and problem."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from jaga.analytics.models import MonthlyIncidentCount
-from jaga.analytics.stats.cusum import poisson_cusum
+from jaga.analytics.stats.scan import ScanResult, poisson_scan
 from jaga.analytics.units import Unit, add_months, months_between
 from jaga.incidents.models import Category
 from jaga.territory.models import Territory
@@ -194,10 +195,38 @@ def load_matrix(unit: Unit, start: datetime.date, end: datetime.date) -> Matrix:
     return with_village_totals(incident_matrix(unit.rollup_q(), start, end))
 
 
-def run(matrix: Matrix, window: int = WINDOW, alpha: float = ALPHA) -> Any:
+def without_duplicate_totals(matrix: Matrix) -> Matrix:
+    """Drop a village's total where it is the same series as one of its categories (a village
+    whose incidents are all of one category): the same problem would be listed twice."""
+    if matrix.counts.shape[0] == 0:
+        return matrix
+    is_total = matrix.category_ids == ALL_CATEGORIES
+    active = ~is_total & (matrix.counts.sum(axis=1) > 0)
+    villages, per_village = np.unique(matrix.village_ids[active], return_counts=True)
+    single = set(villages[per_village == 1].tolist())
+    drop = is_total & np.isin(matrix.village_ids, list(single))
+    keep = ~drop
+    return Matrix(
+        matrix.village_ids[keep], matrix.category_ids[keep], matrix.months, matrix.counts[keep]
+    )
+
+
+def _use_cache_for_limits() -> None:
+    """Keep the scan's simulated limits in Django's cache (no expiry): simulated once, not in
+    every new process (about 5 s for each baseline length met)."""
+    from django.core.cache import cache
+
+    from jaga.analytics.stats import scan
+
+    if scan.limit_store is None:
+        scan.limit_store = (cache.get, lambda key, value: cache.set(key, value, None))
+
+
+def run(matrix: Matrix, window: int = WINDOW, alpha: float = ALPHA) -> ScanResult:
+    _use_cache_for_limits()
     months_of_year = np.array([m.month for m in matrix.months])
     _, groups = np.unique(matrix.category_ids, return_inverse=True)
-    return poisson_cusum(
+    return poisson_scan(
         matrix.counts,
         window=window,
         groups=groups,
@@ -210,9 +239,14 @@ def run(matrix: Matrix, window: int = WINDOW, alpha: float = ALPHA) -> Any:
 def alarms(
     unit: Unit, end: datetime.date, window: int = WINDOW, alpha: float = ALPHA
 ) -> list[dict[str, Any]]:
-    """Alarms in the unit's villages over the last `window` months up to `end`, newest first."""
+    """Alarms in the unit's villages over the last `window` months up to `end`, newest first.
+
+    One alarm per series (village x category, or the village's total where it has more than one
+    category): the 1-3 month window with the strongest evidence, with its first month
+    (`month`), last month (`end_month`), observed and expected counts over it.
+    """
     start = add_months(end, -(window + HISTORY - 1))
-    matrix = load_matrix(unit, start, end)
+    matrix = without_duplicate_totals(load_matrix(unit, start, end))
     if matrix.counts.shape[0] == 0:
         return []
     result = run(matrix, window, alpha)
@@ -231,7 +265,8 @@ def alarms(
     window_months = matrix.months[-window:]
     out: list[dict[str, Any]] = []
     for i in hit:
-        first = int(result.first_alarm[i])
+        first = int(result.start[i])
+        last = first + int(result.length[i]) - 1
         village = villages[int(matrix.village_ids[i])]
         category = categories.get(int(matrix.category_ids[i]))
         out.append(
@@ -241,13 +276,15 @@ def alarms(
                 "category_code": category.code if category else "",
                 "category_name": category.name if category else _("All categories"),
                 "month": window_months[first],
-                "observed": int(result.observed[i, first]),
-                "expected": float(result.expected[i, first]),
+                "end_month": window_months[last],
+                "months": int(result.length[i]),
+                "observed": int(round(float(result.window_observed[i]))),
+                "expected": round(float(result.window_expected[i]), 2),
                 "window_observed": int(result.observed[i].sum()),
-                "window_expected": float(result.expected[i].sum()),
-                "statistic": float(result.statistic[i].max()),
+                "window_expected": round(float(result.expected[i].sum()), 2),
+                "statistic": float(result.statistic[i]),
                 "limit": float(result.limit[i]),
-                "ongoing": bool(result.statistic[i, -1] >= result.limit[i]),
+                "ongoing": last == window - 1,
             }
         )
     out.sort(key=lambda a: (not a["ongoing"], -window_months.index(a["month"]), -a["statistic"]))
@@ -272,6 +309,6 @@ def alarms_cached(unit: Unit, end: datetime.date) -> list[dict[str, Any]]:
         .filter(month__gte=start, month__lte=end)
         .aggregate(n=Sum("count"), rows=Count("id"))
     )
-    key = f"jaga:alarms:1:{unit.key}:{end.isoformat()}:{version['n']}:{version['rows']}"
+    key = f"jaga:alarms:2:{unit.key}:{end.isoformat()}:{version['n']}:{version['rows']}"
     found = cache.get_or_set(key, lambda: alarms(unit, end), CACHE_SECONDS)
     return list(found or [])

@@ -3,7 +3,7 @@
 Each section function takes the territory and the month and returns plain data (numbers, rows,
 chart series); the templates only lay it out. The statistics come from the analytics engine:
 CompStat with the exact Poisson test (`analytics.queries.compstat`), the trend regression and
-Mann-Kendall (`queries.trend`), the Poisson CUSUM alarms (`analytics.warning`), programme
+Mann-Kendall (`queries.trend`), the early-warning alarms (`analytics.warning`), programme
 evaluations (`analytics.evaluation`), participation (`analytics.participation`) and coverage
 (`queries.coverage`). What the engine has no view of (groups of disturbances, the desk per
 service, field work, activities per programme, survey results) is read here, and the summary
@@ -188,7 +188,7 @@ def trend(territory: Territory, month: datetime.date) -> dict[str, Any]:
 
 
 def alarms(territory: Territory, month: datetime.date) -> dict[str, Any]:
-    """Villages whose Poisson CUSUM is over its limit in the report's month (analytics)."""
+    """Villages whose early-warning alarm reaches the report's month (analytics)."""
     found = warning.alarms_cached(unit_of(territory), month)
     rows = [dict(a, new=a["month"] == month) for a in found if a["ongoing"]]
     return {

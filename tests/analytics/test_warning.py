@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from jaga.analytics import warning
-from jaga.analytics.units import Unit
+from jaga.analytics.units import Unit, add_months
 from jaga.territory.models import Territory
 from tests.analytics.conftest import LAST_MONTH, bulk_counts
 
@@ -29,18 +29,53 @@ def surge(villages, panel_months, village_a):
     return a
 
 
-def test_the_planted_surge_raises_an_ongoing_alarm(frozen, surge, village_a):
+def test_the_planted_surge_raises_one_ongoing_alarm(frozen, surge, village_a):
     t = Territory.objects.get(code="35.03")
     found = warning.alarms(Unit("35.03", t.name, ["35.03"], t.level, t), LAST_MONTH)
     mine = [a for a in found if a["village_code"] == village_a.code]
-    # The category's series and the village's total (here the same incidents) both alarm.
-    assert {a["category_code"] for a in mine} == {"pencurian", ""}
-    mine = [a for a in mine if a["category_code"] == "pencurian"]
-    assert mine[0]["ongoing"]
-    assert mine[0]["observed"] in (9, 11) and mine[0]["expected"] < 2
-    assert mine[0]["window_observed"] >= 20
-    # Nominal 0.2% per series: a handful at most among the 312 other series.
-    assert len(found) - 2 <= 4
+    # One category only: its series and the village's total are one problem, listed once.
+    assert [a["category_code"] for a in mine] == ["pencurian"]
+    alarm = mine[0]
+    assert alarm["ongoing"]
+    # The alarm's window is the surge: it started two months before the end, 20 observed.
+    assert alarm["month"] == add_months(LAST_MONTH, -1) and alarm["end_month"] == LAST_MONTH
+    assert alarm["months"] == 2 and alarm["observed"] == 20 and alarm["expected"] < 4
+    assert alarm["window_observed"] >= 20
+    # Nominal 0.2% per series: a handful at most among the 156 other villages.
+    assert len(found) - 1 <= 3
+
+
+def test_json_carries_observed_expected_and_start(frozen, surge, village_a):
+    out = io.StringIO()
+    call_command(
+        "analytics", "alarms", "--territory", "35.03", "--end", "2026-10", "--json", stdout=out
+    )
+    found = json.loads(out.getvalue())
+    mine = [a for a in found if a["village_code"] == village_a.code]
+    assert len(mine) == 1
+    assert mine[0]["month"] == "2026-09-01" and mine[0]["end_month"] == "2026-10-01"
+    assert mine[0]["observed"] == 20 and 0 < mine[0]["expected"] < 4
+    assert mine[0]["statistic"] >= mine[0]["limit"]
+    # One alarm per village and problem across the whole list.
+    keys = [(a["village_code"], a["category_code"]) for a in found]
+    assert len(keys) == len(set(keys))
+
+
+def test_a_village_with_two_categories_keeps_its_total(frozen, villages, panel_months):
+    """Where a village has more than one category its total is its own problem (not dropped)."""
+    from jaga.analytics.units import months_between
+
+    start, end = panel_months[0], panel_months[-1]
+    rng = np.random.default_rng(3)
+    y = rng.poisson(2.0, size=(3, len(panel_months)))
+    bulk_counts(villages[:3], panel_months, y, "pencurian")
+    bulk_counts(villages[:1], panel_months, y[:1], "narkoba")
+    t = Territory.objects.get(code="35.03")
+    unit = Unit("35.03", t.name, ["35.03"], t.level, t)
+    matrix = warning.without_duplicate_totals(warning.load_matrix(unit, start, end))
+    totals = set(matrix.village_ids[matrix.category_ids == warning.ALL_CATEGORIES].tolist())
+    assert totals == {villages[0].pk}
+    assert len(matrix.months) == len(months_between(start, end))
 
 
 def test_api_and_command(frozen, surge, village_a, bob_client, charlie_client, client):
@@ -105,3 +140,32 @@ def test_a_rise_spread_over_categories_alarms_on_the_village_total(frozen, villa
     found = warning.alarms(Unit("35.03", t.name, ["35.03"], t.level, t), LAST_MONTH)
     totals = [a for a in found if a["village_code"] == target.code and a["category_code"] == ""]
     assert totals and totals[0]["ongoing"]
+
+
+def test_scan_limits_come_from_the_store_when_present(monkeypatch):
+    from jaga.analytics.stats import scan
+
+    store: dict[str, list[float]] = {}
+    monkeypatch.setattr(scan, "limit_store", (store.get, store.__setitem__))
+    scan.grid_limits(6, 12, 0.05, sims=60_000)
+    assert len(store) == 1
+    key = next(iter(store))
+    store[key] = [9.0] * len(scan.GRID)
+    scan.grid_limits.cache_clear()
+    assert (scan.grid_limits(6, 12, 0.05, sims=60_000) == 9.0).all()
+    scan.grid_limits.cache_clear()
+
+
+def test_pooled_season_and_trend_make_expected_counts_unbiased():
+    from jaga.analytics.stats.scan import poisson_scan
+
+    rng = np.random.default_rng(4)
+    months = 42
+    moy = (np.arange(months) + 4) % 12 + 1
+    season = 1 + 0.3 * np.sin(2 * np.pi * moy / 12)
+    mu = 3.0 * season * np.exp(0.01 * np.arange(months))
+    y = rng.poisson(np.repeat(mu[None, :], 4000, axis=0)).astype(np.float32)
+    result = poisson_scan(y, 6, months_of_year=moy, alpha=0.01)
+    assert result.trend[0] == pytest.approx(0.01, abs=0.001)
+    assert result.expected.mean(axis=0) == pytest.approx(mu[-6:], rel=0.02)
+    assert result.alarm.mean() < 0.02

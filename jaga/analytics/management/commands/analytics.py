@@ -50,7 +50,7 @@ class Command(BaseCommand):
         ev.add_argument("--category")
         ev.add_argument("--end", help="Last month, YYYY-MM (default: last complete month)")
         ev.add_argument("--json", action="store_true")
-        al = sub.add_parser("alarms", help="Early-warning alarms (Poisson CUSUM).")
+        al = sub.add_parser("alarms", help="Early-warning alarms (Poisson likelihood-ratio scan).")
         al.add_argument("--territory")
         al.add_argument("--end", help="Last month, YYYY-MM")
         al.add_argument("--json", action="store_true")
@@ -88,9 +88,10 @@ class Command(BaseCommand):
                 else:
                     for a in found:
                         self.stdout.write(
-                            f"{a['month']:%Y-%m} {a['village_code']} {a['village_name']}: "
-                            f"{a['category_code']} {a['observed']} (expected {a['expected']:.1f}), "
-                            f"CUSUM {a['statistic']:.2f} >= {a['limit']:.2f}"
+                            f"{a['month']:%Y-%m}..{a['end_month']:%Y-%m} {a['village_code']} "
+                            f"{a['village_name']}: {a['category_code'] or '*'} {a['observed']} "
+                            f"(expected {a['expected']:.1f}), "
+                            f"LLR {a['statistic']:.2f} >= {a['limit']:.2f}"
                         )
                     self.stdout.write(f"{len(found)} alarms.")
         except DomainError as exc:
