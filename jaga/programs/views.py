@@ -56,6 +56,7 @@ from jaga.programs.exports import activity_rows
 from jaga.programs.forms import ActivityForm, AttachForm, CheckInForm, InviteForm, OutcomeForm
 from jaga.programs.models import AttendanceStatus, Programme, ProgrammeAdoption
 from jaga.territory.models import Territory
+from jaga.territory.queries import home_code
 
 
 def _require_editor(request: HttpRequest) -> None:
@@ -597,7 +598,7 @@ def participation(request: HttpRequest) -> HttpResponse:
     scopes = scope_codes(request.user, PARTNERSHIP_ROLES)
     if not scopes:
         raise Http404
-    default = "35.03" if scopes == ["*"] else scopes[0]
+    default = home_code(scopes) or ""
     code = request.GET.get("territory", "").strip() or default
     if not code[:1].isdigit() and code != "*":  # a name typed or chosen in the box
         try:
