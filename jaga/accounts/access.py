@@ -15,7 +15,7 @@ both ask this module:
   or partner's posting never opens police records.
 
 A row's village lies inside a posting's territory when the codes match by prefix
-(`35.03.11.1001` lies inside `35.03.11`, `35.03`, `35`). Out of scope is a 404, never a 403 that
+(`35.72.01.1002` lies inside `35.72.01`, `35.72`, `35`). Out of scope is a 404, never a 403 that
 confirms existence.
 """
 

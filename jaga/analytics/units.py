@@ -111,7 +111,13 @@ def resolve_unit(user: Any, key: str | None) -> Unit:
             raise Http404
         return Unit(key, unit.name, codes, "polsek")
     territory = territory_for_user(user, key)
-    return Unit(key, territory.display_name, [key], territory.level, territory)
+    codes = [key]
+    if territory.level == Level.VILLAGE:
+        from jaga.territory.pemekaran import lineage_codes
+
+        # A village made by a split or merge carries its predecessors' history.
+        codes = [c for c in lineage_codes(key) if code_in_scope(c, scopes)]
+    return Unit(key, territory.display_name, codes, territory.level, territory)
 
 
 def month_start(day: datetime.date) -> datetime.date:

@@ -62,7 +62,7 @@ class Territory(models.Model):
     """One node of the Kemendagri hierarchy: province, regency, district or village.
 
     One table for every level: scoping and roll-ups are prefix matches on the hierarchical code
-    (`35.03.11.1001` lies inside `35.03.11`, `35.03` and `35`), and the ancestors' codes are kept
+    (`35.72.01.1002` lies inside `35.72.01`, `35.72` and `35`), and the ancestors' codes are kept
     as columns so that any level is one GROUP BY.
     """
 
