@@ -1,6 +1,6 @@
 """The operators' command line: `jaga <command>` runs Jaga's management commands.
 
-`jaga territory load --regency 35.03`, `jaga demo`, `jaga migrate`, `jaga runserver`, ...
+`jaga territory load --regency 35.72`, `jaga demo`, `jaga migrate`, `jaga runserver`, ...
 """
 
 from __future__ import annotations

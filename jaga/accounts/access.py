@@ -15,7 +15,7 @@ both ask this module:
   or partner's posting never opens police records.
 
 A row's village lies inside a posting's territory when the codes match by prefix
-(`35.03.11.1001` lies inside `35.03.11`, `35.03`, `35`). Out of scope is a 404, never a 403 that
+(`35.72.01.1002` lies inside `35.72.01`, `35.72`, `35`). Out of scope is a 404, never a 403 that
 confirms existence.
 """
 
@@ -42,6 +42,7 @@ PARTNERSHIP_ROLES = STAFF_ROLES | {Role.PARTNER}
 # counts as a resident too).
 SIGNED_IN = frozenset(Role.values)
 ALL_CODES = "*"
+COUNTRY_LEVEL = "country"  # jaga.territory.models.Level.COUNTRY (not imported: no cycle)
 
 M = TypeVar("M", bound=models.Model)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -99,7 +100,12 @@ def scope_codes(user: Any, roles: Iterable[str] | None = None) -> list[str]:
     if user.is_superuser:
         return [ALL_CODES]
     wanted = STAFF_ROLES if roles is None else frozenset(roles)
-    codes = {p.territory.code for p in active_postings(user) if p.role in wanted}
+    postings = [p for p in active_postings(user) if p.role in wanted]
+    # The national unit's postings name the country row: every territory, like a superuser's
+    # scope (without the superuser's admin rights).
+    if any(p.territory.level == COUNTRY_LEVEL for p in postings):
+        return [ALL_CODES]
+    codes = {p.territory.code for p in postings}
     # Drop codes already covered by a broader one.
     return sorted(c for c in codes if not any(c != o and c.startswith(o + ".") for o in codes))
 

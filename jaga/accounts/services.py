@@ -77,9 +77,10 @@ ROLE_LEVELS: dict[str, set[str]] = {
     Role.PARTNER: {Level.VILLAGE, Level.DISTRICT, Level.REGENCY},
     Role.BHABIN: {Level.VILLAGE},
     Role.POLSEK: {Level.DISTRICT},
-    Role.SATBINMAS: {Level.REGENCY, Level.PROVINCE},
-    Role.LEADER: {Level.REGENCY, Level.PROVINCE},
-    Role.ADMIN: {Level.VILLAGE, Level.DISTRICT, Level.REGENCY, Level.PROVINCE},
+    # A Polda's staff and leaders are posted to the province, the national unit's to the country.
+    Role.SATBINMAS: {Level.REGENCY, Level.PROVINCE, Level.COUNTRY},
+    Role.LEADER: {Level.REGENCY, Level.PROVINCE, Level.COUNTRY},
+    Role.ADMIN: {Level.VILLAGE, Level.DISTRICT, Level.REGENCY, Level.PROVINCE, Level.COUNTRY},
 }
 
 

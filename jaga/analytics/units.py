@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from jaga.accounts.access import code_in_scope, scope_codes, territory_for_user
+from jaga.accounts.access import ALL_CODES, code_in_scope, scope_codes, territory_for_user
 from jaga.territory.models import Level, PoliceUnit, Territory
 
 LEVEL_FIELD = {1: "province_code", 2: "regency_code", 3: "district_code", 4: "village__code"}
@@ -60,12 +60,34 @@ class Unit:
         )
 
 
+COUNTRY_KEY = "*"
+
+
+def country_unit() -> Unit:
+    """All of the loaded territory: the national level's roll-up, one row per province."""
+    codes = list(
+        Territory.objects.filter(level=Level.PROVINCE)
+        .order_by("code")
+        .values_list("code", flat=True)
+    )
+    if not codes:
+        raise Http404
+    return Unit(COUNTRY_KEY, "Indonesia", codes, "country")
+
+
 def default_unit_key(user: Any) -> str | None:
+    """The user's own area; for whoever sees everything, the only regency when just one is
+    loaded (a single Polres), else the whole country."""
     scopes = scope_codes(user)
     if not scopes:
         return None
-    if "*" in scopes:
-        return "35.03" if Territory.objects.filter(code="35.03").exists() else None
+    if ALL_CODES in scopes:
+        regencies = list(
+            Territory.objects.filter(level=Level.REGENCY).values_list("code", flat=True)[:2]
+        )
+        if len(regencies) == 1:
+            return regencies[0]
+        return COUNTRY_KEY if regencies else None
     return scopes[0]
 
 
@@ -75,6 +97,10 @@ def resolve_unit(user: Any, key: str | None) -> Unit:
     if not key:
         raise Http404
     scopes = scope_codes(user)
+    if key == COUNTRY_KEY:
+        if ALL_CODES not in scopes:
+            raise Http404
+        return country_unit()
     if key.startswith("polsek:"):
         try:
             unit = PoliceUnit.objects.get(code=key.split(":", 1)[1])
@@ -85,7 +111,13 @@ def resolve_unit(user: Any, key: str | None) -> Unit:
             raise Http404
         return Unit(key, unit.name, codes, "polsek")
     territory = territory_for_user(user, key)
-    return Unit(key, territory.display_name, [key], territory.level, territory)
+    codes = [key]
+    if territory.level == Level.VILLAGE:
+        from jaga.territory.pemekaran import lineage_codes
+
+        # A village made by a split or merge carries its predecessors' history.
+        codes = [c for c in lineage_codes(key) if code_in_scope(c, scopes)]
+    return Unit(key, territory.display_name, codes, territory.level, territory)
 
 
 def month_start(day: datetime.date) -> datetime.date:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from jaga.accounts.access import STAFF_ROLES, allow, scope_codes
+from jaga.accounts.access import ALL_CODES, STAFF_ROLES, allow, scope_codes
 from jaga.analytics import (
     charts,
     evaluation,
@@ -26,11 +26,18 @@ from jaga.analytics import (
     warning,
 )
 from jaga.analytics.models import RaidPlan
-from jaga.analytics.units import Unit, add_months, last_complete_month, parse_month, resolve_unit
+from jaga.analytics.units import (
+    COUNTRY_KEY,
+    Unit,
+    add_months,
+    last_complete_month,
+    parse_month,
+    resolve_unit,
+)
 from jaga.core.errors import DomainError
 from jaga.incidents.models import Category, Incident
 from jaga.programs.models import Programme
-from jaga.territory.models import Territory
+from jaga.territory.models import Level, Territory
 
 
 def _unit(request: HttpRequest) -> Unit:
@@ -44,12 +51,13 @@ def _month(request: HttpRequest) -> datetime.date:
 def unit_choices(request: HttpRequest, unit: Unit) -> list[tuple[str, str]]:
     """The user's scopes, the current unit's parent chain inside them and its children."""
     scopes = scope_codes(request.user)
-    tops = (
-        list(Territory.objects.filter(code="35.03"))
-        if "*" in scopes
-        else list(Territory.objects.filter(code__in=scopes))
-    )
     seen: dict[str, str] = {}
+    if ALL_CODES in scopes:
+        # The national level: the country, then its provinces (each opens its regencies).
+        seen[COUNTRY_KEY] = "Indonesia"
+        tops = list(Territory.objects.filter(level=Level.PROVINCE).order_by("code"))
+    else:
+        tops = list(Territory.objects.filter(code__in=scopes))
     for t in tops:
         seen[t.code] = t.display_name
     if unit.territory is not None:

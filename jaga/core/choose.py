@@ -2,7 +2,7 @@
 
 One kind per thing a form chooses (`village`, `district`, `area`, `person`, `organisation`),
 each with the query of what the user may choose from (the same scope helpers the pages use), a
-label that tells two namesakes apart ("Tamanan, Kec. Trenggalek") and the value the form stores
+label that tells two namesakes apart ("Ngadirejo, Kec. Kepanjenkidul") and the value the form stores
 (a Kemendagri code or a row number). Three things use the kinds:
 
 - `ChooseField`, a form field that accepts what a person types without JavaScript (a code, a
@@ -62,7 +62,7 @@ def _territories(user: Any, levels: tuple[str, ...]) -> QuerySet[Any]:
 
 
 def territory_label(t: Any) -> str:
-    """ "Tamanan, Kec. Trenggalek", "Kec. Trenggalek, Kabupaten Trenggalek", "Kabupaten Trenggalek"."""
+    """ "Ngadirejo, Kec. Kepanjenkidul", "Kec. Kepanjenkidul, Kota Blitar", "Kota Blitar"."""
     from jaga.territory.models import Level
 
     parent = t.parent
@@ -174,7 +174,7 @@ KINDS: dict[str, Kind] = {
     )
 }
 
-# A typed "Kec. Trenggalek" or "Desa Tamanan" names the level as well as the place.
+# A typed "Kec. Kepanjenkidul" or "Kelurahan Ngadirejo" names the level as well as the place.
 _PREFIXES = {
     "kec. ": "district",
     "kecamatan ": "district",

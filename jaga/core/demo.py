@@ -12,13 +12,12 @@ from typing import Any
 from jaga.accounts.models import Posting, Role, User
 from jaga.territory.models import (
     Level,
-    NormSetting,
     PoliceUnit,
-    PoliceUnitKind,
     PolmasStatus,
     Population,
     Territory,
 )
+from jaga.territory.polres import create_polres
 from jaga.territory.services import load_territory
 
 REGENCY = "35.03"
@@ -138,49 +137,10 @@ def build(ctx: dict[str, Any]) -> None:
         ),
     )
 
-    province = Territory.objects.get(code="35")
-    polda = PoliceUnit.objects.create(
-        kind=PoliceUnitKind.POLDA, name="Polda Jawa Timur", code="polda-jatim"
-    )
-    polda.territories.add(province)
-    polres = PoliceUnit.objects.create(
-        kind=PoliceUnitKind.POLRES, name="Polres Trenggalek", code="polres-trenggalek", parent=polda
-    )
-    polres.territories.add(regency)
-    polsek_by_district: dict[str, PoliceUnit] = {}
-    for district in districts:
-        polsek = PoliceUnit.objects.create(
-            kind=PoliceUnitKind.POLSEK,
-            name=f"Polsek {district.name}",
-            code=f"polsek-{district.name.lower().replace(' ', '-')}",
-            parent=polres,
-        )
-        polsek.territories.add(district)
-        polsek_by_district[district.code] = polsek
-
-    NormSetting.objects.bulk_create(
-        [
-            NormSetting(
-                key="bhabin_per_village",
-                value=1,
-                label="Bhabinkamtibmas per desa/kelurahan",
-                reference="Perkap 7/2021 (norma 1 desa 1 Bhabinkamtibmas)",
-            ),
-            NormSetting(
-                key="ideal_residents_per_officer",
-                value=400,
-                label="Penduduk per polisi yang sering dikutip (1:400)",
-                reference="Sering disebut 'standar PBB'; bukan rekomendasi PBB yang sebenarnya",
-                commonly_cited=True,
-            ),
-            NormSetting(
-                key="polri_residents_per_officer",
-                value=606,
-                label="Rasio nasional Polri (1:606)",
-                reference="As SDM Kapolri, 30 Des 2025",
-            ),
-        ]
-    )
+    # The demo's Polres is one instance of what `jaga polres create` sets up for any regency.
+    setup = create_polres(REGENCY)
+    polres = setup.polres
+    polsek_by_district: dict[str, PoliceUnit] = setup.polsek_by_district
 
     # Officers: most villages get their own Bhabinkamtibmas; a few share one officer; a
     # realistic few are uncovered (about 46% nationally; Trenggalek does much better).

@@ -48,6 +48,7 @@ from jaga.programs.schemas import (
     RatesOut,
     ResponseIn,
 )
+from jaga.territory.queries import home_code
 
 router = Router(tags=["programmes"])
 
@@ -347,9 +348,7 @@ def _default_territory(request: HttpRequest) -> str:
     scopes = scope_codes(request.user, PARTNERSHIP_ROLES)
     if not scopes:
         raise Http404
-    if scopes == ["*"]:
-        return "35.03"
-    return scopes[0]
+    return home_code(scopes) or ""
 
 
 # --- the catalogue and adoptions -----------------------------------------------------------

@@ -368,7 +368,18 @@ def build(ctx: dict[str, Any]) -> None:
             code=code, name=name, goal=goal, lead_unit=lead, started_on=started,
             indicators="\n".join(_indicators(code)),
         )  # fmt: skip
-    Programme.objects.bulk_create(list(programmes.values()))
+    # `jaga polres create` already added the standard catalogue: the demo fills in its own
+    # figures for those and adds the rest.
+    standard = Programme.objects.in_bulk(list(programmes), field_name="code")
+    for code, existing in standard.items():
+        wanted = programmes[code]
+        for name in ("name", "goal", "lead_unit", "started_on", "indicators"):
+            setattr(existing, name, getattr(wanted, name))
+        programmes[code] = existing
+    Programme.objects.bulk_update(
+        list(standard.values()), ["name", "goal", "lead_unit", "started_on", "indicators"]
+    )
+    Programme.objects.bulk_create([p for c, p in programmes.items() if c not in standard])
     through = Programme.partners.through
     through.objects.bulk_create(
         [

@@ -11,6 +11,7 @@ from django.utils import timezone
 from jaga.accounts.access import scope_codes
 from jaga.partners.access import territory_roles
 from jaga.programs import queries
+from jaga.territory.queries import home_code
 
 
 def panels(request: HttpRequest) -> list[dict[str, Any]]:
@@ -20,7 +21,9 @@ def panels(request: HttpRequest) -> list[dict[str, Any]]:
     scopes = scope_codes(user, territory_roles(user))
     if not scopes:
         return []
-    code = "35.03" if scopes == ["*"] else scopes[0]
+    code = home_code(scopes)
+    if code is None:
+        return []
     end = timezone.localdate()
     start = (end - datetime.timedelta(days=365)).replace(day=1)
     total = queries.participation_from_rollups(territory_code=code, start=start, end=end)

@@ -24,7 +24,7 @@ class Programme(models.Model):
     started_on = models.DateField(_("start"), null=True, blank=True)
     ended_on = models.DateField(_("end"), null=True, blank=True)
     lead_unit = models.CharField(
-        _("lead unit"), max_length=120, blank=True, help_text=_("e.g. Satbinmas Polres Trenggalek")
+        _("lead unit"), max_length=120, blank=True, help_text=_("e.g. Satbinmas Polres")
     )
     partners = models.ManyToManyField(
         "partners.Organisation",

@@ -41,6 +41,7 @@ from jaga.programs.models import (
     Response,
 )
 from jaga.territory.models import Level, Territory
+from jaga.territory.queries import unit_name_for
 
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,19}$")
 S = AttendanceStatus
@@ -427,9 +428,10 @@ def _send_invitation(invitation_pk: int) -> None:
         return
     activity = inv.activity
     text = _(
-        "Invitation from Polres Trenggalek: %(title)s, %(when)s at %(place)s. "
+        "Invitation from %(unit)s: %(title)s, %(when)s at %(place)s. "
         "Show the code %(code)s at the door; send a representative with it if you cannot come."
     ) % {
+        "unit": unit_name_for(activity.village.code),
         "title": activity.title,
         "when": formats.date_format(timezone.localtime(activity.starts_at), "j M Y H:i"),
         "place": activity.place or activity.village.name,

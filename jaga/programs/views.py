@@ -56,6 +56,7 @@ from jaga.programs.exports import activity_rows
 from jaga.programs.forms import ActivityForm, AttachForm, CheckInForm, InviteForm, OutcomeForm
 from jaga.programs.models import AttendanceStatus, Programme, ProgrammeAdoption
 from jaga.territory.models import Territory
+from jaga.territory.queries import home_code, unit_name_for
 
 
 def _require_editor(request: HttpRequest) -> None:
@@ -448,7 +449,15 @@ def invitation_print(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         invitations = [inv]
     cards = [{"inv": i, "qr": mark_safe(_qr_svg(request, i.code))} for i in invitations]  # noqa: S308 - segno output
-    return render(request, "programs/print.html", {"cards": cards, "activity": inv.activity})
+    return render(
+        request,
+        "programs/print.html",
+        {
+            "cards": cards,
+            "activity": inv.activity,
+            "unit_name": unit_name_for(inv.activity.village.code),
+        },
+    )
 
 
 OUTBOX_TRUST = datetime.timedelta(days=2)
@@ -597,7 +606,7 @@ def participation(request: HttpRequest) -> HttpResponse:
     scopes = scope_codes(request.user, PARTNERSHIP_ROLES)
     if not scopes:
         raise Http404
-    default = "35.03" if scopes == ["*"] else scopes[0]
+    default = home_code(scopes) or ""
     code = request.GET.get("territory", "").strip() or default
     if not code[:1].isdigit() and code != "*":  # a name typed or chosen in the box
         try:

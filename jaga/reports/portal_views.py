@@ -118,7 +118,7 @@ def data(request: HttpRequest) -> HttpResponse:
             "licence_url": portal.LICENCE_URL,
             "example": json.dumps(
                 {
-                    "territory_code": "35.03.11",
+                    "territory_code": "35.72.01",
                     "table": "incidents",
                     "column": "total",
                     "value": "x",

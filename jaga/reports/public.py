@@ -181,7 +181,7 @@ def sensitive_category_ids() -> set[int]:
 
 def sensitive_programme_codes() -> set[str]:
     """Programmes about a sensitive matter (their code or name names a sensitive service, e.g.
-    "Trenggalek Bebas Pasung"): their activities would count the people concerned."""
+    "Bebas Pasung"): their activities would count the people concerned."""
     from jaga.programs.models import Programme
     from jaga.servicedesk.models import Service
 

@@ -224,7 +224,7 @@ def discovery(request: HttpRequest, *, fmt: str) -> HttpResponse:
         "discovery",
         {
             "changeset": CHANGESET,
-            "contact": _("Satbinmas Polres Trenggalek, through the Jaga service desk."),
+            "contact": _("Satbinmas of the Polres, through the Jaga service desk."),
             "key_service": _("API keys are issued by the Jaga administrators of the Polres."),
             "endpoints": [
                 {

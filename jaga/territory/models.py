@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Level(models.TextChoices):
+    # One row only: the national unit's postings name it, and it opens every territory.
+    COUNTRY = "country", _("Country")
     PROVINCE = "province", _("Province")
     REGENCY = "regency", _("Regency / city")
     DISTRICT = "district", _("District (kecamatan)")
@@ -26,6 +28,7 @@ class PolmasStatus(models.TextChoices):
     INACTIVE = "inactive", _("Inactive")
 
 
+COUNTRY_CODE = "ID"
 LEVEL_BY_PARTS = {1: Level.PROVINCE, 2: Level.REGENCY, 3: Level.DISTRICT, 4: Level.VILLAGE}
 
 
@@ -59,7 +62,7 @@ class Territory(models.Model):
     """One node of the Kemendagri hierarchy: province, regency, district or village.
 
     One table for every level: scoping and roll-ups are prefix matches on the hierarchical code
-    (`35.03.11.1001` lies inside `35.03.11`, `35.03` and `35`), and the ancestors' codes are kept
+    (`35.72.01.1002` lies inside `35.72.01`, `35.72` and `35`), and the ancestors' codes are kept
     as columns so that any level is one GROUP BY.
     """
 
@@ -172,6 +175,7 @@ class Population(models.Model):
 
 
 class PoliceUnitKind(models.TextChoices):
+    NATIONAL = "national", _("National (Baharkam Polri / Korbinmas)")
     POLDA = "polda", _("Polda")
     POLRES = "polres", _("Polres")
     POLSEK = "polsek", _("Polsek")
@@ -228,3 +232,35 @@ class NormSetting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} = {self.value}"
+
+
+class ChangeKind(models.TextChoices):
+    SPLIT = "split", _("Split")
+    MERGE = "merge", _("Merge")
+
+
+class TerritoryChange(models.Model):
+    """A pemekaran: one village split into several, or several merged into one, on a date.
+
+    The villages keep their own codes and records; the change links every predecessor to every
+    successor, so history can be followed either way. Reloading the territory never touches it.
+    """
+
+    kind = models.CharField(_("kind"), max_length=8, choices=ChangeKind.choices)
+    on = models.DateField(_("date"))
+    predecessors = models.ManyToManyField(
+        Territory, verbose_name=_("before"), related_name="changes_out"
+    )
+    successors = models.ManyToManyField(
+        Territory, verbose_name=_("after"), related_name="changes_in"
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("territory change")
+        verbose_name_plural = _("territory changes")
+        ordering = ["-on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.on}"

@@ -149,3 +149,42 @@ def nearest_village(
         key=lambda t: (t.latitude - lat) ** 2 + (t.longitude - lon) ** 2,  # type: ignore[operator]
         default=None,
     )
+
+
+def home_code(scopes: list[str]) -> str | None:
+    """The territory a page opens on when none is asked for: the user's first scope; for whoever
+    sees everything, the only regency when a single one is loaded, else the first province."""
+    if not scopes:
+        return None
+    if "*" not in scopes:
+        return scopes[0]
+    regencies = list(
+        Territory.objects.filter(level=Level.REGENCY).values_list("code", flat=True)[:2]
+    )
+    if len(regencies) == 1:
+        return regencies[0]
+    return (
+        Territory.objects.filter(level=Level.PROVINCE)
+        .order_by("code")
+        .values_list("code", flat=True)
+        .first()
+    )
+
+
+def unit_name_for(code: str, default: str = "Polri") -> str:
+    """The name of the Polres whose area holds territory `code` (else its Polda, else `default`)."""
+    from jaga.territory.models import PoliceUnit, PoliceUnitKind
+
+    parts = code.split(".")
+    for kind, prefix in ((PoliceUnitKind.POLRES, 2), (PoliceUnitKind.POLDA, 1)):
+        if len(parts) < prefix:
+            continue
+        name = (
+            PoliceUnit.objects.filter(kind=kind, territories__code=".".join(parts[:prefix]))
+            .order_by("pk")
+            .values_list("name", flat=True)
+            .first()
+        )
+        if name:
+            return name
+    return default

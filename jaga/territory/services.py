@@ -58,7 +58,7 @@ def validate_code(code: str) -> str:
     if not ANY_CODE.match(code):
         raise DomainError(
             "bad_code",
-            _("“%(code)s” is not a Kemendagri code (e.g. 35.03 or 35.03.11.1001).")
+            _("“%(code)s” is not a Kemendagri code (e.g. 35.72 or 35.72.01.1002).")
             % {"code": code},
         )
     return code
@@ -283,31 +283,6 @@ def set_polmas_status(village: Territory, status: str, note: str, *, actor: Any)
             before=before,
             after=snapshot(locked, ["polmas_status", "polmas_note"]),
             territory_code=locked.code,
-        )
-    return locked
-
-
-def record_split(old: Territory, successors: list[Territory], on: Any, *, actor: Any) -> Territory:
-    """A village split or merged (pemekaran): close the old one and link its successor."""
-    if not successors:
-        raise DomainError("no_successor", _("A split or merge needs at least one successor."))
-    with transaction.atomic():
-        locked = Territory.objects.select_for_update().get(pk=old.pk)
-        before = snapshot(locked, ["valid_to", "successor"])
-        locked.valid_to = on
-        locked.successor = successors[0]
-        locked.save(update_fields=["valid_to", "successor"])
-        for successor in successors:
-            if successor.valid_from is None:
-                Territory.objects.filter(pk=successor.pk).update(valid_from=on)
-        log_action(
-            "territory.split",
-            locked,
-            actor=actor,
-            before=before,
-            after=snapshot(locked, ["valid_to", "successor"]),
-            territory_code=locked.code,
-            note=", ".join(s.code for s in successors),
         )
     return locked
 

@@ -35,7 +35,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from jaga.accounts.access import SIGNED_IN, declared_access
 from jaga.accounts.models import Role
 from jaga.api import api as jaga_api
-from jaga.territory.models import Territory
+from jaga.territory.models import COUNTRY_CODE, Territory
+from jaga.territory.polres import ensure_country
 from tests.conftest import client_for
 from tests.factories import (
     NIK_A,
@@ -62,6 +63,10 @@ PERSONAS: dict[str, tuple[str, str] | None] = {
     "satbinmas": (Role.SATBINMAS, REGENCY),
     "leader": (Role.LEADER, REGENCY),
     "admin": (Role.ADMIN, "*"),
+    # The levels above a Polres (jaga polres create): a Kapolda posted to the province and the
+    # national unit (Korbinmas) posted to the country row, which opens everything.
+    "kapolda": (Role.LEADER, "35"),
+    "korbinmas": (Role.LEADER, COUNTRY_CODE),
 }
 
 # Routes that cannot carry a decorator of ours: Django's admin (its own staff login), the
@@ -265,6 +270,8 @@ def world(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -
             if name == "admin":
                 users[name] = UserFactory(username="qz-admin", is_staff=True, is_superuser=True)
                 continue
+            if code == COUNTRY_CODE:
+                ensure_country()
             user = UserFactory(username=f"qz-{name}")
             PostingFactory(user=user, role=role, territory=Territory.objects.get(code=code))
             users[name] = user
@@ -437,7 +444,8 @@ def _visible(persona: str, kind: str | None, side_objects: dict[str, Any]) -> bo
         return True
     code = _scope_code(kind, side_objects)
     _role, scope = posting
-    return code is None or scope == "*" or code == scope or code.startswith(scope + ".")
+    everything = scope in {"*", COUNTRY_CODE}
+    return code is None or everything or code == scope or code.startswith(scope + ".")
 
 
 def _url(

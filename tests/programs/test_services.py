@@ -281,3 +281,22 @@ def test_an_invitation_is_sent_by_sms_after_commit(
         inv = services.invite(meeting, actor=satbinmas, person=person)
     assert LoggingGateway.sent == [("081234567890", LoggingGateway.sent[0][1])]
     assert inv.code in LoggingGateway.sent[0][1]
+
+
+def test_the_invitation_names_the_polres_of_the_village(
+    meeting, village_a, satbinmas, django_capture_on_commit_callbacks
+):
+    from jaga.core.gateways import LoggingGateway
+    from jaga.partners.services import create_person
+    from jaga.territory.models import PoliceUnit
+    from jaga.territory.polres import create_polres
+
+    polres = create_polres("35.03").polres
+    PoliceUnit.objects.filter(pk=polres.pk).update(name="Polres Uji Coba")
+    person = create_person(
+        actor=satbinmas, full_name="Sri", village=village_a, phone="081234567890"
+    )
+    LoggingGateway.sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.invite(meeting, actor=satbinmas, person=person)
+    assert "Polres Uji Coba" in LoggingGateway.sent[0][1]

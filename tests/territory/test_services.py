@@ -9,7 +9,8 @@ from jaga.core.errors import DomainError, ImportFailed
 from jaga.core.models import AuditLog
 from jaga.core.tabular import write_xlsx
 from jaga.territory.models import PolmasStatus, Population, Territory
-from jaga.territory.services import import_populations, record_split, set_polmas_status
+from jaga.territory.pemekaran import split_village
+from jaga.territory.services import import_populations, set_polmas_status
 
 pytestmark = pytest.mark.django_db
 
@@ -55,8 +56,14 @@ def test_a_population_file_with_bad_rows_imports_nothing_and_names_each_line(vil
     assert not Population.objects.exists()
 
 
-def test_a_split_village_hands_its_history_to_its_successor(village_a, village_b, admin_user):
-    record_split(village_a, [village_b], datetime.date(2024, 1, 1), actor=admin_user)
+def test_a_split_village_hands_its_history_to_its_successors(village_a, village_b, admin_user):
+    split_village(
+        village_a.code,
+        [village_b.code, "35.03.11.2099"],
+        datetime.date(2024, 1, 1),
+        actor=admin_user,
+        names={"35.03.11.2099": "Tamanan Baru"},
+    )
     village_a.refresh_from_db()
     assert village_a.valid_to == datetime.date(2024, 1, 1)
     assert village_a.current_successor() == village_b

@@ -1,4 +1,4 @@
-"""The category tree: Polri's four groups and the local types that Trenggalek's desk and raids use."""
+"""The category tree: Polri's four groups and the local types that desks and raids use."""
 
 from django.db import migrations
 

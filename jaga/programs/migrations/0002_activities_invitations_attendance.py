@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='programme',
             name='lead_unit',
-            field=models.CharField(blank=True, help_text='e.g. Satbinmas Polres Trenggalek', max_length=120, verbose_name='lead unit'),
+            field=models.CharField(blank=True, help_text='e.g. Satbinmas Polres', max_length=120, verbose_name='lead unit'),
         ),
         migrations.AddField(
             model_name='programme',

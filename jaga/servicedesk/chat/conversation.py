@@ -321,7 +321,7 @@ def village_at_point(latitude: float, longitude: float) -> Territory | None:
 
 
 def find_villages(text: str) -> list[Territory]:
-    """Villages of our area by name ("Tamanan", "desa Tamanan", "Tamanan, Trenggalek"): exact
+    """Villages of our area by name ("Ngadirejo", "kelurahan Ngadirejo", "Ngadirejo, Kepanjenkidul"): exact
     names first, else names containing the words; at most MAX_VILLAGES + 1."""
     parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
     if not parts:
@@ -398,7 +398,7 @@ def _search_villages(conv: Conversation, text: str, ctx: Context) -> list[Reply]
             Reply(
                 _(
                     "Many villages match “%(name)s”. Type more of the name, or the village and "
-                    "its kecamatan, e.g. “Tamanan, Trenggalek”."
+                    "its kecamatan, e.g. “Ngadirejo, Kepanjenkidul”."
                 )
                 % {"name": text.strip()[:60]}
             )

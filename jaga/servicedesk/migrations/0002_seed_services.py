@@ -1,4 +1,4 @@
-"""The service catalogue Trenggalek's desk starts with (an admin edits it afterwards)."""
+"""The service catalogue every desk starts with (an admin edits it afterwards)."""
 
 from __future__ import annotations
 

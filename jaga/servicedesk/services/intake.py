@@ -371,7 +371,7 @@ def _received_text(routing: Routing) -> str:
 
 
 def village_from_address(text: str, regency_codes: list[str] | None = None) -> Territory | None:
-    """Find the village an Open311 address names ("Tamanan, Trenggalek" or a Kemendagri code)."""
+    """Find the village an Open311 address names ("Ngadirejo, Kepanjenkidul" or a Kemendagri code)."""
     text = (text or "").strip()
     if not text:
         return None

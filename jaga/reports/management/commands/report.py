@@ -1,5 +1,5 @@
-"""`jaga report anev --month 2022-01 --territory 35.03 [--lang en] [--pdf out.pdf] [--html out.html]`
-and `jaga report publish (--month 2022-01 | --all) [--territory 35.03] [--missing]`: compute and
+"""`jaga report anev --month 2022-01 --territory 35.72 [--lang en] [--pdf out.pdf] [--html out.html]`
+and `jaga report publish (--month 2022-01 | --all) [--territory 35.72] [--missing]`: compute and
 store the public figures of closed months (the portal and the public API read only those)."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--month", help="YYYY-MM, e.g. 2022-01")
         parser.add_argument(
             "--territory",
-            help="Regency or district code, e.g. 35.03 (publish: a regency; default all)",
+            help="Regency or district code, e.g. 35.72 (publish: a regency; default all)",
         )
         parser.add_argument(
             "--all", action="store_true", help="publish: every closed month with figures"

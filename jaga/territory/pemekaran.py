@@ -1,0 +1,233 @@
+"""Pemekaran: recording a village split into several villages, or several merged into one.
+
+Every record keeps its own village code, so roll-ups (keyed on the village code and its district,
+regency and province columns) stay where they were: a district or regency total runs on unchanged
+across a split inside it. A `TerritoryChange` links every predecessor to every successor; a
+village's history is its own code plus its predecessors' (`lineage_codes`), which the village
+dashboards read. Villages that no longer exist get `valid_to` (and, for the old single link,
+`successor` = the first successor); villages that continue (the old village keeping its code in a
+split, or the merged village being one of the old ones) stay open. Loading the territory again only
+adds villages and renames them, so it never undoes a change.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from jaga.core.audit import log_action
+from jaga.core.errors import DomainError
+from jaga.territory.models import (
+    ChangeKind,
+    Level,
+    Territory,
+    TerritoryChange,
+    village_kind_of_code,
+)
+from jaga.territory.services import CODE_PATTERNS
+
+
+def parse_date(value: str) -> datetime.date:
+    """A date as YYYY-MM-DD, or a DomainError in the user's language."""
+    try:
+        return datetime.date.fromisoformat(value.strip())
+    except (ValueError, AttributeError):
+        raise DomainError(
+            "bad_date",
+            _("“%(value)s” is not a date; write it as YYYY-MM-DD, e.g. 2025-07-01.")
+            % {"value": value},
+        ) from None
+
+
+def _villages(
+    codes: list[str], names: dict[str, str], *, may_create: bool
+) -> tuple[list[Territory], list[tuple[str, str]]]:
+    """The villages named by `codes` (in order), and the (code, name) pairs still to be created."""
+    found = {t.code: t for t in Territory.objects.filter(code__in=codes)}
+    villages: list[Territory] = []
+    to_create: list[tuple[str, str]] = []
+    for code in codes:
+        territory = found.get(code)
+        if territory is None:
+            if may_create and code in names:
+                if not CODE_PATTERNS[Level.VILLAGE].match(code):
+                    raise DomainError(
+                        "bad_code",
+                        _("“%(code)s” is not a village code (e.g. 35.72.01.1002).")
+                        % {"code": code},
+                    )
+                district = code.rsplit(".", 1)[0]
+                if not Territory.objects.filter(code=district, level=Level.DISTRICT).exists():
+                    raise DomainError(
+                        "unknown_district",
+                        _("The district %(district)s of the new village %(code)s is not loaded.")
+                        % {"district": district, "code": code},
+                    )
+                to_create.append((code, names[code]))
+                continue
+            if may_create:
+                raise DomainError(
+                    "unknown_territory",
+                    _(
+                        "No territory with code %(code)s. To add a new village, give its name "
+                        "too (--name %(code)s=NAME)."
+                    )
+                    % {"code": code},
+                )
+            raise DomainError(
+                "unknown_territory", _("No territory with code %(code)s.") % {"code": code}
+            )
+        if territory.level != Level.VILLAGE:
+            raise DomainError(
+                "not_a_village",
+                _("%(name)s (%(code)s) is not a village; only villages split or merge here.")
+                % {"name": territory.display_name, "code": code},
+            )
+        villages.append(territory)
+    return villages, to_create
+
+
+def record_change(
+    kind: str,
+    old_codes: list[str],
+    new_codes: list[str],
+    on: datetime.date,
+    *,
+    actor: Any,
+    names: dict[str, str] | None = None,
+    note: str = "",
+) -> TerritoryChange:
+    """Record a split (one old village, several new) or a merge (several old, one new).
+
+    New villages that are not loaded yet are created when `names` gives their names. Everything
+    is checked before anything is written: a bad code, a non-village, an old village that already
+    ended or a repeated code raises DomainError and changes nothing.
+    """
+    names = names or {}
+    old_codes = [c.strip() for c in old_codes]
+    new_codes = [c.strip() for c in new_codes]
+    if kind == ChangeKind.SPLIT:
+        if len(old_codes) != 1 or len(new_codes) < 2:
+            raise DomainError(
+                "bad_split", _("A split turns one village into two or more villages.")
+            )
+    elif kind == ChangeKind.MERGE:
+        if len(old_codes) < 2 or len(new_codes) != 1:
+            raise DomainError(
+                "bad_merge", _("A merge turns two or more villages into one village.")
+            )
+    else:
+        raise DomainError("bad_kind", _("Unknown kind of change %(kind)s.") % {"kind": kind})
+    repeated = sorted({c for side in (old_codes, new_codes) for c in side if side.count(c) > 1})
+    # A village may continue under its own code (the old village in a split keeps part of its
+    # area), but it can appear only once on each side.
+    if repeated:
+        raise DomainError(
+            "repeated_code",
+            _("The village %(code)s is named twice.") % {"code": ", ".join(repeated)},
+        )
+    with transaction.atomic():
+        old, _none = _villages(old_codes, {}, may_create=False)
+        new, to_create = _villages(new_codes, names, may_create=True)
+        locked = list(Territory.objects.select_for_update().filter(pk__in=[t.pk for t in old]))
+        for village in locked:
+            if village.valid_to is not None and village.code not in new_codes:
+                raise DomainError(
+                    "already_ended",
+                    _("%(name)s (%(code)s) already ended on %(date)s.")
+                    % {
+                        "name": village.display_name,
+                        "code": village.code,
+                        "date": village.valid_to.isoformat(),
+                    },
+                )
+        for code, name in to_create:
+            district = Territory.objects.get(code=code.rsplit(".", 1)[0])
+            created = Territory.objects.create(
+                code=code,
+                name=name.strip(),
+                level=Level.VILLAGE,
+                parent=district,
+                kind=village_kind_of_code(code),
+                valid_from=on,
+                **Territory.denormalised_codes(code),
+            )
+            new.append(created)
+        new.sort(key=lambda t: new_codes.index(t.code))
+        first = new[0]
+        for village in locked:
+            if village.code in new_codes:
+                continue  # it continues under its own code
+            village.valid_to = on
+            village.successor = first if village.pk != first.pk else None
+            village.save(update_fields=["valid_to", "successor"])
+        Territory.objects.filter(
+            pk__in=[t.pk for t in new if t.code not in old_codes], valid_from__isnull=True
+        ).update(valid_from=on)
+        change = TerritoryChange.objects.create(kind=kind, on=on, note=note)
+        change.predecessors.set(old)
+        change.successors.set(new)
+        log_action(
+            f"territory.{kind}",
+            change,
+            actor=actor,
+            after={
+                "kind": kind,
+                "on": on.isoformat(),
+                "before": old_codes,
+                "after": new_codes,
+                "created": [c for c, _n in to_create],
+            },
+            territory_code=old_codes[0],
+            note=note,
+        )
+    return change
+
+
+def split_village(
+    old_code: str,
+    new_codes: list[str],
+    on: datetime.date,
+    *,
+    actor: Any,
+    names: dict[str, str] | None = None,
+) -> TerritoryChange:
+    return record_change(ChangeKind.SPLIT, [old_code], new_codes, on, actor=actor, names=names)
+
+
+def merge_villages(
+    old_codes: list[str],
+    new_code: str,
+    on: datetime.date,
+    *,
+    actor: Any,
+    names: dict[str, str] | None = None,
+) -> TerritoryChange:
+    return record_change(ChangeKind.MERGE, old_codes, [new_code], on, actor=actor, names=names)
+
+
+def lineage_codes(code: str) -> list[str]:
+    """The village's code and its predecessors' (through every recorded change, transitively).
+
+    A merged village's history is the sum of the villages it came from; a village split off
+    another carries the whole old village's history (the records do not say which part of the old
+    village they happened in).
+    """
+    codes = [code]
+    seen = {code}
+    frontier = [code]
+    while frontier:
+        before = list(
+            TerritoryChange.predecessors.through.objects.filter(
+                territorychange__successors__code__in=frontier
+            )
+            .values_list("territory__code", flat=True)
+            .distinct()
+        )
+        frontier = [c for c in sorted(before) if c not in seen]
+        seen.update(frontier)
+        codes.extend(frontier)
+    return codes
