@@ -148,7 +148,10 @@ def main() -> None:
     if args.memory:
         result = import_incidents(path)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"memory: {args.rows:,} rows ({size:,.0f} MiB file), process peak {peak:.0f} MiB")
+        print(
+            f"memory: {args.rows:,} rows ({size:,.0f} MiB file) in {result.seconds:.1f} s, "
+            f"process peak {peak:.0f} MiB"
+        )
         tmp.cleanup()
         return
     if args.versus_native:

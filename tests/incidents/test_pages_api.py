@@ -153,3 +153,20 @@ def test_an_edited_export_updates_its_rows_through_the_api(satbinmas_client, inc
     incident.refresh_from_db()
     assert incident.description == "Knalpot brong tiga motor"
     assert incident.source == "desk" and Incident.objects.count() == 2
+
+
+def test_the_import_form_updates_and_dry_runs(satbinmas_client, incident):
+    exported = satbinmas_client.get(reverse("incidents:export", args=["csv"])).content.decode()
+    edited = exported.replace("Knalpot brong di alun-alun", "Knalpot brong tiga motor")
+    url = reverse("incidents:import")
+    upload = SimpleUploadedFile("export.csv", edited.encode(), content_type="text/csv")
+    page = satbinmas_client.post(
+        url, {"file": upload, "update": "on", "dry_run": "on"}, follow=True
+    )
+    assert "Uji coba" in page.content.decode() or "Dry run" in page.content.decode()
+    incident.refresh_from_db()
+    assert incident.description == "Knalpot brong di alun-alun"
+    upload = SimpleUploadedFile("export.csv", edited.encode(), content_type="text/csv")
+    satbinmas_client.post(url, {"file": upload, "update": "on"})
+    incident.refresh_from_db()
+    assert incident.description == "Knalpot brong tiga motor"
