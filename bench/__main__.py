@@ -27,9 +27,10 @@ HERE = Path(__file__).resolve().parent
 STANDALONE = [
     "## Standalone benchmarks",
     "",
-    "- `python -m bench.incident_import [ROWS]`: generates a CSV of a million incidents and",
-    "  imports it with `jaga incidents import` on SQLite and PostgreSQL, printing rows/s and peak",
-    "  memory (figures in `docs/imports.md`, section Speed).",
+    "- `python -m bench.incident_import [--rows N] [--versus-native ROUNDS] [--memory]`: generates",
+    "  a CSV of incidents and imports it with `jaga incidents import`; `--versus-native` times it",
+    "  against the native COPY / executemany on the same rows and indexes, interleaved, and prints",
+    "  the ratio (figures in `docs/imports.md`, section Speed).",
     "- `python -m bench.portal_suppression`: the public portal's small-count suppression on a",
     "  regency's tables (figures in `docs/portal.md`).",
     "",

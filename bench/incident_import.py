@@ -2,7 +2,16 @@
 
     .venv/bin/python bench/incident_import.py                 # 1,000,000 rows, fresh SQLite
     .venv/bin/python bench/incident_import.py --rows 200000 --reimport
+    .venv/bin/python bench/incident_import.py --rows 1000000 --versus-native 3
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_db .venv/bin/python bench/incident_import.py
+
+`--versus-native ROUNDS` times, interleaved in one run on the same rows and the same indexes,
+`jaga incidents import` against the native bulk path of the database (the rows already
+converted in memory, then one-transaction `executemany` on SQLite or psycopg 3 `cursor.copy`
+on PostgreSQL, straight into the incident table); the register and its roll-ups are emptied
+before every timed step. It prints both rates, their ratio per round and the median.
+`--memory` imports the file in a fresh process and prints its peak resident memory (run it for
+two file sizes: the peak must not grow with the file).
 
 Generates a CSV of synthetic rows over Trenggalek's 157 villages (five years, all categories,
 a third with a point), imports it with `jaga.incidents.imports.import_incidents` (the same code as
@@ -74,6 +83,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--reimport", action="store_true", help="Import the same file again.")
     parser.add_argument("--file", type=Path, help="Keep the generated CSV here.")
+    parser.add_argument("--versus-native", type=int, default=0, metavar="ROUNDS")
+    parser.add_argument("--memory", action="store_true", help="Peak memory of one import.")
     args = parser.parse_args()
 
     tmp = tempfile.TemporaryDirectory(prefix="jaga-bench-")
@@ -134,11 +145,124 @@ def main() -> None:
             f"process peak {peak:.0f} MiB"
         )
 
+    if args.memory:
+        result = import_incidents(path)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"memory: {args.rows:,} rows ({size:,.0f} MiB file) in {result.seconds:.1f} s, "
+            f"process peak {peak:.0f} MiB"
+        )
+        tmp.cleanup()
+        return
+    if args.versus_native:
+        versus_native(path, args.versus_native)
+        tmp.cleanup()
+        return
     run("import")
     if args.reimport:
         run("re-import")
     print(f"incidents after: {Incident.objects.count():,}")
     tmp.cleanup()
+
+
+def _empty_register() -> None:
+    from django.db import connection, transaction
+
+    from jaga.analytics.models import AreaMonthlyCount, MonthlyIncidentCount
+    from jaga.incidents.models import ImportRun, Incident, IncidentLink
+
+    with transaction.atomic():
+        IncidentLink.objects.all().delete()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"TRUNCATE {Incident._meta.db_table} CASCADE")
+        else:
+            Incident.objects.all()._raw_delete("default")
+        MonthlyIncidentCount.objects.all().delete()
+        AreaMonthlyCount.objects.all().delete()
+        ImportRun.objects.all().delete()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {Incident._meta.db_table}")
+
+
+def _native_rows(path: Path) -> list[tuple[object, ...]]:
+    """The file's rows as the register stores them (untimed): what the native path inserts."""
+    from django.utils import timezone
+
+    from jaga.incidents.imports import parse_moment
+    from jaga.incidents.models import Category
+    from jaga.territory.models import Level, Territory
+
+    villages = {
+        code: (pk, regency, district)
+        for code, pk, regency, district in Territory.objects.filter(
+            level=Level.VILLAGE
+        ).values_list("code", "id", "regency_code", "district_code")
+    }
+    categories = dict(Category.objects.values_list("code", "id"))
+    now = timezone.now()
+    rows = []
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        for when, village, category, ref, lat, lon, text in reader:
+            pk, regency, district = villages[village]
+            rows.append(
+                (
+                    categories[category],
+                    pk,
+                    regency,
+                    district,
+                    parse_moment(when),
+                    "import",
+                    ref,
+                    float(lat) if lat else None,
+                    float(lon) if lon else None,
+                    2,
+                    text,
+                    now,
+                    None,
+                )
+            )
+    return rows
+
+
+def versus_native(path: Path, rounds: int) -> None:
+    import statistics
+
+    from django.db import connection, transaction
+
+    from jaga.incidents.imports import import_incidents
+    from jaga.incidents.services import insert_incidents
+
+    rows = _native_rows(path)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:  # the page cache the import gives itself
+            cursor.execute("PRAGMA cache_size = -131072")
+    print(f"native path: {'COPY' if connection.vendor == 'postgresql' else 'executemany'}")
+    ratios = []
+    for n in range(rounds):
+        timings: dict[str, float] = {}
+        order = ["native", "import"] if n % 2 == 0 else ["import", "native"]
+        for step in order:
+            _empty_register()
+            clock = time.monotonic()
+            if step == "native":
+                with transaction.atomic():
+                    insert_incidents(rows)
+            else:
+                import_incidents(path)
+            timings[step] = time.monotonic() - clock
+        native, imported = len(rows) / timings["native"], len(rows) / timings["import"]
+        ratios.append(imported / native)
+        print(
+            f"round {n + 1}: native {timings['native']:.2f} s = {native:,.0f} rows/s; "
+            f"import {timings['import']:.2f} s = {imported:,.0f} rows/s; ratio {ratios[-1]:.2f}",
+            flush=True,
+        )
+    print(f"median ratio import/native over {rounds} rounds: {statistics.median(ratios):.2f}")
+    _empty_register()
 
 
 if __name__ == "__main__":

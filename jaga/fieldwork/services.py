@@ -37,7 +37,7 @@ from jaga.fieldwork.models import (
     Visit,
 )
 from jaga.incidents.models import Category, Incident, Source
-from jaga.incidents.services import check_point, find_same_incident, record_incident
+from jaga.incidents.services import check_point, record_incident
 from jaga.programs.models import Programme
 from jaga.territory.models import Level, NormSetting, Territory
 
@@ -48,7 +48,6 @@ OPERATION_ROLES = (Role.POLSEK, Role.SATBINMAS, Role.ADMIN)
 # Thresholds are data an admin edits (territory.NormSetting); these are the defaults.
 DEFAULT_NORMS = {
     "visit_gap_days": 30,  # a village not visited for longer is flagged
-    "incident_same_window_days": 3,  # a raid finding within this of a desk report is the same
     "case_assessment_window_days": 90,  # before/after window of a problem case's assessment
 }
 
@@ -606,7 +605,6 @@ def record_operation(
                 _("Choose the follow-up for %(t)s.") % {"t": Target(target).label},
             )
         rows.append({**item, "target": target, "quantity": quantity, "follow_up": follow_up})
-    window = norm("incident_same_window_days")
     with transaction.atomic():
         operation, new = _create_once(
             Operation,
@@ -650,14 +648,6 @@ def record_operation(
                     "target": Target(row["target"]).label,
                     "quantity": row["quantity"],
                 },
-                same_as=find_same_incident(
-                    village=village,
-                    category=category,
-                    moment=started_at,
-                    source=Source.DESK,
-                    window_days=window,
-                    unconfirmed_by=Source.OPERATION,
-                ),
             )
             Finding.objects.create(
                 operation=operation,

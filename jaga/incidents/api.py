@@ -60,6 +60,9 @@ class ImportOut(Schema):
     lines: int
     created: int
     unchanged: int
+    updated: int = 0
+    linked: int = 0
+    dry_run: bool = False
 
 
 def _out(incident: Incident) -> IncidentOut:
@@ -135,19 +138,37 @@ def incidents(
     summary=gettext_lazy("Import incident history (CSV or XLSX, all-or-nothing)"),
     description=(
         "Columns: occurred_at, village_code, category, source_ref; optional latitude, "
-        "longitude, description, severity. A 400 answer lists every bad row with its line."
+        "longitude, description, severity, source. A 400 answer lists every bad row with its "
+        "line. `update=true` updates the incidents that rows of an export came from (key: "
+        "source, source_ref); `dry_run=true` checks and counts without writing."
     ),
 )
 @allow(*IMPORT_ROLES)
-def import_file(request: HttpRequest, file: File[UploadedFile]) -> Status:
+def import_file(
+    request: HttpRequest, file: File[UploadedFile], update: bool = False, dry_run: bool = False
+) -> Status:
     if not has_role(request.user, *IMPORT_ROLES):
         raise Forbidden("forbidden", _("Only Satbinmas staff may import incident history."))
     check_upload_size(file, name=file.name or "")
     if file.file is None:
         raise DomainError("empty_file", _("The file is empty."))
-    result = import_incidents(file.file, name=file.name or "upload.csv", actor=request.user)
+    result = import_incidents(
+        file.file,
+        name=file.name or "upload.csv",
+        actor=request.user,
+        update=update,
+        dry_run=dry_run,
+    )
     return Status(
-        201, ImportOut(lines=result.lines, created=result.created, unchanged=result.unchanged)
+        201,
+        ImportOut(
+            lines=result.lines,
+            created=result.created,
+            unchanged=result.unchanged,
+            updated=result.updated,
+            linked=result.linked,
+            dry_run=result.dry_run,
+        ),
     )
 
 

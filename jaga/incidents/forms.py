@@ -31,6 +31,18 @@ class ImportForm(forms.Form):
         label=_("File (CSV or XLSX)"),
         help_text=_(
             "Columns: occurred_at, village_code, category, source_ref; optional latitude, "
-            "longitude, description, severity."
+            "longitude, description, severity, source."
         ),
+    )
+    update = forms.BooleanField(
+        label=_("Update the incidents that the rows of an export came from"),
+        required=False,
+        help_text=_(
+            "A row is recognised by its source and source_ref: changed rows update their "
+            "incident, new rows are added, nothing else changes."
+        ),
+    )
+    dry_run = forms.BooleanField(
+        label=_("Dry run: only show what would change"),
+        required=False,
     )

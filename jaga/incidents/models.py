@@ -161,6 +161,8 @@ class ImportRun(models.Model):
     lines = models.PositiveIntegerField(_("rows read"))
     created = models.PositiveIntegerField(_("incidents added"))
     unchanged = models.PositiveIntegerField(_("rows already imported"))
+    updated = models.PositiveIntegerField(_("incidents updated"), default=0)
+    linked = models.PositiveIntegerField(_("rows linked to an existing incident"), default=0)
     started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(_("finished at"))
     actor = models.ForeignKey(

@@ -49,9 +49,10 @@ def record_incident(
 ) -> Incident:
     """Record one disturbance, once.
 
-    Re-recording the same `(source, source_ref)` returns the existing incident. With `same_as`
-    (e.g. a raid confirming a desk report), the new source is linked to that incident instead of
-    counting the disturbance a second time.
+    Re-recording the same `(source, source_ref)` returns the existing incident. A record of a
+    disturbance already in the register (`same_incident`: same village and category, within
+    `SAME_INCIDENT_DAYS`, from another kind of record) is linked to that incident instead of
+    counting the disturbance a second time; `same_as` names the incident to join explicitly.
     """
     if village.level != Level.VILLAGE:
         raise DomainError("not_a_village", _("Incidents are recorded against a village."))
@@ -69,6 +70,10 @@ def record_incident(
         )
         if link is not None:
             return link.incident
+        if same_as is None:
+            same_as = same_incident(
+                village=village, category=category, moment=occurred_at, source=source
+            )
         if same_as is not None:
             IncidentLink.objects.create(incident=same_as, source=source, source_ref=source_ref)
             log_action(
@@ -109,34 +114,47 @@ def record_incident(
     return incident
 
 
-def find_same_incident(
-    *,
-    village: Territory,
-    category: Category,
-    moment: datetime.datetime,
-    source: str,
-    window_days: int = 3,
-    unconfirmed_by: str | None = None,
-) -> Incident | None:
-    """The incident from `source` that another record of the same disturbance should join.
+# One disturbance, whichever record comes first: a desk report, a raid finding, a field
+# escalation or an imported row of the same village and category within this many days of an
+# incident recorded from another kind of record joins that incident (`IncidentLink`) instead of
+# adding one. The import applies the same rule in SQL (`jaga.incidents.imports`).
+SAME_INCIDENT_DAYS = 3
+SAME_INCIDENT_WINDOW = datetime.timedelta(days=SAME_INCIDENT_DAYS)
 
-    Same village and category, within `window_days` of `moment`, nearest in time first. With
-    `unconfirmed_by`, only incidents that no record of that source has joined yet (a raid
-    confirms one desk report; the next raid's finding is a new incident). Pass the result to
-    `record_incident(same_as=...)`.
+
+def within_window(first: datetime.datetime, second: datetime.datetime) -> bool:
+    """Whether two moments are close enough to be the same disturbance (both ends included)."""
+    return abs(first - second) <= SAME_INCIDENT_WINDOW
+
+
+def same_incident(
+    *, village: Territory | int, category: Category | int, moment: datetime.datetime, source: str
+) -> Incident | None:
+    """The incident that a new record from `source` of this disturbance should join, or None.
+
+    The rule, for every source: same village, same category, `within_window` of `moment`,
+    recorded from another kind of record, and not joined yet by a record of `source` (a raid
+    confirms one desk report; the next raid's finding is a new incident). Nearest in time first,
+    then the oldest. Two records of the same kind are never merged here (two desk reports are
+    two reports; the desk has its own duplicate flow).
     """
-    window = datetime.timedelta(days=window_days)
-    candidates = Incident.objects.filter(
-        source=source,
-        village=village,
-        category=category,
-        occurred_at__gte=moment - window,
-        occurred_at__lte=moment + window,
+    village_id = village if isinstance(village, int) else village.pk
+    category_id = category if isinstance(category, int) else category.pk
+    candidates = (
+        Incident.objects.filter(
+            village_id=village_id,
+            category_id=category_id,
+            occurred_at__gte=moment - SAME_INCIDENT_WINDOW,
+            occurred_at__lte=moment + SAME_INCIDENT_WINDOW,
+        )
+        .exclude(source=source)
+        .exclude(pk__in=IncidentLink.objects.filter(source=source).values("incident_id"))
     )
-    if unconfirmed_by is not None:
-        confirmed = IncidentLink.objects.filter(source=unconfirmed_by).values("incident_id")
-        candidates = candidates.exclude(pk__in=confirmed)
-    return min(candidates, key=lambda i: abs(i.occurred_at - moment), default=None)
+    return min(
+        (i for i in candidates if within_window(i.occurred_at, moment)),
+        key=lambda i: (abs(i.occurred_at - moment), i.pk),
+        default=None,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

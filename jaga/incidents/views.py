@@ -161,20 +161,45 @@ def import_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            result = import_incidents(upload.file, name=upload.name, actor=request.user)
+            result = import_incidents(
+                upload.file,
+                name=upload.name,
+                actor=request.user,
+                update=form.cleaned_data["update"],
+                dry_run=form.cleaned_data["dry_run"],
+            )
         except ImportFailed as exc:
             messages.error(request, str(exc.message))
             errors = exc.errors
         except DomainError as exc:
             messages.error(request, str(exc.message))
         else:
-            messages.success(
-                request,
-                _(
-                    "%(lines)s rows read: %(created)s incidents added, %(unchanged)s already imported."
+            figures = {
+                "lines": result.lines,
+                "created": result.created,
+                "updated": result.updated,
+                "linked": result.linked,
+                "unchanged": result.unchanged,
+            }
+            if result.dry_run:
+                messages.info(
+                    request,
+                    _(
+                        "Dry run, nothing written. %(lines)s rows read: %(created)s incidents would "
+                        "be added, %(updated)s updated, %(linked)s linked to an existing incident, "
+                        "%(unchanged)s unchanged."
+                    )
+                    % figures,
                 )
-                % {"lines": result.lines, "created": result.created, "unchanged": result.unchanged},
-            )
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "%(lines)s rows read: %(created)s incidents added, %(updated)s updated, "
+                        "%(linked)s linked to an existing incident, %(unchanged)s unchanged."
+                    )
+                    % figures,
+                )
             return redirect("incidents:import")
     runs = ImportRun.objects.select_related("actor")[:20]
     return render(request, "incidents/import.html", {"form": form, "errors": errors, "runs": runs})

@@ -185,3 +185,97 @@ def test_the_progress_bar_knows_the_length_of_csv_and_xlsx_files(tmp_path):
         book.active.append([n])
     book.save(tmp_path / "a.xlsx")
     assert count_lines(tmp_path / "a.xlsx") == 4
+
+
+EXPORT_HEADER = (
+    "occurred_at,village_code,category,source_ref,latitude,longitude,description,source\n"
+)
+
+
+def _rollup() -> dict:
+    return {
+        (r.village.code, r.month, r.category.code): r.count
+        for r in MonthlyIncidentCount.objects.select_related("village", "category")
+        if r.count
+    }
+
+
+def test_update_changes_the_rows_it_came_from_adds_new_ones_and_nothing_else():
+    run(GOOD)
+    untouched = Incident.objects.get(source_ref="SPKT-3")
+    edited = (
+        HEADER
+        + "2023-01-05,35.03.11.1002,miras,SPKT-1,-8.05,111.71,Pesta miras\n"  # unchanged
+        + "2023-03-20T22:15:00+07:00,35.03.11.1002,judi,SPKT-2,,,Judi\n"  # month, category
+        + "2023-04-01,35.03.11.1002,miras,SPKT-4,,,\n"  # new
+    )
+    with pytest.raises(ImportFailed) as refused:
+        run(edited)  # without update, a changed row is an error
+    assert [e["line"] for e in refused.value.errors] == [3]
+    dry = run(edited, update=True, dry_run=True)
+    assert (dry.created, dry.updated, dry.unchanged, dry.dry_run) == (1, 1, 1, True)
+    assert Incident.objects.count() == 3 and not ImportRun.objects.filter(updated=1).exists()
+    result = run(edited, update=True)
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
+    changed = Incident.objects.get(source_ref="SPKT-2")
+    assert (changed.category.code, changed.description) == ("judi", "Judi")
+    assert Incident.objects.get(source_ref="SPKT-3").occurred_at == untouched.occurred_at
+    assert _rollup() == {
+        ("35.03.11.1002", datetime.date(2023, 1, 1), "miras"): 1,
+        ("35.03.11.1002", datetime.date(2023, 3, 1), "judi"): 1,
+        ("35.03.11.1002", datetime.date(2023, 4, 1), "miras"): 1,
+        ("35.03.02.2008", datetime.date(2023, 2, 1), "balap_liar"): 1,
+    }
+    assert AuditLog.objects.filter(action="incidents.updated_by_import").count() == 1
+    again = run(edited, update=True)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+
+
+def test_rows_of_the_register_are_matched_by_source_and_ref(village_a):
+    desk = record_incident(
+        category=Category.objects.get(code="miras"),
+        village=village_a,
+        occurred_at=datetime.datetime(2023, 1, 9, 10, 0, 0, 123456, tzinfo=datetime.UTC),
+        source="desk",
+        source_ref="LAP-1",
+        description="Pesta miras",
+    )
+    moment = "2023-01-09T17:00:00.123456+07:00"
+    same = EXPORT_HEADER + f"{moment},35.03.11.1002,miras,LAP-1,,,Pesta miras,desk\n"
+    assert (run(same).unchanged, Incident.objects.count()) == (1, 1)
+    changed = same.replace("Pesta miras,desk", "Pesta miras besar,desk")
+    assert run(changed, update=True).updated == 1
+    desk.refresh_from_db()
+    assert desk.description == "Pesta miras besar"
+    unknown = EXPORT_HEADER + "2023-01-09,35.03.11.1002,miras,LAP-404,,,,desk\n"
+    with pytest.raises(ImportFailed) as refused:
+        run(unknown, update=True)  # only imported rows can be added
+    assert refused.value.errors[0]["line"] == 2
+
+
+def test_an_imported_row_of_a_disturbance_the_desk_recorded_joins_its_incident(village_a):
+    desk = record_incident(
+        category=Category.objects.get(code="miras"),
+        village=village_a,
+        occurred_at=datetime.datetime(2023, 1, 6, tzinfo=datetime.UTC),
+        source="desk",
+        source_ref="LAP-1",
+    )
+    result = run(GOOD)  # SPKT-1: same village and category, a day before; SPKT-2: 14 days later
+    assert (result.created, result.linked) == (2, 1)
+    assert desk.links.get().source_ref == "SPKT-1"
+    assert not Incident.objects.filter(source_ref="SPKT-1").exists()
+    assert _rollup()[("35.03.11.1002", datetime.date(2023, 1, 1), "miras")] == 2
+    again = run(GOOD)
+    assert (again.created, again.linked, again.unchanged) == (0, 0, 3)
+
+
+def test_the_command_dry_run_counts_and_writes_nothing(tmp_path, capsys, english):
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD)
+    call_command("incidents", "import", str(good), "--dry-run", "--no-progress")
+    assert "3 incidents would be added" in capsys.readouterr().out
+    assert not Incident.objects.exists() and not ImportRun.objects.exists()
+    call_command("incidents", "import", str(good), "--no-progress")
+    call_command("incidents", "import", str(good), "--update", "--no-progress")
+    assert "3 unchanged" in capsys.readouterr().out

@@ -70,7 +70,14 @@ def test_the_import_page_and_api(satbinmas_client, bob_client, client):
     again = SimpleUploadedFile("history.csv", CSV.encode(), content_type="text/csv")
     response = satbinmas_client.post("/api/v1/incidents/import", {"file": again})
     assert response.status_code == 201
-    assert response.json() == {"lines": 2, "created": 0, "unchanged": 2}
+    assert response.json() == {
+        "lines": 2,
+        "created": 0,
+        "unchanged": 2,
+        "updated": 0,
+        "linked": 0,
+        "dry_run": False,
+    }
     refused = SimpleUploadedFile("history.csv", CSV.encode(), content_type="text/csv")
     assert bob_client.post("/api/v1/incidents/import", {"file": refused}).status_code == 403
     anonymous = SimpleUploadedFile("history.csv", CSV.encode(), content_type="text/csv")
@@ -122,7 +129,44 @@ def test_an_export_imported_again_adds_nothing(satbinmas_client, incident):
     exported = satbinmas_client.get(reverse("incidents:export", args=["csv"])).content
     upload = SimpleUploadedFile("export.csv", exported, content_type="text/csv")
     response = satbinmas_client.post("/api/v1/incidents/import", {"file": upload})
-    assert response.status_code == 400
-    errors = response.json()["errors"]
-    assert len(errors) == 1 and "desk" in errors[0]["error"]  # the desk report is refused
+    assert response.status_code == 201
+    body = response.json()
+    # the desk report's row is recognised by its key (source, source_ref): unchanged
+    assert (body["created"], body["unchanged"], body["updated"]) == (0, 3, 0)
     assert Incident.objects.count() == 3
+
+
+def test_an_edited_export_updates_its_rows_through_the_api(satbinmas_client, incident):
+    exported = satbinmas_client.get(reverse("incidents:export", args=["csv"])).content.decode()
+    edited = exported.replace("Knalpot brong di alun-alun", "Knalpot brong tiga motor")
+    edited += "2023-01-05,35.03.11.1002,miras,SPKT-9,,,,2,import,\n"
+    upload = SimpleUploadedFile("export.csv", edited.encode(), content_type="text/csv")
+    dry = satbinmas_client.post(
+        "/api/v1/incidents/import?update=true&dry_run=true", {"file": upload}
+    ).json()
+    assert (dry["created"], dry["updated"], dry["unchanged"], dry["dry_run"]) == (1, 1, 0, True)
+    incident.refresh_from_db()
+    assert incident.description == "Knalpot brong di alun-alun"
+    upload = SimpleUploadedFile("export.csv", edited.encode(), content_type="text/csv")
+    done = satbinmas_client.post("/api/v1/incidents/import?update=true", {"file": upload}).json()
+    assert (done["created"], done["updated"]) == (1, 1)
+    incident.refresh_from_db()
+    assert incident.description == "Knalpot brong tiga motor"
+    assert incident.source == "desk" and Incident.objects.count() == 2
+
+
+def test_the_import_form_updates_and_dry_runs(satbinmas_client, incident):
+    exported = satbinmas_client.get(reverse("incidents:export", args=["csv"])).content.decode()
+    edited = exported.replace("Knalpot brong di alun-alun", "Knalpot brong tiga motor")
+    url = reverse("incidents:import")
+    upload = SimpleUploadedFile("export.csv", edited.encode(), content_type="text/csv")
+    page = satbinmas_client.post(
+        url, {"file": upload, "update": "on", "dry_run": "on"}, follow=True
+    )
+    assert "Uji coba" in page.content.decode() or "Dry run" in page.content.decode()
+    incident.refresh_from_db()
+    assert incident.description == "Knalpot brong di alun-alun"
+    upload = SimpleUploadedFile("export.csv", edited.encode(), content_type="text/csv")
+    satbinmas_client.post(url, {"file": upload, "update": "on"})
+    incident.refresh_from_db()
+    assert incident.description == "Knalpot brong tiga motor"

@@ -19,7 +19,7 @@ def _record(village, ref, **extra):
     return record_incident(
         category=Category.objects.get(code="knalpot_brong"),
         village=village,
-        occurred_at=WHEN,
+        occurred_at=extra.pop("occurred_at", WHEN),
         source=extra.pop("source", "desk"),
         source_ref=ref,
         **extra,
@@ -72,7 +72,7 @@ def test_bad_incidents_are_refused(village_a, district_ab):
 
 
 def test_the_same_incident_is_found_near_in_time_and_unconfirmed(village_a, village_b):
-    from jaga.incidents.services import find_same_incident
+    from jaga.incidents.services import same_incident
 
     brong = Category.objects.get(code="knalpot_brong")
     far = _record(village_a, "D-far")  # 5 March 21:00
@@ -83,21 +83,22 @@ def test_the_same_incident_is_found_near_in_time_and_unconfirmed(village_a, vill
         source="desk",
         source_ref="D-near",
     )
+    assert near != far  # two desk reports are two reports
     _record(village_b, "D-other-village")
     moment = WHEN + datetime.timedelta(days=2, hours=3)
-    found = find_same_incident(village=village_a, category=brong, moment=moment, source="desk")
+    found = same_incident(village=village_a, category=brong, moment=moment, source="operation")
     assert found == near
-    _record(village_a, "OP-1", source="operation", same_as=near)
-    again = find_same_incident(
-        village=village_a, category=brong, moment=moment, source="desk", unconfirmed_by="operation"
-    )
-    assert again == far
+    assert _record(village_a, "OP-1", source="operation") == far
+    # near is now the only desk incident unconfirmed by a raid within reach of `moment`
+    again = same_incident(village=village_a, category=brong, moment=moment, source="operation")
+    assert again == near
     assert (
-        find_same_incident(
+        same_incident(
             village=village_a,
             category=brong,
             moment=moment + datetime.timedelta(days=9),
-            source="desk",
+            source="operation",
         )
         is None
     )
+    assert same_incident(village=village_a, category=brong, moment=moment, source="desk") is None

@@ -73,12 +73,27 @@ class Command(BaseCommand):
         imp = sub.add_parser("import", help="Import incident history (CSV or XLSX).")
         imp.add_argument("file", type=Path)
         imp.add_argument("--no-progress", action="store_true", help="Do not draw a progress bar.")
+        imp.add_argument(
+            "--update",
+            action="store_true",
+            help="Update the incidents that rows of an export came from (key: source, source_ref).",
+        )
+        imp.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Check the file and count what would be added, updated and left; write nothing.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "categories":
             self.categories()
         else:
-            self.import_file(options["file"], progress=not options["no_progress"])
+            self.import_file(
+                options["file"],
+                progress=not options["no_progress"],
+                update=options["update"],
+                dry_run=options["dry_run"],
+            )
 
     def categories(self) -> None:
         nodes = list(Category.objects.order_by("sort_order", "code"))
@@ -95,12 +110,12 @@ class Command(BaseCommand):
 
         walk(None, 0)
 
-    def import_file(self, path: Path, *, progress: bool) -> None:
+    def import_file(self, path: Path, *, progress: bool, update: bool, dry_run: bool) -> None:
         if not path.exists():
             raise CommandError(_("No such file: %(path)s") % {"path": path})
         bar = Progress(count_lines(path), sys.stderr) if progress else None
         try:
-            result = import_incidents(path, progress=bar)
+            result = import_incidents(path, progress=bar, update=update, dry_run=dry_run)
         except ImportFailed as exc:
             if bar is not None:
                 sys.stderr.write("\n")
@@ -115,17 +130,31 @@ class Command(BaseCommand):
             raise CommandError(str(exc.message)) from exc
         if bar is not None:
             sys.stderr.write("\n")
+        figures = {
+            "lines": result.lines,
+            "created": result.created,
+            "updated": result.updated,
+            "linked": result.linked,
+            "unchanged": result.unchanged,
+            "seconds": result.seconds,
+        }
+        if dry_run:
+            self.stdout.write(
+                _(
+                    "Dry run, nothing written. %(lines)s rows read: %(created)s incidents would be "
+                    "added, %(updated)s updated, %(linked)s linked to an existing incident, "
+                    "%(unchanged)s unchanged."
+                )
+                % figures
+            )
+            return
         self.stdout.write(
             self.style.SUCCESS(
                 _(
-                    "%(lines)s rows read: %(created)s incidents added, %(unchanged)s already "
-                    "imported (%(seconds).1f s)."
+                    "%(lines)s rows read: %(created)s incidents added, %(updated)s updated, "
+                    "%(linked)s linked to an existing incident, %(unchanged)s unchanged "
+                    "(%(seconds).1f s)."
                 )
-                % {
-                    "lines": result.lines,
-                    "created": result.created,
-                    "unchanged": result.unchanged,
-                    "seconds": result.seconds,
-                }
+                % figures
             )
         )
