@@ -149,3 +149,14 @@ def nearest_village(
         key=lambda t: (t.latitude - lat) ** 2 + (t.longitude - lon) ** 2,  # type: ignore[operator]
         default=None,
     )
+
+
+def polres_territories() -> list[Territory]:
+    """The area (regency) of every Polres, once each: what the monthly jobs run over."""
+    from jaga.territory.models import PoliceUnitKind
+
+    return list(
+        Territory.objects.filter(police_units__kind=PoliceUnitKind.POLRES, level=Level.REGENCY)
+        .distinct()
+        .order_by("code")
+    )
