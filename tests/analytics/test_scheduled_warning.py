@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_monthly_run_stores_new_alarms_and_announces_them_once(
-    surge, village_a, django_capture_on_commit_callbacks  # noqa: F811
+    surge,
+    village_a,
+    django_capture_on_commit_callbacks,  # noqa: F811
 ):
     polres = PoliceUnit.objects.create(kind=PoliceUnitKind.POLRES, name="Polres T", code="p-t")
     polres.territories.add(Territory.objects.get(code="35.03"))
