@@ -324,7 +324,8 @@ class ModerationForm(forms.Form):
 class BulkForm(forms.Form):
     """The action row of the queue: what to do with the ticked reports."""
 
-    action = forms.ChoiceField(
+    # Not "action": a field of that name would hide the form's own `action` from scripts.
+    kind = forms.ChoiceField(
         label=_("With the selected reports"),
         choices=[("assign", _("Assign to an officer")), ("status", _("Change the status"))],
     )
@@ -351,9 +352,9 @@ class BulkForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("action") == "assign" and not data.get("assignee"):
+        if data.get("kind") == "assign" and not data.get("assignee"):
             self.add_error("assignee", _("Choose the officer to assign."))
-        if data.get("action") == "status" and not data.get("status"):
+        if data.get("kind") == "status" and not data.get("status"):
             self.add_error("status", _("Choose the new status."))
         return data
 

@@ -398,8 +398,10 @@ def queue(request: HttpRequest) -> HttpResponse:
             "saved_filters": saved,
             "chosen": chosen,
             "can_act": can_act,
-            "bulk_form": BulkForm(officers=_scope_officers(request.user)) if can_act else None,
-            "save_form": SaveFilterForm(),
+            "bulk_form": BulkForm(officers=_scope_officers(request.user), auto_id="bulk_%s")
+            if can_act
+            else None,
+            "save_form": SaveFilterForm(auto_id="save_%s"),
         },
     )
 
@@ -443,7 +445,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
                 messages.error(request, str(error))
         return _back_to_queue(request)
     data = form.cleaned_data
-    to_status = data["status"] if data["action"] == BulkAction.Kind.STATUS else ""
+    to_status = data["status"] if data["kind"] == BulkAction.Kind.STATUS else ""
     if to_status in CONFIRMED_MOVES and not request.POST.get("confirmed"):
         shown = list(
             ServiceRequest.objects.for_user(request.user)
@@ -459,7 +461,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
                 "to_label": Status(to_status).label,
                 "fields": [
                     (name, value)
-                    for name in ("action", "status", "assignee", "note", "public", "next")
+                    for name in ("kind", "status", "assignee", "note", "public", "next")
                     for value in request.POST.getlist(name)
                 ],
                 "tickets": tickets,
@@ -467,13 +469,13 @@ def bulk(request: HttpRequest) -> HttpResponse:
             },
         )
     assignee = None
-    if data["action"] == BulkAction.Kind.ASSIGN:
+    if data["kind"] == BulkAction.Kind.ASSIGN:
         assignee = form.officer(data["assignee"])
     try:
         action = services.bulk_move(
             tickets,
             actor=request.user,
-            kind=data["action"],
+            kind=data["kind"],
             to_status=to_status,
             assignee=assignee,
             note=data["note"],

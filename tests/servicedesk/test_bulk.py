@@ -84,7 +84,7 @@ def test_the_queue_page_moves_ticked_reports(
         "/layanan/massal/",
         {
             "ticket": _tickets(a, b),
-            "action": "status",
+            "kind": "status",
             "status": "triaged",
             "note": "",
             "next": "status=open",
@@ -99,7 +99,7 @@ def test_bulk_closing_and_rejecting_ask_for_confirmation(
     file_report: Any, village_a: Any, bob_client: Client
 ) -> None:
     report = file_report(village_a)
-    data = {"ticket": [report.ticket], "action": "status", "status": "rejected", "note": "spam"}
+    data = {"ticket": [report.ticket], "kind": "status", "status": "rejected", "note": "spam"}
     page = bob_client.post("/layanan/massal/", data)
     assert page.status_code == 200 and report.ticket in page.content.decode()
     report.refresh_from_db()
@@ -115,7 +115,7 @@ def test_refusals_are_shown_by_ticket_with_the_reason(
     report = file_report(village_a)
     response = bob_client.post(
         "/layanan/massal/",
-        {"ticket": [report.ticket], "action": "status", "status": "resolved", "note": ""},
+        {"ticket": [report.ticket], "kind": "status", "status": "resolved", "note": ""},
         follow=True,
     )
     html = response.content.decode()
