@@ -184,3 +184,43 @@ class RebuildRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M}"
+
+
+class RaisedAlarm(models.Model):
+    """An early-warning alarm (`jaga.analytics.warning`) stored when the monthly run raised it:
+    a village and category whose incidents rose above their expected level, first in `month`.
+
+    The live page computes alarms on the fly; these rows keep what was raised when, so an alarm is
+    announced (`alarm.raised`) once and stays on record after the figures move.
+    """
+
+    scope_field = "village__code"
+    scope_roles = STAFF_ROLES
+
+    village = models.ForeignKey(
+        "territory.Territory", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+"
+    )
+    regency_code = models.CharField(max_length=5, db_index=True)
+    category_code = models.CharField(_("category"), max_length=40, blank=True)
+    month = models.DateField(_("first month"), help_text=_("The month the alarm first rang."))
+    run_month = models.DateField(_("computed for"), help_text=_("The closed month of the run."))
+    observed = models.IntegerField(_("observed"))
+    expected = models.FloatField(_("expected"))
+    statistic = models.FloatField(_("statistic"))
+    limit = models.FloatField(_("limit"))
+    raised_at = models.DateTimeField(_("raised"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("raised alarm")
+        verbose_name_plural = _("raised alarms")
+        ordering = ["-month", "village_id", "category_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["village", "category_code", "month"], name="raisedalarm_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.village_id} {self.category_code or '*'} {self.month:%Y-%m}"

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from jaga.analytics import hotspots
-from jaga.analytics.models import RaidPlan, RebuildRun
+from jaga.analytics.models import RaidPlan, RaisedAlarm, RebuildRun
 from jaga.analytics.rebuild import rebuild_all
 from jaga.analytics.units import Unit
 from jaga.core.audit import log_action
@@ -93,3 +93,70 @@ def rebuild_rollups(*, actor: Any = None) -> RebuildRun:
         )
         log_action("analytics.rebuilt", run, actor=actor, after=rows)
     return run
+
+
+def record_alarms(territory_code: str, month: datetime.date) -> list[RaisedAlarm]:
+    """Run the early warning over a regency up to the closed `month` and store the alarms not
+    stored before (same village, category and first month); each new one emits `alarm.raised`
+    (codes and figures only) and leaves an audit row. Returns the new alarms."""
+    from jaga.analytics.warning import alarms
+    from jaga.core import events
+    from jaga.territory.models import Territory
+
+    territory = Territory.objects.get(code=territory_code)
+    unit = Unit(
+        territory.code, territory.display_name, [territory.code], territory.level, territory
+    )
+    found = alarms(unit, month.replace(day=1))
+    villages = {
+        t.code: t
+        for t in Territory.objects.filter(code__in={a["village_code"] for a in found}).only(
+            "id", "code"
+        )
+    }
+    new: list[RaisedAlarm] = []
+    with transaction.atomic():
+        for alarm in found:
+            village = villages[alarm["village_code"]]
+            row, created = RaisedAlarm.objects.get_or_create(
+                village=village,
+                category_code=alarm["category_code"],
+                month=alarm["month"],
+                defaults={
+                    "regency_code": territory.code[:5],
+                    "run_month": month.replace(day=1),
+                    "observed": alarm["observed"],
+                    "expected": alarm["expected"],
+                    "statistic": alarm["statistic"],
+                    "limit": alarm["limit"],
+                },
+            )
+            if not created:
+                continue
+            new.append(row)
+            log_action(
+                "analytics.alarm_raised",
+                row,
+                after={
+                    "village": village.code,
+                    "category": row.category_code,
+                    "month": row.month,
+                    "observed": row.observed,
+                    "expected": round(row.expected, 2),
+                },
+                territory_code=village.code,
+            )
+            events.emit(
+                events.ALARM_RAISED,
+                territory_code=village.code,
+                object_type="analytics.raisedalarm",
+                object_id=str(row.pk),
+                data={
+                    "village_code": village.code,
+                    "category": row.category_code,
+                    "month": row.month.strftime("%Y-%m"),
+                    "observed": row.observed,
+                    "expected": round(row.expected, 2),
+                },
+            )
+    return new

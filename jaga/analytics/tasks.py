@@ -17,3 +17,15 @@ def rebuild_rollups_task(actor_id: int | None = None) -> dict[str, Any]:
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     run = rebuild_rollups(actor=actor)
     return {"run": run.pk, "rows": run.rows, "seconds": run.seconds}
+
+
+@task()
+def early_warning_task(territory_code: str, month: str) -> int:
+    """Run the early warning of a regency for a closed month (YYYY-MM) and store the alarms it
+    raised; returns how many are new."""
+    import datetime
+
+    from jaga.analytics.services import record_alarms
+
+    year, number = (int(p) for p in month.split("-"))
+    return len(record_alarms(territory_code, datetime.date(year, number, 1)))

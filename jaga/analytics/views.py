@@ -36,6 +36,7 @@ from jaga.analytics.units import (
 )
 from jaga.core.errors import DomainError
 from jaga.incidents.models import Category, Incident
+from jaga.incidents.views import source_url
 from jaga.programs.models import Programme
 from jaga.territory.models import Level, Territory
 
@@ -251,14 +252,20 @@ def records(request: HttpRequest) -> HttpResponse:
     if last:
         upper = datetime.datetime.combine(add_months(last, 1), datetime.time(), tzinfo=tz)
         qs = qs.filter(occurred_at__lt=upper)
-    page = Paginator(qs.select_related("category", "village").order_by("-occurred_at", "-id"), 50)
+    page = Paginator(
+        qs.select_related("category", "village").order_by("-occurred_at", "-id"), 50
+    ).get_page(request.GET.get("page"))
+    # Each counted incident links to its record and to the record it came from (a desk report,
+    # an operation, an early detection); those pages check the reader's scope again.
+    rows = [(i, source_url(i.source_ref, i.source)) for i in page]
     return render(
         request,
         "analytics/records.html",
         _base(
             request,
             unit,
-            page=page.get_page(request.GET.get("page")),
+            page=page,
+            rows=rows,
             category=category or "",
             month=month,
             first=first,

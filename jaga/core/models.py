@@ -64,3 +64,37 @@ class AuditLog(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("The audit log is append-only.")
+
+
+class ScheduledRun(models.Model):
+    """One run of a scheduled job for one period (a day or a month; `jaga.core.schedule`).
+
+    The unique (job, period) pair is the claim: whichever scheduler inserts it first runs the job,
+    so a job runs once per period even when the scheduler restarts or two of them run.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    job = models.CharField(_("job"), max_length=60)
+    period = models.CharField(_("period"), max_length=40)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    detail = models.TextField(_("detail"), blank=True)
+    manual = models.BooleanField(_("started by hand"), default=False)
+
+    class Meta:
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "period"], name="scheduledrun_once_per_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.period} ({self.status})"

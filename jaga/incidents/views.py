@@ -26,8 +26,14 @@ SOURCE_PATTERNS = [
 ]
 
 
-def source_url(ref: str) -> str | None:
-    """The page of the record an incident came from, when Jaga holds it."""
+def source_url(ref: str, source: str = "") -> str | None:
+    """The page of the record an incident came from, when Jaga holds it (a desk report's
+    reference is its ticket). The page itself checks the reader's scope."""
+    if source == "desk" and ref:
+        try:
+            return reverse("servicedesk:detail", args=[ref])
+        except NoReverseMatch:
+            return None
     for pattern, name in SOURCE_PATTERNS:
         match = pattern.match(ref)
         if match:
@@ -134,10 +140,16 @@ def detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         pk=incident_id,
     )
     sources = [
-        (incident.get_source_display(), incident.source_ref, source_url(incident.source_ref))
+        (
+            incident.get_source_display(),
+            incident.source_ref,
+            source_url(incident.source_ref, incident.source),
+        )
     ]
     for link in incident.links.all():
-        sources.append((link.get_source_display(), link.source_ref, source_url(link.source_ref)))
+        sources.append(
+            (link.get_source_display(), link.source_ref, source_url(link.source_ref, link.source))
+        )
     return render(request, "incidents/detail.html", {"incident": incident, "sources": sources})
 
 

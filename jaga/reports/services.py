@@ -6,13 +6,19 @@ import datetime
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from jaga.accounts.models import Posting, Role
+from jaga.core import events
 from jaga.core.audit import log_action
 from jaga.core.codes import random_code
 from jaga.core.errors import DomainError
+from jaga.core.gateways import get_gateway
+from jaga.core.links import absolute_reverse
 from jaga.reports import anev
 from jaga.reports.models import JOB_TRANSITIONS, JobStatus, ReportJob
 from jaga.territory.models import Level, Territory
@@ -22,9 +28,15 @@ LANGUAGES = {"id", "en"}
 
 
 def request_anev(
-    *, territory: Territory, month: datetime.date, language: str = "id", actor: Any = None
+    *,
+    territory: Territory,
+    month: datetime.date,
+    language: str = "id",
+    actor: Any = None,
+    deliver: bool = False,
 ) -> ReportJob:
-    """Queue the Anev report of a territory and month; it is written in the background."""
+    """Queue the Anev report of a territory and month; it is written in the background.
+    `deliver`: once written, send it to the territory's leaders (`deliver_anev`)."""
     if territory.level not in (Level.REGENCY, Level.DISTRICT, Level.PROVINCE):
         raise DomainError("bad_territory", _("The Anev report covers a regency or a district."))
     if language not in LANGUAGES:
@@ -43,7 +55,12 @@ def request_anev(
             "reports.anev_requested",
             job,
             actor=actor,
-            after={"territory": territory.code, "month": month, "language": language},
+            after={
+                "territory": territory.code,
+                "month": month,
+                "language": language,
+                "deliver": deliver,
+            },
             territory_code=territory.code,
         )
         job_id = job.pk
@@ -51,7 +68,10 @@ def request_anev(
         def enqueue() -> None:
             from jaga.reports.tasks import generate_anev
 
-            generate_anev.enqueue(job_id)
+            if deliver:
+                generate_anev.enqueue(job_id, deliver=True)
+            else:
+                generate_anev.enqueue(job_id)
 
         transaction.on_commit(enqueue)
     return job
@@ -108,3 +128,81 @@ def run_anev_job(job_id: int) -> None:
     move_job(
         job_id, JobStatus.DONE, progress=100, stage="done", html=document, pdf=data, pages=pages
     )
+
+
+def leaders_of(territory: Territory) -> list[Any]:
+    """The active leaders (Kapolres, Wakapolres) whose postings cover the territory."""
+    codes = [territory.code]
+    parts = territory.code.split(".")
+    codes += [".".join(parts[:i]) for i in range(1, len(parts))]
+    postings = (
+        Posting.objects.active()
+        .filter(role=Role.LEADER, territory__code__in=codes, user__is_active=True)
+        .select_related("user")
+        .order_by("user__full_name", "user_id")
+    )
+    seen: dict[int, Any] = {}
+    for p in postings:
+        seen.setdefault(p.user_id, p.user)
+    return list(seen.values())
+
+
+def deliver_anev(job_id: int) -> int:
+    """Send a written Anev report to the leaders of its territory: a link to the report page (it
+    opens only after they sign in) by e-mail and by SMS / WhatsApp. Returns how many leaders
+    were told; a failing channel is logged, never raised."""
+    job = ReportJob.objects.select_related("territory").get(pk=job_id)
+    if job.status != JobStatus.DONE:
+        return 0
+    leaders = leaders_of(job.territory)
+    link = absolute_reverse("reports:job", code=job.code)
+    told = 0
+    for leader in leaders:
+        with translation.override(leader.language or "id"):
+            subject = _("Jaga: the Anev report of %(place)s for %(month)s") % {
+                "place": job.territory.display_name,
+                "month": job.month.strftime("%m/%Y"),
+            }
+            text = _("The monthly Anev report is ready: %(link)s") % {"link": link}
+        sent = False
+        if leader.email:
+            try:
+                send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [leader.email])
+                sent = True
+            except Exception:  # a mail outage must not stop the other leaders
+                log.exception("Anev e-mail to a leader failed")
+        if leader.phone:
+            try:
+                get_gateway().send(leader.phone, text)
+                sent = True
+            except Exception:
+                log.exception("Anev message to a leader failed")
+        told += int(sent)
+    with transaction.atomic():
+        log_action(
+            "reports.anev_sent",
+            job,
+            after={"leaders": len(leaders), "told": told},
+            territory_code=job.territory.code,
+        )
+        events.emit(
+            events.ANEV_READY,
+            territory_code=job.territory.code,
+            object_type="reports.reportjob",
+            object_id=job.code,
+            data={"month": job.month.strftime("%Y-%m"), "pages": job.pages},
+        )
+    return told
+
+
+def scheduled_anev(territory_code: str, month: datetime.date) -> ReportJob | None:
+    """The monthly Anev of a Polres's regency, asked by the scheduler and sent to its leaders.
+    None when the month has nothing recorded (nothing to analyse, nothing sent)."""
+    territory = Territory.objects.get(code=territory_code)
+    try:
+        return request_anev(territory=territory, month=month, deliver=True)
+    except DomainError as exc:
+        if exc.code == "no_data":
+            log.info("no Anev for %s %s: no data", territory_code, month)
+            return None
+        raise

@@ -4,11 +4,27 @@ from django_tasks import task
 
 
 @task()
-def generate_anev(job_id: int) -> None:
-    """Background task: write the Anev report of a job (HTML and PDF)."""
-    from jaga.reports.services import run_anev_job
+def generate_anev(job_id: int, deliver: bool = False) -> None:
+    """Background task: write the Anev report of a job (HTML and PDF); `deliver`: then send it
+    to the territory's leaders."""
+    from jaga.reports.services import deliver_anev, run_anev_job
 
     run_anev_job(job_id)
+    if deliver:
+        deliver_anev(job_id)
+
+
+@task()
+def monthly_anev(territory_code: str, month: str) -> str | None:
+    """Background task (the scheduler, on the 1st): the Anev of a Polres's regency for `month`
+    (YYYY-MM), written and sent to its leaders. Returns the job's code (None: no data)."""
+    import datetime
+
+    from jaga.reports.services import scheduled_anev
+
+    year, number = (int(p) for p in month.split("-"))
+    job = scheduled_anev(territory_code, datetime.date(year, number, 1))
+    return job.code if job else None
 
 
 @task()

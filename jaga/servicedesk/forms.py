@@ -319,3 +319,49 @@ class ModerationForm(forms.Form):
 
     def photo_decisions(self) -> dict[int, bool]:
         return {p.pk: self.cleaned_data[f"photo_{p.pk}"] == "1" for p in self.photos}
+
+
+class BulkForm(forms.Form):
+    """The action row of the queue: what to do with the ticked reports."""
+
+    # Not "action": a field of that name would hide the form's own `action` from scripts.
+    kind = forms.ChoiceField(
+        label=_("With the selected reports"),
+        choices=[("assign", _("Assign to an officer")), ("status", _("Change the status"))],
+    )
+    assignee = forms.ChoiceField(label=_("Officer"), required=False)
+    status = forms.ChoiceField(label=_("New status"), required=False)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=4000
+    )
+    public = forms.BooleanField(
+        label=_("The reporters may see this note"), required=False, initial=True
+    )
+
+    def __init__(self, *args: Any, officers: list[Any], **kwargs: Any) -> None:
+        from jaga.servicedesk.services.bulk import BULK_STATUSES
+
+        super().__init__(*args, **kwargs)
+        self._officers = {str(u.pk): u for u in officers}
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [("", "—")] + [
+            (str(u.pk), u.display_name) for u in officers
+        ]
+        cast(forms.ChoiceField, self.fields["status"]).choices = [("", "—")] + [
+            (s, Status(s).label) for s in BULK_STATUSES
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("kind") == "assign" and not data.get("assignee"):
+            self.add_error("assignee", _("Choose the officer to assign."))
+        if data.get("kind") == "status" and not data.get("status"):
+            self.add_error("status", _("Choose the new status."))
+        return data
+
+    def officer(self, pk: str) -> Any:
+        return self._officers[pk]
+
+
+class SaveFilterForm(forms.Form):
+    name = forms.CharField(label=_("Name of this filter"), max_length=80)
+    share = forms.BooleanField(label=_("Share with my team"), required=False)

@@ -568,3 +568,77 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.message_id}"
+
+
+class BulkAction(models.Model):
+    """One bulk move of the queue (assign or change status of many reports at once).
+
+    Each report still goes through the workflow service on its own and leaves its own audit row;
+    this record says who asked for what, which reports moved and which were refused and why.
+    """
+
+    class Kind(models.TextChoices):
+        ASSIGN = "assign", _("Assign")
+        STATUS = "status", _("Change status")
+
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("officer"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField(_("action"), max_length=10, choices=Kind.choices)
+    to_status = models.CharField(_("new status"), max_length=12, choices=Status.choices, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned officer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    done = models.JSONField(_("moved"), default=list)  # tickets
+    refused = models.JSONField(_("refused"), default=list)  # [{"ticket", "code", "reason"}]
+
+    class Meta:
+        verbose_name = _("bulk action")
+        verbose_name_plural = _("bulk actions")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.at:%Y-%m-%d %H:%M} ({len(self.done)})"
+
+
+class SavedFilter(models.Model):
+    """A named filter of the desk queue, private to its owner or shared with a unit's team.
+
+    A shared filter belongs to a territory (the owner's posting): everyone whose postings lie in
+    that territory or cover it (the Polsek and its Bhabinkamtibmas, the regency above) sees it.
+    """
+
+    name = models.CharField(_("name"), max_length=80)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    params = models.JSONField(_("filter"), default=dict)
+    territory_code = models.CharField(_("shared with"), max_length=20, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("saved filter")
+        verbose_name_plural = _("saved filters")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="savedfilter_owner_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def shared(self) -> bool:
+        return bool(self.territory_code)

@@ -22,6 +22,8 @@ urlpatterns = [
     path("laporan-saya/", views.my_reports, name="my_reports"),
     # desk (officers)
     path("", views.queue, name="queue"),
+    path("massal/", views.bulk, name="bulk"),
+    path("filter/", views.saved_filters, name="saved_filters"),
     path("baru/", views.desk_entry, name="desk_entry"),
     path("moderasi/", views.moderation_queue, name="moderation"),
     path("moderasi/<str:ticket>/", views.moderate, name="moderate"),

@@ -8,11 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from jaga.accounts.access import (
@@ -32,11 +33,13 @@ from jaga.core.protected import serve
 from jaga.core.views import not_found
 from jaga.servicedesk import charts, queries, services
 from jaga.servicedesk.forms import (
+    BulkForm,
     MergeForm,
     ModerationForm,
     QueueFilterForm,
     ReporterNoteForm,
     ReportForm,
+    SaveFilterForm,
     TrackForm,
     TransitionForm,
     UpdateForm,
@@ -46,7 +49,9 @@ from jaga.servicedesk.forms import (
 )
 from jaga.servicedesk.models import (
     Attachment,
+    BulkAction,
     Channel,
+    SavedFilter,
     Service,
     ServiceGroup,
     ServiceRequest,
@@ -361,14 +366,25 @@ def queue(request: HttpRequest) -> HttpResponse:
     if denied:
         return denied
     villages = _scope_villages(request.user)
+    saved = list(services.visible_filters(request.user))
+    chosen = None
+    if request.GET.get("saved"):
+        chosen = next((f for f in saved if str(f.pk) == request.GET["saved"]), None)
+        if chosen is None:
+            raise Http404
     # The desk opens on the work still to do; any filter (even "all statuses") shows the rest.
-    data = request.GET if request.GET else {"status": "open"}
+    data: Any = request.GET if request.GET else {"status": "open"}
+    if chosen is not None:
+        data = chosen.params or {"status": ""}
     form = QueueFilterForm(data, villages=villages)
-    params = {k: v for k, v in data.items() if k != "page"}
+    params = {k: v for k, v in data.items() if k not in ("page", "saved")}
     rows = queries.queue(request.user, params)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    filter_query = QueryDict(mutable=True)
+    filter_query.update(services.clean_filter_params(params))
+    can_act = bool(roles_of(request.user) & services.ACTING_ROLES)
     return render(
         request,
         "servicedesk/queue.html",
@@ -376,10 +392,152 @@ def queue(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
+            "filter_query": filter_query.urlencode(),
             "summary": queries.unit_summary(request.user),
             "chart": charts.monthly_bars(queries.monthly_series(request.user)),
+            "saved_filters": saved,
+            "chosen": chosen,
+            "can_act": can_act,
+            "bulk_form": BulkForm(officers=_scope_officers(request.user), auto_id="bulk_%s")
+            if can_act
+            else None,
+            "save_form": SaveFilterForm(auto_id="save_%s"),
         },
     )
+
+
+def _scope_officers(user: Any) -> list[Any]:
+    """The officers a bulk assignment may name: Bhabinkamtibmas and Polsek in the user's scope
+    (the workflow still checks, report by report, that the officer covers its village)."""
+    postings = (
+        Posting.objects.active()
+        .filter(role__in=[Role.BHABIN, Role.POLSEK], user__is_active=True)
+        .filter(scope_q(user, "territory__code"))
+        .select_related("user")
+        .order_by("user__full_name", "user_id")
+    )
+    seen: dict[int, Any] = {}
+    for p in postings:
+        seen.setdefault(p.user_id, p.user)
+    return list(seen.values())
+
+
+def _back_to_queue(request: HttpRequest) -> HttpResponse:
+    back = request.POST.get("next", "")
+    # Only the queue's own query string comes back: never a URL chosen by the form.
+    query = QueryDict(back).urlencode() if back and "//" not in back else ""
+    return redirect(reverse("servicedesk:queue") + (f"?{query}" if query else ""))
+
+
+@login_required
+@require_POST
+@allow(*services.ACTING_ROLES)
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Assign or move the reports ticked on the queue, each checked as if moved alone."""
+    form = BulkForm(request.POST, officers=_scope_officers(request.user))
+    tickets = request.POST.getlist("ticket")
+    if not tickets:
+        messages.error(request, _("Select at least one report."))
+        return _back_to_queue(request)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return _back_to_queue(request)
+    data = form.cleaned_data
+    to_status = data["status"] if data["kind"] == BulkAction.Kind.STATUS else ""
+    if to_status in CONFIRMED_MOVES and not request.POST.get("confirmed"):
+        shown = list(
+            ServiceRequest.objects.for_user(request.user)
+            .filter(ticket__in=[t.upper() for t in tickets])
+            .select_related("service", "village")
+            .order_by("ticket")
+        )
+        return render(
+            request,
+            "servicedesk/bulk_confirm.html",
+            {
+                "reports": shown,
+                "to_label": Status(to_status).label,
+                "fields": [
+                    (name, value)
+                    for name in ("kind", "status", "assignee", "note", "public", "next")
+                    for value in request.POST.getlist(name)
+                ],
+                "tickets": tickets,
+                "notified": bool(data["public"]),
+            },
+        )
+    assignee = None
+    if data["kind"] == BulkAction.Kind.ASSIGN:
+        assignee = form.officer(data["assignee"])
+    try:
+        action = services.bulk_move(
+            tickets,
+            actor=request.user,
+            kind=data["kind"],
+            to_status=to_status,
+            assignee=assignee,
+            note=data["note"],
+            public=data["public"],
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return _back_to_queue(request)
+    if action.done:
+        messages.success(
+            request,
+            ngettext("%(n)s report changed.", "%(n)s reports changed.", len(action.done))
+            % {"n": len(action.done)},
+        )
+    for refused in action.refused:
+        messages.error(
+            request,
+            _("%(ticket)s was not changed: %(reason)s")
+            % {"ticket": refused["ticket"], "reason": refused["reason"]},
+        )
+    return _back_to_queue(request)
+
+
+@login_required
+@require_POST
+@allow(*STAFF_ROLES)
+def saved_filters(request: HttpRequest) -> HttpResponse:
+    """Save the queue's current filter under a name (optionally shared), or remove one."""
+    denied = _staff_only(request)
+    if denied:
+        return denied
+    try:
+        if request.POST.get("delete"):
+            saved = SavedFilter.objects.filter(
+                owner_id=request.user.pk, pk=_int(request.POST["delete"])
+            ).first()
+            if saved is None:
+                raise Http404
+            services.delete_filter(saved, actor=request.user)
+            messages.success(request, _("Filter removed."))
+            return redirect("servicedesk:queue")
+        form = SaveFilterForm(request.POST)
+        if not form.is_valid():
+            raise DomainError("name_required", _("Give the filter a name."))
+        saved = services.save_filter(
+            owner=request.user,
+            name=form.cleaned_data["name"],
+            params=QueryDict(request.POST.get("next", "")),
+            share=form.cleaned_data["share"],
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return _back_to_queue(request)
+    messages.success(request, _("Filter “%(name)s” saved.") % {"name": saved.name})
+    return redirect(reverse("servicedesk:queue") + f"?saved={saved.pk}")
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise Http404 from None
 
 
 def _officers_for(report: ServiceRequest) -> list[Any]:

@@ -188,3 +188,14 @@ def unit_name_for(code: str, default: str = "Polri") -> str:
         if name:
             return name
     return default
+
+
+def polres_territories() -> list[Territory]:
+    """The area (regency) of every Polres, once each: what the monthly jobs run over."""
+    from jaga.territory.models import PoliceUnitKind
+
+    return list(
+        Territory.objects.filter(police_units__kind=PoliceUnitKind.POLRES, level=Level.REGENCY)
+        .distinct()
+        .order_by("code")
+    )

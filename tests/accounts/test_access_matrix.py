@@ -91,7 +91,7 @@ UNDECLARED_ACCESS = {
 POLICE = frozenset({Role.PUBLIC, Role.PARTNER})
 POLICY: list[tuple[str, frozenset[str]]] = [
     (r"^(fieldwork|incidents|analytics|reports|territory):", POLICE),
-    (r"^servicedesk:(queue|desk_entry|detail|photo|act)$", POLICE),
+    (r"^servicedesk:(queue|desk_entry|detail|photo|act|bulk|saved_filters)$", POLICE),
     (r"^maps:(reports|incidents|hotspots)$", POLICE),
     (r"^surveys:(results|results_for|ikm_entry|trust_entry|import|import_template)$", POLICE),
     (r"^(partners|programs):", frozenset({Role.PUBLIC})),

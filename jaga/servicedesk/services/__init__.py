@@ -95,3 +95,21 @@ __all__ = [
     "verify_request",
     "village_from_address",
 ]
+
+from jaga.servicedesk.services.bulk import (  # noqa: E402
+    BULK_STATUSES,
+    bulk_move,
+    clean_filter_params,
+    delete_filter,
+    save_filter,
+    visible_filters,
+)
+
+__all__ += [
+    "BULK_STATUSES",
+    "bulk_move",
+    "clean_filter_params",
+    "delete_filter",
+    "save_filter",
+    "visible_filters",
+]

@@ -1,0 +1,31 @@
+"""The service desk's scheduled jobs (`jaga scheduler`, docs/schedules.md)."""
+
+from __future__ import annotations
+
+import datetime
+
+from jaga.core.schedule import every_day
+
+
+@every_day(
+    "desk-remind-overdue",
+    at="07:00",
+    help="Remind officers of their overdue reports (the desk's daily reminder).",
+)
+def remind_overdue(day: datetime.date) -> str:
+    from jaga.servicedesk.tasks import remind_overdue_task
+
+    remind_overdue_task.enqueue()
+    return "enqueued the overdue reminders"
+
+
+@every_day(
+    "desk-close-resolved",
+    at="01:00",
+    help="Close resolved reports whose reopening period is over.",
+)
+def close_resolved(day: datetime.date) -> str:
+    from jaga.servicedesk.tasks import close_resolved_task
+
+    close_resolved_task.enqueue()
+    return "enqueued closing of resolved reports"
