@@ -10,7 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from jaga.analytics import warning
-from jaga.analytics.units import unit_of
+from jaga.analytics.units import Unit
 from jaga.core import events
 from jaga.core.audit import log_action
 from jaga.core.errors import DomainError
@@ -30,7 +30,8 @@ def raise_alarms(regency_code: str, month: datetime.date) -> list[dict[str, Any]
     """The alarms of the regency up to `month` not told before; each is emitted once."""
     territory = Territory.objects.get(code=regency_code)
     new = []
-    for alarm in warning.alarms(unit_of(territory), month):
+    unit = Unit(territory.code, territory.display_name, [territory.code], territory.level, territory)
+    for alarm in warning.alarms(unit, month):
         first = alarm["month"]
         try:
             with transaction.atomic():
