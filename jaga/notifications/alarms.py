@@ -30,7 +30,9 @@ def raise_alarms(regency_code: str, month: datetime.date) -> list[dict[str, Any]
     """The alarms of the regency up to `month` not told before; each is emitted once."""
     territory = Territory.objects.get(code=regency_code)
     new = []
-    unit = Unit(territory.code, territory.display_name, [territory.code], territory.level, territory)
+    unit = Unit(
+        territory.code, territory.display_name, [territory.code], territory.level, territory
+    )
     for alarm in warning.alarms(unit, month):
         first = alarm["month"]
         try:

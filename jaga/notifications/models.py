@@ -55,6 +55,9 @@ class Preference(models.Model):
             models.UniqueConstraint(fields=["user", "kind"], name="notification_pref_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.kind}"
+
     def channels(self) -> set[str]:
         return {
             c
@@ -142,6 +145,9 @@ class Subscription(models.Model):
             )
         ]
 
+    def __str__(self) -> str:  # never the address: it is personal data
+        return f"{self.village_id} · {self.channel} · {self.pk}"
+
     @property
     def active(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
@@ -164,3 +170,6 @@ class RaisedAlarm(models.Model):
                 fields=["village_code", "category_code", "month"], name="raised_alarm_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.village_code} · {self.category_code or '*'} · {self.month:%Y-%m}"

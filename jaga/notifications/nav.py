@@ -17,7 +17,8 @@ def items(request: HttpRequest, roles: set[str]) -> list[dict[str, Any]]:
             "url": reverse("notifications:subscribe"),
             "label": _("Follow your village"),
             "order": 73,
-            "help": _("New public reports and the monthly figures of your village, by e-mail or "
-                      "WhatsApp."),
+            "help": _(
+                "New public reports and the monthly figures of your village, by e-mail or WhatsApp."
+            ),
         }
     ]

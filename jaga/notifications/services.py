@@ -160,7 +160,7 @@ def compose(event: events.Event) -> tuple[str, str, str]:
     if event.name == events.INVITATION_SENT:
         from jaga.programs.models import Activity
 
-        activity = Activity.objects.filter(pk=data.get("activity_id")).first()
+        activity = Activity.objects.filter(pk=int(data.get("activity_id") or 0)).first()
         values = {
             "title": activity.title if activity else "",
             "when": _when(activity.starts_at) if activity else "",
@@ -268,9 +268,7 @@ def mark_read(user: Any, pk: int | None = None) -> int:
 def save_preferences(user: Any, wanted: dict[str, set[str]]) -> None:
     """Store the channels a person wants per kind (kinds not named keep their setting)."""
     with transaction.atomic():
-        before = {
-            p.kind: sorted(p.channels()) for p in Preference.objects.filter(user=user)
-        }
+        before = {p.kind: sorted(p.channels()) for p in Preference.objects.filter(user=user)}
         for kind, channels in wanted.items():
             if kind not in Kind.values:
                 raise DomainError("unknown_kind", _("Unknown kind of notification."))
@@ -486,9 +484,12 @@ def news_for_residents(event: events.Event) -> int:
                     "link": absolute_reverse("portal:territory", event.territory_code),
                 }
                 subject = _("Jaga: the public figures of %(month)s") % values
-                text = _(
-                    "The public safety figures of %(regency)s for %(month)s are published, "
-                    "%(village)s included: %(link)s"
-                ) % values
+                text = (
+                    _(
+                        "The public safety figures of %(regency)s for %(month)s are published, "
+                        "%(village)s included: %(link)s"
+                    )
+                    % values
+                )
                 sent += _send(sub, subject, text)
     return sent

@@ -3,6 +3,8 @@ pages."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -26,6 +28,7 @@ PAGE_SIZE = 30
 def inbox(request: HttpRequest) -> HttpResponse:
     """The person's notifications, newest first; POST marks one (`read`) or all read, or opens
     one (`open`: marked read, then its page)."""
+    user: Any = request.user
     if request.method == "POST":
         if "all" in request.POST:
             services.mark_read(request.user)
@@ -34,11 +37,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
             value = request.POST.get(field, "")
             if value.isdigit():
                 services.mark_read(request.user, int(value))
-                note = Notification.objects.filter(user=request.user, pk=int(value)).first()
+                note = Notification.objects.filter(user=user, pk=int(value)).first()
                 if field == "open" and note is not None and note.link.startswith("/"):
                     return redirect(note.link)  # a path inside Jaga, written by compose()
         return redirect("notifications:inbox")
-    rows = Notification.objects.filter(user=request.user, in_inbox=True).only(
+    rows = Notification.objects.filter(user=user, in_inbox=True).only(
         "id", "kind", "title", "text", "link", "created_at", "read_at"
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -53,6 +56,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @allow(*PARTNERSHIP_ROLES)
 def settings_page(request: HttpRequest) -> HttpResponse:
     """Per kind of event, the channels the person wants."""
+    user: Any = request.user
     kinds = list(Kind.choices)
     channels = list(Channel.choices)
     if request.method == "POST":
@@ -63,7 +67,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         services.save_preferences(request.user, wanted)
         messages.success(request, _("Your notification settings were saved."))
         return redirect("notifications:settings")
-    saved = {p.kind: p.channels() for p in Preference.objects.filter(user=request.user)}
+    saved = {p.kind: p.channels() for p in Preference.objects.filter(user=user)}
     rows = [
         {
             "kind": kind,
@@ -79,7 +83,6 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         }
         for kind, label in kinds
     ]
-    user = request.user
     return render(
         request,
         "notifications/settings.html",
@@ -107,7 +110,9 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             )
         except ratelimit.RateLimited as exc:
             return render(
-                request, "notifications/subscribe.html", {"form": form, "error": exc.message},
+                request,
+                "notifications/subscribe.html",
+                {"form": form, "error": exc.message},
                 status=429,
             )
         except DomainError as exc:

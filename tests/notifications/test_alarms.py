@@ -63,7 +63,13 @@ def test_a_regency_leader_posting_is_not_a_recipient_of_village_alarms(
 def test_the_command(frozen: Any, surge: Any, alice: Any, committed: Any) -> None:  # noqa: F811
     out = io.StringIO()
     committed(
-        call_command, "notifications", "alarms", "--regency", "35.03", "--month", "2026-10",
+        call_command,
+        "notifications",
+        "alarms",
+        "--regency",
+        "35.03",
+        "--month",
+        "2026-10",
         stdout=out,
     )
     assert "new alarm" in out.getvalue()

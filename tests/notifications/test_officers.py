@@ -24,8 +24,14 @@ SECRET_TEXT = "Pak Budi 0812-3456-7890 ribut tiap malam"
 
 
 def test_a_new_report_tells_the_villages_bhabinkamtibmas_only(
-    committed: Any, file_report: Any, village_a: Any, alice: Any, bob: Any, charlie: Any,
-    sent: Any, settings: Any,
+    committed: Any,
+    file_report: Any,
+    village_a: Any,
+    alice: Any,
+    bob: Any,
+    charlie: Any,
+    sent: Any,
+    settings: Any,
 ) -> None:
     report = committed(file_report, village_a, description=SECRET_TEXT, reporter_name="Budi")
     notes = list(Notification.objects.all())
@@ -112,8 +118,14 @@ def test_an_invitation_tells_the_organisations_coordinator(
 
 
 def test_the_inbox_counts_marks_read_and_opens(
-    committed: Any, file_report: Any, village_a: Any, alice: Any, bob: Any,
-    alice_client: Any, bob_client: Any, django_assert_num_queries: Any,
+    committed: Any,
+    file_report: Any,
+    village_a: Any,
+    alice: Any,
+    bob: Any,
+    alice_client: Any,
+    bob_client: Any,
+    django_assert_num_queries: Any,
 ) -> None:
     first = committed(file_report, village_a)
     committed(file_report, village_a)

@@ -108,7 +108,13 @@ def test_a_public_report_reaches_the_villages_subscribers_without_its_text(
     _subscribe(client, village_a, "belum@example.org")  # never confirmed
     report = file_report(village_a, description=DESCRIPTION, reporter_name="Budi")
     mail.outbox.clear()
-    committed(desk.moderate_request, report, actor=bob, approve=True, public_text="Suara bising di jalan desa.")
+    committed(
+        desk.moderate_request,
+        report,
+        actor=bob,
+        approve=True,
+        public_text="Suara bising di jalan desa.",
+    )
     assert [m.to for m in mail.outbox] == [["warga@example.org"]]
     message = mail.outbox[0]
     assert report.ticket in message.body and "/layanan/lacak/" in message.body
