@@ -48,8 +48,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "notifications/inbox.html",
-        {"page": page, "unread": services.unread_count(request.user)},
+        {"page": page, "unread": services.unread_count(user), "inbox_page": True},
     )
+
+
+@login_required
+@allow(*PARTNERSHIP_ROLES)
+def unread(request: HttpRequest) -> HttpResponse:
+    """The top bar's unread count (asked by htmx after the page loaded)."""
+    user: Any = request.user
+    return render(request, "notifications/unread.html", {"unread": services.unread_count(user)})
 
 
 @login_required

@@ -39,6 +39,9 @@ def test_the_inbox_and_settings_on_a_phone(phone_page: Any, alice: Any) -> None:
     phone_page.wait_for_load_state()
     assert phone_page.locator(".inbox-link .badge").inner_text() == "2"
     goto(phone_page, "/notifikasi/pengaturan/")
+    # Elsewhere the count arrives after the page.
+    phone_page.locator(".inbox-link .badge").wait_for()
+    assert phone_page.locator(".inbox-link .badge").inner_text() == "2"
     _look(phone_page, "settings")
     shot(phone_page, "notifikasi-pengaturan")
     phone_page.locator(f"input[name='{Kind.ALARM}:message']").check()

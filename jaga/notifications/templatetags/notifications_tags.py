@@ -10,12 +10,9 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def inbox_link(context: Any) -> dict[str, int] | None:
-    """For the top bar: the unread count of an officer or partner (None for anyone else)."""
+def has_inbox(context: Any) -> bool:
+    """For the top bar: whether the person has an inbox (officers and partners). The unread
+    count is fetched after the page (htmx), so no page pays a query for it."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or not (roles_of(user) & PARTNERSHIP_ROLES):
-        return None
-    from jaga.notifications.services import unread_count
-
-    return {"unread": unread_count(user)}
+    return bool(user is not None and user.is_authenticated and roles_of(user) & PARTNERSHIP_ROLES)
