@@ -201,6 +201,9 @@ def notify_officers(event: events.Event) -> list[Notification]:
     made = []
     for user in officer_recipients(event):
         channels = channels_for(user, event.name)
+        if event.name == events.REPORT_CREATED and user.pk == event.data.get("assignee_id"):
+            # The desk already sent its "assigned to you" message: the inbox is enough.
+            channels &= {Channel.INBOX}
         if not channels:
             continue
         with translation.override(user.language or "id"):

@@ -19,6 +19,17 @@ def _officer_contacts(alice: Any, bob: Any, charlie: Any) -> None:
 
 
 @pytest.fixture
+def dewi(village_a: Any) -> Any:
+    """A second Bhabinkamtibmas of village A (the desk routes new reports to alice)."""
+    from jaga.accounts.models import Role
+    from tests.factories import PostingFactory, UserFactory
+
+    user = UserFactory(username="dewi", email="dewi@polri.example", phone="081200000004")
+    PostingFactory(user=user, role=Role.BHABIN, territory=village_a)
+    return user
+
+
+@pytest.fixture
 def sent() -> Iterator[list[tuple[str, str]]]:
     """What the logging gateway sent during the test."""
     LoggingGateway.sent.clear()

@@ -30,20 +30,24 @@ def test_a_new_report_tells_the_villages_bhabinkamtibmas_only(
     alice: Any,
     bob: Any,
     charlie: Any,
+    dewi: Any,
     sent: Any,
     settings: Any,
 ) -> None:
     report = committed(file_report, village_a, description=SECRET_TEXT, reporter_name="Budi")
-    notes = list(Notification.objects.all())
-    assert [n.user for n in notes] == [alice]
-    note = notes[0]
+    assert report.assignee == alice
+    notes = {n.user.username: n for n in Notification.objects.all()}
+    assert set(notes) == {"alice", "dewi"}
+    # alice, the assignee, already has the desk's "assigned to you" message: inbox only.
+    assert notes["alice"].in_inbox and notes["alice"].email_status == SendStatus.NONE
+    note = notes["dewi"]
     assert note.kind == Kind.NEW_REPORT
     assert report.ticket in note.title and village_a.name in note.title
     assert note.link == f"/layanan/tiket/{report.ticket}/"
     assert note.in_inbox and note.email_status == SendStatus.SENT
     assert note.message_status == SendStatus.NONE  # WhatsApp/SMS is off unless chosen
     mine = [m for m in mail.outbox if m.subject == f"Jaga: {note.title}"]
-    assert len(mine) == 1 and mine[0].to == ["alice@polri.example"]
+    assert len(mine) == 1 and mine[0].to == ["dewi@polri.example"]
     assert f"{settings.SITE_URL}/layanan/tiket/{report.ticket}/" in mine[0].body
     # No reporter, no text, nothing for bob (Polsek: new reports go to the village's Bhabin) or
     # charlie (outside the district), by any channel.
@@ -54,31 +58,31 @@ def test_a_new_report_tells_the_villages_bhabinkamtibmas_only(
 
 
 def test_settings_choose_the_channels(
-    committed: Any, file_report: Any, village_a: Any, alice: Any, sent: Any
+    committed: Any, file_report: Any, village_a: Any, dewi: Any, sent: Any
 ) -> None:
-    services.save_preferences(alice, {Kind.NEW_REPORT: {"message"}})
+    services.save_preferences(dewi, {Kind.NEW_REPORT: {"message"}})
     mail.outbox.clear()
     committed(file_report, village_a)
-    note = Notification.objects.get(user=alice)
-    assert not note.in_inbox and services.unread_count(alice) == 0
+    note = Notification.objects.get(user=dewi)
+    assert not note.in_inbox and services.unread_count(dewi) == 0
     assert note.email_status == SendStatus.NONE and note.message_status == SendStatus.SENT
-    assert [t for t, text in sent if text.startswith(note.title)] == [alice.phone]
+    assert [t for t, text in sent if text.startswith(note.title)] == [dewi.phone]
     assert not [m for m in mail.outbox if m.subject == f"Jaga: {note.title}"]
 
-    services.save_preferences(alice, {Kind.NEW_REPORT: set()})
+    services.save_preferences(dewi, {Kind.NEW_REPORT: set()})
     committed(file_report, village_a)
-    assert Notification.objects.filter(user=alice).count() == 1  # nothing new: all off
+    assert Notification.objects.filter(user=dewi).count() == 1  # nothing new: all off
 
 
 def test_missing_address_and_failing_gateway_are_recorded(
-    committed: Any, file_report: Any, village_a: Any, alice: Any, settings: Any
+    committed: Any, file_report: Any, village_a: Any, dewi: Any, settings: Any
 ) -> None:
-    alice.email = ""
-    alice.save(update_fields=["email"])
-    Preference.objects.create(user=alice, kind=Kind.NEW_REPORT, message=True)
+    dewi.email = ""
+    dewi.save(update_fields=["email"])
+    Preference.objects.create(user=dewi, kind=Kind.NEW_REPORT, message=True)
     settings.MESSAGE_GATEWAY = "jaga.notifications.models.NoSuchGateway"
     committed(file_report, village_a)
-    note = Notification.objects.get(user=alice)
+    note = Notification.objects.get(user=dewi)
     assert note.email_status == SendStatus.NO_ADDRESS
     assert note.message_status == SendStatus.FAILED
     assert note.in_inbox  # the inbox still has it
