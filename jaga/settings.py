@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "jaga.analytics",
     "jaga.surveys",
     "jaga.reports",
+    "jaga.notifications",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,7 @@ APP_PREFIXES = {
     "analytics": "analitik/",
     "surveys": "survei/",
     "reports": "laporan/",
+    "notifications": "notifikasi/",
 }
 # Extra URL modules with prefixes of their own (public portal, Open311).
 EXTRA = {

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 REPORT_CREATED = "report.created"  # servicedesk: a new desk report (any channel)
 REPORT_STATUS_CHANGED = "report.status_changed"  # servicedesk: a transition
 REPORT_OVERDUE = "report.overdue"  # servicedesk: a report passed its deadline
+REPORT_PUBLISHED = "report.published"  # servicedesk: a public version of a report was approved
 INVITATION_SENT = "invitation.sent"  # programs: a partner was invited to an activity
 ALARM_RAISED = "alarm.raised"  # analytics: early warning flagged a village
 ANEV_READY = "anev.ready"  # reports: the monthly Anev of a Polres was generated
@@ -38,6 +39,7 @@ ALL_EVENTS = (
     REPORT_CREATED,
     REPORT_STATUS_CHANGED,
     REPORT_OVERDUE,
+    REPORT_PUBLISHED,
     INVITATION_SENT,
     ALARM_RAISED,
     ANEV_READY,

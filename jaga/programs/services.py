@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from jaga.analytics.rollups import bump_metric
+from jaga.core import events
 from jaga.core.audit import log_action, snapshot
 from jaga.core.codes import random_code
 from jaga.core.errors import DomainError, ErrorList
@@ -413,6 +414,19 @@ def invite(
             actor=actor,
             after=snapshot(invitation, ["activity", "person", "organisation"]),
             territory_code=activity.village.code,
+        )
+        events.emit(
+            events.INVITATION_SENT,
+            territory_code=activity.village.code,
+            object_type="programs.activity",
+            object_id=str(activity.pk),
+            data={
+                "activity_id": activity.pk,
+                "invitation_id": invitation.pk,
+                "organisation_id": organisation.pk if organisation is not None else None,
+                "person": person is not None,
+                "starts_at": activity.starts_at.isoformat(),
+            },
         )
     return invitation
 

@@ -18,6 +18,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
@@ -465,12 +466,23 @@ def publish(regency_code: str, month: datetime.date) -> PublicFigures:
 
     started = time.monotonic()
     payload = compute(regency_code, month)
-    row, _created = PublicFigures.objects.update_or_create(
-        regency_code=regency_code,
-        month=month,
-        defaults={"payload": payload, "seconds": round(time.monotonic() - started, 3)},
-    )
-    _refresh_quarter(regency_code, month)
+    from jaga.core import events
+
+    with transaction.atomic():
+        row, created = PublicFigures.objects.update_or_create(
+            regency_code=regency_code,
+            month=month,
+            defaults={"payload": payload, "seconds": round(time.monotonic() - started, 3)},
+        )
+        _refresh_quarter(regency_code, month)
+        if created:  # the month's figures are public for the first time; corrections stay quiet
+            events.emit(
+                events.PORTAL_PUBLISHED,
+                territory_code=regency_code,
+                object_type="reports.publicfigures",
+                object_id=f"{regency_code}:{month:%Y-%m}",
+                data={"regency_code": regency_code, "month": f"{month:%Y-%m}"},
+            )
     return row
 
 

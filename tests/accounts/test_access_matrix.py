@@ -95,6 +95,7 @@ POLICY: list[tuple[str, frozenset[str]]] = [
     (r"^maps:(reports|incidents|hotspots)$", POLICE),
     (r"^surveys:(results|results_for|ikm_entry|trust_entry|import|import_template)$", POLICE),
     (r"^(partners|programs):", frozenset({Role.PUBLIC})),
+    (r"^notifications:(inbox|unread|settings)$", frozenset({Role.PUBLIC})),
     (r"^\w+ /api/v1/(fieldwork|incidents|analytics|territories|surveys|reports/anev)", POLICE),
     (r"^GET /api/v1/servicedesk/requests", POLICE),
     (r"^\w+ /api/v1/servicedesk/(requests/|intake|summary)", POLICE),

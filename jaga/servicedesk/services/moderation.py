@@ -9,10 +9,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jaga.core import events
 from jaga.core.audit import log_action
 from jaga.core.errors import DomainError
 from jaga.servicedesk.models import Attachment, Moderation, ServiceRequest
-from jaga.servicedesk.services.common import MAX_DESCRIPTION, _check_actor, _lock
+from jaga.servicedesk.services.common import (
+    MAX_DESCRIPTION,
+    _check_actor,
+    _lock,
+    report_event_data,
+)
 
 REDACTED = "[…]"
 # Indonesian phone numbers (08…, +62 8…, 62 8…) with the usual separators, email addresses and
@@ -124,5 +130,13 @@ def moderate_request(
             },
             territory_code=locked.village.code,
         )
+        if approve and before["moderation"] != Moderation.APPROVED:
+            events.emit(
+                events.REPORT_PUBLISHED,
+                territory_code=locked.village.code,
+                object_type="servicedesk.servicerequest",
+                object_id=locked.ticket,
+                data=report_event_data(locked),
+            )
     request.refresh_from_db()
     return request

@@ -1,0 +1,498 @@
+"""Who hears of an event, through which channels, and the residents' village news.
+
+Officers: `officer_recipients(event)` picks the people whose posting covers the event's place
+(and, for an invitation, the partner coordinators of the invited organisation), each checked
+again with `in_scope`; `notify_officers(event)` writes one `Notification` per person and channel
+choice and queues the e-mail and WhatsApp/SMS sends (`tasks.send_notification`).
+
+Residents: `request_subscription` (double opt-in), `confirm`, `unsubscribe` and
+`news_for_residents(event)` for public reports and the monthly portal figures.
+
+Texts hold ticket numbers, service, village and category names, statuses and times: never the
+reporter, the report's text or its point.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage, send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from jaga.accounts.access import PARTNERSHIP_ROLES, STAFF_ROLES, in_scope
+from jaga.accounts.models import Posting, Role
+from jaga.core import events
+from jaga.core.audit import log_action
+from jaga.core.codes import random_secret
+from jaga.core.errors import DomainError
+from jaga.core.gateways import get_gateway
+from jaga.core.links import absolute_reverse, absolute_url
+from jaga.notifications.models import (
+    DEFAULT_CHANNELS,
+    Channel,
+    Kind,
+    Notification,
+    Preference,
+    SendStatus,
+    Subscription,
+    SubscriptionChannel,
+)
+from jaga.territory.models import Level, Territory
+
+log = logging.getLogger("jaga.notifications")
+
+CONFIRM_DAYS = 7  # a confirmation link works this long
+RESEND_MINUTES = 10  # a pending subscription's confirmation is sent again at most this often
+
+
+def event_from_dict(data: dict[str, Any]) -> events.Event:
+    at = parse_datetime(str(data.get("at") or "")) or timezone.now()
+    return events.Event(
+        str(data["event"]),
+        str(data.get("territory_code") or ""),
+        str(data.get("object_type") or ""),
+        str(data.get("object_id") or ""),
+        dict(data.get("data") or {}),
+        at,
+    )
+
+
+# --------------------------------------------------------------------------- officers
+
+
+def _posted(role: str, code: str) -> list[Any]:
+    """Active users holding `role` over exactly the territory `code`."""
+    return [
+        p.user
+        for p in Posting.objects.active()
+        .filter(role=role, territory__code=code, user__is_active=True)
+        .select_related("user")
+    ]
+
+
+def _district_of(code: str) -> str:
+    return ".".join(code.split(".")[:3])
+
+
+def officer_recipients(event: events.Event) -> list[Any]:
+    """The people an event is for, each within scope of the event's village."""
+    code = event.territory_code
+    data = event.data
+    found: list[Any] = []
+    roles: frozenset[str] = STAFF_ROLES
+    if event.name == events.REPORT_CREATED:
+        found = _posted(Role.BHABIN, code)
+    elif event.name == events.REPORT_OVERDUE:
+        found = _posted(Role.POLSEK, str(data.get("district_code") or _district_of(code)))
+        assignee_id = data.get("assignee_id")
+        if assignee_id:
+            found += list(get_user_model().objects.filter(pk=assignee_id, is_active=True))
+    elif event.name == events.ALARM_RAISED:
+        found = _posted(Role.BHABIN, code) + _posted(Role.POLSEK, _district_of(code))
+    elif event.name == events.INVITATION_SENT:
+        org = data.get("organisation_id")
+        roles = PARTNERSHIP_ROLES
+        if org:
+            found = [
+                p.user
+                for p in Posting.objects.active()
+                .filter(role=Role.PARTNER, organisation_id=org, user__is_active=True)
+                .select_related("user")
+            ]
+    unique: dict[int, Any] = {}
+    for user in found:
+        if user.pk not in unique and in_scope(user, code, roles):
+            unique[user.pk] = user
+    return list(unique.values())
+
+
+def channels_for(user: Any, kind: str) -> set[str]:
+    pref = Preference.objects.filter(user=user, kind=kind).first()
+    return pref.channels() if pref is not None else set(DEFAULT_CHANNELS)
+
+
+def _village_name(code: str) -> str:
+    t = Territory.objects.filter(code=code).only("name", "kind", "level").first()
+    return t.display_name if t is not None else code
+
+
+def _when(value: Any) -> str:
+    moment = parse_datetime(str(value or "")) if not isinstance(value, datetime.datetime) else value
+    if moment is None:
+        return ""
+    return formats.date_format(timezone.localtime(moment), "j M Y H:i")
+
+
+def compose(event: events.Event) -> tuple[str, str, str]:
+    """(title, text, path) of an officer's notification, in the active language; the path is
+    made absolute from SITE_URL when sent outside Jaga."""
+    data = event.data
+    village = _village_name(event.territory_code)
+    if event.name in (events.REPORT_CREATED, events.REPORT_OVERDUE):
+        from jaga.servicedesk.models import Service
+
+        service = Service.objects.filter(code=data.get("service", "")).first()
+        values = {
+            "ticket": event.object_id,
+            "village": village,
+            "service": service.name if service else data.get("service", ""),
+            "due": _when(data.get("due_at")),
+        }
+        link = reverse("servicedesk:detail", args=[event.object_id])
+        if event.name == events.REPORT_CREATED:
+            title = _("New report %(ticket)s in %(village)s") % values
+            text = _("%(service)s. Time limit: %(due)s.") % values
+        else:
+            title = _("Report %(ticket)s in %(village)s is overdue") % values
+            text = _("%(service)s passed its time limit on %(due)s.") % values
+        return title, text, link
+    if event.name == events.INVITATION_SENT:
+        from jaga.programs.models import Activity
+
+        activity = Activity.objects.filter(pk=int(data.get("activity_id") or 0)).first()
+        values = {
+            "title": activity.title if activity else "",
+            "when": _when(activity.starts_at) if activity else "",
+            "place": (activity.place or village) if activity else village,
+            "village": village,
+        }
+        title = _("Invitation: %(title)s") % values
+        text = _("%(when)s at %(place)s (%(village)s).") % values
+        link = reverse("programs:activity", args=[activity.pk]) if activity else ""
+        return title, text, link
+    if event.name == events.ALARM_RAISED:
+        values = {
+            "village": village,
+            "category": data.get("category_name") or _("All categories"),
+            "month": data.get("month", ""),
+            "observed": data.get("observed", ""),
+            "expected": data.get("expected", ""),
+        }
+        title = _("Early warning: %(category)s in %(village)s") % values
+        text = (
+            _(
+                "More incidents than usual since %(month)s: %(observed)s recorded where about "
+                "%(expected)s were expected."
+            )
+            % values
+        )
+        return title, text, reverse("analytics:alarms")
+    raise ValueError(f"no officer notification for {event.name}")
+
+
+def notify_officers(event: events.Event) -> list[Notification]:
+    """One notification per recipient who wants any channel for this kind; the e-mail and
+    WhatsApp/SMS sends are queued as tasks."""
+    from jaga.notifications.tasks import send_notification
+
+    if event.name not in Kind.values:
+        return []
+    made = []
+    for user in officer_recipients(event):
+        channels = channels_for(user, event.name)
+        if event.name == events.REPORT_CREATED and user.pk == event.data.get("assignee_id"):
+            # The desk already sent its "assigned to you" message: the inbox is enough.
+            channels &= {Channel.INBOX}
+        if not channels:
+            continue
+        with translation.override(user.language or "id"):
+            title, text, link = compose(event)
+        note = Notification.objects.create(
+            user=user,
+            kind=event.name,
+            territory_code=event.territory_code,
+            object_id=event.object_id[:64],
+            title=title[:200],
+            text=text,
+            link=link[:300],
+            in_inbox=Channel.INBOX in channels,
+            email_status=SendStatus.QUEUED if Channel.EMAIL in channels else SendStatus.NONE,
+            message_status=SendStatus.QUEUED if Channel.MESSAGE in channels else SendStatus.NONE,
+        )
+        made.append(note)
+        if Channel.EMAIL in channels or Channel.MESSAGE in channels:
+            send_notification.enqueue(note.pk)
+    return made
+
+
+def send_notification(pk: int) -> Notification:
+    """Send a notification's queued e-mail and WhatsApp/SMS (a failure is recorded, not raised)."""
+    note = Notification.objects.select_related("user").get(pk=pk)
+    user = note.user
+    link = absolute_url(note.link) if note.link else ""
+    body = f"{note.title}\n\n{note.text}\n\n{link}".strip()
+    if note.email_status == SendStatus.QUEUED:
+        if not user.email:
+            note.email_status = SendStatus.NO_ADDRESS
+        else:
+            try:
+                send_mail(f"Jaga: {note.title}", body, settings.DEFAULT_FROM_EMAIL, [user.email])
+                note.email_status = SendStatus.SENT
+            except Exception:  # noqa: BLE001 - a mail outage is recorded on the notification
+                log.exception("notification e-mail failed")
+                note.email_status = SendStatus.FAILED
+    if note.message_status == SendStatus.QUEUED:
+        if not user.phone:
+            note.message_status = SendStatus.NO_ADDRESS
+        else:
+            try:
+                get_gateway().send(user.phone, f"{note.title}. {note.text} {link}".strip())
+                note.message_status = SendStatus.SENT
+            except Exception:  # noqa: BLE001
+                log.exception("notification message failed")
+                note.message_status = SendStatus.FAILED
+    note.save(update_fields=["email_status", "message_status"])
+    return note
+
+
+def unread_count(user: Any) -> int:
+    return Notification.objects.filter(user=user, in_inbox=True, read_at__isnull=True).count()
+
+
+def mark_read(user: Any, pk: int | None = None) -> int:
+    """Mark one of the user's notifications (or all of them) read; another's is never touched."""
+    rows = Notification.objects.filter(user=user, read_at__isnull=True)
+    if pk is not None:
+        rows = rows.filter(pk=pk)
+    return rows.update(read_at=timezone.now())
+
+
+def save_preferences(user: Any, wanted: dict[str, set[str]]) -> None:
+    """Store the channels a person wants per kind (kinds not named keep their setting)."""
+    with transaction.atomic():
+        before = {p.kind: sorted(p.channels()) for p in Preference.objects.filter(user=user)}
+        for kind, channels in wanted.items():
+            if kind not in Kind.values:
+                raise DomainError("unknown_kind", _("Unknown kind of notification."))
+            Preference.objects.update_or_create(
+                user=user,
+                kind=kind,
+                defaults={
+                    "inbox": Channel.INBOX in channels,
+                    "email": Channel.EMAIL in channels,
+                    "message": Channel.MESSAGE in channels,
+                },
+            )
+        log_action(
+            "notifications.preferences",
+            user,
+            actor=user,
+            before=before,
+            after={k: sorted(v) for k, v in wanted.items()},
+        )
+
+
+# --------------------------------------------------------------------------- residents
+
+
+def normalise_address(channel: str, address: str) -> str:
+    """The address as stored: a lower-case e-mail, or +62… for WhatsApp. DomainError if unusable."""
+    address = (address or "").strip()
+    if channel == SubscriptionChannel.EMAIL:
+        try:
+            validate_email(address)
+        except ValidationError as exc:
+            raise DomainError("bad_address", _("Enter a valid e-mail address.")) from exc
+        return address.lower()
+    if channel == SubscriptionChannel.WHATSAPP:
+        from jaga.servicedesk.chat.graph import normalise_phone
+
+        phone = normalise_phone(address)
+        if not (phone.startswith("+62") and 10 <= len(phone) <= 16):
+            raise DomainError("bad_address", _("Enter a valid Indonesian mobile number."))
+        return phone
+    raise DomainError("bad_channel", _("Choose e-mail or WhatsApp."))
+
+
+def request_subscription(village: Territory, channel: str, address: str) -> None:
+    """Ask to follow a village's news. Whatever the address's state, the caller learns nothing:
+    a new or lapsed subscription gets a confirmation link (at most every RESEND_MINUTES), an
+    active one gets nothing."""
+    if village.level != Level.VILLAGE:
+        raise DomainError("not_a_village", _("Choose a village."))
+    address = normalise_address(channel, address)
+    now = timezone.now()
+    with transaction.atomic():
+        sub, created = Subscription.objects.select_for_update().get_or_create(
+            village=village,
+            channel=channel,
+            address=address,
+            defaults={"token": random_secret()},
+        )
+        if sub.active:
+            return
+        if sub.confirm_sent_at and now - sub.confirm_sent_at < datetime.timedelta(
+            minutes=RESEND_MINUTES
+        ):
+            return
+        if not created and sub.unsubscribed_at is not None:
+            sub.token = random_secret()  # old links stop working
+        sub.confirm_sent_at = now
+        sub.save(update_fields=["token", "confirm_sent_at"])
+        log_action(
+            "notifications.subscription_requested",
+            sub,
+            after={"village": village.code, "channel": channel, "address": "***"},
+            territory_code=village.code,
+        )
+        pk = sub.pk
+        transaction.on_commit(lambda: _queue_confirmation(pk))
+
+
+def _queue_confirmation(pk: int) -> None:
+    from jaga.notifications.tasks import send_confirmation
+
+    send_confirmation.enqueue(pk)
+
+
+def _send(sub: Subscription, subject: str, text: str) -> bool:
+    """One message to a resident, with the one-click unsubscribe link (and, for e-mail, the
+    RFC 8058 List-Unsubscribe headers). Failures are logged."""
+    leave = absolute_reverse("notifications:unsubscribe", sub.token)
+    try:
+        if sub.channel == SubscriptionChannel.EMAIL:
+            message = EmailMessage(
+                subject,
+                text + "\n\n" + _("Stop these messages: %(link)s") % {"link": leave},
+                settings.DEFAULT_FROM_EMAIL,
+                [sub.address],
+                headers={
+                    "List-Unsubscribe": f"<{leave}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                },
+            )
+            message.send()
+        else:
+            get_gateway("whatsapp").send(
+                sub.address, text + " " + _("Stop: %(link)s") % {"link": leave}
+            )
+    except Exception:  # noqa: BLE001 - one failing address never stops the others
+        log.exception("resident message failed")
+        return False
+    return True
+
+
+def send_confirmation(pk: int) -> bool:
+    sub = Subscription.objects.select_related("village").get(pk=pk)
+    if sub.active:
+        return False
+    link = absolute_reverse("notifications:confirm", sub.token)
+    with translation.override("id"):
+        subject = _("Jaga: confirm news of %(village)s") % {"village": sub.village.display_name}
+        text = _(
+            "Someone asked to send the public news of %(village)s (new public reports, the "
+            "monthly figures) to this address. To confirm, open %(link)s. If it was not you, "
+            "ignore this message: nothing will be sent."
+        ) % {"village": sub.village.display_name, "link": link}
+        return _send(sub, subject, text)
+
+
+def _by_token(token: str) -> Subscription | None:
+    if not token or len(token) > 64:
+        return None
+    return Subscription.objects.select_related("village").filter(token=token).first()
+
+
+def confirm(token: str) -> Subscription | None:
+    """Confirm a subscription from its link; None when the link is unknown or expired."""
+    with transaction.atomic():
+        sub = _by_token(token)
+        if sub is None or sub.confirm_sent_at is None:
+            return None
+        if sub.active:
+            return sub
+        if timezone.now() - sub.confirm_sent_at > datetime.timedelta(days=CONFIRM_DAYS):
+            return None
+        sub.confirmed_at = timezone.now()
+        sub.unsubscribed_at = None
+        sub.save(update_fields=["confirmed_at", "unsubscribed_at"])
+        log_action(
+            "notifications.subscribed",
+            sub,
+            after={"village": sub.village.code, "channel": sub.channel, "address": "***"},
+            territory_code=sub.village.code,
+        )
+    return sub
+
+
+def unsubscribe(token: str) -> Subscription | None:
+    """Stop a subscription from its link (one click); None when the link is unknown."""
+    with transaction.atomic():
+        sub = _by_token(token)
+        if sub is None:
+            return None
+        if sub.unsubscribed_at is None:
+            sub.unsubscribed_at = timezone.now()
+            sub.save(update_fields=["unsubscribed_at"])
+            log_action(
+                "notifications.unsubscribed",
+                sub,
+                after={"village": sub.village.code, "channel": sub.channel, "address": "***"},
+                territory_code=sub.village.code,
+            )
+    return sub
+
+
+def _active(village_codes: Iterable[str] | None = None, prefix: str = "") -> Any:
+    rows = Subscription.objects.filter(
+        confirmed_at__isnull=False, unsubscribed_at__isnull=True
+    ).select_related("village")
+    if village_codes is not None:
+        rows = rows.filter(village__code__in=list(village_codes))
+    if prefix:
+        rows = rows.filter(village__code__startswith=prefix + ".")
+    return rows
+
+
+def news_for_residents(event: events.Event) -> int:
+    """Send a public event to the confirmed subscribers of its villages; returns how many were
+    sent. A report of a sensitive service never goes out; no text of the report is ever sent."""
+    sent = 0
+    with translation.override("id"):
+        if event.name == events.REPORT_PUBLISHED:
+            if event.data.get("sensitive", True):
+                return 0
+            from jaga.servicedesk.models import Service
+
+            service = Service.objects.filter(code=event.data.get("service", "")).first()
+            for sub in _active([event.territory_code]).iterator():
+                values = {
+                    "village": sub.village.display_name,
+                    "service": service.name if service else "",
+                    "link": absolute_reverse("servicedesk:track", event.object_id),
+                }
+                subject = _("Jaga: a new public report in %(village)s") % values
+                text = _("A new public report in %(village)s: %(service)s. Read it at %(link)s") % (
+                    values
+                )
+                sent += _send(sub, subject, text)
+        elif event.name == events.PORTAL_PUBLISHED:
+            regency = Territory.objects.filter(code=event.territory_code).first()
+            for sub in _active(prefix=event.territory_code).iterator():
+                values = {
+                    "village": sub.village.display_name,
+                    "regency": regency.display_name if regency else event.territory_code,
+                    "month": event.data.get("month", ""),
+                    "link": absolute_reverse("portal:territory", event.territory_code),
+                }
+                subject = _("Jaga: the public figures of %(month)s") % values
+                text = (
+                    _(
+                        "The public safety figures of %(regency)s for %(month)s are published, "
+                        "%(village)s included: %(link)s"
+                    )
+                    % values
+                )
+                sent += _send(sub, subject, text)
+    return sent
