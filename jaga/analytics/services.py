@@ -154,6 +154,7 @@ def record_alarms(territory_code: str, month: datetime.date) -> list[RaisedAlarm
                 data={
                     "village_code": village.code,
                     "category": row.category_code,
+                    "category_name": str(alarm["category_name"]),
                     "month": row.month.strftime("%Y-%m"),
                     "observed": row.observed,
                     "expected": round(row.expected, 2),

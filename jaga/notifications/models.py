@@ -151,25 +151,3 @@ class Subscription(models.Model):
     @property
     def active(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
-
-
-class RaisedAlarm(models.Model):
-    """An early-warning alarm (village x category x first month) already told, so the monthly
-    run tells each alarm once."""
-
-    village_code = models.CharField(_("village"), max_length=20)
-    category_code = models.CharField(_("category"), max_length=40, blank=True)
-    month = models.DateField(_("month"))
-    raised_at = models.DateTimeField(_("raised"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("raised alarm")
-        verbose_name_plural = _("raised alarms")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["village_code", "category_code", "month"], name="raised_alarm_unique"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.village_code} · {self.category_code or '*'} · {self.month:%Y-%m}"

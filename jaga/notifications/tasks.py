@@ -36,11 +36,3 @@ def send_confirmation(subscription_id: int) -> bool:
     from jaga.notifications import services
 
     return services.send_confirmation(subscription_id)
-
-
-@task()
-def raise_alarms(regency_code: str, month: str) -> int:
-    """Monthly: tell each new early-warning alarm of a regency once (`month` as YYYY-MM)."""
-    from jaga.notifications import alarms
-
-    return len(alarms.raise_alarms(regency_code, alarms.parse_month(month)))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
-from django.core.management import CommandError, call_command
 
 from jaga.accounts.models import Role
-from jaga.notifications import alarms
-from jaga.notifications.models import Kind, Notification, RaisedAlarm
+from jaga.analytics.models import RaisedAlarm
+from jaga.analytics.services import record_alarms
+from jaga.notifications.models import Kind, Notification
 from tests.analytics.conftest import LAST_MONTH, frozen, panel_months, villages  # noqa: F401
 from tests.analytics.test_warning import surge  # noqa: F401
 from tests.factories import PostingFactory, UserFactory
@@ -28,11 +27,8 @@ def test_new_alarms_are_told_once_to_the_village_and_its_district(
     charlie: Any,
     committed: Any,
 ) -> None:
-    new = committed(alarms.raise_alarms, "35.03", LAST_MONTH)
-    assert {a["category_code"] for a in new if a["village_code"] == village_a.code} == {
-        "pencurian",
-        "",
-    }
+    new = committed(record_alarms, "35.03", LAST_MONTH)
+    assert "pencurian" in {a.category_code for a in new if a.village_id == village_a.pk}
     told = Notification.objects.filter(kind=Kind.ALARM, territory_code=village_a.code)
     assert {n.user.username for n in told} == {"alice", "bob"}
     assert all(village_a.name in n.title for n in told)
@@ -43,7 +39,7 @@ def test_new_alarms_are_told_once_to_the_village_and_its_district(
 
     # The next run (the same month, or the job run twice) tells nothing again.
     before = Notification.objects.count()
-    assert committed(alarms.raise_alarms, "35.03", LAST_MONTH) == []
+    assert committed(record_alarms, "35.03", LAST_MONTH) == []
     assert Notification.objects.count() == before
 
 
@@ -56,25 +52,5 @@ def test_a_regency_leader_posting_is_not_a_recipient_of_village_alarms(
 ) -> None:
     leader = UserFactory(username="kapolres")
     PostingFactory(user=leader, role=Role.LEADER, territory=regency)
-    committed(alarms.raise_alarms, "35.03", LAST_MONTH)
+    committed(record_alarms, "35.03", LAST_MONTH)
     assert not Notification.objects.filter(user=leader).exists()
-
-
-def test_the_command(frozen: Any, surge: Any, alice: Any, committed: Any) -> None:  # noqa: F811
-    out = io.StringIO()
-    committed(
-        call_command,
-        "notifications",
-        "alarms",
-        "--regency",
-        "35.03",
-        "--month",
-        "2026-10",
-        stdout=out,
-    )
-    assert "new alarm" in out.getvalue()
-    assert Notification.objects.filter(user=alice, kind=Kind.ALARM).exists()
-    with pytest.raises(CommandError):
-        call_command("notifications", "alarms", "--regency", "99.99", stdout=out)
-    with pytest.raises(CommandError):
-        call_command("notifications", "alarms", "--regency", "35.03", "--month", "x", stdout=out)

@@ -16,21 +16,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='RaisedAlarm',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('village_code', models.CharField(max_length=20, verbose_name='village')),
-                ('category_code', models.CharField(blank=True, max_length=40, verbose_name='category')),
-                ('month', models.DateField(verbose_name='month')),
-                ('raised_at', models.DateTimeField(auto_now_add=True, verbose_name='raised')),
-            ],
-            options={
-                'verbose_name': 'raised alarm',
-                'verbose_name_plural': 'raised alarms',
-                'constraints': [models.UniqueConstraint(fields=('village_code', 'category_code', 'month'), name='raised_alarm_unique')],
-            },
-        ),
-        migrations.CreateModel(
             name='Notification',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
