@@ -26,6 +26,13 @@ demo: $(STAMP)
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  DEBUG=1 JAGA_DEMO_SKIP_2FA=1 $(BIN)/jaga runserver $(HOST):$(PORT)
 
+# Production: gunicorn, the task worker and the scheduler under one supervisor (docs/operations.md).
+# Needs the production environment (SECRET_KEY, DATABASE_URL, ...); WORKERS defaults to 2 x CPUs + 1.
+serve: $(STAMP)
+	$(BIN)/jaga migrate --no-input -v 0
+	$(BIN)/jaga collectstatic --no-input -v 0
+	exec $(BIN)/jaga serve --bind $(HOST):$(PORT) $(if $(WORKERS),--workers $(WORKERS))
+
 test: $(STAMP)
 	$(BIN)/pytest -p xdist -n 2 -m "not heavy" tests
 
