@@ -1,0 +1,291 @@
+"""Reads from a real streaming replica (jaga/core/dbrouter.py, docs/scaling.md).
+
+The router's decisions are checked everywhere. On PostgreSQL the module also starts the second
+PostgreSQL itself (`tools/pg_replica.py start`: pg_basebackup of the local server, port 5440) and
+
+- opens every page of the access matrix as every persona with reads routed to the replica: each
+  page answers as it does from the primary, its figures read from the replica, the primary only
+  asked for sessions, cache counters, login failures, the task queue or inside a transaction;
+- pauses the replica's replay, submits a report, and sees it read back from the primary by the
+  browser that wrote it, while another browser (reading the paused replica) does not see it yet;
+- refuses a write on the replica (it is a real standby, not a second copy).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router
+from django.http import HttpRequest, HttpResponse
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+from jaga.core import dbrouter
+from jaga.incidents.models import Incident
+from jaga.territory.models import Territory
+from tests.accounts.test_access_matrix import PAGES, PERSONAS, VILLAGE_A, _url
+from tests.conftest import client_for
+from tests.factories import PostingFactory, UserFactory, build_world
+
+ROOT = Path(__file__).resolve().parents[2]
+ROUTERS = ["jaga.core.dbrouter.ReplicaRouter"]
+# tables the primary alone answers for (dbrouter.PRIMARY_ONLY)
+PRIMARY_TABLES = re.compile(
+    r'"(django_session|jaga_cache|axes_\w+|django_tasks_database_\w+|otp_\w+)"'
+)
+
+
+def decide(
+    method: str, cookies: dict[str, str] | None = None, monkeypatch: Any = None
+) -> tuple[dict[str, str], Any]:
+    """Where the middleware sends the reads of one request (model -> alias) and its response."""
+    seen: dict[str, str] = {}
+
+    def view(_request: HttpRequest) -> HttpResponse:
+        from django.contrib.sessions.models import Session
+
+        seen["incident"] = router.db_for_read(Incident)
+        seen["session"] = router.db_for_read(Session)
+        if monkeypatch is not None:  # as inside transaction.atomic() (no database here)
+            monkeypatch.setattr(connections[DEFAULT_DB_ALIAS], "in_atomic_block", True)
+            seen["in_transaction"] = router.db_for_read(Incident)
+            monkeypatch.undo()
+        seen["write"] = router.db_for_write(Incident)
+        return HttpResponse("ok")
+
+    request = getattr(RequestFactory(), method.lower())("/")
+    request.COOKIES.update(cookies or {})
+    response = dbrouter.ReplicaReadsMiddleware(view)(request)
+    seen["after"] = router.db_for_read(Incident)
+    return seen, response
+
+
+def test_the_router_sends_page_reads_to_the_replica_and_pins_a_writer(
+    settings: Any, monkeypatch: Any
+) -> None:
+    settings.DATABASE_ROUTERS = ROUTERS
+    seen, response = decide("GET", monkeypatch=monkeypatch)
+    assert seen == {
+        "incident": "replica",
+        "session": "default",
+        "in_transaction": "default",
+        "write": "default",
+        "after": "default",  # outside a request (commands, the worker): the primary
+    }
+    assert dbrouter.PIN_COOKIE not in response.cookies
+
+    seen, response = decide("POST")
+    assert seen["incident"] == "default"
+    pin = response.cookies[dbrouter.PIN_COOKIE]
+    assert pin["max-age"] == settings.REPLICA_PIN_SECONDS
+    assert pin["httponly"]
+
+    # the browser that wrote reads the primary while the cookie lasts
+    seen, _response = decide("GET", {dbrouter.PIN_COOKIE: "1"})
+    assert seen["incident"] == "default"
+
+
+# ---------------------------------------------------------------- against a real replica
+
+
+@pytest.fixture(scope="module")
+def replica_server() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "needs PostgreSQL: a streaming replica is a PostgreSQL feature "
+            "(run with DATABASE_URL=postgres://...)"
+        )
+    started = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "pg_replica.py"), "start"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": os.environ.get("DATABASE_URL", "")},
+        check=False,
+        timeout=600,
+    )
+    if started.returncode == 2:
+        pytest.skip(f"this machine cannot run a replica: {started.stderr.strip()}")
+    assert started.returncode == 0, started.stdout + started.stderr
+
+
+@pytest.fixture(scope="module")
+def _saved(django_db_blocker: Any) -> str:
+    with django_db_blocker.unblock():
+        return str(connection.creation.serialize_db_to_string())
+
+
+@pytest.fixture
+def _restore(_saved: str, django_db_blocker: Any) -> Iterator[None]:
+    """Each test here is transactional (the replica sees only what is committed), so its flush
+    empties the shared data (territory, catalogue): put it back after each (as conftest's
+    `_restore_after_flush` does after a module)."""
+    yield
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    with django_db_blocker.unblock():
+        Permission.objects.all().delete()
+        ContentType.objects.all().delete()
+        ContentType.objects.clear_cache()
+        connection.creation.deserialize_db_from_string(_saved)
+
+
+@pytest.fixture
+def replica(
+    replica_server: None, _restore: None, transactional_db: None, settings: Any
+) -> Iterator[str]:
+    """The `replica` database: the test database as the standby on port 5440 serves it."""
+    config = {**connections[DEFAULT_DB_ALIAS].settings_dict}
+    config.update(HOST="127.0.0.1", PORT=int(os.environ.get("JAGA_REPLICA_PORT", "5440")))
+    config["TEST"] = {**config.get("TEST", {}), "MIRROR": DEFAULT_DB_ALIAS}  # never flushed
+    connections.settings[dbrouter.REPLICA] = config
+    settings.DATABASE_ROUTERS = ROUTERS
+    settings.MIDDLEWARE = ["jaga.core.dbrouter.ReplicaReadsMiddleware", *settings.MIDDLEWARE]
+    try:
+        yield dbrouter.REPLICA
+    finally:
+        connections[dbrouter.REPLICA].close()
+        del connections[dbrouter.REPLICA]
+        connections.settings.pop(dbrouter.REPLICA, None)
+
+
+def caught_up(timeout: float = 60) -> None:
+    """Wait until the replica has replayed everything the primary has written so far."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()")
+        target = cursor.fetchone()[0]
+    deadline = time.monotonic() + timeout
+    with connections[dbrouter.REPLICA].cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [target])
+            if cursor.fetchone()[0]:
+                return
+            assert time.monotonic() < deadline, f"replica still behind {target}"
+            time.sleep(0.05)
+
+
+def test_the_replica_is_a_read_only_standby(replica: str) -> None:
+    with connections[replica].cursor() as cursor:
+        cursor.execute("SELECT pg_is_in_recovery()")
+        assert cursor.fetchone()[0] is True
+        with pytest.raises(Exception, match="read-only transaction"):
+            cursor.execute("CREATE TABLE jaga_nope (id int)")
+
+
+def primary_reads(queries: list[dict[str, str]]) -> list[str]:
+    """SELECTs the primary answered that the replica should have (outside a transaction)."""
+    depth = 0
+    found = []
+    for query in queries:
+        sql = query["sql"]
+        if sql.startswith("SAVEPOINT") or sql == "BEGIN":
+            depth += 1
+        elif sql.startswith(("RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")) or sql in {
+            "COMMIT",
+            "ROLLBACK",
+        }:
+            depth -= 1 if sql.startswith("RELEASE") or sql in {"COMMIT", "ROLLBACK"} else 0
+        elif sql.startswith("SELECT") and depth <= 0 and not PRIMARY_TABLES.search(sql):
+            found.append(sql[:160])
+    return found
+
+
+def test_every_page_reads_from_the_replica(replica: str) -> None:
+    users: dict[str, Any] = {}
+    for name, posting in PERSONAS.items():
+        if posting is None:
+            continue
+        role, code = posting
+        if name == "admin":
+            users[name] = UserFactory(username="rep-admin", is_staff=True, is_superuser=True)
+            continue
+        user = UserFactory(username=f"rep-{name}")
+        PostingFactory(user=user, role=role, territory=Territory.objects.get(code=code))
+        users[name] = user
+    objects = build_world(users)
+    clients: dict[str, Client] = {"anonymous": Client()}
+    clients.update({name: client_for(user) for name, user in users.items()})
+    caught_up()
+
+    opened = 0
+    failures: list[str] = []
+    for persona, posting in PERSONAS.items():
+        client = clients[persona]
+        for route in PAGES:
+            if route.id.startswith(("admin:", "set_language", "accounts:logout", "media")):
+                continue
+            if not (route.public or (posting is not None and posting[0] in route.roles)):
+                continue
+            url, _kind = _url(route, objects["A"], objects["shared"], VILLAGE_A)
+            with (
+                CaptureQueriesContext(connection) as on_primary,
+                CaptureQueriesContext(connections[replica]) as on_replica,
+            ):
+                response = client.get(url)
+            opened += 1
+            if response.status_code >= 400 and response.status_code != 404:
+                failures.append(f"{persona} {url}: {response.status_code}")
+            leaked = primary_reads(on_primary.captured_queries)
+            if leaked:
+                failures.append(f"{persona} {url}: read on the primary: {leaked[0]}")
+            if response.status_code == 200 and not on_replica.captured_queries:
+                failures.append(f"{persona} {url}: nothing read from the replica")
+            assert dbrouter.PIN_COOKIE not in response.cookies
+    assert opened > 100
+    assert failures == []
+
+
+def test_a_reporter_reads_back_their_own_report_while_the_replica_lags(replica: str) -> None:
+    from jaga.servicedesk.models import Service
+
+    caught_up()
+    service = Service.objects.filter(is_active=True, sensitive=False).order_by("pk").first()
+    assert service is not None
+    with connections[replica].cursor() as cursor:
+        cursor.execute("SELECT pg_wal_replay_pause()")
+    try:
+        reporter = Client()
+        created = reporter.post(
+            "/api/v1/servicedesk/requests",
+            {
+                "service_code": service.code,
+                "village_code": VILLAGE_A,
+                "description": "Knalpot brong tiap malam di dekat balai desa.",
+                "anonymous": True,
+            },
+            content_type="application/json",
+        )
+        assert created.status_code == 201, created.content
+        assert dbrouter.PIN_COOKIE in created.cookies
+        ticket, code = created.json()["ticket"], created.json()["tracking_code"]
+        url = f"/api/v1/servicedesk/track/{ticket}"
+        headers = {"HTTP_X_TRACKING_CODE": code}
+
+        def read(client: Client) -> tuple[int, int, int]:
+            with (
+                CaptureQueriesContext(connection) as on_primary,
+                CaptureQueriesContext(connections[replica]) as on_replica,
+            ):
+                status = client.get(url, **headers).status_code
+            return status, len(on_primary), len(on_replica)
+
+        # the reporter's browser, pinned to the primary, sees the report at once
+        status, primary_count, replica_count = read(reporter)
+        assert (status, replica_count) == (200, 0) and primary_count > 0
+        # anybody else reads the paused replica: not there yet
+        status, _primary_count, replica_count = read(Client())
+        assert status == 404 and replica_count > 0
+    finally:
+        with connections[replica].cursor() as cursor:
+            cursor.execute("SELECT pg_wal_replay_resume()")
+    caught_up()
+    status, _primary_count, replica_count = read(Client())
+    assert status == 200 and replica_count > 0
