@@ -1,3 +1,4 @@
+# ruff: noqa: S603, S607 (our own PostgreSQL tools, absolute paths or PATH)
 """A second PostgreSQL on this machine, streaming from the local one (docs/scaling.md).
 
     python tools/pg_replica.py start    # pg_basebackup into var/pg-replica, start on port 5440
