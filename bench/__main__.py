@@ -30,6 +30,8 @@ STANDALONE = [
     "- `python -m bench.incident_import [ROWS]`: generates a CSV of a million incidents and",
     "  imports it with `jaga incidents import` on SQLite and PostgreSQL, printing rows/s and peak",
     "  memory (figures in `docs/imports.md`, section Speed).",
+    "- `python -m bench.replica_lag [COMMITS]`: how far the streaming replica of `make replica`",
+    "  trails the primary (figures in `docs/scaling.md`).",
     "- `python -m bench.portal_suppression`: the public portal's small-count suppression on a",
     "  regency's tables (figures in `docs/portal.md`).",
     "",
