@@ -28,6 +28,10 @@ from tests.factories import PostingFactory, UserFactory, build_world
 # distributed by regency_code (docs/scaling.md); every other table is a reference table (copied
 # to every node: territory, categories, users) or small and regional (the desk, field work)
 BIG_TABLES = ("incidents_incident", "analytics_monthlyincidentcount", "analytics_monthlymetric")
+# Pages that still read a big table without the key (they scope by the territory join, e.g.
+# `territory_territory.code LIKE '35.03.11.%'`): the work left before Citus (docs/scaling.md).
+# The list only shrinks: a page not in it that reads a big table must name regency_code.
+KNOWN_UNKEYED: frozenset[str] = frozenset()
 SKIP = ("admin:", "set_language", "accounts:logout", "media", "javascript-catalog")
 TABLE = re.compile(r'(?:FROM|JOIN)\s+"?(' + "|".join(BIG_TABLES) + r')"?', re.IGNORECASE)
 KEYED = re.compile(r"\b(WHERE|GROUP BY|ON)\b.*\bregency_code\b", re.IGNORECASE | re.DOTALL)
@@ -52,8 +56,9 @@ def test_the_check_itself() -> None:
     assert not unkeyed('SELECT * FROM "territory_territory" WHERE "code" = %s')
 
 
-def read_paths(users: dict[str, Any]) -> tuple[dict[str, Client], list[tuple[str, str]]]:
-    """(persona -> signed-in client, [(persona, url)]): every GET page each persona may open."""
+def read_paths(users: dict[str, Any]) -> tuple[dict[str, Client], list[tuple[str, str, str]]]:
+    """(persona -> signed-in client, [(persona, route, url)]): every GET page each persona may
+    open."""
     objects = build_world(users)
     clients: dict[str, Client] = {"anonymous": Client()}
     clients.update({name: client_for(user) for name, user in users.items()})
@@ -67,7 +72,7 @@ def read_paths(users: dict[str, Any]) -> tuple[dict[str, Client], list[tuple[str
             if not (route.public or (posting is not None and posting[0] in route.roles)):
                 continue
             url, _kind = _url(route, objects["A"], objects["shared"], VILLAGE_A)
-            paths.append((persona, url))
+            paths.append((persona, route.id, url))
     return clients, paths
 
 
@@ -96,13 +101,15 @@ def test_every_read_of_a_big_table_names_the_regency() -> None:
     clients, paths = read_paths(personas("dk"))
     offending: dict[str, str] = {}
     reads = 0
-    for persona, url in paths:
+    for persona, route, url in paths:
         with CaptureQueriesContext(connection) as queries:
             clients[persona].get(url).close()
         for query in queries.captured_queries:
             if TABLE.search(query["sql"]):
                 reads += 1
-            if unkeyed(query["sql"]):
-                offending.setdefault(re.sub(r"\d+", "N", query["sql"])[:300], f"{persona} {url}")
+            if unkeyed(query["sql"]) and route not in KNOWN_UNKEYED:
+                offending.setdefault(route, f"{persona} {url}: {query['sql'][:300]}")
     assert reads > 10  # the crawl did read the big tables
-    assert offending == {}, "\n".join(f"{where}: {sql}" for sql, where in offending.items())
+    assert offending == {}, "new reads without regency_code:\n" + "\n".join(
+        f"{route!r},  # {where}" for route, where in sorted(offending.items())
+    )

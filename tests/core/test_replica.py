@@ -201,6 +201,8 @@ def primary_reads(queries: list[dict[str, str]]) -> list[str]:
             "ROLLBACK",
         }:
             depth -= 1 if sql.startswith("RELEASE") or sql in {"COMMIT", "ROLLBACK"} else 0
+        elif sql == "SELECT 1":  # /healthz asks the primary itself, on purpose
+            continue
         elif sql.startswith("SELECT") and depth <= 0 and not PRIMARY_TABLES.search(sql):
             found.append(sql[:160])
     return found
@@ -213,7 +215,7 @@ def test_every_page_reads_from_the_replica(replica: str) -> None:
     caught_up()
     failures: list[str] = []
     from_replica = 0
-    for persona, url in paths:
+    for persona, _route, url in paths:
         with (
             CaptureQueriesContext(connection) as on_primary,
             CaptureQueriesContext(connections[replica]) as on_replica,
@@ -227,7 +229,7 @@ def test_every_page_reads_from_the_replica(replica: str) -> None:
             failures.append(f"{persona} {url}: read on the primary: {leaked[0]}")
         assert dbrouter.PIN_COOKIE not in response.cookies
     assert len(paths) > 100 and from_replica > 1000
-    assert failures == []
+    assert not failures, "\n".join(failures)
 
 
 def client_get(client: Client, url: str) -> Any:
