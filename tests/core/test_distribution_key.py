@@ -31,7 +31,30 @@ BIG_TABLES = ("incidents_incident", "analytics_monthlyincidentcount", "analytics
 # Pages that still read a big table without the key (they scope by the territory join, e.g.
 # `territory_territory.code LIKE '35.03.11.%'`): the work left before Citus (docs/scaling.md).
 # The list only shrinks: a page not in it that reads a big table must name regency_code.
-KNOWN_UNKEYED: frozenset[str] = frozenset()
+KNOWN_UNKEYED: frozenset[str] = frozenset(
+    {
+        "analytics:alarms",
+        "analytics:dashboard",
+        "analytics:hotspots",
+        "analytics:participation",
+        "analytics:records",
+        "core:home",
+        "fieldwork:case",
+        "fieldwork:detection",
+        "fieldwork:operation",
+        "fieldwork:village",
+        "incidents:detail",
+        "incidents:export",
+        "incidents:index",
+        "maps:hotspots",
+        "maps:incidents",
+        "programs:index",
+        "programs:participation",
+        "servicedesk:queue",
+        "surveys:results",
+        "surveys:results_for",
+    }
+)
 SKIP = ("admin:", "set_language", "accounts:logout", "media", "javascript-catalog")
 TABLE = re.compile(r'(?:FROM|JOIN)\s+"?(' + "|".join(BIG_TABLES) + r')"?', re.IGNORECASE)
 KEYED = re.compile(r"\b(WHERE|GROUP BY|ON)\b.*\bregency_code\b", re.IGNORECASE | re.DOTALL)
