@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test heavy lint bench messages install serve clean
+.PHONY: demo test heavy lint bench messages install serve replica replica-stop clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -25,6 +25,21 @@ demo: $(STAMP)
 	DEBUG=1 $(BIN)/jaga db_worker --no-reload -v 0 & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  DEBUG=1 JAGA_DEMO_SKIP_2FA=1 $(BIN)/jaga runserver $(HOST):$(PORT)
+
+# Production: gunicorn, the task worker and the scheduler under one supervisor (docs/operations.md).
+# Needs the production environment (SECRET_KEY, DATABASE_URL, ...); WORKERS defaults to 2 x CPUs + 1.
+serve: $(STAMP)
+	$(BIN)/jaga migrate --no-input -v 0
+	$(BIN)/jaga collectstatic --no-input -v 0
+	exec $(BIN)/jaga serve --bind $(HOST):$(PORT) $(if $(WORKERS),--workers $(WORKERS))
+
+# A streaming replica of the local PostgreSQL on port 5440 (docs/scaling.md); reads go there once
+# DATABASE_REPLICA_URL=postgres://postgres@127.0.0.1:5440/<database> is set.
+replica:
+	$(PYTHON) tools/pg_replica.py start
+
+replica-stop:
+	$(PYTHON) tools/pg_replica.py stop
 
 test: $(STAMP)
 	$(BIN)/pytest -p xdist -n 2 -m "not heavy" tests

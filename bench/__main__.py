@@ -31,6 +31,8 @@ STANDALONE = [
     "  a CSV of incidents and imports it with `jaga incidents import`; `--versus-native` times it",
     "  against the native COPY / executemany on the same rows and indexes, interleaved, and prints",
     "  the ratio (figures in `docs/imports.md`, section Speed).",
+    "- `python -m bench.replica_lag [COMMITS]`: how far the streaming replica of `make replica`",
+    "  trails the primary (figures in `docs/scaling.md`).",
     "- `python -m bench.portal_suppression`: the public portal's small-count suppression on a",
     "  regency's tables (figures in `docs/portal.md`).",
     "",

@@ -143,6 +143,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"].setdefault("TEST", {"NAME": ""})
 
+# A streaming replica of the PostgreSQL primary (docs/scaling.md): page reads of GET requests go
+# there (jaga/core/dbrouter.py); a browser that just wrote reads the primary for
+# REPLICA_PIN_SECONDS. In tests the replica mirrors the default database.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+REPLICA_PIN_SECONDS = envint("REPLICA_PIN_SECONDS", 30)
+DATABASE_ROUTERS: list[str] = []
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=600)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["jaga.core.dbrouter.ReplicaRouter"]
+    MIDDLEWARE.insert(0, "jaga.core.dbrouter.ReplicaReadsMiddleware")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
