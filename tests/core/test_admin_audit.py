@@ -149,6 +149,7 @@ def _add_data(label: str, village: Territory) -> dict[str, Any]:
             "sort_order": 1,
         },
         "servicedesk.open311client": {"name": "Test client", "contact": "ops@example.org"},
+        "servicedesk.photohost": {"host": "media.example.org", "is_active": "on"},
         "webhooks.endpoint": {
             "name": "Dashboard",
             "url": "https://dashboard.example.org/hook",
