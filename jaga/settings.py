@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "jaga.surveys",
     "jaga.reports",
     "jaga.notifications",
+    "jaga.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -306,6 +307,17 @@ TASKS = {
         )
     }
 }
+
+# Requests to addresses typed in (webhooks, Open311 media_url; docs/webhooks.md): http:// and
+# private or loopback addresses are refused unless this is set (development, tests).
+OUTBOUND_ALLOW_PRIVATE = envbool("OUTBOUND_ALLOW_PRIVATE", DEBUG)
+# Outgoing webhooks: tries in all per delivery, the first wait between tries (doubling), and the
+# timeout of one try in seconds.
+WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 6)
+WEBHOOK_RETRY_BASE = envint("WEBHOOK_RETRY_BASE", 60)
+WEBHOOK_TIMEOUT = envint("WEBHOOK_TIMEOUT", 10)
+# Open311 media_url: the longest wait for the photo's host, in seconds (size: MAX_UPLOAD_BYTES).
+MEDIA_URL_TIMEOUT = envint("MEDIA_URL_TIMEOUT", 10)
 
 # The public portal queues the publishing of a newly closed month on the first visit after it
 # closes; it queues it again (if still missing) after this many seconds.

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -10,7 +12,17 @@ from django.utils.translation import gettext_lazy
 
 from jaga.core.admin_audit import AuditedModelAdmin
 from jaga.servicedesk import services
-from jaga.servicedesk.models import Open311Client, Service, ServiceQuestion, ServiceRequest
+from jaga.servicedesk.models import (
+    Open311Client,
+    PhotoHost,
+    Service,
+    ServiceQuestion,
+    ServiceRequest,
+)
+
+HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+)
 
 
 class QuestionInline(admin.TabularInline):
@@ -83,3 +95,27 @@ class ServiceRequestAdmin(AuditedModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class PhotoHostForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = PhotoHost
+        fields = ["host", "note", "is_active"]
+
+    def clean_host(self) -> str:
+        host = str(self.cleaned_data["host"]).strip().lower().rstrip(".")
+        if not HOST_NAME.match(host):
+            raise forms.ValidationError(
+                _("Enter the host name alone, e.g. media.example.org (no https://, no path).")
+            )
+        return host
+
+
+@admin.register(PhotoHost)
+class PhotoHostAdmin(AuditedModelAdmin):
+    """Hosts Open311 clients may name in `media_url` (docs/open311.md)."""
+
+    form = PhotoHostForm
+    list_display = ["host", "note", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["host", "note"]

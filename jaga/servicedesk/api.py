@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Header, Router, Status
+from ninja import File, Form, Header, Router, Status, UploadedFile
+from pydantic import ValidationError as SchemaError
 
 from jaga.accounts.access import STAFF_ROLES, allow, allow_public, get_for_user
 from jaga.core import ratelimit
@@ -149,6 +150,20 @@ def _created(request: HttpRequest, r: ServiceRequest, created: bool) -> CreatedO
     )
 
 
+def _parse_part(schema: type[RequestIn], text: str) -> Any:
+    """The JSON `data` part of a multipart submission, checked as the JSON body would be."""
+    try:
+        return schema.model_validate_json(text or "{}")
+    except SchemaError as exc:
+        fields = ", ".join(
+            ".".join(str(p) for p in error["loc"]) or "data" for error in exc.errors()
+        )
+        raise DomainError(
+            "bad_data",
+            _("The data part is not a valid report (check %(fields)s).") % {"fields": fields},
+        ) from None
+
+
 def _submit(request: HttpRequest, data: RequestIn, channel: str, key: str, **extra: Any) -> Any:
     village = services.find_village(data.village_code)
     report, created = services.submit_request(
@@ -190,6 +205,35 @@ def submit(
         idempotency_key,
         idempotency_scope="api",
         require_contact=not data.anonymous,
+    )
+
+
+@router.post(
+    "/requests/with-photos",
+    response={200: CreatedOut, 201: CreatedOut},
+    auth=None,
+    summary=gettext_lazy(
+        "Submit a report with photos (multipart: `data` holds the report as JSON, `photos` the "
+        "files)"
+    ),
+)
+@allow_public
+def submit_with_photos(
+    request: HttpRequest,
+    data: Form[str],
+    photos: File[list[UploadedFile]] = None,  # type: ignore[assignment]
+    idempotency_key: str = Header("", alias="Idempotency-Key"),
+) -> Any:
+    ratelimit.hit(request, "public")
+    report = _parse_part(RequestIn, data)
+    return _submit(
+        request,
+        report,
+        Channel.API,
+        idempotency_key,
+        idempotency_scope="api",
+        require_contact=not report.anonymous,
+        photos=list(photos or []),
     )
 
 
@@ -445,6 +489,34 @@ def intake(
         idempotency_key,
         actor=request.user,
         idempotency_scope=f"desk:{request.user.pk}",
+    )
+
+
+@router.post(
+    "/intake/with-photos",
+    response={200: CreatedOut, 201: CreatedOut},
+    summary=gettext_lazy(
+        "Desk staff enter a report with photos (multipart: `data` as JSON, `photos` the files)"
+    ),
+)
+@allow(*services.ACTING_ROLES)
+def intake_with_photos(
+    request: HttpRequest,
+    data: Form[str],
+    photos: File[list[UploadedFile]] = None,  # type: ignore[assignment]
+    idempotency_key: str = Header("", alias="Idempotency-Key"),
+) -> Any:
+    report = _parse_part(DeskRequestIn, data)
+    if report.channel not in STAFF_CHANNELS_VALUES:
+        raise DomainError("bad_channel", _("Channel must be walk_in, phone or messaging."))
+    return _submit(
+        request,
+        report,
+        report.channel,
+        idempotency_key,
+        actor=request.user,
+        idempotency_scope=f"desk:{request.user.pk}",
+        photos=list(photos or []),
     )
 
 

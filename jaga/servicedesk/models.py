@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -642,3 +643,29 @@ class SavedFilter(models.Model):
     @property
     def shared(self) -> bool:
         return bool(self.territory_code)
+
+
+class PhotoHost(models.Model):
+    """A host Open311 clients may name in `media_url`: Jaga fetches photos from these only."""
+
+    host = models.CharField(
+        _("host"),
+        max_length=253,
+        unique=True,
+        help_text=_("The host name alone, e.g. media.example.org (no https://, no path)."),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("photo host")
+        verbose_name_plural = _("photo hosts")
+        ordering = ["host"]
+
+    def __str__(self) -> str:
+        return self.host
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.host = self.host.strip().lower().rstrip(".")
+        super().save(*args, **kwargs)

@@ -27,13 +27,14 @@ from jaga.accounts.access import allow_public
 from jaga.core import ratelimit
 from jaga.core.errors import DomainError
 from jaga.core.links import absolute_url
-from jaga.servicedesk import queries, services
+from jaga.servicedesk import media, queries, services
 from jaga.servicedesk.models import (
     OPEN_STATUSES,
     Channel,
     Service,
     ServiceRequest,
 )
+from jaga.servicedesk.photos import MAX_PHOTOS
 from jaga.territory.models import Level, PoliceUnit, PoliceUnitKind, Territory
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -453,6 +454,14 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
     email = params.get("email", "").strip()
     phone = params.get("phone", "").strip()
     anonymous = not (email or phone)
+    # Photos: uploaded as multipart `media` (one or more), and/or `media_url` on a host an
+    # admin allowed; all are checked and re-encoded as the web form's (submit_request).
+    photos: list[Any] = list(request.FILES.getlist("media"))
+    if len(photos) > MAX_PHOTOS:
+        raise Open311Error(400, _("At most %(n)s photos per report.") % {"n": MAX_PHOTOS})
+    media_url = params.get("media_url", "").strip()
+    if media_url:
+        photos.append(media.fetch_media_url(media_url))
     created, _new = services.submit_request(
         service=service,
         village=village,
@@ -466,6 +475,7 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
         phone=phone,
         email=email if "@" in email else "",
         answers=answers,
+        photos=photos,
         idempotency_key=request.headers.get("Idempotency-Key", ""),
         idempotency_scope=f"open311:{client.pk}",
         open311_client=client,

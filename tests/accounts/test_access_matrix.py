@@ -98,7 +98,8 @@ POLICY: list[tuple[str, frozenset[str]]] = [
     (r"^notifications:(inbox|unread|settings)$", frozenset({Role.PUBLIC})),
     (r"^\w+ /api/v1/(fieldwork|incidents|analytics|territories|surveys|reports/anev)", POLICE),
     (r"^GET /api/v1/servicedesk/requests", POLICE),
-    (r"^\w+ /api/v1/servicedesk/(requests/|intake|summary)", POLICE),
+    # POST /requests/with-photos is the public intake with photos, as POST /requests.
+    (r"^\w+ /api/v1/servicedesk/(requests/(?!with-photos$)|intake|summary)", POLICE),
     (r"^\w+ /api/v1/(partners|programmes)", frozenset({Role.PUBLIC})),
 ]
 

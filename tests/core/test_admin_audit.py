@@ -149,6 +149,13 @@ def _add_data(label: str, village: Territory) -> dict[str, Any]:
             "sort_order": 1,
         },
         "servicedesk.open311client": {"name": "Test client", "contact": "ops@example.org"},
+        "servicedesk.photohost": {"host": "media.example.org", "is_active": "on"},
+        "webhooks.endpoint": {
+            "name": "Dashboard",
+            "url": "https://dashboard.example.org/hook",
+            "events": ["report.created"],
+            "is_active": "on",
+        },
         # A TOTP device for a user (an admin replacing a lost phone): its key is generated.
         "otp_totp.totpdevice": {
             "user": User.objects.get(username="root").pk,
