@@ -26,6 +26,7 @@ preview and confirmation are here too, so the pages of each app stay small.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -332,10 +333,8 @@ def staged(token: str, user: Any) -> Path:
 
 
 def unstage(token: str, user: Any) -> None:
-    try:
+    with contextlib.suppress(DomainError, OSError):
         staged(token, user).unlink()
-    except (DomainError, OSError):
-        pass
 
 
 # A staged file nobody confirmed is removed after a day.
@@ -382,9 +381,7 @@ def web_import(
     if token:
         try:
             path = staged(token, request.user)
-            plan = importer(
-                path, actor=request.user, expect=request.POST.get("fingerprint", "")
-            )
+            plan = importer(path, actor=request.user, expect=request.POST.get("fingerprint", ""))
         except ImportFailed as exc:
             messages.error(request, str(exc.message))
             return None, exc.errors

@@ -151,7 +151,9 @@ def export_organisations(request: HttpRequest, format: str = "csv") -> HttpRespo
 
 
 @router.post(
-    "/organisations/import", response=RoundTripResult, summary=gettext_lazy("Import organisations (round trip; dry_run=true previews)")
+    "/organisations/import",
+    response=RoundTripResult,
+    summary=gettext_lazy("Import organisations (round trip; dry_run=true previews)"),
 )
 @allow(*EDITOR_ROLES)
 def import_organisations(
@@ -233,7 +235,11 @@ def export_people(request: HttpRequest, format: str = "csv") -> HttpResponse:
     return exports.export("people", request.user, format)
 
 
-@router.post("/people/import", response=RoundTripResult, summary=gettext_lazy("Import people (round trip; dry_run=true previews)"))
+@router.post(
+    "/people/import",
+    response=RoundTripResult,
+    summary=gettext_lazy("Import people (round trip; dry_run=true previews)"),
+)
 @allow(*EDITOR_ROLES)
 def import_people(
     request: HttpRequest, file: File[UploadedFile], dry_run: bool = False, fingerprint: str = ""
@@ -289,7 +295,9 @@ def export_memberships(request: HttpRequest, format: str = "csv") -> HttpRespons
 
 
 @router.post(
-    "/memberships/import", response=RoundTripResult, summary=gettext_lazy("Import memberships (round trip; dry_run=true previews)")
+    "/memberships/import",
+    response=RoundTripResult,
+    summary=gettext_lazy("Import memberships (round trip; dry_run=true previews)"),
 )
 @allow(*EDITOR_ROLES)
 def import_memberships(

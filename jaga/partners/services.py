@@ -15,12 +15,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from jaga.core import roundtrip
 from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import DomainError
 from jaga.core.images import clean_file
-from jaga.core.tabular import EARLIEST_DATE, date_out_of_range
-from jaga.core import roundtrip
 from jaga.core.roundtrip import Plan, RowError
+from jaga.core.tabular import EARLIEST_DATE, date_out_of_range
 from jaga.partners.models import (
     Agreement,
     AgreementKind,
@@ -445,8 +445,6 @@ def _in_scope(code: str, actor: Any) -> None:
         raise RowError(_("%(code)s is outside your area") % {"code": code})
 
 
-
-
 def _scoped_code(code: str, actor: Any) -> bool:
     from jaga.accounts.access import in_scope
     from jaga.partners.access import territory_roles
@@ -538,12 +536,16 @@ class PeopleSpec(roundtrip.Spec[Person]):
         return str(data.get("full_name") or obj)
 
     def check(self, rows: list[tuple[int, dict[str, Any], Person | None]]) -> list[dict[str, Any]]:
-        hashes = {nik_hash(d["nik"]): (line, o) for line, d, o in rows if d.get("nik")}
+        hashes = {
+            nik_hash(d["nik"]): (line, o.pk if o is not None else None)
+            for line, d, o in rows
+            if d.get("nik")
+        }
         taken = Person.objects.filter(nik_hash__in=hashes).values_list("nik_hash", "pk")
         return [
             {"line": hashes[h][0], "error": _("a person with this NIK is already registered")}
             for h, pk in taken
-            if h and (hashes[h][1] is None or hashes[h][1].pk != pk)
+            if h and hashes[h][1] != pk
         ]
 
     def create(self, data: dict[str, Any]) -> None:
@@ -595,9 +597,7 @@ def update_organisation(org: Organisation, *, actor: Any, **changes: Any) -> Org
         parent = locked.parent
         while parent is not None:  # an organisation cannot be inside itself
             if parent.pk == locked.pk:
-                raise DomainError(
-                    "bad_parent", _("An organisation cannot be part of itself.")
-                )
+                raise DomainError("bad_parent", _("An organisation cannot be part of itself."))
             parent = parent.parent
         locked.save()
         log_action(
@@ -651,7 +651,9 @@ class OrganisationSpec(roundtrip.Spec[Organisation]):
     def existing(self, keys: list[int]) -> dict[int, Organisation]:
         from jaga.partners.access import organisations_for_user
 
-        qs = Organisation.objects.all() if self.actor is None else organisations_for_user(self.actor)
+        qs = (
+            Organisation.objects.all() if self.actor is None else organisations_for_user(self.actor)
+        )
         found = qs.filter(pk__in=keys).select_related("territory")
         # Seeing a wider area's organisation is not editing it: its own area must be in scope.
         return {o.pk: o for o in found if _scoped_code(o.territory.code, self.actor)}
@@ -685,9 +687,7 @@ def import_organisations(
     dry_run: bool = False,
     expect: str | None = None,
 ) -> Plan:
-    return roundtrip.run(
-        source, OrganisationSpec(actor), name=name, dry_run=dry_run, expect=expect
-    )
+    return roundtrip.run(source, OrganisationSpec(actor), name=name, dry_run=dry_run, expect=expect)
 
 
 MEMBERSHIP_FIELDS = ["person", "organisation", "role", "started_on", "ended_on"]

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from jaga.accounts.access import PARTNERSHIP_ROLES, allow, in_scope
 from jaga.core import roundtrip
-from jaga.core.errors import DomainError, ImportFailed
+from jaga.core.errors import DomainError
 from jaga.core.protected import serve
 from jaga.partners import exports, queries, services
 from jaga.partners.access import (
