@@ -365,6 +365,7 @@ def web_import(
     title: str,
     upload: Any = None,
     back_url: str,
+    hidden: dict[str, str] | None = None,
 ) -> tuple[Any, list[dict[str, Any]]]:
     """Run one step of a page's import and answer (response, errors).
 
@@ -372,7 +373,8 @@ def web_import(
     answer is the preview page, or (None, errors) when the file is refused. A POST with `token`
     and `fingerprint` (the preview's confirm button) applies exactly the previewed file: the staged
     copy, and only while the plan is the one shown. The response is a redirect to `back_url` once
-    applied; (None, errors) with a message otherwise.
+    applied; (None, errors) with a message otherwise. `hidden` fields go back with the
+    confirmation (e.g. which survey the file holds).
     """
     from django.contrib import messages
     from django.shortcuts import redirect, render
@@ -413,6 +415,7 @@ def web_import(
                 "plan": plan,
                 "token": staged_token,
                 "back_url": back_url,
+                "hidden": hidden or {},
                 "shown_updates": plan.updated[:PREVIEW_ROWS],
                 "shown_added": plan.added[:PREVIEW_ROWS],
             },
@@ -455,3 +458,43 @@ class RoundTripResult(Schema):
 
 def api_result(plan: Plan) -> RoundTripResult:
     return RoundTripResult(imported=plan.writes if plan.applied else 0, **plan.as_dict())
+
+
+# --- the command line -----------------------------------------------------------------------
+
+
+def command_import(
+    command: Any, importer: Importer, path: str, *, dry_run: bool, actor: Any = None
+) -> Plan:
+    """Run an import for a management command: every bad row as `FILE:LINE: error` on stderr,
+    the plan (and with --dry-run each changed field) on stdout."""
+    import os
+
+    from django.core.management.base import CommandError
+
+    if not os.path.exists(path):
+        raise CommandError(f"File not found: {path}")
+    try:
+        plan = importer(path, actor=actor, dry_run=dry_run)
+    except ImportFailed as exc:
+        for error in exc.errors:
+            command.stderr.write(f"{path}:{error['line']}: {error['error']}")
+        if exc.more_line():
+            command.stderr.write(exc.more_line())
+        raise CommandError(str(exc.message)) from exc
+    except DomainError as exc:
+        raise CommandError(str(exc.message)) from exc
+    if dry_run:
+        for change in plan.updated:
+            for name, (old, new) in change.changes.items():
+                command.stdout.write(
+                    f"{path}:{change.line}: id {change.key} {name}: {old!r} → {new!r}"
+                )
+        for change in plan.added:
+            command.stdout.write(f"{path}:{change.line}: + {change.label}")
+    verb = "would be" if dry_run else "were"
+    command.stdout.write(
+        f"{len(plan.added)} added, {len(plan.updated)} updated, {plan.unchanged} unchanged "
+        f"({'dry run: nothing was written' if dry_run else 'applied'}; rows {verb} checked as a whole)."
+    )
+    return plan

@@ -30,9 +30,7 @@ def export_rows(client: Any, url: str) -> tuple[list[str], list[list[str]]]:
     rows = list(iter_rows(stream, [], name="export.xlsx"))
     header = list(rows[0][1]) if rows else []
     # XLSX gives dates back as midnight datetimes: the date is what a user sees.
-    return header, [
-        [v.removesuffix("T00:00:00") for v in row.values()] for _line, row in rows
-    ]
+    return header, [[v.removesuffix("T00:00:00") for v in row.values()] for _line, row in rows]
 
 
 def as_file(header: list[str], rows: list[list[str]]) -> io.BytesIO:
@@ -238,7 +236,9 @@ def test_the_page_previews_then_applies_exactly_the_previewed_file(
     fingerprint = page.context["plan"].fingerprint
     assert token
     # another user cannot apply it, nor can a changed fingerprint
-    other = charlie_client.post("/mitra/impor/people/", {"token": token, "fingerprint": fingerprint})
+    other = charlie_client.post(
+        "/mitra/impor/people/", {"token": token, "fingerprint": fingerprint}
+    )
     assert other.status_code == 400
     wrong = bob_client.post("/mitra/impor/people/", {"token": token, "fingerprint": "x" * 64})
     assert wrong.status_code == 400 and not Person.objects.filter(full_name="Sumarni").exists()
