@@ -88,7 +88,10 @@ POLICY: list[tuple[str, frozenset[str]]] = [
     (r"^(fieldwork|incidents|analytics|reports|territory):", POLICE),
     (r"^servicedesk:(queue|desk_entry|detail|photo|act)$", POLICE),
     (r"^maps:(reports|incidents|hotspots)$", POLICE),
-    (r"^surveys:(results|results_for|ikm_entry|trust_entry|import|import_template)$", POLICE),
+    (
+        r"^surveys:(results|results_for|ikm_entry|trust_entry|import|import_template|export)$",
+        POLICE,
+    ),
     (r"^(partners|programs):", frozenset({Role.PUBLIC})),
     (r"^\w+ /api/v1/(fieldwork|incidents|analytics|territories|surveys|reports/anev)", POLICE),
     (r"^GET /api/v1/servicedesk/requests", POLICE),
