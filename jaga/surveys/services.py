@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -406,7 +406,7 @@ def export_headers(kind: str) -> list[str]:
     return ["id", *IMPORT_COLUMNS[kind], *optional, *EXPORT_EXTRA]
 
 
-def survey_rows(kind: str, user: Any) -> Any:
+def survey_rows(kind: str, user: Any) -> Iterator[list[Any]]:
     """The survey forms in the user's area, as the import reads them (`channel` is informative:
     only `import` rows can be corrected)."""
     if kind == "trust":
@@ -419,11 +419,11 @@ def survey_rows(kind: str, user: Any) -> Any:
             ]  # fmt: skip
         return
     ikm = IkmResponse.objects.for_user(user).select_related("village", "unit").order_by("id")
-    for r in ikm.iterator():
+    for i in ikm.iterator():
         yield [
-            r.pk, r.village.code, r.unit.code, r.answered_on,
-            *(getattr(r, c) for c in IKM_ELEMENTS), r.service,
-            *(getattr(r, f) for f in IKM_OPTIONAL[1:]), r.channel,
+            i.pk, i.village.code, i.unit.code, i.answered_on,
+            *(getattr(i, c) for c in IKM_ELEMENTS), i.service,
+            *(getattr(i, f) for f in IKM_OPTIONAL[1:]), i.channel,
         ]  # fmt: skip
 
 
