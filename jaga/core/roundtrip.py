@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
@@ -64,6 +65,12 @@ class RowChange:
     key: int | None
     label: str
     changes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: The changed fields' names as users read them (the model's translated verbose names).
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def shown(self) -> list[tuple[str, str, str]]:
+        """(label, old, new) for each changed field, for the preview page."""
+        return [(self.labels.get(f, f), old, new) for f, (old, new) in self.changes.items()]
 
 
 @dataclass
@@ -126,6 +133,13 @@ def display(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ",".join(str(v) for v in value)
     return str(value)
+
+
+def _verbose(obj: models.Model, name: str) -> str:
+    try:
+        return str(obj._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:  # a computed value (the NIK) has no model field of that name
+        return name.upper() if name == "nik" else name
 
 
 def same(a: Any, b: Any) -> bool:
@@ -268,6 +282,7 @@ def run(
             key,
             spec.label(data, obj),
             {f: (spec.show(f, before[f]), spec.show(f, v)) for f, v in diff.items()},
+            {f: _verbose(obj, f) for f in diff},
         )
         plan.updated.append(change)
         work.append((change, diff, obj))
