@@ -17,6 +17,7 @@ from jaga.accounts.access import (
 from jaga.core.apidocs import gettext_lazy
 from jaga.core.errors import DomainError
 from jaga.core.params import Limit, Offset
+from jaga.core.roundtrip import RoundTripResult, api_result
 from jaga.partners import exports, queries, services
 from jaga.partners.access import (
     EDITOR_ROLES,
@@ -32,7 +33,6 @@ from jaga.partners.access import (
 from jaga.partners.models import Membership, Organisation, Person
 from jaga.partners.schemas import (
     AgreementOut,
-    ImportResult,
     MembershipIn,
     MembershipOut,
     OrganisationIn,
@@ -151,13 +151,19 @@ def export_organisations(request: HttpRequest, format: str = "csv") -> HttpRespo
 
 
 @router.post(
-    "/organisations/import", response=ImportResult, summary=gettext_lazy("Import organisations")
+    "/organisations/import",
+    response=RoundTripResult,
+    summary=gettext_lazy("Import organisations (round trip; dry_run=true previews)"),
 )
 @allow(*EDITOR_ROLES)
-def import_organisations(request: HttpRequest, file: File[UploadedFile]) -> ImportResult:
+def import_organisations(
+    request: HttpRequest, file: File[UploadedFile], dry_run: bool = False, fingerprint: str = ""
+) -> RoundTripResult:
     require_editor(request)
-    count = services.import_organisations(file, name=file.name, actor=request.user)
-    return ImportResult(imported=count)
+    plan = services.import_organisations(
+        file, name=file.name, actor=request.user, dry_run=dry_run, expect=fingerprint or None
+    )
+    return api_result(plan)
 
 
 @router.get(
@@ -229,11 +235,20 @@ def export_people(request: HttpRequest, format: str = "csv") -> HttpResponse:
     return exports.export("people", request.user, format)
 
 
-@router.post("/people/import", response=ImportResult, summary=gettext_lazy("Import people"))
+@router.post(
+    "/people/import",
+    response=RoundTripResult,
+    summary=gettext_lazy("Import people (round trip; dry_run=true previews)"),
+)
 @allow(*EDITOR_ROLES)
-def import_people(request: HttpRequest, file: File[UploadedFile]) -> ImportResult:
+def import_people(
+    request: HttpRequest, file: File[UploadedFile], dry_run: bool = False, fingerprint: str = ""
+) -> RoundTripResult:
     require_editor(request)
-    return ImportResult(imported=services.import_people(file, name=file.name, actor=request.user))
+    plan = services.import_people(
+        file, name=file.name, actor=request.user, dry_run=dry_run, expect=fingerprint or None
+    )
+    return api_result(plan)
 
 
 @router.get("/people/{person_id}", response=PersonOut, summary=gettext_lazy("One person"))
@@ -280,13 +295,19 @@ def export_memberships(request: HttpRequest, format: str = "csv") -> HttpRespons
 
 
 @router.post(
-    "/memberships/import", response=ImportResult, summary=gettext_lazy("Import memberships")
+    "/memberships/import",
+    response=RoundTripResult,
+    summary=gettext_lazy("Import memberships (round trip; dry_run=true previews)"),
 )
 @allow(*EDITOR_ROLES)
-def import_memberships(request: HttpRequest, file: File[UploadedFile]) -> ImportResult:
+def import_memberships(
+    request: HttpRequest, file: File[UploadedFile], dry_run: bool = False, fingerprint: str = ""
+) -> RoundTripResult:
     require_editor(request)
-    count = services.import_memberships(file, name=file.name, actor=request.user)
-    return ImportResult(imported=count)
+    plan = services.import_memberships(
+        file, name=file.name, actor=request.user, dry_run=dry_run, expect=fingerprint or None
+    )
+    return api_result(plan)
 
 
 @router.get(

@@ -10,14 +10,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from jaga.core.errors import DomainError, ErrorList, ImportFailed
+from jaga.core.roundtrip import RowError  # noqa: F401 (importers take it from here)
 from jaga.core.tabular import iter_rows
 
 T = TypeVar("T")
 Progress = Callable[[int], None]
-
-
-class RowError(Exception):
-    """A bad row: the message is translated and names the problem."""
 
 
 def run_import(

@@ -15,11 +15,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from jaga.core import roundtrip
 from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import DomainError
 from jaga.core.images import clean_file
+from jaga.core.roundtrip import Plan, RowError
 from jaga.core.tabular import EARLIEST_DATE, date_out_of_range
-from jaga.partners.importing import RowError, fail_rows, run_import
 from jaga.partners.models import (
     Agreement,
     AgreementKind,
@@ -444,19 +445,49 @@ def _in_scope(code: str, actor: Any) -> None:
         raise RowError(_("%(code)s is outside your area") % {"code": code})
 
 
-def import_people(source: str | Path | IO[bytes], *, actor: Any, name: str | None = None) -> int:
-    villages = dict(Territory.objects.filter(level=Level.VILLAGE).values_list("code", "pk"))
-    seen: dict[str, int] = {}
+def _scoped_code(code: str, actor: Any) -> bool:
+    from jaga.accounts.access import in_scope
+    from jaga.partners.access import territory_roles
 
-    def parse(line: int, row: dict[str, str]) -> dict[str, Any]:
+    return actor is None or bool(in_scope(actor, code, territory_roles(actor)))
+
+
+class _Territories:
+    """Territories by code, each read once per import."""
+
+    def __init__(self, level: str | None = None) -> None:
+        self.level = level
+        self.found: dict[str, Territory | None] = {}
+
+    def get(self, code: str) -> Territory | None:
+        if code not in self.found:
+            qs = Territory.objects.filter(code=code)
+            if self.level is not None:
+                qs = qs.filter(level=self.level)
+            self.found[code] = qs.first()
+        return self.found[code]
+
+
+class PeopleSpec(roundtrip.Spec[Person]):
+    columns = PEOPLE_COLUMNS
+    column_of = {"village": "village_code"}
+
+    def __init__(self, actor: Any) -> None:
+        super().__init__(actor)
+        self.villages = _Territories(Level.VILLAGE)
+        self.seen: dict[str, int] = {}
+
+    def parse(self, line: int, row: dict[str, str]) -> dict[str, Any]:
         code = row["village_code"]
-        if code not in villages:
+        village = self.villages.get(code)
+        if village is None:
             raise RowError(_("unknown village code %(code)s") % {"code": code})
-        _in_scope(code, actor)
+        _in_scope(code, self.actor)
         data: dict[str, Any] = {
             "full_name": row["full_name"],
-            "village": Territory(pk=villages[code], code=code, level=Level.VILLAGE),
+            "village": village,
             "gender": row.get("gender", "").lower(),
+            "birth_year": None,
             "education": row.get("education", "").lower(),
             "occupation": row.get("occupation", ""),
             "position": row.get("position", ""),
@@ -474,47 +505,129 @@ def import_people(source: str | Path | IO[bytes], *, actor: Any, name: str | Non
             data["birth_year"] = int(year)
         _check_person(data)
         nik = row.get("nik", "")
+        # A masked NIK (as exported) or an empty cell leaves the NIK as it is.
         if nik and not nik.startswith("*"):
             digits = normalise_nik(nik)
-            if digits in seen:
-                raise RowError(_("the same NIK is on line %(line)s") % {"line": seen[digits]})
-            seen[digits] = line
+            if digits in self.seen:
+                raise RowError(_("the same NIK is on line %(line)s") % {"line": self.seen[digits]})
+            self.seen[digits] = line
             data["nik"] = digits
         return data
 
-    def write(rows: list[tuple[int, dict[str, Any]]]) -> int:
-        hashes = {nik_hash(d["nik"]): line for line, d in rows if d.get("nik")}
-        taken = Person.objects.filter(nik_hash__in=hashes).values_list("nik_hash", flat=True)
-        fail_rows(
-            [
-                {"line": hashes[h], "error": _("a person with this NIK is already registered")}
-                for h in taken
-                if h
-            ]  # fmt: skip
-        )
-        full = {
-            t.pk: t for t in Territory.objects.filter(pk__in={d["village"].pk for _l, d in rows})
+    def existing(self, keys: list[int]) -> dict[int, Person]:
+        from jaga.partners.access import people_for_user
+
+        qs = Person.objects.all() if self.actor is None else people_for_user(self.actor)
+        found = qs.filter(pk__in=keys).select_related("village")
+        return {p.pk: p for p in found if _scoped_code(p.village.code, self.actor)}
+
+    def current(self, obj: Person, data: dict[str, Any]) -> dict[str, Any]:
+        out = {f: getattr(obj, f) for f in data if f != "nik"}
+        if "nik" in data:
+            out["nik"] = data["nik"] if obj.nik_hash == nik_hash(data["nik"]) else obj.nik_masked
+        return out
+
+    def show(self, field: str, value: Any) -> str:
+        if field == "nik" and value and not str(value).startswith("*"):
+            return "************" + str(value)[-4:]  # the preview never shows a whole NIK
+        return roundtrip.display(value)
+
+    def label(self, data: dict[str, Any], obj: Person | None) -> str:
+        return str(data.get("full_name") or obj)
+
+    def check(self, rows: list[tuple[int, dict[str, Any], Person | None]]) -> list[dict[str, Any]]:
+        hashes = {
+            nik_hash(d["nik"]): (line, o.pk if o is not None else None)
+            for line, d, o in rows
+            if d.get("nik")
         }
-        for _line, data in rows:
-            data["village"] = full[data["village"].pk]
-            create_person(actor=actor, **data)
-        return len(rows)
+        taken = Person.objects.filter(nik_hash__in=hashes).values_list("nik_hash", "pk")
+        return [
+            {"line": hashes[h][0], "error": _("a person with this NIK is already registered")}
+            for h, pk in taken
+            if h and hashes[h][1] != pk
+        ]
 
-    return run_import(source, name=name, columns=PEOPLE_COLUMNS, parse=parse, write=write)
+    def create(self, data: dict[str, Any]) -> None:
+        create_person(actor=self.actor, **data)
+
+    def update(self, obj: Person, changes: dict[str, Any]) -> None:
+        nik = changes.pop("nik", None)
+        update_person(obj, actor=self.actor, nik=nik, **changes)
 
 
-def import_organisations(
-    source: str | Path | IO[bytes], *, actor: Any, name: str | None = None
-) -> int:
-    def parse(line: int, row: dict[str, str]) -> dict[str, Any]:
+def import_people(
+    source: str | Path | IO[bytes],
+    *,
+    actor: Any,
+    name: str | None = None,
+    dry_run: bool = False,
+    expect: str | None = None,
+) -> Plan:
+    """Add the rows without an id and update the people whose id a row carries (round trip)."""
+    return roundtrip.run(source, PeopleSpec(actor), name=name, dry_run=dry_run, expect=expect)
+
+
+ORG_FIELDS = ["kind", "name", "local_name", "territory", "parent", "founded_on"]
+
+
+def _check_organisation(kind: str, name: str, territory: Territory) -> None:
+    if kind not in OrgKind.values:
+        raise DomainError("bad_kind", _("Unknown organisation kind %(kind)s.") % {"kind": kind})
+    if not name.strip():
+        raise DomainError("name_required", _("The name is required."))
+    if kind == OrgKind.POKDAR and territory.level not in (Level.DISTRICT, Level.REGENCY):
+        raise DomainError(
+            "pokdar_area", _("A Pokdar Kamtibmas unit serves a kecamatan (or the regency).")
+        )
+
+
+def update_organisation(org: Organisation, *, actor: Any, **changes: Any) -> Organisation:
+    """Change an organisation's kind, names, area, parent or founding date (audited)."""
+    with transaction.atomic():
+        locked = Organisation.objects.select_for_update().select_related("territory").get(pk=org.pk)
+        before = snapshot(locked)
+        for field_name, value in changes.items():
+            if field_name not in ORG_FIELDS:
+                raise DomainError(
+                    "bad_field", _("%(field)s cannot be changed.") % {"field": field_name}
+                )
+            setattr(locked, field_name, value.strip() if isinstance(value, str) else value)
+        _check_organisation(locked.kind, locked.name, locked.territory)
+        parent = locked.parent
+        while parent is not None:  # an organisation cannot be inside itself
+            if parent.pk == locked.pk:
+                raise DomainError("bad_parent", _("An organisation cannot be part of itself."))
+            parent = parent.parent
+        locked.save()
+        log_action(
+            "partners.organisation_updated",
+            locked,
+            actor=actor,
+            before=before,
+            after=snapshot(locked),
+            territory_code=locked.territory.code,
+        )
+    return locked
+
+
+class OrganisationSpec(roundtrip.Spec[Organisation]):
+    columns = ORG_COLUMNS
+    column_of = {"territory": "territory_code", "parent": "parent_id"}
+
+    def __init__(self, actor: Any) -> None:
+        super().__init__(actor)
+        self.territories = _Territories()
+
+    def parse(self, line: int, row: dict[str, str]) -> dict[str, Any]:
         if row["kind"] not in OrgKind.values:
             raise RowError(_("unknown kind %(kind)s") % {"kind": row["kind"]})
         if not row["name"]:
             raise RowError(_("the name is required"))
-        territory = Territory.objects.filter(code=row["territory_code"]).first()
+        territory = self.territories.get(row["territory_code"])
         if territory is None:
             raise RowError(_("unknown territory code %(code)s") % {"code": row["territory_code"]})
-        _in_scope(territory.code, actor)
+        _in_scope(territory.code, self.actor)
         parent = None
         if row.get("parent_id"):
             parent = Organisation.objects.filter(pk=row["parent_id"]).first() if row[
@@ -535,28 +648,114 @@ def import_organisations(
             ),
         }
 
-    def write(rows: list[tuple[int, dict[str, Any]]]) -> int:
-        for _line, data in rows:
-            create_organisation(actor=actor, **data)
-        return len(rows)
+    def existing(self, keys: list[int]) -> dict[int, Organisation]:
+        from jaga.partners.access import organisations_for_user
 
-    return run_import(source, name=name, columns=ORG_COLUMNS, parse=parse, write=write)
+        qs = (
+            Organisation.objects.all() if self.actor is None else organisations_for_user(self.actor)
+        )
+        found = qs.filter(pk__in=keys).select_related("territory")
+        # Seeing a wider area's organisation is not editing it: its own area must be in scope.
+        return {o.pk: o for o in found if _scoped_code(o.territory.code, self.actor)}
+
+    def current(self, obj: Organisation, data: dict[str, Any]) -> dict[str, Any]:
+        out = {f: getattr(obj, f) for f in data if f != "parent"}
+        if "parent" in data:
+            out["parent"] = obj.parent_id and Organisation(pk=obj.parent_id)
+        return out
+
+    def show(self, field: str, value: Any) -> str:
+        if isinstance(value, Organisation):
+            return str(value.pk)
+        return roundtrip.display(value)
+
+    def label(self, data: dict[str, Any], obj: Organisation | None) -> str:
+        return str(data.get("name") or obj)
+
+    def create(self, data: dict[str, Any]) -> None:
+        create_organisation(actor=self.actor, **data)
+
+    def update(self, obj: Organisation, changes: dict[str, Any]) -> None:
+        update_organisation(obj, actor=self.actor, **changes)
 
 
-def import_memberships(
-    source: str | Path | IO[bytes], *, actor: Any, name: str | None = None
-) -> int:
-    from jaga.partners.access import organisations_for_user, people_for_user
+def import_organisations(
+    source: str | Path | IO[bytes],
+    *,
+    actor: Any,
+    name: str | None = None,
+    dry_run: bool = False,
+    expect: str | None = None,
+) -> Plan:
+    return roundtrip.run(source, OrganisationSpec(actor), name=name, dry_run=dry_run, expect=expect)
 
-    people = people_for_user(actor).select_related("village")
-    orgs = organisations_for_user(actor).select_related("territory")
 
-    def parse(line: int, row: dict[str, str]) -> dict[str, Any]:
-        person = people.filter(pk=row["person_id"]).first() if row["person_id"].isdigit() else None
+MEMBERSHIP_FIELDS = ["person", "organisation", "role", "started_on", "ended_on"]
+
+
+def update_membership(membership: Membership, *, actor: Any, **changes: Any) -> Membership:
+    """Change who, where, the role or the term of a membership (audited)."""
+    with transaction.atomic():
+        locked = (
+            Membership.objects.select_for_update()
+            .select_related("person__village", "organisation__territory")
+            .get(pk=membership.pk)
+        )
+        before = snapshot(locked)
+        for field_name, value in changes.items():
+            if field_name not in MEMBERSHIP_FIELDS:
+                raise DomainError(
+                    "bad_field", _("%(field)s cannot be changed.") % {"field": field_name}
+                )
+            setattr(locked, field_name, value)
+        if locked.role not in MemberRole.values:
+            raise DomainError("bad_role", _("Unknown membership role %(role)s.") % {
+                "role": locked.role})  # fmt: skip
+        if locked.ended_on is not None and locked.ended_on < locked.started_on:
+            raise DomainError(
+                "membership_ends_before_start", _("A membership cannot end before it starts.")
+            )
+        if not locked.person.village.is_within(locked.organisation.territory.code):
+            raise DomainError(
+                "member_outside_area",
+                _("%(person)s lives outside the area of %(organisation)s.")
+                % {"person": locked.person.full_name, "organisation": locked.organisation.name},
+            )
+        locked.save()
+        log_action(
+            "partners.membership_updated",
+            locked,
+            actor=actor,
+            before=before,
+            after=snapshot(locked),
+            territory_code=locked.person.village.code,
+        )
+    return locked
+
+
+class MembershipSpec(roundtrip.Spec[Membership]):
+    columns = MEMBERSHIP_COLUMNS
+    column_of = {"person": "person_id", "organisation": "organisation_id"}
+
+    def __init__(self, actor: Any) -> None:
+        from jaga.partners.access import organisations_for_user, people_for_user
+
+        super().__init__(actor)
+        everyone = actor is None
+        self.people = (Person.objects.all() if everyone else people_for_user(actor)).select_related(
+            "village"
+        )
+        self.orgs = (
+            Organisation.objects.all() if everyone else organisations_for_user(actor)
+        ).select_related("territory")
+
+    def parse(self, line: int, row: dict[str, str]) -> dict[str, Any]:
+        person_id = row["person_id"]
+        person = self.people.filter(pk=person_id).first() if person_id.isdigit() else None
         if person is None:
             raise RowError(_("unknown person %(id)s") % {"id": row["person_id"]})
         org_id = row["organisation_id"]
-        org = orgs.filter(pk=org_id).first() if org_id.isdigit() else None
+        org = self.orgs.filter(pk=org_id).first() if org_id.isdigit() else None
         if org is None:
             raise RowError(_("unknown organisation %(id)s") % {"id": org_id})
         role = row.get("role", "") or MemberRole.MEMBER
@@ -572,9 +771,42 @@ def import_memberships(
         return {"person": person, "organisation": org, "role": role, "started_on": started,
                 "ended_on": ended}  # fmt: skip
 
-    def write(rows: list[tuple[int, dict[str, Any]]]) -> int:
-        for _line, data in rows:
-            add_membership(actor=actor, **data)
-        return len(rows)
+    def existing(self, keys: list[int]) -> dict[int, Membership]:
+        from jaga.partners.access import memberships_for_user
 
-    return run_import(source, name=name, columns=MEMBERSHIP_COLUMNS, parse=parse, write=write)
+        qs = Membership.objects.all() if self.actor is None else memberships_for_user(self.actor)
+        found = qs.filter(pk__in=keys).select_related("person__village", "organisation")
+        return {m.pk: m for m in found if _scoped_code(m.person.village.code, self.actor)}
+
+    def current(self, obj: Membership, data: dict[str, Any]) -> dict[str, Any]:
+        out = {f: getattr(obj, f) for f in data if f not in ("person", "organisation")}
+        if "person" in data:
+            out["person"] = Person(pk=obj.person_id)
+        if "organisation" in data:
+            out["organisation"] = Organisation(pk=obj.organisation_id)
+        return out
+
+    def show(self, field: str, value: Any) -> str:
+        if isinstance(value, Person | Organisation):
+            return str(value.pk)
+        return roundtrip.display(value)
+
+    def label(self, data: dict[str, Any], obj: Membership | None) -> str:
+        return f"{data['person'].full_name} · {data['organisation'].name}"
+
+    def create(self, data: dict[str, Any]) -> None:
+        add_membership(actor=self.actor, **data)
+
+    def update(self, obj: Membership, changes: dict[str, Any]) -> None:
+        update_membership(obj, actor=self.actor, **changes)
+
+
+def import_memberships(
+    source: str | Path | IO[bytes],
+    *,
+    actor: Any,
+    name: str | None = None,
+    dry_run: bool = False,
+    expect: str | None = None,
+) -> Plan:
+    return roundtrip.run(source, MembershipSpec(actor), name=name, dry_run=dry_run, expect=expect)

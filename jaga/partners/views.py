@@ -11,11 +11,14 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jaga.accounts.access import PARTNERSHIP_ROLES, allow, in_scope
-from jaga.core.errors import DomainError, ImportFailed
+from jaga.core import roundtrip
+from jaga.core.errors import DomainError
 from jaga.core.protected import serve
 from jaga.partners import exports, queries, services
 from jaga.partners.access import (
@@ -332,6 +335,11 @@ IMPORTS = {
     "organisations": services.import_organisations,
     "memberships": services.import_memberships,
 }
+IMPORT_TITLES = {
+    "people": gettext_lazy("Import people"),
+    "organisations": gettext_lazy("Import organisations"),
+    "memberships": gettext_lazy("Import memberships"),
+}
 
 
 @login_required
@@ -356,27 +364,26 @@ def transfer(request: HttpRequest) -> HttpResponse:
 @require_POST
 @allow(*EDITOR_ROLES)
 def import_file(request: HttpRequest, kind: str) -> HttpResponse:
+    """Upload → preview (what would be added, updated, left unchanged) → confirm."""
     _require_editor(request)
     if kind not in IMPORTS:
         raise Http404
     form = UploadForm(request.POST, request.FILES)
     errors: list[dict[str, Any]] = []
-    if form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            count = IMPORTS[kind](upload, name=upload.name, actor=request.user)
-        except ImportFailed as exc:
-            messages.error(request, str(exc.message))
-            errors = exc.errors
-        except DomainError as exc:
-            messages.error(request, str(exc.message))
-        else:
-            messages.success(request, _("%(count)s rows imported.") % {"count": count})
-            return redirect("partners:transfer")
+    if "token" in request.POST or form.is_valid():
+        response, errors = roundtrip.web_import(
+            request,
+            IMPORTS[kind],
+            title=str(IMPORT_TITLES[kind]),
+            upload=None if "token" in request.POST else form.cleaned_data["file"],
+            back_url=reverse("partners:transfer"),
+        )
+        if response is not None:
+            return response
     return render(
         request,
         "partners/transfer.html",
-        {"form": form, "errors": errors, "kind": kind, "can_edit": True},
+        {"form": UploadForm(), "errors": errors, "kind": kind, "can_edit": True},
         status=400,
     )
 

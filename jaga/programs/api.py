@@ -12,6 +12,7 @@ from ninja import File, Router, Status, UploadedFile
 from jaga.accounts.access import PARTNERSHIP_ROLES, allow, in_scope, scope_codes
 from jaga.core.apidocs import gettext_lazy
 from jaga.core.params import Limit, Offset
+from jaga.core.roundtrip import RoundTripResult, api_result
 from jaga.partners.access import (
     EDITOR_ROLES,
     PROGRAMME_ROLES,
@@ -184,12 +185,20 @@ def export_activities(request: HttpRequest, format: str = "csv") -> HttpResponse
     return export_response(headers, rows, "activities", format)
 
 
-@router.post("/activities/import", response=ImportResult, summary=gettext_lazy("Import activities"))
+@router.post(
+    "/activities/import",
+    response=RoundTripResult,
+    summary=gettext_lazy("Import activities (round trip; dry_run=true previews)"),
+)
 @allow(*EDITOR_ROLES)
-def import_activities(request: HttpRequest, file: File[UploadedFile]) -> ImportResult:
+def import_activities(
+    request: HttpRequest, file: File[UploadedFile], dry_run: bool = False, fingerprint: str = ""
+) -> RoundTripResult:
     require_editor(request)
-    count = services.import_activities(file, name=file.name, actor=request.user)
-    return ImportResult(imported=count)
+    plan = services.import_activities(
+        file, name=file.name, actor=request.user, dry_run=dry_run, expect=fingerprint or None
+    )
+    return api_result(plan)
 
 
 @router.get("/activities/{activity_id}", response=ActivityOut, summary=gettext_lazy("One activity"))

@@ -21,10 +21,12 @@ from django.utils.translation import gettext as _
 
 from jaga.analytics.rollups import bump_metric
 from jaga.core import events
+from jaga.core import roundtrip
 from jaga.core.audit import log_action, snapshot
 from jaga.core.codes import random_code
 from jaga.core.errors import DomainError, ErrorList
 from jaga.core.images import clean_file
+from jaga.core.roundtrip import Plan
 from jaga.core.tabular import date_out_of_range
 from jaga.partners.importing import RowError, fail_rows, run_import
 from jaga.partners.models import Organisation, Person
@@ -714,31 +716,132 @@ def _datetime(value: str, label: str, required: bool = True) -> datetime.datetim
     return parsed
 
 
-def import_activities(
-    source: str | Path | IO[bytes], *, actor: Any, name: str | None = None
-) -> int:
-    programmes = {p.code: p for p in Programme.objects.all()}
-    territories: dict[str, Territory] = {}
+ACTIVITY_FIELDS = [
+    "programme", "kind", "title", "starts_at", "ends_at", "village", "area", "place",
+    "head_count", "grace_minutes", "outcome",
+]  # fmt: skip
+Contribution = dict[tuple[int, datetime.date, str, str], int]
 
-    def territory(code: str) -> Territory:
-        if code not in territories:
+
+def _contributions(activity: Activity) -> tuple[Contribution, dict[int, Territory]]:
+    """What an activity adds to the monthly figures (as `rollup_sources` recounts it)."""
+    from django.db.models import Count
+
+    from jaga.analytics.rollups import month_start
+
+    month = month_start(activity.starts_at)
+    code = activity.programme.code
+    out: Contribution = {}
+    villages = {v.pk: v for v in activity.villages.all()}
+    villages[activity.village.pk] = activity.village
+
+    def add(village_id: int, metric: str, value: int) -> None:
+        if value:
+            key = (village_id, month, metric, code)
+            out[key] = out.get(key, 0) + value
+
+    for pk in activity.villages.values_list("pk", flat=True):
+        add(pk, "activities.count", 1)
+    add(activity.village.pk, "activities.head_count", activity.head_count or 0)
+    invitations = Invitation.objects.filter(activity=activity)
+    add(activity.village.pk, "attendance.invited", invitations.count())
+    add(
+        activity.village.pk,
+        "attendance.responded",
+        invitations.exclude(response=Response.PENDING).count(),
+    )
+    for row in invitations.values("status").annotate(n=Count("pk")):
+        for metric in STATUS_METRICS[row["status"]]:
+            add(activity.village.pk, metric, row["n"])
+    return out, villages
+
+
+def update_activity(activity: Activity, *, actor: Any, **changes: Any) -> Activity:
+    """Correct an activity (from an edited export): its figures move with it, exactly.
+
+    A change of programme, village or month takes the activity's counts, head count and
+    attendance out of the old monthly figures and into the new ones; villages it covered that lie
+    outside a new area are dropped, the new village is added.
+    """
+    with transaction.atomic():
+        locked = (
+            Activity.objects.select_for_update()
+            .select_related("programme", "village", "area")
+            .get(pk=activity.pk)
+        )
+        before = snapshot(locked)
+        old, old_villages = _contributions(locked)
+        for field_name, value in changes.items():
+            if field_name not in ACTIVITY_FIELDS:
+                raise DomainError(
+                    "bad_field", _("%(field)s cannot be changed.") % {"field": field_name}
+                )
+            setattr(locked, field_name, value.strip() if isinstance(value, str) else value)
+        if locked.kind not in ActivityKind.values:
+            raise DomainError("bad_kind", _("Unknown activity kind %(kind)s.") % {
+                "kind": locked.kind})  # fmt: skip
+        if not locked.title:
+            raise DomainError("title_required", _("The title is required."))
+        if locked.ends_at is not None and locked.ends_at < locked.starts_at:
+            raise DomainError("ends_before_start", _("An activity cannot end before it starts."))
+        if locked.head_count is not None and locked.head_count < 0:
+            raise DomainError("bad_head_count", _("The head count cannot be negative."))
+        if not 0 <= locked.grace_minutes <= 240:
+            raise DomainError("bad_grace", _("The grace period is between 0 and 240 minutes."))
+        _check_area(locked.village, locked.area)
+        locked.regency_code = locked.village.regency_code
+        locked.district_code = locked.village.district_code
+        locked.save()
+        covered = [v for v in locked.villages.all() if v.is_within(locked.area.code)]
+        if locked.village.pk not in {v.pk for v in covered}:
+            covered.append(locked.village)
+        locked.villages.set(covered)
+        new, new_villages = _contributions(locked)
+        villages = {**old_villages, **new_villages}
+        for key in set(old) | set(new):
+            delta = new.get(key, 0) - old.get(key, 0)
+            if delta:
+                village_id, month, metric, code = key
+                bump_metric(villages[village_id], month, metric, delta, key=code)
+        log_action(
+            "programs.activity_updated",
+            locked,
+            actor=actor,
+            before=before,
+            after=snapshot(locked),
+            territory_code=locked.village.code,
+        )
+    return locked
+
+
+class ActivitySpec(roundtrip.Spec[Activity]):
+    columns = ACTIVITY_COLUMNS
+    column_of = {"programme": "programme_code", "village": "village_code", "area": "area_code"}
+
+    def __init__(self, actor: Any) -> None:
+        super().__init__(actor)
+        self.programmes = {p.code: p for p in Programme.objects.all()}
+        self.territories: dict[str, Territory] = {}
+
+    def territory(self, code: str) -> Territory:
+        if code not in self.territories:
             found = Territory.objects.filter(code=code).first()
             if found is None:
                 raise RowError(_("unknown territory code %(code)s") % {"code": code})
-            territories[code] = found
-        return territories[code]
+            self.territories[code] = found
+        return self.territories[code]
 
-    def parse(line: int, row: dict[str, str]) -> dict[str, Any]:
+    def parse(self, line: int, row: dict[str, str]) -> dict[str, Any]:
         code = row["programme_code"].upper()
-        if code not in programmes:
+        if code not in self.programmes:
             raise RowError(_("unknown programme code %(code)s") % {"code": row["programme_code"]})
         if row["kind"] not in ActivityKind.values:
             raise RowError(_("unknown kind %(kind)s") % {"kind": row["kind"]})
         if not row["title"]:
             raise RowError(_("the title is required"))
-        village = territory(row["village_code"])
-        _in_scope(village.code, actor)
-        area = territory(row["area_code"]) if row.get("area_code") else village
+        village = self.territory(row["village_code"])
+        _in_scope(village.code, self.actor)
+        area = self.territory(row["area_code"]) if row.get("area_code") else village
         _check_area(village, area)
         starts = _datetime(row["starts_at"], "starts_at")
         ends = _datetime(row.get("ends_at", ""), "ends_at", required=False)
@@ -751,18 +854,41 @@ def import_activities(
         if not grace.isdigit() or int(grace) > 240:
             raise RowError(_("grace_minutes must be a whole number up to 240"))
         return {
-            "programme": programmes[code], "kind": row["kind"], "title": row["title"],
+            "programme": self.programmes[code], "kind": row["kind"], "title": row["title"],
             "starts_at": starts, "ends_at": ends, "village": village, "area": area,
             "place": row.get("place", ""), "head_count": int(head) if head else None,
             "grace_minutes": int(grace), "outcome": row.get("outcome", ""),
         }  # fmt: skip
 
-    def write(rows: list[tuple[int, dict[str, Any]]]) -> int:
-        for _line, data in rows:
-            record_activity(actor=actor, **data)
-        return len(rows)
+    def existing(self, keys: list[int]) -> dict[int, Activity]:
+        from jaga.partners.services import _scoped_code
+        from jaga.programs.access import activities_for_user
 
-    return run_import(source, name=name, columns=ACTIVITY_COLUMNS, parse=parse, write=write)
+        qs = Activity.objects.all() if self.actor is None else activities_for_user(self.actor)
+        found = qs.filter(pk__in=keys).select_related("programme", "village", "area")
+        # Seeing an activity (as its partner, or in a wider area) is not editing it.
+        return {a.pk: a for a in found if _scoped_code(a.village.code, self.actor)}
+
+    def label(self, data: dict[str, Any], obj: Activity | None) -> str:
+        return str(data.get("title") or obj)
+
+    def create(self, data: dict[str, Any]) -> None:
+        record_activity(actor=self.actor, **data)
+
+    def update(self, obj: Activity, changes: dict[str, Any]) -> None:
+        update_activity(obj, actor=self.actor, **changes)
+
+
+def import_activities(
+    source: str | Path | IO[bytes],
+    *,
+    actor: Any,
+    name: str | None = None,
+    dry_run: bool = False,
+    expect: str | None = None,
+) -> Plan:
+    """Add the rows without an id and update the activities whose id a row carries."""
+    return roundtrip.run(source, ActivitySpec(actor), name=name, dry_run=dry_run, expect=expect)
 
 
 def attach_file(activity: Activity, *, actor: Any, upload: Any, caption: str = "") -> Any:

@@ -28,7 +28,7 @@ from jaga.accounts.access import (
     scope_codes,
     territory_for_user,
 )
-from jaga.core import choose
+from jaga.core import choose, roundtrip
 from jaga.core.errors import DomainError, ImportFailed
 from jaga.core.links import absolute_reverse
 from jaga.core.protected import serve
@@ -702,19 +702,17 @@ def activities_transfer(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         _require_editor(request)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                count = services.import_activities(upload, name=upload.name, actor=request.user)
-            except ImportFailed as exc:
-                messages.error(request, str(exc.message))
-                errors, status = exc.errors, 400
-            except DomainError as exc:
-                messages.error(request, str(exc.message))
-                status = 400
-            else:
-                messages.success(request, _("%(count)s activities imported.") % {"count": count})
-                return redirect("programs:activities")
+        if "token" in request.POST or form.is_valid():
+            response, errors = roundtrip.web_import(
+                request,
+                services.import_activities,
+                title=_("Import activities"),
+                upload=None if "token" in request.POST else form.cleaned_data["file"],
+                back_url=reverse("programs:activities"),
+            )
+            if response is not None:
+                return response
+            status = 400
     if request.GET.get("format") in ("csv", "xlsx"):
         headers, rows = activity_rows(request.user)
         return export_response(headers, rows, "activities", request.GET["format"])

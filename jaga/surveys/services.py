@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jaga.analytics.rollups import bump_metric
+from jaga.core import roundtrip
 from jaga.core.audit import log_action, snapshot
 from jaga.core.codes import random_secret
 from jaga.core.errors import DomainError
@@ -321,71 +322,210 @@ def _import_date(text: str) -> datetime.date:
     return day
 
 
+SurveyResponse = TrustResponse | IkmResponse
+
+
+def _survey_contributions(response: Any) -> dict[tuple[int, str, str], int]:
+    """What a response adds to its village's monthly figures (as the submit functions bump)."""
+    from jaga.analytics.rollups import month_start
+
+    month = month_start(response.answered_on).isoformat()
+    vid = response.village_id
+    out: dict[tuple[int, str, str], int] = {}
+    if isinstance(response, TrustResponse):
+        out[(vid, month, "surveys.trust.n|")] = 1
+        for q in TRUST_LIKERT + TRUST_YESNO:
+            value = int(getattr(response, q))
+            out[(vid, month, f"surveys.trust.sum|{q}")] = value
+            out[(vid, month, f"surveys.trust.sumsq|{q}")] = value * value
+    else:
+        out[(vid, month, "surveys.ikm.n|")] = 1
+        for code in IKM_ELEMENTS:
+            out[(vid, month, f"surveys.ikm.sum|{code}")] = int(getattr(response, code))
+    return out
+
+
+TRUST_FIELDS = ["village", "answered_on", *TRUST_LIKERT, *TRUST_YESNO]
+IKM_FIELDS = ["village", "unit", "answered_on", *IKM_ELEMENTS, "service", *PROFILE_CHOICES]
+
+
+def update_survey_response(response: Any, *, actor: Any, **changes: Any) -> Any:
+    """Correct a paper form typed in by staff; its answers move in the monthly figures.
+
+    Answers given online (portal, invitation link) are the respondent's own and are never
+    changed by staff.
+    """
+    model = type(response)
+    allowed = TRUST_FIELDS if model is TrustResponse else IKM_FIELDS
+    with transaction.atomic():
+        locked = model.objects.select_for_update().select_related("village").get(pk=response.pk)
+        if locked.channel != Channel.IMPORT:
+            raise DomainError(
+                "not_a_paper_form",
+                _(
+                    "Only paper forms typed in by staff can be corrected; this answer was given online."
+                ),
+            )
+        before = snapshot(locked)
+        old = _survey_contributions(locked)
+        old_village = locked.village
+        for name, value in changes.items():
+            if name not in allowed:
+                raise DomainError("bad_field", _("%(field)s cannot be changed.") % {"field": name})
+            setattr(locked, name, value)
+        village = _village(locked.village)
+        locked.answered_on = _answered_on(locked.answered_on)
+        locked.regency_code, locked.district_code = village.regency_code, village.district_code
+        locked.save()
+        new = _survey_contributions(locked)
+        villages = {old_village.pk: old_village, village.pk: village}
+        for key in set(old) | set(new):
+            delta = new.get(key, 0) - old.get(key, 0)
+            if delta:
+                vid, month, metric_key = key
+                metric, _sep, code = metric_key.partition("|")
+                bump_metric(
+                    villages[vid], datetime.date.fromisoformat(month), metric, delta, key=code
+                )
+        log_action(
+            "surveys.response_updated",
+            locked,
+            actor=actor,
+            before=before,
+            after=snapshot(locked),
+            territory_code=village.code,
+        )
+    return locked
+
+
+EXPORT_EXTRA = ["channel"]
+
+
+def export_headers(kind: str) -> list[str]:
+    optional = IKM_OPTIONAL if kind == "ikm" else []
+    return ["id", *IMPORT_COLUMNS[kind], *optional, *EXPORT_EXTRA]
+
+
+def survey_rows(kind: str, user: Any) -> Iterator[list[Any]]:
+    """The survey forms in the user's area, as the import reads them (`channel` is informative:
+    only `import` rows can be corrected)."""
+    if kind == "trust":
+        trust = TrustResponse.objects.for_user(user).select_related("village").order_by("id")
+        for r in trust.iterator():
+            yield [
+                r.pk, r.village.code, r.answered_on,
+                *(getattr(r, q) for q in TRUST_LIKERT), *(int(getattr(r, q)) for q in TRUST_YESNO),
+                r.channel,
+            ]  # fmt: skip
+        return
+    ikm = IkmResponse.objects.for_user(user).select_related("village", "unit").order_by("id")
+    for i in ikm.iterator():
+        yield [
+            i.pk, i.village.code, i.unit.code, i.answered_on,
+            *(getattr(i, c) for c in IKM_ELEMENTS), i.service,
+            *(getattr(i, f) for f in IKM_OPTIONAL[1:]), i.channel,
+        ]  # fmt: skip
+
+
+class SurveySpec(roundtrip.Spec[Any]):
+    column_of = {"village": "village_code", "unit": "unit_code"}
+
+    def __init__(self, actor: Any, kind: str) -> None:
+        from jaga.accounts.access import scope_codes
+
+        super().__init__(actor)
+        if kind not in IMPORT_COLUMNS:
+            raise DomainError("bad_kind", _("Choose the trust survey or the IKM survey."))
+        self.kind = kind
+        self.columns = IMPORT_COLUMNS[kind]
+        self.model: type[Any] = TrustResponse if kind == "trust" else IkmResponse
+        self.scopes = scope_codes(actor) if actor is not None else None
+        self.villages: dict[str, Territory | None] = {}
+        self.units = {u.code: u for u in PoliceUnit.objects.all()} if kind == "ikm" else {}
+
+    def _in_scope(self, code: str) -> bool:
+        from jaga.accounts.access import code_in_scope
+
+        return self.scopes is None or code_in_scope(code, self.scopes)
+
+    def parse(self, line: int, row: dict[str, str]) -> dict[str, Any]:
+        code = row["village_code"]
+        if code not in self.villages:
+            self.villages[code] = Territory.objects.filter(code=code, level=Level.VILLAGE).first()
+        village = self.villages[code]
+        if village is None or not self._in_scope(village.code):
+            raise DomainError(
+                "bad_village",
+                _("Unknown village code %(code)s, or outside your area.") % {"code": code},
+            )
+        data: dict[str, Any] = {"village": village, "answered_on": _import_date(row["answered_on"])}
+        if self.kind == "trust":
+            for q in TRUST_LIKERT:
+                data[q] = _score(row[q], q, LIKERT_MIN, LIKERT_MAX)
+            for q in TRUST_YESNO:
+                data[q] = _yes_no(row[q], q)
+            return data
+        unit = self.units.get(row["unit_code"])
+        if unit is None:
+            raise DomainError(
+                "bad_unit", _("Unknown service unit code %(code)s.") % {"code": row["unit_code"]}
+            )
+        data["unit"] = unit
+        for i, c in enumerate(IKM_ELEMENTS, start=1):
+            data[c] = _score(row[c], f"U{i}", IKM_MIN, IKM_MAX)
+        data["service"] = row.get("service", "")[:60]
+        for name, choices in PROFILE_CHOICES.items():
+            value = row.get(name, "")
+            if value and value not in choices.values:
+                raise DomainError(
+                    "bad_profile", _("Unknown value for %(field)s.") % {"field": name}
+                )
+            data[name] = value
+        return data
+
+    def existing(self, keys: list[int]) -> dict[int, Any]:
+        found = self.model.objects.filter(pk__in=keys).select_related("village")
+        return {r.pk: r for r in found if self._in_scope(r.village.code)}
+
+    def label(self, data: dict[str, Any], obj: Any) -> str:
+        village = data.get("village") or obj.village
+        return f"{village.name} · {data.get('answered_on') or obj.answered_on}"
+
+    def create(self, data: dict[str, Any]) -> None:
+        village, when = data.pop("village"), data.pop("answered_on")
+        if self.kind == "trust":
+            submit_trust_response(
+                village=village, answers=data, channel=Channel.IMPORT, answered_on=when,
+                actor=self.actor,
+            )  # fmt: skip
+            return
+        unit, service = data.pop("unit"), data.pop("service")
+        profile = {f: data.pop(f) for f in PROFILE_CHOICES}
+        submit_ikm_response(
+            village=village, unit=unit, scores=data, service=service, profile=profile,
+            channel=Channel.IMPORT, answered_on=when, actor=self.actor,
+        )  # fmt: skip
+
+    def update(self, obj: Any, changes: dict[str, Any]) -> None:
+        update_survey_response(obj, actor=self.actor, **changes)
+
+
+def import_survey_forms(
+    source: Any,
+    *,
+    kind: str,
+    actor: Any,
+    name: str | None = None,
+    dry_run: bool = False,
+    expect: str | None = None,
+) -> roundtrip.Plan:
+    """Paper forms typed into a file, or an edited export: rows with an id correct that form."""
+    return roundtrip.run(source, SurveySpec(actor, kind), name=name, dry_run=dry_run, expect=expect)
+
+
 def import_surveys(kind: str, source: Any, name: str, *, actor: Any) -> int:
-    """Import paper forms typed into a CSV or XLSX file: all rows or none.
+    """Import survey forms at once (all rows or none); returns how many were added or corrected.
 
     Every bad row is reported with its line; villages must lie in the importer's scope.
     """
-    from jaga.accounts.access import code_in_scope, scope_codes
-    from jaga.core.errors import ErrorList, ImportFailed
-    from jaga.core.tabular import iter_rows
-
-    if kind not in IMPORT_COLUMNS:
-        raise DomainError("bad_kind", _("Choose the trust survey or the IKM survey."))
-    scopes = scope_codes(actor)
-    rows = list(iter_rows(source, IMPORT_COLUMNS[kind], name=name))
-    villages = {
-        t.code: t
-        for t in Territory.objects.filter(
-            code__in=[r.get("village_code", "") for _, r in rows], level=Level.VILLAGE
-        )
-    }
-    units = {u.code: u for u in PoliceUnit.objects.all()} if kind == "ikm" else {}
-    errors = ErrorList()
-    count = 0
-    with transaction.atomic():
-        for line, row in rows:
-            village = villages.get(row["village_code"])
-            try:
-                if village is None or not code_in_scope(village.code, scopes):
-                    raise DomainError(
-                        "bad_village",
-                        _("Unknown village code %(code)s, or outside your area.")
-                        % {"code": row["village_code"]},
-                    )
-                when = _import_date(row["answered_on"])
-                with transaction.atomic():
-                    if kind == "trust":
-                        submit_trust_response(
-                            village=village,
-                            answers={q: row[q] for q in TRUST_LIKERT + TRUST_YESNO},
-                            channel=Channel.IMPORT,
-                            answered_on=when,
-                            actor=actor,
-                        )
-                    else:
-                        unit = units.get(row["unit_code"])
-                        if unit is None:
-                            raise DomainError(
-                                "bad_unit",
-                                _("Unknown service unit code %(code)s.")
-                                % {"code": row["unit_code"]},
-                            )
-                        submit_ikm_response(
-                            village=village,
-                            unit=unit,
-                            scores={c: row[c] for c in IKM_ELEMENTS},
-                            service=row.get("service", ""),
-                            profile={f: row.get(f, "") for f in IKM_OPTIONAL[1:]},
-                            channel=Channel.IMPORT,
-                            answered_on=when,
-                            actor=actor,
-                        )
-                count += 1
-            except DomainError as exc:
-                errors.append({"line": line, "error": str(exc.message)})
-        if errors:
-            raise ImportFailed(
-                _("Nothing was imported: %(n)s rows have errors.") % {"n": errors.total}, errors
-            )
-    return count
+    return import_survey_forms(source, kind=kind, actor=actor, name=name).writes

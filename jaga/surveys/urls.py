@@ -15,5 +15,6 @@ urlpatterns = [
     path("entri/ikm/", views.ikm_entry, name="ikm_entry"),
     path("entri/aman/", views.trust_entry, name="trust_entry"),
     path("impor/", views.import_file, name="import"),
+    path("impor/ekspor-<str:kind>/", views.export_forms, name="export"),
     path("impor/contoh-<str:kind>.xlsx", views.import_template, name="import_template"),
 ]

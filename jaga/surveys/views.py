@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,8 +21,8 @@ from jaga.accounts.access import (
     has_role,
     territory_for_user,
 )
-from jaga.core import ratelimit
-from jaga.core.errors import DomainError, ImportFailed
+from jaga.core import ratelimit, roundtrip
+from jaga.core.errors import DomainError
 from jaga.surveys import queries, services
 from jaga.surveys.forms import (
     IkmEntryForm,
@@ -280,24 +282,44 @@ def import_file(request: HttpRequest) -> HttpResponse:
     _staff_or_404(request)
     form = ImportForm(request.POST or None, request.FILES or None)
     errors: list[dict[str, Any]] = []
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            count = services.import_surveys(
-                form.cleaned_data["kind"], upload, upload.name, actor=request.user
-            )
-        except ImportFailed as exc:
-            form.add_error(None, str(exc.message))
-            errors = exc.errors
-        except DomainError as exc:
-            form.add_error(None, str(exc.message))
-        else:
-            messages.success(request, _("%(n)s survey forms were imported.") % {"n": count})
-            return redirect("surveys:import")
+    confirming = request.method == "POST" and "token" in request.POST
+    if confirming or (request.method == "POST" and form.is_valid()):
+        kind = request.POST.get("kind", "") if confirming else form.cleaned_data["kind"]
+        if kind not in services.IMPORT_COLUMNS:
+            raise Http404
+        response, errors = roundtrip.web_import(
+            request,
+            functools.partial(services.import_survey_forms, kind=kind),
+            title=str(dict(form.fields["kind"].choices)[kind]),  # type: ignore[attr-defined]
+            upload=None if confirming else form.cleaned_data["file"],
+            back_url=reverse("surveys:import"),
+            hidden={"kind": kind},
+        )
+        if response is not None:
+            return response
+        form = ImportForm()
     return render(
         request,
         "surveys/import.html",
         {"form": form, "errors": errors, "columns": services.IMPORT_COLUMNS},
+    )
+
+
+@login_required
+@allow(*STAFF_ROLES)
+def export_forms(request: HttpRequest, kind: str) -> HttpResponse:
+    """The survey forms of the user's area with their ids: edit and import back to correct."""
+    _staff_or_404(request)
+    if kind not in services.IMPORT_COLUMNS:
+        raise Http404
+    from jaga.partners.exports import export_response
+
+    fmt = "csv" if request.GET.get("format") == "csv" else "xlsx"
+    return export_response(
+        services.export_headers(kind),
+        services.survey_rows(kind, request.user),
+        f"survei-{kind}",
+        fmt,
     )
 
 

@@ -93,7 +93,10 @@ POLICY: list[tuple[str, frozenset[str]]] = [
     (r"^(fieldwork|incidents|analytics|reports|territory):", POLICE),
     (r"^servicedesk:(queue|desk_entry|detail|photo|act|bulk|saved_filters)$", POLICE),
     (r"^maps:(reports|incidents|hotspots)$", POLICE),
-    (r"^surveys:(results|results_for|ikm_entry|trust_entry|import|import_template)$", POLICE),
+    (
+        r"^surveys:(results|results_for|ikm_entry|trust_entry|import|import_template|export)$",
+        POLICE,
+    ),
     (r"^(partners|programs):", frozenset({Role.PUBLIC})),
     (r"^notifications:(inbox|unread|settings)$", frozenset({Role.PUBLIC})),
     (r"^\w+ /api/v1/(fieldwork|incidents|analytics|territories|surveys|reports/anev)", POLICE),

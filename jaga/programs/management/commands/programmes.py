@@ -20,7 +20,7 @@ def count_lines(path: str) -> int | None:
 
 
 class Command(BaseCommand):
-    help = "Programmes: import village adoptions (programme_code, village_code, adopted_on)."
+    help = "Programmes: import village adoptions or activities; list the catalogue."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -31,6 +31,15 @@ class Command(BaseCommand):
         imp.add_argument("file")
         imp.add_argument("--quiet", action="store_true", help="No progress bar.")
         sub.add_parser("list", help="List the programme catalogue with adoption counts.")
+        act = sub.add_parser(
+            "import-activities",
+            help="Import activities from CSV or XLSX: rows with an id update that activity, rows "
+            "without one are added; all-or-nothing, every bad row reported.",
+        )
+        act.add_argument("file")
+        act.add_argument(
+            "--dry-run", action="store_true", help="Show what would change; write nothing."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "list":
@@ -40,6 +49,13 @@ class Command(BaseCommand):
 
             for p in Programme.objects.annotate(n=Count("adoptions")).order_by("code"):
                 self.stdout.write(f"{p.code:<15} {p.n:>5}  {p.name}")
+            return
+        if options["action"] == "import-activities":
+            from jaga.core.roundtrip import command_import
+
+            command_import(
+                self, services.import_activities, options["file"], dry_run=options["dry_run"]
+            )
             return
         path = options["file"]
         if not os.path.exists(path):

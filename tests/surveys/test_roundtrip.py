@@ -1,0 +1,84 @@
+"""Survey forms round-trip: typed-in forms are corrected in place; online answers are kept."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from jaga.analytics.models import MonthlyMetric
+from jaga.core.errors import ImportFailed
+from jaga.surveys import services
+from jaga.surveys.models import Channel, TrustResponse
+from tests.partners.test_roundtrip import export_rows, run_import, writes_during
+
+
+def trust_figures() -> dict[tuple[str, str, str], int]:
+    return {
+        (m.month.isoformat(), m.metric, m.key): m.value
+        for m in MonthlyMetric.objects.filter(
+            metric__startswith="surveys.trust", village__code="35.03.11.1002"
+        )
+        if m.value
+    }
+
+
+@pytest.fixture
+def forms(village_a, village_c, bob):  # type: ignore[no-untyped-def]
+    answers = {"safe_home": 4, "safe_night": 3, "trust_police": 5, "would_report": 4,
+               "knows_bhabin": True, "was_visited": False}  # fmt: skip
+    typed = services.submit_trust_response(
+        village=village_a, answers=answers, channel=Channel.IMPORT,
+        answered_on=datetime.date(2024, 2, 3), actor=bob,
+    )  # fmt: skip
+    online = services.submit_trust_response(
+        village=village_a, answers=answers, answered_on=datetime.date(2024, 2, 4)
+    )
+    outside = services.submit_trust_response(
+        village=village_c, answers=answers, channel=Channel.IMPORT,
+        answered_on=datetime.date(2024, 2, 5),
+    )  # fmt: skip
+    return typed, online, outside
+
+
+def test_trust_forms_round_trip(forms, bob, bob_client):
+    typed, online, outside = forms
+    header, rows = export_rows(bob_client, "/survei/impor/ekspor-trust/?format=xlsx")
+    assert header[0] == "id" and [int(r[0]) for r in rows] == [typed.pk, online.pk]
+    importer = services.import_survey_forms
+    plan, writes = writes_during(
+        lambda: run_import(importer, header, rows, kind="trust", actor=bob)
+    )
+    assert (plan.writes, plan.unchanged, writes) == (0, 2, [])
+    # a corrected answer: exactly that form, and the monthly sums follow
+    before = trust_figures()
+    rows[0][header.index("trust_police")] = "2"
+    plan = run_import(importer, header, rows, kind="trust", actor=bob)
+    assert [(c.key, c.changes) for c in plan.updated] == [(typed.pk, {"trust_police": ("5", "2")})]
+    after = trust_figures()
+    assert after[("2024-02-01", "surveys.trust.sum", "trust_police")] == (
+        before[("2024-02-01", "surveys.trust.sum", "trust_police")] - 3
+    )
+    assert (
+        after[("2024-02-01", "surveys.trust.n", "")]
+        == before[("2024-02-01", "surveys.trust.n", "")]
+    )
+    # a new row is a new form
+    new = ["", rows[0][1], "2024-02-06", "3", "3", "3", "3", "1", "0", ""]
+    assert len(run_import(importer, header, [*rows, new], kind="trust", actor=bob).added) == 1
+
+
+def test_online_answers_and_outsiders_cannot_be_changed(forms, bob, bob_client):
+    typed, online, outside = forms
+    header, rows = export_rows(bob_client, "/survei/impor/ekspor-trust/?format=xlsx")
+    rows[1][header.index("safe_home")] = "1"  # the online answer
+    with pytest.raises(ImportFailed) as failed:
+        run_import(services.import_survey_forms, header, rows, kind="trust", actor=bob)
+    assert [e["line"] for e in failed.value.errors] == [3]
+    rows[1][header.index("safe_home")] = "4"
+    stolen = list(rows[0])
+    stolen[0] = str(outside.pk)
+    with pytest.raises(ImportFailed) as failed:
+        run_import(services.import_survey_forms, header, [*rows, stolen], kind="trust", actor=bob)
+    assert [e["line"] for e in failed.value.errors] == [4]
+    assert TrustResponse.objects.get(pk=online.pk).safe_home == 4
