@@ -137,9 +137,10 @@ def display(value: Any) -> str:
 
 def _verbose(obj: models.Model, name: str) -> str:
     try:
-        return str(obj._meta.get_field(name).verbose_name)
+        field = obj._meta.get_field(name)
     except FieldDoesNotExist:  # a computed value (the NIK) has no model field of that name
         return name.upper() if name == "nik" else name
+    return str(getattr(field, "verbose_name", name))
 
 
 def same(a: Any, b: Any) -> bool:

@@ -20,8 +20,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from jaga.analytics.rollups import bump_metric
-from jaga.core import events
-from jaga.core import roundtrip
+from jaga.core import events, roundtrip
 from jaga.core.audit import log_action, snapshot
 from jaga.core.codes import random_code
 from jaga.core.errors import DomainError, ErrorList

@@ -85,7 +85,6 @@ def test_page_shows_the_estimate(frozen, programme_panel, leader_client):
 
 def test_months_before_the_records_begin_are_left_out(frozen, programme_panel, panel_months):
     from jaga.analytics.models import MonthlyIncidentCount
-
     from jaga.analytics.rebuild import rebuild_areas
 
     MonthlyIncidentCount.objects.filter(month__lt=panel_months[6]).delete()
