@@ -117,6 +117,14 @@ def main() -> None:
 
         print("== calibration_warning", flush=True)
         lines += calibration_warning.run(ctx)
+    if not only or "calibration_evaluation" in only:
+        from bench import calibration_evaluation
+
+        print("== calibration_evaluation", flush=True)
+        started_cal = time.monotonic()
+        reps = int(os.environ.get("BENCH_CALIBRATION_REPS", "400"))
+        result = calibration_evaluation.calibrate(reps)
+        lines += calibration_evaluation.report(result, time.monotonic() - started_cal)
     lines += ["", f"Total run time: {time.monotonic() - started:.0f} s.", ""]
     lines += STANDALONE
     out = HERE.parent / "BENCHMARKS.md"

@@ -5,8 +5,9 @@ Planted panels like a regency's register (271 villages, 48 months, about 2.5 inc
 month with a season and overdispersion between villages, half the villages adopting in staggered
 months 24–41) go through the estimator the evaluation uses (`stats.did.callaway_santanna` and the
 pre-trend rule `pre_trend_rejects`). `tests/analytics/test_calibration.py` runs a small form in
-`make test`; `python -m bench.calibration_evaluation [REPS]` runs the full form and writes its
-section of BENCHMARKS.md.
+`make test`; `make bench` runs the full form (BENCH_CALIBRATION_REPS, default 400), and
+`python -m bench.calibration_evaluation [REPS]` runs it alone and rewrites only its section of
+BENCHMARKS.md.
 """
 
 from __future__ import annotations
