@@ -173,6 +173,12 @@ def trend_statement(fit: TrendFit | None) -> list[str]:
     return [first % values, second % mk_values]
 
 
+def _period_note(period: dict[str, Any]) -> list[str]:
+    if period["end"] != period["asked_end"] or period["gaps"]:
+        return [period["reason"]]
+    return []
+
+
 def trend(territory: Territory, month: datetime.date) -> dict[str, Any]:
     """Up to 36 months of totals with the fitted trend (analytics) and what it says."""
     result = queries.trend(unit_of(territory), month, months=TREND_MONTHS)
@@ -182,7 +188,9 @@ def trend(territory: Territory, month: datetime.date) -> dict[str, Any]:
         "counts": result["counts"],
         "fitted": fit.fitted if fit else None,
         "fit": fit,
-        "statement": [*trend_statement(fit), result["period"]["reason"]],
+        # The period is said only when it is not the one asked for (the register ends early or
+        # has gaps): months outside it are unknown, not zero.
+        "statement": [*trend_statement(fit), *_period_note(result["period"])],
         "plain": plain.trend_in_words(fit, territory.display_name),
     }
 
