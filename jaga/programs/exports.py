@@ -3,8 +3,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from jaga.programs.access import activities_for_user
-from jaga.programs.services import ACTIVITY_EXPORT
+from django.utils import timezone
+
+from jaga.programs.access import activities_for_user, invitations_for_user
+from jaga.programs.models import Activity
+from jaga.programs.services import ACTIVITY_EXPORT, INVITATION_EXPORT
 
 
 def activity_rows(user: Any) -> tuple[list[str], Iterator[list[Any]]]:
@@ -22,3 +25,27 @@ def activity_rows(user: Any) -> tuple[list[str], Iterator[list[Any]]]:
             ]  # fmt: skip
 
     return ACTIVITY_EXPORT, rows()
+
+
+def invitation_rows(
+    user: Any, activity: Activity | None = None
+) -> tuple[list[str], Iterator[list[Any]]]:
+    """The invitations the user sees (of one activity): `invitee` and `checked_in_at` are for
+    reading; the import leaves them alone."""
+
+    def rows() -> Iterator[list[Any]]:
+        qs = invitations_for_user(user).select_related("person", "organisation")
+        if activity is not None:
+            qs = qs.filter(activity=activity)
+        for i in qs.order_by("activity_id", "id").iterator():
+            checked = (
+                timezone.localtime(i.checked_in_at).strftime("%Y-%m-%d %H:%M")
+                if i.checked_in_at
+                else ""
+            )
+            yield [
+                i.pk, i.activity_id, i.person_id or "", i.organisation_id or "", i.invitee_name,
+                i.response, i.status, i.representative_name, i.note, checked,
+            ]  # fmt: skip
+
+    return INVITATION_EXPORT, rows()

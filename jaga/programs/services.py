@@ -890,6 +890,283 @@ def import_activities(
     return roundtrip.run(source, ActivitySpec(actor), name=name, dry_run=dry_run, expect=expect)
 
 
+# --- invitation import (round trip) ------------------------------------------------------
+
+INVITATION_COLUMNS = ["activity_id", "person_id", "organisation_id"]
+INVITATION_EXPORT = [
+    "id", "activity_id", "person_id", "organisation_id", "invitee", "response", "status",
+    "representative_name", "note", "checked_in_at",
+]  # fmt: skip
+#: The fields an existing invitation's row may not change: who is invited to what.
+INVITEE_FIELDS = ("activity_id", "person_id", "organisation_id")
+
+
+def set_invitation_note(invitation: Invitation, *, actor: Any, note: str) -> Invitation:
+    """Change (or clear) an invitation's note."""
+    with transaction.atomic():
+        locked = _locked(invitation.pk)
+        before = locked.note
+        if before == note:
+            return locked
+        locked.note = note
+        locked.save(update_fields=["note"])
+        log_action(
+            "programs.invitation_note",
+            locked,
+            actor=actor,
+            before={"note": before},
+            after={"note": note},
+            territory_code=locked.activity.village.code,
+        )
+    return locked
+
+
+def _whole(value: str, column: str) -> int | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise RowError(_("%(column)s must be a whole number") % {"column": column})
+    return int(value)
+
+
+class InvitationSpec(roundtrip.Spec[Invitation]):
+    """Invitations of one activity (the page) or of any activity in scope (the command line).
+
+    A row with an id may change the answer, the attendance (through the same transitions as the
+    desk and the paper list), the representative and the note; who is invited to what stays.
+    A row without an id invites its person or organisation through `invite`, as the page does.
+    """
+
+    columns = INVITATION_COLUMNS
+
+    def __init__(self, actor: Any, activity: Activity | None = None) -> None:
+        super().__init__(actor)
+        self.activity = activity
+        self.activities: dict[int, Activity | None] = {}
+        self.people: dict[int, Person | None] = {}
+        self.organisations: dict[int, Organisation | None] = {}
+
+    # look-ups in the importer's scope, each id read once
+    def _activity(self, pk: int) -> Activity | None:
+        if pk not in self.activities:
+            from jaga.partners.services import _scoped_code
+            from jaga.programs.access import activities_for_user
+
+            qs = Activity.objects.all() if self.actor is None else activities_for_user(self.actor)
+            found = qs.select_related("programme", "village", "area").filter(pk=pk).first()
+            ok = found is not None and _scoped_code(found.village.code, self.actor)
+            self.activities[pk] = found if ok else None
+        return self.activities[pk]
+
+    def _person(self, pk: int) -> Person | None:
+        if pk not in self.people:
+            from jaga.partners.access import people_for_user
+
+            qs = Person.objects.all() if self.actor is None else people_for_user(self.actor)
+            self.people[pk] = qs.select_related("village").filter(pk=pk).first()
+        return self.people[pk]
+
+    def _organisation(self, pk: int) -> Organisation | None:
+        if pk not in self.organisations:
+            from jaga.partners.access import organisations_for_user
+
+            qs = (
+                Organisation.objects.all()
+                if self.actor is None
+                else organisations_for_user(self.actor)
+            )
+            self.organisations[pk] = qs.select_related("territory").filter(pk=pk).first()
+        return self.organisations[pk]
+
+    def parse(self, line: int, row: dict[str, str]) -> dict[str, Any]:
+        activity_id = _whole(row["activity_id"], "activity_id")
+        if self.activity is not None:
+            if activity_id is not None and activity_id != self.activity.pk:
+                raise RowError(
+                    _("the row is for another activity (%(id)s) than this page's")
+                    % {"id": activity_id}
+                )
+            activity_id = self.activity.pk
+        elif activity_id is None:
+            raise RowError(_("%(column)s is required") % {"column": "activity_id"})
+        person_id = _whole(row["person_id"], "person_id")
+        organisation_id = _whole(row["organisation_id"], "organisation_id")
+        if (person_id is None) == (organisation_id is None):
+            raise RowError(_("give either a person_id or an organisation_id"))
+        data: dict[str, Any] = {
+            "activity_id": activity_id,
+            "person_id": person_id,
+            "organisation_id": organisation_id,
+        }
+        if "response" in row:
+            response = row["response"].strip().lower() or Response.PENDING
+            if response not in Response.values:
+                raise RowError(
+                    _("unknown response %(value)s (%(choices)s)")
+                    % {"value": row["response"], "choices": ", ".join(Response.values)}
+                )
+            data["response"] = response
+        if "status" in row:
+            status = row["status"].strip().lower() or AttendanceStatus.PENDING
+            if status not in AttendanceStatus.values:
+                raise RowError(
+                    _("unknown attendance status %(value)s (%(choices)s)")
+                    % {"value": row["status"], "choices": ", ".join(AttendanceStatus.values)}
+                )
+            data["status"] = status
+        if "representative_name" in row:
+            name = row["representative_name"].strip()
+            if len(name) > 150:
+                raise RowError(_("the representative's name is longer than 150 characters"))
+            data["representative_name"] = name
+        if "note" in row:
+            note = row["note"].strip()
+            if len(note) > 200:
+                raise RowError(_("the note is longer than 200 characters"))
+            data["note"] = note
+        return data
+
+    def existing(self, keys: list[int]) -> dict[int, Invitation]:
+        from jaga.partners.services import _scoped_code
+        from jaga.programs.access import invitations_for_user
+
+        qs = Invitation.objects.all() if self.actor is None else invitations_for_user(self.actor)
+        if self.activity is not None:
+            qs = qs.filter(activity=self.activity)
+        found = qs.filter(pk__in=keys).select_related(
+            "activity__programme", "activity__village", "person", "organisation"
+        )
+        # Seeing an invitation (as the invitee's side) is not editing it.
+        return {i.pk: i for i in found if _scoped_code(i.activity.village.code, self.actor)}
+
+    def show(self, field: str, value: Any) -> str:
+        if field == "response" and value:
+            return str(Response(value).label)
+        if field == "status" and value:
+            return str(AttendanceStatus(value).label)
+        return roundtrip.display(value)
+
+    def label(self, data: dict[str, Any], obj: Invitation | None) -> str:
+        if obj is not None:
+            return obj.invitee_name
+        if data.get("person_id"):
+            person = self._person(data["person_id"])
+            return person.full_name if person else f"person_id {data['person_id']}"
+        org = self._organisation(data.get("organisation_id") or 0)
+        return org.name if org else f"organisation_id {data.get('organisation_id')}"
+
+    def check(
+        self, rows: list[tuple[int, dict[str, Any], Invitation | None]]
+    ) -> list[dict[str, Any]]:
+        errors: list[dict[str, Any]] = []
+        invitees: dict[tuple[int, int | None, int | None], int] = {}
+        for line, data, obj in rows:
+            problem = self._problem(data, obj, invitees, line)
+            if problem:
+                errors.append({"line": line, "error": problem})
+        return errors
+
+    def _problem(
+        self,
+        data: dict[str, Any],
+        obj: Invitation | None,
+        invitees: dict[tuple[int, int | None, int | None], int],
+        line: int,
+    ) -> str:
+        if obj is not None:
+            if any(f in data for f in INVITEE_FIELDS):
+                return _(
+                    "the activity and the invitee of an invitation cannot be changed: "
+                    "add a row without an id instead"
+                )
+            status = data.get("status", obj.status)
+            name = data.get("representative_name", obj.representative_name)
+        else:
+            status = data.get("status", AttendanceStatus.PENDING)
+            name = data.get("representative_name", "")
+            activity = self._activity(data["activity_id"])
+            if activity is None:
+                return _(
+                    "activity %(id)s is not an activity you may change (unknown, or outside "
+                    "your area)"
+                ) % {"id": data["activity_id"]}
+            if data["person_id"] is not None and self._person(data["person_id"]) is None:
+                return _("unknown person_id %(id)s (or outside your area)") % {
+                    "id": data["person_id"]
+                }
+            if (
+                data["organisation_id"] is not None
+                and self._organisation(data["organisation_id"]) is None
+            ):
+                return _("unknown organisation_id %(id)s (or outside your area)") % {
+                    "id": data["organisation_id"]
+                }
+            key = (activity.pk, data["person_id"], data["organisation_id"])
+            if key in invitees:
+                return _("the same invitee is on line %(line)s") % {"line": invitees[key]}
+            invitees[key] = line
+            already = Invitation.objects.filter(
+                activity=activity,
+                person_id=data["person_id"],
+                organisation_id=data["organisation_id"],
+            ).first()
+            if already is not None:
+                return _("already invited to this activity (id %(id)s)") % {"id": already.pk}
+        if name and status != AttendanceStatus.REPRESENTED:
+            return _("a representative is given only when the attendance is represented")
+        if status == AttendanceStatus.REPRESENTED and not name:
+            return _("say who came as the representative")
+        if obj is not None and data.get("status") == AttendanceStatus.PENDING:
+            return _("attendance cannot go back to pending")
+        if obj is not None and data.get("response") == Response.PENDING:
+            return _("an answer cannot go back to no answer")
+        return ""
+
+    def create(self, data: dict[str, Any]) -> None:
+        activity = self._activity(data["activity_id"])
+        assert activity is not None  # checked
+        person = self._person(data["person_id"]) if data["person_id"] else None
+        org = self._organisation(data["organisation_id"]) if data["organisation_id"] else None
+        invitation = invite(activity, actor=self.actor, person=person, organisation=org)
+        rest = {
+            f: v
+            for f, v in data.items()
+            if f not in INVITEE_FIELDS and v not in ("", Response.PENDING, AttendanceStatus.PENDING)
+        }
+        if rest:
+            self.update(invitation, rest)
+
+    def update(self, obj: Invitation, changes: dict[str, Any]) -> None:
+        if "response" in changes:
+            record_response(obj, actor=self.actor, response=changes["response"])
+        if "status" in changes or "representative_name" in changes:
+            status = changes.get("status") or obj.status
+            record_attendance(
+                obj,
+                actor=self.actor,
+                status=status,
+                representative_name=changes.get("representative_name", obj.representative_name),
+            )
+        if "note" in changes:
+            set_invitation_note(obj, actor=self.actor, note=changes["note"])
+
+
+def import_invitations(
+    source: str | Path | IO[bytes],
+    *,
+    actor: Any,
+    activity: Activity | None = None,
+    name: str | None = None,
+    dry_run: bool = False,
+    expect: str | None = None,
+) -> Plan:
+    """Add the rows without an id (through `invite`) and update the invitations whose id a row
+    carries; with `activity`, only that activity's invitations."""
+    spec = InvitationSpec(actor, activity)
+    return roundtrip.run(source, spec, name=name, dry_run=dry_run, expect=expect)
+
+
 def attach_file(activity: Activity, *, actor: Any, upload: Any, caption: str = "") -> Any:
     """Attach a photo or a document (minutes, signed attendance list) to an activity.
 

@@ -14,6 +14,11 @@ urlpatterns = [
     path("kegiatan/impor-ekspor/", views.activities_transfer, name="activities_transfer"),
     path("kegiatan/<int:pk>/", views.activity_detail, name="activity"),
     path("kegiatan/<int:pk>/daftar-hadir/", views.attendance_sheet, name="sheet"),
+    path(
+        "kegiatan/<int:pk>/undangan/impor-ekspor/",
+        views.invitations_transfer,
+        name="invitations_transfer",
+    ),
     path("kegiatan/<int:pk>/tutup/", views.activity_close, name="close"),
     path("kegiatan/<int:pk>/hasil/", views.activity_outcome, name="outcome"),
     path("kegiatan/<int:pk>/lampiran/", views.activity_attach, name="attach"),

@@ -52,7 +52,7 @@ from jaga.programs.access import (
     get_invitation_for_user,
     invitations_for_user,
 )
-from jaga.programs.exports import activity_rows
+from jaga.programs.exports import activity_rows, invitation_rows
 from jaga.programs.forms import ActivityForm, AttachForm, CheckInForm, InviteForm, OutcomeForm
 from jaga.programs.models import AttendanceStatus, Programme, ProgrammeAdoption
 from jaga.territory.models import Territory
@@ -720,5 +720,41 @@ def activities_transfer(request: HttpRequest) -> HttpResponse:
         request,
         "programs/activities_transfer.html",
         {"form": form, "errors": errors, "can_edit": can_edit(request.user), "now": timezone.now()},
+        status=status,
+    )
+
+
+@login_required
+@allow(*PARTNERSHIP_ROLES)
+def invitations_transfer(request: HttpRequest, pk: int) -> HttpResponse:
+    """An activity's invitations as XLSX / CSV, and the edited file imported back."""
+    activity = get_activity_for_user(request.user, pk)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    errors: list[dict[str, Any]] = []
+    status = 200
+    if request.method == "POST":
+        _require_editor(request)
+        if "token" in request.POST or form.is_valid():
+
+            def importer(source: Any, **kw: Any) -> roundtrip.Plan:
+                return services.import_invitations(source, activity=activity, **kw)
+
+            response, errors = roundtrip.web_import(
+                request,
+                importer,
+                title=_("Import invitations: %(title)s") % {"title": activity.title},
+                upload=None if "token" in request.POST else form.cleaned_data["file"],
+                back_url=reverse("programs:activity", args=[activity.pk]),
+            )
+            if response is not None:
+                return response
+            status = 400
+    if request.GET.get("format") in ("csv", "xlsx"):
+        headers, rows = invitation_rows(request.user, activity)
+        return export_response(headers, rows, f"invitations-{activity.pk}", request.GET["format"])
+    return render(
+        request,
+        "programs/invitations_transfer.html",
+        {"activity": activity, "form": form, "errors": errors, "can_edit": can_edit(request.user)},
         status=status,
     )

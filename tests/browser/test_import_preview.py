@@ -72,3 +72,70 @@ def test_an_edited_people_export_is_previewed_then_applied(
     pagecheck.check_page(page)
     assert Person.objects.filter(full_name="Sumarni").count() == 1
     assert Person.objects.get(pk=edited.pk).position == "Ketua RW 07"
+
+
+def test_an_edited_invitation_export_is_previewed_then_applied(
+    phone_390: Any, bob: Any, satbinmas: Any, tmp_path: Any
+) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from jaga.core.tabular import write_xlsx
+    from jaga.partners import services as partners
+    from jaga.programs import services
+    from jaga.programs.models import Invitation
+    from jaga.territory.models import Territory
+
+    page = phone_390
+    tamanan = Territory.objects.get(code="35.03.11.1002")
+    programme = services.create_programme(actor=satbinmas, code="FKPM", name="FKPM")
+    activity = services.record_activity(
+        actor=satbinmas,
+        programme=programme,
+        kind="meeting",
+        title="Rapat FKPM Tamanan",
+        starts_at=timezone.make_aware(datetime.datetime(2024, 3, 5, 9, 0)),
+        village=tamanan,
+    )
+    person = partners.create_person(
+        actor=satbinmas, full_name="Sutrisno Wibowo Hadi Prasetyo", village=tamanan
+    )
+    newcomer = partners.create_person(actor=satbinmas, full_name="Sumarni", village=tamanan)
+    inv = services.invite(activity, actor=satbinmas, person=person)
+    header = [
+        "id",
+        "activity_id",
+        "person_id",
+        "organisation_id",
+        "status",
+        "representative_name",
+        "note",
+    ]
+    rows = [
+        [str(inv.pk), str(activity.pk), str(person.pk), "", "represented",
+         "Istrinya, Ibu Sri Wahyuningsih", "Bapak sedang dinas ke luar kota"],
+        ["", str(activity.pk), str(newcomer.pk), "", "", "", ""],
+    ]  # fmt: skip
+    path = tmp_path / "undangan.xlsx"
+    path.write_bytes(write_xlsx(header, rows))
+
+    login(page, bob)
+    goto(page, f"/program/kegiatan/{activity.pk}/")
+    page.get_by_role("link", name="Impor / ekspor undangan").click()
+    page.wait_for_load_state()
+    pagecheck.check_page(page)
+    page.locator("main input[type=file]").set_input_files(str(path))
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    pagecheck.check_page(page)  # no horizontal scroll at 390 px, nothing left in English
+    body = page.locator("main").inner_text()
+    assert "Sumarni" in body and "Ibu Sri Wahyuningsih" in body
+    if os.environ.get("JAGA_PREVIEW_SHOT"):
+        page.screenshot(path=os.environ["JAGA_PREVIEW_SHOT"], full_page=True)
+    assert not Invitation.objects.filter(person=newcomer).exists()
+    page.get_by_role("button", name="Terapkan 2 perubahan").click()
+    page.wait_for_load_state()
+    pagecheck.check_page(page)
+    assert Invitation.objects.filter(person=newcomer, activity=activity).count() == 1
+    assert Invitation.objects.get(pk=inv.pk).status == "represented"

@@ -41,6 +41,20 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Show what would change; write nothing."
         )
 
+        inv = sub.add_parser(
+            "import-invitations",
+            help="Import invitations from CSV or XLSX (the activity page's export): rows with an "
+            "id update that invitation, rows without one invite through the usual service; "
+            "all-or-nothing, every bad row reported.",
+        )
+        inv.add_argument("file")
+        inv.add_argument(
+            "--activity", type=int, help="Only the invitations of this activity (its id)."
+        )
+        inv.add_argument(
+            "--dry-run", action="store_true", help="Show what would change; write nothing."
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "list":
             from django.db.models import Count
@@ -49,6 +63,21 @@ class Command(BaseCommand):
 
             for p in Programme.objects.annotate(n=Count("adoptions")).order_by("code"):
                 self.stdout.write(f"{p.code:<15} {p.n:>5}  {p.name}")
+            return
+        if options["action"] == "import-invitations":
+            from jaga.core.roundtrip import command_import
+            from jaga.programs.models import Activity
+
+            activity = None
+            if options["activity"] is not None:
+                activity = Activity.objects.filter(pk=options["activity"]).first()
+                if activity is None:
+                    raise CommandError(f"No activity {options['activity']}.")
+
+            def importer(source: Any, **kw: Any) -> Any:
+                return services.import_invitations(source, activity=activity, **kw)
+
+            command_import(self, importer, options["file"], dry_run=options["dry_run"])
             return
         if options["action"] == "import-activities":
             from jaga.core.roundtrip import command_import
