@@ -13,7 +13,7 @@ import numpy as np
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from jaga.analytics.coverage import Period, RegencyCoverage, period_for
+from jaga.analytics.coverage import Period, RegencyCoverage, period_for, regency_coverage
 from jaga.analytics.models import MonthlyIncidentCount
 from jaga.analytics.stats.scan import ScanResult, poisson_scan
 from jaga.analytics.units import Unit, add_months, months_between
@@ -249,7 +249,12 @@ def alarm_period(
     ends before `end`, the scan ends with its last month (read as zeros, the months after it
     would hide every surge and lower the baseline); months before it begins are no baseline.
     """
-    return period_for(unit, add_months(end, -(window + HISTORY - 1)), end, coverage)
+    regencies = regency_coverage(unit) if coverage is None else coverage
+    last = min((r.last for r in regencies), default=end)
+    used_end = min(end, last)  # the window ends with the register, baseline before it
+    period = period_for(unit, add_months(used_end, -(window + HISTORY - 1)), used_end, regencies)
+    period.asked_end = end
+    return period
 
 
 def alarms(
