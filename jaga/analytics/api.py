@@ -29,7 +29,13 @@ from jaga.analytics.schemas import (
     RaidPlanOut,
     RollupRowOut,
 )
-from jaga.analytics.units import add_months, last_complete_month, parse_month, resolve_unit
+from jaga.analytics.units import (
+    Unit,
+    add_months,
+    last_complete_month,
+    parse_month,
+    resolve_unit,
+)
 from jaga.core.apidocs import gettext_lazy
 from jaga.core.errors import DomainError
 from jaga.core.params import Limit, Months
@@ -58,6 +64,8 @@ def compstat(request: HttpRequest, territory: str | None = None, month: str | No
         "population_year": c.population_year,
         "rows": [r.as_dict() for r in c.rows],
         "total": c.total.as_dict() if c.total else None,
+        "known": c.known,
+        "notice": c.notice(),
     }
 
 
@@ -86,6 +94,11 @@ def trend(
 @allow(*STAFF_ROLES)
 def alarms(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
     return warning.alarms(resolve_unit(request.user, territory), _month(month))
+
+
+def _alarms_and_period(unit: Unit, end: datetime.date) -> dict[str, Any]:
+    report = warning.alarms_report(unit, end)
+    return {"alarms": report["alarms"], "alarms_period": report["period"]}
 
 
 @router.get(
@@ -255,6 +268,8 @@ def dashboard(request: HttpRequest, territory: str | None = None, month: str | N
             "rows": [r.as_dict() for r in comp.rows],
             "total": comp.total.as_dict() if comp.total else None,
             "population": comp.population,
+            "known": comp.known,
+            "notice": comp.notice(),
         },
         "trend": {**tr, "fit": fit.as_dict() if fit else None},
         "areas": [
@@ -266,7 +281,7 @@ def dashboard(request: HttpRequest, territory: str | None = None, month: str | N
             }
             for s in queries.district_sparklines(unit, end)
         ],
-        "alarms": warning.alarms_cached(unit, end),
+        **_alarms_and_period(unit, end),
         "glance": queries.glance_figures(unit, end),
         "live": [
             {k: str(v) if k == "label" else v for k, v in item.items()}

@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 from django.db.models import F, IntegerField, Q, QuerySet, Sum, Value
+from django.utils.translation import gettext as _
 
 from jaga.accounts.models import Posting, Role
+from jaga.analytics.coverage import Period, period_for
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyIncidentCount, MonthlyMetric
 from jaga.analytics.stats import compstat as cs
 from jaga.analytics.stats import trend as tr
@@ -117,16 +119,28 @@ class CompRow:
     p_prev: float = 1.0
     p_last_year: float = 1.0
     p_ytd: float = 1.0
+    # Whether the register covers the compared months: outside its coverage a count is unknown
+    # (shown as "—", no change, no test), never zero.
+    prev_known: bool = True
+    last_year_known: bool = True
+    ytd_known: bool = True
 
-    def finish(self, month: datetime.date, population: int) -> None:
+    def finish(
+        self, month: datetime.date, population: int, known: tuple[bool, bool, bool] | None = None
+    ) -> None:
+        if known is not None:
+            self.prev_known, self.last_year_known, self.ytd_known = known
         prev_days = (month - add_months(month, -1)).days
         cur_days = (add_months(month, 1) - month).days
-        self.change_prev = cs.pct_change(self.current, self.previous)
-        self.change_last_year = cs.pct_change(self.current, self.last_year)
-        self.change_ytd = cs.pct_change(self.ytd, self.ytd_last_year)
-        self.p_prev = cs.poisson_change_p(self.current, self.previous, cur_days / prev_days)
-        self.p_last_year = cs.poisson_change_p(self.current, self.last_year)
-        self.p_ytd = cs.poisson_change_p(self.ytd, self.ytd_last_year)
+        if self.prev_known:
+            self.change_prev = cs.pct_change(self.current, self.previous)
+            self.p_prev = cs.poisson_change_p(self.current, self.previous, cur_days / prev_days)
+        if self.last_year_known:
+            self.change_last_year = cs.pct_change(self.current, self.last_year)
+            self.p_last_year = cs.poisson_change_p(self.current, self.last_year)
+        if self.ytd_known:
+            self.change_ytd = cs.pct_change(self.ytd, self.ytd_last_year)
+            self.p_ytd = cs.poisson_change_p(self.ytd, self.ytd_last_year)
         self.rate = cs.rate_per_10k(self.current, population or None)
 
     @property
@@ -142,7 +156,8 @@ class CompRow:
         return self.p_ytd < 0.05
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        """The row; a compared count outside the register's coverage is None (unknown)."""
+        out = {
             k: getattr(self, k)
             for k in (
                 "code", "name", "current", "previous", "last_year", "ytd", "ytd_last_year",
@@ -150,6 +165,13 @@ class CompRow:
                 "p_last_year", "p_ytd",
             )
         }  # fmt: skip
+        if not self.prev_known:
+            out["previous"] = None
+        if not self.last_year_known:
+            out["last_year"] = None
+        if not self.ytd_known:
+            out["ytd_last_year"] = None
+        return out
 
 
 @dataclass
@@ -160,6 +182,32 @@ class CompStat:
     population_year: int | None
     rows: list[CompRow] = field(default_factory=list)
     total: CompRow | None = None
+    period: Period | None = None  # the register's coverage over the months compared
+
+    @property
+    def known(self) -> bool:
+        """Whether the register covers the month itself (else its counts are unknown)."""
+        p = self.period
+        return p is None or (
+            p.start is not None and p.end is not None and p.start <= self.month <= p.end
+        )
+
+    def notice(self) -> str:
+        """Why the month has no figures, when it is outside the register's coverage."""
+        p = self.period
+        if self.known or p is None:
+            return ""
+        if p.start is None or p.end is None or not p.regencies:
+            return _("The register has no records for this area; this month is unknown, not zero.")
+        first = max(r.first for r in p.regencies)
+        last = min(r.last for r in p.regencies)
+        if self.month > last:
+            return _(
+                "The register of this area ends in %(end)s; this month is unknown, not zero."
+            ) % {"end": last.isoformat()[:7]}
+        return _(
+            "The register of this area begins in %(start)s; this month is unknown, not zero."
+        ) % {"start": first.isoformat()[:7]}
 
 
 def compstat(unit: Unit, month: datetime.date) -> CompStat:
@@ -202,14 +250,30 @@ def compstat_from(
         if m.year == month.year - 1 and m.month <= month.month:
             row.ytd_last_year += n
     population, year = population_of(unit)
+    period = period_for(unit, start, month)
+    covered = period_for(unit, month, month, period.regencies)  # the month itself
+    comp = CompStat(unit, month, population, year, period=covered)
+    if not comp.known:
+        # No table of zeros: the month is unknown. The total stays (for callers that sum it)
+        # with every comparison unknown; `known` and `notice()` say why there is no figure.
+        comp.total = CompRow(None, "", "", prev_known=False, last_year_known=False, ytd_known=False)
+        comp.total.finish(month, population)
+        return comp
+    first = max((r.first for r in period.regencies), default=start)
+    known = (
+        first <= prev,
+        first <= ly,
+        first <= start,  # January of last year: both years to date are covered
+    )
     ordered = sorted(rows.values(), key=lambda r: (-r.current, -r.ytd, r.code))
     total = CompRow(None, "", "")
     for r in ordered:
-        r.finish(month, population)
+        r.finish(month, population, known)
         for f in ("current", "previous", "last_year", "ytd", "ytd_last_year"):
             setattr(total, f, getattr(total, f) + getattr(r, f))
-    total.finish(month, population)
-    return CompStat(unit, month, population, year, ordered, total)
+    total.finish(month, population, known)
+    comp.rows, comp.total = ordered, total
+    return comp
 
 
 # --- Series and trend --------------------------------------------------------------------------
@@ -239,8 +303,6 @@ def trend(
     With `counts` (the dashboard's one read, all categories, the same `end` and `months`) the
     series is taken from it instead of being read again.
     """
-    from jaga.analytics.coverage import period_for
-
     period = period_for(unit, add_months(end, -(months - 1)), end)
     if period.empty or period.start is None or period.end is None:
         return {

@@ -51,10 +51,10 @@ class CompRowOut(Schema):
     code: str
     name: str
     current: int
-    previous: int
-    last_year: int
+    previous: int | None  # None: outside the register's coverage (unknown, not zero)
+    last_year: int | None
     ytd: int
-    ytd_last_year: int
+    ytd_last_year: int | None
     rate: float | None
     change_prev: float | None
     change_last_year: float | None
@@ -72,6 +72,8 @@ class CompStatOut(Schema):
     population_year: int | None
     rows: list[CompRowOut]
     total: CompRowOut
+    known: bool = True  # False: the month is outside the register's coverage
+    notice: str = ""
 
 
 class AlarmOut(Schema):

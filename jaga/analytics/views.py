@@ -118,6 +118,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def alarms_page(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
     month = _month(request)
+    report = warning.alarms_report(unit, month)
     return render(
         request,
         "analytics/alarms.html",
@@ -126,7 +127,8 @@ def alarms_page(request: HttpRequest) -> HttpResponse:
             unit,
             month=month,
             month_value=month.isoformat()[:7],
-            alarms=warning.alarms_cached(unit, month),
+            alarms=report["alarms"],
+            period=report["period"],
             window=warning.WINDOW,
             alpha_pct=warning.ALPHA * 100,
         ),

@@ -13,6 +13,7 @@ import numpy as np
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from jaga.analytics.coverage import Period, RegencyCoverage, period_for, regency_coverage
 from jaga.analytics.models import MonthlyIncidentCount
 from jaga.analytics.stats.scan import ScanResult, poisson_scan
 from jaga.analytics.units import Unit, add_months, months_between
@@ -236,16 +237,48 @@ def run(matrix: Matrix, window: int = WINDOW, alpha: float = ALPHA) -> ScanResul
     )
 
 
+def alarm_period(
+    unit: Unit,
+    end: datetime.date,
+    window: int = WINDOW,
+    coverage: list[RegencyCoverage] | None = None,
+) -> Period:
+    """The months the scan reads for an end month asked for: the baseline and the window.
+
+    Months outside the register's coverage are unknown, not zero: when the register of the area
+    ends before `end`, the scan ends with its last month (read as zeros, the months after it
+    would hide every surge and lower the baseline); months before it begins are no baseline.
+    """
+    regencies = regency_coverage(unit) if coverage is None else coverage
+    last = min((r.last for r in regencies), default=end)
+    used_end = min(end, last)  # the window ends with the register, baseline before it
+    period = period_for(unit, add_months(used_end, -(window + HISTORY - 1)), used_end, regencies)
+    period.asked_end = end
+    return period
+
+
 def alarms(
-    unit: Unit, end: datetime.date, window: int = WINDOW, alpha: float = ALPHA
+    unit: Unit,
+    end: datetime.date,
+    window: int = WINDOW,
+    alpha: float = ALPHA,
+    period: Period | None = None,
 ) -> list[dict[str, Any]]:
     """Alarms in the unit's villages over the last `window` months up to `end`, newest first.
 
     One alarm per series (village x category, or the village's total where it has more than one
     category): the 1-3 month window with the strongest evidence, with its first month
-    (`month`), last month (`end_month`), observed and expected counts over it.
+    (`month`), last month (`end_month`), observed and expected counts over it. The months read
+    are those of `alarm_period`: when the register ends before `end`, the window ends with its
+    last month; with fewer covered months than the window and one more, there is no alarm.
     """
-    start = add_months(end, -(window + HISTORY - 1))
+    if period is None:
+        period = alarm_period(unit, end, window)
+    if period.empty or period.start is None or period.end is None:
+        return []
+    start, end = period.start, period.end
+    if len(months_between(start, end)) <= window:
+        return []
     matrix = without_duplicate_totals(load_matrix(unit, start, end))
     if matrix.counts.shape[0] == 0:
         return []
@@ -298,17 +331,24 @@ def alarms_cached(unit: Unit, end: datetime.date) -> list[dict[str, Any]]:
     """`alarms` through the cache for ten minutes, keyed by the unit's incident total and row
     count over the months read (one small query on the area roll-up), so new data shows at once.
     """
+    return alarms_report(unit, end)["alarms"]
+
+
+def alarms_report(unit: Unit, end: datetime.date) -> dict[str, Any]:
+    """`alarms` with the period read (`period`: `Period.as_dict()`, its `reason` saying when the
+    register ends before the month asked for), through the cache like `alarms_cached`."""
     from django.core.cache import cache
     from django.db.models import Count, Sum
 
     from jaga.analytics.queries import counts_of
 
+    period = alarm_period(unit, end)
     start = add_months(end, -(WINDOW + HISTORY - 1))
     version = (
         counts_of(unit)
         .filter(month__gte=start, month__lte=end)
         .aggregate(n=Sum("count"), rows=Count("id"))
     )
-    key = f"jaga:alarms:2:{unit.key}:{end.isoformat()}:{version['n']}:{version['rows']}"
-    found = cache.get_or_set(key, lambda: alarms(unit, end), CACHE_SECONDS)
-    return list(found or [])
+    key = f"jaga:alarms:3:{unit.key}:{end.isoformat()}:{version['n']}:{version['rows']}"
+    found = cache.get_or_set(key, lambda: alarms(unit, end, period=period), CACHE_SECONDS)
+    return {"alarms": list(found or []), "period": period.as_dict()}

@@ -74,7 +74,9 @@ def test_the_counts_are_read_in_one_query(panel, key):
     with CaptureQueriesContext(connection) as captured:
         queries.dashboard_counts(u, M)
     reads = [q["sql"] for q in captured if any(t in q["sql"] for t in COUNT_TABLES)]
-    assert len(reads) == 1
+    # The counts in one read, and the register's coverage (first and last month per regency).
+    coverage = [sql for sql in reads if "MIN(" in sql and "'regency'" in sql]
+    assert len(reads) == 2 and len(coverage) == 1
 
 
 def test_the_trend_from_the_one_read_is_the_trend(panel):

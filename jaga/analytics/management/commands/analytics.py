@@ -54,6 +54,11 @@ class Command(BaseCommand):
         al.add_argument("--territory")
         al.add_argument("--end", help="Last month, YYYY-MM")
         al.add_argument("--json", action="store_true")
+        al.add_argument(
+            "--with-period",
+            action="store_true",
+            help="With --json: an object {period, alarms} instead of the list of alarms.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -82,10 +87,18 @@ class Command(BaseCommand):
                     self._print_evaluation(result)
             else:
                 end = parse_month(options["end"]) or last_complete_month()
-                found = warning.alarms(unit_for(options["territory"]), end)
-                if options["json"]:
+                unit = unit_for(options["territory"])
+                period = warning.alarm_period(unit, end)
+                found = warning.alarms(unit, end, period=period)
+                if options["json"] and options["with_period"]:
+                    report = {"period": period.as_dict(), "alarms": found}
+                    self.stdout.write(json.dumps(report, default=_default, indent=2))
+                elif options["json"]:
+                    # The list stays the interface; the period read goes to stderr.
                     self.stdout.write(json.dumps(found, default=_default, indent=2))
+                    self.stderr.write(period.reason())
                 else:
+                    self.stdout.write(period.reason())
                     for a in found:
                         self.stdout.write(
                             f"{a['month']:%Y-%m}..{a['end_month']:%Y-%m} {a['village_code']} "
