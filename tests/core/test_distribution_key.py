@@ -20,7 +20,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from jaga.territory.models import Territory
+from jaga.territory.models import COUNTRY_CODE, Territory
+from jaga.territory.polres import ensure_country
 from tests.accounts.test_access_matrix import PAGES, PERSONAS, VILLAGE_A, _url
 from tests.conftest import client_for
 from tests.factories import PostingFactory, UserFactory, build_world
@@ -112,6 +113,8 @@ def personas(prefix: str) -> dict[str, Any]:
         if name == "admin":
             users[name] = UserFactory(username=f"{prefix}-admin", is_staff=True, is_superuser=True)
             continue
+        if code == COUNTRY_CODE:
+            ensure_country()
         user = UserFactory(username=f"{prefix}-{name}")
         PostingFactory(user=user, role=role, territory=Territory.objects.get(code=code))
         users[name] = user
