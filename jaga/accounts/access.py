@@ -119,17 +119,54 @@ def in_scope(user: Any, code: str, roles: Iterable[str] | None = None) -> bool:
     return code_in_scope(code, scope_codes(user, roles))
 
 
-def scope_q(user: Any, field: str, roles: Iterable[str] | None = None) -> models.Q:
-    """A filter that keeps rows whose territory code (at `field`) lies in the user's scope."""
+def regency_of(code: str) -> str | None:
+    """The regency a territory code lies in (its first two segments: 35.03.11.1002 -> 35.03), or
+    None for a province or the whole country."""
+    parts = code.split(".")
+    return ".".join(parts[:2]) if len(parts) >= 2 and code != ALL_CODES else None
+
+
+def key_q(codes: Iterable[str], key: str = "regency_code") -> models.Q:
+    """The distribution-key filter implied by territory `codes` (docs/scaling.md, Citus).
+
+    A row inside a village, district or regency carries that regency's code; a row inside a
+    province carries a regency code starting with the province's. Added beside a territory filter,
+    it changes no result and names the key a distributed table is sharded by. The whole country
+    ("*") implies nothing: an empty Q.
+    """
+    codes = list(codes)
+    if not codes or ALL_CODES in codes:
+        return models.Q()
+    regencies = sorted({r for c in codes if (r := regency_of(c))})
+    provinces = sorted(c for c in codes if regency_of(c) is None)
+    parts = [models.Q(**{f"{key}__startswith": p + "."}) for p in provinces]
+    if regencies:
+        parts.append(
+            models.Q(**{key: regencies[0]})
+            if len(regencies) == 1
+            else models.Q(**{f"{key}__in": regencies})
+        )
+    return reduce(or_, parts)
+
+
+def scope_q(
+    user: Any, field: str, roles: Iterable[str] | None = None, key: str | None = None
+) -> models.Q:
+    """A filter that keeps rows whose territory code (at `field`) lies in the user's scope.
+
+    `key` names the row's regency-code column (the distribution key of the big tables): the
+    filter then names it too (`key_q`), with the same rows.
+    """
     scopes = scope_codes(user, roles)
     if not scopes:
         return models.Q(pk__in=[])
     if ALL_CODES in scopes:
         return models.Q()
-    return reduce(
+    q = reduce(
         or_,
         (models.Q(**{field: s}) | models.Q(**{f"{field}__startswith": s + "."}) for s in scopes),
     )
+    return key_q(scopes, key) & q if key else q
 
 
 def model_scope_q(
@@ -144,7 +181,7 @@ def model_scope_q(
     if field is None or declared is None:
         raise TypeError(f"{model.__name__} must declare scope_field and scope_roles")
     allowed = frozenset(declared) if roles is None else frozenset(declared) & frozenset(roles)
-    q = scope_q(user, field, allowed)
+    q = scope_q(user, field, allowed, getattr(model, "scope_key", None))
     if not q:  # everything (a superuser): adding the owner's rows would narrow it
         return q
     owner = getattr(model, "scope_owner", None)

@@ -26,7 +26,7 @@ def incident_points(
 ) -> list[tuple[float | None, float | None, int]]:
     return list(
         Incident.objects.filter(
-            unit.incident_q(),
+            unit.incident_q(key="regency_code"),
             occurred_at__gte=since,
             occurred_at__lt=until,
             latitude__isnull=False,

@@ -16,7 +16,13 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from jaga.accounts.access import ALL_CODES, code_in_scope, scope_codes, territory_for_user
+from jaga.accounts.access import (
+    ALL_CODES,
+    code_in_scope,
+    key_q,
+    scope_codes,
+    territory_for_user,
+)
 from jaga.territory.models import Level, PoliceUnit, Territory
 
 LEVEL_FIELD = {1: "province_code", 2: "regency_code", 3: "district_code", 4: "village__code"}
@@ -32,12 +38,21 @@ class Unit:
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def rollup_q(self) -> Q:
-        """Rows of MonthlyIncidentCount / MonthlyMetric inside the unit."""
-        return reduce(or_, (Q(**{LEVEL_FIELD[len(c.split("."))]: c}) for c in self.codes))
+        """Rows of MonthlyIncidentCount / MonthlyMetric inside the unit (naming the regency
+        code, their distribution key)."""
+        return self.key_q() & reduce(
+            or_, (Q(**{LEVEL_FIELD[len(c.split("."))]: c}) for c in self.codes)
+        )
 
-    def incident_q(self, prefix: str = "") -> Q:
-        """Rows of a model with a village foreign key (`prefix` is the path to it)."""
-        return reduce(
+    def key_q(self, key: str = "regency_code") -> Q:
+        """The regency-code filter implied by the unit; none for the whole country (every
+        shard, by design)."""
+        return Q() if self.level == "country" else key_q(self.codes, key)
+
+    def incident_q(self, prefix: str = "", key: str | None = None) -> Q:
+        """Rows of a model with a village foreign key (`prefix` is the path to it); `key` names
+        its regency-code column if it has one (Incident: "regency_code")."""
+        q = reduce(
             or_,
             (
                 Q(**{f"{prefix}village__code": c})
@@ -45,6 +60,7 @@ class Unit:
                 for c in self.codes
             ),
         )
+        return self.key_q(key) & q if key else q
 
     def population_q_territory(self) -> Q:
         """Territory rows inside the unit, through the indexed ancestor-code columns."""

@@ -239,7 +239,7 @@ def participation_page(request: HttpRequest) -> HttpResponse:
 def records(request: HttpRequest) -> HttpResponse:
     """The incidents behind a figure: territory, optional category (with children), month."""
     unit = _unit(request)
-    qs = Incident.objects.for_user(request.user).filter(unit.incident_q())
+    qs = Incident.objects.for_user(request.user).filter(unit.incident_q(key="regency_code"))
     category = request.GET.get("category")
     if category:
         qs = qs.filter(category_id__in=queries.category_ids_with_children(category))

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
-from jaga.accounts.access import scope_q
+from jaga.accounts.access import key_q, scope_q
 from jaga.analytics.models import MonthlyMetric
 from jaga.fieldwork.models import ProblemCase, Visit
 from jaga.fieldwork.services import norm
@@ -63,7 +63,11 @@ def village_visit_status(user: Any, within: str | None = None) -> list[VillageVi
 
 
 def monthly_visits(
-    *, village_ids: list[int] | None = None, officer_id: int | None = None, months: int = 12
+    *,
+    village_ids: list[int] | None = None,
+    officer_id: int | None = None,
+    months: int = 12,
+    within: str | None = None,
 ) -> list[tuple[datetime.date, int]]:
     """Visits per month over the last `months` months (zeros included), oldest first.
 
@@ -89,6 +93,8 @@ def monthly_visits(
         qs = MonthlyMetric.objects.filter(metric="visits.count", month__gte=series[0])
         if village_ids is not None:
             qs = qs.filter(village_id__in=village_ids)
+        if within is not None:  # the territory the villages lie in: names the distribution key
+            qs = qs.filter(key_q([within]))
         counts = dict(qs.values("month").annotate(n=Sum("value")).values_list("month", "n"))
     return [(m, int(counts.get(m, 0))) for m in series]
 

@@ -139,7 +139,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
 @allow(*STAFF_ROLES)
 def village(request: HttpRequest, code: str) -> HttpResponse:
     place = territory_for_user(request.user, code, level=Level.VILLAGE)
-    series = queries.monthly_visits(village_ids=[place.pk])
+    series = queries.monthly_visits(village_ids=[place.pk], within=place.code)
     visits = Visit.objects.filter(village=place).select_related("officer")
     page = Paginator(visits, 30).get_page(request.GET.get("page"))
     status = queries.village_visit_status(request.user, within=code)

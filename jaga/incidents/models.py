@@ -75,6 +75,7 @@ class Incident(models.Model):
 
     scope_field = "village__code"
     scope_roles = STAFF_ROLES
+    scope_key = "regency_code"  # the distribution key: scoped reads name it (docs/scaling.md)
 
     category = models.ForeignKey(
         Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="incidents"

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from jaga.accounts.access import key_q
 from jaga.analytics.models import MonthlyMetric
 from jaga.partners.models import Education, Membership, Organisation
 from jaga.programs.models import AttendanceStatus as S
@@ -112,8 +113,11 @@ def _counts(row: dict[str, Any]) -> Participation:
     return part
 
 
-def _territory_q(field_name: str, code: str) -> Q:
-    return Q(**{field_name: code}) | Q(**{f"{field_name}__startswith": code + "."})
+def _territory_q(field_name: str, code: str, key: str | None = None) -> Q:
+    """Rows inside territory `code`; `key` names the row's regency-code column (the roll-ups'
+    distribution key), filtered too with the same rows."""
+    q = Q(**{field_name: code}) | Q(**{f"{field_name}__startswith": code + "."})
+    return key_q([code], key) & q if key else q
 
 
 def org_and_descendants(organisation_id: int) -> set[int]:
@@ -260,7 +264,7 @@ def participation_by_month(
     """Monthly totals from the roll-ups (one query, no raw rows)."""
     qs = MonthlyMetric.objects.filter(metric__in=list(METRIC_OF))
     if territory_code:
-        qs = qs.filter(_territory_q("village__code", territory_code))
+        qs = qs.filter(_territory_q("village__code", territory_code, "regency_code"))
     if programme_code:
         qs = qs.filter(key=programme_code)
     if start:
@@ -293,7 +297,7 @@ def activity_counts(
     """Activities and head counts per programme code, from the roll-ups."""
     qs = MonthlyMetric.objects.filter(metric__in=["activities.count", "activities.head_count"])
     if territory_code:
-        qs = qs.filter(_territory_q("village__code", territory_code))
+        qs = qs.filter(_territory_q("village__code", territory_code, "regency_code"))
     if programme_code:
         qs = qs.filter(key=programme_code)
     if start:
@@ -349,7 +353,7 @@ def participation_by_area(
     else:
         column = "regency_code"
     qs = MonthlyMetric.objects.filter(metric__in=list(METRIC_OF)).filter(
-        _territory_q("village__code", territory_code)
+        _territory_q("village__code", territory_code, "regency_code")
     )
     if programme_code:
         qs = qs.filter(key=programme_code)

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from jaga.accounts.access import key_q
 from jaga.analytics.models import MonthlyMetric
 from jaga.servicedesk.models import OPEN_STATUSES, Service, ServiceRequest, Status
 from jaga.territory.models import Level, PoliceUnit, PoliceUnitKind, Territory
@@ -103,6 +104,7 @@ def unit_summary(user: Any, now: datetime.datetime | None = None) -> list[dict[s
             month__gte=since,
             district_code__in=list(live) or ["-"],
         )
+        .filter(key_q([d for d in live if d]) if live else Q())
         .values("district_code", "metric")
         .annotate(total=Sum("value"))
     ):
@@ -213,7 +215,7 @@ def monthly_series(
     sums = {
         (row["month"], row["metric"]): row["total"]
         for row in MonthlyMetric.objects.filter(
-            scope_q(user, "village__code"),
+            scope_q(user, "village__code", key="regency_code"),
             metric__in=["requests.received", "requests.resolved", "requests.resolved_in_time"],
             month__gte=starts[0],
         )

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
+from jaga.accounts.access import key_q
 from jaga.analytics.models import MonthlyMetric
 from jaga.core.numbers import say_number
 from jaga.surveys import ikm as ikm_math
@@ -149,6 +150,7 @@ def trust_metrics(code: str, start: datetime.date, end: datetime.date) -> QueryS
     level_field = {1: "province_code", 2: "regency_code", 3: "district_code", 4: "village__code"}
     field_name = level_field[len(code.split("."))]
     return MonthlyMetric.objects.filter(
+        key_q([code]),  # the distribution key, implied by the territory (docs/scaling.md)
         **{field_name: code},
         metric__startswith="surveys.trust.",
         month__gte=start.replace(day=1),
@@ -268,7 +270,9 @@ def joined_by_child(parent: Territory, start: datetime.date, end: datetime.date)
     trust = dict(trust_by_child(parent, start, end))
     period = {"month__gte": start.replace(day=1), "month__lte": end}
     incidents = dict(
-        MonthlyIncidentCount.objects.filter(village__code__startswith=parent.code + ".", **period)
+        MonthlyIncidentCount.objects.filter(
+            key_q([parent.code]), village__code__startswith=parent.code + ".", **period
+        )
         .values(child_field)
         .annotate(n=Sum("count"))
         .values_list(child_field, "n")
@@ -276,6 +280,7 @@ def joined_by_child(parent: Territory, start: datetime.date, end: datetime.date)
     figures: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rows = (
         MonthlyMetric.objects.filter(
+            key_q([parent.code]),
             village__code__startswith=parent.code + ".",
             metric__in=[
                 "visits.count",
