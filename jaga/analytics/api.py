@@ -111,7 +111,9 @@ def evaluate(
     summary=gettext_lazy("Every programme of a unit and what can be said of it"),
 )
 @allow(*STAFF_ROLES)
-def scorecard_view(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
+def scorecard_view(
+    request: HttpRequest, territory: str | None = None, month: str | None = None
+) -> Any:
     unit = resolve_unit(request.user, territory)
     return scorecard.scorecard(unit, _month(month))
 

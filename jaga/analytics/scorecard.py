@@ -34,7 +34,7 @@ from jaga.analytics.coverage import period_for, regency_coverage
 from jaga.analytics.evaluation import PRE_MONTHS, evaluate
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyMetric
 from jaga.analytics.queries import ACTIVITY_METRICS, ATTENDANCE_METRICS, counts_of
-from jaga.analytics.stats.its import interrupted_time_series
+from jaga.analytics.stats.its import ItsResult, interrupted_time_series
 from jaga.analytics.units import Unit, add_months, last_complete_month, months_between
 from jaga.core.errors import DomainError
 from jaga.core.numbers import say_number, say_percent
@@ -94,7 +94,9 @@ def outputs(unit: Unit, month: datetime.date) -> dict[str, dict[str, Any]]:
             "start": start.isoformat()[:7],
             "end": month.isoformat()[:7],
             "activities": figures.get("activities.count", 0),
-            "people_reached": figures.get("activities.head_count", 0),
+            # The head count of open events; for meetings by invitation only the attendance is
+            # recorded, so the larger of the two (a lower bound, never a double count).
+            "people_reached": max(figures.get("activities.head_count", 0), part.attended),
             "invited": part.invited,
             "attended": part.attended,
             "late": part.late,
@@ -129,6 +131,15 @@ def _usable(its: Any) -> bool:
     )
 
 
+def _its(y: np.ndarray, share: np.ndarray, first_month: int) -> ItsResult | None:
+    """`stats.its` on one series; None when the fit cannot be made (a series without any
+    spread leaves the quasi-Poisson scale at zero)."""
+    try:
+        return interrupted_time_series(y, share, first_month=first_month)
+    except (ValueError, ZeroDivisionError, np.linalg.LinAlgError):
+        return None
+
+
 def single_start(unit: Unit, started: datetime.date, month: datetime.date) -> dict[str, Any]:
     """Interrupted time series of the unit's incidents around a start every village shared, and
     the same series of the other regencies held in Jaga as a control."""
@@ -145,9 +156,7 @@ def single_start(unit: Unit, started: datetime.date, month: datetime.date) -> di
         )
     months = months_between(period.start, period.end)
     share = np.array([1.0 if m >= started else 0.0 for m in months])
-    its = interrupted_time_series(
-        _monthly(counts_of(unit), months), share, first_month=period.start.month
-    )
+    its = _its(_monthly(counts_of(unit), months), share, period.start.month)
     if not _usable(its):
         raise DomainError(
             "too_short",
@@ -163,13 +172,13 @@ def single_start(unit: Unit, started: datetime.date, month: datetime.date) -> di
         if r.code not in own and r.first <= period.start and r.last >= period.end
     ]
     if unit.level != "country" and others:
-        control = interrupted_time_series(
+        control = _its(
             _monthly(
                 AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY, area_code__in=others),
                 months,
             ),
             share,
-            first_month=period.start.month,
+            period.start.month,
         )
         if _usable(control):
             assert control is not None
@@ -350,9 +359,12 @@ def scorecard(unit: Unit, month: datetime.date) -> dict[str, Any]:
 
     check_month(unit, month)
     incidents = counts_of(unit).filter(month__lte=month).aggregate(n=Sum("count"), r=Count("id"))
-    metrics = MonthlyMetric.objects.filter(unit.rollup_q(), month__lte=month).aggregate(
-        n=Sum("value"), r=Count("id")
-    )
+    metrics = MonthlyMetric.objects.filter(
+        unit.rollup_q(),
+        month__gte=add_months(month, -(OUTPUT_MONTHS - 1)),
+        month__lte=month,
+        metric__in=ACTIVITY_METRICS + ATTENDANCE_METRICS,
+    ).aggregate(n=Sum("value"), r=Count("id"))
     adopted = ProgrammeAdoption.objects.filter(
         village__in=Territory.objects.filter(unit.village_q())
     ).aggregate(r=Count("id"))
