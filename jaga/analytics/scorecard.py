@@ -87,9 +87,9 @@ def outputs(unit: Unit, month: datetime.date) -> dict[str, dict[str, Any]]:
         sums[key][metric] = int(value or 0)
     out = {}
     for code, figures in sums.items():
-        part = Participation(
-            **{name: figures.get(metric, 0) for metric, name in METRIC_OF.items()}, key=code
-        )
+        part = Participation(key=code)
+        for metric, name in METRIC_OF.items():
+            setattr(part, name, figures.get(metric, 0))
         out[code] = {
             "start": start.isoformat()[:7],
             "end": month.isoformat()[:7],

@@ -174,14 +174,15 @@ def scorecard_page(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
     raw = request.GET.get("month")
     month = _month(request)
-    card, error = None, None
+    card: dict[str, Any] | None = None
+    error = ""
     if raw and parse_month(raw) is None:
         error = _("The month must look like 2026-10.")
     else:
         try:
             card = scorecard.scorecard(unit, month)
         except DomainError as exc:
-            error = exc.message
+            error = str(exc.message)
     return render(
         request,
         "analytics/scorecard.html",
