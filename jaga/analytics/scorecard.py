@@ -343,6 +343,10 @@ def build(unit: Unit, month: datetime.date) -> dict[str, Any]:
                     "effect cannot be estimated: %(reason)s"
                 ) % {"programme": programme.name, "reason": exc.message}
         rows.append(row)
+    # What can be said of an effect first: village comparisons, then before-and-after, then the
+    # programmes with activities only (each group by code).
+    order = {"did": 0, "its": 1, "none": 2}
+    rows.sort(key=lambda r: (order[r["method"]], r["code"]))
     return {
         "territory": unit.key,
         "name": unit.name,
