@@ -187,3 +187,14 @@ def test_api_fields(frozen, everywhere, leader_client, charlie_client, client):
     assert bad.status_code == 400 and bad.json()["code"] == "before_data"
     assert charlie_client.get("/api/v1/analytics/scorecard?territory=35.03").status_code == 404
     assert client.get("/api/v1/analytics/scorecard?territory=35.03").status_code == 401
+
+
+def test_anev_section(frozen, everywhere):
+    from jaga.reports import anev
+
+    regency = Territory.objects.get(code="35.03")
+    section = anev.scorecard(regency, LAST_MONTH)
+    assert {r["code"]: r["method"] for r in section["rows"]} == {"KTS": "did", "SSR": "its"}
+    assert section["error"] == ""
+    early = anev.scorecard(regency, datetime.date(2010, 1, 1))
+    assert early["rows"] == [] and early["error"]
