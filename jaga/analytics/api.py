@@ -16,6 +16,7 @@ from jaga.analytics import (
     hotspots,
     participation,
     queries,
+    scorecard,
     services,
     warning,
 )
@@ -28,6 +29,7 @@ from jaga.analytics.schemas import (
     RaidPlanIn,
     RaidPlanOut,
     RollupRowOut,
+    ScorecardOut,
 )
 from jaga.analytics.units import (
     Unit,
@@ -114,6 +116,19 @@ def evaluate(
 ) -> Any:
     unit = resolve_unit(request.user, territory)
     return evaluation.evaluate(programme, unit, category, parse_month(month))
+
+
+@router.get(
+    "/scorecard",
+    response=ScorecardOut,
+    summary=gettext_lazy("Every programme of a unit and what can be said of it"),
+)
+@allow(*STAFF_ROLES)
+def scorecard_view(
+    request: HttpRequest, territory: str | None = None, month: str | None = None
+) -> Any:
+    unit = resolve_unit(request.user, territory)
+    return scorecard.scorecard(unit, _month(month))
 
 
 @router.get("/coverage", response=dict[str, Any], summary=gettext_lazy("Bhabinkamtibmas coverage"))

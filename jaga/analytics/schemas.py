@@ -119,3 +119,38 @@ class RollupRowOut(Schema):
     code: str
     month: str
     value: int
+
+
+class ScorecardOutputsOut(Schema):
+    start: str
+    end: str
+    activities: int
+    people_reached: int
+    invited: int
+    attended: int
+    late: int
+    represented: int
+    attendance_pct: float | None
+    late_pct: float | None
+    represented_pct: float | None
+
+
+class ScorecardRowOut(Schema):
+    code: str
+    name: str
+    villages: int
+    first_adopted: str | None
+    adoption_months: int
+    method: str  # "did", "its" or "none"
+    sentence: str
+    outputs_sentence: str
+    outputs: ScorecardOutputsOut | None
+    evaluation: EvaluationOut | None
+    its: dict[str, Any] | None
+
+
+class ScorecardOut(Schema):
+    territory: str
+    name: str
+    month: str
+    programmes: list[ScorecardRowOut]

@@ -22,6 +22,7 @@ from jaga.analytics import (
     hotspots,
     participation,
     queries,
+    scorecard,
     services,
     warning,
 )
@@ -164,6 +165,36 @@ def evaluation_page(request: HttpRequest) -> HttpResponse:
             result=result,
             error=error,
             chart=chart,
+        ),
+    )
+
+
+@login_required
+@allow(*STAFF_ROLES)
+def scorecard_page(request: HttpRequest) -> HttpResponse:
+    """Every programme of the unit and what can honestly be said of it (issue 11, item 5)."""
+    unit = _unit(request)
+    raw = request.GET.get("month")
+    month = _month(request)
+    card: dict[str, Any] | None = None
+    error = ""
+    if raw and parse_month(raw) is None:
+        error = _("The month must look like 2026-10.")
+    else:
+        try:
+            card = scorecard.scorecard(unit, month)
+        except DomainError as exc:
+            error = str(exc.message)
+    return render(
+        request,
+        "analytics/scorecard.html",
+        _base(
+            request,
+            unit,
+            month=month,
+            month_value=month.isoformat()[:7],
+            card=card,
+            error=error,
         ),
     )
 

@@ -474,6 +474,18 @@ def programmes(territory: Territory, month: datetime.date) -> dict[str, Any]:
     return {"rows": rows}
 
 
+def scorecard(territory: Territory, month: datetime.date) -> dict[str, Any]:
+    """The Kapolres' scorecard (`analytics.scorecard`): every programme of the territory, with
+    the comparison the data allows (villages, or before-and-after against other regencies) and
+    its outputs. Served from the scorecard's cache when the page has just computed it."""
+    from jaga.analytics import scorecard as card
+
+    try:
+        return {"rows": card.scorecard(unit_of(territory), month)["programmes"], "error": ""}
+    except DomainError as exc:
+        return {"rows": [], "error": str(exc.message)}
+
+
 def _fmt_pct(value: float | None) -> str:
     if value is None:
         return "—"
@@ -610,6 +622,7 @@ SECTIONS = [
     ("coverage", coverage),
     ("surveys", surveys),
     ("programmes", programmes),
+    ("scorecard", scorecard),
 ]
 
 
