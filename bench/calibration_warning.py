@@ -77,6 +77,7 @@ def replicate(
 
     from jaga.analytics import warning
     from jaga.analytics.models import MonthlyIncidentCount
+    from jaga.analytics.rebuild import rebuild_areas
     from jaga.analytics.units import Unit
     from jaga.incidents.models import Category
     from jaga.territory.models import Level, Territory
@@ -121,6 +122,9 @@ def replicate(
                         )
                     )
         MonthlyIncidentCount.objects.bulk_create(rows, batch_size=5000)
+        # The area roll-ups follow the village ones, as every write keeps them; the register's
+        # coverage (analytics.coverage) is read from them.
+        rebuild_areas()
         unit = Unit(regency.code, regency.name, [regency.code], regency.level, regency)
         found = warning.alarms(unit, END)
         transaction.set_rollback(True)

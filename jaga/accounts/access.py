@@ -120,7 +120,7 @@ def in_scope(user: Any, code: str, roles: Iterable[str] | None = None) -> bool:
 
 
 def regency_of(code: str) -> str | None:
-    """The regency a territory code lies in (its first two segments: 35.03.11.1002 -> 35.03), or
+    """The regency a territory code lies in (its first two segments: 35.72.11.1002 -> 35.72), or
     None for a province or the whole country."""
     parts = code.split(".")
     return ".".join(parts[:2]) if len(parts) >= 2 and code != ALL_CODES else None

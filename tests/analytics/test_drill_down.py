@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import re
 from typing import Any
 
@@ -71,14 +73,19 @@ def test_counted_incidents_link_to_their_records_for_alice_and_404_for_charlie(
 def test_the_dashboard_counts_link_to_the_list_of_what_they_count(
     village_a: Any, bob: Any, alice_client: Client
 ) -> None:
-    record_incident(
-        category=Category.objects.get(code="pencurian"),
-        village=village_a,
-        occurred_at=timezone.now(),
-        source="import",
-        source_ref="hist-2",
-        actor=bob,
-    )
+    for ref, when in (
+        ("hist-1", timezone.now() - datetime.timedelta(days=35)),
+        ("hist-2", timezone.now()),
+    ):
+        # one in the dashboard's month (the last complete one), so the register covers it
+        record_incident(
+            category=Category.objects.get(code="pencurian"),
+            village=village_a,
+            occurred_at=when,
+            source="import",
+            source_ref=ref,
+            actor=bob,
+        )
     html = alice_client.get(f"/analitik/?territory={village_a.code}").content.decode()
     counted = re.findall(r'href="(/analitik/catatan/\?[^"]+)"', html)
     assert counted and all(f"territory={village_a.code}" in u for u in counted)

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=False)
 
 def test_detection_and_false_alarms_of_the_target_surge(frozen):
     t = calibrate(4, seed=11, categories=1, baselines=(2.5,), surges=((3.0, 2),))
-    caught, planted = t.caught[(2.5, 3.0, 2)], t.planted[(2.5, 3.0, 2)]
+    caught, planted = t.caught.get((2.5, 3.0, 2), 0), t.planted[(2.5, 3.0, 2)]
     detection, det_se = rate(caught, planted)
     # The old flat-mean CUSUM caught 19%. The 60% is out of reach at 0.2% false alarms
     # per six months: even the Neyman-Pearson test knowing the true mean and the surge's size

@@ -113,6 +113,9 @@ def _opens(persona: str, route: Route) -> bool:
 
 
 def _world() -> tuple[dict[str, Any], dict[str, Any]]:
+    from jaga.territory.polres import ensure_country
+
+    ensure_country()  # the national persona's posting names the country
     users: dict[str, Any] = {}
     for name, posting in PERSONAS.items():
         if posting is None:

@@ -147,6 +147,16 @@ EXPORTS: dict[str, tuple[list[str], bool]] = {
         False,
     ),
     "portal:csv": (["/publik/35.03/data.csv"], False),
+    # The forms typed in from paper: answers are numbers and codes.
+    "surveys:export": (["/survei/impor/ekspor-trust/", "/survei/impor/ekspor-ikm/"], False),
+    # An activity's invitations ({activity}: the poisoned activity's id).
+    "programs:invitations_transfer": (
+        [
+            "/program/kegiatan/{activity}/undangan/impor-ekspor/?format=csv",
+            "/program/kegiatan/{activity}/undangan/impor-ekspor/?format=xlsx",
+        ],
+        False,
+    ),
 }
 # Pages whose path looks like an export but only link to the ones above.
 NOT_EXPORTS = {"partners:transfer"}
@@ -179,9 +189,14 @@ def test_every_export_route_is_checked() -> None:
 
 @pytest.mark.parametrize("route", sorted(EXPORTS))
 def test_every_export_neutralises_formulas(route: str, poisoned: None, satbinmas_client) -> None:  # type: ignore[no-untyped-def]
+    from jaga.programs.models import Activity
+
     urls, holds_payload = EXPORTS[route]
+    activity = Activity.objects.filter(title=PAYLOAD).values_list("pk", flat=True).first()
     for url in urls:
-        assert_inert(satbinmas_client.get(url), holds_payload=holds_payload)
+        assert_inert(
+            satbinmas_client.get(url.format(activity=activity)), holds_payload=holds_payload
+        )
 
 
 def test_numbers_stay_numbers_and_text_stays_text() -> None:

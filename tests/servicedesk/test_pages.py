@@ -415,7 +415,13 @@ def test_overdue_reports_are_reminded_once_a_day(
         call_command("servicedesk", "remind-overdue", stdout=out)
         call_command("servicedesk", "remind-overdue", stdout=out)
     assert "of 2 overdue" in out.getvalue() and "of 0 overdue" in out.getvalue()
-    assert sorted(m.to[0] for m in mail.outbox) == ["alice@polri.example", "bob@polri.example"]
+    # The desk reminds alice of her report and bob (Kapolsek) of the unassigned one; bob also
+    # hears of alice's overdue report through his notifications (issue 14 item 4).
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "alice@polri.example",
+        "bob@polri.example",
+        "bob@polri.example",
+    ]
     with time_machine.travel(start + datetime.timedelta(days=5, hours=1), tick=False):
         call_command("servicedesk", "remind-overdue", stdout=out)
     assert out.getvalue().count("of 2 overdue") == 2
