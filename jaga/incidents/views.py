@@ -14,9 +14,9 @@ from django.utils import timezone
 from jaga.accounts.access import STAFF_ROLES, allow, get_for_user, has_role
 from jaga.core.errors import DomainError, ErrorList
 from jaga.core.tabular import write_csv, write_xlsx
+from jaga.core.uploads import check_upload_size
 from jaga.incidents.api import IMPORT_ROLES
 from jaga.incidents.forms import FilterForm, ImportForm
-from jaga.core.uploads import check_upload_size
 from jaga.incidents.jobs import queue_import, read_progress
 from jaga.incidents.models import Category, ImportJob, ImportRun, Incident
 
