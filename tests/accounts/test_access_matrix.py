@@ -428,6 +428,8 @@ def _api_value(
             return side["district"].code, "district"
         if "/reports/public/" in route.path:
             return REGENCY, None
+        if "/incidents/import-jobs/" in route.path:
+            return side["import_job"].code, "import_job"
         if route.path.startswith("/api/v1/programmes/"):
             return shared["programme"].code, None
     raise AssertionError(f"no value for {param} of {route.id}: add it to the matrix")

@@ -149,3 +149,26 @@ def test_progress_is_visible_while_the_job_runs(satbinmas):
     # the row itself is not touched by the hook (the import's transaction stays its own)
     job.refresh_from_db()
     assert job.lines == 0
+
+
+def test_the_api_imports_in_the_background(satbinmas, charlie, django_capture_on_commit_callbacks):
+    client = client_for(satbinmas)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/incidents/import?background=true", {"file": _upload(BAD)})
+    assert response.status_code == 202
+    code = response.json()["code"]
+    assert response.json()["status"] == "queued"
+    job = client.get(f"/api/v1/incidents/import-jobs/{code}").json()
+    assert job["status"] == "failed" and job["lines"] == 5
+    assert [e["line"] for e in job["errors"]] == [5, 6]
+    assert not Incident.objects.exists()
+    PostingFactory(
+        user=charlie,
+        role=Role.SATBINMAS,
+        territory=Territory.objects.get(code=DISTRICT_C),
+        valid_from=datetime.date(2020, 1, 1),
+    )
+    assert client_for(charlie).get(f"/api/v1/incidents/import-jobs/{code}").status_code == 404
+    # without `background` the API still answers with the counts at once
+    done = client.post("/api/v1/incidents/import", {"file": _upload(GOOD)})
+    assert done.status_code == 201 and done.json()["created"] == 3
