@@ -59,7 +59,7 @@ def build_world(users: dict[str, User]) -> dict[str, dict[str, object]]:
     from jaga.accounts.services import create_api_token
     from jaga.analytics.models import RaidPlan
     from jaga.fieldwork import services as fieldwork
-    from jaga.incidents.models import Category
+    from jaga.incidents.models import Category, ImportJob
     from jaga.incidents.services import record_incident
     from jaga.partners import services as partners
     from jaga.partners.models import OrgKind
@@ -211,6 +211,14 @@ def build_world(users: dict[str, User]) -> dict[str, dict[str, object]]:
             pages=1,
             html=f"<p>Anev {side}</p>",
             pdf=b"%PDF-1.4\n%%EOF\n",
+        )
+        got["import_job"] = ImportJob.objects.create(
+            code=f"QZIMPORT{side}",
+            territory=district,
+            file=ContentFile(b"occurred_at\n", name="history.csv"),
+            file_name="history.csv",
+            status="done",
+            lines=1,
         )
         got["raid_plan"] = RaidPlan.objects.create(
             territory=district, week=datetime.date(2024, 1, 1), places=[]

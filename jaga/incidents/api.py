@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -16,7 +17,8 @@ from jaga.core.errors import DomainError
 from jaga.core.params import Limit, Offset
 from jaga.core.uploads import check_upload_size
 from jaga.incidents.imports import import_incidents
-from jaga.incidents.models import Category, Incident
+from jaga.incidents.jobs import queue_import, read_progress
+from jaga.incidents.models import Category, ImportJob, Incident
 
 router = Router(tags=["incidents"])
 
@@ -132,26 +134,78 @@ def incidents(
     return [_out(i) for i in page]
 
 
+class ImportJobOut(Schema):
+    code: str
+    status: str
+    file_name: str
+    update: bool
+    dry_run: bool
+    lines: int
+    percent: int
+    created: int
+    updated: int
+    linked: int
+    unchanged: int
+    message: str
+    errors: list[dict[str, Any]]
+    more_errors: int
+    queued_at: datetime.datetime
+    started_at: datetime.datetime | None
+    finished_at: datetime.datetime | None
+
+
+def _job_out(job: ImportJob) -> ImportJobOut:
+    progress = read_progress(job)
+    return ImportJobOut(
+        code=job.code,
+        status=job.status,
+        file_name=job.file_name,
+        update=job.update,
+        dry_run=job.dry_run,
+        lines=progress["lines"],
+        percent=progress["percent"],
+        created=job.created,
+        updated=job.updated,
+        linked=job.linked,
+        unchanged=job.unchanged,
+        message=job.message,
+        errors=list(job.errors),
+        more_errors=job.errors_more,
+        queued_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
 @router.post(
     "/import",
-    response={201: ImportOut},
+    response={201: ImportOut, 202: ImportJobOut},
     summary=gettext_lazy("Import incident history (CSV or XLSX, all-or-nothing)"),
     description=(
         "Columns: occurred_at, village_code, category, source_ref; optional latitude, "
         "longitude, description, severity, source. A 400 answer lists every bad row with its "
         "line. `update=true` updates the incidents that rows of an export came from (key: "
-        "source, source_ref); `dry_run=true` checks and counts without writing."
+        "source, source_ref); `dry_run=true` checks and counts without writing. "
+        "`background=true` stores the file and imports it as a background job: the answer is "
+        "`202` with the job's `code`; follow it at `GET /api/v1/incidents/import-jobs/{code}`."
     ),
 )
 @allow(*IMPORT_ROLES)
 def import_file(
-    request: HttpRequest, file: File[UploadedFile], update: bool = False, dry_run: bool = False
+    request: HttpRequest,
+    file: File[UploadedFile],
+    update: bool = False,
+    dry_run: bool = False,
+    background: bool = False,
 ) -> Status:
     if not has_role(request.user, *IMPORT_ROLES):
         raise Forbidden("forbidden", _("Only Satbinmas staff may import incident history."))
     check_upload_size(file, name=file.name or "")
     if file.file is None:
         raise DomainError("empty_file", _("The file is empty."))
+    if background:
+        job = queue_import(file, actor=request.user, update=update, dry_run=dry_run)
+        return Status(202, _job_out(job))
     result = import_incidents(
         file.file,
         name=file.name or "upload.csv",
@@ -170,6 +224,16 @@ def import_file(
             dry_run=result.dry_run,
         ),
     )
+
+
+@router.get(
+    "/import-jobs/{code}",
+    response=ImportJobOut,
+    summary=gettext_lazy("One background import: progress, then counts or bad rows"),
+)
+@allow(*IMPORT_ROLES)
+def import_job(request: HttpRequest, code: str) -> ImportJobOut:
+    return _job_out(get_for_user(ImportJob.objects.all(), request.user, code=code))
 
 
 @router.get(

@@ -6,6 +6,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from jaga.accounts.access import STAFF_ROLES, ScopedQuerySet
+from jaga.accounts.models import Role
+from jaga.core.protected import protected_storage
+
+# Who may import incident history (also the scope of import jobs).
+IMPORT_JOB_ROLES = frozenset({Role.SATBINMAS, Role.ADMIN})
 
 
 class CategoryGroup(models.TextChoices):
@@ -182,3 +187,85 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} · {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(models.Model):
+    """One import of incident history from the web page or the API, run as a background task.
+
+    The uploaded file stays in protected storage (also when the import fails: nothing the user
+    sent is lost). While the task runs, its progress lives in a small file next to the upload
+    (`jaga.incidents.jobs`), never in this row: the import is one transaction and a write to the
+    database from inside it would only be seen at its end.
+    """
+
+    scope_field = "territory__code"
+    scope_roles = IMPORT_JOB_ROLES
+    scope_owner = "actor"
+
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    territory = models.ForeignKey(
+        "territory.Territory",
+        verbose_name=_("unit's territory"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    file = models.FileField(
+        _("file"), upload_to="incident-imports/%Y/%m/", storage=protected_storage, max_length=255
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    update = models.BooleanField(_("update changed rows"), default=False)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED
+    )
+    lines = models.PositiveIntegerField(_("rows read"), default=0)
+    created = models.PositiveIntegerField(_("incidents added"), default=0)
+    updated = models.PositiveIntegerField(_("incidents updated"), default=0)
+    linked = models.PositiveIntegerField(_("rows linked to an existing incident"), default=0)
+    unchanged = models.PositiveIntegerField(_("rows already imported"), default=0)
+    message = models.TextField(_("message"), blank=True)
+    errors = models.JSONField(_("rows with errors"), default=list, blank=True)
+    errors_more = models.PositiveIntegerField(_("further errors not listed"), default=0)
+    language = models.CharField(_("language"), max_length=5, default="id")
+    run = models.ForeignKey(
+        ImportRun,
+        verbose_name=_("import"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("incident import job")
+        verbose_name_plural = _("incident import jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.file_name} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ImportJobStatus.DONE, ImportJobStatus.FAILED)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("kategori/", views.categories, name="categories"),
     path("impor/", views.import_page, name="import"),
+    path("impor/<str:code>/", views.import_job, name="import_job"),
     re_path(r"^ekspor\.(?P<fmt>csv|xlsx)$", views.export, name="export"),
     path("<int:incident_id>/", views.detail, name="detail"),
 ]

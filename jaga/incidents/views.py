@@ -10,15 +10,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from jaga.accounts.access import STAFF_ROLES, allow, get_for_user, has_role
-from jaga.core.errors import DomainError, ImportFailed
+from jaga.core.errors import DomainError, ErrorList
 from jaga.core.tabular import write_csv, write_xlsx
+from jaga.core.uploads import check_upload_size
 from jaga.incidents.api import IMPORT_ROLES
 from jaga.incidents.forms import FilterForm, ImportForm
-from jaga.incidents.imports import import_incidents
-from jaga.incidents.models import Category, ImportRun, Incident
+from jaga.incidents.jobs import queue_import, read_progress
+from jaga.incidents.models import Category, ImportJob, ImportRun, Incident
 
 SOURCE_PATTERNS = [
     (re.compile(r"^op-(\d+)-"), "fieldwork:operation"),
@@ -166,52 +166,36 @@ def categories(request: HttpRequest) -> HttpResponse:
 @login_required
 @allow(*IMPORT_ROLES)
 def import_page(request: HttpRequest) -> HttpResponse:
-    if not has_role(request.user, *IMPORT_ROLES):
-        return render(request, "404.html", status=404)
-    errors: list[dict[str, object]] = []
+    """The import form: the file is stored and imported by a background task (`jobs`)."""
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            result = import_incidents(
-                upload.file,
-                name=upload.name,
+            check_upload_size(upload, name=upload.name or "")
+            job = queue_import(
+                upload,
                 actor=request.user,
                 update=form.cleaned_data["update"],
                 dry_run=form.cleaned_data["dry_run"],
             )
-        except ImportFailed as exc:
-            messages.error(request, str(exc.message))
-            errors = exc.errors
         except DomainError as exc:
             messages.error(request, str(exc.message))
         else:
-            figures = {
-                "lines": result.lines,
-                "created": result.created,
-                "updated": result.updated,
-                "linked": result.linked,
-                "unchanged": result.unchanged,
-            }
-            if result.dry_run:
-                messages.info(
-                    request,
-                    _(
-                        "Dry run, nothing written. %(lines)s rows read: %(created)s incidents would "
-                        "be added, %(updated)s updated, %(linked)s linked to an existing incident, "
-                        "%(unchanged)s unchanged."
-                    )
-                    % figures,
-                )
-            else:
-                messages.success(
-                    request,
-                    _(
-                        "%(lines)s rows read: %(created)s incidents added, %(updated)s updated, "
-                        "%(linked)s linked to an existing incident, %(unchanged)s unchanged."
-                    )
-                    % figures,
-                )
-            return redirect("incidents:import")
+            return redirect("incidents:import_job", code=job.code)
+    jobs = ImportJob.objects.for_user(request.user).select_related("actor")[:20]
     runs = ImportRun.objects.select_related("actor")[:20]
-    return render(request, "incidents/import.html", {"form": form, "errors": errors, "runs": runs})
+    return render(request, "incidents/import.html", {"form": form, "jobs": jobs, "runs": runs})
+
+
+@login_required
+@allow(*IMPORT_ROLES)
+def import_job(request: HttpRequest, code: str) -> HttpResponse:
+    """One import job: a progress bar while it runs (the page polls itself with htmx), then the
+    counts or the rows to correct. Only the importer and their unit's importers see it."""
+    job = get_for_user(ImportJob.objects.select_related("actor"), request.user, code=code)
+    errors = ErrorList(job.errors)
+    errors.more = job.errors_more
+    context = {"job": job, "progress": read_progress(job), "errors": errors}
+    if request.headers.get("HX-Request"):
+        return render(request, "incidents/_import_job.html", context)
+    return render(request, "incidents/import_job.html", context)

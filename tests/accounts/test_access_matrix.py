@@ -317,7 +317,7 @@ def _fresh_cache(db: None) -> Iterator[None]:
 def _scope_code(obj_kind: str, side_objects: dict[str, Any]) -> str | None:
     """The territory code that decides who sees the object (None: not territory-scoped)."""
     obj = side_objects[obj_kind]
-    if obj_kind in {"job", "raid_plan"}:
+    if obj_kind in {"job", "raid_plan", "import_job"}:
         return str(obj.territory.code)
     if obj_kind == "invitation":
         return str(obj.activity.village.code)
@@ -363,6 +363,8 @@ def _page_value(
             return side["village"].code, "village"
         if name.startswith("reports:"):
             return side["job"].code, "job"
+        if name == "incidents:import_job":
+            return side["import_job"].code, "import_job"
         if name == "programs:checkin":
             return side["invitation"].code, "invitation"
         if name == "programs:programme":
@@ -426,6 +428,8 @@ def _api_value(
             return side["district"].code, "district"
         if "/reports/public/" in route.path:
             return REGENCY, None
+        if "/incidents/import-jobs/" in route.path:
+            return side["import_job"].code, "import_job"
         if route.path.startswith("/api/v1/programmes/"):
             return shared["programme"].code, None
     raise AssertionError(f"no value for {param} of {route.id}: add it to the matrix")
