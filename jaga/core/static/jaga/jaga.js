@@ -15,4 +15,12 @@
       window.print();
     }
   });
+  // <… hx-get data-online-only>: asked for only when the phone has a connection (the unread
+  // count in the top bar), so a page opened offline asks nothing it cannot get.
+  document.addEventListener("htmx:confirm", function (event) {
+    var el = event.target;
+    if (!navigator.onLine && el instanceof Element && el.hasAttribute("data-online-only")) {
+      event.preventDefault();
+    }
+  });
 })();
