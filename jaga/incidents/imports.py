@@ -267,15 +267,18 @@ CONTENT = [
 def _create_stage(cursor: Any) -> None:
     timestamp = "timestamptz" if connection.vendor == "postgresql" else "text"
     real = "double precision" if connection.vendor == "postgresql" else "real"
-    cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    # Created once per connection and emptied, never dropped: dropping a table is a schema change,
+    # which SQLite's shared cache refuses while another connection reads ("database table is
+    # locked": the live server's request threads in the browser tests).
     cursor.execute(
-        f"CREATE TEMPORARY TABLE {STAGE} (line integer NOT NULL, category_id integer NOT NULL, "
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} (line integer NOT NULL, category_id integer NOT NULL, "
         "village_id integer NOT NULL, regency_code varchar(5) NOT NULL, "
         f"district_code varchar(8) NOT NULL, occurred_at {timestamp} NOT NULL, "
         "source varchar(10) NOT NULL, source_ref varchar(100) NOT NULL, "
         f"latitude {real}, longitude {real}, severity smallint NOT NULL, description text NOT NULL, "
         "month date NOT NULL, state smallint NOT NULL DEFAULT 0, target_id integer)"
     )
+    cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608
 
 
 class _Loader:
@@ -597,7 +600,7 @@ def import_incidents(
         if not bad_rows:
             _decide(cursor, result, report, update=update, started=started)
         if bad_rows or dry_run:
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608
             transaction.set_rollback(True)
         else:
             _write(cursor, result, started=started, actor_id=actor_id, actor=actor)
@@ -625,7 +628,7 @@ def import_incidents(
                     "linked": result.linked,
                 },
             )
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608
     if bad_rows:
         raise ImportFailed(
             _(
