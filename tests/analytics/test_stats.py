@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from jaga.analytics.stats import compstat, cusum, did, hotspots, its, trend
+from jaga.analytics.stats import compstat, did, hotspots, its, trend
 
 
 class TestCompstat:
@@ -108,43 +108,6 @@ class TestGlmTrend:
     def test_too_short_or_empty_says_nothing(self):
         assert trend.glm_trend([1, 2, 3]) is None
         assert trend.glm_trend([0] * 30) is None
-
-
-class TestCusum:
-    def test_recursion_by_hand(self):
-        s = cusum.run_cusum(np.array([[0.0, 3.0, 0.0]]), np.ones((1, 3)), shift=2.0)
-        k = 1 / math.log(2)
-        assert s[0] == pytest.approx([0.0, 3 - k, 3 - 2 * k])
-
-    def test_planted_surge_fires_and_others_stay_within_nominal_rate(self):
-        rng = np.random.default_rng(42)
-        n, months, window = 3000, 42, 6
-        level = rng.gamma(2.0, 1.0, size=n) + 0.05
-        y = rng.poisson(np.repeat(level[:, None], months, axis=1)).astype(float)
-        surged = np.arange(60)
-        y[surged, -3:] = rng.poisson(level[surged, None] * 4 + 3, size=(60, 3))
-        result = cusum.poisson_cusum(y, window=window, alpha=0.01)
-        assert result.alarm[surged].mean() >= 0.9
-        false_rate = result.alarm[60:].mean()
-        # Nominal 1% (the limits allow for the error of the estimated mean): 2,940 series.
-        assert false_rate <= 0.015
-        first = result.first_alarm[surged][result.alarm[surged]]
-        assert (first >= window - 3).all()
-
-    def test_months_before_the_data_begins_do_not_lower_the_baseline(self):
-        rng = np.random.default_rng(9)
-        y = rng.poisson(3.0, size=(4000, 42)).astype(float)
-        y[:, :6] = 0  # the data starts in month 7
-        result = cusum.poisson_cusum(y, window=6, alpha=0.01)
-        assert result.expected.mean() == pytest.approx(3.0, rel=0.03)
-        assert result.alarm.mean() <= 0.02
-
-    def test_seasonal_index_by_hand(self):
-        base = np.tile(
-            np.array([2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0]), (50, 1)
-        )
-        index = cusum.seasonal_index(base, np.arange(1, 13), np.zeros(50, dtype=int))
-        assert index[0] == pytest.approx([2 / 3] * 6 + [4 / 3] * 6)
 
 
 def staggered_panel(effect: float, n: int = 60, periods: int = 48, seed: int = 7):
