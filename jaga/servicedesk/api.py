@@ -17,9 +17,9 @@ from jaga.core.apidocs import gettext_lazy
 from jaga.core.errors import DomainError
 from jaga.core.links import absolute_reverse, absolute_url
 from jaga.core.params import Limit, Offset
-from jaga.servicedesk import queries, services
+from jaga.servicedesk import models, queries, services
 from jaga.servicedesk.models import (
-    STAFF_CHANNELS_VALUES,
+    STAFF_CHANNELS,
     Channel,
     Service,
     ServiceRequest,
@@ -415,25 +415,20 @@ def transition(request: HttpRequest, ticket: str, data: TransitionIn) -> StaffRe
         assignee = get_user_model().objects.filter(username=data.assignee).first()
         if assignee is None:
             raise DomainError("bad_assignee", _("Unknown officer %(u)s.") % {"u": data.assignee})
-    if data.status == "duplicate":
-        if not data.duplicate_of:
-            raise DomainError("original_required", _("Choose the report this one duplicates."))
+    original = None
+    if data.status == models.Status.DUPLICATE and data.duplicate_of:
+        # Looked up in the caller's scope: a ticket outside it is a 404.
         original = _get(request, data.duplicate_of)
-        services.mark_duplicate(report, original, actor=request.user, expected_version=data.version)
-    elif data.status == report.status and assignee is not None:
-        services.reassign_request(
-            report, assignee, actor=request.user, expected_version=data.version
-        )
-    else:
-        services.transition_request(
-            report,
-            data.status,
-            actor=request.user,
-            note=data.note,
-            public=data.public,
-            assignee=assignee,
-            expected_version=data.version,
-        )
+    services.move_request(
+        report,
+        data.status,
+        actor=request.user,
+        note=data.note,
+        public=data.public,
+        assignee=assignee,
+        expected_version=data.version,
+        duplicate_of=original,
+    )
     return detail_out(_get(request, ticket))
 
 
@@ -480,7 +475,7 @@ def intake(
     data: DeskRequestIn,
     idempotency_key: str = Header("", alias="Idempotency-Key"),
 ) -> Any:
-    if data.channel not in STAFF_CHANNELS_VALUES:
+    if data.channel not in STAFF_CHANNELS:
         raise DomainError("bad_channel", _("Channel must be walk_in, phone or messaging."))
     return _submit(
         request,
@@ -507,7 +502,7 @@ def intake_with_photos(
     idempotency_key: str = Header("", alias="Idempotency-Key"),
 ) -> Any:
     report = _parse_part(DeskRequestIn, data)
-    if report.channel not in STAFF_CHANNELS_VALUES:
+    if report.channel not in STAFF_CHANNELS:
         raise DomainError("bad_channel", _("Channel must be walk_in, phone or messaging."))
     return _submit(
         request,

@@ -26,12 +26,15 @@ from jaga.incidents.models import Incident
 from jaga.incidents.services import add_to_rollups
 from jaga.servicedesk import services
 from jaga.servicedesk.models import (
+    RESOLUTION_STANDS,
+    STAFF_CHANNELS,
     Channel,
     Moderation,
     RequestUpdate,
     Service,
     ServiceRequest,
     Status,
+    past_due,
 )
 from jaga.territory.models import Population
 
@@ -192,7 +195,7 @@ def build(ctx: dict[str, Any]) -> None:
         anonymous = channel in (Channel.WEB, Channel.MESSAGING) and rng.random() < 0.45
         if code in ("kdrt", "pasung"):
             anonymous = rng.random() < 0.7
-        due = received + datetime.timedelta(hours=service.sla_hours)
+        due = service.due_from(received)
         ticket = _code(rng)
         while ticket in tickets:
             ticket = _code(rng)
@@ -267,7 +270,7 @@ def build(ctx: dict[str, Any]) -> None:
                 )
             if not stuck and step(done, Status.RESOLVED, rng.choice(RESOLUTIONS)):
                 resolved_at = done
-                in_time = done <= due
+                in_time = not past_due(due, done)
                 reopen_until = done + datetime.timedelta(days=service.reopen_days)
                 if step(reopen_until, Status.CLOSED):
                     closed_at = reopen_until
@@ -307,8 +310,7 @@ def build(ctx: dict[str, Any]) -> None:
                 reporter_name="" if anonymous else f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
                 phone="" if anonymous else f"08{rng.randint(1100000000, 9999999999)}",
                 entered_by=staff.get("kapolsek")
-                if channel in (Channel.WALK_IN, Channel.PHONE, Channel.MESSAGING)
-                and village.district_code == "35.03.11"
+                if channel in STAFF_CHANNELS and village.district_code == "35.03.11"
                 else None,
                 status=status,
                 status_notes=notes,
@@ -402,7 +404,7 @@ def build(ctx: dict[str, Any]) -> None:
         counts[
             (row.village_id, _month(row.received_at), "requests.received", row.service.code)
         ] += 1
-        if row.resolved_at is not None and row.status in (Status.RESOLVED, Status.CLOSED):
+        if row.resolved_at is not None and row.status in RESOLUTION_STANDS:
             resolved_month = _month(row.resolved_at)
             counts[(row.village_id, resolved_month, "requests.resolved", row.service.code)] += 1
             if row.resolved_in_time:
@@ -420,7 +422,7 @@ def build(ctx: dict[str, Any]) -> None:
     )
     ctx["open311_key"] = api_key
     open_now = sum(1 for r in rows if r.is_open)
-    overdue = sum(1 for r in rows if r.is_open and r.due_at < now)
+    overdue = sum(1 for r in rows if r.is_open and r.is_late(now))
     # The newest reporters' private links (the codes exist nowhere else), one of a sensitive service.
     examples = [r for r in reversed(rows) if not r.service.sensitive][:2] + [
         r for r in reversed(rows) if r.service.sensitive

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jaga.core.choose import enhance
-from jaga.servicedesk.models import Channel, Datatype, Service, Status
+from jaga.servicedesk.models import STAFF_CHANNELS, Datatype, Service, Status
 from jaga.servicedesk.photos import MAX_PHOTOS
 from jaga.territory.models import Level, Territory
 
@@ -110,9 +110,7 @@ class ReportForm(forms.Form):
         if staff:
             self.fields["channel"] = forms.ChoiceField(
                 label=_("Channel"),
-                choices=[
-                    (c.value, c.label) for c in (Channel.WALK_IN, Channel.PHONE, Channel.MESSAGING)
-                ],
+                choices=[(c.value, c.label) for c in STAFF_CHANNELS],
             )
             self.fields["anonymous"].label = _("The reporter wishes to stay anonymous")
             self.fields["reporter_name"].label = _("Reporter's name")

@@ -9,7 +9,7 @@ from django.utils import timezone
 from jaga.accounts.access import STAFF_ROLES, roles_of
 from jaga.accounts.models import Role
 from jaga.servicedesk import queries
-from jaga.servicedesk.models import OPEN_STATUSES, ServiceRequest
+from jaga.servicedesk.models import OPEN_STATUSES, ServiceRequest, overdue_q
 from jaga.servicedesk.services.common import ACTING_ROLES
 
 
@@ -22,7 +22,7 @@ def panels(request: HttpRequest) -> list[dict[str, Any]]:
     now = timezone.now()
     counts = ServiceRequest.objects.for_user(request.user).aggregate(
         open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-        overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, due_at__lt=now)),
+        overdue=Count("id", filter=overdue_q(now)),
         mine=Count("id", filter=Q(status__in=OPEN_STATUSES, assignee=request.user)),
     )
     if roles_of(request.user) & ACTING_ROLES:

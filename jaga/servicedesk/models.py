@@ -80,6 +80,10 @@ class Service(models.Model):
     def name(self) -> str:
         return self.name_en if _english() else self.name_id
 
+    def due_from(self, received_at: datetime.datetime) -> datetime.datetime:
+        """When a report of this service received at `received_at` is due (the SLA rule)."""
+        return received_at + datetime.timedelta(hours=self.sla_hours)
+
     @property
     def description(self) -> str:
         return (self.description_en if _english() else self.description_id) or ""
@@ -153,8 +157,40 @@ TRANSITIONS: dict[str, set[str]] = {
     Status.DUPLICATE: {Status.CLOSED},
     Status.CLOSED: set(),
 }
+# Every status set of the desk lives here, beside the table.
 OPEN_STATUSES = {Status.RECEIVED, Status.TRIAGED, Status.ASSIGNED, Status.IN_PROGRESS}
-FINISHED_STATUSES = {Status.RESOLVED, Status.REJECTED, Status.DUPLICATE, Status.CLOSED}
+# An open report someone works on may be handed to another officer without changing its status.
+REASSIGNABLE = {Status.ASSIGNED, Status.IN_PROGRESS}
+# Not yet looked at, or found not to be a case of its own: never entered in the register.
+UNVERIFIABLE = {Status.RECEIVED, Status.REJECTED, Status.DUPLICATE}
+# The statuses under which a resolution stands and is counted (a reopened report lost it).
+RESOLUTION_STANDS = {Status.RESOLVED, Status.CLOSED}
+# Closing and rejecting end the reporter's case: the officer confirms them (as reopening).
+CONFIRMED_MOVES = {Status.CLOSED, Status.REJECTED}
+
+
+def is_reopening(current: str, to_status: str) -> bool:
+    """Back to work from resolved: allowed only within the service's reopening period."""
+    return current == Status.RESOLVED and to_status == Status.IN_PROGRESS
+
+
+def needs_confirmation(current: str, to_status: str) -> bool:
+    """Whether a move is confirmed on a second page before it is made."""
+    return is_reopening(current, to_status) or to_status in CONFIRMED_MOVES
+
+
+# The SLA rule, in one place: a report is due `Service.sla_hours` after it was received
+# (`Service.due_from`) and late (`past_due`) at any moment after that; resolved exactly at the due time is in
+# time. Open and late is overdue.
+def past_due(due_at: datetime.datetime, at: datetime.datetime) -> bool:
+    return at > due_at
+
+
+def overdue_q(now: datetime.datetime) -> models.Q:
+    """The SLA rule as a filter: open reports whose due time has passed at `now`."""
+    return models.Q(status__in=OPEN_STATUSES, due_at__lt=now)
+
+
 BADGE: dict[str, str] = {
     Status.RECEIVED: "info",
     Status.TRIAGED: "info",
@@ -178,7 +214,8 @@ class Channel(models.TextChoices):
     SMS = "sms", _("SMS conversation")
 
 
-STAFF_CHANNELS_VALUES = {Channel.WALK_IN, Channel.PHONE, Channel.MESSAGING}
+# Reports only desk staff enter, for a resident in front of them or on the line (in form order).
+STAFF_CHANNELS = (Channel.WALK_IN, Channel.PHONE, Channel.MESSAGING)
 
 
 class Moderation(models.TextChoices):
@@ -194,7 +231,7 @@ class ServiceRequestQuerySet(ScopedQuerySet["ServiceRequest"]):
         return self.filter(status__in=OPEN_STATUSES)
 
     def overdue(self, now: datetime.datetime | None = None) -> ServiceRequestQuerySet:
-        return self.open().filter(due_at__lt=now or timezone.now())
+        return self.filter(overdue_q(now or timezone.now()))
 
     def publishable(self) -> ServiceRequestQuerySet:
         """Reports that may appear in any public output: never those of a sensitive service."""
@@ -396,7 +433,11 @@ class ServiceRequest(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return self.is_open and self.due_at < timezone.now()
+        return self.is_open and self.is_late(timezone.now())
+
+    def is_late(self, at: datetime.datetime) -> bool:
+        """Past its due time at `at` (the SLA rule, `past_due`)."""
+        return past_due(self.due_at, at)
 
     @property
     def badge(self) -> str:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from jaga.accounts.access import key_q
 from jaga.analytics.models import MonthlyMetric
-from jaga.servicedesk.models import OPEN_STATUSES, Service, ServiceRequest, Status
+from jaga.servicedesk.models import OPEN_STATUSES, Service, ServiceRequest, Status, overdue_q
 from jaga.territory.models import Level, PoliceUnit, PoliceUnitKind, Territory
 
 NEARBY_METRES = 500
@@ -72,7 +72,7 @@ def queue(user: Any, params: dict[str, str]) -> QuerySet[ServiceRequest]:
     if params.get("district"):
         qs = qs.filter(district_code=params["district"])
     if params.get("overdue"):
-        qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=timezone.now())
+        qs = qs.filter(overdue_q(timezone.now()))
     if params.get("mine"):
         qs = qs.filter(assignee=user)
     q = params.get("q", "").strip()
@@ -93,7 +93,7 @@ def unit_summary(user: Any, now: datetime.datetime | None = None) -> list[dict[s
         row["district_code"]: row
         for row in visible.values("district_code").annotate(
             open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-            overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, due_at__lt=now)),
+            overdue=Count("id", filter=overdue_q(now)),
         )
     }
     since = (timezone.localdate(now).replace(day=1) - datetime.timedelta(days=335)).replace(day=1)

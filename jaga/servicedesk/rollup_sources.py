@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from jaga.analytics.rebuild import MetricRow, grouped, register
-from jaga.servicedesk.models import ServiceRequest, Status
+from jaga.servicedesk.models import RESOLUTION_STANDS, ServiceRequest
 
 
 @register("requests.")
@@ -18,9 +18,7 @@ def request_rows() -> Iterator[MetricRow]:
     requests = ServiceRequest.objects.all()
     common = {"village": "village_id", "key_field": "service__code"}
     yield from grouped(requests, "requests.received", moment="received_at", **common)
-    resolved = requests.filter(
-        resolved_at__isnull=False, status__in=[Status.RESOLVED, Status.CLOSED]
-    )
+    resolved = requests.filter(resolved_at__isnull=False, status__in=RESOLUTION_STANDS)
     yield from grouped(resolved, "requests.resolved", moment="resolved_at", **common)
     yield from grouped(
         resolved.filter(resolved_in_time=True),

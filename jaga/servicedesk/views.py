@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -48,6 +49,8 @@ from jaga.servicedesk.forms import (
     village_choices,
 )
 from jaga.servicedesk.models import (
+    CONFIRMED_MOVES,
+    REASSIGNABLE,
     Attachment,
     BulkAction,
     Channel,
@@ -56,10 +59,10 @@ from jaga.servicedesk.models import (
     ServiceGroup,
     ServiceRequest,
     Status,
+    is_reopening,
+    needs_confirmation,
 )
 from jaga.territory.models import Level, Territory
-
-REASSIGNABLE = {Status.ASSIGNED, Status.IN_PROGRESS}
 
 
 def _catalogue() -> list[dict[str, Any]]:
@@ -610,9 +613,7 @@ def _render_detail(
         "merge_form": forms.get("merge_form") or MergeForm(initial={"version": report.version}),
         "can_act": bool(roles_of(request.user) & services.ACTING_ROLES),
         "can_merge": Status.DUPLICATE in allowed,
-        "can_verify": report.service.category_id is not None
-        and report.incident_id is None
-        and report.status not in (Status.RECEIVED, Status.REJECTED, Status.DUPLICATE),
+        "can_verify": services.can_verify(report),
         "nearby": queries.nearby_open(
             service_id=report.service_id,
             village=report.village,
@@ -630,125 +631,121 @@ def _render_detail(
 @require_POST
 @allow(*STAFF_ROLES)
 def act(request: HttpRequest, ticket: str, action: str) -> HttpResponse:
+    """One officer's action on a report's page; each action is a step below."""
     denied = _staff_only(request)
     if denied:
         return denied
     report = _get_report(request, ticket)
+    step = ACTIONS.get(action)
+    if step is None:
+        raise Http404
     forms: dict[str, Any] = {}
     try:
-        if action == "status":
-            form: Any = TransitionForm(
-                request.POST,
-                allowed=services.allowed_transitions(report),
-                officers=_officers_for(report),
-                can_reassign=report.status in REASSIGNABLE,
-                current=report.status,
-            )
-            forms["transition_form"] = form
-            if not form.is_valid():
-                raise DomainError("invalid", _("Check the form."))
-            to_status = form.cleaned_data["status"]
-            if needs_confirmation(report.status, to_status) and not request.POST.get("confirmed"):
-                return _confirm_status(request, report, form)
-            assignee = None
-            if form.cleaned_data["assignee"]:
-                assignee = next(
-                    (
-                        u
-                        for u in _officers_for(report)
-                        if str(u.pk) == form.cleaned_data["assignee"]
-                    ),
-                    None,
-                )
-            if form.cleaned_data["status"] == TransitionForm.KEEP:
-                if assignee is None:
-                    raise DomainError("assignee_required", _("Choose the officer to assign."))
-                services.reassign_request(
-                    report,
-                    assignee,
-                    actor=request.user,
-                    expected_version=form.cleaned_data["version"],
-                )
-            else:
-                services.transition_request(
-                    report,
-                    form.cleaned_data["status"],
-                    actor=request.user,
-                    note=form.cleaned_data["note"],
-                    public=form.cleaned_data["public"],
-                    assignee=assignee,
-                    expected_version=form.cleaned_data["version"],
-                )
-            messages.success(request, _("Status changed."))
-        elif action == "note":
-            form = UpdateForm(request.POST)
-            forms["update_form"] = form
-            if not form.is_valid():
-                raise DomainError("invalid", _("Check the form."))
-            services.add_update(
-                report,
-                form.cleaned_data["text"],
-                actor=request.user,
-                public=form.cleaned_data["public"],
-            )
-            messages.success(request, _("Note added."))
-        elif action == "merge":
-            form = MergeForm(request.POST)
-            forms["merge_form"] = form
-            if not form.is_valid():
-                raise DomainError("invalid", _("Check the form."))
-            code = form.cleaned_data["original"].strip().upper()
-            original = ServiceRequest.objects.for_user(request.user).filter(ticket=code).first()
-            if original is None:
-                raise DomainError(
-                    "unknown_ticket",
-                    _("There is no report %(ticket)s in your area.") % {"ticket": code},
-                )
-            services.mark_duplicate(
-                report,
-                original,
-                actor=request.user,
-                expected_version=form.cleaned_data["version"],
-            )
-            messages.success(request, _("Merged into %(ticket)s.") % {"ticket": original.ticket})
-        elif action == "photo":
-            photo = report.photos.filter(pk=request.POST.get("photo") or 0).first()
-            if photo is None:
-                raise Http404
-            services.set_photo_public(photo, request.POST.get("public") == "1", actor=request.user)
-            messages.success(request, _("Photo updated."))
-        elif action == "code":
-            code = services.issue_tracking_code(report, actor=request.user)
-            request.session[NEW_CODE_SESSION] = {"ticket": report.ticket, "code": code}
-            messages.success(
-                request, _("A new tracking code was issued; the old one no longer works.")
-            )
-        elif action == "verify":
-            services.verify_request(report, actor=request.user)
-            messages.success(request, _("Recorded in the kamtibmas register."))
-        else:
-            raise Http404
+        shown = step(request, report, forms)
     except DomainError as exc:
         messages.error(request, str(exc.message))
         report = _get_report(request, ticket)
         # A version conflict is a 409 on the page as in the API; every other refusal a 400.
         return _render_detail(request, report, status=exc.status, **forms)
+    if shown is not None:
+        return shown
     return redirect("servicedesk:detail", ticket=report.ticket)
 
 
-# Closing and reopening end or restart the reporter's case and are sent to them: a second step
-# (a page, so it works without JavaScript) asks the officer to confirm.
-CONFIRMED_MOVES = {Status.CLOSED, Status.REJECTED}
+def _valid(form: Any, forms: dict[str, Any], name: str) -> Any:
+    forms[name] = form
+    if not form.is_valid():
+        raise DomainError("invalid", _("Check the form."))
+    return form.cleaned_data
 
 
-def needs_confirmation(current: str, to_status: str) -> bool:
-    reopening = current == Status.RESOLVED and to_status == Status.IN_PROGRESS
-    return reopening or to_status in CONFIRMED_MOVES
+def _act_status(
+    request: HttpRequest, report: ServiceRequest, forms: dict[str, Any]
+) -> HttpResponse | None:
+    officers = _officers_for(report)
+    form = TransitionForm(
+        request.POST,
+        allowed=services.allowed_transitions(report),
+        officers=officers,
+        can_reassign=report.status in REASSIGNABLE,
+        current=report.status,
+    )
+    data = _valid(form, forms, "transition_form")
+    if needs_confirmation(report.status, data["status"]) and not request.POST.get("confirmed"):
+        return _confirm_status(request, report, form)
+    assignee = next((u for u in officers if str(u.pk) == data["assignee"]), None)
+    services.move_request(
+        report,
+        None if data["status"] == TransitionForm.KEEP else data["status"],
+        actor=request.user,
+        note=data["note"],
+        public=data["public"],
+        assignee=assignee,
+        expected_version=data["version"],
+    )
+    messages.success(request, _("Status changed."))
+    return None
+
+
+def _act_note(request: HttpRequest, report: ServiceRequest, forms: dict[str, Any]) -> None:
+    data = _valid(UpdateForm(request.POST), forms, "update_form")
+    services.add_update(report, data["text"], actor=request.user, public=data["public"])
+    messages.success(request, _("Note added."))
+
+
+def _act_merge(request: HttpRequest, report: ServiceRequest, forms: dict[str, Any]) -> None:
+    data = _valid(MergeForm(request.POST), forms, "merge_form")
+    code = data["original"].strip().upper()
+    original = ServiceRequest.objects.for_user(request.user).filter(ticket=code).first()
+    if original is None:
+        raise DomainError(
+            "unknown_ticket",
+            _("There is no report %(ticket)s in your area.") % {"ticket": code},
+        )
+    services.move_request(
+        report,
+        Status.DUPLICATE,
+        actor=request.user,
+        duplicate_of=original,
+        expected_version=data["version"],
+    )
+    messages.success(request, _("Merged into %(ticket)s.") % {"ticket": original.ticket})
+
+
+def _act_photo(request: HttpRequest, report: ServiceRequest, forms: dict[str, Any]) -> None:
+    photo = report.photos.filter(pk=request.POST.get("photo") or 0).first()
+    if photo is None:
+        raise Http404
+    services.set_photo_public(photo, request.POST.get("public") == "1", actor=request.user)
+    messages.success(request, _("Photo updated."))
+
+
+def _act_code(request: HttpRequest, report: ServiceRequest, forms: dict[str, Any]) -> None:
+    code = services.issue_tracking_code(report, actor=request.user)
+    request.session[NEW_CODE_SESSION] = {"ticket": report.ticket, "code": code}
+    messages.success(request, _("A new tracking code was issued; the old one no longer works."))
+
+
+def _act_verify(request: HttpRequest, report: ServiceRequest, forms: dict[str, Any]) -> None:
+    services.verify_request(report, actor=request.user)
+    messages.success(request, _("Recorded in the kamtibmas register."))
+
+
+ACTIONS: dict[str, Callable[[HttpRequest, ServiceRequest, dict[str, Any]], HttpResponse | None]] = {
+    "status": _act_status,
+    "note": _act_note,
+    "merge": _act_merge,
+    "photo": _act_photo,
+    "code": _act_code,
+    "verify": _act_verify,
+}
 
 
 def _confirm_status(request: HttpRequest, report: ServiceRequest, form: Any) -> HttpResponse:
+    # Closing, rejecting and reopening end or restart the reporter's case and are sent to them:
+    # a second step (a page, so it works without JavaScript) asks the officer to confirm.
     to_status = form.cleaned_data["status"]
-    reopening = report.status == Status.RESOLVED and to_status == Status.IN_PROGRESS
+    reopening = is_reopening(report.status, to_status)
     return render(
         request,
         "servicedesk/confirm_status.html",

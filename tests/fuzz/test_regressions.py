@@ -204,7 +204,7 @@ def test_the_status_time_is_read_once_the_row_is_locked(
         anonymous=True,
     )
     start = datetime.datetime(2026, 3, 2, 8, 0, tzinfo=datetime.UTC)
-    real_lock = workflow._lock
+    real_lock = workflow.lock_request
     with time_machine.travel(start, tick=False) as traveller:
 
         def slow_lock(request: ServiceRequest) -> ServiceRequest:
@@ -213,7 +213,7 @@ def test_the_status_time_is_read_once_the_row_is_locked(
             traveller.shift(datetime.timedelta(minutes=1))
             return locked
 
-        with mock.patch.object(workflow, "_lock", slow_lock):
+        with mock.patch.object(workflow, "lock_request", slow_lock):
             desk.transition_request(report, "triaged", actor=bob)
     report.refresh_from_db()
     assert report.updated_at == start + datetime.timedelta(minutes=1)

@@ -8,7 +8,13 @@ callers import it whole: `from jaga.servicedesk import services`.
 
 from __future__ import annotations
 
-from jaga.servicedesk.services.common import ACTING_ROLES, MAX_DESCRIPTION, STAFF_CHANNELS
+from jaga.servicedesk.services.common import (
+    ACTING_ROLES,
+    MAX_DESCRIPTION,
+    STAFF_CHANNELS,
+    SYSTEM,
+    record_change,
+)
 from jaga.servicedesk.services.intake import (
     Routing,
     clean_answers,
@@ -46,8 +52,10 @@ from jaga.servicedesk.services.workflow import (
     add_reporter_note,
     add_update,
     allowed_transitions,
+    can_verify,
     close_expired_resolved,
     mark_duplicate,
+    move_request,
     reassign_request,
     remind_overdue,
     set_photo_public,
@@ -59,6 +67,7 @@ __all__ = [
     "ACTING_ROLES",
     "MAX_DESCRIPTION",
     "STAFF_CHANNELS",
+    "SYSTEM",
     "Routing",
     "TrackingCodeRequired",
     "check_tracking_code",
@@ -78,14 +87,17 @@ __all__ = [
     "add_reporter_note",
     "add_update",
     "allowed_transitions",
+    "can_verify",
     "clean_answers",
     "close_expired_resolved",
     "create_open311_client",
     "find_village",
     "idempotency_hash",
     "mark_duplicate",
+    "move_request",
     "open311_client_for_key",
     "reassign_request",
+    "record_change",
     "remind_overdue",
     "revoke_open311_client",
     "route",

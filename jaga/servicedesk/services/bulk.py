@@ -1,7 +1,7 @@
 """Bulk work on the queue (many reports assigned or moved at once) and saved queue filters.
 
-A bulk move is not all-or-nothing: each report goes through `transition_request` /
-`reassign_request` exactly as if the officer had moved it alone, in its own transaction, with its
+A bulk move is not all-or-nothing: each report goes through `move_request` (the dispatcher the
+report's page and the API use) exactly as if the officer had moved it alone, in its own transaction, with its
 own checks (scope, the workflow table, the officer's villages, a reason where one is needed) and
 its own audit row. A report that may not move is left as it is and named in the answer with the
 reason; the others move. Desk work is many independent cases: one report that changed in the
@@ -21,17 +21,15 @@ from jaga.accounts.access import ALL_CODES, roles_of, scope_codes
 from jaga.core.audit import log_action
 from jaga.core.errors import DomainError
 from jaga.servicedesk.models import (
+    REASSIGNABLE,
     BulkAction,
     SavedFilter,
     ServiceRequest,
     Status,
+    is_reopening,
 )
 from jaga.servicedesk.services.common import ACTING_ROLES
-from jaga.servicedesk.services.workflow import (
-    allowed_transitions,
-    reassign_request,
-    transition_request,
-)
+from jaga.servicedesk.services.workflow import allowed_transitions, move_request
 
 MAX_BULK = 200
 # Marking a duplicate needs the original of each report: that stays a move made one at a time.
@@ -42,7 +40,6 @@ BULK_STATUSES = [
     Status.REJECTED,
     Status.CLOSED,
 ]
-REASSIGNABLE = {Status.ASSIGNED, Status.IN_PROGRESS}
 # The queue's filter parameters a saved filter keeps (nothing else from the query string).
 FILTER_KEYS = ("q", "service", "status", "village", "district", "overdue", "mine")
 
@@ -59,13 +56,13 @@ def _move_one(
 ) -> None:
     if kind == BulkAction.Kind.ASSIGN:
         if Status.ASSIGNED in allowed_transitions(report):
-            transition_request(
+            move_request(
                 report, Status.ASSIGNED, actor=actor, assignee=assignee, note=note, public=public
             )
         elif report.status in REASSIGNABLE:
             if report.assignee_id == getattr(assignee, "pk", None):
                 raise DomainError("already_assigned", _("It is already assigned to that officer."))
-            reassign_request(report, assignee, actor=actor)
+            move_request(report, None, actor=actor, assignee=assignee)
         else:
             raise DomainError(
                 "not_open",
@@ -73,10 +70,10 @@ def _move_one(
                 % {"old": report.get_status_display()},
             )
     else:
-        if report.status == Status.RESOLVED and to_status == Status.IN_PROGRESS:
+        if is_reopening(report.status, to_status):
             # Reopening restarts the reporter's case: it is confirmed report by report.
             raise DomainError("reopen_alone", _("Reopen a resolved report on its own page."))
-        transition_request(report, to_status, actor=actor, note=note, public=public)
+        move_request(report, to_status, actor=actor, note=note, public=public)
 
 
 def bulk_move(

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+from typing import Any, Final
 
 from django.utils.translation import gettext as _
 
 from jaga.accounts.access import code_in_scope, roles_of, scope_codes
 from jaga.accounts.models import Role
+from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import DomainError
-from jaga.servicedesk.models import (
-    Channel,
-    ServiceRequest,
-)
+from jaga.servicedesk.models import STAFF_CHANNELS, RequestUpdate, ServiceRequest
+
+__all__ = [
+    "ACTING_ROLES",
+    "AUDIT_FIELDS",
+    "MAX_DESCRIPTION",
+    "STAFF_CHANNELS",
+    "SYSTEM",
+    "check_actor",
+    "is_user",
+    "lock_request",
+    "record_change",
+    "report_event_data",
+]
 
 MAX_DESCRIPTION = 4000
 ACTING_ROLES = {Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.ADMIN}
-STAFF_CHANNELS = {Channel.WALK_IN, Channel.PHONE, Channel.MESSAGING}
 AUDIT_FIELDS = [
     "status",
     "unit",
@@ -31,18 +42,40 @@ AUDIT_FIELDS = [
 ]
 
 
-def _is_user(actor: Any) -> bool:
+class SystemActor:
+    """Jaga itself, acting on a schedule (closing reports whose reopening period is over).
+
+    As every job and command in Jaga, it is recorded with no person: the audit row's actor and
+    the update's author are empty. Only the desk's own jobs pass it; it is never a signed-in user.
+    """
+
+    is_authenticated = False
+    is_active = True
+    pk = None
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM: Final = SystemActor()
+
+
+def is_user(actor: Any) -> bool:
     return bool(getattr(actor, "is_authenticated", False))
 
 
-def _check_actor(request: ServiceRequest, actor: Any) -> None:
+def check_actor(request: ServiceRequest, actor: Any) -> None:
+    """Refuse a change by anyone but desk staff whose area holds the report (the system may)."""
+    if actor is SYSTEM:
+        return
     if not (roles_of(actor) & ACTING_ROLES):
         raise DomainError("not_allowed", _("You may not change reports."))
     if not code_in_scope(request.village.code, scope_codes(actor)):
         raise DomainError("not_allowed", _("This report is outside your area."))
 
 
-def _lock(request: ServiceRequest) -> ServiceRequest:
+def lock_request(request: ServiceRequest) -> ServiceRequest:
+    """The report, re-read and locked until the transaction ends."""
     return (
         ServiceRequest.objects.select_for_update()
         .select_related("service", "village")
@@ -66,3 +99,46 @@ def report_event_data(request: ServiceRequest) -> dict[str, Any]:
         "received_at": request.received_at.isoformat() if request.received_at else None,
         "due_at": request.due_at.isoformat() if request.due_at else None,
     }
+
+
+def record_change(
+    locked: ServiceRequest,
+    action: str,
+    *,
+    actor: Any,
+    before: dict[str, Any],
+    at: datetime.datetime,
+    text: str = "",
+    public: bool = False,
+    status_from: str = "",
+    status_to: str = "",
+    audit_note: str = "",
+) -> RequestUpdate:
+    """Save a change of the locked report: the one way the workflow records a change.
+
+    The report's version goes up (an officer who looked at the old one gets a conflict), the
+    change is listed among the report's updates and written to the audit log
+    (`servicedesk.<action>`, `before` against the report as saved now).
+    """
+    locked.version += 1
+    locked.updated_at = at
+    locked.save()
+    update = RequestUpdate.objects.create(
+        request=locked,
+        at=at,
+        author=actor if is_user(actor) else None,
+        public=public,
+        text=text,
+        status_from=status_from,
+        status_to=status_to,
+    )
+    log_action(
+        f"servicedesk.{action}",
+        locked,
+        actor=actor if is_user(actor) else None,
+        before=before,
+        after=snapshot(locked, AUDIT_FIELDS),
+        territory_code=locked.village.code,
+        note=audit_note,
+    )
+    return update

@@ -33,12 +33,12 @@ from jaga.servicedesk.models import (
     ServiceRequest,
     Status,
 )
-from jaga.servicedesk.photos import MAX_PHOTOS, clean_photo
+from jaga.servicedesk.photos import MAX_PHOTOS, CleanPhoto, clean_photo
 from jaga.servicedesk.services.common import (
     ACTING_ROLES,
     MAX_DESCRIPTION,
     STAFF_CHANNELS,
-    _is_user,
+    is_user,
     report_event_data,
 )
 from jaga.servicedesk.services.tracking import (
@@ -234,11 +234,94 @@ def submit_request(
     and SMS conversation) passes `send_tracking_code=False` so the code is not sent twice.
     """
     key_hash = idempotency_hash(idempotency_scope, idempotency_key) if idempotency_key else None
-    if key_hash is not None:
-        existing = ServiceRequest.objects.filter(idempotency_key=key_hash).first()
-        if existing is not None:
-            existing.tracking_code = ""  # type: ignore[attr-defined]
-            return existing, False
+    first = _first_with_key(key_hash)
+    if first is not None:
+        return first, False
+    village = _check_submitter(service, village, channel, actor)
+    now = timezone.now()
+    fields = _checked_fields(
+        service,
+        description=description,
+        latitude=latitude,
+        longitude=longitude,
+        occurred_at=occurred_at,
+        now=now,
+        answers=answers or {},
+    )
+    fields |= _checked_contact(anonymous, require_contact, reporter_name, phone, email)
+    fields |= {
+        "channel": channel,
+        "address": address.strip()[:255],
+        "open311_client": open311_client,
+        "idempotency_key": key_hash,
+    }
+    cleaned = _checked_photos(photos or [])
+    routing = route(village)
+    code = new_tracking_code()
+    try:
+        with transaction.atomic():
+            request = _create_report(
+                fields, village=village, routing=routing, actor=actor, code=code, now=now
+            )
+            _attach_photos(request, cleaned)
+            _record_receipt(request, routing, actor=actor)
+            _send_receipt(request, routing, code if send_tracking_code else "")
+    except IntegrityError:
+        # The same retried submission raced us; the first one wins and both get its ticket.
+        first = _first_with_key(key_hash)
+        if first is None:
+            raise
+        return first, False
+    request.tracking_code = code  # type: ignore[attr-defined]
+    return request, True
+
+
+def _first_with_key(key_hash: str | None) -> ServiceRequest | None:
+    """The report a retried submission made first, without its tracking code (see above)."""
+    if key_hash is None:
+        return None
+    first = ServiceRequest.objects.filter(idempotency_key=key_hash).first()
+    if first is not None:
+        first.tracking_code = ""  # type: ignore[attr-defined]
+    return first
+
+
+def _create_report(
+    fields: dict[str, Any],
+    *,
+    village: Territory,
+    routing: Routing,
+    actor: Any,
+    code: str,
+    now: datetime.datetime,
+) -> ServiceRequest:
+    """The new report, received now, routed, with its clock started (`Service.due_from`)."""
+    service, channel = fields["service"], fields["channel"]
+    ticket = random_code(10)
+    return ServiceRequest.objects.create(
+        **fields,
+        ticket=ticket,
+        token=random_secret(18),
+        secret_hash=hash_tracking_code(ticket, code),
+        moderation=Moderation.REJECTED if service.sensitive else Moderation.PENDING,
+        village=village,
+        regency_code=village.regency_code,
+        district_code=village.district_code,
+        received_at=now,
+        updated_at=now,
+        reporter_user=actor if channel not in STAFF_CHANNELS and is_user(actor) else None,
+        entered_by=actor if channel in STAFF_CHANNELS else None,
+        status=Status.RECEIVED,
+        status_notes=_received_text(routing),
+        unit=routing.unit,
+        assignee=routing.officer,
+        due_at=service.due_from(now),
+    )
+
+
+def _check_submitter(
+    service: Service, village: Territory | None, channel: str, actor: Any
+) -> Territory:
     if not service.is_active:
         raise DomainError("unknown_service", _("This service is not available."))
     if channel in STAFF_CHANNELS and not (roles_of(actor) & ACTING_ROLES):
@@ -247,6 +330,20 @@ def submit_request(
     if channel in STAFF_CHANNELS and not in_scope(actor, village.code):
         # Desk entry speaks for the police in the officer's own area only.
         raise DomainError("not_allowed", _("This report is outside your area."))
+    return village
+
+
+def _checked_fields(
+    service: Service,
+    *,
+    description: str,
+    latitude: float | None,
+    longitude: float | None,
+    occurred_at: datetime.datetime | None,
+    now: datetime.datetime,
+    answers: dict[str, Any],
+) -> dict[str, Any]:
+    """The report's own fields, checked; a problem raises DomainError before anything is written."""
     description = (description or "").strip()
     if not description:
         raise DomainError("empty_description", _("Describe what happened."))
@@ -256,10 +353,21 @@ def submit_request(
             _("The description is limited to %(n)s characters.") % {"n": MAX_DESCRIPTION},
         )
     check_point(latitude, longitude)
-    now = timezone.now()
     if occurred_at is not None and occurred_at > now + datetime.timedelta(minutes=5):
         raise DomainError("future_date", _("The event cannot have happened in the future."))
-    clean = clean_answers(service, answers or {})
+    return {
+        "service": service,
+        "description": description,
+        "answers": clean_answers(service, answers),
+        "latitude": latitude,
+        "longitude": longitude,
+        "occurred_at": occurred_at,
+    }
+
+
+def _checked_contact(
+    anonymous: bool, require_contact: bool, reporter_name: str, phone: str, email: str
+) -> dict[str, Any]:
     if anonymous:
         reporter_name = phone = email = ""
     elif require_contact and not (phone.strip() or email.strip()):
@@ -267,97 +375,72 @@ def submit_request(
             "contact_required",
             _("Give a phone number or an email address, or report anonymously."),
         )
-    email = check_email(email)
-    photos = photos or []
+    return {
+        "anonymous": anonymous,
+        "reporter_name": reporter_name.strip()[:150],
+        "phone": phone.strip()[:30],
+        "email": check_email(email).strip(),
+    }
+
+
+def _checked_photos(photos: list[Any]) -> list[CleanPhoto]:
     if len(photos) > MAX_PHOTOS:
         raise DomainError(
             "too_many_photos", _("At most %(n)s photos per report.") % {"n": MAX_PHOTOS}
         )
-    cleaned = [clean_photo(p) for p in photos]
-    routing = route(village)
-    ticket = random_code(10)
-    code = new_tracking_code()
-    try:
-        with transaction.atomic():
-            request = ServiceRequest.objects.create(
-                ticket=ticket,
-                token=random_secret(18),
-                secret_hash=hash_tracking_code(ticket, code),
-                moderation=Moderation.REJECTED if service.sensitive else Moderation.PENDING,
-                channel=channel,
-                service=service,
-                description=description,
-                answers=clean,
-                village=village,
-                regency_code=village.regency_code,
-                district_code=village.district_code,
-                address=address.strip()[:255],
-                latitude=latitude,
-                longitude=longitude,
-                occurred_at=occurred_at,
-                received_at=now,
-                updated_at=now,
-                anonymous=anonymous,
-                reporter_name=reporter_name.strip()[:150],
-                phone=phone.strip()[:30],
-                email=email.strip(),
-                reporter_user=actor if channel not in STAFF_CHANNELS and _is_user(actor) else None,
-                entered_by=actor if channel in STAFF_CHANNELS else None,
-                open311_client=open311_client,
-                idempotency_key=key_hash,
-                status=Status.RECEIVED,
-                status_notes=_received_text(routing),
-                unit=routing.unit,
-                assignee=routing.officer,
-                due_at=now + datetime.timedelta(hours=service.sla_hours),
-            )
-            for photo in cleaned:
-                Attachment.objects.create(
-                    request=request,
-                    file=photo.content,
-                    content_type=photo.content_type,
-                    size=photo.content.size,
-                    width=photo.width,
-                    height=photo.height,
-                )
-            RequestUpdate.objects.create(
-                request=request,
-                at=now,
-                author=None,
-                public=True,
-                text=_received_text(routing),
-                status_to=Status.RECEIVED,
-            )
-            bump_metric(village, now, "requests.received", +1, key=service.code)
-            log_action(
-                "servicedesk.received",
-                request,
-                actor=actor,
-                after=snapshot(request) | {"secret_hash": "***"},
-                territory_code=village.code,
-            )
-            events.emit(
-                events.REPORT_CREATED,
-                territory_code=village.code,
-                object_type="servicedesk.servicerequest",
-                object_id=request.ticket,
-                data=report_event_data(request),
-            )
-            if send_tracking_code and (request.phone or request.email):
-                link = tracking_link(request, code)
-                transaction.on_commit(lambda: notify.notify_tracking_code(request, code, link))
-            if routing.officer is not None:
-                officer = routing.officer
-                transaction.on_commit(lambda: notify.notify_assignee(request, officer))
-    except IntegrityError:
-        # The same retried submission raced us; the first one wins and both get its ticket.
-        if key_hash is None:
-            raise
-        first = ServiceRequest.objects.get(idempotency_key=key_hash)
-        first.tracking_code = ""  # type: ignore[attr-defined]
-        return first, False
-    request.tracking_code = code  # type: ignore[attr-defined]
-    return request, True
+    return [clean_photo(p) for p in photos]
+
+
+def _attach_photos(request: ServiceRequest, cleaned: list[CleanPhoto]) -> None:
+    for photo in cleaned:
+        Attachment.objects.create(
+            request=request,
+            file=photo.content,
+            content_type=photo.content_type,
+            size=photo.content.size,
+            width=photo.width,
+            height=photo.height,
+        )
+
+
+def _record_receipt(request: ServiceRequest, routing: Routing, *, actor: Any) -> None:
+    """The first update, the month's count, the audit row and the event of a new report."""
+    RequestUpdate.objects.create(
+        request=request,
+        at=request.received_at,
+        author=None,
+        public=True,
+        text=_received_text(routing),
+        status_to=Status.RECEIVED,
+    )
+    bump_metric(
+        request.village, request.received_at, "requests.received", +1, key=request.service.code
+    )
+    log_action(
+        "servicedesk.received",
+        request,
+        actor=actor,
+        after=snapshot(request) | {"secret_hash": "***"},
+        territory_code=request.village.code,
+    )
+    events.emit(
+        events.REPORT_CREATED,
+        territory_code=request.village.code,
+        object_type="servicedesk.servicerequest",
+        object_id=request.ticket,
+        data=report_event_data(request),
+    )
+
+
+def _send_receipt(request: ServiceRequest, routing: Routing, code: str) -> None:
+    """After commit: the tracking code to the reporter (when `code` is given), and the report to
+    the village's officer."""
+    if code and (request.phone or request.email):
+        link = tracking_link(request, code)
+        transaction.on_commit(lambda: notify.notify_tracking_code(request, code, link))
+    if routing.officer is not None:
+        officer = routing.officer
+        transaction.on_commit(lambda: notify.notify_assignee(request, officer))
 
 
 def _received_text(routing: Routing) -> str:

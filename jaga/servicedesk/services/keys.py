@@ -16,7 +16,7 @@ from jaga.servicedesk.models import (
     Open311Client,
 )
 from jaga.servicedesk.services.common import (
-    _is_user,
+    is_user,
 )
 
 
@@ -34,7 +34,7 @@ def create_open311_client(
             prefix=raw[:10],
             key_hash=hash_token(raw),
             contact=contact[:200],
-            created_by=actor if _is_user(actor) else None,
+            created_by=actor if is_user(actor) else None,
         )
         log_action("servicedesk.open311_key_created", client, actor=actor, after=snapshot(client))
     return client, raw

@@ -15,8 +15,8 @@ from jaga.core.errors import DomainError
 from jaga.servicedesk.models import Attachment, Moderation, ServiceRequest
 from jaga.servicedesk.services.common import (
     MAX_DESCRIPTION,
-    _check_actor,
-    _lock,
+    check_actor,
+    lock_request,
     report_event_data,
 )
 
@@ -49,6 +49,26 @@ def propose_public_text(request: ServiceRequest) -> str:
     return text
 
 
+def _check_public_text(public_text: str) -> None:
+    if not public_text:
+        raise DomainError("empty_public_text", _("Write the public text, or reject it."))
+    if len(public_text) > MAX_DESCRIPTION:
+        raise DomainError(
+            "description_too_long",
+            _("The description is limited to %(n)s characters.") % {"n": MAX_DESCRIPTION},
+        )
+    found = personal_data_in(public_text)
+    if found:
+        raise DomainError(
+            "personal_data",
+            _(
+                "The public text still contains personal data (%(found)s). Remove phone "
+                "numbers, email addresses and NIKs."
+            )
+            % {"found": ", ".join(found)},
+        )
+
+
 def moderate_request(
     request: ServiceRequest,
     *,
@@ -62,7 +82,7 @@ def moderate_request(
     published. Refused: an empty approved text, or one that still holds a phone number, an email
     address or a NIK.
     """
-    _check_actor(request, actor)
+    check_actor(request, actor)
     if request.service.sensitive:
         raise DomainError(
             "sensitive", _("Reports of this service are never published; there is nothing to do.")
@@ -70,26 +90,10 @@ def moderate_request(
     public_text = (public_text or "").strip()
     photos = photos or {}
     if approve:
-        if not public_text:
-            raise DomainError("empty_public_text", _("Write the public text, or reject it."))
-        if len(public_text) > MAX_DESCRIPTION:
-            raise DomainError(
-                "description_too_long",
-                _("The description is limited to %(n)s characters.") % {"n": MAX_DESCRIPTION},
-            )
-        found = personal_data_in(public_text)
-        if found:
-            raise DomainError(
-                "personal_data",
-                _(
-                    "The public text still contains personal data (%(found)s). Remove phone "
-                    "numbers, email addresses and NIKs."
-                )
-                % {"found": ", ".join(found)},
-            )
+        _check_public_text(public_text)
     now = timezone.now()
     with transaction.atomic():
-        locked = _lock(request)
+        locked = lock_request(request)
         own = {p.pk: p for p in Attachment.objects.select_for_update().filter(request=locked)}
         unknown = set(photos) - set(own)
         if unknown:

@@ -19,7 +19,7 @@ from jaga.core.errors import DomainError
 from jaga.core.links import absolute_url
 from jaga.servicedesk import notify
 from jaga.servicedesk.models import ServiceRequest
-from jaga.servicedesk.services.common import _check_actor, _lock
+from jaga.servicedesk.services.common import check_actor, lock_request
 
 # 16 characters of a 31-letter alphabet: about 79 bits, readable over the phone.
 CODE_LENGTH = 16
@@ -88,10 +88,10 @@ def issue_tracking_code(request: ServiceRequest, *, actor: Any) -> str:
     checks who is asking before reading the new code out; it is also sent to the reporter's own
     phone or email when the report has one.
     """
-    _check_actor(request, actor)
+    check_actor(request, actor)
     code = new_tracking_code()
     with transaction.atomic():
-        locked = _lock(request)
+        locked = lock_request(request)
         had = bool(locked.secret_hash)
         locked.secret_hash = hash_tracking_code(locked.ticket, code)
         locked.save(update_fields=["secret_hash"])
@@ -129,7 +129,7 @@ def send_missing_tracking_codes() -> int:
     for request in candidates.iterator():
         code = new_tracking_code()
         with transaction.atomic():
-            locked = _lock(request)
+            locked = lock_request(request)
             if locked.secret_hash:
                 continue
             locked.secret_hash = hash_tracking_code(locked.ticket, code)
