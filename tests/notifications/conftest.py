@@ -7,7 +7,7 @@ import pytest
 
 from jaga.core.gateways import LoggingGateway
 from tests.partners.conftest import meeting, pokdar_ab, programme  # noqa: F401
-from tests.servicedesk.conftest import _media, file_report, service, units  # noqa: F401
+from tests.servicedesk.conftest import file_report, media_root, service, units  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from jaga.territory.models import PoliceUnit, PoliceUnitKind, Territory
 
 
 @pytest.fixture(autouse=True)
-def _media(settings: Any, tmp_path: Any) -> None:
+def media_root(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
 
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from tests.localserver import LocalServer, local_server
-from tests.servicedesk.conftest import _media, file_report, service, units  # noqa: F401
+from tests.servicedesk.conftest import file_report, media_root, service, units  # noqa: F401
 
 
 @pytest.fixture
