@@ -113,5 +113,5 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if offered(language) and request.user.is_authenticated:
         from jaga.accounts.services import set_language_preference
 
-        set_language_preference(request.user, language, actor=request.user)  # type: ignore[arg-type]
+        set_language_preference(request.user, language, actor=request.user)
     return response

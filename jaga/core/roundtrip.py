@@ -39,6 +39,7 @@ from typing import IO, Any, Generic, TypeVar
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from jaga.core.errors import DomainError, ErrorList, ImportFailed
@@ -146,7 +147,7 @@ def _verbose(obj: models.Model, name: str) -> str:
 def same(a: Any, b: Any) -> bool:
     """Equal as stored: model instances by primary key, lists as lists, the rest by `==`."""
     if isinstance(a, models.Model) or isinstance(b, models.Model):
-        return getattr(a, "pk", a) == getattr(b, "pk", b)
+        return bool(getattr(a, "pk", a) == getattr(b, "pk", b))
     if isinstance(a, datetime.datetime) and isinstance(b, datetime.datetime):
         # The file holds minutes: seconds lost in a spreadsheet are not a change.
         return abs((a - b).total_seconds()) < 60
@@ -382,7 +383,7 @@ def web_import(
     upload: Any = None,
     back_url: str,
     hidden: dict[str, str] | None = None,
-) -> tuple[Any, list[dict[str, Any]]]:
+) -> tuple[HttpResponse | None, list[dict[str, Any]]]:
     """Run one step of a page's import and answer (response, errors).
 
     A POST with a file (`upload`, validated by the page's form) is checked as a dry run: the

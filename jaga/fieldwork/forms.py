@@ -38,7 +38,7 @@ def text() -> forms.Textarea:
     return forms.Textarea(attrs={"rows": 3})
 
 
-class VillageChoice(forms.ModelChoiceField):
+class VillageChoice(forms.ModelChoiceField[Territory]):
     def label_from_instance(self, obj: Territory) -> str:
         return territory_label(obj)
 

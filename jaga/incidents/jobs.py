@@ -49,7 +49,7 @@ def _unit_territory(actor: Any) -> Any:
 
 
 def queue_import(
-    upload: UploadedFile, *, actor: Any, update: bool = False, dry_run: bool = False
+    upload: UploadedFile[bytes], *, actor: Any, update: bool = False, dry_run: bool = False
 ) -> ImportJob:
     """Store the file, create the job and enqueue its task (after the commit)."""
     name = Path(upload.name or "upload.csv").name[:200]

@@ -18,7 +18,7 @@ from jaga.core import ratelimit
 from jaga.core.errors import DomainError
 from jaga.notifications import services
 from jaga.notifications.forms import SubscribeForm
-from jaga.notifications.models import Channel, Kind, Notification, Preference
+from jaga.notifications.models import DEFAULT_CHANNELS, Channel, Kind, Notification, Preference
 
 PAGE_SIZE = 30
 
@@ -84,7 +84,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 {
                     "name": f"{kind}:{c}",
                     "label": c_label,
-                    "on": c in saved.get(kind, services.DEFAULT_CHANNELS),
+                    "on": c in saved.get(kind, DEFAULT_CHANNELS),
                 }
                 for c, c_label in channels
             ],

@@ -25,9 +25,9 @@ from jaga.core.audit import log_action, snapshot
 from jaga.core.codes import random_code
 from jaga.core.errors import DomainError, ErrorList
 from jaga.core.images import clean_file
-from jaga.core.roundtrip import Plan
+from jaga.core.roundtrip import Plan, RowError
 from jaga.core.tabular import date_out_of_range
-from jaga.partners.importing import RowError, fail_rows, run_import
+from jaga.partners.importing import fail_rows, run_import
 from jaga.partners.models import Organisation, Person
 from jaga.partners.services import _date, _in_scope
 from jaga.programs.models import (

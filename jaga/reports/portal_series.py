@@ -308,8 +308,8 @@ def _nice(value: int) -> int:
     magnitude = 10 ** int(math.log10(value))
     for step in (1, 2, 5, 10):
         if step * magnitude >= value:
-            return step * magnitude
-    return 10 * magnitude
+            return int(step * magnitude)
+    return int(10 * magnitude)
 
 
 # ---- what a page shows --------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def _month(index: int) -> datetime.date:
 
 
 def _likert(rng: Any, centre: float) -> int:
-    return max(1, min(5, round(rng.gauss(centre, 0.9))))
+    return max(1, min(5, round(float(rng.gauss(centre, 0.9)))))
 
 
 def build(ctx: dict[str, Any]) -> None:
