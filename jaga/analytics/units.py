@@ -23,6 +23,7 @@ from jaga.accounts.access import (
     scope_codes,
     territory_for_user,
 )
+from jaga.core.types import Viewer
 from jaga.territory.models import Level, PoliceUnit, Territory
 
 LEVEL_FIELD = {1: "province_code", 2: "regency_code", 3: "district_code", 4: "village__code"}
@@ -91,7 +92,7 @@ def country_unit() -> Unit:
     return Unit(COUNTRY_KEY, "Indonesia", codes, "country")
 
 
-def default_unit_key(user: Any) -> str | None:
+def default_unit_key(user: Viewer) -> str | None:
     """The user's own area; for whoever sees everything, the only regency when just one is
     loaded (a single Polres), else the whole country."""
     scopes = scope_codes(user)
@@ -107,7 +108,7 @@ def default_unit_key(user: Any) -> str | None:
     return scopes[0]
 
 
-def resolve_unit(user: Any, key: str | None) -> Unit:
+def resolve_unit(user: Viewer, key: str | None) -> Unit:
     """The unit named by `key` if the user may see all of it; 404 otherwise (never 403)."""
     key = (key or default_unit_key(user) or "").strip()
     if not key:

@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 
 from jaga.core.errors import DomainError, ErrorList, ImportFailed
 from jaga.core.tabular import iter_rows
+from jaga.core.types import Actor, Viewer
 
 KEY = "id"
 M = TypeVar("M", bound=models.Model)
@@ -162,7 +163,7 @@ class Spec(Generic[M]):
     #: The file column of a field when it is not the field's name (village -> village_code).
     column_of: dict[str, str] = {}
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: Actor) -> None:
         self.actor = actor
 
     def parse(self, line: int, row: dict[str, str]) -> dict[str, Any]:
@@ -323,7 +324,7 @@ def _staging_dir() -> Path:
     return Path(settings.PROTECTED_MEDIA_ROOT) / "import-staging"
 
 
-def stage(upload: Any, user: Any) -> str:
+def stage(upload: Any, user: Viewer) -> str:
     """Keep an uploaded file until it is confirmed; returns a token bound to the user."""
     token = secrets.token_urlsafe(18)
     suffix = "".join(Path(str(upload.name)).suffixes[-2:])[:12]
@@ -338,7 +339,7 @@ def stage(upload: Any, user: Any) -> str:
     return f"{token}{suffix}"
 
 
-def staged(token: str, user: Any) -> Path:
+def staged(token: str, user: Viewer) -> Path:
     """The staged file of a token, only for the user who uploaded it."""
     safe = token.replace("/", "").replace("\\", "").replace("..", "")
     path = _staging_dir() / f"{user.pk}-{safe}"
@@ -349,7 +350,7 @@ def staged(token: str, user: Any) -> Path:
     return path
 
 
-def unstage(token: str, user: Any) -> None:
+def unstage(token: str, user: Viewer) -> None:
     with contextlib.suppress(DomainError, OSError):
         staged(token, user).unlink()
 
@@ -481,7 +482,7 @@ def api_result(plan: Plan) -> RoundTripResult:
 
 
 def command_import(
-    command: Any, importer: Importer, path: str, *, dry_run: bool, actor: Any = None
+    command: Any, importer: Importer, path: str, *, dry_run: bool, actor: Actor = None
 ) -> Plan:
     """Run an import for a management command: every bad row as `FILE:LINE: error` on stderr,
     the plan (and with --dry-run each changed field) on stdout."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from jaga.accounts.access import key_q, scope_q
 from jaga.analytics.models import MonthlyMetric
+from jaga.core.types import Viewer
 from jaga.fieldwork.models import ProblemCase, Visit
 from jaga.fieldwork.services import norm
 from jaga.incidents.models import Incident
@@ -26,7 +26,7 @@ class VillageVisits:
     overdue: bool
 
 
-def village_visit_status(user: Any, within: str | None = None) -> list[VillageVisits]:
+def village_visit_status(user: Viewer, within: str | None = None) -> list[VillageVisits]:
     """Every village in scope with its last visit; villages past the gap (a norm) are flagged.
 
     Three queries whatever the number of villages.
@@ -148,7 +148,7 @@ class OfficerVisits:
     last_visit: datetime.date
 
 
-def officer_activity(user: Any, days: int = 30) -> list[OfficerVisits]:
+def officer_activity(user: Viewer, days: int = 30) -> list[OfficerVisits]:
     """Officers with visits in my area over the last `days` days, busiest first (one query)."""
     since = timezone.localdate() - datetime.timedelta(days=days)
     rows = (

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from jaga.accounts.access import ALL_CODES, scope_codes, scope_q
+from jaga.core.types import Viewer
 from jaga.partners.access import (
     _ancestor_codes,
     coordinated_org_ids,
@@ -24,7 +25,7 @@ from jaga.partners.access import (
 from jaga.programs.models import Activity, Invitation
 
 
-def activities_for_user(user: Any) -> QuerySet[Activity]:
+def activities_for_user(user: Viewer) -> QuerySet[Activity]:
     roles = territory_roles(user)
     scopes = scope_codes(user, roles)
     q = scope_q(user, "village__code", roles)
@@ -38,14 +39,14 @@ def activities_for_user(user: Any) -> QuerySet[Activity]:
     return Activity.objects.filter(q)
 
 
-def get_activity_for_user(user: Any, pk: Any) -> Activity:
+def get_activity_for_user(user: Viewer, pk: Any) -> Activity:
     activity: Activity = get_or_404(
         activities_for_user(user).select_related("programme", "village", "area"), pk=pk
     )
     return activity
 
 
-def invitations_for_user(user: Any) -> QuerySet[Invitation]:
+def invitations_for_user(user: Viewer) -> QuerySet[Invitation]:
     roles = territory_roles(user)
     own_side = scope_q(user, "activity__village__code", roles)
     orgs = coordinated_org_ids(user)
@@ -61,7 +62,7 @@ def invitations_for_user(user: Any) -> QuerySet[Invitation]:
     )
 
 
-def get_invitation_for_user(user: Any, **lookup: Any) -> Invitation:
+def get_invitation_for_user(user: Viewer, **lookup: Any) -> Invitation:
     invitation: Invitation = get_or_404(
         invitations_for_user(user).select_related(
             "activity__programme", "activity__village", "person__village", "organisation"

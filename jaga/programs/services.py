@@ -27,6 +27,7 @@ from jaga.core.errors import DomainError, ErrorList
 from jaga.core.images import clean_file
 from jaga.core.roundtrip import Plan, RowError
 from jaga.core.tabular import date_out_of_range
+from jaga.core.types import Actor, signed_in
 from jaga.partners.importing import fail_rows, run_import
 from jaga.partners.models import Organisation, Person
 from jaga.partners.services import _date, _in_scope
@@ -77,7 +78,7 @@ Progress = Callable[[int], None]
 
 def create_programme(
     *,
-    actor: Any,
+    actor: Actor,
     code: str,
     name: str,
     goal: str = "",
@@ -115,7 +116,7 @@ def create_programme(
 
 
 def adopt_programme(
-    *, actor: Any, programme: Programme, village: Territory, adopted_on: datetime.date
+    *, actor: Actor, programme: Programme, village: Territory, adopted_on: datetime.date
 ) -> ProgrammeAdoption:
     """A village adopts a programme on a date (the date drives the evaluation)."""
     if village.level != Level.VILLAGE:
@@ -153,7 +154,7 @@ ADOPTION_COLUMNS = ["programme_code", "village_code", "adopted_on"]
 def import_adoptions(
     source: str | Path | IO[bytes],
     *,
-    actor: Any,
+    actor: Actor,
     name: str | None = None,
     progress: Progress | None = None,
 ) -> int:
@@ -240,7 +241,7 @@ def _check_area(village: Territory, area: Territory) -> None:
 
 def record_activity(
     *,
-    actor: Any,
+    actor: Actor,
     programme: Programme,
     kind: str,
     title: str,
@@ -306,7 +307,7 @@ def record_activity(
             checkin_closes_minutes=checkin_closes_minutes,
             place=place,
             outcome=outcome,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=signed_in(actor),
         )
         activity.villages.set(list(covered.values()))
         activity.organisers.set(list(organisers))
@@ -326,7 +327,7 @@ def record_activity(
 
 
 def record_outcome(
-    activity: Activity, *, actor: Any, outcome: str, head_count: int | None
+    activity: Activity, *, actor: Actor, outcome: str, head_count: int | None
 ) -> Activity:
     """Write the outcome notes and the head count after the event (roll-up moves by the delta)."""
     if head_count is not None and head_count < 0:
@@ -371,7 +372,7 @@ def _bump_attendance(inv: Invitation, metrics: Iterable[str], delta: int) -> Non
 def invite(
     activity: Activity,
     *,
-    actor: Any,
+    actor: Actor,
     person: Person | None = None,
     organisation: Organisation | None = None,
 ) -> Invitation:
@@ -463,7 +464,7 @@ def _locked(invitation_pk: int) -> Invitation:
     )
 
 
-def record_response(invitation: Invitation, *, actor: Any, response: str) -> Invitation:
+def record_response(invitation: Invitation, *, actor: Actor, response: str) -> Invitation:
     if response not in (Response.ACCEPTED, Response.DECLINED):
         raise DomainError("bad_response", _("The answer is accepted or declined."))
     with transaction.atomic():
@@ -489,7 +490,7 @@ def _move(
     locked: Invitation,
     status: str,
     *,
-    actor: Any,
+    actor: Actor,
     checked_in_at: datetime.datetime | None = None,
     representative_name: str = "",
     representative: Person | None = None,
@@ -553,7 +554,7 @@ def checkin_window(activity: Activity) -> tuple[datetime.datetime, datetime.date
 def check_in(
     code: str,
     *,
-    actor: Any,
+    actor: Actor,
     activity: Activity | None = None,
     at: datetime.datetime | None = None,
     representative_name: str = "",
@@ -613,7 +614,7 @@ def check_in(
 def record_attendance(
     invitation: Invitation,
     *,
-    actor: Any,
+    actor: Actor,
     status: str,
     checked_in_at: datetime.datetime | None = None,
     representative_name: str = "",
@@ -640,7 +641,7 @@ def record_attendance(
         )
 
 
-def record_attendance_sheet(activity: Activity, *, actor: Any, rows: list[dict[str, Any]]) -> int:
+def record_attendance_sheet(activity: Activity, *, actor: Actor, rows: list[dict[str, Any]]) -> int:
     """Record a whole paper list at once: every row or none. Rows: {"invitation", "status",
     "representative_name"?, "checked_in_at"?}. Returns the number of rows changed."""
     errors = ErrorList()
@@ -670,7 +671,7 @@ def record_attendance_sheet(activity: Activity, *, actor: Any, rows: list[dict[s
     return changed
 
 
-def close_attendance(activity: Activity, *, actor: Any) -> int:
+def close_attendance(activity: Activity, *, actor: Actor) -> int:
     """After the event: every invitee with nothing recorded is absent. Returns how many."""
     with transaction.atomic():
         pending = list(
@@ -755,7 +756,7 @@ def _contributions(activity: Activity) -> tuple[Contribution, dict[int, Territor
     return out, villages
 
 
-def update_activity(activity: Activity, *, actor: Any, **changes: Any) -> Activity:
+def update_activity(activity: Activity, *, actor: Actor, **changes: Any) -> Activity:
     """Correct an activity (from an edited export): its figures move with it, exactly.
 
     A change of programme, village or month takes the activity's counts, head count and
@@ -817,7 +818,7 @@ class ActivitySpec(roundtrip.Spec[Activity]):
     columns = ACTIVITY_COLUMNS
     column_of = {"programme": "programme_code", "village": "village_code", "area": "area_code"}
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: Actor) -> None:
         super().__init__(actor)
         self.programmes = {p.code: p for p in Programme.objects.all()}
         self.territories: dict[str, Territory] = {}
@@ -881,7 +882,7 @@ class ActivitySpec(roundtrip.Spec[Activity]):
 def import_activities(
     source: str | Path | IO[bytes],
     *,
-    actor: Any,
+    actor: Actor,
     name: str | None = None,
     dry_run: bool = False,
     expect: str | None = None,
@@ -901,7 +902,7 @@ INVITATION_EXPORT = [
 INVITEE_FIELDS = ("activity_id", "person_id", "organisation_id")
 
 
-def set_invitation_note(invitation: Invitation, *, actor: Any, note: str) -> Invitation:
+def set_invitation_note(invitation: Invitation, *, actor: Actor, note: str) -> Invitation:
     """Change (or clear) an invitation's note."""
     with transaction.atomic():
         locked = _locked(invitation.pk)
@@ -940,7 +941,7 @@ class InvitationSpec(roundtrip.Spec[Invitation]):
 
     columns = INVITATION_COLUMNS
 
-    def __init__(self, actor: Any, activity: Activity | None = None) -> None:
+    def __init__(self, actor: Actor, activity: Activity | None = None) -> None:
         super().__init__(actor)
         self.activity = activity
         self.activities: dict[int, Activity | None] = {}
@@ -1155,7 +1156,7 @@ class InvitationSpec(roundtrip.Spec[Invitation]):
 def import_invitations(
     source: str | Path | IO[bytes],
     *,
-    actor: Any,
+    actor: Actor,
     activity: Activity | None = None,
     name: str | None = None,
     dry_run: bool = False,
@@ -1167,7 +1168,7 @@ def import_invitations(
     return roundtrip.run(source, spec, name=name, dry_run=dry_run, expect=expect)
 
 
-def attach_file(activity: Activity, *, actor: Any, upload: Any, caption: str = "") -> Any:
+def attach_file(activity: Activity, *, actor: Actor, upload: Any, caption: str = "") -> Any:
     """Attach a photo or a document (minutes, signed attendance list) to an activity.
 
     Photos are re-encoded without metadata; documents must be PDF, Word, Excel or ODT; both

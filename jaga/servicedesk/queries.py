@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from jaga.accounts.access import key_q
 from jaga.analytics.models import MonthlyMetric
+from jaga.core.types import Viewer
 from jaga.servicedesk.models import OPEN_STATUSES, Service, ServiceRequest, Status
 from jaga.territory.models import Level, PoliceUnit, PoliceUnitKind, Territory
 
@@ -30,7 +31,7 @@ def public_service_codes() -> list[str]:
     return list(Service.objects.filter(sensitive=False).values_list("code", flat=True))
 
 
-def moderation_queue(user: Any) -> QuerySet[ServiceRequest]:
+def moderation_queue(user: Viewer) -> QuerySet[ServiceRequest]:
     """Reports in the user's scope whose text or a photo awaits a public version, oldest first."""
     return (
         ServiceRequest.objects.awaiting_moderation()
@@ -55,7 +56,7 @@ def nearby_public(*, service: Service, village: Territory, limit: int = 5) -> li
     )
 
 
-def queue(user: Any, params: dict[str, str]) -> QuerySet[ServiceRequest]:
+def queue(user: Viewer, params: dict[str, str]) -> QuerySet[ServiceRequest]:
     """The reports a user may see, filtered by service, status, village, district and overdue."""
     qs = ServiceRequest.objects.for_user(user).select_related(
         "service", "village", "unit", "assignee"
@@ -74,14 +75,14 @@ def queue(user: Any, params: dict[str, str]) -> QuerySet[ServiceRequest]:
     if params.get("overdue"):
         qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=timezone.now())
     if params.get("mine"):
-        qs = qs.filter(assignee=user)
+        qs = qs.filter(assignee_id=user.pk if user.is_authenticated else -1)
     q = params.get("q", "").strip()
     if q:
         qs = qs.filter(Q(ticket__iexact=q.upper()) | Q(description__icontains=q))
     return qs.order_by("-received_at", "-id")
 
 
-def unit_summary(user: Any, now: datetime.datetime | None = None) -> list[dict[str, Any]]:
+def unit_summary(user: Viewer, now: datetime.datetime | None = None) -> list[dict[str, Any]]:
     """Open, overdue and resolved-in-time counts per Polsek within the user's scope.
 
     Open and overdue are live counts (one grouped query); resolved and resolved-in-time come from
@@ -200,7 +201,7 @@ def audit_rows(request: ServiceRequest) -> QuerySet[Any]:
 
 
 def monthly_series(
-    user: Any, months: int = 12, now: datetime.datetime | None = None
+    user: Viewer, months: int = 12, now: datetime.datetime | None = None
 ) -> list[dict[str, Any]]:
     """Received, resolved and resolved-in-time per month in the user's scope, from the roll-up."""
     from jaga.accounts.access import scope_q

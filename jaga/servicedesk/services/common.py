@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from jaga.accounts.access import code_in_scope, roles_of, scope_codes
 from jaga.accounts.models import Role
 from jaga.core.errors import DomainError
+from jaga.core.types import Actor
 from jaga.servicedesk.models import (
     Channel,
     ServiceRequest,
@@ -31,11 +32,11 @@ AUDIT_FIELDS = [
 ]
 
 
-def _is_user(actor: Any) -> bool:
+def _is_user(actor: Actor) -> bool:
     return bool(getattr(actor, "is_authenticated", False))
 
 
-def _check_actor(request: ServiceRequest, actor: Any) -> None:
+def _check_actor(request: ServiceRequest, actor: Actor) -> None:
     if not (roles_of(actor) & ACTING_ROLES):
         raise DomainError("not_allowed", _("You may not change reports."))
     if not code_in_scope(request.village.code, scope_codes(actor)):
