@@ -23,6 +23,7 @@ from jaga.accounts.access import (
     scope_codes,
     territory_for_user,
 )
+from jaga.core.months import add_months, month_start
 from jaga.core.types import Viewer
 from jaga.territory.models import Level, PoliceUnit, Territory
 
@@ -135,25 +136,6 @@ def resolve_unit(user: Viewer, key: str | None) -> Unit:
         # A village made by a split or merge carries its predecessors' history.
         codes = [c for c in lineage_codes(key) if code_in_scope(c, scopes)]
     return Unit(key, territory.display_name, codes, territory.level, territory)
-
-
-def month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
-def add_months(month: datetime.date, n: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + n
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
-def months_between(start: datetime.date, end: datetime.date) -> list[datetime.date]:
-    """Month starts from `start` to `end` inclusive."""
-    out = []
-    m = month_start(start)
-    while m <= end:
-        out.append(m)
-        m = add_months(m, 1)
-    return out
 
 
 def last_complete_month(today: datetime.date | None = None) -> datetime.date:

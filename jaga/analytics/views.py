@@ -28,15 +28,9 @@ from jaga.analytics import (
     warning,
 )
 from jaga.analytics.models import RaidPlan
-from jaga.analytics.units import (
-    COUNTRY_KEY,
-    Unit,
-    add_months,
-    last_complete_month,
-    parse_month,
-    resolve_unit,
-)
+from jaga.analytics.units import COUNTRY_KEY, Unit, last_complete_month, parse_month, resolve_unit
 from jaga.core.errors import DomainError
+from jaga.core.months import add_months
 from jaga.incidents.models import Category, Incident
 from jaga.incidents.views import source_url
 from jaga.programs.models import Programme

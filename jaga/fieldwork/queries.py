@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from jaga.accounts.access import key_q, scope_q
 from jaga.analytics.models import MonthlyMetric
+from jaga.core.months import last_months, month_start
 from jaga.core.types import Viewer
 from jaga.fieldwork.models import ProblemCase, Visit
 from jaga.fieldwork.services import norm
@@ -74,20 +75,14 @@ def monthly_visits(
     Per village (or set of villages) from the roll-up; per officer from the visits themselves.
     """
     today = timezone.localdate()
-    first = today.replace(day=1)
-    series: list[datetime.date] = []
-    month = first
-    for _ in range(months):
-        series.append(month)
-        month = (month - datetime.timedelta(days=1)).replace(day=1)
-    series.reverse()
+    series = last_months(today, months)
     counts: dict[datetime.date, int] = {}
     if officer_id is not None:
         rows = Visit.objects.filter(officer_id=officer_id, visited_on__gte=series[0]).values_list(
             "visited_on", flat=True
         )
         for day in rows:
-            key = day.replace(day=1)
+            key = month_start(day)
             counts[key] = counts.get(key, 0) + 1
     else:
         qs = MonthlyMetric.objects.filter(metric="visits.count", month__gte=series[0])

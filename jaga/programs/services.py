@@ -25,6 +25,7 @@ from jaga.core.audit import log_action, snapshot
 from jaga.core.codes import random_code
 from jaga.core.errors import DomainError, ErrorList
 from jaga.core.images import clean_file
+from jaga.core.months import month_start
 from jaga.core.roundtrip import Plan, RowError
 from jaga.core.tabular import date_out_of_range
 from jaga.core.types import Actor, signed_in
@@ -726,8 +727,6 @@ Contribution = dict[tuple[int, datetime.date, str, str], int]
 def _contributions(activity: Activity) -> tuple[Contribution, dict[int, Territory]]:
     """What an activity adds to the monthly figures (as `rollup_sources` recounts it)."""
     from django.db.models import Count
-
-    from jaga.analytics.rollups import month_start
 
     month = month_start(activity.starts_at)
     code = activity.programme.code

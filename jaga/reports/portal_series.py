@@ -19,7 +19,7 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from jaga.analytics.units import add_months
+from jaga.core.months import add_months
 from jaga.reports import periods, suppression
 from jaga.reports.models import PublicFigures
 from jaga.territory.models import Level, Territory

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from jaga.accounts.access import key_q
 from jaga.analytics.models import MonthlyMetric
+from jaga.core.months import add_months, last_months, month_start
 from jaga.core.types import Viewer
 from jaga.servicedesk.models import OPEN_STATUSES, Service, ServiceRequest, Status
 from jaga.territory.models import Level, PoliceUnit, PoliceUnitKind, Territory
@@ -97,7 +98,7 @@ def unit_summary(user: Viewer, now: datetime.datetime | None = None) -> list[dic
             overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, due_at__lt=now)),
         )
     }
-    since = (timezone.localdate(now).replace(day=1) - datetime.timedelta(days=335)).replace(day=1)
+    since = add_months(month_start(timezone.localdate(now)), -11)
     resolved: dict[str, dict[str, int]] = {}
     for metric_row in (
         MonthlyMetric.objects.filter(
@@ -207,12 +208,7 @@ def monthly_series(
     from jaga.accounts.access import scope_q
 
     today = timezone.localdate(now or timezone.now())
-    first = today.replace(day=1)
-    starts = []
-    for _ in range(months):
-        starts.append(first)
-        first = (first - datetime.timedelta(days=1)).replace(day=1)
-    starts.reverse()
+    starts = last_months(today, months)
     sums = {
         (row["month"], row["metric"]): row["total"]
         for row in MonthlyMetric.objects.filter(

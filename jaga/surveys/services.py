@@ -20,6 +20,7 @@ from jaga.core.codes import random_secret
 from jaga.core.errors import DomainError
 from jaga.core.gateways import get_gateway
 from jaga.core.links import absolute_reverse
+from jaga.core.months import month_start
 from jaga.core.types import Actor, Viewer, signed_in
 from jaga.surveys import ikm as ikm_math
 from jaga.surveys.models import (
@@ -328,7 +329,6 @@ SurveyResponse = TrustResponse | IkmResponse
 
 def _survey_contributions(response: Any) -> dict[tuple[int, str, str], int]:
     """What a response adds to its village's monthly figures (as the submit functions bump)."""
-    from jaga.analytics.rollups import month_start
 
     month = month_start(response.answered_on).isoformat()
     vid = response.village_id
