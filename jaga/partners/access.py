@@ -64,7 +64,7 @@ def coordinated_org_ids(user: Actor) -> set[int]:
     return orgs
 
 
-def _ancestor_codes(codes: list[str]) -> set[str]:
+def ancestor_codes_of(codes: list[str]) -> set[str]:
     out: set[str] = set()
     for code in codes:
         parts = code.split(".")
@@ -79,7 +79,7 @@ def organisations_for_user(user: Actor) -> QuerySet[Organisation]:
     if scopes and ALL_CODES not in scopes:
         # Organisations serving a wider area (a district's Pokdar unit, the regency's FKPSB)
         # work in the user's villages too.
-        q |= Q(territory__code__in=_ancestor_codes(scopes))
+        q |= Q(territory__code__in=ancestor_codes_of(scopes))
     orgs = coordinated_org_ids(user)
     if orgs:
         q |= Q(pk__in=orgs)
@@ -91,7 +91,7 @@ def agreements_for_user(user: Actor) -> QuerySet[Agreement]:
     scopes = scope_codes(user, roles)
     q = scope_q(user, "territory__code", roles)
     if scopes and ALL_CODES not in scopes:
-        q |= Q(territory__code__in=_ancestor_codes(scopes))
+        q |= Q(territory__code__in=ancestor_codes_of(scopes))
     orgs = coordinated_org_ids(user)
     if orgs:
         q |= Q(organisation_id__in=orgs)

@@ -413,7 +413,7 @@ MEMBERSHIP_EXPORT = ["id", "person_id", "person_name", "organisation_id", "organ
                      "role", "started_on", "ended_on"]  # fmt: skip
 
 
-def _date(
+def import_date(
     value: str,
     label: str,
     required: bool = True,
@@ -440,7 +440,7 @@ def _date(
     return parsed
 
 
-def _in_scope(code: str, actor: Actor) -> None:
+def check_row_scope(code: str, actor: Actor) -> None:
     from jaga.accounts.access import in_scope
     from jaga.partners.access import territory_roles
 
@@ -448,7 +448,7 @@ def _in_scope(code: str, actor: Actor) -> None:
         raise RowError(_("%(code)s is outside your area") % {"code": code})
 
 
-def _scoped_code(code: str, actor: Actor) -> bool:
+def code_in_actor_scope(code: str, actor: Actor) -> bool:
     from jaga.accounts.access import in_scope
     from jaga.partners.access import territory_roles
 
@@ -485,7 +485,7 @@ class PeopleSpec(roundtrip.Spec[Person]):
         village = self.villages.get(code)
         if village is None:
             raise RowError(_("unknown village code %(code)s") % {"code": code})
-        _in_scope(code, self.actor)
+        check_row_scope(code, self.actor)
         data: dict[str, Any] = {
             "full_name": row["full_name"],
             "village": village,
@@ -522,7 +522,7 @@ class PeopleSpec(roundtrip.Spec[Person]):
 
         qs = Person.objects.all() if self.actor is None else people_for_user(self.actor)
         found = qs.filter(pk__in=keys).select_related("village")
-        return {p.pk: p for p in found if _scoped_code(p.village.code, self.actor)}
+        return {p.pk: p for p in found if code_in_actor_scope(p.village.code, self.actor)}
 
     def current(self, obj: Person, data: dict[str, Any]) -> dict[str, Any]:
         out = {f: getattr(obj, f) for f in data if f != "nik"}
@@ -630,7 +630,7 @@ class OrganisationSpec(roundtrip.Spec[Organisation]):
         territory = self.territories.get(row["territory_code"])
         if territory is None:
             raise RowError(_("unknown territory code %(code)s") % {"code": row["territory_code"]})
-        _in_scope(territory.code, self.actor)
+        check_row_scope(territory.code, self.actor)
         parent = None
         if row.get("parent_id"):
             parent = Organisation.objects.filter(pk=row["parent_id"]).first() if row[
@@ -643,7 +643,7 @@ class OrganisationSpec(roundtrip.Spec[Organisation]):
             "local_name": row.get("local_name", ""),
             "territory": territory,
             "parent": parent,
-            "founded_on": _date(
+            "founded_on": import_date(
                 row.get("founded_on", ""),
                 "founded_on",
                 required=False,
@@ -659,7 +659,7 @@ class OrganisationSpec(roundtrip.Spec[Organisation]):
         )
         found = qs.filter(pk__in=keys).select_related("territory")
         # Seeing a wider area's organisation is not editing it: its own area must be in scope.
-        return {o.pk: o for o in found if _scoped_code(o.territory.code, self.actor)}
+        return {o.pk: o for o in found if code_in_actor_scope(o.territory.code, self.actor)}
 
     def current(self, obj: Organisation, data: dict[str, Any]) -> dict[str, Any]:
         out = {f: getattr(obj, f) for f in data if f != "parent"}
@@ -764,9 +764,9 @@ class MembershipSpec(roundtrip.Spec[Membership]):
         role = row.get("role", "") or MemberRole.MEMBER
         if role not in MemberRole.values:
             raise RowError(_("unknown role %(role)s") % {"role": role})
-        started = _date(row["started_on"], "started_on")
+        started = import_date(row["started_on"], "started_on")
         # A term of office can be known to end within the next years.
-        ended = _date(row.get("ended_on", ""), "ended_on", required=False, days_ahead=5 * 366)
+        ended = import_date(row.get("ended_on", ""), "ended_on", required=False, days_ahead=5 * 366)
         if ended is not None and started is not None and ended < started:
             raise RowError(_("the membership ends before it starts"))
         if not person.village.is_within(org.territory.code):
@@ -779,7 +779,7 @@ class MembershipSpec(roundtrip.Spec[Membership]):
 
         qs = Membership.objects.all() if self.actor is None else memberships_for_user(self.actor)
         found = qs.filter(pk__in=keys).select_related("person__village", "organisation")
-        return {m.pk: m for m in found if _scoped_code(m.person.village.code, self.actor)}
+        return {m.pk: m for m in found if code_in_actor_scope(m.person.village.code, self.actor)}
 
     def current(self, obj: Membership, data: dict[str, Any]) -> dict[str, Any]:
         out = {f: getattr(obj, f) for f in data if f not in ("person", "organisation")}

@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from jaga.accounts.access import ALL_CODES, scope_codes, scope_q
 from jaga.core.types import Viewer
 from jaga.partners.access import (
-    _ancestor_codes,
+    ancestor_codes_of,
     coordinated_org_ids,
     get_or_404,
     organisations_for_user,
@@ -31,7 +31,7 @@ def activities_for_user(user: Viewer) -> QuerySet[Activity]:
     q = scope_q(user, "village__code", roles)
     if scopes and ALL_CODES not in scopes:
         q |= scope_q(user, "area__code", roles)
-        q |= Q(area__code__in=_ancestor_codes(scopes))
+        q |= Q(area__code__in=ancestor_codes_of(scopes))
     orgs = coordinated_org_ids(user)
     if orgs:
         q |= Q(pk__in=Activity.objects.filter(organisers__in=orgs).values("pk"))

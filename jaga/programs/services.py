@@ -31,7 +31,7 @@ from jaga.core.tabular import date_out_of_range
 from jaga.core.types import Actor, signed_in
 from jaga.partners.importing import fail_rows, run_import
 from jaga.partners.models import Organisation, Person
-from jaga.partners.services import _date, _in_scope
+from jaga.partners.services import check_row_scope, import_date
 from jaga.programs.models import (
     CHECKIN_CLOSES_DEFAULT,
     CHECKIN_MAX_MINUTES,
@@ -182,8 +182,8 @@ def import_adoptions(
             raise RowError(_("unknown programme code %(code)s") % {"code": row["programme_code"]})
         if row["village_code"] not in villages:
             raise RowError(_("unknown village code %(code)s") % {"code": row["village_code"]})
-        _in_scope(row["village_code"], actor)
-        adopted = _date(row["adopted_on"], "adopted_on")
+        check_row_scope(row["village_code"], actor)
+        adopted = import_date(row["adopted_on"], "adopted_on")
         assert adopted is not None
         if adopted > today:
             raise RowError(_("adopted_on lies in the future"))
@@ -705,7 +705,7 @@ def _datetime(value: str, label: str, required: bool = True) -> datetime.datetim
         parsed = None
     if parsed is None:
         # Activities are planned ahead: up to a year from today.
-        day = _date(value, label, days_ahead=366)
+        day = import_date(value, label, days_ahead=366)
         assert day is not None
         parsed = datetime.datetime.combine(day, datetime.time(8, 0))
     else:
@@ -839,7 +839,7 @@ class ActivitySpec(roundtrip.Spec[Activity]):
         if not row["title"]:
             raise RowError(_("the title is required"))
         village = self.territory(row["village_code"])
-        _in_scope(village.code, self.actor)
+        check_row_scope(village.code, self.actor)
         area = self.territory(row["area_code"]) if row.get("area_code") else village
         _check_area(village, area)
         starts = _datetime(row["starts_at"], "starts_at")
@@ -860,13 +860,13 @@ class ActivitySpec(roundtrip.Spec[Activity]):
         }  # fmt: skip
 
     def existing(self, keys: list[int]) -> dict[int, Activity]:
-        from jaga.partners.services import _scoped_code
+        from jaga.partners.services import code_in_actor_scope
         from jaga.programs.access import activities_for_user
 
         qs = Activity.objects.all() if self.actor is None else activities_for_user(self.actor)
         found = qs.filter(pk__in=keys).select_related("programme", "village", "area")
         # Seeing an activity (as its partner, or in a wider area) is not editing it.
-        return {a.pk: a for a in found if _scoped_code(a.village.code, self.actor)}
+        return {a.pk: a for a in found if code_in_actor_scope(a.village.code, self.actor)}
 
     def label(self, data: dict[str, Any], obj: Activity | None) -> str:
         return str(data.get("title") or obj)
@@ -950,12 +950,12 @@ class InvitationSpec(roundtrip.Spec[Invitation]):
     # look-ups in the importer's scope, each id read once
     def _activity(self, pk: int) -> Activity | None:
         if pk not in self.activities:
-            from jaga.partners.services import _scoped_code
+            from jaga.partners.services import code_in_actor_scope
             from jaga.programs.access import activities_for_user
 
             qs = Activity.objects.all() if self.actor is None else activities_for_user(self.actor)
             found = qs.select_related("programme", "village", "area").filter(pk=pk).first()
-            ok = found is not None and _scoped_code(found.village.code, self.actor)
+            ok = found is not None and code_in_actor_scope(found.village.code, self.actor)
             self.activities[pk] = found if ok else None
         return self.activities[pk]
 
@@ -1028,7 +1028,7 @@ class InvitationSpec(roundtrip.Spec[Invitation]):
         return data
 
     def existing(self, keys: list[int]) -> dict[int, Invitation]:
-        from jaga.partners.services import _scoped_code
+        from jaga.partners.services import code_in_actor_scope
         from jaga.programs.access import invitations_for_user
 
         qs = Invitation.objects.all() if self.actor is None else invitations_for_user(self.actor)
@@ -1038,7 +1038,7 @@ class InvitationSpec(roundtrip.Spec[Invitation]):
             "activity__programme", "activity__village", "person", "organisation"
         )
         # Seeing an invitation (as the invitee's side) is not editing it.
-        return {i.pk: i for i in found if _scoped_code(i.activity.village.code, self.actor)}
+        return {i.pk: i for i in found if code_in_actor_scope(i.activity.village.code, self.actor)}
 
     def show(self, field: str, value: Any) -> str:
         if field == "response" and value:
