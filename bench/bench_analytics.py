@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from jaga.core.months import add_months, months_between
+
 REPEAT = 5
 
 
@@ -49,7 +51,6 @@ def country() -> Any:
 
 def early_warning(end: datetime.date) -> list[str]:
     from jaga.analytics import warning
-    from jaga.analytics.units import add_months
 
     print("  early warning …", flush=True)
     start = add_months(end, -(warning.WINDOW + warning.HISTORY - 1))
@@ -112,7 +113,6 @@ def raw_figures(code: str, end: datetime.date) -> dict[str, Any]:
 
     from jaga.analytics.stats.compstat import poisson_change_p
     from jaga.analytics.stats.trend import mann_kendall
-    from jaga.analytics.units import add_months, months_between
     from jaga.incidents.models import Incident
 
     tz = timezone.get_current_timezone()
@@ -347,7 +347,7 @@ def dashboard(end: datetime.date) -> list[str]:
 def models(end: datetime.date) -> list[str]:
     """The cost of the models a person waits for: a regency's trend, a province's evaluation."""
     from jaga.analytics import evaluation, queries
-    from jaga.analytics.units import Unit, add_months
+    from jaga.analytics.units import Unit
     from jaga.programs.models import Programme, ProgrammeAdoption
     from jaga.territory.models import Level, Territory
 

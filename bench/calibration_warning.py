@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from jaga.core.months import add_months
+
 REGENCY = "35.03"
 END = datetime.date(2026, 10, 1)
 BASELINES = (1.0, 2.5, 5.0, 10.0)
@@ -61,7 +63,6 @@ class Tally:
 
 
 def _months() -> list[datetime.date]:
-    from jaga.analytics.units import add_months
 
     return [add_months(END, -i) for i in range(MONTHS - 1, -1, -1)]
 

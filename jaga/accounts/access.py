@@ -35,6 +35,7 @@ from django.db import models
 from django.http import Http404
 
 from jaga.accounts.models import Posting, Role
+from jaga.core.types import Actor, signed_in
 
 STAFF_ROLES = frozenset({Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.LEADER, Role.ADMIN})
 PARTNERSHIP_ROLES = STAFF_ROLES | {Role.PARTNER}
@@ -48,16 +49,17 @@ M = TypeVar("M", bound=models.Model)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _cache(user: Any) -> dict[str, Any]:
+def _cache(user: Actor) -> dict[str, Any]:
     cache: dict[str, Any] | None = getattr(user, "_jaga_access", None)
     if cache is None:
         cache = {}
-        user._jaga_access = cache
+        setattr(user, "_jaga_access", cache)  # noqa: B010 - a per-request cache on the object
     return cache
 
 
-def active_postings(user: Any) -> list[Posting]:
-    if user is None or not user.is_authenticated or not user.is_active:
+def active_postings(actor: Actor) -> list[Posting]:
+    user = signed_in(actor)
+    if user is None or not user.is_active:
         return []
     cache = _cache(user)
     if "postings" not in cache:
@@ -68,8 +70,9 @@ def active_postings(user: Any) -> list[Posting]:
     return postings
 
 
-def roles_of(user: Any) -> set[str]:
-    if user is None or not user.is_authenticated:
+def roles_of(actor: Actor) -> set[str]:
+    user = signed_in(actor)
+    if user is None:
         return set()
     roles = {p.role for p in active_postings(user)}
     if user.is_superuser:
@@ -77,25 +80,26 @@ def roles_of(user: Any) -> set[str]:
     return roles
 
 
-def route_roles(user: Any) -> set[str]:
+def route_roles(user: Actor) -> set[str]:
     """The roles a route checks: a signed-in account without a posting is a resident."""
     if user is None or not user.is_authenticated or not user.is_active:
         return set()
     return roles_of(user) or {Role.PUBLIC}
 
 
-def has_role(user: Any, *roles: str) -> bool:
+def has_role(user: Actor, *roles: str) -> bool:
     return bool(roles_of(user) & set(roles))
 
 
-def scope_codes(user: Any, roles: Iterable[str] | None = None) -> list[str]:
+def scope_codes(actor: Actor, roles: Iterable[str] | None = None) -> list[str]:
     """The territory codes this user may see through postings of `roles` (default: staff roles).
 
     A resident's or partner's posting names where they live or work, not a territory whose police
     records they may read: only the callers that mean it pass `PARTNERSHIP_ROLES` or `SIGNED_IN`.
     A superuser sees everything: the list is `["*"]`.
     """
-    if user is None or not user.is_authenticated or not user.is_active:
+    user = signed_in(actor)
+    if user is None or not user.is_active:
         return []
     if user.is_superuser:
         return [ALL_CODES]
@@ -114,7 +118,7 @@ def code_in_scope(code: str, scopes: list[str]) -> bool:
     return any(s == ALL_CODES or code == s or code.startswith(s + ".") for s in scopes)
 
 
-def in_scope(user: Any, code: str, roles: Iterable[str] | None = None) -> bool:
+def in_scope(user: Actor, code: str, roles: Iterable[str] | None = None) -> bool:
     """Whether territory `code` lies in the user's scope through postings of `roles`."""
     return code_in_scope(code, scope_codes(user, roles))
 
@@ -150,7 +154,7 @@ def key_q(codes: Iterable[str], key: str = "regency_code") -> models.Q:
 
 
 def scope_q(
-    user: Any, field: str, roles: Iterable[str] | None = None, key: str | None = None
+    user: Actor, field: str, roles: Iterable[str] | None = None, key: str | None = None
 ) -> models.Q:
     """A filter that keeps rows whose territory code (at `field`) lies in the user's scope.
 
@@ -170,7 +174,7 @@ def scope_q(
 
 
 def model_scope_q(
-    model: type[models.Model], user: Any, roles: Iterable[str] | None = None
+    model: type[models.Model], user: Actor, roles: Iterable[str] | None = None
 ) -> models.Q:
     """The one filter for a scoped model: its declared roles and territory, plus the user's own rows.
 
@@ -193,11 +197,11 @@ def model_scope_q(
 class ScopedQuerySet(models.QuerySet[M]):
     """Models set `scope_field`, `scope_roles` (and maybe `scope_owner`) and get `for_user`."""
 
-    def for_user(self, user: Any, roles: Iterable[str] | None = None) -> ScopedQuerySet[M]:
+    def for_user(self, user: Actor, roles: Iterable[str] | None = None) -> ScopedQuerySet[M]:
         return self.filter(model_scope_q(self.model, user, roles))
 
 
-def get_for_user(queryset: models.QuerySet[M], user: Any, **lookup: Any) -> M:
+def get_for_user(queryset: models.QuerySet[M], user: Actor, **lookup: Any) -> M:
     """Fetch one object that the user may see, or raise 404 (whether absent or out of scope)."""
     q = model_scope_q(queryset.model, user)
     try:
@@ -207,7 +211,7 @@ def get_for_user(queryset: models.QuerySet[M], user: Any, **lookup: Any) -> M:
 
 
 def territory_for_user(
-    user: Any, code: str, roles: Iterable[str] | None = None, level: str | None = None
+    user: Actor, code: str, roles: Iterable[str] | None = None, level: str | None = None
 ) -> Any:
     """The territory `code` if it lies in the user's scope through `roles` (default staff), or 404.
 

@@ -125,7 +125,7 @@ class PostingInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(User)
-class UserAdmin(AuditedModelAdmin, BaseUserAdmin):
+class UserAdmin(AuditedModelAdmin, BaseUserAdmin[User]):
     list_display = ["username", "full_name", "rank", "nrp", "is_active", "is_demo"]
     search_fields = ["username", "full_name", "nrp"]
     fieldsets = (

@@ -35,7 +35,7 @@ def delay_after(failures: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=seconds)
 
 
-class ProgressiveLockoutHandler(AxesDatabaseHandler):
+class ProgressiveLockoutHandler(AxesDatabaseHandler):  # type: ignore[misc]  # axes is untyped
     def failures_and_last(
         self, request: HttpRequest, credentials: dict[str, Any] | None = None
     ) -> tuple[int, datetime.datetime | None]:
@@ -66,7 +66,7 @@ def _credentials(request: HttpRequest, credentials: dict[str, Any] | None) -> di
     found = getattr(request, "axes_credentials", None)
     if found:
         return dict(found)
-    return get_credentials(get_client_username(request))
+    return dict(get_credentials(get_client_username(request)))
 
 
 def lockout_response(

@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from jaga.accounts.models import ApiToken, Posting, Role, User, hash_token
 from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import DomainError
+from jaga.core.types import Actor
 from jaga.territory.models import Level, PoliceUnit, Territory
 
 
-def create_api_token(user: User, name: str, *, actor: Any) -> tuple[ApiToken, str]:
+def create_api_token(user: User, name: str, *, actor: Actor) -> tuple[ApiToken, str]:
     """Create a personal API token; the raw token is returned once and never stored."""
     name = name.strip()
     if not name:
@@ -32,7 +33,7 @@ def create_api_token(user: User, name: str, *, actor: Any) -> tuple[ApiToken, st
     return token, raw
 
 
-def revoke_api_token(user: User, token_id: int, *, actor: Any) -> ApiToken:
+def revoke_api_token(user: User, token_id: int, *, actor: Actor) -> ApiToken:
     with transaction.atomic():
         try:
             token = ApiToken.objects.select_for_update().get(pk=token_id, user=user)
@@ -48,7 +49,7 @@ def revoke_api_token(user: User, token_id: int, *, actor: Any) -> ApiToken:
     return token
 
 
-def set_language_preference(user: User, language: str, *, actor: Any) -> bool:
+def set_language_preference(user: User, language: str, *, actor: Actor) -> bool:
     """Remember the language the user chose, applied again at each login. Returns whether it
     changed (a language the site does not offer is ignored)."""
     if language not in {code for code, _name in settings.LANGUAGES}:
@@ -167,7 +168,7 @@ def create_posting(
     role: str,
     territory: Territory,
     *,
-    actor: Any,
+    actor: Actor,
     unit: PoliceUnit | None = None,
     valid_from: datetime.date | None = None,
     valid_to: datetime.date | None = None,
@@ -208,7 +209,7 @@ def create_posting(
 def change_posting(
     posting: Posting,
     *,
-    actor: Any,
+    actor: Actor,
     role: str,
     territory: Territory,
     unit: PoliceUnit | None,
@@ -248,7 +249,7 @@ def change_posting(
     return locked
 
 
-def end_posting(posting: Posting, on: datetime.date, *, actor: Any) -> Posting:
+def end_posting(posting: Posting, on: datetime.date, *, actor: Actor) -> Posting:
     """End a posting on `on` (its last day): the scope it granted stops the day after."""
     with transaction.atomic():
         locked = Posting.objects.select_for_update().get(pk=posting.pk)
@@ -284,7 +285,7 @@ def start_totp_enrolment(user: User) -> Any:
     return device
 
 
-def confirm_totp_device(user: User, token: str, *, actor: Any) -> Any:
+def confirm_totp_device(user: User, token: str, *, actor: Actor) -> Any:
     """Confirm the pending device with a code from the app; it replaces any earlier device."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 

@@ -31,15 +31,10 @@ from jaga.analytics.schemas import (
     RollupRowOut,
     ScorecardOut,
 )
-from jaga.analytics.units import (
-    Unit,
-    add_months,
-    last_complete_month,
-    parse_month,
-    resolve_unit,
-)
+from jaga.analytics.units import Unit, last_complete_month, parse_month, resolve_unit
 from jaga.core.apidocs import gettext_lazy
 from jaga.core.errors import DomainError
+from jaga.core.months import add_months
 from jaga.core.params import Limit, Months
 
 router = Router(tags=["analytics"])

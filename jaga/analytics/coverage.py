@@ -21,7 +21,8 @@ from django.db.models import Count, Max, Min, Q
 from django.utils.translation import gettext as _
 
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount
-from jaga.analytics.units import Unit, months_between
+from jaga.analytics.units import Unit
+from jaga.core.months import months_between
 
 
 @dataclass(frozen=True)

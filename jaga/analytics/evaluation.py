@@ -15,8 +15,9 @@ from jaga.analytics.models import MonthlyIncidentCount
 from jaga.analytics.queries import category_ids_with_children
 from jaga.analytics.stats.did import callaway_santanna, pre_trend_rejects
 from jaga.analytics.stats.its import interrupted_time_series
-from jaga.analytics.units import Unit, add_months, last_complete_month, months_between
+from jaga.analytics.units import Unit, last_complete_month
 from jaga.core.errors import DomainError
+from jaga.core.months import add_months, months_between
 from jaga.core.numbers import say_number
 from jaga.programs.models import Programme, ProgrammeAdoption
 from jaga.territory.models import Territory

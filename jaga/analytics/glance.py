@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jaga.analytics.units import Unit
+from jaga.core.types import Viewer
 
 Provider = Callable[[Unit, datetime.date, Any], list[dict[str, Any]]]
 PROVIDERS: list[Provider] = []
@@ -34,5 +35,5 @@ def register(provider: Provider) -> Provider:
     return provider
 
 
-def figures(unit: Unit, month: datetime.date, user: Any) -> list[dict[str, Any]]:
+def figures(unit: Unit, month: datetime.date, user: Viewer) -> list[dict[str, Any]]:
     return [item for provider in PROVIDERS for item in provider(unit, month, user)]

@@ -22,7 +22,8 @@ from scipy import stats
 from jaga.analytics.evaluation import fmt
 from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
 from jaga.analytics.queries import ATTENDANCE_METRICS, ratio
-from jaga.analytics.units import Unit, months_between
+from jaga.analytics.units import Unit
+from jaga.core.months import months_between
 from jaga.territory.models import Population, Territory
 
 

@@ -22,7 +22,8 @@ from jaga.analytics.coverage import Period, period_for
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyIncidentCount, MonthlyMetric
 from jaga.analytics.stats import compstat as cs
 from jaga.analytics.stats import trend as tr
-from jaga.analytics.units import Unit, add_months, months_between
+from jaga.analytics.units import Unit
+from jaga.core.months import add_months, months_between
 from jaga.incidents.models import Category
 from jaga.territory.models import NormSetting, Population, Territory
 

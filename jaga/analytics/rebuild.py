@@ -28,7 +28,7 @@ from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyIncidentCount, MonthlyMetric
-from jaga.analytics.rollups import month_start
+from jaga.core.months import month_start
 from jaga.territory.models import Territory
 
 

@@ -9,15 +9,8 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyIncidentCount, MonthlyMetric
+from jaga.core.months import month_start
 from jaga.territory.models import Territory
-
-
-def month_start(moment: datetime.datetime | datetime.date) -> datetime.date:
-    if isinstance(moment, datetime.datetime):
-        from django.utils import timezone
-
-        moment = timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
-    return moment.replace(day=1)
 
 
 def _add(

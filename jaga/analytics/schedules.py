@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from jaga.core.months import add_months
 from jaga.core.schedule import every_month
 
 
@@ -17,7 +18,7 @@ def early_warning(first: datetime.date) -> str:
     from jaga.analytics.tasks import early_warning_task
     from jaga.territory.queries import polres_territories
 
-    month = (first - datetime.timedelta(days=1)).replace(day=1)
+    month = add_months(first, -1)
     areas = polres_territories()
     for territory in areas:
         early_warning_task.enqueue(territory.code, month.strftime("%Y-%m"))

@@ -35,8 +35,9 @@ from jaga.analytics.evaluation import PRE_MONTHS, evaluate
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyMetric
 from jaga.analytics.queries import ACTIVITY_METRICS, ATTENDANCE_METRICS, counts_of
 from jaga.analytics.stats.its import ItsResult, interrupted_time_series
-from jaga.analytics.units import Unit, add_months, last_complete_month, months_between
+from jaga.analytics.units import Unit, last_complete_month
 from jaga.core.errors import DomainError
+from jaga.core.months import add_months, months_between
 from jaga.core.numbers import say_number, say_percent
 from jaga.programs.models import Programme, ProgrammeAdoption
 from jaga.programs.queries import METRIC_OF, Participation

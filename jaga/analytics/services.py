@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import time
-from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from jaga.analytics.rebuild import rebuild_all
 from jaga.analytics.units import Unit
 from jaga.core.audit import log_action
 from jaga.core.errors import DomainError
+from jaga.core.types import Actor, signed_in
 from jaga.territory.models import Level
 
 PLACES_PER_WEEK = 5
@@ -28,7 +28,7 @@ def propose_raid_plan(
     unit: Unit,
     week: datetime.date,
     *,
-    actor: Any,
+    actor: Actor,
     places: int = PLACES_PER_WEEK,
     until: datetime.datetime | None = None,
 ) -> RaidPlan:
@@ -65,7 +65,7 @@ def propose_raid_plan(
                 week=week,
                 places=chosen,
                 resolution=found["resolution"],
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                created_by=signed_in(actor),
             )
         else:
             RaidPlan.objects.filter(pk=plan.pk).update(places=chosen)
@@ -81,13 +81,13 @@ def propose_raid_plan(
     return plan
 
 
-def rebuild_rollups(*, actor: Any = None) -> RebuildRun:
+def rebuild_rollups(*, actor: Actor = None) -> RebuildRun:
     """Rebuild every roll-up from the records (same result as the running counts)."""
     started = time.monotonic()
     with transaction.atomic():
         rows = rebuild_all()
         run = RebuildRun.objects.create(
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            actor=signed_in(actor),
             rows=rows,
             seconds=time.monotonic() - started,
         )

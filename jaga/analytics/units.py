@@ -23,6 +23,8 @@ from jaga.accounts.access import (
     scope_codes,
     territory_for_user,
 )
+from jaga.core.months import add_months, month_start
+from jaga.core.types import Viewer
 from jaga.territory.models import Level, PoliceUnit, Territory
 
 LEVEL_FIELD = {1: "province_code", 2: "regency_code", 3: "district_code", 4: "village__code"}
@@ -91,7 +93,7 @@ def country_unit() -> Unit:
     return Unit(COUNTRY_KEY, "Indonesia", codes, "country")
 
 
-def default_unit_key(user: Any) -> str | None:
+def default_unit_key(user: Viewer) -> str | None:
     """The user's own area; for whoever sees everything, the only regency when just one is
     loaded (a single Polres), else the whole country."""
     scopes = scope_codes(user)
@@ -107,7 +109,7 @@ def default_unit_key(user: Any) -> str | None:
     return scopes[0]
 
 
-def resolve_unit(user: Any, key: str | None) -> Unit:
+def resolve_unit(user: Viewer, key: str | None) -> Unit:
     """The unit named by `key` if the user may see all of it; 404 otherwise (never 403)."""
     key = (key or default_unit_key(user) or "").strip()
     if not key:
@@ -134,25 +136,6 @@ def resolve_unit(user: Any, key: str | None) -> Unit:
         # A village made by a split or merge carries its predecessors' history.
         codes = [c for c in lineage_codes(key) if code_in_scope(c, scopes)]
     return Unit(key, territory.display_name, codes, territory.level, territory)
-
-
-def month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
-def add_months(month: datetime.date, n: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + n
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
-def months_between(start: datetime.date, end: datetime.date) -> list[datetime.date]:
-    """Month starts from `start` to `end` inclusive."""
-    out = []
-    m = month_start(start)
-    while m <= end:
-        out.append(m)
-        m = add_months(m, 1)
-    return out
 
 
 def last_complete_month(today: datetime.date | None = None) -> datetime.date:

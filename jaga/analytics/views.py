@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -27,15 +28,9 @@ from jaga.analytics import (
     warning,
 )
 from jaga.analytics.models import RaidPlan
-from jaga.analytics.units import (
-    COUNTRY_KEY,
-    Unit,
-    add_months,
-    last_complete_month,
-    parse_month,
-    resolve_unit,
-)
+from jaga.analytics.units import COUNTRY_KEY, Unit, last_complete_month, parse_month, resolve_unit
 from jaga.core.errors import DomainError
+from jaga.core.months import add_months
 from jaga.incidents.models import Category, Incident
 from jaga.incidents.views import source_url
 from jaga.programs.models import Programme
@@ -240,7 +235,7 @@ def hotspots_page(request: HttpRequest) -> HttpResponse:
                 if c.kind == "hot" and c.count > 0
             ][:15],
             cold=sum(1 for c in found["cells"] if c.kind == "cold"),
-            svg=charts.mark_safe(hotspots.svg_map(found)),  # noqa: S308 - numbers only
+            svg=mark_safe(hotspots.svg_map(found)),  # noqa: S308 - numbers only
             plans=plans,
             next_week=next_week,
         ),

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from jaga.analytics.coverage import Period, RegencyCoverage, period_for, regency_coverage
 from jaga.analytics.models import MonthlyIncidentCount
 from jaga.analytics.stats.scan import ScanResult, poisson_scan
-from jaga.analytics.units import Unit, add_months, months_between
+from jaga.analytics.units import Unit
+from jaga.core.months import add_months, months_between
 from jaga.incidents.models import Category
 from jaga.territory.models import Territory
 

@@ -27,6 +27,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from jaga.core.models import AuditLog
+from jaga.core.types import Actor, signed_in
 
 # Fields that hold personal data are logged as changed, never with their value.
 REDACTED_FIELDS = {"password", "nik", "nik_hash", "phone", "email", "key_hash", "secret"}
@@ -72,7 +73,7 @@ def log_action(
     action: str,
     obj: models.Model,
     *,
-    actor: Any = None,
+    actor: Actor = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     territory_code: str = "",
@@ -80,10 +81,8 @@ def log_action(
 ) -> AuditLog:
     """Write one audit row. Call inside the service's transaction, after taking the row locks it
     needs: on PostgreSQL the audit lock is held from here until the transaction commits."""
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
     entry = AuditLog(
-        actor=actor,
+        actor=signed_in(actor),
         action=action,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),

@@ -387,7 +387,7 @@ def _replace_rows(archive: zipfile.ZipFile, ordered: list[type[models.Model]], u
         for model in reversed(ordered):
             # Raw deletes: no cascade in Python, no signal; the references are checked at
             # commit (Django's foreign keys are deferred), when the backup's rows are back.
-            model._base_manager.using(using).all()._raw_delete(using)  # type: ignore[attr-defined]
+            model._base_manager.using(using).all()._raw_delete(using)
         for model in ordered:
             with archive.open(f"data/{model._meta.label}.jsonl") as lines:
                 total += _insert_rows(model, lines, using)

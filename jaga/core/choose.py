@@ -27,6 +27,8 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from jaga.core.types import Actor
+
 LIMIT = 12
 
 
@@ -43,13 +45,13 @@ class Kind:
     noun: Any  # "village", for the messages
 
 
-def _territory_roles(user: Any) -> set[str]:
+def _territory_roles(user: Actor) -> set[str]:
     from jaga.partners.access import territory_roles
 
     return territory_roles(user)
 
 
-def _territories(user: Any, levels: tuple[str, ...]) -> QuerySet[Any]:
+def _territories(user: Actor, levels: tuple[str, ...]) -> QuerySet[Any]:
     from jaga.accounts.access import scope_q
     from jaga.territory.models import Territory
 
@@ -73,31 +75,31 @@ def territory_label(t: Any) -> str:
     return str(t.name)
 
 
-def _villages(user: Any) -> QuerySet[Any]:
+def _villages(user: Actor) -> QuerySet[Any]:
     from jaga.territory.models import Level
 
     return _territories(user, (Level.VILLAGE,))
 
 
-def _districts(user: Any) -> QuerySet[Any]:
+def _districts(user: Actor) -> QuerySet[Any]:
     from jaga.territory.models import Level
 
     return _territories(user, (Level.DISTRICT,))
 
 
-def _areas(user: Any) -> QuerySet[Any]:
+def _areas(user: Actor) -> QuerySet[Any]:
     from jaga.territory.models import Level
 
     return _territories(user, (Level.VILLAGE, Level.DISTRICT, Level.REGENCY))
 
 
-def _people(user: Any) -> QuerySet[Any]:
+def _people(user: Actor) -> QuerySet[Any]:
     from jaga.partners.access import people_for_user
 
     return people_for_user(user).select_related("village__parent").order_by("-is_leader", "id")
 
 
-def _organisations(user: Any) -> QuerySet[Any]:
+def _organisations(user: Actor) -> QuerySet[Any]:
     from jaga.partners.access import organisations_for_user
 
     return organisations_for_user(user).select_related("territory__parent").order_by("name", "id")
@@ -206,7 +208,7 @@ def _name_filter(kind: Kind, text: str, lookup: str) -> Q:
     return Q(**{f"{kind.name_field}__{lookup}": name})
 
 
-def search(kind: Kind, user: Any, q: str, within: str | None = None) -> list[dict[str, str]]:
+def search(kind: Kind, user: Actor, q: str, within: str | None = None) -> list[dict[str, str]]:
     """Up to LIMIT choices whose name starts with (then contains) what was typed."""
     q = " ".join(q.split())[:100]
     if len(q) < 2:
@@ -224,7 +226,7 @@ class Ambiguous(ValidationError):
     pass
 
 
-def resolve(kind: Kind, user: Any, text: str, within: str | None = None) -> Any:
+def resolve(kind: Kind, user: Actor, text: str, within: str | None = None) -> Any:
     """The one object of `kind` the user may choose that `text` names, or a ValidationError.
 
     `text` is a stored value (a code or number, as the widget sends), the label the widget shows,
@@ -302,7 +304,7 @@ class ChooseField(forms.CharField):
 
     def __init__(self, kind: str, *, within: str | None = None, **kwargs: Any) -> None:
         self.kind = KINDS[kind]
-        self.user: Any = None
+        self.user: Actor = None
         self.within = within
         kwargs.setdefault("max_length", 200)
         kwargs.setdefault("widget", ChooseInput(kind))
@@ -337,7 +339,7 @@ class ChooseField(forms.CharField):
 class ChooseForm(forms.Form):
     """A form with `ChooseField`s: pass `user=` so that names resolve within the user's scope."""
 
-    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Actor = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             if isinstance(field, ChooseField):

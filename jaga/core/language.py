@@ -18,7 +18,7 @@ its OpenAPI document are pages people read and follow the cookie like every othe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -29,6 +29,9 @@ from django.utils.cache import patch_vary_headers
 from django.views.i18n import set_language as django_set_language
 
 from jaga.accounts.access import allow_public
+
+if TYPE_CHECKING:
+    from jaga.accounts.models import User
 
 
 def offered(language: str | None) -> bool:
@@ -87,7 +90,7 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
 
 
 def apply_language_at_login(
-    sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
+    sender: Any, request: HttpRequest | None, user: User, **kwargs: Any
 ) -> None:
     """user_logged_in: apply the account's language, or keep the visitor's choice on the account."""
     if request is None:
@@ -113,5 +116,5 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if offered(language) and request.user.is_authenticated:
         from jaga.accounts.services import set_language_preference
 
-        set_language_preference(request.user, language, actor=request.user)  # type: ignore[arg-type]
+        set_language_preference(request.user, language, actor=request.user)
     return response

@@ -31,11 +31,11 @@ from django.utils.deconstruct import deconstructible
 class ProtectedStorage(FileSystemStorage):
     """A file system storage under PROTECTED_MEDIA_ROOT whose files have no public URL."""
 
-    @property  # type: ignore[override]
+    @property
     def base_location(self) -> str:
         return str(settings.PROTECTED_MEDIA_ROOT)
 
-    @property  # type: ignore[override]
+    @property
     def location(self) -> str:
         return os.path.abspath(self.base_location)
 

@@ -39,10 +39,12 @@ from typing import IO, Any, Generic, TypeVar
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from jaga.core.errors import DomainError, ErrorList, ImportFailed
 from jaga.core.tabular import iter_rows
+from jaga.core.types import Actor, Viewer
 
 KEY = "id"
 M = TypeVar("M", bound=models.Model)
@@ -146,7 +148,7 @@ def _verbose(obj: models.Model, name: str) -> str:
 def same(a: Any, b: Any) -> bool:
     """Equal as stored: model instances by primary key, lists as lists, the rest by `==`."""
     if isinstance(a, models.Model) or isinstance(b, models.Model):
-        return getattr(a, "pk", a) == getattr(b, "pk", b)
+        return bool(getattr(a, "pk", a) == getattr(b, "pk", b))
     if isinstance(a, datetime.datetime) and isinstance(b, datetime.datetime):
         # The file holds minutes: seconds lost in a spreadsheet are not a change.
         return abs((a - b).total_seconds()) < 60
@@ -161,7 +163,7 @@ class Spec(Generic[M]):
     #: The file column of a field when it is not the field's name (village -> village_code).
     column_of: dict[str, str] = {}
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: Actor) -> None:
         self.actor = actor
 
     def parse(self, line: int, row: dict[str, str]) -> dict[str, Any]:
@@ -322,7 +324,7 @@ def _staging_dir() -> Path:
     return Path(settings.PROTECTED_MEDIA_ROOT) / "import-staging"
 
 
-def stage(upload: Any, user: Any) -> str:
+def stage(upload: Any, user: Viewer) -> str:
     """Keep an uploaded file until it is confirmed; returns a token bound to the user."""
     token = secrets.token_urlsafe(18)
     suffix = "".join(Path(str(upload.name)).suffixes[-2:])[:12]
@@ -337,7 +339,7 @@ def stage(upload: Any, user: Any) -> str:
     return f"{token}{suffix}"
 
 
-def staged(token: str, user: Any) -> Path:
+def staged(token: str, user: Viewer) -> Path:
     """The staged file of a token, only for the user who uploaded it."""
     safe = token.replace("/", "").replace("\\", "").replace("..", "")
     path = _staging_dir() / f"{user.pk}-{safe}"
@@ -348,7 +350,7 @@ def staged(token: str, user: Any) -> Path:
     return path
 
 
-def unstage(token: str, user: Any) -> None:
+def unstage(token: str, user: Viewer) -> None:
     with contextlib.suppress(DomainError, OSError):
         staged(token, user).unlink()
 
@@ -382,7 +384,7 @@ def web_import(
     upload: Any = None,
     back_url: str,
     hidden: dict[str, str] | None = None,
-) -> tuple[Any, list[dict[str, Any]]]:
+) -> tuple[HttpResponse | None, list[dict[str, Any]]]:
     """Run one step of a page's import and answer (response, errors).
 
     A POST with a file (`upload`, validated by the page's form) is checked as a dry run: the
@@ -480,7 +482,7 @@ def api_result(plan: Plan) -> RoundTripResult:
 
 
 def command_import(
-    command: Any, importer: Importer, path: str, *, dry_run: bool, actor: Any = None
+    command: Any, importer: Importer, path: str, *, dry_run: bool, actor: Actor = None
 ) -> Plan:
     """Run an import for a management command: every bad row as `FILE:LINE: error` on stderr,
     the plan (and with --dry-run each changed field) on stdout."""

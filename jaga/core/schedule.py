@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
 from jaga.core.models import ScheduledRun
+from jaga.core.months import add_months
 
 log = logging.getLogger("jaga.schedule")
 
@@ -62,9 +63,7 @@ class Job:
         today = timezone.localdate(now)
         if self.every == DAY:
             return self.due_at(today + datetime.timedelta(days=1))
-        first = today.replace(day=1)
-        following = (first + datetime.timedelta(days=32)).replace(day=1)
-        return self.due_at(following)
+        return self.due_at(add_months(today, 1))
 
 
 _jobs: dict[str, Job] = {}

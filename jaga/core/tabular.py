@@ -291,7 +291,7 @@ def iter_rows(
 
 def _iter_path(source: str | Path, required: list[str]) -> Iterator[tuple[int, Row]]:
     opener = gzip.open if str(source).endswith(".gz") else open
-    with opener(source, "rb") as binary:  # type: ignore[operator]
+    with opener(source, "rb") as binary:
         yield from _iter_text(cast(IO[bytes], binary), required)
 
 

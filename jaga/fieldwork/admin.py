@@ -44,7 +44,7 @@ class ProblemCaseAdmin(ReadOnly):
     list_select_related = ["village"]
 
 
-class FindingInline(admin.TabularInline):
+class FindingInline(admin.TabularInline[Finding, Any]):
     model = Finding
     extra = 0
     readonly_fields = ["target", "quantity", "follow_up", "note", "incident"]

@@ -80,7 +80,7 @@ def _visit_out(v: Visit) -> VisitOut:
     return VisitOut(
         id=v.pk,
         village_code=v.village.code,
-        officer=v.officer.display_name,  # type: ignore[attr-defined]
+        officer=v.officer.display_name,
         visited_on=v.visited_on,
         household_head=v.household_head,
         members_met=v.members_met,
@@ -94,7 +94,7 @@ def _visit_out(v: Visit) -> VisitOut:
 
 @router.post("/visits", response={201: VisitOut}, summary=gettext_lazy("Record a visit (sambang)"))
 @allow(*services.FIELD_ROLES)
-def create_visit(request: HttpRequest, payload: VisitIn) -> Status:
+def create_visit(request: HttpRequest, payload: VisitIn) -> Status[Any]:
     data = payload.model_dump(exclude={"village_code", "client_key"})
     visit = services.record_visit(
         actor=request.user,
@@ -216,7 +216,7 @@ def _category(code: str | None) -> Category | None:
     "/detections", response={201: DetectionOut}, summary=gettext_lazy("Record an early detection")
 )
 @allow(*services.FIELD_ROLES)
-def create_detection(request: HttpRequest, payload: DetectionIn) -> Status:
+def create_detection(request: HttpRequest, payload: DetectionIn) -> Status[Any]:
     data = payload.model_dump(exclude={"village_code", "client_key", "category"})
     detection = services.record_detection(
         actor=request.user,
@@ -339,7 +339,7 @@ def _case_out(c: ProblemCase) -> CaseOut:
 
 @router.post("/cases", response={201: CaseOut}, summary=gettext_lazy("Open a problem-solving case"))
 @allow(*services.CASE_ROLES)
-def create_case(request: HttpRequest, payload: CaseIn) -> Status:
+def create_case(request: HttpRequest, payload: CaseIn) -> Status[Any]:
     from jaga.incidents.models import Incident
 
     case = services.open_case(
@@ -482,7 +482,7 @@ def _operation_out(o: Operation) -> OperationOut:
     "/operations", response={201: OperationOut}, summary=gettext_lazy("Record a raid (razia)")
 )
 @allow(*services.OPERATION_ROLES)
-def create_operation(request: HttpRequest, payload: OperationIn) -> Status:
+def create_operation(request: HttpRequest, payload: OperationIn) -> Status[Any]:
     programme = Programme.objects.filter(code=payload.programme).first()
     if programme is None:
         raise DomainError(

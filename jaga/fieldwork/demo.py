@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 
 from jaga.accounts.models import Posting, Role
 from jaga.analytics.models import MonthlyMetric
-from jaga.analytics.rollups import month_start
+from jaga.core.months import month_start
 from jaga.fieldwork.models import (
     CaseKind,
     CaseStage,

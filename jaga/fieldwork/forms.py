@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from jaga.accounts.access import scope_q
 from jaga.core.choose import enhance, territory_label
 from jaga.core.errors import DomainError
+from jaga.core.types import Viewer
 from jaga.core.uploads import check_upload_size
 from jaga.fieldwork.models import (
     CaseKind,
@@ -38,7 +39,7 @@ def text() -> forms.Textarea:
     return forms.Textarea(attrs={"rows": 3})
 
 
-class VillageChoice(forms.ModelChoiceField):
+class VillageChoice(forms.ModelChoiceField[Territory]):
     def label_from_instance(self, obj: Territory) -> str:
         return territory_label(obj)
 
@@ -55,7 +56,7 @@ class FieldForm(forms.Form):
         label=_("Longitude"), required=False, widget=forms.NumberInput(attrs={"step": "any"})
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         villages = (
             Territory.objects.filter(level=Level.VILLAGE).filter(scope_q(user, "code")).current()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from jaga.accounts.access import key_q, scope_q
 from jaga.analytics.models import MonthlyMetric
+from jaga.core.months import last_months, month_start
+from jaga.core.types import Viewer
 from jaga.fieldwork.models import ProblemCase, Visit
 from jaga.fieldwork.services import norm
 from jaga.incidents.models import Incident
@@ -26,7 +27,7 @@ class VillageVisits:
     overdue: bool
 
 
-def village_visit_status(user: Any, within: str | None = None) -> list[VillageVisits]:
+def village_visit_status(user: Viewer, within: str | None = None) -> list[VillageVisits]:
     """Every village in scope with its last visit; villages past the gap (a norm) are flagged.
 
     Three queries whatever the number of villages.
@@ -74,20 +75,14 @@ def monthly_visits(
     Per village (or set of villages) from the roll-up; per officer from the visits themselves.
     """
     today = timezone.localdate()
-    first = today.replace(day=1)
-    series: list[datetime.date] = []
-    month = first
-    for _ in range(months):
-        series.append(month)
-        month = (month - datetime.timedelta(days=1)).replace(day=1)
-    series.reverse()
+    series = last_months(today, months)
     counts: dict[datetime.date, int] = {}
     if officer_id is not None:
         rows = Visit.objects.filter(officer_id=officer_id, visited_on__gte=series[0]).values_list(
             "visited_on", flat=True
         )
         for day in rows:
-            key = day.replace(day=1)
+            key = month_start(day)
             counts[key] = counts.get(key, 0) + 1
     else:
         qs = MonthlyMetric.objects.filter(metric="visits.count", month__gte=series[0])
@@ -148,7 +143,7 @@ class OfficerVisits:
     last_visit: datetime.date
 
 
-def officer_activity(user: Any, days: int = 30) -> list[OfficerVisits]:
+def officer_activity(user: Viewer, days: int = 30) -> list[OfficerVisits]:
     """Officers with visits in my area over the last `days` days, busiest first (one query)."""
     since = timezone.localdate() - datetime.timedelta(days=days)
     rows = (

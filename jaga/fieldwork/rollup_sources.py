@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from jaga.analytics.rebuild import MetricRow, grouped, register
-from jaga.analytics.rollups import month_start
+from jaga.core.months import month_start
 from jaga.fieldwork.models import EarlyDetection, Finding, Operation, ProblemCase, Visit
 
 

@@ -24,6 +24,7 @@ from jaga.analytics.rollups import bump_metric
 from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import DomainError
 from jaga.core.images import clean_file, clean_image
+from jaga.core.types import Actor
 from jaga.fieldwork.models import (
     CaseKind,
     CaseStage,
@@ -63,7 +64,7 @@ def norm(key: str) -> int:
     return int(value) if value is not None else DEFAULT_NORMS[key]
 
 
-def _check_actor(actor: Any, village: Territory, roles: tuple[str, ...]) -> None:
+def _check_actor(actor: Actor, village: Territory, roles: tuple[str, ...]) -> None:
     if village.level != Level.VILLAGE:
         raise DomainError("not_a_village", _("Choose a village (desa / kelurahan)."))
     if actor is None or not has_role(actor, *roles):
@@ -85,7 +86,7 @@ def _not_future_moment(moment: datetime.datetime) -> None:
         raise DomainError("future_date", _("The time cannot be in the future."))
 
 
-def _resent(model: type[M], client_key: uuid.UUID | None, actor: Any) -> M | None:
+def _resent(model: type[M], client_key: uuid.UUID | None, actor: Actor) -> M | None:
     """The record an earlier send with this key created, if any. A key is only ever resent by
     the account that first sent it: another account's key is refused, never answered with the
     first account's record."""
@@ -121,7 +122,7 @@ def _create_once(model: type[M], client_key: uuid.UUID | None, **fields: Any) ->
 
 def record_visit(
     *,
-    actor: Any,
+    actor: Actor,
     village: Territory,
     visited_on: datetime.date,
     household_head: str,
@@ -197,7 +198,7 @@ DETECTION_TRANSITIONS: dict[str, set[str]] = {
 
 def record_detection(
     *,
-    actor: Any,
+    actor: Actor,
     village: Territory,
     observed_at: datetime.datetime,
     information: str,
@@ -273,7 +274,7 @@ def _move_detection(detection: EarlyDetection, to: str) -> None:
 def escalate_detection_to_incident(
     detection: EarlyDetection,
     *,
-    actor: Any,
+    actor: Actor,
     category: Category | None = None,
     occurred_at: datetime.datetime | None = None,
     severity: int = 2,
@@ -316,7 +317,7 @@ def escalate_detection_to_incident(
 
 
 def escalate_detection_to_case(
-    detection: EarlyDetection, *, actor: Any, title: str, kind: str = CaseKind.NON_DISPUTE
+    detection: EarlyDetection, *, actor: Actor, title: str, kind: str = CaseKind.NON_DISPUTE
 ) -> ProblemCase:
     """The information shows a recurring problem: open a problem-solving case from it."""
     with transaction.atomic():
@@ -346,7 +347,7 @@ def escalate_detection_to_case(
     return case
 
 
-def close_detection(detection: EarlyDetection, *, actor: Any) -> EarlyDetection:
+def close_detection(detection: EarlyDetection, *, actor: Actor) -> EarlyDetection:
     _check_actor(actor, detection.village, FIELD_ROLES)
     with transaction.atomic():
         locked = EarlyDetection.objects.select_for_update().get(pk=detection.pk)
@@ -395,7 +396,7 @@ STAGE_FIELDS: dict[str, list[str]] = {
 
 def open_case(
     *,
-    actor: Any,
+    actor: Actor,
     village: Territory,
     title: str,
     kind: str,
@@ -459,7 +460,7 @@ def open_case(
     return case
 
 
-def update_case(case: ProblemCase, *, actor: Any, **fields: Any) -> ProblemCase:
+def update_case(case: ProblemCase, *, actor: Actor, **fields: Any) -> ProblemCase:
     """Write the current stage's fields (e.g. causes during analysis)."""
     _check_actor(actor, case.village, CASE_ROLES)
     if not fields:
@@ -516,7 +517,7 @@ def _stage_ready(case: ProblemCase, to: str) -> None:
         )
 
 
-def move_case(case: ProblemCase, to: str, *, actor: Any) -> ProblemCase:
+def move_case(case: ProblemCase, to: str, *, actor: Actor) -> ProblemCase:
     """Move a case to another SARA stage along the transition table."""
     _check_actor(actor, case.village, CASE_ROLES)
     with transaction.atomic():
@@ -553,7 +554,7 @@ def move_case(case: ProblemCase, to: str, *, actor: Any) -> ProblemCase:
 
 def record_operation(
     *,
-    actor: Any,
+    actor: Actor,
     programme: Programme,
     village: Territory,
     started_at: datetime.datetime,

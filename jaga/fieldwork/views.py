@@ -172,7 +172,7 @@ def officer(request: HttpRequest, user_id: int) -> HttpResponse:
         request,
         "fieldwork/visits.html",
         {
-            "title": person.display_name,  # type: ignore[attr-defined]
+            "title": person.display_name,
             "chart": charts.bars(series),
             "page": page,
             "show_village": True,
@@ -226,7 +226,7 @@ def visits_export(request: HttpRequest, fmt: str) -> HttpResponse:
             v.visited_on.isoformat(),
             v.village.code,
             v.village.name,
-            v.officer.display_name,  # type: ignore[attr-defined]
+            v.officer.display_name,
             v.household_head,
             v.members_met,
             v.address,

@@ -197,7 +197,7 @@ def import_file(
     update: bool = False,
     dry_run: bool = False,
     background: bool = False,
-) -> Status:
+) -> Status[Any]:
     if not has_role(request.user, *IMPORT_ROLES):
         raise Forbidden("forbidden", _("Only Satbinmas staff may import incident history."))
     check_upload_size(file, name=file.name or "")

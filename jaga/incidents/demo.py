@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from django.utils import timezone
 
-from jaga.analytics.rollups import month_start
+from jaga.core.months import last_months, month_start, months_apart
 from jaga.incidents.models import Category, Source
 from jaga.incidents.services import add_to_rollups, insert_incidents
 from jaga.territory.models import Territory
@@ -74,16 +74,11 @@ DESCRIPTIONS = {
 
 
 def months_back(today: datetime.date, count: int) -> list[datetime.date]:
-    first = today.replace(day=1)
-    out = []
-    for _ in range(count):
-        out.append(first)
-        first = (first - datetime.timedelta(days=1)).replace(day=1)
-    return list(reversed(out))
+    return last_months(today, count)
 
 
 def months_since(start: datetime.date, today: datetime.date) -> list[datetime.date]:
-    span = (today.year - start.year) * 12 + today.month - start.month + 1
+    span = months_apart(start, today) + 1
     return months_back(today, span)
 
 
@@ -150,7 +145,7 @@ def build(ctx: dict[str, Any]) -> None:
             factor = 1.0
             for adopted, effect in adopted_list:
                 if month >= month_start(adopted):
-                    months_in = (month.year - adopted.year) * 12 + month.month - adopted.month
+                    months_in = months_apart(adopted, month)
                     factor *= math.exp(effect * min(1.0, (months_in + 1) / 6))
             if month >= RECORDS_START:
                 # From 2021 desk reports and raids record part of the disturbances in Jaga

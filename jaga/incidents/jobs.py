@@ -31,6 +31,7 @@ from jaga.accounts.access import active_postings, has_role
 from jaga.core.audit import log_action
 from jaga.core.codes import random_code
 from jaga.core.errors import DomainError, ImportFailed
+from jaga.core.types import Actor, signed_in
 from jaga.incidents.imports import import_incidents
 from jaga.incidents.models import IMPORT_JOB_ROLES, ImportJob, ImportJobStatus
 
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 READING_SHARE = 90
 
 
-def _unit_territory(actor: Any) -> Any:
+def _unit_territory(actor: Actor) -> Any:
     """The territory of the actor's broadest importing posting (their unit), or None."""
     postings = [p for p in active_postings(actor) if p.role in IMPORT_JOB_ROLES]
     if not postings:
@@ -49,14 +50,14 @@ def _unit_territory(actor: Any) -> Any:
 
 
 def queue_import(
-    upload: UploadedFile, *, actor: Any, update: bool = False, dry_run: bool = False
+    upload: UploadedFile[bytes], *, actor: Actor, update: bool = False, dry_run: bool = False
 ) -> ImportJob:
     """Store the file, create the job and enqueue its task (after the commit)."""
     name = Path(upload.name or "upload.csv").name[:200]
     with transaction.atomic():
         job = ImportJob(
             code=random_code(12),
-            actor=actor,
+            actor=signed_in(actor),
             territory=_unit_territory(actor),
             file_name=name,
             update=update,

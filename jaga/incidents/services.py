@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from jaga.analytics.rollups import bump_incidents
 from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import DomainError
+from jaga.core.types import Actor, signed_in
 from jaga.incidents.models import Category, Incident, IncidentLink
 from jaga.territory.models import Level, Territory
 
@@ -40,7 +41,7 @@ def record_incident(
     occurred_at: datetime.datetime,
     source: str,
     source_ref: str,
-    actor: Any = None,
+    actor: Actor = None,
     latitude: float | None = None,
     longitude: float | None = None,
     severity: int = 2,
@@ -98,7 +99,7 @@ def record_incident(
                     longitude=longitude,
                     severity=severity,
                     description=description,
-                    created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                    created_by=signed_in(actor),
                 )
         except IntegrityError:
             # Another transaction recorded the same source record first: count it once.

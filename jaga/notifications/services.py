@@ -31,7 +31,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from jaga.accounts.access import PARTNERSHIP_ROLES, STAFF_ROLES, in_scope
-from jaga.accounts.models import Posting, Role
+from jaga.accounts.models import Posting, Role, User
 from jaga.core import events
 from jaga.core.audit import log_action
 from jaga.core.codes import random_secret
@@ -117,7 +117,7 @@ def officer_recipients(event: events.Event) -> list[Any]:
     return list(unique.values())
 
 
-def channels_for(user: Any, kind: str) -> set[str]:
+def channels_for(user: User, kind: str) -> set[str]:
     pref = Preference.objects.filter(user=user, kind=kind).first()
     return pref.channels() if pref is not None else set(DEFAULT_CHANNELS)
 
@@ -262,11 +262,11 @@ def send_notification(pk: int) -> Notification:
     return note
 
 
-def unread_count(user: Any) -> int:
+def unread_count(user: User) -> int:
     return Notification.objects.filter(user=user, in_inbox=True, read_at__isnull=True).count()
 
 
-def mark_read(user: Any, pk: int | None = None) -> int:
+def mark_read(user: User, pk: int | None = None) -> int:
     """Mark one of the user's notifications (or all of them) read; another's is never touched."""
     rows = Notification.objects.filter(user=user, read_at__isnull=True)
     if pk is not None:
@@ -274,7 +274,7 @@ def mark_read(user: Any, pk: int | None = None) -> int:
     return rows.update(read_at=timezone.now())
 
 
-def save_preferences(user: Any, wanted: dict[str, set[str]]) -> None:
+def save_preferences(user: User, wanted: dict[str, set[str]]) -> None:
     """Store the channels a person wants per kind (kinds not named keep their setting)."""
     with transaction.atomic():
         before = {p.kind: sorted(p.channels()) for p in Preference.objects.filter(user=user)}

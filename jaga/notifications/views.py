@@ -3,8 +3,6 @@ pages."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -16,19 +14,20 @@ from django.views.decorators.csrf import csrf_exempt
 from jaga.accounts.access import PARTNERSHIP_ROLES, allow, allow_public
 from jaga.core import ratelimit
 from jaga.core.errors import DomainError
+from jaga.core.types import AuthenticatedRequest
 from jaga.notifications import services
 from jaga.notifications.forms import SubscribeForm
-from jaga.notifications.models import Channel, Kind, Notification, Preference
+from jaga.notifications.models import DEFAULT_CHANNELS, Channel, Kind, Notification, Preference
 
 PAGE_SIZE = 30
 
 
 @login_required
 @allow(*PARTNERSHIP_ROLES)
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedRequest) -> HttpResponse:
     """The person's notifications, newest first; POST marks one (`read`) or all read, or opens
     one (`open`: marked read, then its page)."""
-    user: Any = request.user
+    user = request.user
     if request.method == "POST":
         if "all" in request.POST:
             services.mark_read(request.user)
@@ -54,17 +53,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @allow(*PARTNERSHIP_ROLES)
-def unread(request: HttpRequest) -> HttpResponse:
+def unread(request: AuthenticatedRequest) -> HttpResponse:
     """The top bar's unread count (asked by htmx after the page loaded)."""
-    user: Any = request.user
+    user = request.user
     return render(request, "notifications/unread.html", {"unread": services.unread_count(user)})
 
 
 @login_required
 @allow(*PARTNERSHIP_ROLES)
-def settings_page(request: HttpRequest) -> HttpResponse:
+def settings_page(request: AuthenticatedRequest) -> HttpResponse:
     """Per kind of event, the channels the person wants."""
-    user: Any = request.user
+    user = request.user
     kinds = list(Kind.choices)
     channels = list(Channel.choices)
     if request.method == "POST":
@@ -84,7 +83,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 {
                     "name": f"{kind}:{c}",
                     "label": c_label,
-                    "on": c in saved.get(kind, services.DEFAULT_CHANNELS),
+                    "on": c in saved.get(kind, DEFAULT_CHANNELS),
                 }
                 for c, c_label in channels
             ],

@@ -15,6 +15,7 @@ from django.http import Http404
 
 from jaga.accounts.access import ALL_CODES, active_postings, has_role, scope_codes, scope_q
 from jaga.accounts.models import Role
+from jaga.core.types import Actor
 from jaga.partners.models import Agreement, Membership, Organisation, Person
 
 TERRITORY_ROLES = {Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.LEADER, Role.ADMIN}
@@ -22,22 +23,22 @@ EDITOR_ROLES = (Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.ADMIN, Role.PARTN
 PROGRAMME_ROLES = (Role.SATBINMAS, Role.ADMIN)
 
 
-def _cache(user: Any) -> dict[str, Any]:
+def _cache(user: Actor) -> dict[str, Any]:
     cache: dict[str, Any] | None = getattr(user, "_jaga_partners", None)
     if cache is None:
         cache = {}
-        user._jaga_partners = cache
+        setattr(user, "_jaga_partners", cache)  # noqa: B010 - a per-request cache on the object
     return cache
 
 
-def territory_roles(user: Any) -> set[str]:
+def territory_roles(user: Actor) -> set[str]:
     roles: set[str] = set(TERRITORY_ROLES)
     if any(p.role == Role.PARTNER and p.organisation_id is None for p in active_postings(user)):
         roles.add(Role.PARTNER)
     return roles
 
 
-def coordinated_org_ids(user: Any) -> set[int]:
+def coordinated_org_ids(user: Actor) -> set[int]:
     """The organisations a partner coordinator coordinates, with those inside them."""
     if not getattr(user, "is_authenticated", False):
         return set()
@@ -63,7 +64,7 @@ def coordinated_org_ids(user: Any) -> set[int]:
     return orgs
 
 
-def _ancestor_codes(codes: list[str]) -> set[str]:
+def ancestor_codes_of(codes: list[str]) -> set[str]:
     out: set[str] = set()
     for code in codes:
         parts = code.split(".")
@@ -71,33 +72,33 @@ def _ancestor_codes(codes: list[str]) -> set[str]:
     return out
 
 
-def organisations_for_user(user: Any) -> QuerySet[Organisation]:
+def organisations_for_user(user: Actor) -> QuerySet[Organisation]:
     roles = territory_roles(user)
     scopes = scope_codes(user, roles)
     q = scope_q(user, "territory__code", roles)
     if scopes and ALL_CODES not in scopes:
         # Organisations serving a wider area (a district's Pokdar unit, the regency's FKPSB)
         # work in the user's villages too.
-        q |= Q(territory__code__in=_ancestor_codes(scopes))
+        q |= Q(territory__code__in=ancestor_codes_of(scopes))
     orgs = coordinated_org_ids(user)
     if orgs:
         q |= Q(pk__in=orgs)
     return Organisation.objects.filter(q)
 
 
-def agreements_for_user(user: Any) -> QuerySet[Agreement]:
+def agreements_for_user(user: Actor) -> QuerySet[Agreement]:
     roles = territory_roles(user)
     scopes = scope_codes(user, roles)
     q = scope_q(user, "territory__code", roles)
     if scopes and ALL_CODES not in scopes:
-        q |= Q(territory__code__in=_ancestor_codes(scopes))
+        q |= Q(territory__code__in=ancestor_codes_of(scopes))
     orgs = coordinated_org_ids(user)
     if orgs:
         q |= Q(organisation_id__in=orgs)
     return Agreement.objects.filter(q)
 
 
-def people_for_user(user: Any) -> QuerySet[Person]:
+def people_for_user(user: Actor) -> QuerySet[Person]:
     q = scope_q(user, "village__code", territory_roles(user))
     orgs = coordinated_org_ids(user)
     if orgs:
@@ -105,7 +106,7 @@ def people_for_user(user: Any) -> QuerySet[Person]:
     return Person.objects.filter(q)
 
 
-def memberships_for_user(user: Any) -> QuerySet[Membership]:
+def memberships_for_user(user: Actor) -> QuerySet[Membership]:
     q = scope_q(user, "person__village__code", territory_roles(user))
     orgs = coordinated_org_ids(user)
     if orgs:
@@ -120,21 +121,21 @@ def get_or_404(queryset: QuerySet[Any], **lookup: Any) -> Any:
         raise Http404 from exc
 
 
-def get_person_for_user(user: Any, pk: Any) -> Person:
+def get_person_for_user(user: Actor, pk: Any) -> Person:
     person: Person = get_or_404(people_for_user(user).select_related("village"), pk=pk)
     return person
 
 
-def get_organisation_for_user(user: Any, pk: Any) -> Organisation:
+def get_organisation_for_user(user: Actor, pk: Any) -> Organisation:
     org: Organisation = get_or_404(
         organisations_for_user(user).select_related("territory", "parent"), pk=pk
     )
     return org
 
 
-def can_edit(user: Any) -> bool:
+def can_edit(user: Actor) -> bool:
     return has_role(user, *EDITOR_ROLES)
 
 
-def can_manage_programmes(user: Any) -> bool:
+def can_manage_programmes(user: Actor) -> bool:
     return has_role(user, *PROGRAMME_ROLES)

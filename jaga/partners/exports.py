@@ -8,11 +8,12 @@ from typing import Any
 from django.http import HttpResponse
 
 from jaga.core.tabular import write_csv, write_xlsx
+from jaga.core.types import Viewer
 from jaga.partners.access import memberships_for_user, organisations_for_user, people_for_user
 from jaga.partners.services import MEMBERSHIP_EXPORT, ORG_EXPORT, PEOPLE_EXPORT
 
 
-def people_rows(user: Any) -> Iterator[list[Any]]:
+def people_rows(user: Viewer) -> Iterator[list[Any]]:
     for p in people_for_user(user).select_related("village").order_by("id").iterator():
         yield [
             p.pk, p.full_name, p.village.code, p.gender, p.birth_year, p.education, p.occupation,
@@ -20,12 +21,12 @@ def people_rows(user: Any) -> Iterator[list[Any]]:
         ]  # fmt: skip
 
 
-def organisation_rows(user: Any) -> Iterator[list[Any]]:
+def organisation_rows(user: Viewer) -> Iterator[list[Any]]:
     for o in organisations_for_user(user).select_related("territory").order_by("id").iterator():
         yield [o.pk, o.kind, o.name, o.local_name, o.territory.code, o.parent_id, o.founded_on]
 
 
-def membership_rows(user: Any) -> Iterator[list[Any]]:
+def membership_rows(user: Viewer) -> Iterator[list[Any]]:
     qs = memberships_for_user(user).select_related("person", "organisation").order_by("id")
     for m in qs.iterator():
         yield [
@@ -56,6 +57,6 @@ def export_response(
     return response
 
 
-def export(kind: str, user: Any, fmt: str) -> HttpResponse:
+def export(kind: str, user: Viewer, fmt: str) -> HttpResponse:
     headers, rows = EXPORTS[kind]
     return export_response(headers, rows(user), kind, fmt)

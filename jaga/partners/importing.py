@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from jaga.core.errors import DomainError, ErrorList, ImportFailed
-from jaga.core.roundtrip import RowError  # noqa: F401 (importers take it from here)
+from jaga.core.roundtrip import RowError
 from jaga.core.tabular import iter_rows
 
 T = TypeVar("T")

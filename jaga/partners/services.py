@@ -21,6 +21,7 @@ from jaga.core.errors import DomainError
 from jaga.core.images import clean_file
 from jaga.core.roundtrip import Plan, RowError
 from jaga.core.tabular import EARLIEST_DATE, date_out_of_range
+from jaga.core.types import Actor, signed_in
 from jaga.partners.models import (
     Agreement,
     AgreementKind,
@@ -102,7 +103,7 @@ def _check_person(data: dict[str, Any]) -> None:
         )
 
 
-def create_person(*, actor: Any, nik: str = "", **data: Any) -> Person:
+def create_person(*, actor: Actor, nik: str = "", **data: Any) -> Person:
     """Register a partner. The NIK (optional) is validated and kept only as a hash + last 4."""
     data.setdefault("community_roles", [])
     _check_person(data)
@@ -128,7 +129,9 @@ def create_person(*, actor: Any, nik: str = "", **data: Any) -> Person:
     return person
 
 
-def update_person(person: Person, *, actor: Any, nik: str | None = None, **changes: Any) -> Person:
+def update_person(
+    person: Person, *, actor: Actor, nik: str | None = None, **changes: Any
+) -> Person:
     with transaction.atomic():
         locked = Person.objects.select_for_update().get(pk=person.pk)
         before = snapshot(locked)
@@ -162,7 +165,7 @@ def update_person(person: Person, *, actor: Any, nik: str | None = None, **chang
 
 def create_organisation(
     *,
-    actor: Any,
+    actor: Actor,
     kind: str,
     name: str,
     territory: Territory,
@@ -208,7 +211,7 @@ def create_organisation(
 
 def add_membership(
     *,
-    actor: Any,
+    actor: Actor,
     person: Person,
     organisation: Organisation,
     started_on: datetime.date,
@@ -245,7 +248,7 @@ def add_membership(
     return membership
 
 
-def end_membership(membership: Membership, *, actor: Any, ended_on: datetime.date) -> Membership:
+def end_membership(membership: Membership, *, actor: Actor, ended_on: datetime.date) -> Membership:
     with transaction.atomic():
         locked = (
             Membership.objects.select_for_update()
@@ -277,7 +280,7 @@ FKPM_FOUNDING_PARTIES = {PartyRole.POLICE, PartyRole.GOVERNMENT, PartyRole.COMMU
 
 def record_agreement(
     *,
-    actor: Any,
+    actor: Actor,
     title: str,
     kind: str,
     territory: Territory,
@@ -325,7 +328,7 @@ def record_agreement(
             organisation=organisation,
             signed_on=signed_on,
             note=note,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=signed_in(actor),
         )
         if clean is not None:
             agreement.document.save(clean.name or "document", clean, save=False)
@@ -358,7 +361,7 @@ def record_agreement(
 
 def found_fkpm(
     *,
-    actor: Any,
+    actor: Actor,
     name: str,
     territory: Territory,
     signed_on: datetime.date,
@@ -410,7 +413,7 @@ MEMBERSHIP_EXPORT = ["id", "person_id", "person_name", "organisation_id", "organ
                      "role", "started_on", "ended_on"]  # fmt: skip
 
 
-def _date(
+def import_date(
     value: str,
     label: str,
     required: bool = True,
@@ -437,7 +440,7 @@ def _date(
     return parsed
 
 
-def _in_scope(code: str, actor: Any) -> None:
+def check_row_scope(code: str, actor: Actor) -> None:
     from jaga.accounts.access import in_scope
     from jaga.partners.access import territory_roles
 
@@ -445,7 +448,7 @@ def _in_scope(code: str, actor: Any) -> None:
         raise RowError(_("%(code)s is outside your area") % {"code": code})
 
 
-def _scoped_code(code: str, actor: Any) -> bool:
+def code_in_actor_scope(code: str, actor: Actor) -> bool:
     from jaga.accounts.access import in_scope
     from jaga.partners.access import territory_roles
 
@@ -472,7 +475,7 @@ class PeopleSpec(roundtrip.Spec[Person]):
     columns = PEOPLE_COLUMNS
     column_of = {"village": "village_code"}
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: Actor) -> None:
         super().__init__(actor)
         self.villages = _Territories(Level.VILLAGE)
         self.seen: dict[str, int] = {}
@@ -482,7 +485,7 @@ class PeopleSpec(roundtrip.Spec[Person]):
         village = self.villages.get(code)
         if village is None:
             raise RowError(_("unknown village code %(code)s") % {"code": code})
-        _in_scope(code, self.actor)
+        check_row_scope(code, self.actor)
         data: dict[str, Any] = {
             "full_name": row["full_name"],
             "village": village,
@@ -519,7 +522,7 @@ class PeopleSpec(roundtrip.Spec[Person]):
 
         qs = Person.objects.all() if self.actor is None else people_for_user(self.actor)
         found = qs.filter(pk__in=keys).select_related("village")
-        return {p.pk: p for p in found if _scoped_code(p.village.code, self.actor)}
+        return {p.pk: p for p in found if code_in_actor_scope(p.village.code, self.actor)}
 
     def current(self, obj: Person, data: dict[str, Any]) -> dict[str, Any]:
         out = {f: getattr(obj, f) for f in data if f != "nik"}
@@ -559,7 +562,7 @@ class PeopleSpec(roundtrip.Spec[Person]):
 def import_people(
     source: str | Path | IO[bytes],
     *,
-    actor: Any,
+    actor: Actor,
     name: str | None = None,
     dry_run: bool = False,
     expect: str | None = None,
@@ -582,7 +585,7 @@ def _check_organisation(kind: str, name: str, territory: Territory) -> None:
         )
 
 
-def update_organisation(org: Organisation, *, actor: Any, **changes: Any) -> Organisation:
+def update_organisation(org: Organisation, *, actor: Actor, **changes: Any) -> Organisation:
     """Change an organisation's kind, names, area, parent or founding date (audited)."""
     with transaction.atomic():
         locked = Organisation.objects.select_for_update().select_related("territory").get(pk=org.pk)
@@ -615,7 +618,7 @@ class OrganisationSpec(roundtrip.Spec[Organisation]):
     columns = ORG_COLUMNS
     column_of = {"territory": "territory_code", "parent": "parent_id"}
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: Actor) -> None:
         super().__init__(actor)
         self.territories = _Territories()
 
@@ -627,7 +630,7 @@ class OrganisationSpec(roundtrip.Spec[Organisation]):
         territory = self.territories.get(row["territory_code"])
         if territory is None:
             raise RowError(_("unknown territory code %(code)s") % {"code": row["territory_code"]})
-        _in_scope(territory.code, self.actor)
+        check_row_scope(territory.code, self.actor)
         parent = None
         if row.get("parent_id"):
             parent = Organisation.objects.filter(pk=row["parent_id"]).first() if row[
@@ -640,7 +643,7 @@ class OrganisationSpec(roundtrip.Spec[Organisation]):
             "local_name": row.get("local_name", ""),
             "territory": territory,
             "parent": parent,
-            "founded_on": _date(
+            "founded_on": import_date(
                 row.get("founded_on", ""),
                 "founded_on",
                 required=False,
@@ -656,7 +659,7 @@ class OrganisationSpec(roundtrip.Spec[Organisation]):
         )
         found = qs.filter(pk__in=keys).select_related("territory")
         # Seeing a wider area's organisation is not editing it: its own area must be in scope.
-        return {o.pk: o for o in found if _scoped_code(o.territory.code, self.actor)}
+        return {o.pk: o for o in found if code_in_actor_scope(o.territory.code, self.actor)}
 
     def current(self, obj: Organisation, data: dict[str, Any]) -> dict[str, Any]:
         out = {f: getattr(obj, f) for f in data if f != "parent"}
@@ -682,7 +685,7 @@ class OrganisationSpec(roundtrip.Spec[Organisation]):
 def import_organisations(
     source: str | Path | IO[bytes],
     *,
-    actor: Any,
+    actor: Actor,
     name: str | None = None,
     dry_run: bool = False,
     expect: str | None = None,
@@ -693,7 +696,7 @@ def import_organisations(
 MEMBERSHIP_FIELDS = ["person", "organisation", "role", "started_on", "ended_on"]
 
 
-def update_membership(membership: Membership, *, actor: Any, **changes: Any) -> Membership:
+def update_membership(membership: Membership, *, actor: Actor, **changes: Any) -> Membership:
     """Change who, where, the role or the term of a membership (audited)."""
     with transaction.atomic():
         locked = (
@@ -737,7 +740,7 @@ class MembershipSpec(roundtrip.Spec[Membership]):
     columns = MEMBERSHIP_COLUMNS
     column_of = {"person": "person_id", "organisation": "organisation_id"}
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: Actor) -> None:
         from jaga.partners.access import organisations_for_user, people_for_user
 
         super().__init__(actor)
@@ -761,9 +764,9 @@ class MembershipSpec(roundtrip.Spec[Membership]):
         role = row.get("role", "") or MemberRole.MEMBER
         if role not in MemberRole.values:
             raise RowError(_("unknown role %(role)s") % {"role": role})
-        started = _date(row["started_on"], "started_on")
+        started = import_date(row["started_on"], "started_on")
         # A term of office can be known to end within the next years.
-        ended = _date(row.get("ended_on", ""), "ended_on", required=False, days_ahead=5 * 366)
+        ended = import_date(row.get("ended_on", ""), "ended_on", required=False, days_ahead=5 * 366)
         if ended is not None and started is not None and ended < started:
             raise RowError(_("the membership ends before it starts"))
         if not person.village.is_within(org.territory.code):
@@ -776,7 +779,7 @@ class MembershipSpec(roundtrip.Spec[Membership]):
 
         qs = Membership.objects.all() if self.actor is None else memberships_for_user(self.actor)
         found = qs.filter(pk__in=keys).select_related("person__village", "organisation")
-        return {m.pk: m for m in found if _scoped_code(m.person.village.code, self.actor)}
+        return {m.pk: m for m in found if code_in_actor_scope(m.person.village.code, self.actor)}
 
     def current(self, obj: Membership, data: dict[str, Any]) -> dict[str, Any]:
         out = {f: getattr(obj, f) for f in data if f not in ("person", "organisation")}
@@ -804,7 +807,7 @@ class MembershipSpec(roundtrip.Spec[Membership]):
 def import_memberships(
     source: str | Path | IO[bytes],
     *,
-    actor: Any,
+    actor: Actor,
     name: str | None = None,
     dry_run: bool = False,
     expect: str | None = None,

@@ -44,7 +44,9 @@ from jaga.partners.models import Education, OrgKind, PartyRole
 from jaga.territory.models import Territory
 
 
-def _territory(request: HttpRequest, code: str) -> Territory:
+def territory_or_error(request: HttpRequest, code: str) -> Territory:
+    """The territory a form names, if in the user's partnership scope; else a DomainError that the
+    form shows (the API's `territory_in_scope` answers 404 instead)."""
     if not in_scope(request.user, code, territory_roles(request.user)):
         raise DomainError("outside_area", _("%(code)s is outside your area.") % {"code": code})
     found = Territory.objects.filter(code=code).first()
@@ -137,7 +139,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
-            village = _territory(request, data.pop("village_code"))
+            village = territory_or_error(request, data.pop("village_code"))
             person = services.create_person(actor=request.user, village=village, **data)
         except DomainError as exc:
             form.add_error(None, str(exc.message))
@@ -162,7 +164,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         nik = data.pop("nik") or None
         try:
-            data["village"] = _territory(request, data.pop("village_code"))
+            data["village"] = territory_or_error(request, data.pop("village_code"))
             services.update_person(person, actor=request.user, nik=nik, **data)
         except DomainError as exc:
             form.add_error(None, str(exc.message))
@@ -232,7 +234,7 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
-            territory = _territory(request, data.pop("territory_code"))
+            territory = territory_or_error(request, data.pop("territory_code"))
             org = services.create_organisation(actor=request.user, territory=territory, **data)
         except DomainError as exc:
             form.add_error(None, str(exc.message))
@@ -256,7 +258,7 @@ def fkpm_create(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 name=data["name"],
                 local_name=data["local_name"],
-                territory=_territory(request, data["territory_code"]),
+                territory=territory_or_error(request, data["territory_code"]),
                 signed_on=data["signed_on"],
                 police=data["police"],
                 government=data["government"],

@@ -13,8 +13,9 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from jaga.accounts.access import ALL_CODES, scope_codes, scope_q
+from jaga.core.types import Actor
 from jaga.partners.access import (
-    _ancestor_codes,
+    ancestor_codes_of,
     coordinated_org_ids,
     get_or_404,
     organisations_for_user,
@@ -24,13 +25,13 @@ from jaga.partners.access import (
 from jaga.programs.models import Activity, Invitation
 
 
-def activities_for_user(user: Any) -> QuerySet[Activity]:
+def activities_for_user(user: Actor) -> QuerySet[Activity]:
     roles = territory_roles(user)
     scopes = scope_codes(user, roles)
     q = scope_q(user, "village__code", roles)
     if scopes and ALL_CODES not in scopes:
         q |= scope_q(user, "area__code", roles)
-        q |= Q(area__code__in=_ancestor_codes(scopes))
+        q |= Q(area__code__in=ancestor_codes_of(scopes))
     orgs = coordinated_org_ids(user)
     if orgs:
         q |= Q(pk__in=Activity.objects.filter(organisers__in=orgs).values("pk"))
@@ -38,14 +39,14 @@ def activities_for_user(user: Any) -> QuerySet[Activity]:
     return Activity.objects.filter(q)
 
 
-def get_activity_for_user(user: Any, pk: Any) -> Activity:
+def get_activity_for_user(user: Actor, pk: Any) -> Activity:
     activity: Activity = get_or_404(
         activities_for_user(user).select_related("programme", "village", "area"), pk=pk
     )
     return activity
 
 
-def invitations_for_user(user: Any) -> QuerySet[Invitation]:
+def invitations_for_user(user: Actor) -> QuerySet[Invitation]:
     roles = territory_roles(user)
     own_side = scope_q(user, "activity__village__code", roles)
     orgs = coordinated_org_ids(user)
@@ -61,7 +62,7 @@ def invitations_for_user(user: Any) -> QuerySet[Invitation]:
     )
 
 
-def get_invitation_for_user(user: Any, **lookup: Any) -> Invitation:
+def get_invitation_for_user(user: Actor, **lookup: Any) -> Invitation:
     invitation: Invitation = get_or_404(
         invitations_for_user(user).select_related(
             "activity__programme", "activity__village", "person__village", "organisation"

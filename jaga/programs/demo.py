@@ -21,8 +21,8 @@ from typing import Any
 from django.utils import timezone
 
 from jaga.analytics.models import MonthlyMetric
-from jaga.analytics.rollups import month_start
 from jaga.core.codes import ALPHABET
+from jaga.core.months import add_months, month_start, months_apart
 from jaga.partners.demo import found_fkpm_bulk
 from jaga.partners.models import Education, Organisation, Person
 from jaga.programs.models import (
@@ -148,10 +148,8 @@ def _month_between(
     Programmes roll out in waves: adoption cohorts of several villages each, which the
     evaluation needs to estimate its uncertainty (a cohort of one village has no spread).
     """
-    months = (last.year - first.year) * 12 + last.month - first.month
-    k = rng.randint(0, months // every) * every
-    year, month = first.year + (first.month - 1 + k) // 12, (first.month - 1 + k) % 12 + 1
-    return datetime.date(year, month, rng.randint(1, 28))
+    k = rng.randint(0, months_apart(first, last) // every) * every
+    return add_months(first, k).replace(day=rng.randint(1, 28))
 
 
 def _code() -> str:
@@ -563,8 +561,7 @@ def build(ctx: dict[str, Any]) -> None:
 
 
 def _add_months(day: datetime.date, months: int) -> datetime.date:
-    k = day.month - 1 + months
-    return datetime.date(day.year + k // 12, k % 12 + 1, min(day.day, 28))
+    return add_months(day, months).replace(day=min(day.day, 28))
 
 
 def _indicators(code: str) -> list[str]:

@@ -5,12 +5,13 @@ from typing import Any
 
 from django.utils import timezone
 
+from jaga.core.types import Viewer
 from jaga.programs.access import activities_for_user, invitations_for_user
 from jaga.programs.models import Activity
 from jaga.programs.services import ACTIVITY_EXPORT, INVITATION_EXPORT
 
 
-def activity_rows(user: Any) -> tuple[list[str], Iterator[list[Any]]]:
+def activity_rows(user: Viewer) -> tuple[list[str], Iterator[list[Any]]]:
     def rows() -> Iterator[list[Any]]:
         qs = (
             activities_for_user(user)
@@ -28,7 +29,7 @@ def activity_rows(user: Any) -> tuple[list[str], Iterator[list[Any]]]:
 
 
 def invitation_rows(
-    user: Any, activity: Activity | None = None
+    user: Viewer, activity: Activity | None = None
 ) -> tuple[list[str], Iterator[list[Any]]]:
     """The invitations the user sees (of one activity): `invitee` and `checked_in_at` are for
     reading; the import leaves them alone."""

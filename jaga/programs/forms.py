@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,11 @@ from jaga.programs.models import (
     ActivityKind,
     AttendanceStatus,
 )
+
+if TYPE_CHECKING:
+    from jaga.partners.models import Organisation, Person
+    from jaga.programs.models import Programme
+    from jaga.territory.models import Territory
 
 
 class ActivityForm(ChooseForm):
@@ -58,7 +64,7 @@ class ActivityForm(ChooseForm):
         label=_("Outcome notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args, programmes=(), **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, programmes: Iterable[Programme] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["programme"]).choices = [
             (p.code, f"{p.code} · {p.name}") for p in programmes
@@ -74,7 +80,14 @@ class InviteForm(forms.Form):
     )
     village_code = forms.ChoiceField(label=_("Or everyone registered in a village"), required=False)
 
-    def __init__(self, *args, people=(), organisations=(), villages=(), **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        *args: Any,
+        people: Iterable[Person] = (),
+        organisations: Iterable[Organisation] = (),
+        villages: Iterable[Territory] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["person_id"]).choices = [("", "—")] + [
             (p.pk, f"{p.full_name} · {p.village.name}") for p in people

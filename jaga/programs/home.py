@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
 
 from jaga.accounts.access import scope_codes
+from jaga.core.months import add_months, month_start
 from jaga.partners.access import territory_roles
 from jaga.programs import queries
 from jaga.territory.queries import home_code
@@ -25,7 +25,7 @@ def panels(request: HttpRequest) -> list[dict[str, Any]]:
     if code is None:
         return []
     end = timezone.localdate()
-    start = (end - datetime.timedelta(days=365)).replace(day=1)
+    start = add_months(month_start(end), -12)
     total = queries.participation_from_rollups(territory_code=code, start=start, end=end)
     if not total.invited:
         return []

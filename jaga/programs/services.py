@@ -25,11 +25,13 @@ from jaga.core.audit import log_action, snapshot
 from jaga.core.codes import random_code
 from jaga.core.errors import DomainError, ErrorList
 from jaga.core.images import clean_file
-from jaga.core.roundtrip import Plan
+from jaga.core.months import month_start
+from jaga.core.roundtrip import Plan, RowError
 from jaga.core.tabular import date_out_of_range
-from jaga.partners.importing import RowError, fail_rows, run_import
+from jaga.core.types import Actor, signed_in
+from jaga.partners.importing import fail_rows, run_import
 from jaga.partners.models import Organisation, Person
-from jaga.partners.services import _date, _in_scope
+from jaga.partners.services import check_row_scope, import_date
 from jaga.programs.models import (
     CHECKIN_CLOSES_DEFAULT,
     CHECKIN_MAX_MINUTES,
@@ -77,7 +79,7 @@ Progress = Callable[[int], None]
 
 def create_programme(
     *,
-    actor: Any,
+    actor: Actor,
     code: str,
     name: str,
     goal: str = "",
@@ -115,7 +117,7 @@ def create_programme(
 
 
 def adopt_programme(
-    *, actor: Any, programme: Programme, village: Territory, adopted_on: datetime.date
+    *, actor: Actor, programme: Programme, village: Territory, adopted_on: datetime.date
 ) -> ProgrammeAdoption:
     """A village adopts a programme on a date (the date drives the evaluation)."""
     if village.level != Level.VILLAGE:
@@ -153,7 +155,7 @@ ADOPTION_COLUMNS = ["programme_code", "village_code", "adopted_on"]
 def import_adoptions(
     source: str | Path | IO[bytes],
     *,
-    actor: Any,
+    actor: Actor,
     name: str | None = None,
     progress: Progress | None = None,
 ) -> int:
@@ -180,8 +182,8 @@ def import_adoptions(
             raise RowError(_("unknown programme code %(code)s") % {"code": row["programme_code"]})
         if row["village_code"] not in villages:
             raise RowError(_("unknown village code %(code)s") % {"code": row["village_code"]})
-        _in_scope(row["village_code"], actor)
-        adopted = _date(row["adopted_on"], "adopted_on")
+        check_row_scope(row["village_code"], actor)
+        adopted = import_date(row["adopted_on"], "adopted_on")
         assert adopted is not None
         if adopted > today:
             raise RowError(_("adopted_on lies in the future"))
@@ -240,7 +242,7 @@ def _check_area(village: Territory, area: Territory) -> None:
 
 def record_activity(
     *,
-    actor: Any,
+    actor: Actor,
     programme: Programme,
     kind: str,
     title: str,
@@ -306,7 +308,7 @@ def record_activity(
             checkin_closes_minutes=checkin_closes_minutes,
             place=place,
             outcome=outcome,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=signed_in(actor),
         )
         activity.villages.set(list(covered.values()))
         activity.organisers.set(list(organisers))
@@ -326,7 +328,7 @@ def record_activity(
 
 
 def record_outcome(
-    activity: Activity, *, actor: Any, outcome: str, head_count: int | None
+    activity: Activity, *, actor: Actor, outcome: str, head_count: int | None
 ) -> Activity:
     """Write the outcome notes and the head count after the event (roll-up moves by the delta)."""
     if head_count is not None and head_count < 0:
@@ -371,7 +373,7 @@ def _bump_attendance(inv: Invitation, metrics: Iterable[str], delta: int) -> Non
 def invite(
     activity: Activity,
     *,
-    actor: Any,
+    actor: Actor,
     person: Person | None = None,
     organisation: Organisation | None = None,
 ) -> Invitation:
@@ -463,7 +465,7 @@ def _locked(invitation_pk: int) -> Invitation:
     )
 
 
-def record_response(invitation: Invitation, *, actor: Any, response: str) -> Invitation:
+def record_response(invitation: Invitation, *, actor: Actor, response: str) -> Invitation:
     if response not in (Response.ACCEPTED, Response.DECLINED):
         raise DomainError("bad_response", _("The answer is accepted or declined."))
     with transaction.atomic():
@@ -489,7 +491,7 @@ def _move(
     locked: Invitation,
     status: str,
     *,
-    actor: Any,
+    actor: Actor,
     checked_in_at: datetime.datetime | None = None,
     representative_name: str = "",
     representative: Person | None = None,
@@ -553,7 +555,7 @@ def checkin_window(activity: Activity) -> tuple[datetime.datetime, datetime.date
 def check_in(
     code: str,
     *,
-    actor: Any,
+    actor: Actor,
     activity: Activity | None = None,
     at: datetime.datetime | None = None,
     representative_name: str = "",
@@ -613,7 +615,7 @@ def check_in(
 def record_attendance(
     invitation: Invitation,
     *,
-    actor: Any,
+    actor: Actor,
     status: str,
     checked_in_at: datetime.datetime | None = None,
     representative_name: str = "",
@@ -640,7 +642,7 @@ def record_attendance(
         )
 
 
-def record_attendance_sheet(activity: Activity, *, actor: Any, rows: list[dict[str, Any]]) -> int:
+def record_attendance_sheet(activity: Activity, *, actor: Actor, rows: list[dict[str, Any]]) -> int:
     """Record a whole paper list at once: every row or none. Rows: {"invitation", "status",
     "representative_name"?, "checked_in_at"?}. Returns the number of rows changed."""
     errors = ErrorList()
@@ -670,7 +672,7 @@ def record_attendance_sheet(activity: Activity, *, actor: Any, rows: list[dict[s
     return changed
 
 
-def close_attendance(activity: Activity, *, actor: Any) -> int:
+def close_attendance(activity: Activity, *, actor: Actor) -> int:
     """After the event: every invitee with nothing recorded is absent. Returns how many."""
     with transaction.atomic():
         pending = list(
@@ -703,7 +705,7 @@ def _datetime(value: str, label: str, required: bool = True) -> datetime.datetim
         parsed = None
     if parsed is None:
         # Activities are planned ahead: up to a year from today.
-        day = _date(value, label, days_ahead=366)
+        day = import_date(value, label, days_ahead=366)
         assert day is not None
         parsed = datetime.datetime.combine(day, datetime.time(8, 0))
     else:
@@ -725,8 +727,6 @@ Contribution = dict[tuple[int, datetime.date, str, str], int]
 def _contributions(activity: Activity) -> tuple[Contribution, dict[int, Territory]]:
     """What an activity adds to the monthly figures (as `rollup_sources` recounts it)."""
     from django.db.models import Count
-
-    from jaga.analytics.rollups import month_start
 
     month = month_start(activity.starts_at)
     code = activity.programme.code
@@ -755,7 +755,7 @@ def _contributions(activity: Activity) -> tuple[Contribution, dict[int, Territor
     return out, villages
 
 
-def update_activity(activity: Activity, *, actor: Any, **changes: Any) -> Activity:
+def update_activity(activity: Activity, *, actor: Actor, **changes: Any) -> Activity:
     """Correct an activity (from an edited export): its figures move with it, exactly.
 
     A change of programme, village or month takes the activity's counts, head count and
@@ -817,7 +817,7 @@ class ActivitySpec(roundtrip.Spec[Activity]):
     columns = ACTIVITY_COLUMNS
     column_of = {"programme": "programme_code", "village": "village_code", "area": "area_code"}
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: Actor) -> None:
         super().__init__(actor)
         self.programmes = {p.code: p for p in Programme.objects.all()}
         self.territories: dict[str, Territory] = {}
@@ -839,7 +839,7 @@ class ActivitySpec(roundtrip.Spec[Activity]):
         if not row["title"]:
             raise RowError(_("the title is required"))
         village = self.territory(row["village_code"])
-        _in_scope(village.code, self.actor)
+        check_row_scope(village.code, self.actor)
         area = self.territory(row["area_code"]) if row.get("area_code") else village
         _check_area(village, area)
         starts = _datetime(row["starts_at"], "starts_at")
@@ -860,13 +860,13 @@ class ActivitySpec(roundtrip.Spec[Activity]):
         }  # fmt: skip
 
     def existing(self, keys: list[int]) -> dict[int, Activity]:
-        from jaga.partners.services import _scoped_code
+        from jaga.partners.services import code_in_actor_scope
         from jaga.programs.access import activities_for_user
 
         qs = Activity.objects.all() if self.actor is None else activities_for_user(self.actor)
         found = qs.filter(pk__in=keys).select_related("programme", "village", "area")
         # Seeing an activity (as its partner, or in a wider area) is not editing it.
-        return {a.pk: a for a in found if _scoped_code(a.village.code, self.actor)}
+        return {a.pk: a for a in found if code_in_actor_scope(a.village.code, self.actor)}
 
     def label(self, data: dict[str, Any], obj: Activity | None) -> str:
         return str(data.get("title") or obj)
@@ -881,7 +881,7 @@ class ActivitySpec(roundtrip.Spec[Activity]):
 def import_activities(
     source: str | Path | IO[bytes],
     *,
-    actor: Any,
+    actor: Actor,
     name: str | None = None,
     dry_run: bool = False,
     expect: str | None = None,
@@ -901,7 +901,7 @@ INVITATION_EXPORT = [
 INVITEE_FIELDS = ("activity_id", "person_id", "organisation_id")
 
 
-def set_invitation_note(invitation: Invitation, *, actor: Any, note: str) -> Invitation:
+def set_invitation_note(invitation: Invitation, *, actor: Actor, note: str) -> Invitation:
     """Change (or clear) an invitation's note."""
     with transaction.atomic():
         locked = _locked(invitation.pk)
@@ -940,7 +940,7 @@ class InvitationSpec(roundtrip.Spec[Invitation]):
 
     columns = INVITATION_COLUMNS
 
-    def __init__(self, actor: Any, activity: Activity | None = None) -> None:
+    def __init__(self, actor: Actor, activity: Activity | None = None) -> None:
         super().__init__(actor)
         self.activity = activity
         self.activities: dict[int, Activity | None] = {}
@@ -950,12 +950,12 @@ class InvitationSpec(roundtrip.Spec[Invitation]):
     # look-ups in the importer's scope, each id read once
     def _activity(self, pk: int) -> Activity | None:
         if pk not in self.activities:
-            from jaga.partners.services import _scoped_code
+            from jaga.partners.services import code_in_actor_scope
             from jaga.programs.access import activities_for_user
 
             qs = Activity.objects.all() if self.actor is None else activities_for_user(self.actor)
             found = qs.select_related("programme", "village", "area").filter(pk=pk).first()
-            ok = found is not None and _scoped_code(found.village.code, self.actor)
+            ok = found is not None and code_in_actor_scope(found.village.code, self.actor)
             self.activities[pk] = found if ok else None
         return self.activities[pk]
 
@@ -1028,7 +1028,7 @@ class InvitationSpec(roundtrip.Spec[Invitation]):
         return data
 
     def existing(self, keys: list[int]) -> dict[int, Invitation]:
-        from jaga.partners.services import _scoped_code
+        from jaga.partners.services import code_in_actor_scope
         from jaga.programs.access import invitations_for_user
 
         qs = Invitation.objects.all() if self.actor is None else invitations_for_user(self.actor)
@@ -1038,7 +1038,7 @@ class InvitationSpec(roundtrip.Spec[Invitation]):
             "activity__programme", "activity__village", "person", "organisation"
         )
         # Seeing an invitation (as the invitee's side) is not editing it.
-        return {i.pk: i for i in found if _scoped_code(i.activity.village.code, self.actor)}
+        return {i.pk: i for i in found if code_in_actor_scope(i.activity.village.code, self.actor)}
 
     def show(self, field: str, value: Any) -> str:
         if field == "response" and value:
@@ -1155,7 +1155,7 @@ class InvitationSpec(roundtrip.Spec[Invitation]):
 def import_invitations(
     source: str | Path | IO[bytes],
     *,
-    actor: Any,
+    actor: Actor,
     activity: Activity | None = None,
     name: str | None = None,
     dry_run: bool = False,
@@ -1167,7 +1167,7 @@ def import_invitations(
     return roundtrip.run(source, spec, name=name, dry_run=dry_run, expect=expect)
 
 
-def attach_file(activity: Activity, *, actor: Any, upload: Any, caption: str = "") -> Any:
+def attach_file(activity: Activity, *, actor: Actor, upload: Any, caption: str = "") -> Any:
     """Attach a photo or a document (minutes, signed attendance list) to an activity.
 
     Photos are re-encoded without metadata; documents must be PDF, Word, Excel or ODT; both

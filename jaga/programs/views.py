@@ -44,7 +44,7 @@ from jaga.partners.access import (
 )
 from jaga.partners.exports import export_response
 from jaga.partners.forms import UploadForm
-from jaga.partners.views import _territory
+from jaga.partners.views import territory_or_error
 from jaga.programs import charts, queries, services
 from jaga.programs.access import (
     activities_for_user,
@@ -166,8 +166,8 @@ def activity_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            village = _territory(request, data["village_code"])
-            area = _territory(request, data["area_code"]) if data["area_code"] else village
+            village = territory_or_error(request, data["village_code"])
+            area = territory_or_error(request, data["area_code"]) if data["area_code"] else village
             activity = services.record_activity(
                 actor=request.user,
                 programme=next(p for p in programmes if p.code == data["programme"]),
@@ -330,7 +330,7 @@ def _invite_form(request: HttpRequest, activity: Any) -> InviteForm:
 
 def _invite_from_form(request: HttpRequest, activity: Any, data: dict[str, Any]) -> int:
     if data.get("village_code"):
-        village = _territory(request, data["village_code"])
+        village = territory_or_error(request, data["village_code"])
         people = people_for_user(request.user).filter(village=village).select_related("village")
         for person in people:
             services.invite(activity, actor=request.user, person=person)

@@ -28,8 +28,9 @@ from jaga.analytics.participation import participation as analyse_participation
 from jaga.analytics.queries import CompRow, ratio
 from jaga.analytics.stats.compstat import pct_change
 from jaga.analytics.stats.trend import TrendFit
-from jaga.analytics.units import Unit, add_months
+from jaga.analytics.units import Unit
 from jaga.core.errors import DomainError
+from jaga.core.months import add_months
 from jaga.core.numbers import say_number
 from jaga.fieldwork.models import Target
 from jaga.incidents.models import CategoryGroup

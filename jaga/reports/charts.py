@@ -41,8 +41,8 @@ def nice_max(value: float) -> float:
     for step in (1, 2, 2.5, 5, 10):
         top = step * 10**exponent
         if top >= value:
-            return top
-    return 10 ** (exponent + 1)
+            return float(top)
+    return float(10 ** (exponent + 1))
 
 
 def _axis(

@@ -27,7 +27,7 @@ from typing import Any
 from django.db.models import Sum
 
 from jaga.analytics.models import MonthlyIncidentCount
-from jaga.analytics.units import add_months
+from jaga.core.months import add_months
 from jaga.incidents.models import CategoryGroup
 from jaga.reports import suppression
 from jaga.territory.models import Level

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jaga.analytics import units
+from jaga.core.months import add_months, month_start
 from jaga.reports import public
 from jaga.reports.models import PublicFigures
 from jaga.territory.models import Level, Territory
@@ -33,7 +34,7 @@ def public_territory(code: str) -> Territory | None:
 
 def last_complete_month() -> datetime.date:
     """The portal opens on a finished month: the current one's figures are still coming in."""
-    return (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    return add_months(month_start(timezone.localdate()), -1)
 
 
 def parse_month(text: str | None, regency_code: str) -> datetime.date:

@@ -19,7 +19,7 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from jaga.analytics.units import add_months
+from jaga.core.months import add_months
 from jaga.reports import periods, suppression
 from jaga.reports.models import PublicFigures
 from jaga.territory.models import Level, Territory
@@ -308,8 +308,8 @@ def _nice(value: int) -> int:
     magnitude = 10 ** int(math.log10(value))
     for step in (1, 2, 5, 10):
         if step * magnitude >= value:
-            return step * magnitude
-    return 10 * magnitude
+            return int(step * magnitude)
+    return int(10 * magnitude)
 
 
 # ---- what a page shows --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from jaga.accounts.access import allow_public
-from jaga.analytics.units import add_months
+from jaga.core.months import add_months
 from jaga.core.tabular import csv_writer
 from jaga.reports import portal
 from jaga.territory.models import Level, Territory

@@ -23,7 +23,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
-from jaga.analytics.units import add_months
+from jaga.core.months import add_months
 from jaga.incidents.models import CategoryGroup
 from jaga.reports import suppression
 from jaga.reports.models import PublicFigures

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime
 
+from jaga.core.months import add_months
 from jaga.core.schedule import every_month
 
 
 def _previous_month(first: datetime.date) -> datetime.date:
-    return (first - datetime.timedelta(days=1)).replace(day=1)
+    return add_months(first, -1)
 
 
 @every_month(

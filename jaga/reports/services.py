@@ -19,6 +19,7 @@ from jaga.core.codes import random_code
 from jaga.core.errors import DomainError
 from jaga.core.gateways import get_gateway
 from jaga.core.links import absolute_reverse
+from jaga.core.types import Actor, signed_in
 from jaga.reports import anev
 from jaga.reports.models import JOB_TRANSITIONS, JobStatus, ReportJob
 from jaga.territory.models import Level, Territory
@@ -32,7 +33,7 @@ def request_anev(
     territory: Territory,
     month: datetime.date,
     language: str = "id",
-    actor: Any = None,
+    actor: Actor = None,
     deliver: bool = False,
 ) -> ReportJob:
     """Queue the Anev report of a territory and month; it is written in the background.
@@ -49,7 +50,7 @@ def request_anev(
             territory=territory,
             month=month,
             language=language,
-            requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+            requested_by=signed_in(actor),
         )
         log_action(
             "reports.anev_requested",

@@ -136,7 +136,8 @@ def _raise_cell(
     if a_eq.shape[0]:
         cons.append(LinearConstraint(a_eq, 0, 0))
     x = _solve(c, cons, lo, hi, integrality, limit)
-    return np.rint(x[:n]).astype(np.int64)
+    solution: np.ndarray = np.rint(x[:n]).astype(np.int64)
+    return solution
 
 
 def _certify_many(
@@ -172,7 +173,8 @@ def _certify_many(
         x = _solve(c, cons, lo, hi, integrality, limit)
     except SuppressionError:
         return None
-    return np.rint(x[:n]).astype(np.int64)
+    solution: np.ndarray = np.rint(x[:n]).astype(np.int64)
+    return solution
 
 
 def protect(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,6 +17,7 @@ from jaga.accounts.access import (
     territory_for_user,
 )
 from jaga.core.errors import DomainError
+from jaga.core.months import add_months, month_start
 from jaga.reports import services
 from jaga.reports.forms import AnevForm
 from jaga.reports.models import ReportJob
@@ -44,9 +43,7 @@ def _areas(request: HttpRequest) -> list[Territory]:
 def anev(request: HttpRequest) -> HttpResponse:
     _staff(request)
     areas = _areas(request)
-    last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).strftime(
-        "%Y-%m"
-    )
+    last_month = add_months(month_start(timezone.localdate()), -1).strftime("%Y-%m")
     form = AnevForm(request.POST or None, territories=areas, initial={"month": last_month})
     if request.method == "POST" and form.is_valid():
         code = form.cleaned_data["territory"]

@@ -25,7 +25,7 @@ HOST_NAME = re.compile(
 )
 
 
-class QuestionInline(admin.TabularInline):
+class QuestionInline(admin.TabularInline[ServiceQuestion, Any]):
     model = ServiceQuestion
     extra = 0
 

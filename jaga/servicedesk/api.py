@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, Form, Header, Router, Status, UploadedFile
+from ninja import File, Form, Router, Status, UploadedFile
+from ninja.params.functions import Header  # the call form, typed (ninja.Header is generic)
 from pydantic import ValidationError as SchemaError
 
 from jaga.accounts.access import STAFF_ROLES, allow, allow_public, get_for_user

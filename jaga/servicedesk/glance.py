@@ -15,12 +15,13 @@ from django.utils.translation import gettext as _
 
 from jaga.analytics.glance import register
 from jaga.analytics.units import Unit
+from jaga.core.types import Viewer
 from jaga.servicedesk.models import ServiceRequest
 from jaga.territory.models import Level
 
 
 @register
-def overdue_reports(unit: Unit, month: datetime.date, user: Any) -> list[dict[str, Any]]:
+def overdue_reports(unit: Unit, month: datetime.date, user: Viewer) -> list[dict[str, Any]]:
     visible: Any = ServiceRequest.objects.for_user(user)
     n = visible.overdue().filter(unit.incident_q()).count()
     params = {"status": "open", "overdue": "1"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -107,7 +108,7 @@ def error(fmt: str, status: int, description: str) -> HttpResponse:
     return render(fmt, "errors", [{"code": status, "description": description}], status=status)
 
 
-def endpoint(view: Any) -> Any:
+def endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Turn Open311Error and DomainError into the spec's `errors` answer in the right format."""
 
     def wrapped(request: HttpRequest, *args: Any, fmt: str = "xml", **kwargs: Any) -> HttpResponse:

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from jaga.accounts.access import key_q
 from jaga.analytics.models import MonthlyMetric
+from jaga.core.months import add_months, last_months, month_start
+from jaga.core.types import Viewer
 from jaga.servicedesk.models import OPEN_STATUSES, Service, ServiceRequest, Status, overdue_q
 from jaga.territory.models import Level, PoliceUnit, PoliceUnitKind, Territory
 
@@ -30,7 +32,7 @@ def public_service_codes() -> list[str]:
     return list(Service.objects.filter(sensitive=False).values_list("code", flat=True))
 
 
-def moderation_queue(user: Any) -> QuerySet[ServiceRequest]:
+def moderation_queue(user: Viewer) -> QuerySet[ServiceRequest]:
     """Reports in the user's scope whose text or a photo awaits a public version, oldest first."""
     return (
         ServiceRequest.objects.awaiting_moderation()
@@ -55,7 +57,7 @@ def nearby_public(*, service: Service, village: Territory, limit: int = 5) -> li
     )
 
 
-def queue(user: Any, params: dict[str, str]) -> QuerySet[ServiceRequest]:
+def queue(user: Viewer, params: dict[str, str]) -> QuerySet[ServiceRequest]:
     """The reports a user may see, filtered by service, status, village, district and overdue."""
     qs = ServiceRequest.objects.for_user(user).select_related(
         "service", "village", "unit", "assignee"
@@ -74,14 +76,14 @@ def queue(user: Any, params: dict[str, str]) -> QuerySet[ServiceRequest]:
     if params.get("overdue"):
         qs = qs.filter(overdue_q(timezone.now()))
     if params.get("mine"):
-        qs = qs.filter(assignee=user)
+        qs = qs.filter(assignee_id=user.pk if user.is_authenticated else -1)
     q = params.get("q", "").strip()
     if q:
         qs = qs.filter(Q(ticket__iexact=q.upper()) | Q(description__icontains=q))
     return qs.order_by("-received_at", "-id")
 
 
-def unit_summary(user: Any, now: datetime.datetime | None = None) -> list[dict[str, Any]]:
+def unit_summary(user: Viewer, now: datetime.datetime | None = None) -> list[dict[str, Any]]:
     """Open, overdue and resolved-in-time counts per Polsek within the user's scope.
 
     Open and overdue are live counts (one grouped query); resolved and resolved-in-time come from
@@ -96,7 +98,7 @@ def unit_summary(user: Any, now: datetime.datetime | None = None) -> list[dict[s
             overdue=Count("id", filter=overdue_q(now)),
         )
     }
-    since = (timezone.localdate(now).replace(day=1) - datetime.timedelta(days=335)).replace(day=1)
+    since = add_months(month_start(timezone.localdate(now)), -11)
     resolved: dict[str, dict[str, int]] = {}
     for metric_row in (
         MonthlyMetric.objects.filter(
@@ -200,18 +202,13 @@ def audit_rows(request: ServiceRequest) -> QuerySet[Any]:
 
 
 def monthly_series(
-    user: Any, months: int = 12, now: datetime.datetime | None = None
+    user: Viewer, months: int = 12, now: datetime.datetime | None = None
 ) -> list[dict[str, Any]]:
     """Received, resolved and resolved-in-time per month in the user's scope, from the roll-up."""
     from jaga.accounts.access import scope_q
 
     today = timezone.localdate(now or timezone.now())
-    first = today.replace(day=1)
-    starts = []
-    for _ in range(months):
-        starts.append(first)
-        first = (first - datetime.timedelta(days=1)).replace(day=1)
-    starts.reverse()
+    starts = last_months(today, months)
     sums = {
         (row["month"], row["metric"]): row["total"]
         for row in MonthlyMetric.objects.filter(

@@ -31,6 +31,7 @@ from jaga.core import ratelimit
 from jaga.core.codes import random_secret
 from jaga.core.errors import DomainError
 from jaga.core.protected import serve
+from jaga.core.types import Viewer
 from jaga.core.views import not_found
 from jaga.servicedesk import charts, queries, services
 from jaga.servicedesk.forms import (
@@ -358,7 +359,7 @@ def _staff_only(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-def _scope_villages(user: Any) -> Any:
+def _scope_villages(user: Viewer) -> Any:
     return Territory.objects.filter(level=Level.VILLAGE).filter(scope_q(user, "code"))
 
 
@@ -409,7 +410,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _scope_officers(user: Any) -> list[Any]:
+def _scope_officers(user: Viewer) -> list[Any]:
     """The officers a bulk assignment may name: Bhabinkamtibmas and Polsek in the user's scope
     (the workflow still checks, report by report, that the officer covers its village)."""
     postings = (

@@ -14,6 +14,7 @@ from jaga.accounts.access import (
     territory_for_user,
 )
 from jaga.core.apidocs import gettext_lazy
+from jaga.core.months import add_months, month_start
 from jaga.surveys import queries, services
 from jaga.surveys.models import IKM_ELEMENTS, IkmResponse
 from jaga.territory.models import Level, PoliceUnit, Territory
@@ -96,7 +97,7 @@ def results(
     """IKM and trust results of a territory in the caller's scope (last 12 months by default)."""
     _staff_scope(request, code)
     end = end or datetime.date.today()  # noqa: DTZ011
-    start = start or (end.replace(day=1) - datetime.timedelta(days=335)).replace(day=1)
+    start = start or add_months(month_start(end), -11)
     responses = IkmResponse.objects.for_user(request.user).filter(
         queries.within("village__code", code)
     )

@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 from jaga.analytics.models import MonthlyMetric
+from jaga.core.months import add_months
 from jaga.surveys.models import (
     IKM_ELEMENTS,
     TRUST_LIKERT,
@@ -31,13 +32,11 @@ MONTHS = 24
 
 
 def _month(index: int) -> datetime.date:
-    return datetime.date(
-        START.year + (START.month - 1 + index) // 12, (START.month - 1 + index) % 12 + 1, 1
-    )
+    return add_months(START, index)
 
 
 def _likert(rng: Any, centre: float) -> int:
-    return max(1, min(5, round(rng.gauss(centre, 0.9))))
+    return max(1, min(5, round(float(rng.gauss(centre, 0.9)))))
 
 
 def build(ctx: dict[str, Any]) -> None:

@@ -52,7 +52,7 @@ def public_villages() -> Any:
     return Territory.objects.filter(q)
 
 
-class VillageChoiceField(forms.ModelChoiceField):
+class VillageChoiceField(forms.ModelChoiceField[Territory]):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.parent.name if obj.parent_id else ''} · {obj.name}"
 

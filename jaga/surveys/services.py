@@ -20,6 +20,8 @@ from jaga.core.codes import random_secret
 from jaga.core.errors import DomainError
 from jaga.core.gateways import get_gateway
 from jaga.core.links import absolute_reverse
+from jaga.core.months import month_start
+from jaga.core.types import Actor, Viewer, signed_in
 from jaga.surveys import ikm as ikm_math
 from jaga.surveys.models import (
     IKM_ELEMENTS,
@@ -96,7 +98,7 @@ def submit_ikm_response(
     service: str = "",
     answered_on: datetime.date | None = None,
     profile: Mapping[str, str] | None = None,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> IkmResponse:
     """Record one IKM questionnaire (nine scores 1–4) and add it to the monthly roll-up."""
     village = _village(village)
@@ -124,7 +126,7 @@ def submit_ikm_response(
             service=service[:60],
             answered_on=when,
             channel=channel,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=signed_in(actor),
             **clean,
             **profile_clean,
         )
@@ -163,7 +165,7 @@ def submit_trust_response(
     channel: str = Channel.PORTAL,
     answered_on: datetime.date | None = None,
     invitation_token: str = "",
-    actor: Any = None,
+    actor: Actor = None,
 ) -> TrustResponse:
     """Record one trust questionnaire; an invitation can be used once only."""
     clean: dict[str, Any] = {
@@ -197,7 +199,7 @@ def submit_trust_response(
             answered_on=when,
             channel=channel,
             invitation=invitation,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=signed_in(actor),
             **clean,
         )
         if invitation is not None:
@@ -272,7 +274,7 @@ def invite_after_close(
     return invitation
 
 
-def set_ikm_weights(weights: Mapping[str, Any], *, actor: Any) -> None:
+def set_ikm_weights(weights: Mapping[str, Any], *, actor: Actor) -> None:
     """Change the nine weights at once; they must be non-negative and sum to 1."""
     try:
         clean = {code: Decimal(str(weights[code])) for code in IKM_ELEMENTS}
@@ -327,7 +329,6 @@ SurveyResponse = TrustResponse | IkmResponse
 
 def _survey_contributions(response: Any) -> dict[tuple[int, str, str], int]:
     """What a response adds to its village's monthly figures (as the submit functions bump)."""
-    from jaga.analytics.rollups import month_start
 
     month = month_start(response.answered_on).isoformat()
     vid = response.village_id
@@ -349,7 +350,7 @@ TRUST_FIELDS = ["village", "answered_on", *TRUST_LIKERT, *TRUST_YESNO]
 IKM_FIELDS = ["village", "unit", "answered_on", *IKM_ELEMENTS, "service", *PROFILE_CHOICES]
 
 
-def update_survey_response(response: Any, *, actor: Any, **changes: Any) -> Any:
+def update_survey_response(response: Any, *, actor: Actor, **changes: Any) -> Any:
     """Correct a paper form typed in by staff; its answers move in the monthly figures.
 
     Answers given online (portal, invitation link) are the respondent's own and are never
@@ -406,7 +407,7 @@ def export_headers(kind: str) -> list[str]:
     return ["id", *IMPORT_COLUMNS[kind], *optional, *EXPORT_EXTRA]
 
 
-def survey_rows(kind: str, user: Any) -> Iterator[list[Any]]:
+def survey_rows(kind: str, user: Viewer) -> Iterator[list[Any]]:
     """The survey forms in the user's area, as the import reads them (`channel` is informative:
     only `import` rows can be corrected)."""
     if kind == "trust":
@@ -430,7 +431,7 @@ def survey_rows(kind: str, user: Any) -> Iterator[list[Any]]:
 class SurveySpec(roundtrip.Spec[Any]):
     column_of = {"village": "village_code", "unit": "unit_code"}
 
-    def __init__(self, actor: Any, kind: str) -> None:
+    def __init__(self, actor: Actor, kind: str) -> None:
         from jaga.accounts.access import scope_codes
 
         super().__init__(actor)
@@ -514,7 +515,7 @@ def import_survey_forms(
     source: Any,
     *,
     kind: str,
-    actor: Any,
+    actor: Actor,
     name: str | None = None,
     dry_run: bool = False,
     expect: str | None = None,
@@ -523,7 +524,7 @@ def import_survey_forms(
     return roundtrip.run(source, SurveySpec(actor, kind), name=name, dry_run=dry_run, expect=expect)
 
 
-def import_surveys(kind: str, source: Any, name: str, *, actor: Any) -> int:
+def import_surveys(kind: str, source: Any, name: str, *, actor: Actor) -> int:
     """Import survey forms at once (all rows or none); returns how many were added or corrected.
 
     Every bad row is reported with its line; villages must lie in the importer's scope.

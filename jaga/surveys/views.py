@@ -23,6 +23,7 @@ from jaga.accounts.access import (
 )
 from jaga.core import ratelimit, roundtrip
 from jaga.core.errors import DomainError
+from jaga.core.months import add_months, month_start
 from jaga.surveys import queries, services
 from jaga.surveys.forms import (
     IkmEntryForm,
@@ -203,7 +204,7 @@ def _period(request: HttpRequest) -> tuple[datetime.date, datetime.date]:
     try:
         start = datetime.date.fromisoformat(request.GET.get("from", ""))
     except ValueError:
-        start = (today.replace(day=1) - datetime.timedelta(days=335)).replace(day=1)
+        start = add_months(month_start(today), -11)
     try:
         end = datetime.date.fromisoformat(request.GET.get("to", ""))
     except ValueError:

@@ -79,7 +79,7 @@ def detail(request: HttpRequest, code: str) -> TerritoryDetail:
         population_year=year,
         population_synthetic=synthetic,
         officers=[
-            OfficerOut(name=p.user.display_name, village_code=p.territory.code)  # type: ignore[attr-defined]
+            OfficerOut(name=p.user.display_name, village_code=p.territory.code)
             for p in queries.officers_of(t)
         ],
         polmas_note=t.polmas_note,

@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from jaga.accounts.access import STAFF_ROLES, allow, allow_public
 from jaga.core import geo
 from jaga.core.choose import territory_label
+from jaga.core.months import add_months
 from jaga.territory import queries
 from jaga.territory.models import Territory
 
@@ -264,7 +265,7 @@ def incidents(request: HttpRequest) -> JsonResponse:
     """Incidents of the register per village over the last `bulan` months (the monthly
     roll-up), for a territory or Polsek in the user's scope (`territory`, as on analytics)."""
     from jaga.analytics.models import MonthlyIncidentCount
-    from jaga.analytics.units import add_months, resolve_unit
+    from jaga.analytics.units import resolve_unit
     from jaga.incidents.models import Category
 
     unit = resolve_unit(request.user, request.GET.get("territory"))

@@ -13,13 +13,13 @@ adds villages and renames them, so it never undoes a change.
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from jaga.core.audit import log_action
 from jaga.core.errors import DomainError
+from jaga.core.types import Actor
 from jaga.territory.models import (
     ChangeKind,
     Level,
@@ -96,7 +96,7 @@ def record_change(
     new_codes: list[str],
     on: datetime.date,
     *,
-    actor: Any,
+    actor: Actor,
     names: dict[str, str] | None = None,
     note: str = "",
 ) -> TerritoryChange:
@@ -192,7 +192,7 @@ def split_village(
     new_codes: list[str],
     on: datetime.date,
     *,
-    actor: Any,
+    actor: Actor,
     names: dict[str, str] | None = None,
 ) -> TerritoryChange:
     return record_change(ChangeKind.SPLIT, [old_code], new_codes, on, actor=actor, names=names)
@@ -203,7 +203,7 @@ def merge_villages(
     new_code: str,
     on: datetime.date,
     *,
-    actor: Any,
+    actor: Actor,
     names: dict[str, str] | None = None,
 ) -> TerritoryChange:
     return record_change(ChangeKind.MERGE, old_codes, [new_code], on, actor=actor, names=names)

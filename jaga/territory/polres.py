@@ -16,13 +16,13 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import DomainError
+from jaga.core.types import Actor
 from jaga.territory.models import (
     COUNTRY_CODE,
     Level,
@@ -140,7 +140,7 @@ def _unit(
     name: str,
     parent: PoliceUnit | None,
     territory: Territory,
-    actor: Any,
+    actor: Actor,
     created: dict[str, int],
 ) -> PoliceUnit:
     """The unit with this code; created (with its area) only when missing, never updated."""
@@ -160,7 +160,7 @@ def _unit(
     return unit
 
 
-def ensure_country(*, actor: Any = None) -> Territory:
+def ensure_country(*, actor: Actor = None) -> Territory:
     """The one country row that national postings name (created when first needed)."""
     country = Territory.objects.filter(code=COUNTRY_CODE).first()
     if country is None:
@@ -174,7 +174,9 @@ def ensure_country(*, actor: Any = None) -> Territory:
     return country
 
 
-def ensure_national_unit(*, actor: Any = None, created: dict[str, int] | None = None) -> PoliceUnit:
+def ensure_national_unit(
+    *, actor: Actor = None, created: dict[str, int] | None = None
+) -> PoliceUnit:
     country = ensure_country(actor=actor)
     return _unit(
         code=NATIONAL_CODE,
@@ -187,7 +189,7 @@ def ensure_national_unit(*, actor: Any = None, created: dict[str, int] | None = 
     )
 
 
-def ensure_norms(*, actor: Any, created: dict[str, int]) -> None:
+def ensure_norms(*, actor: Actor, created: dict[str, int]) -> None:
     existing = set(NormSetting.objects.values_list("key", flat=True))
     for key, value, label, reference, commonly_cited in STANDARD_NORMS:
         if key in existing:
@@ -203,7 +205,7 @@ def ensure_norms(*, actor: Any, created: dict[str, int]) -> None:
         _bump(created, "norm")
 
 
-def ensure_service_catalogue(*, actor: Any, created: dict[str, int]) -> None:
+def ensure_service_catalogue(*, actor: Actor, created: dict[str, int]) -> None:
     """The desk's standard services (the list the first migration seeds), where one is missing."""
     from jaga.incidents.models import Category
     from jaga.servicedesk.models import Service, ServiceQuestion
@@ -248,7 +250,7 @@ def ensure_service_catalogue(*, actor: Any, created: dict[str, int]) -> None:
         )
 
 
-def ensure_programme_catalogue(*, actor: Any, created: dict[str, int]) -> None:
+def ensure_programme_catalogue(*, actor: Actor, created: dict[str, int]) -> None:
     from jaga.programs.models import Programme
     from jaga.programs.services import create_programme
 
@@ -260,7 +262,7 @@ def ensure_programme_catalogue(*, actor: Any, created: dict[str, int]) -> None:
         _bump(created, "programme")
 
 
-def create_polres(regency_code: str, *, actor: Any = None) -> PolresResult:
+def create_polres(regency_code: str, *, actor: Actor = None) -> PolresResult:
     """Set up the Polres of a loaded regency and everything it needs; idempotent.
 
     Raises DomainError when the code is not a loaded regency (load it first with

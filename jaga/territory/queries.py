@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
 from jaga.accounts.access import code_in_scope, scope_codes
 from jaga.accounts.models import Posting, Role
+from jaga.core.types import Viewer
 from jaga.territory.models import Level, Population, Territory
 
 
-def visible_territories(user: Any) -> QuerySet[Territory]:
+def visible_territories(user: Viewer) -> QuerySet[Territory]:
     scopes = scope_codes(user)
     if not scopes:
         return Territory.objects.none()
@@ -24,7 +24,7 @@ def visible_territories(user: Any) -> QuerySet[Territory]:
     return Territory.objects.filter(q)
 
 
-def top_territories(user: Any) -> list[Territory]:
+def top_territories(user: Viewer) -> list[Territory]:
     """The broadest territories a user may see: their own scope codes (or provinces for all)."""
     scopes = scope_codes(user)
     if "*" in scopes:
@@ -130,7 +130,7 @@ def officers_of(territory: Territory) -> list[Posting]:
     )
 
 
-def breadcrumbs(territory: Territory, user: Any) -> list[tuple[Territory, bool]]:
+def breadcrumbs(territory: Territory, user: Viewer) -> list[tuple[Territory, bool]]:
     """Ancestors with whether the user may open each (out-of-scope ones are shown unlinked)."""
     scopes = scope_codes(user)
     return [(t, code_in_scope(t.code, scopes)) for t in territory.ancestors()]

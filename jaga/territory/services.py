@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import DomainError, ErrorList, ImportFailed
 from jaga.core.tabular import EARLIEST_DATE, iter_rows
+from jaga.core.types import Actor
 from jaga.territory.models import (
     Level,
     PolmasStatus,
@@ -114,7 +115,7 @@ def load_territory(
     *,
     data_dir: Path = DATA_DIR,
     progress: Progress | None = None,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> LoadResult:
     """Load (or refresh) provinces, regencies, districts and villages from the vendored CSVs.
 
@@ -207,7 +208,7 @@ POPULATION_COLUMNS = ["village_code", "year", "count", "source"]
 
 
 def import_populations(
-    source: str | Path | IO[bytes], *, name: str | None = None, actor: Any = None
+    source: str | Path | IO[bytes], *, name: str | None = None, actor: Actor = None
 ) -> int:
     """Import populations (village_code, year, count, source) from CSV or XLSX. All-or-nothing."""
     errors = ErrorList()
@@ -266,7 +267,7 @@ def import_populations(
     return len(parsed)
 
 
-def set_polmas_status(village: Territory, status: str, note: str, *, actor: Any) -> Territory:
+def set_polmas_status(village: Territory, status: str, note: str, *, actor: Actor) -> Territory:
     """Change a village's Polmas status (e.g. self_managed where residents keep order themselves)."""
     if status not in PolmasStatus.values:
         raise DomainError("bad_status", _("Unknown Polmas status %(status)s.") % {"status": status})
@@ -294,7 +295,7 @@ LON_RANGE = (94.5, 141.5)
 
 
 def import_village_points(
-    source: str | Path | IO[bytes], *, name: str | None = None, actor: Any = None
+    source: str | Path | IO[bytes], *, name: str | None = None, actor: Actor = None
 ) -> int:
     """Import village centres (village_code, latitude, longitude) from CSV or XLSX.
 

@@ -27,6 +27,7 @@ from django_tasks import default_task_backend
 from jaga.core import events, outbound
 from jaga.core.audit import log_action
 from jaga.core.codes import random_code
+from jaga.core.types import Actor
 from jaga.webhooks.models import Delivery, DeliveryStatus, Endpoint
 from jaga.webhooks.signing import signature
 
@@ -178,7 +179,7 @@ def due(now: datetime.datetime | None = None) -> QuerySet[Delivery]:
     ).order_by("next_try_at", "pk")
 
 
-def retry(*, failed: bool = False, ids: Iterable[str] = (), actor: Any = None) -> list[Delivery]:
+def retry(*, failed: bool = False, ids: Iterable[str] = (), actor: Actor = None) -> list[Delivery]:
     """Send now the deliveries that are due (or those named by delivery id, waiting or given
     up); with `failed`, given-up deliveries get a fresh set of tries too. Returns them as
     they ended."""

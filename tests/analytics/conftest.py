@@ -11,7 +11,7 @@ import time_machine
 from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
 from jaga.analytics.rebuild import rebuild_areas
 from jaga.analytics.rollups import bump_incidents
-from jaga.analytics.units import add_months
+from jaga.core.months import add_months
 from jaga.incidents.models import Category
 from jaga.programs.models import Programme, ProgrammeAdoption
 from jaga.territory.models import Level, Territory

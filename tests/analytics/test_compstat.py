@@ -9,7 +9,8 @@ import pytest
 from scipy import stats
 
 from jaga.analytics import queries
-from jaga.analytics.units import Unit, add_months
+from jaga.analytics.units import Unit
+from jaga.core.months import add_months
 from jaga.territory.models import Population, Territory
 from tests.analytics.conftest import bulk_counts, put_count
 

@@ -11,8 +11,9 @@ from django.utils import translation
 from jaga.analytics import coverage, evaluation, queries
 from jaga.analytics.models import AreaMonthlyCount, MonthlyIncidentCount
 from jaga.analytics.rebuild import rebuild_areas
-from jaga.analytics.units import Unit, add_months
+from jaga.analytics.units import Unit
 from jaga.core.errors import DomainError
+from jaga.core.months import add_months
 from jaga.territory.models import Territory
 
 from .conftest import LAST_MONTH, bulk_counts

@@ -12,7 +12,8 @@ import pytest
 from django.core.management import call_command
 
 from jaga.analytics import queries, warning
-from jaga.analytics.units import Unit, add_months
+from jaga.analytics.units import Unit
+from jaga.core.months import add_months
 from jaga.territory.models import Territory
 from tests.analytics.conftest import LAST_MONTH, bulk_counts
 

@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from jaga.analytics import queries
-from jaga.analytics.units import Unit, add_months
+from jaga.analytics.units import Unit
+from jaga.core.months import add_months
 from jaga.territory.models import Level, PoliceUnit, Territory
 from tests.analytics.conftest import bulk_counts, put_count
 

@@ -10,6 +10,7 @@ from django.utils import translation
 
 from jaga.analytics import plain
 from jaga.analytics.stats.trend import MannKendall, TrendFit
+from jaga.core.months import add_months
 
 TECHNICAL = ("ATT", "Callaway", "Mann-Kendall", "Gi*", "p =", "p=", "CUSUM", "rasio laju")
 
@@ -87,7 +88,6 @@ def test_hotspots_and_alarms_in_words() -> None:
 def test_the_dashboard_leads_with_words_and_folds_the_statistics(
     frozen: Any, village_a: Any, leader_client: Client
 ) -> None:
-    from jaga.analytics.units import add_months
     from tests.analytics.conftest import LAST_MONTH, put_count
 
     for i in range(36):  # three years of steadily falling thefts

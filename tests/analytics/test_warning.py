@@ -10,7 +10,8 @@ import pytest
 from django.core.management import call_command
 
 from jaga.analytics import warning
-from jaga.analytics.units import Unit, add_months
+from jaga.analytics.units import Unit
+from jaga.core.months import add_months, months_between
 from jaga.territory.models import Territory
 from tests.analytics.conftest import LAST_MONTH, bulk_counts
 
@@ -63,7 +64,6 @@ def test_json_carries_observed_expected_and_start(frozen, surge, village_a):
 
 def test_a_village_with_two_categories_keeps_its_total(frozen, villages, panel_months):
     """Where a village has more than one category its total is its own problem (not dropped)."""
-    from jaga.analytics.units import months_between
 
     start, end = panel_months[0], panel_months[-1]
     rng = np.random.default_rng(3)
@@ -105,7 +105,6 @@ def test_alarm_page_scope(frozen, surge, village_a, bob_client, charlie_client, 
 def test_the_national_copy_path_reads_the_same_matrix(frozen, surge):
     from django.db import connection
 
-    from jaga.analytics.units import add_months
 
     if connection.vendor != "postgresql":
         pytest.skip("COPY is PostgreSQL's")

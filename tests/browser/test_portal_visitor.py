@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from jaga.analytics.units import add_months
+from jaga.core.months import add_months
 from jaga.territory.models import Territory
 from tests.browser.conftest import goto, shot
 from tests.reports.conftest import incident

@@ -30,7 +30,7 @@ from django.test import Client
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from jaga.analytics.units import add_months
+from jaga.core.months import add_months
 from jaga.reports import periods, public, suppression
 from jaga.territory.models import Level, Territory
 

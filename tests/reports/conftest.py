@@ -9,7 +9,7 @@ import pytest
 
 from jaga.analytics.models import MonthlyMetric
 from jaga.analytics.rollups import bump_incidents
-from jaga.analytics.units import add_months
+from jaga.core.months import add_months
 from jaga.incidents.models import Category
 from jaga.programs.models import Programme, ProgrammeAdoption
 from jaga.territory.models import Level, Territory

@@ -13,8 +13,8 @@ from django.utils import translation
 from jaga.analytics import queries
 from jaga.analytics.stats.compstat import poisson_change_p
 from jaga.analytics.stats.trend import MannKendall, TrendFit
-from jaga.analytics.units import add_months
 from jaga.core.errors import DomainError
+from jaga.core.months import add_months
 from jaga.programs.models import Programme, ProgrammeAdoption
 from jaga.reports import anev, render
 from jaga.territory.models import Level, Territory

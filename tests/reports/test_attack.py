@@ -12,7 +12,7 @@ import time
 import pytest
 from django.test import Client
 
-from jaga.analytics.units import add_months
+from jaga.core.months import add_months
 from jaga.programs.models import Programme
 from jaga.reports import public
 from jaga.reports.models import PublicFigures

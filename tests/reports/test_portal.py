@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from jaga.analytics.units import add_months
+from jaga.core.months import add_months
 from jaga.reports import public, suppression
 from jaga.territory.models import Territory
 from tests.reports.conftest import MONTH, incident, metric

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import translation
 
-from jaga.analytics.units import add_months
+from jaga.core.months import add_months
 from jaga.reports import periods, portal_series, public, suppression
 from jaga.reports.models import PublicFigures
 from jaga.reports.portal_series import Point

@@ -315,7 +315,7 @@ def village_at_point(latitude: float, longitude: float) -> Territory | None:
     )
     return min(
         candidates,
-        key=lambda t: (t.latitude - latitude) ** 2 + (t.longitude - longitude) ** 2,  # type: ignore[operator]
+        key=lambda t: (t.latitude - latitude) ** 2 + (t.longitude - longitude) ** 2,
         default=None,
     )
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from jaga.accounts.access import ALL_CODES, roles_of, scope_codes
 from jaga.core.audit import log_action
 from jaga.core.errors import DomainError
+from jaga.core.types import Actor, Viewer, signed_in
 from jaga.servicedesk.models import (
     REASSIGNABLE,
     BulkAction,
@@ -48,7 +49,7 @@ def _move_one(
     report: ServiceRequest,
     kind: str,
     *,
-    actor: Any,
+    actor: Actor,
     to_status: str,
     assignee: Any,
     note: str,
@@ -79,7 +80,7 @@ def _move_one(
 def bulk_move(
     tickets: list[str],
     *,
-    actor: Any,
+    actor: Actor,
     kind: str,
     to_status: str = "",
     assignee: Any = None,
@@ -89,7 +90,8 @@ def bulk_move(
     """Assign (`kind="assign"`, to `assignee`) or move (`kind="status"`, to `to_status`) the
     reports named by `tickets`; each is checked and changed as if moved alone (see the module's
     docstring). Returns the BulkAction listing what moved and what was refused, with reasons."""
-    if not (roles_of(actor) & ACTING_ROLES):
+    user = signed_in(actor)
+    if user is None or not (roles_of(user) & ACTING_ROLES):
         raise DomainError("not_allowed", _("You may not change reports."))
     if kind not in BulkAction.Kind.values:
         raise DomainError("unknown_action", _("Unknown action."))
@@ -135,7 +137,7 @@ def bulk_move(
             done.append(ticket)
     with transaction.atomic():
         action = BulkAction.objects.create(
-            actor=actor,
+            actor=user,
             kind=kind,
             to_status=to_status if kind == BulkAction.Kind.STATUS else Status.ASSIGNED,
             assignee=assignee if kind == BulkAction.Kind.ASSIGN else None,
@@ -164,7 +166,7 @@ def clean_filter_params(params: Any) -> dict[str, str]:
     return {k: str(params.get(k, "")) for k in FILTER_KEYS if params.get(k)}
 
 
-def _team_code(user: Any) -> str:
+def _team_code(user: Viewer) -> str:
     codes = scope_codes(user)
     if not codes or codes == ["*"]:
         return ""
@@ -177,7 +179,7 @@ def _ancestors(code: str) -> list[str]:
     return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
 
 
-def visible_filters(user: Any) -> QuerySet[SavedFilter]:
+def visible_filters(user: Viewer) -> QuerySet[SavedFilter]:
     """The user's own filters and those shared with a team the user belongs to: the shared
     territory lies within the user's scope, or the user's postings lie within it."""
     shared = Q()
@@ -225,9 +227,9 @@ def save_filter(*, owner: Any, name: str, params: Any, share: bool) -> SavedFilt
     return row
 
 
-def delete_filter(saved: SavedFilter, *, actor: Any) -> None:
+def delete_filter(saved: SavedFilter, *, actor: Actor) -> None:
     """Remove a saved filter; only its owner may."""
-    if saved.owner_id != actor.pk:
+    if actor is None or saved.owner_id != actor.pk:
         raise DomainError("not_owner", _("Only the officer who saved a filter may remove it."))
     with transaction.atomic():
         log_action(

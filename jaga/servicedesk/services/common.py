@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Final
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -11,6 +11,7 @@ from jaga.accounts.access import code_in_scope, roles_of, scope_codes
 from jaga.accounts.models import Role
 from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import DomainError
+from jaga.core.types import SYSTEM, Actor, signed_in
 from jaga.servicedesk.models import STAFF_CHANNELS, RequestUpdate, ServiceRequest
 
 __all__ = [
@@ -42,29 +43,11 @@ AUDIT_FIELDS = [
 ]
 
 
-class SystemActor:
-    """Jaga itself, acting on a schedule (closing reports whose reopening period is over).
-
-    As every job and command in Jaga, it is recorded with no person: the audit row's actor and
-    the update's author are empty. Only the desk's own jobs pass it; it is never a signed-in user.
-    """
-
-    is_authenticated = False
-    is_active = True
-    pk = None
-
-    def __repr__(self) -> str:
-        return "SYSTEM"
-
-
-SYSTEM: Final = SystemActor()
-
-
-def is_user(actor: Any) -> bool:
+def is_user(actor: Actor) -> bool:
     return bool(getattr(actor, "is_authenticated", False))
 
 
-def check_actor(request: ServiceRequest, actor: Any) -> None:
+def check_actor(request: ServiceRequest, actor: Actor) -> None:
     """Refuse a change by anyone but desk staff whose area holds the report (the system may)."""
     if actor is SYSTEM:
         return
@@ -105,7 +88,7 @@ def record_change(
     locked: ServiceRequest,
     action: str,
     *,
-    actor: Any,
+    actor: Actor,
     before: dict[str, Any],
     at: datetime.datetime,
     text: str = "",
@@ -126,7 +109,7 @@ def record_change(
     update = RequestUpdate.objects.create(
         request=locked,
         at=at,
-        author=actor if is_user(actor) else None,
+        author=signed_in(actor),
         public=public,
         text=text,
         status_from=status_from,
@@ -135,7 +118,7 @@ def record_change(
     log_action(
         f"servicedesk.{action}",
         locked,
-        actor=actor if is_user(actor) else None,
+        actor=actor,
         before=before,
         after=snapshot(locked, AUDIT_FIELDS),
         territory_code=locked.village.code,

@@ -21,6 +21,7 @@ from jaga.core import events
 from jaga.core.audit import log_action, snapshot
 from jaga.core.codes import random_code, random_secret
 from jaga.core.errors import DomainError
+from jaga.core.types import Actor, signed_in
 from jaga.incidents.services import check_point
 from jaga.servicedesk import notify
 from jaga.servicedesk.models import (
@@ -38,7 +39,6 @@ from jaga.servicedesk.services.common import (
     ACTING_ROLES,
     MAX_DESCRIPTION,
     STAFF_CHANNELS,
-    is_user,
     report_event_data,
 )
 from jaga.servicedesk.services.tracking import (
@@ -205,7 +205,7 @@ def submit_request(
     village: Territory | None,
     description: str,
     channel: str,
-    actor: Any = None,
+    actor: Actor = None,
     latitude: float | None = None,
     longitude: float | None = None,
     address: str = "",
@@ -291,7 +291,7 @@ def _create_report(
     *,
     village: Territory,
     routing: Routing,
-    actor: Any,
+    actor: Actor,
     code: str,
     now: datetime.datetime,
 ) -> ServiceRequest:
@@ -309,8 +309,8 @@ def _create_report(
         district_code=village.district_code,
         received_at=now,
         updated_at=now,
-        reporter_user=actor if channel not in STAFF_CHANNELS and is_user(actor) else None,
-        entered_by=actor if channel in STAFF_CHANNELS else None,
+        reporter_user=signed_in(actor) if channel not in STAFF_CHANNELS else None,
+        entered_by=signed_in(actor) if channel in STAFF_CHANNELS else None,
         status=Status.RECEIVED,
         status_notes=_received_text(routing),
         unit=routing.unit,
@@ -320,7 +320,7 @@ def _create_report(
 
 
 def _check_submitter(
-    service: Service, village: Territory | None, channel: str, actor: Any
+    service: Service, village: Territory | None, channel: str, actor: Actor
 ) -> Territory:
     if not service.is_active:
         raise DomainError("unknown_service", _("This service is not available."))
@@ -403,7 +403,7 @@ def _attach_photos(request: ServiceRequest, cleaned: list[CleanPhoto]) -> None:
         )
 
 
-def _record_receipt(request: ServiceRequest, routing: Routing, *, actor: Any) -> None:
+def _record_receipt(request: ServiceRequest, routing: Routing, *, actor: Actor) -> None:
     """The first update, the month's count, the audit row and the event of a new report."""
     RequestUpdate.objects.create(
         request=request,

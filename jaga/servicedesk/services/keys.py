@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,16 +10,14 @@ from jaga.accounts.models import hash_token
 from jaga.core.audit import log_action, snapshot
 from jaga.core.codes import random_secret
 from jaga.core.errors import DomainError
+from jaga.core.types import Actor, signed_in
 from jaga.servicedesk.models import (
     Open311Client,
-)
-from jaga.servicedesk.services.common import (
-    is_user,
 )
 
 
 def create_open311_client(
-    name: str, *, actor: Any = None, contact: str = ""
+    name: str, *, actor: Actor = None, contact: str = ""
 ) -> tuple[Open311Client, str]:
     """Issue an API key to a client application. The raw key is returned once, never stored."""
     name = (name or "").strip()
@@ -34,13 +30,13 @@ def create_open311_client(
             prefix=raw[:10],
             key_hash=hash_token(raw),
             contact=contact[:200],
-            created_by=actor if is_user(actor) else None,
+            created_by=signed_in(actor),
         )
         log_action("servicedesk.open311_key_created", client, actor=actor, after=snapshot(client))
     return client, raw
 
 
-def revoke_open311_client(client: Open311Client, *, actor: Any = None) -> Open311Client:
+def revoke_open311_client(client: Open311Client, *, actor: Actor = None) -> Open311Client:
     with transaction.atomic():
         locked = Open311Client.objects.select_for_update().get(pk=client.pk)
         if locked.revoked_at is None:

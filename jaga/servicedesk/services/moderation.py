@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.utils.translation import gettext as _
 from jaga.core import events
 from jaga.core.audit import log_action
 from jaga.core.errors import DomainError
+from jaga.core.types import Actor, signed_in
 from jaga.servicedesk.models import Attachment, Moderation, ServiceRequest
 from jaga.servicedesk.services.common import (
     MAX_DESCRIPTION,
@@ -72,7 +72,7 @@ def _check_public_text(public_text: str) -> None:
 def moderate_request(
     request: ServiceRequest,
     *,
-    actor: Any,
+    actor: Actor,
     approve: bool,
     public_text: str = "",
     photos: dict[int, bool] | None = None,
@@ -106,7 +106,7 @@ def moderate_request(
         locked.moderation = Moderation.APPROVED if approve else Moderation.REJECTED
         locked.public_description = public_text if approve else ""
         locked.moderated_at = now
-        locked.moderated_by = actor
+        locked.moderated_by = signed_in(actor)
         locked.updated_at = now
         locked.save(
             update_fields=[

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
@@ -17,6 +16,7 @@ from jaga.core.audit import log_action
 from jaga.core.codes import ALPHABET, random_code
 from jaga.core.errors import DomainError
 from jaga.core.links import absolute_url
+from jaga.core.types import Actor
 from jaga.servicedesk import notify
 from jaga.servicedesk.models import ServiceRequest
 from jaga.servicedesk.services.common import check_actor, lock_request
@@ -49,17 +49,18 @@ def check_tracking_code(request: ServiceRequest, code: str) -> bool:
     return hmac.compare_digest(request.secret_hash, hash_tracking_code(request.ticket, code))
 
 
-def is_reporter(request: ServiceRequest, user: Any) -> bool:
+def is_reporter(request: ServiceRequest, user: Actor) -> bool:
     """The logged-in account that filed the report (a resident's account sees its own reports)."""
-    return bool(
-        getattr(user, "is_authenticated", False)
+    return (
+        user is not None
+        and user.is_authenticated
         and request.reporter_user_id is not None
         and request.reporter_user_id == user.pk
     )
 
 
 def holds_key(
-    request: ServiceRequest, *, code: str = "", user: Any = None, key_hash: str = ""
+    request: ServiceRequest, *, code: str = "", user: Actor = None, key_hash: str = ""
 ) -> bool:
     """May this caller read the report's private notes and write as its reporter?
 
@@ -81,7 +82,7 @@ def tracking_link(request: ServiceRequest, code: str) -> str:
     return absolute_url(tracking_path(request, code))
 
 
-def issue_tracking_code(request: ServiceRequest, *, actor: Any) -> str:
+def issue_tracking_code(request: ServiceRequest, *, actor: Actor) -> str:
     """Give the reporter a new tracking code (the old one stops working); staff only.
 
     For a reporter who lost the code, or a report from before tracking codes existed. The desk
@@ -149,7 +150,7 @@ def send_missing_tracking_codes() -> int:
 
 
 def require_tracking_code(
-    request: ServiceRequest, code: str = "", *, user: Any = None, key_hash: str = ""
+    request: ServiceRequest, code: str = "", *, user: Actor = None, key_hash: str = ""
 ) -> None:
     if not holds_key(request, code=code, user=user, key_hash=key_hash):
         raise TrackingCodeRequired(

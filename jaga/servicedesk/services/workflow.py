@@ -16,6 +16,7 @@ from jaga.analytics.rollups import bump_metric
 from jaga.core import events
 from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import ConflictError, DomainError
+from jaga.core.types import Actor, Viewer, signed_in
 from jaga.incidents.services import record_incident
 from jaga.servicedesk import notify
 from jaga.servicedesk.models import (
@@ -64,7 +65,7 @@ def allowed_transitions(request: ServiceRequest, now: datetime.datetime | None =
     return moves
 
 
-def _can_assign(user: Any, village: Territory) -> bool:
+def _can_assign(user: Viewer, village: Territory) -> bool:
     return bool(
         user is not None
         and user.is_active
@@ -77,7 +78,7 @@ def transition_request(
     request: ServiceRequest,
     to_status: str,
     *,
-    actor: Any,
+    actor: Actor,
     note: str = "",
     public: bool = True,
     assignee: Any = None,
@@ -216,7 +217,7 @@ def _after_move(
     locked: ServiceRequest,
     old: str,
     *,
-    actor: Any,
+    actor: Actor,
     note: str,
     tell_reporter: bool,
     officer: Any,
@@ -241,7 +242,7 @@ def move_request(
     request: ServiceRequest,
     to_status: str | None,
     *,
-    actor: Any,
+    actor: Actor,
     note: str = "",
     public: bool = True,
     assignee: Any = None,
@@ -286,7 +287,7 @@ def _send_closed(request: ServiceRequest) -> None:
 
 
 def reassign_request(
-    request: ServiceRequest, assignee: Any, *, actor: Any, expected_version: int | None = None
+    request: ServiceRequest, assignee: Any, *, actor: Actor, expected_version: int | None = None
 ) -> ServiceRequest:
     """Hand an open report to another officer without changing its status."""
     check_actor(request, actor)
@@ -316,7 +317,7 @@ def reassign_request(
 
 
 def add_update(
-    request: ServiceRequest, text: str, *, actor: Any, public: bool = False
+    request: ServiceRequest, text: str, *, actor: Actor, public: bool = False
 ) -> RequestUpdate:
     """Add a note. Notes never conflict: two officers writing at once both keep theirs."""
     check_actor(request, actor)
@@ -327,7 +328,11 @@ def add_update(
         locked = lock_request(request)
         now = timezone.now()
         update = RequestUpdate.objects.create(
-            request=locked, at=now, author=actor, public=public, text=text[:MAX_DESCRIPTION]
+            request=locked,
+            at=now,
+            author=signed_in(actor),
+            public=public,
+            text=text[:MAX_DESCRIPTION],
         )
         locked.updated_at = now
         if public:
@@ -346,7 +351,7 @@ def add_update(
 
 
 def add_reporter_note(
-    request: ServiceRequest, text: str, *, code: str = "", user: Any = None, key_hash: str = ""
+    request: ServiceRequest, text: str, *, code: str = "", user: Actor = None, key_hash: str = ""
 ) -> RequestUpdate:
     """The reporter adds information from the tracking page.
 
@@ -434,7 +439,7 @@ def mark_duplicate(
     request: ServiceRequest,
     original: ServiceRequest,
     *,
-    actor: Any,
+    actor: Actor,
     expected_version: int | None = None,
 ) -> ServiceRequest:
     """Merge a report into the one it repeats: it becomes `duplicate` and points at the original."""
@@ -463,7 +468,7 @@ def mark_duplicate(
         RequestUpdate.objects.create(
             request=root,
             at=timezone.now(),
-            author=actor,
+            author=signed_in(actor),
             public=False,
             text=_("Report %(ticket)s was merged into this one.") % {"ticket": request.ticket},
         )
@@ -492,7 +497,7 @@ def _check_verifiable(locked: ServiceRequest) -> None:
         )
 
 
-def verify_request(request: ServiceRequest, *, actor: Any) -> ServiceRequest:
+def verify_request(request: ServiceRequest, *, actor: Actor) -> ServiceRequest:
     """Confirm the report is true: it enters the kamtibmas register as one incident."""
     check_actor(request, actor)
     with transaction.atomic():
@@ -527,7 +532,7 @@ def verify_request(request: ServiceRequest, *, actor: Any) -> ServiceRequest:
     return request
 
 
-def set_photo_public(photo: Attachment, public: bool, *, actor: Any) -> Attachment:
+def set_photo_public(photo: Attachment, public: bool, *, actor: Actor) -> Attachment:
     """Show a photo on the public page and through Open311 (staff check it first: faces, homes)."""
     check_actor(photo.request, actor)
     if public and photo.request.service.sensitive:

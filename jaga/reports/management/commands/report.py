@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
 from jaga.core.errors import DomainError
 from jaga.reports import anev, render
 from jaga.territory.models import Level, Territory
@@ -92,15 +93,11 @@ class Command(BaseCommand):
                 )
                 & (
                     set(
-                        public.MonthlyIncidentCount.objects.values_list(
+                        MonthlyIncidentCount.objects.values_list(
                             "regency_code", flat=True
                         ).distinct()
                     )
-                    | set(
-                        public.MonthlyMetric.objects.values_list(
-                            "regency_code", flat=True
-                        ).distinct()
-                    )
+                    | set(MonthlyMetric.objects.values_list("regency_code", flat=True).distinct())
                 )
             )
         current = timezone.localdate().replace(day=1)
