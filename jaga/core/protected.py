@@ -16,7 +16,6 @@ from __future__ import annotations
 import mimetypes
 import os
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
@@ -80,7 +79,3 @@ def serve(
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     return response
-
-
-def is_protected(field: Any) -> bool:
-    return isinstance(getattr(field, "storage", None), ProtectedStorage)

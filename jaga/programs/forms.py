@@ -12,7 +12,6 @@ from jaga.programs.models import (
     CHECKIN_MAX_MINUTES,
     CHECKIN_OPENS_DEFAULT,
     ActivityKind,
-    AttendanceStatus,
 )
 
 if TYPE_CHECKING:
@@ -109,9 +108,6 @@ class CheckInForm(forms.Form):
     representative_name = forms.CharField(
         label=_("Represented by (leave empty if the invitee came)"), max_length=150, required=False
     )
-
-
-STATUS_CHOICES = [(s, label) for s, label in AttendanceStatus.choices]
 
 
 class OutcomeForm(forms.Form):

@@ -63,10 +63,6 @@ class Participation:
         return _ratio(self.represented, self.invited)
 
     @property
-    def absence_rate(self) -> float | None:
-        return _ratio(self.absent, self.invited)
-
-    @property
     def recorded(self) -> int:
         return self.attended + self.represented + self.absent + self.excused
 
@@ -310,10 +306,6 @@ def activity_counts(
     ):
         out.setdefault(key, {"count": 0, "head_count": 0})[metric.split(".")[1]] = value or 0
     return out
-
-
-def as_json(report: ParticipationReport) -> dict[str, Any]:
-    return report.as_dict()
 
 
 __all__ = [

@@ -37,7 +37,6 @@ from jaga.incidents.models import CategoryGroup
 from jaga.territory.models import Level, PolmasStatus, Territory
 
 TREND_MONTHS = 36
-SIGNIFICANT_P = 0.05
 
 
 def unit_of(territory: Territory) -> Unit:

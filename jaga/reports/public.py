@@ -65,9 +65,6 @@ class Dataset:
     def children(self, code: str) -> list[Node]:
         return sorted((n for n in self.nodes.values() if n.parent == code), key=lambda n: n.code)
 
-    def is_shown(self, code: str, column: str) -> bool:
-        return self.status[(code, column)] == suppression.SHOWN
-
 
 def _nodes(regency_code: str) -> dict[str, Node]:
     """The regency, its districts and villages (one query)."""

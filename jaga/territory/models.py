@@ -29,11 +29,6 @@ class PolmasStatus(models.TextChoices):
 
 
 COUNTRY_CODE = "ID"
-LEVEL_BY_PARTS = {1: Level.PROVINCE, 2: Level.REGENCY, 3: Level.DISTRICT, 4: Level.VILLAGE}
-
-
-def level_of_code(code: str) -> str:
-    return LEVEL_BY_PARTS[len(code.split("."))]
 
 
 def village_kind_of_code(code: str) -> str:
