@@ -3,9 +3,17 @@
 Each village has its own base rate; months follow a season (more trouble around the month of
 Suro, mid-year, and at the year's end); villages that adopted a programme
 (`programs.ProgrammeAdoption`, filled by an earlier demo builder) see their disturbances fall
-after adoption; one village surges over the last three months so that the early warning has
-something to find. The history starts in 2019 so that the programmes adopted from 2020 on have
-months before adoption to compare with (the evaluation needs them). Inserted in bulk with the monthly roll-up updated in the same transaction.
+after adoption; one village has a wave of motorbike thefts (curanmor) from two months before the
+current one, so that the early warning has something to find. The history starts in 2019 so that
+the programmes adopted from 2020 on have months before adoption to compare with (the evaluation
+needs them). Inserted in bulk with the monthly roll-up updated in the same transaction.
+
+The demo's stories are pinned by `tests/core/test_demo_stories.py`: the surge announced here is
+the one `jaga analytics alarms` raises at the last complete month, and both planted programme
+effects come out of `jaga analytics evaluate` with intervals that exclude zero. They need
+volume: the evaluation compares each adopting cohort with its own month before adoption, so its
+interval is about the Poisson noise of one month's count, and a village with half an incident a
+month (the demo before) hid a 30% fall in the noise.
 """
 
 from __future__ import annotations
@@ -27,9 +35,20 @@ ORDER = 60
 HISTORY_START = datetime.date(2019, 1, 1)
 # Desk reports, field work and raids are recorded in Jaga from 2021 (the article's period) on.
 RECORDS_START = datetime.date(2021, 1, 1)
-RECORDED_ELSEWHERE = 0.45
-# The planted effect of each programme on the log of the monthly rate.
-EFFECT_PROGRAMMES = {"KTS": -0.35, "FKPM": -0.25}
+# From 2021 the register's import keeps this share of a village's disturbances: desk reports
+# and raid findings (about half an incident per village and month) record the rest.
+RECORDED_ELSEWHERE = 0.8
+# A village's usual disturbances per month: lognormal around this median.
+BASE_RATE = 2.5
+# The planted effect of each programme on the log of the monthly rate (a fall of 36%).
+EFFECT_PROGRAMMES = {"KTS": -0.45, "FKPM": -0.45}
+# The surge for the early warning: motorbike thefts in one village, from two months before the
+# current month on, at this multiple of the village's usual monthly total of all categories
+# (at least SURGE_MINIMUM a month), where it usually sees one or two a year.
+SURGE_CATEGORY = "curanmor"
+SURGE_MONTHS = 3  # the last two complete months and the current one
+SURGE_MULTIPLE = 3.0
+SURGE_MINIMUM = 6.0
 MUNJUNGAN = "35.03.02.2008"
 # Regency bounding box, for synthetic points (the territory data has no coordinates).
 LAT = (-8.33, -7.93)
@@ -118,9 +137,20 @@ def build(ctx: dict[str, Any]) -> None:
     except Exception:  # noqa: BLE001, S110 - the programmes app may not be there yet
         pass
 
-    others = [v for v in villages if v.code != MUNJUNGAN]
-    surge = others[rng.randrange(len(others))]
+    bases = {v.pk: rng.lognormvariate(math.log(BASE_RATE), 0.5) for v in villages}
+    # The surge village is one of the busier half: a quiet village's surge would be a handful.
+    others = sorted(
+        (v for v in villages if v.code != MUNJUNGAN), key=lambda v: (-bases[v.pk], v.code)
+    )
+    surge = others[rng.randrange(len(others) // 2)]
+    surge_start = months[max(0, span - SURGE_MONTHS)]
+    surge_category = categories.get(SURGE_CATEGORY)
     ctx["incident_surge_village"] = surge
+    ctx["incident_surge"] = {
+        "village": surge,
+        "category": SURGE_CATEGORY,
+        "start": surge_start,
+    }
     points = village_points(rng, villages)
     ctx["village_points"] = points
     # The demo's villages get these synthetic centres too, so that a report sent with only a
@@ -136,7 +166,7 @@ def build(ctx: dict[str, Any]) -> None:
     counts: dict[tuple[int, datetime.date, int], int] = defaultdict(int)
     serial = 0
     for village in villages:
-        base = rng.lognormvariate(math.log(0.55), 0.5)
+        base = bases[village.pk]
         if village.code == MUNJUNGAN:
             base *= 0.3  # residents keep order themselves
         adopted_list = adoptions.get(village.pk, [])
@@ -156,15 +186,18 @@ def build(ctx: dict[str, Any]) -> None:
                 factor = max(0.05, (factor - (1 - share)) / share) if factor < 1 else 1.0
                 rate *= share
             rate *= factor
-            if village.pk == surge.pk and index >= span - 3:
-                rate *= 4.5
             n = int(np_rng.poisson(rate))
-            if not n:
+            drawn = list(np_rng.choice(codes, size=n, p=weights)) if n else []
+            if village.pk == surge.pk and month >= surge_start and surge_category is not None:
+                usual = base * season(month)
+                extra = np_rng.poisson(max(SURGE_MULTIPLE * usual, SURGE_MINIMUM))
+                drawn += [SURGE_CATEGORY] * int(extra)
+            if not drawn:
                 continue
             days = (
                 months[index + 1] if index + 1 < span else today + datetime.timedelta(1)
             ) - month
-            for code in np_rng.choice(codes, size=n, p=weights):
+            for code in drawn:
                 day = month + datetime.timedelta(days=int(np_rng.integers(0, max(days.days, 1))))
                 hour = int(np_rng.choice([8, 11, 14, 17, 19, 20, 21, 22, 23, 0, 1]))
                 moment = datetime.datetime(
@@ -196,6 +229,6 @@ def build(ctx: dict[str, Any]) -> None:
     insert_incidents(rows)
     add_to_rollups(counts)
     ctx["stdout"].write(
-        f"    {len(rows):,} incidents of history; surge in {surge.name} ({surge.code}); "
-        f"{len(adoptions)} villages with a programme"
+        f"    {len(rows):,} incidents of history; surge of {SURGE_CATEGORY} in {surge.name} "
+        f"({surge.code}) from {surge_start:%Y-%m}; {len(adoptions)} villages with a programme"
     )

@@ -97,6 +97,10 @@ def compstat(territory: Territory, month: datetime.date) -> dict[str, Any]:
     from jaga.reports.public import group_labels
 
     comp = queries.compstat(unit_of(territory), month)
+    assert comp.total is not None
+    # Months outside the register's coverage are unknown, not zero: the groups take the
+    # engine's flags, and a month the register does not cover gets no table (`known`, `notice`).
+    known = (comp.total.prev_known, comp.total.last_year_known, comp.total.ytd_known)
     group_of = dict(Category.objects.values_list("id", "group"))
     labels = group_labels()
     groups = {g: CompRow(None, g, str(labels[g])) for g in CategoryGroup.values}
@@ -107,9 +111,9 @@ def compstat(territory: Territory, month: datetime.date) -> dict[str, Any]:
         for name in COUNT_FIELDS:
             setattr(target, name, getattr(target, name) + getattr(row, name))
     for row in groups.values():
-        row.finish(month, comp.population)
+        row.finish(month, comp.population, known)
     areas = []
-    if territory.level != Level.VILLAGE:
+    if territory.level != Level.VILLAGE and comp.known:
         for child in Territory.objects.filter(parent=territory).order_by("code"):
             total = queries.compstat(unit_of(child), month).total
             assert total is not None
@@ -117,6 +121,8 @@ def compstat(territory: Territory, month: datetime.date) -> dict[str, Any]:
             areas.append(total)
     categories = [r for r in comp.rows if r.current or r.previous or r.last_year][:10]
     return {
+        "known": comp.known,
+        "notice": comp.notice(),
         "total": comp.total,
         "population": comp.population,
         "population_year": comp.population_year,
@@ -496,14 +502,32 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
     """A few generated sentences on what changed, in the report's language."""
     out = []
     c: CompRow = sections["compstat"]["total"]
-    if not (c.current or c.last_year or c.ytd or c.ytd_last_year):
+    known = sections["compstat"]["known"]
+    if not known:
+        # Not "nothing recorded": the register does not reach this month.
+        out.append(
+            _(
+                "Disturbances: %(month)s is outside the period the register covers, so there "
+                "is no count for it. %(notice)s"
+            )
+            % {"month": month.strftime("%Y-%m"), "notice": sections["compstat"]["notice"]}
+        )
+    elif not (c.current or c.last_year or c.ytd or c.ytd_last_year):
         out.append(
             _(
                 "No disturbances were recorded this month, in the same month last year or in "
                 "either year so far."
             )
         )
-    if c.last_year or c.current:
+    if known and not c.last_year_known:
+        out.append(
+            _(
+                "%(now)s disturbances were recorded this month; the same month last year is "
+                "outside the period the register covers."
+            )
+            % {"now": c.current}
+        )
+    elif known and (c.last_year or c.current):
         if c.change_last_year is None:
             out.append(
                 _(
@@ -529,7 +553,7 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
                     "verdict": verdict,
                 }
             )
-    if c.ytd or c.ytd_last_year:
+    if known and c.ytd_known and (c.ytd or c.ytd_last_year):
         out.append(
             _("Year to date: %(ytd)s against %(ytdl)s a year earlier (%(pct)s).")
             % {"ytd": c.ytd, "ytdl": c.ytd_last_year, "pct": _fmt_pct(c.change_ytd)}

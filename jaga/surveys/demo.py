@@ -1,8 +1,10 @@
 """Demo surveys for Trenggalek: trust answers that improve over 2021–2022, and IKM forms.
 
-Answers are generated per village and month from a seeded RNG: villages with a posted
-Bhabinkamtibmas know their officer more often, and trust rises slowly after the partnership
-programmes start (the article's conclusion), with noise. Roll-ups are written in bulk.
+Answers are generated per village and month from a seeded RNG, from January 2021 to the current
+month (so the survey pages' default period, the last twelve months, has answers): villages with
+a posted Bhabinkamtibmas know their officer more often, and trust rises slowly over the first two
+years after the partnership programmes start (the article's conclusion) and holds after, with
+noise. Roll-ups are written in bulk.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from typing import Any
+
+from django.utils import timezone
 
 from jaga.analytics.models import MonthlyMetric
 from jaga.core.months import add_months
@@ -28,7 +32,7 @@ from jaga.surveys.models import (
 
 ORDER = 80
 START = datetime.date(2021, 1, 1)
-MONTHS = 24
+RISING = 24  # months over which trust rises
 
 
 def _month(index: int) -> datetime.date:
@@ -48,13 +52,17 @@ def build(ctx: dict[str, Any]) -> None:
     trust: list[TrustResponse] = []
     ikm: list[IkmResponse] = []
     sums: dict[tuple[Any, datetime.date, str, str], int] = defaultdict(int)
+    today = timezone.localdate()
+    months = (today.year - START.year) * 12 + today.month - START.month + 1
     for village in villages:
         covered = village.code not in uncovered
-        for index in range(MONTHS):
+        for index in range(months):
             month = _month(index)
-            progress = index / MONTHS  # trust rises slowly over the two years
+            # Days of the current month that have not come yet get no answers.
+            last_day = min(28, today.day) if month == today.replace(day=1) else 28
+            progress = min(1.0, index / RISING)  # trust rises slowly over two years, then holds
             for _ in range(rng.choice([0, 0, 1, 1, 2])):
-                day = month.replace(day=rng.randint(1, 28))
+                day = month.replace(day=rng.randint(1, last_day))
                 answers = {
                     "safe_home": _likert(rng, 3.7 + 0.4 * progress),
                     "safe_night": _likert(rng, 3.0 + 0.5 * progress),
@@ -79,7 +87,7 @@ def build(ctx: dict[str, Any]) -> None:
                     sums[(village, month, "surveys.trust.sum", q)] += value
                     sums[(village, month, "surveys.trust.sumsq", q)] += value * value
             if rng.random() < 0.35:
-                day = month.replace(day=rng.randint(1, 28))
+                day = month.replace(day=rng.randint(1, last_day))
                 base = 2.9 + 0.4 * progress
                 scores = {
                     code: max(1, min(4, round(rng.gauss(base + (0.3 if code == "u4" else 0), 0.6))))
@@ -123,4 +131,6 @@ def build(ctx: dict[str, Any]) -> None:
         ],
         batch_size=5000,
     )
-    ctx["stdout"].write(f"  demo: {len(trust)} trust answers, {len(ikm)} IKM forms (2021–2022)")
+    ctx["stdout"].write(
+        f"  demo: {len(trust)} trust answers, {len(ikm)} IKM forms ({START:%Y-%m} to {today:%Y-%m})"
+    )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import math
 import random
 
 import pytest
@@ -50,10 +51,13 @@ def test_the_demo_history_falls_after_adoption_and_surges_at_the_end():
     )
     # The register's import carries the whole planted effect once desk reports and raids record
     # their share (no desk or raids here): it builds up to
-    # (exp(-0.35) - (1 - share)) / share = 0.33 on the imported part alone.
-    full = (0.7047 - (1 - demo.RECORDED_ELSEWHERE)) / demo.RECORDED_ELSEWHERE
+    # (exp(effect) - (1 - share)) / share on the imported part alone.
+    planted = math.exp(demo.EFFECT_PROGRAMMES["KTS"])
+    full = (planted - (1 - demo.RECORDED_ELSEWHERE)) / demo.RECORDED_ELSEWHERE
     assert full * 0.9 < ratio < full + 0.25
 
+    assert ctx["incident_surge"]["start"] == datetime.date(2025, 10, 1)
+    assert ctx["incident_surge"]["category"] == demo.SURGE_CATEGORY
     last3 = count([surge.pk], datetime.date(2025, 10, 1), datetime.date(2025, 12, 16))
     earlier = count([surge.pk], datetime.date(2023, 1, 1), datetime.date(2025, 10, 1)) / 33
     assert last3 / 2.5 > 2.5 * earlier
