@@ -41,11 +41,10 @@ class DatabaseCache(_DatabaseCache):
                     expression
                 ) + expression.get_db_converters(connection):
                     expires = converter(expires, expression, connection)
-                if expires < timezone.now():
-                    cursor.execute(
-                        f"DELETE FROM {table} WHERE {quote('cache_key')} = %s",  # noqa: S608
-                        [cache_key],
-                    )
+                # Expiry is stored to the second, and `add` compares it so: a row `add` still
+                # sees as live is counted here too (else `add` fails and so does `incr`). The row
+                # is left for `add` / `set` to overwrite.
+                if expires < timezone.now().replace(microsecond=0):
                     row = None
             if row is None:
                 raise ValueError(f"Key '{key}' not found.")

@@ -71,7 +71,14 @@ def hit(
     try:
         count = cache.incr(cache_key)
     except ValueError:
-        count = 1 if cache.add(cache_key, 1, window + EXPIRATION_FUDGE) else cache.incr(cache_key)
+        if cache.add(cache_key, 1, window + EXPIRATION_FUDGE):
+            count = 1
+        else:
+            try:
+                count = cache.incr(cache_key)
+            except ValueError:  # expired between the two: the window starts again
+                cache.set(cache_key, 1, window + EXPIRATION_FUDGE)
+                count = 1
     if count > limit:
         raise _refuse(time_left)
 
