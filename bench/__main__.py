@@ -35,6 +35,11 @@ STANDALONE = [
     "  trails the primary (figures in `docs/scaling.md`).",
     "- `python -m bench.portal_suppression`: the public portal's small-count suppression on a",
     "  regency's tables (figures in `docs/portal.md`).",
+    "- `python -m bench.throughput [--rounds R] [--block N] [--concurrency C]`: `jaga serve` on a",
+    "  fresh PostgreSQL database under bounded loopback load, interleaved: the public JSON intake",
+    "  against a bare endpoint that validates the same body and inserts one row (in the same",
+    "  server, `bench.throughput_settings` only), and QR check-in of distinct invitations; rates,",
+    "  p50/p95, CPU per request of gunicorn, PostgreSQL and the client (section Throughput).",
     "",
 ]
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyIncidentCount, MonthlyMetric
@@ -81,6 +82,37 @@ def bump_metric(
             "district_code": village.district_code,
         },
     )
+
+
+def bump_metrics(
+    village: Territory,
+    moment: datetime.datetime | datetime.date,
+    metrics: Iterable[str],
+    delta: int,
+    key: str = "",
+) -> None:
+    """`bump_metric` for several figures of one village, month and key at once: one UPDATE for
+    the rows that exist (the usual case), an INSERT only for those that do not yet."""
+    names = sorted(set(metrics))
+    if not names:
+        return
+    month = month_start(moment)
+    meta = MonthlyMetric._meta
+    column = {f.name: f.column for f in meta.concrete_fields}
+    marks = ", ".join(["%s"] * len(names))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{meta.db_table}" SET "{column["value"]}" = "{column["value"]}" + %s'  # noqa: S608
+            f' WHERE "{column["village"]}" = %s AND "{column["month"]}" = %s'
+            f' AND "{column["key"]}" = %s AND "{column["metric"]}" IN ({marks})'
+            f' RETURNING "{column["metric"]}"',
+            [delta, village.pk, month, key, *names],
+        )
+        updated = {row[0] for row in cursor.fetchall()}
+    # Only the rows that did not exist yet are added (a racing writer's row: `_add` updates it).
+    for metric in names:
+        if metric not in updated:
+            bump_metric(village, moment, metric, delta, key=key)
 
 
 def add_area_counts(

@@ -13,7 +13,8 @@ import pickle
 from typing import Any
 
 from django.core.cache.backends.db import DatabaseCache as _DatabaseCache
-from django.db import connections, router, transaction
+from django.db import connections, models, router, transaction
+from django.utils import timezone
 
 
 class DatabaseCache(_DatabaseCache):
@@ -23,24 +24,39 @@ class DatabaseCache(_DatabaseCache):
         quote = connection.ops.quote_name
         table = quote(self._table)  # type: ignore[attr-defined]
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        with transaction.atomic(using=db):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT {quote('cache_key')} FROM {table} WHERE {quote('cache_key')} = %s{lock}",  # noqa: S608
-                    [self.make_and_validate_key(key, version=version)],
-                )
-            value = self.get(key, self._missing_key, version=version)  # drops an expired row
-            if value is self._missing_key:
+        cache_key = self.make_and_validate_key(key, version=version)
+        with transaction.atomic(using=db), connection.cursor() as cursor:
+            # Read and lock the row in one statement, then rewrite only its value.
+            cursor.execute(
+                f"SELECT {quote('value')}, {quote('expires')} FROM {table}"  # noqa: S608
+                f" WHERE {quote('cache_key')} = %s{lock}",
+                [cache_key],
+            )
+            row = cursor.fetchone()
+            if row is not None:
+                # As Django's own `get` reads it (SQLite gives text back).
+                expression = models.Expression(output_field=models.DateTimeField())
+                expires = row[1]
+                for converter in connection.ops.get_db_converters(
+                    expression
+                ) + expression.get_db_converters(connection):
+                    expires = converter(expires, expression, connection)
+                # Expiry is stored to the second, and `add` compares it so: a row `add` still
+                # sees as live is counted here too (else `add` fails and so does `incr`). The row
+                # is left for `add` / `set` to overwrite.
+                if expires < timezone.now().replace(microsecond=0):
+                    row = None
+            if row is None:
                 raise ValueError(f"Key '{key}' not found.")
+            value = pickle.loads(base64.b64decode(row[0].encode()))  # noqa: S301 (our own rows)
             new_value = value + delta
             encoded = base64.b64encode(pickle.dumps(new_value, self.pickle_protocol)).decode(
                 "latin1"
             )
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {table} SET {quote('value')} = %s WHERE {quote('cache_key')} = %s",  # noqa: S608
-                    [encoded, self.make_and_validate_key(key, version=version)],
-                )
+            cursor.execute(
+                f"UPDATE {table} SET {quote('value')} = %s WHERE {quote('cache_key')} = %s",  # noqa: S608
+                [encoded, cache_key],
+            )
         return int(new_value)
 
     def decr(self, key: Any, delta: int = 1, version: int | None = None) -> int:

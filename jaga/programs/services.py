@@ -19,7 +19,7 @@ from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from jaga.analytics.rollups import bump_metric
+from jaga.analytics.rollups import bump_metric, bump_metrics
 from jaga.core import events, roundtrip
 from jaga.core.audit import log_action, snapshot
 from jaga.core.codes import random_code
@@ -364,10 +364,7 @@ def record_outcome(
 
 def _bump_attendance(inv: Invitation, metrics: Iterable[str], delta: int) -> None:
     activity = inv.activity
-    for metric in metrics:
-        bump_metric(
-            activity.village, activity.starts_at, metric, delta, key=activity.programme.code
-        )
+    bump_metrics(activity.village, activity.starts_at, metrics, delta, key=activity.programme.code)
 
 
 def invite(
@@ -510,8 +507,6 @@ def _move(
     if status == S.REPRESENTED and not (representative_name.strip() or representative):
         raise DomainError("representative_required", _("Say who came as the representative."))
     before = snapshot(locked, ["status", "checked_in_at", "representative_name"])
-    _bump_attendance(locked, STATUS_METRICS[old], -1)
-    _bump_attendance(locked, STATUS_METRICS[status], 1)
     locked.status = status
     if status in (S.PRESENT, S.LATE, S.REPRESENTED):
         locked.checked_in_at = checked_in_at or locked.checked_in_at or locked.activity.starts_at
@@ -529,6 +524,10 @@ def _move(
     locked.save(
         update_fields=["status", "checked_in_at", "representative", "representative_name", "note"]
     )
+    # The roll-up rows are shared by every invitation of the activity: take their locks last,
+    # just before the audit row, so concurrent check-ins wait on them as briefly as possible.
+    _bump_attendance(locked, STATUS_METRICS[old], -1)
+    _bump_attendance(locked, STATUS_METRICS[status], 1)
     log_action(
         action,
         locked,
@@ -568,14 +567,21 @@ def check_in(
     at = at or timezone.now()
     code = code.strip().upper()
     with transaction.atomic():
-        found = Invitation.objects.filter(code=code).values_list("pk", "activity_id").first()
-        if found is None:
+        # One query finds the invitation by its code and locks it (one check-in per invitation:
+        # a second scan waits here, then sees the first one's status); the invitee comes along
+        # for the answer.
+        locked = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("activity__programme", "activity__village", "person", "organisation")
+            .filter(code=code)
+            .first()
+        )
+        if locked is None:
             raise DomainError("unknown_code", _("This check-in code is not known."))
-        if activity is not None and found[1] != activity.pk:
+        if activity is not None and locked.activity_id != activity.pk:
             raise DomainError(
                 "wrong_activity", _("This check-in code belongs to another activity.")
             )
-        locked = _locked(found[0])
         if locked.status in (S.PRESENT, S.LATE, S.REPRESENTED):
             return locked, True
         opens, closes = checkin_window(locked.activity)

@@ -1,0 +1,49 @@
+"""The public JSON intake's queries, pinned (bench/throughput.py measures its speed under load)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from jaga.servicedesk.models import ServiceRequest
+
+pytestmark = pytest.mark.django_db
+
+BODY = {
+    "service_code": "knalpot_brong",
+    "village_code": "35.03.11.1002",
+    "description": "Knalpot brong tiap malam.",
+    "name": "Warga",
+    "phone": "081234567890",
+    "answers": {"waktu": "malam"},
+}
+
+
+def post(client: Client, n: int) -> Any:
+    return client.post(
+        "/api/v1/servicedesk/requests",
+        json.dumps({**BODY, "description": f"Knalpot brong tiap malam ({n})."}),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=f"key-{n}",
+    )
+
+
+def test_one_report_takes_a_fixed_number_of_queries(
+    client: Client, units: dict, alice: Any, django_assert_num_queries: Any
+) -> None:
+    assert post(client, 1).status_code == 201  # the window's rate-limit counter now exists
+    with django_assert_num_queries(EXPECTED):
+        answer = post(client, 2)
+    assert answer.status_code == 201
+    assert ServiceRequest.objects.count() == 2
+
+
+# The rate-limit counter (SAVEPOINT, SELECT ... FOR UPDATE, UPDATE, RELEASE); the village, the
+# service, the idempotency key, the service's questions; routing (the Polsek, the village's
+# Bhabinkamtibmas); then SAVEPOINT, the report, its first update, the roll-up, the audit row (chain
+# lock, last hash, insert), RELEASE. In production the savepoints are BEGIN/COMMIT, and after the
+# commit the tracking-code message is queued (one INSERT) and the webhooks read (one SELECT).
+EXPECTED = 18
