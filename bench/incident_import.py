@@ -146,11 +146,13 @@ def main() -> None:
         )
 
     if args.memory:
+        server = _ServerMemory() if connection.vendor == "postgresql" else None
         result = import_incidents(path)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
             f"memory: {args.rows:,} rows ({size:,.0f} MiB file) in {result.seconds:.1f} s, "
             f"process peak {peak:.0f} MiB"
+            + (f"; PostgreSQL backend: {server.stop()}" if server is not None else "")
         )
         tmp.cleanup()
         return
@@ -163,6 +165,41 @@ def main() -> None:
         run("re-import")
     print(f"incidents after: {Incident.objects.count():,}")
     tmp.cleanup()
+
+
+class _ServerMemory:
+    """The private memory (RssAnon) of this connection's PostgreSQL backend, sampled every 50 ms
+    from /proc (same machine, readable by root): its peak over the import. Shared buffers are
+    left out: they are the server's fixed cache, not this import's."""
+
+    def __init__(self) -> None:
+        import threading
+
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.pid = cursor.fetchone()[0]
+        self.start = self.peak = self._anon()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _anon(self) -> float:
+        with open(f"/proc/{self.pid}/status") as handle:
+            for line in handle:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def _sample(self) -> None:
+        while not self.done.wait(0.05):
+            self.peak = max(self.peak, self._anon())
+
+    def stop(self) -> str:
+        self.done.set()
+        self.thread.join()
+        return f"private memory {self.start:.0f} MiB before, peak {self.peak:.0f} MiB"
 
 
 def _empty_register() -> None:

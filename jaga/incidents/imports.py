@@ -51,6 +51,14 @@ from jaga.incidents.services import (
     _copy_rows,
     add_to_rollups,
 )
+from jaga.incidents.sql_import import (
+    RawFile,
+    check_and_stage,
+    empty_raw,
+    refused_rows,
+    seekable,
+    stage_raw_csv,
+)
 from jaga.territory.models import Level, Territory
 
 REQUIRED = ["occurred_at", "village_code", "category", "source_ref"]
@@ -156,6 +164,27 @@ class _Checker:
             longitude,
             level,
             text,
+        )
+
+    def convert(self, row: list[str] | dict[str, str]) -> tuple[list[str], tuple[Any, ...] | None]:
+        """A row's problems, or its staged values (as `quick` gives them) when it has none."""
+        values = row if isinstance(row, dict) else dict(zip(FIELDS, row, strict=True))
+        problems, checked = self.check(values)
+        if problems:
+            return problems, None
+        village_id, regency, district = checked["village"]
+        return [], (
+            checked["category_id"],
+            village_id,
+            regency,
+            district,
+            checked["occurred_at"],
+            checked["source"],
+            checked["source_ref"],
+            checked["latitude"],
+            checked["longitude"],
+            checked["severity"],
+            checked["description"],
         )
 
     def check(self, row: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
@@ -431,7 +460,7 @@ def _csv_records(
         columns = _check_header(header, REQUIRED)
         width = len(columns)
         # Columns the file lacks read the empty cell appended to every row.
-        pick = operator.itemgetter(*[columns.index(f) if f in columns else width for f in FIELDS])
+        pick = _picker(columns)
         count = 0
         try:
             for row in reader:
@@ -454,14 +483,7 @@ def _csv_records(
                         },
                     )
                     continue
-                row.append("")
-                yield (
-                    reader.line_num,
-                    [
-                        restore(cell) if cell[:1] == "'" else cell
-                        for cell in map(str.strip, pick(row))
-                    ],
-                )
+                yield reader.line_num, _fields(row, pick)
         except csv.Error as exc:
             raise FileFormatError(
                 "bad_csv",
@@ -486,6 +508,53 @@ def _csv_records(
     finally:
         if opened is not None:
             opened.close()
+
+
+def _fields(row: list[str], pick: Callable[[list[str]], Any]) -> list[str]:
+    """A record's cells in FIELDS order, trimmed and restored (`pick` reads the cell after the
+    last for a missing column)."""
+    row.append("")
+    return [restore(cell) if cell[:1] == "'" else cell for cell in map(str.strip, pick(row))]
+
+
+def _picker(columns: list[str]) -> Callable[[list[str]], Any]:
+    width = len(columns)
+    return operator.itemgetter(*[columns.index(f) if f in columns else width for f in FIELDS])
+
+
+def _refused(raw: RawFile) -> Iterator[tuple[int, list[str] | dict[str, str]]]:
+    """The rows the SQL of the PostgreSQL path left to Python, as `_csv_records` gives them."""
+    pick = _picker(raw.columns)
+    for line, cells in refused_rows(raw, STAGE):
+        if "".join(cells).strip():
+            yield line, _fields(cells, pick)
+
+
+class _PythonPath(Exception):
+    pass
+
+
+def _stage_in_sql(
+    source: str | Path | IO[bytes], name: str, checker: _Checker, progress: Any
+) -> tuple[RawFile, int] | None:
+    """PostgreSQL: COPY the CSV's text and check it in SQL (`sql_import`); None when the file
+    takes the Python path. Returns the file and the number of rows staged by the SQL."""
+    try:
+        with transaction.atomic():
+            raw = stage_raw_csv(source, name, REQUIRED, progress)
+            if raw is None:
+                raise _PythonPath
+    except _PythonPath:
+        return None
+    staged = check_and_stage(
+        raw,
+        STAGE,
+        scopes=checker.scopes,
+        sources=list(Source.values),
+        now=checker.now,
+        zone=timezone.get_current_timezone_name(),
+    )
+    return raw, staged
 
 
 def _records(
@@ -544,29 +613,22 @@ def import_incidents(
         sqlite = connection.vendor == "sqlite"
         utc = datetime.UTC
         quick, add = checker.quick, loader.add
-        for line, row in _records(source, name):
+        rows = None
+        fast = postgres and detect_format(name or str(source)) == "csv" and seekable(source)
+        staged_in_sql = (
+            _stage_in_sql(source, name or str(source), checker, progress) if fast else None
+        )
+        if staged_in_sql is not None:
+            raw, lines = staged_in_sql
+            rows = _refused(raw)
+        for line, row in rows if rows is not None else _records(source, name):
             lines += 1
             staged = quick(row) if isinstance(row, list) else None
             if staged is None:
-                values = row if isinstance(row, dict) else dict(zip(FIELDS, row, strict=True))
-                problems, checked = checker.check(values)
-                if problems:
+                problems, staged = checker.convert(row)
+                if staged is None:
                     report(line, " ".join(problems))
                     continue
-                village_id, regency, district = checked["village"]
-                staged = (
-                    checked["category_id"],
-                    village_id,
-                    regency,
-                    district,
-                    checked["occurred_at"],
-                    checked["source"],
-                    checked["source_ref"],
-                    checked["latitude"],
-                    checked["longitude"],
-                    checked["severity"],
-                    checked["description"],
-                )
             if bad_rows:
                 continue
             moment = staged[4]
@@ -601,6 +663,8 @@ def import_incidents(
             _decide(cursor, result, report, update=update, started=started)
         if bad_rows or dry_run:
             cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608
+            if staged_in_sql is not None:
+                empty_raw()
             transaction.set_rollback(True)
         else:
             _write(cursor, result, started=started, actor_id=actor_id, actor=actor)
@@ -629,6 +693,8 @@ def import_incidents(
                 },
             )
             cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608
+            if staged_in_sql is not None:
+                empty_raw()
     if bad_rows:
         raise ImportFailed(
             _(
