@@ -43,6 +43,7 @@ from jaga.core.tabular import (
     iter_rows,
     restore,
 )
+from jaga.core.types import Actor, signed_in
 from jaga.incidents.models import Category, ImportRun, Incident, IncidentLink, Source
 from jaga.incidents.services import (
     LAT_RANGE,
@@ -105,7 +106,7 @@ def _float(text: str) -> float:
 class _Checker:
     """Validates one row at a time against villages, categories, scope and the clock."""
 
-    def __init__(self, actor: Any) -> None:
+    def __init__(self, actor: Actor) -> None:
         self.villages = {
             code: (pk, regency, district)
             for code, pk, regency, district in Territory.objects.filter(
@@ -436,7 +437,7 @@ def _csv_records(
         opened = binary = opener(source, "rb")
     else:
         check_upload_size(source, name=Path(name).name)
-        binary = gzip.GzipFile(fileobj=source) if name.endswith(".gz") else source  # type: ignore[assignment]
+        binary = gzip.GzipFile(fileobj=source) if name.endswith(".gz") else source
     try:
         head = binary.read(SNIFF_BYTES)
         if not head:
@@ -571,7 +572,7 @@ def import_incidents(
     source: str | Path | IO[bytes],
     *,
     name: str | None = None,
-    actor: Any = None,
+    actor: Actor = None,
     progress: Callable[[int], None] | None = None,
     update: bool = False,
     dry_run: bool = False,
@@ -592,7 +593,8 @@ def import_incidents(
     errors = ErrorList()
     bad_rows = 0
     lines = 0
-    actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
+    user = signed_in(actor)
+    actor_id = user.pk if user is not None else None
     zone = timezone.get_current_timezone()
     loader = _Loader()
     result = ImportResult(lines=0, created=0, unchanged=0, seconds=0.0, dry_run=dry_run)
@@ -817,7 +819,7 @@ def _write(
     *,
     started: datetime.datetime,
     actor_id: int | None,
-    actor: Any,
+    actor: Actor,
 ) -> None:
     """Insert, link and update as decided, and add the changes to the roll-ups."""
     from jaga.core.audit import snapshot

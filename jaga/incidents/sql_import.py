@@ -100,7 +100,7 @@ def stage_raw_csv(
         opened = binary = opener(source, "rb")
     else:
         start = source.tell()
-        binary = gzip.GzipFile(fileobj=source) if name.endswith(".gz") else source  # type: ignore[assignment]
+        binary = gzip.GzipFile(fileobj=source) if name.endswith(".gz") else source
     try:
         head = binary.read(SNIFF_BYTES)
         encoding, errors = sniff_encoding(head)

@@ -105,7 +105,6 @@ def test_alarm_page_scope(frozen, surge, village_a, bob_client, charlie_client, 
 def test_the_national_copy_path_reads_the_same_matrix(frozen, surge):
     from django.db import connection
 
-
     if connection.vendor != "postgresql":
         pytest.skip("COPY is PostgreSQL's")
     start = add_months(LAST_MONTH, -41)
