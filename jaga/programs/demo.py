@@ -38,7 +38,6 @@ from jaga.programs.services import STATUS_METRICS
 from jaga.territory.models import Territory
 
 ORDER = 30
-S = AttendanceStatus
 SATBINMAS = "Satbinmas Polres Trenggalek"
 
 # code, name, goal, lead unit, partner keys (agencies), started_on
@@ -246,18 +245,23 @@ class Recorder:
         r = rng.random()
         if r < came:
             if rng.random() < late:
-                return response, S.LATE, rng.randint(16, 80), ""
-            return response, S.PRESENT, rng.randint(-25, 15), ""
+                return response, AttendanceStatus.LATE, rng.randint(16, 80), ""
+            return response, AttendanceStatus.PRESENT, rng.randint(-25, 15), ""
         if r < came + represented:
-            return response, S.REPRESENTED, rng.randint(-10, 40), rng.choice(REPRESENTATIVES)
+            return (
+                response,
+                AttendanceStatus.REPRESENTED,
+                rng.randint(-10, 40),
+                rng.choice(REPRESENTATIVES),
+            )
         if r < came + represented + excused:
             return (
                 (Response.DECLINED if response != Response.PENDING else response),
-                S.EXCUSED,
+                AttendanceStatus.EXCUSED,
                 0,
                 "",
             )
-        return response, S.ABSENT, 0, ""
+        return response, AttendanceStatus.ABSENT, 0, ""
 
     def save(self) -> int:
         Activity.objects.bulk_create(self.activities, batch_size=1000)
@@ -299,7 +303,12 @@ class Recorder:
                         else None,
                         status=status,
                         checked_in_at=activity.starts_at + datetime.timedelta(minutes=minutes)
-                        if status in (S.PRESENT, S.LATE, S.REPRESENTED)
+                        if status
+                        in (
+                            AttendanceStatus.PRESENT,
+                            AttendanceStatus.LATE,
+                            AttendanceStatus.REPRESENTED,
+                        )
                         else None,
                         representative_name=rep,
                     )
@@ -538,7 +547,7 @@ def build(ctx: dict[str, Any]) -> None:
             sent_at=installation.starts_at - datetime.timedelta(days=7),
             response=Response.ACCEPTED,
             responded_at=installation.starts_at - datetime.timedelta(days=6),
-            status=S.PRESENT,
+            status=AttendanceStatus.PRESENT,
             checked_in_at=installation.starts_at - datetime.timedelta(minutes=10),
         )  # fmt: skip
         for p in people["dai"]

@@ -48,26 +48,53 @@ from jaga.territory.models import Level, Territory
 from jaga.territory.queries import unit_name_for
 
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,19}$")
-S = AttendanceStatus
 
 # Which roll-up figures an attendance status counts in.
 STATUS_METRICS: dict[str, tuple[str, ...]] = {
-    S.PENDING: (),
-    S.PRESENT: ("attendance.attended", "attendance.on_time"),
-    S.LATE: ("attendance.attended", "attendance.late"),
-    S.REPRESENTED: ("attendance.represented",),
-    S.ABSENT: ("attendance.absent",),
-    S.EXCUSED: ("attendance.excused",),
+    AttendanceStatus.PENDING: (),
+    AttendanceStatus.PRESENT: ("attendance.attended", "attendance.on_time"),
+    AttendanceStatus.LATE: ("attendance.attended", "attendance.late"),
+    AttendanceStatus.REPRESENTED: ("attendance.represented",),
+    AttendanceStatus.ABSENT: ("attendance.absent",),
+    AttendanceStatus.EXCUSED: ("attendance.excused",),
 }
 
 # The attendance workflow: which recorded status may become which (corrections by hand included).
 TRANSITIONS: dict[str, set[str]] = {
-    S.PENDING: {S.PRESENT, S.LATE, S.REPRESENTED, S.ABSENT, S.EXCUSED},
-    S.ABSENT: {S.PRESENT, S.LATE, S.REPRESENTED, S.EXCUSED},
-    S.EXCUSED: {S.PRESENT, S.LATE, S.REPRESENTED, S.ABSENT},
-    S.PRESENT: {S.LATE, S.REPRESENTED, S.ABSENT},
-    S.LATE: {S.PRESENT, S.REPRESENTED, S.ABSENT},
-    S.REPRESENTED: {S.PRESENT, S.LATE, S.ABSENT},
+    AttendanceStatus.PENDING: {
+        AttendanceStatus.PRESENT,
+        AttendanceStatus.LATE,
+        AttendanceStatus.REPRESENTED,
+        AttendanceStatus.ABSENT,
+        AttendanceStatus.EXCUSED,
+    },
+    AttendanceStatus.ABSENT: {
+        AttendanceStatus.PRESENT,
+        AttendanceStatus.LATE,
+        AttendanceStatus.REPRESENTED,
+        AttendanceStatus.EXCUSED,
+    },
+    AttendanceStatus.EXCUSED: {
+        AttendanceStatus.PRESENT,
+        AttendanceStatus.LATE,
+        AttendanceStatus.REPRESENTED,
+        AttendanceStatus.ABSENT,
+    },
+    AttendanceStatus.PRESENT: {
+        AttendanceStatus.LATE,
+        AttendanceStatus.REPRESENTED,
+        AttendanceStatus.ABSENT,
+    },
+    AttendanceStatus.LATE: {
+        AttendanceStatus.PRESENT,
+        AttendanceStatus.REPRESENTED,
+        AttendanceStatus.ABSENT,
+    },
+    AttendanceStatus.REPRESENTED: {
+        AttendanceStatus.PRESENT,
+        AttendanceStatus.LATE,
+        AttendanceStatus.ABSENT,
+    },
 }
 
 
@@ -496,23 +523,25 @@ def _move(
     action: str = "programs.attendance",
 ) -> Invitation:
     old = locked.status
-    if status == old and status != S.REPRESENTED:
+    if status == old and status != AttendanceStatus.REPRESENTED:
         return locked
     if status != old and status not in TRANSITIONS[old]:
         raise DomainError(
             "illegal_transition",
             _("Attendance cannot go from %(old)s to %(new)s.")
-            % {"old": S(old).label, "new": S(status).label},
+            % {"old": AttendanceStatus(old).label, "new": AttendanceStatus(status).label},
         )
-    if status == S.REPRESENTED and not (representative_name.strip() or representative):
+    if status == AttendanceStatus.REPRESENTED and not (
+        representative_name.strip() or representative
+    ):
         raise DomainError("representative_required", _("Say who came as the representative."))
     before = snapshot(locked, ["status", "checked_in_at", "representative_name"])
     locked.status = status
-    if status in (S.PRESENT, S.LATE, S.REPRESENTED):
+    if status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.REPRESENTED):
         locked.checked_in_at = checked_in_at or locked.checked_in_at or locked.activity.starts_at
     else:
         locked.checked_in_at = None
-    if status == S.REPRESENTED:
+    if status == AttendanceStatus.REPRESENTED:
         locked.representative = representative
         locked.representative_name = (
             representative.full_name if representative else representative_name.strip()
@@ -582,7 +611,11 @@ def check_in(
             raise DomainError(
                 "wrong_activity", _("This check-in code belongs to another activity.")
             )
-        if locked.status in (S.PRESENT, S.LATE, S.REPRESENTED):
+        if locked.status in (
+            AttendanceStatus.PRESENT,
+            AttendanceStatus.LATE,
+            AttendanceStatus.REPRESENTED,
+        ):
             return locked, True
         opens, closes = checkin_window(locked.activity)
         if at < opens:
@@ -604,9 +637,11 @@ def check_in(
                 % {"time": formats.date_format(timezone.localtime(closes), "j M Y H:i")},
             )
         if representative_name.strip():
-            status = S.REPRESENTED
+            status = AttendanceStatus.REPRESENTED
         else:
-            status = S.LATE if is_late(locked.activity, at) else S.PRESENT
+            status = (
+                AttendanceStatus.LATE if is_late(locked.activity, at) else AttendanceStatus.PRESENT
+            )
         _move(
             locked,
             status,
@@ -630,13 +665,20 @@ def record_attendance(
 ) -> Invitation:
     """Record attendance by hand (from the paper list). Present vs late follows the time when
     one is given."""
-    if status not in S.values or status == S.PENDING:
+    if status not in AttendanceStatus.values or status == AttendanceStatus.PENDING:
         raise DomainError("bad_status", _("Unknown attendance status %(status)s.") % {
             "status": status})  # fmt: skip
     with transaction.atomic():
         locked = _locked(invitation.pk)
-        if status in (S.PRESENT, S.LATE) and checked_in_at is not None:
-            status = S.LATE if is_late(locked.activity, checked_in_at) else S.PRESENT
+        if (
+            status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+            and checked_in_at is not None
+        ):
+            status = (
+                AttendanceStatus.LATE
+                if is_late(locked.activity, checked_in_at)
+                else AttendanceStatus.PRESENT
+            )
         return _move(
             locked,
             status,
@@ -659,7 +701,7 @@ def record_attendance_sheet(activity: Activity, *, actor: Actor, rows: list[dict
             if inv.activity_id != activity.pk:
                 errors.append({"line": index, "error": _("not an invitation to this activity")})
                 continue
-            if row["status"] == inv.status and row["status"] != S.REPRESENTED:
+            if row["status"] == inv.status and row["status"] != AttendanceStatus.REPRESENTED:
                 continue
             try:
                 record_attendance(
@@ -683,11 +725,11 @@ def close_attendance(activity: Activity, *, actor: Actor) -> int:
     with transaction.atomic():
         pending = list(
             Invitation.objects.select_for_update()
-            .filter(activity=activity, status=S.PENDING)
+            .filter(activity=activity, status=AttendanceStatus.PENDING)
             .select_related("activity__programme", "activity__village")
         )
         for inv in pending:
-            _move(inv, S.ABSENT, actor=actor)
+            _move(inv, AttendanceStatus.ABSENT, actor=actor)
     return len(pending)
 
 
