@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -101,42 +102,150 @@ BATCH = 5000
 
 
 def rebuild_incidents() -> int:
-    """Replace MonthlyIncidentCount with counts from the Incident table. Returns rows written.
+    """Replace MonthlyIncidentCount (and AreaMonthlyCount) with counts from the Incident table.
+    Returns the village rows written.
 
-    On PostgreSQL one INSERT ... SELECT does it in the database (ten million incidents in tens of
-    seconds); elsewhere the grouped rows stream through Python in batches.
+    On PostgreSQL it happens in the database (`_rebuild_incidents_sql`); elsewhere the grouped
+    rows stream through Python in batches.
     """
     if connection.vendor == "postgresql":
         with transaction.atomic():
-            written = _rebuild_incidents_sql()
-            rebuild_areas()
-        return written
+            return _rebuild_incidents_sql()
     return _rebuild_incidents_orm()
 
 
+# Memory for the rebuild's GROUP BYs and index builds, for its transaction only: with the
+# defaults (4 MB, 64 MB) ten million incidents spill to disk in every step.
+REBUILD_WORK_MEM = "256MB"
+REBUILD_MAINTENANCE_WORK_MEM = "512MB"
+
+
 def _rebuild_incidents_sql() -> int:
+    """Both roll-ups in a few statements: empty them, drop their indexes and foreign keys,
+    INSERT ... SELECT the village counts from the incidents and the district and regency counts
+    from the village counts, then build the indexes and check the foreign keys once each.
+
+    Maintaining five indexes row by row and queueing two deferred foreign-key checks per row
+    (each a lookup that locks the referenced row) cost several times the counting itself on a
+    national register. Everything is one transaction, so a failure leaves the old roll-ups and
+    their indexes as they were; while it runs, the roll-up tables are locked (as TRUNCATE
+    always locked them) and rows of territory and category cannot be written.
+    """
+    village = MonthlyIncidentCount._meta.db_table
+    area = AreaMonthlyCount._meta.db_table
+    with connection.cursor() as cursor:
+        # ALTER and TRUNCATE refuse a table with deferred foreign-key checks still pending in
+        # this transaction: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        with local_settings(
+            cursor,
+            work_mem=REBUILD_WORK_MEM,
+            maintenance_work_mem=REBUILD_MAINTENANCE_WORK_MEM,
+        ):
+            restore = _drop_indexes(cursor, village) + _drop_indexes(cursor, area)
+            cursor.execute(f"TRUNCATE {village}, {area}")
+            written = _insert_village_counts(cursor)
+            _insert_area_counts(cursor)
+            for statement in restore:
+                cursor.execute(statement)
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    return written
+
+
+@contextmanager
+def local_settings(cursor: Any, **values: str) -> Iterator[None]:
+    """PostgreSQL settings for the statements inside (call inside a transaction), put back
+    after: SET LOCAL alone would keep them until an outer transaction ends. On an error the
+    transaction's rollback puts them back."""
+    before = {}
+    for name, value in values.items():
+        cursor.execute("SELECT current_setting(%s), set_config(%s, %s, true)", [name, name, value])
+        before[name] = cursor.fetchone()[0]
+    yield
+    for name, value in before.items():
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
+def _drop_indexes(cursor: Any, table: str) -> list[str]:
+    """Drop the table's indexes (but its primary key), unique constraints and foreign keys;
+    return the statements that put each back as it was, the unique constraints first and the
+    foreign keys last (checked then, in one query each)."""
+    quote = connection.ops.quote_name
+    cursor.execute(
+        """
+        SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint
+        WHERE conrelid = %s::regclass AND contype IN ('u', 'f')
+        ORDER BY contype DESC, conname
+        """,
+        [table],
+    )
+    constraints = cursor.fetchall()
+    cursor.execute(
+        """
+        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
+        WHERE i.indrelid = %s::regclass AND NOT i.indisprimary AND NOT EXISTS (
+            SELECT 1 FROM pg_constraint c
+            WHERE c.conrelid = i.indrelid AND c.conindid = i.indexrelid
+        )
+        ORDER BY 1
+        """,
+        [table],
+    )
+    indexes = cursor.fetchall()
+    for name, _kind, _definition in constraints:
+        cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+    for name, _definition in indexes:
+        cursor.execute(f"DROP INDEX {name}")  # regclass text: already quoted as needed
+    unique = [(n, d) for n, kind, d in constraints if kind == "u"]
+    foreign = [(n, d) for n, kind, d in constraints if kind == "f"]
+    return (
+        [f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(n)} {d}" for n, d in unique]
+        + [definition for _name, definition in indexes]
+        + [f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(n)} {d}" for n, d in foreign]
+    )
+
+
+def _insert_village_counts(cursor: Any) -> int:
     from jaga.incidents.models import Incident
 
     target = MonthlyIncidentCount._meta.db_table
-    with connection.cursor() as cursor:
-        # TRUNCATE refuses a table with deferred foreign-key checks still pending in this
-        # transaction: run them now.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(f"TRUNCATE {target}")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    # Counted first, the territory's codes joined to the counts after: the GROUP BY's keys are
+    # three numbers, not three numbers and three strings.
+    cursor.execute(
+        f"""
+        INSERT INTO {target}
+            (village_id, month, category_id, count, province_code, regency_code, district_code)
+        SELECT g.village_id, g.month, g.category_id, g.n,
+               t.province_code, t.regency_code, t.district_code
+        FROM (
+            SELECT village_id, category_id,
+                   date_trunc('month', occurred_at AT TIME ZONE %s)::date AS month, count(*) AS n
+            FROM {Incident._meta.db_table}
+            GROUP BY village_id, category_id, month
+        ) g
+        JOIN {Territory._meta.db_table} t ON t.id = g.village_id
+        """,  # noqa: S608 - table names from the models
+        [settings.TIME_ZONE],
+    )
+    return int(cursor.rowcount)
+
+
+def _insert_area_counts(cursor: Any) -> int:
+    area = AreaMonthlyCount._meta.db_table
+    village = MonthlyIncidentCount._meta.db_table
+    written = 0
+    for level, field, parent in AREA_LEVELS:
         cursor.execute(
             f"""
-            INSERT INTO {target}
-                (village_id, month, category_id, count, province_code, regency_code, district_code)
-            SELECT i.village_id, date_trunc('month', i.occurred_at AT TIME ZONE %s)::date,
-                   i.category_id, count(*), t.province_code, t.regency_code, t.district_code
-            FROM {Incident._meta.db_table} i
-            JOIN {Territory._meta.db_table} t ON t.id = i.village_id
-            GROUP BY 1, 2, 3, 5, 6, 7
-            """,  # noqa: S608 - table names from the models
-            [settings.TIME_ZONE],
+            INSERT INTO {area} (level, area_code, parent_code, month, category_id, count)
+            SELECT %s, {field}, {parent}, month, category_id, SUM(count)
+            FROM {village}
+            GROUP BY {field}, {parent}, month, category_id
+            """,  # noqa: S608 - table and column names from the code, not from input
+            [str(level)],
         )
-        return int(cursor.rowcount)
+        written += max(cursor.rowcount, 0)
+    return written
 
 
 def _rebuild_incidents_orm() -> int:
@@ -178,14 +287,18 @@ def _rebuild_incidents_orm() -> int:
     return written
 
 
+AREA_LEVELS = (
+    (AreaLevel.DISTRICT, "district_code", "regency_code"),
+    (AreaLevel.REGENCY, "regency_code", "province_code"),
+)
+
+
 def rebuild_areas() -> int:
     """Replace AreaMonthlyCount by summing MonthlyIncidentCount per district and per regency.
 
     Plain SQL (INSERT ... SELECT ... GROUP BY), the same on SQLite and PostgreSQL.
     """
     area = AreaMonthlyCount._meta.db_table
-    village = MonthlyIncidentCount._meta.db_table
-    written = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -193,21 +306,7 @@ def rebuild_areas() -> int:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:
             cursor.execute(f"DELETE FROM {area}")  # noqa: S608 - table names from the models
-        for level, field, parent in (
-            (AreaLevel.DISTRICT, "district_code", "regency_code"),
-            (AreaLevel.REGENCY, "regency_code", "province_code"),
-        ):
-            cursor.execute(
-                f"""
-                INSERT INTO {area} (level, area_code, parent_code, month, category_id, count)
-                SELECT %s, {field}, {parent}, month, category_id, SUM(count)
-                FROM {village}
-                GROUP BY {field}, {parent}, month, category_id
-                """,  # noqa: S608 - table and column names from the code, not from input
-                [str(level)],
-            )
-            written += max(cursor.rowcount, 0)
-    return written
+        return _insert_area_counts(cursor)
 
 
 def rebuild_metrics(names: list[str] | None = None) -> dict[str, int]:

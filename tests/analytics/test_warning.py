@@ -102,26 +102,42 @@ def test_alarm_page_scope(frozen, surge, village_a, bob_client, charlie_client, 
     assert client.get("/analitik/peringatan/").status_code == 302
 
 
-def test_the_national_copy_path_reads_the_same_matrix(frozen, surge):
+def test_the_national_packed_path_reads_the_same_matrix(frozen, surge, villages, panel_months):
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        pytest.skip("COPY is PostgreSQL's")
+        pytest.skip("the packed read is PostgreSQL's")
+    # A second category, a count past 16 bits and a negative one (a drifted running count):
+    # every part of the packed integer is exercised.
+    from jaga.analytics.models import MonthlyIncidentCount
+
+    bulk_counts(villages[:5], panel_months, np.full((5, len(panel_months)), 70_000), "miras")
+    MonthlyIncidentCount.objects.filter(
+        village=villages[0], category__code="miras", month=LAST_MONTH
+    ).update(count=-2)
     start = add_months(LAST_MONTH, -41)
     country = Unit("*", "Indonesia", ["35"], "country")
-    fast = warning.incident_matrix_copy(country, start, LAST_MONTH)
-    slow = warning.incident_matrix(country.rollup_q(), start, LAST_MONTH)
+    for unit in (country, Unit("35", "Jawa Timur", ["35"], "province")):
+        fast = warning.incident_matrix_packed(unit, start, LAST_MONTH)
+        slow = warning.incident_matrix(unit.rollup_q(), start, LAST_MONTH)
 
-    # Rows come in the order the database returns them (no ORDER BY: the pivot hashes): compare
-    # the series by their (village, category) key.
-    def by_key(m):  # type: ignore[no-untyped-def]
-        return {
-            (int(v), int(c)): tuple(row)
-            for v, c, row in zip(m.village_ids, m.category_ids, m.counts, strict=True)
-        }
+        def by_key(m):  # type: ignore[no-untyped-def]
+            return {
+                (int(v), int(c)): tuple(row)
+                for v, c, row in zip(m.village_ids, m.category_ids, m.counts, strict=True)
+            }
 
-    assert by_key(fast) == by_key(slow)
-    assert fast.counts.sum() > 0
+        assert by_key(fast) == by_key(slow)
+        assert len(fast.village_ids) == len(slow.village_ids) == len(by_key(slow))
+        assert fast.months == slow.months
+        # Sorted by village and category.
+        keys = list(zip(fast.village_ids.tolist(), fast.category_ids.tolist(), strict=True))
+        assert keys == sorted(keys)
+        assert fast.counts.max() == 70_000 and fast.counts.min() == -2
+        # The village totals are the same whichever way the series came.
+        assert by_key(warning.with_village_totals(fast)) == by_key(
+            warning.with_village_totals(slow)
+        )
 
 
 def test_a_rise_spread_over_categories_alarms_on_the_village_total(frozen, villages, panel_months):
