@@ -78,13 +78,10 @@ def says(assoc: dict[str, Any] | None) -> str:
     ) % {"pct": fmt((rr - 1) * 100, 0), "lo": fmt(lo, 2), "hi": fmt(hi, 2), "p": fmt(p, 3)}
 
 
-def participation(unit: Unit, start: datetime.date, end: datetime.date) -> dict[str, Any]:
-    """Participation rates of the unit and per village, and their association with incidents."""
-    months = len(months_between(start, end))
-    villages = list(
-        Territory.objects.filter(unit.village_q()).values_list("id", "code", "name", "kind")
-    )
-    ids = [v[0] for v in villages]
+def _attendance_by_village(
+    unit: Unit, start: datetime.date, end: datetime.date
+) -> dict[int, dict[str, int]]:
+    """The attendance figures of each village with any in the period, from the roll-ups."""
     figures: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ATTENDANCE_METRICS, 0))
     for vid, metric, n in (
         MonthlyMetric.objects.filter(
@@ -95,12 +92,11 @@ def participation(unit: Unit, start: datetime.date, end: datetime.date) -> dict[
         .values_list("village_id", "metric", "n")
     ):
         figures[vid][metric] = int(n or 0)
-    incidents = dict(
-        MonthlyIncidentCount.objects.filter(unit.rollup_q(), month__gte=start, month__lte=end)
-        .values("village_id")
-        .annotate(n=Sum("count"))
-        .values_list("village_id", "n")
-    )
+    return figures
+
+
+def _population_by_village(ids: list[int]) -> dict[int, int]:
+    """Residents per village in the latest year known for any of them."""
     year = (
         Population.objects.filter(village_id__in=ids)
         .order_by("-year")
@@ -116,6 +112,37 @@ def participation(unit: Unit, start: datetime.date, end: datetime.date) -> dict[
         if year
         else {}
     )
+    return population
+
+
+def _association_of(rows: list[dict[str, Any]], months: int) -> dict[str, Any] | None:
+    """The association over the villages that invited anyone and have a population."""
+    usable = [r for r in rows if r["invited"] > 0 and r["population"]]
+    assoc = None
+    if usable:
+        assoc = association(
+            np.array([r["incidents"] for r in usable], dtype=float),
+            np.array([r["population"] * months for r in usable], dtype=float),
+            np.array([r["attendance_pct"] for r in usable], dtype=float),
+        )
+    return assoc
+
+
+def participation(unit: Unit, start: datetime.date, end: datetime.date) -> dict[str, Any]:
+    """Participation rates of the unit and per village, and their association with incidents."""
+    months = len(months_between(start, end))
+    villages = list(
+        Territory.objects.filter(unit.village_q()).values_list("id", "code", "name", "kind")
+    )
+    ids = [v[0] for v in villages]
+    figures = _attendance_by_village(unit, start, end)
+    incidents = dict(
+        MonthlyIncidentCount.objects.filter(unit.rollup_q(), month__gte=start, month__lte=end)
+        .values("village_id")
+        .annotate(n=Sum("count"))
+        .values_list("village_id", "n")
+    )
+    population = _population_by_village(ids)
     totals = dict.fromkeys(ATTENDANCE_METRICS, 0)
     rows: list[dict[str, Any]] = []
     for vid, code, name, _kind in villages:
@@ -140,14 +167,7 @@ def participation(unit: Unit, start: datetime.date, end: datetime.date) -> dict[
                 "rate_per_10k": (incidents.get(vid, 0) / pop / months * 10_000) if pop else None,
             }
         )
-    usable = [r for r in rows if r["invited"] > 0 and r["population"]]
-    assoc = None
-    if usable:
-        assoc = association(
-            np.array([r["incidents"] for r in usable], dtype=float),
-            np.array([r["population"] * months for r in usable], dtype=float),
-            np.array([r["attendance_pct"] for r in usable], dtype=float),
-        )
+    assoc = _association_of(rows, months)
     rows.sort(key=lambda r: (r["attendance_pct"] is None, -(r["attendance_pct"] or 0)))
     return {
         "start": start,

@@ -204,21 +204,19 @@ def _fail(errors: ErrorList) -> None:
         )
 
 
-def run(
+_Parsed = list[tuple[int, int | None, dict[str, Any]]]
+_Work = list[tuple[RowChange, dict[str, Any], Any]]
+
+
+def _parse_rows(
     source: str | Path | IO[bytes],
     spec: Spec[Any],
-    *,
-    name: str | None = None,
-    dry_run: bool = False,
-    expect: str | None = None,
-    progress: Progress | None = None,
-) -> Plan:
-    """Read, check and (unless `dry_run`) apply a file; returns the plan of what it does.
-
-    `expect` is the fingerprint of a previewed plan: when the plan differs (the records changed
-    since the preview), nothing is written and a DomainError says to preview again.
-    """
-    errors = ErrorList()
+    name: str | None,
+    progress: Progress | None,
+    errors: ErrorList,
+) -> tuple[_Parsed, set[str], dict[int, int]]:
+    """Each row parsed with its line and id, the file's columns, and the line of each id; a bad
+    row goes to `errors`."""
     parsed: list[tuple[int, int | None, dict[str, Any]]] = []
     present: set[str] = set()
     lines_of: dict[int, int] = {}
@@ -248,22 +246,14 @@ def run(
             progress(count)
     if progress is not None:
         progress(count)
-    found = spec.existing(sorted(lines_of)) if lines_of else {}
-    for key, line in lines_of.items():
-        if key not in found:
-            errors.append(
-                {
-                    "line": line,
-                    "error": _(
-                        "id %(id)s is not a record you may change (unknown, or outside your area)"
-                    )
-                    % {"id": key},
-                }
-            )
-    _fail(errors)
-    if not parsed:
-        raise ImportFailed(_("The file has no rows to import."), [])
+    return parsed, present, lines_of
 
+
+def _plan(
+    spec: Spec[Any], parsed: _Parsed, found: dict[int, Any], present: set[str]
+) -> tuple[Plan, _Work]:
+    """What the rows add and change, and the work to do it (a row that changes nothing is
+    only counted)."""
     plan = Plan()
     work: list[tuple[RowChange, dict[str, Any], Any]] = []
     for line, key, data in sorted(parsed, key=lambda p: p[0]):
@@ -289,14 +279,11 @@ def run(
         )
         plan.updated.append(change)
         work.append((change, diff, obj))
-    _fail(ErrorList(spec.check([(c.line, d, o) for c, d, o in work])))
-    if expect is not None and expect != plan.fingerprint:
-        raise DomainError(
-            "preview_outdated",
-            _("The records changed since the preview: check the file again before importing."),
-        )
-    if not work:
-        return plan  # an unchanged file writes nothing
+    return plan, work
+
+
+def _apply(spec: Spec[Any], work: _Work, errors: ErrorList, *, dry_run: bool) -> bool:
+    """Write the work in one transaction; whether it stayed (False for a dry run)."""
     try:
         with transaction.atomic():
             for change, data, obj in work:
@@ -312,8 +299,53 @@ def run(
             if dry_run:
                 raise _Rollback
     except _Rollback:
-        return plan
-    plan.applied = True
+        return False
+    return True
+
+
+def run(
+    source: str | Path | IO[bytes],
+    spec: Spec[Any],
+    *,
+    name: str | None = None,
+    dry_run: bool = False,
+    expect: str | None = None,
+    progress: Progress | None = None,
+) -> Plan:
+    """Read, check and (unless `dry_run`) apply a file; returns the plan of what it does.
+
+    `expect` is the fingerprint of a previewed plan: when the plan differs (the records changed
+    since the preview), nothing is written and a DomainError says to preview again.
+    """
+    errors = ErrorList()
+    parsed, present, lines_of = _parse_rows(source, spec, name, progress, errors)
+    found = spec.existing(sorted(lines_of)) if lines_of else {}
+    for key, line in lines_of.items():
+        if key not in found:
+            errors.append(
+                {
+                    "line": line,
+                    "error": _(
+                        "id %(id)s is not a record you may change (unknown, or outside your area)"
+                    )
+                    % {"id": key},
+                }
+            )
+    _fail(errors)
+    if not parsed:
+        raise ImportFailed(_("The file has no rows to import."), [])
+
+    plan, work = _plan(spec, parsed, found, present)
+    _fail(ErrorList(spec.check([(c.line, d, o) for c, d, o in work])))
+    if expect is not None and expect != plan.fingerprint:
+        raise DomainError(
+            "preview_outdated",
+            _("The records changed since the preview: check the file again before importing."),
+        )
+    if not work:
+        return plan  # an unchanged file writes nothing
+    if _apply(spec, work, errors, dry_run=dry_run):
+        plan.applied = True
     return plan
 
 

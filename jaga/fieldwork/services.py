@@ -552,6 +552,92 @@ def move_case(case: ProblemCase, to: str, *, actor: Actor) -> ProblemCase:
 # ------------------------------------------------------------------------------- operations
 
 
+def _check_operation(
+    started_at: datetime.datetime,
+    ended_at: datetime.datetime | None,
+    latitude: float | None,
+    longitude: float | None,
+    team_size: int,
+    place: str,
+) -> None:
+    """Refuse an operation whose time, place or team cannot be right."""
+    _not_future_moment(started_at)
+    if ended_at is not None and ended_at < started_at:
+        raise DomainError("ended_before_start", _("The operation cannot end before it starts."))
+    check_point(latitude, longitude)
+    if team_size < 1:
+        raise DomainError("team_size", _("The team has at least one member."))
+    if not place.strip():
+        raise DomainError("place_required", _("Name the place of the operation."))
+
+
+def _finding_rows(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The findings checked and normalised; a finding of quantity zero is dropped."""
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for item in findings:
+        target, quantity = item.get("target", ""), Decimal(str(item.get("quantity", 0)))
+        if target not in Target.values:
+            raise DomainError("bad_target", _("Unknown target “%(t)s”.") % {"t": target})
+        if target in seen:
+            raise DomainError(
+                "target_twice", _("Give each target once (%(t)s).") % {"t": Target(target).label}
+            )
+        seen.add(target)
+        if quantity < 0:
+            raise DomainError("bad_quantity", _("A quantity cannot be negative."))
+        if quantity == 0:
+            continue
+        follow_up = item.get("follow_up", "")
+        if follow_up not in FollowUp.values:
+            raise DomainError(
+                "follow_up_required",
+                _("Choose the follow-up for %(t)s.") % {"t": Target(target).label},
+            )
+        rows.append({**item, "target": target, "quantity": quantity, "follow_up": follow_up})
+    return rows
+
+
+def _record_findings(operation: Operation, rows: list[dict[str, Any]], *, actor: Actor) -> None:
+    """Turn each finding of a new operation into an incident and count it."""
+    village, started_at = operation.village, operation.started_at
+    categories = {c.code: c for c in Category.objects.filter(code__in=[r["target"] for r in rows])}
+    for row in rows:
+        category = categories[row["target"]]
+        incident = record_incident(
+            category=category,
+            village=village,
+            occurred_at=started_at,
+            source=Source.OPERATION,
+            source_ref=f"op-{operation.pk}-{row['target']}",
+            actor=actor,
+            latitude=operation.latitude,
+            longitude=operation.longitude,
+            description=_("%(programme)s raid at %(place)s: %(target)s %(quantity)s")
+            % {
+                "programme": operation.programme.code,
+                "place": operation.place,
+                "target": Target(row["target"]).label,
+                "quantity": row["quantity"],
+            },
+        )
+        Finding.objects.create(
+            operation=operation,
+            target=row["target"],
+            quantity=row["quantity"],
+            follow_up=row["follow_up"],
+            note=row.get("note", ""),
+            incident=incident,
+        )
+        bump_metric(
+            village,
+            started_at,
+            "operations.findings",
+            int(row["quantity"].to_integral_value()),
+            key=row["target"],
+        )
+
+
 def record_operation(
     *,
     actor: Actor,
@@ -576,36 +662,8 @@ def record_operation(
     if again is not None:
         return again
     _check_actor(actor, village, OPERATION_ROLES)
-    _not_future_moment(started_at)
-    if ended_at is not None and ended_at < started_at:
-        raise DomainError("ended_before_start", _("The operation cannot end before it starts."))
-    check_point(latitude, longitude)
-    if team_size < 1:
-        raise DomainError("team_size", _("The team has at least one member."))
-    if not place.strip():
-        raise DomainError("place_required", _("Name the place of the operation."))
-    rows: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for item in findings:
-        target, quantity = item.get("target", ""), Decimal(str(item.get("quantity", 0)))
-        if target not in Target.values:
-            raise DomainError("bad_target", _("Unknown target “%(t)s”.") % {"t": target})
-        if target in seen:
-            raise DomainError(
-                "target_twice", _("Give each target once (%(t)s).") % {"t": Target(target).label}
-            )
-        seen.add(target)
-        if quantity < 0:
-            raise DomainError("bad_quantity", _("A quantity cannot be negative."))
-        if quantity == 0:
-            continue
-        follow_up = item.get("follow_up", "")
-        if follow_up not in FollowUp.values:
-            raise DomainError(
-                "follow_up_required",
-                _("Choose the follow-up for %(t)s.") % {"t": Target(target).label},
-            )
-        rows.append({**item, "target": target, "quantity": quantity, "follow_up": follow_up})
+    _check_operation(started_at, ended_at, latitude, longitude, team_size, place)
+    rows = _finding_rows(findings)
     with transaction.atomic():
         operation, new = _create_once(
             Operation,
@@ -628,43 +686,7 @@ def record_operation(
         if not new:
             return operation
         bump_metric(village, started_at, "operations.count", 1, key=programme.code)
-        categories = {
-            c.code: c for c in Category.objects.filter(code__in=[r["target"] for r in rows])
-        }
-        for row in rows:
-            category = categories[row["target"]]
-            incident = record_incident(
-                category=category,
-                village=village,
-                occurred_at=started_at,
-                source=Source.OPERATION,
-                source_ref=f"op-{operation.pk}-{row['target']}",
-                actor=actor,
-                latitude=latitude,
-                longitude=longitude,
-                description=_("%(programme)s raid at %(place)s: %(target)s %(quantity)s")
-                % {
-                    "programme": programme.code,
-                    "place": operation.place,
-                    "target": Target(row["target"]).label,
-                    "quantity": row["quantity"],
-                },
-            )
-            Finding.objects.create(
-                operation=operation,
-                target=row["target"],
-                quantity=row["quantity"],
-                follow_up=row["follow_up"],
-                note=row.get("note", ""),
-                incident=incident,
-            )
-            bump_metric(
-                village,
-                started_at,
-                "operations.findings",
-                int(row["quantity"].to_integral_value()),
-                key=row["target"],
-            )
+        _record_findings(operation, rows, actor=actor)
         log_action(
             "fieldwork.operation_recorded",
             operation,

@@ -80,23 +80,14 @@ def _monthly_truth(
     return monthly, villages
 
 
-def quarter(
-    regency_code: str,
-    end: datetime.date,
-    nodes: dict[str, Any],
+def _published_months(
+    months: list[datetime.date],
     tables: dict[datetime.date, dict[str, Any]],
-    sensitive: set[int],
-) -> dict[str, Any] | None:
-    """The protected quarter table ending in month `end` (JSON-ready), or None.
-
-    `tables`: the published monthly incidents tables (`payload["tables"]["incidents"]`) of the
-    quarter's three months. None when one is missing or its published values no longer match
-    the roll-ups.
-    """
-    months = [add_months(quarter_start(end), i) for i in range(QUARTER_MONTHS)]
-    if any(m not in tables for m in months):
-        return None
-    monthly, villages = _monthly_truth(regency_code, months, nodes, sensitive)
+    nodes: dict[str, Any],
+    monthly: dict[tuple[datetime.date, str, str], int],
+) -> tuple[dict[Hashable, int], set[Hashable], set[Hashable], list[suppression.Constraint]] | None:
+    """The monthly cells as published (values, withheld, kept, and each row's total), or None
+    when a published table names an unknown territory or no longer matches the roll-ups."""
     values: dict[Hashable, int] = {}
     withheld: set[Hashable] = set()
     keep: set[Hashable] = set()
@@ -120,6 +111,19 @@ def quarter(
             constraints.append(
                 (("m", month, code, "total"), [("m", month, code, c) for c in parts])
             )
+    return values, withheld, keep, constraints
+
+
+def _add_quarter_cells(
+    months: list[datetime.date],
+    tables: dict[datetime.date, dict[str, Any]],
+    nodes: dict[str, Any],
+    villages: dict[str, int],
+    values: dict[Hashable, int],
+    constraints: list[suppression.Constraint],
+) -> None:
+    """Add each territory's quarter total, and the sums that tie it to its children and to the
+    months, so that no withheld cell can be worked out by subtraction."""
     kids: dict[str, list[str]] = defaultdict(list)
     for code, node in nodes.items():
         if node.parent in nodes:
@@ -145,6 +149,30 @@ def quarter(
                         ("m", month, k, col) for k in kids[code] if ("m", month, k, col) in values
                     ]
                     constraints.append((("m", month, code, col), district_cells))
+
+
+def quarter(
+    regency_code: str,
+    end: datetime.date,
+    nodes: dict[str, Any],
+    tables: dict[datetime.date, dict[str, Any]],
+    sensitive: set[int],
+) -> dict[str, Any] | None:
+    """The protected quarter table ending in month `end` (JSON-ready), or None.
+
+    `tables`: the published monthly incidents tables (`payload["tables"]["incidents"]`) of the
+    quarter's three months. None when one is missing or its published values no longer match
+    the roll-ups.
+    """
+    months = [add_months(quarter_start(end), i) for i in range(QUARTER_MONTHS)]
+    if any(m not in tables for m in months):
+        return None
+    monthly, villages = _monthly_truth(regency_code, months, nodes, sensitive)
+    published = _published_months(months, tables, nodes, monthly)
+    if published is None:
+        return None
+    values, withheld, keep, constraints = published
+    _add_quarter_cells(months, tables, nodes, villages, values, constraints)
     weights: dict[Hashable, float] = {
         ("q", code): LEVEL_WEIGHT.get(str(node.level), 1.0) for code, node in nodes.items()
     }

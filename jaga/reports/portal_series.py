@@ -111,60 +111,39 @@ def best_trend(
     return said
 
 
-def trend_words(
-    place: Territory, points: list[Point], fallback: Territory | None
-) -> dict[str, Any]:
-    """One plain sentence about the series: rising, falling, about the same, or honestly that
-    nothing can be said (figures withheld, too few, not published yet). `fallback` is the
-    wider area to look at instead (the district of a village, the regency of a district)."""
-    name = place.display_name
-    wider = fallback.display_name if fallback else ""
-    kind = "months" if len(points) > 6 else "quarters"
-    if not points:
-        return {"state": "missing", "text": ""}
+def _span(points: list[Point], kind: str) -> tuple[str, str]:
+    """The first and last month the series covers, as words."""
     first_label, last_label = points[0].title, points[-1].title
     if kind == "quarters":
         start = first_label.split("–")[0] + " " + first_label.rsplit(" ", 1)[-1]
     else:
         start = first_label
     end = last_label if kind == "months" else last_label.split("–")[-1]
-    half = len(points) // 2
-    early = [p.value for p in points[:half] if p.value is not None]
-    late = [p.value for p in points[half:] if p.value is not None]
-    gaps = len(points) - len(early) - len(late)
-    if kind == "months" and 0 < gaps <= MAX_GAPS and min(len(early), len(late)) >= half - MAX_GAPS:
-        return _averaged(name, wider, start, end, early, late)
-    if gaps:
-        published = [p for p in points if p.value is not None]
-        if len(published) == 0 and kind == "quarters":
-            text = _(
-                "The figures for %(place)s are too small to publish for any quarter of the last "
-                "12 months: counts below 3 are withheld to protect the people involved, so "
-                "nothing can be said about a trend here. The figures for %(wider)s show the "
-                "wider picture."
-            )
-        else:
-            text = _(
-                "Some figures for %(place)s in the last 12 months are withheld to protect the "
-                "people involved (or are not published yet), so whether disturbances are "
-                "rising or falling cannot be said here. The figures for %(wider)s show the "
-                "wider picture."
-            )
-        return {"state": "withheld", "text": text % {"place": name, "wider": wider}}
-    first, last = sum(early), sum(late)
-    if first + last < MIN_TOTAL:
+    return start, end
+
+
+def _withheld(points: list[Point], kind: str, name: str, wider: str) -> dict[str, Any]:
+    """Why nothing can be said when some of the figures are withheld or not published."""
+    published = [p for p in points if p.value is not None]
+    if len(published) == 0 and kind == "quarters":
         text = _(
-            "In the last 12 months (%(start)s – %(end)s) %(total)s disturbances were reported in "
-            "%(place)s: too few to say whether they are rising or falling. The figures for "
-            "%(wider)s show the wider picture."
+            "The figures for %(place)s are too small to publish for any quarter of the last "
+            "12 months: counts below 3 are withheld to protect the people involved, so "
+            "nothing can be said about a trend here. The figures for %(wider)s show the "
+            "wider picture."
         )
-        return {
-            "state": "too_few",
-            "text": text
-            % {"start": start, "end": end, "total": first + last, "place": name, "wider": wider},
-        }
-    z = (last - first) / math.sqrt(first + last)
-    values = {"start": start, "end": end, "place": name, "first": first, "last": last}
+    else:
+        text = _(
+            "Some figures for %(place)s in the last 12 months are withheld to protect the "
+            "people involved (or are not published yet), so whether disturbances are "
+            "rising or falling cannot be said here. The figures for %(wider)s show the "
+            "wider picture."
+        )
+    return {"state": "withheld", "text": text % {"place": name, "wider": wider}}
+
+
+def _change_words(kind: str, z: float) -> str:
+    """The sentence (with placeholders) for a change of `z` between the two halves."""
     if kind == "months":
         if z <= -Z:
             text = _(
@@ -198,6 +177,44 @@ def trend_words(
             "stayed about the same: %(first)s in the first two quarters, %(last)s in the last "
             "two, a difference within the usual ups and downs."
         )
+    return text
+
+
+def trend_words(
+    place: Territory, points: list[Point], fallback: Territory | None
+) -> dict[str, Any]:
+    """One plain sentence about the series: rising, falling, about the same, or honestly that
+    nothing can be said (figures withheld, too few, not published yet). `fallback` is the
+    wider area to look at instead (the district of a village, the regency of a district)."""
+    name = place.display_name
+    wider = fallback.display_name if fallback else ""
+    kind = "months" if len(points) > 6 else "quarters"
+    if not points:
+        return {"state": "missing", "text": ""}
+    start, end = _span(points, kind)
+    half = len(points) // 2
+    early = [p.value for p in points[:half] if p.value is not None]
+    late = [p.value for p in points[half:] if p.value is not None]
+    gaps = len(points) - len(early) - len(late)
+    if kind == "months" and 0 < gaps <= MAX_GAPS and min(len(early), len(late)) >= half - MAX_GAPS:
+        return _averaged(name, wider, start, end, early, late)
+    if gaps:
+        return _withheld(points, kind, name, wider)
+    first, last = sum(early), sum(late)
+    if first + last < MIN_TOTAL:
+        text = _(
+            "In the last 12 months (%(start)s – %(end)s) %(total)s disturbances were reported in "
+            "%(place)s: too few to say whether they are rising or falling. The figures for "
+            "%(wider)s show the wider picture."
+        )
+        return {
+            "state": "too_few",
+            "text": text
+            % {"start": start, "end": end, "total": first + last, "place": name, "wider": wider},
+        }
+    z = (last - first) / math.sqrt(first + last)
+    values = {"start": start, "end": end, "place": name, "first": first, "last": last}
+    text = _change_words(kind, z)
     state = "falling" if z <= -Z else "rising" if z >= Z else "steady"
     return {"state": state, "text": text % values}
 

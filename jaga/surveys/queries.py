@@ -249,14 +249,65 @@ def estimate_rows(summary: TrustSummary) -> list[dict[str, Any]]:
     return rows
 
 
+def _participation_by_child(
+    parent: Territory, child_field: str, period: dict[str, datetime.date]
+) -> dict[str, dict[str, int]]:
+    """Visits, activities and attendance per child territory, from the monthly roll-ups."""
+    figures: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rows = (
+        MonthlyMetric.objects.filter(
+            key_q([parent.code]),
+            village__code__startswith=parent.code + ".",
+            metric__in=[
+                "visits.count",
+                "activities.count",
+                "attendance.invited",
+                "attendance.attended",
+            ],
+            **period,
+        )
+        .values(child_field, "metric")
+        .annotate(v=Sum("value"))
+    )
+    for r in rows:
+        figures[r[child_field]][r["metric"]] = r["v"]
+    return figures
+
+
+def _population_by_child(parent: Territory, child_field: str, depth: int) -> dict[str, int]:
+    """Residents per child territory (its code has `depth` parts) in the latest year known."""
+    pop_rows = Population.objects.filter(village__code__startswith=parent.code + ".")
+    year = pop_rows.order_by("-year").values_list("year", flat=True).first()
+    population: dict[str, int] = defaultdict(int)
+    if year is not None:
+        for code, count in pop_rows.filter(year=year).values_list("village__code", "count"):
+            key = code if child_field == "village__code" else ".".join(code.split(".")[:depth])
+            population[key] += count
+    return population
+
+
+def _trust_disturbance_correlation(out: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Spearman's rho between trust and disturbances per 1,000, given five varied children."""
+    from scipy import stats as scipy_stats
+
+    pairs = [
+        (r["trust"], r["per_1000"])
+        for r in out
+        if r["trust"] is not None and r["per_1000"] is not None
+    ]
+    correlation = None
+    if len(pairs) >= 5 and len({p[0] for p in pairs}) > 1 and len({p[1] for p in pairs}) > 1:
+        result = scipy_stats.spearmanr([p[0] for p in pairs], [p[1] for p in pairs])
+        correlation = {"rho": float(result.statistic), "p": float(result.pvalue), "n": len(pairs)}
+    return correlation
+
+
 def joined_by_child(parent: Territory, start: datetime.date, end: datetime.date) -> dict[str, Any]:
     """Trust beside disturbances and participation, per child territory, from the roll-ups.
 
     Also the Spearman rank correlation across children between trust in the police and
     disturbances per 1,000 residents: an association to look into, not a cause.
     """
-    from scipy import stats as scipy_stats
-
     from jaga.analytics.models import MonthlyIncidentCount
 
     children = list(parent.children.order_by("code"))
@@ -277,35 +328,8 @@ def joined_by_child(parent: Territory, start: datetime.date, end: datetime.date)
         .annotate(n=Sum("count"))
         .values_list(child_field, "n")
     )
-    figures: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    rows = (
-        MonthlyMetric.objects.filter(
-            key_q([parent.code]),
-            village__code__startswith=parent.code + ".",
-            metric__in=[
-                "visits.count",
-                "activities.count",
-                "attendance.invited",
-                "attendance.attended",
-            ],
-            **period,
-        )
-        .values(child_field, "metric")
-        .annotate(v=Sum("value"))
-    )
-    for r in rows:
-        figures[r[child_field]][r["metric"]] = r["v"]
-    pop_rows = Population.objects.filter(village__code__startswith=parent.code + ".")
-    year = pop_rows.order_by("-year").values_list("year", flat=True).first()
-    population: dict[str, int] = defaultdict(int)
-    if year is not None:
-        for code, count in pop_rows.filter(year=year).values_list("village__code", "count"):
-            key = (
-                code
-                if child_field == "village__code"
-                else ".".join(code.split(".")[: len(children[0].code.split("."))])
-            )
-            population[key] += count
+    figures = _participation_by_child(parent, child_field, period)
+    population = _population_by_child(parent, child_field, len(children[0].code.split(".")))
     out = []
     for child in children:
         summary = trust.get(child)
@@ -328,13 +352,4 @@ def joined_by_child(parent: Territory, start: datetime.date, end: datetime.date)
                 else None,
             }
         )
-    pairs = [
-        (r["trust"], r["per_1000"])
-        for r in out
-        if r["trust"] is not None and r["per_1000"] is not None
-    ]
-    correlation = None
-    if len(pairs) >= 5 and len({p[0] for p in pairs}) > 1 and len({p[1] for p in pairs}) > 1:
-        result = scipy_stats.spearmanr([p[0] for p in pairs], [p[1] for p in pairs])
-        correlation = {"rho": float(result.statistic), "p": float(result.pvalue), "n": len(pairs)}
-    return {"rows": out, "correlation": correlation}
+    return {"rows": out, "correlation": _trust_disturbance_correlation(out)}

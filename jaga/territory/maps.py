@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -328,21 +329,11 @@ def incidents(request: HttpRequest) -> JsonResponse:
     )
 
 
-@login_required
-@allow(*STAFF_ROLES)
-def hotspots(request: HttpRequest) -> JsonResponse:
-    """H3 cells of the last `weeks` weeks (hot, cold, others with incidents), named by their
-    village, and the places of the latest raid plans of the territory."""
+def _cell_features(found: dict[str, Any]) -> list[dict[str, Any]]:
+    """One hexagon per cell that is hot, cold or has incidents, busiest first."""
     import h3
 
-    from jaga.analytics import hotspots as hs
-    from jaga.analytics.models import RaidPlan
-    from jaga.analytics.units import resolve_unit
-
-    unit = resolve_unit(request.user, request.GET.get("territory"))
-    weeks = _int(request.GET.get("weeks"), hs.WEEKS, 1, 104)
-    found = hs.hot_cells(unit, weeks=weeks)
-    features = []
+    features: list[dict[str, Any]] = []
     labelled: set[str] = set()
     # The busiest hot cell of each village carries the village's name as a label.
     for cell in sorted(found["cells"], key=lambda c: -c.count):
@@ -376,11 +367,12 @@ def hotspots(request: HttpRequest) -> JsonResponse:
                 ],
             )
         )
-    plans = (
-        RaidPlan.objects.for_user(request.user)
-        .filter(territory__code__in=unit.codes)
-        .order_by("-week")[:1]
-    )
+    return features
+
+
+def _plan_features(plans: Iterable[Any]) -> list[dict[str, Any]]:
+    """One numbered point per place of the raid plans."""
+    features: list[dict[str, Any]] = []
     for plan in plans:
         for i, place in enumerate(plan.places, start=1):
             features.append(
@@ -399,6 +391,28 @@ def hotspots(request: HttpRequest) -> JsonResponse:
                     ],
                 )
             )
+    return features
+
+
+@login_required
+@allow(*STAFF_ROLES)
+def hotspots(request: HttpRequest) -> JsonResponse:
+    """H3 cells of the last `weeks` weeks (hot, cold, others with incidents), named by their
+    village, and the places of the latest raid plans of the territory."""
+    from jaga.analytics import hotspots as hs
+    from jaga.analytics.models import RaidPlan
+    from jaga.analytics.units import resolve_unit
+
+    unit = resolve_unit(request.user, request.GET.get("territory"))
+    weeks = _int(request.GET.get("weeks"), hs.WEEKS, 1, 104)
+    found = hs.hot_cells(unit, weeks=weeks)
+    features = _cell_features(found)
+    plans = (
+        RaidPlan.objects.for_user(request.user)
+        .filter(territory__code__in=unit.codes)
+        .order_by("-week")[:1]
+    )
+    features.extend(_plan_features(plans))
     return geo.response(
         geo.collection(
             features,

@@ -90,25 +90,8 @@ def _villages(
     return villages, to_create
 
 
-def record_change(
-    kind: str,
-    old_codes: list[str],
-    new_codes: list[str],
-    on: datetime.date,
-    *,
-    actor: Actor,
-    names: dict[str, str] | None = None,
-    note: str = "",
-) -> TerritoryChange:
-    """Record a split (one old village, several new) or a merge (several old, one new).
-
-    New villages that are not loaded yet are created when `names` gives their names. Everything
-    is checked before anything is written: a bad code, a non-village, an old village that already
-    ended or a repeated code raises DomainError and changes nothing.
-    """
-    names = names or {}
-    old_codes = [c.strip() for c in old_codes]
-    new_codes = [c.strip() for c in new_codes]
+def _check_shape(kind: str, old_codes: list[str], new_codes: list[str]) -> None:
+    """Refuse a change whose kind does not fit its number of villages, or that repeats a code."""
     if kind == ChangeKind.SPLIT:
         if len(old_codes) != 1 or len(new_codes) < 2:
             raise DomainError(
@@ -129,24 +112,32 @@ def record_change(
             "repeated_code",
             _("The village %(code)s is named twice.") % {"code": ", ".join(repeated)},
         )
-    with transaction.atomic():
-        old, _none = _villages(old_codes, {}, may_create=False)
-        new, to_create = _villages(new_codes, names, may_create=True)
-        locked = list(Territory.objects.select_for_update().filter(pk__in=[t.pk for t in old]))
-        for village in locked:
-            if village.valid_to is not None and village.code not in new_codes:
-                raise DomainError(
-                    "already_ended",
-                    _("%(name)s (%(code)s) already ended on %(date)s.")
-                    % {
-                        "name": village.display_name,
-                        "code": village.code,
-                        "date": village.valid_to.isoformat(),
-                    },
-                )
-        for code, name in to_create:
-            district = Territory.objects.get(code=code.rsplit(".", 1)[0])
-            created = Territory.objects.create(
+
+
+def _lock_living(old: list[Territory], new_codes: list[str]) -> list[Territory]:
+    """Lock the old villages; one that already ended may only continue under its own code."""
+    locked = list(Territory.objects.select_for_update().filter(pk__in=[t.pk for t in old]))
+    for village in locked:
+        if village.valid_to is not None and village.code not in new_codes:
+            raise DomainError(
+                "already_ended",
+                _("%(name)s (%(code)s) already ended on %(date)s.")
+                % {
+                    "name": village.display_name,
+                    "code": village.code,
+                    "date": village.valid_to.isoformat(),
+                },
+            )
+    return locked
+
+
+def _create_villages(to_create: list[tuple[str, str]], on: datetime.date) -> list[Territory]:
+    """Create the new villages not loaded yet, under the district their code names."""
+    created: list[Territory] = []
+    for code, name in to_create:
+        district = Territory.objects.get(code=code.rsplit(".", 1)[0])
+        created.append(
+            Territory.objects.create(
                 code=code,
                 name=name.strip(),
                 level=Level.VILLAGE,
@@ -155,7 +146,35 @@ def record_change(
                 valid_from=on,
                 **Territory.denormalised_codes(code),
             )
-            new.append(created)
+        )
+    return created
+
+
+def record_change(
+    kind: str,
+    old_codes: list[str],
+    new_codes: list[str],
+    on: datetime.date,
+    *,
+    actor: Actor,
+    names: dict[str, str] | None = None,
+    note: str = "",
+) -> TerritoryChange:
+    """Record a split (one old village, several new) or a merge (several old, one new).
+
+    New villages that are not loaded yet are created when `names` gives their names. Everything
+    is checked before anything is written: a bad code, a non-village, an old village that already
+    ended or a repeated code raises DomainError and changes nothing.
+    """
+    names = names or {}
+    old_codes = [c.strip() for c in old_codes]
+    new_codes = [c.strip() for c in new_codes]
+    _check_shape(kind, old_codes, new_codes)
+    with transaction.atomic():
+        old, _none = _villages(old_codes, {}, may_create=False)
+        new, to_create = _villages(new_codes, names, may_create=True)
+        locked = _lock_living(old, new_codes)
+        new.extend(_create_villages(to_create, on))
         new.sort(key=lambda t: new_codes.index(t.code))
         first = new[0]
         for village in locked:

@@ -110,24 +110,13 @@ def _read_level(
             yield code, name, parent
 
 
-def load_territory(
-    selection: str | None = None,
-    *,
-    data_dir: Path = DATA_DIR,
-    progress: Progress | None = None,
-    actor: Actor = None,
-) -> LoadResult:
-    """Load (or refresh) provinces, regencies, districts and villages from the vendored CSVs.
+_Rows = list[tuple[str, str, str | None]]
 
-    `selection` is a province or regency code (None: all of Indonesia). Idempotent: a second run
-    creates nothing and changes only names that changed. All-or-nothing: a malformed row anywhere
-    aborts the whole load with every bad row reported by file and line.
-    """
-    if selection is not None:
-        selection = validate_code(selection)
-    result = LoadResult()
+
+def _read_levels(selection: str | None, data_dir: Path) -> list[tuple[str, _Rows]]:
+    """Every level's rows inside the selection; any bad row or an unknown selection raises."""
     errors = ErrorList()
-    levels: list[tuple[str, list[tuple[str, str, str | None]]]] = []
+    levels: list[tuple[str, _Rows]] = []
     for level, filename, parent_column in FILES:
         rows = list(
             _read_level(data_dir / filename, level, parent_column, selection, errors, filename)
@@ -145,62 +134,98 @@ def load_territory(
         raise DomainError(
             "unknown_territory", _("No territory with code %(code)s.") % {"code": selection}
         )
+    return levels
 
+
+def _known_ids(rows: _Rows, ids: dict[str, int]) -> dict[str, tuple[int, str]]:
+    """The (pk, name) of the level's codes already loaded; `ids` learns the parents' keys."""
+    codes = [code for code, _name, _parent in rows]
+    existing: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(codes), 5000):
+        chunk = codes[start : start + 5000]
+        for pk, code, name in Territory.objects.filter(code__in=chunk).values_list(
+            "pk", "code", "name"
+        ):
+            existing[code] = (pk, name)
+    parent_codes = {p for _c, _n, p in rows if p}
+    missing_parents = parent_codes - set(ids)
+    if missing_parents:
+        for pk, code in Territory.objects.filter(code__in=missing_parents).values_list(
+            "pk", "code"
+        ):
+            ids[code] = pk
+    return existing
+
+
+def _load_level(
+    level: str,
+    rows: _Rows,
+    ids: dict[str, int],
+    result: LoadResult,
+    progress: Progress | None,
+) -> None:
+    """Create the level's new territories and rename the renamed ones; `ids` learns their keys."""
+    existing = _known_ids(rows, ids)
+    new: list[Territory] = []
+    renamed: list[Territory] = []
+    for code, name, parent in rows:
+        if code in existing:
+            pk, old_name = existing[code]
+            ids[code] = pk
+            if old_name != name:
+                renamed.append(Territory(pk=pk, name=name))
+            continue
+        new.append(
+            Territory(
+                code=code,
+                name=name,
+                level=level,
+                parent_id=ids.get(parent) if parent else None,
+                kind=village_kind_of_code(code) if level == Level.VILLAGE else "",
+                **Territory.denormalised_codes(code),
+            )
+        )
+    for start in range(0, len(new), BATCH):
+        Territory.objects.bulk_create(new[start : start + BATCH], batch_size=BATCH)
+        if progress:
+            progress(level, min(start + BATCH, len(new)), len(new))
+    if new:
+        for start in range(0, len(new), 5000):
+            chunk_codes = [t.code for t in new[start : start + 5000]]
+            for pk, code in Territory.objects.filter(code__in=chunk_codes).values_list(
+                "pk", "code"
+            ):
+                ids[code] = pk
+    if renamed:
+        Territory.objects.bulk_update(renamed, ["name"], batch_size=BATCH)
+    result.created[level] = len(new)
+    result.updated[level] = len(renamed)
+    result.unchanged[level] = len(rows) - len(new) - len(renamed)
+    if progress and not new:
+        progress(level, len(rows), len(rows))
+
+
+def load_territory(
+    selection: str | None = None,
+    *,
+    data_dir: Path = DATA_DIR,
+    progress: Progress | None = None,
+    actor: Actor = None,
+) -> LoadResult:
+    """Load (or refresh) provinces, regencies, districts and villages from the vendored CSVs.
+
+    `selection` is a province or regency code (None: all of Indonesia). Idempotent: a second run
+    creates nothing and changes only names that changed. All-or-nothing: a malformed row anywhere
+    aborts the whole load with every bad row reported by file and line.
+    """
+    if selection is not None:
+        selection = validate_code(selection)
+    result = LoadResult()
+    levels = _read_levels(selection, data_dir)
     with transaction.atomic():
         ids: dict[str, int] = {}
         for level, rows in levels:
-            codes = [code for code, _name, _parent in rows]
-            existing: dict[str, tuple[int, str]] = {}
-            for start in range(0, len(codes), 5000):
-                chunk = codes[start : start + 5000]
-                for pk, code, name in Territory.objects.filter(code__in=chunk).values_list(
-                    "pk", "code", "name"
-                ):
-                    existing[code] = (pk, name)
-            parent_codes = {p for _c, _n, p in rows if p}
-            missing_parents = parent_codes - set(ids)
-            if missing_parents:
-                for pk, code in Territory.objects.filter(code__in=missing_parents).values_list(
-                    "pk", "code"
-                ):
-                    ids[code] = pk
-            new: list[Territory] = []
-            renamed: list[Territory] = []
-            for code, name, parent in rows:
-                if code in existing:
-                    pk, old_name = existing[code]
-                    ids[code] = pk
-                    if old_name != name:
-                        renamed.append(Territory(pk=pk, name=name))
-                    continue
-                new.append(
-                    Territory(
-                        code=code,
-                        name=name,
-                        level=level,
-                        parent_id=ids.get(parent) if parent else None,
-                        kind=village_kind_of_code(code) if level == Level.VILLAGE else "",
-                        **Territory.denormalised_codes(code),
-                    )
-                )
-            for start in range(0, len(new), BATCH):
-                Territory.objects.bulk_create(new[start : start + BATCH], batch_size=BATCH)
-                if progress:
-                    progress(level, min(start + BATCH, len(new)), len(new))
-            if new:
-                for start in range(0, len(new), 5000):
-                    chunk_codes = [t.code for t in new[start : start + 5000]]
-                    for pk, code in Territory.objects.filter(code__in=chunk_codes).values_list(
-                        "pk", "code"
-                    ):
-                        ids[code] = pk
-            if renamed:
-                Territory.objects.bulk_update(renamed, ["name"], batch_size=BATCH)
-            result.created[level] = len(new)
-            result.updated[level] = len(renamed)
-            result.unchanged[level] = len(rows) - len(new) - len(renamed)
-            if progress and not new:
-                progress(level, len(rows), len(rows))
+            _load_level(level, rows, ids, result, progress)
     return result
 
 
