@@ -340,7 +340,8 @@ def alarms_cached(unit: Unit, end: datetime.date) -> list[dict[str, Any]]:
     """`alarms` through the cache for ten minutes, keyed by the unit's incident total and row
     count over the months read (one small query on the area roll-up), so new data shows at once.
     """
-    return alarms_report(unit, end)["alarms"]
+    found: list[dict[str, Any]] = alarms_report(unit, end)["alarms"]
+    return found
 
 
 def alarms_report(unit: Unit, end: datetime.date) -> dict[str, Any]:

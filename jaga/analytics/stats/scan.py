@@ -224,7 +224,8 @@ def limits_for(mu0: np.ndarray, window: int, alpha: float, baseline: int) -> np.
     pos = np.clip(np.searchsorted(GRID, mu0, side="left"), 0, len(GRID) - 1)
     below = np.clip(pos - 1, 0, len(GRID) - 1)
     above = np.clip(pos + 1, 0, len(GRID) - 1)
-    return np.maximum(np.maximum(limits[pos], limits[below]), limits[above])
+    highest: np.ndarray = np.maximum(np.maximum(limits[pos], limits[below]), limits[above])
+    return highest
 
 
 def poisson_scan(
