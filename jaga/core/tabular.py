@@ -69,7 +69,7 @@ def detect_format(name: str) -> str:
     )
 
 
-def _check_header(header: list[str], required: list[str]) -> list[str]:
+def check_header(header: list[str], required: list[str]) -> list[str]:
     normalised = [h.strip().lower().lstrip("\ufeff") for h in header]
     missing = [c for c in required if c not in normalised]
     if missing:
@@ -146,7 +146,7 @@ def iter_csv(stream: IO[str], required: list[str]) -> Iterator[tuple[int, Row]]:
         raise FileFormatError(
             "bad_csv", _("The file is not valid CSV: %(error)s") % {"error": exc}
         ) from exc
-    columns = _check_header(header, required)
+    columns = check_header(header, required)
     try:
         for row in reader:
             line = reader.line_num
@@ -195,7 +195,7 @@ def iter_xlsx(source: str | Path | IO[bytes], required: list[str]) -> Iterator[t
             header = [_cell(v) for v in next(rows)]
         except StopIteration:
             raise FileFormatError("empty_file", _("The file is empty.")) from None
-        columns = _check_header(header, required)
+        columns = check_header(header, required)
         for index, values in enumerate(rows, start=2):
             cells = [_cell(v) for v in values]
             if not any(cells):
@@ -205,7 +205,7 @@ def iter_xlsx(source: str | Path | IO[bytes], required: list[str]) -> Iterator[t
         workbook.close()
 
 
-class _Prefixed(io.RawIOBase):
+class Prefixed(io.RawIOBase):
     """The bytes already read to judge the encoding, then the rest of the stream."""
 
     def __init__(self, head: bytes, rest: IO[bytes]) -> None:
@@ -230,7 +230,7 @@ def _iter_text(binary: IO[bytes], required: list[str]) -> Iterator[tuple[int, Ro
     head = binary.read(SNIFF_BYTES)
     if not head:
         raise FileFormatError("empty_file", _("The file is empty."))
-    buffered = io.BufferedReader(_Prefixed(head, binary))
+    buffered = io.BufferedReader(Prefixed(head, binary))
     encoding, errors = sniff_encoding(head)
     text = io.TextIOWrapper(buffered, encoding=encoding, errors=errors, newline="")
     try:

@@ -38,19 +38,25 @@ from jaga.core.errors import ErrorList, ImportFailed
 from jaga.core.tabular import (
     EARLIEST_DATE,
     SNIFF_BYTES,
+    FileFormatError,
+    Prefixed,
+    check_header,
     date_out_of_range,
     detect_format,
     iter_rows,
     restore,
+    sniff_delimiter,
+    sniff_encoding,
 )
 from jaga.core.types import Actor, signed_in
+from jaga.core.uploads import check_upload_size
 from jaga.incidents.models import Category, ImportRun, Incident, IncidentLink, Source
 from jaga.incidents.services import (
     LAT_RANGE,
     LON_RANGE,
     SAME_INCIDENT_DAYS,
-    _copy_rows,
     add_to_rollups,
+    copy_rows,
 )
 from jaga.incidents.sql_import import (
     RawFile,
@@ -329,7 +335,7 @@ class _Loader:
             return
         self.count += len(self.rows)
         if self.postgres:
-            _copy_rows(STAGE, STAGE_COLUMNS, self.rows)
+            copy_rows(STAGE, STAGE_COLUMNS, self.rows)
         else:
             prepared = self.rows
             with connection.cursor() as cursor:
@@ -422,15 +428,6 @@ def _csv_records(
     separators, header check, blank-line skipping, formula restoring and errors, without a dict
     per row. A row shorter than the header comes as a dict (as `iter_rows` gives it).
     """
-    from jaga.core.tabular import (
-        FileFormatError,
-        _check_header,
-        _Prefixed,
-        sniff_delimiter,
-        sniff_encoding,
-    )
-    from jaga.core.uploads import check_upload_size
-
     opened: IO[bytes] | None = None
     if isinstance(source, str | Path):
         opener: Any = gzip.open if str(source).endswith(".gz") else open
@@ -444,7 +441,7 @@ def _csv_records(
             raise FileFormatError("empty_file", _("The file is empty."))
         encoding, errors = sniff_encoding(head)
         text = io.TextIOWrapper(
-            io.BufferedReader(_Prefixed(head, binary)), encoding=encoding, errors=errors, newline=""
+            io.BufferedReader(Prefixed(head, binary)), encoding=encoding, errors=errors, newline=""
         )
         first = text.readline()
         if not first.strip():
@@ -458,7 +455,7 @@ def _csv_records(
             raise FileFormatError(
                 "bad_csv", _("The file is not valid CSV: %(error)s") % {"error": exc}
             ) from exc
-        columns = _check_header(header, REQUIRED)
+        columns = check_header(header, REQUIRED)
         width = len(columns)
         # Columns the file lacks read the empty cell appended to every row.
         pick = _picker(columns)

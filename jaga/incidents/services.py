@@ -163,7 +163,7 @@ def same_incident(
 # add them to the monthly roll-up in bulk, aggregated per village, month and category.
 
 
-def _copy_rows(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+def copy_rows(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     """PostgreSQL: load rows with COPY, the fastest way in (typed values, no SQL per row)."""
     from django.db import connection
 
@@ -233,7 +233,7 @@ def add_to_rollups(counts: dict[tuple[int, datetime.date, int], int]) -> None:
                 updates,
             )
         if inserts and connection.vendor == "postgresql":
-            _copy_rows(
+            copy_rows(
                 MonthlyIncidentCount._meta.db_table,
                 columns,
                 [(v, month, c, n, *codes[v]) for (v, month, c), n in pending.items() if n],
@@ -278,7 +278,7 @@ def insert_incidents(rows: list[tuple[Any, ...]]) -> None:
     table = connection.ops.quote_name(Incident._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in INSERT_COLUMNS)
     if connection.vendor == "postgresql":
-        _copy_rows(Incident._meta.db_table, INSERT_COLUMNS, rows)
+        copy_rows(Incident._meta.db_table, INSERT_COLUMNS, rows)
         return
     placeholders = ", ".join(["%s"] * len(INSERT_COLUMNS))
     adapt = connection.ops.adapt_datetimefield_value

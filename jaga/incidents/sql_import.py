@@ -30,7 +30,15 @@ import psycopg
 from django.db import DatabaseError, connection
 
 from jaga.accounts.access import ALL_CODES
-from jaga.core.tabular import FORMULA_STARTS_CHARS, SNIFF_BYTES, FileFormatError
+from jaga.core.tabular import (
+    FORMULA_STARTS_CHARS,
+    SNIFF_BYTES,
+    FileFormatError,
+    Prefixed,
+    check_header,
+    sniff_delimiter,
+    sniff_encoding,
+)
 from jaga.incidents.models import Category
 from jaga.incidents.services import LAT_RANGE, LON_RANGE
 from jaga.territory.models import Level, Territory
@@ -92,8 +100,6 @@ def stage_raw_csv(
 
     Call inside a savepoint: on None, what was copied is to be rolled back.
     """
-    from jaga.core.tabular import _check_header, _Prefixed, sniff_delimiter, sniff_encoding
-
     opened: IO[bytes] | None = None
     if isinstance(source, str | Path):
         opener: Any = gzip.open if str(source).endswith(".gz") else open
@@ -105,14 +111,14 @@ def stage_raw_csv(
         head = binary.read(SNIFF_BYTES)
         encoding, errors = sniff_encoding(head)
         text = io.TextIOWrapper(
-            io.BufferedReader(_Prefixed(head, binary)), encoding=encoding, errors=errors, newline=""
+            io.BufferedReader(Prefixed(head, binary)), encoding=encoding, errors=errors, newline=""
         )
         first = text.readline()
         delimiter = sniff_delimiter(first)
         if delimiter not in DELIMITERS or not first.strip():
             return None
         header = next(csv.reader([first], strict=True, delimiter=delimiter))
-        raw = RawFile(columns=_check_header(header, required))
+        raw = RawFile(columns=check_header(header, required))
         _create_raw(len(raw.columns))
         cells = ", ".join(f"c{i}" for i in range(len(raw.columns)))
         quoted = _quoted_field(delimiter)
