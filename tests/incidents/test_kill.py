@@ -126,7 +126,10 @@ def check_kill_leaves_database_as_before(url: str, tmp_path: Path) -> None:
     assert before["incidents.Incident"][0] == 300
     big = write_register(tmp_path / "big.csv", ROWS, "big")
     reached = kill_midway(env, big, tmp_path / "import.log")
-    assert 0 < reached < ROWS
+    # On PostgreSQL the file is read into the database (and counted) before its rows are
+    # written in one transaction, so the bar may reach the end before the commit: the SIGKILL
+    # return code (checked in kill_midway) shows the import was stopped before it finished.
+    assert 0 < reached <= ROWS
     ok(jaga(env, "backup", str(tmp_path / "after.zip")))
     after = manifest_tables(tmp_path / "after.zip")
     changed = {label for label in before if before[label] != after[label]}
