@@ -186,10 +186,13 @@ def loop(
 ) -> None:
     """Tick every `interval` seconds until `stop` is set (SIGTERM / SIGINT in the command). A
     tick in progress finishes first: a stop never leaves a claimed run half-recorded."""
-    from django.db import close_old_connections
+    from django.db import close_old_connections, connection
 
     while not stop.is_set():
-        close_old_connections()
+        # Drop connections the database has let go; never the one an enclosing transaction
+        # holds (a caller inside `atomic`, as the tests are): closing it loses the transaction.
+        if not connection.in_atomic_block:
+            close_old_connections()
         try:
             for run in run_due():
                 if on_run is not None:

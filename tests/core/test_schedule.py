@@ -133,9 +133,13 @@ def test_the_loop_stops_cleanly_on_sigterm(calls: list[Any], monkeypatch: Any) -
     real = schedule.run_due
 
     def tick_then_terminate(now: Any = None) -> Any:
-        runs = real(now)
-        ticks.append(len(runs))
-        signal.raise_signal(signal.SIGTERM)  # as the production command would on shutdown
+        try:
+            runs = real(now)
+            ticks.append(len(runs))
+        finally:
+            # As the production command would on shutdown; also after a failed tick, so a
+            # failure shows as one instead of the loop waiting its hour.
+            signal.raise_signal(signal.SIGTERM)
         return runs
 
     monkeypatch.setattr(schedule, "run_due", tick_then_terminate)
