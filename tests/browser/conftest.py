@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -81,9 +82,50 @@ def live_db(transactional_db: Any, _shared_data: str) -> None:
         _restore(_shared_data)
 
 
+class _InFlight:
+    """Counts the live server's requests being handled. Its request threads are daemons that
+    nobody joins: a request the browser started before its page closed (a map's data, a poll)
+    could still be running, on the test's own connection (SQLite in memory is shared with the
+    server), while the test's flush empties the database; the flush then failed and the next
+    test in the worker found the last one's rows."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.changed = threading.Condition()
+
+    def track(self, httpd: Any) -> None:
+        if getattr(httpd, "jaga_in_flight", None) is self:
+            return
+        handle = httpd.process_request_thread
+
+        def counted(request: Any, client_address: Any) -> None:
+            with self.changed:
+                self.count += 1
+            try:
+                handle(request, client_address)
+            finally:
+                with self.changed:
+                    self.count -= 1
+                    self.changed.notify_all()
+
+        httpd.process_request_thread = counted
+        httpd.jaga_in_flight = self
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.count == 0, timeout=timeout)
+
+
+_IN_FLIGHT = _InFlight()
+
+
 @pytest.fixture
-def base_url(live_server: Any, live_db: None) -> str:
-    return str(live_server.url)
+def base_url(live_server: Any, live_db: None) -> Iterator[str]:
+    """The live server's address. After the test (its pages closed first), waits until the
+    server has finished every request, so the flush that follows runs alone."""
+    _IN_FLIGHT.track(live_server.thread.httpd)
+    yield str(live_server.url)
+    assert _IN_FLIGHT.wait_idle(), "the live server was still handling a request after 30 s"
 
 
 # --------------------------------------------------------------------------- browser
