@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from jaga.analytics.coverage import Period, RegencyCoverage, period_for, regency_coverage
 from jaga.analytics.models import MonthlyIncidentCount
-from jaga.analytics.stats.scan import ScanResult, poisson_scan
+from jaga.analytics.stats.scan import ScanResult, alarms_without, poisson_scan
 from jaga.analytics.units import Unit
 from jaga.core.months import add_months, months_between
 from jaga.incidents.models import Category
@@ -221,6 +221,27 @@ def without_duplicate_totals(matrix: Matrix) -> Matrix:
     )
 
 
+def one_alarm_per_problem(
+    matrix: Matrix, result: ScanResult, hit: np.ndarray, alpha: float
+) -> np.ndarray:
+    """The alarmed rows, without a village's total that alarms only because some of its
+    categories do: that is one problem, listed once (under its category). The total stays when
+    the rest of the village's incidents, without the categories that alarmed, alarms on its own
+    (a second problem spread thinly over other categories)."""
+    is_total = matrix.category_ids[hit] == ALL_CATEGORIES
+    parts: dict[int, list[int]] = {}
+    for row in hit[~is_total].tolist():
+        parts.setdefault(int(matrix.village_ids[row]), []).append(row)
+    keep = [
+        row
+        for row in hit.tolist()
+        if matrix.category_ids[row] != ALL_CATEGORIES
+        or int(matrix.village_ids[row]) not in parts
+        or alarms_without(result, row, np.array(parts[int(matrix.village_ids[row])]), alpha)
+    ]
+    return np.array(keep, dtype=np.int64)
+
+
 def _use_cache_for_limits() -> None:
     """Keep the scan's simulated limits in Django's cache (no expiry): simulated once, not in
     every new process (about 5 s for each baseline length met)."""
@@ -275,8 +296,9 @@ def alarms(
 ) -> list[dict[str, Any]]:
     """Alarms in the unit's villages over the last `window` months up to `end`, newest first.
 
-    One alarm per series (village x category, or the village's total where it has more than one
-    category): the 1-3 month window with the strongest evidence, with its first month
+    One alarm per village and problem (`one_alarm_per_problem`): a village x category series,
+    or the village's total where it has more than one category and is not explained by a
+    category that alarmed. Each alarm gives the 1-3 month window with the strongest evidence, with its first month
     (`month`), last month (`end_month`), observed and expected counts over it. The months read
     are those of `alarm_period`: when the register ends before `end`, the window ends with its
     last month; with fewer covered months than the window and one more, there is no alarm.
@@ -292,7 +314,7 @@ def alarms(
     if matrix.counts.shape[0] == 0:
         return []
     result = run(matrix, window, alpha)
-    hit = np.flatnonzero(result.alarm)
+    hit = one_alarm_per_problem(matrix, result, np.flatnonzero(result.alarm), alpha)
     if hit.size == 0:
         return []
     villages = {

@@ -183,3 +183,43 @@ def test_pooled_season_and_trend_make_expected_counts_unbiased():
     assert result.trend[0] == pytest.approx(0.01, abs=0.001)
     assert result.expected.mean(axis=0) == pytest.approx(mu[-6:], rel=0.02)
     assert result.alarm.mean() < 0.02
+
+
+def _village_with_a_category_surge(villages, panel_months, rest_surge: bool) -> Territory:
+    """Village 5 has several categories; its `pencurian` quintuples for the last two months, and
+    with `rest_surge` each of eight other categories gains one incident a month: too few for any
+    of them to alarm, enough for the rest of the village to stand out."""
+    from jaga.incidents.models import Category
+
+    rng = np.random.default_rng(11)
+    target = 5
+    theft = rng.poisson(2.5, size=(len(villages), len(panel_months)))
+    theft[target, -2:] = [12, 13]
+    bulk_counts(villages, panel_months, theft, "pencurian")
+    others = Category.objects.filter(parent__isnull=False).exclude(code="pencurian")
+    for code in list(others.values_list("code", flat=True))[:8]:
+        y = rng.poisson(0.15, size=(len(villages[:40]), len(panel_months)))
+        y[target, -2:] = [1, 1] if rest_surge else [0, 0]
+        bulk_counts(villages[:40], panel_months, y, code)
+    return villages[target]
+
+
+@pytest.mark.parametrize("rest_surge", [False, True])
+def test_a_category_surge_is_one_alarm_unless_the_rest_of_the_village_rises_too(
+    frozen, villages, panel_months, rest_surge
+):
+    target = _village_with_a_category_surge(villages, panel_months, rest_surge)
+    t = Territory.objects.get(code="35.03")
+    unit = Unit("35.03", t.name, ["35.03"], t.level, t)
+    found = [a for a in warning.alarms(unit, LAST_MONTH) if a["village_code"] == target.code]
+    codes = sorted(a["category_code"] for a in found)
+    # The village's total alarms too (it is the surge plus the rest), and is listed only when
+    # the rest without the surge alarms on its own.
+    assert codes == (["", "pencurian"] if rest_surge else ["pencurian"])
+    matrix = warning.without_duplicate_totals(
+        warning.load_matrix(unit, add_months(LAST_MONTH, -47), LAST_MONTH)
+    )
+    result = warning.run(matrix)
+    rows = np.flatnonzero(matrix.village_ids == target.pk)
+    total = rows[matrix.category_ids[rows] == warning.ALL_CATEGORIES]
+    assert result.alarm[total].all()  # before the check, the total alarmed on its own

@@ -55,6 +55,7 @@ class ScanResult:
     window_expected: np.ndarray  # (series,) expected count in the best window
     trend: np.ndarray  # (groups,) pooled log-linear trend per month
     season: np.ndarray  # (groups, 12) pooled month-of-year factors
+    baseline: np.ndarray  # (series,) the baseline length (months) each limit is calibrated for
 
 
 def group_totals(base: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
@@ -285,4 +286,18 @@ def poisson_scan(
         window_expected=e_best,
         trend=slope,
         season=season,
+        baseline=rounded,
     )
+
+
+def alarms_without(result: ScanResult, row: int, parts: np.ndarray, alpha: float) -> bool:
+    """Whether series `row` still alarms once the series `parts` are taken out of it (parts of
+    it, such as the categories of a village's total that alarmed on their own): the rest's
+    observed and expected counts in the window are scanned as a series of their own, against
+    the limit for the rest's expected level and the row's baseline length."""
+    window = result.observed.shape[1]
+    obs = result.observed[row] - result.observed[parts].sum(axis=0)
+    mu = np.maximum(result.expected[row] - result.expected[parts].sum(axis=0), MU_FLOOR)
+    statistic = scan(obs[None, :], mu[None, :])[0]
+    limit = limits_for(np.array([mu.mean()]), window, alpha, baseline=int(result.baseline[row]))
+    return bool(statistic[0] >= limit[0])
