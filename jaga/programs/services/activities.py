@@ -49,6 +49,65 @@ def _check_area(village: Territory, area: Territory) -> None:
         )
 
 
+def _check_new_activity(
+    *,
+    kind: str,
+    title: str,
+    starts_at: datetime.datetime,
+    ends_at: datetime.datetime | None,
+    head_count: int | None,
+    grace_minutes: int,
+    checkin_minutes: tuple[int, int],
+) -> None:
+    """Refuse a new activity whose kind, title, times, head count or windows are wrong."""
+    if kind not in ActivityKind.values:
+        raise DomainError("bad_kind", _("Unknown activity kind %(kind)s.") % {"kind": kind})
+    if not title.strip():
+        raise DomainError("title_required", _("The title is required."))
+    if ends_at is not None and ends_at < starts_at:
+        raise DomainError("ends_before_start", _("An activity cannot end before it starts."))
+    if head_count is not None and head_count < 0:
+        raise DomainError("bad_head_count", _("The head count cannot be negative."))
+    if not 0 <= grace_minutes <= 240:
+        raise DomainError("bad_grace", _("The grace period is between 0 and 240 minutes."))
+    for minutes in checkin_minutes:
+        if not 0 <= minutes <= CHECKIN_MAX_MINUTES:
+            raise DomainError(
+                "bad_checkin_window",
+                _("The check-in window is between 0 and %(max)s minutes before and after.")
+                % {"max": CHECKIN_MAX_MINUTES},
+            )
+
+
+def _covered_villages(
+    village: Territory, area: Territory, villages: Iterable[Territory]
+) -> dict[int, Territory]:
+    """The villages an activity covers (by key): the ones given and the one where it is held,
+    each a village inside the area served."""
+    _check_area(village, area)
+    covered = {v.pk: v for v in villages}
+    covered[village.pk] = village
+    for v in covered.values():
+        if v.level != Level.VILLAGE or not v.is_within(area.code):
+            raise DomainError(
+                "village_outside_area",
+                _("The village %(village)s lies outside the area served, %(area)s.")
+                % {"village": v.name, "area": area.name},
+            )
+    return covered
+
+
+def _count_new_activity(activity: Activity, covered: Iterable[Territory]) -> None:
+    """Count a new activity in the roll-ups: once in every village it covers, its head count in
+    the village where it was held."""
+    code = activity.programme.code
+    for v in covered:
+        bump_metric(v, activity.starts_at, "activities.count", 1, key=code)
+    if activity.head_count:
+        village, count = activity.village, activity.head_count
+        bump_metric(village, activity.starts_at, "activities.head_count", count, key=code)
+
+
 def record_activity(
     *,
     actor: Actor,
@@ -71,34 +130,17 @@ def record_activity(
     outcome: str = "",
 ) -> Activity:
     """Log an activity; counts it in the roll-ups of every village it covers."""
-    if kind not in ActivityKind.values:
-        raise DomainError("bad_kind", _("Unknown activity kind %(kind)s.") % {"kind": kind})
-    if not title.strip():
-        raise DomainError("title_required", _("The title is required."))
-    if ends_at is not None and ends_at < starts_at:
-        raise DomainError("ends_before_start", _("An activity cannot end before it starts."))
-    if head_count is not None and head_count < 0:
-        raise DomainError("bad_head_count", _("The head count cannot be negative."))
-    if not 0 <= grace_minutes <= 240:
-        raise DomainError("bad_grace", _("The grace period is between 0 and 240 minutes."))
-    for minutes in (checkin_opens_minutes, checkin_closes_minutes):
-        if not 0 <= minutes <= CHECKIN_MAX_MINUTES:
-            raise DomainError(
-                "bad_checkin_window",
-                _("The check-in window is between 0 and %(max)s minutes before and after.")
-                % {"max": CHECKIN_MAX_MINUTES},
-            )
+    _check_new_activity(
+        kind=kind,
+        title=title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        head_count=head_count,
+        grace_minutes=grace_minutes,
+        checkin_minutes=(checkin_opens_minutes, checkin_closes_minutes),
+    )
     area = area or village
-    _check_area(village, area)
-    covered = {v.pk: v for v in villages}
-    covered[village.pk] = village
-    for v in covered.values():
-        if v.level != Level.VILLAGE or not v.is_within(area.code):
-            raise DomainError(
-                "village_outside_area",
-                _("The village %(village)s lies outside the area served, %(area)s.")
-                % {"village": v.name, "area": area.name},
-            )
+    covered = _covered_villages(village, area, villages)
     with transaction.atomic():
         activity = Activity.objects.create(
             programme=programme,
@@ -122,10 +164,7 @@ def record_activity(
         activity.villages.set(list(covered.values()))
         activity.organisers.set(list(organisers))
         activity.partners.set(list(partners))
-        for v in covered.values():
-            bump_metric(v, starts_at, "activities.count", 1, key=programme.code)
-        if head_count:
-            bump_metric(village, starts_at, "activities.head_count", head_count, key=programme.code)
+        _count_new_activity(activity, covered.values())
         log_action(
             "programs.activity_recorded",
             activity,
