@@ -328,6 +328,7 @@ def attach_file(activity: Activity, *, actor: Actor, upload: Any, caption: str =
 
 
 # --- the activity round trip -----------------------------------------------------------------
+
 ACTIVITY_COLUMNS = ["programme_code", "kind", "title", "starts_at", "village_code"]
 ACTIVITY_EXPORT = [
     "id", "programme_code", "kind", "title", "starts_at", "ends_at", "village_code", "area_code",
