@@ -23,7 +23,6 @@ ALLOWED: dict[str, int] = {
     "incidents/imports.py:_write": 88,
     "incidents/sql_import.py:stage_raw_csv": 83,
     "incidents/sql_import.py:check_and_stage": 133,
-    "programs/services.py:record_activity": 85,
     "reports/anev.py:summary": 136,
 }
 

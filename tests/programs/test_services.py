@@ -10,7 +10,7 @@ from django.utils import timezone
 from jaga.analytics.models import MonthlyMetric
 from jaga.core.errors import DomainError, ImportFailed
 from jaga.programs import queries, services
-from jaga.programs.models import Invitation, ProgrammeAdoption
+from jaga.programs.models import Activity, Invitation, ProgrammeAdoption
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +37,46 @@ def test_an_activity_is_counted_in_every_village_it_covers(
     assert metric("activities.head_count") == 250
     rows = MonthlyMetric.objects.filter(metric="activities.head_count")
     assert [r.village_id for r in rows] == [village_a.pk]
+
+
+def test_an_activity_without_a_head_count_counts_only_the_activity(programme, village_a, satbinmas):
+    services.record_activity(
+        actor=satbinmas, programme=programme, kind="sport", title="  Patrol walk  ",
+        starts_at=START, village=village_a, head_count=0,
+    )  # fmt: skip
+    assert metric("activities.count") == 1
+    assert not MonthlyMetric.objects.filter(metric="activities.head_count").exists()
+    assert Activity.objects.get().title == "Patrol walk"
+
+
+def test_a_wrong_activity_is_refused_and_nothing_is_written(
+    programme, village_a, village_b, village_c, district_ab, satbinmas
+):
+    wrong = [
+        ({"kind": "picnic"}, "bad_kind"),
+        ({"title": "   "}, "title_required"),
+        ({"ends_at": START - datetime.timedelta(minutes=1)}, "ends_before_start"),
+        ({"head_count": -1}, "bad_head_count"),
+        ({"grace_minutes": 241}, "bad_grace"),
+        ({"grace_minutes": -1}, "bad_grace"),
+        ({"checkin_opens_minutes": -1}, "bad_checkin_window"),
+        ({"village": district_ab}, "not_a_village"),
+        ({"area": village_c}, "village_outside_area"),
+        # Covered villages lie inside the area served (by default the village itself).
+        ({"villages": [village_b]}, "village_outside_area"),
+        ({"area": district_ab, "villages": [village_c]}, "village_outside_area"),
+        ({"area": district_ab, "villages": [district_ab]}, "village_outside_area"),
+    ]
+    for change, code in wrong:
+        fields = {
+            "kind": "sport", "title": "Kapolres Cup", "starts_at": START, "village": village_a,
+            "head_count": 10, **change,
+        }  # fmt: skip
+        with pytest.raises(DomainError) as err:
+            services.record_activity(actor=satbinmas, programme=programme, **fields)
+        assert err.value.code == code, change
+    assert not Activity.objects.exists()
+    assert not MonthlyMetric.objects.exists()
 
 
 def test_an_invitation_outside_the_activitys_area_is_refused(meeting, person_c, satbinmas):
