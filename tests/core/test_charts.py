@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString
 from jaga.core.charts import (
     NARROW,
     NARROW_FONT,
+    Columns,
     Part,
     bar_chart,
     column_chart,
@@ -178,7 +179,7 @@ def test_columns_of_rates_stand_on_a_percent_axis_with_their_own_tooltips() -> N
         assert "<title>January: 25% (n=8)</title>" in svg
         assert "<title>February: — (n=0)</title>" in svg
         heights = [float(h) for h in re.findall(r'<rect [^>]*height="([\d.]+)"', svg)]
-        assert heights[1] == 0 and heights[0] > 0  # None draws no column
+        assert len(heights) == 1 and heights[0] > 0  # None draws no column
     counts = _drawings(column_chart(["a"], [[Part("", [0.5])]], title="t"))[0]
     assert "%" not in "".join(_texts(counts))
     assert "<title>a: 0.5</title>" in counts  # the default tooltip: the label and the value
@@ -258,6 +259,30 @@ def test_wide_stride_names_fewer_months_on_the_desktop_only() -> None:
     wide, narrow = _drawings(half_year)
     assert [t for t in _texts(wide) if "/" in t] == ["06/26", "12/26"]
     assert len([t for t in _texts(narrow) if "/" in t]) > 2
+
+
+def test_one_drawing_marks_withheld_values_and_ends_its_axis_on_a_round_number() -> None:
+    """`Columns` draws one drawing (the portal's phone-sized chart): a None is withheld."""
+    svg = Columns(
+        ["Jan", "Feb", "Mar"],
+        [[Part("", [22, None, 3])]],
+        "Gangguan <desa>",
+        tips=["January: 22", "February: withheld", "March: 3"],
+        nice=True,
+        withheld="x",
+        described="January: 22; February: x; March: 3",
+        css_class="chart portal-chart",
+    ).draw(360, 200, 13)
+    assert isinstance(svg, SafeString) and svg.startswith('<svg class="chart portal-chart"')
+    assert 'viewBox="0 0 360 200"' in svg
+    assert svg.count("<rect") == 2 and svg.count(">x<") == 1  # no column, the mark instead
+    assert "<title>February: withheld</title>" in svg
+    assert 'aria-label="Gangguan &lt;desa&gt;. January: 22; February: x; March: 3"' in svg
+    assert "<title>Gangguan &lt;desa&gt;</title>" in svg  # the tooltip: the title only
+    assert [t for t in _texts(svg) if t.isdigit()] == ["0", "25", "50"]  # 1, 2, 5 × 10^k
+    plain = Columns(["Jan"], [[Part("", [22])]], "t").draw(360, 200, 13)
+    assert [t for t in _texts(plain) if t.isdigit()] == ["0", "11", "22"]
+    assert nice_max(22) == 25 and nice_max(22, steps=(1, 2, 5, 10)) == 50
 
 
 # ---- rows, bars, lines ------------------------------------------------------------------------

@@ -3,9 +3,10 @@ counts above or an axis) and the grouped bars of the Anev report (shade and hatc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
@@ -50,28 +51,20 @@ def column_chart(
     stacks: Sequence[Sequence[Part]],
     *,
     title: str,
-    tips: Sequence[str] | None = None,
-    percent: bool = False,
-    counts_above: bool = False,
-    trend: Sequence[float] | None = None,
-    show_legend: bool = False,
     wide_stride: int = 1,
-    label_chars: int = 5,
     height: int = 200,
     narrow_height: int | None = None,
     width: int = WIDE,
-    slot_fill: float = 0.7,
     phone_rows: bool = False,
+    **options: Any,
 ) -> SafeString:
-    """A column (or a stack of columns) per label, side by side, in a desktop and a phone
-    drawing. `percent`: values are rates 0..1 on a 0–100% axis; `counts_above`: no axis, the
-    count above each column; `trend`: a line over the columns; `show_legend`: the parts' names
-    below the months; `wide_stride`: the desktop drawing names at least every n-th label;
-    `tips`: a tooltip per label (else "label: values"); `phone_rows`: on a phone a row per label
-    (a horizontal bar and its count) instead of narrow columns."""
+    """A column (or a stack of columns) per label in a desktop and a phone drawing; `options`
+    are `Columns`' (percent axis, counts above, trend line, legend, tooltips, ...).
+    `wide_stride`: the desktop drawing names at least every n-th label; `phone_rows`: on a phone
+    a row per label (a horizontal bar and its count) instead of narrow columns."""
     if not labels or not stacks:
         return mark_safe("")  # noqa: S308 - constant
-    chart = _Columns(labels, stacks, title, tips, percent, counts_above, trend, show_legend)
+    chart = Columns(labels, stacks, title, **options)
     if phone_rows:
         totals = [_total(stacks[0], i) for i in range(len(labels))]
         figures = [(label, v, f"{v:g}", "") for label, v in zip(labels, totals, strict=True)]
@@ -79,8 +72,8 @@ def column_chart(
             figures, title, NARROW, NARROW_FONT, label_above=False, bar_h=18, top=max(totals) or 1
         )
     else:
-        narrow = chart.draw(NARROW, narrow_height or height, NARROW_FONT, 1, label_chars, slot_fill)
-    return pair(chart.draw(width, height, WIDE_FONT, wide_stride, label_chars, slot_fill), narrow)
+        narrow = chart.draw(NARROW, narrow_height or height, NARROW_FONT)
+    return pair(chart.draw(width, height, WIDE_FONT, wide_stride), narrow)
 
 
 def _total(stack: Sequence[Part], i: int) -> float:
@@ -88,21 +81,38 @@ def _total(stack: Sequence[Part], i: int) -> float:
 
 
 @dataclass(frozen=True)
-class _Columns:
+class Columns:
+    """What a column chart shows, drawn at any size by `draw`.
+
+    `percent`: values are rates 0..1 on a 0–100% axis; `nice`: the count axis ends on a round
+    number; `counts_above`: no axis, the count above each column; `trend`: a line over the
+    columns; `show_legend`: the parts' names below the labels; `tips`: a tooltip per label
+    (else "label: values"); `withheld`: the mark drawn where a value is None (a withheld
+    figure), `withheld_tip` its tooltip; `described`: read out after the title (the figures of
+    a chart that has no table beside it)."""
+
     labels: Sequence[str]
     stacks: Sequence[Sequence[Part]]
     title: str
-    tips: Sequence[str] | None
-    percent: bool
-    counts_above: bool
-    trend: Sequence[float] | None
-    show_legend: bool
+    tips: Sequence[str] | None = None
+    percent: bool = False
+    nice: bool = False
+    counts_above: bool = False
+    trend: Sequence[float] | None = None
+    show_legend: bool = False
+    label_chars: int = 5
+    slot_fill: float = 0.7
+    withheld: str = ""
+    withheld_tip: str = ""
+    described: str = ""
+    css_class: str = "chart"
 
     def top(self) -> float:
         if self.percent:
             return 1.0
         totals = [_total(s, i) for s in self.stacks for i in range(len(self.labels))]
-        return max(max(totals), max(self.trend or [0]), 1)
+        top = max(max(totals), max(self.trend or [0]), 1)
+        return nice_max(top, steps=(1, 2, 5, 10)) if self.nice else top
 
     def tip(self, i: int) -> str:
         if self.tips:
@@ -114,52 +124,36 @@ class _Columns:
         )
         return f"{self.labels[i]}: {shown}"
 
-    def draw(
-        self, width: int, height: int, font: int, min_stride: int, label_chars: int, fill: float
-    ) -> str:
+    def tick(self, value: float) -> str:
+        return pct(value) if self.percent else f"{value:g}" if self.nice else f"{value:.0f}"
+
+    def draw(self, width: int, height: int, font: int, min_stride: int = 1) -> SafeString:
+        """One drawing `width` × `height` user units (more for a wrapped legend), `font`-unit
+        labels, at least every `min_stride`-th label named."""
         n, top = len(self.labels), self.top()
-        entries = [(p.name, box_swatch(p.colour)) for s in self.stacks for p in s]
         left = 8 if self.counts_above else round(font * 3.3)
         pad_t = font + 6 if self.counts_above else 10
         bottom = font * 2 + 2
         key: list[str] = []
-        if self.show_legend:  # below the months, wrapped when wider than the drawing
+        if self.show_legend:  # below the labels, wrapped when wider than the drawing
+            entries = [(p.name, box_swatch(p.colour)) for s in self.stacks for p in s]
             extra = legend(entries, width, font, x0=left)[1]
             height, bottom = round(height + extra), round(bottom + extra + font * 1.6)
             key = legend(entries, width, font, x0=left, y0=height - extra - font * 0.6 - 2)[0]
         plot_w, plot_h = width - left - 8, height - bottom - pad_t
         slot = plot_w / n
-        bar = slot * fill / len(self.stacks)
 
         def y(value: float) -> float:
             return pad_t + plot_h * (1 - value / top)
 
-        parts = [svg_open(width, height, self.title, font)]
+        title = f"{self.title}. {self.described}" if self.described else self.title
+        parts = [svg_open(width, height, title, font, cls=self.css_class, caption=self.title)]
         if not self.counts_above:
-            ticks = [
-                (y(top * f), pct(f) if self.percent else f"{top * f:.0f}") for f in (0, 0.5, 1)
-            ]
+            ticks = [(y(top * f), self.tick(top * f)) for f in (0, 0.5, 1)]
             parts += gridlines(left, width - 8, ticks)
         for i in range(n):
-            x0 = left + i * slot + slot * (1 - fill) / 2
-            parts.append(f"<g><title>{escape(self.tip(i))}</title>")
-            for s, stack in enumerate(self.stacks):
-                base = 0.0
-                for p in stack:
-                    value = p.values[i] or 0
-                    parts.append(
-                        f'<rect x="{x0 + s * bar:.1f}" y="{y(base + value):.1f}" '
-                        f'width="{max(bar, 1):.1f}" height="{y(base) - y(base + value):.1f}" '
-                        f'fill="{p.colour}"/>'
-                    )
-                    base += value
-                if self.counts_above:
-                    parts.append(
-                        f'<text x="{x0 + (s + 0.5) * bar:.1f}" y="{y(base) - 4:.1f}" '
-                        f'text-anchor="middle">{base:g}</text>'
-                    )
-            parts.append("</g>")
-        stride = max(min_stride, every(n, plot_w, label_chars, font))
+            parts += self.columns(i, left + i * slot, slot, y)
+        stride = max(min_stride, every(n, plot_w, self.label_chars, font))
         for i in labelled(n, stride):
             x = left + (i + 0.5) * slot
             # The last label ends at its column when centred it would cross the right edge.
@@ -174,7 +168,42 @@ class _Columns:
             parts.append(polyline(points, BRAND, 2))
         parts += key
         parts.append("</svg>")
-        return "".join(parts)
+        return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above
+
+    def columns(self, i: int, x: float, slot: float, y: Callable[[float], float]) -> list[str]:
+        """The columns of the `i`-th label in its slot from `x`: stacks side by side, the parts
+        of a stack one on another; a withheld value draws its mark instead."""
+        bar = slot * self.slot_fill / len(self.stacks)
+        x0 = x + slot * (1 - self.slot_fill) / 2
+        if all(p.values[i] is None for s in self.stacks for p in s) and self.withheld:
+            return [
+                f'<text x="{x + slot / 2:.1f}" y="{y(0) - 5:.1f}" text-anchor="middle" '
+                f'fill="{MUTED}">{escape(self.withheld)}<title>{escape(self.labels_tip(i))}'
+                "</title></text>"
+            ]
+        parts = [f"<g><title>{escape(self.tip(i))}</title>"]
+        for s, stack in enumerate(self.stacks):
+            base = 0.0
+            for p in stack:
+                value = p.values[i]
+                if value is None:
+                    continue
+                parts.append(
+                    f'<rect x="{x0 + s * bar:.1f}" y="{y(base + value):.1f}" '
+                    f'width="{max(bar, 1):.1f}" height="{y(base) - y(base + value):.1f}" '
+                    f'fill="{p.colour}"/>'
+                )
+                base += value
+            if self.counts_above:
+                parts.append(
+                    f'<text x="{x0 + (s + 0.5) * bar:.1f}" y="{y(base) - 4:.1f}" '
+                    f'text-anchor="middle">{base:g}</text>'
+                )
+        parts.append("</g>")
+        return parts
+
+    def labels_tip(self, i: int) -> str:
+        return self.tips[i] if self.tips else f"{self.labels[i]}: {self.withheld_tip}"
 
 
 def bar_chart(

@@ -60,13 +60,13 @@ def labelled(count: int, stride: int) -> Iterator[int]:
             yield i
 
 
-def nice_max(value: float) -> float:
+def nice_max(value: float, steps: Sequence[float] = (1, 2, 2.5, 5, 10)) -> float:
     """A round upper bound for an axis (1, 2, 2.5, 5 × 10^k); at least 4 so that the four
-    gridlines of a count axis fall on whole numbers."""
+    gridlines of a count axis fall on whole numbers (an axis of three: `steps` 1, 2, 5)."""
     if value <= 4:
         return 4
     exponent = math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in steps:
         top = step * 10**exponent
         if top >= value:
             return float(top)
@@ -90,16 +90,19 @@ def svg_open(
     *,
     css: str = "",
     cls: str = "chart",
+    caption: str | None = None,
 ) -> str:
-    """The opening tag with its title (a tooltip and, as aria-label, the text alternative).
-    `font` None leaves the size to the page's CSS (svg.chart: 11 px)."""
+    """The opening tag with its title: the aria-label (the text alternative) and the tooltip
+    (`caption`, when shorter than the text alternative). `font` None leaves the size to the
+    page's CSS (svg.chart: 11 px)."""
     size = f' font-size="{font}"' if font else ""
     style = (f"font-size:{font}px;" if font else "") + css
     return (
         f'<svg class="{cls}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" preserveAspectRatio="xMinYMin meet"{size}'
         + (f' style="{style}"' if style else "")
-        + f' role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>'
+        + f' role="img" aria-label="{escape(title)}">'
+        + f"<title>{escape(title if caption is None else caption)}</title>"
     )
 
 
