@@ -17,7 +17,6 @@ from django.views.decorators.http import require_http_methods
 
 from jaga.accounts.access import ALL_CODES, STAFF_ROLES, allow, scope_codes
 from jaga.analytics import (
-    charts,
     evaluation,
     glance,
     hotspots,
@@ -29,6 +28,7 @@ from jaga.analytics import (
 )
 from jaga.analytics.models import RaidPlan
 from jaga.analytics.units import COUNTRY_KEY, Unit, last_complete_month, parse_month, resolve_unit
+from jaga.core import charts
 from jaga.core.errors import DomainError
 from jaga.core.months import add_months
 from jaga.incidents.models import Category, Incident
@@ -77,11 +77,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     comp = counts.comp
     tr = queries.trend(unit, month, counts=counts)
     fit = tr["fit"]
-    chart = charts.line_chart(
+    chart = charts.column_chart(
         tr["months"],
-        tr["counts"],
-        fit.fitted if fit else None,
+        [[charts.Part("", tr["counts"], "#c9a6a6")]],
         title=_("Incidents per month"),
+        trend=fit.fitted if fit else None,
+        wide_stride=6,
+        label_chars=8,
+        height=220,
+        narrow_height=210,
+        slot_fill=0.9,
     )
     sparks = counts.sparks
     for s in sparks:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -13,6 +14,8 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,10 +27,11 @@ from jaga.accounts.access import (
     territory_for_user,
 )
 from jaga.accounts.models import Role
+from jaga.core import charts
 from jaga.core.errors import DomainError
 from jaga.core.protected import serve
 from jaga.core.tabular import write_csv, write_xlsx
-from jaga.fieldwork import charts, queries, services
+from jaga.fieldwork import queries, services
 from jaga.fieldwork.forms import (
     CaseForm,
     DetectionForm,
@@ -47,6 +51,20 @@ from jaga.fieldwork.models import (
 from jaga.territory.models import Level
 
 MAX_ROWS = 300  # beyond this many villages the overview lists only those waiting for a visit
+
+
+def _visits_chart(series: list[tuple[datetime.date, int]]) -> SafeString:
+    """A column per month with its count above; on a phone, a row per month."""
+    return charts.column_chart(
+        [date_format(month, "M y") for month, _n in series],
+        [[charts.Part("", [n for _m, n in series])]],
+        title=_("Visits per month (last 12 months)"),
+        counts_above=True,
+        label_chars=6,
+        height=140,
+        slot_fill=0.67,
+        phone_rows=True,
+    )
 
 
 def _saved(url: str, client_key: Any) -> HttpResponse:
@@ -150,7 +168,7 @@ def village(request: HttpRequest, code: str) -> HttpResponse:
             "title": place.display_name,
             "village": place,
             "status": status[0] if status else None,
-            "chart": charts.bars(series),
+            "chart": _visits_chart(series),
             "page": page,
             "show_village": False,
         },
@@ -173,7 +191,7 @@ def officer(request: HttpRequest, user_id: int) -> HttpResponse:
         "fieldwork/visits.html",
         {
             "title": person.display_name,
-            "chart": charts.bars(series),
+            "chart": _visits_chart(series),
             "page": page,
             "show_village": True,
         },

@@ -28,7 +28,7 @@ from jaga.accounts.access import (
     scope_codes,
     territory_for_user,
 )
-from jaga.core import choose, roundtrip
+from jaga.core import charts, choose, roundtrip
 from jaga.core.errors import DomainError, ImportFailed
 from jaga.core.links import absolute_reverse
 from jaga.core.protected import serve
@@ -45,7 +45,7 @@ from jaga.partners.access import (
 from jaga.partners.exports import export_response
 from jaga.partners.forms import UploadForm
 from jaga.partners.views import territory_or_error
-from jaga.programs import charts, queries, services
+from jaga.programs import queries, services
 from jaga.programs.access import (
     activities_for_user,
     get_activity_for_user,
@@ -656,9 +656,15 @@ def participation(request: HttpRequest) -> HttpResponse:
             "areas": areas,
             "group_chart": bars(report.by_group, _("Attendance rate by community group")),
             "education_chart": bars(report.by_education, _("Attendance rate by education")),
-            "month_chart": charts.monthly_columns(
-                [(m, p.attendance_rate, p.invited) for m, p in months],
+            "month_chart": charts.column_chart(
+                [f"{m:%m/%y}" for m, _p in months],
+                [[charts.Part("", [p.attendance_rate for _m, p in months])]],
                 title=_("Attendance rate by month"),
+                tips=[
+                    f"{m:%Y-%m}: {charts.pct(p.attendance_rate)} (n={p.invited})" for m, p in months
+                ],
+                percent=True,
+                wide_stride=6 if len(months) > 12 else 1,
             ),
             "programmes": Programme.objects.order_by("code"),
             "organisations": organisations_for_user(request.user)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime
 import math
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
 from django.utils.formats import date_format
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from jaga.core import charts
 from jaga.core.months import add_months
 from jaga.reports import periods, suppression
 from jaga.reports.models import PublicFigures
@@ -270,63 +270,21 @@ def _averaged(
 
 
 def chart(points: list[Point], title: str) -> SafeString:
-    """Bars of a series as inline SVG sized for a phone (360 units wide, 13-unit text): a
-    withheld value is marked "x" at the baseline and draws no bar."""
-    width, height, left, bottom, top = 360, 200, 34, 40, 14
-    shown = [p.value for p in points if p.value is not None]
-    top_value = _nice(max(shown, default=0))
-    plot_w, plot_h = width - left - 6, height - bottom - top
-    step = plot_w / max(len(points), 1)
-    bar = min(step * 0.7, 48)
-    described = "; ".join(
-        f"{p.title}: {p.value if p.value is not None else suppression.WITHHELD}" for p in points
-    )
-    parts = [
-        f'<svg class="chart portal-chart" xmlns="http://www.w3.org/2000/svg" '
-        f'viewBox="0 0 {width} {height}" width="100%" font-size="13" role="img" '
-        f'aria-label="{escape(title)}. {escape(described)}">',
-        f"<title>{escape(title)}</title>",
-    ]
-    for i in range(3):
-        value = top_value * i / 2
-        y = height - bottom - plot_h * i / 2
-        parts.append(
-            f'<line x1="{left}" y1="{y:.1f}" x2="{width - 4}" y2="{y:.1f}" '
-            'stroke="#c8ced6" stroke-width="0.8"/>'
-        )
-        parts.append(f'<text x="{left - 5}" y="{y + 4:.1f}" text-anchor="end">{value:g}</text>')
-    for i, p in enumerate(points):
-        cx = left + step * i + step / 2
-        base = height - bottom
-        if p.value is None:
-            parts.append(
-                f'<text x="{cx:.1f}" y="{base - 5}" text-anchor="middle" fill="#5b6470">'
-                f"{suppression.WITHHELD}<title>{escape(p.title)}: "
-                f"{escape(_('withheld'))}</title></text>"
-            )
-        else:
-            h = plot_h * p.value / top_value if top_value else 0
-            parts.append(
-                f'<rect x="{cx - bar / 2:.1f}" y="{base - h:.1f}" width="{bar:.1f}" '
-                f'height="{h:.1f}" fill="#1b2430"><title>{escape(p.title)}: {p.value}</title></rect>'
-            )
-        every = 2 if len(points) > 6 else 1
-        if i % every == (len(points) - 1) % every:
-            parts.append(
-                f'<text x="{cx:.1f}" y="{base + 17}" text-anchor="middle">{escape(p.label)}</text>'
-            )
-    parts.append("</svg>")
-    return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above
-
-
-def _nice(value: int) -> int:
-    if value <= 4:
-        return 4
-    magnitude = 10 ** int(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if step * magnitude >= value:
-            return int(step * magnitude)
-    return int(10 * magnitude)
+    """Columns of a series sized for a phone (360 units wide, 13-unit text): a withheld value
+    is marked "x" at the baseline and draws no column; the text alternative reads every
+    figure."""
+    withheld = _("withheld")
+    return charts.Columns(
+        [p.label for p in points],
+        [[charts.Part("", [p.value for p in points], "#1b2430")]],
+        title,
+        tips=[f"{p.title}: {withheld if p.value is None else p.value}" for p in points],
+        nice=True,
+        withheld=suppression.WITHHELD,
+        described="; ".join(f"{p.title}: {suppression.marked(p.value)}" for p in points),
+        css_class="chart portal-chart",
+        label_chars=3,
+    ).draw(360, 200, 13, min_stride=2 if len(points) > 6 else 1)
 
 
 # ---- what a page shows --------------------------------------------------------------------------

@@ -303,7 +303,7 @@ def survey_band(n: int) -> str:
     """Survey respondents are published in bands, never as a count (a window of twelve months
     moves by one month at a time: exact counts would give each month's answers by difference)."""
     if n < SURVEY_THRESHOLD:
-        return f"<{SURVEY_THRESHOLD}"
+        return suppression.below(SURVEY_THRESHOLD)
     for top in (50, 100, 250, 500, 1000):
         if n < top:
             low = SURVEY_THRESHOLD if top == 50 else {100: 50, 250: 100, 500: 250, 1000: 500}[top]

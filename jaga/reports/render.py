@@ -11,8 +11,8 @@ from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from jaga.core.charts import NARROW, NARROW_FONT, pair
-from jaga.reports import anev, charts
+from jaga.core import charts
+from jaga.reports import anev
 from jaga.surveys.queries import estimate_rows
 from jaga.territory.models import Territory
 
@@ -25,16 +25,8 @@ def chart_context(
     series = [(_("Disturbances"), trend["counts"])]
     if trend["fitted"]:
         series.append((_("Fitted trend (with season)"), [round(v, 1) for v in trend["fitted"]]))
-    line = (
-        pair(
-            charts.line_chart(labels, series, _("Disturbances per month")),
-            charts.line_chart(
-                labels, series, _("Disturbances per month"), width=NARROW, font=NARROW_FONT
-            ),
-        )
-        if any(trend["counts"])
-        else None
-    )
+    title = _("Disturbances per month")
+    line = charts.line_chart(labels, series, title) if any(trend["counts"]) else None
     groups = sections["compstat"]["groups"]
     bars_groups = None
     if sections["compstat"]["total"].current or sections["compstat"]["total"].last_year:
@@ -43,17 +35,8 @@ def chart_context(
             (_("Previous month"), [g.previous for g in groups]),
             (_("Same month last year"), [g.last_year for g in groups]),
         ]
-        group_names = [g.name for g in groups]
-        bars_groups = pair(
-            charts.bar_chart(group_names, group_series, _("Disturbances by group")),
-            charts.bar_chart(
-                group_names,
-                group_series,
-                _("Disturbances by group"),
-                width=NARROW,
-                height=280,
-                font=NARROW_FONT,
-            ),
+        bars_groups = charts.bar_chart(
+            [g.name for g in groups], group_series, _("Disturbances by group")
         )
     areas = sections["compstat"]["areas"]
     area_series = [
@@ -61,18 +44,12 @@ def chart_context(
         (_("Same month last year"), [a.last_year for a in areas]),
     ]
     bars_areas = (
-        pair(
-            charts.bar_chart(
-                [a.name for a in areas], area_series, _("Disturbances by area"), height=260
-            ),
-            charts.bar_chart(
-                [a.name for a in areas],
-                area_series,
-                _("Disturbances by area"),
-                width=NARROW,
-                height=300,
-                font=NARROW_FONT,
-            ),
+        charts.bar_chart(
+            [a.name for a in areas],
+            area_series,
+            _("Disturbances by area"),
+            height=260,
+            narrow_height=300,
         )
         if areas and any(a.current or a.last_year for a in areas)
         else None

@@ -34,7 +34,8 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 THRESHOLD = 3
-WITHHELD = "x"
+WITHHELD = "x"  # the mark of every withheld cell
+BELOW = "<"  # the mark of a band below a threshold: "<10" (survey respondents)
 
 SHOWN = "shown"
 PRIMARY = "primary"
@@ -59,6 +60,26 @@ def public_value(value: int, status: str, threshold: int = THRESHOLD) -> int | s
 
 def is_public_number(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def below(threshold: int) -> str:
+    """The band published for a number under `threshold` instead of the number ("<10")."""
+    return f"{BELOW}{threshold}"
+
+
+def is_suppressed(value: Any) -> bool:
+    """Whether a published cell is a mark instead of a figure: withheld (None before it is
+    marked, or "x") or a band below a threshold ("<10"). Pages style these cells apart."""
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    return value == WITHHELD or (value.startswith(BELOW) and value[len(BELOW) :].isdigit())
+
+
+def marked(value: Any) -> Any:
+    """A cell as the public sees it: a withheld cell held as None gets the withheld mark."""
+    return WITHHELD if value is None else value
 
 
 class _System:

@@ -234,22 +234,17 @@ def results(request: HttpRequest, code: str | None = None) -> HttpResponse:
     if len(charted) >= 2:
         from django.utils.formats import date_format
 
-        from jaga.reports.charts import line_chart
+        from jaga.core.charts import line_chart
 
         labels = question_labels()
 
         def means(q: str) -> list[float]:
             return [(s.estimates[q].value if s.estimates.get(q) else 0.0) for _m, s in series]
 
-        from jaga.core.charts import NARROW, NARROW_FONT, pair
-
         months = [date_format(m, "M y") for m, _s in charted]
         lines = [(labels[q], means(q)) for q in ("trust_police", "safe_night", "safe_home")]
         title = _("Trust and sense of safety per month (1–5)")
-        chart = pair(
-            line_chart(months, lines, title),
-            line_chart(months, lines, title, width=NARROW, font=NARROW_FONT),
-        )
+        chart = line_chart(months, lines, title)
     context = {
         "territory": territory,
         "tops": tops,

@@ -1,0 +1,163 @@
+"""Line charts: series over shared labels (dash style and marker per series), the sparkline of a
+figure card and the event study's effects with their intervals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from django.utils.safestring import SafeString, mark_safe
+
+from jaga.core.charts.columns import axis
+from jaga.core.charts.draw import (
+    BAD,
+    BRAND,
+    DASHES,
+    INFO,
+    MARKERS,
+    MUTED,
+    NARROW,
+    NARROW_FONT,
+    OK,
+    WIDE_FONT,
+    every,
+    labelled,
+    legend,
+    line_swatch,
+    marker,
+    nice_max,
+    pair,
+    polyline,
+    svg_open,
+)
+
+
+def line_chart(
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float]]],
+    title: str,
+    *,
+    height: int = 220,
+) -> SafeString:
+    """A line per series with its markers and dash style (apart in black and white), the legend
+    above: a desktop drawing (the PDF's) and a phone drawing with fewer labels."""
+    return pair(
+        _line_chart(labels, series, title, 640, height, WIDE_FONT),
+        _line_chart(labels, series, title, NARROW, height, NARROW_FONT),
+    )
+
+
+def _line_chart(
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float]]],
+    title: str,
+    width: int,
+    height: int,
+    font: int,
+) -> str:
+    left, bottom = round(font * 3.6), font + 19
+    key, extra = legend([(name, line_swatch) for name, _v in series], width, font)
+    top = 30 + extra  # room for the legend above the plot
+    height += round(extra)
+    top_value = nice_max(max((v for _, values in series for v in values), default=0))
+    plot_w, plot_h = width - left - 18, height - bottom - top
+    parts = [
+        svg_open(width, height, title, font),
+        *axis(width, height, left, bottom, top_value, top),
+    ]
+    step = plot_w / max(len(labels) - 1, 1)
+    for s, (_name, values) in enumerate(series):
+        points = [
+            (left + 6 + i * step, height - bottom - plot_h * v / top_value)
+            for i, v in enumerate(values)
+        ]
+        parts.append(polyline(points, "#1b2430", 1.6, DASHES[s % 4]))
+        parts += [marker(MARKERS[s % 4], x, y) for x, y in points]
+    if font > WIDE_FONT:
+        stride = every(len(labels), plot_w, max((len(x) for x in labels), default=5), font)
+    else:
+        stride = 2 if len(labels) > 12 else 1
+    for i in labelled(len(labels), stride):
+        x = left + 6 + i * step
+        # The last label ends at its point when centred it would cross the right edge.
+        clipped = x + len(labels[i]) * font * 0.31 > width - 2
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - bottom + font + 3}" '
+            f'text-anchor="{"end" if clipped else "middle"}">{escape(labels[i])}</text>'
+        )
+    parts += key
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def sparkline(values: Sequence[float], width: int = 120, height: int = 28) -> SafeString:
+    """A small line of the last months and a dot on the latest; the label reads the values."""
+    if not values:
+        return mark_safe("")  # noqa: S308 - constant
+    top = max(max(values), 1)
+    step = width / max(len(values) - 1, 1)
+    points = [(i * step, height - 2 - (v / top) * (height - 4)) for i, v in enumerate(values)]
+    x_last, y_last = points[-1]
+    svg = (
+        f'<svg class="chart spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
+        f' role="img" aria-label="{escape(", ".join(str(int(v)) for v in values[-12:]))}">'
+        + polyline(points, BRAND, 1.5)
+        + f'<circle cx="{x_last:.1f}" cy="{y_last:.1f}" r="2.2" fill="{BRAND}"/></svg>'
+    )
+    return mark_safe(svg)  # noqa: S308 - numbers and escaped text only
+
+
+def event_study_chart(
+    points: Sequence[dict[str, float]], width: int = 720, height: int = 260, title: str = ""
+) -> SafeString:
+    """Effect by months since adoption with 95% intervals; zero line; adoption marked."""
+    if not points:
+        return mark_safe("")  # noqa: S308 - constant
+    return pair(
+        _event_study_chart(points, width, height, title, WIDE_FONT, 6),
+        _event_study_chart(points, NARROW, 240, title, NARROW_FONT, 12),
+    )
+
+
+def _event_study_chart(
+    points: Sequence[dict[str, float]], width: int, height: int, title: str, font: int, tick: int
+) -> str:
+    left, bottom, top_pad = round(font * 4), font * 2 + 2, 10
+    plot_w, plot_h = width - left - 10, height - bottom - top_pad
+    lo = min(min(p["ci_low"] for p in points), 0)
+    hi = max(max(p["ci_high"] for p in points), 0)
+    span = (hi - lo) or 1
+    es = [int(p["e"]) for p in points]
+    e0, e1 = min(es), max(es)
+    step = plot_w / max(e1 - e0, 1)
+
+    def y(v: float) -> float:
+        return top_pad + plot_h * (hi - v) / span
+
+    def x(e: float) -> float:
+        return left + (e - e0) * step
+
+    parts = [
+        svg_open(width, height, title, font),
+        f'<line x1="{left}" x2="{width - 10}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="{MUTED}"/>',
+        f'<line x1="{x(-0.5):.1f}" x2="{x(-0.5):.1f}" y1="{top_pad}" y2="{top_pad + plot_h}" '
+        f'stroke="{MUTED}" stroke-dasharray="4 3"/>',
+    ]
+    for v in (lo, hi):
+        parts.append(f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.2f}</text>')
+    for p in points:
+        e = int(p["e"])
+        colour = INFO if e < 0 else (OK if p["ci_high"] < 0 else BAD if p["ci_low"] > 0 else BRAND)
+        parts.append(
+            f'<line x1="{x(e):.1f}" x2="{x(e):.1f}" y1="{y(p["ci_low"]):.1f}" '
+            f'y2="{y(p["ci_high"]):.1f}" stroke="{colour}" stroke-width="1.5"/>'
+            f'<circle cx="{x(e):.1f}" cy="{y(p["att"]):.1f}" r="3" fill="{colour}">'
+            f"<title>e={e}: {p['att']:.2f} [{p['ci_low']:.2f}, {p['ci_high']:.2f}]</title></circle>"
+        )
+        if e % tick == 0:
+            parts.append(
+                f'<text x="{x(e):.1f}" y="{height - 6}" '
+                f'text-anchor="{"end" if e == e1 else "middle"}">{e:+d}</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
