@@ -23,6 +23,7 @@ import io
 import itertools
 import operator
 import time
+from _csv import Reader
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -436,26 +437,7 @@ def _csv_records(
         check_upload_size(source, name=Path(name).name)
         binary = gzip.GzipFile(fileobj=source) if name.endswith(".gz") else source
     try:
-        head = binary.read(SNIFF_BYTES)
-        if not head:
-            raise FileFormatError("empty_file", _("The file is empty."))
-        encoding, errors = sniff_encoding(head)
-        text = io.TextIOWrapper(
-            io.BufferedReader(Prefixed(head, binary)), encoding=encoding, errors=errors, newline=""
-        )
-        first = text.readline()
-        if not first.strip():
-            raise FileFormatError("empty_file", _("The file is empty."))
-        reader = csv.reader(
-            itertools.chain([first], text), strict=True, delimiter=sniff_delimiter(first)
-        )
-        try:
-            header = next(reader)
-        except csv.Error as exc:
-            raise FileFormatError(
-                "bad_csv", _("The file is not valid CSV: %(error)s") % {"error": exc}
-            ) from exc
-        columns = check_header(header, REQUIRED)
+        reader, columns = _csv_header(binary)
         width = len(columns)
         # Columns the file lacks read the empty cell appended to every row.
         pick = _picker(columns)
@@ -473,39 +455,65 @@ def _csv_records(
                     continue
                 count += 1
                 if len(row) < width:
-                    yield (
-                        reader.line_num,
-                        {
-                            c: (restore(row[i].strip()) if i < len(row) else "")
-                            for i, c in enumerate(columns)
-                        },
-                    )
+                    yield reader.line_num, _short_row(row, columns)
                     continue
                 yield reader.line_num, _fields(row, pick)
-        except csv.Error as exc:
-            raise FileFormatError(
-                "bad_csv",
-                _("Line %(line)s is not valid CSV: %(error)s")
-                % {"line": reader.line_num, "error": exc},
-            ) from exc
-        except UnicodeError as exc:
-            raise FileFormatError(
-                "bad_encoding",
-                _(
-                    "After line %(line)s the text cannot be decoded (the file mixes encodings or "
-                    "is cut off): save it again from Excel as “CSV UTF-8”."
-                )
-                % {"line": reader.line_num},
-            ) from exc
-        except (OSError, EOFError) as exc:
-            raise FileFormatError(
-                "bad_file", _("The file cannot be read: %(error)s") % {"error": exc}
-            ) from exc
+        except (csv.Error, UnicodeError, OSError, EOFError) as exc:
+            raise _unreadable(exc, reader.line_num) from exc
         if count == 0:
             raise FileFormatError("no_rows", _("The file has a header but no rows to import."))
     finally:
         if opened is not None:
             opened.close()
+
+
+def _csv_header(binary: IO[bytes]) -> tuple[Reader, list[str]]:
+    """Sniff the encoding and the separator, read and check the header: a csv reader at the
+    first record and the file's columns (normalised)."""
+    head = binary.read(SNIFF_BYTES)
+    if not head:
+        raise FileFormatError("empty_file", _("The file is empty."))
+    encoding, errors = sniff_encoding(head)
+    text = io.TextIOWrapper(
+        io.BufferedReader(Prefixed(head, binary)), encoding=encoding, errors=errors, newline=""
+    )
+    first = text.readline()
+    if not first.strip():
+        raise FileFormatError("empty_file", _("The file is empty."))
+    reader = csv.reader(
+        itertools.chain([first], text), strict=True, delimiter=sniff_delimiter(first)
+    )
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise FileFormatError(
+            "bad_csv", _("The file is not valid CSV: %(error)s") % {"error": exc}
+        ) from exc
+    return reader, check_header(header, REQUIRED)
+
+
+def _short_row(row: list[str], columns: list[str]) -> dict[str, str]:
+    """A row shorter than the header, as `iter_rows` gives it: a dict, the missing cells empty."""
+    return {c: (restore(row[i].strip()) if i < len(row) else "") for i, c in enumerate(columns)}
+
+
+def _unreadable(exc: Exception, line: int) -> FileFormatError:
+    """The error a failure while reading the rows (after `line`) is reported as."""
+    if isinstance(exc, csv.Error):
+        return FileFormatError(
+            "bad_csv",
+            _("Line %(line)s is not valid CSV: %(error)s") % {"line": line, "error": exc},
+        )
+    if isinstance(exc, UnicodeError):
+        return FileFormatError(
+            "bad_encoding",
+            _(
+                "After line %(line)s the text cannot be decoded (the file mixes encodings or "
+                "is cut off): save it again from Excel as “CSV UTF-8”."
+            )
+            % {"line": line},
+        )
+    return FileFormatError("bad_file", _("The file cannot be read: %(error)s") % {"error": exc})
 
 
 def _fields(row: list[str], pick: Callable[[list[str]], Any]) -> list[str]:
