@@ -25,7 +25,7 @@ import operator
 import time
 from _csv import Reader
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -595,31 +595,17 @@ def import_incidents(
     started = timezone.now()
     clock = time.monotonic()
     checker = _Checker(actor)
-    errors = ErrorList()
-    bad_rows = 0
-    lines = 0
+    bad = _BadRows()
     user = signed_in(actor)
     actor_id = user.pk if user is not None else None
-    zone = timezone.get_current_timezone()
     loader = _Loader()
     result = ImportResult(lines=0, created=0, unchanged=0, seconds=0.0, dry_run=dry_run)
-
-    def report(line: int, message: str) -> None:
-        nonlocal bad_rows
-        bad_rows += 1
-        errors.append({"line": line, "error": message})
-
     postgres = connection.vendor == "postgresql"
-    with connection.cursor() as cursor:
-        if not postgres:
-            # The register has several indexes; a bigger page cache keeps them off the disk.
-            cursor.execute("PRAGMA cache_size = -131072")  # 128 MiB, this connection only
+    if not postgres:
+        _enlarge_page_cache()
     with transaction.atomic(), connection.cursor() as cursor:
         _create_stage(cursor)
-        months: dict[tuple[int, int], Any] = {}
-        sqlite = connection.vendor == "sqlite"
-        utc = datetime.UTC
-        quick, add = checker.quick, loader.add
+        lines = 0
         rows = None
         fast = postgres and detect_format(name or str(source)) == "csv" and seekable(source)
         staged_in_sql = (
@@ -628,91 +614,146 @@ def import_incidents(
         if staged_in_sql is not None:
             raw, lines = staged_in_sql
             rows = _refused(raw)
-        for line, row in rows if rows is not None else _records(source, name):
-            lines += 1
-            staged = quick(row) if isinstance(row, list) else None
-            if staged is None:
-                problems, staged = checker.convert(row)
-                if staged is None:
-                    report(line, " ".join(problems))
-                    continue
-            if bad_rows:
-                continue
-            moment = staged[4]
-            local = moment.astimezone(zone)
-            month = months.get((local.year, local.month))
-            if month is None:
-                month = months[(local.year, local.month)] = (
-                    datetime.date(local.year, local.month, 1).isoformat()
-                    if sqlite
-                    else datetime.date(local.year, local.month, 1)
-                )
-            if sqlite:  # the text Django stores: naive UTC
-                add(
-                    (
-                        line,
-                        *staged[:4],
-                        moment.astimezone(utc).replace(tzinfo=None).isoformat(" "),
-                        *staged[5:],
-                        month,
-                    )
-                )
-            else:
-                add((line, *staged, month))
-            if progress is not None and lines % 1000 == 0:
-                progress(lines)
-        if not bad_rows:
+        lines = _stage_rows(
+            rows if rows is not None else _records(source, name),
+            lines,
+            checker,
+            loader,
+            bad,
+            progress,
+        )
+        if not bad.count:
             loader.flush()
         if progress is not None:
             progress(lines)
         result.lines = lines
-        if not bad_rows:
-            _decide(cursor, result, report, update=update, started=started)
-        if bad_rows or dry_run:
-            cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608
-            if staged_in_sql is not None:
-                empty_raw()
-            transaction.set_rollback(True)
-        else:
+        if not bad.count:
+            _decide(cursor, result, bad.report, update=update, started=started)
+        if not bad.count and not dry_run:
             _write(cursor, result, started=started, actor_id=actor_id, actor=actor)
-            run = ImportRun.objects.create(
-                file_name=Path(str(name or source)).name[:255],
-                lines=lines,
-                created=result.created,
-                unchanged=result.unchanged,
-                updated=result.updated,
-                linked=result.linked,
-                started_at=started,
-                finished_at=timezone.now(),
-                actor_id=actor_id,
-            )
-            result.run_id = run.pk
-            log_action(
-                "incidents.imported",
-                run,
-                actor=actor,
-                after={
-                    "lines": lines,
-                    "created": result.created,
-                    "unchanged": result.unchanged,
-                    "updated": result.updated,
-                    "linked": result.linked,
-                },
-            )
-            cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608
-            if staged_in_sql is not None:
-                empty_raw()
-    if bad_rows:
+            file_name = Path(str(name or source)).name
+            result.run_id = _record_run(file_name, result, started, actor_id, actor)
+        cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608
+        if staged_in_sql is not None:
+            empty_raw()
+        if bad.count or dry_run:
+            transaction.set_rollback(True)
+    if bad.count:
         raise ImportFailed(
             _(
                 "Nothing was imported: %(count)s of %(lines)s rows have errors. Correct them and "
                 "import the whole file again."
             )
-            % {"count": bad_rows, "lines": lines},
-            errors=errors,
+            % {"count": bad.count, "lines": lines},
+            errors=bad.errors,
         )
     result.seconds = time.monotonic() - clock
     return result
+
+
+@dataclass
+class _BadRows:
+    """The bad rows of a file: how many, and each with its line and what is wrong with it."""
+
+    errors: ErrorList = field(default_factory=ErrorList)
+    count: int = 0
+
+    def report(self, line: int, message: str) -> None:
+        self.count += 1
+        self.errors.append({"line": line, "error": message})
+
+
+def _enlarge_page_cache() -> None:
+    """SQLite: the register has several indexes; a bigger page cache keeps them off the disk."""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size = -131072")  # 128 MiB, this connection only
+
+
+def _stage_rows(
+    rows: Iterator[tuple[int, list[str] | dict[str, str]]],
+    lines: int,
+    checker: _Checker,
+    loader: _Loader,
+    bad: _BadRows,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Check every row and load the good ones into the staging table, each with its month; after
+    the first bad row, only check (to report every bad row). Returns `lines` plus the rows read."""
+    zone = timezone.get_current_timezone()
+    months: dict[tuple[int, int], Any] = {}
+    sqlite = connection.vendor == "sqlite"
+    utc = datetime.UTC
+    quick, add, report = checker.quick, loader.add, bad.report
+    failed = bool(bad.count)
+    for line, row in rows:
+        lines += 1
+        staged = quick(row) if isinstance(row, list) else None
+        if staged is None:
+            problems, staged = checker.convert(row)
+            if staged is None:
+                report(line, " ".join(problems))
+                failed = True
+                continue
+        if failed:
+            continue
+        moment = staged[4]
+        local = moment.astimezone(zone)
+        month = months.get((local.year, local.month))
+        if month is None:
+            month = months[(local.year, local.month)] = (
+                datetime.date(local.year, local.month, 1).isoformat()
+                if sqlite
+                else datetime.date(local.year, local.month, 1)
+            )
+        if sqlite:  # the text Django stores: naive UTC
+            add(
+                (
+                    line,
+                    *staged[:4],
+                    moment.astimezone(utc).replace(tzinfo=None).isoformat(" "),
+                    *staged[5:],
+                    month,
+                )
+            )
+        else:
+            add((line, *staged, month))
+        if progress is not None and lines % 1000 == 0:
+            progress(lines)
+    return lines
+
+
+def _record_run(
+    file_name: str,
+    result: ImportResult,
+    started: datetime.datetime,
+    actor_id: int | None,
+    actor: Actor,
+) -> int:
+    """The ImportRun of a written import, with its audit entry; returns its id."""
+    run = ImportRun.objects.create(
+        file_name=file_name[:255],
+        lines=result.lines,
+        created=result.created,
+        unchanged=result.unchanged,
+        updated=result.updated,
+        linked=result.linked,
+        started_at=started,
+        finished_at=timezone.now(),
+        actor_id=actor_id,
+    )
+    log_action(
+        "incidents.imported",
+        run,
+        actor=actor,
+        after={
+            "lines": result.lines,
+            "created": result.created,
+            "unchanged": result.unchanged,
+            "updated": result.updated,
+            "linked": result.linked,
+        },
+    )
+    return run.pk
 
 
 def _decide(
