@@ -765,12 +765,26 @@ def _decide(
     started: datetime.datetime,
 ) -> None:
     """Set each staged row's state: new, link, unchanged, update or a conflict (an error)."""
-    table = Incident._meta.db_table
-    links = IncidentLink._meta.db_table
-    # 1. Rows whose key is already in the register (or already linked to an incident). Skipped
-    #    when no incident of the file's sources exists yet (a first history import).
     cursor.execute(f"SELECT DISTINCT source FROM {STAGE}")  # noqa: S608
     sources = [r[0] for r in cursor.fetchall()]
+    _match_register(cursor, sources, update=update)
+    _match_repeated_keys(cursor, report)
+    _report_conflicts(cursor, report)
+    # 4. New rows that show a disturbance already recorded from another kind of record.
+    result.linked = _link_candidates(cursor, started)
+    cursor.execute(f"SELECT state, count(*) FROM {STAGE} GROUP BY state")  # noqa: S608
+    counts = dict(cursor.fetchall())
+    result.created = counts.get(NEW, 0)
+    result.unchanged = counts.get(UNCHANGED, 0)
+    result.updated = counts.get(UPDATE, 0)
+
+
+def _match_register(cursor: Any, sources: list[str], *, update: bool) -> None:
+    """1. Rows whose key is already in the register (unchanged, or an update or a conflict) or
+    already linked to an incident (unchanged). Each step is skipped when no incident (or link)
+    of the file's sources exists yet (a first history import)."""
+    table = Incident._meta.db_table
+    links = IncidentLink._meta.db_table
     if Incident.objects.filter(source__in=sources).exists():
         _sql(
             cursor,
@@ -795,8 +809,18 @@ def _decide(
             f"(SELECT 1 FROM {links} l WHERE l.source = {STAGE}.source "
             f"AND l.source_ref = {STAGE}.source_ref)",
         )
-    # 2. Keys given twice in the file: the first line counts; a later copy with the same
-    #    content is unchanged, with other content a conflict.
+
+
+def _already_imported(ref: str) -> str:
+    return _(
+        "source_ref “%(ref)s” was already imported (or given earlier in this file) with "
+        "different content."
+    ) % {"ref": ref}
+
+
+def _match_repeated_keys(cursor: Any, report: Callable[[int, str], None]) -> None:
+    """2. Keys given twice in the file: the first line counts; a later copy with the same
+    content is unchanged, with other content a conflict."""
     cursor.execute(
         f"SELECT source, source_ref, min(line) FROM {STAGE} "  # noqa: S608
         "GROUP BY source, source_ref HAVING count(*) > 1"
@@ -815,28 +839,17 @@ def _decide(
                 [state, line],
             )
             if state == CONFLICT and ref:
-                report(
-                    line,
-                    _(
-                        "source_ref “%(ref)s” was already imported (or given earlier in this "
-                        "file) with different content."
-                    )
-                    % {"ref": ref},
-                )
-    # 3. Conflicts with the register, and rows of another source that are not in it.
+                report(line, _already_imported(ref))
+
+
+def _report_conflicts(cursor: Any, report: Callable[[int, str], None]) -> None:
+    """3. Conflicts with the register, and rows of another source that are not in it."""
     cursor.execute(
         f"SELECT line, source_ref FROM {STAGE} WHERE state = {CONFLICT} AND target_id IS NOT NULL "  # noqa: S608
         "ORDER BY line"
     )
     for line, ref in cursor.fetchall():
-        report(
-            line,
-            _(
-                "source_ref “%(ref)s” was already imported (or given earlier in this file) with "
-                "different content."
-            )
-            % {"ref": ref},
-        )
+        report(line, _already_imported(ref))
     cursor.execute(
         f"SELECT line, source FROM {STAGE} WHERE state = {NEW} AND source <> %s ORDER BY line",  # noqa: S608
         [Source.IMPORT.value],
@@ -850,13 +863,6 @@ def _decide(
             )
             % {"source": key_source},
         )
-    # 4. New rows that show a disturbance already recorded from another kind of record.
-    result.linked = _link_candidates(cursor, started)
-    cursor.execute(f"SELECT state, count(*) FROM {STAGE} GROUP BY state")  # noqa: S608
-    counts = dict(cursor.fetchall())
-    result.created = counts.get(NEW, 0)
-    result.unchanged = counts.get(UNCHANGED, 0)
-    result.updated = counts.get(UPDATE, 0)
 
 
 def _write(
