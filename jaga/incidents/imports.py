@@ -865,6 +865,39 @@ def _report_conflicts(cursor: Any, report: Callable[[int, str], None]) -> None:
         )
 
 
+# The incident's columns an import writes (the staging table's, without line and month).
+WRITTEN = [
+    "category_id",
+    "village_id",
+    "regency_code",
+    "district_code",
+    "occurred_at",
+    "source",
+    "source_ref",
+    "latitude",
+    "longitude",
+    "severity",
+    "description",
+]
+
+
+class _RollupChanges:
+    """What an import adds to (or takes from) the monthly roll-ups, by village, month and
+    category."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[int, datetime.date, int], int] = {}
+
+    def add(self, village_id: int, month: Any, category_id: int, n: int) -> None:
+        if not isinstance(month, datetime.date):
+            month = datetime.date.fromisoformat(str(month))
+        key = (village_id, month, category_id)
+        self.counts[key] = self.counts.get(key, 0) + n
+
+    def nonzero(self) -> dict[tuple[int, datetime.date, int], int]:
+        return {k: n for k, n in self.counts.items() if n}
+
+
 def _write(
     cursor: Any,
     result: ImportResult,
@@ -874,24 +907,9 @@ def _write(
     actor: Actor,
 ) -> None:
     """Insert, link and update as decided, and add the changes to the roll-ups."""
-    from jaga.core.audit import snapshot
-
     table = Incident._meta.db_table
     links = IncidentLink._meta.db_table
-    columns = [
-        "category_id",
-        "village_id",
-        "regency_code",
-        "district_code",
-        "occurred_at",
-        "source",
-        "source_ref",
-        "latitude",
-        "longitude",
-        "severity",
-        "description",
-    ]
-    listed = ", ".join(columns)
+    listed = ", ".join(WRITTEN)
     stamp = connection.ops.adapt_datetimefield_value(started)
     if result.created:
         _sql(
@@ -907,49 +925,51 @@ def _write(
             f"SELECT target_id, source, source_ref, %s FROM {STAGE} WHERE state = {LINK}",
             [stamp],
         )
-    counts: dict[tuple[int, datetime.date, int], int] = {}
-
-    def add(village_id: int, month: Any, category_id: int, n: int) -> None:
-        if not isinstance(month, datetime.date):
-            month = datetime.date.fromisoformat(str(month))
-        key = (village_id, month, category_id)
-        counts[key] = counts.get(key, 0) + n
-
+    changes = _RollupChanges()
     if result.created:
         cursor.execute(
             f"SELECT village_id, month, category_id, count(*) FROM {STAGE} "  # noqa: S608
             f"WHERE state = {NEW} GROUP BY village_id, month, category_id"
         )
         for village_id, month, category_id, n in cursor.fetchall():
-            add(village_id, month, category_id, n)
+            changes.add(village_id, month, category_id, n)
     if result.updated:
-        zone = timezone.get_current_timezone()
+        _update_changed(cursor, changes, actor)
+    add_to_rollups(changes.nonzero())
+
+
+def _update_changed(cursor: Any, changes: _RollupChanges, actor: Actor) -> None:
+    """Update each incident whose row came back with other content (`update=True`), move it in
+    the roll-ups and log the change."""
+    from jaga.core.audit import snapshot
+
+    table = Incident._meta.db_table
+    zone = timezone.get_current_timezone()
+    cursor.execute(
+        f"SELECT target_id, village_id, category_id, month FROM {STAGE} "  # noqa: S608
+        f"WHERE state = {UPDATE} ORDER BY line"
+    )
+    for target_id, village_id, category_id, month in cursor.fetchall():
+        incident = Incident.objects.select_for_update().get(pk=target_id)
+        before = snapshot(incident)
+        old_month = timezone.localtime(incident.occurred_at, zone).date().replace(day=1)
+        changes.add(incident.village_id, old_month, incident.category_id, -1)
+        changes.add(village_id, month, category_id, +1)
         cursor.execute(
-            f"SELECT target_id, village_id, category_id, month FROM {STAGE} "  # noqa: S608
-            f"WHERE state = {UPDATE} ORDER BY line"
+            f"UPDATE {table} SET category_id = s.category_id, village_id = s.village_id, "  # noqa: S608
+            "regency_code = s.regency_code, district_code = s.district_code, "
+            "occurred_at = s.occurred_at, latitude = s.latitude, longitude = s.longitude, "
+            "severity = s.severity, description = s.description "
+            f"FROM {STAGE} s WHERE s.target_id = {table}.id AND {table}.id = %s "
+            f"AND s.state = {UPDATE}",
+            [target_id],
         )
-        for target_id, village_id, category_id, month in cursor.fetchall():
-            incident = Incident.objects.select_for_update().get(pk=target_id)
-            before = snapshot(incident)
-            old_month = timezone.localtime(incident.occurred_at, zone).date().replace(day=1)
-            add(incident.village_id, old_month, incident.category_id, -1)
-            add(village_id, month, category_id, +1)
-            cursor.execute(
-                f"UPDATE {table} SET category_id = s.category_id, village_id = s.village_id, "  # noqa: S608
-                "regency_code = s.regency_code, district_code = s.district_code, "
-                "occurred_at = s.occurred_at, latitude = s.latitude, longitude = s.longitude, "
-                "severity = s.severity, description = s.description "
-                f"FROM {STAGE} s WHERE s.target_id = {table}.id AND {table}.id = %s "
-                f"AND s.state = {UPDATE}",
-                [target_id],
-            )
-            incident.refresh_from_db()
-            log_action(
-                "incidents.updated_by_import",
-                incident,
-                actor=actor,
-                before=before,
-                after=snapshot(incident),
-                territory_code=incident.village.code,
-            )
-    add_to_rollups({k: n for k, n in counts.items() if n})
+        incident.refresh_from_db()
+        log_action(
+            "incidents.updated_by_import",
+            incident,
+            actor=actor,
+            before=before,
+            after=snapshot(incident),
+            territory_code=incident.village.code,
+        )
