@@ -120,35 +120,7 @@ def stage_raw_csv(
         header = next(csv.reader([first], strict=True, delimiter=delimiter))
         raw = RawFile(columns=check_header(header, required))
         _create_raw(len(raw.columns))
-        cells = ", ".join(f"c{i}" for i in range(len(raw.columns)))
-        quoted = _quoted_field(delimiter)
-        sql = (
-            f"COPY {RAW} ({cells}) FROM STDIN (FORMAT csv, DELIMITER {DELIMITERS[delimiter]}, "
-            f"FORCE_NOT_NULL ({cells}))"
-        )
-        carry = ""
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            while True:
-                chunk = text.read(BLOCK)
-                block = carry + chunk
-                if not chunk:  # the end: a file may end with empty lines (csv skips them)
-                    block = block.rstrip("\r\n")
-                    if not block:
-                        break
-                    block += "\r\n" if first.endswith("\r\n") else "\n"
-                    carry = ""
-                else:
-                    cut = block.rfind("\n") + 1
-                    block, carry = block[:cut], block[cut:]
-                    if not block:
-                        continue
-                _check_block(block, quoted)
-                copy.write(block)
-                raw.records += block.count("\n")
-                if progress is not None:
-                    progress(raw.records)
-                if not chunk:
-                    break
+        _copy_records(text, raw, delimiter, "\r\n" if first.endswith("\r\n") else "\n", progress)
         if not raw.records:
             return None
         with connection.cursor() as cursor:
@@ -171,6 +143,41 @@ def stage_raw_csv(
             opened.close()
         else:
             source.seek(start)  # type: ignore[union-attr]
+
+
+def _copy_records(text: IO[str], raw: RawFile, delimiter: str, ending: str, progress: Any) -> None:
+    """COPY the records after the header into RAW, a block of whole lines at a time, each block
+    checked first (`_check_block`); counts them in `raw.records`. `ending` is the header's line
+    ending, given to a last line without one."""
+    cells = ", ".join(f"c{i}" for i in range(len(raw.columns)))
+    quoted = _quoted_field(delimiter)
+    sql = (
+        f"COPY {RAW} ({cells}) FROM STDIN (FORMAT csv, DELIMITER {DELIMITERS[delimiter]}, "
+        f"FORCE_NOT_NULL ({cells}))"
+    )
+    carry = ""
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        while True:
+            chunk = text.read(BLOCK)
+            block = carry + chunk
+            if not chunk:  # the end: a file may end with empty lines (csv skips them)
+                block = block.rstrip("\r\n")
+                if not block:
+                    break
+                block += ending
+                carry = ""
+            else:
+                cut = block.rfind("\n") + 1
+                block, carry = block[:cut], block[cut:]
+                if not block:
+                    continue
+            _check_block(block, quoted)
+            copy.write(block)
+            raw.records += block.count("\n")
+            if progress is not None:
+                progress(raw.records)
+            if not chunk:
+                break
 
 
 def _create_raw(width: int) -> None:
