@@ -10,10 +10,10 @@ import numpy as np
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from jaga.analytics.coverage import period_for
+from jaga.analytics.coverage import Period, period_for
 from jaga.analytics.models import MonthlyIncidentCount
 from jaga.analytics.queries import category_ids_with_children
-from jaga.analytics.stats.did import callaway_santanna, pre_trend_rejects
+from jaga.analytics.stats.did import DidResult, callaway_santanna, pre_trend_rejects
 from jaga.analytics.stats.its import interrupted_time_series
 from jaga.analytics.units import Unit, last_complete_month
 from jaga.core.errors import DomainError
@@ -35,22 +35,8 @@ def evaluate(
     end: datetime.date | None = None,
 ) -> dict[str, Any]:
     """The programme's effect on monthly incidents per village, two ways, with what it can claim."""
-    try:
-        programme = Programme.objects.get(code=programme_code)
-    except Programme.DoesNotExist:
-        raise DomainError(
-            "unknown_programme",
-            _("There is no programme with the code %(code)s.") % {"code": programme_code},
-        ) from None
-    category_ids = None
-    if category_code:
-        category_ids = category_ids_with_children(category_code)
-        if not category_ids:
-            raise DomainError(
-                "unknown_category",
-                _("There is no incident category with the code %(code)s.")
-                % {"code": category_code},
-            )
+    programme = _programme(programme_code)
+    category_ids = _category_ids(category_code)
     end = end or last_complete_month()
     villages = list(Territory.objects.filter(unit.village_q()).values_list("id", "code"))
     ids = [v for v, _ in villages]
@@ -59,57 +45,13 @@ def evaluate(
             "village_id", "adopted_on"
         )
     )
-    adopted_in_window = [d for d in adoptions.values() if d.replace(day=1) <= end]
-    if not adopted_in_window:
-        raise DomainError(
-            "no_adoption",
-            _(
-                "No village in this area has adopted the programme yet: there is nothing to evaluate."
-            ),
-        )
-    first_adoption = min(adopted_in_window).replace(day=1)
-    # Months outside the register's coverage are unknown, not zero: a register that ends before
-    # `end` would otherwise read its missing months as a fall (and halve the effect), one that
-    # starts late as a rise.
-    period = period_for(unit, add_months(first_adoption, -PRE_MONTHS), end)
-    if period.empty or period.end is None or period.start is None or period.end < first_adoption:
-        raise DomainError(
-            "no_coverage",
-            _(
-                "The register of this area has no records after the programme began, so there is "
-                "nothing to evaluate. %(reason)s"
-            )
-            % {"reason": period.reason()},
-        )
-    start, end = period.start, period.end
+    period, start, end = _covered_period(unit, _first_adoption(adoptions, end), end)
     months = months_between(start, end)
     index = {m: i for i, m in enumerate(months)}
     row_of = {v: i for i, v in enumerate(ids)}
-    y = np.zeros((len(ids), len(months)))
-    qs = MonthlyIncidentCount.objects.filter(village_id__in=ids, month__gte=start, month__lte=end)
-    if category_ids is not None:
-        qs = qs.filter(category_id__in=category_ids)
-    for village_id, month, n in (
-        qs.values("village_id", "month")
-        .annotate(n=Sum("count"))
-        .values_list("village_id", "month", "n")
-    ):
-        y[row_of[village_id], index[month]] = n
-    cohort = np.full(len(ids), -1)
-    for village_id, adopted in adoptions.items():
-        m = adopted.replace(day=1)
-        if m <= end:
-            cohort[row_of[village_id]] = index.get(m, 0) if m >= start else 0
-    try:
-        did = callaway_santanna(y, cohort, min_e=EVENT_MIN, max_e=EVENT_MAX)
-    except ValueError:
-        raise DomainError(
-            "no_comparison",
-            _(
-                "Every village adopted the programme at the same time as the others could serve "
-                "as comparison: there is no comparison group in this area."
-            ),
-        ) from None
+    y = _monthly_counts(ids, start, end, category_ids, index, row_of)
+    cohort = _cohorts(adoptions, start, end, index, row_of)
+    did = _did(y, cohort)
     treated = cohort > 0
     share = np.array([(cohort[treated] <= t).mean() for t in range(len(months))])
     its = interrupted_time_series(y[treated].sum(axis=0), share, first_month=start.month)
@@ -134,6 +76,115 @@ def evaluate(
         | {"period": period.reason()},
     )
     return result
+
+
+def _programme(code: str) -> Programme:
+    try:
+        return Programme.objects.get(code=code)
+    except Programme.DoesNotExist:
+        raise DomainError(
+            "unknown_programme",
+            _("There is no programme with the code %(code)s.") % {"code": code},
+        ) from None
+
+
+def _category_ids(category_code: str | None) -> list[int] | None:
+    """The category and its descendants, or None for every category."""
+    if not category_code:
+        return None
+    category_ids = category_ids_with_children(category_code)
+    if not category_ids:
+        raise DomainError(
+            "unknown_category",
+            _("There is no incident category with the code %(code)s.") % {"code": category_code},
+        )
+    return category_ids
+
+
+def _first_adoption(adoptions: dict[int, datetime.date], end: datetime.date) -> datetime.date:
+    """The month of the first adoption up to `end`; an error when no village adopted by then."""
+    adopted_in_window = [d for d in adoptions.values() if d.replace(day=1) <= end]
+    if not adopted_in_window:
+        raise DomainError(
+            "no_adoption",
+            _(
+                "No village in this area has adopted the programme yet: there is nothing to evaluate."
+            ),
+        )
+    return min(adopted_in_window).replace(day=1)
+
+
+def _covered_period(
+    unit: Unit, first_adoption: datetime.date, end: datetime.date
+) -> tuple[Period, datetime.date, datetime.date]:
+    """The months the evaluation may read (the period, its first and last month): PRE_MONTHS
+    before the first adoption to `end`, cut to the register's coverage; an error when the
+    coverage ends before the first adoption."""
+    # Months outside the register's coverage are unknown, not zero: a register that ends before
+    # `end` would otherwise read its missing months as a fall (and halve the effect), one that
+    # starts late as a rise.
+    period = period_for(unit, add_months(first_adoption, -PRE_MONTHS), end)
+    if period.empty or period.end is None or period.start is None or period.end < first_adoption:
+        raise DomainError(
+            "no_coverage",
+            _(
+                "The register of this area has no records after the programme began, so there is "
+                "nothing to evaluate. %(reason)s"
+            )
+            % {"reason": period.reason()},
+        )
+    return period, period.start, period.end
+
+
+def _monthly_counts(
+    ids: list[int],
+    start: datetime.date,
+    end: datetime.date,
+    category_ids: list[int] | None,
+    index: dict[datetime.date, int],
+    row_of: dict[int, int],
+) -> np.ndarray:
+    """Incidents per village (row) and month (column) from the roll-ups, zero where none."""
+    y = np.zeros((len(ids), len(index)))
+    qs = MonthlyIncidentCount.objects.filter(village_id__in=ids, month__gte=start, month__lte=end)
+    if category_ids is not None:
+        qs = qs.filter(category_id__in=category_ids)
+    for village_id, month, n in (
+        qs.values("village_id", "month")
+        .annotate(n=Sum("count"))
+        .values_list("village_id", "month", "n")
+    ):
+        y[row_of[village_id], index[month]] = n
+    return y
+
+
+def _cohorts(
+    adoptions: dict[int, datetime.date],
+    start: datetime.date,
+    end: datetime.date,
+    index: dict[datetime.date, int],
+    row_of: dict[int, int],
+) -> np.ndarray:
+    """Each village's adoption month as a column index: -1 never (by `end`), 0 before `start`."""
+    cohort = np.full(len(row_of), -1)
+    for village_id, adopted in adoptions.items():
+        m = adopted.replace(day=1)
+        if m <= end:
+            cohort[row_of[village_id]] = index.get(m, 0) if m >= start else 0
+    return cohort
+
+
+def _did(y: np.ndarray, cohort: np.ndarray) -> DidResult:
+    try:
+        return callaway_santanna(y, cohort, min_e=EVENT_MIN, max_e=EVENT_MAX)
+    except ValueError:
+        raise DomainError(
+            "no_comparison",
+            _(
+                "Every village adopted the programme at the same time as the others could serve "
+                "as comparison: there is no comparison group in this area."
+            ),
+        ) from None
 
 
 def fmt(value: float, places: int) -> str:

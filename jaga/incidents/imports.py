@@ -23,8 +23,9 @@ import io
 import itertools
 import operator
 import time
+from _csv import Reader
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -436,26 +437,7 @@ def _csv_records(
         check_upload_size(source, name=Path(name).name)
         binary = gzip.GzipFile(fileobj=source) if name.endswith(".gz") else source
     try:
-        head = binary.read(SNIFF_BYTES)
-        if not head:
-            raise FileFormatError("empty_file", _("The file is empty."))
-        encoding, errors = sniff_encoding(head)
-        text = io.TextIOWrapper(
-            io.BufferedReader(Prefixed(head, binary)), encoding=encoding, errors=errors, newline=""
-        )
-        first = text.readline()
-        if not first.strip():
-            raise FileFormatError("empty_file", _("The file is empty."))
-        reader = csv.reader(
-            itertools.chain([first], text), strict=True, delimiter=sniff_delimiter(first)
-        )
-        try:
-            header = next(reader)
-        except csv.Error as exc:
-            raise FileFormatError(
-                "bad_csv", _("The file is not valid CSV: %(error)s") % {"error": exc}
-            ) from exc
-        columns = check_header(header, REQUIRED)
+        reader, columns = _csv_header(binary)
         width = len(columns)
         # Columns the file lacks read the empty cell appended to every row.
         pick = _picker(columns)
@@ -473,39 +455,65 @@ def _csv_records(
                     continue
                 count += 1
                 if len(row) < width:
-                    yield (
-                        reader.line_num,
-                        {
-                            c: (restore(row[i].strip()) if i < len(row) else "")
-                            for i, c in enumerate(columns)
-                        },
-                    )
+                    yield reader.line_num, _short_row(row, columns)
                     continue
                 yield reader.line_num, _fields(row, pick)
-        except csv.Error as exc:
-            raise FileFormatError(
-                "bad_csv",
-                _("Line %(line)s is not valid CSV: %(error)s")
-                % {"line": reader.line_num, "error": exc},
-            ) from exc
-        except UnicodeError as exc:
-            raise FileFormatError(
-                "bad_encoding",
-                _(
-                    "After line %(line)s the text cannot be decoded (the file mixes encodings or "
-                    "is cut off): save it again from Excel as “CSV UTF-8”."
-                )
-                % {"line": reader.line_num},
-            ) from exc
-        except (OSError, EOFError) as exc:
-            raise FileFormatError(
-                "bad_file", _("The file cannot be read: %(error)s") % {"error": exc}
-            ) from exc
+        except (csv.Error, UnicodeError, OSError, EOFError) as exc:
+            raise _unreadable(exc, reader.line_num) from exc
         if count == 0:
             raise FileFormatError("no_rows", _("The file has a header but no rows to import."))
     finally:
         if opened is not None:
             opened.close()
+
+
+def _csv_header(binary: IO[bytes]) -> tuple[Reader, list[str]]:
+    """Sniff the encoding and the separator, read and check the header: a csv reader at the
+    first record and the file's columns (normalised)."""
+    head = binary.read(SNIFF_BYTES)
+    if not head:
+        raise FileFormatError("empty_file", _("The file is empty."))
+    encoding, errors = sniff_encoding(head)
+    text = io.TextIOWrapper(
+        io.BufferedReader(Prefixed(head, binary)), encoding=encoding, errors=errors, newline=""
+    )
+    first = text.readline()
+    if not first.strip():
+        raise FileFormatError("empty_file", _("The file is empty."))
+    reader = csv.reader(
+        itertools.chain([first], text), strict=True, delimiter=sniff_delimiter(first)
+    )
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise FileFormatError(
+            "bad_csv", _("The file is not valid CSV: %(error)s") % {"error": exc}
+        ) from exc
+    return reader, check_header(header, REQUIRED)
+
+
+def _short_row(row: list[str], columns: list[str]) -> dict[str, str]:
+    """A row shorter than the header, as `iter_rows` gives it: a dict, the missing cells empty."""
+    return {c: (restore(row[i].strip()) if i < len(row) else "") for i, c in enumerate(columns)}
+
+
+def _unreadable(exc: Exception, line: int) -> FileFormatError:
+    """The error a failure while reading the rows (after `line`) is reported as."""
+    if isinstance(exc, csv.Error):
+        return FileFormatError(
+            "bad_csv",
+            _("Line %(line)s is not valid CSV: %(error)s") % {"line": line, "error": exc},
+        )
+    if isinstance(exc, UnicodeError):
+        return FileFormatError(
+            "bad_encoding",
+            _(
+                "After line %(line)s the text cannot be decoded (the file mixes encodings or "
+                "is cut off): save it again from Excel as “CSV UTF-8”."
+            )
+            % {"line": line},
+        )
+    return FileFormatError("bad_file", _("The file cannot be read: %(error)s") % {"error": exc})
 
 
 def _fields(row: list[str], pick: Callable[[list[str]], Any]) -> list[str]:
@@ -587,31 +595,17 @@ def import_incidents(
     started = timezone.now()
     clock = time.monotonic()
     checker = _Checker(actor)
-    errors = ErrorList()
-    bad_rows = 0
-    lines = 0
+    bad = _BadRows()
     user = signed_in(actor)
     actor_id = user.pk if user is not None else None
-    zone = timezone.get_current_timezone()
     loader = _Loader()
     result = ImportResult(lines=0, created=0, unchanged=0, seconds=0.0, dry_run=dry_run)
-
-    def report(line: int, message: str) -> None:
-        nonlocal bad_rows
-        bad_rows += 1
-        errors.append({"line": line, "error": message})
-
     postgres = connection.vendor == "postgresql"
-    with connection.cursor() as cursor:
-        if not postgres:
-            # The register has several indexes; a bigger page cache keeps them off the disk.
-            cursor.execute("PRAGMA cache_size = -131072")  # 128 MiB, this connection only
+    if not postgres:
+        _enlarge_page_cache()
     with transaction.atomic(), connection.cursor() as cursor:
         _create_stage(cursor)
-        months: dict[tuple[int, int], Any] = {}
-        sqlite = connection.vendor == "sqlite"
-        utc = datetime.UTC
-        quick, add = checker.quick, loader.add
+        lines = 0
         rows = None
         fast = postgres and detect_format(name or str(source)) == "csv" and seekable(source)
         staged_in_sql = (
@@ -620,91 +614,146 @@ def import_incidents(
         if staged_in_sql is not None:
             raw, lines = staged_in_sql
             rows = _refused(raw)
-        for line, row in rows if rows is not None else _records(source, name):
-            lines += 1
-            staged = quick(row) if isinstance(row, list) else None
-            if staged is None:
-                problems, staged = checker.convert(row)
-                if staged is None:
-                    report(line, " ".join(problems))
-                    continue
-            if bad_rows:
-                continue
-            moment = staged[4]
-            local = moment.astimezone(zone)
-            month = months.get((local.year, local.month))
-            if month is None:
-                month = months[(local.year, local.month)] = (
-                    datetime.date(local.year, local.month, 1).isoformat()
-                    if sqlite
-                    else datetime.date(local.year, local.month, 1)
-                )
-            if sqlite:  # the text Django stores: naive UTC
-                add(
-                    (
-                        line,
-                        *staged[:4],
-                        moment.astimezone(utc).replace(tzinfo=None).isoformat(" "),
-                        *staged[5:],
-                        month,
-                    )
-                )
-            else:
-                add((line, *staged, month))
-            if progress is not None and lines % 1000 == 0:
-                progress(lines)
-        if not bad_rows:
+        lines = _stage_rows(
+            rows if rows is not None else _records(source, name),
+            lines,
+            checker,
+            loader,
+            bad,
+            progress,
+        )
+        if not bad.count:
             loader.flush()
         if progress is not None:
             progress(lines)
         result.lines = lines
-        if not bad_rows:
-            _decide(cursor, result, report, update=update, started=started)
-        if bad_rows or dry_run:
-            cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608
-            if staged_in_sql is not None:
-                empty_raw()
-            transaction.set_rollback(True)
-        else:
+        if not bad.count:
+            _decide(cursor, result, bad.report, update=update, started=started)
+        if not bad.count and not dry_run:
             _write(cursor, result, started=started, actor_id=actor_id, actor=actor)
-            run = ImportRun.objects.create(
-                file_name=Path(str(name or source)).name[:255],
-                lines=lines,
-                created=result.created,
-                unchanged=result.unchanged,
-                updated=result.updated,
-                linked=result.linked,
-                started_at=started,
-                finished_at=timezone.now(),
-                actor_id=actor_id,
-            )
-            result.run_id = run.pk
-            log_action(
-                "incidents.imported",
-                run,
-                actor=actor,
-                after={
-                    "lines": lines,
-                    "created": result.created,
-                    "unchanged": result.unchanged,
-                    "updated": result.updated,
-                    "linked": result.linked,
-                },
-            )
-            cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608
-            if staged_in_sql is not None:
-                empty_raw()
-    if bad_rows:
+            file_name = Path(str(name or source)).name
+            result.run_id = _record_run(file_name, result, started, actor_id, actor)
+        cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608
+        if staged_in_sql is not None:
+            empty_raw()
+        if bad.count or dry_run:
+            transaction.set_rollback(True)
+    if bad.count:
         raise ImportFailed(
             _(
                 "Nothing was imported: %(count)s of %(lines)s rows have errors. Correct them and "
                 "import the whole file again."
             )
-            % {"count": bad_rows, "lines": lines},
-            errors=errors,
+            % {"count": bad.count, "lines": lines},
+            errors=bad.errors,
         )
     result.seconds = time.monotonic() - clock
     return result
+
+
+@dataclass
+class _BadRows:
+    """The bad rows of a file: how many, and each with its line and what is wrong with it."""
+
+    errors: ErrorList = field(default_factory=ErrorList)
+    count: int = 0
+
+    def report(self, line: int, message: str) -> None:
+        self.count += 1
+        self.errors.append({"line": line, "error": message})
+
+
+def _enlarge_page_cache() -> None:
+    """SQLite: the register has several indexes; a bigger page cache keeps them off the disk."""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size = -131072")  # 128 MiB, this connection only
+
+
+def _stage_rows(
+    rows: Iterator[tuple[int, list[str] | dict[str, str]]],
+    lines: int,
+    checker: _Checker,
+    loader: _Loader,
+    bad: _BadRows,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Check every row and load the good ones into the staging table, each with its month; after
+    the first bad row, only check (to report every bad row). Returns `lines` plus the rows read."""
+    zone = timezone.get_current_timezone()
+    months: dict[tuple[int, int], Any] = {}
+    sqlite = connection.vendor == "sqlite"
+    utc = datetime.UTC
+    quick, add, report = checker.quick, loader.add, bad.report
+    failed = bool(bad.count)
+    for line, row in rows:
+        lines += 1
+        staged = quick(row) if isinstance(row, list) else None
+        if staged is None:
+            problems, staged = checker.convert(row)
+            if staged is None:
+                report(line, " ".join(problems))
+                failed = True
+                continue
+        if failed:
+            continue
+        moment = staged[4]
+        local = moment.astimezone(zone)
+        month = months.get((local.year, local.month))
+        if month is None:
+            month = months[(local.year, local.month)] = (
+                datetime.date(local.year, local.month, 1).isoformat()
+                if sqlite
+                else datetime.date(local.year, local.month, 1)
+            )
+        if sqlite:  # the text Django stores: naive UTC
+            add(
+                (
+                    line,
+                    *staged[:4],
+                    moment.astimezone(utc).replace(tzinfo=None).isoformat(" "),
+                    *staged[5:],
+                    month,
+                )
+            )
+        else:
+            add((line, *staged, month))
+        if progress is not None and lines % 1000 == 0:
+            progress(lines)
+    return lines
+
+
+def _record_run(
+    file_name: str,
+    result: ImportResult,
+    started: datetime.datetime,
+    actor_id: int | None,
+    actor: Actor,
+) -> int:
+    """The ImportRun of a written import, with its audit entry; returns its id."""
+    run = ImportRun.objects.create(
+        file_name=file_name[:255],
+        lines=result.lines,
+        created=result.created,
+        unchanged=result.unchanged,
+        updated=result.updated,
+        linked=result.linked,
+        started_at=started,
+        finished_at=timezone.now(),
+        actor_id=actor_id,
+    )
+    log_action(
+        "incidents.imported",
+        run,
+        actor=actor,
+        after={
+            "lines": result.lines,
+            "created": result.created,
+            "unchanged": result.unchanged,
+            "updated": result.updated,
+            "linked": result.linked,
+        },
+    )
+    return run.pk
 
 
 def _decide(
@@ -716,12 +765,26 @@ def _decide(
     started: datetime.datetime,
 ) -> None:
     """Set each staged row's state: new, link, unchanged, update or a conflict (an error)."""
-    table = Incident._meta.db_table
-    links = IncidentLink._meta.db_table
-    # 1. Rows whose key is already in the register (or already linked to an incident). Skipped
-    #    when no incident of the file's sources exists yet (a first history import).
     cursor.execute(f"SELECT DISTINCT source FROM {STAGE}")  # noqa: S608
     sources = [r[0] for r in cursor.fetchall()]
+    _match_register(cursor, sources, update=update)
+    _match_repeated_keys(cursor, report)
+    _report_conflicts(cursor, report)
+    # 4. New rows that show a disturbance already recorded from another kind of record.
+    result.linked = _link_candidates(cursor, started)
+    cursor.execute(f"SELECT state, count(*) FROM {STAGE} GROUP BY state")  # noqa: S608
+    counts = dict(cursor.fetchall())
+    result.created = counts.get(NEW, 0)
+    result.unchanged = counts.get(UNCHANGED, 0)
+    result.updated = counts.get(UPDATE, 0)
+
+
+def _match_register(cursor: Any, sources: list[str], *, update: bool) -> None:
+    """1. Rows whose key is already in the register (unchanged, or an update or a conflict) or
+    already linked to an incident (unchanged). Each step is skipped when no incident (or link)
+    of the file's sources exists yet (a first history import)."""
+    table = Incident._meta.db_table
+    links = IncidentLink._meta.db_table
     if Incident.objects.filter(source__in=sources).exists():
         _sql(
             cursor,
@@ -746,8 +809,18 @@ def _decide(
             f"(SELECT 1 FROM {links} l WHERE l.source = {STAGE}.source "
             f"AND l.source_ref = {STAGE}.source_ref)",
         )
-    # 2. Keys given twice in the file: the first line counts; a later copy with the same
-    #    content is unchanged, with other content a conflict.
+
+
+def _already_imported(ref: str) -> str:
+    return _(
+        "source_ref “%(ref)s” was already imported (or given earlier in this file) with "
+        "different content."
+    ) % {"ref": ref}
+
+
+def _match_repeated_keys(cursor: Any, report: Callable[[int, str], None]) -> None:
+    """2. Keys given twice in the file: the first line counts; a later copy with the same
+    content is unchanged, with other content a conflict."""
     cursor.execute(
         f"SELECT source, source_ref, min(line) FROM {STAGE} "  # noqa: S608
         "GROUP BY source, source_ref HAVING count(*) > 1"
@@ -766,28 +839,17 @@ def _decide(
                 [state, line],
             )
             if state == CONFLICT and ref:
-                report(
-                    line,
-                    _(
-                        "source_ref “%(ref)s” was already imported (or given earlier in this "
-                        "file) with different content."
-                    )
-                    % {"ref": ref},
-                )
-    # 3. Conflicts with the register, and rows of another source that are not in it.
+                report(line, _already_imported(ref))
+
+
+def _report_conflicts(cursor: Any, report: Callable[[int, str], None]) -> None:
+    """3. Conflicts with the register, and rows of another source that are not in it."""
     cursor.execute(
         f"SELECT line, source_ref FROM {STAGE} WHERE state = {CONFLICT} AND target_id IS NOT NULL "  # noqa: S608
         "ORDER BY line"
     )
     for line, ref in cursor.fetchall():
-        report(
-            line,
-            _(
-                "source_ref “%(ref)s” was already imported (or given earlier in this file) with "
-                "different content."
-            )
-            % {"ref": ref},
-        )
+        report(line, _already_imported(ref))
     cursor.execute(
         f"SELECT line, source FROM {STAGE} WHERE state = {NEW} AND source <> %s ORDER BY line",  # noqa: S608
         [Source.IMPORT.value],
@@ -801,13 +863,39 @@ def _decide(
             )
             % {"source": key_source},
         )
-    # 4. New rows that show a disturbance already recorded from another kind of record.
-    result.linked = _link_candidates(cursor, started)
-    cursor.execute(f"SELECT state, count(*) FROM {STAGE} GROUP BY state")  # noqa: S608
-    counts = dict(cursor.fetchall())
-    result.created = counts.get(NEW, 0)
-    result.unchanged = counts.get(UNCHANGED, 0)
-    result.updated = counts.get(UPDATE, 0)
+
+
+# The incident's columns an import writes (the staging table's, without line and month).
+WRITTEN = [
+    "category_id",
+    "village_id",
+    "regency_code",
+    "district_code",
+    "occurred_at",
+    "source",
+    "source_ref",
+    "latitude",
+    "longitude",
+    "severity",
+    "description",
+]
+
+
+class _RollupChanges:
+    """What an import adds to (or takes from) the monthly roll-ups, by village, month and
+    category."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[int, datetime.date, int], int] = {}
+
+    def add(self, village_id: int, month: Any, category_id: int, n: int) -> None:
+        if not isinstance(month, datetime.date):
+            month = datetime.date.fromisoformat(str(month))
+        key = (village_id, month, category_id)
+        self.counts[key] = self.counts.get(key, 0) + n
+
+    def nonzero(self) -> dict[tuple[int, datetime.date, int], int]:
+        return {k: n for k, n in self.counts.items() if n}
 
 
 def _write(
@@ -819,24 +907,9 @@ def _write(
     actor: Actor,
 ) -> None:
     """Insert, link and update as decided, and add the changes to the roll-ups."""
-    from jaga.core.audit import snapshot
-
     table = Incident._meta.db_table
     links = IncidentLink._meta.db_table
-    columns = [
-        "category_id",
-        "village_id",
-        "regency_code",
-        "district_code",
-        "occurred_at",
-        "source",
-        "source_ref",
-        "latitude",
-        "longitude",
-        "severity",
-        "description",
-    ]
-    listed = ", ".join(columns)
+    listed = ", ".join(WRITTEN)
     stamp = connection.ops.adapt_datetimefield_value(started)
     if result.created:
         _sql(
@@ -852,49 +925,51 @@ def _write(
             f"SELECT target_id, source, source_ref, %s FROM {STAGE} WHERE state = {LINK}",
             [stamp],
         )
-    counts: dict[tuple[int, datetime.date, int], int] = {}
-
-    def add(village_id: int, month: Any, category_id: int, n: int) -> None:
-        if not isinstance(month, datetime.date):
-            month = datetime.date.fromisoformat(str(month))
-        key = (village_id, month, category_id)
-        counts[key] = counts.get(key, 0) + n
-
+    changes = _RollupChanges()
     if result.created:
         cursor.execute(
             f"SELECT village_id, month, category_id, count(*) FROM {STAGE} "  # noqa: S608
             f"WHERE state = {NEW} GROUP BY village_id, month, category_id"
         )
         for village_id, month, category_id, n in cursor.fetchall():
-            add(village_id, month, category_id, n)
+            changes.add(village_id, month, category_id, n)
     if result.updated:
-        zone = timezone.get_current_timezone()
+        _update_changed(cursor, changes, actor)
+    add_to_rollups(changes.nonzero())
+
+
+def _update_changed(cursor: Any, changes: _RollupChanges, actor: Actor) -> None:
+    """Update each incident whose row came back with other content (`update=True`), move it in
+    the roll-ups and log the change."""
+    from jaga.core.audit import snapshot
+
+    table = Incident._meta.db_table
+    zone = timezone.get_current_timezone()
+    cursor.execute(
+        f"SELECT target_id, village_id, category_id, month FROM {STAGE} "  # noqa: S608
+        f"WHERE state = {UPDATE} ORDER BY line"
+    )
+    for target_id, village_id, category_id, month in cursor.fetchall():
+        incident = Incident.objects.select_for_update().get(pk=target_id)
+        before = snapshot(incident)
+        old_month = timezone.localtime(incident.occurred_at, zone).date().replace(day=1)
+        changes.add(incident.village_id, old_month, incident.category_id, -1)
+        changes.add(village_id, month, category_id, +1)
         cursor.execute(
-            f"SELECT target_id, village_id, category_id, month FROM {STAGE} "  # noqa: S608
-            f"WHERE state = {UPDATE} ORDER BY line"
+            f"UPDATE {table} SET category_id = s.category_id, village_id = s.village_id, "  # noqa: S608
+            "regency_code = s.regency_code, district_code = s.district_code, "
+            "occurred_at = s.occurred_at, latitude = s.latitude, longitude = s.longitude, "
+            "severity = s.severity, description = s.description "
+            f"FROM {STAGE} s WHERE s.target_id = {table}.id AND {table}.id = %s "
+            f"AND s.state = {UPDATE}",
+            [target_id],
         )
-        for target_id, village_id, category_id, month in cursor.fetchall():
-            incident = Incident.objects.select_for_update().get(pk=target_id)
-            before = snapshot(incident)
-            old_month = timezone.localtime(incident.occurred_at, zone).date().replace(day=1)
-            add(incident.village_id, old_month, incident.category_id, -1)
-            add(village_id, month, category_id, +1)
-            cursor.execute(
-                f"UPDATE {table} SET category_id = s.category_id, village_id = s.village_id, "  # noqa: S608
-                "regency_code = s.regency_code, district_code = s.district_code, "
-                "occurred_at = s.occurred_at, latitude = s.latitude, longitude = s.longitude, "
-                "severity = s.severity, description = s.description "
-                f"FROM {STAGE} s WHERE s.target_id = {table}.id AND {table}.id = %s "
-                f"AND s.state = {UPDATE}",
-                [target_id],
-            )
-            incident.refresh_from_db()
-            log_action(
-                "incidents.updated_by_import",
-                incident,
-                actor=actor,
-                before=before,
-                after=snapshot(incident),
-                territory_code=incident.village.code,
-            )
-    add_to_rollups({k: n for k, n in counts.items() if n})
+        incident.refresh_from_db()
+        log_action(
+            "incidents.updated_by_import",
+            incident,
+            actor=actor,
+            before=before,
+            after=snapshot(incident),
+            territory_code=incident.village.code,
+        )

@@ -120,35 +120,7 @@ def stage_raw_csv(
         header = next(csv.reader([first], strict=True, delimiter=delimiter))
         raw = RawFile(columns=check_header(header, required))
         _create_raw(len(raw.columns))
-        cells = ", ".join(f"c{i}" for i in range(len(raw.columns)))
-        quoted = _quoted_field(delimiter)
-        sql = (
-            f"COPY {RAW} ({cells}) FROM STDIN (FORMAT csv, DELIMITER {DELIMITERS[delimiter]}, "
-            f"FORCE_NOT_NULL ({cells}))"
-        )
-        carry = ""
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            while True:
-                chunk = text.read(BLOCK)
-                block = carry + chunk
-                if not chunk:  # the end: a file may end with empty lines (csv skips them)
-                    block = block.rstrip("\r\n")
-                    if not block:
-                        break
-                    block += "\r\n" if first.endswith("\r\n") else "\n"
-                    carry = ""
-                else:
-                    cut = block.rfind("\n") + 1
-                    block, carry = block[:cut], block[cut:]
-                    if not block:
-                        continue
-                _check_block(block, quoted)
-                copy.write(block)
-                raw.records += block.count("\n")
-                if progress is not None:
-                    progress(raw.records)
-                if not chunk:
-                    break
+        _copy_records(text, raw, delimiter, "\r\n" if first.endswith("\r\n") else "\n", progress)
         if not raw.records:
             return None
         with connection.cursor() as cursor:
@@ -171,6 +143,41 @@ def stage_raw_csv(
             opened.close()
         else:
             source.seek(start)  # type: ignore[union-attr]
+
+
+def _copy_records(text: IO[str], raw: RawFile, delimiter: str, ending: str, progress: Any) -> None:
+    """COPY the records after the header into RAW, a block of whole lines at a time, each block
+    checked first (`_check_block`); counts them in `raw.records`. `ending` is the header's line
+    ending, given to a last line without one."""
+    cells = ", ".join(f"c{i}" for i in range(len(raw.columns)))
+    quoted = _quoted_field(delimiter)
+    sql = (
+        f"COPY {RAW} ({cells}) FROM STDIN (FORMAT csv, DELIMITER {DELIMITERS[delimiter]}, "
+        f"FORCE_NOT_NULL ({cells}))"
+    )
+    carry = ""
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        while True:
+            chunk = text.read(BLOCK)
+            block = carry + chunk
+            if not chunk:  # the end: a file may end with empty lines (csv skips them)
+                block = block.rstrip("\r\n")
+                if not block:
+                    break
+                block += ending
+                carry = ""
+            else:
+                cut = block.rfind("\n") + 1
+                block, carry = block[:cut], block[cut:]
+                if not block:
+                    continue
+            _check_block(block, quoted)
+            copy.write(block)
+            raw.records += block.count("\n")
+            if progress is not None:
+                progress(raw.records)
+            if not chunk:
+                break
 
 
 def _create_raw(width: int) -> None:
@@ -217,102 +224,7 @@ def check_and_stage(
     forms only (older ones and the rarer forms are left to Python, whose zone data may differ
     from PostgreSQL's for the offsets of the 1940s to 1960s).
     """
-    col = raw.columns
-
-    def trimmed(field: str) -> str:
-        return f"btrim({_cell(col, field)}, %(ws)s)"
-
-    def restored(name: str) -> str:
-        # `restore`: a neutralised formula (an apostrophe before = + - @ ...) read back. Only the
-        # free-text cells need it: no code, date or number the SQL accepts starts so.
-        return (
-            f"CASE WHEN length({name}) > 1 AND left({name}, 1) = '''' AND "
-            f"strpos(%(formula)s, substr({name}, 2, 1)) > 0 THEN substr({name}, 2) "
-            f"ELSE {name} END"
-        )
-
-    day_ok = (
-        "substr(w, 9, 2)::int <= CASE substr(w, 6, 2)::int WHEN 2 THEN "
-        "CASE WHEN substr(w, 1, 4)::int %% 4 = 0 AND (substr(w, 1, 4)::int %% 100 <> 0 "
-        "OR substr(w, 1, 4)::int %% 400 = 0) THEN 29 ELSE 28 END "
-        "WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30 WHEN 11 THEN 30 ELSE 31 END"
-    )
-    # The session's zone (set below) places a date or a date-time without offset in local time,
-    # as `parse_moment` does.
-    shapes = ", ".join(f"'{shape}'" for shape in MOMENT_SHAPES)
-    digits = (
-        "left(w, 4) || substr(w, 6, 2) || substr(w, 9, 2) || substr(w, 12, 2) || "
-        "substr(w, 15, 2) || substr(w, 18, 2) || "
-        "CASE WHEN length(w) = 25 THEN substr(w, 21, 2) || right(w, 2) ELSE '' END"
-    )
-    ranges = (
-        "left(w, 4) >= '1970' AND substr(w, 6, 2) BETWEEN '01' AND '12' "
-        "AND substr(w, 9, 2) BETWEEN '01' AND '31' "
-        "AND (length(w) = 10 OR (substr(w, 12, 2) <= '23' AND substr(w, 15, 2) <= '59' "
-        "AND (length(w) = 16 OR substr(w, 18, 2) <= '59'))) "
-        "AND (length(w) < 25 OR (substr(w, 21, 2) <= '14' AND right(w, 2) <= '59'))"
-    )
-    moment = (
-        f"CASE WHEN w LIKE ANY (ARRAY[{shapes}]) AND btrim({digits}, '0123456789') = '' "
-        f"AND {ranges} AND (substr(w, 9, 2) <= '28' OR {day_ok}) THEN w::timestamptz END"
-    )
-
-    def number(name: str) -> str:
-        return (
-            f"CASE WHEN {name} <> '' AND {name} ~ '{NUMBER}' "
-            f"THEN replace({name}, ',', '.')::float8 END"
-        )
-
-    scope = (
-        ""
-        if ALL_CODES in scopes
-        else "AND EXISTS (SELECT 1 FROM unnest(%(scopes)s::text[]) s "
-        "WHERE v.code = s OR starts_with(v.code, s || '.'))"
-    )
-    villages = (
-        f"(SELECT id, code, regency_code, district_code FROM {Territory._meta.db_table} "  # noqa: S608
-        "WHERE level = %(level)s)"
-    )
-    categories = f"(SELECT id, code FROM {Category._meta.db_table} WHERE is_active)"  # noqa: S608
-    sql = f"""
-    INSERT INTO {stage} (line, category_id, village_id, regency_code, district_code, occurred_at,
-        source, source_ref, latitude, longitude, severity, description, month)
-    SELECT r.line, k.id, v.id, v.regency_code, v.district_code, r.at, r.source, r.ref,
-        r.lat, r.lon, r.severity, r.description,
-        date_trunc('month', r.at)::date
-    FROM (
-        SELECT line, code, category, ref, description, lat_text, lon_text,
-            CASE WHEN source IN ('', 'import') THEN 'import'
-                 WHEN source = ANY(%(sources)s::text[]) THEN source END AS source,
-            CASE severity WHEN '' THEN 2 WHEN '1' THEN 1 WHEN '2' THEN 2 WHEN '3' THEN 3
-                END AS severity,
-            {moment} AS at,
-            {number("lat_text")} AS lat, {number("lon_text")} AS lon
-        FROM (
-            SELECT line, w, code, category, source, severity, lat_text, lon_text,
-                {restored("ref_text")} AS ref, {restored("text")} AS description
-            FROM (
-                SELECT line, {trimmed("occurred_at")} AS w, {trimmed("village_code")} AS code,
-                    {trimmed("category")} AS category, {trimmed("source_ref")} AS ref_text,
-                    {trimmed("description")} AS text, {trimmed("source")} AS source,
-                    {trimmed("severity")} AS severity, {trimmed("latitude")} AS lat_text,
-                    {trimmed("longitude")} AS lon_text
-                FROM {RAW}
-                OFFSET 0
-            ) cells
-            OFFSET 0  -- fences: each cell is worked on once, not once per use
-        ) tidied
-        OFFSET 0
-    ) r
-    JOIN {villages} v ON v.code = r.code
-    JOIN {categories} k ON k.code = r.category
-    WHERE r.at IS NOT NULL AND r.at <= %(now)s AND r.source IS NOT NULL
-        AND r.severity IS NOT NULL AND r.ref <> '' AND length(r.ref) <= 100
-        AND ((r.lat_text = '' AND r.lon_text = '') OR (
-            r.lat BETWEEN {LAT_RANGE[0]} AND {LAT_RANGE[1]}
-            AND r.lon BETWEEN {LON_RANGE[0]} AND {LON_RANGE[1]}))
-        {scope}
-    """  # noqa: S608
+    sql = _stage_sql(raw.columns, stage, every_village=ALL_CODES in scopes)
     params = {
         "formula": FORMULA_STARTS_CHARS,
         "ws": WHITESPACE,
@@ -335,6 +247,111 @@ def check_and_stage(
         cursor.execute("SELECT set_config('TimeZone', %s, true)", [session_zone])
         cursor.execute(f"ANALYZE {stage}")
     return staged
+
+
+def _restored_sql(name: str) -> str:
+    """SQL of `restore`: a neutralised formula (an apostrophe before = + - @ ...) read back.
+    Only the free-text cells need it: no code, date or number the SQL accepts starts so."""
+    return (
+        f"CASE WHEN length({name}) > 1 AND left({name}, 1) = '''' AND "
+        f"strpos(%(formula)s, substr({name}, 2, 1)) > 0 THEN substr({name}, 2) "
+        f"ELSE {name} END"
+    )
+
+
+def _moment_sql() -> str:
+    """SQL of the moment in the trimmed cell `w` (a timestamptz), NULL when it is not one of
+    MOMENT_SHAPES from 1970 on with a real day. The session's zone (set by `check_and_stage`)
+    places a date or a date-time without offset in local time, as `parse_moment` does."""
+    day_ok = (
+        "substr(w, 9, 2)::int <= CASE substr(w, 6, 2)::int WHEN 2 THEN "
+        "CASE WHEN substr(w, 1, 4)::int %% 4 = 0 AND (substr(w, 1, 4)::int %% 100 <> 0 "
+        "OR substr(w, 1, 4)::int %% 400 = 0) THEN 29 ELSE 28 END "
+        "WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30 WHEN 11 THEN 30 ELSE 31 END"
+    )
+    shapes = ", ".join(f"'{shape}'" for shape in MOMENT_SHAPES)
+    digits = (
+        "left(w, 4) || substr(w, 6, 2) || substr(w, 9, 2) || substr(w, 12, 2) || "
+        "substr(w, 15, 2) || substr(w, 18, 2) || "
+        "CASE WHEN length(w) = 25 THEN substr(w, 21, 2) || right(w, 2) ELSE '' END"
+    )
+    ranges = (
+        "left(w, 4) >= '1970' AND substr(w, 6, 2) BETWEEN '01' AND '12' "
+        "AND substr(w, 9, 2) BETWEEN '01' AND '31' "
+        "AND (length(w) = 10 OR (substr(w, 12, 2) <= '23' AND substr(w, 15, 2) <= '59' "
+        "AND (length(w) = 16 OR substr(w, 18, 2) <= '59'))) "
+        "AND (length(w) < 25 OR (substr(w, 21, 2) <= '14' AND right(w, 2) <= '59'))"
+    )
+    return (
+        f"CASE WHEN w LIKE ANY (ARRAY[{shapes}]) AND btrim({digits}, '0123456789') = '' "
+        f"AND {ranges} AND (substr(w, 9, 2) <= '28' OR {day_ok}) THEN w::timestamptz END"
+    )
+
+
+def _number_sql(name: str) -> str:
+    """SQL of the number in the trimmed cell `name` (float8), NULL when it is not one."""
+    return (
+        f"CASE WHEN {name} <> '' AND {name} ~ '{NUMBER}' THEN replace({name}, ',', '.')::float8 END"
+    )
+
+
+def _stage_sql(col: list[str], stage: str, *, every_village: bool) -> str:
+    """The INSERT ... SELECT that trims, checks and converts RAW's rows (of header `col`) and
+    stages those it accepts; `every_village` leaves out the scope condition."""
+
+    def trimmed(field: str) -> str:
+        return f"btrim({_cell(col, field)}, %(ws)s)"
+
+    scope = (
+        ""
+        if every_village
+        else "AND EXISTS (SELECT 1 FROM unnest(%(scopes)s::text[]) s "
+        "WHERE v.code = s OR starts_with(v.code, s || '.'))"
+    )
+    villages = (
+        f"(SELECT id, code, regency_code, district_code FROM {Territory._meta.db_table} "  # noqa: S608
+        "WHERE level = %(level)s)"
+    )
+    categories = f"(SELECT id, code FROM {Category._meta.db_table} WHERE is_active)"  # noqa: S608
+    return f"""
+    INSERT INTO {stage} (line, category_id, village_id, regency_code, district_code, occurred_at,
+        source, source_ref, latitude, longitude, severity, description, month)
+    SELECT r.line, k.id, v.id, v.regency_code, v.district_code, r.at, r.source, r.ref,
+        r.lat, r.lon, r.severity, r.description,
+        date_trunc('month', r.at)::date
+    FROM (
+        SELECT line, code, category, ref, description, lat_text, lon_text,
+            CASE WHEN source IN ('', 'import') THEN 'import'
+                 WHEN source = ANY(%(sources)s::text[]) THEN source END AS source,
+            CASE severity WHEN '' THEN 2 WHEN '1' THEN 1 WHEN '2' THEN 2 WHEN '3' THEN 3
+                END AS severity,
+            {_moment_sql()} AS at,
+            {_number_sql("lat_text")} AS lat, {_number_sql("lon_text")} AS lon
+        FROM (
+            SELECT line, w, code, category, source, severity, lat_text, lon_text,
+                {_restored_sql("ref_text")} AS ref, {_restored_sql("text")} AS description
+            FROM (
+                SELECT line, {trimmed("occurred_at")} AS w, {trimmed("village_code")} AS code,
+                    {trimmed("category")} AS category, {trimmed("source_ref")} AS ref_text,
+                    {trimmed("description")} AS text, {trimmed("source")} AS source,
+                    {trimmed("severity")} AS severity, {trimmed("latitude")} AS lat_text,
+                    {trimmed("longitude")} AS lon_text
+                FROM {RAW}
+                OFFSET 0
+            ) cells
+            OFFSET 0  -- fences: each cell is worked on once, not once per use
+        ) tidied
+        OFFSET 0
+    ) r
+    JOIN {villages} v ON v.code = r.code
+    JOIN {categories} k ON k.code = r.category
+    WHERE r.at IS NOT NULL AND r.at <= %(now)s AND r.source IS NOT NULL
+        AND r.severity IS NOT NULL AND r.ref <> '' AND length(r.ref) <= 100
+        AND ((r.lat_text = '' AND r.lon_text = '') OR (
+            r.lat BETWEEN {LAT_RANGE[0]} AND {LAT_RANGE[1]}
+            AND r.lon BETWEEN {LON_RANGE[0]} AND {LON_RANGE[1]}))
+        {scope}
+    """  # noqa: S608
 
 
 def refused_rows(raw: RawFile, stage: str) -> Iterator[tuple[int, list[str]]]:

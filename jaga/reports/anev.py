@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Min, Q, QuerySet, Sum
 from django.utils import timezone
@@ -35,6 +35,9 @@ from jaga.core.numbers import say_number
 from jaga.fieldwork.models import Target
 from jaga.incidents.models import CategoryGroup
 from jaga.territory.models import Level, PolmasStatus, Territory
+
+if TYPE_CHECKING:
+    from jaga.surveys.queries import TrustSummary
 
 TREND_MONTHS = 36
 
@@ -500,9 +503,24 @@ def _fmt_pct(value: float | None) -> str:
 
 def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]) -> list[str]:
     """A few generated sentences on what changed, in the report's language."""
-    out = []
-    c: CompRow = sections["compstat"]["total"]
-    known = sections["compstat"]["known"]
+    out = _count_sentences(month, sections["compstat"])
+    out += _area_sentences(sections["compstat"]["areas"])
+    out.append(sections["trend"]["plain"])
+    out += _alarm_sentences(sections["alarms"]["rows"])
+    out += _work_sentences(sections["desk"], sections["partnership"], sections["coverage"])
+    for row in sections["programmes"]["rows"]:
+        if row["result"] is not None:
+            out.append(plain.effect_in_words(row["result"], row["name"]))
+    out += _trust_sentences(sections["surveys"]["trust_year"])
+    return out
+
+
+def _count_sentences(month: datetime.date, compstat: dict[str, Any]) -> list[str]:
+    """The month's count of disturbances against the same month last year and the year to date
+    against the year before (or why there is no count)."""
+    out: list[str] = []
+    c: CompRow = compstat["total"]
+    known = compstat["known"]
     if not known:
         # Not "nothing recorded": the register does not reach this month.
         out.append(
@@ -510,7 +528,7 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
                 "Disturbances: %(month)s is outside the period the register covers, so there "
                 "is no count for it. %(notice)s"
             )
-            % {"month": month.strftime("%Y-%m"), "notice": sections["compstat"]["notice"]}
+            % {"month": month.strftime("%Y-%m"), "notice": compstat["notice"]}
         )
     elif not (c.current or c.last_year or c.ytd or c.ytd_last_year):
         out.append(
@@ -558,7 +576,12 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
             _("Year to date: %(ytd)s against %(ytdl)s a year earlier (%(pct)s).")
             % {"ytd": c.ytd, "ytdl": c.ytd_last_year, "pct": _fmt_pct(c.change_ytd)}
         )
-    areas = sections["compstat"]["areas"]
+    return out
+
+
+def _area_sentences(areas: list[CompRow]) -> list[str]:
+    """The areas with significantly fewer, and more, disturbances than last year."""
+    out: list[str] = []
     falling = [a for a in areas if a.signal_last_year and a.current < a.last_year]
     rising = [a for a in areas if a.signal_last_year and a.current > a.last_year]
     if falling:
@@ -571,8 +594,12 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
             _("Significantly more disturbances than last year in: %(areas)s.")
             % {"areas": ", ".join(a.name for a in rising)}
         )
-    out.append(sections["trend"]["plain"])
-    alarm_rows = sections["alarms"]["rows"]
+    return out
+
+
+def _alarm_sentences(alarm_rows: list[dict[str, Any]]) -> list[str]:
+    """The early warning: the first five villages (and categories) above the usual level."""
+    out: list[str] = []
     if alarm_rows:
         places = []
         for a in alarm_rows[:5]:
@@ -584,7 +611,13 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
             _("Early warning: disturbances above the usual level in %(places)s.")
             % {"places": ", ".join(places)}
         )
-    d = sections["desk"]
+    return out
+
+
+def _work_sentences(d: dict[str, Any], p: dict[str, Any], cov: dict[str, Any]) -> list[str]:
+    """The service desk's reports, the partnership activities and the villages without a
+    Bhabinkamtibmas."""
+    out: list[str] = []
     if d["received"]:
         out.append(
             _(
@@ -599,7 +632,6 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
                 else say_number(d["in_time_rate"], 1) + "%",
             }
         )
-    p = sections["partnership"]
     if p["activities"]:
         rate = p["rates"]["attendance_pct"]
         out.append(
@@ -610,16 +642,17 @@ def summary(territory: Territory, month: datetime.date, sections: dict[str, Any]
                 "rate": "—" if rate is None else say_number(rate, 1) + "%",
             }
         )
-    cov = sections["coverage"]
     if cov["villages_without"]:
         out.append(
             _("%(n)s of %(total)s villages have no Bhabinkamtibmas posted.")
             % {"n": len(cov["villages_without"]), "total": cov["villages"]}
         )
-    for row in sections["programmes"]["rows"]:
-        if row["result"] is not None:
-            out.append(plain.effect_in_words(row["result"], row["name"]))
-    trust = sections["surveys"]["trust_year"]
+    return out
+
+
+def _trust_sentences(trust: TrustSummary) -> list[str]:
+    """Trust in the police over the last 12 months, when the surveys estimate it."""
+    out: list[str] = []
     est = trust.estimates.get("trust_police")
     if est is not None:
         out.append(

@@ -1,7 +1,5 @@
 """No function over 80 lines outside the demo builders (issue 15): a long function is split into
-named steps. The functions still too long are listed in ALLOWED with their length today; the list
-can only shrink: an allowed function may not grow, and once it is 80 lines or fewer (or gone) it
-must leave the list."""
+named steps. There is no list of exceptions."""
 
 from __future__ import annotations
 
@@ -12,19 +10,6 @@ import jaga
 
 ROOT = Path(jaga.__file__).resolve().parent
 LIMIT = 80
-
-# "path relative to jaga/:qualified name" -> its length in lines (def line to last line).
-ALLOWED: dict[str, int] = {
-    "analytics/evaluation.py:evaluate": 106,
-    "analytics/stats/did.py:callaway_santanna": 118,
-    "incidents/imports.py:_csv_records": 96,
-    "incidents/imports.py:import_incidents": 140,
-    "incidents/imports.py:_decide": 101,
-    "incidents/imports.py:_write": 88,
-    "incidents/sql_import.py:stage_raw_csv": 83,
-    "incidents/sql_import.py:check_and_stage": 133,
-    "reports/anev.py:summary": 136,
-}
 
 
 def lengths(tree: ast.AST, prefix: str) -> dict[str, int]:
@@ -62,16 +47,8 @@ def test_it_measures_a_long_function_and_a_method():
     assert lengths(ast.parse(source), "m.py") == {"m.py:long": LIMIT + 1, "m.py:A.short": 2}
 
 
-def test_no_function_is_longer_than_the_limit_unless_allowed():
-    too_long = {name: n for name, n in all_lengths().items() if n > LIMIT and name not in ALLOWED}
+def test_no_function_is_longer_than_the_limit():
+    too_long = {name: n for name, n in all_lengths().items() if n > LIMIT}
     assert not too_long, (
         f"functions over {LIMIT} lines: split them into named steps {sorted(too_long.items())}"
     )
-
-
-def test_allowed_functions_only_shrink():
-    found = all_lengths()
-    gone = sorted(name for name in ALLOWED if found.get(name, 0) <= LIMIT)
-    assert not gone, f"now {LIMIT} lines or fewer (or gone): remove them from ALLOWED {gone}"
-    grown = sorted((name, found[name]) for name, n in ALLOWED.items() if found[name] > n)
-    assert not grown, f"allowed long functions grew; split them instead {grown}"

@@ -209,14 +209,7 @@ def callaway_santanna(
     cohort = np.asarray(cohort, dtype=int)
     n, n_periods = y.shape
     zcrit = float(stats.norm.ppf(1 - alpha / 2))
-    cells: list[tuple[GroupTime, np.ndarray]] = []
-    for g in sorted({int(c) for c in cohort if 0 < c < n_periods}):
-        for t in range(1, n_periods):
-            found = _att_gt(y, cohort, g, t)
-            if found is None:
-                continue
-            att, psi, n_t, n_c, treated_mean = found
-            cells.append((GroupTime(g, t, att, _se(psi), n_t, n_c, treated_mean), psi))
+    cells = _group_time_cells(y, cohort, n_periods)
     sizes = {g: int((cohort == g).sum()) for g in {c.cohort for c, _ in cells}}
 
     post = [(c, psi) for c, psi in cells if c.period >= c.cohort]
@@ -231,62 +224,12 @@ def callaway_santanna(
     counterfactual = observed - att
     att_pct = att / counterfactual * 100 if counterfactual > 0 else None
 
-    events: list[EventPoint] = []
-    event_psi: dict[int, np.ndarray] = {}
-    by_e: dict[int, list[tuple[GroupTime, np.ndarray]]] = {}
-    for c, psi in cells:
-        by_e.setdefault(c.period - c.cohort, []).append((c, psi))
-    for e in sorted(by_e):
-        if (max_e is not None and e > max_e) or (min_e is not None and e < min_e):
-            continue
-        items = by_e[e]
-        we = np.array([sizes[c.cohort] for c, _ in items], dtype=float)
-        we /= we.sum()
-        value = float(sum(wi * c.att for wi, (c, _) in zip(we, items, strict=True)))
-        psi_e = np.asarray(sum(wi * psi for wi, (_, psi) in zip(we, items, strict=True)))
-        s = _se(psi_e)
-        event_psi[e] = psi_e
-        events.append(EventPoint(e, value, s, value - zcrit * s, value + zcrit * s))
-
-    # Pre-trend: joint Wald test that the event-study points of the last `pre_window` months
-    # before adoption are all zero (their covariance from the influence functions). Testing every
-    # pre-period ATT(g, t) separately would ask more of the covariance than the units can give.
+    events, event_psi = _event_study(cells, sizes, zcrit, min_e, max_e)
     pre_es = [p for p in events if -pre_window <= p.e < 0]
-    chi2, df, p = 0.0, 0, None
-    if pre_es:
-        b = np.array([pt.att for pt in pre_es])
-        psi_pre = np.column_stack([event_psi[pt.e] for pt in pre_es])
-        cov = psi_pre.T @ psi_pre / n**2
-        pinv = np.linalg.pinv(cov, rcond=1e-10, hermitian=True)
-        df = int(np.linalg.matrix_rank(cov, tol=1e-10 * max(1.0, float(np.abs(cov).max()))))
-        chi2 = float(b @ pinv @ b)
-        # Hotelling's small-sample form: the covariance is estimated from the adopting villages
-        # (a few per cohort), so the statistic is read against F(df, m - df) with m the adopters,
-        # not against chi-square (measured: 8% size at 5% with the plain chi-square).
-        m = int(np.isin(cohort, [c.cohort for c, _ in cells]).sum())
-        if df > 0 and m > df + 1:
-            f_stat = chi2 * (m - df) / (df * (m - 1))
-            p = float(stats.f.sf(f_stat, df, m - df))
-        elif df > 0:
-            p = float(stats.chi2.sf(chi2, df))
+    chi2, df, p = _joint_pre_trend(pre_es, event_psi, cohort, cells, n)
     slope, slope_se, slope_p = _linear_pre_trend(y, cohort, pre_slope_window)
-
-    # Relative-magnitudes sensitivity. A drift of d per month after adoption biases ATT(g, t) by
-    # d * (t - g + 1) (the base is g - 1), so the simple aggregate by d * k with k the weighted
-    # mean of (t - g + 1) over its cells. The conclusion breaks down when the nearest bound of the
-    # interval is moved to zero: |d| = |bound| / k; relative to the largest pre-adoption drift.
-    k = float(sum(wi * (c.period - c.cohort + 1) for wi, (c, _) in zip(w, post, strict=True)))
-    lo, hi = att - zcrit * se, att + zcrit * se
-    max_drift = max((abs(pt.att) for pt in pre_es), default=None)
-    breakdown = None
-    if max_drift and k > 0 and (hi < 0 or lo > 0):
-        breakdown = min(abs(lo), abs(hi)) / k / max_drift
-
-    # Controls: every unit that served as a comparison in some post-adoption cell.
-    used_as_control = np.zeros(n, dtype=bool)
-    for c, _psi in post:
-        base = c.cohort - 1
-        used_as_control |= ((cohort > max(c.period, base)) | (cohort < 0)) & (cohort != c.cohort)
+    k, max_drift, breakdown = _breakdown(post, w, att - zcrit * se, att + zcrit * se, pre_es)
+    used_as_control = _used_as_control(post, cohort, n)
     return DidResult(
         att=att,
         se=se,
@@ -309,3 +252,110 @@ def callaway_santanna(
         group_time=[c for c, _ in cells],
         event_study=events,
     )
+
+
+def _group_time_cells(
+    y: np.ndarray, cohort: np.ndarray, n_periods: int
+) -> list[tuple[GroupTime, np.ndarray]]:
+    """Every ATT(g, t) that has a comparison group, with its influence function."""
+    cells: list[tuple[GroupTime, np.ndarray]] = []
+    for g in sorted({int(c) for c in cohort if 0 < c < n_periods}):
+        for t in range(1, n_periods):
+            found = _att_gt(y, cohort, g, t)
+            if found is None:
+                continue
+            att, psi, n_t, n_c, treated_mean = found
+            cells.append((GroupTime(g, t, att, _se(psi), n_t, n_c, treated_mean), psi))
+    return cells
+
+
+def _event_study(
+    cells: list[tuple[GroupTime, np.ndarray]],
+    sizes: dict[int, int],
+    zcrit: float,
+    min_e: int | None,
+    max_e: int | None,
+) -> tuple[list[EventPoint], dict[int, np.ndarray]]:
+    """The cells aggregated by months since adoption (weighted by cohort size), each point with
+    its interval, and the points' influence functions by month."""
+    events: list[EventPoint] = []
+    event_psi: dict[int, np.ndarray] = {}
+    by_e: dict[int, list[tuple[GroupTime, np.ndarray]]] = {}
+    for c, psi in cells:
+        by_e.setdefault(c.period - c.cohort, []).append((c, psi))
+    for e in sorted(by_e):
+        if (max_e is not None and e > max_e) or (min_e is not None and e < min_e):
+            continue
+        items = by_e[e]
+        we = np.array([sizes[c.cohort] for c, _ in items], dtype=float)
+        we /= we.sum()
+        value = float(sum(wi * c.att for wi, (c, _) in zip(we, items, strict=True)))
+        psi_e = np.asarray(sum(wi * psi for wi, (_, psi) in zip(we, items, strict=True)))
+        s = _se(psi_e)
+        event_psi[e] = psi_e
+        events.append(EventPoint(e, value, s, value - zcrit * s, value + zcrit * s))
+    return events, event_psi
+
+
+def _joint_pre_trend(
+    pre_es: list[EventPoint],
+    event_psi: dict[int, np.ndarray],
+    cohort: np.ndarray,
+    cells: list[tuple[GroupTime, np.ndarray]],
+    n: int,
+) -> tuple[float, int, float | None]:
+    """Pre-trend: joint Wald test that the event-study points of the last months before
+    adoption (`pre_es`) are all zero (their covariance from the influence functions): chi2, df,
+    p. Testing every pre-period ATT(g, t) separately would ask more of the covariance than the
+    units can give."""
+    chi2, df, p = 0.0, 0, None
+    if not pre_es:
+        return chi2, df, p
+    b = np.array([pt.att for pt in pre_es])
+    psi_pre = np.column_stack([event_psi[pt.e] for pt in pre_es])
+    cov = psi_pre.T @ psi_pre / n**2
+    pinv = np.linalg.pinv(cov, rcond=1e-10, hermitian=True)
+    df = int(np.linalg.matrix_rank(cov, tol=1e-10 * max(1.0, float(np.abs(cov).max()))))
+    chi2 = float(b @ pinv @ b)
+    # Hotelling's small-sample form: the covariance is estimated from the adopting villages
+    # (a few per cohort), so the statistic is read against F(df, m - df) with m the adopters,
+    # not against chi-square (measured: 8% size at 5% with the plain chi-square).
+    m = int(np.isin(cohort, [c.cohort for c, _ in cells]).sum())
+    if df > 0 and m > df + 1:
+        f_stat = chi2 * (m - df) / (df * (m - 1))
+        p = float(stats.f.sf(f_stat, df, m - df))
+    elif df > 0:
+        p = float(stats.chi2.sf(chi2, df))
+    return chi2, df, p
+
+
+def _breakdown(
+    post: list[tuple[GroupTime, np.ndarray]],
+    w: np.ndarray,
+    lo: float,
+    hi: float,
+    pre_es: list[EventPoint],
+) -> tuple[float, float | None, float | None]:
+    """Relative-magnitudes sensitivity: the post-adoption months' weight k, the largest
+    pre-adoption drift, and the breakdown ratio (None when the interval includes zero)."""
+    # A drift of d per month after adoption biases ATT(g, t) by d * (t - g + 1) (the base is
+    # g - 1), so the simple aggregate by d * k with k the weighted mean of (t - g + 1) over its
+    # cells. The conclusion breaks down when the nearest bound of the interval is moved to zero:
+    # |d| = |bound| / k; relative to the largest pre-adoption drift.
+    k = float(sum(wi * (c.period - c.cohort + 1) for wi, (c, _) in zip(w, post, strict=True)))
+    max_drift = max((abs(pt.att) for pt in pre_es), default=None)
+    breakdown = None
+    if max_drift and k > 0 and (hi < 0 or lo > 0):
+        breakdown = min(abs(lo), abs(hi)) / k / max_drift
+    return k, max_drift, breakdown
+
+
+def _used_as_control(
+    post: list[tuple[GroupTime, np.ndarray]], cohort: np.ndarray, n: int
+) -> np.ndarray:
+    """Every unit that served as a comparison in some post-adoption cell."""
+    used_as_control = np.zeros(n, dtype=bool)
+    for c, _psi in post:
+        base = c.cohort - 1
+        used_as_control |= ((cohort > max(c.period, base)) | (cohort < 0)) & (cohort != c.cohort)
+    return used_as_control
