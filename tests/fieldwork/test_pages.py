@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from jaga.fieldwork import services
 from jaga.fieldwork.models import EarlyDetection, Operation, ProblemCase, Visit
@@ -169,8 +170,9 @@ def test_a_case_moves_from_its_page(bob_client, charlie_client, records):
     assert ProblemCase.objects.count() == 1
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_the_home_page_shows_villages_waiting_for_a_visit(alice_client, make_visit):
-    make_visit(visited_on=datetime.date.today())
+    make_visit(visited_on=timezone.localdate())
     body = alice_client.get("/").content.decode()
     assert "0 dari 1 desa tidak dikunjungi" in body
 
