@@ -22,6 +22,7 @@ from jaga.accounts.access import (
     get_for_user,
     has_role,
     territory_for_user,
+    unscoped,
 )
 from jaga.accounts.models import Role
 from jaga.core.errors import DomainError
@@ -140,7 +141,9 @@ def visit_new(request: HttpRequest) -> HttpResponse:
 def village(request: HttpRequest, code: str) -> HttpResponse:
     place = territory_for_user(request.user, code, level=Level.VILLAGE)
     series = queries.monthly_visits(village_ids=[place.pk], within=place.code)
-    visits = Visit.objects.filter(village=place).select_related("officer")
+    visits = unscoped(Visit.objects.filter(village=place), "village checked above").select_related(
+        "officer"
+    )
     page = Paginator(visits, 30).get_page(request.GET.get("page"))
     status = queries.village_visit_status(request.user, within=code)
     return render(
