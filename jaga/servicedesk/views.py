@@ -620,6 +620,7 @@ def _render_detail(
         "can_merge": Status.DUPLICATE in allowed,
         "can_verify": services.can_verify(report),
         "nearby": queries.nearby_open(
+            viewer=request.user,
             service_id=report.service_id,
             village=report.village,
             latitude=report.latitude,
