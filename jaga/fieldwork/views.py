@@ -169,7 +169,7 @@ def officer(request: HttpRequest, user_id: int) -> HttpResponse:
     visits = Visit.objects.for_user(request.user).filter(officer=person).select_related("village")
     if person != request.user and not visits.exists():
         raise Http404
-    series = queries.monthly_visits(officer_id=person.pk)
+    series = queries.monthly_visits(officer_id=person.pk, viewer=request.user)
     page = Paginator(visits, 30).get_page(request.GET.get("page"))
     return render(
         request,

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from jaga.accounts.access import key_q
+from jaga.accounts.access import key_q, unscoped
 from jaga.analytics.models import MonthlyMetric
 from jaga.core.months import add_months, last_months, month_start
 from jaga.core.types import Viewer
@@ -24,7 +24,7 @@ def publishable_requests() -> QuerySet[ServiceRequest]:
     """The one rule of what the public may ever see of the desk: reports of services that are not
     sensitive. Every public output (Open311, tracking by ticket, nearby hints, the portal's
     counts) starts from here; their text and photos are public only once moderated."""
-    return ServiceRequest.objects.publishable()
+    return unscoped(ServiceRequest.objects.publishable(), "the public rule: publishable reports")
 
 
 def public_service_codes() -> list[str]:

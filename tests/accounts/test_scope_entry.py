@@ -5,7 +5,7 @@ partnership reads of jaga.partners.access, and `unscoped(queryset, reason)` for 
 rightly bypass a user's scope). While every route of the access matrix is opened by staff of a
 small territory, each SQL query compiled for a scoped model (`scope_field`) is checked: if its
 queryset was first built in request-serving code (a view, an API module, a feed, an export, a
-template tag: the innermost frame of ours when the queryset was made) and it carries no mark,
+template tag, a read helper they call: the innermost frame of ours when the queryset was made) and it carries no mark,
 the test fails and names where it was built.
 
 Querysets Django builds itself from an object already in hand (a related manager, a foreign key,
@@ -40,9 +40,13 @@ _file_roots = matrix._file_roots
 _fresh_cache = matrix._fresh_cache
 
 JAGA = str(Path(jaga.__file__).parent) + "/"
-# Where a request is served: what these build is read on behalf of the user asking.
+# Where a request is served: what these build is read on behalf of the user asking. Beside the
+# views, API modules, feeds, exports and template tags: the read helpers they call (queries.py,
+# the analytics pages' modules), where a leak hides as well (the desk's "nearby" suggestions).
 SERVING = re.compile(
-    r"(^|/)(views|portal_views|api|home|exports?|feeds?|open311|maps|glance|pwa|nav|choose)\.py$"
+    r"(^|/)(views|portal_views|api|home|exports?|feeds?|open311|maps|glance|pwa|nav|choose"
+    r"|queries|portal|portal_series|public|participation|warning|hotspots|scorecard|coverage"
+    r"|units)\.py$"
     r"|(^|/)templatetags/"
 )
 # Django code that builds a queryset from an object already fetched (and so already scoped).
