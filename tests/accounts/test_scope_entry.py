@@ -2,11 +2,12 @@
 
 jaga.accounts.access marks the querysets its entry points make (`for_user`, `get_for_user`, the
 partnership reads of jaga.partners.access, and `unscoped(queryset, reason)` for the reads that
-rightly bypass a user's scope). While every route of the access matrix is opened by staff of a
-small territory, each SQL query compiled for a scoped model (`scope_field`) is checked: if its
-queryset was first built in request-serving code (a view, an API module, a feed, an export, a
-template tag, a read helper they call: the innermost frame of ours when the queryset was made) and it carries no mark,
-the test fails and names where it was built.
+rightly bypass a user's scope). While every GET route of the access matrix is opened by staff of
+a small territory, a partner coordinator and a resident, each SQL query compiled for a scoped
+model (`scope_field`) is checked: if its queryset was first built in request-serving code (a
+view, an API module, a feed, an export, a template tag, a read helper they call: our innermost
+frame when the queryset was made) and it carries no mark, the test fails and names where it was
+built. Only GET: the forms' POSTs write through the services, which check scope themselves.
 
 Querysets Django builds itself from an object already in hand (a related manager, a foreign key,
 `refresh_from_db`, a deletion's cascade, a prefetch) are not counted: the object they start from
@@ -60,8 +61,9 @@ FROM_AN_OBJECT = (
 # The entry points themselves (and the querysets' own methods) build querysets of every kind.
 ENTRY = ("accounts/access.py", "partners/access.py")
 ORIGIN = "jaga_origin"
-# The staff of a small territory: a village, a district, the regency's satbinmas.
-PERSONAS = ("alice", "bob", "satbinmas")
+# The staff of a small territory (a village, a district, the regency's satbinmas), a partner
+# coordinator and a resident (whose pages read their own rows).
+PERSONAS = ("alice", "bob", "satbinmas", "partner", "warga")
 
 
 def _origin(frame: FrameType | None) -> str | None:
@@ -133,7 +135,7 @@ GETS = [r for r in ROUTES if r.method == "GET"]
 def test_every_unscoped_read_is_found(
     world: dict[str, Any], clients: dict[str, Client], watch: Watch, db: Any
 ) -> None:
-    """Walk every GET route as staff of a small territory; no unmarked read may be left."""
+    """Walk every GET route as the personas above; no unmarked read may be left."""
     objects = world["objects"]
     shared = objects["shared"]
     for route in GETS:
