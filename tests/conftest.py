@@ -10,8 +10,11 @@ plus leader, satbinmas, admin and partner (Kecamatan Trenggalek).
 from __future__ import annotations
 
 import datetime
+import os
+from collections.abc import Iterator
 
 import pytest
+import time_machine
 from django.test import Client
 
 from jaga.accounts.models import Role
@@ -25,6 +28,22 @@ VILLAGE_C = "35.03.02.2008"  # Desa Munjungan, Kecamatan Munjungan
 DISTRICT_AB = "35.03.11"
 DISTRICT_C = "35.03.02"
 REGENCY = "35.03"
+
+
+# The moment the tests whose outcome depends on the date run at (`frozen_clock`): an ordinary
+# weekday morning in Jakarta. JAGA_TEST_NOW (an ISO date-time with its offset) moves it, to check
+# that they hold on a month's last evening, on 1 January or across a leap day too:
+#   JAGA_TEST_NOW=2025-12-31T20:00:00+00:00 pytest ...
+FROZEN_NOW = datetime.datetime.fromisoformat(
+    os.environ.get("JAGA_TEST_NOW") or "2025-06-11T02:00:00+00:00"
+)
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[datetime.datetime]:
+    """Stop the clock at FROZEN_NOW for the test (and the fixtures it asks for after this one)."""
+    with time_machine.travel(FROZEN_NOW, tick=False):
+        yield FROZEN_NOW
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,10 @@ both ask this module:
   `PARTNERSHIP_ROLES`), optionally `scope_owner` (a lookup to the user who filed a row: a resident
   sees its own). `Model.objects.for_user(user)`, `get_for_user(queryset, user, ...)` and
   `territory_for_user(user, code, roles=...)` count only postings of those roles, so a resident's
-  or partner's posting never opens police records.
+  or partner's posting never opens police records. A read that rightly bypasses them (a row named
+  by its own secret, a lookup by a key already checked, a public aggregate the suppression layer
+  handles) says why with `unscoped(queryset, reason)`: tests/accounts/test_scope_entry.py fails on
+  any other read of a scoped model built in request-serving code.
 
 A row's village lies inside a posting's territory when the codes match by prefix
 (`35.72.01.1002` lies inside `35.72.01`, `35.72`, `35`). Out of scope is a 404, never a 403 that
@@ -194,18 +197,52 @@ def model_scope_q(
     return q
 
 
+# The attribute of a query (`QuerySet.query`) that says it went through this entry point, or why it
+# may read rows without it. It is copied with the query (`Query.clone` copies its attributes), so
+# it survives chaining (`.filter()`, `.values()`, `.count()`...) and use as a subquery.
+# tests/accounts/test_scope_entry.py fails on any read of a scoped model, built in request-serving
+# code, whose query does not carry it.
+SCOPE_MARK = "jaga_scope"
+
+Q_ = TypeVar("Q_", bound=models.QuerySet[Any])
+
+
+def mark_scoped(queryset: Q_, why: str) -> Q_:
+    """Mark a queryset as scoped by `why` (the entry points here and in jaga.partners.access)."""
+    setattr(queryset.query, SCOPE_MARK, why)
+    return queryset
+
+
+def scoped_by(queryset: models.QuerySet[Any]) -> str | None:
+    """How a queryset was scoped ("for_user", "get_for_user", an `unscoped` reason) or None."""
+    why: str | None = getattr(queryset.query, SCOPE_MARK, None)
+    return why
+
+
+def unscoped(queryset: Q_, reason: str) -> Q_:
+    """Declare a read of a scoped model that rightly bypasses the user's scope.
+
+    For public aggregates that the suppression layer handles, a lookup by a key already checked,
+    a row the request's own secret names (a tracking code, a check-in code). `reason` says which:
+    it is what a reviewer reads.
+    """
+    if not reason.strip():
+        raise ValueError("unscoped() needs a reason")
+    return mark_scoped(queryset, f"unscoped: {reason}")
+
+
 class ScopedQuerySet(models.QuerySet[M]):
     """Models set `scope_field`, `scope_roles` (and maybe `scope_owner`) and get `for_user`."""
 
     def for_user(self, user: Actor, roles: Iterable[str] | None = None) -> ScopedQuerySet[M]:
-        return self.filter(model_scope_q(self.model, user, roles))
+        return mark_scoped(self.filter(model_scope_q(self.model, user, roles)), "for_user")
 
 
 def get_for_user(queryset: models.QuerySet[M], user: Actor, **lookup: Any) -> M:
     """Fetch one object that the user may see, or raise 404 (whether absent or out of scope)."""
     q = model_scope_q(queryset.model, user)
     try:
-        return queryset.filter(q).get(**lookup)
+        return mark_scoped(queryset.filter(q), "get_for_user").get(**lookup)
     except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from jaga.accounts.access import unscoped
 from jaga.analytics.stats.hotspots import Cell, hotspots
 from jaga.analytics.units import Unit
 from jaga.incidents.models import Incident
@@ -25,12 +26,15 @@ def incident_points(
     unit: Unit, since: datetime.datetime, until: datetime.datetime
 ) -> list[tuple[float | None, float | None, int]]:
     return list(
-        Incident.objects.filter(
-            unit.incident_q(key="regency_code"),
-            occurred_at__gte=since,
-            occurred_at__lt=until,
-            latitude__isnull=False,
-            longitude__isnull=False,
+        unscoped(
+            Incident.objects.filter(
+                unit.incident_q(key="regency_code"),
+                occurred_at__gte=since,
+                occurred_at__lt=until,
+                latitude__isnull=False,
+                longitude__isnull=False,
+            ),
+            "the unit's incidents: resolve_unit checked the unit",
         )
         .order_by()
         .values_list("latitude", "longitude", "village_id")

@@ -29,6 +29,7 @@ from django.db.models import Count, Q, Sum
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from jaga.accounts.access import unscoped
 from jaga.analytics import plain
 from jaga.analytics.coverage import period_for, regency_coverage
 from jaga.analytics.evaluation import PRE_MONTHS, evaluate
@@ -46,6 +47,10 @@ from jaga.territory.models import Territory
 CACHE_SECONDS = 600
 OUTPUT_MONTHS = 12
 Z95 = 1.959963984540054
+
+
+# The unit (and so its villages) was checked for the user by resolve_unit.
+UNIT_CHECKED = "the unit's villages: resolve_unit checked the unit"
 
 
 def check_month(unit: Unit, month: datetime.date) -> None:
@@ -285,8 +290,11 @@ def build(unit: Unit, month: datetime.date) -> dict[str, Any]:
     check_month(unit, month)
     month_end = add_months(month, 1) - datetime.timedelta(days=1)
     adoptions: dict[int, dict[str, Any]] = {}
-    for programme_id, village_id, day in ProgrammeAdoption.objects.filter(
-        village__in=Territory.objects.filter(unit.village_q()), adopted_on__lte=month_end
+    for programme_id, village_id, day in unscoped(
+        ProgrammeAdoption.objects.filter(
+            village__in=Territory.objects.filter(unit.village_q()), adopted_on__lte=month_end
+        ),
+        UNIT_CHECKED,
     ).values_list("programme_id", "village_id", "adopted_on"):
         entry = adoptions.setdefault(programme_id, {"villages": set(), "months": set()})
         entry["villages"].add(village_id)
@@ -370,8 +378,9 @@ def scorecard(unit: Unit, month: datetime.date) -> dict[str, Any]:
         month__lte=month,
         metric__in=ACTIVITY_METRICS + ATTENDANCE_METRICS,
     ).aggregate(n=Sum("value"), r=Count("id"))
-    adopted = ProgrammeAdoption.objects.filter(
-        village__in=Territory.objects.filter(unit.village_q())
+    adopted = unscoped(
+        ProgrammeAdoption.objects.filter(village__in=Territory.objects.filter(unit.village_q())),
+        UNIT_CHECKED,
     ).aggregate(r=Count("id"))
     version = f"{incidents['n']}.{incidents['r']}.{metrics['n']}.{metrics['r']}.{adopted['r']}"
     key = f"jaga:scorecard:1:{unit.key}:{month.isoformat()}:{get_language()}:{version}"

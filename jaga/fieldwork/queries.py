@@ -11,7 +11,7 @@ from django.utils import timezone
 from jaga.accounts.access import key_q, scope_q
 from jaga.analytics.models import MonthlyMetric
 from jaga.core.months import last_months, month_start
-from jaga.core.types import Viewer
+from jaga.core.types import Actor, Viewer
 from jaga.fieldwork.models import ProblemCase, Visit
 from jaga.fieldwork.services import norm
 from jaga.incidents.models import Incident
@@ -67,6 +67,7 @@ def monthly_visits(
     *,
     village_ids: list[int] | None = None,
     officer_id: int | None = None,
+    viewer: Actor = None,
     months: int = 12,
     within: str | None = None,
 ) -> list[tuple[datetime.date, int]]:
@@ -78,8 +79,11 @@ def monthly_visits(
     series = last_months(today, months)
     counts: dict[datetime.date, int] = {}
     if officer_id is not None:
-        rows = Visit.objects.filter(officer_id=officer_id, visited_on__gte=series[0]).values_list(
-            "visited_on", flat=True
+        # Only the visits the viewer may see: an officer may have visited outside its scope.
+        rows = (
+            Visit.objects.for_user(viewer)
+            .filter(officer_id=officer_id, visited_on__gte=series[0])
+            .values_list("visited_on", flat=True)
         )
         for day in rows:
             key = month_start(day)

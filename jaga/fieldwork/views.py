@@ -25,6 +25,7 @@ from jaga.accounts.access import (
     get_for_user,
     has_role,
     territory_for_user,
+    unscoped,
 )
 from jaga.accounts.models import Role
 from jaga.core import charts
@@ -158,7 +159,9 @@ def visit_new(request: HttpRequest) -> HttpResponse:
 def village(request: HttpRequest, code: str) -> HttpResponse:
     place = territory_for_user(request.user, code, level=Level.VILLAGE)
     series = queries.monthly_visits(village_ids=[place.pk], within=place.code)
-    visits = Visit.objects.filter(village=place).select_related("officer")
+    visits = unscoped(Visit.objects.filter(village=place), "village checked above").select_related(
+        "officer"
+    )
     page = Paginator(visits, 30).get_page(request.GET.get("page"))
     status = queries.village_visit_status(request.user, within=code)
     return render(
@@ -184,7 +187,7 @@ def officer(request: HttpRequest, user_id: int) -> HttpResponse:
     visits = Visit.objects.for_user(request.user).filter(officer=person).select_related("village")
     if person != request.user and not visits.exists():
         raise Http404
-    series = queries.monthly_visits(officer_id=person.pk)
+    series = queries.monthly_visits(officer_id=person.pk, viewer=request.user)
     page = Paginator(visits, 30).get_page(request.GET.get("page"))
     return render(
         request,

@@ -13,7 +13,14 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from jaga.accounts.access import ALL_CODES, active_postings, has_role, scope_codes, scope_q
+from jaga.accounts.access import (
+    ALL_CODES,
+    active_postings,
+    has_role,
+    mark_scoped,
+    scope_codes,
+    scope_q,
+)
 from jaga.accounts.models import Role
 from jaga.core.types import Actor
 from jaga.partners.models import Agreement, Membership, Organisation, Person
@@ -83,7 +90,7 @@ def organisations_for_user(user: Actor) -> QuerySet[Organisation]:
     orgs = coordinated_org_ids(user)
     if orgs:
         q |= Q(pk__in=orgs)
-    return Organisation.objects.filter(q)
+    return mark_scoped(Organisation.objects.filter(q), "partners.access")
 
 
 def agreements_for_user(user: Actor) -> QuerySet[Agreement]:
@@ -95,7 +102,7 @@ def agreements_for_user(user: Actor) -> QuerySet[Agreement]:
     orgs = coordinated_org_ids(user)
     if orgs:
         q |= Q(organisation_id__in=orgs)
-    return Agreement.objects.filter(q)
+    return mark_scoped(Agreement.objects.filter(q), "partners.access")
 
 
 def people_for_user(user: Actor) -> QuerySet[Person]:
@@ -103,7 +110,7 @@ def people_for_user(user: Actor) -> QuerySet[Person]:
     orgs = coordinated_org_ids(user)
     if orgs:
         q |= Q(pk__in=Membership.objects.filter(organisation_id__in=orgs).values("person_id"))
-    return Person.objects.filter(q)
+    return mark_scoped(Person.objects.filter(q), "partners.access")
 
 
 def memberships_for_user(user: Actor) -> QuerySet[Membership]:
@@ -111,7 +118,7 @@ def memberships_for_user(user: Actor) -> QuerySet[Membership]:
     orgs = coordinated_org_ids(user)
     if orgs:
         q |= Q(organisation_id__in=orgs)
-    return Membership.objects.filter(q)
+    return mark_scoped(Membership.objects.filter(q), "partners.access")
 
 
 def get_or_404(queryset: QuerySet[Any], **lookup: Any) -> Any:

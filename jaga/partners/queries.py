@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from jaga.accounts.access import unscoped
 from jaga.partners.models import Membership, Organisation, OrgKind
 from jaga.territory.models import Territory
 
@@ -32,7 +33,10 @@ def pokdar_quota(org: Organisation, on: datetime.date | None = None) -> list[Vil
         Territory.objects.current(on).villages().within(org.territory.code).order_by("code")
     )
     counts = dict(
-        Membership.objects.filter(active_memberships(on), organisation=org)
+        unscoped(
+            Membership.objects.filter(active_memberships(on), organisation=org),
+            "the organisation's own members: the caller fetched it for the user",
+        )
         .values_list("person__village_id")
         .annotate(n=Count("id"))
         .values_list("person__village_id", "n")

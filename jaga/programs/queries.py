@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from jaga.accounts.access import key_q
+from jaga.accounts.access import key_q, unscoped
 from jaga.analytics.models import MonthlyMetric
 from jaga.partners.models import Education, Membership, Organisation
 from jaga.programs.models import AttendanceStatus as S
@@ -139,7 +139,9 @@ def invitations(
     """Invitations to activities held in the territory, of the programme, starting in
     [start, end]; for an organisation: invitations to it, to its sub-organisations, or to their
     members."""
-    qs = Invitation.objects.all()
+    # The callers check the territory (territory_for_user) and the organisation
+    # (get_organisation_for_user) before asking.
+    qs = unscoped(Invitation.objects.all(), "territory and organisation checked by the caller")
     if territory_code:
         qs = qs.filter(_territory_q("activity__village__code", territory_code))
     if programme_code:

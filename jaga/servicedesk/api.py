@@ -12,7 +12,7 @@ from ninja import File, Form, Router, Status, UploadedFile
 from ninja.params.functions import Header  # the call form, typed (ninja.Header is generic)
 from pydantic import ValidationError as SchemaError
 
-from jaga.accounts.access import STAFF_ROLES, allow, allow_public, get_for_user
+from jaga.accounts.access import STAFF_ROLES, allow, allow_public, get_for_user, unscoped
 from jaga.core import ratelimit
 from jaga.core.apidocs import gettext_lazy
 from jaga.core.errors import DomainError
@@ -241,11 +241,11 @@ def submit_with_photos(
 def _tracked(request: HttpRequest, ticket: str, code: str) -> tuple[ServiceRequest, bool]:
     """The report and whether the caller holds its key (tracking code or the reporter's
     account). A wrong code counts against the caller's rate limit."""
-    found = (
-        ServiceRequest.objects.select_related("service", "village__parent", "unit")
-        .filter(ticket=ticket.strip().upper())
-        .first()
+    reports = ServiceRequest.objects.select_related("service", "village__parent", "unit").filter(
+        ticket=ticket.strip().upper()
     )
+    # The ticket names the row: shown below only as the public may see it, or to the key's holder.
+    found = unscoped(reports, "tracking by ticket: public fields or the key's holder").first()
     private = found is not None and services.holds_key(found, code=code, user=request.user)
     if code and not private:
         ratelimit.hit(request, "tracking-code")

@@ -6,7 +6,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from jaga.accounts.access import STAFF_ROLES, roles_of
+from jaga.accounts.access import STAFF_ROLES, roles_of, unscoped
 from jaga.accounts.models import Role
 from jaga.servicedesk import queries
 from jaga.servicedesk.models import OPEN_STATUSES, ServiceRequest, overdue_q
@@ -32,6 +32,8 @@ def panels(request: HttpRequest) -> list[dict[str, Any]]:
 
 def _resident_panel(request: HttpRequest) -> dict[str, Any]:
     """A resident's home: report something, follow their own reports, answer the surveys."""
-    mine = ServiceRequest.objects.filter(reporter_user_id=request.user.pk)
+    mine = unscoped(
+        ServiceRequest.objects.filter(reporter_user_id=request.user.pk), "the account's own"
+    )
     counts = mine.aggregate(open=Count("id", filter=Q(status__in=OPEN_STATUSES)), total=Count("id"))
     return {"template": "servicedesk/home_resident.html", "context": counts, "order": 10}

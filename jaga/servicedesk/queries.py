@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from jaga.accounts.access import key_q
+from jaga.accounts.access import key_q, unscoped
 from jaga.analytics.models import MonthlyMetric
 from jaga.core.months import add_months, last_months, month_start
 from jaga.core.types import Viewer
@@ -24,7 +24,7 @@ def publishable_requests() -> QuerySet[ServiceRequest]:
     """The one rule of what the public may ever see of the desk: reports of services that are not
     sensitive. Every public output (Open311, tracking by ticket, nearby hints, the portal's
     counts) starts from here; their text and photos are public only once moderated."""
-    return ServiceRequest.objects.publishable()
+    return unscoped(ServiceRequest.objects.publishable(), "the public rule: publishable reports")
 
 
 def public_service_codes() -> list[str]:
@@ -155,6 +155,7 @@ def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def nearby_open(
     *,
+    viewer: Viewer,
     service_id: int,
     village: Territory,
     latitude: float | None = None,
@@ -162,11 +163,14 @@ def nearby_open(
     exclude: int | None = None,
     limit: int = 5,
 ) -> list[ServiceRequest]:
-    """Open reports of the same service, recent, in the same village or within 500 m of the point."""
+    """Open reports of the same service, recent, in the same village or within 500 m of the point,
+    that `viewer` may see (500 m may cross into a district outside the viewer's scope)."""
     since = timezone.now() - datetime.timedelta(days=NEARBY_DAYS)
-    qs = ServiceRequest.objects.filter(
-        service_id=service_id, status__in=OPEN_STATUSES, received_at__gte=since
-    ).select_related("service", "village")
+    qs = (
+        ServiceRequest.objects.for_user(viewer)
+        .filter(service_id=service_id, status__in=OPEN_STATUSES, received_at__gte=since)
+        .select_related("service", "village")
+    )
     if exclude:
         qs = qs.exclude(pk=exclude)
     if latitude is not None and longitude is not None:

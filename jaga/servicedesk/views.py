@@ -26,6 +26,7 @@ from jaga.accounts.access import (
     get_for_user,
     roles_of,
     scope_q,
+    unscoped,
 )
 from jaga.accounts.models import Posting, Role
 from jaga.core import charts, ratelimit
@@ -235,11 +236,12 @@ def _unknown(request: HttpRequest, ticket: str, form: TrackForm | None = None) -
 
 
 def _find(ticket: str) -> ServiceRequest | None:
-    return (
-        ServiceRequest.objects.select_related("service", "village__parent", "unit", "duplicate_of")
-        .filter(ticket=ticket.strip().upper().replace(" ", ""))
-        .first()
-    )
+    reports = ServiceRequest.objects.select_related(
+        "service", "village__parent", "unit", "duplicate_of"
+    ).filter(ticket=ticket.strip().upper().replace(" ", ""))
+    # The ticket names the row; the callers show it only as the public may see it, or to whoever
+    # holds its tracking code.
+    return unscoped(reports, "tracking by ticket: public fields or the key's holder").first()
 
 
 def _open_with_code(request: HttpRequest, report: ServiceRequest | None, code: str) -> bool:
@@ -354,7 +356,9 @@ def my_reports(request: HttpRequest) -> HttpResponse:
     account sees the public plus its own reports. Each links to its page, where the account counts
     as the reporter (private notes, adding information)."""
     reports = (
-        ServiceRequest.objects.filter(reporter_user_id=request.user.pk)
+        unscoped(
+            ServiceRequest.objects.filter(reporter_user_id=request.user.pk), "the account's own"
+        )
         .select_related("service", "village__parent")
         .order_by("-received_at")
     )
@@ -651,6 +655,7 @@ def _render_detail(
         "can_merge": Status.DUPLICATE in allowed,
         "can_verify": services.can_verify(report),
         "nearby": queries.nearby_open(
+            viewer=request.user,
             service_id=report.service_id,
             village=report.village,
             latitude=report.latitude,

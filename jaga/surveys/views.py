@@ -20,6 +20,7 @@ from jaga.accounts.access import (
     allow_public,
     has_role,
     territory_for_user,
+    unscoped,
 )
 from jaga.core import ratelimit, roundtrip
 from jaga.core.errors import DomainError
@@ -110,7 +111,8 @@ def trust_public(request: HttpRequest) -> HttpResponse:
 
 @allow_public
 def invited(request: HttpRequest, token: str) -> HttpResponse:
-    invitation = TrustInvitation.objects.select_related("village").filter(token=token).first()
+    invitations = TrustInvitation.objects.select_related("village").filter(token=token)
+    invitation = unscoped(invitations, "the invitation's secret token names it").first()
     if invitation is None:
         raise Http404
     if invitation.answered_at is not None:

@@ -69,6 +69,7 @@ def test_counted_incidents_link_to_their_records_for_alice_and_404_for_charlie(
     assert charlie_client.get(records).status_code == 404
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_the_dashboard_counts_link_to_the_list_of_what_they_count(
     village_a: Any, bob: Any, alice_client: Client
 ) -> None:

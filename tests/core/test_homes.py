@@ -84,6 +84,7 @@ def upcoming(programme: Any, fkpm_a: Any, satbinmas: Any, village_a: Any) -> Any
     return activity
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_the_coordinators_home_lists_invitations_to_answer_and_answers_them(
     coordinator: Any,
     upcoming: Any,
@@ -109,6 +110,7 @@ def test_the_coordinators_home_lists_invitations_to_answer_and_answers_them(
     assert f"/program/undangan/{invitation.pk}/jawab/" not in _main(client.get("/"))
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_answering_refuses_a_foreign_redirect_and_other_areas(
     coordinator: Any,
     upcoming: Any,

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-import datetime
 import json
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from jaga.fieldwork.models import Operation, Visit
 
@@ -33,8 +33,9 @@ def test_a_visit_is_sent_once_with_an_idempotency_key(alice_client):
     assert Visit.objects.count() == 1
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_visits_are_scoped(alice_client, bob_client, charlie_client, client):
-    today = datetime.date.today().isoformat()
+    today = timezone.localdate().isoformat()
     visit_id = post(
         alice_client, "/api/v1/fieldwork/visits", {**VISIT, "visited_on": today}
     ).json()["id"]

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from jaga.fieldwork import services
 from jaga.fieldwork.models import EarlyDetection, Operation, ProblemCase, Visit
@@ -169,8 +170,9 @@ def test_a_case_moves_from_its_page(bob_client, charlie_client, records):
     assert ProblemCase.objects.count() == 1
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_the_home_page_shows_villages_waiting_for_a_visit(alice_client, make_visit):
-    make_visit(visited_on=datetime.date.today())
+    make_visit(visited_on=timezone.localdate())
     body = alice_client.get("/").content.decode()
     assert "0 dari 1 desa tidak dikunjungi" in body
 
@@ -283,3 +285,21 @@ def test_visits_download_in_scope_only(bob_client, charlie_client, client, recor
         reverse("fieldwork:visits_export", args=["xlsx"]), {"village": "35.03.11.2001"}
     )
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+@pytest.mark.usefixtures("frozen_clock")
+def test_an_officers_monthly_visits_count_only_what_the_viewer_may_see(
+    make_visit, satbinmas, bob, bob_client, village_a, village_c
+):
+    from jaga.fieldwork import queries
+
+    day = timezone.localdate()
+    make_visit(actor=satbinmas, village=village_a, visited_on=day)
+    make_visit(actor=satbinmas, village=village_c, visited_on=day)
+    assert (
+        sum(n for _m, n in queries.monthly_visits(officer_id=satbinmas.pk, viewer=satbinmas)) == 2
+    )
+    # Bob's polsek does not cover Munjungan: its visit is not counted on the officer's page.
+    assert sum(n for _m, n in queries.monthly_visits(officer_id=satbinmas.pk, viewer=bob)) == 1
+    assert sum(n for _m, n in queries.monthly_visits(officer_id=satbinmas.pk)) == 0
+    assert bob_client.get(reverse("fieldwork:officer", args=[satbinmas.pk])).status_code == 200

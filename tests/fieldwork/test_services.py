@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
 from jaga.core.errors import DomainError
@@ -58,11 +59,12 @@ def test_a_visit_outside_the_officers_villages_is_refused(make_visit, village_c)
     assert not Visit.objects.exists()
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_a_visit_needs_something_heard_and_a_past_date(make_visit):
     with pytest.raises(DomainError, match="keluhan atau harapan"):
         make_visit(concerns="", hopes="  ")
     with pytest.raises(DomainError) as info:
-        make_visit(visited_on=datetime.date.today() + datetime.timedelta(days=2))
+        make_visit(visited_on=timezone.localdate() + datetime.timedelta(days=1))
     assert info.value.code == "future_date"
     with pytest.raises(DomainError) as info:
         make_visit(latitude=52.1, longitude=4.3)

@@ -55,6 +55,7 @@ def test_a_raid_that_confirms_a_report_is_the_same_incident(village_a):
     assert _record(village_a, "OP-7", source="operation") == report
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_bad_incidents_are_refused(village_a, district_ab):
     with pytest.raises(DomainError):
         _record(district_ab, "X")

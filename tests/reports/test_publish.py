@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 
 from jaga.reports import public, suppression
 from jaga.reports.models import PublicFigures
@@ -58,6 +59,7 @@ def test_a_month_not_published_says_so_and_computes_nothing(
     assert not PublicFigures.objects.exists()
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_the_command_publishes_closed_months_and_refuses_open_ones(june):
     out = io.StringIO()
     call_command("report", "publish", "--all", "--territory", "35.03", stdout=out)
@@ -70,7 +72,7 @@ def test_the_command_publishes_closed_months_and_refuses_open_ones(june):
             for column, value in zip(table["columns"], cells, strict=True):
                 if not (kind == "desk" and column == "received"):
                     assert value == "x" or value >= 3, (kind, code, column, value)
-    this_month = datetime.date.today().strftime("%Y-%m")
+    this_month = timezone.localdate().strftime("%Y-%m")
     with pytest.raises(CommandError, match="has not closed"):
         call_command("report", "publish", "--month", this_month, stdout=io.StringIO())
     with pytest.raises(CommandError):

@@ -105,6 +105,7 @@ def test_public_layer_never_shows_a_sensitive_service(
     assert report.ticket not in body and json.loads(body)["features"] == []
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_public_layer_filters_by_territory_and_days(
     centres: None, file_report: Any, village_a: Territory, village_c: Territory, bob: Any
 ) -> None:

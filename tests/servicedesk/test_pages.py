@@ -443,3 +443,18 @@ def test_partners_have_no_desk_and_leaders_only_read(
     assert refused.status_code == 400
     reported.refresh_from_db()
     assert reported.status == Status.RECEIVED
+
+
+def test_the_detail_page_suggests_nearby_reports_only_in_the_viewers_scope(
+    file_report: Any, village_a: Any, village_c: Any, bob_client: Client
+) -> None:
+    point = {"latitude": -8.05, "longitude": 111.71}
+    here = file_report(village_a, **point)
+    near = file_report(village_a, description="Knalpot brong lagi di jalan yang sama.", **point)
+    # 500 m may cross a district border: Bob's polsek does not cover Munjungan.
+    across = file_report(village_c, description="Knalpot brong di perbatasan desa.", **point)
+    page = bob_client.get(f"/layanan/tiket/{here.ticket}/")
+    assert page.status_code == 200
+    shown = {r.ticket for r in page.context["nearby"]}
+    assert near.ticket in shown
+    assert across.ticket not in shown and across.ticket not in page.content.decode()

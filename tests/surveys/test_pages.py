@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from jaga.surveys import services
 from jaga.surveys.models import IkmResponse, TrustResponse
@@ -77,7 +78,7 @@ def test_entry_pages_need_a_login_and_a_staff_role(client: Client, partner):
 
 
 def _seed(village, polsek):
-    day = datetime.date.today().replace(day=1)
+    day = timezone.localdate().replace(day=1)
     for score in (2, 3, 4):
         services.submit_ikm_response(
             village=village, unit=polsek, scores=dict.fromkeys(SCORES, score), answered_on=day
@@ -87,6 +88,7 @@ def _seed(village, polsek):
         )
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_results_show_ikm_and_trust_in_scope(
     bob_client, village_a, polsek, django_assert_max_num_queries
 ):
@@ -100,6 +102,7 @@ def test_results_show_ikm_and_trust_in_scope(
     assert "Polsek Trenggalek" in body and "Tamanan" in body
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_results_out_of_scope_are_404_and_anonymous_is_sent_to_login(
     charlie_client, client: Client, village_a, polsek
 ):
@@ -142,8 +145,9 @@ def test_public_answers_are_rate_limited(client: Client, village_a, settings):
     assert TrustResponse.objects.count() == 2
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_results_draw_trust_over_time(bob_client, village_a):
-    today = datetime.date.today().replace(day=1)
+    today = timezone.localdate().replace(day=1)
     earlier = (today - datetime.timedelta(days=1)).replace(day=1)
     for day in (earlier, today):
         for score in (3, 5):

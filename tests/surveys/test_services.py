@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from jaga.analytics.models import MonthlyMetric
 from jaga.core.errors import DomainError
@@ -55,13 +56,14 @@ def test_a_district_is_not_a_village(district_ab, polsek):
     assert caught.value.code == "bad_village"
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_a_future_date_is_refused(village_a, polsek):
     with pytest.raises(DomainError):
         services.submit_ikm_response(
             village=village_a,
             unit=polsek,
             scores=SCORES,
-            answered_on=datetime.date.today() + datetime.timedelta(days=2),
+            answered_on=timezone.localdate() + datetime.timedelta(days=1),
         )
 
 
