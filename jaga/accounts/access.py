@@ -164,7 +164,13 @@ def scope_q(
     `key` names the row's regency-code column (the distribution key of the big tables): the
     filter then names it too (`key_q`), with the same rows.
     """
-    scopes = scope_codes(user, roles)
+    return codes_q(scope_codes(user, roles), field, key)
+
+
+def codes_q(scopes: list[str], field: str, key: str | None = None) -> models.Q:
+    """The rows whose territory code (at `field`) lies in one of `scopes`: the SQL of
+    `code_in_scope` (a code, or a code below it at a segment boundary; `*` is everything; no
+    scope is nothing), with the distribution key's filter (`key_q`) when `key` is given."""
     if not scopes:
         return models.Q(pk__in=[])
     if ALL_CODES in scopes:
