@@ -130,7 +130,7 @@ def report_features(reports: list[Any]) -> list[dict[str, Any]]:
         else:
             continue
         if r.is_open:
-            kind = "report-overdue" if r.due_at < now else "report-open"
+            kind = "report-overdue" if r.is_late(now) else "report-open"
         else:
             kind = "report-done"
         lines = [

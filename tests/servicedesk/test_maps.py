@@ -234,3 +234,24 @@ def test_the_staff_layer_says_when_it_leaves_reports_off(
     file_report(village_a)
     data = bob_client.get(STAFF).json()
     assert len(data["features"]) == 1 and "1" in data["note"]
+
+
+def test_staff_layer_colours_a_report_by_the_sla_rule(
+    centres: None, file_report: Any, village_a: Territory, bob_client: Client
+) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from jaga.servicedesk.models import ServiceRequest
+
+    late = file_report(village_a, latitude=POINT[0], longitude=POINT[1])
+    on_time = file_report(village_a)
+    now = timezone.now()
+    ServiceRequest.objects.filter(pk=late.pk).update(due_at=now - datetime.timedelta(minutes=5))
+    ServiceRequest.objects.filter(pk=on_time.pk).update(due_at=now + datetime.timedelta(hours=5))
+    kinds = {
+        f["properties"]["name"].split(" · ")[0]: f["properties"]["kind"]
+        for f in features(bob_client.get(STAFF))
+    }
+    assert kinds == {late.ticket: "report-overdue", on_time.ticket: "report-open"}
