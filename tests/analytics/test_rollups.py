@@ -67,7 +67,7 @@ def test_registered_metric_rebuilders_replace_only_their_own_metrics(village_a, 
     put_metric(village_a, datetime.date(2025, 3, 1), "visits.count", 7)
     put_metric(village_a, datetime.date(2025, 3, 1), "testdesk.received", 99, key="old")
 
-    @rebuild.register("testdesk.")
+    @rebuild.register("testdesk.", metrics=("testdesk.received", "testdesk.resolved"))
     def rows():
         yield rebuild.MetricRow(
             village_a.pk, datetime.date(2025, 3, 9), "testdesk.received", "kehilangan", 1
@@ -94,7 +94,7 @@ def test_registered_metric_rebuilders_replace_only_their_own_metrics(village_a, 
 
 
 def test_a_rebuilder_may_not_write_outside_its_prefix(village_a):
-    @rebuild.register("mine.")
+    @rebuild.register("mine.", metrics=("mine.count",))
     def rows():
         yield rebuild.MetricRow(village_a.pk, datetime.date(2025, 3, 1), "visits.count", "", 1)
 
