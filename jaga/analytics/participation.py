@@ -24,6 +24,7 @@ from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
 from jaga.analytics.queries import ATTENDANCE_METRICS, ratio
 from jaga.analytics.units import Unit
 from jaga.core.months import months_between
+from jaga.programs import metrics as programme_metrics
 from jaga.territory.models import Population, Territory
 
 
@@ -157,11 +158,13 @@ def participation(unit: Unit, start: datetime.date, end: datetime.date) -> dict[
                 "village_id": vid,
                 "code": code,
                 "name": name,
-                "invited": f["attendance.invited"],
-                "attended": f["attendance.attended"],
-                "attendance_pct": ratio(f["attendance.attended"], f["attendance.invited"]),
-                "response_pct": ratio(f["attendance.responded"], f["attendance.invited"]),
-                "on_time_pct": ratio(f["attendance.on_time"], f["attendance.attended"]),
+                "invited": f[programme_metrics.INVITED],
+                "attended": f[programme_metrics.ATTENDED],
+                "attendance_pct": ratio(
+                    f[programme_metrics.ATTENDED], f[programme_metrics.INVITED]
+                ),
+                "response_pct": ratio(f[programme_metrics.RESPONDED], f[programme_metrics.INVITED]),
+                "on_time_pct": ratio(f[programme_metrics.ON_TIME], f[programme_metrics.ATTENDED]),
                 "incidents": int(incidents.get(vid, 0)),
                 "population": pop,
                 "rate_per_10k": (incidents.get(vid, 0) / pop / months * 10_000) if pop else None,
@@ -174,12 +177,18 @@ def participation(unit: Unit, start: datetime.date, end: datetime.date) -> dict[
         "end": end,
         "totals": totals,
         "rates": {
-            "response_pct": ratio(totals["attendance.responded"], totals["attendance.invited"]),
-            "attendance_pct": ratio(totals["attendance.attended"], totals["attendance.invited"]),
-            "on_time_pct": ratio(totals["attendance.on_time"], totals["attendance.attended"]),
-            "late_pct": ratio(totals["attendance.late"], totals["attendance.attended"]),
+            "response_pct": ratio(
+                totals[programme_metrics.RESPONDED], totals[programme_metrics.INVITED]
+            ),
+            "attendance_pct": ratio(
+                totals[programme_metrics.ATTENDED], totals[programme_metrics.INVITED]
+            ),
+            "on_time_pct": ratio(
+                totals[programme_metrics.ON_TIME], totals[programme_metrics.ATTENDED]
+            ),
+            "late_pct": ratio(totals[programme_metrics.LATE], totals[programme_metrics.ATTENDED]),
             "represented_pct": ratio(
-                totals["attendance.represented"], totals["attendance.attended"]
+                totals[programme_metrics.REPRESENTED], totals[programme_metrics.ATTENDED]
             ),
         },
         "villages": rows,

@@ -24,23 +24,17 @@ from jaga.analytics.stats import compstat as cs
 from jaga.analytics.stats import trend as tr
 from jaga.analytics.units import Unit
 from jaga.core.months import add_months, months_between
+from jaga.fieldwork import metrics as fieldwork_metrics
 from jaga.incidents.models import Category
+from jaga.programs import metrics as programme_metrics
+from jaga.servicedesk import metrics as desk_metrics
 from jaga.territory.models import NormSetting, Population, Territory
 
 # The figures of the other apps, by metric name (they fill MonthlyMetric in their transactions).
-REQUEST_METRICS = ["requests.received", "requests.resolved", "requests.resolved_in_time"]
-ACTIVITY_METRICS = ["activities.count", "activities.head_count"]
-ATTENDANCE_METRICS = [
-    "attendance.invited",
-    "attendance.responded",
-    "attendance.attended",
-    "attendance.on_time",
-    "attendance.late",
-    "attendance.represented",
-    "attendance.absent",
-    "attendance.excused",
-]
-VISIT_METRICS = ["visits.count"]
+REQUEST_METRICS: list[str] = list(desk_metrics.ALL)
+ACTIVITY_METRICS: list[str] = list(programme_metrics.ACTIVITY_FIGURES)
+ATTENDANCE_METRICS: list[str] = list(programme_metrics.ATTENDANCE_FIGURES)
+VISIT_METRICS: list[str] = [fieldwork_metrics.VISITS_COUNT]
 GLANCE_METRICS = REQUEST_METRICS + ACTIVITY_METRICS + ATTENDANCE_METRICS + VISIT_METRICS
 
 
@@ -506,15 +500,19 @@ def glance_figures(unit: Unit, month: datetime.date) -> dict[str, Any]:
 
     def rates(d: dict[str, int]) -> dict[str, float | None]:
         return {
-            "resolved_pct": ratio(d["requests.resolved"], d["requests.received"]),
-            "in_time_pct": ratio(d["requests.resolved_in_time"], d["requests.resolved"]),
-            "response_pct": ratio(d["attendance.responded"], d["attendance.invited"]),
-            "attendance_pct": ratio(d["attendance.attended"], d["attendance.invited"]),
-            "on_time_pct": ratio(d["attendance.on_time"], d["attendance.attended"]),
-            "represented_pct": ratio(d["attendance.represented"], d["attendance.attended"]),
+            "resolved_pct": ratio(d[desk_metrics.RESOLVED], d[desk_metrics.RECEIVED]),
+            "in_time_pct": ratio(d[desk_metrics.RESOLVED_IN_TIME], d[desk_metrics.RESOLVED]),
+            "response_pct": ratio(d[programme_metrics.RESPONDED], d[programme_metrics.INVITED]),
+            "attendance_pct": ratio(d[programme_metrics.ATTENDED], d[programme_metrics.INVITED]),
+            "on_time_pct": ratio(d[programme_metrics.ON_TIME], d[programme_metrics.ATTENDED]),
+            "represented_pct": ratio(
+                d[programme_metrics.REPRESENTED], d[programme_metrics.ATTENDED]
+            ),
         }
 
-    year = metric_totals(unit, add_months(month, -11), month, REQUEST_METRICS[:2])
+    year = metric_totals(
+        unit, add_months(month, -11), month, [desk_metrics.RECEIVED, desk_metrics.RESOLVED]
+    )
     return {
         "current": cur,
         "previous": prev,
@@ -522,7 +520,7 @@ def glance_figures(unit: Unit, month: datetime.date) -> dict[str, Any]:
         "rates": rates(cur),
         "previous_rates": rates(prev),
         # Reports received in the last 12 months minus those resolved: the desk's open load.
-        "backlog": max(0, year["requests.received"] - year["requests.resolved"]),
+        "backlog": max(0, year[desk_metrics.RECEIVED] - year[desk_metrics.RESOLVED]),
     }
 
 

@@ -1,14 +1,19 @@
 """Rebuild the roll-ups from the records: incidents here, every other figure from a registry.
 
 Apps register a function that yields their rows of MonthlyMetric, with the metric prefixes they
-own (only those are replaced, so a figure nobody can rebuild is never wiped):
+own (only those are replaced, so a figure nobody can rebuild is never wiped) and every metric name
+it recounts (from the app's `metrics` module, see `jaga.analytics.metric`):
 
     from jaga.analytics.rebuild import register
+    from jaga.servicedesk import metrics
 
-    @register("requests.")
+    @register(*metrics.PREFIXES, metrics=metrics.ALL)
     def request_rows():
         for village_id, moment, service_code, ... in ...:
-            yield MetricRow(village_id, month_start(moment), "requests.received", service_code, 1)
+            yield MetricRow(village_id, month_start(moment), metrics.RECEIVED, service_code, 1)
+
+The registry thus knows every valid metric name and which rebuilder recounts it
+(`registered_metrics`); a rebuilder yielding a name it did not register is an error.
 
 Rows with the same (village, month, metric, key) are summed, so a function may yield one row per
 record or pre-aggregated rows.
@@ -46,20 +51,44 @@ class Rebuilder:
     prefixes: tuple[str, ...]
     rows: Callable[[], Iterable[MetricRow]]
     name: str
+    metrics: frozenset[str]
 
 
 REGISTRY: dict[str, Rebuilder] = {}
 
 
-def register(*prefixes: str) -> Callable[[Callable[[], Iterable[MetricRow]]], Any]:
-    """Decorator: the function yields MetricRow for the metrics starting with `prefixes`."""
+def register(
+    *prefixes: str, metrics: Iterable[str]
+) -> Callable[[Callable[[], Iterable[MetricRow]]], Any]:
+    """Decorator: the function yields MetricRow for `metrics`, every one of them starting with
+    one of `prefixes` (the rows a rebuild replaces). A name already registered by another
+    rebuilder is refused: each figure has one rebuilder."""
+    names = frozenset(metrics)
+    if not names:
+        raise ValueError(f"no metric names registered for {prefixes}")
+    outside = sorted(n for n in names if not n.startswith(prefixes))
+    if outside:
+        raise ValueError(f"{outside} outside {prefixes}")
 
     def wrap(func: Callable[[], Iterable[MetricRow]]) -> Callable[[], Iterable[MetricRow]]:
         name = f"{func.__module__}.{func.__qualname__}"
-        REGISTRY[name] = Rebuilder(tuple(prefixes), func, name)
+        taken = {
+            metric: other.name
+            for other in REGISTRY.values()
+            if other.name != name
+            for metric in other.metrics & names
+        }
+        if taken:
+            raise ValueError(f"{name} registers metrics already registered: {taken}")
+        REGISTRY[name] = Rebuilder(tuple(prefixes), func, name, names)
         return func
 
     return wrap
+
+
+def registered_metrics() -> dict[str, Rebuilder]:
+    """Every registered metric name and the rebuilder that recounts it."""
+    return {metric: r for r in REGISTRY.values() for metric in sorted(r.metrics)}
 
 
 def grouped(
@@ -321,8 +350,8 @@ def rebuild_metrics(names: list[str] | None = None) -> dict[str, int]:
                 MonthlyMetric.objects.filter(metric__startswith=prefix).delete()
             sums: dict[tuple[int, datetime.date, str, str], int] = defaultdict(int)
             for row in rebuilder.rows():
-                if not row.metric.startswith(rebuilder.prefixes):
-                    raise ValueError(f"{name} yielded {row.metric}, outside {rebuilder.prefixes}")
+                if row.metric not in rebuilder.metrics:
+                    raise ValueError(f"{name} yielded {row.metric}, outside its registered metrics")
                 sums[(row.village_id, row.month.replace(day=1), row.metric, row.key)] += row.value
             objs = []
             for (village_id, month, metric, key), value in sums.items():

@@ -40,6 +40,7 @@ from jaga.analytics.units import Unit, last_complete_month
 from jaga.core.errors import DomainError
 from jaga.core.months import add_months, months_between
 from jaga.core.numbers import say_number, say_percent
+from jaga.programs import metrics as programme_metrics
 from jaga.programs.models import Programme, ProgrammeAdoption
 from jaga.programs.queries import METRIC_OF, Participation
 from jaga.territory.models import Territory
@@ -99,10 +100,10 @@ def outputs(unit: Unit, month: datetime.date) -> dict[str, dict[str, Any]]:
         out[code] = {
             "start": start.isoformat()[:7],
             "end": month.isoformat()[:7],
-            "activities": figures.get("activities.count", 0),
+            "activities": figures.get(programme_metrics.ACTIVITIES_COUNT, 0),
             # The head count of open events; for meetings by invitation only the attendance is
             # recorded, so the larger of the two (a lower bound, never a double count).
-            "people_reached": max(figures.get("activities.head_count", 0), part.attended),
+            "people_reached": max(figures.get(programme_metrics.HEAD_COUNT, 0), part.attended),
             "invited": part.invited,
             "attended": part.attended,
             "late": part.late,

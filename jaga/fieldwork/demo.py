@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from jaga.accounts.models import Posting, Role
 from jaga.analytics.models import MonthlyMetric
 from jaga.core.months import month_start
+from jaga.fieldwork import metrics as fieldwork_metrics
 from jaga.fieldwork.models import (
     CaseKind,
     CaseStage,
@@ -188,7 +189,7 @@ def build(ctx: dict[str, Any]) -> None:  # noqa: C901 - one builder, read top to
                     created_by_id=officer,
                 )
             )
-            metrics[(village.pk, month_start(day), "visits.count", "")] += 1
+            metrics[(village.pk, month_start(day), fieldwork_metrics.VISITS_COUNT, "")] += 1
     Visit.objects.bulk_create(visits, batch_size=1000)
 
     # Early detections: about one a month in each covered village.
@@ -224,7 +225,7 @@ def build(ctx: dict[str, Any]) -> None:  # noqa: C901 - one builder, read top to
                     created_by_id=officer_of[village.pk],
                 )
             )
-            metrics[(village.pk, month_start(moment), "fieldwork.early_detections", "")] += 1
+            metrics[(village.pk, month_start(moment), fieldwork_metrics.EARLY_DETECTIONS, "")] += 1
     EarlyDetection.objects.bulk_create(detections, batch_size=1000)
 
     # SARA cases: a few, at every stage; disputes record both parties and the outcome.
@@ -309,7 +310,7 @@ def build(ctx: dict[str, Any]) -> None:  # noqa: C901 - one builder, read top to
         )
         case.villages.set([village])
         case.categories.set([categories[code]])
-        metrics[(village.pk, month_start(opened), "fieldwork.problem_cases", "")] += 1
+        metrics[(village.pk, month_start(opened), fieldwork_metrics.PROBLEM_CASES, "")] += 1
 
     # Raids: TBKB most nights, TBBL on weekend nights, where the incidents are.
     programmes = {}
@@ -378,7 +379,9 @@ def build(ctx: dict[str, Any]) -> None:  # noqa: C901 - one builder, read top to
                     qty = max(1, round(rng.expovariate(1 / mean)))
                     found.append((target.value, Decimal(qty)))
             plans.append(found)
-            metrics[(village.pk, month_start(started), "operations.count", code)] += 1
+            metrics[
+                (village.pk, month_start(started), fieldwork_metrics.OPERATIONS_COUNT, code)
+            ] += 1
         day += datetime.timedelta(days=1)
     Operation.objects.bulk_create(operations, batch_size=1000)
 
@@ -396,7 +399,7 @@ def build(ctx: dict[str, Any]) -> None:  # noqa: C901 - one builder, read top to
             ref = f"op-{operation.pk}-{code}"
             findings.append((operation, code, qty, ref))
             metrics[
-                (village.pk, month_start(operation.started_at), "operations.findings", code)
+                (village.pk, month_start(operation.started_at), fieldwork_metrics.FINDINGS, code)
             ] += int(qty)
             same = next(
                 (

@@ -12,6 +12,7 @@ from jaga.accounts.access import key_q, scope_q
 from jaga.analytics.models import MonthlyMetric
 from jaga.core.months import last_months, month_start
 from jaga.core.types import Actor, Viewer
+from jaga.fieldwork import metrics as fieldwork_metrics
 from jaga.fieldwork.models import ProblemCase, Visit
 from jaga.fieldwork.services import norm
 from jaga.incidents.models import Incident
@@ -89,7 +90,9 @@ def monthly_visits(
             key = month_start(day)
             counts[key] = counts.get(key, 0) + 1
     else:
-        qs = MonthlyMetric.objects.filter(metric="visits.count", month__gte=series[0])
+        qs = MonthlyMetric.objects.filter(
+            metric=fieldwork_metrics.VISITS_COUNT, month__gte=series[0]
+        )
         if village_ids is not None:
             qs = qs.filter(village_id__in=village_ids)
         if within is not None:  # the territory the villages lie in: names the distribution key

@@ -12,29 +12,30 @@ from collections.abc import Iterator
 
 from jaga.analytics.rebuild import MetricRow, grouped, register
 from jaga.core.months import month_start
+from jaga.fieldwork import metrics
 from jaga.fieldwork.models import EarlyDetection, Finding, Operation, ProblemCase, Visit
 
 
-@register("visits.", "fieldwork.", "operations.")
+@register(*metrics.PREFIXES, metrics=metrics.ALL)
 def fieldwork_rows() -> Iterator[MetricRow]:
     yield from grouped(
-        Visit.objects.all(), "visits.count", village="village_id", moment="visited_on"
+        Visit.objects.all(), metrics.VISITS_COUNT, village="village_id", moment="visited_on"
     )
     yield from grouped(
         EarlyDetection.objects.all(),
-        "fieldwork.early_detections",
+        metrics.EARLY_DETECTIONS,
         village="village_id",
         moment="observed_at",
     )
     yield from grouped(
         ProblemCase.objects.all(),
-        "fieldwork.problem_cases",
+        metrics.PROBLEM_CASES,
         village="village_id",
         moment="opened_on",
     )
     yield from grouped(
         Operation.objects.all(),
-        "operations.count",
+        metrics.OPERATIONS_COUNT,
         village="village_id",
         moment="started_at",
         key_field="programme__code",
@@ -47,4 +48,4 @@ def fieldwork_rows() -> Iterator[MetricRow]:
     ).iterator(chunk_size=5000):
         findings[(village_id, month_start(started_at), target)] += int(quantity.to_integral_value())
     for (village_id, month, target), value in findings.items():
-        yield MetricRow(village_id, month, "operations.findings", target, value)  # type: ignore[arg-type]
+        yield MetricRow(village_id, month, metrics.FINDINGS, target, value)  # type: ignore[arg-type]

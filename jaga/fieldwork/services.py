@@ -25,6 +25,7 @@ from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import DomainError
 from jaga.core.images import clean_file, clean_image
 from jaga.core.types import Actor
+from jaga.fieldwork import metrics as fieldwork_metrics
 from jaga.fieldwork.models import (
     CaseKind,
     CaseStage,
@@ -175,7 +176,7 @@ def record_visit(
             **_codes(village),
         )
         if new:
-            bump_metric(village, visited_on, "visits.count", 1)
+            bump_metric(village, visited_on, fieldwork_metrics.VISITS_COUNT, 1)
             log_action(
                 "fieldwork.visit_recorded",
                 visit,
@@ -241,7 +242,7 @@ def record_detection(
             **_codes(village),
         )
         if new:
-            bump_metric(village, observed_at, "fieldwork.early_detections", 1)
+            bump_metric(village, observed_at, fieldwork_metrics.EARLY_DETECTIONS, 1)
             log_action(
                 "fieldwork.detection_recorded",
                 detection,
@@ -449,7 +450,7 @@ def open_case(
             case.villages.set([village, *others])
             case.categories.set(list(categories))
             case.incidents.set(incidents)
-            bump_metric(village, opened_on, "fieldwork.problem_cases", 1)
+            bump_metric(village, opened_on, fieldwork_metrics.PROBLEM_CASES, 1)
             log_action(
                 "fieldwork.case_opened",
                 case,
@@ -632,7 +633,7 @@ def _record_findings(operation: Operation, rows: list[dict[str, Any]], *, actor:
         bump_metric(
             village,
             started_at,
-            "operations.findings",
+            fieldwork_metrics.FINDINGS,
             int(row["quantity"].to_integral_value()),
             key=row["target"],
         )
@@ -685,7 +686,7 @@ def record_operation(
         )
         if not new:
             return operation
-        bump_metric(village, started_at, "operations.count", 1, key=programme.code)
+        bump_metric(village, started_at, fieldwork_metrics.OPERATIONS_COUNT, 1, key=programme.code)
         _record_findings(operation, rows, actor=actor)
         log_action(
             "fieldwork.operation_recorded",

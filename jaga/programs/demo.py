@@ -25,6 +25,7 @@ from jaga.core.codes import ALPHABET
 from jaga.core.months import add_months, month_start, months_apart
 from jaga.partners.demo import found_fkpm_bulk
 from jaga.partners.models import Education, Organisation, Person
+from jaga.programs import metrics as programme_metrics
 from jaga.programs.models import (
     Activity,
     ActivityKind,
@@ -214,9 +215,11 @@ class Recorder:
         self.invitees.append(invitees or [])
         month = month_start(start)
         for v in villages:
-            self.metrics[(v, month, "activities.count", programme.code)] += 1
+            self.metrics[(v, month, programme_metrics.ACTIVITIES_COUNT, programme.code)] += 1
         if head_count:
-            self.metrics[(village, month, "activities.head_count", programme.code)] += head_count
+            self.metrics[(village, month, programme_metrics.HEAD_COUNT, programme.code)] += (
+                head_count
+            )
 
     def attendance(self, invitee: Any, start: datetime.datetime) -> tuple[str, str, int, str]:
         """(response, status, minutes after the start, representative) for one invitee.
@@ -314,9 +317,9 @@ class Recorder:
                     )
                 )
                 village = activity.village
-                self.metrics[(village, month, "attendance.invited", key)] += 1
+                self.metrics[(village, month, programme_metrics.INVITED, key)] += 1
                 if response != Response.PENDING:
-                    self.metrics[(village, month, "attendance.responded", key)] += 1
+                    self.metrics[(village, month, programme_metrics.RESPONDED, key)] += 1
                 for metric in STATUS_METRICS[status]:
                     self.metrics[(village, month, metric, key)] += 1
         Invitation.objects.bulk_create(invitations, batch_size=2000)
@@ -556,10 +559,10 @@ def build(ctx: dict[str, Any]) -> None:
     extra = Recorder(rng, now)
     installed = month_start(installation.starts_at)
     for metric in (
-        "attendance.invited",
-        "attendance.responded",
-        "attendance.attended",
-        "attendance.on_time",
+        programme_metrics.INVITED,
+        programme_metrics.RESPONDED,
+        programme_metrics.ATTENDED,
+        programme_metrics.ON_TIME,
     ):
         extra.metrics[(installation.village, installed, metric, "DAI")] += len(dai_invites)
     extra._save_metrics()

@@ -19,6 +19,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from jaga.accounts.access import key_q, unscoped
 from jaga.analytics.models import MonthlyMetric
 from jaga.partners.models import Education, Membership, Organisation
+from jaga.programs import metrics as programme_metrics
 from jaga.programs.models import AttendanceStatus as S
 from jaga.programs.models import Invitation, Response
 
@@ -249,7 +250,17 @@ def _ordered(parts: dict[str, Participation], order: Iterable[str]) -> list[Part
     return out
 
 
-METRIC_OF = {f"attendance.{c}": c for c in COUNTS}
+# The attendance figure behind each count of a Participation.
+METRIC_OF: dict[str, str] = {
+    programme_metrics.INVITED: "invited",
+    programme_metrics.RESPONDED: "responded",
+    programme_metrics.ATTENDED: "attended",
+    programme_metrics.ON_TIME: "on_time",
+    programme_metrics.LATE: "late",
+    programme_metrics.REPRESENTED: "represented",
+    programme_metrics.ABSENT: "absent",
+    programme_metrics.EXCUSED: "excused",
+}
 
 
 def participation_by_month(
@@ -293,7 +304,9 @@ def activity_counts(
     end: datetime.date | None = None,
 ) -> dict[str, dict[str, int]]:
     """Activities and head counts per programme code, from the roll-ups."""
-    qs = MonthlyMetric.objects.filter(metric__in=["activities.count", "activities.head_count"])
+    qs = MonthlyMetric.objects.filter(
+        metric__in=[programme_metrics.ACTIVITIES_COUNT, programme_metrics.HEAD_COUNT]
+    )
     if territory_code:
         qs = qs.filter(_territory_q("village__code", territory_code, "regency_code"))
     if programme_code:

@@ -10,25 +10,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from jaga.analytics.rebuild import MetricRow, grouped, register
+from jaga.programs import metrics
 from jaga.programs.models import Activity, Invitation, Response
 from jaga.programs.services import STATUS_METRICS
 
 PROGRAMME = "activity__programme__code"
 
 
-@register("activities.", "attendance.")
+@register(*metrics.PREFIXES, metrics=metrics.ALL)
 def programme_rows() -> Iterator[MetricRow]:
     covered = Activity.villages.through.objects.all()
     yield from grouped(
         covered,
-        "activities.count",
+        metrics.ACTIVITIES_COUNT,
         village="territory_id",
         moment="activity__starts_at",
         key_field=PROGRAMME,
     )
     yield from grouped(
         Activity.objects.filter(head_count__gt=0),
-        "activities.head_count",
+        metrics.HEAD_COUNT,
         village="village_id",
         moment="starts_at",
         key_field="programme__code",
@@ -36,15 +37,15 @@ def programme_rows() -> Iterator[MetricRow]:
     )
     invitations = Invitation.objects.all()
     common = {"village": "activity__village_id", "moment": "activity__starts_at"}
-    yield from grouped(invitations, "attendance.invited", key_field=PROGRAMME, **common)
+    yield from grouped(invitations, metrics.INVITED, key_field=PROGRAMME, **common)
     yield from grouped(
         invitations.exclude(response=Response.PENDING),
-        "attendance.responded",
+        metrics.RESPONDED,
         key_field=PROGRAMME,
         **common,
     )
-    for status, metrics in STATUS_METRICS.items():
-        for metric in metrics:
+    for status, counted in STATUS_METRICS.items():
+        for metric in counted:
             yield from grouped(
                 invitations.filter(status=status), metric, key_field=PROGRAMME, **common
             )

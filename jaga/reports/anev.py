@@ -32,8 +32,12 @@ from jaga.analytics.units import Unit
 from jaga.core.errors import DomainError
 from jaga.core.months import add_months
 from jaga.core.numbers import say_number
+from jaga.fieldwork import metrics as fieldwork_metrics
 from jaga.fieldwork.models import Target
 from jaga.incidents.models import CategoryGroup
+from jaga.programs import metrics as programme_metrics
+from jaga.servicedesk import metrics as desk_metrics
+from jaga.surveys import metrics as survey_metrics
 from jaga.territory.models import Level, PolmasStatus, Territory
 
 if TYPE_CHECKING:
@@ -240,8 +244,12 @@ def desk(territory: Territory, month: datetime.date) -> dict[str, Any]:
 
     def figures(start: datetime.date, end: datetime.date) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for name in ("received", "resolved", "resolved_in_time"):
-            for key, v in _metric_by_key(territory, f"requests.{name}", start, end).items():
+        for name, metric in (
+            ("received", desk_metrics.RECEIVED),
+            ("resolved", desk_metrics.RESOLVED),
+            ("resolved_in_time", desk_metrics.RESOLVED_IN_TIME),
+        ):
+            for key, v in _metric_by_key(territory, metric, start, end).items():
                 out[key][name] += v
         return out
 
@@ -287,22 +295,22 @@ def desk(territory: Territory, month: datetime.date) -> dict[str, Any]:
 
 
 FIELD_METRICS = [
-    ("visits.count", "Sambang visits"),
-    ("fieldwork.early_detections", "Early detections"),
-    ("fieldwork.problem_cases", "Problem-solving cases"),
-    ("operations.count", "Operations (razia)"),
-    ("operations.findings", "Findings of operations"),
+    (fieldwork_metrics.VISITS_COUNT, "Sambang visits"),
+    (fieldwork_metrics.EARLY_DETECTIONS, "Early detections"),
+    (fieldwork_metrics.PROBLEM_CASES, "Problem-solving cases"),
+    (fieldwork_metrics.OPERATIONS_COUNT, "Operations (razia)"),
+    (fieldwork_metrics.FINDINGS, "Findings of operations"),
 ]
 
 
 def fieldwork(territory: Territory, month: datetime.date) -> dict[str, Any]:
     """Bhabinkamtibmas field work and operations: this month, previous month, last year."""
     labels = {
-        "visits.count": _("Sambang visits"),
-        "fieldwork.early_detections": _("Early detections"),
-        "fieldwork.problem_cases": _("Problem-solving cases"),
-        "operations.count": _("Operations (razia)"),
-        "operations.findings": _("Findings of operations"),
+        fieldwork_metrics.VISITS_COUNT: _("Sambang visits"),
+        fieldwork_metrics.EARLY_DETECTIONS: _("Early detections"),
+        fieldwork_metrics.PROBLEM_CASES: _("Problem-solving cases"),
+        fieldwork_metrics.OPERATIONS_COUNT: _("Operations (razia)"),
+        fieldwork_metrics.FINDINGS: _("Findings of operations"),
     }
     prev, last_year = add_months(month, -1), month.replace(year=month.year - 1)
     rows = []
@@ -322,7 +330,7 @@ def fieldwork(territory: Territory, month: datetime.date) -> dict[str, Any]:
             }
         )
     findings = sorted(
-        _metric_by_key(territory, "operations.findings", month, month).items(),
+        _metric_by_key(territory, fieldwork_metrics.FINDINGS, month, month).items(),
         key=lambda kv: -kv[1],
     )
     targets = dict(Target.choices)
@@ -355,11 +363,12 @@ def partnership(territory: Territory, month: datetime.date) -> dict[str, Any]:
     has too few meetings per village to say anything.
     """
     from jaga.programs.models import Programme
+    from jaga.programs.queries import METRIC_OF
 
-    count = _metric_by_key(territory, "activities.count", month, month)
-    heads = _metric_by_key(territory, "activities.head_count", month, month)
+    count = _metric_by_key(territory, programme_metrics.ACTIVITIES_COUNT, month, month)
+    heads = _metric_by_key(territory, programme_metrics.HEAD_COUNT, month, month)
     att = {
-        name: _metric_by_key(territory, f"attendance.{name}", month, month) for name in ATTENDANCE
+        name: _metric_by_key(territory, metric, month, month) for metric, name in METRIC_OF.items()
     }
     keys = sorted(set(count) | set(heads) | {k for v in att.values() for k in v})
     names = dict(Programme.objects.filter(code__in=keys).values_list("code", "name"))
@@ -383,7 +392,7 @@ def partnership(territory: Territory, month: datetime.date) -> dict[str, Any]:
         "rows": rows,
         "activities": sum(count.values()),
         "head_count": sum(heads.values()),
-        "invited": this_month["totals"]["attendance.invited"],
+        "invited": this_month["totals"][programme_metrics.INVITED],
         "rates": this_month["rates"],
         "association": year["association"],
         "statement": year["statement"],
@@ -412,7 +421,9 @@ def surveys(territory: Territory, month: datetime.date) -> dict[str, Any]:
 
     def sums(start: datetime.date) -> dict[tuple[str, str], int]:
         rows = (
-            MonthlyMetric.objects.filter(_where(territory), metric__startswith="surveys.")
+            MonthlyMetric.objects.filter(
+                _where(territory), metric__startswith=survey_metrics.SURVEYS
+            )
             .filter(month__gte=start, month__lte=month)
             .values("metric", "key")
             .annotate(v=Sum("value"))
@@ -421,10 +432,10 @@ def surveys(territory: Territory, month: datetime.date) -> dict[str, Any]:
 
     year_sums = sums(add_months(month, -11))
     month_sums = sums(month)
-    n_ikm = int(year_sums.get(("surveys.ikm.n", ""), 0))
+    n_ikm = int(year_sums.get((survey_metrics.IKM_N, ""), 0))
     ikm = ikm_math.compute(
         n_ikm,
-        {c: year_sums.get(("surveys.ikm.sum", c), 0) for c in IKM_ELEMENTS},
+        {c: year_sums.get((survey_metrics.IKM_SUM, c), 0) for c in IKM_ELEMENTS},
         current_weights(),
         current_bands(),
     )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from jaga.analytics import units
 from jaga.core.months import add_months, month_start
+from jaga.programs import metrics as programme_metrics
 from jaga.reports import public
 from jaga.reports.models import PublicFigures
 from jaga.territory.models import Level, Territory
@@ -99,8 +100,8 @@ def table_titles() -> dict[str, str]:
     return {
         "incidents": _("Kamtibmas disturbances by group"),
         "desk": _("Service desk performance"),
-        "activities.count": _("Partnership activities by programme"),
-        "activities.head_count": _("People reached by programme activities"),
+        programme_metrics.ACTIVITIES_COUNT: _("Partnership activities by programme"),
+        programme_metrics.HEAD_COUNT: _("People reached by programme activities"),
         "surveys": _("Survey respondents (last 12 months)"),
     }
 

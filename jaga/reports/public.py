@@ -25,8 +25,11 @@ from django.utils.translation import gettext as _
 from jaga.analytics.models import MonthlyIncidentCount, MonthlyMetric
 from jaga.core.months import add_months
 from jaga.incidents.models import CategoryGroup
+from jaga.programs import metrics as programme_metrics
 from jaga.reports import suppression
 from jaga.reports.models import PublicFigures
+from jaga.servicedesk import metrics as desk_metrics
+from jaga.surveys import metrics as survey_metrics
 from jaga.territory.models import Level, Territory
 
 logger = logging.getLogger(__name__)
@@ -243,16 +246,20 @@ def desk(regency_code: str, month: datetime.date) -> Dataset:
         MonthlyMetric.objects.filter(
             regency_code=regency_code,
             month=month,
-            metric__in=["requests.received", "requests.resolved", "requests.resolved_in_time"],
+            metric__in=[
+                desk_metrics.RECEIVED,
+                desk_metrics.RESOLVED,
+                desk_metrics.RESOLVED_IN_TIME,
+            ],
         )
         .exclude(key__in=sensitive_service_codes())
         .values("village__code", "metric")
         .annotate(v=Sum("value"))
     )
-    by = {
-        "requests.received": "received",
-        "requests.resolved": "resolved",
-        "requests.resolved_in_time": "in_time",
+    by: dict[str, str] = {
+        desk_metrics.RECEIVED: "received",
+        desk_metrics.RESOLVED: "resolved",
+        desk_metrics.RESOLVED_IN_TIME: "in_time",
     }
     raw: dict[tuple[str, str], int] = {(r["village__code"], by[r["metric"]]): r["v"] for r in rows}
     leaf: dict[tuple[str, str], int] = {}
@@ -279,10 +286,12 @@ def activities(regency_code: str, month: datetime.date, metric: str = "count") -
     """Partnership activities of the month per programme (`count` or `head_count`)."""
     from jaga.programs.models import Programme
 
+    name = {
+        "count": programme_metrics.ACTIVITIES_COUNT,
+        "head_count": programme_metrics.HEAD_COUNT,
+    }[metric]
     rows = (
-        MonthlyMetric.objects.filter(
-            regency_code=regency_code, month=month, metric=f"activities.{metric}"
-        )
+        MonthlyMetric.objects.filter(regency_code=regency_code, month=month, metric=name)
         .exclude(key__in=sensitive_programme_codes())
         .values("village__code", "key")
         .annotate(v=Sum("value"))
@@ -293,7 +302,7 @@ def activities(regency_code: str, month: datetime.date, metric: str = "count") -
     labels = {k: names.get(k, k) for k in keys}
     # No total over the programmes: each programme's column is protected on its own (a total
     # would tie every programme's small counts together into one much larger problem).
-    return _build(f"activities.{metric}", month, regency_code, leaf, keys, labels, [])
+    return _build(name, month, regency_code, leaf, keys, labels, [])
 
 
 # ---- surveys: respondents in bands, results only with at least 10 answers ---------------------
@@ -329,11 +338,11 @@ def surveys(regency_code: str, month: datetime.date, nodes: dict[str, Node]) -> 
             month__gte=start,
             month__lte=month,
             metric__in=[
-                "surveys.trust.n",
-                "surveys.trust.sum",
-                "surveys.trust.sumsq",
-                "surveys.ikm.n",
-                "surveys.ikm.sum",
+                survey_metrics.TRUST_N,
+                survey_metrics.TRUST_SUM,
+                survey_metrics.TRUST_SUMSQ,
+                survey_metrics.IKM_N,
+                survey_metrics.IKM_SUM,
             ],
         )
         .values("village__code", "district_code", "metric", "key")
@@ -347,8 +356,8 @@ def surveys(regency_code: str, month: datetime.date, nodes: dict[str, Node]) -> 
     results: dict[str, dict[str, Any]] = {}
     weights, bands = current_weights(), current_bands()
     for code, node in nodes.items():
-        n_trust = sums[code][("surveys.trust.n", "")]
-        n_ikm = sums[code][("surveys.ikm.n", "")]
+        n_trust = sums[code][(survey_metrics.TRUST_N, "")]
+        n_ikm = sums[code][(survey_metrics.IKM_N, "")]
         cells[code] = [survey_band(n_trust), survey_band(n_ikm)]
         if node.level == Level.VILLAGE:
             continue  # villages: too few answers to publish means safely
@@ -365,7 +374,7 @@ def surveys(regency_code: str, month: datetime.date, nodes: dict[str, Node]) -> 
         if n_ikm >= SURVEY_THRESHOLD:
             result = ikm_math.compute(
                 n_ikm,
-                {c: sums[code][("surveys.ikm.sum", c)] for c in IKM_ELEMENTS},
+                {c: sums[code][(survey_metrics.IKM_SUM, c)] for c in IKM_ELEMENTS},
                 weights,
                 bands,
             )
@@ -378,7 +387,7 @@ def surveys(regency_code: str, month: datetime.date, nodes: dict[str, Node]) -> 
 # ---- the stored, published figures ----------------------------------------------------------
 
 
-TABLES = ["incidents", "desk", "activities.count", "activities.head_count"]
+TABLES = ["incidents", "desk", programme_metrics.ACTIVITIES_COUNT, programme_metrics.HEAD_COUNT]
 
 
 def _stored_table(dataset: Dataset) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from jaga.core.codes import ALPHABET
 from jaga.incidents.demo import RECORDS_START
 from jaga.incidents.models import Incident
 from jaga.incidents.services import add_to_rollups
+from jaga.servicedesk import metrics as desk_metrics
 from jaga.servicedesk import services
 from jaga.servicedesk.models import (
     RESOLUTION_STANDS,
@@ -402,14 +403,19 @@ def build(ctx: dict[str, Any]) -> None:
     counts: Counter[tuple[int, datetime.date, str, str]] = Counter()
     for row in rows:
         counts[
-            (row.village_id, _month(row.received_at), "requests.received", row.service.code)
+            (row.village_id, _month(row.received_at), desk_metrics.RECEIVED, row.service.code)
         ] += 1
         if row.resolved_at is not None and row.status in RESOLUTION_STANDS:
             resolved_month = _month(row.resolved_at)
-            counts[(row.village_id, resolved_month, "requests.resolved", row.service.code)] += 1
+            counts[(row.village_id, resolved_month, desk_metrics.RESOLVED, row.service.code)] += 1
             if row.resolved_in_time:
                 counts[
-                    (row.village_id, resolved_month, "requests.resolved_in_time", row.service.code)
+                    (
+                        row.village_id,
+                        resolved_month,
+                        desk_metrics.RESOLVED_IN_TIME,
+                        row.service.code,
+                    )
                 ] += 1
     _add_metrics(counts, village_by_id)
     incident_counts: Counter[tuple[int, datetime.date, int]] = Counter(
@@ -443,7 +449,7 @@ def build(ctx: dict[str, Any]) -> None:
 def _add_metrics(counts: Counter[Any], village_by_id: dict[int, Any]) -> None:
     """Insert the roll-up rows in bulk; rows another demo builder already wrote are bumped."""
     existing = set(
-        MonthlyMetric.objects.filter(metric__startswith="requests.").values_list(
+        MonthlyMetric.objects.filter(metric__startswith=desk_metrics.REQUESTS).values_list(
             "village_id", "month", "metric", "key"
         )
     )

@@ -13,6 +13,7 @@ from jaga.accounts.access import key_q, unscoped
 from jaga.analytics.models import MonthlyMetric
 from jaga.core.months import add_months, last_months, month_start
 from jaga.core.types import Viewer
+from jaga.servicedesk import metrics as desk_metrics
 from jaga.servicedesk.models import OPEN_STATUSES, Service, ServiceRequest, Status, overdue_q
 from jaga.territory.models import Level, PoliceUnit, PoliceUnitKind, Territory
 
@@ -102,7 +103,7 @@ def unit_summary(user: Viewer, now: datetime.datetime | None = None) -> list[dic
     resolved: dict[str, dict[str, int]] = {}
     for metric_row in (
         MonthlyMetric.objects.filter(
-            metric__in=["requests.resolved", "requests.resolved_in_time"],
+            metric__in=[desk_metrics.RESOLVED, desk_metrics.RESOLVED_IN_TIME],
             month__gte=since,
             district_code__in=list(live) or ["-"],
         )
@@ -128,8 +129,8 @@ def unit_summary(user: Viewer, now: datetime.datetime | None = None) -> list[dic
     rows = []
     for code, row in live.items():
         done = resolved.get(code, {})
-        total = done.get("requests.resolved", 0)
-        in_time = done.get("requests.resolved_in_time", 0)
+        total = done.get(desk_metrics.RESOLVED, 0)
+        in_time = done.get(desk_metrics.RESOLVED_IN_TIME, 0)
         unit = units.get(code)
         rows.append(
             {
@@ -217,7 +218,11 @@ def monthly_series(
         (row["month"], row["metric"]): row["total"]
         for row in MonthlyMetric.objects.filter(
             scope_q(user, "village__code", key="regency_code"),
-            metric__in=["requests.received", "requests.resolved", "requests.resolved_in_time"],
+            metric__in=[
+                desk_metrics.RECEIVED,
+                desk_metrics.RESOLVED,
+                desk_metrics.RESOLVED_IN_TIME,
+            ],
             month__gte=starts[0],
         )
         .values("month", "metric")
@@ -226,9 +231,9 @@ def monthly_series(
     return [
         {
             "month": m,
-            "received": sums.get((m, "requests.received"), 0),
-            "resolved": sums.get((m, "requests.resolved"), 0),
-            "in_time": sums.get((m, "requests.resolved_in_time"), 0),
+            "received": sums.get((m, desk_metrics.RECEIVED), 0),
+            "resolved": sums.get((m, desk_metrics.RESOLVED), 0),
+            "in_time": sums.get((m, desk_metrics.RESOLVED_IN_TIME), 0),
         }
         for m in starts
     ]

@@ -10,19 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from jaga.analytics.rebuild import MetricRow, grouped, register
+from jaga.servicedesk import metrics
 from jaga.servicedesk.models import RESOLUTION_STANDS, ServiceRequest
 
 
-@register("requests.")
+@register(*metrics.PREFIXES, metrics=metrics.ALL)
 def request_rows() -> Iterator[MetricRow]:
     requests = ServiceRequest.objects.all()
     common = {"village": "village_id", "key_field": "service__code"}
-    yield from grouped(requests, "requests.received", moment="received_at", **common)
+    yield from grouped(requests, metrics.RECEIVED, moment="received_at", **common)
     resolved = requests.filter(resolved_at__isnull=False, status__in=RESOLUTION_STANDS)
-    yield from grouped(resolved, "requests.resolved", moment="resolved_at", **common)
+    yield from grouped(resolved, metrics.RESOLVED, moment="resolved_at", **common)
     yield from grouped(
         resolved.filter(resolved_in_time=True),
-        "requests.resolved_in_time",
+        metrics.RESOLVED_IN_TIME,
         moment="resolved_at",
         **common,
     )

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from jaga.analytics.models import MonthlyMetric
 from jaga.core.months import add_months
+from jaga.surveys import metrics as survey_metrics
 from jaga.surveys.models import (
     IKM_ELEMENTS,
     TRUST_LIKERT,
@@ -81,11 +82,11 @@ def build(ctx: dict[str, Any]) -> None:
                         **answers,
                     )
                 )
-                sums[(village, month, "surveys.trust.n", "")] += 1
+                sums[(village, month, survey_metrics.TRUST_N, "")] += 1
                 for q in TRUST_LIKERT + TRUST_YESNO:
                     value = int(answers[q])
-                    sums[(village, month, "surveys.trust.sum", q)] += value
-                    sums[(village, month, "surveys.trust.sumsq", q)] += value * value
+                    sums[(village, month, survey_metrics.TRUST_SUM, q)] += value
+                    sums[(village, month, survey_metrics.TRUST_SUMSQ, q)] += value * value
             if rng.random() < 0.35:
                 day = month.replace(day=rng.randint(1, last_day))
                 base = 2.9 + 0.4 * progress
@@ -110,9 +111,9 @@ def build(ctx: dict[str, Any]) -> None:
                         **scores,
                     )
                 )
-                sums[(village, month, "surveys.ikm.n", "")] += 1
+                sums[(village, month, survey_metrics.IKM_N, "")] += 1
                 for code, score in scores.items():
-                    sums[(village, month, "surveys.ikm.sum", code)] += score
+                    sums[(village, month, survey_metrics.IKM_SUM, code)] += score
     TrustResponse.objects.bulk_create(trust, batch_size=2000)
     IkmResponse.objects.bulk_create(ikm, batch_size=2000)
     MonthlyMetric.objects.bulk_create(

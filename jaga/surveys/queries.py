@@ -14,7 +14,10 @@ from django.utils.translation import gettext as _
 from jaga.accounts.access import key_q
 from jaga.analytics.models import MonthlyMetric
 from jaga.core.numbers import say_number
+from jaga.fieldwork import metrics as fieldwork_metrics
+from jaga.programs import metrics as programme_metrics
 from jaga.surveys import ikm as ikm_math
+from jaga.surveys import metrics as survey_metrics
 from jaga.surveys.models import (
     IKM_ELEMENTS,
     TRUST_LIKERT,
@@ -152,7 +155,7 @@ def trust_metrics(code: str, start: datetime.date, end: datetime.date) -> QueryS
     return MonthlyMetric.objects.filter(
         key_q([code]),  # the distribution key, implied by the territory (docs/scaling.md)
         **{field_name: code},
-        metric__startswith="surveys.trust.",
+        metric__startswith=survey_metrics.TRUST,
         month__gte=start.replace(day=1),
         month__lte=end,
     )
@@ -160,12 +163,12 @@ def trust_metrics(code: str, start: datetime.date, end: datetime.date) -> QueryS
 
 def summarise_trust(sums: dict[tuple[str, str], int]) -> TrustSummary:
     """Estimates from {(metric, key): value} sums of the roll-up."""
-    n = int(sums.get(("surveys.trust.n", ""), 0))
+    n = int(sums.get((survey_metrics.TRUST_N, ""), 0))
     summary = TrustSummary(respondents=n)
     for q in TRUST_QUESTIONS:
-        total = sums.get(("surveys.trust.sum", q), 0)
+        total = sums.get((survey_metrics.TRUST_SUM, q), 0)
         if q in TRUST_LIKERT:
-            summary.estimates[q] = mean_ci(n, total, sums.get(("surveys.trust.sumsq", q), 0))
+            summary.estimates[q] = mean_ci(n, total, sums.get((survey_metrics.TRUST_SUMSQ, q), 0))
         else:
             summary.estimates[q] = proportion_ci(n, int(total))
     return summary
@@ -259,10 +262,10 @@ def _participation_by_child(
             key_q([parent.code]),
             village__code__startswith=parent.code + ".",
             metric__in=[
-                "visits.count",
-                "activities.count",
-                "attendance.invited",
-                "attendance.attended",
+                fieldwork_metrics.VISITS_COUNT,
+                programme_metrics.ACTIVITIES_COUNT,
+                programme_metrics.INVITED,
+                programme_metrics.ATTENDED,
             ],
             **period,
         )
@@ -337,7 +340,7 @@ def joined_by_child(parent: Territory, start: datetime.date, end: datetime.date)
         pop = population.get(child.code, 0)
         n_inc = int(incidents.get(child.code, 0))
         f = figures.get(child.code, {})
-        invited = f.get("attendance.invited", 0)
+        invited = f.get(programme_metrics.INVITED, 0)
         out.append(
             {
                 "territory": child,
@@ -345,9 +348,9 @@ def joined_by_child(parent: Territory, start: datetime.date, end: datetime.date)
                 "trust": est.value if est else None,
                 "incidents": n_inc,
                 "per_1000": round(n_inc / pop * 1000, 2) if pop else None,
-                "visits": f.get("visits.count", 0),
-                "activities": f.get("activities.count", 0),
-                "attendance": round(f.get("attendance.attended", 0) / invited * 100, 1)
+                "visits": f.get(fieldwork_metrics.VISITS_COUNT, 0),
+                "activities": f.get(programme_metrics.ACTIVITIES_COUNT, 0),
+                "attendance": round(f.get(programme_metrics.ATTENDED, 0) / invited * 100, 1)
                 if invited
                 else None,
             }

@@ -23,6 +23,7 @@ from jaga.core.links import absolute_reverse
 from jaga.core.months import month_start
 from jaga.core.types import Actor, Viewer, signed_in
 from jaga.surveys import ikm as ikm_math
+from jaga.surveys import metrics as survey_metrics
 from jaga.surveys.models import (
     IKM_ELEMENTS,
     IKM_MAX,
@@ -130,9 +131,9 @@ def submit_ikm_response(
             **clean,
             **profile_clean,
         )
-        bump_metric(village, when, "surveys.ikm.n", 1)
+        bump_metric(village, when, survey_metrics.IKM_N, 1)
         for code, score in clean.items():
-            bump_metric(village, when, "surveys.ikm.sum", score, key=code)
+            bump_metric(village, when, survey_metrics.IKM_SUM, score, key=code)
         log_action(
             "surveys.ikm_response",
             response,
@@ -205,11 +206,11 @@ def submit_trust_response(
         if invitation is not None:
             invitation.answered_at = timezone.now()
             invitation.save(update_fields=["answered_at"])
-        bump_metric(village, when, "surveys.trust.n", 1)
+        bump_metric(village, when, survey_metrics.TRUST_N, 1)
         for q in TRUST_LIKERT + TRUST_YESNO:
             value = int(clean[q])
-            bump_metric(village, when, "surveys.trust.sum", value, key=q)
-            bump_metric(village, when, "surveys.trust.sumsq", value * value, key=q)
+            bump_metric(village, when, survey_metrics.TRUST_SUM, value, key=q)
+            bump_metric(village, when, survey_metrics.TRUST_SUMSQ, value * value, key=q)
         log_action(
             "surveys.trust_response",
             response,
@@ -327,22 +328,23 @@ def _import_date(text: str) -> datetime.date:
 SurveyResponse = TrustResponse | IkmResponse
 
 
-def _survey_contributions(response: Any) -> dict[tuple[int, str, str], int]:
-    """What a response adds to its village's monthly figures (as the submit functions bump)."""
+def _survey_contributions(response: Any) -> dict[tuple[int, str, str, str], int]:
+    """What a response adds to its village's monthly figures (as the submit functions bump):
+    {(village id, month, metric, key): value}."""
 
     month = month_start(response.answered_on).isoformat()
     vid = response.village_id
-    out: dict[tuple[int, str, str], int] = {}
+    out: dict[tuple[int, str, str, str], int] = {}
     if isinstance(response, TrustResponse):
-        out[(vid, month, "surveys.trust.n|")] = 1
+        out[(vid, month, survey_metrics.TRUST_N, "")] = 1
         for q in TRUST_LIKERT + TRUST_YESNO:
             value = int(getattr(response, q))
-            out[(vid, month, f"surveys.trust.sum|{q}")] = value
-            out[(vid, month, f"surveys.trust.sumsq|{q}")] = value * value
+            out[(vid, month, survey_metrics.TRUST_SUM, q)] = value
+            out[(vid, month, survey_metrics.TRUST_SUMSQ, q)] = value * value
     else:
-        out[(vid, month, "surveys.ikm.n|")] = 1
+        out[(vid, month, survey_metrics.IKM_N, "")] = 1
         for code in IKM_ELEMENTS:
-            out[(vid, month, f"surveys.ikm.sum|{code}")] = int(getattr(response, code))
+            out[(vid, month, survey_metrics.IKM_SUM, code)] = int(getattr(response, code))
     return out
 
 
@@ -383,8 +385,7 @@ def update_survey_response(response: Any, *, actor: Actor, **changes: Any) -> An
         for key in set(old) | set(new):
             delta = new.get(key, 0) - old.get(key, 0)
             if delta:
-                vid, month, metric_key = key
-                metric, _sep, code = metric_key.partition("|")
+                vid, month, metric, code = key
                 bump_metric(
                     villages[vid], datetime.date.fromisoformat(month), metric, delta, key=code
                 )

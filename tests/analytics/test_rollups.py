@@ -67,7 +67,7 @@ def test_registered_metric_rebuilders_replace_only_their_own_metrics(village_a, 
     put_metric(village_a, datetime.date(2025, 3, 1), "visits.count", 7)
     put_metric(village_a, datetime.date(2025, 3, 1), "testdesk.received", 99, key="old")
 
-    @rebuild.register("testdesk.")
+    @rebuild.register("testdesk.", metrics=("testdesk.received", "testdesk.resolved"))
     def rows():
         yield rebuild.MetricRow(
             village_a.pk, datetime.date(2025, 3, 9), "testdesk.received", "kehilangan", 1
@@ -94,7 +94,7 @@ def test_registered_metric_rebuilders_replace_only_their_own_metrics(village_a, 
 
 
 def test_a_rebuilder_may_not_write_outside_its_prefix(village_a):
-    @rebuild.register("mine.")
+    @rebuild.register("mine.", metrics=("mine.count",))
     def rows():
         yield rebuild.MetricRow(village_a.pk, datetime.date(2025, 3, 1), "visits.count", "", 1)
 
@@ -103,6 +103,35 @@ def test_a_rebuilder_may_not_write_outside_its_prefix(village_a):
             rebuild.rebuild_metrics()
     finally:
         rebuild.REGISTRY.pop(f"{rows.__module__}.{rows.__qualname__}")
+
+
+def test_a_rebuilder_may_not_write_a_name_it_did_not_register(village_a):
+    @rebuild.register("mine.", metrics=("mine.count",))
+    def rows():
+        yield rebuild.MetricRow(village_a.pk, datetime.date(2025, 3, 1), "mine.other", "", 1)
+
+    try:
+        with pytest.raises(ValueError, match="outside its registered metrics"):
+            rebuild.rebuild_metrics()
+    finally:
+        rebuild.REGISTRY.pop(f"{rows.__module__}.{rows.__qualname__}")
+
+
+def test_the_registry_knows_each_name_once_and_within_its_prefixes():
+    assert rebuild.registered_metrics()["requests.received"].name == (
+        "jaga.servicedesk.rollup_sources.request_rows"
+    )
+    with pytest.raises(ValueError, match="outside"):
+        rebuild.register("mine.", metrics=("yours.count",))
+    with pytest.raises(ValueError, match="no metric names"):
+        rebuild.register("mine.", metrics=())
+    with pytest.raises(ValueError, match="already registered"):
+
+        @rebuild.register("requests.", metrics=("requests.received",))
+        def rows():  # pragma: no cover - refused
+            yield from ()
+
+    assert all(r.name.startswith("jaga.") for r in rebuild.REGISTRY.values())
 
 
 def test_the_rebuild_can_run_in_the_background(village_a):

@@ -24,6 +24,7 @@ from jaga.core.tabular import date_out_of_range
 from jaga.core.types import Actor, signed_in
 from jaga.partners.models import Organisation
 from jaga.partners.services import check_row_scope, import_date
+from jaga.programs import metrics as programme_metrics
 from jaga.programs.models import (
     CHECKIN_CLOSES_DEFAULT,
     CHECKIN_MAX_MINUTES,
@@ -102,10 +103,10 @@ def _count_new_activity(activity: Activity, covered: Iterable[Territory]) -> Non
     the village where it was held."""
     code = activity.programme.code
     for v in covered:
-        bump_metric(v, activity.starts_at, "activities.count", 1, key=code)
+        bump_metric(v, activity.starts_at, programme_metrics.ACTIVITIES_COUNT, 1, key=code)
     if activity.head_count:
         village, count = activity.village, activity.head_count
-        bump_metric(village, activity.starts_at, "activities.head_count", count, key=code)
+        bump_metric(village, activity.starts_at, programme_metrics.HEAD_COUNT, count, key=code)
 
 
 def record_activity(
@@ -193,7 +194,7 @@ def record_outcome(
         locked.save(update_fields=["outcome", "head_count"])
         if delta:
             bump_metric(
-                locked.village, locked.starts_at, "activities.head_count", delta,
+                locked.village, locked.starts_at, programme_metrics.HEAD_COUNT, delta,
                 key=locked.programme.code,
             )  # fmt: skip
         log_action(
@@ -230,13 +231,13 @@ def _contributions(activity: Activity) -> tuple[Contribution, dict[int, Territor
             out[key] = out.get(key, 0) + value
 
     for pk in activity.villages.values_list("pk", flat=True):
-        add(pk, "activities.count", 1)
-    add(activity.village.pk, "activities.head_count", activity.head_count or 0)
+        add(pk, programme_metrics.ACTIVITIES_COUNT, 1)
+    add(activity.village.pk, programme_metrics.HEAD_COUNT, activity.head_count or 0)
     invitations = Invitation.objects.filter(activity=activity)
-    add(activity.village.pk, "attendance.invited", invitations.count())
+    add(activity.village.pk, programme_metrics.INVITED, invitations.count())
     add(
         activity.village.pk,
-        "attendance.responded",
+        programme_metrics.RESPONDED,
         invitations.exclude(response=Response.PENDING).count(),
     )
     for row in invitations.values("status").annotate(n=Count("pk")):

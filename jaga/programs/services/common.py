@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from jaga.analytics.rollups import bump_metrics
+from jaga.programs import metrics as programme_metrics
 from jaga.programs.models import AttendanceStatus, Invitation
 
 __all__ = [
@@ -19,11 +20,11 @@ __all__ = [
 # Which roll-up figures an attendance status counts in.
 STATUS_METRICS: dict[str, tuple[str, ...]] = {
     AttendanceStatus.PENDING: (),
-    AttendanceStatus.PRESENT: ("attendance.attended", "attendance.on_time"),
-    AttendanceStatus.LATE: ("attendance.attended", "attendance.late"),
-    AttendanceStatus.REPRESENTED: ("attendance.represented",),
-    AttendanceStatus.ABSENT: ("attendance.absent",),
-    AttendanceStatus.EXCUSED: ("attendance.excused",),
+    AttendanceStatus.PRESENT: (programme_metrics.ATTENDED, programme_metrics.ON_TIME),
+    AttendanceStatus.LATE: (programme_metrics.ATTENDED, programme_metrics.LATE),
+    AttendanceStatus.REPRESENTED: (programme_metrics.REPRESENTED,),
+    AttendanceStatus.ABSENT: (programme_metrics.ABSENT,),
+    AttendanceStatus.EXCUSED: (programme_metrics.EXCUSED,),
 }
 
 # The attendance workflow: which recorded status may become which (corrections by hand included).

@@ -17,6 +17,7 @@ from jaga.core.errors import DomainError
 from jaga.core.roundtrip import Plan, RowError
 from jaga.core.types import Actor
 from jaga.partners.models import Organisation, Person
+from jaga.programs import metrics as programme_metrics
 from jaga.programs.models import Activity, AttendanceStatus, Invitation, Response
 from jaga.programs.services.attendance import record_attendance
 from jaga.programs.services.common import bump_attendance, lock_invitation
@@ -61,7 +62,7 @@ def invite(
             code=random_code(12),
             sent_at=timezone.now(),
         )
-        bump_attendance(invitation, ["attendance.invited"], 1)
+        bump_attendance(invitation, [programme_metrics.INVITED], 1)
         if person is not None and person.phone:
             transaction.on_commit(lambda: _send_invitation(invitation.pk))
         log_action(
@@ -117,7 +118,7 @@ def record_response(invitation: Invitation, *, actor: Actor, response: str) -> I
         locked = lock_invitation(invitation.pk)
         before = locked.response
         if before == Response.PENDING:
-            bump_attendance(locked, ["attendance.responded"], 1)
+            bump_attendance(locked, [programme_metrics.RESPONDED], 1)
             locked.responded_at = timezone.now()
         locked.response = response
         locked.save(update_fields=["response", "responded_at"])

@@ -23,6 +23,7 @@ from jaga.core.codes import random_code, random_secret
 from jaga.core.errors import DomainError
 from jaga.core.types import Actor, signed_in
 from jaga.incidents.services import check_point
+from jaga.servicedesk import metrics as desk_metrics
 from jaga.servicedesk import notify
 from jaga.servicedesk.models import (
     Attachment,
@@ -414,7 +415,7 @@ def _record_receipt(request: ServiceRequest, routing: Routing, *, actor: Actor) 
         status_to=Status.RECEIVED,
     )
     bump_metric(
-        request.village, request.received_at, "requests.received", +1, key=request.service.code
+        request.village, request.received_at, desk_metrics.RECEIVED, +1, key=request.service.code
     )
     log_action(
         "servicedesk.received",

@@ -18,6 +18,7 @@ from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import ConflictError, DomainError
 from jaga.core.types import Actor, Viewer, signed_in
 from jaga.incidents.services import record_incident
+from jaga.servicedesk import metrics as desk_metrics
 from jaga.servicedesk import notify
 from jaga.servicedesk.models import (
     TRANSITIONS,
@@ -186,9 +187,9 @@ def _assign(locked: ServiceRequest, target: Any) -> Any:
 
 def _count_resolution(locked: ServiceRequest, at: datetime.datetime, step: int) -> None:
     code = locked.service.code
-    bump_metric(locked.village, at, "requests.resolved", step, key=code)
+    bump_metric(locked.village, at, desk_metrics.RESOLVED, step, key=code)
     if locked.resolved_in_time:
-        bump_metric(locked.village, at, "requests.resolved_in_time", step, key=code)
+        bump_metric(locked.village, at, desk_metrics.RESOLVED_IN_TIME, step, key=code)
 
 
 def _resolve(locked: ServiceRequest, now: datetime.datetime) -> None:
