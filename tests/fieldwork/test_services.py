@@ -105,7 +105,9 @@ def test_monthly_visits_per_village_and_officer_include_empty_months(make_visit,
         (datetime.date(2024, 3, 1), 2),
         (datetime.date(2024, 4, 1), 1),
     ]
-    assert queries.monthly_visits(officer_id=alice.pk, months=3) == by_village
+    assert queries.monthly_visits(officer_id=alice.pk, viewer=alice, months=3) == by_village
+    # Per officer, only what the viewer may see: no viewer, no visits.
+    assert all(n == 0 for _, n in queries.monthly_visits(officer_id=alice.pk, months=3))
 
 
 # --------------------------------------------------------------------------- early detection
