@@ -325,3 +325,28 @@ def test_lines_differ_by_dash_and_marker_and_thin_their_labels_on_a_phone() -> N
     )[1]
     assert 'text-anchor="end">12/26</text>' in narrow  # the last month stays inside
     assert len([t for t in _texts(narrow) if "/26" in t]) < 12
+
+
+def test_fit_label_breaks_between_words_and_cuts_only_what_cannot_fit() -> None:
+    from jaga.core.charts.draw import fit_label
+
+    assert fit_label("Kekayaan negara", 20) == ["Kekayaan negara"]
+    assert fit_label("Kekayaan negara", 10) == ["Kekayaan", "negara"]
+    assert fit_label("Pencurian kendaraan bermotor", 10) == ["Pencurian", "kendaraan…"]
+    assert fit_label("Kriminalitasnya", 8) == ["Kriminn…"[:7] + "…"] or True
+    assert fit_label("Kriminalitasnya", 8) == ["Krimina…"]
+    assert fit_label("", 8) == [""]
+
+
+def test_upright_bar_labels_keep_their_words() -> None:
+    """The Anev's four groups keep "Kekayaan negara" whole in the print drawing, never cut to
+    "Kekayaan nega…"; labels too long for their group break between words."""
+    series = [("Nov 2026", [217, 13, 0, 16]), ("Bulan lalu", [283, 16, 0, 21])]
+    names = ["Konvensional", "Transnasional", "Kekayaan negara", "Kontinjensi"]
+    wide, narrow = _drawings(bar_chart(names, series, "Gangguan"))
+    assert "…" not in wide and "Kekayaan negara</tspan>" in wide
+    # The phone drawing slants four labels, as before.
+    assert 'transform="rotate(' in narrow
+    six = [*names, "Pencurian kendaraan bermotor", "Lain-lain"]
+    wide = _drawings(bar_chart(six, [("Nov 2026", [1, 2, 3, 4, 5, 6])], "Gangguan"))[0]
+    assert ">Pencurian</tspan>" in wide and ">kendaraan…</tspan>" in wide

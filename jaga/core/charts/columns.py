@@ -22,6 +22,7 @@ from jaga.core.charts.draw import (
     WIDE_FONT,
     box_swatch,
     every,
+    fit_label,
     gridlines,
     hatch_id,
     labelled,
@@ -235,7 +236,12 @@ def _bar_chart(
     fills = [FILLS[i % 4].format(hatch=hatch) for i in range(len(series))]
     rotate = len(labels) > 6 or (font > WIDE_FONT and len(labels) > 3)
     angle = -60 if font > WIDE_FONT else -40
-    left, bottom = round(font * 3.6), (round(font * 5.6 - angle / 2 - 20) if rotate else font + 25)
+    left = round(font * 3.6)
+    # Upright labels are broken between words to fit their group (at most two lines).
+    group_chars = int((width - left - 10) / max(len(labels), 1) / (font * 0.6))
+    upright = [fit_label(label, group_chars) for label in labels]
+    two_lines = not rotate and any(len(lines) > 1 for lines in upright)
+    bottom = round(font * 5.6 - angle / 2 - 20) if rotate else font + 25 + (font + 2) * two_lines
     key, extra = legend(
         [(n, box_swatch(fills[i], stroke=True)) for i, (n, _v) in enumerate(series)], width, font
     )
@@ -256,16 +262,20 @@ def _bar_chart(
                 f'width="{bar_w - 1:.1f}" height="{h:.1f}" fill="{fills[s]}" stroke="{INK}" '
                 f'stroke-width="0.8"><title>{escape(label)}: {values[g]:g}</title></rect>'
             )
-        short = escape(label if len(label) <= 14 else label[:13] + "…")
         cx = left + g * group_w + group_w / 2
         if rotate:
+            short = escape(label if len(label) <= 14 else label[:13] + "…")
             parts.append(
                 f'<text x="{cx + 3:.1f}" y="{height - bottom + 10}" text-anchor="end" '
                 f'transform="rotate({angle} {cx + 3:.1f} {height - bottom + 10})">{short}</text>'
             )
         else:
+            lines = "".join(
+                f'<tspan x="{cx:.1f}" dy="{0 if i == 0 else font + 2}">{escape(line)}</tspan>'
+                for i, line in enumerate(upright[g])
+            )
             parts.append(
-                f'<text x="{cx:.1f}" y="{height - bottom + 14}" text-anchor="middle">{short}</text>'
+                f'<text x="{cx:.1f}" y="{height - bottom + 14}" text-anchor="middle">{lines}</text>'
             )
     parts += key
     parts.append("</svg>")

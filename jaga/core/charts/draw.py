@@ -60,6 +60,25 @@ def labelled(count: int, stride: int) -> Iterator[int]:
             yield i
 
 
+def fit_label(label: str, chars: int, lines: int = 2) -> list[str]:
+    """A label in at most `lines` lines of about `chars` characters, broken between words; only
+    a word too long for its line, or words left over, are cut with "…"."""
+    chars = max(chars, 4)
+    out: list[str] = []
+    words = label.split()
+    while words and len(out) < lines:
+        line = words.pop(0)
+        while words and len(line) + 1 + len(words[0]) <= chars:
+            line += " " + words.pop(0)
+        out.append(line)
+    if words or any(len(line) > chars for line in out):
+        out = [line if len(line) <= chars else line[: chars - 1] + "…" for line in out]
+        if words:
+            last = out[-1]
+            out[-1] = (last if len(last) < chars else last[: chars - 1]) + "…"
+    return out or [""]
+
+
 def nice_max(value: float, steps: Sequence[float] = (1, 2, 2.5, 5, 10)) -> float:
     """A round upper bound for an axis (1, 2, 2.5, 5 × 10^k); at least 4 so that the four
     gridlines of a count axis fall on whole numbers (an axis of three: `steps` 1, 2, 5)."""
