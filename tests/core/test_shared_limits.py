@@ -51,14 +51,18 @@ def free_port() -> int:
 
 def fresh_database_url() -> str | None:
     """On a PostgreSQL run, a fresh database of its own for the server (the test database is
-    inside a transaction nobody else sees); on SQLite None: a file in the data directory."""
+    inside a transaction nobody else sees); on SQLite None: a file in the data directory.
+
+    Named per xdist worker: this module's tests may run in both workers, each with its own server
+    (one shared name had both workers drop and migrate the same database at once)."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         return None
     import psycopg
 
     base, _sep, name = url.rpartition("/")
-    name = name.split("?", 1)[0] + "_two_workers"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"{name.split('?', 1)[0]}_two_workers_{worker}"
     with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
