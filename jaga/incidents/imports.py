@@ -866,19 +866,7 @@ def _report_conflicts(cursor: Any, report: Callable[[int, str], None]) -> None:
 
 
 # The incident's columns an import writes (the staging table's, without line and month).
-WRITTEN = [
-    "category_id",
-    "village_id",
-    "regency_code",
-    "district_code",
-    "occurred_at",
-    "source",
-    "source_ref",
-    "latitude",
-    "longitude",
-    "severity",
-    "description",
-]
+WRITTEN = [c for c in STAGE_COLUMNS if c not in ("line", "month")]
 
 
 class _RollupChanges:
