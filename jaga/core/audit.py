@@ -81,7 +81,31 @@ def log_action(
 ) -> AuditLog:
     """Write one audit row. Call inside the service's transaction, after taking the row locks it
     needs: on PostgreSQL the audit lock is held from here until the transaction commits."""
-    entry = AuditLog(
+    return append(
+        audit_entry(
+            action,
+            obj,
+            actor=actor,
+            before=before,
+            after=after,
+            territory_code=territory_code,
+            note=note,
+        )
+    )
+
+
+def audit_entry(
+    action: str,
+    obj: models.Model,
+    *,
+    actor: Actor = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    territory_code: str = "",
+    note: str = "",
+) -> AuditLog:
+    """The audit row `log_action` writes, not yet chained: for `append_many`."""
+    return AuditLog(
         actor=signed_in(actor),
         action=action,
         object_type=obj._meta.label_lower,
@@ -91,7 +115,6 @@ def log_action(
         after=_jsonable(after) if after is not None else None,
         note=note,
     )
-    return append(entry)
 
 
 # --- the hash chain ---------------------------------------------------------------------------
@@ -158,18 +181,35 @@ def _lock_chain(connection: BaseDatabaseWrapper) -> None:
 
 def append(entry: AuditLog) -> AuditLog:
     """Hash `entry` onto the end of the chain and insert it."""
+    return append_many([entry])[0]
+
+
+def append_many(entries: list[AuditLog]) -> list[AuditLog]:
+    """Hash `entries` onto the end of the chain in their order and insert them: one lock, one
+    read of the last hash and one INSERT for the lot (a batch of check-ins, say)."""
+    if not entries:
+        return entries
     using = DEFAULT_DB_ALIAS
     with transaction.atomic(using=using, savepoint=False):
         _lock_chain(connections[using])
         last = AuditLog.objects.using(using).order_by("-id").values_list("row_hash", flat=True)
-        entry.at = entry.at or timezone.now()
-        # JSON values are stored and read back; hash what a reader will see.
-        entry.before = json.loads(json.dumps(entry.before)) if entry.before is not None else None
-        entry.after = json.loads(json.dumps(entry.after)) if entry.after is not None else None
-        entry.prev_hash = last.first() or ""
-        entry.row_hash = compute_hash(entry)
-        entry.save(using=using, force_insert=True)
-    return entry
+        prev = last.first() or ""
+        now = timezone.now()
+        for entry in entries:
+            entry.at = entry.at or now
+            # JSON values are stored and read back; hash what a reader will see.
+            entry.before = (
+                json.loads(json.dumps(entry.before)) if entry.before is not None else None
+            )
+            entry.after = json.loads(json.dumps(entry.after)) if entry.after is not None else None
+            entry.prev_hash = prev
+            entry.row_hash = prev = compute_hash(entry)
+        if len(entries) == 1:
+            entries[0].save(using=using, force_insert=True)
+        else:
+            # One multi-row INSERT: the ids follow the list's order, as the chain does.
+            AuditLog.objects.using(using).bulk_create(entries)
+    return entries
 
 
 @dataclasses.dataclass

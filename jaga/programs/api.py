@@ -38,6 +38,8 @@ from jaga.programs.schemas import (
     AdoptionIn,
     AdoptionOut,
     AttendanceIn,
+    CheckInBatchIn,
+    CheckInBatchOut,
     CheckInIn,
     CheckInOut,
     ImportResult,
@@ -48,6 +50,7 @@ from jaga.programs.schemas import (
     ProgrammeOut,
     RatesOut,
     ResponseIn,
+    ScanOut,
 )
 from jaga.territory.queries import home_code
 
@@ -261,6 +264,44 @@ def check_in(request: HttpRequest, activity_id: int, payload: CheckInIn) -> Chec
         representative_name=payload.representative_name,
     )
     return CheckInOut(already=already, invitation=invitation_out(invitation))
+
+
+@router.post(
+    "/activities/{activity_id}/checkins",
+    response=CheckInBatchOut,
+    summary=gettext_lazy("Check in many scanned codes at once (a scanner's queue, idempotent)"),
+)
+@allow(*EDITOR_ROLES)
+def check_in_batch(
+    request: HttpRequest, activity_id: int, payload: CheckInBatchIn
+) -> CheckInBatchOut:
+    """Each scan is answered as if it had been sent alone, in the order given: done, already
+    (nothing changed) or error with the reason; a refused scan does not stop the others. `at` is
+    when the phone scanned the code, believed within the last two days."""
+    require_editor(request)
+    activity = get_activity_for_user(request.user, activity_id)
+    outcomes = services.check_in_many(
+        [
+            services.Scan(s.code, at=s.at, representative_name=s.representative_name)
+            for s in payload.scans
+        ],
+        actor=request.user,
+        activity=activity,
+    )
+    results = [
+        ScanOut(
+            code=o.code,
+            result=o.result,
+            error=o.error.code if o.error else None,
+            message=str(o.error.message) if o.error else "",
+            invitation=invitation_out(o.invitation) if o.invitation else None,
+        )
+        for o in outcomes
+    ]
+    count = {kind: sum(r.result == kind for r in results) for kind in ("done", "already", "error")}
+    return CheckInBatchOut(
+        done=count["done"], already=count["already"], refused=count["error"], results=results
+    )
 
 
 @router.post(

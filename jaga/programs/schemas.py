@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import datetime
+from typing import Literal
 
 from ninja import Schema
+from pydantic import Field
 
 from jaga.programs.models import CHECKIN_CLOSES_DEFAULT, CHECKIN_OPENS_DEFAULT
+from jaga.programs.services.scans import MAX_SCANS
 
 
 class ProgrammeOut(Schema):
@@ -118,6 +121,33 @@ class CheckInIn(Schema):
 class CheckInOut(Schema):
     already: bool
     invitation: InvitationOut
+
+
+class ScanIn(Schema):
+    code: str = Field(max_length=64)
+    # When the code was scanned (ISO 8601 with a zone), for scans kept on a phone without signal:
+    # believed when it lies within the last two days, otherwise the server's time is used.
+    at: datetime.datetime | None = None
+    representative_name: str = Field("", max_length=200)
+
+
+class CheckInBatchIn(Schema):
+    scans: list[ScanIn] = Field(min_length=1, max_length=MAX_SCANS)
+
+
+class ScanOut(Schema):
+    code: str
+    result: Literal["done", "already", "error"]
+    error: str | None
+    message: str
+    invitation: InvitationOut | None
+
+
+class CheckInBatchOut(Schema):
+    done: int
+    already: int
+    refused: int
+    results: list[ScanOut]
 
 
 class RatesOut(Schema):

@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from pydantic import ValidationError as PydanticValidationError
 
 from jaga.accounts.access import (
     PARTNERSHIP_ROLES,
@@ -54,7 +55,8 @@ from jaga.programs.access import (
 )
 from jaga.programs.exports import activity_rows, invitation_rows
 from jaga.programs.forms import ActivityForm, AttachForm, CheckInForm, InviteForm, OutcomeForm
-from jaga.programs.models import AttendanceStatus, Programme, ProgrammeAdoption
+from jaga.programs.models import AttendanceStatus, Invitation, Programme, ProgrammeAdoption
+from jaga.programs.schemas import CheckInBatchIn
 from jaga.territory.models import Territory
 from jaga.territory.queries import home_code, unit_name_for
 
@@ -460,7 +462,7 @@ def invitation_print(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-OUTBOX_TRUST = datetime.timedelta(days=2)
+OUTBOX_TRUST = services.scans.SCAN_TRUST
 
 
 def _confirmed_at(request: HttpRequest) -> datetime.datetime | None:
@@ -515,6 +517,8 @@ def checkin_desk(request: HttpRequest, pk: int) -> HttpResponse:
     last = None
     if request.method == "POST":
         _require_editor(request)
+        if request.content_type == "application/json":
+            return _scanned_batch(request, activity)
         if "application/json" in request.headers.get("Accept", ""):
             return _scanned(request, activity, form)
         if form.is_valid():
@@ -576,18 +580,59 @@ def _scanned(request: HttpRequest, activity: Any, form: CheckInForm) -> JsonResp
         )
     except DomainError as exc:
         return JsonResponse({"result": "error", "name": "", "message": str(exc.message)})
+    return JsonResponse(
+        {
+            "result": "already" if already else "done",
+            "name": inv.invitee_name,
+            "message": _scan_message(inv, already),
+        }
+    )
+
+
+def _scan_message(inv: Invitation, already: bool) -> str:
     if already:
-        message = _("Already checked in (%(status)s at %(time)s): nothing changed.") % {
+        return _("Already checked in (%(status)s at %(time)s): nothing changed.") % {
             "status": inv.get_status_display(),
             "time": timezone.localtime(inv.checked_in_at).strftime("%H:%M")
             if inv.checked_in_at
             else "—",
         }
-    else:
-        message = _("Checked in: %(status)s.") % {"status": inv.get_status_display()}
-    return JsonResponse(
-        {"result": "already" if already else "done", "name": inv.invitee_name, "message": message}
+    return _("Checked in: %(status)s.") % {"status": inv.get_status_display()}
+
+
+def _scanned_batch(request: HttpRequest, activity: Any) -> JsonResponse:
+    """The scanner's queue: the scans it kept while the phone had no signal, sent together when
+    it is back (`{"scans": [{"code", "at", "representative_name"}]}`). Each is answered as a
+    single scan would be; the scanner drops a scan from its queue only once answered."""
+    try:
+        batch = CheckInBatchIn.model_validate_json(request.body)
+    except PydanticValidationError:
+        return JsonResponse(
+            {"error": "bad_batch", "message": _("The scanner sent a list that is not readable.")},
+            status=400,
+        )
+    outcomes = services.check_in_many(
+        [
+            services.Scan(s.code, at=s.at, representative_name=s.representative_name)
+            for s in batch.scans
+        ],
+        actor=request.user,
+        activity=activity,
     )
+    return JsonResponse({"results": [_outcome_json(o) for o in outcomes]})
+
+
+def _outcome_json(outcome: services.ScanOutcome) -> dict[str, str]:
+    inv = outcome.invitation
+    if outcome.error is not None or inv is None:
+        message = str(outcome.error.message) if outcome.error else ""
+        return {"code": outcome.code, "result": "error", "name": "", "message": message}
+    return {
+        "code": outcome.code,
+        "result": outcome.result,
+        "name": inv.invitee_name,
+        "message": _scan_message(inv, outcome.already),
+    }
 
 
 def _period(request: HttpRequest) -> tuple[datetime.date | None, datetime.date | None]:

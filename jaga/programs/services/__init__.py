@@ -55,6 +55,7 @@ from jaga.programs.services.programmes import (
     create_programme,
     import_adoptions,
 )
+from jaga.programs.services.scans import MAX_SCANS, Scan, ScanOutcome, check_in_many
 
 __all__ = [
     "ACTIVITY_COLUMNS",
@@ -75,6 +76,10 @@ __all__ = [
     "attach_file",
     "bump_attendance",
     "check_in",
+    "check_in_many",
+    "MAX_SCANS",
+    "Scan",
+    "ScanOutcome",
     "checkin_window",
     "close_attendance",
     "create_programme",

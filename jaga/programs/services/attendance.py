@@ -26,21 +26,25 @@ from jaga.programs.services.common import (
     lock_invitation,
 )
 
+ATTENDANCE_FIELDS = ["status", "checked_in_at", "representative", "representative_name", "note"]
+AUDITED_FIELDS = ["status", "checked_in_at", "representative_name"]
 
-def _move(
+
+def _change(
     locked: Invitation,
     status: str,
     *,
-    actor: Actor,
     checked_in_at: datetime.datetime | None = None,
     representative_name: str = "",
     representative: Person | None = None,
     note: str = "",
-    action: str = "programs.attendance",
-) -> Invitation:
+) -> dict[str, Any] | None:
+    """Apply a status change to the locked invitation in memory, after the transition table and
+    the representative rule. Returns the audited fields as they were, or None when nothing
+    changes."""
     old = locked.status
     if status == old and status != AttendanceStatus.REPRESENTED:
-        return locked
+        return None
     if status != old and status not in TRANSITIONS[old]:
         raise DomainError(
             "illegal_transition",
@@ -51,7 +55,7 @@ def _move(
         representative_name.strip() or representative
     ):
         raise DomainError("representative_required", _("Say who came as the representative."))
-    before = snapshot(locked, ["status", "checked_in_at", "representative_name"])
+    before = snapshot(locked, AUDITED_FIELDS)
     locked.status = status
     if status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.REPRESENTED):
         locked.checked_in_at = checked_in_at or locked.checked_in_at or locked.activity.starts_at
@@ -66,9 +70,32 @@ def _move(
         locked.representative, locked.representative_name = None, ""
     if note:
         locked.note = note
-    locked.save(
-        update_fields=["status", "checked_in_at", "representative", "representative_name", "note"]
+    return before
+
+
+def _move(
+    locked: Invitation,
+    status: str,
+    *,
+    actor: Actor,
+    checked_in_at: datetime.datetime | None = None,
+    representative_name: str = "",
+    representative: Person | None = None,
+    note: str = "",
+    action: str = "programs.attendance",
+) -> Invitation:
+    old = locked.status
+    before = _change(
+        locked,
+        status,
+        checked_in_at=checked_in_at,
+        representative_name=representative_name,
+        representative=representative,
+        note=note,
     )
+    if before is None:
+        return locked
+    locked.save(update_fields=ATTENDANCE_FIELDS)
     # The roll-up rows are shared by every invitation of the activity: take their locks last,
     # just before the audit row, so concurrent check-ins wait on them as briefly as possible.
     bump_attendance(locked, STATUS_METRICS[old], -1)
@@ -78,7 +105,7 @@ def _move(
         locked,
         actor=actor,
         before=before,
-        after=snapshot(locked, ["status", "checked_in_at", "representative_name"]),
+        after=snapshot(locked, AUDITED_FIELDS),
         territory_code=locked.activity.village.code,
     )
     return locked
@@ -94,6 +121,52 @@ def checkin_window(activity: Activity) -> tuple[datetime.datetime, datetime.date
     opens = activity.starts_at - datetime.timedelta(minutes=activity.checkin_opens_minutes)
     end = activity.ends_at or activity.starts_at
     return opens, end + datetime.timedelta(minutes=activity.checkin_closes_minutes)
+
+
+def arrival_status(
+    locked: Invitation,
+    activity: Activity | None,
+    at: datetime.datetime,
+    representative_name: str = "",
+) -> str | None:
+    """What a scan of `locked` at `at` records: present, late or represented; None when the
+    arrival was recorded before (nothing to do). Refuses another activity's code and a scan
+    outside the check-in window. One rule for a single scan and a batch of them."""
+    if activity is not None and locked.activity_id != activity.pk:
+        raise wrong_activity()
+    if locked.status in (
+        AttendanceStatus.PRESENT,
+        AttendanceStatus.LATE,
+        AttendanceStatus.REPRESENTED,
+    ):
+        return None
+    opens, closes = checkin_window(locked.activity)
+    if at < opens:
+        raise DomainError(
+            "checkin_not_open",
+            _("Check-in opens at %(time)s, %(minutes)s minutes before the start.")
+            % {
+                "time": formats.date_format(timezone.localtime(opens), "j M Y H:i"),
+                "minutes": locked.activity.checkin_opens_minutes,
+            },
+        )
+    if at > closes:
+        raise DomainError(
+            "checkin_closed",
+            _("Check-in by code closed at %(time)s; record attendance by hand from the paper list.")
+            % {"time": formats.date_format(timezone.localtime(closes), "j M Y H:i")},
+        )
+    if representative_name.strip():
+        return AttendanceStatus.REPRESENTED
+    return AttendanceStatus.LATE if is_late(locked.activity, at) else AttendanceStatus.PRESENT
+
+
+def unknown_code() -> DomainError:
+    return DomainError("unknown_code", _("This check-in code is not known."))
+
+
+def wrong_activity() -> DomainError:
+    return DomainError("wrong_activity", _("This check-in code belongs to another activity."))
 
 
 def check_in(
@@ -122,42 +195,10 @@ def check_in(
             .first()
         )
         if locked is None:
-            raise DomainError("unknown_code", _("This check-in code is not known."))
-        if activity is not None and locked.activity_id != activity.pk:
-            raise DomainError(
-                "wrong_activity", _("This check-in code belongs to another activity.")
-            )
-        if locked.status in (
-            AttendanceStatus.PRESENT,
-            AttendanceStatus.LATE,
-            AttendanceStatus.REPRESENTED,
-        ):
+            raise unknown_code()
+        status = arrival_status(locked, activity, at, representative_name)
+        if status is None:
             return locked, True
-        opens, closes = checkin_window(locked.activity)
-        if at < opens:
-            raise DomainError(
-                "checkin_not_open",
-                _("Check-in opens at %(time)s, %(minutes)s minutes before the start.")
-                % {
-                    "time": formats.date_format(timezone.localtime(opens), "j M Y H:i"),
-                    "minutes": locked.activity.checkin_opens_minutes,
-                },
-            )
-        if at > closes:
-            raise DomainError(
-                "checkin_closed",
-                _(
-                    "Check-in by code closed at %(time)s; record attendance by hand from the "
-                    "paper list."
-                )
-                % {"time": formats.date_format(timezone.localtime(closes), "j M Y H:i")},
-            )
-        if representative_name.strip():
-            status = AttendanceStatus.REPRESENTED
-        else:
-            status = (
-                AttendanceStatus.LATE if is_late(locked.activity, at) else AttendanceStatus.PRESENT
-            )
         _move(
             locked,
             status,
