@@ -1,6 +1,6 @@
 """Throughput of the production server under bounded loopback load, side by side in one run.
 
-    python -m bench.throughput [--rounds 5] [--block 400] [--concurrency 8] [--workers N]
+    python -m bench.throughput [--rounds 5] [--block 400] [--concurrency 8] [--workers N] [--batch 50]
 
 Starts `jaga serve` (gunicorn with the production settings, the task worker and the scheduler)
 on a fresh PostgreSQL database (BENCH_THROUGHPUT_DATABASE_URL, default
@@ -15,7 +15,10 @@ close it). Each round runs one block of each, the order rotating between rounds:
 - bare: `POST /bench/bare-intake`, the floor: the same body validated by the same schema and one
   row inserted, in the same server (it exists only in `bench.throughput_settings`);
 - checkin: `POST /api/v1/programmes/activities/{id}/checkin` with `Authorization: Bearer`, the
-  first scan of a distinct invitation each time.
+  first scan of a distinct invitation each time;
+- batch: `POST /api/v1/programmes/activities/{id}/checkins`, a scanner's queue of `--batch`
+  first scans of distinct invitations per request (what a door scanner sends when it is back in
+  signal, or a gate sending every second); counted per scan, every scan answered "done".
 
 Every answer must be a 2xx (zero errors, or the run fails). Reported per kind: requests a second,
 p50 / p95 latency, CPU per request of the gunicorn processes, of the database's backends (from
@@ -283,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, default=0, help="gunicorn workers (default: jaga serve's)"
     )
+    parser.add_argument("--batch", type=int, default=50, help="scans per batch request")
     args = parser.parse_args(argv)
 
     url = os.environ.get(
@@ -291,7 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     fresh_database(url)
     env = server_env(url)
     t0 = time.monotonic()
-    seeded = seed(env, args.rounds * args.block + 100)  # + the warm-up
+    batch_requests = max(1, args.block // args.batch)
+    # The single scans, the batches and their warm-ups each use distinct invitations.
+    seeded = seed(
+        env, args.rounds * (args.block + batch_requests * args.batch) + 100 + 4 * args.batch
+    )
     print(f"setup: {time.monotonic() - t0:.1f} s ({len(seeded['codes'])} invitations)", flush=True)
 
     port = free_port()
@@ -313,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         web = gunicorn_pids(proc.pid)
         token = seeded["token"]
         checkin_path = f"/api/v1/programmes/activities/{seeded['activity']}/checkin"
+        batch_path = f"/api/v1/programmes/activities/{seeded['activity']}/checkins"
+        auth = {"Authorization": f"Bearer {token}"}
         codes = iter(seeded["codes"])
         run = uuid.uuid4().hex[:6]
         counter = iter(range(10**9))
@@ -326,13 +336,23 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if kind == "bare":
                 return post("/bench/bare-intake", intake_body(next(counter)))
-            return post(checkin_path, {"code": next(codes)}, {"Authorization": f"Bearer {token}"})
+            if kind == "batch":
+                scans = [{"code": next(codes)} for _ in range(args.batch)]
+                return post(batch_path, {"scans": scans}, auth)
+            return post(checkin_path, {"code": next(codes)}, auth)
 
-        kinds = ["intake", "bare", "checkin"]
+        def failed(kind: str, result: tuple[int, float, bytes]) -> bool:
+            if not 200 <= result[0] < 300:
+                return True
+            return kind == "batch" and b'"done": %d,' % args.batch not in result[2]
+
+        kinds = ["intake", "bare", "checkin", "batch"]
+        per_request = {"batch": args.batch}
         # Warm every worker (imports, connections, caches) outside the measurement.
         for kind in kinds:
-            warm = asyncio.run(block(port, [make(kind) for _ in range(40)], args.concurrency))
-            bad = [r for r in warm if not 200 <= r[0] < 300]
+            n = 4 if kind == "batch" else 40
+            warm = asyncio.run(block(port, [make(kind) for _ in range(n)], args.concurrency))
+            bad = [r for r in warm if failed(kind, r)]
             if bad:
                 raise SystemExit(f"{kind} warm-up failed: {bad[0][2][:600]!r}")
         stats: dict[str, dict[str, Any]] = {
@@ -340,12 +360,14 @@ def main(argv: list[str] | None = None) -> int:
             for k in kinds
         }
         ratios = []
+        batch_ratios = []
         load_before = os.getloadavg()
         for r in range(args.rounds):
-            order = kinds[r % 3 :] + kinds[: r % 3]
+            order = kinds[r % len(kinds) :] + kinds[: r % len(kinds)]
             rates: dict[str, float] = {}
             for kind in order:
-                requests = [make(kind) for _ in range(args.block)]
+                count = batch_requests if kind == "batch" else args.block
+                requests = [make(kind) for _ in range(count)]
                 db = backend_pids(url)
                 before = (cpu_ticks(web), cpu_ticks(db), time.process_time(), time.perf_counter())
                 results = asyncio.run(block(port, requests, args.concurrency))
@@ -353,19 +375,21 @@ def main(argv: list[str] | None = None) -> int:
                 client = time.process_time() - before[2]
                 db_after = cpu_ticks(db)
                 web_after = cpu_ticks(web)
-                bad = [x for x in results if not 200 <= x[0] < 300]
+                bad = [x for x in results if failed(kind, x)]
                 if bad:
                     raise SystemExit(f"{kind}: {len(bad)} errors, first: {bad[0][2][:600]!r}")
                 s = stats[kind]
-                s["n"] += len(results)
+                items = len(results) * per_request.get(kind, 1)
+                s["n"] += items
                 s["wall"] += wall
                 s["lat"] += [x[1] for x in results]
                 s["web"] += web_after - before[0]
                 s["db"] += db_after - before[1]
                 s["client"] += client
-                rates[kind] = len(results) / wall
+                rates[kind] = items / wall
                 s["rates"].append(rates[kind])
             ratios.append(rates["intake"] / rates["bare"])
+            batch_ratios.append(rates["batch"] / rates["checkin"])
             print(
                 f"round {r + 1}: "
                 + ", ".join(f"{k} {rates[k]:.0f}/s" for k in kinds)
@@ -393,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     print(
-        "| path | requests | rate (median of rounds) | p50 | p95 | gunicorn CPU/req | PostgreSQL CPU/req | client CPU/req |"
+        "| path | requests (scans) | rate (median of rounds) | p50 of a request | p95 | gunicorn CPU/req (scan) | PostgreSQL CPU/req (scan) | client CPU/req (scan) |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for kind in kinds:
@@ -408,6 +432,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"intake/bare (rates in the same round): median {statistics.median(ratios):.2f} "
         f"(rounds: {', '.join(f'{x:.2f}' for x in ratios)})"
+    )
+    print(
+        f"batch/checkin, scans a second (same round): median {statistics.median(batch_ratios):.1f} "
+        f"(rounds: {', '.join(f'{x:.1f}' for x in batch_ratios)})"
     )
     return 0
 

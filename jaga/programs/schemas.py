@@ -128,7 +128,7 @@ class ScanIn(Schema):
     # When the code was scanned (ISO 8601 with a zone), for scans kept on a phone without signal:
     # believed when it lies within the last two days, otherwise the server's time is used.
     at: datetime.datetime | None = None
-    representative_name: str = Field("", max_length=200)
+    representative_name: str = Field("", max_length=150)
 
 
 class CheckInBatchIn(Schema):
