@@ -30,7 +30,7 @@ ATTENDANCE_FIELDS = ["status", "checked_in_at", "representative", "representativ
 AUDITED_FIELDS = ["status", "checked_in_at", "representative_name"]
 
 
-def _change(
+def apply_status(
     locked: Invitation,
     status: str,
     *,
@@ -85,7 +85,7 @@ def _move(
     action: str = "programs.attendance",
 ) -> Invitation:
     old = locked.status
-    before = _change(
+    before = apply_status(
         locked,
         status,
         checked_in_at=checked_in_at,

@@ -1,7 +1,7 @@
 """Check-in of many scans at once: what a door scanner sends when it comes back in signal, or a
 gate with a queue of people, in one request and one transaction.
 
-Each scan follows the single scan's rule (`attendance.arrival_status` and `_change`): the same
+Each scan follows the single scan's rule (`attendance.arrival_status` and `apply_status`): the same
 answers (done, already, or the refusal with its reason), in the order the scans were made. What
 is shared is done once for the lot: the invitations are found and locked in one query, saved in
 one UPDATE, the activity's attendance figures moved by their sum, and the audit rows chained and
@@ -13,7 +13,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -26,7 +26,7 @@ from jaga.core.types import Actor
 from jaga.programs.models import Activity, Invitation
 from jaga.programs.services.attendance import (
     AUDITED_FIELDS,
-    _change,
+    apply_status,
     arrival_status,
     unknown_code,
     wrong_activity,
@@ -94,7 +94,7 @@ def check_in_many(scans: list[Scan], *, actor: Actor, activity: Activity) -> lis
                     outcomes.append(ScanOutcome(code, locked, already=True))
                     continue
                 old = locked.status
-                before = _change(
+                before = apply_status(
                     locked,
                     status,
                     checked_in_at=at,
@@ -143,7 +143,7 @@ def _update(invitations: list[Invitation]) -> None:
     column = {f.name: f.column for f in meta.concrete_fields}
     cast = connection.vendor == "postgresql"
     row = "(%s::bigint, %s, %s::timestamptz, %s)" if cast else "(%s, %s, %s, %s)"
-    params: list[object] = []
+    params: list[Any] = []
     for inv in invitations:
         at = connection.ops.adapt_datetimefield_value(inv.checked_in_at)
         params += [inv.pk, inv.status, at, inv.representative_name]
