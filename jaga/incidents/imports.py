@@ -25,6 +25,7 @@ import operator
 import time
 from _csv import Reader
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -900,12 +901,15 @@ def _write(
     listed = ", ".join(WRITTEN)
     stamp = connection.ops.adapt_datetimefield_value(started)
     if result.created:
-        _sql(
-            cursor,
-            f"INSERT INTO {table} ({listed}, created_at, created_by_id) "  # noqa: S608
-            f"SELECT {listed}, %s, %s FROM {STAGE} WHERE state = {NEW}",
-            [stamp, actor_id],
-        )
+        with _checked_per_statement(cursor, table):
+            for first, last in _chunks(cursor):
+                _sql(
+                    cursor,
+                    f"INSERT INTO {table} ({listed}, created_at, created_by_id) "  # noqa: S608
+                    f"SELECT {listed}, %s, %s FROM {STAGE} WHERE state = {NEW}"
+                    " AND line BETWEEN %s AND %s",
+                    [stamp, actor_id, first, last],
+                )
     if result.linked:
         _sql(
             cursor,
@@ -924,6 +928,46 @@ def _write(
     if result.updated:
         _update_changed(cursor, changes, actor)
     add_to_rollups(changes.nonzero())
+
+
+# Rows inserted by one statement. On PostgreSQL each inserted row queues one foreign-key check
+# per key until its statement ends (or, for Django's deferred keys, until the commit): inserting
+# in blocks of this many rows, with the keys checked at each block's end, keeps the server's
+# memory the same whatever the file's length.
+WRITE_BLOCK = 200_000
+
+
+def _chunks(cursor: Any) -> Iterator[tuple[int, int]]:
+    """Line ranges of the staging table holding at most WRITE_BLOCK rows each (one block on
+    SQLite, which queues no checks)."""
+    cursor.execute(f"SELECT min(line), max(line) FROM {STAGE}")  # noqa: S608
+    low, high = cursor.fetchone()
+    if low is None:
+        return
+    step = WRITE_BLOCK if connection.vendor == "postgresql" else high - low + 1
+    for first in range(low, high + 1, step):
+        yield first, min(first + step - 1, high)
+
+
+@contextmanager
+def _checked_per_statement(cursor: Any, table: str) -> Iterator[None]:
+    """Check the table's deferred foreign keys at the end of each statement while the block
+    runs (PostgreSQL), then defer them again for the rest of the transaction."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    cursor.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'"
+        " AND condeferred",
+        [table],
+    )
+    names = ", ".join(connection.ops.quote_name(row[0]) for row in cursor.fetchall())
+    if not names:
+        yield
+        return
+    cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
+    yield  # an error rolls the transaction back: nothing to restore then
+    cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
 
 
 def _update_changed(cursor: Any, changes: _RollupChanges, actor: Actor) -> None:

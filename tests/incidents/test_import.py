@@ -6,6 +6,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection, transaction
 from openpyxl import Workbook
 
 from jaga.analytics.models import MonthlyIncidentCount
@@ -279,3 +280,28 @@ def test_the_command_dry_run_counts_and_writes_nothing(tmp_path, capsys, english
     call_command("incidents", "import", str(good), "--no-progress")
     call_command("incidents", "import", str(good), "--update", "--no-progress")
     assert "3 unchanged" in capsys.readouterr().out
+
+
+def test_a_long_file_is_written_in_blocks_and_every_row_arrives_once(monkeypatch):
+    # Blocks of two lines: the header is line 1, so the file's five rows span three blocks.
+    monkeypatch.setattr("jaga.incidents.imports.WRITE_BLOCK", 2)
+    rows = "".join(f"2023-03-0{i},35.03.11.1002,miras,BLOCK-{i},,,\n" for i in range(1, 6))
+    result = run(HEADER + rows)
+    assert (result.lines, result.created) == (5, 5)
+    assert sorted(Incident.objects.values_list("source_ref", flat=True)) == [
+        f"BLOCK-{i}" for i in range(1, 6)
+    ]
+    assert MonthlyIncidentCount.objects.get().count == 5
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's deferred keys")
+def test_the_register_keys_are_deferred_again_after_an_import():
+    """While the import writes, its foreign keys are checked per statement (bounded memory);
+    afterwards the rest of the transaction has Django's deferred keys back."""
+    run(GOOD)
+    first = Incident.objects.get(source_ref="SPKT-1")
+    with transaction.atomic():
+        run(GOOD.replace("SPKT-", "AGAIN-"))
+        # A dangling key is accepted until the commit only while the key is deferred.
+        Incident.objects.filter(pk=first.pk).update(category_id=10**9)
+        Incident.objects.filter(pk=first.pk).update(category_id=first.category_id)
