@@ -195,3 +195,87 @@ def test_scans_without_signal_wait_on_the_phone_and_go_as_one_batch(
     assert page.locator("[data-scan-queue]").is_hidden()
     assert page.locator("[data-scan-queue]").get_attribute("data-count") == "0"
     assert _queue(page, key) == []
+
+
+def test_a_queue_left_on_the_phone_is_kept_until_the_desk_answers_and_sent_on_send_now(
+    camera_phone: Any, bob: Any, satbinmas: Any
+) -> None:
+    from jaga.partners import services as partners
+    from jaga.programs import services as programs
+    from jaga.territory.models import Territory
+
+    page = camera_phone
+    tamanan = Territory.objects.get(code="35.03.11.1002")
+    programme = programs.create_programme(actor=satbinmas, code="FKPM", name="FKPM")
+    activity = programs.record_activity(
+        actor=satbinmas,
+        programme=programme,
+        kind="meeting",
+        title="Rapat warga Tamanan",
+        starts_at=timezone.now() + datetime.timedelta(minutes=30),
+        village=tamanan,
+    )
+    invitations = [
+        programs.invite(
+            activity,
+            actor=satbinmas,
+            person=partners.create_person(actor=satbinmas, full_name=name, village=tamanan),
+        )
+        for name in ("Sutrisno", "Warsini")
+    ]
+    scanned = (timezone.now() - datetime.timedelta(minutes=2)).replace(microsecond=0)
+    desk = f"/program/kegiatan/{activity.pk}/meja-hadir/"
+    login(page, bob)
+    goto(page, desk)
+    key = f"jaga-scans-{bob.pk}-{activity.pk}"
+    page.evaluate(
+        "([key, scans]) => localStorage.setItem(key, JSON.stringify(scans))",
+        [
+            key,
+            [
+                {
+                    "id": f"s{n}",
+                    "code": inv.code,
+                    "at": scanned.isoformat(),
+                    "representative_name": "",
+                }
+                for n, inv in enumerate(invitations)
+            ],
+        ],
+    )
+
+    # The page opens with scans waiting and sends them; a sign-in page (a lost session, a
+    # captive portal) is no answer: they stay on the phone.
+    posts: list[str] = []
+
+    def not_an_answer(route: Any) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        posts.append(route.request.headers.get("content-type", ""))
+        route.fulfill(status=200, content_type="text/html", body="<html><p>Masuk</p></html>")
+
+    page.route(f"**{desk}", not_an_answer)
+    page.reload()
+    status = page.locator("[data-queue-status]")
+    status.wait_for()
+    assert "belum menerima" in status.inner_text()
+    assert posts == ["application/json"]  # one batch
+    assert page.locator("[data-scan-queue]").get_attribute("data-count") == "2"
+    assert len(_queue(page, key)) == 2
+    for inv in invitations:
+        inv.refresh_from_db()
+        assert inv.status == "pending"
+
+    # "Send now" with the desk answering: both checked in at the time they were scanned.
+    page.unroute(f"**{desk}")
+    page.get_by_role("button", name="Kirim sekarang").click()
+    page.locator('[data-scan-queue][data-count="0"]').wait_for()
+    summary = page.locator("[data-queue-summary-line]")
+    summary.wait_for()
+    assert summary.inner_text() == "Terkirim 2: 2 tercatat hadir, 0 sudah tercatat, 0 ditolak."
+    assert page.locator("[data-queue-refused]").is_hidden()
+    assert _queue(page, key) == []
+    for inv in invitations:
+        inv.refresh_from_db()
+        assert (inv.status, inv.checked_in_at) == ("present", scanned)

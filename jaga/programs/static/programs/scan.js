@@ -170,21 +170,38 @@
     }
   }
 
-  function post(body, headers) {
+  function post(body, headers, seconds) {
+    // The desk's answer ({status, answer: the JSON or null}); rejects without a connection and
+    // after `seconds` (a weak signal can keep a request hanging: the scan waits on the phone).
     headers.Accept = "application/json";
     headers["X-CSRFToken"] = csrf();
-    return fetch(url, { method: "POST", body: body, credentials: "same-origin", headers: headers }).then(
-      function (response) {
+    var controller = typeof AbortController === "function" ? new AbortController() : null;
+    var timer = controller
+      ? window.setTimeout(function () {
+          controller.abort();
+        }, seconds * 1000)
+      : null;
+    var options = { method: "POST", body: body, credentials: "same-origin", headers: headers };
+    if (controller) options.signal = controller.signal;
+    var settled = function () {
+      if (timer) window.clearTimeout(timer);
+    };
+    return fetch(url, options)
+      .then(function (response) {
         return response
           .json()
           .catch(function () {
-            return null;
+            return null; // a sign-in page, a proxy's error page: not an answer
           })
           .then(function (answer) {
+            settled();
             return { status: response.status, answer: answer };
           });
-      }
-    );
+      })
+      .catch(function (error) {
+        settled();
+        throw error;
+      });
   }
 
   function retryLater() {
@@ -205,7 +222,7 @@
         return { code: scan.code, at: scan.at, representative_name: scan.representative_name || "" };
       }),
     });
-    return post(body, { "Content-Type": "application/json" }).then(function (reply) {
+    return post(body, { "Content-Type": "application/json" }, 90).then(function (reply) {
       var results = reply.answer && reply.answer.results;
       if (!Array.isArray(results) || results.length !== chunk.length) {
         var error = new Error("unanswered");
@@ -269,7 +286,8 @@
         if (answer && answer.error === "bad_batch") {
           status(answer.message); // the server cannot read it: kept, sent again on "Send now"
         } else {
-          status(word("queue-failed"));
+          // No connection, or a page that is no answer (signed out, a proxy): kept, tried again.
+          status(word(error && error.reply ? "queue-unanswered" : "queue-failed"));
           retryLater();
         }
       })
@@ -353,7 +371,7 @@
     hint.textContent = word("sending");
     var body = new FormData(form);
     body.set("code", code);
-    post(body, {})
+    post(body, {}, 8)
       .then(function (reply) {
         var answer = reply.answer;
         if (!answer || typeof answer.result !== "string") throw new Error("unanswered");
