@@ -4,7 +4,6 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from jaga.accounts.access import STAFF_ROLES, allow, get_for_user, has_role
 from jaga.core.errors import DomainError, ErrorList
+from jaga.core.paging import CappedPaginator
 from jaga.core.tabular import write_csv, write_xlsx
 from jaga.core.uploads import check_upload_size
 from jaga.incidents.api import IMPORT_ROLES
@@ -68,7 +68,7 @@ def _filtered(request: HttpRequest) -> tuple[FilterForm, QuerySet[Incident]]:
 @allow(*STAFF_ROLES)
 def index(request: HttpRequest) -> HttpResponse:
     form, qs = _filtered(request)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
