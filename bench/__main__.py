@@ -35,6 +35,9 @@ STANDALONE = [
     "  trails the primary (figures in `docs/scaling.md`).",
     "- `python -m bench.portal_suppression`: the public portal's small-count suppression on a",
     "  regency's tables (figures in `docs/portal.md`).",
+    "- `python -m bench.pages [--runs N] [--levels national,polda,polres]`: every GET route without",
+    "  parameters, warm, as leaders of the country, a Polda and a Polres on the national data",
+    "  (section Pages at national data).",
     "- `python -m bench.throughput [--rounds R] [--block N] [--concurrency C]`: `jaga serve` on a",
     "  fresh PostgreSQL database under bounded loopback load, interleaved: the public JSON intake",
     "  against a bare endpoint that validates the same body and inserts one row (in the same",
@@ -133,8 +136,28 @@ def main() -> None:
     lines += ["", f"Total run time: {time.monotonic() - started:.0f} s.", ""]
     lines += STANDALONE
     out = HERE.parent / "BENCHMARKS.md"
-    out.write_text("\n".join(lines))
+    out.write_text(keep_other_sections("\n".join(lines), out))
     print(f"wrote {out}")
+
+
+def _sections(text: str) -> list[tuple[str, str]]:
+    """(title, text) of each "## " section; the part before the first has the title ""."""
+    found: list[tuple[str, list[str]]] = [("", [])]
+    for line in text.splitlines():
+        if line.startswith("## "):
+            found.append((line, []))
+        found[-1][1].append(line)
+    return [(title, "\n".join(body)) for title, body in found]
+
+
+def keep_other_sections(new: str, path: Path) -> str:
+    """The new text, followed by the sections of the old file that this run did not write (the
+    standalone benchmarks' figures, measured by hand on their own)."""
+    if not path.exists():
+        return new
+    written = {title for title, _body in _sections(new)}
+    kept = [body for title, body in _sections(path.read_text()) if title and title not in written]
+    return "\n".join([new.rstrip("\n"), *kept]).rstrip("\n") + "\n"
 
 
 if __name__ == "__main__":
