@@ -34,7 +34,8 @@ class CappedPaginator(Paginator[Any]):
 
     @cached_property
     def count(self) -> int:
-        return self.rows[: self.cap + 1].count()
+        # No ORDER BY: counting needs no order, and without it the scan stops at the cap.
+        return self.rows.order_by()[: self.cap + 1].count()
 
     @property
     def capped(self) -> bool:
