@@ -346,6 +346,29 @@ class ChooseForm(forms.Form):
                 field.user = user
 
 
+class ChooseObjectField(ChooseField):
+    """A `ChooseField` whose `clean` gives the object itself (a `Territory`), where a form used a
+    model choice field: for lists too long to send as a `<select>` (`SELECT_LIMIT`)."""
+
+    def __init__(self, kind: str, *, user: Actor, **kwargs: Any) -> None:
+        super().__init__(kind, **kwargs)
+        self.user = user
+
+    def clean(self, value: Any) -> Any:
+        code = super().clean(value)
+        return self.chosen(code) if code not in (None, "") else None
+
+
+# Above this many villages a form offers a box that searches as one types instead of a <select>
+# of them all: a Polda has thousands, the country 83,762 (a select of them all took 26 s to build
+# for the national desk, bench/pages.py). A Polres, with a few hundred, keeps its select.
+SELECT_LIMIT = 1500
+
+
+def too_many(queryset: QuerySet[Any]) -> bool:
+    return queryset[: SELECT_LIMIT + 1].count() > SELECT_LIMIT
+
+
 def enhance(field: forms.Field, placeholder: str | None = None) -> forms.Field:
     """Mark a long `<select>` so that choose.js turns it into a box that filters by name."""
     field.widget.attrs["data-choose"] = "select"

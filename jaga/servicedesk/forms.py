@@ -5,7 +5,8 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from jaga.core.choose import enhance
+from jaga.core import choose
+from jaga.core.choose import ChooseField, enhance
 from jaga.servicedesk.models import STAFF_CHANNELS, Datatype, Service, Status
 from jaga.servicedesk.photos import MAX_PHOTOS
 from jaga.territory.models import Level, Territory
@@ -29,11 +30,17 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(d, initial) for d in items]
 
 
+def ordered_villages(villages: Any) -> Any:
+    return villages.select_related("parent").order_by("parent__name", "name")
+
+
 def village_choices(villages: Any) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Villages grouped by district, for a <select> that works without JavaScript."""
+    """Villages grouped by district, for a <select> that works without JavaScript (`villages`:
+    a queryset, or the rows of `ordered_villages` already read)."""
     groups: dict[str, list[tuple[str, str]]] = {}
     names: dict[str, str] = {}
-    for v in villages.select_related("parent").order_by("parent__name", "name"):
+    rows = ordered_villages(villages) if hasattr(villages, "select_related") else villages
+    for v in rows:
         groups.setdefault(v.district_code, []).append((v.code, v.display_name))
         names[v.district_code] = v.parent.name if v.parent else v.district_code
     return [(f"Kecamatan {names[code]}", items) for code, items in groups.items()]
@@ -211,7 +218,7 @@ class QueueFilterForm(forms.Form):
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
 
-    def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, villages: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["service"]).choices = [("", _("All services"))] + [
             (s.code, s.name) for s in Service.objects.all()
@@ -221,11 +228,28 @@ class QueueFilterForm(forms.Form):
             ("open", _("Open (not finished)")),
             *Status.choices,
         ]
+        # One read of at most SELECT_LIMIT + 1 villages tells a Polres (its select) from a Polda
+        # or the country (a box that searches the villages by name).
+        rows = list(ordered_villages(villages)[: choose.SELECT_LIMIT + 1])
+        if user is not None and len(rows) > choose.SELECT_LIMIT:
+            chooser = ChooseField("village", required=False, label=_("Village"))
+            chooser.user = user
+            self.fields["village"] = chooser
+            return
         cast(forms.ChoiceField, self.fields["village"]).choices = [
             ("", _("All villages")),
-            *village_choices(villages),
+            *village_choices(rows),
         ]
         enhance(self.fields["village"])
+
+    def village_code(self) -> str | None:
+        """The village the filter names, as a code (a typed name resolved in the user's scope),
+        "" for all, None when the name matches no village or several (the form says which)."""
+        if not isinstance(self.fields["village"], ChooseField):
+            return str(self.data.get("village", "") or "")
+        if not self.is_valid():
+            return None if "village" in self.errors else str(self.cleaned_data.get("village") or "")
+        return str(self.cleaned_data.get("village") or "")
 
 
 class TransitionForm(forms.Form):

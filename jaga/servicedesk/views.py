@@ -419,8 +419,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     data: Any = request.GET if request.GET else {"status": "open"}
     if chosen is not None:
         data = chosen.params or {"status": ""}
-    form = QueueFilterForm(data, villages=villages)
+    form = QueueFilterForm(data, villages=villages, user=request.user)
     params = {k: v for k, v in data.items() if k not in ("page", "saved")}
+    if params.get("village"):
+        # A name typed in the village box of a large area: filter by the village it names.
+        village = form.village_code()
+        params["village"] = village if village is not None else "-"
     rows = queries.queue(request.user, params)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()

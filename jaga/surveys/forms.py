@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from jaga.core.choose import enhance
+from jaga.core.choose import ChooseObjectField, enhance, too_many
 from jaga.surveys.models import (
     IKM_ELEMENTS,
     AgeGroup,
@@ -57,11 +57,14 @@ class VillageChoiceField(forms.ModelChoiceField[Territory]):
         return f"{obj.parent.name if obj.parent_id else ''} · {obj.name}"
 
 
-def village_field(queryset: Any) -> VillageChoiceField:
-    field = VillageChoiceField(
-        queryset=queryset.filter(level=Level.VILLAGE).select_related("parent").order_by("code"),
-        label=_("Village (desa / kelurahan)"),
-    )
+def village_field(queryset: Any, user: Any = None) -> forms.Field:
+    """The village of a survey form: a select of the villages, or for a staff member with more
+    villages than a select should hold (a Polda, the country) a box that searches by name."""
+    villages = queryset.filter(level=Level.VILLAGE).select_related("parent").order_by("code")
+    label = _("Village (desa / kelurahan)")
+    if user is not None and too_many(villages):
+        return ChooseObjectField("village", user=user, label=label)
+    field = VillageChoiceField(queryset=villages, label=label)
     enhance(field)
     return field
 
@@ -73,10 +76,10 @@ class StaffEntryMixin(forms.Form):
 
 
 class IkmForm(forms.Form):
-    def __init__(self, *args: Any, villages: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, villages: Any = None, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["village"] = village_field(
-            villages if villages is not None else public_villages()
+            villages if villages is not None else public_villages(), user
         )
         self.fields["unit"] = forms.ModelChoiceField(
             queryset=PoliceUnit.objects.order_by("kind", "name"), label=_("Service unit")
@@ -145,10 +148,10 @@ class TrustForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args: Any, villages: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, villages: Any = None, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if villages is not None:
-            self.fields["village"] = village_field(villages)
+            self.fields["village"] = village_field(villages, user)
             self.order_fields(["village"])
 
 

@@ -156,7 +156,7 @@ def _staff_or_404(request: HttpRequest) -> None:
 def ikm_entry(request: HttpRequest) -> HttpResponse:
     _staff_or_404(request)
     villages = visible_territories(request.user)
-    form = IkmEntryForm(request.POST or None, villages=villages)
+    form = IkmEntryForm(request.POST or None, villages=villages, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -182,7 +182,9 @@ def ikm_entry(request: HttpRequest) -> HttpResponse:
 @allow(*STAFF_ROLES)
 def trust_entry(request: HttpRequest) -> HttpResponse:
     _staff_or_404(request)
-    form = TrustEntryForm(request.POST or None, villages=visible_territories(request.user))
+    form = TrustEntryForm(
+        request.POST or None, villages=visible_territories(request.user), user=request.user
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -184,3 +184,23 @@ def test_the_queue_with_bulk_and_filters_keeps_its_query_count(
     with django_assert_num_queries(few):
         html = bob_client.get("/layanan/").content.decode()
     assert html.count('name="ticket"') == 23
+
+
+def test_the_queue_of_a_large_area_filters_by_a_typed_village(
+    file_report: Any, village_a: Any, village_b: Any, bob_client: Client, monkeypatch: Any
+) -> None:
+    """Above SELECT_LIMIT villages the queue's village filter is a search box, not a list."""
+    from jaga.core import choose
+
+    monkeypatch.setattr(choose, "SELECT_LIMIT", 1)
+    in_a, in_b = file_report(village_a), file_report(village_b)
+    page = bob_client.get("/layanan/").content.decode()
+    assert 'data-choose="village"' in page and f'value="{village_a.code}"' not in page
+    label = f"{village_a.name}, Kec. {village_a.parent.name}"
+    found = bob_client.get("/layanan/", {"village": label, "status": ""}).content.decode()
+    assert in_a.ticket in found and in_b.ticket not in found
+    by_code = bob_client.get("/layanan/", {"village": village_b.code, "status": ""})
+    assert in_b.ticket in by_code.content.decode()
+    nowhere = bob_client.get("/layanan/", {"village": "Atlantis", "status": ""}).content.decode()
+    assert in_a.ticket not in nowhere and in_b.ticket not in nowhere
+    assert "errorlist" in nowhere and "Atlantis" in nowhere  # the box says why

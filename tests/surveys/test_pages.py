@@ -157,3 +157,22 @@ def test_results_draw_trust_over_time(bob_client, village_a):
     page = bob_client.get(reverse("surveys:results"))
     assert page.context["trust_chart"] is not None
     assert "<svg" in page.content.decode()
+
+
+def test_staff_of_a_large_area_type_the_village_instead_of_a_list(
+    satbinmas_client, village_a, monkeypatch
+):
+    """Above SELECT_LIMIT villages (a Polda, the country) the entry form searches by name."""
+    from jaga.core import choose
+
+    monkeypatch.setattr(choose, "SELECT_LIMIT", 5)
+    url = reverse("surveys:trust_entry")
+    page = satbinmas_client.get(url).content.decode()
+    assert 'data-choose="village"' in page and f'value="{village_a.pk}"' not in page
+    label = f"{village_a.name}, Kec. {village_a.parent.name}"
+    ok = satbinmas_client.post(url, _trust_post(village=label, answered_on="2024-02-01"))
+    assert ok.status_code == 302
+    assert TrustResponse.objects.get().village == village_a
+    unknown = satbinmas_client.post(url, _trust_post(village="Atlantis", answered_on="2024-02-01"))
+    assert unknown.status_code == 200 and "village" in unknown.context["form"].errors
+    assert TrustResponse.objects.count() == 1
