@@ -175,11 +175,25 @@ def codes_q(scopes: list[str], field: str, key: str | None = None) -> models.Q:
         return models.Q(pk__in=[])
     if ALL_CODES in scopes:
         return models.Q()
-    q = reduce(
+    if key:
+        # A whole regency is its distribution key alone: every row in it carries the regency's
+        # code, and no other row does. The territory condition beside it is redundant and costs
+        # a join that PostgreSQL misjudges (it expected one village of 172 and rescanned the
+        # regency's index for each). Smaller and larger scopes keep both conditions.
+        whole = [s for s in scopes if regency_of(s) == s]
+        rest = [s for s in scopes if regency_of(s) != s]
+        parts = [key_q(whole, key)] if whole else []
+        if rest:
+            parts.append(key_q(rest, key) & _codes_q(rest, field))
+        return reduce(or_, parts)
+    return _codes_q(scopes, field)
+
+
+def _codes_q(scopes: list[str], field: str) -> models.Q:
+    return reduce(
         or_,
         (models.Q(**{field: s}) | models.Q(**{f"{field}__startswith": s + "."}) for s in scopes),
     )
-    return key_q(scopes, key) & q if key else q
 
 
 def model_scope_q(
