@@ -1,6 +1,7 @@
 """Every staff page and API read at national data, warm, as leaders at three levels.
 
-    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/jaga_bench python -m bench.pages [--runs 5]
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/jaga_bench python -m bench.pages \
+        [--runs 5] [--levels national,polda,polres] [--only /analitik/,/api/v1/analytics/rollups]
 
 On the national bench database (`python -m bench`, or `bench/generate.py` through it: 83,762
 villages, 10 M incidents, their roll-ups), signs in a leader of the national unit (a posting on
@@ -112,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--levels", default=",".join(LEVELS))
+    parser.add_argument(
+        "--only", default="", help="comma-separated parts of URLs: measure only routes matching one"
+    )
     args = parser.parse_args(argv)
     setup()
     from django.test import Client
@@ -129,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         code = LEVELS[level] if level != "national" else "35"
         for route in routes():
             url = url_of(route, code)
+            if args.only and not any(part in url for part in args.only.split(",")):
+                continue
             status, times, queries = measure(client, url, args.runs)
             if status >= 400:
                 refused.append(f"{level} {url} {status}")
