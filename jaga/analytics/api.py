@@ -90,7 +90,7 @@ def trend(
 )
 @allow(*STAFF_ROLES)
 def alarms(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
-    return warning.alarms(resolve_unit(request.user, territory), _month(month))
+    return warning.alarms_cached(resolve_unit(request.user, territory), _month(month))
 
 
 def _alarms_and_period(unit: Unit, end: datetime.date) -> dict[str, Any]:

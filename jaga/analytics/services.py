@@ -99,7 +99,7 @@ def record_alarms(territory_code: str, month: datetime.date) -> list[RaisedAlarm
     """Run the early warning over a regency up to the closed `month` and store the alarms not
     stored before (same village, category and first month); each new one emits `alarm.raised`
     (codes and figures only) and leaves an audit row. Returns the new alarms."""
-    from jaga.analytics.warning import alarms
+    from jaga.analytics.warning import alarms_cached
     from jaga.core import events
     from jaga.territory.models import Territory
 
@@ -107,7 +107,8 @@ def record_alarms(territory_code: str, month: datetime.date) -> list[RaisedAlarm
     unit = Unit(
         territory.code, territory.display_name, [territory.code], territory.level, territory
     )
-    found = alarms(unit, month.replace(day=1))
+    # Through the cache: a province's or the country's page then reads this run's scan.
+    found = alarms_cached(unit, month.replace(day=1))
     villages = {
         t.code: t
         for t in Territory.objects.filter(code__in={a["village_code"] for a in found}).only(

@@ -88,17 +88,16 @@ class Command(BaseCommand):
             else:
                 end = parse_month(options["end"]) or last_complete_month()
                 unit = unit_for(options["territory"])
-                period = warning.alarm_period(unit, end)
-                found = warning.alarms(unit, end, period=period)
+                report = warning.report(unit, end)
+                found = report["alarms"]
                 if options["json"] and options["with_period"]:
-                    report = {"period": period.as_dict(), "alarms": found}
                     self.stdout.write(json.dumps(report, default=_default, indent=2))
                 elif options["json"]:
                     # The list stays the interface; the period read goes to stderr.
                     self.stdout.write(json.dumps(found, default=_default, indent=2))
-                    self.stderr.write(period.reason())
+                    self.stderr.write(report["period"]["reason"])
                 else:
-                    self.stdout.write(period.reason())
+                    self.stdout.write(report["period"]["reason"])
                     for a in found:
                         self.stdout.write(
                             f"{a['month']:%Y-%m}..{a['end_month']:%Y-%m} {a['village_code']} "

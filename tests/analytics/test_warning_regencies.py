@@ -1,0 +1,169 @@
+"""Early warning above a Polres: a province or the country is scanned regency by regency.
+
+Each regency gets its own period (a register that ends early shortens only its own window) and
+its own season and trend, as its Polres sees it and as the monthly run stores it; the result is
+cached per regency, so a province's page rescans only the regencies whose figures moved.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+
+from jaga.analytics import warning
+from jaga.analytics.rollups import bump_incidents
+from jaga.analytics.units import Unit
+from jaga.core.months import add_months
+from jaga.incidents.models import Category
+from jaga.territory.models import Level, Territory
+from jaga.territory.services import load_territory
+from tests.analytics.conftest import LAST_MONTH, bulk_counts
+
+pytestmark = pytest.mark.django_db
+
+BLITAR = "35.72"  # Kota Blitar: a second regency of the province
+EARLY_END = add_months(LAST_MONTH, -3)  # Blitar's register stops three months earlier
+
+
+def unit(code: str) -> Unit:
+    if code == "*":
+        return Unit("*", "Indonesia", ["35"], "country")
+    t = Territory.objects.get(code=code)
+    return Unit(code, t.name, [code], t.level, t)
+
+
+def plant(villages: list[Territory], last: np.datetime64 | object, seed: int) -> Territory:
+    """48 months of quiet counts ending with `last`, a surge in the last two months of the first
+    village; returns that village."""
+    months = [add_months(last, -i) for i in range(47, -1, -1)]  # type: ignore[arg-type]
+    rng = np.random.default_rng(seed)
+    level = rng.gamma(3.0, 0.5, size=len(villages))
+    y = rng.poisson(np.repeat(level[:, None], len(months), axis=1))
+    y[0, :] = rng.poisson(1.0, size=len(months))
+    y[0, -2:] = [9, 11]
+    bulk_counts(villages, months, y, "pencurian")
+    return villages[0]
+
+
+@pytest.fixture
+def two_regencies(frozen, villages):
+    load_territory(BLITAR)
+    blitar = list(
+        Territory.objects.filter(level=Level.VILLAGE, regency_code=BLITAR).order_by("code")
+    )
+    cache.clear()
+    return plant(villages[5:], LAST_MONTH, 5), plant(blitar, EARLY_END, 7)
+
+
+def keys(found: list[dict]) -> set[tuple]:  # type: ignore[type-arg]
+    return {
+        (a["village_code"], a["category_code"], a["month"], a["observed"], a["expected"])
+        for a in found
+    }
+
+
+@pytest.mark.parametrize("code", ["35", "*"])
+def test_a_province_lists_what_each_regency_raises(two_regencies, code):
+    trenggalek_surge, blitar_surge = two_regencies
+    found = warning.alarms(unit(code), LAST_MONTH)
+    each = warning.alarms(unit("35.03"), LAST_MONTH) + warning.alarms(unit(BLITAR), LAST_MONTH)
+    assert keys(found) == keys(each)
+    assert len(found) == len(each)
+    # Both planted surges: Trenggalek's in its last two months, Blitar's in the last two months
+    # of its shorter register. Scanned over the months both regencies cover (the old way), the
+    # window would end with Blitar's register and miss Trenggalek's surge.
+    surges = {(a["village_code"], a["month"]) for a in found}
+    assert (trenggalek_surge.code, add_months(LAST_MONTH, -1)) in surges
+    assert (blitar_surge.code, add_months(EARLY_END, -1)) in surges
+    # Newest first across regencies.
+    months = [a["month"] for a in found if a["ongoing"]]
+    assert months == sorted(months, reverse=True)
+
+
+def test_the_period_says_which_regencies_end_early(two_regencies):
+    period = warning.alarms_report(unit("35"), LAST_MONTH)["period"]
+    assert period["end"] == LAST_MONTH.isoformat()[:7]
+    assert "1 of 2" in period["reason"] or "1 dari 2" in period["reason"]
+    out = io.StringIO()
+    call_command(
+        "analytics",
+        "alarms",
+        "--territory",
+        "35",
+        "--end",
+        LAST_MONTH.isoformat()[:7],
+        "--json",
+        "--with-period",
+        stdout=out,
+    )
+    printed = json.loads(out.getvalue())
+    assert printed["period"] == period
+    assert {(a["village_code"], a["month"]) for a in printed["alarms"]} == {
+        (a["village_code"], a["month"].isoformat())
+        for a in warning.alarms_report(unit("35"), LAST_MONTH)["alarms"]
+    }
+
+
+def test_a_province_rescans_only_the_regencies_whose_figures_moved(two_regencies, monkeypatch):
+    scanned: list[list[str]] = []
+    real = warning._scan_parts
+
+    def recording(parts, *args, **kwargs):  # type: ignore[no-untyped-def]
+        scanned.append(sorted(p.key for p in parts))
+        return real(parts, *args, **kwargs)
+
+    monkeypatch.setattr(warning, "_scan_parts", recording)
+    province = unit("35")
+    first = warning.alarms_report(province, LAST_MONTH)
+    assert scanned == [["35.03", BLITAR]]
+    assert warning.alarms_report(province, LAST_MONTH) == first
+    assert scanned == [["35.03", BLITAR]]  # nothing moved: all from the cache
+    # A new incident in Blitar's last month: Blitar alone is scanned again.
+    village = Territory.objects.filter(level=Level.VILLAGE, regency_code=BLITAR).first()
+    bump_incidents(village, EARLY_END, Category.objects.get(code="pencurian").pk, 1)
+    again = warning.alarms_report(province, LAST_MONTH)
+    assert scanned == [["35.03", BLITAR], [BLITAR]]
+    assert keys(again["alarms"]) >= {
+        k for k in keys(first["alarms"]) if k[0].startswith("35.03.")
+    }
+    # The regency's own page reads what the province's scan cached, and the other way round.
+    warning.alarms_report(unit("35.03"), LAST_MONTH)
+    assert scanned == [["35.03", BLITAR], [BLITAR]]
+
+
+@pytest.fixture
+def same_period(frozen, villages):
+    """Both regencies' registers end in the last month: they are scanned in one pass."""
+    load_territory(BLITAR)
+    blitar = list(
+        Territory.objects.filter(level=Level.VILLAGE, regency_code=BLITAR).order_by("code")
+    )
+    cache.clear()
+    return plant(villages[5:], LAST_MONTH, 5), plant(blitar, LAST_MONTH, 7)
+
+
+@pytest.mark.parametrize("planted", ["two_regencies", "same_period"])
+def test_one_read_for_many_regencies_gives_what_each_read_alone_gives(
+    planted, request, monkeypatch
+):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the packed read of many regencies is PostgreSQL's")
+    request.getfixturevalue(planted)
+    province = unit("35")
+    coverage = warning.regency_coverage(province)
+    parts = warning.regency_units(province, coverage)
+    together = warning._scan_parts(parts, LAST_MONTH, warning.WINDOW, warning.ALPHA, coverage)
+    monkeypatch.setattr(warning, "packable", lambda: False)
+    alone = warning._scan_parts(parts, LAST_MONTH, warning.WINDOW, warning.ALPHA, coverage)
+    assert together.keys() == alone.keys() == {"35.03", BLITAR}
+    for code in together:
+        assert together[code][0] == alone[code][0], code
+        assert together[code][1].as_dict() == alone[code][1].as_dict()
+    assert any(together[code][0] for code in together)
