@@ -66,6 +66,7 @@ def test_a_register_ending_early_is_read_over_its_own_months(frozen, tmp_path):
     assert (p["end"], p["asked_end"]) == ("2025-06", "2026-10")
     assert p["start"] == f"{reg.months[LATE_START]:%Y-%m}"  # the months before it: left out
     assert "2025-06" in p["reason"] and "2025-06" in r["statement"]["period"]
+    assert (r["start"], r["end"]) == (p["start"], p["end"])  # the months read are the period's
     a, b = window(reg, r)
     assert (a, b) == (LATE_START, N_MONTHS - 1)
     printed = direct(reg, reg.y, a, b)
