@@ -5,6 +5,8 @@ Environment:
                       postgres://postgres@127.0.0.1:5432/jaga_bench
   BENCH_INCIDENTS     incidents to generate (default 10,000,000), BENCH_MONTHS (default 36)
   BENCH_ONLY          comma-separated module names (e.g. bench_analytics) to run only those
+  BENCH_CALIBRATION_REPS, BENCH_PIPELINE_REPS  replications of the evaluation's calibration
+                      (direct, default 400) and of the end-to-end one (default 20)
 The generated data is kept between runs (same seed, same data); drop the database to redo it.
 """
 
@@ -133,6 +135,13 @@ def main() -> None:
         reps = int(os.environ.get("BENCH_CALIBRATION_REPS", "400"))
         result = calibration_evaluation.calibrate(reps)
         lines += calibration_evaluation.report(result, time.monotonic() - started_cal)
+    if not only or "calibration_pipeline" in only:
+        from bench import calibration_pipeline
+
+        # The end-to-end form: planted registers through the imports and the commands, in
+        # transactions rolled back (BENCH_PIPELINE_REPS, default 20: about 3 minutes).
+        print("== calibration_pipeline", flush=True)
+        lines += calibration_pipeline.run(ctx)
     lines += ["", f"Total run time: {time.monotonic() - started:.0f} s.", ""]
     lines += STANDALONE
     out = HERE.parent / "BENCHMARKS.md"

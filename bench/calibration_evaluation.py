@@ -46,16 +46,20 @@ class Rate:
 
 
 def panel(
-    rng: np.random.Generator, effect: float = 0.0, trend: float = 0.0
+    rng: np.random.Generator,
+    effect: float = 0.0,
+    trend: float = 0.0,
+    n_villages: int = N_VILLAGES,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Counts, cohorts (month index of adoption, -1 never) and the expected counts with and
-    without the programme."""
-    cohort = np.full(N_VILLAGES, -1)
-    adopters = N_VILLAGES // 2
+    without the programme. `bench/calibration_pipeline.py` plants the same panels (with the
+    number of villages of a real regency) through the imports."""
+    cohort = np.full(n_villages, -1)
+    adopters = n_villages // 2
     cohort[:adopters] = rng.integers(24, 42, size=adopters)
     t = np.arange(N_MONTHS)
     season = 1 + 0.2 * np.sin(2 * np.pi * t / 12)
-    lam0 = np.tile(BASE * season, (N_VILLAGES, 1)) * rng.gamma(5, 1 / 5, size=(N_VILLAGES, 1))
+    lam0 = np.tile(BASE * season, (n_villages, 1)) * rng.gamma(5, 1 / 5, size=(n_villages, 1))
     lam0[cohort > 0] *= np.exp(np.log(1 - trend) * t)
     post = (t[None, :] >= cohort[:, None]) & (cohort[:, None] > 0)
     lam1 = np.where(post, lam0 * (1 + effect), lam0)

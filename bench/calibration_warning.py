@@ -62,9 +62,78 @@ class Tally:
         self.replications += other.replications
 
 
-def _months() -> list[datetime.date]:
+def _months(end: datetime.date = END) -> list[datetime.date]:
+    return [add_months(end, -i) for i in range(MONTHS - 1, -1, -1)]
 
-    return [add_months(END, -i) for i in range(MONTHS - 1, -1, -1)]
+
+@dataclass
+class Planted:
+    """One replication's planted series: counts[village, category, month] (the last month is
+    the end), each (village, category)'s baseline, and the surge of the surged villages (`which`
+    category, `kind` the index in the surges)."""
+
+    counts: np.ndarray
+    base: np.ndarray
+    surged: np.ndarray
+    which: np.ndarray
+    kind: np.ndarray
+    surges: tuple[tuple[float, int], ...]
+
+
+def plant(
+    rng: np.random.Generator,
+    n: int,
+    categories: int,
+    months: list[datetime.date],
+    baselines: tuple[float, ...] = BASELINES,
+    surges: tuple[tuple[float, int], ...] = SURGES,
+) -> Planted:
+    """The planted series of one replication; the same generator feeds the roll-up form here and
+    the import form (`bench/calibration_pipeline.py`)."""
+    moy = np.array([m.month for m in months])
+    base = rng.choice(np.array(baselines), size=(n, categories))
+    surged = rng.random(n) < 0.5
+    which = rng.integers(0, categories, size=n)
+    kind = rng.integers(0, len(surges), size=n)
+    counts = np.zeros((n, categories, MONTHS), dtype=np.int64)
+    for c in range(categories):
+        phase = rng.uniform(0, 2 * np.pi)
+        season = 1 + SEASON * np.sin(2 * np.pi * moy / 12 + phase)
+        mu = base[:, c, None] * season[None, :]
+        for i in np.flatnonzero(surged & (which == c)):
+            factor, length = surges[kind[i]]
+            at = MONTHS - WINDOW + int(rng.integers(0, WINDOW - length + 1))
+            mu[i, at : at + length] *= factor
+        counts[:, c, :] = rng.poisson(mu)
+    return Planted(counts, base, surged, which, kind, surges)
+
+
+def score(
+    planted: Planted,
+    village_codes: list[str],
+    category_codes: list[str],
+    found: list[dict[str, Any]],
+) -> Tally:
+    """Tally one replication's alarms (`village_code`, `category_code`: "" for a village's
+    total) against what was planted."""
+    tally = Tally(replications=1)
+    alarmed: dict[str, set[str]] = {}
+    for a in found:
+        alarmed.setdefault(a["village_code"], set()).add(a["category_code"])
+    for i, code in enumerate(village_codes):
+        got = alarmed.get(code, set())
+        if planted.surged[i]:
+            factor, length = planted.surges[planted.kind[i]]
+            key = (float(planted.base[i, planted.which[i]]), factor, length)
+            tally.planted[key] = tally.planted.get(key, 0) + 1
+            if category_codes[planted.which[i]] in got or "" in got:
+                tally.caught[key] = tally.caught.get(key, 0) + 1
+        else:
+            # A one-category village has one series (its total is the same); otherwise the
+            # categories and the total.
+            tally.null_series += len(category_codes) + (1 if len(category_codes) > 1 else 0)
+            tally.false_alarms += len(got)
+    return tally
 
 
 def replicate(
@@ -88,26 +157,11 @@ def replicate(
     villages = list(Territory.objects.filter(level=Level.VILLAGE, regency_code=REGENCY))
     cats = list(Category.objects.filter(parent__isnull=False).order_by("code")[:categories])
     months = _months()
-    moy = np.array([m.month for m in months])
-    n = len(villages)
-    tally = Tally(replications=1)
     with transaction.atomic():
         MonthlyIncidentCount.objects.filter(regency_code=REGENCY).delete()
-        base = rng.choice(np.array(baselines), size=(n, len(cats)))
-        surged = rng.random(n) < 0.5
-        which = rng.integers(0, len(cats), size=n)
-        kind = rng.integers(0, len(surges), size=n)
+        planted = plant(rng, len(villages), len(cats), months, baselines, surges)
+        counts = planted.counts
         rows = []
-        counts = np.zeros((n, len(cats), MONTHS), dtype=np.int64)
-        for c in range(len(cats)):
-            phase = rng.uniform(0, 2 * np.pi)
-            season = 1 + SEASON * np.sin(2 * np.pi * moy / 12 + phase)
-            mu = base[:, c, None] * season[None, :]
-            for i in np.flatnonzero(surged & (which == c)):
-                factor, length = surges[kind[i]]
-                at = MONTHS - WINDOW + int(rng.integers(0, WINDOW - length + 1))
-                mu[i, at : at + length] *= factor
-            counts[:, c, :] = rng.poisson(mu)
         for i, v in enumerate(villages):
             for c, cat in enumerate(cats):
                 for t in np.flatnonzero(counts[i, c]):
@@ -129,22 +183,7 @@ def replicate(
         unit = Unit(regency.code, regency.name, [regency.code], regency.level, regency)
         found = warning.alarms(unit, END)
         transaction.set_rollback(True)
-    alarmed: dict[str, set[str]] = {}
-    for a in found:
-        alarmed.setdefault(a["village_code"], set()).add(a["category_code"])
-    for i, v in enumerate(villages):
-        got = alarmed.get(v.code, set())
-        if surged[i]:
-            factor, length = surges[kind[i]]
-            key = (float(base[i, which[i]]), factor, length)
-            tally.planted[key] = tally.planted.get(key, 0) + 1
-            if cats[which[i]].code in got or "" in got:
-                tally.caught[key] = tally.caught.get(key, 0) + 1
-        else:
-            # A one-category village has one series (its total is the same); otherwise the
-            # categories and the total.
-            tally.null_series += len(cats) + (1 if len(cats) > 1 else 0)
-            tally.false_alarms += len(got)
+    tally = score(planted, [v.code for v in villages], [c.code for c in cats], found)
     tally.seconds = time.monotonic() - started
     return tally
 
