@@ -67,6 +67,8 @@ def evaluate(
         start=start.isoformat()[:7],
         end=end.isoformat()[:7],
         n_always_treated=int((cohort == 0).sum()),
+        # The pre-trend rule's verdict (either test rejects), as the statement words it.
+        pre_trend_rejected=pre_trend_rejected(result),
         its=its.as_dict() if its else None,
         period=period.as_dict(),
         statement=statement(

@@ -37,6 +37,7 @@ class EvaluationOut(Schema):
     pre_slope: float | None
     pre_slope_se: float | None
     pre_slope_p: float | None
+    pre_trend_rejected: bool
     max_pre_drift: float | None
     post_months_weight: float | None
     breakdown: float | None

@@ -17,6 +17,7 @@ from jaga.territory.models import Territory
 pytestmark = pytest.mark.django_db
 
 KEYS = {"method", "att", "att_pct", "ci_low", "ci_high", "n_treated", "n_control", "pre_trend_p",
+        "pre_trend_rejected",
         "event_study"}  # fmt: skip
 
 
@@ -31,6 +32,7 @@ def test_the_interval_covers_the_planted_effect(frozen, programme_panel):
     assert r["ci_low"] < -1.5 < r["ci_high"] and r["ci_high"] < 0
     assert r["n_treated"] == 60 and r["n_control"] == 157 - 20
     assert r["pre_trend_p"] > 0.01
+    assert r["pre_trend_rejected"] is evaluation.pre_trend_rejected(r) is False
     assert r["its"]["rate_ratio"] < 1
     assert {p["e"] for p in r["event_study"]} >= set(range(-12, 13))
     assert "lower" in r["statement"]["finding"] or "lebih rendah" in r["statement"]["finding"]
