@@ -128,9 +128,7 @@ def test_a_province_rescans_only_the_regencies_whose_figures_moved(two_regencies
     bump_incidents(village, EARLY_END, Category.objects.get(code="pencurian").pk, 1)
     again = warning.alarms_report(province, LAST_MONTH)
     assert scanned == [["35.03", BLITAR], [BLITAR]]
-    assert keys(again["alarms"]) >= {
-        k for k in keys(first["alarms"]) if k[0].startswith("35.03.")
-    }
+    assert keys(again["alarms"]) >= {k for k in keys(first["alarms"]) if k[0].startswith("35.03.")}
     # The regency's own page reads what the province's scan cached, and the other way round.
     warning.alarms_report(unit("35.03"), LAST_MONTH)
     assert scanned == [["35.03", BLITAR], [BLITAR]]
