@@ -208,7 +208,8 @@ def test_a_trend_line_is_drawn_over_the_columns_only_when_given() -> None:
     with_trend = column_chart(["a", "b", "c"], [[Part("", [1, 2, 3])]], title="t", trend=[1, 2, 9])
     for svg in _drawings(with_trend):
         assert svg.count("<polyline") == 1
-        assert 'text-anchor="end">9</text>' in svg  # the axis reaches the trend's top
+        # The axis reaches the trend's top (9), on an even count so its middle is whole (5).
+        assert 'text-anchor="end">10</text>' in svg and 'text-anchor="end">5</text>' in svg
     plain = column_chart(["a", "b", "c"], [[Part("", [1, 2, 3])]], title="t")
     assert "<polyline" not in plain
 
@@ -350,3 +351,13 @@ def test_upright_bar_labels_keep_their_words() -> None:
     six = [*names, "Pencurian kendaraan bermotor", "Lain-lain"]
     wide = _drawings(bar_chart(six, [("Nov 2026", [1, 2, 3, 4, 5, 6])], "Gangguan"))[0]
     assert ">Pencurian</tspan>" in wide and ">kendaraan…</tspan>" in wide
+
+
+def test_a_count_axis_labels_its_middle_gridline_with_the_count_it_stands_for() -> None:
+    """An empty month's chart (top 1) labelled its gridlines 1, 0, 0; a top of 7 put "4" at 3.5."""
+    for values, labels in (([0, 0, 0], ["0", "1", "2"]), ([7, 3, 1], ["0", "4", "8"])):
+        wide, _narrow = _drawings(
+            column_chart(LABELS[:3], [[Part("received", values)]], title="Reports")
+        )
+        ticks = re.findall(r'text-anchor="end">([^<]*)</text>', wide)
+        assert sorted(ticks, key=float) == labels, ticks

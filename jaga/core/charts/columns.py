@@ -3,6 +3,7 @@ counts above or an axis) and the grouped bars of the Anev report (shade and hatc
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -113,7 +114,13 @@ class Columns:
             return 1.0
         totals = [_total(s, i) for s in self.stacks for i in range(len(self.labels))]
         top = max(max(totals), max(self.trend or [0]), 1)
-        return nice_max(top, steps=(1, 2, 5, 10)) if self.nice else top
+        if self.nice:
+            return nice_max(top, steps=(1, 2, 5, 10))
+        if all(float(t).is_integer() for t in totals):
+            # Counts: an even top puts the middle gridline on a whole number (a top of 1 or 7
+            # labelled its middle "0" or "4" where it stood for 0.5 or 3.5).
+            return float(math.ceil(top / 2) * 2)
+        return top
 
     def tip(self, i: int) -> str:
         if self.tips:
