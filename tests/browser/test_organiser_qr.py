@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from tests.browser import pagecheck
-from tests.browser.conftest import CHROMIUM, PHONE, _page, goto, login, shot
+from tests.browser import camera, pagecheck
+from tests.browser.conftest import PHONE, goto, login, shot
 from tests.programs.qrvideo import qr_y4m
 
 
@@ -29,51 +29,14 @@ def camera_file(tmp_path_factory: Any) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(_shared_data: str, camera_file: Path) -> Iterator[Any]:
-    """Chromium with a fake camera that plays `camera_file` (the conftest's browser otherwise)."""
-    import os
-
-    if os.environ.get("JAGA_SKIP_BROWSER") == "1":
-        pytest.skip("JAGA_SKIP_BROWSER=1: browser tests skipped")
-    from playwright.sync_api import sync_playwright
-
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    playwright = sync_playwright().start()
-    try:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--disable-dev-shm-usage",
-                "--lang=id-ID",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={camera_file}",
-            ],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    finally:
-        playwright.stop()
-        if before is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+    """Chromium with a fake camera that plays `camera_file`."""
+    yield from camera.camera_browser(camera_file)
 
 
 @pytest.fixture
 def camera_phone(browser: Any, base_url: str) -> Iterator[Any]:
     """The phone of the conftest, allowed to use the camera."""
-    yield from _page(
-        browser,
-        base_url,
-        viewport=PHONE,
-        device_scale_factor=1,
-        is_mobile=True,
-        has_touch=True,
-        permissions=["camera"],
-    )
+    yield from camera.camera_phone(browser, base_url, PHONE)
 
 
 def test_an_organiser_invites_people_and_checks_them_in_by_qr(
