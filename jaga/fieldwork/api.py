@@ -6,16 +6,16 @@ from __future__ import annotations
 import datetime
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 
 from jaga.accounts.access import STAFF_ROLES, allow, get_for_user
 from jaga.core.apidocs import gettext_lazy
 from jaga.core.errors import DomainError
-from jaga.core.params import Limit
+from jaga.core.params import MAX_LIMIT, Limit, Offset
 from jaga.fieldwork import queries, services
 from jaga.fieldwork.models import EarlyDetection, Operation, ProblemCase, Visit
 from jaga.incidents.models import Category
@@ -129,13 +129,53 @@ class VillageVisitOut(Schema):
     overdue: bool
 
 
+VILLAGE_PAGE = MAX_LIMIT  # more than the villages of any one regency (852 at most)
+
+
 @router.get(
     "/visits/villages",
     response=list[VillageVisitOut],
     summary=gettext_lazy("Villages in my scope with their last visit; overdue ones flagged"),
+    description=gettext_lazy(
+        "One page of the villages in scope, in code order: `limit` villages (at most and by "
+        "default 1,000, more than any regency holds, so a Polsek or Polres gets all of its "
+        "villages at once) from `offset`. `area` keeps the villages inside a district, regency "
+        "or province. The header `X-Total-Count` gives the number of villages of every page; "
+        "a province or the whole country reads `visits/areas` (figures per district, regency "
+        "or province) instead of every village."
+    ),
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "OK",
+                "headers": {
+                    "X-Total-Count": {
+                        "description": "Villages in scope (inside `area`), on every page.",
+                        "schema": {"type": "integer"},
+                    }
+                },
+            }
+        }
+    },
 )
 @allow(*STAFF_ROLES)
-def village_status(request: HttpRequest) -> list[VillageVisitOut]:
+def village_status(
+    request: HttpRequest,
+    response: HttpResponse,
+    area: str = "",
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="Villages to return (1 to 1000).")
+    ] = VILLAGE_PAGE,
+    offset: Offset = 0,
+) -> list[VillageVisitOut]:
+    rows = queries.village_visit_status(
+        request.user, within=area or None, offset=offset, limit=limit
+    )
+    if offset == 0 and len(rows) < limit:
+        total = len(rows)  # the whole list is on this page: no second query
+    else:
+        total = queries.villages_in_scope(request.user, area or None).count()
+    response["X-Total-Count"] = str(total)
     return [
         VillageVisitOut(
             village_code=r.village.code,
@@ -145,7 +185,50 @@ def village_status(request: HttpRequest) -> list[VillageVisitOut]:
             visits=r.visits,
             overdue=r.overdue,
         )
-        for r in queries.village_visit_status(request.user)
+        for r in rows
+    ]
+
+
+class AreaVisitOut(Schema):
+    area_code: str
+    name: str
+    level: str
+    villages: int
+    visited: int
+    overdue: int
+    visits: int
+    last_visit: datetime.date | None
+
+
+@router.get(
+    "/visits/areas",
+    response=list[AreaVisitOut],
+    summary=gettext_lazy("Visits per district, regency or province of my scope"),
+    description=gettext_lazy(
+        "The figures of `visits/villages` summed per area: villages in scope, how many were "
+        "visited within the visit gap (a norm) and how many not (`overdue`), visits and the "
+        "last one. `level` is `district`, `regency` or `province`; by default one level below "
+        "the widest area of the scope (the country by province, a Polda by regency, a Polres "
+        "or Polsek by district). `area` keeps the areas inside a territory."
+    ),
+)
+@allow(*STAFF_ROLES)
+def area_status(
+    request: HttpRequest, level: queries.AreaLevel | None = None, area: str = ""
+) -> list[AreaVisitOut]:
+    chosen = level or queries.default_area_level(request.user)
+    return [
+        AreaVisitOut(
+            area_code=r.area.code,
+            name=r.area.display_name,
+            level=r.area.level,
+            villages=r.villages,
+            visited=r.visited,
+            overdue=r.overdue,
+            visits=r.visits,
+            last_visit=r.last_visit,
+        )
+        for r in queries.area_visit_status(request.user, chosen, within=area or None)
     ]
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, Max, Q, Sum
+from django.db import models
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from jaga.accounts.access import key_q, scope_q
+from jaga.accounts.access import ALL_CODES, key_q, regency_of, scope_codes, scope_q
 from jaga.analytics.models import MonthlyMetric
 from jaga.core.months import last_months, month_start
 from jaga.core.types import Actor, Viewer
@@ -28,19 +31,33 @@ class VillageVisits:
     overdue: bool
 
 
-def village_visit_status(user: Viewer, within: str | None = None) -> list[VillageVisits]:
-    """Every village in scope with its last visit; villages past the gap (a norm) are flagged.
-
-    Three queries whatever the number of villages.
-    """
+def villages_in_scope(user: Viewer, within: str | None = None) -> QuerySet[Territory]:
+    """The current villages in the user's scope (inside `within` when given)."""
     villages = Territory.objects.filter(level=Level.VILLAGE).filter(scope_q(user, "code"))
     if within:
         villages = villages.filter(Q(code=within) | Q(code__startswith=within + "."))
-    villages_list = list(villages.current().order_by("code"))
+    return villages.current()
+
+
+def village_visit_status(
+    user: Viewer, within: str | None = None, offset: int = 0, limit: int | None = None
+) -> list[VillageVisits]:
+    """Every village in scope with its last visit; villages past the gap (a norm) are flagged.
+
+    `offset` and `limit` take one page of them (in code order): a province holds thousands of
+    villages and the country 83,762, so callers above a regency page through them or read
+    `area_visit_status` instead. Three queries whatever the number of villages.
+    """
+    villages = villages_in_scope(user, within).order_by("code")
+    if limit is not None:
+        villages = villages[offset : offset + limit]
+    villages_list = list(villages)
     # Filter the visits by scope, not by a list of ids: an administrator's list is every village.
     visits = Visit.objects.for_user(user)
     if within:
         visits = visits.filter(Q(village__code=within) | Q(village__code__startswith=within + "."))
+    if limit is not None:  # one page: at most `limit` villages (1,000 through the API)
+        visits = visits.filter(village__in=[v.pk for v in villages_list])
     stats = {
         row["village_id"]: row
         for row in visits.values("village_id").annotate(last=Max("visited_on"), n=Count("id"))
@@ -62,6 +79,89 @@ def village_visit_status(user: Viewer, within: str | None = None) -> list[Villag
             )
         )
     return out
+
+
+class AreaLevel(models.TextChoices):
+    """The areas the visits of a wide scope are summed over (query parameter `level`)."""
+
+    PROVINCE = "province", _("Province")
+    REGENCY = "regency", _("Regency / city")
+    DISTRICT = "district", _("District (kecamatan)")
+
+
+@dataclass
+class AreaVisits:
+    """The visits of one area's villages: the village figures of `village_visit_status` summed."""
+
+    area: Territory
+    villages: int  # current villages in scope
+    overdue: int  # of them, not visited within the gap (or never)
+    visits: int
+    last_visit: datetime.date | None
+
+    @property
+    def visited(self) -> int:
+        return self.villages - self.overdue
+
+
+def default_area_level(user: Viewer) -> str:
+    """One level below the widest territory of the user's scope: the country by province, a
+    province by regency, a regency (or less) by district."""
+    scopes = scope_codes(user)
+    if ALL_CODES in scopes:
+        return AreaLevel.PROVINCE
+    if any(regency_of(code) is None for code in scopes):
+        return AreaLevel.REGENCY
+    return AreaLevel.DISTRICT
+
+
+def area_visit_status(user: Viewer, level: str, within: str | None = None) -> list[AreaVisits]:
+    """The villages in scope with their visits, summed per district, regency or province (in
+    code order): the same figures as `village_visit_status`, one row per area instead of per
+    village. Four queries whatever the number of villages; the country by regency reads 514
+    area rows, not 83,762 village rows.
+    """
+    # Regency and district are columns of both tables; a province is its regencies summed here.
+    field = "district_code" if level == AreaLevel.DISTRICT else "regency_code"
+    villages = villages_in_scope(user, within)
+    counts = dict(villages.values(field).annotate(n=Count("id")).values_list(field, "n"))
+    gap = norm("visit_gap_days")
+    since = timezone.localdate() - datetime.timedelta(days=gap)
+    # Only visits of the villages counted above, as on the village list (a visit to a village
+    # since split or merged is its successor's history, not a village of today).
+    visits = Visit.objects.for_user(user).filter(village__in=villages.values("pk"))
+    stats = {
+        row[field]: row
+        for row in visits.values(field)
+        .annotate(
+            n=Count("id"),
+            last=Max("visited_on"),
+            recent=Count("village_id", distinct=True, filter=Q(visited_on__gte=since)),
+        )
+        .order_by()
+    }
+    totals: dict[str, list[Any]] = {}
+    for code, n in counts.items():
+        key = code.split(".")[0] if level == AreaLevel.PROVINCE else code
+        row = stats.get(code)
+        total = totals.setdefault(key, [0, 0, 0, None])
+        total[0] += n
+        total[1] += row["recent"] if row else 0
+        total[2] += row["n"] if row else 0
+        if row and (total[3] is None or row["last"] > total[3]):
+            total[3] = row["last"]
+    areas = {t.code: t for t in Territory.objects.filter(code__in=totals).order_by()}
+    return [
+        AreaVisits(
+            area=areas[code],
+            villages=villages_n,
+            overdue=villages_n - recent,
+            visits=visits_n,
+            last_visit=last,
+        )
+        for code, (villages_n, recent, visits_n, last) in sorted(totals.items())
+        if code in areas
+    ]
 
 
 def monthly_visits(

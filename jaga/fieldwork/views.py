@@ -87,22 +87,53 @@ def _point(data: dict[str, Any]) -> dict[str, Any]:
     return {"latitude": data.get("latitude"), "longitude": data.get("longitude")}
 
 
+# What a chosen area is summed over on the overview: above a regency, its areas one level down.
+AREA_BELOW = {Level.COUNTRY: queries.AreaLevel.PROVINCE, Level.PROVINCE: queries.AreaLevel.REGENCY}
+
+
+def _visit_overview(request: HttpRequest) -> dict[str, Any]:
+    """The overview's villages: a Polres or smaller area lists them (past `MAX_ROWS` only those
+    waiting for a visit); a province or the country lists its regencies or provinces with the
+    villages' figures summed (`?wilayah=CODE` opens one of them, down to its villages)."""
+    user = request.user
+    code = request.GET.get("wilayah", "").strip()
+    place = territory_for_user(user, code) if code else None
+    level: str | None = AREA_BELOW.get(place.level) if place else None
+    if place is None:
+        wide = queries.default_area_level(user)
+        level = wide if wide != queries.AreaLevel.DISTRICT else None
+    within = place.code if place and place.level != Level.COUNTRY else None
+    if level is not None:
+        areas = queries.area_visit_status(user, level, within=within)
+        return {
+            "place": place,
+            "areas": areas,
+            "area_level": queries.AreaLevel(level).label,
+            "village_count": sum(a.villages for a in areas),
+            "overdue_count": sum(a.overdue for a in areas),
+        }
+    rows = queries.village_visit_status(user, within=within)
+    overdue = [r for r in rows if r.overdue]
+    shown = rows if len(rows) <= MAX_ROWS else overdue[:MAX_ROWS]
+    return {
+        "place": place,
+        "rows": shown,
+        "village_count": len(rows),
+        "only_overdue": shown is not rows,
+        "overdue_count": len(overdue),
+    }
+
+
 @login_required
 @allow(*STAFF_ROLES)
 def index(request: HttpRequest) -> HttpResponse:
-    rows = queries.village_visit_status(request.user)
-    overdue = [r for r in rows if r.overdue]
-    shown = rows if len(rows) <= MAX_ROWS else overdue[:MAX_ROWS]
     user = request.user
     return render(
         request,
         "fieldwork/index.html",
         {
-            "rows": shown,
-            "village_count": len(rows),
-            "only_overdue": shown is not rows,
+            **_visit_overview(request),
             "officers": queries.officer_activity(user)[:MAX_ROWS],
-            "overdue_count": len(overdue),
             "gap": services.norm("visit_gap_days"),
             "detections": EarlyDetection.objects.for_user(user)
             .filter(status=DetectionStatus.OPEN)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from jaga.accounts.access import STAFF_ROLES, allow, get_for_user, has_role
+from jaga.accounts.access import STAFF_ROLES, allow, get_for_user, has_role, in_scope
 from jaga.core.errors import DomainError, ErrorList
 from jaga.core.paging import CappedPaginator
 from jaga.core.tabular import write_csv, write_xlsx
@@ -19,6 +20,7 @@ from jaga.incidents.api import IMPORT_ROLES
 from jaga.incidents.forms import FilterForm, ImportForm
 from jaga.incidents.jobs import queue_import, read_progress
 from jaga.incidents.models import Category, ImportJob, ImportRun, Incident
+from jaga.territory.models import Territory
 
 SOURCE_PATTERNS = [
     (re.compile(r"^op-(\d+)-"), "fieldwork:operation"),
@@ -64,10 +66,23 @@ def _filtered(request: HttpRequest) -> tuple[FilterForm, QuerySet[Incident]]:
     return form, qs
 
 
+TERRITORY_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
+
+
+def _map_area(request: HttpRequest, form: FilterForm) -> Territory | None:
+    """The territory the list is filtered to (`q` a code in scope), for the map to draw: the map
+    of a province draws districts, and an area's point links here, down to its villages."""
+    code = form.cleaned_data.get("q", "") if form.is_valid() else ""
+    if not code or not TERRITORY_CODE.match(code) or not in_scope(request.user, code):
+        return None
+    return Territory.objects.filter(code=code).first()
+
+
 @login_required
 @allow(*STAFF_ROLES)
 def index(request: HttpRequest) -> HttpResponse:
     form, qs = _filtered(request)
+    area = _map_area(request, form)
     page = CappedPaginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -80,6 +95,8 @@ def index(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "can_import": has_role(request.user, *IMPORT_ROLES),
             "export_limit": EXPORT_LIMIT,
+            "map_area": area,
+            "map_query": urlencode({"bulan": 3, **({"territory": area.code} if area else {})}),
         },
     )
 

@@ -16,6 +16,7 @@ from jaga.accounts.access import (
     has_role,
     territory_for_user,
 )
+from jaga.core.choose import SELECT_LIMIT
 from jaga.core.errors import DomainError
 from jaga.core.months import add_months, month_start
 from jaga.reports import services
@@ -31,10 +32,12 @@ def _staff(request: HttpRequest) -> None:
 
 
 def _areas(request: HttpRequest) -> list[Territory]:
+    """The regencies and districts in scope, at most one more than a select holds: a Polres or
+    Polda gets them all, the country (7,799) the name box instead (`AnevForm`)."""
     return list(
         visible_territories(request.user)
         .filter(level__in=[Level.REGENCY, Level.DISTRICT])
-        .order_by("code")
+        .order_by("code")[: SELECT_LIMIT + 1]
     )
 
 
@@ -44,7 +47,9 @@ def anev(request: HttpRequest) -> HttpResponse:
     _staff(request)
     areas = _areas(request)
     last_month = add_months(month_start(timezone.localdate()), -1).strftime("%Y-%m")
-    form = AnevForm(request.POST or None, territories=areas, initial={"month": last_month})
+    form = AnevForm(
+        request.POST or None, territories=areas, user=request.user, initial={"month": last_month}
+    )
     if request.method == "POST" and form.is_valid():
         code = form.cleaned_data["territory"]
         territory = territory_for_user(request.user, code)

@@ -252,6 +252,21 @@ def estimate_rows(summary: TrustSummary) -> list[dict[str, Any]]:
     return rows
 
 
+# The ancestor-code column of the village roll-ups (and of a village) naming a parent territory:
+# the rows inside it without joining the territory table for a LIKE on the village's code.
+INSIDE_FIELD = {
+    Level.PROVINCE: "province_code",
+    Level.REGENCY: "regency_code",
+    Level.DISTRICT: "district_code",
+}
+
+
+def _inside(parent: Territory, prefix: str = "") -> Q:
+    """Rows of villages inside `parent` (a province, regency or district), by the denormalised
+    ancestor code (`prefix` is the path to the village: "village__" for a population)."""
+    return Q(**{f"{prefix}{INSIDE_FIELD[Level(parent.level)]}": parent.code})
+
+
 def _participation_by_child(
     parent: Territory, child_field: str, period: dict[str, datetime.date]
 ) -> dict[str, dict[str, int]]:
@@ -260,7 +275,7 @@ def _participation_by_child(
     rows = (
         MonthlyMetric.objects.filter(
             key_q([parent.code]),
-            village__code__startswith=parent.code + ".",
+            _inside(parent),
             metric__in=[
                 fieldwork_metrics.VISITS_COUNT,
                 programme_metrics.ACTIVITIES_COUNT,
@@ -279,7 +294,7 @@ def _participation_by_child(
 
 def _population_by_child(parent: Territory, child_field: str, depth: int) -> dict[str, int]:
     """Residents per child territory (its code has `depth` parts) in the latest year known."""
-    pop_rows = Population.objects.filter(village__code__startswith=parent.code + ".")
+    pop_rows = Population.objects.filter(_inside(parent, "village__"))
     year = pop_rows.order_by("-year").values_list("year", flat=True).first()
     population: dict[str, int] = defaultdict(int)
     if year is not None:
@@ -305,14 +320,39 @@ def _trust_disturbance_correlation(out: list[dict[str, Any]]) -> dict[str, Any] 
     return correlation
 
 
+def _incidents_by_child(
+    parent: Territory, child_field: str, period: dict[str, datetime.date]
+) -> dict[str, int]:
+    """Incidents per child territory over the period: a district's villages from the village
+    roll-up, a regency's districts and a province's regencies from the area roll-up (the same
+    counts, kept in one transaction with the village rows: a province reads a few thousand area
+    rows instead of its villages' hundreds of thousands)."""
+    from jaga.analytics.models import AreaMonthlyCount, MonthlyIncidentCount
+
+    if child_field == "village__code":
+        rows = (
+            MonthlyIncidentCount.objects.filter(key_q([parent.code]), _inside(parent), **period)
+            .values(child_field)
+            .annotate(n=Sum("count"))
+            .values_list(child_field, "n")
+        )
+    else:
+        level = "district" if child_field == "district_code" else "regency"
+        rows = (
+            AreaMonthlyCount.objects.filter(level=level, parent_code=parent.code, **period)
+            .values("area_code")
+            .annotate(n=Sum("count"))
+            .values_list("area_code", "n")
+        )
+    return {code: int(n or 0) for code, n in rows}
+
+
 def joined_by_child(parent: Territory, start: datetime.date, end: datetime.date) -> dict[str, Any]:
     """Trust beside disturbances and participation, per child territory, from the roll-ups.
 
     Also the Spearman rank correlation across children between trust in the police and
     disturbances per 1,000 residents: an association to look into, not a cause.
     """
-    from jaga.analytics.models import MonthlyIncidentCount
-
     children = list(parent.children.order_by("code"))
     if not children:
         return {"rows": [], "correlation": None}
@@ -323,14 +363,7 @@ def joined_by_child(parent: Territory, start: datetime.date, end: datetime.date)
     }[Level(children[0].level)]
     trust = dict(trust_by_child(parent, start, end))
     period = {"month__gte": start.replace(day=1), "month__lte": end}
-    incidents = dict(
-        MonthlyIncidentCount.objects.filter(
-            key_q([parent.code]), village__code__startswith=parent.code + ".", **period
-        )
-        .values(child_field)
-        .annotate(n=Sum("count"))
-        .values_list(child_field, "n")
-    )
+    incidents = _incidents_by_child(parent, child_field, period)
     figures = _participation_by_child(parent, child_field, period)
     population = _population_by_child(parent, child_field, len(children[0].code.split(".")))
     out = []

@@ -83,6 +83,7 @@ PINNED: dict[tuple[str, str], int] = {
     ("GET /api/v1/servicedesk/summary", "satbinmas"): 8,
     ("GET /api/v1/fieldwork/visits", "satbinmas"): 4,
     ("GET /api/v1/fieldwork/visits/villages", "satbinmas"): 6,
+    ("GET /api/v1/fieldwork/visits/areas", "satbinmas"): 7,
     ("GET /api/v1/fieldwork/operations", "satbinmas"): 5,
     ("GET /api/v1/incidents/categories", "satbinmas"): 4,
     ("GET /api/v1/incidents", "satbinmas"): 5,
