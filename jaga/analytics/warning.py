@@ -645,10 +645,11 @@ def alarms_report(unit: Unit, end: datetime.date) -> dict[str, Any]:
             .aggregate(n=Sum("count"), rows=Count("id"))
         )
         key = f"jaga:alarms:4:{unit.key}:{end.isoformat()}:{version['n']}:{version['rows']}"
-        found = cache.get_or_set(
-            key, lambda: _scan_one(unit, period, WINDOW, ALPHA), REGENCY_CACHE_SECONDS
-        )
-        return {"alarms": _named(list(found or [])), "period": period.as_dict()}
+        found = cache.get(key)
+        if found is None:  # get and set: get_or_set would read the entry back once more
+            found = _scan_one(unit, period, WINDOW, ALPHA)
+            cache.set(key, found, REGENCY_CACHE_SECONDS)
+        return {"alarms": _named(list(found)), "period": period.as_dict()}
     versions = _regency_versions([p.key for p in parts if p.codes == [p.key]], start, end)
     keys = {}
     for p in parts:
