@@ -17,7 +17,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils.translation import gettext as _
 
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount
@@ -31,6 +31,10 @@ class RegencyCoverage:
     first: datetime.date
     last: datetime.date
     months_with_records: int
+    # With `regency_coverage(..., totals_over=(start, end))`: incidents and roll-up rows of the
+    # regency in those months (the version the alarms' cache keys name).
+    total: int | None = None
+    rows: int | None = None
 
     @property
     def gaps(self) -> int:
@@ -96,19 +100,34 @@ class Period:
         }
 
 
-def regency_coverage(unit: Unit) -> list[RegencyCoverage]:
-    """The coverage of every regency the unit touches that has records. One query."""
+def regency_coverage(
+    unit: Unit, totals_over: tuple[datetime.date, datetime.date] | None = None
+) -> list[RegencyCoverage]:
+    """The coverage of every regency the unit touches that has records. One query.
+
+    `totals_over` (first and last month): the same query also sums each regency's incidents and
+    counts its roll-up rows in those months (`total`, `rows`)."""
     qs = AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY)
     if unit.level != "country":
         regencies = {".".join(c.split(".")[:2]) for c in unit.codes if "." in c}
         provinces = {c for c in unit.codes if "." not in c}
         qs = qs.filter(Q(area_code__in=regencies) | Q(parent_code__in=provinces))
+    extra: dict[str, Any] = {}
+    if totals_over is not None:
+        within = Q(month__gte=totals_over[0], month__lte=totals_over[1])
+        extra = {"total": Sum("count", filter=within), "rows": Count("id", filter=within)}
     rows = (
         qs.values("area_code")
-        .annotate(first=Min("month"), last=Max("month"), n=Count("month", distinct=True))
+        .annotate(first=Min("month"), last=Max("month"), n=Count("month", distinct=True), **extra)
         .order_by("area_code")
     )
-    return [RegencyCoverage(r["area_code"], r["first"], r["last"], r["n"]) for r in rows]
+    found: list[dict[str, Any]] = [dict(r) for r in rows]
+    return [
+        RegencyCoverage(
+            r["area_code"], r["first"], r["last"], r["n"], r.get("total"), r.get("rows")
+        )
+        for r in found
+    ]
 
 
 def period_for(

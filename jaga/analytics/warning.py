@@ -634,8 +634,9 @@ def alarms_report(unit: Unit, end: datetime.date) -> dict[str, Any]:
 
     from jaga.analytics.queries import counts_of
 
-    coverage = regency_coverage(unit)
     start = add_months(end, -(WINDOW + HISTORY - 1))
+    # The coverage and every regency's version in one query.
+    coverage = regency_coverage(unit, totals_over=(start, end))
     parts = regency_units(unit, coverage)
     if not parts:
         period = alarm_period(unit, end, coverage=coverage)
@@ -650,7 +651,7 @@ def alarms_report(unit: Unit, end: datetime.date) -> dict[str, Any]:
             found = _scan_one(unit, period, WINDOW, ALPHA)
             cache.set(key, found, REGENCY_CACHE_SECONDS)
         return {"alarms": _named(list(found)), "period": period.as_dict()}
-    versions = _regency_versions([p.key for p in parts if p.codes == [p.key]], start, end)
+    versions = {c.code: (c.total, c.rows) for c in coverage if c.rows}
     keys = {}
     for p in parts:
         n_rows = versions.get(p.key) if p.codes == [p.key] else None
@@ -672,25 +673,6 @@ def alarms_report(unit: Unit, end: datetime.date) -> dict[str, Any]:
         "alarms": _merged(list(results.values())),
         "period": alarm_period_of_parts(unit, end, coverage),
     }
-
-
-def _regency_versions(
-    codes: list[str], start: datetime.date, end: datetime.date
-) -> dict[str, tuple[int, int]]:
-    """Incident total and roll-up rows of each regency over the months. One query."""
-    from django.db.models import Count, Sum
-
-    from jaga.analytics.models import AreaLevel, AreaMonthlyCount
-
-    rows = (
-        AreaMonthlyCount.objects.filter(
-            level=AreaLevel.REGENCY, area_code__in=codes, month__gte=start, month__lte=end
-        )
-        .values("area_code")
-        .annotate(n=Sum("count"), rows=Count("id"))
-        .order_by()
-    )
-    return {r["area_code"]: (int(r["n"]), int(r["rows"])) for r in rows}
 
 
 def alarm_period_of_parts(
