@@ -35,7 +35,7 @@ from jaga.analytics.units import Unit, last_complete_month, parse_month, resolve
 from jaga.core.apidocs import gettext_lazy
 from jaga.core.errors import DomainError
 from jaga.core.months import add_months
-from jaga.core.params import Limit, Months
+from jaga.core.params import MAX_LIMIT, Limit, Months, Offset
 
 router = Router(tags=["analytics"])
 
@@ -128,8 +128,12 @@ def scorecard_view(
 
 @router.get("/coverage", response=dict[str, Any], summary=gettext_lazy("Bhabinkamtibmas coverage"))
 @allow(*STAFF_ROLES)
-def coverage(request: HttpRequest, territory: str | None = None) -> Any:
-    c = queries.coverage(resolve_unit(request.user, territory))
+def coverage(
+    request: HttpRequest, territory: str | None = None, limit: Limit = 1000, offset: Offset = 0
+) -> Any:
+    """Counts for the whole unit; `villages_without` lists `limit` of the villages without a
+    Bhabinkamtibmas from `offset` (by code), `villages_without_count` says how many there are."""
+    c = queries.coverage(resolve_unit(request.user, territory), limit=limit, offset=offset)
     c["villages_without"] = [{"code": code, "name": name} for code, name in c["villages_without"]]
     return c
 
@@ -143,10 +147,16 @@ def participation_view(
     territory: str | None = None,
     months: Months = 12,
     month: str | None = None,
+    by: str | None = None,
 ) -> Any:
+    """Rates, the association across villages, and a row per village (`villages`, for a
+    regency or smaller) or per district or regency (`areas`, above a regency): `by` is
+    `village`, `district` or `regency`; `level` in the answer says which was given."""
     unit = resolve_unit(request.user, territory)
     end = _month(month)
-    return participation.participation(unit, add_months(end, -(max(1, months) - 1)), end)
+    if by is not None and by not in participation.LEVELS:
+        raise DomainError("bad_level", "by must be village, district or regency")
+    return participation.participation(unit, add_months(end, -(max(1, months) - 1)), end, by)
 
 
 @router.get(
@@ -268,7 +278,7 @@ def dashboard(request: HttpRequest, territory: str | None = None, month: str | N
     comp = queries.compstat(unit, end)
     tr = queries.trend(unit, end)
     fit = tr.pop("fit")
-    cov = queries.coverage(unit)
+    cov = queries.coverage(unit, limit=MAX_LIMIT)
     cov["villages_without"] = [{"code": c, "name": n} for c, n in cov["villages_without"]]
     return {
         "territory": unit.key,

@@ -36,6 +36,9 @@ from jaga.incidents.views import source_url
 from jaga.programs.models import Programme
 from jaga.territory.models import Level, Territory
 
+# Units whose pages give figures by district or regency, not a row per village.
+LARGE_LEVELS = ("province", "country")
+
 
 def _unit(request: HttpRequest) -> Unit:
     return resolve_unit(request.user, request.GET.get("territory") or request.POST.get("territory"))
@@ -104,7 +107,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         alarms=warning.alarms_cached(unit, month)[:10],
         glance=queries.glance_figures(unit, month),
         live=glance.figures(unit, month, request.user),
-        coverage=queries.coverage(unit),
+        coverage=queries.coverage(unit, limit=0),  # the page shows the counts
         prev_month=add_months(month, -1).isoformat()[:7],
         last_year_month=add_months(month, -12).isoformat()[:7],
         year_start=month.replace(month=1).isoformat()[:7],
@@ -260,7 +263,9 @@ def participation_page(request: HttpRequest) -> HttpResponse:
             unit,
             month=month,
             participation=participation.participation(unit, add_months(month, -11), month),
-            coverage=queries.coverage(unit),
+            # Above a regency the villages without a Bhabinkamtibmas are thousands: their number
+            # only (each regency's page lists its own).
+            coverage=queries.coverage(unit, limit=0 if unit.level in LARGE_LEVELS else None),
         ),
     )
 
