@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import ninja
 from django.db.models import QuerySet, Sum
@@ -169,6 +169,22 @@ def glance(request: HttpRequest, territory: str | None = None, month: str | None
     return queries.glance_figures(resolve_unit(request.user, territory), _month(month))
 
 
+# Above a regency a roll-up by village is tens of thousands of rows: pages of this many unless
+# the client asks for another `limit`.
+ROLLUP_PAGE = 10_000
+RollupLimit = Annotated[
+    int | None,
+    ninja.Query(
+        ge=1,
+        le=ROLLUP_PAGE,
+        description=(
+            "Rows to return (1 to 10000). Default: every row for a regency or smaller, 10000 "
+            "above; a page with fewer rows than asked is the last."
+        ),
+    ),
+]
+
+
 @router.get(
     "/rollups", response=list[RollupRowOut], summary=gettext_lazy("Monthly roll-up summed by level")
 )
@@ -176,15 +192,22 @@ def glance(request: HttpRequest, territory: str | None = None, month: str | None
 def rollups(
     request: HttpRequest,
     territory: str | None = None,
-    by: str = "district",
+    by: str | None = None,
     metric: str = "incidents",
     key: str | None = None,
     start: str | None = None,
     end: str | None = None,
+    limit: RollupLimit = None,
+    offset: Offset = 0,
 ) -> Any:
-    """Σ per (child unit, month): `by` is village, district, regency or province; `metric` is
-    `incidents` (all categories) or a MonthlyMetric name such as `requests.received`."""
+    """Σ per (child unit, month), ordered by code and month: `by` is village, district, regency
+    or province (default: district for a regency or smaller, regency for a province or the
+    country); `metric` is `incidents` (all categories) or a MonthlyMetric name such as
+    `requests.received`. Incidents by district, regency or province are read from the area
+    roll-up. Rows are paged with `limit` and `offset`."""
     unit = resolve_unit(request.user, territory)
+    large = unit.level in ("province", "country")
+    by = by or ("regency" if large else "district")
     field = {
         "village": "village__code",
         "district": "district_code",
@@ -197,7 +220,11 @@ def rollups(
     first = parse_month(start) or add_months(last, -11)
     qs: QuerySet[Any]
     if metric == "incidents":
-        qs = MonthlyIncidentCount.objects.filter(unit.rollup_q())
+        areas = queries.area_counts_by(unit, by)
+        if areas is not None:  # the area roll-up: a few rows per district and month
+            qs, field = areas, "code"
+        else:
+            qs = MonthlyIncidentCount.objects.filter(unit.rollup_q())
         value = Sum("count")
     else:
         metrics = MonthlyMetric.objects.filter(unit.rollup_q(), metric=metric)
@@ -209,7 +236,9 @@ def rollups(
         .annotate(n=value)
         .order_by(field, "month")
     )
-    return [{"code": r[field], "month": r["month"].isoformat()[:7], "value": r["n"]} for r in rows]
+    size = limit or (ROLLUP_PAGE if large else None)
+    page = rows[offset : offset + size] if size else rows[offset:]
+    return [{"code": r[field], "month": r["month"].isoformat()[:7], "value": r["n"]} for r in page]
 
 
 @router.get(

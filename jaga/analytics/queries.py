@@ -11,6 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 from typing import Any
 
 import numpy as np
@@ -89,6 +91,38 @@ def counts_of(unit: Unit) -> QuerySet[Any]:
     if levels == {1}:
         return AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY, parent_code__in=unit.codes)
     return MonthlyIncidentCount.objects.filter(unit.rollup_q())
+
+
+# The depth of each level's codes (35 / 35.03 / 35.03.11) and the area rows that hold it.
+AREA_DEPTH = {"province": 1, "regency": 2, "district": 3}
+
+
+def area_counts_by(unit: Unit, by: str) -> QuerySet[Any] | None:
+    """The area roll-up rows inside the unit, with `code` naming the unit's child at level `by`
+    (district, regency or province), or None when the area rows cannot give it (by village, or a
+    unit smaller than the level's areas: a village, or a district asked by regency). Their sums
+    equal those of the village roll-up grouped by the same code."""
+    if by not in AREA_DEPTH:
+        return None
+    level = AreaLevel.DISTRICT if by == "district" else AreaLevel.REGENCY
+    row_depth = 3 if by == "district" else 2
+    qs = AreaMonthlyCount.objects.filter(level=level).annotate(
+        code=F("parent_code" if by == "province" else "area_code")
+    )
+    if unit.level == "country":
+        return qs
+    parts = []
+    for c in unit.codes:
+        depth = len(c.split("."))
+        if depth > row_depth:
+            return None
+        if depth == row_depth:
+            parts.append(Q(area_code=c))
+        elif depth == row_depth - 1:
+            parts.append(Q(parent_code=c))
+        else:  # a province's districts: their parents are its regencies
+            parts.append(Q(parent_code__startswith=c + "."))
+    return qs.filter(reduce(or_, parts))
 
 
 # --- CompStat ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from jaga.accounts.models import Role
+from jaga.analytics.models import MonthlyIncidentCount
 from jaga.territory.models import Level, Population, Territory
 from tests.analytics.conftest import LAST_MONTH, put_count, put_metric
 from tests.conftest import client_for
@@ -187,3 +188,64 @@ def test_coverage_counts_equal_the_village_lists_and_page(world, polda, alice, b
     second = polda.get("/api/v1/analytics/coverage?territory=35&limit=3&offset=3").json()
     assert first["villages_without"] + second["villages_without"] == without[:6]
     assert first["villages_without_count"] == len(without)
+
+
+# --- roll-ups ---------------------------------------------------------------------------------
+
+
+def _from_villages(level_field: str, village_filter: dict) -> list[dict]:
+    rows = (
+        MonthlyIncidentCount.objects.filter(**village_filter, month__gte=PREV)
+        .values(level_field, "month")
+        .order_by(level_field, "month")
+    )
+    sums: dict[tuple[str, datetime.date], int] = defaultdict(int)
+    for r in rows.values_list(level_field, "month", "count"):
+        sums[(r[0], r[1])] += r[2]
+    return [
+        {"code": c, "month": m.isoformat()[:7], "value": n} for (c, m), n in sorted(sums.items())
+    ]
+
+
+@pytest.mark.parametrize(
+    ("territory", "by", "field", "village_filter"),
+    [
+        ("35", "district", "district_code", {"province_code": "35"}),
+        ("35", "regency", "regency_code", {"province_code": "35"}),
+        ("35", "province", "province_code", {"province_code": "35"}),
+        ("35.99", "district", "district_code", {"regency_code": "35.99"}),
+        ("35.99", "province", "province_code", {"regency_code": "35.99"}),
+        ("35.03.11", "district", "district_code", {"district_code": "35.03.11"}),
+        ("*", "regency", "regency_code", {}),
+    ],
+)
+def test_rollups_by_area_read_the_area_rollup_with_the_village_sums(
+    world, admin_client_, territory, by, field, village_filter
+):
+    url = f"/api/v1/analytics/rollups?territory={territory}&by={by}&start=2026-09&end=2026-10"
+    with CaptureQueriesContext(connection) as seen:
+        rows = admin_client_.get(url).json()
+    assert rows == _from_villages(field, village_filter)
+    assert rows
+    assert not [q for q in seen.captured_queries if "monthlyincidentcount" in q["sql"]]
+
+
+def test_rollups_default_to_regencies_above_a_polres_and_page(world, polda, leader_client):
+    rows = polda.get("/api/v1/analytics/rollups?territory=35&start=2026-09&end=2026-10").json()
+    assert {r["code"] for r in rows} == {"35.03", "35.99"}
+    polres = leader_client.get("/api/v1/analytics/rollups?start=2026-09&end=2026-10").json()
+    assert {r["code"] for r in polres} == {"35.03.11", "35.03.02", *{
+        v.district_code for v in world if v.regency_code == "35.03"}}  # fmt: skip
+    every = polda.get(
+        "/api/v1/analytics/rollups?territory=35&by=village&start=2026-09&end=2026-10"
+    ).json()
+    assert len(every) == 32  # sixteen villages, two months
+    pages = [
+        polda.get(
+            "/api/v1/analytics/rollups?territory=35&by=village&start=2026-09&end=2026-10"
+            f"&limit=5&offset={o}"
+        ).json()
+        for o in range(0, 35, 5)
+    ]
+    assert [len(p) for p in pages] == [5, 5, 5, 5, 5, 5, 2]
+    assert [r for p in pages for r in p] == every
