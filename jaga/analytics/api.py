@@ -304,8 +304,11 @@ def plans(request: HttpRequest, territory: str | None = None, limit: Limit = 20)
 def dashboard(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
     unit = resolve_unit(request.user, territory)
     end = _month(month)
-    comp = queries.compstat(unit, end)
-    tr = queries.trend(unit, end)
+    # Every incident count in one read, as on the page (the figures of compstat, trend and
+    # district_sparklines, which would read them in three).
+    counts = queries.dashboard_counts(unit, end)
+    comp = counts.comp
+    tr = queries.trend(unit, end, counts=counts)
     fit = tr.pop("fit")
     cov = queries.coverage(unit, limit=MAX_LIMIT)
     cov["villages_without"] = [{"code": c, "name": n} for c, n in cov["villages_without"]]
@@ -328,7 +331,7 @@ def dashboard(request: HttpRequest, territory: str | None = None, month: str | N
                 "values": s["values"],
                 "mann_kendall": s["mk"].as_dict(),
             }
-            for s in queries.district_sparklines(unit, end)
+            for s in counts.sparks
         ],
         **_alarms_and_period(unit, end),
         "glance": queries.glance_figures(unit, end),

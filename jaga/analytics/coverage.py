@@ -14,10 +14,11 @@ the period and the reason with its figures.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount
@@ -97,18 +98,27 @@ class Period:
 
 
 def regency_coverage(unit: Unit) -> list[RegencyCoverage]:
-    """The coverage of every regency the unit touches that has records. One query."""
+    """The coverage of every regency the unit touches that has records. One query, once per unit
+    (a page asks for it several times: CompStat, the trend, the early warning)."""
+    if "regency_coverage" in unit.memo:
+        cached: list[RegencyCoverage] = unit.memo["regency_coverage"]
+        return cached
     qs = AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY)
     if unit.level != "country":
         regencies = {".".join(c.split(".")[:2]) for c in unit.codes if "." in c}
         provinces = {c for c in unit.codes if "." not in c}
         qs = qs.filter(Q(area_code__in=regencies) | Q(parent_code__in=provinces))
-    rows = (
-        qs.values("area_code")
-        .annotate(first=Min("month"), last=Max("month"), n=Count("month", distinct=True))
-        .order_by("area_code")
-    )
-    return [RegencyCoverage(r["area_code"], r["first"], r["last"], r["n"]) for r in rows]
+    # The distinct (regency, month) pairs, summed up here: a few thousand pairs for the whole
+    # country, read from a covering index, where COUNT(DISTINCT month) per regency sorted every
+    # row of every category (0.47 s against 0.22 s for the country).
+    months: dict[str, list[datetime.date]] = defaultdict(list)
+    for code, month in qs.values_list("area_code", "month").distinct().order_by():
+        months[code].append(month)
+    found = [
+        RegencyCoverage(code, min(ms), max(ms), len(ms)) for code, ms in sorted(months.items())
+    ]
+    unit.memo["regency_coverage"] = found
+    return found
 
 
 def period_for(

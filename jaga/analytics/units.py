@@ -72,7 +72,9 @@ class Unit:
         return reduce(or_, (Q(**{fields[len(c.split("."))]: c}) for c in self.codes))
 
     def village_q(self) -> Q:
-        """Territory rows that are villages inside the unit."""
+        """Territory rows that are villages inside the unit (the country: every village)."""
+        if self.level == "country":
+            return Q(level=Level.VILLAGE)
         return Q(level=Level.VILLAGE) & reduce(
             or_, (Q(code=c) | Q(code__startswith=c + ".") for c in self.codes)
         )
