@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -31,6 +30,7 @@ from jaga.analytics.units import COUNTRY_KEY, Unit, last_complete_month, parse_m
 from jaga.core import charts
 from jaga.core.errors import DomainError
 from jaga.core.months import add_months
+from jaga.core.paging import CappedPaginator
 from jaga.incidents.models import Category, Incident
 from jaga.incidents.views import source_url
 from jaga.programs.models import Programme
@@ -290,7 +290,8 @@ def records(request: HttpRequest) -> HttpResponse:
     if last:
         upper = datetime.datetime.combine(add_months(last, 1), datetime.time(), tzinfo=tz)
         qs = qs.filter(occurred_at__lt=upper)
-    page = Paginator(
+    # A province or the country has millions of incidents: count at most CAP of them.
+    page = CappedPaginator(
         qs.select_related("category", "village").order_by("-occurred_at", "-id"), 50
     ).get_page(request.GET.get("page"))
     # Each counted incident links to its record and to the record it came from (a desk report,
