@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import ninja
 from django.db.models import QuerySet, Sum
@@ -35,7 +35,7 @@ from jaga.analytics.units import Unit, last_complete_month, parse_month, resolve
 from jaga.core.apidocs import gettext_lazy
 from jaga.core.errors import DomainError
 from jaga.core.months import add_months
-from jaga.core.params import Limit, Months
+from jaga.core.params import MAX_LIMIT, Limit, Months, Offset
 
 router = Router(tags=["analytics"])
 
@@ -128,8 +128,12 @@ def scorecard_view(
 
 @router.get("/coverage", response=dict[str, Any], summary=gettext_lazy("Bhabinkamtibmas coverage"))
 @allow(*STAFF_ROLES)
-def coverage(request: HttpRequest, territory: str | None = None) -> Any:
-    c = queries.coverage(resolve_unit(request.user, territory))
+def coverage(
+    request: HttpRequest, territory: str | None = None, limit: Limit = 1000, offset: Offset = 0
+) -> Any:
+    """Counts for the whole unit; `villages_without` lists `limit` of the villages without a
+    Bhabinkamtibmas from `offset` (by code), `villages_without_count` says how many there are."""
+    c = queries.coverage(resolve_unit(request.user, territory), limit=limit, offset=offset)
     c["villages_without"] = [{"code": code, "name": name} for code, name in c["villages_without"]]
     return c
 
@@ -143,10 +147,16 @@ def participation_view(
     territory: str | None = None,
     months: Months = 12,
     month: str | None = None,
+    by: str | None = None,
 ) -> Any:
+    """Rates, the association across villages, and a row per village (`villages`, for a
+    regency or smaller) or per district or regency (`areas`, above a regency): `by` is
+    `village`, `district` or `regency`; `level` in the answer says which was given."""
     unit = resolve_unit(request.user, territory)
     end = _month(month)
-    return participation.participation(unit, add_months(end, -(max(1, months) - 1)), end)
+    if by is not None and by not in participation.LEVELS:
+        raise DomainError("bad_level", "by must be village, district or regency")
+    return participation.participation(unit, add_months(end, -(max(1, months) - 1)), end, by)
 
 
 @router.get(
@@ -159,6 +169,22 @@ def glance(request: HttpRequest, territory: str | None = None, month: str | None
     return queries.glance_figures(resolve_unit(request.user, territory), _month(month))
 
 
+# Above a regency a roll-up by village is tens of thousands of rows: pages of this many unless
+# the client asks for another `limit`.
+ROLLUP_PAGE = 10_000
+RollupLimit = Annotated[
+    int | None,
+    ninja.Query(
+        ge=1,
+        le=ROLLUP_PAGE,
+        description=(
+            "Rows to return (1 to 10000). Default: every row for a regency or smaller, 10000 "
+            "above; a page with fewer rows than asked is the last."
+        ),
+    ),
+]
+
+
 @router.get(
     "/rollups", response=list[RollupRowOut], summary=gettext_lazy("Monthly roll-up summed by level")
 )
@@ -166,15 +192,22 @@ def glance(request: HttpRequest, territory: str | None = None, month: str | None
 def rollups(
     request: HttpRequest,
     territory: str | None = None,
-    by: str = "district",
+    by: str | None = None,
     metric: str = "incidents",
     key: str | None = None,
     start: str | None = None,
     end: str | None = None,
+    limit: RollupLimit = None,
+    offset: Offset = 0,
 ) -> Any:
-    """Σ per (child unit, month): `by` is village, district, regency or province; `metric` is
-    `incidents` (all categories) or a MonthlyMetric name such as `requests.received`."""
+    """Σ per (child unit, month), ordered by code and month: `by` is village, district, regency
+    or province (default: district for a regency or smaller, regency for a province or the
+    country); `metric` is `incidents` (all categories) or a MonthlyMetric name such as
+    `requests.received`. Incidents by district, regency or province are read from the area
+    roll-up. Rows are paged with `limit` and `offset`."""
     unit = resolve_unit(request.user, territory)
+    large = unit.level in ("province", "country")
+    by = by or ("regency" if large else "district")
     field = {
         "village": "village__code",
         "district": "district_code",
@@ -187,7 +220,11 @@ def rollups(
     first = parse_month(start) or add_months(last, -11)
     qs: QuerySet[Any]
     if metric == "incidents":
-        qs = MonthlyIncidentCount.objects.filter(unit.rollup_q())
+        areas = queries.area_counts_by(unit, by)
+        if areas is not None:  # the area roll-up: a few rows per district and month
+            qs, field = areas, "code"
+        else:
+            qs = MonthlyIncidentCount.objects.filter(unit.rollup_q())
         value = Sum("count")
     else:
         metrics = MonthlyMetric.objects.filter(unit.rollup_q(), metric=metric)
@@ -199,7 +236,9 @@ def rollups(
         .annotate(n=value)
         .order_by(field, "month")
     )
-    return [{"code": r[field], "month": r["month"].isoformat()[:7], "value": r["n"]} for r in rows]
+    size = limit or (ROLLUP_PAGE if large else None)
+    page = rows[offset : offset + size] if size else rows[offset:]
+    return [{"code": r[field], "month": r["month"].isoformat()[:7], "value": r["n"]} for r in page]
 
 
 @router.get(
@@ -265,10 +304,13 @@ def plans(request: HttpRequest, territory: str | None = None, limit: Limit = 20)
 def dashboard(request: HttpRequest, territory: str | None = None, month: str | None = None) -> Any:
     unit = resolve_unit(request.user, territory)
     end = _month(month)
-    comp = queries.compstat(unit, end)
-    tr = queries.trend(unit, end)
+    # Every incident count in one read, as on the page (the figures of compstat, trend and
+    # district_sparklines, which would read them in three).
+    counts = queries.dashboard_counts(unit, end)
+    comp = counts.comp
+    tr = queries.trend(unit, end, counts=counts)
     fit = tr.pop("fit")
-    cov = queries.coverage(unit)
+    cov = queries.coverage(unit, limit=MAX_LIMIT)
     cov["villages_without"] = [{"code": c, "name": n} for c, n in cov["villages_without"]]
     return {
         "territory": unit.key,
@@ -289,7 +331,7 @@ def dashboard(request: HttpRequest, territory: str | None = None, month: str | N
                 "values": s["values"],
                 "mann_kendall": s["mk"].as_dict(),
             }
-            for s in queries.district_sparklines(unit, end)
+            for s in counts.sparks
         ],
         **_alarms_and_period(unit, end),
         "glance": queries.glance_figures(unit, end),

@@ -14,6 +14,7 @@ the period and the reason with its figures.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,31 +104,53 @@ class Period:
 def regency_coverage(
     unit: Unit, totals_over: tuple[datetime.date, datetime.date] | None = None
 ) -> list[RegencyCoverage]:
-    """The coverage of every regency the unit touches that has records. One query.
+    """The coverage of every regency the unit touches that has records. One query, once per unit
+    (a page asks for it several times: CompStat, the trend, the early warning).
 
-    `totals_over` (first and last month): the same query also sums each regency's incidents and
-    counts its roll-up rows in those months (`total`, `rows`)."""
+    `totals_over` (first and last month): a query of its own that also sums each regency's
+    incidents and counts its roll-up rows in those months (`total`, `rows`: the version the
+    alarms' cache keys name), never taken from the unit's memo."""
+    if totals_over is None and "regency_coverage" in unit.memo:
+        cached: list[RegencyCoverage] = unit.memo["regency_coverage"]
+        return cached
     qs = AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY)
     if unit.level != "country":
         regencies = {".".join(c.split(".")[:2]) for c in unit.codes if "." in c}
         provinces = {c for c in unit.codes if "." not in c}
         qs = qs.filter(Q(area_code__in=regencies) | Q(parent_code__in=provinces))
-    extra: dict[str, Any] = {}
     if totals_over is not None:
         within = Q(month__gte=totals_over[0], month__lte=totals_over[1])
-        extra = {"total": Sum("count", filter=within), "rows": Count("id", filter=within)}
-    rows = (
-        qs.values("area_code")
-        .annotate(first=Min("month"), last=Max("month"), n=Count("month", distinct=True), **extra)
-        .order_by("area_code")
-    )
-    found: list[dict[str, Any]] = [dict(r) for r in rows]
-    return [
-        RegencyCoverage(
-            r["area_code"], r["first"], r["last"], r["n"], r.get("total"), r.get("rows")
+        rows = (
+            qs.values("area_code")
+            .annotate(
+                first=Min("month"),
+                last=Max("month"),
+                n=Count("month", distinct=True),
+                total=Sum("count", filter=within),
+                rows=Count("id", filter=within),
+            )
+            .order_by("area_code")
         )
-        for r in found
+        with_totals = [
+            RegencyCoverage(r["area_code"], r["first"], r["last"], r["n"], r["total"], r["rows"])
+            for r in rows
+        ]
+        unit.memo.setdefault(
+            "regency_coverage",
+            [RegencyCoverage(c.code, c.first, c.last, c.months_with_records) for c in with_totals],
+        )
+        return with_totals
+    # The distinct (regency, month) pairs, summed up here: a few thousand pairs for the whole
+    # country, read from a covering index, where COUNT(DISTINCT month) per regency sorted every
+    # row of every category (0.47 s against 0.22 s for the country).
+    months: dict[str, list[datetime.date]] = defaultdict(list)
+    for code, month in qs.values_list("area_code", "month").distinct().order_by():
+        months[code].append(month)
+    found = [
+        RegencyCoverage(code, min(ms), max(ms), len(ms)) for code, ms in sorted(months.items())
     ]
+    unit.memo["regency_coverage"] = found
+    return found
 
 
 def period_for(

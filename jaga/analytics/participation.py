@@ -98,6 +98,8 @@ def _attendance_by_village(
 
 def _population_by_village(ids: list[int]) -> dict[int, int]:
     """Residents per village in the latest year known for any of them."""
+    if not ids:
+        return {}
     year = (
         Population.objects.filter(village_id__in=ids)
         .order_by("-year")
@@ -129,35 +131,53 @@ def _association_of(rows: list[dict[str, Any]], months: int) -> dict[str, Any] |
     return assoc
 
 
-def participation(unit: Unit, start: datetime.date, end: datetime.date) -> dict[str, Any]:
-    """Participation rates of the unit and per village, and their association with incidents."""
-    months = len(months_between(start, end))
-    villages = list(
-        Territory.objects.filter(unit.village_q()).values_list("id", "code", "name", "kind")
-    )
-    ids = [v[0] for v in villages]
+VILLAGE = "village"
+# The levels a participation table may be given by, and the village column naming each.
+LEVELS = {VILLAGE: "code", "district": "district_code", "regency": "regency_code"}
+
+
+def default_level(unit: Unit) -> str:
+    """Village rows for a regency or smaller (a Polres, a Polsek); regency rows above (a Polda,
+    the country), where a row per village would be thousands."""
+    return "regency" if unit.level in ("province", "country") else VILLAGE
+
+
+def _village_rows(
+    unit: Unit, start: datetime.date, end: datetime.date, months: int
+) -> list[dict[str, Any]]:
+    """A row per village with any invitation in the period (attendance figures, incidents and
+    population). Only those villages are read: a village without figures has no row and no part
+    in the association, so its incidents and residents are never asked for."""
     figures = _attendance_by_village(unit, start, end)
+    if not figures:
+        return []
+    ids = sorted(figures)
+    villages = list(
+        Territory.objects.filter(id__in=ids).values_list(
+            "id", "code", "name", "district_code", "regency_code"
+        )
+    )
     incidents = dict(
-        MonthlyIncidentCount.objects.filter(unit.rollup_q(), month__gte=start, month__lte=end)
+        MonthlyIncidentCount.objects.filter(
+            unit.rollup_q(), village_id__in=ids, month__gte=start, month__lte=end
+        )
         .values("village_id")
         .annotate(n=Sum("count"))
         .values_list("village_id", "n")
     )
     population = _population_by_village(ids)
-    totals = dict.fromkeys(ATTENDANCE_METRICS, 0)
     rows: list[dict[str, Any]] = []
-    for vid, code, name, _kind in villages:
-        f = figures.get(vid)
-        if f is None:
-            continue
-        for k in totals:
-            totals[k] += f[k]
+    for vid, code, name, district, regency in sorted(villages, key=lambda v: v[1]):
+        f = figures[vid]
         pop = population.get(vid)
         rows.append(
             {
                 "village_id": vid,
                 "code": code,
                 "name": name,
+                "district_code": district,
+                "regency_code": regency,
+                "figures": f,
                 "invited": f[programme_metrics.INVITED],
                 "attended": f[programme_metrics.ATTENDED],
                 "attendance_pct": ratio(
@@ -170,11 +190,91 @@ def participation(unit: Unit, start: datetime.date, end: datetime.date) -> dict[
                 "rate_per_10k": (incidents.get(vid, 0) / pop / months * 10_000) if pop else None,
             }
         )
-    assoc = _association_of(rows, months)
+    return rows
+
+
+def area_rows(rows: list[dict[str, Any]], level: str, months: int) -> list[dict[str, Any]]:
+    """The village rows summed per district or regency: Σ/Σ rates (never an average of the
+    villages' rates); the rate per 10,000 over the villages whose population is known."""
+    column = LEVELS[level]
+    sums: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        a = sums.setdefault(
+            r[column],
+            {
+                "figures": dict.fromkeys(ATTENDANCE_METRICS, 0),
+                "villages": 0,
+                "incidents": 0,
+                "population": 0,
+                "incidents_with_population": 0,
+            },
+        )
+        a["villages"] += 1
+        for k, v in r["figures"].items():
+            a["figures"][k] += v
+        a["incidents"] += r["incidents"]
+        if r["population"]:
+            a["population"] += r["population"]
+            a["incidents_with_population"] += r["incidents"]
+    names = dict(Territory.objects.filter(code__in=list(sums)).values_list("code", "name"))
+    out = []
+    for code, a in sorted(sums.items()):
+        f, pop = a["figures"], a["population"]
+        out.append(
+            {
+                "code": code,
+                "name": names.get(code, code),
+                "villages": a["villages"],
+                "invited": f[programme_metrics.INVITED],
+                "attended": f[programme_metrics.ATTENDED],
+                "attendance_pct": ratio(
+                    f[programme_metrics.ATTENDED], f[programme_metrics.INVITED]
+                ),
+                "response_pct": ratio(f[programme_metrics.RESPONDED], f[programme_metrics.INVITED]),
+                "on_time_pct": ratio(f[programme_metrics.ON_TIME], f[programme_metrics.ATTENDED]),
+                "incidents": a["incidents"],
+                "population": pop or None,
+                "rate_per_10k": (a["incidents_with_population"] / pop / months * 10_000)
+                if pop
+                else None,
+            }
+        )
+    return out
+
+
+def _by_attendance(rows: list[dict[str, Any]]) -> None:
     rows.sort(key=lambda r: (r["attendance_pct"] is None, -(r["attendance_pct"] or 0)))
+
+
+def participation(
+    unit: Unit, start: datetime.date, end: datetime.date, level: str | None = None
+) -> dict[str, Any]:
+    """Participation rates of the unit, per village (a regency or smaller) or per district or
+    regency (`level`; above a regency by default), and their association with incidents across
+    the villages."""
+    months = len(months_between(start, end))
+    level = level or default_level(unit)
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level}")
+    rows = _village_rows(unit, start, end, months)
+    totals = dict.fromkeys(ATTENDANCE_METRICS, 0)
+    for r in rows:
+        for k in totals:
+            totals[k] += r["figures"][k]
+    assoc = _association_of(rows, months)
+    areas = area_rows(rows, level, months) if level != VILLAGE else []
+    villages = (
+        [{k: v for k, v in r.items() if k not in ("figures", "district_code", "regency_code")}
+         for r in rows]
+        if level == VILLAGE
+        else []
+    )  # fmt: skip
+    _by_attendance(villages)
+    _by_attendance(areas)
     return {
         "start": start,
         "end": end,
+        "level": level,
         "totals": totals,
         "rates": {
             "response_pct": ratio(
@@ -191,7 +291,8 @@ def participation(unit: Unit, start: datetime.date, end: datetime.date) -> dict[
                 totals[programme_metrics.REPRESENTED], totals[programme_metrics.ATTENDED]
             ),
         },
-        "villages": rows,
+        "villages": villages,
+        "areas": areas,
         "association": assoc,
         "statement": says(assoc),
     }

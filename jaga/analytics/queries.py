@@ -11,10 +11,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 from typing import Any
 
 import numpy as np
-from django.db.models import F, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
 from django.utils.translation import gettext as _
 
 from jaga.accounts.models import Posting, Role
@@ -56,22 +58,19 @@ def category_ids_with_children(code: str) -> list[int]:
 
 
 def population_of(unit: Unit) -> tuple[int, int | None]:
-    """Latest-year population of the unit's villages (0, None when unknown). Two queries.
+    """Latest-year population of the unit's villages (0, None when unknown). One query.
 
-    The villages' ids are read first (ancestor-code index) so that the population table is read
-    through its village index instead of being scanned whole.
+    The villages are a subquery on the ancestor-code index, so that the population table is read
+    through its village index (a regency: a nested loop over its villages) instead of being
+    scanned whole, and no list of a province's thousands of ids travels to Python and back.
     """
     if "population" in unit.memo:
         cached: tuple[int, int | None] = unit.memo["population"]
         return cached
     rows = Population.objects.all()
     if unit.level != "country":
-        ids = list(
-            Territory.objects.filter(unit.population_q_territory(), level="village").values_list(
-                "id", flat=True
-            )
-        )
-        rows = rows.filter(village_id__in=ids)
+        villages = Territory.objects.filter(unit.population_q_territory(), level="village")
+        rows = rows.filter(village_id__in=villages.values("id"))
     latest = rows.values("year").annotate(n=Sum("count")).order_by("-year").first()
     result = (0, None) if latest is None else (int(latest["n"] or 0), int(latest["year"]))
     unit.memo["population"] = result
@@ -92,6 +91,38 @@ def counts_of(unit: Unit) -> QuerySet[Any]:
     if levels == {1}:
         return AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY, parent_code__in=unit.codes)
     return MonthlyIncidentCount.objects.filter(unit.rollup_q())
+
+
+# The depth of each level's codes (35 / 35.03 / 35.03.11) and the area rows that hold it.
+AREA_DEPTH = {"province": 1, "regency": 2, "district": 3}
+
+
+def area_counts_by(unit: Unit, by: str) -> QuerySet[Any] | None:
+    """The area roll-up rows inside the unit, with `code` naming the unit's child at level `by`
+    (district, regency or province), or None when the area rows cannot give it (by village, or a
+    unit smaller than the level's areas: a village, or a district asked by regency). Their sums
+    equal those of the village roll-up grouped by the same code."""
+    if by not in AREA_DEPTH:
+        return None
+    level = AreaLevel.DISTRICT if by == "district" else AreaLevel.REGENCY
+    row_depth = 3 if by == "district" else 2
+    qs = AreaMonthlyCount.objects.filter(level=level).annotate(
+        code=F("parent_code" if by == "province" else "area_code")
+    )
+    if unit.level == "country":
+        return qs
+    parts = []
+    for c in unit.codes:
+        depth = len(c.split("."))
+        if depth > row_depth:
+            return None
+        if depth == row_depth:
+            parts.append(Q(area_code=c))
+        elif depth == row_depth - 1:
+            parts.append(Q(parent_code=c))
+        else:  # a province's districts: their parents are its regencies
+            parts.append(Q(parent_code__startswith=c + "."))
+    return qs.filter(reduce(or_, parts))
 
 
 # --- CompStat ----------------------------------------------------------------------------------
@@ -531,43 +562,54 @@ def norm(key: str) -> NormSetting | None:
     return NormSetting.objects.filter(key=key).first()
 
 
-def coverage(unit: Unit, on: datetime.date | None = None) -> dict[str, Any]:
+def coverage(
+    unit: Unit, on: datetime.date | None = None, limit: int | None = None, offset: int = 0
+) -> dict[str, Any]:
     """Residents per Bhabinkamtibmas and per officer, villages without one, against the norms.
 
     Postings active `on` that day (today by default: a monthly report asks for its month's end).
+    The counts are counted by the database; `villages_without` lists the villages without a
+    Bhabinkamtibmas by code, all of them or `limit` from `offset` (a province or the country has
+    thousands): `villages_without_count` is their number either way.
     """
-    villages = list(
-        Territory.objects.filter(unit.village_q()).current().values_list("id", "code", "name")
-    )
+    villages = Territory.objects.filter(unit.village_q()).current()
     posting_q = Q()
     for c in unit.codes:
         posting_q |= Q(territory__code=c) | Q(territory__code__startswith=c + ".")
     postings = Posting.objects.active(on).filter(posting_q)
-    bhabin_rows = list(postings.filter(role=Role.BHABIN).values_list("user_id", "territory__code"))
-    officers = set(
-        postings.filter(role__in=[Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.LEADER])
-        .values_list("user_id", flat=True)
-        .distinct()
+    posted = postings.filter(role=Role.BHABIN).values("territory__code")
+    people = postings.aggregate(
+        bhabins=Count("user_id", distinct=True, filter=Q(role=Role.BHABIN)),
+        officers=Count(
+            "user_id",
+            distinct=True,
+            filter=Q(role__in=[Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.LEADER]),
+        ),
     )
-    bhabins = {u for u, _ in bhabin_rows}
-    covered = {c for _, c in bhabin_rows}
+    bhabins, officers = int(people["bhabins"]), int(people["officers"])
+    counted = villages.aggregate(n=Count("id"), covered=Count("id", filter=Q(code__in=posted)))
+    village_count, covered = int(counted["n"]), int(counted["covered"])
+    uncovered: list[tuple[str, str]] = []
+    if limit != 0 and covered < village_count:
+        rows = villages.exclude(code__in=posted).order_by("code").values_list("code", "name")
+        uncovered = list(rows[offset : offset + limit] if limit is not None else rows[offset:])
     population, year = population_of(unit)
     norms = {n.key: n for n in NormSetting.objects.all()}
     per_village = norms.get("bhabin_per_village")
-    needed = len(villages) * float(per_village.value if per_village else Decimal(1))
-    uncovered = [(code, name) for _, code, name in villages if code not in covered]
+    needed = village_count * float(per_village.value if per_village else Decimal(1))
     return {
-        "villages": len(villages),
+        "villages": village_count,
         "population": population,
         "population_year": year,
-        "bhabinkamtibmas": len(bhabins),
-        "officers": len(officers),
-        "villages_covered": len(villages) - len(uncovered),
+        "bhabinkamtibmas": bhabins,
+        "officers": officers,
+        "villages_covered": covered,
         "villages_without": uncovered,
-        "residents_per_bhabin": population / len(bhabins) if bhabins and population else None,
-        "residents_per_officer": population / len(officers) if officers and population else None,
+        "villages_without_count": village_count - covered,
+        "residents_per_bhabin": population / bhabins if bhabins and population else None,
+        "residents_per_officer": population / officers if officers and population else None,
         "bhabin_needed": needed,
-        "bhabin_gap": max(0.0, needed - len(bhabins)),
+        "bhabin_gap": max(0.0, needed - bhabins),
         "norms": [
             {
                 "key": n.key,

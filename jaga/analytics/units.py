@@ -51,18 +51,35 @@ class Unit:
         shard, by design)."""
         return Q() if self.level == "country" else key_q(self.codes, key)
 
-    def incident_q(self, prefix: str = "", key: str | None = None) -> Q:
+    def incident_q(
+        self, prefix: str = "", key: str | None = None, codes: list[str] | None = None
+    ) -> Q:
         """Rows of a model with a village foreign key (`prefix` is the path to it); `key` names
-        its regency-code column if it has one (Incident: "regency_code")."""
+        its regency-code column if it has one (Incident: "regency_code").
+
+        With `key`, a province or a whole regency is its regency-code condition alone (every row
+        inside carries a regency code equal to it or starting with it, no other row does): the
+        territory join beside it would add nothing but a plan PostgreSQL misjudges (it expected
+        one village of a regency's 172 and rescanned the regency for each); the whole country is
+        every row. Districts and villages keep the territory condition too."""
+        if key:
+            if self.level == "country":
+                return Q()
+            whole = [c for c in self.codes if len(c.split(".")) <= 2]
+            finer = [c for c in self.codes if len(c.split(".")) > 2]
+            parts = [key_q(whole, key)] if whole else []
+            if finer:
+                parts.append(key_q(finer, key) & self.incident_q(prefix, None, finer))
+            return reduce(or_, parts)
         q = reduce(
             or_,
             (
                 Q(**{f"{prefix}village__code": c})
                 | Q(**{f"{prefix}village__code__startswith": c + "."})
-                for c in self.codes
+                for c in (self.codes if codes is None else codes)
             ),
         )
-        return self.key_q(key) & q if key else q
+        return q
 
     def population_q_territory(self) -> Q:
         """Territory rows inside the unit, through the indexed ancestor-code columns."""
@@ -72,7 +89,9 @@ class Unit:
         return reduce(or_, (Q(**{fields[len(c.split("."))]: c}) for c in self.codes))
 
     def village_q(self) -> Q:
-        """Territory rows that are villages inside the unit."""
+        """Territory rows that are villages inside the unit (the country: every village)."""
+        if self.level == "country":
+            return Q(level=Level.VILLAGE)
         return Q(level=Level.VILLAGE) & reduce(
             or_, (Q(code=c) | Q(code__startswith=c + ".") for c in self.codes)
         )

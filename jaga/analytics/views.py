@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -31,10 +30,14 @@ from jaga.analytics.units import COUNTRY_KEY, Unit, last_complete_month, parse_m
 from jaga.core import charts
 from jaga.core.errors import DomainError
 from jaga.core.months import add_months
+from jaga.core.paging import CappedPaginator
 from jaga.incidents.models import Category, Incident
 from jaga.incidents.views import source_url
 from jaga.programs.models import Programme
 from jaga.territory.models import Level, Territory
+
+# Units whose pages give figures by district or regency, not a row per village.
+LARGE_LEVELS = ("province", "country")
 
 
 def _unit(request: HttpRequest) -> Unit:
@@ -104,7 +107,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         alarms=warning.alarms_cached(unit, month)[:10],
         glance=queries.glance_figures(unit, month),
         live=glance.figures(unit, month, request.user),
-        coverage=queries.coverage(unit),
+        coverage=queries.coverage(unit, limit=0),  # the page shows the counts
         prev_month=add_months(month, -1).isoformat()[:7],
         last_year_month=add_months(month, -12).isoformat()[:7],
         year_start=month.replace(month=1).isoformat()[:7],
@@ -260,7 +263,9 @@ def participation_page(request: HttpRequest) -> HttpResponse:
             unit,
             month=month,
             participation=participation.participation(unit, add_months(month, -11), month),
-            coverage=queries.coverage(unit),
+            # Above a regency the villages without a Bhabinkamtibmas are thousands: their number
+            # only (each regency's page lists its own).
+            coverage=queries.coverage(unit, limit=0 if unit.level in LARGE_LEVELS else None),
         ),
     )
 
@@ -285,7 +290,8 @@ def records(request: HttpRequest) -> HttpResponse:
     if last:
         upper = datetime.datetime.combine(add_months(last, 1), datetime.time(), tzinfo=tz)
         qs = qs.filter(occurred_at__lt=upper)
-    page = Paginator(
+    # A province or the country has millions of incidents: count at most CAP of them.
+    page = CappedPaginator(
         qs.select_related("category", "village").order_by("-occurred_at", "-id"), 50
     ).get_page(request.GET.get("page"))
     # Each counted incident links to its record and to the record it came from (a desk report,

@@ -30,6 +30,31 @@ class TestCompstat:
         ref = test_poisson_2indep(a, r, b, 1.0, method="exact-cond").pvalue
         assert mine == pytest.approx(ref, rel=1e-9)
 
+    @pytest.mark.parametrize(
+        ("a", "b", "r"),
+        [(5_100, 5_000, 1.0), (41_000, 40_000, 31 / 30), (280_000, 281_500, 30 / 31),
+         (2_500_000, 2_496_000, 1.0)],
+    )  # fmt: skip
+    def test_national_counts_give_the_whole_pmf_rule_quickly(self, a, b, r):
+        """A country's counts (millions) take the tail search: the p of the whole pmf, and of
+        statsmodels, in milliseconds instead of seconds."""
+        import time
+
+        import numpy as np
+        from scipy import stats
+        from statsmodels.stats.rates import test_poisson_2indep
+
+        n, p = a + b, r / (1 + r)
+        started = time.perf_counter()
+        mine = compstat.poisson_change_p(a, b, exposure_ratio=r)
+        took = time.perf_counter() - started
+        pmf = stats.binom.pmf(np.arange(n + 1), n, p)
+        whole = pmf[pmf <= pmf[a] * (1 + 1e-7)].sum()
+        assert mine == pytest.approx(whole, rel=1e-9, abs=1e-300)
+        ref = test_poisson_2indep(a, r, b, 1.0, method="exact-cond").pvalue
+        assert mine == pytest.approx(ref, rel=1e-9, abs=1e-300)
+        assert took < 0.25
+
     def test_a_doubling_from_two_is_noise_and_from_fifty_is_not(self):
         assert compstat.significance_band(compstat.poisson_change_p(4, 2)) == "noise"
         assert compstat.significance_band(compstat.poisson_change_p(100, 50)) == "signal"
