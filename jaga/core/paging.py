@@ -42,16 +42,24 @@ class CappedPaginator(Paginator[Any]):
         """More rows than were counted (the count is then cap + 1, the page total unknown)."""
         return self.count > self.cap
 
+    def validate_number(self, number: Any) -> int:
+        """Beyond the cap the last page is unknown: any page from 1 is valid (`page` finds out
+        whether it has rows). Page.next_page_number and previous_page_number ask this."""
+        if not self.capped:
+            return super().validate_number(number)
+        try:
+            value = int(number)
+        except (TypeError, ValueError) as exc:
+            raise PageNotAnInteger(str(exc)) from exc
+        if value < 1:
+            raise EmptyPage("page < 1")
+        return value
+
     def page(self, number: Any) -> CappedPage:
         if not self.capped:
             page = super().page(number)
             return CappedPage(page.object_list, page.number, self)
-        try:
-            number = int(number)
-        except (TypeError, ValueError) as exc:
-            raise PageNotAnInteger(str(exc)) from exc
-        if number < 1:
-            raise EmptyPage("page < 1")
+        number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         rows = list(self.rows[bottom : bottom + self.per_page + 1])
         if not rows and number > 1:
