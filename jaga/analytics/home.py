@@ -21,11 +21,15 @@ def panels(request: HttpRequest) -> list[dict[str, Any]]:
         return []
     unit = resolve_unit(user, key)
     month = last_complete_month()
-    found = warning.alarms_cached(unit, month)
+    report = warning.alarms_report(unit, month, limit=6)  # only the six shown are named
     return [
         {
             "template": "analytics/home_panel.html",
-            "context": {"unit": unit, "alarms": found[:6], "more": max(0, len(found) - 6)},
+            "context": {
+                "unit": unit,
+                "alarms": report["alarms"],
+                "more": max(0, report["total"] - 6),
+            },
             "order": 20,
         }
     ]

@@ -381,7 +381,9 @@ def _children_counts(unit: Unit) -> tuple[QuerySet[Any], str, Q]:
         return qs, "area_code", children
     qs = AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY)
     if unit.level == "country":
-        return qs, "area_code", Q(level="regency")
+        # The country's children are its provinces (38 lines, not 514 regencies): the regency
+        # rows summed by the province they lie in.
+        return qs, "parent_code", Q(level="province")
     return qs.filter(parent_code__in=unit.codes), "area_code", Q(parent__code__in=unit.codes)
 
 

@@ -104,7 +104,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         fit=fit,
         chart=chart,
         sparks=sparks,
-        alarms=warning.alarms_cached(unit, month)[:10],
+        alarms=warning.alarms_report(unit, month, limit=10)["alarms"],
         glance=queries.glance_figures(unit, month),
         live=glance.figures(unit, month, request.user),
         coverage=queries.coverage(unit, limit=0),  # the page shows the counts

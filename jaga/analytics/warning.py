@@ -590,11 +590,11 @@ def _named(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _merged(parts: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """The alarms of several regencies in one list, newest first, named."""
+def _merged(parts: list[list[dict[str, Any]]], limit: int | None = None) -> list[dict[str, Any]]:
+    """The alarms of several regencies in one list, newest first, named (the first `limit`)."""
     found = [a for entries in parts for a in entries]
     found.sort(key=lambda a: (not a["ongoing"], -a["month"].toordinal(), -a["statistic"]))
-    return _named(found)
+    return _named(found[:limit])
 
 
 def report(unit: Unit, end: datetime.date) -> dict[str, Any]:
@@ -623,9 +623,10 @@ def alarms_cached(unit: Unit, end: datetime.date) -> list[dict[str, Any]]:
     return found
 
 
-def alarms_report(unit: Unit, end: datetime.date) -> dict[str, Any]:
+def alarms_report(unit: Unit, end: datetime.date, limit: int | None = None) -> dict[str, Any]:
     """`alarms` with the period read (`period`: `Period.as_dict()`, its `reason` saying when the
-    register ends before the month asked for), through the cache like `alarms_cached`.
+    register ends before the month asked for), through the cache like `alarms_cached`. With
+    `limit`, only the first alarms are named and listed; `total` counts them all.
 
     A unit over several regencies is cached regency by regency: one query gives every regency's
     version, the cache gives the regencies already scanned, and only the others are scanned."""
@@ -650,7 +651,11 @@ def alarms_report(unit: Unit, end: datetime.date) -> dict[str, Any]:
         if found is None:  # get and set: get_or_set would read the entry back once more
             found = _scan_one(unit, period, WINDOW, ALPHA)
             cache.set(key, found, REGENCY_CACHE_SECONDS)
-        return {"alarms": _named(list(found)), "period": period.as_dict()}
+        return {
+            "alarms": _named(list(found)[:limit]),
+            "total": len(found),
+            "period": period.as_dict(),
+        }
     versions = {c.code: (c.total, c.rows) for c in coverage if c.rows}
     keys = {}
     for p in parts:
@@ -670,7 +675,8 @@ def alarms_report(unit: Unit, end: datetime.date) -> dict[str, Any]:
         )
         results.update({code: found for code, (found, _p) in scanned.items()})
     return {
-        "alarms": _merged(list(results.values())),
+        "alarms": _merged(list(results.values()), limit),
+        "total": sum(len(found) for found in results.values()),
         "period": alarm_period_of_parts(unit, end, coverage),
     }
 

@@ -116,3 +116,14 @@ def test_a_district_has_its_villages_as_sparklines(village_a):
     rows = {s["territory"].code: s["values"] for s in got.sparks}
     assert rows[village_a.code][-1] == 3
     assert all(t.level == Level.VILLAGE for t in (s["territory"] for s in got.sparks))
+
+
+def test_the_country_has_its_provinces_as_sparklines(panel):
+    """A national leader sees a line per province (38), not one per regency (514): the regency
+    rows summed by province."""
+    country = Unit("*", "Indonesia", ["35"], "country")
+    sparks = queries.dashboard_counts(country, M).sparks
+    assert [s["territory"].code for s in sparks] == ["35"]
+    province = queries.dashboard_counts(unit("35"), M)
+    summed = [sum(v) for v in zip(*(s["values"] for s in province.sparks), strict=True)]
+    assert sparks[0]["values"] == summed and sum(summed) > 0

@@ -165,3 +165,13 @@ def test_one_read_for_many_regencies_gives_what_each_read_alone_gives(
         assert together[code][0] == alone[code][0], code
         assert together[code][1].as_dict() == alone[code][1].as_dict()
     assert any(together[code][0] for code in together)
+
+
+def test_a_page_that_shows_a_few_alarms_names_only_those(two_regencies):
+    full = warning.alarms_report(unit("35"), LAST_MONTH)
+    few = warning.alarms_report(unit("35"), LAST_MONTH, limit=1)
+    assert len(full["alarms"]) >= 2
+    assert few["alarms"] == full["alarms"][:1]
+    assert few["total"] == full["total"] == len(full["alarms"])
+    alone = warning.alarms_report(unit("35.03"), LAST_MONTH, limit=1)
+    assert len(alone["alarms"]) == 1 and alone["total"] >= 1
