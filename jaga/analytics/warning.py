@@ -58,8 +58,8 @@ def _month_index(m: datetime.date) -> int:
 
 
 def incident_matrix_packed(unit: Unit, start: datetime.date, end: datetime.date) -> Matrix:
-    """PostgreSQL: the same matrix from a binary COPY of two integers per roll-up row (the
-    village; category, month and count packed in one), parsed by numpy in one go (`_packed_read`).
+    """PostgreSQL: the same matrix from one array of every roll-up row packed in an 8-byte
+    integer (village, category, month, count), parsed by numpy in one go (`_packed_read`).
 
     Sending every roll-up row as four values to format (7.6 million for the country over 42
     months) costs the server far more than reading them. The series come out sorted by village
