@@ -93,7 +93,7 @@ def counts_of(unit: Unit) -> QuerySet[Any]:
     return MonthlyIncidentCount.objects.filter(unit.rollup_q())
 
 
-# The depth of each level's codes (35 / 35.03 / 35.03.11) and the area rows that hold it.
+# The depth of each level's codes (PP / PP.RR / PP.RR.DD) and the area rows that hold it.
 AREA_DEPTH = {"province": 1, "regency": 2, "district": 3}
 
 
