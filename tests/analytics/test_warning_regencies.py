@@ -7,6 +7,7 @@ cached per regency, so a province's page rescans only the regencies whose figure
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 
@@ -37,10 +38,10 @@ def unit(code: str) -> Unit:
     return Unit(code, t.name, [code], t.level, t)
 
 
-def plant(villages: list[Territory], last: np.datetime64 | object, seed: int) -> Territory:
+def plant(villages: list[Territory], last: datetime.date, seed: int) -> Territory:
     """48 months of quiet counts ending with `last`, a surge in the last two months of the first
     village; returns that village."""
-    months = [add_months(last, -i) for i in range(47, -1, -1)]  # type: ignore[arg-type]
+    months = [add_months(last, -i) for i in range(47, -1, -1)]
     rng = np.random.default_rng(seed)
     level = rng.gamma(3.0, 0.5, size=len(villages))
     y = rng.poisson(np.repeat(level[:, None], len(months), axis=1))
@@ -50,14 +51,19 @@ def plant(villages: list[Territory], last: np.datetime64 | object, seed: int) ->
     return villages[0]
 
 
-@pytest.fixture
-def two_regencies(frozen, villages):
+def plant_both(villages: list[Territory], blitar_end: datetime.date) -> tuple[Territory, Territory]:
+    """Trenggalek's register to the last month, Blitar's to `blitar_end`; the surge villages."""
     load_territory(BLITAR)
     blitar = list(
         Territory.objects.filter(level=Level.VILLAGE, regency_code=BLITAR).order_by("code")
     )
     cache.clear()
-    return plant(villages[5:], LAST_MONTH, 5), plant(blitar, EARLY_END, 7)
+    return plant(villages[5:], LAST_MONTH, 5), plant(blitar, blitar_end, 7)
+
+
+@pytest.fixture
+def two_regencies(frozen, villages):
+    return plant_both(villages, EARLY_END)
 
 
 def keys(found: list[dict]) -> set[tuple]:  # type: ignore[type-arg]
@@ -137,12 +143,7 @@ def test_a_province_rescans_only_the_regencies_whose_figures_moved(two_regencies
 @pytest.fixture
 def same_period(frozen, villages):
     """Both regencies' registers end in the last month: they are scanned in one pass."""
-    load_territory(BLITAR)
-    blitar = list(
-        Territory.objects.filter(level=Level.VILLAGE, regency_code=BLITAR).order_by("code")
-    )
-    cache.clear()
-    return plant(villages[5:], LAST_MONTH, 5), plant(blitar, LAST_MONTH, 7)
+    return plant_both(villages, LAST_MONTH)
 
 
 @pytest.mark.parametrize("planted", ["two_regencies", "same_period"])

@@ -12,39 +12,18 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, _page
+from tests.browser.conftest import _page, launch_chromium
 
 
 def camera_browser(camera_file: Path) -> Iterator[Any]:
     """The conftest's browser, with a fake camera that plays `camera_file`."""
     if os.environ.get("JAGA_SKIP_BROWSER") == "1":
         pytest.skip("JAGA_SKIP_BROWSER=1: browser tests skipped")
-    from playwright.sync_api import sync_playwright
-
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    playwright = sync_playwright().start()
-    try:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--disable-dev-shm-usage",
-                "--lang=id-ID",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={camera_file}",
-            ],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    finally:
-        playwright.stop()
-        if before is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+    yield from launch_chromium(
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={camera_file}",
+    )
 
 
 def camera_phone(browser: Any, base_url: str, viewport: dict[str, int]) -> Iterator[Any]:

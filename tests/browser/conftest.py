@@ -146,6 +146,12 @@ def browser(_shared_data: str) -> Iterator[Any]:
             "skips the browser tests (never in CI)",
             pytrace=False,
         )
+    yield from launch_chromium()
+
+
+def launch_chromium(*extra_args: str) -> Iterator[Any]:
+    """Debian's chromium in Indonesian (with `extra_args`, e.g. a fake camera), Playwright
+    started and stopped around it, Django's async check relaxed while it runs."""
     from playwright.sync_api import sync_playwright
 
     before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
@@ -153,7 +159,8 @@ def browser(_shared_data: str) -> Iterator[Any]:
     playwright = sync_playwright().start()
     try:
         chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--disable-dev-shm-usage", "--lang=id-ID"]
+            executable_path=CHROMIUM,
+            args=["--disable-dev-shm-usage", "--lang=id-ID", *extra_args],
         )
         try:
             yield chromium
@@ -188,6 +195,22 @@ def _page(browser: Any, base_url: str, **options: Any) -> Iterator[Any]:
             pagecheck.check_page(page)
     finally:
         context.close()
+
+
+PHONE_390 = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone390(browser: Any, base_url: str) -> Iterator[Any]:
+    """A 390 px phone with touch, in Indonesian (the width the issues name)."""
+    yield from _page(
+        browser,
+        base_url,
+        viewport=PHONE_390,
+        device_scale_factor=1,
+        is_mobile=True,
+        has_touch=True,
+    )
 
 
 @pytest.fixture

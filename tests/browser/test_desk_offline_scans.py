@@ -23,10 +23,8 @@ import pytest
 from django.utils import timezone, translation
 
 from tests.browser import camera, pagecheck
-from tests.browser.conftest import goto, login, shot
+from tests.browser.conftest import PHONE_390, goto, login, shot
 from tests.programs.qrvideo import qr_cycle_y4m
-
-PHONE_390 = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")

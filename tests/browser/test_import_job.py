@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from tests.browser import pagecheck
-from tests.browser.conftest import _page, goto, login, shot
+from tests.browser.conftest import goto, login, shot
 
 GOOD = (
     "occurred_at,village_code,category,source_ref,description\n"
@@ -16,18 +13,6 @@ GOOD = (
     "2023-01-06,35.03.11.2001,judi,SPKT-2,\n"
 )
 BAD = GOOD + "2023-01-08,35.03.11.1002,ufo,SPKT-4,\n2099-01-01,35.03.11.1002,miras,SPKT-5,\n"
-
-
-@pytest.fixture
-def phone_390(browser: Any, base_url: str) -> Iterator[Any]:
-    yield from _page(
-        browser,
-        base_url,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=1,
-        is_mobile=True,
-        has_touch=True,
-    )
 
 
 def _upload(page: Any, path: Any) -> str:
@@ -39,13 +24,13 @@ def _upload(page: Any, path: Any) -> str:
     return str(page.locator("main").inner_text())
 
 
-def test_an_import_job_on_a_phone(phone_390: Any, satbinmas: Any, tmp_path: Any) -> None:
+def test_an_import_job_on_a_phone(phone390: Any, satbinmas: Any, tmp_path: Any) -> None:
     from django.core.files.base import ContentFile
 
     from jaga.incidents.jobs import write_progress
     from jaga.incidents.models import ImportJob, Incident
 
-    page = phone_390
+    page = phone390
     login(page, satbinmas)
     good = tmp_path / "riwayat.csv"
     good.write_text(GOOD)

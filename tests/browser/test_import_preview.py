@@ -3,36 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from tests.browser import pagecheck
-from tests.browser.conftest import _page, goto, login, shot
-
-
-@pytest.fixture
-def phone_390(browser: Any, base_url: str) -> Iterator[Any]:
-    yield from _page(
-        browser,
-        base_url,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=1,
-        is_mobile=True,
-        has_touch=True,
-    )
+from tests.browser.conftest import goto, login, shot
 
 
 def test_an_edited_people_export_is_previewed_then_applied(
-    phone_390: Any, bob: Any, satbinmas: Any, tmp_path: Any
+    phone390: Any, bob: Any, satbinmas: Any, tmp_path: Any
 ) -> None:
     from jaga.core.tabular import write_xlsx
     from jaga.partners import services
     from jaga.partners.models import Person
     from jaga.territory.models import Territory
 
-    page = phone_390
+    page = phone390
     tamanan = Territory.objects.get(code="35.03.11.1002")
     kept = services.create_person(actor=satbinmas, full_name="Warsini", village=tamanan)
     edited = services.create_person(
@@ -75,7 +60,7 @@ def test_an_edited_people_export_is_previewed_then_applied(
 
 
 def test_an_edited_invitation_export_is_previewed_then_applied(
-    phone_390: Any, bob: Any, satbinmas: Any, tmp_path: Any
+    phone390: Any, bob: Any, satbinmas: Any, tmp_path: Any
 ) -> None:
     import datetime
 
@@ -87,7 +72,7 @@ def test_an_edited_invitation_export_is_previewed_then_applied(
     from jaga.programs.models import Invitation
     from jaga.territory.models import Territory
 
-    page = phone_390
+    page = phone390
     tamanan = Territory.objects.get(code="35.03.11.1002")
     programme = services.create_programme(actor=satbinmas, code="FKPM", name="FKPM")
     activity = services.record_activity(

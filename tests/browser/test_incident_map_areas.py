@@ -7,7 +7,6 @@ No tile server: the circles are drawn on a plain background.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +17,10 @@ from jaga.accounts.models import Role
 from jaga.territory.models import Territory
 from tests.analytics.conftest import TODAY, put_count
 from tests.browser import pagecheck
-from tests.browser.conftest import _page, goto, login
+from tests.browser.conftest import goto, login
 from tests.conftest import _person
 
 DISTRICTS = ["35.03.01", "35.03.02", "35.03.11", "35.03.12"]
-
-
-@pytest.fixture
-def phone390(browser: Any, base_url: str) -> Iterator[Any]:
-    yield from _page(
-        browser,
-        base_url,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=1,
-        is_mobile=True,
-        has_touch=True,
-    )
 
 
 @pytest.fixture

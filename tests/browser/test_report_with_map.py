@@ -8,7 +8,6 @@ an officer's triage shows up. Staff see the exact point; the public never does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from jaga.servicedesk import services
 from jaga.servicedesk.models import ServiceRequest
 from jaga.territory.models import PoliceUnit, PoliceUnitKind, Territory
 from tests.browser import pagecheck
-from tests.browser.conftest import _page, goto, login, shot
+from tests.browser.conftest import goto, login, shot
 
 TAMANAN = "35.03.11.1002"
 CENTRES = {
@@ -25,19 +24,6 @@ CENTRES = {
     "35.03.11.2001": (-8.0800, 111.6900),  # Ngares
     "35.03.02.2008": (-8.3000, 111.6000),  # Munjungan
 }
-
-
-@pytest.fixture
-def phone390(browser: Any, base_url: str) -> Iterator[Any]:
-    """A 390 px phone (the issue's size) with touch, in Indonesian."""
-    yield from _page(
-        browser,
-        base_url,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=1,
-        is_mobile=True,
-        has_touch=True,
-    )
 
 
 @pytest.fixture
