@@ -97,6 +97,9 @@ class Period:
             "asked_start": self.asked_start.isoformat()[:7],
             "asked_end": self.asked_end.isoformat()[:7],
             "gaps": self.gaps,
+            # Set by the early warning of a unit scanned regency by regency: in how many of
+            # them the records end before the period's end.
+            "regencies_ending_earlier": 0,
             "reason": self.reason(),
         }
 

@@ -700,6 +700,7 @@ def alarm_period_of_parts(
     )
     out = merged.as_dict()
     earlier = sum(1 for p in used if p.end is not None and merged.end and p.end < merged.end)
+    out["regencies_ending_earlier"] = earlier
     if earlier:
         out["reason"] += " " + (
             _(

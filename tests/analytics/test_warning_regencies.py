@@ -95,6 +95,7 @@ def test_the_period_says_which_regencies_end_early(two_regencies):
     period = warning.alarms_report(unit("35"), LAST_MONTH)["period"]
     assert period["end"] == LAST_MONTH.isoformat()[:7]
     assert "1 of 2" in period["reason"] or "1 dari 2" in period["reason"]
+    assert period["regencies_ending_earlier"] == 1
     out = io.StringIO()
     call_command(
         "analytics",
