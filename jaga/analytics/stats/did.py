@@ -146,49 +146,63 @@ def pre_trend_rejects(p_joint: float | None, p_slope: float | None, level: float
     return any(p is not None and p < level / 2 for p in (p_joint, p_slope))
 
 
-def _linear_pre_trend(
-    y: np.ndarray, cohort: np.ndarray, window: int
-) -> tuple[float | None, float | None, float | None]:
-    """Slope of a straight-line drift of the adopters against the comparison before adoption,
-    its standard error and two-sided p.
+def _two_way_demeaned(
+    v: np.ndarray, unit: np.ndarray, period: np.ndarray, n: int, n_periods: int
+) -> np.ndarray:
+    """v less its unit and period effects on an unbalanced panel (alternating projections,
+    which converge to the two-way fixed-effects residual)."""
+    per_unit = np.maximum(np.bincount(unit, minlength=n), 1)
+    per_period = np.maximum(np.bincount(period, minlength=n_periods), 1)
+    v = v.astype(float).copy()
+    tol = 1e-12 * (1.0 + float(np.abs(v).max(initial=0.0)))
+    for _ in range(10_000):
+        unit_means = np.bincount(unit, v, minlength=n) / per_unit
+        v -= unit_means[unit]
+        period_means = np.bincount(period, v, minlength=n_periods) / per_period
+        v -= period_means[period]
+        if np.abs(period_means).max() < tol and np.abs(unit_means).max() < tol:
+            break
+    return v
 
-    The pre-period event study with the "universal" base (every month against the month before
-    adoption, g - 1) puts the adopters' level relative to the comparison at each month before
-    adoption; a least-squares line through those levels (up to `window` months before) uses every
-    month, where the mean of the one-month differences would use only the two ends. The slope's
-    influence function is the same linear combination of the points' influence functions.
+
+def _linear_pre_trend(
+    y: np.ndarray, cohort: np.ndarray
+) -> tuple[float | None, float | None, float | None]:
+    """Slope of a straight-line drift of the adopters against the villages that never adopt,
+    before adoption; its standard error and two-sided p.
+
+    Every month a village is not yet adopting goes in (the never-adopting villages' months all
+    do): y_it = a_i + b_t + slope * t * [i adopts] + e_it, least squares with village and month
+    effects, on those months only (the pre-trend test of Borusyak, Jaravel and Spiess 2024). Each
+    adopter's whole history before adoption counts against its own mean, where the event-study
+    points compare single months with the month before adoption; the slope's standard error is
+    clustered by village and read against t with m - 1 degrees of freedom (m adopting villages).
+    Without villages that never adopt the drift has no reference: no test.
     """
     n, n_periods = y.shape
-    points: dict[int, list[tuple[int, float, np.ndarray]]] = {}
-    for g in sorted({int(c) for c in cohort if 1 < c < n_periods}):
-        treated = cohort == g
-        control = ((cohort >= g) | (cohort < 0)) & ~treated
-        n_t, n_c = int(treated.sum()), int(control.sum())
-        if n_c == 0:
-            continue
-        for t in range(max(0, g - 1 - window), g - 1):
-            dy = y[:, t] - y[:, g - 1]
-            mean_t, mean_c = float(dy[treated].mean()), float(dy[control].mean())
-            psi = _influence(dy, treated, control, mean_t, mean_c)
-            points.setdefault(t - g, []).append((n_t, mean_t - mean_c, psi))
-    if len(points) < 2:
+    t = np.arange(n_periods)
+    adopts = (cohort > 0) & (cohort < n_periods)
+    never = cohort < 0
+    untreated = np.zeros((n, n_periods), dtype=bool)
+    untreated[never] = True
+    untreated[adopts] = t[None, :] < cohort[adopts, None]
+    unit, period = np.nonzero(untreated)
+    counts = np.bincount(unit, minlength=n)
+    m = int((adopts & (counts >= 2)).sum())
+    if m < 2 or not (never & (counts >= 2)).any():
         return None, None, None
-    es = np.array(sorted(points), dtype=float)
-    values, psis = [], []
-    for e in sorted(points):
-        sizes = np.array([m for m, _, _ in points[e]], dtype=float)
-        sizes /= sizes.sum()
-        values.append(float(sum(w * v for w, (_, v, _) in zip(sizes, points[e], strict=True))))
-        psis.append(sum(w * p for w, (_, _, p) in zip(sizes, points[e], strict=True)))
-    # The base month (e = -1) is zero by construction and belongs to the line.
-    x = np.append(es, -1.0)
-    weights = (x - x.mean()) / ((x - x.mean()) ** 2).sum()
-    slope = float(weights[:-1] @ np.array(values))
-    psi = np.asarray(sum(w * p for w, p in zip(weights[:-1], psis, strict=True)))
-    se = _se(psi)
+    x = _two_way_demeaned(np.where(adopts[unit], period, 0), unit, period, n, n_periods)
+    v = _two_way_demeaned(y[unit, period], unit, period, n, n_periods)
+    sxx = float(x @ x)
+    if not sxx > 1e-9 * len(x):
+        return None, None, None
+    slope = float(x @ v) / sxx
+    score = np.bincount(unit, x * (v - slope * x), minlength=n)
+    clusters = int((counts > 0).sum())
+    se = math.sqrt(clusters / (clusters - 1) * float((score**2).sum())) / sxx
     if not se > 0:
         return slope, None, None
-    return slope, se, float(2 * stats.norm.sf(abs(slope) / se))
+    return slope, se, float(2 * stats.t.sf(abs(slope) / se, df=m - 1))
 
 
 def callaway_santanna(
@@ -198,7 +212,6 @@ def callaway_santanna(
     max_e: int | None = None,
     min_e: int | None = None,
     pre_window: int = 12,
-    pre_slope_window: int = 24,
 ) -> DidResult:
     """Group-time effects and their simple and event-study aggregations.
 
@@ -227,7 +240,7 @@ def callaway_santanna(
     events, event_psi = _event_study(cells, sizes, zcrit, min_e, max_e)
     pre_es = [p for p in events if -pre_window <= p.e < 0]
     chi2, df, p = _joint_pre_trend(pre_es, event_psi, cohort, cells, n)
-    slope, slope_se, slope_p = _linear_pre_trend(y, cohort, pre_slope_window)
+    slope, slope_se, slope_p = _linear_pre_trend(y, cohort)
     k, max_drift, breakdown = _breakdown(post, w, att - zcrit * se, att + zcrit * se, pre_es)
     used_as_control = _used_as_control(post, cohort, n)
     return DidResult(
