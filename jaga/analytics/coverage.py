@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount
 from jaga.analytics.units import Unit
@@ -36,6 +37,9 @@ class RegencyCoverage:
     # regency in those months (the version the alarms' cache keys name).
     total: int | None = None
     rows: int | None = None
+    # The months from first to last without a single record (known when the coverage was read
+    # month by month, the default; None from the totals query).
+    missing: tuple[datetime.date, ...] | None = None
 
     @property
     def gaps(self) -> int:
@@ -51,6 +55,9 @@ class Period:
     asked_start: datetime.date
     asked_end: datetime.date
     regencies: list[RegencyCoverage] = field(default_factory=list)
+    # Months inside the period that an estimate left out because some regency of the area has
+    # no record at all in them (`gap_months`): unknown, not zero.
+    left_out: list[datetime.date] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -80,7 +87,21 @@ class Period:
                 _("The records of this area begin in %(start)s; earlier months are left out.")
                 % values
             )
-        if self.gaps:
+        if self.left_out:
+            parts.append(
+                ngettext(
+                    "%(n)s month inside it has no record at all in some regency (%(months)s): "
+                    "unknown, not zero, and left out.",
+                    "%(n)s months inside it have no record at all in some regency (%(months)s): "
+                    "unknown, not zero, and left out.",
+                    len(self.left_out),
+                )
+                % {
+                    "n": len(self.left_out),
+                    "months": ", ".join(m.isoformat()[:7] for m in self.left_out),
+                }
+            )
+        elif self.gaps:
             parts.append(
                 _(
                     "Inside the period, %(n)s month(s) of some regency have no record at all and "
@@ -97,6 +118,7 @@ class Period:
             "asked_start": self.asked_start.isoformat()[:7],
             "asked_end": self.asked_end.isoformat()[:7],
             "gaps": self.gaps,
+            "left_out": [m.isoformat()[:7] for m in self.left_out],
             # Set by the early warning of a unit scanned regency by regency: in how many of
             # them the records end before the period's end.
             "regencies_ending_earlier": 0,
@@ -150,7 +172,14 @@ def regency_coverage(
     for code, month in qs.values_list("area_code", "month").distinct().order_by():
         months[code].append(month)
     found = [
-        RegencyCoverage(code, min(ms), max(ms), len(ms)) for code, ms in sorted(months.items())
+        RegencyCoverage(
+            code,
+            min(ms),
+            max(ms),
+            len(ms),
+            missing=tuple(m for m in months_between(min(ms), max(ms)) if m not in set(ms)),
+        )
+        for code, ms in sorted(months.items())
     ]
     unit.memo["regency_coverage"] = found
     return found
@@ -169,3 +198,27 @@ def period_for(
     first = max(r.first for r in regencies)
     last = min(r.last for r in regencies)
     return Period(max(start, first), min(end, last), start, end, regencies)
+
+
+def gap_months(unit: Unit, start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    """The months from `start` to `end` in which some regency of the unit that has records has
+    none at all: a hole in its register, not a month without incidents (a regency records
+    something every month). From the unit's coverage when it was read month by month (no
+    query), else one query over the regency roll-up."""
+    found = regency_coverage(unit)
+    if all(r.missing is not None for r in found):
+        holes = {m for r in found for m in r.missing or () if start <= m <= end}
+        return sorted(holes)
+    qs = AreaMonthlyCount.objects.filter(
+        level=AreaLevel.REGENCY, month__gte=start, month__lte=end
+    )
+    if unit.level != "country":
+        regencies = {".".join(c.split(".")[:2]) for c in unit.codes if "." in c}
+        provinces = {c for c in unit.codes if "." not in c}
+        qs = qs.filter(Q(area_code__in=regencies) | Q(parent_code__in=provinces))
+    months: dict[str, set[datetime.date]] = defaultdict(set)
+    for code, month in qs.values_list("area_code", "month").distinct().order_by():
+        months[code].add(month)
+    if not months:
+        return []
+    return [m for m in months_between(start, end) if any(m not in ms for ms in months.values())]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+
 import datetime
 from collections.abc import Mapping
 from typing import Any
@@ -10,7 +12,7 @@ import numpy as np
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from jaga.analytics.coverage import Period, period_for
+from jaga.analytics.coverage import Period, gap_months, period_for
 from jaga.analytics.models import MonthlyIncidentCount
 from jaga.analytics.queries import category_ids_with_children
 from jaga.analytics.stats.did import DidResult, callaway_santanna, pre_trend_rejects
@@ -46,15 +48,23 @@ def evaluate(
         )
     )
     period, start, end = _covered_period(unit, _first_adoption(adoptions, end), end)
-    months = months_between(start, end)
+    # A month without a single record in some regency is a hole in the register: left out for
+    # every village (the estimators compare the months that remain), never read as zero.
+    period.left_out = gap_months(unit, start, end)
+    months = [m for m in months_between(start, end) if m not in set(period.left_out)]
     index = {m: i for i, m in enumerate(months)}
     row_of = {v: i for i, v in enumerate(ids)}
     y = _monthly_counts(ids, start, end, category_ids, index, row_of)
-    cohort = _cohorts(adoptions, start, end, index, row_of)
+    cohort = _cohorts(adoptions, start, end, months, row_of)
     did = _did(y, cohort)
     treated = cohort > 0
     share = np.array([(cohort[treated] <= t).mean() for t in range(len(months))])
-    its = interrupted_time_series(y[treated].sum(axis=0), share, first_month=start.month)
+    its = interrupted_time_series(
+        y[treated].sum(axis=0),
+        share,
+        first_month=start.month,
+        offsets=[(m.year - start.year) * 12 + m.month - start.month for m in months],
+    )
     result = did.as_dict()
     evaluated = [int(c) for c in cohort if c > 0]
     sizes = [evaluated.count(c) for c in set(evaluated)]
@@ -146,7 +156,8 @@ def _monthly_counts(
     index: dict[datetime.date, int],
     row_of: dict[int, int],
 ) -> np.ndarray:
-    """Incidents per village (row) and month (column) from the roll-ups, zero where none."""
+    """Incidents per village (row) and month (column) from the roll-ups, zero where none; months
+    not in `index` (left out) are not read."""
     y = np.zeros((len(ids), len(index)))
     qs = MonthlyIncidentCount.objects.filter(village_id__in=ids, month__gte=start, month__lte=end)
     if category_ids is not None:
@@ -156,7 +167,8 @@ def _monthly_counts(
         .annotate(n=Sum("count"))
         .values_list("village_id", "month", "n")
     ):
-        y[row_of[village_id], index[month]] = n
+        if month in index:
+            y[row_of[village_id], index[month]] = n
     return y
 
 
@@ -164,15 +176,18 @@ def _cohorts(
     adoptions: dict[int, datetime.date],
     start: datetime.date,
     end: datetime.date,
-    index: dict[datetime.date, int],
+    months: list[datetime.date],
     row_of: dict[int, int],
 ) -> np.ndarray:
-    """Each village's adoption month as a column index: -1 never (by `end`), 0 before `start`."""
+    """Each village's adoption as a column index, the first month used from its adoption month
+    on (a month left out moves it to the next one): -1 never (by `end` or the last month used),
+    0 before `start`."""
     cohort = np.full(len(row_of), -1)
     for village_id, adopted in adoptions.items():
         m = adopted.replace(day=1)
         if m <= end:
-            cohort[row_of[village_id]] = index.get(m, 0) if m >= start else 0
+            column = bisect.bisect_left(months, m) if m >= start else 0
+            cohort[row_of[village_id]] = column if column < len(months) else -1
     return cohort
 
 

@@ -20,7 +20,7 @@ from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
 from django.utils.translation import gettext as _
 
 from jaga.accounts.models import Posting, Role
-from jaga.analytics.coverage import Period, period_for
+from jaga.analytics.coverage import Period, gap_months, period_for
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyIncidentCount, MonthlyMetric
 from jaga.analytics.stats import compstat as cs
 from jaga.analytics.stats import trend as tr
@@ -352,8 +352,20 @@ def trend(
     else:
         ids = category_ids_with_children(category_code) if category_code else None
         month_list, series = incident_series(unit, start, end, ids)
+    # A month without a single record in some regency is a hole in the register, not a month
+    # without incidents: left out of the series and the fit (the coverage read gives it).
+    period.left_out = gap_months(unit, start, end)
+    if period.left_out:
+        holes = set(period.left_out)
+        kept = [(m, c) for m, c in zip(month_list, series, strict=True) if m not in holes]
+        month_list, series = [m for m, _ in kept], [c for _, c in kept]
     population, year = population_of(unit)
-    fit = tr.glm_trend(series, first_month=start.month, population=population or None)
+    fit = tr.glm_trend(
+        series,
+        first_month=start.month,
+        population=population or None,
+        offsets=[(m.year - start.year) * 12 + m.month - start.month for m in month_list],
+    )
     return {
         "months": [m.isoformat()[:7] for m in month_list],
         "counts": series,

@@ -56,6 +56,12 @@ def test_a_gap_inside_the_period_is_reported(frozen, villages, panel_months):
     assert period.gaps == 1
     with translation.override("en"):
         assert "1 month(s)" in period.reason()
+    # The trend leaves the hole out rather than reading it as a month without incidents.
+    t = queries.trend(regency_unit(), LAST_MONTH, months=len(panel_months))
+    assert panel_months[30].isoformat()[:7] not in t["months"]
+    assert 0 not in t["counts"] and len(t["counts"]) == len(panel_months) - 1
+    assert t["period"]["left_out"] == [panel_months[30].isoformat()[:7]]
+    assert t["fit"] is not None and t["fit"].months == len(panel_months) - 1
 
 
 def test_the_evaluation_is_not_diluted_by_months_after_the_register_ends(frozen, programme_panel):
@@ -83,3 +89,37 @@ def test_an_area_without_records_has_no_period(db):
     period = coverage.period_for(regency_unit(), datetime.date(2025, 1, 1), LAST_MONTH)
     assert period.empty
     assert queries.trend(regency_unit(), LAST_MONTH)["fit"] is None
+
+
+def test_months_missing_from_the_register_are_left_out_of_the_evaluation(
+    frozen, villages, programme_panel, panel_months
+):
+    """Three months without a single record (one of them a wave's adoption month) are a hole in
+    the register: the evaluation compares the months that remain, as the estimator does on the
+    panel without those columns, and says so; read as zeros they would sink the adopters' series
+    and the interrupted time series with it."""
+    from jaga.analytics.stats.did import callaway_santanna
+
+    hole = panel_months[29:32]
+    MonthlyIncidentCount.objects.filter(month__in=hole).delete()
+    rebuild_areas()
+    with translation.override("en"):
+        r = evaluation.evaluate("KTS", regency_unit())
+    assert r["period"]["left_out"] == [m.isoformat()[:7] for m in hole]
+    assert "left out" in r["statement"]["period"]
+    first = panel_months.index(datetime.date.fromisoformat(r["start"] + "-01"))
+    keep = [i for i in range(first, len(panel_months)) if panel_months[i] not in hole]
+    y = programme_panel["y"][:, keep]
+    cohort = np.array(
+        [
+            -1 if c < 0 else next(j for j, i in enumerate(keep) if i >= c)
+            for c in programme_panel["cohort"]
+        ]
+    )
+    expected = callaway_santanna(y, cohort, min_e=evaluation.EVENT_MIN, max_e=evaluation.EVENT_MAX)
+    assert r["att"] == pytest.approx(expected.att)
+    assert r["pre_slope_p"] == pytest.approx(expected.pre_slope_p)
+    assert r["ci_low"] < -1.5 < r["ci_high"]
+    assert r["its"] is not None and r["its"]["months"] == len(keep)
+    # The other months of the window are all there: nothing else is left out.
+    assert coverage.gap_months(regency_unit(), panel_months[0], LAST_MONTH) == list(hole)

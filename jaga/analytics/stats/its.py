@@ -41,7 +41,10 @@ def interrupted_time_series(
     first_month: int = 1,
     alpha: float = 0.05,
     maxlags: int = 3,
+    offsets: list[int] | np.ndarray | None = None,
 ) -> ItsResult | None:
+    """`offsets`: each value's month counted from the first (0, 1, 2, ... by default); months
+    left out of the series (holes in the register) are simply missing from it."""
     import statsmodels.api as sm
 
     y_arr = np.asarray(y, dtype=float)
@@ -49,8 +52,10 @@ def interrupted_time_series(
     n = len(y_arr)
     if n < 12 or y_arr.sum() == 0 or share_arr.min() == share_arr.max():
         return None
-    months_of_year = (np.arange(n) + first_month - 1) % 12 + 1
-    X = np.column_stack([design(months_of_year, n, seasonal=n >= 24), share_arr])
+    at = np.arange(n) if offsets is None else np.asarray(offsets, dtype=int)
+    span = int(at[-1]) + 1
+    months_of_year = (at + first_month - 1) % 12 + 1
+    X = np.column_stack([design(months_of_year, span, seasonal=n >= 24, at=at), share_arr])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = sm.GLM(y_arr, X, family=sm.families.Poisson()).fit(

@@ -99,9 +99,16 @@ class TrendFit:
         return data
 
 
-def design(months_of_year: np.ndarray, n: int, seasonal: bool) -> np.ndarray:
+def design(
+    months_of_year: np.ndarray, n: int, seasonal: bool, at: np.ndarray | None = None
+) -> np.ndarray:
+    """Intercept, the trend in years (centred over the n months) and month-of-year dummies;
+    `at`: the months present when some are missing (the rows are those months only)."""
     t = np.arange(n, dtype=float) / 12.0
-    columns = [np.ones(n), t - t.mean()]
+    centre = t.mean()
+    if at is not None:
+        t = np.asarray(at, dtype=float) / 12.0
+    columns = [np.ones(len(t)), t - centre]
     if seasonal:
         for m in range(2, 13):
             columns.append((months_of_year == m).astype(float))
@@ -117,17 +124,20 @@ def glm_trend(
     first_month: int = 1,
     population: np.ndarray | list[float] | float | None = None,
     alpha: float = 0.05,
+    offsets: list[int] | np.ndarray | None = None,
 ) -> TrendFit | None:
-    """Fit the trend; None when the series is too short or empty to say anything."""
+    """Fit the trend; None when the series is too short or empty to say anything. `offsets`:
+    each count's month counted from the first, when months are missing from the series."""
     import statsmodels.api as sm
 
     y = np.asarray(counts, dtype=float)
     n = len(y)
     if n < 6 or y.sum() == 0:
         return None
-    months_of_year = (np.arange(n) + first_month - 1) % 12 + 1
+    at = np.arange(n) if offsets is None else np.asarray(offsets, dtype=int)
+    months_of_year = (at + first_month - 1) % 12 + 1
     # Month dummies need at least two full years to be told apart from the trend.
-    X = design(months_of_year, n, seasonal=n >= 24)
+    X = design(months_of_year, int(at[-1]) + 1, seasonal=n >= 24, at=at)
     if population is None:
         offset = np.zeros(n)
     else:
