@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Count, Max, Min, Q, Sum
@@ -90,9 +90,9 @@ class Period:
         if self.left_out:
             parts.append(
                 ngettext(
-                    "%(n)s month inside it has no record at all in some regency (%(months)s): "
+                    "%(n)s month without a single record in some regency (%(months)s) is "
                     "unknown, not zero, and left out.",
-                    "%(n)s months inside it have no record at all in some regency (%(months)s): "
+                    "%(n)s months without a single record in some regency (%(months)s) are "
                     "unknown, not zero, and left out.",
                     len(self.left_out),
                 )
@@ -157,12 +157,46 @@ def regency_coverage(
             .order_by("area_code")
         )
         with_totals = [
-            RegencyCoverage(r["area_code"], r["first"], r["last"], r["n"], r["total"], r["rows"])
+            RegencyCoverage(
+                r["area_code"],
+                r["first"],
+                r["last"],
+                r["n"],
+                r["total"],
+                r["rows"],
+                # Without a gap nothing is missing; which months a gap holds needs the months.
+                missing=() if len(months_between(r["first"], r["last"])) == r["n"] else None,
+            )
             for r in rows
         ]
+        gappy = [c.code for c in with_totals if c.missing is None]
+        if gappy:
+            # Which months the gaps are: one more query, only when some regency has one.
+            present: dict[str, set[datetime.date]] = defaultdict(set)
+            for code, month in (
+                AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY, area_code__in=gappy)
+                .values_list("area_code", "month")
+                .distinct()
+                .order_by()
+            ):
+                present[code].add(month)
+            with_totals = [
+                c
+                if c.missing is not None
+                else replace(
+                    c,
+                    missing=tuple(
+                        m for m in months_between(c.first, c.last) if m not in present[c.code]
+                    ),
+                )
+                for c in with_totals
+            ]
         unit.memo.setdefault(
             "regency_coverage",
-            [RegencyCoverage(c.code, c.first, c.last, c.months_with_records) for c in with_totals],
+            [
+                RegencyCoverage(c.code, c.first, c.last, c.months_with_records, missing=c.missing)
+                for c in with_totals
+            ],
         )
         return with_totals
     # The distinct (regency, month) pairs, summed up here: a few thousand pairs for the whole
@@ -200,25 +234,43 @@ def period_for(
     return Period(max(start, first), min(end, last), start, end, regencies)
 
 
-def gap_months(unit: Unit, start: datetime.date, end: datetime.date) -> list[datetime.date]:
-    """The months from `start` to `end` in which some regency of the unit that has records has
-    none at all: a hole in its register, not a month without incidents (a regency records
-    something every month). From the unit's coverage when it was read month by month (no
-    query), else one query over the regency roll-up."""
-    found = regency_coverage(unit)
-    if all(r.missing is not None for r in found):
-        holes = {m for r in found for m in r.missing or () if start <= m <= end}
-        return sorted(holes)
-    qs = AreaMonthlyCount.objects.filter(
-        level=AreaLevel.REGENCY, month__gte=start, month__lte=end
-    )
-    if unit.level != "country":
-        regencies = {".".join(c.split(".")[:2]) for c in unit.codes if "." in c}
-        provinces = {c for c in unit.codes if "." not in c}
-        qs = qs.filter(Q(area_code__in=regencies) | Q(parent_code__in=provinces))
-    months: dict[str, set[datetime.date]] = defaultdict(set)
-    for code, month in qs.values_list("area_code", "month").distinct().order_by():
-        months[code].add(month)
-    if not months:
-        return []
-    return [m for m in months_between(start, end) if any(m not in ms for ms in months.values())]
+def gap_months(
+    unit: Unit,
+    start: datetime.date,
+    end: datetime.date,
+    coverage: list[RegencyCoverage] | None = None,
+) -> list[datetime.date]:
+    """The months from `start` to `end` in which some regency of the unit (of `coverage` when
+    given) has no record at all while its register runs: a hole in it, not a month without
+    incidents (a regency records something every month). From the coverage when it knows its
+    missing months (no query), else one query over those regencies' roll-up."""
+    found = regency_coverage(unit) if coverage is None else coverage
+    holes = {
+        m
+        for r in found
+        if r.missing is not None
+        for m in r.missing
+        if start <= m <= end and r.first <= m <= r.last
+    }
+    unknown = {r.code: r for r in found if r.missing is None}
+    if unknown:
+        months: dict[str, set[datetime.date]] = defaultdict(set)
+        for code, month in (
+            AreaMonthlyCount.objects.filter(
+                level=AreaLevel.REGENCY,
+                area_code__in=sorted(unknown),
+                month__gte=start,
+                month__lte=end,
+            )
+            .values_list("area_code", "month")
+            .distinct()
+            .order_by()
+        ):
+            months[code].add(month)
+        for code, r in unknown.items():
+            holes.update(
+                m
+                for m in months_between(max(start, r.first), min(end, r.last))
+                if m not in months[code]
+            )
+    return sorted(holes)

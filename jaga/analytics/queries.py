@@ -215,7 +215,10 @@ class CompStat:
         """Whether the register covers the month itself (else its counts are unknown)."""
         p = self.period
         return p is None or (
-            p.start is not None and p.end is not None and p.start <= self.month <= p.end
+            p.start is not None
+            and p.end is not None
+            and p.start <= self.month <= p.end
+            and self.month not in p.left_out
         )
 
     def notice(self) -> str:
@@ -227,6 +230,11 @@ class CompStat:
             return _("The register has no records for this area; this month is unknown, not zero.")
         first = max(r.first for r in p.regencies)
         last = min(r.last for r in p.regencies)
+        if self.month in p.left_out:
+            return _(
+                "The register of this area has no record at all in %(month)s in some regency: "
+                "a gap, so this month is unknown, not zero."
+            ) % {"month": self.month.isoformat()[:7]}
         if self.month > last:
             return _(
                 "The register of this area ends in %(end)s; this month is unknown, not zero."
@@ -278,6 +286,10 @@ def compstat_from(
     population, year = population_of(unit)
     period = period_for(unit, start, month)
     covered = period_for(unit, month, month, period.regencies)  # the month itself
+    # Gaps (a month without a single record in some regency) are unknown, not zero: the month
+    # itself, or a month a comparison needs.
+    holes = set(gap_months(unit, start, month, period.regencies)) if not period.empty else set()
+    covered.left_out = sorted(h for h in holes if h == month)
     comp = CompStat(unit, month, population, year, period=covered)
     if not comp.known:
         # No table of zeros: the month is unknown. The total stays (for callers that sum it)
@@ -286,10 +298,13 @@ def compstat_from(
         comp.total.finish(month, population)
         return comp
     first = max((r.first for r in period.regencies), default=start)
+    year_to_date = [
+        m for m in holes if m.month <= month.month and m.year in (month.year, month.year - 1)
+    ]
     known = (
-        first <= prev,
-        first <= ly,
-        first <= start,  # January of last year: both years to date are covered
+        first <= prev and prev not in holes,
+        first <= ly and ly not in holes,
+        first <= start and not year_to_date,  # January of last year: both years to date covered
     )
     ordered = sorted(rows.values(), key=lambda r: (-r.current, -r.ytd, r.code))
     total = CompRow(None, "", "")

@@ -12,7 +12,13 @@ import numpy as np
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from jaga.analytics.coverage import Period, RegencyCoverage, period_for, regency_coverage
+from jaga.analytics.coverage import (
+    Period,
+    RegencyCoverage,
+    gap_months,
+    period_for,
+    regency_coverage,
+)
 from jaga.analytics.models import MonthlyIncidentCount
 from jaga.analytics.stats.scan import ScanResult, alarms_without, poisson_scan
 from jaga.analytics.units import Unit
@@ -373,12 +379,20 @@ def alarm_period(
     Months outside the register's coverage are unknown, not zero: when the register of the area
     ends before `end`, the scan ends with its last month (read as zeros, the months after it
     would hide every surge and lower the baseline); months before it begins are no baseline.
+    A month without a single record inside the register (a gap) is unknown too: the months read
+    begin after the last gap (a register that stopped and restarted is a late start), and the
+    period lists the gaps it left out.
     """
     regencies = regency_coverage(unit) if coverage is None else coverage
     last = min((r.last for r in regencies), default=end)
     used_end = min(end, last)  # the window ends with the register, baseline before it
     period = period_for(unit, add_months(used_end, -(window + HISTORY - 1)), used_end, regencies)
     period.asked_end = end
+    if period.start is not None and period.end is not None and period.start <= period.end:
+        holes = gap_months(unit, period.start, period.end, regencies)
+        if holes:
+            period.left_out = holes
+            period.start = add_months(holes[-1], 1)
     return period
 
 
@@ -697,6 +711,7 @@ def alarm_period_of_parts(
         asked_start,
         end,
         [r for p in used for r in p.regencies],
+        left_out=sorted({m for p in used for m in p.left_out}),
     )
     out = merged.as_dict()
     earlier = sum(1 for p in used if p.end is not None and merged.end and p.end < merged.end)

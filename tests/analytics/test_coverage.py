@@ -123,3 +123,23 @@ def test_months_missing_from_the_register_are_left_out_of_the_evaluation(
     assert r["its"] is not None and r["its"]["months"] == len(keep)
     # The other months of the window are all there: nothing else is left out.
     assert coverage.gap_months(regency_unit(), panel_months[0], LAST_MONTH) == list(hole)
+
+
+def test_compstat_does_not_compare_with_a_gap(frozen, villages, panel_months):
+    """CompStat compares the month with the previous one and the same month last year: when the
+    regency has no record at all in one of them, that comparison is unknown, not a rise from
+    zero; when the month itself is a gap, there is no table, and the notice says why."""
+    y = np.full((len(villages), len(panel_months)), 1)
+    bulk_counts(villages, panel_months, y, "pencurian")
+    prev = add_months(LAST_MONTH, -1)
+    MonthlyIncidentCount.objects.filter(month=prev).delete()
+    rebuild_areas()
+    c = queries.compstat(regency_unit(), LAST_MONTH)
+    assert c.known and c.total is not None
+    assert not c.total.prev_known and c.total.as_dict()["previous"] is None
+    assert c.total.last_year_known and c.total.as_dict()["last_year"] == len(villages)
+    assert not c.total.ytd_known  # a month of this year is missing
+    c = queries.compstat(regency_unit(), prev)
+    assert not c.known
+    with translation.override("en"):
+        assert "gap" in c.notice() and prev.isoformat()[:7] in c.notice()

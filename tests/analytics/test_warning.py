@@ -223,3 +223,32 @@ def test_a_category_surge_is_one_alarm_unless_the_rest_of_the_village_rises_too(
     rows = np.flatnonzero(matrix.village_ids == target.pk)
     total = rows[matrix.category_ids[rows] == warning.ALL_CATEGORIES]
     assert result.alarm[total].all()  # before the check, the total alarmed on its own
+
+
+def test_a_gap_in_the_register_is_no_baseline(frozen, surge, village_a, panel_months, client):
+    """A month without a single record in the regency is a hole in its register, not a month
+    without incidents: read as zeros it would lower every village's baseline and make ordinary
+    months look like surges. The months read begin after it, and the period says so."""
+    from django.utils import translation
+
+    from jaga.analytics.models import MonthlyIncidentCount
+    from jaga.analytics.rebuild import rebuild_areas
+
+    hole = add_months(LAST_MONTH, -12)
+    MonthlyIncidentCount.objects.filter(month=hole).delete()
+    rebuild_areas()
+    t = Territory.objects.get(code="35.03")
+    unit = Unit("35.03", t.name, ["35.03"], t.level, t)
+    with translation.override("en"):
+        r = warning.report(unit, LAST_MONTH)
+    assert r["period"]["start"] == add_months(hole, 1).isoformat()[:7]
+    assert r["period"]["left_out"] == [hole.isoformat()[:7]]
+    assert "left out" in r["period"]["reason"]
+    mine = [a for a in r["alarms"] if a["village_code"] == village_a.code]
+    assert len(mine) == 1 and mine[0]["observed"] == 20  # the planted surge still alarms
+    # The province's page reads the coverage with totals (the cache's version): the same
+    # period, the gap found there too.
+    province = Unit("35", "Jawa Timur", ["35"], "province")
+    report = warning.alarms_report(province, LAST_MONTH)
+    assert report["period"]["left_out"] == [hole.isoformat()[:7]]
+    assert [a["village_code"] for a in report["alarms"]] == [a["village_code"] for a in r["alarms"]]
