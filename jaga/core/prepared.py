@@ -100,7 +100,8 @@ class Prepared(Generic[M]):
             init_list=[f[0].target.attname for f in select[start:end]],
             start=start,
             end=end,
-            populators=get_related_populators(klass_info, select, alias),
+            # django-stubs describes a later Django (a fetch_mode argument); 5.2 takes three.
+            populators=get_related_populators(klass_info, select, alias),  # type: ignore[call-arg]
         )
 
     def _run(self, values: tuple[str | int, ...], key: Hashable, first: bool) -> list[M]:
