@@ -6,7 +6,8 @@ answering it. `Prepared` compiles the queryset once per database (and per `key` 
 gives, e.g. today's date), remembers where the values of the call sit among the parameters, and
 for each call runs the same SQL with the new values and reads the rows back into model instances
 the way the queryset's own iterator does (`ModelIterable`: the same converters, the same
-`select_related` objects). Same statement, same result, no compilation.
+`select_related` objects). Same statement, same result, no compilation. Each thread compiles its
+own (a compiled statement keeps its connection, which is per thread).
 
 Only values that reach the database unchanged can vary between calls: strings and integers
 (a `CharField` or an id). Anything else (a date, a list) goes into `key` and makes its own
@@ -15,6 +16,7 @@ compiled statement.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -37,6 +39,7 @@ class _Compiled:
     params: list[Any]
     positions: list[int]
     compiler: SQLCompiler
+    converters: dict[int, Any]
     init_list: list[str]
     start: int
     end: int
@@ -56,7 +59,8 @@ class Prepared(Generic[M]):
         self._model = model
         self._build = build
         self._kinds = kinds
-        self._compiled: dict[tuple[str, bool, Hashable], _Compiled] = {}
+        # Per thread: a compiled statement keeps the connection it was compiled for.
+        self._local = threading.local()
 
     def all(self, *values: str | int, key: Hashable = None) -> list[M]:
         return self._run(values, key, first=False)
@@ -86,9 +90,10 @@ class Prepared(Generic[M]):
             if params.count(mark) != 1:
                 raise ValueError(f"a prepared value must appear once in the statement: {sql}")
             positions.append(params.index(mark))
-        if compiler.has_extra_select:
-            raise ValueError("a prepared read cannot have extra select columns")
         select, klass_info = compiler.select, compiler.klass_info
+        columns = [s[0] for s in select[: compiler.col_count]]
+        if compiler.has_extra_select or compiler.has_composite_fields(columns):
+            raise ValueError("a prepared read reads plain model rows only")
         assert klass_info is not None
         fields = klass_info["select_fields"]
         start, end = fields[0], fields[-1] + 1
@@ -97,6 +102,7 @@ class Prepared(Generic[M]):
             params=params,
             positions=positions,
             compiler=compiler,
+            converters=compiler.get_converters(columns),
             init_list=[f[0].target.attname for f in select[start:end]],
             start=start,
             end=end,
@@ -112,17 +118,22 @@ class Prepared(Generic[M]):
                 raise TypeError(f"a prepared value must be a {kind.__name__}: {value!r}")
         model = self._model
         alias = router.db_for_read(model) or "default"
-        compiled = self._compiled.get((alias, first, key))
+        cache = getattr(self._local, "compiled", None)
+        if cache is None:
+            cache = self._local.compiled = {}
+        compiled = cache.get((alias, first, key))
         if compiled is None:
-            compiled = self._compiled[(alias, first, key)] = self._compile(alias, first, key)
+            compiled = cache[(alias, first, key)] = self._compile(alias, first, key)
         params = list(compiled.params)
         for position, value in zip(compiled.positions, values, strict=True):
             params[position] = value
         with connections[alias].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
         found = []
-        for row in compiled.compiler.results_iter([rows]):
+        for row in rows:
             obj = model.from_db(alias, compiled.init_list, row[compiled.start : compiled.end])
             for populator in compiled.populators:
                 populator.populate(row, obj)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from jaga.accounts.access import in_scope, roles_of
 from jaga.accounts.models import Posting, Role
-from jaga.analytics.rollups import bump_metric
+from jaga.analytics.rollups import bump_metrics
 from jaga.core import events
 from jaga.core.audit import log_action, snapshot
 from jaga.core.codes import random_code, random_secret
@@ -445,8 +445,9 @@ def _record_receipt(request: ServiceRequest, routing: Routing, *, actor: Actor) 
         text=_received_text(routing),
         status_to=Status.RECEIVED,
     )
-    bump_metric(
-        request.village, request.received_at, desk_metrics.RECEIVED, +1, key=request.service.code
+    # One raw UPDATE of the month's row (an INSERT only for the month's first report).
+    bump_metrics(
+        request.village, request.received_at, [desk_metrics.RECEIVED], +1, key=request.service.code
     )
     log_action(
         "servicedesk.received",
