@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 
 from jaga.accounts.access import in_scope, roles_of
 from jaga.accounts.models import Posting, Role
-from jaga.analytics.rollups import bump_metrics
+from jaga.analytics.rollups import add_missing_metrics, metrics_update
 from jaga.core import events
-from jaga.core.audit import log_action, snapshot
+from jaga.core.audit import Along, log_action, snapshot
 from jaga.core.codes import random_code, random_secret
 from jaga.core.errors import DomainError
 from jaga.core.prepared import Prepared
@@ -445,16 +445,26 @@ def _record_receipt(request: ServiceRequest, routing: Routing, *, actor: Actor) 
         text=_received_text(routing),
         status_to=Status.RECEIVED,
     )
-    # One raw UPDATE of the month's row (an INSERT only for the month's first report).
-    bump_metrics(
-        request.village, request.received_at, [desk_metrics.RECEIVED], +1, key=request.service.code
-    )
+    # The month's count moves in the round trip that takes the audit chain's lock (both are
+    # held until the commit; one round trip fewer while they are). The month's first report of
+    # the service in the village adds the row after.
+    key, village = request.service.code, request.village
+    moved = Along(*metrics_update(village, request.received_at, [desk_metrics.RECEIVED], +1, key))
     log_action(
         "servicedesk.received",
         request,
         actor=actor,
         after=snapshot(request) | {"secret_hash": "***"},
-        territory_code=request.village.code,
+        territory_code=village.code,
+        along=moved,
+    )
+    add_missing_metrics(
+        village,
+        request.received_at,
+        [desk_metrics.RECEIVED],
+        +1,
+        key,
+        {str(row["metric"]) for row in moved.rows},
     )
     events.emit(
         events.REPORT_CREATED,
