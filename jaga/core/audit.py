@@ -183,6 +183,10 @@ def _lock_chain(connection: BaseDatabaseWrapper) -> None:
     # database's only write lock.
 
 
+def _column(name: str) -> str:
+    return str(AuditLog._meta.get_field(name).column)  # type: ignore[union-attr]
+
+
 def _last_hash(connection: BaseDatabaseWrapper) -> str:
     """The chain's head: the hash of the row with the highest id ("" for an empty log). The
     statement `AuditLog.objects.order_by("-id").values_list("row_hash")[:1]` makes, written
@@ -191,8 +195,8 @@ def _last_hash(connection: BaseDatabaseWrapper) -> str:
     meta = AuditLog._meta
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {quote(meta.get_field('row_hash').column)} FROM {quote(meta.db_table)}"  # noqa: S608
-            f" ORDER BY {quote(meta.pk.column)} DESC LIMIT 1"
+            f"SELECT {quote(_column('row_hash'))} FROM {quote(meta.db_table)}"  # noqa: S608
+            f" ORDER BY {quote(_column('id'))} DESC LIMIT 1"
         )
         row = cursor.fetchone()
     return str(row[0]) if row else ""
@@ -244,18 +248,15 @@ def _insert_onto_head(connection: BaseDatabaseWrapper, entry: AuditLog, using: s
     before, after = data.split(mark)
     meta = AuditLog._meta
     quote = connection.ops.quote_name
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
-    prev, digest = (
-        quote(meta.get_field("prev_hash").column),
-        quote(meta.get_field("row_hash").column),
-    )
+    table, pk = quote(meta.db_table), quote(_column("id"))
+    prev, digest = quote(_column("prev_hash")), quote(_column("row_hash"))
     fields = [
         f
         for f in meta.concrete_fields
         if (entry.pk is not None or not f.primary_key) and f.name not in ("prev_hash", "row_hash")
     ]
     values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields]
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(quote(_column(f.name)) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     with connection.cursor() as cursor:
         cursor.execute(
