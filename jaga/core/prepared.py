@@ -113,9 +113,11 @@ class Prepared(Generic[M]):
     def _run(self, values: tuple[str | int, ...], key: Hashable, first: bool) -> list[M]:
         if len(values) != len(self._kinds):
             raise TypeError(f"expected {len(self._kinds)} values, got {len(values)}")
+        plain: list[str | int] = []
         for value, kind in zip(values, self._kinds, strict=True):
-            if type(value) is not kind:
+            if not isinstance(value, kind) or isinstance(value, bool):
                 raise TypeError(f"a prepared value must be a {kind.__name__}: {value!r}")
+            plain.append(kind(value))  # a str or int subclass (SafeString, a choice) as itself
         model = self._model
         alias = router.db_for_read(model) or "default"
         cache = getattr(self._local, "compiled", None)
@@ -125,7 +127,7 @@ class Prepared(Generic[M]):
         if compiled is None:
             compiled = cache[(alias, first, key)] = self._compile(alias, first, key)
         params = list(compiled.params)
-        for position, value in zip(compiled.positions, values, strict=True):
+        for position, value in zip(compiled.positions, plain, strict=True):
             params[position] = value
         with connections[alias].cursor() as cursor:
             cursor.execute(compiled.sql, params)
