@@ -125,6 +125,8 @@ class Prepared(Generic[M]):
             cache = self._local.compiled = {}
         compiled = cache.get((alias, first, key))
         if compiled is None:
+            if len(cache) >= 32:  # keys that pass (yesterday's date): start again
+                cache.clear()
             compiled = cache[(alias, first, key)] = self._compile(alias, first, key)
         params = list(compiled.params)
         for position, value in zip(compiled.positions, plain, strict=True):
