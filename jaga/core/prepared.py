@@ -48,8 +48,8 @@ class _Compiled:
 
 class Prepared(Generic[M]):
     """`Prepared(Territory, lambda code: Territory.objects.filter(code=code), str)`, then
-    `.all("35.03")` or `.first("35.03")`: the rows the queryset would give for that code. With
-    `key`, `build` gets it as its last argument (`.all("35.03", key=today)`)."""
+    `.all(code)` or `.first(code)`: the rows the queryset would give for that code. With
+    `key`, `build` gets it as its last argument (`.all(code, key=today)`)."""
 
     def __init__(
         self, model: type[M], build: Callable[..., models.QuerySet[M]], *kinds: type
