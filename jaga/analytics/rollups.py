@@ -96,21 +96,46 @@ def bump_metrics(
     names = sorted(set(metrics))
     if not names:
         return
-    month = month_start(moment)
+    sql, params = metrics_update(village, moment, names, delta, key)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        updated = {row[0] for row in cursor.fetchall()}
+    add_missing_metrics(village, moment, names, delta, key, updated)
+
+
+def metrics_update(
+    village: Territory,
+    moment: datetime.datetime | datetime.date,
+    metrics: Iterable[str],
+    delta: int,
+    key: str = "",
+) -> tuple[str, list[Any]]:
+    """The UPDATE of `bump_metrics` (SQL and parameters), to run elsewhere (`audit.Along`): it
+    returns the `metric` of each row it moved; `add_missing_metrics` adds the others."""
+    names = sorted(set(metrics))
     meta = MonthlyMetric._meta
     column = {f.name: f.column for f in meta.concrete_fields}
     marks = ", ".join(["%s"] * len(names))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'UPDATE "{meta.db_table}" SET "{column["value"]}" = "{column["value"]}" + %s'  # noqa: S608
-            f' WHERE "{column["village"]}" = %s AND "{column["month"]}" = %s'
-            f' AND "{column["key"]}" = %s AND "{column["metric"]}" IN ({marks})'
-            f' RETURNING "{column["metric"]}"',
-            [delta, village.pk, month, key, *names],
-        )
-        updated = {row[0] for row in cursor.fetchall()}
-    # Only the rows that did not exist yet are added (a racing writer's row: `_add` updates it).
-    for metric in names:
+    return (
+        f'UPDATE "{meta.db_table}" SET "{column["value"]}" = "{column["value"]}" + %s'  # noqa: S608
+        f' WHERE "{column["village"]}" = %s AND "{column["month"]}" = %s'
+        f' AND "{column["key"]}" = %s AND "{column["metric"]}" IN ({marks})'
+        f' RETURNING "{column["metric"]}" AS metric',
+        [delta, village.pk, month_start(moment), key, *names],
+    )
+
+
+def add_missing_metrics(
+    village: Territory,
+    moment: datetime.datetime | datetime.date,
+    metrics: Iterable[str],
+    delta: int,
+    key: str,
+    updated: set[str],
+) -> None:
+    """After `metrics_update`: the figures it found no row for are added (a racing writer's
+    row: `_add` updates it)."""
+    for metric in sorted(set(metrics)):
         if metric not in updated:
             bump_metric(village, moment, metric, delta, key=key)
 

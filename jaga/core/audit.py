@@ -16,8 +16,9 @@ import datetime
 import decimal
 import hashlib
 import json
+import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -78,9 +79,11 @@ def log_action(
     after: dict[str, Any] | None = None,
     territory_code: str = "",
     note: str = "",
+    along: Along | None = None,
 ) -> AuditLog:
     """Write one audit row. Call inside the service's transaction, after taking the row locks it
-    needs: on PostgreSQL the audit lock is held from here until the transaction commits."""
+    needs: on PostgreSQL the audit lock is held from here until the transaction commits.
+    `along`: a statement run in the same round trip, just before the lock (see `Along`)."""
     return append(
         audit_entry(
             action,
@@ -90,7 +93,8 @@ def log_action(
             after=after,
             territory_code=territory_code,
             note=note,
-        )
+        ),
+        along=along,
     )
 
 
@@ -179,21 +183,117 @@ def _lock_chain(connection: BaseDatabaseWrapper) -> None:
     # database's only write lock.
 
 
-def append(entry: AuditLog) -> AuditLog:
+def _column(name: str) -> str:
+    return str(AuditLog._meta.get_field(name).column)  # type: ignore[union-attr]
+
+
+def _last_hash(connection: BaseDatabaseWrapper) -> str:
+    """The chain's head: the hash of the row with the highest id ("" for an empty log). The
+    statement `AuditLog.objects.order_by("-id").values_list("row_hash")[:1]` makes, written
+    once: every audited write reads it."""
+    quote = connection.ops.quote_name
+    meta = AuditLog._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote(_column('row_hash'))} FROM {quote(meta.db_table)}"  # noqa: S608
+            f" ORDER BY {quote(_column('id'))} DESC LIMIT 1"
+        )
+        row = cursor.fetchone()
+    return str(row[0]) if row else ""
+
+
+@dataclasses.dataclass
+class Along:
+    """A data-changing statement with RETURNING (`UPDATE ... RETURNING ...`) that `append` runs
+    in the same round trip as the chain's lock, just before taking it: the lock is held until
+    the commit, and one round trip fewer inside it is more audited writes a second. `rows`
+    holds what the statement returned (one dict per row, by column name)."""
+
+    sql: str
+    params: Sequence[Any]
+    rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+def _lock_chain_along(connection: BaseDatabaseWrapper, along: Along) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(along.sql, list(along.params))
+            names = [c[0] for c in cursor.description or []]
+            along.rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            return
+        # `done` aggregates every row the statement returned before the outer row exists, so
+        # its locks are taken before the chain's (the order every other writer takes them in).
+        cursor.execute(
+            f"WITH run AS ({along.sql}) SELECT done.returned, pg_advisory_xact_lock(%s)"  # noqa: S608
+            " FROM (SELECT COALESCE(json_agg(run), '[]'::json) AS returned FROM run) AS done",
+            [*along.params, AUDIT_LOCK_KEY],
+        )
+        row = cursor.fetchone()
+    returned = row[0] if row else []
+    along.rows = json.loads(returned) if isinstance(returned, str) else list(returned)
+
+
+def _insert_onto_head(connection: BaseDatabaseWrapper, entry: AuditLog, using: str) -> bool:
+    """PostgreSQL, one entry, the chain already locked: read the head and insert the entry
+    hashed onto it in one statement. The hash is SHA-256 of the same canonical bytes: the bytes
+    before and after the previous hash are made here, the database puts the head between them;
+    the row it wrote is then checked against `compute_hash`. False (nothing written) if the
+    entry's own text contains the stand-in for the previous hash."""
+    stand_in = secrets.token_hex(16)
+    entry.prev_hash = stand_in
+    mark = json.dumps(stand_in).encode()
+    data = canonical(entry)
+    if data.count(mark) != 1:
+        return False
+    before, after = data.split(mark)
+    meta = AuditLog._meta
+    quote = connection.ops.quote_name
+    table, pk = quote(meta.db_table), quote(_column("id"))
+    prev, digest = quote(_column("prev_hash")), quote(_column("row_hash"))
+    fields = [
+        f
+        for f in meta.concrete_fields
+        if (entry.pk is not None or not f.primary_key) and f.name not in ("prev_hash", "row_hash")
+    ]
+    values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields]
+    columns = ", ".join(quote(_column(f.name)) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH head AS (SELECT COALESCE((SELECT {digest} FROM {table}"  # noqa: S608
+            f" ORDER BY {pk} DESC LIMIT 1), '') AS hash)"
+            f" INSERT INTO {table} ({columns}, {prev}, {digest}) VALUES ({marks},"
+            " (SELECT hash FROM head), encode(sha256(%s::bytea"
+            " || convert_to('\"' || (SELECT hash FROM head) || '\"', 'UTF8') || %s::bytea), 'hex'))"
+            f" RETURNING {pk}, {prev}, {digest}",
+            [*values, before, after],
+        )
+        entry.pk, entry.prev_hash, entry.row_hash = cursor.fetchone()
+    entry._state.adding = False
+    entry._state.db = using
+    if entry.row_hash != compute_hash(entry):  # never: the same bytes; refuse to commit if so
+        raise DatabaseError("the audit row's hash does not match its content")
+    return True
+
+
+def append(entry: AuditLog, *, along: Along | None = None) -> AuditLog:
     """Hash `entry` onto the end of the chain and insert it."""
-    return append_many([entry])[0]
+    return append_many([entry], along=along)[0]
 
 
-def append_many(entries: list[AuditLog]) -> list[AuditLog]:
+def append_many(entries: list[AuditLog], *, along: Along | None = None) -> list[AuditLog]:
     """Hash `entries` onto the end of the chain in their order and insert them: one lock, one
-    read of the last hash and one INSERT for the lot (a batch of check-ins, say)."""
+    read of the last hash and one INSERT for the lot (a batch of check-ins, say). On PostgreSQL a
+    single entry is read onto the head and inserted in one statement. `along`: see `Along`."""
     if not entries:
         return entries
     using = DEFAULT_DB_ALIAS
+    connection = connections[using]
     with transaction.atomic(using=using, savepoint=False):
-        _lock_chain(connections[using])
-        last = AuditLog.objects.using(using).order_by("-id").values_list("row_hash", flat=True)
-        prev = last.first() or ""
+        if along is not None:
+            _lock_chain_along(connection, along)
+        else:
+            _lock_chain(connection)
         now = timezone.now()
         for entry in entries:
             entry.at = entry.at or now
@@ -202,6 +302,14 @@ def append_many(entries: list[AuditLog]) -> list[AuditLog]:
                 json.loads(json.dumps(entry.before)) if entry.before is not None else None
             )
             entry.after = json.loads(json.dumps(entry.after)) if entry.after is not None else None
+        if (
+            len(entries) == 1
+            and connection.vendor == "postgresql"
+            and _insert_onto_head(connection, entries[0], using)
+        ):
+            return entries
+        prev = _last_hash(connection)
+        for entry in entries:
             entry.prev_hash = prev
             entry.row_hash = prev = compute_hash(entry)
         if len(entries) == 1:

@@ -18,6 +18,7 @@ from jaga.core.apidocs import gettext_lazy
 from jaga.core.errors import DomainError
 from jaga.core.links import absolute_reverse, absolute_url
 from jaga.core.params import Limit, Offset
+from jaga.core.prepared import Prepared
 from jaga.servicedesk import models, queries, services
 from jaga.servicedesk.models import (
     STAFF_CHANNELS,
@@ -49,8 +50,13 @@ from jaga.territory.models import Level, Territory
 router = Router(tags=["servicedesk"])
 
 
+_ACTIVE_SERVICE = Prepared(
+    Service, lambda code: Service.objects.filter(code=code, is_active=True), str
+)
+
+
 def _service(code: str) -> Service:
-    service = Service.objects.filter(code=code, is_active=True).first()
+    service = _ACTIVE_SERVICE.first(code)
     if service is None:
         raise DomainError("unknown_service", _("Unknown service %(code)s.") % {"code": code})
     return service

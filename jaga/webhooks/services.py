@@ -27,6 +27,7 @@ from django_tasks import default_task_backend
 from jaga.core import events, outbound
 from jaga.core.audit import log_action
 from jaga.core.codes import random_code
+from jaga.core.prepared import Prepared
 from jaga.core.types import Actor
 from jaga.webhooks.models import Delivery, DeliveryStatus, Endpoint
 from jaga.webhooks.signing import signature
@@ -58,13 +59,19 @@ def body_for(event: events.Event, delivery_id: str) -> dict[str, Any]:
     }
 
 
+# Read after every event's commit (each public report): compiled once per process.
+_ACTIVE_ENDPOINTS = Prepared(
+    Endpoint, lambda: Endpoint.objects.filter(is_active=True).order_by("pk")
+)
+
+
 def queue_event(event: events.Event) -> list[Delivery]:
     """One delivery per endpoint that asked for this event in this area; first tries queued."""
     if event.data.get("sensitive"):
         return []  # domestic violence and the like never leave the police
     created = []
     now = timezone.now()
-    for endpoint in Endpoint.objects.filter(is_active=True).order_by("pk"):
+    for endpoint in _ACTIVE_ENDPOINTS.all():
         if not endpoint.wants(event):
             continue
         delivery_id = random_code(20)

@@ -3,6 +3,7 @@ append-only below the ORM."""
 
 from __future__ import annotations
 
+import datetime
 import threading
 from typing import Any
 
@@ -242,3 +243,30 @@ def open_sink() -> Any:
     import io
 
     return io.StringIO()
+
+
+def test_one_row_with_a_statement_along_the_lock(alice: Any, village_a: Any) -> None:
+    """`Along`: the statement runs in the lock's round trip and its rows come back; the row is
+    hashed onto the head as `compute_hash` says (on PostgreSQL the database joins the bytes)."""
+    from jaga.analytics.models import MonthlyMetric
+    from jaga.analytics.rollups import bump_metric, metrics_update
+    from jaga.core.audit import Along
+
+    moment = datetime.datetime(2026, 3, 5, tzinfo=datetime.UTC)
+    bump_metric(village_a, moment, "test.along", 1, key="k")
+    _rows(village_a, alice, 2)
+    with transaction.atomic():
+        moved = Along(*metrics_update(village_a, moment, ["test.along", "test.absent"], 2, "k"))
+        entry = log_action(
+            "test.along",
+            village_a,
+            actor=alice,
+            after={"text": 'a "quoted" ünïcode', "x": 1.0},
+            along=moved,
+        )
+    assert moved.rows == [{"metric": "test.along"}]
+    assert MonthlyMetric.objects.get(metric="test.along", key="k").value == 3
+    stored = AuditLog.objects.get(pk=entry.pk)
+    assert stored.row_hash == entry.row_hash == compute_hash(stored)
+    assert stored.prev_hash == AuditLog.objects.filter(pk__lt=entry.pk).order_by("-id")[0].row_hash
+    assert verify_chain().intact

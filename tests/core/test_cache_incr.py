@@ -6,6 +6,8 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 pytestmark = pytest.mark.django_db
 
@@ -23,3 +25,24 @@ def test_incr_counts_and_refuses_a_missing_or_expired_key() -> None:
         cache.incr("short")
     assert cache.add("short", 1, 60)  # the expired row is gone: a new window starts at 1
     assert cache.get("short") == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's commit setting")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_restore_after_flush")
+def test_a_counter_of_its_own_commits_without_waiting_for_the_disk_and_nothing_else() -> None:
+    def setting() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return str(cursor.fetchone()[0])
+
+    assert cache.add("counter", 1, 60)
+    with CaptureQueriesContext(connection) as alone:
+        assert cache.incr("counter") == 2
+    assert "set_config('synchronous_commit', 'off', true)" in alone.captured_queries[1]["sql"]
+    assert setting() == "on"  # for that transaction only
+    with transaction.atomic():  # inside a caller's transaction: the caller's commit is untouched
+        with CaptureQueriesContext(connection) as inside:
+            assert cache.incr("counter") == 3
+        assert setting() == "on"
+    assert not any("synchronous_commit" in q["sql"] for q in inside.captured_queries)

@@ -16,11 +16,12 @@ from django.utils.translation import gettext as _
 
 from jaga.accounts.access import in_scope, roles_of
 from jaga.accounts.models import Posting, Role
-from jaga.analytics.rollups import bump_metric
+from jaga.analytics.rollups import add_missing_metrics, metrics_update
 from jaga.core import events
-from jaga.core.audit import log_action, snapshot
+from jaga.core.audit import Along, log_action, snapshot
 from jaga.core.codes import random_code, random_secret
 from jaga.core.errors import DomainError
+from jaga.core.prepared import Prepared
 from jaga.core.types import Actor, signed_in
 from jaga.incidents.services import check_point
 from jaga.servicedesk import metrics as desk_metrics
@@ -32,6 +33,7 @@ from jaga.servicedesk.models import (
     Open311Client,
     RequestUpdate,
     Service,
+    ServiceQuestion,
     ServiceRequest,
     Status,
 )
@@ -60,33 +62,52 @@ class Routing:
 # ---------------------------------------------------------------- routing
 
 
+# The intake's lookups, compiled once per process (jaga.core.prepared): the same statements.
+_POLSEK = Prepared(
+    PoliceUnit,
+    lambda district: PoliceUnit.objects.filter(
+        kind=PoliceUnitKind.POLSEK, territories__code=district
+    ).order_by("id"),
+    str,
+)
+_POLRES = Prepared(
+    PoliceUnit,
+    lambda regency: PoliceUnit.objects.filter(
+        kind=PoliceUnitKind.POLRES, territories__code=regency
+    ).order_by("id"),
+    str,
+)
+_BHABINS = Prepared(
+    Posting,
+    lambda village_id, on: (
+        Posting.objects.active(on)
+        .filter(role=Role.BHABIN, territory_id=village_id, user__is_active=True)
+        .select_related("user")
+        .order_by("valid_from", "id")
+    ),
+    int,
+)
+_VILLAGE = Prepared(
+    Territory, lambda code: Territory.objects.filter(code=code, level=Level.VILLAGE), str
+)
+_QUESTIONS = Prepared(
+    ServiceQuestion, lambda service_id: ServiceQuestion.objects.filter(service_id=service_id), int
+)
+_WITH_KEY = Prepared(
+    ServiceRequest, lambda key_hash: ServiceRequest.objects.filter(idempotency_key=key_hash), str
+)
+
+
 def route(village: Territory, on: datetime.date | None = None) -> Routing:
     """The Polsek whose area holds the village and the Bhabinkamtibmas posted there on `on`.
 
     A village without an officer goes to its Polsek's duty queue (officer None). A district
     without a Polsek falls back to the Polres of the regency.
     """
-    unit = (
-        PoliceUnit.objects.filter(
-            kind=PoliceUnitKind.POLSEK, territories__code=village.district_code
-        )
-        .order_by("id")
-        .first()
-    )
+    unit = _POLSEK.first(village.district_code)
     if unit is None:
-        unit = (
-            PoliceUnit.objects.filter(
-                kind=PoliceUnitKind.POLRES, territories__code=village.regency_code
-            )
-            .order_by("id")
-            .first()
-        )
-    postings = list(
-        Posting.objects.active(on)
-        .filter(role=Role.BHABIN, territory=village, user__is_active=True)
-        .select_related("user")
-        .order_by("valid_from", "id")
-    )
+        unit = _POLRES.first(village.regency_code)
+    postings = _BHABINS.all(village.pk, key=on or timezone.localdate())
     return Routing(unit=unit, officer=postings[0].user if postings else None, postings=postings)
 
 
@@ -94,11 +115,21 @@ def idempotency_hash(scope: str, key: str) -> str:
     return hashlib.sha256(f"{scope}:{key}".encode()).hexdigest()
 
 
+def _questions(service: Service) -> list[ServiceQuestion]:
+    """`service.questions.all()`: the prefetched list when there is one."""
+    if "questions" in getattr(service, "_prefetched_objects_cache", {}):
+        return list(service.questions.all())
+    questions = _QUESTIONS.all(service.pk)
+    for question in questions:
+        question.service = service
+    return questions
+
+
 def clean_answers(service: Service, raw: dict[str, Any]) -> dict[str, Any]:
     """Check the answers to the service's questions; every problem is reported at once."""
     answers: dict[str, Any] = {}
     problems: list[str] = []
-    for question in service.questions.all():
+    for question in _questions(service):
         value = raw.get(question.code)
         if isinstance(value, list) and question.datatype != Datatype.MULTI:
             value = value[0] if value else None
@@ -170,7 +201,7 @@ def _check_village(village: Territory | None) -> Territory:
 
 def find_village(code: str) -> Territory:
     """The village with this Kemendagri code, or a clear error."""
-    village = Territory.objects.filter(code=(code or "").strip(), level=Level.VILLAGE).first()
+    village = _VILLAGE.first((code or "").strip())
     if village is None:
         raise DomainError(
             "unknown_village",
@@ -281,7 +312,7 @@ def _first_with_key(key_hash: str | None) -> ServiceRequest | None:
     """The report a retried submission made first, without its tracking code (see above)."""
     if key_hash is None:
         return None
-    first = ServiceRequest.objects.filter(idempotency_key=key_hash).first()
+    first = _WITH_KEY.first(key_hash)
     if first is not None:
         first.tracking_code = ""  # type: ignore[attr-defined]
     return first
@@ -414,15 +445,26 @@ def _record_receipt(request: ServiceRequest, routing: Routing, *, actor: Actor) 
         text=_received_text(routing),
         status_to=Status.RECEIVED,
     )
-    bump_metric(
-        request.village, request.received_at, desk_metrics.RECEIVED, +1, key=request.service.code
-    )
+    # The month's count moves in the round trip that takes the audit chain's lock (both are
+    # held until the commit; one round trip fewer while they are). The month's first report of
+    # the service in the village adds the row after.
+    key, village = request.service.code, request.village
+    moved = Along(*metrics_update(village, request.received_at, [desk_metrics.RECEIVED], +1, key))
     log_action(
         "servicedesk.received",
         request,
         actor=actor,
         after=snapshot(request) | {"secret_hash": "***"},
-        territory_code=request.village.code,
+        territory_code=village.code,
+        along=moved,
+    )
+    add_missing_metrics(
+        village,
+        request.received_at,
+        [desk_metrics.RECEIVED],
+        +1,
+        key,
+        {str(row["metric"]) for row in moved.rows},
     )
     events.emit(
         events.REPORT_CREATED,

@@ -1,0 +1,145 @@
+"""Reads a hot path makes on every request, compiled to SQL once per process.
+
+Django compiles a queryset to SQL each time it runs it (`SQLCompiler.as_sql`: the select list,
+the joins, the ordering), and for a short lookup that costs more CPU than the database spends
+answering it. `Prepared` compiles the queryset once per database (and per `key` the caller
+gives, e.g. today's date), remembers where the values of the call sit among the parameters, and
+for each call runs the same SQL with the new values and reads the rows back into model instances
+the way the queryset's own iterator does (`ModelIterable`: the same converters, the same
+`select_related` objects). Same statement, same result, no compilation. Each thread compiles its
+own (a compiled statement keeps its connection, which is per thread).
+
+Only values that reach the database unchanged can vary between calls: strings and integers
+(a `CharField` or an id). Anything else (a date, a list) goes into `key` and makes its own
+compiled statement.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.db import connections, models, router
+from django.db.models.query import get_related_populators
+from django.db.models.sql.compiler import SQLCompiler
+
+M = TypeVar("M", bound=models.Model)
+
+# Stand-ins for the call's values while compiling: unlike any real value, found among the
+# compiled parameters by identity of content (each must appear exactly once).
+_STR_MARK = "\x1fjaga-prepared-slot-{}\x1f"
+_INT_MARK = -7_300_000_000_000_000_000
+
+
+@dataclass
+class _Compiled:
+    sql: str
+    params: list[Any]
+    positions: list[int]
+    compiler: SQLCompiler
+    converters: dict[int, Any]
+    init_list: list[str]
+    start: int
+    end: int
+    populators: list[Any]
+
+
+class Prepared(Generic[M]):
+    """`Prepared(Territory, lambda code: Territory.objects.filter(code=code), str)`, then
+    `.all(code)` or `.first(code)`: the rows the queryset would give for that code. With
+    `key`, `build` gets it as its last argument (`.all(code, key=today)`)."""
+
+    def __init__(
+        self, model: type[M], build: Callable[..., models.QuerySet[M]], *kinds: type
+    ) -> None:
+        if any(kind not in (str, int) for kind in kinds):
+            raise TypeError("only str and int values can vary between calls")
+        self._model = model
+        self._build = build
+        self._kinds = kinds
+        # Per thread: a compiled statement keeps the connection it was compiled for.
+        self._local = threading.local()
+
+    def all(self, *values: str | int, key: Hashable = None) -> list[M]:
+        return self._run(values, key, first=False)
+
+    def first(self, *values: str | int, key: Hashable = None) -> M | None:
+        """What `queryset.first()` gives: the first row by the queryset's order (by pk when it
+        has none)."""
+        found = self._run(values, key, first=True)
+        return found[0] if found else None
+
+    def _marks(self) -> list[str | int]:
+        return [
+            _STR_MARK.format(i) if kind is str else _INT_MARK - i
+            for i, kind in enumerate(self._kinds)
+        ]
+
+    def _compile(self, alias: str, first: bool, key: Hashable) -> _Compiled:
+        marks = self._marks()
+        queryset = self._build(*marks, key) if key is not None else self._build(*marks)
+        if first:
+            queryset = (queryset if queryset.ordered else queryset.order_by("pk"))[:1]
+        compiler = queryset.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        params = list(params)
+        positions = []
+        for mark in marks:
+            if params.count(mark) != 1:
+                raise ValueError(f"a prepared value must appear once in the statement: {sql}")
+            positions.append(params.index(mark))
+        select, klass_info = compiler.select, compiler.klass_info
+        columns = [s[0] for s in select[: compiler.col_count]]
+        if compiler.has_extra_select or compiler.has_composite_fields(columns):
+            raise ValueError("a prepared read reads plain model rows only")
+        assert klass_info is not None
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        return _Compiled(
+            sql=sql,
+            params=params,
+            positions=positions,
+            compiler=compiler,
+            converters=compiler.get_converters(columns),
+            init_list=[f[0].target.attname for f in select[start:end]],
+            start=start,
+            end=end,
+            # django-stubs describes a later Django (a fetch_mode argument); 5.2 takes three.
+            populators=get_related_populators(klass_info, select, alias),  # type: ignore[call-arg]
+        )
+
+    def _run(self, values: tuple[str | int, ...], key: Hashable, first: bool) -> list[M]:
+        if len(values) != len(self._kinds):
+            raise TypeError(f"expected {len(self._kinds)} values, got {len(values)}")
+        plain: list[str | int] = []
+        for value, kind in zip(values, self._kinds, strict=True):
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise TypeError(f"a prepared value must be a {kind.__name__}: {value!r}")
+            plain.append(kind(value))  # a str or int subclass (SafeString, a choice) as itself
+        model = self._model
+        alias = router.db_for_read(model) or "default"
+        cache = getattr(self._local, "compiled", None)
+        if cache is None:
+            cache = self._local.compiled = {}
+        compiled = cache.get((alias, first, key))
+        if compiled is None:
+            if len(cache) >= 32:  # keys that pass (yesterday's date): start again
+                cache.clear()
+            compiled = cache[(alias, first, key)] = self._compile(alias, first, key)
+        params = list(compiled.params)
+        for position, value in zip(compiled.positions, plain, strict=True):
+            params[position] = value
+        with connections[alias].cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        found = []
+        for row in rows:
+            obj = model.from_db(alias, compiled.init_list, row[compiled.start : compiled.end])
+            for populator in compiled.populators:
+                populator.populate(row, obj)
+            found.append(obj)
+        return found
