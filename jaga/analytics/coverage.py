@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -169,28 +170,7 @@ def regency_coverage(
             )
             for r in rows
         ]
-        gappy = [c.code for c in with_totals if c.missing is None]
-        if gappy:
-            # Which months the gaps are: one more query, only when some regency has one.
-            present: dict[str, set[datetime.date]] = defaultdict(set)
-            for code, month in (
-                AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY, area_code__in=gappy)
-                .values_list("area_code", "month")
-                .distinct()
-                .order_by()
-            ):
-                present[code].add(month)
-            with_totals = [
-                c
-                if c.missing is not None
-                else replace(
-                    c,
-                    missing=tuple(
-                        m for m in months_between(c.first, c.last) if m not in present[c.code]
-                    ),
-                )
-                for c in with_totals
-            ]
+        with_totals = _with_missing_months(with_totals)
         unit.memo.setdefault(
             "regency_coverage",
             [
@@ -206,17 +186,40 @@ def regency_coverage(
     for code, month in qs.values_list("area_code", "month").distinct().order_by():
         months[code].append(month)
     found = [
-        RegencyCoverage(
-            code,
-            min(ms),
-            max(ms),
-            len(ms),
-            missing=tuple(m for m in months_between(min(ms), max(ms)) if m not in set(ms)),
-        )
+        RegencyCoverage(code, min(ms), max(ms), len(ms), missing=_missing(min(ms), max(ms), ms))
         for code, ms in sorted(months.items())
     ]
     unit.memo["regency_coverage"] = found
     return found
+
+
+def _missing(
+    first: datetime.date, last: datetime.date, present: Iterable[datetime.date]
+) -> tuple[datetime.date, ...]:
+    have = set(present)
+    return tuple(m for m in months_between(first, last) if m not in have)
+
+
+def _with_missing_months(found: list[RegencyCoverage]) -> list[RegencyCoverage]:
+    """The coverage with the months of its gaps: one more query, only when some regency has a
+    gap (without one nothing is missing)."""
+    gappy = [c.code for c in found if c.missing is None]
+    if not gappy:
+        return found
+    present: dict[str, set[datetime.date]] = defaultdict(set)
+    for code, month in (
+        AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY, area_code__in=gappy)
+        .values_list("area_code", "month")
+        .distinct()
+        .order_by()
+    ):
+        present[code].add(month)
+    return [
+        c
+        if c.missing is not None
+        else replace(c, missing=_missing(c.first, c.last, present[c.code]))
+        for c in found
+    ]
 
 
 def period_for(
