@@ -17,14 +17,29 @@ class MessageGateway(Protocol):
 
 
 class LoggingGateway:
-    """The default gateway: writes each message to the log and keeps it for tests."""
+    """The default gateway: logs that a message went and keeps the last ones for tests.
 
+    A message can hold a reporter's private tracking code or a one-time secret, so its text
+    reaches the log only with DEBUG (the demo, development); in production the log says to whom
+    (masked) and how long. The kept messages are the last `KEEP`, not every message since the
+    process started."""
+
+    KEEP = 1000
     sent: list[tuple[str, str]] = []
 
     def send(self, to: str, text: str) -> None:
         masked = to[:4] + "***" + to[-2:] if len(to) > 6 else "***"
-        log.info("message to %s: %s", masked, text)
+        if settings.DEBUG:
+            log.info("message to %s: %s", masked, text)
+        else:
+            log.info(
+                "message to %s (%d characters; the text is logged only with DEBUG)",
+                masked,
+                len(text),
+            )
         LoggingGateway.sent.append((to, text))
+        if len(LoggingGateway.sent) > self.KEEP:
+            del LoggingGateway.sent[: -self.KEEP]
 
 
 WHATSAPP_CLOUD_GATEWAY = "jaga.servicedesk.chat.graph.WhatsAppCloudGateway"

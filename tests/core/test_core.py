@@ -108,3 +108,26 @@ def test_the_api_documents_itself_without_external_assets():
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/me" in schema["paths"]
     assert "/api/v1/territories/{code}" in schema["paths"]
+
+
+def test_the_logging_gateway_keeps_message_texts_out_of_production_logs(settings, caplog):
+    """A reporter's message holds the private tracking code: without DEBUG the log says that a
+    message went, not what it said; and the kept messages stay bounded."""
+    import logging
+
+    from jaga.core.gateways import LoggingGateway
+
+    LoggingGateway.sent.clear()
+    settings.DEBUG = False
+    with caplog.at_level(logging.INFO, logger="jaga.gateways"):
+        LoggingGateway().send("+6281234567890", "Kode lacak Anda: JG-SECRET-42")
+    assert "JG-SECRET-42" not in caplog.text and "+628***90" in caplog.text
+    settings.DEBUG = True
+    with caplog.at_level(logging.INFO, logger="jaga.gateways"):
+        LoggingGateway().send("+6281234567890", "Kode lacak Anda: JG-DEMO-1")
+    assert "JG-DEMO-1" in caplog.text
+    for i in range(LoggingGateway.KEEP + 5):
+        LoggingGateway().send("+6281234567890", f"m{i}")
+    assert len(LoggingGateway.sent) == LoggingGateway.KEEP
+    assert LoggingGateway.sent[-1][1] == f"m{LoggingGateway.KEEP + 4}"
+    LoggingGateway.sent.clear()
