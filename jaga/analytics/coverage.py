@@ -18,10 +18,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from jaga.analytics.models import AreaLevel, AreaMonthlyCount
+from jaga.analytics.models import AreaLevel, AreaMonthlyCount, RegencyVersion
 from jaga.analytics.units import Unit
 from jaga.core.months import months_between
 
@@ -32,10 +32,6 @@ class RegencyCoverage:
     first: datetime.date
     last: datetime.date
     months_with_records: int
-    # With `regency_coverage(..., totals_over=(start, end))`: incidents and roll-up rows of the
-    # regency in those months (the version the alarms' cache keys name).
-    total: int | None = None
-    rows: int | None = None
 
     @property
     def gaps(self) -> int:
@@ -104,56 +100,97 @@ class Period:
         }
 
 
-def regency_coverage(
-    unit: Unit, totals_over: tuple[datetime.date, datetime.date] | None = None
-) -> list[RegencyCoverage]:
-    """The coverage of every regency the unit touches that has records. One query, once per unit
-    (a page asks for it several times: CompStat, the trend, the early warning).
-
-    `totals_over` (first and last month): a query of its own that also sums each regency's
-    incidents and counts its roll-up rows in those months (`total`, `rows`: the version the
-    alarms' cache keys name), never taken from the unit's memo."""
-    if totals_over is None and "regency_coverage" in unit.memo:
-        cached: list[RegencyCoverage] = unit.memo["regency_coverage"]
-        return cached
-    qs = AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY)
+def _versions_read(unit: Unit) -> dict[str, int]:
+    """The roll-up version (`RegencyVersion`) of every regency the unit touches that has one. One
+    query on a table of a row per regency."""
+    qs = RegencyVersion.objects.all()
     if unit.level != "country":
         regencies = {".".join(c.split(".")[:2]) for c in unit.codes if "." in c}
         provinces = {c for c in unit.codes if "." not in c}
-        qs = qs.filter(Q(area_code__in=regencies) | Q(parent_code__in=provinces))
-    if totals_over is not None:
-        within = Q(month__gte=totals_over[0], month__lte=totals_over[1])
-        rows = (
-            qs.values("area_code")
-            .annotate(
-                first=Min("month"),
-                last=Max("month"),
-                n=Count("month", distinct=True),
-                total=Sum("count", filter=within),
-                rows=Count("id", filter=within),
-            )
-            .order_by("area_code")
-        )
-        with_totals = [
-            RegencyCoverage(r["area_code"], r["first"], r["last"], r["n"], r["total"], r["rows"])
-            for r in rows
-        ]
-        unit.memo.setdefault(
-            "regency_coverage",
-            [RegencyCoverage(c.code, c.first, c.last, c.months_with_records) for c in with_totals],
-        )
-        return with_totals
+        q = Q(regency_code__in=regencies)
+        for province in sorted(provinces):
+            q |= Q(regency_code__startswith=province + ".")
+        qs = qs.filter(q)
+    return dict(qs.values_list("regency_code", "version"))
+
+
+def versions_tag(versions: dict[str, int]) -> str:
+    """The versions of some regencies in a cache key: `code=version` for one regency, a digest
+    of every pair for more."""
+    import hashlib
+
+    pairs = ",".join(f"{code}={version}" for code, version in sorted(versions.items()))
+    if len(versions) <= 1:
+        return pairs
+    return hashlib.sha256(pairs.encode()).hexdigest()[:32]
+
+
+# Each regency's coverage as last read by this process, under the version it was read for:
+# {regency: (version, coverage or None when it has no regency row)}. A version is never given
+# twice (a sequence), so an entry is used only while none of the regency's rows has moved; one
+# entry per regency (some 514), replaced when the version moves.
+_COVERAGE: dict[str, tuple[int, RegencyCoverage | None]] = {}
+
+
+def coverage_and_versions(
+    unit: Unit, fresh: bool = False
+) -> tuple[list[RegencyCoverage], dict[str, int]]:
+    """The coverage of every regency the unit touches that has records, and the versions of its
+    regencies (`RegencyVersion`) it was read for. Once per unit (memo; a page asks for it several
+    times: CompStat, the trend, the early warning); `fresh` reads the versions again and keeps
+    the memo only if none moved (the early warning's cache keys name them).
+
+    The versions are read FIRST, then the coverage of the regencies whose version this process
+    has not read yet (`_COVERAGE`; one query on the regency roll-up, none when every regency is
+    known): a write committed in between only makes the coverage newer than its version, never
+    older, and the next read sees a new version. Where the country's coverage took 0.2 s to sum
+    from 277,000 regency rows, it is one read of 514 versions once known."""
+    memo: tuple[list[RegencyCoverage], dict[str, int]] | None = unit.memo.get("coverage")
+    if memo is not None and not fresh:
+        return memo
+    versions = _versions_read(unit)
+    if memo is not None and memo[1] == versions:
+        return memo
+    missing = [
+        code
+        for code, version in versions.items()
+        if (known := _COVERAGE.get(code)) is None or known[0] != version
+    ]
+    if missing:
+        found = {c.code: c for c in _coverage_read(unit, missing, len(missing) == len(versions))}
+        for code in missing:
+            _COVERAGE[code] = (versions[code], found.get(code))
+    coverage = []
+    for code in sorted(versions):
+        entry = _COVERAGE.get(code)
+        if entry is not None and entry[0] == versions[code] and entry[1] is not None:
+            coverage.append(entry[1])
+    unit.memo["coverage"] = (coverage, versions)
+    return coverage, versions
+
+
+def regency_coverage(unit: Unit) -> list[RegencyCoverage]:
+    """The coverage of every regency the unit touches that has records (`coverage_and_versions`)."""
+    return coverage_and_versions(unit)[0]
+
+
+def _coverage_read(unit: Unit, regencies: list[str], whole: bool) -> list[RegencyCoverage]:
+    """The coverage of `regencies` from the regency roll-up (`whole`: every regency of the unit,
+    read by the unit's own filter). One query."""
+    qs = AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY)
+    if not whole:
+        qs = qs.filter(area_code__in=regencies)
+    elif unit.level != "country":
+        own = {".".join(c.split(".")[:2]) for c in unit.codes if "." in c}
+        provinces = {c for c in unit.codes if "." not in c}
+        qs = qs.filter(Q(area_code__in=own) | Q(parent_code__in=provinces))
     # The distinct (regency, month) pairs, summed up here: a few thousand pairs for the whole
     # country, read from a covering index, where COUNT(DISTINCT month) per regency sorted every
     # row of every category (0.47 s against 0.22 s for the country).
     months: dict[str, list[datetime.date]] = defaultdict(list)
     for code, month in qs.values_list("area_code", "month").distinct().order_by():
         months[code].append(month)
-    found = [
-        RegencyCoverage(code, min(ms), max(ms), len(ms)) for code, ms in sorted(months.items())
-    ]
-    unit.memo["regency_coverage"] = found
-    return found
+    return [RegencyCoverage(code, min(ms), max(ms), len(ms)) for code, ms in sorted(months.items())]
 
 
 def period_for(

@@ -12,7 +12,14 @@ import numpy as np
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from jaga.analytics.coverage import Period, RegencyCoverage, period_for, regency_coverage
+from jaga.analytics.coverage import (
+    Period,
+    RegencyCoverage,
+    coverage_and_versions,
+    period_for,
+    regency_coverage,
+    versions_tag,
+)
 from jaga.analytics.models import MonthlyIncidentCount
 from jaga.analytics.stats.scan import ScanResult, alarms_without, poisson_scan
 from jaga.analytics.units import Unit
@@ -609,18 +616,21 @@ def report(unit: Unit, end: datetime.date) -> dict[str, Any]:
     return {"alarms": alarms(unit, end, period=period), "period": period.as_dict()}
 
 
-# A regency's alarms, cached under the version of its figures (incident total and roll-up rows
-# over the months read): new data changes the key. Kept a week, so a province or the country
-# reads what the monthly run and earlier visits computed and scans only regencies whose figures
-# moved.
+# A regency's alarms, cached under the version of its roll-up (`RegencyVersion`, moved by every
+# write to its rows): new data changes the key. Kept a week, so a province or the country reads
+# what the monthly run and earlier visits computed and scans only regencies whose figures moved.
 REGENCY_CACHE_SECONDS = 7 * 24 * 3600
 
 
 def alarms_cached(unit: Unit, end: datetime.date) -> list[dict[str, Any]]:
-    """`alarms` through the cache, keyed by the incident total and row count over the months read
-    (one small query on the area roll-up), so new data shows at once."""
+    """`alarms` through the cache, keyed by the versions of the unit's regencies (one small
+    query), so new data shows at once."""
     found: list[dict[str, Any]] = alarms_report(unit, end)["alarms"]
     return found
+
+
+def _alarms_key(key: str, end: datetime.date, versions: dict[str, int]) -> str:
+    return f"jaga:alarms:5:{key}:{end.isoformat()}:{versions_tag(versions)}"
 
 
 def alarms_report(unit: Unit, end: datetime.date, limit: int | None = None) -> dict[str, Any]:
@@ -628,25 +638,18 @@ def alarms_report(unit: Unit, end: datetime.date, limit: int | None = None) -> d
     register ends before the month asked for), through the cache like `alarms_cached`. With
     `limit`, only the first alarms are named and listed; `total` counts them all.
 
-    A unit over several regencies is cached regency by regency: one query gives every regency's
-    version, the cache gives the regencies already scanned, and only the others are scanned."""
+    The cache keys name the versions of the unit's regencies (`coverage_and_versions`, read
+    again here, before anything else: a write committed later gives a newer version, never an
+    entry older than its key). A unit over several regencies is cached regency by regency: one query gives every
+    regency's version, the cache gives the regencies already scanned, and only the others are
+    scanned."""
     from django.core.cache import cache
-    from django.db.models import Count, Sum
 
-    from jaga.analytics.queries import counts_of
-
-    start = add_months(end, -(WINDOW + HISTORY - 1))
-    # The coverage and every regency's version in one query.
-    coverage = regency_coverage(unit, totals_over=(start, end))
+    coverage, versions = coverage_and_versions(unit, fresh=True)
     parts = regency_units(unit, coverage)
     if not parts:
         period = alarm_period(unit, end, coverage=coverage)
-        version = (
-            counts_of(unit)
-            .filter(month__gte=start, month__lte=end)
-            .aggregate(n=Sum("count"), rows=Count("id"))
-        )
-        key = f"jaga:alarms:4:{unit.key}:{end.isoformat()}:{version['n']}:{version['rows']}"
+        key = _alarms_key(unit.key, end, versions)
         found = cache.get(key)
         if found is None:  # get and set: get_or_set would read the entry back once more
             found = _scan_one(unit, period, WINDOW, ALPHA)
@@ -656,12 +659,11 @@ def alarms_report(unit: Unit, end: datetime.date, limit: int | None = None) -> d
             "total": len(found),
             "period": period.as_dict(),
         }
-    versions = {c.code: (c.total, c.rows) for c in coverage if c.rows}
-    keys = {}
-    for p in parts:
-        n_rows = versions.get(p.key) if p.codes == [p.key] else None
-        if n_rows is not None:
-            keys[p.key] = f"jaga:alarms:4:{p.key}:{end.isoformat()}:{n_rows[0]}:{n_rows[1]}"
+    keys = {
+        p.key: _alarms_key(p.key, end, {p.key: versions[p.key]})
+        for p in parts
+        if p.codes == [p.key] and p.key in versions
+    }
     cached = cache.get_many(list(keys.values()))
     results: dict[str, list[dict[str, Any]]] = {
         code: cached[key] for code, key in keys.items() if key in cached
