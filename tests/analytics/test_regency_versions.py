@@ -126,3 +126,29 @@ def test_a_regency_without_rows_has_no_coverage(villages):
         villages[0], datetime.date(2026, 1, 1), Category.objects.get(code="pencurian").pk, 1
     )
     assert [c.code for c in regency_coverage(unit(REGENCY))] == [REGENCY]
+
+
+@pytest.mark.parametrize("code", ["35", "*"])
+def test_a_province_or_the_country_sums_what_its_regencies_hold_now(frozen, villages, code):
+    """Above a regency the dashboard sums each regency's rows as the process keeps them: after a
+    new incident the figures are those read from the roll-up, not the ones kept."""
+    from jaga.analytics import queries
+    from tests.analytics.test_dashboard_counts import separate
+
+    theft = Category.objects.get(code="pencurian").pk
+    for i, village in enumerate(villages[:20]):
+        for back in range(30):
+            bump_incidents(village, add_months(LAST_MONTH, -back), theft, 1 + (i + back) % 3)
+    before = queries.dashboard_counts(unit(code), LAST_MONTH)
+    bump_incidents(villages[3], LAST_MONTH, theft, 5)
+    bump_incidents(
+        villages[4], add_months(LAST_MONTH, -14), Category.objects.get(code="miras").pk, 2
+    )
+    got = queries.dashboard_counts(unit(code), LAST_MONTH)
+    comp, series, sparks = separate(unit(code))
+    assert got.comp.total.current == before.comp.total.current + 5
+    assert [r.as_dict() for r in got.comp.rows] == [r.as_dict() for r in comp.rows]
+    assert got.series[-36:] == series
+    assert [(s["territory"].code, s["values"]) for s in got.sparks] == [
+        (s["territory"].code, s["values"]) for s in sparks
+    ]
