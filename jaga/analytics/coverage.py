@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount, RegencyVersion
 from jaga.analytics.units import Unit
-from jaga.core.months import months_between
+from jaga.core.months import month_index
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,10 @@ class RegencyCoverage:
 
     @property
     def gaps(self) -> int:
-        return len(months_between(self.first, self.last)) - self.months_with_records
+        # len(months_between(first, last)) without the list: a country's period sums 514 of them
+        return (
+            max(0, month_index(self.last) - month_index(self.first) + 1) - self.months_with_records
+        )
 
 
 @dataclass

@@ -597,11 +597,28 @@ def _named(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _merged(parts: list[list[dict[str, Any]]], limit: int | None = None) -> list[dict[str, Any]]:
-    """The alarms of several regencies in one list, newest first, named (the first `limit`)."""
+def _merged(
+    parts: list[list[dict[str, Any]]], limit: int | None = None, offset: int = 0
+) -> list[dict[str, Any]]:
+    """The alarms of several regencies in one list, newest first, named (`limit` of them from
+    `offset`). Ties are broken by village and category, so that pages of the list follow each
+    other whatever order the regencies came from the cache in."""
     found = [a for entries in parts for a in entries]
-    found.sort(key=lambda a: (not a["ongoing"], -a["month"].toordinal(), -a["statistic"]))
-    return _named(found[:limit])
+    found.sort(
+        key=lambda a: (
+            not a["ongoing"],
+            -a["month"].toordinal(),
+            -a["statistic"],
+            a["village_id"],
+            a["category_id"],
+        )
+    )
+    return _named(found[offset:] if limit is None else found[offset : offset + limit])
+
+
+def _ongoing_villages(parts: list[list[dict[str, Any]]]) -> int:
+    """The villages with an ongoing alarm (the page's sentence), from the unnamed alarms."""
+    return len({a["village_id"] for entries in parts for a in entries if a["ongoing"]})
 
 
 def report(unit: Unit, end: datetime.date) -> dict[str, Any]:
@@ -633,10 +650,13 @@ def _alarms_key(key: str, end: datetime.date, versions: dict[str, int]) -> str:
     return f"jaga:alarms:5:{key}:{end.isoformat()}:{versions_tag(versions)}"
 
 
-def alarms_report(unit: Unit, end: datetime.date, limit: int | None = None) -> dict[str, Any]:
+def alarms_report(
+    unit: Unit, end: datetime.date, limit: int | None = None, offset: int = 0
+) -> dict[str, Any]:
     """`alarms` with the period read (`period`: `Period.as_dict()`, its `reason` saying when the
     register ends before the month asked for), through the cache like `alarms_cached`. With
-    `limit`, only the first alarms are named and listed; `total` counts them all.
+    `limit`, only `limit` alarms from `offset` are named and listed (a page of the list); `total`
+    counts them all and `ongoing_villages` the villages with an ongoing alarm among them.
 
     The cache keys name the versions of the unit's regencies (`coverage_and_versions`, read
     again here, before anything else: a write committed later gives a newer version, never an
@@ -655,8 +675,11 @@ def alarms_report(unit: Unit, end: datetime.date, limit: int | None = None) -> d
             found = _scan_one(unit, period, WINDOW, ALPHA)
             cache.set(key, found, REGENCY_CACHE_SECONDS)
         return {
-            "alarms": _named(list(found)[:limit]),
+            "alarms": _named(
+                list(found)[offset:] if limit is None else list(found)[offset : offset + limit]
+            ),
             "total": len(found),
+            "ongoing_villages": _ongoing_villages([found]),
             "period": period.as_dict(),
         }
     keys = {
@@ -677,8 +700,9 @@ def alarms_report(unit: Unit, end: datetime.date, limit: int | None = None) -> d
         )
         results.update({code: found for code, (found, _p) in scanned.items()})
     return {
-        "alarms": _merged(list(results.values()), limit),
+        "alarms": _merged(list(results.values()), limit, offset),
         "total": sum(len(found) for found in results.values()),
+        "ongoing_villages": _ongoing_villages(list(results.values())),
         "period": alarm_period_of_parts(unit, end, coverage),
     }
 
