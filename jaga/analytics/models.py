@@ -94,6 +94,10 @@ class RegencyVersion(models.Model):
     version = models.BigIntegerField(_("version"))
 
     class Meta:
+        # The table and its triggers are the migration's own (0008), and it is left out of
+        # backups (`jaga.core.backup` copies managed tables): restoring the roll-up gives every
+        # regency a new version by itself.
+        managed = False
         verbose_name = _("regency roll-up version")
         verbose_name_plural = _("regency roll-up versions")
 

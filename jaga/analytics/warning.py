@@ -580,6 +580,17 @@ def _named(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     categories = {
         c.pk: c for c in Category.objects.filter(pk__in={a["category_id"] for a in found})
     }
+    # `display_name` of each village, the label of its kind looked up once per kind (the
+    # choices' lookup and translation cost more than the rest of naming a thousand alarms).
+    kinds: dict[str, str] = {}
+
+    def display_name(village: Territory) -> str:
+        if village.level != Level.VILLAGE:
+            return village.display_name
+        if village.kind not in kinds:
+            kinds[village.kind] = village.get_kind_display()
+        return f"{kinds[village.kind]} {village.name}"
+
     out = []
     for alarm in found:
         alarm = dict(alarm)
@@ -588,7 +599,7 @@ def _named(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append(
             {
                 "village_code": village.code,
-                "village_name": village.display_name,
+                "village_name": display_name(village),
                 "category_code": category.code if category else "",
                 "category_name": category.name if category else _("All categories"),
                 **alarm,

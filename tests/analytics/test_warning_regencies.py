@@ -197,6 +197,9 @@ def test_the_alarms_page_lists_every_alarm_page_by_page(two_regencies, monkeypat
     client = client_for(user)
     full = warning.alarms_report(unit("35"), LAST_MONTH)
     assert len(full["alarms"]) >= 2
+    for alarm in full["alarms"]:  # named as everywhere else
+        village = Territory.objects.get(code=alarm["village_code"])
+        assert alarm["village_name"] == village.display_name
     monkeypatch.setattr(views, "ALARMS_PAGE", 1)
     shown = []
     pages = len(full["alarms"])

@@ -1,5 +1,8 @@
 """A version per regency of the incident roll-up, kept by triggers on AreaMonthlyCount.
 
+The table is created here, not by Django (the model is unmanaged: derived data, left out of
+backups; a restore's roll-up rows give every regency a version again).
+
 Every INSERT, UPDATE or DELETE of district or regency rows gives each regency it touched a new
 version number, in the writer's transaction; a TRUNCATE gives every regency one. PostgreSQL:
 statement triggers with transition tables (one INSERT ... ON CONFLICT per statement, however many
@@ -14,6 +17,8 @@ VERSIONS = "analytics_regencyversion"
 REGENCY = "CASE WHEN level = 'regency' THEN area_code ELSE parent_code END"
 
 PG_CREATE = [
+    f"""CREATE TABLE IF NOT EXISTS {VERSIONS} (
+        regency_code varchar(5) NOT NULL PRIMARY KEY, version bigint NOT NULL)""",
     "CREATE SEQUENCE IF NOT EXISTS analytics_regency_version_seq",
     f"""
     CREATE OR REPLACE FUNCTION analytics_bump_regency_versions() RETURNS trigger
@@ -67,6 +72,7 @@ PG_DROP = [
     ),
     "DROP FUNCTION IF EXISTS analytics_bump_regency_versions()",
     "DROP SEQUENCE IF EXISTS analytics_regency_version_seq",
+    f"DROP TABLE IF EXISTS {VERSIONS}",
 ]
 
 
@@ -79,6 +85,8 @@ def _sqlite_bump(row: str) -> str:
 
 
 SQLITE_CREATE = [
+    f"""CREATE TABLE IF NOT EXISTS "{VERSIONS}" (
+        "regency_code" varchar(5) NOT NULL PRIMARY KEY, "version" bigint NOT NULL)""",
     f"CREATE TRIGGER analytics_area_versions_insert AFTER INSERT ON {AREA} "
     f"BEGIN {_sqlite_bump('NEW')} END",
     f"CREATE TRIGGER analytics_area_versions_update AFTER UPDATE ON {AREA} "
@@ -89,8 +97,11 @@ SQLITE_CREATE = [
     SELECT DISTINCT area_code, abs(random()) FROM {AREA} WHERE level = 'regency'""",
 ]
 SQLITE_DROP = [
-    f"DROP TRIGGER IF EXISTS analytics_area_versions_{event}"
-    for event in ("insert", "update", "delete")
+    *(
+        f"DROP TRIGGER IF EXISTS analytics_area_versions_{event}"
+        for event in ("insert", "update", "delete")
+    ),
+    f"DROP TABLE IF EXISTS {VERSIONS}",
 ]
 
 
@@ -126,6 +137,7 @@ class Migration(migrations.Migration):
             options={
                 "verbose_name": "regency roll-up version",
                 "verbose_name_plural": "regency roll-up versions",
+                "managed": False,
             },
         ),
         migrations.RunPython(forwards, backwards),
