@@ -48,7 +48,7 @@ PG_CREATE = [
         RETURN NULL;
     END
     $$
-    """,
+    """,  # noqa: S608 - table names from this module
     f"""CREATE TRIGGER analytics_area_versions_insert AFTER INSERT ON {AREA}
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION analytics_bump_regency_versions()""",
@@ -63,7 +63,7 @@ PG_CREATE = [
     f"""INSERT INTO {VERSIONS} (regency_code, version)
     SELECT code, nextval('analytics_regency_version_seq')
     FROM (SELECT DISTINCT area_code AS code FROM {AREA} WHERE level = 'regency') found
-    ORDER BY code ON CONFLICT (regency_code) DO NOTHING""",
+    ORDER BY code ON CONFLICT (regency_code) DO NOTHING""",  # noqa: S608
 ]
 PG_DROP = [
     *(
@@ -79,7 +79,7 @@ PG_DROP = [
 def _sqlite_bump(row: str) -> str:
     regency = f"CASE WHEN {row}.level = 'regency' THEN {row}.area_code ELSE {row}.parent_code END"
     return (
-        f"INSERT INTO {VERSIONS} (regency_code, version) VALUES ({regency}, abs(random())) "
+        f"INSERT INTO {VERSIONS} (regency_code, version) VALUES ({regency}, abs(random())) "  # noqa: S608
         "ON CONFLICT (regency_code) DO UPDATE SET version = excluded.version;"
     )
 
@@ -94,7 +94,7 @@ SQLITE_CREATE = [
     f"CREATE TRIGGER analytics_area_versions_delete AFTER DELETE ON {AREA} "
     f"BEGIN {_sqlite_bump('OLD')} END",
     f"""INSERT INTO {VERSIONS} (regency_code, version)
-    SELECT DISTINCT area_code, abs(random()) FROM {AREA} WHERE level = 'regency'""",
+    SELECT DISTINCT area_code, abs(random()) FROM {AREA} WHERE level = 'regency'""",  # noqa: S608
 ]
 SQLITE_DROP = [
     *(

@@ -5,16 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0006_import_jobs'),
-        ('territory', '0002_country_level_and_territory_changes'),
+        ("incidents", "0006_import_jobs"),
+        ("territory", "0002_country_level_and_territory_changes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(condition=models.Q(('latitude__isnull', False)), fields=['regency_code', 'occurred_at'], name='incident_point_by_regency'),
+            model_name="incident",
+            index=models.Index(
+                condition=models.Q(("latitude__isnull", False)),
+                fields=["regency_code", "occurred_at"],
+                name="incident_point_by_regency",
+            ),
         ),
     ]
