@@ -10,16 +10,32 @@ import datetime
 from collections import Counter, defaultdict
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from jaga.accounts.access import unscoped
 from jaga.analytics.stats.hotspots import Cell, hotspots
 from jaga.analytics.units import Unit
 from jaga.incidents.models import Incident
-from jaga.territory.models import Territory
+from jaga.territory.models import Level, Territory
 
 RESOLUTION = 8  # ~0.74 km² hexagons: a few streets or a hamlet
 WEEKS = 12
+
+
+def points_q(unit: Unit) -> Q:
+    """The unit's incidents, as the index of incidents with a point can find them (migration
+    incidents 0007, `(regency_code, occurred_at) WHERE latitude IS NOT NULL`): a province is the
+    list of its regencies (a subquery on the territory), looked up one by one in that index,
+    where `regency_code LIKE '35.%'` could only filter what a walk over every incident of the
+    weeks found. The same rows: every incident's regency code is that of a regency row of the
+    territory (its village's ancestor). The country reads the index whole; a regency or smaller
+    keeps `incident_q`."""
+    provinces = [c for c in unit.codes if "." not in c]
+    if unit.level == "country" or not provinces or len(provinces) < len(unit.codes):
+        return unit.incident_q(key="regency_code")
+    regencies = Territory.objects.filter(level=Level.REGENCY, province_code__in=provinces)
+    return Q(regency_code__in=regencies.values("code"))
 
 
 def incident_points(
@@ -28,7 +44,7 @@ def incident_points(
     return list(
         unscoped(
             Incident.objects.filter(
-                unit.incident_q(key="regency_code"),
+                points_q(unit),
                 occurred_at__gte=since,
                 occurred_at__lt=until,
                 latitude__isnull=False,

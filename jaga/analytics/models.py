@@ -78,6 +78,33 @@ class AreaMonthlyCount(models.Model):
         return f"{self.area_code} {self.month:%Y-%m} {self.category_id}: {self.count}"
 
 
+class RegencyVersion(models.Model):
+    """The version of a regency's incident roll-up: a new number each time a row of its district or
+    regency roll-up (AreaMonthlyCount) is inserted, changed or deleted, or the table is emptied.
+
+    Kept by database triggers on AreaMonthlyCount (migration 0008), so every writer moves it in
+    its own transaction: `bump_incidents`, the bulk imports, the rebuild, a COPY. The numbers come
+    from a sequence (PostgreSQL) or at random (SQLite) and never repeat: a figure cached under a
+    regency's version (the coverage, the early-warning alarms) is read again only while none of
+    its rows has moved. Reading one row per regency replaces summing the roll-up to tell whether
+    anything moved.
+    """
+
+    regency_code = models.CharField(_("regency"), max_length=5, primary_key=True)
+    version = models.BigIntegerField(_("version"))
+
+    class Meta:
+        # The table and its triggers are the migration's own (0008), and it is left out of
+        # backups (`jaga.core.backup` copies managed tables): restoring the roll-up gives every
+        # regency a new version by itself.
+        managed = False
+        verbose_name = _("regency roll-up version")
+        verbose_name_plural = _("regency roll-up versions")
+
+    def __str__(self) -> str:
+        return f"{self.regency_code}: {self.version}"
+
+
 class MonthlyMetric(models.Model):
     """Roll-up of every other monthly figure per village (DHIS2-style data values).
 

@@ -134,11 +134,15 @@ def hotspots_in_words(hot: Sequence[Mapping[str, Any]], weeks: int, total: int =
 
 def alarms_in_words(alarms: Sequence[Mapping[str, Any]]) -> str:
     """Early-warning alarms in one sentence: in how many villages something is above usual."""
-    now = {a["village_code"] for a in alarms if a.get("ongoing")}
-    if not now:
+    return ongoing_villages_in_words(len({a["village_code"] for a in alarms if a.get("ongoing")}))
+
+
+def ongoing_villages_in_words(n: int) -> str:
+    """`alarms_in_words` from the number of villages with an ongoing alarm."""
+    if not n:
         return _("Every village is within its usual range of disturbances right now.")
     return ngettext(
         "In %(n)s village a kind of disturbance is above its usual level right now.",
         "In %(n)s villages a kind of disturbance is above its usual level right now.",
-        len(now),
-    ) % {"n": say_number(len(now))}
+        n,
+    ) % {"n": say_number(n)}

@@ -20,7 +20,7 @@ from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
 from django.utils.translation import gettext as _
 
 from jaga.accounts.models import Posting, Role
-from jaga.analytics.coverage import Period, gap_months, period_for
+from jaga.analytics.coverage import Period, coverage_and_versions, gap_months, period_for
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyIncidentCount, MonthlyMetric
 from jaga.analytics.stats import compstat as cs
 from jaga.analytics.stats import trend as tr
@@ -477,38 +477,18 @@ def dashboard_counts(
     (child, month) are read as one UNION ALL, each part on its own (covering) index; they are
     told apart by the child column (empty for the unit's own rows) and split here. The figures
     are those of compstat(), incident_series() and district_sparklines(), which read them in
-    three queries.
+    three queries. A province or the country sums its regencies' rows as this process keeps them
+    (`regency_counts`) instead: the same rows, the same sums.
     """
     start = add_months(end, -(months - 1))
     comp_start = datetime.date(end.year - 1, 1, 1)
     own_start = min(start, comp_start)
     spark_start = add_months(end, -(spark_months - 1))
-    own_qs = counts_of(unit).filter(month__gte=own_start, month__lte=end).order_by()
-    own: QuerySet[Any]
-    if len(unit.codes) == 1 and len(unit.codes[0].split(".")) in (2, 3):
-        # One district or regency: its rows are already one per (month, category).
-        own = own_qs.annotate(child=Value(""), cat=F("category_id"), n=F("count"))
-    else:
-        own = (
-            own_qs.annotate(child=Value(""), cat=F("category_id"))
-            .values("child", "cat", "month")
-            .annotate(n=Sum("count"))
-        )
-    own = own.values_list("child", "cat", "month", "n")
     rows: list[tuple[str, int | None, datetime.date, int | None]]
-    if unit.level == "village":
-        rows = list(own)
+    if by_regency(unit):
+        rows = _rows_from_regencies(unit, own_start, spark_start, end)
     else:
-        qs, field_name, _children = _children_counts(unit)
-        parts = (
-            qs.filter(month__gte=spark_start, month__lte=end)
-            .order_by()
-            .annotate(child=F(field_name), cat=Value(None, output_field=IntegerField()))
-            .values("child", "cat", "month")
-            .annotate(n=Sum("count"))
-            .values_list("child", "cat", "month", "n")
-        )
-        rows = list(own.union(parts, all=True))
+        rows = _rows_read(unit, own_start, spark_start, end)
     own_rows = [(cat, m, n) for child, cat, m, n in rows if child == ""]
     child_rows = [(child, m, n) for child, cat, m, n in rows if child != ""]
     month_list = months_between(start, end)
@@ -525,6 +505,156 @@ def dashboard_counts(
         if unit.level == "village"
         else sparklines_from(unit, spark_start, end, child_rows),
     )
+
+
+def _rows_read(
+    unit: Unit, own_start: datetime.date, spark_start: datetime.date, end: datetime.date
+) -> list[tuple[str, int | None, datetime.date, int | None]]:
+    """The dashboard's rows (child "" and category: the unit's own by category and month; child
+    and no category: each child's by month) in one query."""
+    own_qs = counts_of(unit).filter(month__gte=own_start, month__lte=end).order_by()
+    own: QuerySet[Any]
+    if len(unit.codes) == 1 and len(unit.codes[0].split(".")) in (2, 3):
+        # One district or regency: its rows are already one per (month, category).
+        own = own_qs.annotate(child=Value(""), cat=F("category_id"), n=F("count"))
+    else:
+        own = (
+            own_qs.annotate(child=Value(""), cat=F("category_id"))
+            .values("child", "cat", "month")
+            .annotate(n=Sum("count"))
+        )
+    own = own.values_list("child", "cat", "month", "n")
+    if unit.level == "village":
+        return list(own)
+    qs, field_name, _children = _children_counts(unit)
+    parts = (
+        qs.filter(month__gte=spark_start, month__lte=end)
+        .order_by()
+        .annotate(child=F(field_name), cat=Value(None, output_field=IntegerField()))
+        .values("child", "cat", "month")
+        .annotate(n=Sum("count"))
+        .values_list("child", "cat", "month", "n")
+    )
+    return list(own.union(parts, all=True))
+
+
+# --- Above a regency: each regency's counts, kept per process under its version -----------------
+
+
+@dataclass(frozen=True)
+class RegencyCounts:
+    """Every regency roll-up row of one regency, as arrays (months as year * 12 + month - 1)."""
+
+    code: str
+    parent: str
+    month: np.ndarray
+    category: np.ndarray
+    count: np.ndarray
+
+
+# {regency: (version, its rows)}: read once, used while the regency's version
+# (`RegencyVersion`, moved by every write to its rows) stays the one they were read under.
+_REGENCY_COUNTS: dict[str, tuple[int, RegencyCounts]] = {}
+
+
+def by_regency(unit: Unit) -> bool:
+    """Whether the unit's counts are summed from `regency_counts`: a province or the country."""
+    return unit.level in ("province", "country") and all("." not in c for c in unit.codes)
+
+
+def _month_index(m: datetime.date) -> int:
+    return m.year * 12 + m.month - 1
+
+
+def regency_counts(unit: Unit) -> list[RegencyCounts]:
+    """The regency roll-up rows of every regency of a province or the country, by regency.
+
+    The regencies' versions are read first (`coverage_and_versions`: the unit's memo, read once
+    a request), then, in one query, the rows of the regencies this process has not read under
+    that version: none once every regency is known, one regency after a new incident. A write
+    committed in between makes the rows read newer than their version, never older."""
+    _coverage, versions = coverage_and_versions(unit)
+    missing = [
+        code
+        for code, version in versions.items()
+        if (known := _REGENCY_COUNTS.get(code)) is None or known[0] != version
+    ]
+    if missing:
+        qs = AreaMonthlyCount.objects.filter(level=AreaLevel.REGENCY)
+        if len(missing) < len(versions):
+            qs = qs.filter(area_code__in=missing)
+        elif unit.level != "country":
+            qs = qs.filter(parent_code__in=unit.codes)
+        found: dict[str, list[tuple[str, datetime.date, int, int]]] = defaultdict(list)
+        for code, parent, month, category, count in qs.values_list(
+            "area_code", "parent_code", "month", "category_id", "count"
+        ).order_by():
+            found[code].append((parent, month, category, count))
+        for code in missing:
+            got = found.get(code, [])
+            _REGENCY_COUNTS[code] = (
+                versions[code],
+                RegencyCounts(
+                    code,
+                    got[0][0] if got else code.split(".")[0],
+                    np.array([_month_index(r[1]) for r in got], dtype=np.int64),
+                    np.array([r[2] for r in got], dtype=np.int64),
+                    np.array([r[3] for r in got], dtype=np.int64),
+                ),
+            )
+    return [_REGENCY_COUNTS[code][1] for code in sorted(versions) if code in _REGENCY_COUNTS]
+
+
+def _rows_from_regencies(
+    unit: Unit, own_start: datetime.date, spark_start: datetime.date, end: datetime.date
+) -> list[tuple[str, int | None, datetime.date, int | None]]:
+    """`_rows_read`'s rows for a province or the country, summed from `regency_counts`: a row
+    for every (category, month) and (child, month) that has a roll-up row, as GROUP BY gives."""
+    parts = regency_counts(unit)
+    if unit.level != "country":
+        parts = [p for p in parts if p.parent in unit.codes]
+    if not any(len(p.month) for p in parts):
+        return []
+    month = np.concatenate([p.month for p in parts])
+    category = np.concatenate([p.category for p in parts])
+    count = np.concatenate([p.count for p in parts])
+    # The country's children are its provinces, a province's its regencies.
+    names = [p.parent if unit.level == "country" else p.code for p in parts]
+    child_names, child_of_part = np.unique(
+        np.array(names, dtype=object).astype(str), return_inverse=True
+    )
+    child = np.repeat(child_of_part, [len(p.month) for p in parts])
+    last = _month_index(end)
+
+    def grouped(lo: int, key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+        inside = (month >= lo) & (month <= last)
+        keys = (month[inside] - lo) * width + key[inside]
+        size = (last - lo + 1) * width
+        present = np.bincount(keys, minlength=size) > 0
+        sums = np.zeros(size, dtype=np.int64)
+        np.add.at(sums, keys, count[inside])
+        at = np.flatnonzero(present)
+        return at, sums[at]
+
+    def month_of(i: int) -> datetime.date:
+        return datetime.date(i // 12, i % 12 + 1, 1)
+
+    out: list[tuple[str, int | None, datetime.date, int | None]] = []
+    width = int(category.max()) + 1
+    lo = _month_index(own_start)
+    at, sums = grouped(lo, category, width)
+    out.extend(
+        ("", int(k % width), month_of(lo + int(k // width)), int(n))
+        for k, n in zip(at.tolist(), sums.tolist(), strict=True)
+    )
+    width = len(child_names)
+    lo = _month_index(spark_start)
+    at, sums = grouped(lo, child, width)
+    out.extend(
+        (str(child_names[k % width]), None, month_of(lo + int(k // width)), int(n))
+        for k, n in zip(at.tolist(), sums.tolist(), strict=True)
+    )
+    return out
 
 
 # --- Other monthly figures ----------------------------------------------------------------------

@@ -20,6 +20,7 @@ from jaga.analytics import (
     glance,
     hotspots,
     participation,
+    plain,
     queries,
     scorecard,
     services,
@@ -120,9 +121,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @allow(*STAFF_ROLES)
 def alarms_page(request: HttpRequest) -> HttpResponse:
+    """The alarms of the unit, `ALARMS_PAGE` a page (the country has over a thousand: only the
+    page shown is named and rendered; the sentence above counts them all)."""
     unit = _unit(request)
     month = _month(request)
-    report = warning.alarms_report(unit, month)
+    try:
+        number = max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        number = 1
+    report = warning.alarms_report(
+        unit, month, limit=ALARMS_PAGE, offset=(number - 1) * ALARMS_PAGE
+    )
+    pages = max(1, -(-report["total"] // ALARMS_PAGE))
+    if number > pages:  # past the end: the last page
+        number = pages
+        report = warning.alarms_report(
+            unit, month, limit=ALARMS_PAGE, offset=(number - 1) * ALARMS_PAGE
+        )
+    first = (number - 1) * ALARMS_PAGE
     return render(
         request,
         "analytics/alarms.html",
@@ -132,11 +148,22 @@ def alarms_page(request: HttpRequest) -> HttpResponse:
             month=month,
             month_value=month.isoformat()[:7],
             alarms=report["alarms"],
+            lead=plain.ongoing_villages_in_words(report["ongoing_villages"]),
+            total=report["total"],
+            first=first + 1,
+            last=first + len(report["alarms"]),
+            page_number=number,
+            pages=pages,
+            previous_page=number - 1 if number > 1 else None,
+            next_page=number + 1 if number < pages else None,
             period=report["period"],
             window=warning.WINDOW,
             alpha_pct=warning.ALPHA * 100,
         ),
     )
+
+
+ALARMS_PAGE = 100
 
 
 @login_required

@@ -15,9 +15,11 @@ from django.utils.translation import gettext as _
 from jaga.analytics.coverage import (
     Period,
     RegencyCoverage,
+    coverage_and_versions,
     gap_months,
     period_for,
     regency_coverage,
+    versions_tag,
 )
 from jaga.analytics.models import MonthlyIncidentCount
 from jaga.analytics.stats.scan import ScanResult, alarms_without, poisson_scan
@@ -587,6 +589,17 @@ def _named(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     categories = {
         c.pk: c for c in Category.objects.filter(pk__in={a["category_id"] for a in found})
     }
+    # `display_name` of each village, the label of its kind looked up once per kind (the
+    # choices' lookup and translation cost more than the rest of naming a thousand alarms).
+    kinds: dict[str, str] = {}
+
+    def display_name(village: Territory) -> str:
+        if village.level != Level.VILLAGE:
+            return village.display_name
+        if village.kind not in kinds:
+            kinds[village.kind] = village.get_kind_display()
+        return f"{kinds[village.kind]} {village.name}"
+
     out = []
     for alarm in found:
         alarm = dict(alarm)
@@ -595,7 +608,7 @@ def _named(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append(
             {
                 "village_code": village.code,
-                "village_name": village.display_name,
+                "village_name": display_name(village),
                 "category_code": category.code if category else "",
                 "category_name": category.name if category else _("All categories"),
                 **alarm,
@@ -604,11 +617,28 @@ def _named(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _merged(parts: list[list[dict[str, Any]]], limit: int | None = None) -> list[dict[str, Any]]:
-    """The alarms of several regencies in one list, newest first, named (the first `limit`)."""
+def _merged(
+    parts: list[list[dict[str, Any]]], limit: int | None = None, offset: int = 0
+) -> list[dict[str, Any]]:
+    """The alarms of several regencies in one list, newest first, named (`limit` of them from
+    `offset`). Ties are broken by village and category, so that pages of the list follow each
+    other whatever order the regencies came from the cache in."""
     found = [a for entries in parts for a in entries]
-    found.sort(key=lambda a: (not a["ongoing"], -a["month"].toordinal(), -a["statistic"]))
-    return _named(found[:limit])
+    found.sort(
+        key=lambda a: (
+            not a["ongoing"],
+            -a["month"].toordinal(),
+            -a["statistic"],
+            a["village_id"],
+            a["category_id"],
+        )
+    )
+    return _named(found[offset:] if limit is None else found[offset : offset + limit])
+
+
+def _ongoing_villages(parts: list[list[dict[str, Any]]]) -> int:
+    """The villages with an ongoing alarm (the page's sentence), from the unnamed alarms."""
+    return len({a["village_id"] for entries in parts for a in entries if a["ongoing"]})
 
 
 def report(unit: Unit, end: datetime.date) -> dict[str, Any]:
@@ -623,59 +653,60 @@ def report(unit: Unit, end: datetime.date) -> dict[str, Any]:
     return {"alarms": alarms(unit, end, period=period), "period": period.as_dict()}
 
 
-# A regency's alarms, cached under the version of its figures (incident total and roll-up rows
-# over the months read): new data changes the key. Kept a week, so a province or the country
-# reads what the monthly run and earlier visits computed and scans only regencies whose figures
-# moved.
+# A regency's alarms, cached under the version of its roll-up (`RegencyVersion`, moved by every
+# write to its rows): new data changes the key. Kept a week, so a province or the country reads
+# what the monthly run and earlier visits computed and scans only regencies whose figures moved.
 REGENCY_CACHE_SECONDS = 7 * 24 * 3600
 
 
 def alarms_cached(unit: Unit, end: datetime.date) -> list[dict[str, Any]]:
-    """`alarms` through the cache, keyed by the incident total and row count over the months read
-    (one small query on the area roll-up), so new data shows at once."""
+    """`alarms` through the cache, keyed by the versions of the unit's regencies (one small
+    query), so new data shows at once."""
     found: list[dict[str, Any]] = alarms_report(unit, end)["alarms"]
     return found
 
 
-def alarms_report(unit: Unit, end: datetime.date, limit: int | None = None) -> dict[str, Any]:
+def _alarms_key(key: str, end: datetime.date, versions: dict[str, int]) -> str:
+    return f"jaga:alarms:5:{key}:{end.isoformat()}:{versions_tag(versions)}"
+
+
+def alarms_report(
+    unit: Unit, end: datetime.date, limit: int | None = None, offset: int = 0
+) -> dict[str, Any]:
     """`alarms` with the period read (`period`: `Period.as_dict()`, its `reason` saying when the
     register ends before the month asked for), through the cache like `alarms_cached`. With
-    `limit`, only the first alarms are named and listed; `total` counts them all.
+    `limit`, only `limit` alarms from `offset` are named and listed (a page of the list); `total`
+    counts them all and `ongoing_villages` the villages with an ongoing alarm among them.
 
-    A unit over several regencies is cached regency by regency: one query gives every regency's
-    version, the cache gives the regencies already scanned, and only the others are scanned."""
+    The cache keys name the versions of the unit's regencies (`coverage_and_versions`, read
+    again here, before anything else: a write committed later gives a newer version, never an
+    entry older than its key). A unit over several regencies is cached regency by regency: one query gives every
+    regency's version, the cache gives the regencies already scanned, and only the others are
+    scanned."""
     from django.core.cache import cache
-    from django.db.models import Count, Sum
 
-    from jaga.analytics.queries import counts_of
-
-    start = add_months(end, -(WINDOW + HISTORY - 1))
-    # The coverage and every regency's version in one query.
-    coverage = regency_coverage(unit, totals_over=(start, end))
+    coverage, versions = coverage_and_versions(unit, fresh=True)
     parts = regency_units(unit, coverage)
     if not parts:
         period = alarm_period(unit, end, coverage=coverage)
-        version = (
-            counts_of(unit)
-            .filter(month__gte=start, month__lte=end)
-            .aggregate(n=Sum("count"), rows=Count("id"))
-        )
-        key = f"jaga:alarms:4:{unit.key}:{end.isoformat()}:{version['n']}:{version['rows']}"
+        key = _alarms_key(unit.key, end, versions)
         found = cache.get(key)
         if found is None:  # get and set: get_or_set would read the entry back once more
             found = _scan_one(unit, period, WINDOW, ALPHA)
             cache.set(key, found, REGENCY_CACHE_SECONDS)
         return {
-            "alarms": _named(list(found)[:limit]),
+            "alarms": _named(
+                list(found)[offset:] if limit is None else list(found)[offset : offset + limit]
+            ),
             "total": len(found),
+            "ongoing_villages": _ongoing_villages([found]),
             "period": period.as_dict(),
         }
-    versions = {c.code: (c.total, c.rows) for c in coverage if c.rows}
-    keys = {}
-    for p in parts:
-        n_rows = versions.get(p.key) if p.codes == [p.key] else None
-        if n_rows is not None:
-            keys[p.key] = f"jaga:alarms:4:{p.key}:{end.isoformat()}:{n_rows[0]}:{n_rows[1]}"
+    keys = {
+        p.key: _alarms_key(p.key, end, {p.key: versions[p.key]})
+        for p in parts
+        if p.codes == [p.key] and p.key in versions
+    }
     cached = cache.get_many(list(keys.values()))
     results: dict[str, list[dict[str, Any]]] = {
         code: cached[key] for code, key in keys.items() if key in cached
@@ -689,8 +720,9 @@ def alarms_report(unit: Unit, end: datetime.date, limit: int | None = None) -> d
         )
         results.update({code: found for code, (found, _p) in scanned.items()})
     return {
-        "alarms": _merged(list(results.values()), limit),
+        "alarms": _merged(list(results.values()), limit, offset),
         "total": sum(len(found) for found in results.values()),
+        "ongoing_villages": _ongoing_villages(list(results.values())),
         "period": alarm_period_of_parts(unit, end, coverage),
     }
 

@@ -131,6 +131,14 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["regency_code", "occurred_at"]),
             models.Index(fields=["village", "category", "occurred_at"]),
+            # The incidents with a map point, for the hot spots (`analytics.hotspots`): without
+            # it a province's or the country's weeks of incidents are walked by date to find the
+            # few (or none) that carry a point.
+            models.Index(
+                fields=["regency_code", "occurred_at"],
+                name="incident_point_by_regency",
+                condition=models.Q(latitude__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

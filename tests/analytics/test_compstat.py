@@ -73,3 +73,21 @@ def test_sparklines_per_district(village_a, village_c):
     assert len(rows) == 14
     assert rows["35.03.11"]["values"][-1] == 3
     assert rows["35.03.02"]["values"][-3] == 4
+
+
+def test_the_fast_two_sided_binomial_test_is_scipys_binomtest():
+    """`binomtest_two_sided` (the country's CompStat) gives scipy's p bit for bit."""
+    from jaga.analytics.stats.compstat import binomtest_two_sided
+
+    rng = np.random.default_rng(13)
+    for i in range(400):
+        n = int(rng.choice([1, 7, 10_001, 48_000, 310_000, 2_900_000]))
+        p = float(rng.choice([0.5, 31 / 61, 28 / 59, rng.uniform(0.02, 0.98)]))
+        sd = (n * p * (1 - p)) ** 0.5
+        k = int(np.clip(round(p * n + rng.normal(0, 3) * sd), 0, n))
+        if i % 7 == 0:
+            k = int(rng.integers(0, n + 1))
+        if i % 11 == 0:
+            k = round(p * n)
+        assert binomtest_two_sided(k, n, p) == stats.binomtest(k, n, p).pvalue, (k, n, p)
+    assert binomtest_two_sided(3, 10, 1.0) == stats.binomtest(3, 10, 1.0).pvalue

@@ -120,3 +120,22 @@ def test_the_demo_step_proposes_next_weeks_plan(incidents, regency, satbinmas):
 
     demo.build({"regency": regency, "users": {"kasatbinmas": satbinmas}})
     assert RaidPlan.objects.filter(territory=regency).count() == 1
+
+
+def test_a_province_finds_the_points_of_its_regencies(incidents):
+    """A province's points are read through the list of its regencies (the index of incidents
+    with a point): the same points as its regency's and the whole country's here."""
+    from jaga.analytics import hotspots
+
+    t = Territory.objects.get(code="35")
+    province = Unit("35", t.display_name, ["35"], t.level, t)
+    country = Unit("*", "Indonesia", ["35"], "country")
+    regency = Unit("35.03", "", ["35.03"], "regency", Territory.objects.get(code="35.03"))
+    since = datetime.datetime(2026, 9, 1, tzinfo=datetime.UTC)
+    until = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
+    points = sorted(hotspots.incident_points(province, since, until))
+    assert len(points) == 101
+    assert points == sorted(hotspots.incident_points(regency, since, until))
+    assert points == sorted(hotspots.incident_points(country, since, until))
+    elsewhere = Unit("11", "Aceh", ["11"], "province")
+    assert hotspots.incident_points(elsewhere, since, until) == []

@@ -177,3 +177,42 @@ def test_a_page_that_shows_a_few_alarms_names_only_those(two_regencies):
     assert few["total"] == full["total"] == len(full["alarms"])
     alone = warning.alarms_report(unit("35.03"), LAST_MONTH, limit=1)
     assert len(alone["alarms"]) == 1 and alone["total"] >= 1
+
+
+def test_the_alarms_page_lists_every_alarm_page_by_page(two_regencies, monkeypatch):
+    """The country has over a thousand alarms: the page names and shows a page of them; the
+    pages together are the whole list, in its order, and the sentence counts every village."""
+    import re
+
+    from jaga.accounts.models import Role
+    from jaga.analytics import plain, views
+    from tests.conftest import client_for
+    from tests.factories import PostingFactory, UserFactory
+
+    user = UserFactory(username="kapolda-pages")
+    PostingFactory(
+        user=user, role=Role.LEADER, territory=Territory.objects.get(code="35"),
+        valid_from=datetime.date(2020, 1, 1),
+    )  # fmt: skip
+    client = client_for(user)
+    full = warning.alarms_report(unit("35"), LAST_MONTH)
+    assert len(full["alarms"]) >= 2
+    for alarm in full["alarms"]:  # named as everywhere else
+        village = Territory.objects.get(code=alarm["village_code"])
+        assert alarm["village_name"] == village.display_name
+    monkeypatch.setattr(views, "ALARMS_PAGE", 1)
+    shown = []
+    pages = len(full["alarms"])
+    for number in range(1, pages + 2):  # and one past the end: the last page again
+        html = client.get(f"/analitik/peringatan/?territory=35&month=2026-10&page={number}")
+        text = html.content.decode()
+        names = re.findall(r'territory=(35\.\d\d\.\d\d\.\d{4})">', text)
+        if number <= pages:
+            shown.extend(names)
+        else:
+            assert names == [a["village_code"] for a in full["alarms"]][-len(names) :]
+        assert f"{min(number, pages)}/{pages}" in text
+    assert shown == [a["village_code"] for a in full["alarms"]]
+    ongoing = len({a["village_code"] for a in full["alarms"] if a["ongoing"]})
+    assert full["ongoing_villages"] == ongoing > 0
+    assert plain.ongoing_villages_in_words(ongoing) in text.replace("&#x27;", "'")
