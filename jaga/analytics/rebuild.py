@@ -159,23 +159,24 @@ log = logging.getLogger(__name__)
 
 
 def _rebuild_incidents_sql() -> int:
-    """Build both roll-ups as new tables beside the live ones, then swap them in.
+    """Recount both roll-ups from the incidents and make the tables hold the recount, in one
+    transaction: the old roll-ups until it commits, the new ones after, never a half one.
 
     1. The live tables are locked against writes (EXCLUSIVE: readers go on reading them; a
-       writer's running count waits, as it waited for TRUNCATE before, and lands in the new
-       table once this transaction commits).
-    2. `CREATE TABLE ... AS` counts the incidents into a twin of the village roll-up (its
-       SELECT may run in parallel workers, an INSERT ... SELECT's may not), rows in the order of
-       its (regency, month) index; the district and regency rows are summed from that twin
-       into a twin of the area roll-up the same way.
-    3. Each twin gets the live table's NOT NULLs, identity, indexes, constraints, grants and
-       statistics, read from the catalog: every index is built once, every foreign key checked
-       by one query, no row is maintained one at a time.
-    4. The live tables are dropped and the twins renamed to their names (indexes, constraints
-       and sequence too), under an ACCESS EXCLUSIVE lock held only from there to the commit.
+       writer's running count waits, as it waited for TRUNCATE before, and lands once this
+       transaction commits).
+    2. The recount of the village rows is compared with the live rows in one statement (a full
+       join on the unique key); the rows that differ (changed, missing, not to be there) go to a
+       temporary table. Usually (the running counts are right) there are few or none: they are
+       written in place, through the live indexes, and nothing else is written.
+    3. Were many rows to differ (more than IN_PLACE_SHARE of the table and IN_PLACE_ROWS), the
+       table is built anew instead (`_Twin`: CREATE TABLE AS beside the live one, then its
+       indexes and keys built once each) and swapped in at the end (`_swap`), which takes an
+       ACCESS EXCLUSIVE lock from there to the commit only.
+    4. The same for the district and regency rows, summed from the village rows (in place or
+       new).
 
-    Readers thus see the old roll-ups until the commit and the new ones after, never a half one;
-    a failure anywhere rolls the whole of it back and leaves the old tables as they were.
+    A failure anywhere rolls the whole of it back and leaves the old tables as they were.
     """
     village = MonthlyIncidentCount._meta.db_table
     area = AreaMonthlyCount._meta.db_table
@@ -184,28 +185,169 @@ def _rebuild_incidents_sql() -> int:
         # transaction: run them now.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         _step(cursor, "lock against writes", f"LOCK TABLE {village}, {area} IN EXCLUSIVE MODE")
+        twins: list[_Twin] = []
         with local_settings(
             cursor,
             work_mem=REBUILD_WORK_MEM,
             maintenance_work_mem=REBUILD_MAINTENANCE_WORK_MEM,
         ):
-            villages = _Twin.of(cursor, village)
-            written = villages.create(cursor, *_village_counts(), order=VILLAGE_ORDER)
-            areas = _Twin.of(cursor, area)
-            areas.create(cursor, *_area_counts(villages.name), order=AREA_ORDER)
-            villages.finish(cursor)
-            areas.finish(cursor)
-        _swap(cursor, [villages, areas])
+            counts = _village_counts()
+            if _correct_in_place(cursor, village, _village_comparisons()):
+                source = village
+                cursor.execute(f"SELECT count(*) FROM {village}")  # noqa: S608
+                written = int(cursor.fetchone()[0])
+            else:
+                twins.append(_Twin.of(cursor, village))
+                written = twins[-1].create(cursor, *counts, order=VILLAGE_ORDER)
+                source = twins[-1].name
+            if not _correct_in_place(cursor, area, _area_comparisons(source)):
+                twins.append(_Twin.of(cursor, area))
+                twins[-1].create(cursor, *_area_counts(source), order=AREA_ORDER)
+            for twin in twins:
+                twin.finish(cursor)
+        if twins:
+            _swap(cursor, twins)
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     return written
 
 
-# Physical order of the new tables: that of an index on them, so that its build finds its rows
-# presorted (and the village rows of a regency together, for the regency's reads). Sorted by
-# bytes ("C", abbreviated keys: fast), which for the codes' digits and dots is their order in the
-# database's collation too; were it not, that index would take longer to build, never differ.
-VILLAGE_ORDER = 'regency_code COLLATE "C", month, village_id, category_id'
+# Corrected row by row when at most this many rows differ from the recount (or this share of the
+# table's rows, whichever is more); built anew and swapped in when more do.
+IN_PLACE_ROWS = 20_000
+IN_PLACE_SHARE = 0.02
+
+# Physical order of a table built anew: that of its unique key, so that the key's index (and
+# the covering one on (area_code, month)) find their rows presorted. Sorted by bytes ("C",
+# abbreviated keys: fast), which for the codes' digits and dots is their order in the
+# database's collation too; were it not, those indexes would take longer to build, never
+# differ. The village rows are left in the order they are counted in: sorting 7.6 million of
+# them cost more than the presorted index builds saved (BENCHMARKS.md).
+VILLAGE_ORDER = None
 AREA_ORDER = 'area_code COLLATE "C", month, category_id'
+
+
+def _correct_in_place(cursor: Any, table: str, comparisons: list[tuple[str, list[Any]]]) -> bool:
+    """Collect the rows that differ between the table and the recount (each comparison a
+    SELECT of live_id, gone and the table's columns but the id, see `_village_comparisons`)
+    and, if few do, write them: update the rows whose columns differ, delete those the recount
+    has not, insert those only it has. False (nothing written) if too many differ."""
+    diff = f"{table}_diff"
+    found = 0
+    # Sorted aggregates (off the indexes, streaming into merge joins) rather than hash tables
+    # of millions of groups spilling to disk.
+    with local_settings(cursor, enable_hashagg="off"):
+        for k, (select, params) in enumerate(comparisons):
+            start = f"CREATE TEMPORARY TABLE {diff} AS" if k == 0 else f"INSERT INTO {diff}"
+            found += _step(cursor, f"{table}: recount and compare", f"{start} {select}", params)
+    cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+    estimate = max(float(cursor.fetchone()[0]), 0.0)
+    in_place = found <= max(IN_PLACE_ROWS, IN_PLACE_SHARE * estimate)
+    log.info(
+        "rebuild: %s: %d rows differ (of about %d): %s",
+        table,
+        found,
+        estimate,
+        "corrected in place" if in_place else "built anew",
+    )
+    if in_place and found:
+        cursor.execute(
+            """
+            SELECT attname FROM pg_attribute
+            WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped
+              AND attidentity = ''
+            ORDER BY attnum
+            """,
+            [table],
+        )
+        columns = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"ANALYZE {diff}")
+        _step(
+            cursor,
+            f"{table}: delete",
+            f"DELETE FROM {table} v USING {diff} d WHERE v.id = d.live_id AND d.gone",  # noqa: S608
+        )
+        _step(
+            cursor,
+            f"{table}: update",
+            f"""
+            UPDATE {table} v SET {", ".join(f"{c} = d.{c}" for c in columns)} FROM {diff} d
+            WHERE v.id = d.live_id AND NOT d.gone
+            """,  # noqa: S608
+        )
+        _step(
+            cursor,
+            f"{table}: insert",
+            f"""
+            INSERT INTO {table} ({", ".join(columns)})
+            SELECT {", ".join(columns)} FROM {diff} WHERE live_id IS NULL
+            """,  # noqa: S608
+        )
+    cursor.execute(f"DROP TABLE {diff}")
+    return in_place
+
+
+def _village_comparisons() -> list[tuple[str, list[Any]]]:
+    """The village rows that differ from the recount of the incidents. Grouped in the order of
+    the roll-up's unique key, so that the counts stream out of the incidents' (village, ...)
+    index into a merge join with the roll-up's key; the territory's codes are joined after."""
+    from jaga.incidents.models import Incident
+
+    village = MonthlyIncidentCount._meta.db_table
+    sql = f"""
+        SELECT v.id AS live_id, g.village_id IS NULL AS gone,
+               g.village_id, g.month, g.category_id, g.count,
+               t.province_code, t.regency_code, t.district_code
+        FROM (
+            SELECT village_id, date_trunc('month', occurred_at AT TIME ZONE %s)::date AS month,
+                   category_id, count(*) AS count
+            FROM {Incident._meta.db_table}
+            GROUP BY village_id, month, category_id
+        ) g
+        FULL JOIN {village} v
+            ON v.village_id = g.village_id AND v.month = g.month AND v.category_id = g.category_id
+        LEFT JOIN {Territory._meta.db_table} t ON t.id = g.village_id
+        WHERE v.id IS NULL OR g.village_id IS NULL
+           OR (v.count, v.province_code, v.regency_code, v.district_code)
+              IS DISTINCT FROM (g.count, t.province_code, t.regency_code, t.district_code)
+    """  # noqa: S608 - table names from the models
+    return [(sql, [settings.TIME_ZONE])]
+
+
+def _area_comparisons(source: str) -> list[tuple[str, list[Any]]]:
+    """The area rows that differ from the sums of the village rows in `source`, level by level
+    (each level's sums stream out of the village roll-up's index on its code), and the rows of
+    no level."""
+    area = AreaMonthlyCount._meta.db_table
+    found = []
+    for level, field, parent in AREA_LEVELS:
+        sql = f"""
+            SELECT v.id AS live_id, r.area_code IS NULL AS gone,
+                   CAST(%s AS varchar) AS level, r.area_code, r.parent_code, r.month,
+                   r.category_id, r.count
+            FROM (
+                SELECT {field} AS area_code, month, category_id, {parent} AS parent_code,
+                       SUM(count) AS count
+                FROM {source}
+                GROUP BY {field}, month, category_id, {parent}
+            ) r
+            FULL JOIN (SELECT * FROM {area} WHERE level = %s) v
+                ON v.area_code = r.area_code AND v.month = r.month
+                AND v.category_id = r.category_id
+            WHERE v.id IS NULL OR r.area_code IS NULL
+               OR (v.parent_code, v.count) IS DISTINCT FROM (r.parent_code, r.count)
+        """  # noqa: S608 - table and column names from the code, not from input
+        found.append((sql, [str(level), str(level)]))
+    levels = [str(level) for level, _f, _p in AREA_LEVELS]
+    found.append(
+        (
+            f"""
+            SELECT id, true, level, area_code, parent_code, month, category_id, count
+            FROM {area} WHERE NOT level = ANY(%s)
+            """,  # noqa: S608
+            [levels],
+        )
+    )
+    return found
 
 
 def _step(cursor: Any, label: str, sql: str, params: Any = None) -> int:
@@ -364,9 +506,9 @@ class _Twin:
             twin.indexes.append((name, temporary, create))
         return twin
 
-    def create(self, cursor: Any, select: str, params: list[Any], *, order: str) -> int:
+    def create(self, cursor: Any, select: str, params: list[Any], *, order: str | None) -> int:
         """CREATE TABLE AS the rows of `select` (named as the live columns; the identity column
-        numbered here), in `order`."""
+        numbered here), in `order` if given."""
         quote = connection.ops.quote_name
         expressions = [
             "row_number() OVER w" if name == self.identity else f"s.{quote(name)}"
@@ -383,8 +525,8 @@ class _Twin:
             CREATE TABLE {quote(self.name)} AS
             SELECT {listed}
             FROM ({select}) s
-            WINDOW w AS (ORDER BY {order})
-            ORDER BY {order}
+            WINDOW w AS ({f"ORDER BY {order}" if order else ""})
+            {f"ORDER BY {order}" if order else ""}
             """,  # noqa: S608 - names from the catalog and the code
             params,
         )

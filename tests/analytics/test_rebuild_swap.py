@@ -1,6 +1,7 @@
 """The incident roll-ups' rebuild gives exactly the rows the running counts hold: no incident
-dropped, none counted twice, whatever the tables held before (on PostgreSQL the rebuild builds
-new tables and swaps them in; on SQLite it rewrites the rows in place).
+dropped, none counted twice, whatever the tables held before. On PostgreSQL each test runs both
+ways the rebuild has: the differences written in place, and new tables built and swapped in (on
+SQLite it rewrites the rows).
 
 The running counts are the reference: every planted incident is counted through
 `bump_incidents`, as the services count them, then the rebuild must change nothing, twice in a
@@ -9,10 +10,13 @@ row, and the tables must keep taking running counts afterwards.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.db.models import Sum
 
+from jaga.analytics import rebuild
 from jaga.analytics.models import AreaMonthlyCount, MonthlyIncidentCount
 from jaga.analytics.rebuild import rebuild_incidents
 from jaga.analytics.rollups import bump_incidents
@@ -21,6 +25,18 @@ from tests.analytics.test_rebuild_all import snapshot
 from tests.analytics.test_rebuild_fast import planted  # noqa: F401
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=["in place", "anew"])
+def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """On PostgreSQL: every difference corrected in place, or every table built anew."""
+    if connection.vendor != "postgresql" and request.param == "anew":
+        pytest.skip("PostgreSQL's paths")
+    many = request.param == "in place"
+    monkeypatch.setattr(rebuild, "IN_PLACE_ROWS", 10**9 if many else -1)
+    monkeypatch.setattr(rebuild, "IN_PLACE_SHARE", 1.0 if many else 0.0)
+    return str(request.param)
+
 
 TABLES = ("analytics_monthlyincidentcount", "analytics_areamonthlycount")
 
@@ -54,6 +70,28 @@ def test_a_rebuild_neither_drops_nor_double_counts_an_incident(planted: list[Inc
     assert rebuild_incidents() == rows[0]
     assert snapshot() == running
     assert totals() == (len(planted),) * 3
+
+
+def test_a_rebuild_mends_every_kind_of_drift(planted: list[Incident]) -> None:  # noqa: F811
+    """Wrong counts and codes, rows lost, rows that should not be there, on both levels."""
+    count_running(planted)
+    running = snapshot()
+    first = MonthlyIncidentCount.objects.order_by("pk").first()
+    assert first is not None
+    MonthlyIncidentCount.objects.filter(pk=first.pk).update(count=7, district_code="99.99.99")
+    MonthlyIncidentCount.objects.filter(month=datetime.date(2024, 3, 1)).delete()
+    MonthlyIncidentCount.objects.create(
+        village_id=first.village_id, month=datetime.date(1999, 1, 1), category_id=first.category_id,
+        count=3, province_code=first.province_code, regency_code=first.regency_code,
+        district_code=first.district_code,
+    )  # fmt: skip
+    AreaMonthlyCount.objects.filter(level="regency").update(count=0)
+    AreaMonthlyCount.objects.filter(level="district", month=datetime.date(2024, 5, 1)).delete()
+    assert snapshot() != running
+    rebuild_incidents()
+    assert snapshot() == running
+    assert totals() == (len(planted),) * 3
+    assert not MonthlyIncidentCount.objects.filter(count=0).exists()
 
 
 def test_after_a_rebuild_the_running_counts_go_on(planted: list[Incident]) -> None:  # noqa: F811
