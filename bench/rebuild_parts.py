@@ -2,7 +2,9 @@
 
     BENCH_DATABASE_URL=postgres://.../jaga_bench_rb python -m bench.rebuild_parts new|old [...]
 
-`new` runs `jaga.analytics.rebuild.rebuild_incidents` as it is; `old` runs the one of commit
+`new` runs `jaga.analytics.rebuild.rebuild_incidents` as it is (on roll-ups that are right: the
+recount finds nothing to write), `anew` the same made to build both tables anew and swap them in
+(the path taken when many rows differ); `old` runs the one of commit
 OLD_COMMIT (indexes dropped and put back around TRUNCATE + INSERT ... SELECT), with the village
 roll-up's single-column index on village_id present as it was then (created outside the timing
 when missing; `new` drops it, as migration analytics 0008 does). Every statement is timed through
@@ -82,7 +84,7 @@ def main() -> None:
                 "CREATE INDEX analytics_monthlyincidentcount_village_id_idx "
                 "ON analytics_monthlyincidentcount (village_id)"
             )
-        if mode == "new" and found:
+        if mode != "old" and found:
             cursor.execute(f'DROP INDEX "{found[0]}"')
         cursor.execute("CHECKPOINT")
     if mode == "old":
@@ -98,6 +100,8 @@ def main() -> None:
         exec(compile(source, "rebuild_before.py", "exec"), module.__dict__)  # noqa: S102
         run = module.rebuild_incidents
     else:
+        if mode == "anew":  # as if most rows differed: both tables built anew and swapped in
+            rebuild.IN_PLACE_ROWS, rebuild.IN_PLACE_SHARE = -1, -1.0
         run = rebuild.rebuild_incidents
 
     parts: list[tuple[str, float, int]] = []

@@ -137,8 +137,10 @@ def rebuild_incidents() -> int:
     """Replace MonthlyIncidentCount (and AreaMonthlyCount) with counts from the Incident table.
     Returns the village rows written.
 
-    On PostgreSQL the new roll-ups are built beside the live ones and swapped in
-    (`_rebuild_incidents_sql`); elsewhere the grouped rows stream through Python in batches.
+    On PostgreSQL the recount is compared with the live rows and the differences written, or,
+    when many rows differ, new tables built beside the live ones and swapped in
+    (`_rebuild_incidents_sql`); readers see the old roll-ups or the new ones, never a half one.
+    Elsewhere the grouped rows stream through Python in batches.
     """
     if connection.vendor == "postgresql":
         with transaction.atomic():
@@ -192,7 +194,9 @@ def _rebuild_incidents_sql() -> int:
             maintenance_work_mem=REBUILD_MAINTENANCE_WORK_MEM,
         ):
             counts = _village_counts()
-            if _correct_in_place(cursor, village, _village_comparisons()):
+            if not _far_off(cursor, village) and _correct_in_place(
+                cursor, village, _village_comparisons()
+            ):
                 source = village
                 cursor.execute(f"SELECT count(*) FROM {village}")  # noqa: S608
                 written = int(cursor.fetchone()[0])
@@ -200,7 +204,9 @@ def _rebuild_incidents_sql() -> int:
                 twins.append(_Twin.of(cursor, village))
                 written = twins[-1].create(cursor, *counts, order=VILLAGE_ORDER)
                 source = twins[-1].name
-            if not _correct_in_place(cursor, area, _area_comparisons(source)):
+            if _area_far_off(cursor, area, source) or not _correct_in_place(
+                cursor, area, _area_comparisons(source)
+            ):
                 twins.append(_Twin.of(cursor, area))
                 twins[-1].create(cursor, *_area_counts(source), order=AREA_ORDER)
             for twin in twins:
@@ -226,6 +232,40 @@ VILLAGE_ORDER = None
 AREA_ORDER = 'area_code COLLATE "C", month, category_id'
 
 
+def _limit(cursor: Any, table: str) -> float:
+    """How many rows of the table may differ from the recount for it to be corrected in place."""
+    cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+    estimate = max(float(cursor.fetchone()[0]), 0.0)
+    return max(IN_PLACE_ROWS, IN_PLACE_SHARE * estimate)
+
+
+def _far_off(cursor: Any, village: str) -> bool:
+    """Whether the village roll-up's total is so far from the number of incidents that more
+    rows than the limit must differ (a roll-up emptied, or never filled): then it is built anew
+    at once, without the comparison (two counts, against a recount and a full join)."""
+    from jaga.incidents.models import Incident
+
+    cursor.execute(
+        f"SELECT (SELECT count(*) FROM {Incident._meta.db_table}), "  # noqa: S608
+        f"(SELECT coalesce(sum(count), 0) FROM {village})"
+    )
+    incidents, counted = cursor.fetchone()
+    return abs(int(incidents) - int(counted)) > _limit(cursor, village)
+
+
+def _area_far_off(cursor: Any, area: str, source: str) -> bool:
+    """The same for the area roll-up: a level's total far from the village rows' total."""
+    cursor.execute(
+        f"SELECT (SELECT coalesce(sum(count), 0) FROM {source}), "  # noqa: S608
+        f"(SELECT coalesce(sum(count), 0) FROM {area} WHERE level = %s), "
+        f"(SELECT coalesce(sum(count), 0) FROM {area} WHERE level = %s)",
+        [str(level) for level, _f, _p in AREA_LEVELS],
+    )
+    total, *levels = (int(n) for n in cursor.fetchone())
+    limit = _limit(cursor, area)
+    return any(abs(total - n) > limit for n in levels)
+
+
 def _correct_in_place(cursor: Any, table: str, comparisons: list[tuple[str, list[Any]]]) -> bool:
     """Collect the rows that differ between the table and the recount (each comparison a
     SELECT of live_id, gone and the table's columns but the id, see `_village_comparisons`)
@@ -239,14 +279,13 @@ def _correct_in_place(cursor: Any, table: str, comparisons: list[tuple[str, list
         for k, (select, params) in enumerate(comparisons):
             start = f"CREATE TEMPORARY TABLE {diff} AS" if k == 0 else f"INSERT INTO {diff}"
             found += _step(cursor, f"{table}: recount and compare", f"{start} {select}", params)
-    cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
-    estimate = max(float(cursor.fetchone()[0]), 0.0)
-    in_place = found <= max(IN_PLACE_ROWS, IN_PLACE_SHARE * estimate)
+    limit = _limit(cursor, table)
+    in_place = found <= limit
     log.info(
-        "rebuild: %s: %d rows differ (of about %d): %s",
+        "rebuild: %s: %d rows differ (at most %d to correct in place): %s",
         table,
         found,
-        estimate,
+        limit,
         "corrected in place" if in_place else "built anew",
     )
     if in_place and found:

@@ -34,7 +34,7 @@ def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
         pytest.skip("PostgreSQL's paths")
     many = request.param == "in place"
     monkeypatch.setattr(rebuild, "IN_PLACE_ROWS", 10**9 if many else -1)
-    monkeypatch.setattr(rebuild, "IN_PLACE_SHARE", 1.0 if many else 0.0)
+    monkeypatch.setattr(rebuild, "IN_PLACE_SHARE", 1.0 if many else -1.0)
     return str(request.param)
 
 
