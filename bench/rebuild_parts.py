@@ -101,7 +101,7 @@ def main() -> None:
         run = module.rebuild_incidents
     else:
         if mode == "anew":  # as if most rows differed: both tables built anew and swapped in
-            rebuild.IN_PLACE_ROWS, rebuild.IN_PLACE_SHARE = -1, -1.0
+            rebuild.ALWAYS_ANEW = True
         run = rebuild.rebuild_incidents
 
     parts: list[tuple[str, float, int]] = []

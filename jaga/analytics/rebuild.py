@@ -194,8 +194,10 @@ def _rebuild_incidents_sql() -> int:
             maintenance_work_mem=REBUILD_MAINTENANCE_WORK_MEM,
         ):
             counts = _village_counts()
-            if not _far_off(cursor, village) and _correct_in_place(
-                cursor, village, _village_comparisons()
+            if (
+                not ALWAYS_ANEW
+                and not _far_off(cursor, village)
+                and _correct_in_place(cursor, village, _village_comparisons())
             ):
                 source = village
                 cursor.execute(f"SELECT count(*) FROM {village}")  # noqa: S608
@@ -204,8 +206,10 @@ def _rebuild_incidents_sql() -> int:
                 twins.append(_Twin.of(cursor, village))
                 written = twins[-1].create(cursor, *counts, order=VILLAGE_ORDER)
                 source = twins[-1].name
-            if _area_far_off(cursor, area, source) or not _correct_in_place(
-                cursor, area, _area_comparisons(source)
+            if (
+                ALWAYS_ANEW
+                or _area_far_off(cursor, area, source)
+                or not _correct_in_place(cursor, area, _area_comparisons(source))
             ):
                 twins.append(_Twin.of(cursor, area))
                 twins[-1].create(cursor, *_area_counts(source), order=AREA_ORDER)
@@ -221,6 +225,8 @@ def _rebuild_incidents_sql() -> int:
 # table's rows, whichever is more); built anew and swapped in when more do.
 IN_PLACE_ROWS = 20_000
 IN_PLACE_SHARE = 0.02
+# Build both tables anew whatever the comparison would find (tests and benchmarks of that path).
+ALWAYS_ANEW = False
 
 # Physical order of a table built anew: that of its unique key, so that the key's index (and
 # the covering one on (area_code, month)) find their rows presorted. Sorted by bytes ("C",
@@ -357,7 +363,7 @@ def _area_comparisons(source: str) -> list[tuple[str, list[Any]]]:
     (each level's sums stream out of the village roll-up's index on its code), and the rows of
     no level."""
     area = AreaMonthlyCount._meta.db_table
-    found = []
+    found: list[tuple[str, list[Any]]] = []
     for level, field, parent in AREA_LEVELS:
         sql = f"""
             SELECT v.id AS live_id, r.area_code IS NULL AS gone,

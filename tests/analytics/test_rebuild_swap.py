@@ -32,9 +32,10 @@ def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     """On PostgreSQL: every difference corrected in place, or every table built anew."""
     if connection.vendor != "postgresql" and request.param == "anew":
         pytest.skip("PostgreSQL's paths")
-    many = request.param == "in place"
-    monkeypatch.setattr(rebuild, "IN_PLACE_ROWS", 10**9 if many else -1)
-    monkeypatch.setattr(rebuild, "IN_PLACE_SHARE", 1.0 if many else -1.0)
+    if request.param == "in place":
+        monkeypatch.setattr(rebuild, "IN_PLACE_ROWS", 10**9)
+    else:
+        monkeypatch.setattr(rebuild, "ALWAYS_ANEW", True)
     return str(request.param)
 
 
