@@ -14,7 +14,10 @@ class MonthlyIncidentCount(models.Model):
     dashboards read this table, never the raw incidents.
     """
 
-    village = models.ForeignKey("territory.Territory", on_delete=models.PROTECT, related_name="+")
+    # No index of its own: the unique key (village, month, category) starts with it.
+    village = models.ForeignKey(
+        "territory.Territory", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     # Covered by the composite indexes below; single-column indexes would only slow the writes
     # (on PostgreSQL each CharField index comes with a second, pattern-ops one).
     province_code = models.CharField(max_length=2)

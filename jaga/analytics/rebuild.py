@@ -22,6 +22,9 @@ record or pre-aggregated rows.
 from __future__ import annotations
 
 import datetime
+import logging
+import re
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
@@ -134,8 +137,10 @@ def rebuild_incidents() -> int:
     """Replace MonthlyIncidentCount (and AreaMonthlyCount) with counts from the Incident table.
     Returns the village rows written.
 
-    On PostgreSQL it happens in the database (`_rebuild_incidents_sql`); elsewhere the grouped
-    rows stream through Python in batches.
+    On PostgreSQL the recount is compared with the live rows and the differences written, or,
+    when many rows differ, new tables built beside the live ones and swapped in
+    (`_rebuild_incidents_sql`); readers see the old roll-ups or the new ones, never a half one.
+    Elsewhere the grouped rows stream through Python in batches.
     """
     if connection.vendor == "postgresql":
         with transaction.atomic():
@@ -147,38 +152,508 @@ def rebuild_incidents() -> int:
 # defaults (4 MB, 64 MB) ten million incidents spill to disk in every step.
 REBUILD_WORK_MEM = "256MB"
 REBUILD_MAINTENANCE_WORK_MEM = "512MB"
+# The swap waits for the readers of the live tables at most this long at a time (readers that
+# come meanwhile queue behind it), then lets them through and tries again.
+SWAP_LOCK_TIMEOUT = "1s"
+SWAP_ATTEMPTS = 30
+
+log = logging.getLogger(__name__)
 
 
 def _rebuild_incidents_sql() -> int:
-    """Both roll-ups in a few statements: empty them, drop their indexes and foreign keys,
-    INSERT ... SELECT the village counts from the incidents and the district and regency counts
-    from the village counts, then build the indexes and check the foreign keys once each.
+    """Recount both roll-ups from the incidents and make the tables hold the recount, in one
+    transaction: the old roll-ups until it commits, the new ones after, never a half one.
 
-    Maintaining five indexes row by row and queueing two deferred foreign-key checks per row
-    (each a lookup that locks the referenced row) cost several times the counting itself on a
-    national register. Everything is one transaction, so a failure leaves the old roll-ups and
-    their indexes as they were; while it runs, the roll-up tables are locked (as TRUNCATE
-    always locked them) and rows of territory and category cannot be written.
+    1. The live tables are locked against writes (EXCLUSIVE: readers go on reading them; a
+       writer's running count waits, as it waited for TRUNCATE before, and lands once this
+       transaction commits).
+    2. The recount of the village rows is compared with the live rows in one statement (a full
+       join on the unique key); the rows that differ (changed, missing, not to be there) go to a
+       temporary table. Usually (the running counts are right) there are few or none: they are
+       written in place, through the live indexes, and nothing else is written.
+    3. Were many rows to differ (more than IN_PLACE_SHARE of the table and IN_PLACE_ROWS), the
+       table is built anew instead (`_Twin`: CREATE TABLE AS beside the live one, then its
+       indexes and keys built once each) and swapped in at the end (`_swap`), which takes an
+       ACCESS EXCLUSIVE lock from there to the commit only.
+    4. The same for the district and regency rows, summed from the village rows (in place or
+       new).
+
+    A failure anywhere rolls the whole of it back and leaves the old tables as they were.
     """
     village = MonthlyIncidentCount._meta.db_table
     area = AreaMonthlyCount._meta.db_table
     with connection.cursor() as cursor:
-        # ALTER and TRUNCATE refuse a table with deferred foreign-key checks still pending in
-        # this transaction: run them now.
+        # DROP refuses a table with deferred foreign-key checks still pending in this
+        # transaction: run them now.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        _step(cursor, "lock against writes", f"LOCK TABLE {village}, {area} IN EXCLUSIVE MODE")
+        twins: list[_Twin] = []
         with local_settings(
             cursor,
             work_mem=REBUILD_WORK_MEM,
             maintenance_work_mem=REBUILD_MAINTENANCE_WORK_MEM,
         ):
-            restore = _drop_indexes(cursor, village) + _drop_indexes(cursor, area)
-            cursor.execute(f"TRUNCATE {village}, {area}")
-            written = _insert_village_counts(cursor)
-            _insert_area_counts(cursor)
-            for statement in restore:
-                cursor.execute(statement)
+            counts = _village_counts()
+            if (
+                not ALWAYS_ANEW
+                and not _far_off(cursor, village)
+                and _correct_in_place(cursor, village, _village_comparisons())
+            ):
+                source = village
+                cursor.execute(f"SELECT count(*) FROM {village}")  # noqa: S608
+                written = int(cursor.fetchone()[0])
+            else:
+                twins.append(_Twin.of(cursor, village))
+                written = twins[-1].create(cursor, *counts, order=VILLAGE_ORDER)
+                source = twins[-1].name
+            if (
+                ALWAYS_ANEW
+                or _area_far_off(cursor, area, source)
+                or not _correct_in_place(cursor, area, _area_comparisons(source))
+            ):
+                twins.append(_Twin.of(cursor, area))
+                twins[-1].create(cursor, *_area_counts(source), order=AREA_ORDER)
+            for twin in twins:
+                twin.finish(cursor)
+        if twins:
+            _swap(cursor, twins)
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     return written
+
+
+# Corrected row by row when at most this many rows differ from the recount (or this share of the
+# table's rows, whichever is more); built anew and swapped in when more do.
+IN_PLACE_ROWS = 20_000
+IN_PLACE_SHARE = 0.02
+# Build both tables anew whatever the comparison would find (tests and benchmarks of that path).
+ALWAYS_ANEW = False
+
+# Physical order of a table built anew: that of its unique key, so that the key's index (and
+# the covering one on (area_code, month)) find their rows presorted. Sorted by bytes ("C",
+# abbreviated keys: fast), which for the codes' digits and dots is their order in the
+# database's collation too; were it not, those indexes would take longer to build, never
+# differ. The village rows are left in the order they are counted in: sorting 7.6 million of
+# them cost more than the presorted index builds saved (BENCHMARKS.md).
+VILLAGE_ORDER = None
+AREA_ORDER = 'area_code COLLATE "C", month, category_id'
+
+
+def _limit(cursor: Any, table: str) -> float:
+    """How many rows of the table may differ from the recount for it to be corrected in place."""
+    cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+    estimate = max(float(cursor.fetchone()[0]), 0.0)
+    return max(IN_PLACE_ROWS, IN_PLACE_SHARE * estimate)
+
+
+def _far_off(cursor: Any, village: str) -> bool:
+    """Whether the village roll-up's total is so far from the number of incidents that more
+    rows than the limit must differ (a roll-up emptied, or never filled): then it is built anew
+    at once, without the comparison (two counts, against a recount and a full join)."""
+    from jaga.incidents.models import Incident
+
+    cursor.execute(
+        f"SELECT (SELECT count(*) FROM {Incident._meta.db_table}), "  # noqa: S608
+        f"(SELECT coalesce(sum(count), 0) FROM {village})"
+    )
+    incidents, counted = cursor.fetchone()
+    return abs(int(incidents) - int(counted)) > _limit(cursor, village)
+
+
+def _area_far_off(cursor: Any, area: str, source: str) -> bool:
+    """The same for the area roll-up: a level's total far from the village rows' total."""
+    cursor.execute(
+        f"SELECT (SELECT coalesce(sum(count), 0) FROM {source}), "  # noqa: S608
+        f"(SELECT coalesce(sum(count), 0) FROM {area} WHERE level = %s), "
+        f"(SELECT coalesce(sum(count), 0) FROM {area} WHERE level = %s)",
+        [str(level) for level, _f, _p in AREA_LEVELS],
+    )
+    total, *levels = (int(n) for n in cursor.fetchone())
+    limit = _limit(cursor, area)
+    return any(abs(total - n) > limit for n in levels)
+
+
+def _correct_in_place(cursor: Any, table: str, comparisons: list[tuple[str, list[Any]]]) -> bool:
+    """Collect the rows that differ between the table and the recount (each comparison a
+    SELECT of live_id, gone and the table's columns but the id, see `_village_comparisons`)
+    and, if few do, write them: update the rows whose columns differ, delete those the recount
+    has not, insert those only it has. False (nothing written) if too many differ."""
+    diff = f"{table}_diff"
+    found = 0
+    # Sorted aggregates (off the indexes, streaming into merge joins) rather than hash tables
+    # of millions of groups spilling to disk.
+    with local_settings(cursor, enable_hashagg="off"):
+        for k, (select, params) in enumerate(comparisons):
+            start = f"CREATE TEMPORARY TABLE {diff} AS" if k == 0 else f"INSERT INTO {diff}"
+            found += _step(cursor, f"{table}: recount and compare", f"{start} {select}", params)
+    limit = _limit(cursor, table)
+    in_place = found <= limit
+    log.info(
+        "rebuild: %s: %d rows differ (at most %d to correct in place): %s",
+        table,
+        found,
+        limit,
+        "corrected in place" if in_place else "built anew",
+    )
+    if in_place and found:
+        cursor.execute(
+            """
+            SELECT attname FROM pg_attribute
+            WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped
+              AND attidentity = ''
+            ORDER BY attnum
+            """,
+            [table],
+        )
+        columns = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"ANALYZE {diff}")
+        _step(
+            cursor,
+            f"{table}: delete",
+            f"DELETE FROM {table} v USING {diff} d WHERE v.id = d.live_id AND d.gone",  # noqa: S608
+        )
+        _step(
+            cursor,
+            f"{table}: update",
+            f"""
+            UPDATE {table} v SET {", ".join(f"{c} = d.{c}" for c in columns)} FROM {diff} d
+            WHERE v.id = d.live_id AND NOT d.gone
+            """,  # noqa: S608
+        )
+        _step(
+            cursor,
+            f"{table}: insert",
+            f"""
+            INSERT INTO {table} ({", ".join(columns)})
+            SELECT {", ".join(columns)} FROM {diff} WHERE live_id IS NULL
+            """,  # noqa: S608
+        )
+    cursor.execute(f"DROP TABLE {diff}")
+    return in_place
+
+
+def _village_comparisons() -> list[tuple[str, list[Any]]]:
+    """The village rows that differ from the recount of the incidents. Grouped in the order of
+    the roll-up's unique key, so that the counts stream out of the incidents' (village, ...)
+    index into a merge join with the roll-up's key; the territory's codes are joined after."""
+    from jaga.incidents.models import Incident
+
+    village = MonthlyIncidentCount._meta.db_table
+    sql = f"""
+        SELECT v.id AS live_id, g.village_id IS NULL AS gone,
+               g.village_id, g.month, g.category_id, g.count,
+               t.province_code, t.regency_code, t.district_code
+        FROM (
+            SELECT village_id, date_trunc('month', occurred_at AT TIME ZONE %s)::date AS month,
+                   category_id, count(*) AS count
+            FROM {Incident._meta.db_table}
+            GROUP BY village_id, month, category_id
+        ) g
+        FULL JOIN {village} v
+            ON v.village_id = g.village_id AND v.month = g.month AND v.category_id = g.category_id
+        LEFT JOIN {Territory._meta.db_table} t ON t.id = g.village_id
+        WHERE v.id IS NULL OR g.village_id IS NULL
+           OR (v.count, v.province_code, v.regency_code, v.district_code)
+              IS DISTINCT FROM (g.count, t.province_code, t.regency_code, t.district_code)
+    """  # noqa: S608 - table names from the models
+    return [(sql, [settings.TIME_ZONE])]
+
+
+def _area_comparisons(source: str) -> list[tuple[str, list[Any]]]:
+    """The area rows that differ from the sums of the village rows in `source`, level by level
+    (each level's sums stream out of the village roll-up's index on its code), and the rows of
+    no level."""
+    area = AreaMonthlyCount._meta.db_table
+    found: list[tuple[str, list[Any]]] = []
+    for level, field, parent in AREA_LEVELS:
+        sql = f"""
+            SELECT v.id AS live_id, r.area_code IS NULL AS gone,
+                   CAST(%s AS varchar) AS level, r.area_code, r.parent_code, r.month,
+                   r.category_id, r.count
+            FROM (
+                SELECT {field} AS area_code, month, category_id, {parent} AS parent_code,
+                       SUM(count) AS count
+                FROM {source}
+                GROUP BY {field}, month, category_id, {parent}
+            ) r
+            FULL JOIN (SELECT * FROM {area} WHERE level = %s) v
+                ON v.area_code = r.area_code AND v.month = r.month
+                AND v.category_id = r.category_id
+            WHERE v.id IS NULL OR r.area_code IS NULL
+               OR (v.parent_code, v.count) IS DISTINCT FROM (r.parent_code, r.count)
+        """  # noqa: S608 - table and column names from the code, not from input
+        found.append((sql, [str(level), str(level)]))
+    levels = [str(level) for level, _f, _p in AREA_LEVELS]
+    found.append(
+        (
+            f"""
+            SELECT id, true, level, area_code, parent_code, month, category_id, count
+            FROM {area} WHERE NOT level = ANY(%s)
+            """,  # noqa: S608
+            [levels],
+        )
+    )
+    return found
+
+
+def _step(cursor: Any, label: str, sql: str, params: Any = None) -> int:
+    """Execute one statement of the rebuild and log its time; returns its row count."""
+    started = time.monotonic()
+    cursor.execute(sql, params)
+    log.info("rebuild: %s: %.2f s", label, time.monotonic() - started)
+    return max(int(cursor.rowcount), 0)
+
+
+def _village_counts() -> tuple[str, list[Any]]:
+    """The village roll-up's columns (but the id) grouped from the incidents."""
+    from jaga.incidents.models import Incident
+
+    # Counted first, the territory's codes joined to the counts after: the GROUP BY's keys are
+    # three numbers, not three numbers and three strings. Grouped in the order of the
+    # incidents' (village, category, occurred_at) index.
+    sql = f"""
+        SELECT g.village_id, g.month, g.category_id, g.n AS count,
+               t.province_code, t.regency_code, t.district_code
+        FROM (
+            SELECT village_id, category_id,
+                   date_trunc('month', occurred_at AT TIME ZONE %s)::date AS month, count(*) AS n
+            FROM {Incident._meta.db_table}
+            GROUP BY village_id, category_id, month
+        ) g
+        JOIN {Territory._meta.db_table} t ON t.id = g.village_id
+    """  # noqa: S608 - table names from the models
+    return sql, [settings.TIME_ZONE]
+
+
+def _area_counts(source: str) -> tuple[str, list[Any]]:
+    """The area roll-up's columns (but the id), every level summed from the village rows in
+    `source`."""
+    parts = [
+        f"""
+        SELECT %s AS level, {field} AS area_code, {parent} AS parent_code, month, category_id,
+               SUM(count) AS count
+        FROM {source}
+        GROUP BY {field}, {parent}, month, category_id
+        """  # noqa: S608 - table and column names from the code, not from input
+        for _level, field, parent in AREA_LEVELS
+    ]
+    return " UNION ALL ".join(parts), [str(level) for level, _f, _p in AREA_LEVELS]
+
+
+@dataclass
+class _Twin:
+    """A new table shaped like a live one: its columns in their order, types and collations,
+    filled by CREATE TABLE AS; then (`finish`) the live table's NOT NULLs, identity, defaults,
+    owner, grants, storage options, constraints and indexes under temporary names, and its
+    statistics. `_swap` gives it the live table's place and names."""
+
+    table: str
+    name: str
+    columns: list[tuple[str, str]]  # (name, "type COLLATE ..." as the live column's)
+    alter: list[str]  # ALTER TABLE subcommands: NOT NULLs, identity, defaults
+    grants: list[str]  # statements on the twin: owner, grants, storage options
+    constraints: list[tuple[str, str, str]]  # (live name, temporary name, definition)
+    indexes: list[tuple[str, str, str]]  # (live name, temporary name, CREATE INDEX ...)
+    sequence: str | None = None  # the live identity's sequence (dropped with it)
+    identity: str | None = None  # the identity column, numbered by the rebuild
+    always: bool = False  # GENERATED ALWAYS (else BY DEFAULT)
+    rows: int = 0
+
+    @classmethod
+    def of(cls, cursor: Any, table: str) -> _Twin:
+        quote = connection.ops.quote_name
+        twin = cls(table, f"{table}_rebuild", [], [], [], [], [])
+        cursor.execute(
+            """
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod),
+                   CASE WHEN a.attcollation <> t.typcollation
+                        THEN quote_ident(n.nspname) || '.' || quote_ident(c.collname) END,
+                   a.attnotnull, a.attidentity, pg_get_expr(d.adbin, d.adrelid),
+                   pg_get_serial_sequence(%s, a.attname)
+            FROM pg_attribute a
+            JOIN pg_type t ON t.oid = a.atttypid
+            LEFT JOIN pg_collation c ON c.oid = a.attcollation
+            LEFT JOIN pg_namespace n ON n.oid = c.collnamespace
+            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum
+            """,
+            [table, table],
+        )
+        for name, kind, collation, not_null, identity, default, sequence in cursor.fetchall():
+            twin.columns.append((name, f"{kind} COLLATE {collation}" if collation else kind))
+            if not_null:
+                twin.alter.append(f"ALTER {quote(name)} SET NOT NULL")
+            if identity:
+                twin.identity = name
+                twin.always = identity == "a"
+            elif default is not None:
+                if sequence:
+                    raise ValueError(f"{table}.{name}: a serial column, not an identity")
+                twin.alter.append(f"ALTER {quote(name)} SET DEFAULT {default}")
+            if sequence:
+                cursor.execute("SELECT relname FROM pg_class WHERE oid = %s::regclass", [sequence])
+                twin.sequence = cursor.fetchone()[0]
+        cursor.execute(
+            """
+            SELECT c.relowner::regrole::text, c.reloptions, c.relrowsecurity,
+                   EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = c.oid AND NOT tgisinternal)
+            FROM pg_class c WHERE c.oid = %s::regclass
+            """,
+            [table],
+        )
+        owner, options, row_security, triggers = cursor.fetchone()
+        if row_security or triggers:
+            raise ValueError(f"{table} has triggers or row security: a copy would lose them")
+        target = quote(twin.name)
+        twin.grants.append(f"ALTER TABLE {target} OWNER TO {owner}")
+        if options:
+            twin.grants.append(f"ALTER TABLE {target} SET ({', '.join(options)})")
+        cursor.execute(
+            """
+            SELECT a.privilege_type,
+                   CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END,
+                   a.is_grantable
+            FROM pg_class c, aclexplode(c.relacl) a
+            WHERE c.oid = %s::regclass AND a.grantee <> c.relowner
+            """,
+            [table],
+        )
+        for privilege, grantee, grantable in cursor.fetchall():
+            option = " WITH GRANT OPTION" if grantable else ""
+            twin.grants.append(f"GRANT {privilege} ON {target} TO {grantee}{option}")
+        cursor.execute(
+            """
+            SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+            WHERE conrelid = %s::regclass
+            ORDER BY array_position(ARRAY['p', 'u', 'x', 'c', 'f']::"char"[], contype), conname
+            """,
+            [table],
+        )
+        for k, (name, definition) in enumerate(cursor.fetchall()):
+            twin.constraints.append((name, f"{twin.name}_c{k}", definition))
+        cursor.execute(
+            """
+            SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
+            WHERE i.indrelid = %s::regclass AND NOT EXISTS (
+                SELECT 1 FROM pg_constraint c
+                WHERE c.conrelid = i.indrelid AND c.conindid = i.indexrelid
+            )
+            ORDER BY 1
+            """,
+            [table],
+        )
+        for k, (name, definition) in enumerate(cursor.fetchall()):
+            temporary = f"{twin.name}_i{k}"
+            found = INDEX_DEFINITION.match(definition)
+            if not found:
+                raise ValueError(f"{name}: cannot read {definition!r}")
+            create = f"CREATE {found['unique'] or ''}INDEX {temporary} ON {target} {found['rest']}"
+            twin.indexes.append((name, temporary, create))
+        return twin
+
+    def create(self, cursor: Any, select: str, params: list[Any], *, order: str | None) -> int:
+        """CREATE TABLE AS the rows of `select` (named as the live columns; the identity column
+        numbered here), in `order` if given."""
+        quote = connection.ops.quote_name
+        expressions = [
+            "row_number() OVER w" if name == self.identity else f"s.{quote(name)}"
+            for name, _kind in self.columns
+        ]
+        listed = ",\n".join(
+            f"CAST({expression} AS {kind}) AS {quote(name)}"
+            for expression, (name, kind) in zip(expressions, self.columns, strict=True)
+        )
+        self.rows = _step(
+            cursor,
+            f"{self.table}: create and fill",
+            f"""
+            CREATE TABLE {quote(self.name)} AS
+            SELECT {listed}
+            FROM ({select}) s
+            WINDOW w AS ({f"ORDER BY {order}" if order else ""})
+            {f"ORDER BY {order}" if order else ""}
+            """,  # noqa: S608 - names from the catalog and the code
+            params,
+        )
+        return self.rows
+
+    def finish(self, cursor: Any) -> None:
+        """NOT NULLs, identity, defaults, owner and grants, then constraints and indexes (each
+        built or checked once), then statistics."""
+        quote = connection.ops.quote_name
+        target = quote(self.name)
+        if self.alter:
+            _step(
+                cursor, f"{self.table}: NOT NULL", f"ALTER TABLE {target} {', '.join(self.alter)}"
+            )
+        if self.identity:
+            kind = "ALWAYS" if self.always else "BY DEFAULT"
+            cursor.execute(
+                f"ALTER TABLE {target} ALTER {quote(self.identity)} "
+                f"ADD GENERATED {kind} AS IDENTITY (START WITH {self.rows + 1})"
+            )
+        for statement in self.grants:
+            cursor.execute(statement)
+        foreign = [c for c in self.constraints if c[2].startswith("FOREIGN KEY")]
+        for name, temporary, definition in [c for c in self.constraints if c not in foreign]:
+            _step(
+                cursor,
+                f"{self.table}: {name}",
+                f"ALTER TABLE {target} ADD CONSTRAINT {temporary} {definition}",
+            )
+        for name, _temporary, create in self.indexes:
+            _step(cursor, f"{self.table}: {name}", create)
+        for name, temporary, definition in foreign:
+            _step(
+                cursor,
+                f"{self.table}: {name}",
+                f"ALTER TABLE {target} ADD CONSTRAINT {temporary} {definition}",
+            )
+        _step(cursor, f"{self.table}: analyze", f"ANALYZE {target}")
+
+    def take_place(self, cursor: Any) -> None:
+        """Drop the live table, give this one its name, its indexes', constraints' and
+        sequence's names (call with the live table locked)."""
+        quote = connection.ops.quote_name
+        live = quote(self.table)
+        cursor.execute(f"DROP TABLE {live}")
+        cursor.execute(f"ALTER TABLE {quote(self.name)} RENAME TO {live}")
+        for name, temporary, _definition in self.constraints:
+            cursor.execute(f"ALTER TABLE {live} RENAME CONSTRAINT {temporary} TO {quote(name)}")
+        for name, temporary, _create in self.indexes:
+            cursor.execute(f"ALTER INDEX {temporary} RENAME TO {name}")
+        if self.identity and self.sequence:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [self.table, self.identity])
+            current = cursor.fetchone()[0]
+            cursor.execute(f"ALTER SEQUENCE {current} RENAME TO {quote(self.sequence)}")
+
+
+INDEX_DEFINITION = re.compile(
+    r"^CREATE (?P<unique>UNIQUE )?INDEX \S+ ON (?:ONLY )?\S+ (?P<rest>USING .*)$"
+)
+
+
+def _swap(cursor: Any, twins: list[_Twin]) -> None:
+    """Put the twins in the live tables' places. The ACCESS EXCLUSIVE lock this takes waits for
+    the readers of the live tables; it is asked for at most SWAP_LOCK_TIMEOUT at a time (the
+    readers that come meanwhile wait behind it), so that a long read makes the pages wait for
+    the swap a second at most; after SWAP_ATTEMPTS the rebuild fails and is rolled back."""
+    tables = ", ".join(connection.ops.quote_name(t.table) for t in twins)
+    started = time.monotonic()
+    with local_settings(cursor, lock_timeout=SWAP_LOCK_TIMEOUT):
+        for attempt in range(SWAP_ATTEMPTS):
+            try:
+                with transaction.atomic():
+                    cursor.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
+                break
+            except OperationalError:
+                if attempt == SWAP_ATTEMPTS - 1:
+                    raise
+                log.info("rebuild: the readers of %s hold the swap back, waiting", tables)
+                time.sleep(1)
+    for twin in twins:
+        twin.take_place(cursor)
+    log.info("rebuild: swap: %.2f s", time.monotonic() - started)
 
 
 @contextmanager
@@ -193,88 +668,6 @@ def local_settings(cursor: Any, **values: str) -> Iterator[None]:
     yield
     for name, value in before.items():
         cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
-
-
-def _drop_indexes(cursor: Any, table: str) -> list[str]:
-    """Drop the table's indexes (but its primary key), unique constraints and foreign keys;
-    return the statements that put each back as it was, the unique constraints first and the
-    foreign keys last (checked then, in one query each)."""
-    quote = connection.ops.quote_name
-    cursor.execute(
-        """
-        SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint
-        WHERE conrelid = %s::regclass AND contype IN ('u', 'f')
-        ORDER BY contype DESC, conname
-        """,
-        [table],
-    )
-    constraints = cursor.fetchall()
-    cursor.execute(
-        """
-        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
-        WHERE i.indrelid = %s::regclass AND NOT i.indisprimary AND NOT EXISTS (
-            SELECT 1 FROM pg_constraint c
-            WHERE c.conrelid = i.indrelid AND c.conindid = i.indexrelid
-        )
-        ORDER BY 1
-        """,
-        [table],
-    )
-    indexes = cursor.fetchall()
-    for name, _kind, _definition in constraints:
-        cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-    for name, _definition in indexes:
-        cursor.execute(f"DROP INDEX {name}")  # regclass text: already quoted as needed
-    unique = [(n, d) for n, kind, d in constraints if kind == "u"]
-    foreign = [(n, d) for n, kind, d in constraints if kind == "f"]
-    return (
-        [f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(n)} {d}" for n, d in unique]
-        + [definition for _name, definition in indexes]
-        + [f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(n)} {d}" for n, d in foreign]
-    )
-
-
-def _insert_village_counts(cursor: Any) -> int:
-    from jaga.incidents.models import Incident
-
-    target = MonthlyIncidentCount._meta.db_table
-    # Counted first, the territory's codes joined to the counts after: the GROUP BY's keys are
-    # three numbers, not three numbers and three strings.
-    cursor.execute(
-        f"""
-        INSERT INTO {target}
-            (village_id, month, category_id, count, province_code, regency_code, district_code)
-        SELECT g.village_id, g.month, g.category_id, g.n,
-               t.province_code, t.regency_code, t.district_code
-        FROM (
-            SELECT village_id, category_id,
-                   date_trunc('month', occurred_at AT TIME ZONE %s)::date AS month, count(*) AS n
-            FROM {Incident._meta.db_table}
-            GROUP BY village_id, category_id, month
-        ) g
-        JOIN {Territory._meta.db_table} t ON t.id = g.village_id
-        """,  # noqa: S608 - table names from the models
-        [settings.TIME_ZONE],
-    )
-    return int(cursor.rowcount)
-
-
-def _insert_area_counts(cursor: Any) -> int:
-    area = AreaMonthlyCount._meta.db_table
-    village = MonthlyIncidentCount._meta.db_table
-    written = 0
-    for level, field, parent in AREA_LEVELS:
-        cursor.execute(
-            f"""
-            INSERT INTO {area} (level, area_code, parent_code, month, category_id, count)
-            SELECT %s, {field}, {parent}, month, category_id, SUM(count)
-            FROM {village}
-            GROUP BY {field}, {parent}, month, category_id
-            """,  # noqa: S608 - table and column names from the code, not from input
-            [str(level)],
-        )
-        written += max(cursor.rowcount, 0)
-    return written
 
 
 def _rebuild_incidents_orm() -> int:
@@ -320,6 +713,24 @@ AREA_LEVELS = (
     (AreaLevel.DISTRICT, "district_code", "regency_code"),
     (AreaLevel.REGENCY, "regency_code", "province_code"),
 )
+
+
+def _insert_area_counts(cursor: Any) -> int:
+    area = AreaMonthlyCount._meta.db_table
+    village = MonthlyIncidentCount._meta.db_table
+    written = 0
+    for level, field, parent in AREA_LEVELS:
+        cursor.execute(
+            f"""
+            INSERT INTO {area} (level, area_code, parent_code, month, category_id, count)
+            SELECT %s, {field}, {parent}, month, category_id, SUM(count)
+            FROM {village}
+            GROUP BY {field}, {parent}, month, category_id
+            """,  # noqa: S608 - table and column names from the code, not from input
+            [str(level)],
+        )
+        written += max(cursor.rowcount, 0)
+    return written
 
 
 def rebuild_areas() -> int:
@@ -376,7 +787,9 @@ def rebuild_metrics(names: list[str] | None = None) -> dict[str, int]:
 
 
 def rebuild_all() -> dict[str, int]:
-    """Rebuild every roll-up from scratch (the service `rebuild_rollups` records the run)."""
-    written = {"incidents": rebuild_incidents()}
-    written.update(rebuild_metrics())
-    return written
+    """Rebuild every roll-up from scratch (the service `rebuild_rollups` records the run).
+
+    The incidents' roll-ups last: on PostgreSQL their swap locks them against readers from
+    there to the end of the caller's transaction, which should thus come soon after."""
+    metrics = rebuild_metrics()
+    return {"incidents": rebuild_incidents(), **metrics}
