@@ -21,6 +21,7 @@ record or pre-aggregated rows.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import re
@@ -217,8 +218,27 @@ def _rebuild_incidents_sql() -> int:
                 twin.finish(cursor)
         if twins:
             _swap(cursor, twins)
+            if any(t.table == area for t in twins):
+                _new_regency_versions(cursor, area)
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     return written
+
+
+def _new_regency_versions(cursor: Any, area: str) -> None:
+    """A regency table built anew was written without the live table's triggers (migration
+    analytics 0008): every regency gets a new roll-up version, as a TRUNCATE and the INSERTs
+    would have given it, so no cache entry or coverage read under an old one is used again."""
+    from jaga.analytics.models import RegencyVersion
+
+    versions = connection.ops.quote_name(RegencyVersion._meta.db_table)
+    sequence = "analytics_regency_version_seq"
+    cursor.execute(f"UPDATE {versions} SET version = nextval(%s)", [sequence])  # noqa: S608
+    cursor.execute(
+        f"INSERT INTO {versions} (regency_code, version)"  # noqa: S608
+        f" SELECT code, nextval(%s) FROM (SELECT DISTINCT area_code AS code FROM {area}"
+        " WHERE level = 'regency') found ORDER BY code ON CONFLICT (regency_code) DO NOTHING",
+        [sequence],
+    )
 
 
 # Corrected row by row when at most this many rows differ from the recount (or this share of the
@@ -457,6 +477,9 @@ class _Twin:
     identity: str | None = None  # the identity column, numbered by the rebuild
     always: bool = False  # GENERATED ALWAYS (else BY DEFAULT)
     rows: int = 0
+    # CREATE TRIGGER statements of the live table (`pg_get_triggerdef`), made again on this one
+    # once it has the live table's name.
+    triggers: list[str] = dataclasses.field(default_factory=list)
 
     @classmethod
     def of(cls, cursor: Any, table: str) -> _Twin:
@@ -495,15 +518,20 @@ class _Twin:
                 twin.sequence = cursor.fetchone()[0]
         cursor.execute(
             """
-            SELECT c.relowner::regrole::text, c.reloptions, c.relrowsecurity,
-                   EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = c.oid AND NOT tgisinternal)
+            SELECT c.relowner::regrole::text, c.reloptions, c.relrowsecurity
             FROM pg_class c WHERE c.oid = %s::regclass
             """,
             [table],
         )
-        owner, options, row_security, triggers = cursor.fetchone()
-        if row_security or triggers:
-            raise ValueError(f"{table} has triggers or row security: a copy would lose them")
+        owner, options, row_security = cursor.fetchone()
+        if row_security:
+            raise ValueError(f"{table} has row security: a copy would lose it")
+        cursor.execute(
+            "SELECT pg_get_triggerdef(oid) FROM pg_trigger"
+            " WHERE tgrelid = %s::regclass AND NOT tgisinternal ORDER BY tgname",
+            [table],
+        )
+        twin.triggers = [row[0] for row in cursor.fetchall()]
         target = quote(twin.name)
         twin.grants.append(f"ALTER TABLE {target} OWNER TO {owner}")
         if options:
@@ -626,6 +654,9 @@ class _Twin:
             cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [self.table, self.identity])
             current = cursor.fetchone()[0]
             cursor.execute(f"ALTER SEQUENCE {current} RENAME TO {quote(self.sequence)}")
+        # The live table's triggers went with it: made again, naming the table it now is.
+        for create in self.triggers:
+            cursor.execute(create)
 
 
 INDEX_DEFINITION = re.compile(

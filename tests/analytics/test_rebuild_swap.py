@@ -146,3 +146,34 @@ def test_the_swap_leaves_no_table_behind_and_keeps_the_sequence_name(planted):  
     rebuild_incidents()
     assert relations() == before
     assert sequences() == named
+
+
+def test_the_regency_versions_move_and_their_triggers_stay(planted: list[Incident]) -> None:  # noqa: F811
+    """The alarms' cache and the coverage are keyed by each regency's roll-up version, moved by
+    triggers on the area roll-up (migration analytics 0008). A rebuild that changes a regency's
+    rows gives it a new version, in place or built anew (the new table gets the live table's
+    triggers), and the running counts go on moving it afterwards."""
+    from jaga.analytics.models import RegencyVersion
+
+    def versions() -> dict[str, int]:
+        return dict(RegencyVersion.objects.values_list("regency_code", "version"))
+
+    count_running(planted)
+    before = versions()
+    assert before
+    AreaMonthlyCount.objects.filter(level="regency").update(count=0)  # drift in every regency
+    drifted = versions()
+    rebuild_incidents()
+    after = versions()
+    assert set(after) == set(before)
+    assert all(after[code] != drifted[code] for code in after)
+    count_running(planted[:1])
+    regency = planted[0].village.regency_code
+    assert versions()[regency] != after[regency]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+                [TABLES[1]],
+            )
+            assert cursor.fetchone()[0] == 4

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0007_raised_alarms'),
+        ('analytics', '0008_regency_versions'),
         ('territory', '0002_country_level_and_territory_changes'),
     ]
 
