@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount, RegencyVersion
 from jaga.analytics.units import Unit
-from jaga.core.months import month_index, months_between
+from jaga.core.months import add_months, month_index, months_between
 
 
 @dataclass(frozen=True)
@@ -80,12 +80,23 @@ class Period:
                 )
                 % values
             )
-        if self.start > self.asked_start:
+        # The start moved past a gap (the early warning reads only the months after the last
+        # one): said as such, not as a register that began then.
+        restarted = bool(self.left_out) and self.start == add_months(self.left_out[-1], 1)
+        if self.start > self.asked_start and not restarted:
             parts.append(
                 _("The records of this area begin in %(start)s; earlier months are left out.")
                 % values
             )
-        if self.left_out:
+        if restarted and self.start > self.asked_start:
+            parts.append(
+                _(
+                    "In %(months)s some regency has no record at all: a gap in the register, "
+                    "unknown and not zero. Only the months after it are read."
+                )
+                % {"months": ", ".join(m.isoformat()[:7] for m in self.left_out)}
+            )
+        elif self.left_out:
             parts.append(
                 ngettext(
                     "%(n)s month without a single record in some regency (%(months)s) is "
