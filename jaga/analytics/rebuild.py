@@ -549,6 +549,15 @@ class _Twin:
         for privilege, grantee, grantable in cursor.fetchall():
             option = " WITH GRANT OPTION" if grantable else ""
             twin.grants.append(f"GRANT {privilege} ON {target} TO {grantee}{option}")
+        twin._read_keys(cursor)
+        return twin
+
+    def _read_keys(self, cursor: Any) -> None:
+        """The live table's constraints and indexes (not those of a constraint), to be made on
+        this one under temporary names."""
+        quote = connection.ops.quote_name
+        target = quote(self.name)
+        table = self.table
         cursor.execute(
             """
             SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
@@ -558,7 +567,7 @@ class _Twin:
             [table],
         )
         for k, (name, definition) in enumerate(cursor.fetchall()):
-            twin.constraints.append((name, f"{twin.name}_c{k}", definition))
+            self.constraints.append((name, f"{self.name}_c{k}", definition))
         cursor.execute(
             """
             SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
@@ -571,13 +580,12 @@ class _Twin:
             [table],
         )
         for k, (name, definition) in enumerate(cursor.fetchall()):
-            temporary = f"{twin.name}_i{k}"
+            temporary = f"{self.name}_i{k}"
             found = INDEX_DEFINITION.match(definition)
             if not found:
                 raise ValueError(f"{name}: cannot read {definition!r}")
             create = f"CREATE {found['unique'] or ''}INDEX {temporary} ON {target} {found['rest']}"
-            twin.indexes.append((name, temporary, create))
-        return twin
+            self.indexes.append((name, temporary, create))
 
     def create(self, cursor: Any, select: str, params: list[Any], *, order: str | None) -> int:
         """CREATE TABLE AS the rows of `select` (named as the live columns; the identity column
