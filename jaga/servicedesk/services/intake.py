@@ -63,18 +63,10 @@ class Routing:
 
 
 # The intake's lookups, compiled once per process (jaga.core.prepared): the same statements.
-_POLSEK = Prepared(
+_UNIT = Prepared(
     PoliceUnit,
-    lambda district: PoliceUnit.objects.filter(
-        kind=PoliceUnitKind.POLSEK, territories__code=district
-    ).order_by("id"),
+    lambda kind, code: PoliceUnit.objects.filter(kind=kind, territories__code=code).order_by("id"),
     str,
-)
-_POLRES = Prepared(
-    PoliceUnit,
-    lambda regency: PoliceUnit.objects.filter(
-        kind=PoliceUnitKind.POLRES, territories__code=regency
-    ).order_by("id"),
     str,
 )
 _BHABINS = Prepared(
@@ -104,9 +96,9 @@ def route(village: Territory, on: datetime.date | None = None) -> Routing:
     A village without an officer goes to its Polsek's duty queue (officer None). A district
     without a Polsek falls back to the Polres of the regency.
     """
-    unit = _POLSEK.first(village.district_code)
+    unit = _UNIT.first(PoliceUnitKind.POLSEK, village.district_code)
     if unit is None:
-        unit = _POLRES.first(village.regency_code)
+        unit = _UNIT.first(PoliceUnitKind.POLRES, village.regency_code)
     postings = _BHABINS.all(village.pk, key=on or timezone.localdate())
     return Routing(unit=unit, officer=postings[0].user if postings else None, postings=postings)
 
