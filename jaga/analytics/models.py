@@ -108,6 +108,28 @@ class RegencyVersion(models.Model):
         return f"{self.regency_code}: {self.version}"
 
 
+class RegencySeries(models.Model):
+    """One regency's village roll-up packed in one value for the early warning of a province or
+    the country (`jaga.analytics.series`): derived data under the regency's roll-up version,
+    built again when the version moves."""
+
+    regency_code = models.CharField(_("regency"), max_length=5, primary_key=True)
+    version = models.BigIntegerField(_("version"))
+    first_month = models.DateField(_("first month"))
+    months = models.PositiveIntegerField(_("months"))
+    data = models.BinaryField(_("data"))
+
+    class Meta:
+        # The table is the migration's own (0010), left out of backups like the versions: a
+        # restore gives every regency a new version, and the rows are built again.
+        managed = False
+        verbose_name = _("regency series")
+        verbose_name_plural = _("regency series")
+
+    def __str__(self) -> str:
+        return f"{self.regency_code}: {self.version}"
+
+
 class MonthlyMetric(models.Model):
     """Roll-up of every other monthly figure per village (DHIS2-style data values).
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from jaga.core.months import add_months
-from jaga.core.schedule import every_month
+from jaga.core.schedule import every_day, every_month
 
 
 @every_month(
@@ -23,3 +23,16 @@ def early_warning(first: datetime.date) -> str:
     for territory in areas:
         early_warning_task.enqueue(territory.code, month.strftime("%Y-%m"))
     return f"enqueued the early warning of {month:%Y-%m} for {len(areas)} Polres"
+
+
+@every_day(
+    "regency-series",
+    at="03:00",
+    help="Build again the packed series of every regency whose roll-up moved (what the early "
+    "warning of a province or the country reads).",
+)
+def regency_series(day: datetime.date) -> str:
+    from jaga.analytics.tasks import refresh_series_task
+
+    refresh_series_task.enqueue()
+    return "enqueued the refresh of the regencies' packed series"

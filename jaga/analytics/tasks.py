@@ -1,4 +1,5 @@
-"""Background work of the analytics app (django-tasks): the national roll-up rebuild."""
+"""Background work of the analytics app (django-tasks): the national roll-up rebuild, the
+monthly early warning, the regencies' packed series."""
 
 from __future__ import annotations
 
@@ -29,3 +30,12 @@ def early_warning_task(territory_code: str, month: str) -> int:
 
     year, number = (int(p) for p in month.split("-"))
     return len(record_alarms(territory_code, datetime.date(year, number, 1)))
+
+
+@task()
+def refresh_series_task() -> int:
+    """Build again the packed series (`series.matrices`) of every regency whose roll-up moved
+    since they were stored; returns how many were built."""
+    from jaga.analytics import series
+
+    return series.refresh()

@@ -12,6 +12,7 @@ import numpy as np
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from jaga.analytics import series
 from jaga.analytics.coverage import (
     Period,
     RegencyCoverage,
@@ -307,15 +308,21 @@ def without_duplicate_totals(matrix: Matrix) -> Matrix:
     whose incidents are all of one category): the same problem would be listed twice."""
     if matrix.counts.shape[0] == 0:
         return matrix
-    is_total = matrix.category_ids == ALL_CATEGORIES
-    active = ~is_total & (matrix.counts.sum(axis=1) > 0)
-    villages, per_village = np.unique(matrix.village_ids[active], return_counts=True)
-    single = set(villages[per_village == 1].tolist())
-    drop = is_total & np.isin(matrix.village_ids, list(single))
-    keep = ~drop
+    keep = _unique_series(matrix)
     return Matrix(
         matrix.village_ids[keep], matrix.category_ids[keep], matrix.months, matrix.counts[keep]
     )
+
+
+def _unique_series(matrix: Matrix) -> np.ndarray:
+    """The rows `without_duplicate_totals` keeps (a boolean mask)."""
+    is_total = matrix.category_ids == ALL_CATEGORIES
+    active = ~is_total & (matrix.counts.sum(axis=1) > 0)
+    # Series per village counted by a table over the ids (from the smallest), not sorted.
+    offset = matrix.village_ids - int(matrix.village_ids.min())
+    per_village = np.bincount(offset[active], minlength=int(offset.max()) + 1)
+    keep: np.ndarray = ~(is_total & (per_village[offset] == 1))
+    return keep
 
 
 def one_alarm_per_problem(
@@ -350,6 +357,17 @@ def _use_cache_for_limits() -> None:
         scan.limit_store = (cache.get, lambda key, value: cache.set(key, value, None))
 
 
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Each value's rank among the distinct values (`np.unique`'s inverse), by a table over the
+    values when they are small non-negative integers (regency x category groups), without
+    sorting a million of them."""
+    if values.size and values.min() >= 0 and values.max() < 1 << 24:
+        present = np.bincount(values) > 0
+        ranks: np.ndarray = (np.cumsum(present) - 1)[values]
+        return ranks
+    return np.unique(values, return_inverse=True)[1]
+
+
 def run(
     matrix: Matrix,
     window: int = WINDOW,
@@ -359,7 +377,7 @@ def run(
     """The scan of every series, the season and trend pooled by category (or by `groups`)."""
     _use_cache_for_limits()
     months_of_year = np.array([m.month for m in matrix.months])
-    _, index = np.unique(matrix.category_ids if groups is None else groups, return_inverse=True)
+    index = _ranks(matrix.category_ids if groups is None else groups)
     return poisson_scan(
         matrix.counts,
         window=window,
@@ -423,7 +441,7 @@ def alarms(
         coverage = regency_coverage(unit)
         parts = regency_units(unit, coverage)
         if parts:
-            found = _scan_parts(parts, end, window, alpha, coverage, unit.level == "country")
+            found = _scan_parts(parts, end, window, alpha, coverage)
             return _merged([entries for entries, _period in found.values()])
         period = alarm_period(unit, end, window, coverage)
     return _named(_scan_one(unit, period, window, alpha))
@@ -468,13 +486,9 @@ def _scan_parts(
     window: int,
     alpha: float,
     coverage: list[RegencyCoverage],
-    country: bool = False,
 ) -> dict[str, tuple[list[dict[str, Any]], Period]]:
-    """Alarms (unnamed) and period of each part (`country`: the parts are every regency of the
-    country with records). On PostgreSQL the whole regencies among them are
-    read in one packed query over the months any of them uses, then cut by regency and month."""
-    from django.db import connection
-
+    """Alarms (unnamed) and period of each part. The whole regencies among them are read from their stored packed
+    matrices (`series.matrices`), then cut by month."""
     by_regency = {c.code: c for c in coverage}
     periods = {
         p.key: alarm_period(p, end, window, [by_regency[p.key]] if p.key in by_regency else [])
@@ -491,52 +505,68 @@ def _scan_parts(
             and len(months_between(period.start, period.end)) > window
         ):
             spans[p.key] = (period.start, period.end)
-    if connection.vendor == "postgresql" and len(spans) > 1 and packable():
-        start = min(first for first, _last in spans.values())
-        last = max(last for _first, last in spans.values())
-        # The whole country unfiltered: a list of every regency would only slow the scan.
-        everything = country and len(spans) == len(by_regency) == len(parts)
-        matrix, regencies = incident_matrix_by_regency(
-            None if everything else sorted(spans), start, last
-        )
-        matrix = with_village_totals(matrix)
-        names, series_regency = regencies.indices(matrix.village_ids)
+    if len(spans) > 1 and stored_series():
+        stored = series.matrices([by_regency[code] for code in sorted(spans)])
         # Regencies with the same period (nearly always all of them) are scanned together, with
         # one pooled season and trend per regency and category: the same model as scanning each
         # alone, in one vectorised pass instead of hundreds of small ones.
-        by_period: dict[tuple[datetime.date, datetime.date], list[int]] = {}
-        for i, code in enumerate(names.tolist()):
-            if code in spans:
-                by_period.setdefault(spans[code], []).append(i)
+        by_period: dict[tuple[datetime.date, datetime.date], list[str]] = {}
+        for code, span in sorted(spans.items()):
+            if stored[code].holds(*span):
+                by_period.setdefault(span, []).append(code)
         for (first_month, last_month), members in by_period.items():
-            rows = np.flatnonzero(np.isin(series_regency, members))
-            first = matrix.months.index(first_month)
-            stop = matrix.months.index(last_month) + 1
-            counts = matrix.counts[rows, first:stop]
-            keep = counts.sum(axis=1) > 0
-            part = without_duplicate_totals(
-                Matrix(
-                    matrix.village_ids[rows][keep],
-                    matrix.category_ids[rows][keep],
-                    matrix.months[first:stop],
-                    counts[keep],
-                )
-            )
-            part_regency = regencies.indices(part.village_ids)[1]
+            part, part_regency = _stored_part(stored, members, first_month, last_month)
             groups = part_regency * (int(part.category_ids.max(initial=0)) + 1) + part.category_ids
+            regency_of = np.zeros(int(part.village_ids.max(initial=0)) + 1, dtype=np.int64)
+            regency_of[part.village_ids] = part_regency  # a village lies in one regency
             for alarm in _scan(part, window, alpha, groups):
-                code = str(
-                    names[part_regency[np.searchsorted(part.village_ids, alarm["village_id"])]]
-                )
+                code = members[int(regency_of[alarm["village_id"]])]
                 out.setdefault(code, ([], periods[code]))[0].append(alarm)
-            for i in members:
-                out.setdefault(str(names[i]), ([], periods[str(names[i])]))
-        for code in spans:  # a regency without a roll-up row in the months read
-            out.setdefault(code, ([], periods[code]))
+            for code in members:
+                out.setdefault(code, ([], periods[code]))
     for p in parts:
         if p.key not in out:
             out[p.key] = (_scan_one(p, periods[p.key], window, alpha), periods[p.key])
     return out
+
+
+def stored_series() -> bool:
+    """Read many regencies from the stored packed matrices (`series`); tests switch it off to
+    compare with each regency read alone."""
+    return True
+
+
+def _stored_part(
+    stored: dict[str, series.RegencyMatrix],
+    members: list[str],
+    first_month: datetime.date,
+    last_month: datetime.date,
+) -> tuple[Matrix, np.ndarray]:
+    """The series of these regencies over the months, with a village's total only where it is
+    not the same series as one of its categories (`without_duplicate_totals`), and the index in
+    `members` of each series' regency."""
+    months = months_between(first_month, last_month)
+    kept: list[Matrix] = []
+    regency: list[np.ndarray] = []
+    for i, code in enumerate(members):
+        block = stored[code]
+        counts = block.columns(first_month, last_month)  # its own integer type, not copied
+        rows = np.flatnonzero(counts.sum(axis=1, dtype=np.int64) > 0)
+        part = Matrix(block.village_ids[rows], block.category_ids[rows], months, counts[rows])
+        unique = _unique_series(part) if len(rows) else np.zeros(0, dtype=bool)
+        kept.append(
+            Matrix(part.village_ids[unique], part.category_ids[unique], months, part.counts[unique])
+        )
+        regency.append(np.full(int(unique.sum()), i, dtype=np.int64))
+    return (
+        Matrix(
+            np.concatenate([m.village_ids for m in kept]),
+            np.concatenate([m.category_ids for m in kept]),
+            months,
+            np.concatenate([m.counts for m in kept]).astype(np.float32),
+        ),
+        np.concatenate(regency),
+    )
 
 
 def _scan(
@@ -713,7 +743,7 @@ def alarms_report(
     }
     missing = [p for p in parts if p.key not in results]
     if missing:
-        scanned = _scan_parts(missing, end, WINDOW, ALPHA, coverage, unit.level == "country")
+        scanned = _scan_parts(missing, end, WINDOW, ALPHA, coverage)
         cache.set_many(
             {keys[code]: found for code, (found, _p) in scanned.items() if code in keys},
             REGENCY_CACHE_SECONDS,

@@ -254,3 +254,37 @@ def test_a_gap_in_the_register_is_no_baseline(frozen, surge, village_a, panel_mo
     report = warning.alarms_report(province, LAST_MONTH)
     assert report["period"]["left_out"] == [hole.isoformat()[:7]]
     assert [a["village_code"] for a in report["alarms"]] == [a["village_code"] for a in r["alarms"]]
+
+
+def test_the_fast_parts_of_the_scan_give_what_the_plain_ones_give():
+    """`scan_active` (only series with an incident in the window), `group_totals` (a sparse
+    product) and `_ranks` (a table over the values) against the plain computations, bit for
+    bit, on counts and on fractional values."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from jaga.analytics.stats import scan
+
+    @settings(max_examples=80, deadline=None)
+    @given(st.integers(1, 60), st.integers(1, 8), st.booleans(), st.integers(0, 2**32 - 1))
+    def check(n: int, groups_n: int, fractional: bool, seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        obs = rng.poisson(rng.choice([0.0, 0.3, 4.0]), (n, 6)).astype(float)
+        mu = rng.uniform(scan.MU_FLOOR, 5.0, (n, 6))
+        plain = scan.scan(obs, mu)
+        fast = scan.scan_active(obs, mu)
+        for a, b in zip(plain, fast, strict=True):
+            assert a.tolist() == b.tolist()
+        base = rng.poisson(2.0, (n, 30)).astype(np.float32)
+        if fractional:
+            base += rng.random(base.shape).astype(np.float32)
+        groups = rng.integers(0, groups_n, n)
+        by_month = np.stack(
+            [np.bincount(groups, weights=base[:, t], minlength=groups_n) for t in range(30)],
+            axis=1,
+        )
+        assert scan.group_totals(base, groups, groups_n).tolist() == by_month.tolist()
+        values = rng.integers(0, 50, n) * 1000
+        assert warning._ranks(values).tolist() == np.unique(values, return_inverse=True)[1].tolist()
+
+    check()

@@ -151,16 +151,12 @@ def same_period(frozen, villages):
 def test_one_read_for_many_regencies_gives_what_each_read_alone_gives(
     planted, request, monkeypatch
 ):
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("the packed read of many regencies is PostgreSQL's")
     request.getfixturevalue(planted)
     province = unit("35")
     coverage = warning.regency_coverage(province)
     parts = warning.regency_units(province, coverage)
     together = warning._scan_parts(parts, LAST_MONTH, warning.WINDOW, warning.ALPHA, coverage)
-    monkeypatch.setattr(warning, "packable", lambda: False)
+    monkeypatch.setattr(warning, "stored_series", lambda: False)
     alone = warning._scan_parts(parts, LAST_MONTH, warning.WINDOW, warning.ALPHA, coverage)
     assert together.keys() == alone.keys() == {"35.03", BLITAR}
     for code in together:
@@ -216,3 +212,111 @@ def test_the_alarms_page_lists_every_alarm_page_by_page(two_regencies, monkeypat
     ongoing = len({a["village_code"] for a in full["alarms"] if a["ongoing"]})
     assert full["ongoing_villages"] == ongoing > 0
     assert plain.ongoing_villages_in_words(ongoing) in text.replace("&#x27;", "'")
+
+
+def test_the_stored_series_are_the_roll_up_and_follow_every_write(same_period):
+    """Each regency's packed matrix equals its roll-up read alone; a write moves the regency's
+    version and its matrix is built again at the next read, the other regency's is kept."""
+    from jaga.analytics import series
+    from jaga.analytics.models import RegencySeries
+
+    coverage = warning.regency_coverage(unit("35"))
+    stored = series.matrices(coverage)
+    assert set(stored) == {"35.03", BLITAR}
+    for c in coverage:
+        first, last = series.stored_span(c)
+        alone = warning.with_village_totals(
+            warning.incident_matrix(
+                Unit(c.code, "", [c.code], Level.REGENCY).rollup_q(), first, last
+            )
+        )
+        expected = {
+            (int(v), int(k)): row.tolist()
+            for v, k, row in zip(alone.village_ids, alone.category_ids, alone.counts, strict=True)
+        }
+        got = stored[c.code]
+        assert got.first_month == first and got.last_month == last
+        assert {
+            (int(v), int(k)): row.astype(float).tolist()
+            for v, k, row in zip(got.village_ids, got.category_ids, got.counts, strict=True)
+        } == expected
+        pairs = [(int(v), int(k)) for v, k in zip(got.village_ids, got.category_ids, strict=True)]
+        categories = [p for p in pairs if p[1] != warning.ALL_CATEGORIES]
+        assert categories == sorted(categories) == pairs[: len(categories)]  # totals after
+    rows = dict(RegencySeries.objects.values_list("regency_code", "version"))
+    assert rows.keys() == {"35.03", BLITAR}
+
+    village = Territory.objects.filter(level=Level.VILLAGE, regency_code=BLITAR).first()
+    category = Category.objects.get(code="pencurian")
+    bump_incidents(village, LAST_MONTH, category.pk, 40)
+    cache.clear()
+    coverage = warning.regency_coverage(unit("35"))
+    again = series.matrices(coverage)
+    after = dict(RegencySeries.objects.values_list("regency_code", "version"))
+    assert after["35.03"] == rows["35.03"]
+    assert after[BLITAR] != rows[BLITAR]
+    row = (again[BLITAR].village_ids == village.pk) & (again[BLITAR].category_ids == category.pk)
+    assert again[BLITAR].counts[row, -1].tolist() == [stored[BLITAR].counts[row, -1][0] + 40]
+
+
+def test_a_stored_matrix_reads_back_exactly():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from jaga.analytics import series
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.integers(0, 30),
+        st.integers(1, 70),
+        st.sampled_from([3, 300, 70_000, 5_000_000]),
+        st.integers(0, 2**32 - 1),
+    )
+    def check(n: int, months: int, top: int, seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        m = series.RegencyMatrix(
+            "35.03",
+            datetime.date(2022, 1, 1),
+            np.sort(rng.integers(1, 5_000_000, n)),
+            rng.integers(0, 900, n),
+            rng.integers(0, top, (n, months)),
+        )
+        back = series.decode("35.03", m.first_month, series.encode(m))
+        assert back.village_ids.tolist() == m.village_ids.tolist()
+        assert back.category_ids.tolist() == m.category_ids.tolist()
+        assert back.counts.tolist() == m.counts.tolist()
+        assert back.last_month == add_months(m.first_month, months - 1)
+
+    check()
+
+
+def test_the_daily_refresh_builds_only_what_moved(same_period):
+    from jaga.analytics import series
+    from jaga.core import schedule
+
+    assert "regency-series" in {job.name for job in schedule.jobs()}
+    assert series.refresh() == 2
+    assert series.refresh() == 0
+    village = Territory.objects.filter(level=Level.VILLAGE, regency_code=BLITAR).first()
+    bump_incidents(village, LAST_MONTH, Category.objects.get(code="pencurian").pk, 1)
+    assert series.refresh() == 1
+
+
+def test_months_older_than_the_stored_ones_are_read_from_the_roll_up(same_period, monkeypatch):
+    """A request for an earlier end month than the stored months hold reads the roll-up: the
+    same alarms as without the store."""
+    from jaga.analytics import series
+
+    monkeypatch.setattr(series, "STORED_MONTHS", 44)
+    end = add_months(LAST_MONTH, -3)
+    province = unit("35")
+    coverage = warning.regency_coverage(province)
+    parts = warning.regency_units(province, coverage)
+    stored = warning._scan_parts(parts, end, warning.WINDOW, warning.ALPHA, coverage)
+    period = stored["35.03"][1]
+    assert not series.matrices(coverage)["35.03"].holds(period.start, period.end)
+    monkeypatch.setattr(warning, "stored_series", lambda: False)
+    alone = warning._scan_parts(parts, end, warning.WINDOW, warning.ALPHA, coverage)
+    assert stored.keys() == alone.keys()
+    for code in stored:
+        assert stored[code][0] == alone[code][0]

@@ -59,11 +59,15 @@ class ScanResult:
 
 
 def group_totals(base: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """(groups x months) sums of the series of each group."""
-    return np.stack(
-        [np.bincount(groups, weights=base[:, t], minlength=n_groups) for t in range(base.shape[1])],
-        axis=1,
-    ).astype(float)
+    """(groups x months) sums of the series of each group: a sparse (groups x series) indicator
+    times the matrix, summed in float64 in the series' order (the same sums, bit for bit, as a
+    `bincount` per month, in a fifth of the time on a million series)."""
+    from scipy import sparse
+
+    n = base.shape[0]
+    indicator = sparse.csr_array((np.ones(n), (groups, np.arange(n))), shape=(n_groups, n))
+    totals: np.ndarray = np.asarray(indicator @ base, dtype=float)
+    return totals
 
 
 def pooled_season(totals: np.ndarray, moy: np.ndarray, trend: np.ndarray) -> np.ndarray:
@@ -165,6 +169,22 @@ def scan(obs: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, ...]:
     return best, start, length, y_best, e_best
 
 
+def scan_active(obs: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, ...]:
+    """`scan`, computed only for the series with an incident in the window: a series without
+    one has a zero likelihood ratio in every window, so its best is the first one-month window
+    (statistic 0, start 0, length 1, observed 0, expected that month's), as `scan` finds."""
+    n = obs.shape[0]
+    active = obs.max(axis=1, initial=0) > 0
+    statistic, y_best = np.zeros(n), np.zeros(n)
+    first, length = np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
+    e_best = mu[:, 0].astype(float)
+    if active.any():
+        found = scan(obs[active], mu[active])
+        for out, value in zip((statistic, first, length, y_best, e_best), found, strict=True):
+            out[active] = value
+    return statistic, first, length, y_best, e_best
+
+
 def _limit(peak: np.ndarray, alpha: float) -> float:
     """The smallest attained value h with P(peak >= h) <= alpha (the statistic is discrete)."""
     q = float(np.quantile(peak, 1 - alpha, method="higher"))
@@ -262,7 +282,7 @@ def poisson_scan(
     base_shape_sum = shape[:, : split - start].sum(axis=1)[groups]  # (series,)
     level = np.maximum(base.sum(axis=1, dtype=float), 0.5) / base_shape_sum
     mu = np.maximum(level[:, None] * shape[:, split - start :][groups], MU_FLOOR)
-    statistic, first, length, y_best, e_best = scan(obs, mu)
+    statistic, first, length, y_best, e_best = scan_active(obs, mu)
     # The level's error is that of its baseline count: express the baseline in months of the
     # window's mean (fewer than its length when the trend rises), rounded down to 6 months
     # (conservative: a shorter baseline means a higher limit), and calibrate for that.
@@ -270,7 +290,7 @@ def poisson_scan(
     equivalent = base_shape_sum / (mu0 / level)
     rounded = np.maximum(6, (equivalent // 6).astype(np.int64) * 6)
     limit = np.zeros(n_series)
-    for months in np.unique(rounded):
+    for months in np.flatnonzero(np.bincount(rounded)):  # the lengths met (np.unique sorts)
         rows = np.flatnonzero(rounded == months)
         limit[rows] = limits_for(mu0[rows], window, alpha, baseline=int(months))
     alarm = statistic >= limit
