@@ -394,11 +394,12 @@ def add_reporter_note(
     return update
 
 
-def remind_overdue(*, now: datetime.datetime | None = None, every_hours: int = 24) -> int:
+def remind_overdue(*, now: datetime.datetime | None = None) -> int:
     """Remind the assignee (or the Polsek's officers when none) of each overdue open report,
-    at most once per `every_hours`. Returns how many reports were reminded."""
+    once per local day: a report reminded yesterday at 07:00:45 is reminded again today at
+    07:00:10 (a 24-hour spacing would skip today). Returns how many reports were reminded."""
     now = now or timezone.now()
-    since = now - datetime.timedelta(hours=every_hours)
+    since = timezone.make_aware(datetime.datetime.combine(timezone.localdate(now), datetime.time()))
     due = (
         ServiceRequest.objects.overdue(now)
         .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lt=since))
