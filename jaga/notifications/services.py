@@ -91,6 +91,7 @@ def officer_recipients(event: events.Event) -> list[Any]:
     data = event.data
     found: list[Any] = []
     roles: frozenset[str] = STAFF_ROLES
+    places = [code]  # a recipient's postings must cover one of these
     if event.name == events.REPORT_CREATED:
         found = _posted(Role.BHABIN, code)
     elif event.name == events.REPORT_OVERDUE:
@@ -110,9 +111,14 @@ def officer_recipients(event: events.Event) -> list[Any]:
                 .filter(role=Role.PARTNER, organisation_id=org, user__is_active=True)
                 .select_related("user")
             ]
+            # The organisation may work in another village of the activity's area (a forum of
+            # village B invited to a district meeting held in village A): where it works counts.
+            places += Territory.objects.filter(partner_organisations__pk=org).values_list(
+                "code", flat=True
+            )
     unique: dict[int, Any] = {}
     for user in found:
-        if user.pk not in unique and in_scope(user, code, roles):
+        if user.pk not in unique and any(in_scope(user, c, roles) for c in places):
             unique[user.pk] = user
     return list(unique.values())
 

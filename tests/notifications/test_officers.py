@@ -179,3 +179,54 @@ def test_the_settings_page_saves_per_kind(alice: Any, alice_client: Any) -> None
 def test_residents_and_anonymous_have_no_inbox(client: Any) -> None:
     assert client.get("/notifikasi/").status_code == 302
     assert "inbox-link" not in client.get("/").content.decode()
+
+
+def test_an_invited_organisation_of_another_village_is_told_and_can_answer(
+    committed: Any, meeting: Any, satbinmas: Any, village_b: Any, charlie: Any
+) -> None:
+    # The meeting is held in village A for the whole district; a forum of village B is invited.
+    # Its coordinator (posted to village B) is told, opens the link, reads the activity without
+    # the organiser's tools, and answers from the home page.
+    from django.test import Client
+
+    from jaga.partners import services as partners
+    from jaga.partners.models import OrgKind
+    from jaga.programs.models import Response
+
+    forum = partners.create_organisation(
+        actor=satbinmas, kind=OrgKind.FKPM, name="FKPM Desa B", territory=village_b
+    )
+    coordinator = UserFactory(username="koordinator", email="k@example.org")
+    PostingFactory(
+        user=coordinator, role=Role.PARTNER, territory=village_b, organisation_id=forum.pk
+    )
+    invitation = committed(programs.invite, meeting, actor=satbinmas, organisation=forum)
+    note = Notification.objects.get(kind=Kind.INVITATION)
+    assert note.user == coordinator and note.email_status == SendStatus.SENT
+    browser = Client()
+    browser.force_login(coordinator)
+    page = browser.get(note.link)
+    assert page.status_code == 200 and meeting.title in page.content.decode()
+    html = page.content.decode()
+    assert f"/program/kegiatan/{meeting.pk}/hasil/" not in html  # no organiser's tools
+    assert f"/program/kegiatan/{meeting.pk}/meja-hadir/" not in html
+    assert browser.post(note.link, {"person": "1"}).status_code == 404
+    assert browser.post(f"/program/kegiatan/{meeting.pk}/hasil/", {}).status_code == 404
+    with time_machine.travel(datetime.datetime(2024, 3, 1, 8, tzinfo=datetime.UTC), tick=False):
+        home = browser.get("/").content.decode()  # the home lists coming invitations
+    assert f"/program/undangan/{invitation.pk}/jawab/" in home
+    assert f"/program/undangan/{invitation.pk}/jawab/" in html  # and so does the activity
+    answered = browser.post(f"/program/undangan/{invitation.pk}/jawab/", {"response": "accepted"})
+    assert answered.status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.response == Response.ACCEPTED
+    # charlie (Polsek Munjungan) still sees nothing of it
+    assert client_for_404(charlie, note.link)
+
+
+def client_for_404(user: Any, path: str) -> bool:
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(user)
+    return browser.get(path).status_code == 404
