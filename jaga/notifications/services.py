@@ -467,21 +467,37 @@ def _active(village_codes: Iterable[str] | None = None, prefix: str = "") -> Any
     return rows
 
 
+def _still_public(event: events.Event) -> Any:
+    """The service of a published report as the report is now (None when it may not go out):
+    the worker may reach the news after a moderator withdrew the public version or the report
+    moved to a sensitive service."""
+    from jaga.servicedesk.models import Moderation, ServiceRequest
+
+    if event.data.get("sensitive", True):
+        return None
+    report = (
+        ServiceRequest.objects.filter(ticket=event.object_id, village__code=event.territory_code)
+        .select_related("service")
+        .first()
+    )
+    if report is None or report.service.sensitive or report.moderation != Moderation.APPROVED:
+        return None
+    return report.service
+
+
 def news_for_residents(event: events.Event) -> int:
     """Send a public event to the confirmed subscribers of its villages; returns how many were
     sent. A report of a sensitive service never goes out; no text of the report is ever sent."""
     sent = 0
     with translation.override("id"):
         if event.name == events.REPORT_PUBLISHED:
-            if event.data.get("sensitive", True):
+            service = _still_public(event)
+            if service is None:
                 return 0
-            from jaga.servicedesk.models import Service
-
-            service = Service.objects.filter(code=event.data.get("service", "")).first()
             for sub in _active([event.territory_code]).iterator():
                 values = {
                     "village": sub.village.display_name,
-                    "service": service.name if service else "",
+                    "service": service.name,
                     "link": absolute_reverse("servicedesk:track", event.object_id),
                 }
                 subject = _("Jaga: a new public report in %(village)s") % values
