@@ -210,12 +210,6 @@ def notify_officers(event: events.Event) -> list[Notification]:
         if event.name == events.REPORT_CREATED and user.pk == event.data.get("assignee_id"):
             # The desk already sent its "assigned to you" message: the inbox is enough.
             channels &= {Channel.INBOX}
-        if event.name == events.REPORT_OVERDUE and (
-            user.pk == event.data.get("assignee_id") or not event.data.get("assignee_id")
-        ):
-            # The desk's own reminder already went to the assignee, or to the Kapolsek when
-            # nobody is assigned: the inbox is enough for them.
-            channels &= {Channel.INBOX}
         if not channels:
             continue
         with translation.override(user.language or "id"):

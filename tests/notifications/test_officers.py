@@ -230,3 +230,23 @@ def client_for_404(user: Any, path: str) -> bool:
     browser = Client()
     browser.force_login(user)
     return browser.get(path).status_code == 404
+
+
+def test_the_overdue_reminder_follows_each_persons_settings(
+    committed: Any, file_report: Any, village_a: Any, alice: Any, bob: Any, sent: Any
+) -> None:
+    # alice (the assignee) wants overdue reports in the inbox only, bob (Kapolsek) by WhatsApp /
+    # SMS only: no e-mail reaches either, however the reminder comes about.
+    services.save_preferences(alice, {Kind.OVERDUE: {"inbox"}})
+    services.save_preferences(bob, {Kind.OVERDUE: {"message"}})
+    start = datetime.datetime(2026, 3, 2, 8, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False):
+        report = file_report(village_a)
+    assert report.assignee == alice
+    mail.outbox.clear()
+    sent.clear()
+    with time_machine.travel(start + datetime.timedelta(days=30), tick=False):
+        assert committed(desk.remind_overdue) == 1
+    assert mail.outbox == []
+    assert [to for to, _text in sent] == [bob.phone]
+    assert services.unread_count(alice) == 1 and services.unread_count(bob) == 0
