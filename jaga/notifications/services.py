@@ -149,10 +149,16 @@ def compose(event: events.Event) -> tuple[str, str, str]:
         from jaga.servicedesk.models import Service
 
         service = Service.objects.filter(code=data.get("service", "")).first()
+        if data.get("sensitive", True) or service is None or service.sensitive:
+            # The text leaves Jaga (e-mail, a phone's lock screen): a sensitive service (domestic
+            # violence, pasung) is not named; the officer opens the report in Jaga.
+            service_name = _("A report of a protected service")
+        else:
+            service_name = service.name
         values = {
             "ticket": event.object_id,
             "village": village,
-            "service": service.name if service else data.get("service", ""),
+            "service": service_name,
             "due": _when(data.get("due_at")),
         }
         link = reverse("servicedesk:detail", args=[event.object_id])

@@ -250,3 +250,24 @@ def test_the_overdue_reminder_follows_each_persons_settings(
     assert mail.outbox == []
     assert [to for to, _text in sent] == [bob.phone]
     assert services.unread_count(alice) == 1 and services.unread_count(bob) == 0
+
+
+def test_a_report_of_a_sensitive_service_is_not_named_outside_jaga(
+    committed: Any, file_report: Any, village_a: Any, dewi: Any, sent: Any
+) -> None:
+    # An e-mail or a WhatsApp message leaves Jaga (a phone's lock screen, a mail provider): "a
+    # KDRT report in Tamanan at 21:40" must not travel; the officer opens Jaga to read it.
+    from jaga.servicedesk.models import Service
+
+    kdrt = Service.objects.get(code="kdrt")
+    assert kdrt.sensitive
+    services.save_preferences(dewi, {Kind.NEW_REPORT: {"inbox", "email", "message"}})
+    mail.outbox.clear()
+    report = committed(file_report, village_a, service=kdrt, answers={"aman": "ya"})
+    note = Notification.objects.get(user=dewi)
+    mine = [m for m in mail.outbox if m.to == ["dewi@polri.example"]]
+    texts = [note.title, note.text, mine[0].subject, mine[0].body]
+    texts += [text for to, text in sent if to == dewi.phone]
+    assert len(texts) == 5 and all(report.ticket in t or "/layanan/" in t for t in texts[2:])
+    for text in texts:
+        assert kdrt.name not in text and "KDRT" not in text.upper(), text
