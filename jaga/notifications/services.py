@@ -91,6 +91,7 @@ def officer_recipients(event: events.Event) -> list[Any]:
     data = event.data
     found: list[Any] = []
     roles: frozenset[str] = STAFF_ROLES
+    places = [code]  # a recipient's postings must cover one of these
     if event.name == events.REPORT_CREATED:
         found = _posted(Role.BHABIN, code)
     elif event.name == events.REPORT_OVERDUE:
@@ -110,9 +111,14 @@ def officer_recipients(event: events.Event) -> list[Any]:
                 .filter(role=Role.PARTNER, organisation_id=org, user__is_active=True)
                 .select_related("user")
             ]
+            # The organisation may work in another village of the activity's area (a forum of
+            # village B invited to a district meeting held in village A): where it works counts.
+            places += Territory.objects.filter(partner_organisations__pk=org).values_list(
+                "code", flat=True
+            )
     unique: dict[int, Any] = {}
     for user in found:
-        if user.pk not in unique and in_scope(user, code, roles):
+        if user.pk not in unique and any(in_scope(user, c, roles) for c in places):
             unique[user.pk] = user
     return list(unique.values())
 
@@ -143,10 +149,16 @@ def compose(event: events.Event) -> tuple[str, str, str]:
         from jaga.servicedesk.models import Service
 
         service = Service.objects.filter(code=data.get("service", "")).first()
+        if data.get("sensitive", True) or service is None or service.sensitive:
+            # The text leaves Jaga (e-mail, a phone's lock screen): a sensitive service (domestic
+            # violence, pasung) is not named; the officer opens the report in Jaga.
+            service_name = _("A report of a protected service")
+        else:
+            service_name = service.name
         values = {
             "ticket": event.object_id,
             "village": village,
-            "service": service.name if service else data.get("service", ""),
+            "service": service_name,
             "due": _when(data.get("due_at")),
         }
         link = reverse("servicedesk:detail", args=[event.object_id])
@@ -203,12 +215,6 @@ def notify_officers(event: events.Event) -> list[Notification]:
         channels = channels_for(user, event.name)
         if event.name == events.REPORT_CREATED and user.pk == event.data.get("assignee_id"):
             # The desk already sent its "assigned to you" message: the inbox is enough.
-            channels &= {Channel.INBOX}
-        if event.name == events.REPORT_OVERDUE and (
-            user.pk == event.data.get("assignee_id") or not event.data.get("assignee_id")
-        ):
-            # The desk's own reminder already went to the assignee, or to the Kapolsek when
-            # nobody is assigned: the inbox is enough for them.
             channels &= {Channel.INBOX}
         if not channels:
             continue
@@ -461,21 +467,37 @@ def _active(village_codes: Iterable[str] | None = None, prefix: str = "") -> Any
     return rows
 
 
+def _still_public(event: events.Event) -> Any:
+    """The service of a published report as the report is now (None when it may not go out):
+    the worker may reach the news after a moderator withdrew the public version or the report
+    moved to a sensitive service."""
+    from jaga.servicedesk.models import Moderation, ServiceRequest
+
+    if event.data.get("sensitive", True):
+        return None
+    report = (
+        ServiceRequest.objects.filter(ticket=event.object_id, village__code=event.territory_code)
+        .select_related("service")
+        .first()
+    )
+    if report is None or report.service.sensitive or report.moderation != Moderation.APPROVED:
+        return None
+    return report.service
+
+
 def news_for_residents(event: events.Event) -> int:
     """Send a public event to the confirmed subscribers of its villages; returns how many were
     sent. A report of a sensitive service never goes out; no text of the report is ever sent."""
     sent = 0
     with translation.override("id"):
         if event.name == events.REPORT_PUBLISHED:
-            if event.data.get("sensitive", True):
+            service = _still_public(event)
+            if service is None:
                 return 0
-            from jaga.servicedesk.models import Service
-
-            service = Service.objects.filter(code=event.data.get("service", "")).first()
             for sub in _active([event.territory_code]).iterator():
                 values = {
                     "village": sub.village.display_name,
-                    "service": service.name if service else "",
+                    "service": service.name,
                     "link": absolute_reverse("servicedesk:track", event.object_id),
                 }
                 subject = _("Jaga: a new public report in %(village)s") % values

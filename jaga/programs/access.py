@@ -25,7 +25,9 @@ from jaga.partners.access import (
 from jaga.programs.models import Activity, Invitation
 
 
-def activities_for_user(user: Actor) -> QuerySet[Activity]:
+def activities_for_user(user: Actor, *, invited: bool = False) -> QuerySet[Activity]:
+    """The activities a user may see and, as an editor, work on. `invited`: also those an
+    organisation the user coordinates is invited to (to read and answer, not to run)."""
     roles = territory_roles(user)
     scopes = scope_codes(user, roles)
     q = scope_q(user, "village__code", roles)
@@ -36,14 +38,25 @@ def activities_for_user(user: Actor) -> QuerySet[Activity]:
     if orgs:
         q |= Q(pk__in=Activity.objects.filter(organisers__in=orgs).values("pk"))
         q |= Q(pk__in=Activity.objects.filter(partners__in=orgs).values("pk"))
+        if invited:
+            q |= Q(pk__in=Invitation.objects.filter(organisation__in=orgs).values("activity_id"))
     return Activity.objects.filter(q)
 
 
-def get_activity_for_user(user: Actor, pk: Any) -> Activity:
+def get_activity_for_user(user: Actor, pk: Any, *, invited: bool = False) -> Activity:
     activity: Activity = get_or_404(
-        activities_for_user(user).select_related("programme", "village", "area"), pk=pk
+        activities_for_user(user, invited=invited).select_related("programme", "village", "area"),
+        pk=pk,
     )
     return activity
+
+
+def runs_activity(user: Actor, activity: Activity) -> bool:
+    """Whether the user may work on the activity (invite, check in, record, attach), not only
+    read it as the coordinator of an invited organisation."""
+    if not coordinated_org_ids(user):
+        return True  # without organisations, what a user sees is what they work on
+    return activities_for_user(user).filter(pk=activity.pk).exists()
 
 
 def invitations_for_user(user: Actor) -> QuerySet[Invitation]:
@@ -52,14 +65,14 @@ def invitations_for_user(user: Actor) -> QuerySet[Invitation]:
     orgs = coordinated_org_ids(user)
     if orgs:
         own_side |= Q(activity__organisers__in=orgs)
-    return Invitation.objects.filter(
-        Q(activity__in=activities_for_user(user).values("pk"))
-        & (
-            own_side
-            | Q(person__in=people_for_user(user).values("pk"))
-            | Q(organisation__in=organisations_for_user(user).values("pk"))
-        )
+    visible = Q(activity__in=activities_for_user(user).values("pk")) & (
+        own_side
+        | Q(person__in=people_for_user(user).values("pk"))
+        | Q(organisation__in=organisations_for_user(user).values("pk"))
     )
+    if orgs:  # an organisation's own invitations, to answer and print, wherever it is held
+        visible |= Q(organisation__in=orgs)
+    return Invitation.objects.filter(visible)
 
 
 def get_invitation_for_user(user: Actor, **lookup: Any) -> Invitation:

@@ -52,6 +52,7 @@ from jaga.programs.access import (
     get_activity_for_user,
     get_invitation_for_user,
     invitations_for_user,
+    runs_activity,
 )
 from jaga.programs.exports import activity_rows, invitation_rows
 from jaga.programs.forms import ActivityForm, AttachForm, CheckInForm, InviteForm, OutcomeForm
@@ -197,9 +198,12 @@ def activity_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @allow(*PARTNERSHIP_ROLES)
 def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    activity = get_activity_for_user(request.user, pk)
+    activity = get_activity_for_user(request.user, pk, invited=True)
+    runs = runs_activity(request.user, activity)  # False: an invited organisation's coordinator
     form = _invite_form(request, activity)
     if request.method == "POST":
+        if not runs:
+            raise Http404
         _require_editor(request)
         if form.is_valid():
             try:
@@ -226,7 +230,8 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "invitations": invitations,
             "total": report,
             "form": form,
-            "can_edit": can_edit(request.user),
+            "can_edit": runs and can_edit(request.user),
+            "runs": runs,
             "organisers": activity.organisers.all(),
             "partners": activity.partners.all(),
             "villages": activity.villages.all(),

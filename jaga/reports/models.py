@@ -58,6 +58,10 @@ class ReportJob(models.Model):
     )
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Send it to the territory's leaders once written (the scheduler's monthly Anev), and when
+    # that was done: a delivery asked twice sends nothing the second time.
+    deliver = models.BooleanField(_("send to the leaders"), default=False)
+    delivered_at = models.DateTimeField(_("sent to the leaders"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 

@@ -51,6 +51,7 @@ def request_anev(
             month=month,
             language=language,
             requested_by=signed_in(actor),
+            deliver=deliver,
         )
         log_action(
             "reports.anev_requested",
@@ -152,9 +153,12 @@ def deliver_anev(job_id: int) -> int:
     """Send a written Anev report to the leaders of its territory: a link to the report page (it
     opens only after they sign in) by e-mail and by SMS / WhatsApp. Returns how many leaders
     were told; a failing channel is logged, never raised."""
-    job = ReportJob.objects.select_related("territory").get(pk=job_id)
-    if job.status != JobStatus.DONE:
-        return 0
+    with transaction.atomic():
+        job = ReportJob.objects.select_for_update().select_related("territory").get(pk=job_id)
+        if job.status != JobStatus.DONE or job.delivered_at is not None:
+            return 0  # not written, or already sent: a delivery asked twice sends once
+        job.delivered_at = timezone.now()
+        job.save(update_fields=["delivered_at"])
     leaders = leaders_of(job.territory)
     link = absolute_reverse("reports:job", code=job.code)
     told = 0
@@ -198,12 +202,26 @@ def deliver_anev(job_id: int) -> int:
 
 def scheduled_anev(territory_code: str, month: datetime.date) -> ReportJob | None:
     """The monthly Anev of a Polres's regency, asked by the scheduler and sent to its leaders.
-    None when the month has nothing recorded (nothing to analyse, nothing sent)."""
-    territory = Territory.objects.get(code=territory_code)
-    try:
-        return request_anev(territory=territory, month=month, deliver=True)
-    except DomainError as exc:
-        if exc.code == "no_data":
-            log.info("no Anev for %s %s: no data", territory_code, month)
-            return None
-        raise
+    None when the month has nothing recorded (nothing to analyse, nothing sent). Asked again
+    (`jaga scheduler --run anev-monthly`, a task run twice), it answers the month's report
+    already queued, written or sent and sends nothing more; only a failed one is asked anew."""
+    month = month.replace(day=1)
+    with transaction.atomic():
+        # The territory's row is the lock: two workers asking at once make one report.
+        territory = Territory.objects.select_for_update().get(code=territory_code)
+        existing = (
+            ReportJob.objects.filter(territory=territory, month=month, deliver=True)
+            .exclude(status=JobStatus.FAILED)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if existing is not None:
+            log.info("the Anev of %s %s was already asked: %s", territory_code, month, existing)
+            return existing
+        try:
+            return request_anev(territory=territory, month=month, deliver=True)
+        except DomainError as exc:
+            if exc.code == "no_data":
+                log.info("no Anev for %s %s: no data", territory_code, month)
+                return None
+            raise

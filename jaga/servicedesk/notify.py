@@ -67,20 +67,6 @@ def notify_reporter(request: Any, text_update: str) -> list[str]:
     )
 
 
-def notify_overdue(request: Any, officer: Any) -> list[str]:
-    with translation.override("id"):
-        subject = _("Jaga: report %(ticket)s is overdue") % {"ticket": request.ticket}
-        text = _(
-            "Report %(ticket)s (%(service)s, %(village)s) passed its time limit on %(due)s."
-        ) % {
-            "ticket": request.ticket,
-            "service": request.service.name,
-            "village": request.village.name,
-            "due": f"{request.due_at:%Y-%m-%d %H:%M}",
-        }
-    return _send(officer.email, officer.phone, subject, text)
-
-
 def notify_tracking_code(request: Any, code: str, link: str) -> list[str]:
     """Send the reporter the private tracking code and link, to the reporter's own contact only."""
     if not (request.email or request.phone):

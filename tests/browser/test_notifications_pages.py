@@ -55,3 +55,46 @@ def test_a_resident_finds_the_follow_page(phone_page: Any) -> None:
     _look(phone_page, "subscribe")
     shot(phone_page, "notifikasi-ikuti")
     assert phone_page.locator("input[name=address]").count() == 1
+
+
+def test_an_invited_coordinator_opens_the_invitation_and_answers_on_a_phone(
+    phone_page: Any, satbinmas: Any, village_a: Any, village_b: Any, district_ab: Any
+) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    from jaga.accounts.models import Role
+    from jaga.partners import services as partners
+    from jaga.partners.models import OrgKind
+    from jaga.programs import services as programs
+    from jaga.programs.models import Response
+    from tests.factories import PostingFactory, UserFactory
+
+    programme = programs.create_programme(actor=satbinmas, code="FKPMX", name="Forum uji")
+    meeting = programs.record_activity(
+        actor=satbinmas,
+        programme=programme,
+        kind="meeting",
+        title="Rapat FKPM Kecamatan",
+        starts_at=timezone.now() + datetime.timedelta(days=7),
+        village=village_a,
+        area=district_ab,
+        grace_minutes=15,
+    )
+    forum = partners.create_organisation(
+        actor=satbinmas, kind=OrgKind.FKPM, name="FKPM Desa B", territory=village_b
+    )
+    coordinator = UserFactory(username="koordinator_b")
+    PostingFactory(
+        user=coordinator, role=Role.PARTNER, territory=village_b, organisation_id=forum.pk
+    )
+    invitation = programs.invite(meeting, actor=satbinmas, organisation=forum)
+    login(phone_page, coordinator)
+    goto(phone_page, f"/program/kegiatan/{meeting.pk}/")
+    _look(phone_page, "invited-activity")
+    phone_page.locator("main button[value=accepted]").click()
+    phone_page.wait_for_load_state()
+    invitation.refresh_from_db()
+    assert invitation.response == Response.ACCEPTED
+    assert phone_page.locator("main button[value=accepted]").count() == 0

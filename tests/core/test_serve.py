@@ -1,5 +1,5 @@
-"""`jaga serve` in a real subprocess: gunicorn answers, the task worker runs, and the three stay
-together: one child killed stops all with a non-zero exit; SIGTERM stops all cleanly (exit 0)."""
+"""`jaga serve` in a real subprocess: gunicorn answers, the task worker and the scheduler run
+(the scheduler's first tick runs what is due), and the three stay together: one child killed stops all with a non-zero exit; SIGTERM stops all cleanly (exit 0)."""
 
 from __future__ import annotations
 
@@ -122,13 +122,29 @@ def test_serve_answers_then_stops_all_when_a_child_dies(environment: Any, tmp_pa
 
 
 def test_sigterm_stops_all_cleanly(environment: Any, tmp_path: Path) -> None:
+    from django.utils import timezone
+
+    from jaga.core import schedule
+
     log = tmp_path / "serve.log"
     process, _base, pids = start(environment, log)
+    # the jobs due now (the served database has no runs yet)
+    now = timezone.now()
+    due = [j.name for j in schedule.jobs() if now >= j.due_at(timezone.localdate(now))]
     try:
+        # The scheduler runs inside `jaga serve`: it starts, and its first tick runs what is due
+        # (after 01:00 local time at least the daily closing of resolved reports).
+        assert {"web", "worker", "scheduler"} <= set(pids)
+        deadline = time.monotonic() + 60
+        while not all(f"{name} [" in log.read_text() for name in due):
+            assert time.monotonic() < deadline, (due, log.read_text())
+            time.sleep(0.3)
+        assert "Scheduler started" in log.read_text()
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=90) == 0, log.read_text()
         assert wait_gone(list(pids.values())) == []
         assert "jaga serve: stopped." in log.read_text()
+        assert "Scheduler stopped." in log.read_text()
     finally:
         if process.poll() is None:
             process.kill()

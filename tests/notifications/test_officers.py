@@ -179,3 +179,95 @@ def test_the_settings_page_saves_per_kind(alice: Any, alice_client: Any) -> None
 def test_residents_and_anonymous_have_no_inbox(client: Any) -> None:
     assert client.get("/notifikasi/").status_code == 302
     assert "inbox-link" not in client.get("/").content.decode()
+
+
+def test_an_invited_organisation_of_another_village_is_told_and_can_answer(
+    committed: Any, meeting: Any, satbinmas: Any, village_b: Any, charlie: Any
+) -> None:
+    # The meeting is held in village A for the whole district; a forum of village B is invited.
+    # Its coordinator (posted to village B) is told, opens the link, reads the activity without
+    # the organiser's tools, and answers from the home page.
+    from django.test import Client
+
+    from jaga.partners import services as partners
+    from jaga.partners.models import OrgKind
+    from jaga.programs.models import Response
+
+    forum = partners.create_organisation(
+        actor=satbinmas, kind=OrgKind.FKPM, name="FKPM Desa B", territory=village_b
+    )
+    coordinator = UserFactory(username="koordinator", email="k@example.org")
+    PostingFactory(
+        user=coordinator, role=Role.PARTNER, territory=village_b, organisation_id=forum.pk
+    )
+    invitation = committed(programs.invite, meeting, actor=satbinmas, organisation=forum)
+    note = Notification.objects.get(kind=Kind.INVITATION)
+    assert note.user == coordinator and note.email_status == SendStatus.SENT
+    browser = Client()
+    browser.force_login(coordinator)
+    page = browser.get(note.link)
+    assert page.status_code == 200 and meeting.title in page.content.decode()
+    html = page.content.decode()
+    assert f"/program/kegiatan/{meeting.pk}/hasil/" not in html  # no organiser's tools
+    assert f"/program/kegiatan/{meeting.pk}/meja-hadir/" not in html
+    assert browser.post(note.link, {"person": "1"}).status_code == 404
+    assert browser.post(f"/program/kegiatan/{meeting.pk}/hasil/", {}).status_code == 404
+    with time_machine.travel(datetime.datetime(2024, 3, 1, 8, tzinfo=datetime.UTC), tick=False):
+        home = browser.get("/").content.decode()  # the home lists coming invitations
+    assert f"/program/undangan/{invitation.pk}/jawab/" in home
+    assert f"/program/undangan/{invitation.pk}/jawab/" in html  # and so does the activity
+    answered = browser.post(f"/program/undangan/{invitation.pk}/jawab/", {"response": "accepted"})
+    assert answered.status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.response == Response.ACCEPTED
+    # charlie (Polsek Munjungan) still sees nothing of it
+    assert client_for_404(charlie, note.link)
+
+
+def client_for_404(user: Any, path: str) -> bool:
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(user)
+    return browser.get(path).status_code == 404
+
+
+def test_the_overdue_reminder_follows_each_persons_settings(
+    committed: Any, file_report: Any, village_a: Any, alice: Any, bob: Any, sent: Any
+) -> None:
+    # alice (the assignee) wants overdue reports in the inbox only, bob (Kapolsek) by WhatsApp /
+    # SMS only: no e-mail reaches either, however the reminder comes about.
+    services.save_preferences(alice, {Kind.OVERDUE: {"inbox"}})
+    services.save_preferences(bob, {Kind.OVERDUE: {"message"}})
+    start = datetime.datetime(2026, 3, 2, 8, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False):
+        report = file_report(village_a)
+    assert report.assignee == alice
+    mail.outbox.clear()
+    sent.clear()
+    with time_machine.travel(start + datetime.timedelta(days=30), tick=False):
+        assert committed(desk.remind_overdue) == 1
+    assert mail.outbox == []
+    assert [to for to, _text in sent] == [bob.phone]
+    assert services.unread_count(alice) == 1 and services.unread_count(bob) == 0
+
+
+def test_a_report_of_a_sensitive_service_is_not_named_outside_jaga(
+    committed: Any, file_report: Any, village_a: Any, dewi: Any, sent: Any
+) -> None:
+    # An e-mail or a WhatsApp message leaves Jaga (a phone's lock screen, a mail provider): "a
+    # KDRT report in Tamanan at 21:40" must not travel; the officer opens Jaga to read it.
+    from jaga.servicedesk.models import Service
+
+    kdrt = Service.objects.get(code="kdrt")
+    assert kdrt.sensitive
+    services.save_preferences(dewi, {Kind.NEW_REPORT: {"inbox", "email", "message"}})
+    mail.outbox.clear()
+    report = committed(file_report, village_a, service=kdrt, answers={"aman": "ya"})
+    note = Notification.objects.get(user=dewi)
+    mine = [m for m in mail.outbox if m.to == ["dewi@polri.example"]]
+    texts = [note.title, note.text, mine[0].subject, mine[0].body]
+    texts += [text for to, text in sent if to == dewi.phone]
+    assert len(texts) == 5 and all(report.ticket in t or "/layanan/" in t for t in texts[2:])
+    for text in texts:
+        assert kdrt.name not in text and "KDRT" not in text.upper(), text

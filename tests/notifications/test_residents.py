@@ -200,3 +200,35 @@ def test_bad_addresses_and_the_rate_limit(client: Client, village_a: Any, settin
     assert _subscribe(client, village_a, "dua@example.org").status_code == 200
     assert _subscribe(client, village_a, "tiga@example.org").status_code == 429
     assert not Subscription.objects.filter(address="tiga@example.org").exists()
+
+
+def test_a_report_withdrawn_before_the_worker_sends_is_not_sent(
+    client: Client, village_a: Any, file_report: Any, bob: Any
+) -> None:
+    # The worker is behind: by the time it reaches the news, a moderator has withdrawn the public
+    # version. The resident's message follows the report as it is now, not as it was.
+    _confirmed(client, village_a, "warga@example.org")
+    report = file_report(village_a)
+    mail.outbox.clear()
+    with _capture[0]() as waiting:  # the approval's event, not yet delivered
+        desk.moderate_request(report, actor=bob, approve=True, public_text="Ramai.")
+    desk.moderate_request(report, actor=bob, approve=False)
+    for callback in waiting:
+        callback()
+    assert mail.outbox == []
+
+
+def test_unsubscribing_twice_is_harmless_and_another_link_is_unknown(
+    client: Client, village_a: Any
+) -> None:
+    mine = _confirmed(client, village_a, "warga@example.org")
+    theirs = _confirmed(client, village_a, "tetangga@example.org")
+    anonymous = Client(enforce_csrf_checks=True)
+    for _ in range(2):  # the mail provider's POST, then the resident's click on the page
+        assert anonymous.post(f"/notifikasi/berhenti/{mine.token}/").status_code == 200
+    guessed = mine.token[:-1] + ("A" if mine.token[-1] != "A" else "B")
+    assert anonymous.post(f"/notifikasi/berhenti/{guessed}/").status_code == 404
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert not mine.active and theirs.active
+    assert len(mine.token) >= 32 and mine.token != theirs.token

@@ -415,8 +415,8 @@ def test_overdue_reports_are_reminded_once_a_day(
         call_command("servicedesk", "remind-overdue", stdout=out)
         call_command("servicedesk", "remind-overdue", stdout=out)
     assert "of 2 overdue" in out.getvalue() and "of 0 overdue" in out.getvalue()
-    # The desk reminds alice of her report and bob (Kapolsek) of the unassigned one; bob also
-    # hears of alice's overdue report through his notifications (issue 14 item 4).
+    # The overdue event tells alice (assignee) of her report and bob (Kapolsek) of both, by their
+    # chosen channels (the default: inbox and e-mail; docs/notifications.md).
     assert sorted(m.to[0] for m in mail.outbox) == [
         "alice@polri.example",
         "bob@polri.example",

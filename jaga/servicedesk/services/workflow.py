@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jaga.accounts.access import code_in_scope, roles_of, scope_codes
-from jaga.accounts.models import Posting, Role
 from jaga.analytics.rollups import bump_metric
 from jaga.core import events
 from jaga.core.audit import log_action, snapshot
@@ -394,11 +393,13 @@ def add_reporter_note(
     return update
 
 
-def remind_overdue(*, now: datetime.datetime | None = None, every_hours: int = 24) -> int:
-    """Remind the assignee (or the Polsek's officers when none) of each overdue open report,
-    at most once per `every_hours`. Returns how many reports were reminded."""
+def remind_overdue(*, now: datetime.datetime | None = None) -> int:
+    """Announce each overdue open report (`report.overdue`) once per local day: a report reminded
+    yesterday at 07:00:45 is reminded again today at 07:00:10 (a 24-hour spacing would skip
+    today). The notifications app tells the assignee and the Polsek's officers, each by the
+    channels they chose. Returns how many reports were reminded."""
     now = now or timezone.now()
-    since = now - datetime.timedelta(hours=every_hours)
+    since = timezone.make_aware(datetime.datetime.combine(timezone.localdate(now), datetime.time()))
     due = (
         ServiceRequest.objects.overdue(now)
         .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lt=since))
@@ -419,19 +420,6 @@ def remind_overdue(*, now: datetime.datetime | None = None, every_hours: int = 2
                 object_id=locked.ticket,
                 data=report_event_data(locked),
             )
-            if locked.assignee_id is not None:
-                targets = [locked.assignee]
-            else:
-                targets = [
-                    p.user
-                    for p in Posting.objects.active(timezone.localdate(now))
-                    .filter(role=Role.POLSEK, territory__code=locked.district_code)
-                    .select_related("user")
-                ]
-            for user in targets:
-                transaction.on_commit(
-                    lambda r=locked, u=user: notify.notify_overdue(r, u)  # type: ignore[misc]
-                )
         count += 1
     return count
 
