@@ -21,15 +21,16 @@ pytestmark = pytest.mark.django_db
 SECRET = "s3cret-for-the-command-centre-xyz"
 
 
-def plant(villages: list[Any], months: list[Any], village: Any, code: str, seed: int) -> None:
-    """A quiet series everywhere and a surge in `village` over the last two months."""
+def plant(area: list[Any], months: list[Any], village: Any, code: str, seed: int) -> None:
+    """A quiet series in every village of `area` and a surge in `village` over the last two
+    months."""
     rng = np.random.default_rng(seed)
-    level = rng.gamma(3.0, 0.5, size=len(villages))
+    level = rng.gamma(3.0, 0.5, size=len(area))
     y = rng.poisson(np.repeat(level[:, None], len(months), axis=1))
-    a = villages.index(village)
+    a = area.index(village)
     y[a, :] = rng.poisson(1.0, size=len(months))
     y[a, -2:] = [9, 11]
-    bulk_counts(villages, months, y, code)
+    bulk_counts(area, months, y, code)
 
 
 def test_the_monthly_alarm_run_posts_each_new_alarm_signed(
