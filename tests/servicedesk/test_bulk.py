@@ -204,3 +204,41 @@ def test_the_queue_of_a_large_area_filters_by_a_typed_village(
     nowhere = bob_client.get("/layanan/", {"village": "Atlantis", "status": ""}).content.decode()
     assert in_a.ticket not in nowhere and in_b.ticket not in nowhere
     assert "errorlist" in nowhere and "Atlantis" in nowhere  # the box says why
+
+
+def test_a_bhabinkamtibmas_shares_with_the_whole_polsek_team(
+    file_report: Any,
+    village_a: Any,
+    village_b: Any,
+    alice: Any,
+    alice_client: Client,
+    bob_client: Client,
+    charlie_client: Client,
+    satbinmas_client: Client,
+) -> None:
+    """The team is the unit: alice (Bhabinkamtibmas of village A) shares with her Polsek, so
+    dave, the Bhabinkamtibmas of village B under the same Polsek, sees it too; another Polsek
+    and the Polres above do not."""
+    from jaga.accounts.models import Role
+    from tests.conftest import _person, client_for
+
+    dave_client = client_for(_person("dave", Role.BHABIN, village_b.code))
+    alice_client.post(
+        "/layanan/filter/", {"name": "Patroli-qz", "share": "on", "next": "overdue=on"}
+    )
+    shared = SavedFilter.objects.get(name="Patroli-qz")
+    assert shared.territory_code == "35.03.11"
+    for teammate in (dave_client, bob_client):
+        assert "Patroli-qz" in teammate.get("/layanan/").content.decode()
+        assert teammate.get("/layanan/", {"saved": shared.pk}).status_code == 200
+    for outsider in (charlie_client, satbinmas_client):
+        assert "Patroli-qz" not in outsider.get("/layanan/").content.decode()
+        assert outsider.get("/layanan/", {"saved": shared.pk}).status_code == 404
+
+
+def test_sharing_without_a_unit_is_refused_in_words(admin_client_: Client) -> None:
+    page = admin_client_.post(
+        "/layanan/filter/", {"name": "Semua", "share": "on", "next": "status=open"}, follow=True
+    )
+    assert "Anda tidak ditempatkan" in page.content.decode()
+    assert not SavedFilter.objects.exists()

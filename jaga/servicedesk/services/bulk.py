@@ -166,34 +166,34 @@ def clean_filter_params(params: Any) -> dict[str, str]:
     return {k: str(params.get(k, "")) for k in FILTER_KEYS if params.get(k)}
 
 
-def _team_code(user: Viewer) -> str:
-    codes = scope_codes(user)
-    if not codes or codes == ["*"]:
-        return ""
-    # A user posted to several territories shares with the broadest (the first, shortest code).
-    return sorted(codes, key=lambda c: (c.count("."), c))[0]
-
-
-def _ancestors(code: str) -> list[str]:
+def _team(code: str) -> str:
+    """The team a posting belongs to: a Bhabinkamtibmas posted to a village is in the team of
+    the Polsek over its district (the unit the desk routes the village's reports to); a posting
+    over a district or wider is a team of its own."""
     parts = code.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    return ".".join(parts[:3]) if len(parts) > 3 else code
+
+
+def team_codes(user: Viewer) -> list[str]:
+    """The teams of the user's staff postings (empty for a superuser or the national unit,
+    whose scope is everything and who belong to no unit's team)."""
+    codes = scope_codes(user)
+    if codes == [ALL_CODES]:
+        return []
+    return sorted({_team(c) for c in codes}, key=lambda c: (c.count("."), c))
 
 
 def visible_filters(user: Viewer) -> QuerySet[SavedFilter]:
-    """The user's own filters and those shared with a team the user belongs to: the shared
-    territory lies within the user's scope, or the user's postings lie within it."""
-    shared = Q()
-    for code in scope_codes(user):
-        if code == ALL_CODES:
-            shared = ~Q(territory_code="")
-            break
-        shared |= Q(territory_code__startswith=code + ".") | Q(territory_code__in=_ancestors(code))
+    """The user's own filters and those shared with a team the user belongs to (the same
+    unit: a Polsek and its Bhabinkamtibmas; another Polsek, or the Polres above, is another
+    team). Whoever sees every territory sees every shared filter."""
+    codes = scope_codes(user)
     mine = Q(owner=user)
-    return (
-        SavedFilter.objects.filter(mine | shared if shared else mine)
-        .select_related("owner")
-        .order_by("name", "id")
-    )
+    if codes == [ALL_CODES]:
+        shared = ~Q(territory_code="")
+    else:
+        shared = Q(territory_code__in=team_codes(user)) & ~Q(territory_code="")
+    return SavedFilter.objects.filter(mine | shared).select_related("owner").order_by("name", "id")
 
 
 def save_filter(*, owner: Any, name: str, params: Any, share: bool) -> SavedFilter:
@@ -205,7 +205,13 @@ def save_filter(*, owner: Any, name: str, params: Any, share: bool) -> SavedFilt
     if not name:
         raise DomainError("name_required", _("Give the filter a name."))
     cleaned = clean_filter_params(params)
-    territory_code = _team_code(owner) if share else ""
+    teams = team_codes(owner)
+    if share and not teams:
+        raise DomainError(
+            "no_team", _("You are posted to no unit: keep the filter for yourself instead.")
+        )
+    # A user posted to several units shares with the broadest.
+    territory_code = teams[0] if share else ""
     with transaction.atomic():
         row, created = SavedFilter.objects.select_for_update().get_or_create(
             owner=owner,
