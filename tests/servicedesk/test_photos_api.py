@@ -221,6 +221,7 @@ def test_a_redirect_on_the_same_host_is_followed(
         ("missing", "answered with status 404"),
         ("too_large", "larger than"),
         ("slow", "could not be reached"),
+        ("dripping", "took longer than 0.5 seconds"),
         ("private_address", "private network"),
         ("plain_http", "Only https://"),
     ],
@@ -260,6 +261,15 @@ def test_media_url_refusals(
         settings.MEDIA_URL_TIMEOUT = 0.3
         photo_server.answer("/slow.jpg", Reply(delay=1.0, headers={"Content-Type": "image/jpeg"}))
         url = photo_server.url("/slow.jpg")
+    elif case == "dripping":
+        # Every piece comes well within the timeout; the whole photo does not.
+        settings.MEDIA_URL_TIMEOUT = 0.5
+        body = jpeg_with_gps()
+        photo_server.answer(
+            "/drip.jpg",
+            Reply(body=body, trickle=0.15, headers={"Content-Type": "image/jpeg"}),
+        )
+        url = photo_server.url("/drip.jpg")
     elif case == "private_address":
         settings.OUTBOUND_ALLOW_PRIVATE = False
         url = f"https://127.0.0.1:{photo_server.port}/foto.jpg"
