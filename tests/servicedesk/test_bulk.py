@@ -242,3 +242,44 @@ def test_sharing_without_a_unit_is_refused_in_words(admin_client_: Client) -> No
     )
     assert "Anda tidak ditempatkan" in page.content.decode()
     assert not SavedFilter.objects.exists()
+
+
+def test_a_tampered_bulk_post_changes_nothing_outside_the_officers_reach(
+    file_report: Any,
+    village_a: Any,
+    village_c: Any,
+    bob: Any,
+    charlie: Any,
+    bob_client: Client,
+) -> None:
+    """Bob ticks a report he may triage, one already rejected, and (editing the form) one of
+    charlie's district: the first moves, the others are named with the reason in Indonesian."""
+    ok, done_with = file_report(village_a), file_report(village_a)
+    services.transition_request(done_with, Status.REJECTED, actor=bob, note="spam")
+    theirs = file_report(village_c)
+    page = bob_client.post(
+        "/layanan/massal/",
+        {"ticket": _tickets(ok, done_with, theirs), "kind": "status", "status": "triaged"},
+        follow=True,
+    ).content.decode()
+    assert "1 laporan diubah." in page
+    assert f"{done_with.ticket} tidak diubah:" in page
+    assert f"{theirs.ticket} tidak diubah: Tidak ada laporan tersebut di wilayah Anda." in page
+    assert theirs.village.name not in page  # the refusal confirms nothing about it
+    statuses = dict(ServiceRequest.objects.values_list("ticket", "status"))
+    assert statuses == {
+        ok.ticket: Status.TRIAGED,
+        done_with.ticket: Status.REJECTED,
+        theirs.ticket: Status.RECEIVED,
+    }
+    # An officer of another district, named by editing the form, is refused before anything.
+    page = bob_client.post(
+        "/layanan/massal/",
+        {"ticket": [ok.ticket], "kind": "assign", "assignee": str(charlie.pk)},
+        follow=True,
+    ).content.decode()
+    assert "bukan salah satu dari pilihan yang tersedia" in page
+    assert "Pilih petugas yang ditugaskan." not in page  # one reason, not two
+    ok.refresh_from_db()
+    assert ok.status == Status.TRIAGED and ok.assignee is None
+    assert BulkAction.objects.count() == 1
