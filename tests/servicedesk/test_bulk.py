@@ -283,3 +283,44 @@ def test_a_tampered_bulk_post_changes_nothing_outside_the_officers_reach(
     ok.refresh_from_db()
     assert ok.status == Status.TRIAGED and ok.assignee is None
     assert BulkAction.objects.count() == 1
+
+
+def test_a_report_changed_since_the_queue_was_shown_is_refused_as_a_conflict(
+    file_report: Any, village_a: Any, alice: Any, bob: Any, bob_client: Client
+) -> None:
+    """As on the report's own page: bob's queue showed both reports waiting; alice took one in
+    the meantime; bob's bulk assignment to himself does not silently take it from her."""
+    taken, waiting = file_report(village_a), file_report(village_a)
+    html = bob_client.get("/layanan/").content.decode()
+    assert f'name="version_{taken.ticket}" value="{taken.version}"' in html
+    seen = {f"version_{r.ticket}": str(r.version) for r in (taken, waiting)}
+    services.transition_request(taken, Status.ASSIGNED, actor=alice, assignee=alice)
+    page = bob_client.post(
+        "/layanan/massal/",
+        {"ticket": _tickets(taken, waiting), "kind": "assign", "assignee": str(bob.pk)} | seen,
+        follow=True,
+    ).content.decode()
+    assert f"{taken.ticket} tidak diubah: Petugas lain baru saja mengubah laporan ini" in page
+    taken.refresh_from_db()
+    waiting.refresh_from_db()
+    assert taken.assignee == alice and waiting.assignee == bob
+    assert BulkAction.objects.get().refused[0]["code"] == "conflict"
+
+
+def test_the_confirmation_page_carries_the_versions_seen(
+    file_report: Any, village_a: Any, bob: Any, bob_client: Client
+) -> None:
+    report = file_report(village_a)
+    data = {
+        "ticket": [report.ticket],
+        "kind": "status",
+        "status": "rejected",
+        "note": "spam",
+        f"version_{report.ticket}": str(report.version),
+    }
+    page = bob_client.post("/layanan/massal/", data).content.decode()
+    assert f'name="version_{report.ticket}" value="{report.version}"' in page
+    services.transition_request(report, Status.TRIAGED, actor=bob)
+    bob_client.post("/layanan/massal/", data | {"confirmed": "1"})
+    report.refresh_from_db()
+    assert report.status == Status.TRIAGED  # changed while bob was reading the confirmation

@@ -54,16 +54,23 @@ def _move_one(
     assignee: Any,
     note: str,
     public: bool,
+    version: int | None,
 ) -> None:
     if kind == BulkAction.Kind.ASSIGN:
         if Status.ASSIGNED in allowed_transitions(report):
             move_request(
-                report, Status.ASSIGNED, actor=actor, assignee=assignee, note=note, public=public
+                report,
+                Status.ASSIGNED,
+                actor=actor,
+                assignee=assignee,
+                note=note,
+                public=public,
+                expected_version=version,
             )
         elif report.status in REASSIGNABLE:
             if report.assignee_id == getattr(assignee, "pk", None):
                 raise DomainError("already_assigned", _("It is already assigned to that officer."))
-            move_request(report, None, actor=actor, assignee=assignee)
+            move_request(report, None, actor=actor, assignee=assignee, expected_version=version)
         else:
             raise DomainError(
                 "not_open",
@@ -74,7 +81,9 @@ def _move_one(
         if is_reopening(report.status, to_status):
             # Reopening restarts the reporter's case: it is confirmed report by report.
             raise DomainError("reopen_alone", _("Reopen a resolved report on its own page."))
-        move_request(report, to_status, actor=actor, note=note, public=public)
+        move_request(
+            report, to_status, actor=actor, note=note, public=public, expected_version=version
+        )
 
 
 def bulk_move(
@@ -86,10 +95,13 @@ def bulk_move(
     assignee: Any = None,
     note: str = "",
     public: bool = True,
+    versions: dict[str, int] | None = None,
 ) -> BulkAction:
     """Assign (`kind="assign"`, to `assignee`) or move (`kind="status"`, to `to_status`) the
     reports named by `tickets`; each is checked and changed as if moved alone (see the module's
-    docstring). Returns the BulkAction listing what moved and what was refused, with reasons."""
+    docstring), against the version the officer saw in the queue where `versions` gives it (a
+    report someone else changed since is refused as a conflict, as on its own page). Returns
+    the BulkAction listing what moved and what was refused, with reasons."""
     user = signed_in(actor)
     if user is None or not (roles_of(user) & ACTING_ROLES):
         raise DomainError("not_allowed", _("You may not change reports."))
@@ -130,11 +142,25 @@ def bulk_move(
                 assignee=assignee,
                 note=note,
                 public=public,
+                version=(versions or {}).get(ticket),
             )
         except DomainError as exc:
             refused.append({"ticket": ticket, "code": exc.code, "reason": str(exc.message)})
         else:
             done.append(ticket)
+    return _record_bulk(actor, kind, to_status, assignee, done, refused)
+
+
+def _record_bulk(
+    actor: Actor,
+    kind: str,
+    to_status: str,
+    assignee: Any,
+    done: list[str],
+    refused: list[dict[str, str]],
+) -> BulkAction:
+    """The BulkAction row and its audit entry: who asked what, what moved, what was refused."""
+    user = signed_in(actor)
     with transaction.atomic():
         action = BulkAction.objects.create(
             actor=user,
