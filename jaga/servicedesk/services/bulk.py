@@ -161,6 +161,7 @@ def _record_bulk(
 ) -> BulkAction:
     """The BulkAction row and its audit entry: who asked what, what moved, what was refused."""
     user = signed_in(actor)
+    assert user is not None  # bulk_move let only a signed-in officer in
     with transaction.atomic():
         action = BulkAction.objects.create(
             actor=user,
