@@ -1,5 +1,6 @@
 """A real HTTP server on 127.0.0.1 for tests of Jaga's outgoing requests: it records what it
-receives and answers what the test tells it to (status, headers, body, a delay)."""
+receives and answers what the test tells it to (status, headers, body, a delay, a body that
+drips)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class Reply:
     body: bytes = b"ok"
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/plain"})
     delay: float = 0.0
+    trickle: float = 0.0  # seconds between the body's ten pieces (a server that drips)
 
 
 @dataclass
@@ -62,7 +64,14 @@ def local_server() -> Iterator[LocalServer]:
             self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
             with suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(reply.body)
+                if not reply.trickle:
+                    self.wfile.write(reply.body)
+                    return
+                step = max(1, len(reply.body) // 10)
+                for start in range(0, len(reply.body), step):
+                    self.wfile.write(reply.body[start : start + step])
+                    self.wfile.flush()
+                    time.sleep(reply.trickle)
 
         do_GET = do_POST = _handle
 

@@ -95,10 +95,20 @@ def rebuild_rollups(*, actor: Actor = None) -> RebuildRun:
     return run
 
 
+def _sensitive_category_codes() -> set[str]:
+    from jaga.incidents.models import Category
+    from jaga.reports.public import sensitive_category_ids
+
+    ids = sensitive_category_ids()
+    return set(Category.objects.filter(pk__in=ids).values_list("code", flat=True))
+
+
 def record_alarms(territory_code: str, month: datetime.date) -> list[RaisedAlarm]:
     """Run the early warning over a regency up to the closed `month` and store the alarms not
     stored before (same village, category and first month); each new one emits `alarm.raised`
-    (codes and figures only) and leaves an audit row. Returns the new alarms."""
+    (codes and figures only, `sensitive` for a category of a sensitive service such as domestic
+    violence, which listeners reaching outside the police leave out) and leaves an audit row.
+    Returns the new alarms."""
     from jaga.analytics.warning import alarms_cached
     from jaga.core import events
     from jaga.territory.models import Territory
@@ -115,6 +125,7 @@ def record_alarms(territory_code: str, month: datetime.date) -> list[RaisedAlarm
             "id", "code"
         )
     }
+    sensitive = _sensitive_category_codes() if found else set()
     new: list[RaisedAlarm] = []
     with transaction.atomic():
         for alarm in found:
@@ -151,10 +162,12 @@ def record_alarms(territory_code: str, month: datetime.date) -> list[RaisedAlarm
                 events.ALARM_RAISED,
                 territory_code=village.code,
                 object_type="analytics.raisedalarm",
-                object_id=str(row.pk),
+                # Its natural key, not the row's number (public ids are never the integer key).
+                object_id=f"{village.code}:{row.category_code}:{row.month:%Y-%m}",
                 data={
                     "village_code": village.code,
                     "category": row.category_code,
+                    "sensitive": row.category_code in sensitive,
                     "category_name": str(alarm["category_name"]),
                     "month": row.month.strftime("%Y-%m"),
                     "observed": row.observed,

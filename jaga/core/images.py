@@ -51,6 +51,14 @@ def _not_a_photo(label: str) -> DomainError:
     )
 
 
+def _too_many_pixels(label: str) -> DomainError:
+    return DomainError(
+        "photo_too_large",
+        _("The photo %(name)s has too many pixels (at most %(million)s million).")
+        % {"name": label, "million": MAX_PIXELS // 1_000_000},
+    )
+
+
 def clean_image(upload: IO[bytes] | Any, *, name: str = "") -> CleanPhoto:
     """Check one uploaded picture and return a re-encoded copy without metadata.
 
@@ -73,13 +81,13 @@ def clean_image(upload: IO[bytes] | Any, *, name: str = "") -> CleanPhoto:
                 if kind not in FORMATS:
                     raise _not_a_photo(label)
                 if probe.width * probe.height > MAX_PIXELS:
-                    raise DomainError(
-                        "photo_too_large",
-                        _("The photo %(name)s has too many pixels.") % {"name": label},
-                    )
+                    raise _too_many_pixels(label)
                 image = ImageOps.exif_transpose(probe)
                 image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, Warning) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's own guard fires on opening, before our count: a picture, but too big.
+        raise _too_many_pixels(label) from exc
+    except (UnidentifiedImageError, OSError, Warning) as exc:
         raise _not_a_photo(label) from exc
     if image.mode == "P" or image.mode == "PA":
         image = image.convert("RGBA")

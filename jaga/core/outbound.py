@@ -21,6 +21,7 @@ import functools
 import http.client
 import ipaddress
 import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -31,6 +32,9 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+# Bytes read at a time: the whole answer must come within the request's time, not each piece.
+CHUNK = 16_384
 
 
 class OutboundError(Exception):
@@ -189,6 +193,27 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # the 3xx answer is returned to the caller as it is
 
 
+def _read_until(response: Any, limit: int, deadline: float, timeout: float) -> bytes:
+    """Read at most `limit` bytes, giving up at `deadline`: the socket's timeout bounds each
+    wait, so a server that sends a byte now and then would otherwise hold the caller for ever."""
+    chunks: list[bytes] = []
+    got = 0
+    while got < limit:
+        if time.monotonic() > deadline:
+            raise OutboundError(
+                "too_slow",
+                _("The server took longer than %(seconds)s seconds to answer.")
+                % {"seconds": f"{timeout:g}"},
+            )
+        # read1: what has arrived (one receive at most), not a wait for the whole chunk.
+        chunk = response.read1(min(CHUNK, limit - got))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
 def request(
     url: str,
     *,
@@ -201,10 +226,12 @@ def request(
 ) -> Answer:
     """Make one request and return the answer (any status, 4xx and 5xx included).
 
-    Raises OutboundError for a refused address or redirect, an answer over `max_bytes`, and
-    network failures and timeouts (`code` "network"). Redirects are followed (at most three)
+    Raises OutboundError for a refused address or redirect, an answer over `max_bytes`, an
+    answer not complete within `timeout` seconds of the start (`code` "too_slow"), and network
+    failures and timeouts (`code` "network"). Redirects are followed (at most three)
     only to `redirect_hosts`; without them a 3xx is returned as it is.
     """
+    deadline = time.monotonic() + timeout
     private = allow_private()
     check_url(url, private=private)
     seen: list[str] = []
@@ -244,7 +271,7 @@ def request(
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise OutboundError("too_large", _("The answer is too large."))
-            data = response.read(max_bytes + 1)
+            data = _read_until(response, max_bytes + 1, deadline, timeout)
     except (TimeoutError, OSError, http.client.HTTPException) as exc:
         raise OutboundError(
             "network", _("The server could not be reached: %(reason)s") % {"reason": exc}

@@ -374,7 +374,12 @@ class BulkForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("kind") == "assign" and not data.get("assignee"):
+        # An officer outside the list already has its error; "choose one" would be a second.
+        if (
+            data.get("kind") == "assign"
+            and not data.get("assignee")
+            and "assignee" not in self.errors
+        ):
             self.add_error("assignee", _("Choose the officer to assign."))
         if data.get("kind") == "status" and not data.get("status"):
             self.add_error("status", _("Choose the new status."))

@@ -655,8 +655,8 @@ class BulkAction(models.Model):
 class SavedFilter(models.Model):
     """A named filter of the desk queue, private to its owner or shared with a unit's team.
 
-    A shared filter belongs to a territory (the owner's posting): everyone whose postings lie in
-    that territory or cover it (the Polsek and its Bhabinkamtibmas, the regency above) sees it.
+    A shared filter belongs to the territory of the owner's team (`services.bulk.team_codes`:
+    the Polsek's district for the Polsek and its Bhabinkamtibmas): that team sees it.
     """
 
     name = models.CharField(_("name"), max_length=80)

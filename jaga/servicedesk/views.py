@@ -476,6 +476,16 @@ def _back_to_queue(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("servicedesk:queue") + (f"?{query}" if query else ""))
 
 
+def _seen_versions(post: QueryDict, tickets: list[str]) -> dict[str, int]:
+    """The version of each ticked report the queue showed (`version_<ticket>`), where sent."""
+    seen: dict[str, int] = {}
+    for ticket in tickets:
+        value = post.get(f"version_{ticket}", "")
+        if value.isdigit():
+            seen[ticket.strip().upper()] = int(value)
+    return seen
+
+
 @login_required
 @require_POST
 @allow(*services.ACTING_ROLES)
@@ -493,6 +503,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
         return _back_to_queue(request)
     data = form.cleaned_data
     to_status = data["status"] if data["kind"] == BulkAction.Kind.STATUS else ""
+    versions = _seen_versions(request.POST, tickets)
     if to_status in CONFIRMED_MOVES and not request.POST.get("confirmed"):
         shown = list(
             ServiceRequest.objects.for_user(request.user)
@@ -510,7 +521,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
                     (name, value)
                     for name in ("kind", "status", "assignee", "note", "public", "next")
                     for value in request.POST.getlist(name)
-                ],
+                ]
+                + [(f"version_{t}", str(v)) for t, v in versions.items()],
                 "tickets": tickets,
                 "notified": bool(data["public"]),
             },
@@ -527,6 +539,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
             assignee=assignee,
             note=data["note"],
             public=data["public"],
+            versions=versions,
         )
     except DomainError as exc:
         messages.error(request, str(exc.message))

@@ -53,3 +53,42 @@ def test_bulk_triage_and_a_saved_filter_on_a_phone(phone_page: Any, live_db: Non
     assert SavedFilter.objects.get().territory_code == "35.03.11"
     pagecheck.check_page(page)
     page.screenshot(path="/tmp/desk-queue-phone.png", full_page=True)
+
+
+def test_the_row_boxes_are_thumb_sized_on_a_390px_phone(phone390: Any, live_db: None) -> None:
+    """Ticking reports one by one with a thumb: each card's box line is at least 44 px high and
+    the box itself 24 px, and tapping the word beside it ticks it too."""
+    from jaga.accounts.models import Role
+    from jaga.servicedesk import services
+    from jaga.servicedesk.models import Channel, Service
+    from jaga.territory.models import PoliceUnit, PoliceUnitKind, Territory
+    from tests.conftest import _person
+
+    unit = PoliceUnit.objects.create(
+        kind=PoliceUnitKind.POLSEK, name="Polsek Trenggalek", code="polsek-t"
+    )
+    unit.territories.add(Territory.objects.get(code="35.03.11"))
+    bob = _person("bob", Role.POLSEK, "35.03.11")
+    for _ in range(2):
+        services.submit_request(
+            service=Service.objects.get(code="knalpot_brong"),
+            village=Territory.objects.get(code="35.03.11.1002"),
+            description="Knalpot brong tiap malam di depan balai desa.",
+            channel=Channel.WEB,
+            anonymous=True,
+        )
+    page = phone390
+    login(page, bob)
+    goto(page, "/layanan/")
+    first = page.locator("td.pick label").first
+    box = first.bounding_box()
+    tick = page.locator('input[name="ticket"]').first.bounding_box()
+    assert box is not None and tick is not None
+    assert box["height"] >= 44 and tick["width"] >= 24 and tick["height"] >= 24
+    everything = page.locator("input[data-select-all]").bounding_box()
+    assert everything is not None and everything["height"] >= 24
+    first.locator(".pick-text").tap()
+    assert page.locator('input[name="ticket"]:checked').count() == 1
+    pagecheck.check_page(page)
+    page.locator("table").first.scroll_into_view_if_needed()
+    page.screenshot(path="/tmp/i14c-desk-queue-390.png", full_page=True)

@@ -204,3 +204,123 @@ def test_the_queue_of_a_large_area_filters_by_a_typed_village(
     nowhere = bob_client.get("/layanan/", {"village": "Atlantis", "status": ""}).content.decode()
     assert in_a.ticket not in nowhere and in_b.ticket not in nowhere
     assert "errorlist" in nowhere and "Atlantis" in nowhere  # the box says why
+
+
+def test_a_bhabinkamtibmas_shares_with_the_whole_polsek_team(
+    file_report: Any,
+    village_a: Any,
+    village_b: Any,
+    alice: Any,
+    alice_client: Client,
+    bob_client: Client,
+    charlie_client: Client,
+    satbinmas_client: Client,
+) -> None:
+    """The team is the unit: alice (Bhabinkamtibmas of village A) shares with her Polsek, so
+    dave, the Bhabinkamtibmas of village B under the same Polsek, sees it too; another Polsek
+    and the Polres above do not."""
+    from jaga.accounts.models import Role
+    from tests.conftest import _person, client_for
+
+    dave_client = client_for(_person("dave", Role.BHABIN, village_b.code))
+    alice_client.post(
+        "/layanan/filter/", {"name": "Patroli-qz", "share": "on", "next": "overdue=on"}
+    )
+    shared = SavedFilter.objects.get(name="Patroli-qz")
+    assert shared.territory_code == "35.03.11"
+    for teammate in (dave_client, bob_client):
+        assert "Patroli-qz" in teammate.get("/layanan/").content.decode()
+        assert teammate.get("/layanan/", {"saved": shared.pk}).status_code == 200
+    for outsider in (charlie_client, satbinmas_client):
+        assert "Patroli-qz" not in outsider.get("/layanan/").content.decode()
+        assert outsider.get("/layanan/", {"saved": shared.pk}).status_code == 404
+
+
+def test_sharing_without_a_unit_is_refused_in_words(admin_client_: Client) -> None:
+    page = admin_client_.post(
+        "/layanan/filter/", {"name": "Semua", "share": "on", "next": "status=open"}, follow=True
+    )
+    assert "Anda tidak ditempatkan" in page.content.decode()
+    assert not SavedFilter.objects.exists()
+
+
+def test_a_tampered_bulk_post_changes_nothing_outside_the_officers_reach(
+    file_report: Any,
+    village_a: Any,
+    village_c: Any,
+    bob: Any,
+    charlie: Any,
+    bob_client: Client,
+) -> None:
+    """Bob ticks a report he may triage, one already rejected, and (editing the form) one of
+    charlie's district: the first moves, the others are named with the reason in Indonesian."""
+    ok, done_with = file_report(village_a), file_report(village_a)
+    services.transition_request(done_with, Status.REJECTED, actor=bob, note="spam")
+    theirs = file_report(village_c)
+    page = bob_client.post(
+        "/layanan/massal/",
+        {"ticket": _tickets(ok, done_with, theirs), "kind": "status", "status": "triaged"},
+        follow=True,
+    ).content.decode()
+    assert "1 laporan diubah." in page
+    assert f"{done_with.ticket} tidak diubah:" in page
+    assert f"{theirs.ticket} tidak diubah: Tidak ada laporan tersebut di wilayah Anda." in page
+    assert theirs.village.name not in page  # the refusal confirms nothing about it
+    statuses = dict(ServiceRequest.objects.values_list("ticket", "status"))
+    assert statuses == {
+        ok.ticket: Status.TRIAGED,
+        done_with.ticket: Status.REJECTED,
+        theirs.ticket: Status.RECEIVED,
+    }
+    # An officer of another district, named by editing the form, is refused before anything.
+    page = bob_client.post(
+        "/layanan/massal/",
+        {"ticket": [ok.ticket], "kind": "assign", "assignee": str(charlie.pk)},
+        follow=True,
+    ).content.decode()
+    assert "bukan salah satu dari pilihan yang tersedia" in page
+    assert "Pilih petugas yang ditugaskan." not in page  # one reason, not two
+    ok.refresh_from_db()
+    assert ok.status == Status.TRIAGED and ok.assignee is None
+    assert BulkAction.objects.count() == 1
+
+
+def test_a_report_changed_since_the_queue_was_shown_is_refused_as_a_conflict(
+    file_report: Any, village_a: Any, alice: Any, bob: Any, bob_client: Client
+) -> None:
+    """As on the report's own page: bob's queue showed both reports waiting; alice took one in
+    the meantime; bob's bulk assignment to himself does not silently take it from her."""
+    taken, waiting = file_report(village_a), file_report(village_a)
+    html = bob_client.get("/layanan/").content.decode()
+    assert f'name="version_{taken.ticket}" value="{taken.version}"' in html
+    seen = {f"version_{r.ticket}": str(r.version) for r in (taken, waiting)}
+    services.transition_request(taken, Status.ASSIGNED, actor=alice, assignee=alice)
+    page = bob_client.post(
+        "/layanan/massal/",
+        {"ticket": _tickets(taken, waiting), "kind": "assign", "assignee": str(bob.pk)} | seen,
+        follow=True,
+    ).content.decode()
+    assert f"{taken.ticket} tidak diubah: Petugas lain baru saja mengubah laporan ini" in page
+    taken.refresh_from_db()
+    waiting.refresh_from_db()
+    assert taken.assignee == alice and waiting.assignee == bob
+    assert BulkAction.objects.get().refused[0]["code"] == "conflict"
+
+
+def test_the_confirmation_page_carries_the_versions_seen(
+    file_report: Any, village_a: Any, bob: Any, bob_client: Client
+) -> None:
+    report = file_report(village_a)
+    data = {
+        "ticket": [report.ticket],
+        "kind": "status",
+        "status": "rejected",
+        "note": "spam",
+        f"version_{report.ticket}": str(report.version),
+    }
+    page = bob_client.post("/layanan/massal/", data).content.decode()
+    assert f'name="version_{report.ticket}" value="{report.version}"' in page
+    services.transition_request(report, Status.TRIAGED, actor=bob)
+    bob_client.post("/layanan/massal/", data | {"confirmed": "1"})
+    report.refresh_from_db()
+    assert report.status == Status.TRIAGED  # changed while bob was reading the confirmation

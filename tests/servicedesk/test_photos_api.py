@@ -3,6 +3,7 @@ and re-encoded as the web form's, `media_url` fetched only from hosts an admin a
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -120,6 +121,52 @@ def test_the_api_refuses_bad_photos_and_creates_nothing(
     assert not ServiceRequest.objects.exists() and not Attachment.objects.exists()
 
 
+def bomb_png() -> bytes:
+    """48 million pixels in a few kB: decoding it would take hundreds of MB."""
+    out = io.BytesIO()
+    Image.new("1", (8000, 6000)).save(out, "PNG")
+    assert len(out.getvalue()) < 100_000
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("route", ["api", "open311_media", "open311_media_url"])
+def test_a_decompression_bomb_is_refused_by_every_route_as_too_many_pixels(
+    client: Client, api_key: str, units: dict, photo_server: LocalServer, route: str
+) -> None:
+    bomb = SimpleUploadedFile("bom.png", bomb_png(), "image/png")
+    if route == "api":
+        response = client.post(
+            API + "requests/with-photos", {"data": json.dumps(REPORT), "photos": [bomb]}
+        )
+        assert response.status_code == 400 and response.json()["code"] == "photo_too_large"
+        message = response.json()["message"]
+    else:
+        if route == "open311_media":
+            values = open311_values(api_key, media=bomb)
+        else:
+            photo_server.answer(
+                "/bom.png", Reply(body=bomb_png(), headers={"Content-Type": "image/png"})
+            )
+            values = open311_values(api_key, media_url=photo_server.url("/bom.png"))
+        response = client.post(OPEN311 + "json", values)
+        assert response.status_code == 400
+        message = response.json()[0]["description"]
+    assert "bom.png memiliki terlalu banyak piksel (paling banyak 40 juta)" in message
+    assert not ServiceRequest.objects.exists() and not Attachment.objects.exists()
+
+
+def test_a_photo_over_the_size_limit_is_refused_through_the_api(
+    client: Client, units: dict, settings: Any
+) -> None:
+    settings.MAX_UPLOAD_BYTES = 300
+    response = client.post(
+        API + "requests/with-photos", {"data": json.dumps(REPORT), "photos": [photo("besar.jpg")]}
+    )
+    assert response.status_code == 413 and response.json()["code"] == "file_too_large"
+    assert "besar.jpg" in response.json()["message"]
+    assert not ServiceRequest.objects.exists()
+
+
 def test_api_errors_speak_the_callers_language(client: Client, units: dict) -> None:
     files = {"data": json.dumps(REPORT), "photos": [photo("surat.jpg", b"no picture")]}
     indonesian = client.post(API + "requests/with-photos", files)
@@ -221,6 +268,7 @@ def test_a_redirect_on_the_same_host_is_followed(
         ("missing", "answered with status 404"),
         ("too_large", "larger than"),
         ("slow", "could not be reached"),
+        ("dripping", "took longer than 0.5 seconds"),
         ("private_address", "private network"),
         ("plain_http", "Only https://"),
     ],
@@ -260,6 +308,15 @@ def test_media_url_refusals(
         settings.MEDIA_URL_TIMEOUT = 0.3
         photo_server.answer("/slow.jpg", Reply(delay=1.0, headers={"Content-Type": "image/jpeg"}))
         url = photo_server.url("/slow.jpg")
+    elif case == "dripping":
+        # Every piece comes well within the timeout; the whole photo does not.
+        settings.MEDIA_URL_TIMEOUT = 0.5
+        body = jpeg_with_gps()
+        photo_server.answer(
+            "/drip.jpg",
+            Reply(body=body, trickle=0.15, headers={"Content-Type": "image/jpeg"}),
+        )
+        url = photo_server.url("/drip.jpg")
     elif case == "private_address":
         settings.OUTBOUND_ALLOW_PRIVATE = False
         url = f"https://127.0.0.1:{photo_server.port}/foto.jpg"

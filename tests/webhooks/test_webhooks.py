@@ -117,11 +117,12 @@ def test_an_alarm_is_sent_to_the_endpoints_of_its_area(
             territory_code=village_a.code,
             object_type="analytics.alarm",
             object_id="A1",
-            data={"category": "curanmor", "level": "high"},
+            # Only the keys named for receivers leave; anything an emitter adds stays inside.
+            data={"category": "curanmor", "observed": 12, "reporter_name": "Pak Budi"},
         )
     body = json.loads(server.received[0].body)
     assert body["event"] == "alarm.raised"
-    assert body["data"] == {"category": "curanmor", "level": "high"}
+    assert body["data"] == {"category": "curanmor", "observed": 12}
 
 
 def test_a_failing_endpoint_is_retried_with_growing_waits_then_given_up(

@@ -54,16 +54,23 @@ def _move_one(
     assignee: Any,
     note: str,
     public: bool,
+    version: int | None,
 ) -> None:
     if kind == BulkAction.Kind.ASSIGN:
         if Status.ASSIGNED in allowed_transitions(report):
             move_request(
-                report, Status.ASSIGNED, actor=actor, assignee=assignee, note=note, public=public
+                report,
+                Status.ASSIGNED,
+                actor=actor,
+                assignee=assignee,
+                note=note,
+                public=public,
+                expected_version=version,
             )
         elif report.status in REASSIGNABLE:
             if report.assignee_id == getattr(assignee, "pk", None):
                 raise DomainError("already_assigned", _("It is already assigned to that officer."))
-            move_request(report, None, actor=actor, assignee=assignee)
+            move_request(report, None, actor=actor, assignee=assignee, expected_version=version)
         else:
             raise DomainError(
                 "not_open",
@@ -74,7 +81,9 @@ def _move_one(
         if is_reopening(report.status, to_status):
             # Reopening restarts the reporter's case: it is confirmed report by report.
             raise DomainError("reopen_alone", _("Reopen a resolved report on its own page."))
-        move_request(report, to_status, actor=actor, note=note, public=public)
+        move_request(
+            report, to_status, actor=actor, note=note, public=public, expected_version=version
+        )
 
 
 def bulk_move(
@@ -86,10 +95,13 @@ def bulk_move(
     assignee: Any = None,
     note: str = "",
     public: bool = True,
+    versions: dict[str, int] | None = None,
 ) -> BulkAction:
     """Assign (`kind="assign"`, to `assignee`) or move (`kind="status"`, to `to_status`) the
     reports named by `tickets`; each is checked and changed as if moved alone (see the module's
-    docstring). Returns the BulkAction listing what moved and what was refused, with reasons."""
+    docstring), against the version the officer saw in the queue where `versions` gives it (a
+    report someone else changed since is refused as a conflict, as on its own page). Returns
+    the BulkAction listing what moved and what was refused, with reasons."""
     user = signed_in(actor)
     if user is None or not (roles_of(user) & ACTING_ROLES):
         raise DomainError("not_allowed", _("You may not change reports."))
@@ -130,11 +142,26 @@ def bulk_move(
                 assignee=assignee,
                 note=note,
                 public=public,
+                version=(versions or {}).get(ticket),
             )
         except DomainError as exc:
             refused.append({"ticket": ticket, "code": exc.code, "reason": str(exc.message)})
         else:
             done.append(ticket)
+    return _record_bulk(actor, kind, to_status, assignee, done, refused)
+
+
+def _record_bulk(
+    actor: Actor,
+    kind: str,
+    to_status: str,
+    assignee: Any,
+    done: list[str],
+    refused: list[dict[str, str]],
+) -> BulkAction:
+    """The BulkAction row and its audit entry: who asked what, what moved, what was refused."""
+    user = signed_in(actor)
+    assert user is not None  # bulk_move let only a signed-in officer in
     with transaction.atomic():
         action = BulkAction.objects.create(
             actor=user,
@@ -166,34 +193,34 @@ def clean_filter_params(params: Any) -> dict[str, str]:
     return {k: str(params.get(k, "")) for k in FILTER_KEYS if params.get(k)}
 
 
-def _team_code(user: Viewer) -> str:
-    codes = scope_codes(user)
-    if not codes or codes == ["*"]:
-        return ""
-    # A user posted to several territories shares with the broadest (the first, shortest code).
-    return sorted(codes, key=lambda c: (c.count("."), c))[0]
-
-
-def _ancestors(code: str) -> list[str]:
+def _team(code: str) -> str:
+    """The team a posting belongs to: a Bhabinkamtibmas posted to a village is in the team of
+    the Polsek over its district (the unit the desk routes the village's reports to); a posting
+    over a district or wider is a team of its own."""
     parts = code.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    return ".".join(parts[:3]) if len(parts) > 3 else code
+
+
+def team_codes(user: Viewer) -> list[str]:
+    """The teams of the user's staff postings (empty for a superuser or the national unit,
+    whose scope is everything and who belong to no unit's team)."""
+    codes = scope_codes(user)
+    if codes == [ALL_CODES]:
+        return []
+    return sorted({_team(c) for c in codes}, key=lambda c: (c.count("."), c))
 
 
 def visible_filters(user: Viewer) -> QuerySet[SavedFilter]:
-    """The user's own filters and those shared with a team the user belongs to: the shared
-    territory lies within the user's scope, or the user's postings lie within it."""
-    shared = Q()
-    for code in scope_codes(user):
-        if code == ALL_CODES:
-            shared = ~Q(territory_code="")
-            break
-        shared |= Q(territory_code__startswith=code + ".") | Q(territory_code__in=_ancestors(code))
+    """The user's own filters and those shared with a team the user belongs to (the same
+    unit: a Polsek and its Bhabinkamtibmas; another Polsek, or the Polres above, is another
+    team). Whoever sees every territory sees every shared filter."""
+    codes = scope_codes(user)
     mine = Q(owner=user)
-    return (
-        SavedFilter.objects.filter(mine | shared if shared else mine)
-        .select_related("owner")
-        .order_by("name", "id")
-    )
+    if codes == [ALL_CODES]:
+        shared = ~Q(territory_code="")
+    else:
+        shared = Q(territory_code__in=team_codes(user)) & ~Q(territory_code="")
+    return SavedFilter.objects.filter(mine | shared).select_related("owner").order_by("name", "id")
 
 
 def save_filter(*, owner: Any, name: str, params: Any, share: bool) -> SavedFilter:
@@ -205,7 +232,13 @@ def save_filter(*, owner: Any, name: str, params: Any, share: bool) -> SavedFilt
     if not name:
         raise DomainError("name_required", _("Give the filter a name."))
     cleaned = clean_filter_params(params)
-    territory_code = _team_code(owner) if share else ""
+    teams = team_codes(owner)
+    if share and not teams:
+        raise DomainError(
+            "no_team", _("You are posted to no unit: keep the filter for yourself instead.")
+        )
+    # A user posted to several units shares with the broadest.
+    territory_code = teams[0] if share else ""
     with transaction.atomic():
         row, created = SavedFilter.objects.select_for_update().get_or_create(
             owner=owner,
