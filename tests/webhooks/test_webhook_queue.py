@@ -24,6 +24,7 @@ def run_worker() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_restore_after_flush")  # the flush empties the shared territory
 def test_failed_tries_wait_in_the_database_queue_with_growing_waits(
     server: LocalServer,
     settings: Any,
