@@ -34,19 +34,39 @@ from jaga.webhooks.signing import signature
 
 log = logging.getLogger("jaga.webhooks")
 
-# Event data keys that stay inside Jaga: the officer's account id, and the flag that already kept
-# sensitive reports out.
-PRIVATE_KEYS = frozenset({"assignee_id", "sensitive"})
+# The event data a receiver gets, by name: codes, statuses, times and an alarm's figures. Any
+# other key an emitter adds (the officer's account id, the `sensitive` flag, whatever is added
+# later) stays inside Jaga until it is named here and in docs/webhooks.md.
+PUBLIC_KEYS = {
+    events.REPORT_CREATED: frozenset(
+        {
+            "ticket",
+            "service",
+            "status",
+            "village_code",
+            "district_code",
+            "regency_code",
+            "received_at",
+            "due_at",
+        }
+    ),
+    events.ALARM_RAISED: frozenset(
+        {"village_code", "category", "category_name", "month", "observed", "expected"}
+    ),
+}
+PUBLIC_KEYS[events.REPORT_OVERDUE] = PUBLIC_KEYS[events.REPORT_CREATED]
+PUBLIC_KEYS[events.REPORT_STATUS_CHANGED] = PUBLIC_KEYS[events.REPORT_CREATED] | {"status_from"}
 # Error text kept in the log, cut to the column.
 ERROR_LENGTH = 500
 
 
 def body_for(event: events.Event, delivery_id: str) -> dict[str, Any]:
     """The JSON a receiver gets: the event, its time and codes and statuses, nothing else."""
+    public = PUBLIC_KEYS.get(event.name, frozenset())
     data = {
         key: value
         for key, value in sorted(event.data.items())
-        if key not in PRIVATE_KEYS and isinstance(value, str | int | float | bool | type(None))
+        if key in public and isinstance(value, str | int | float | bool | type(None))
     }
     return {
         "id": delivery_id,
