@@ -113,7 +113,11 @@ def test_the_command_line_dry_run_writes_nothing(activities, bob_client, tmp_pat
     path.write_bytes(as_file(header, rows).getvalue())
     call_command("programmes", "import-activities", str(path), "--dry-run")
     out = capsys.readouterr().out
-    assert "place" in out and "Balai desa" in out and "0 ditambahkan, 1 diperbarui, 1 tidak berubah (uji coba" in out
+    assert (
+        "place" in out
+        and "Balai desa" in out
+        and "0 ditambahkan, 1 diperbarui, 1 tidak berubah (uji coba" in out
+    )
     assert not Activity.objects.filter(place="Balai desa").exists()
     call_command("programmes", "import-activities", str(path))
     assert Activity.objects.filter(place="Balai desa").count() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 
 import pytest
 
@@ -112,7 +113,9 @@ def test_ikm_forms_round_trip_without_duplicates(village_a, polsek, bob, bob_cli
         header, rows = export_rows(bob_client, f"/survei/impor/ekspor-ikm/?format={fmt}")
         assert header[0] == "id" and [int(r[0]) for r in rows] == [typed.pk]
         plan, writes = writes_during(
-            lambda: run_import(services.import_survey_forms, header, rows, kind="ikm", actor=bob)
+            functools.partial(
+                run_import, services.import_survey_forms, header, rows, kind="ikm", actor=bob
+            )
         )
         assert (plan.writes, plan.unchanged, writes) == (0, 1, [])
     assert IkmResponse.objects.count() == 1
