@@ -153,3 +153,19 @@ def test_the_export_writes_times_as_the_import_reads_them(activities, bob, bob_c
     assert [list(c.changes) for c in plan.updated] == [["starts_at"]]
     moved = Activity.objects.get(title="Patroli malam")
     assert timezone.localtime(moved.starts_at).strftime("%H:%M") == "21:00"
+
+
+def test_a_bad_date_is_refused_on_its_line_in_indonesian_quoting_the_whole_cell(
+    activities, bob, bob_client
+):
+    from django.utils import translation
+
+    header, rows = export_rows(bob_client, EXPORT)
+    rows[1][header.index("starts_at")] = "besok malam"
+    rows[0][header.index("title")] = "Rapat diubah"
+    with translation.override("id"), pytest.raises(ImportFailed) as failed:
+        run_import(services.import_activities, header, rows, actor=bob)
+    assert failed.value.errors == [
+        {"line": 3, "error": "starts_at bukan tanggal (TTTT-BB-HH): besok malam"}
+    ]
+    assert not Activity.objects.filter(title="Rapat diubah").exists()
