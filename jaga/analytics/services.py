@@ -52,6 +52,8 @@ def propose_raid_plan(
         )
         last_places = {p["cell"] for p in previous.places} if previous else set()
         chosen = hotspots.choose_places(found, last_places, places)
+        for place in chosen:  # the moments its count covers, for the link to its incidents
+            place.update(since=found["since"].isoformat(), until=found["until"].isoformat())
         if not chosen:
             raise DomainError(
                 "no_hotspots",

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from jaga.accounts.access import ALL_CODES, STAFF_ROLES, allow, scope_codes
 from jaga.analytics import (
+    drill,
     evaluation,
     glance,
     hotspots,
@@ -113,6 +114,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         last_year_month=add_months(month, -12).isoformat()[:7],
         year_start=month.replace(month=1).isoformat()[:7],
         last_year_start=datetime.date(month.year - 1, 1, 1).isoformat()[:7],
+        spark_from=add_months(month, -11).isoformat()[:7],  # "Last 12 months" of the sparks
         next_month=add_months(month, 1).isoformat()[:7] if month < last_complete_month() else "",
     )
     return render(request, "analytics/dashboard.html", context)
@@ -229,6 +231,19 @@ def scorecard_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _link_places(plan: RaidPlan) -> None:
+    """Each proposed place links to the incidents its count covers: the plan's area, the cell and
+    the moments counted (a plan proposed before they were kept: the weeks before it was made)."""
+    for place in plan.places:
+        since = drill.moment(place.get("since")) or plan.created_at - datetime.timedelta(
+            weeks=hotspots.WEEKS
+        )
+        until = drill.moment(place.get("until")) or plan.created_at
+        place["records"] = drill.records_url(
+            plan.territory.code, cell=place["cell"], since=since, until=until
+        )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @allow(*STAFF_ROLES)
@@ -255,6 +270,8 @@ def hotspots_page(request: HttpRequest) -> HttpResponse:
         .filter(territory__code__in=unit.codes)
         .select_related("territory")[:4]
     )
+    for plan in plans:
+        _link_places(plan)
     next_week = services.week_start(timezone.localdate()) + datetime.timedelta(days=7)
     return render(
         request,
@@ -265,7 +282,13 @@ def hotspots_page(request: HttpRequest) -> HttpResponse:
             found=found,
             weeks=weeks,
             hot=[
-                {**hotspots.place_of(c, found["village_of"].get(c.cell)), "p": c.p}
+                {
+                    **hotspots.place_of(c, found["village_of"].get(c.cell)),
+                    "p": c.p,
+                    "records": drill.records_url(
+                        unit.key, cell=c.cell, since=found["since"], until=found["until"]
+                    ),
+                }
                 for c in found["cells"]
                 if c.kind == "hot" and c.count > 0
             ][:15],
@@ -289,6 +312,7 @@ def participation_page(request: HttpRequest) -> HttpResponse:
             request,
             unit,
             month=month,
+            first_month=add_months(month, -11),
             participation=participation.participation(unit, add_months(month, -11), month),
             # Above a regency the villages without a Bhabinkamtibmas are thousands: their number
             # only (each regency's page lists its own).
@@ -300,23 +324,14 @@ def participation_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @allow(*STAFF_ROLES)
 def records(request: HttpRequest) -> HttpResponse:
-    """The incidents behind a figure: territory, optional category (with children), month."""
-    unit = _unit(request)
+    """The incidents behind a figure, by the terms it was counted by (`jaga.analytics.drill`)."""
+    unit = drill.own_only(_unit(request), request.GET)
     qs = Incident.objects.for_user(request.user).filter(unit.incident_q(key="regency_code"))
     category = request.GET.get("category")
     if category:
         qs = qs.filter(category_id__in=queries.category_ids_with_children(category))
-    month = parse_month(request.GET.get("month"))
-    first = parse_month(request.GET.get("from")) or month
-    last = parse_month(request.GET.get("to")) or month
-    tz = timezone.get_current_timezone()
-    if first:
-        qs = qs.filter(
-            occurred_at__gte=datetime.datetime.combine(first, datetime.time(), tzinfo=tz)
-        )
-    if last:
-        upper = datetime.datetime.combine(add_months(last, 1), datetime.time(), tzinfo=tz)
-        qs = qs.filter(occurred_at__lt=upper)
+    qs, months = drill.in_months(qs, request.GET)
+    qs, cell = drill.in_cell(qs, request.GET)
     # A province or the country has millions of incidents: count at most CAP of them.
     page = CappedPaginator(
         qs.select_related("category", "village").order_by("-occurred_at", "-id"), 50
@@ -333,8 +348,8 @@ def records(request: HttpRequest) -> HttpResponse:
             page=page,
             rows=rows,
             category=category or "",
-            month=month,
-            first=first,
-            last=last,
+            query=drill.carried(request.GET),
+            **months,
+            **cell,
         ),
     )

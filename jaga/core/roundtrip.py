@@ -523,7 +523,7 @@ def command_import(
     from django.core.management.base import CommandError
 
     if not os.path.exists(path):
-        raise CommandError(f"File not found: {path}")
+        raise CommandError(_("File not found: %(path)s") % {"path": path})
     try:
         plan = importer(path, actor=actor, dry_run=dry_run)
     except ImportFailed as exc:
@@ -542,9 +542,16 @@ def command_import(
                 )
         for change in plan.added:
             command.stdout.write(f"{path}:{change.line}: + {change.label}")
-    verb = "would be" if dry_run else "were"
-    command.stdout.write(
-        f"{len(plan.added)} added, {len(plan.updated)} updated, {plan.unchanged} unchanged "
-        f"({'dry run: nothing was written' if dry_run else 'applied'}; rows {verb} checked as a whole)."
-    )
+    counts = {"added": len(plan.added), "updated": len(plan.updated), "unchanged": plan.unchanged}
+    if dry_run:
+        summary = _(
+            "%(added)s added, %(updated)s updated, %(unchanged)s unchanged (dry run: nothing "
+            "was written)."
+        )
+    else:
+        summary = _(
+            "%(added)s added, %(updated)s updated, %(unchanged)s unchanged (applied; every row "
+            "was checked first)."
+        )
+    command.stdout.write(summary % counts)
     return plan

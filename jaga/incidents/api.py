@@ -65,6 +65,9 @@ class ImportOut(Schema):
     updated: int = 0
     linked: int = 0
     dry_run: bool = False
+    # The first 200 of each: updated incidents with their fields old → new, rows linked to one.
+    changes: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
 
 
 def _out(incident: Incident) -> IncidentOut:
@@ -222,6 +225,8 @@ def import_file(
             updated=result.updated,
             linked=result.linked,
             dry_run=result.dry_run,
+            changes=result.changes,
+            links=result.links,
         ),
     )
 

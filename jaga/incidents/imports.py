@@ -89,6 +89,11 @@ class ImportResult:
     updated: int = 0
     linked: int = 0
     dry_run: bool = False
+    # What the file changes in the register (the first CHANGES_SHOWN of each): every updated
+    # incident with its changed fields {"line", "id", "source_ref", "fields": {name: {old, new}}}
+    # and every row linked to an incident already recorded {"line", "id", "source_ref"}.
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
 
 
 def parse_moment(text: str) -> datetime.datetime:
@@ -778,6 +783,62 @@ def _decide(
     result.created = counts.get(NEW, 0)
     result.unchanged = counts.get(UNCHANGED, 0)
     result.updated = counts.get(UPDATE, 0)
+    if result.updated or result.linked:
+        _describe_changes(cursor, result)
+
+
+CHANGES_SHOWN = 200
+
+
+def _staged_moment(value: Any) -> datetime.datetime:
+    """A staged `occurred_at`: a datetime on PostgreSQL, UTC text on SQLite."""
+    if isinstance(value, datetime.datetime):
+        return value
+    parsed = datetime.datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+
+
+def _describe_changes(cursor: Any, result: ImportResult) -> None:
+    """Name what the file changes (the first CHANGES_SHOWN updates and links): a dry run shows it
+    before anything is written, field by field as the spreadsheet shows it."""
+    from jaga.core.roundtrip import display
+
+    cursor.execute(
+        f"SELECT line, state, target_id, source_ref, category_id, village_id, occurred_at, "  # noqa: S608
+        f"latitude, longitude, severity, description FROM {STAGE} "
+        f"WHERE state IN ({UPDATE}, {LINK}) ORDER BY line LIMIT {2 * CHANGES_SHOWN}"
+    )
+    staged = cursor.fetchall()
+    incidents = Incident.objects.select_related("category", "village").in_bulk(
+        [row[2] for row in staged]
+    )
+    names = {c.pk: c.code for c in Category.objects.all()}
+    villages = dict(
+        Territory.objects.filter(pk__in={row[5] for row in staged}).values_list("pk", "code")
+    )
+    for line, state, target, ref, category, village, moment, lat, lon, severity, text in staged:
+        incident = incidents[target]
+        if state == LINK:
+            if len(result.links) < CHANGES_SHOWN:
+                result.links.append({"line": line, "id": target, "source_ref": ref})
+            continue
+        if len(result.changes) >= CHANGES_SHOWN:
+            continue
+        pairs = {
+            "occurred_at": (incident.occurred_at, _staged_moment(moment)),
+            "village_code": (incident.village.code, villages.get(village)),
+            "category": (incident.category.code, names.get(category)),
+            "latitude": (incident.latitude, lat),
+            "longitude": (incident.longitude, lon),
+            "severity": (incident.severity, severity),
+            "description": (incident.description, text),
+        }
+        fields = {
+            name: {"old": display(old), "new": display(new)}
+            for name, (old, new) in pairs.items()
+            if old != new
+        }
+        result.changes.append({"line": line, "id": target, "source_ref": ref, "fields": fields})
 
 
 def _match_register(cursor: Any, sources: list[str], *, update: bool) -> None:

@@ -426,12 +426,11 @@ def import_date(
         if required:
             raise RowError(_("%(column)s is required") % {"column": label})
         return None
-    value = value[:10]
     try:
-        parsed = parse_date(value)
+        parsed = parse_date(value[:10])  # a date-time cell of a spreadsheet: its date
     except ValueError:
         parsed = None
-    if parsed is None:
+    if parsed is None:  # the whole cell, as the user typed it
         raise RowError(_("%(column)s is not a date (YYYY-MM-DD): %(value)s") % {
             "column": label, "value": value})  # fmt: skip
     problem = date_out_of_range(parsed, label, earliest=earliest, days_ahead=days_ahead)

@@ -352,6 +352,10 @@ TRUST_FIELDS = ["village", "answered_on", *TRUST_LIKERT, *TRUST_YESNO]
 IKM_FIELDS = ["village", "unit", "answered_on", *IKM_ELEMENTS, "service", *PROFILE_CHOICES]
 
 
+# Forms staff typed in from paper: on the paper-form page (`paper`) or in a file (`import`).
+STAFF_ENTERED = (Channel.PAPER, Channel.IMPORT)
+
+
 def update_survey_response(response: Any, *, actor: Actor, **changes: Any) -> Any:
     """Correct a paper form typed in by staff; its answers move in the monthly figures.
 
@@ -362,7 +366,7 @@ def update_survey_response(response: Any, *, actor: Actor, **changes: Any) -> An
     allowed = TRUST_FIELDS if model is TrustResponse else IKM_FIELDS
     with transaction.atomic():
         locked = model.objects.select_for_update().select_related("village").get(pk=response.pk)
-        if locked.channel != Channel.IMPORT:
+        if locked.channel not in STAFF_ENTERED:
             raise DomainError(
                 "not_a_paper_form",
                 _(

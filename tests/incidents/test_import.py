@@ -305,3 +305,45 @@ def test_the_register_keys_are_deferred_again_after_an_import():
         # A dangling key is accepted until the commit only while the key is deferred.
         Incident.objects.filter(pk=first.pk).update(category_id=10**9)
         Incident.objects.filter(pk=first.pk).update(category_id=first.category_id)
+
+
+def test_the_dry_run_names_every_change_before_anything_is_written(
+    village_a, tmp_path, capsys, satbinmas_client
+):
+    """Issue 14: a dry run shows what would change: each updated incident's fields old → new
+    and each row that joins an incident already recorded, on the command line and the API."""
+    run(GOOD)
+    desk = record_incident(
+        category=Category.objects.get(code="balap_liar"),
+        village=village_a,
+        occurred_at=datetime.datetime(2023, 3, 1, 12, 0, tzinfo=datetime.UTC),
+        source="desk",
+        source_ref="LAP-9",
+    )
+    edited = (
+        GOOD.replace("Pesta miras\n", "Pesta miras besar\n")
+        + "2023-03-02,35.03.11.1002,balap_liar,SPKT-4,,,\n"
+    )
+    path = tmp_path / "edited.csv"
+    path.write_text(edited)
+    before = list(Incident.objects.values_list("id", "description", "occurred_at"))
+    call_command("incidents", "import", str(path), "--update", "--dry-run", "--no-progress")
+    out = capsys.readouterr().out
+    first = Incident.objects.get(source_ref="SPKT-1")
+    assert f"{path}:2: id {first.pk} description: 'Pesta miras' → 'Pesta miras besar'" in out
+    assert f"{path}:5: SPKT-4" in out and str(desk.pk) in out
+    assert "SPKT-2" not in out and "SPKT-3" not in out  # unchanged rows are not named
+    assert list(Incident.objects.values_list("id", "description", "occurred_at")) == before
+    assert not desk.links.exists()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("edited.csv", edited.encode(), content_type="text/csv")
+    answer = satbinmas_client.post(
+        "/api/v1/incidents/import?update=true&dry_run=true", {"file": upload}
+    ).json()
+    assert answer["changes"] == [
+        {"line": 2, "id": first.pk, "source_ref": "SPKT-1",
+         "fields": {"description": {"old": "Pesta miras", "new": "Pesta miras besar"}}}
+    ]  # fmt: skip
+    assert answer["links"] == [{"line": 5, "id": desk.pk, "source_ref": "SPKT-4"}]
+    assert list(Incident.objects.values_list("id", "description", "occurred_at")) == before

@@ -80,6 +80,8 @@ def test_the_import_page_and_api(
         "updated": 0,
         "linked": 0,
         "dry_run": False,
+        "changes": [],
+        "links": [],
     }
     refused = SimpleUploadedFile("history.csv", CSV.encode(), content_type="text/csv")
     assert bob_client.post("/api/v1/incidents/import", {"file": refused}).status_code == 403

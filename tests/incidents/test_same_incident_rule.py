@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from jaga.incidents.models import Category, Incident, IncidentLink
@@ -84,3 +84,76 @@ def test_the_second_record_joins_the_first_exactly_when_the_rule_says_so(
     # Records of the same kind are never merged by the rule.
     again = same_incident(village=village_a, category=brong, moment=moment, source=kinds[0])
     assert again is None or again.source != kinds[0]
+
+
+def _import_row(village, category, moment: datetime.datetime, ref: str):  # type: ignore[no-untyped-def]
+    import io
+
+    from jaga.incidents.imports import import_incidents
+
+    text = (
+        "occurred_at,village_code,category,source_ref\n"
+        f"{moment.isoformat()},{village.code},{category.code},{ref}\n"
+    )
+    return import_incidents(io.BytesIO(text.encode()), name="history.csv")
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    first=offsets,
+    second=offsets,
+    kind=st.sampled_from(["desk", "operation", "field"]),
+    same_category=st.booleans(),
+)
+@example(first=0, second=SAME_INCIDENT_DAYS * 86400, kind="desk", same_category=True)
+@example(first=0, second=-SAME_INCIDENT_DAYS * 86400 - 1, kind="operation", same_category=True)
+def test_an_imported_row_joins_exactly_the_incident_the_rule_names(
+    village_a, first: int, second: int, kind: str, same_category: bool
+) -> None:
+    """The import writes the rule in SQL: it must pick what `same_incident` picks."""
+    Incident.objects.all().delete()
+    brong = Category.objects.get(code="knalpot_brong")
+    category = brong if same_category else Category.objects.get(code="miras")
+    earlier = record_incident(
+        category=brong,
+        village=village_a,
+        occurred_at=BASE + datetime.timedelta(seconds=first),
+        source=kind,
+        source_ref="FIRST",
+    )
+    moment = BASE + datetime.timedelta(seconds=second)
+    expected = same_incident(village=village_a, category=category, moment=moment, source="import")
+    assert (expected == earlier) is (same_category and abs(first - second) <= 3 * 86400)
+    result = _import_row(village_a, category, moment, "ROW-1")
+    assert (result.linked, result.created) == ((1, 0) if expected else (0, 1))
+    link = IncidentLink.objects.filter(source="import", source_ref="ROW-1").first()
+    assert (link.incident if link else None) == expected
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(first=offsets, second=offsets, kind=st.sampled_from(["desk", "operation", "field"]))
+@example(first=0, second=SAME_INCIDENT_DAYS * 86400, kind="desk")
+@example(first=0, second=SAME_INCIDENT_DAYS * 86400 + 1, kind="desk")
+def test_a_record_after_an_imported_row_joins_its_incident_by_the_same_rule(
+    village_a, first: int, second: int, kind: str
+) -> None:
+    """The other order: history first, then a verified desk report, a raid or a field report."""
+    Incident.objects.all().delete()
+    brong = Category.objects.get(code="knalpot_brong")
+    _import_row(village_a, brong, BASE + datetime.timedelta(seconds=first), "ROW-1")
+    imported = Incident.objects.get(source_ref="ROW-1")
+    later = record_incident(
+        category=brong,
+        village=village_a,
+        occurred_at=BASE + datetime.timedelta(seconds=second),
+        source=kind,
+        source_ref="LATER",
+    )
+    assert (later == imported) is (abs(first - second) <= SAME_INCIDENT_DAYS * 86400)
+    assert Incident.objects.count() == (1 if later == imported else 2)

@@ -27,7 +27,8 @@ def export_rows(client: Any, url: str) -> tuple[list[str], list[list[str]]]:
     response = client.get(url)
     assert response.status_code == 200, response.content[:300]
     stream = io.BytesIO(response.content)
-    rows = list(iter_rows(stream, [], name="export.xlsx"))
+    name = "export.csv" if "csv" in response["Content-Type"] else "export.xlsx"
+    rows = list(iter_rows(stream, [], name=name))
     header = list(rows[0][1]) if rows else []
     # XLSX gives dates back as midnight datetimes: the date is what a user sees.
     return header, [[v.removesuffix("T00:00:00") for v in row.values()] for _line, row in rows]

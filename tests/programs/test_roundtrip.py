@@ -113,7 +113,11 @@ def test_the_command_line_dry_run_writes_nothing(activities, bob_client, tmp_pat
     path.write_bytes(as_file(header, rows).getvalue())
     call_command("programmes", "import-activities", str(path), "--dry-run")
     out = capsys.readouterr().out
-    assert "place" in out and "Balai desa" in out and "0 added, 1 updated, 1 unchanged" in out
+    assert (
+        "place" in out
+        and "Balai desa" in out
+        and "0 ditambahkan, 1 diperbarui, 1 tidak berubah (uji coba" in out
+    )
     assert not Activity.objects.filter(place="Balai desa").exists()
     call_command("programmes", "import-activities", str(path))
     assert Activity.objects.filter(place="Balai desa").count() == 1
@@ -136,3 +140,32 @@ def test_the_activity_page_previews_then_applies(activities, bob_client):
     )
     assert done.status_code == 302
     assert Activity.objects.filter(outcome="Sepakat ronda bergilir").count() == 1
+
+
+def test_the_export_writes_times_as_the_import_reads_them(activities, bob, bob_client):
+    """Local (WIB) minutes, `YYYY-MM-DD HH:MM` as docs/imports.md says: a user who corrects an
+    evening meeting's hour in the spreadsheet moves it to that hour, not seven hours off."""
+    header, rows = export_rows(bob_client, EXPORT.replace("xlsx", "csv"))
+    patrol = next(r for r in rows if r[header.index("title")] == "Patroli malam")
+    assert patrol[header.index("starts_at")] == "2024-04-02 20:00"
+    patrol[header.index("starts_at")] = "2024-04-02 21:00"
+    plan = run_import(services.import_activities, header, rows, actor=bob)
+    assert [list(c.changes) for c in plan.updated] == [["starts_at"]]
+    moved = Activity.objects.get(title="Patroli malam")
+    assert timezone.localtime(moved.starts_at).strftime("%H:%M") == "21:00"
+
+
+def test_a_bad_date_is_refused_on_its_line_in_indonesian_quoting_the_whole_cell(
+    activities, bob, bob_client
+):
+    from django.utils import translation
+
+    header, rows = export_rows(bob_client, EXPORT)
+    rows[1][header.index("starts_at")] = "besok malam"
+    rows[0][header.index("title")] = "Rapat diubah"
+    with translation.override("id"), pytest.raises(ImportFailed) as failed:
+        run_import(services.import_activities, header, rows, actor=bob)
+    assert failed.value.errors == [
+        {"line": 3, "error": "starts_at bukan tanggal (TTTT-BB-HH): besok malam"}
+    ]
+    assert not Activity.objects.filter(title="Rapat diubah").exists()

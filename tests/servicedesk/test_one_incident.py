@@ -1,7 +1,7 @@
 """One incident whichever record comes first: desk after raid, raid after desk (issue 14 item 2).
 
 The rule itself (`jaga.incidents.services.same_incident`) is property-tested in
-tests/incidents/test_same_incident_rule.py; import after desk in tests/incidents/test_import.py.
+tests/incidents/test_same_incident_rule.py, with the import (its SQL copy of the rule) in both orders.
 """
 
 from __future__ import annotations

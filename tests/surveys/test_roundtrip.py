@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import functools
 
 import pytest
 
 from jaga.analytics.models import MonthlyMetric
 from jaga.core.errors import ImportFailed
 from jaga.surveys import services
-from jaga.surveys.models import Channel, TrustResponse
+from jaga.surveys.models import Channel, IkmResponse, TrustResponse
 from tests.partners.test_roundtrip import export_rows, run_import, writes_during
 
 
@@ -82,3 +83,44 @@ def test_online_answers_and_outsiders_cannot_be_changed(forms, bob, bob_client):
         run_import(services.import_survey_forms, header, [*rows, stolen], kind="trust", actor=bob)
     assert [e["line"] for e in failed.value.errors] == [4]
     assert TrustResponse.objects.get(pk=online.pk).safe_home == 4
+
+
+def test_a_paper_form_entered_on_the_page_can_be_corrected(village_a, bob, bob_client):
+    """The paper-form page stores `paper`: staff typed it in, so staff may correct it."""
+    response = bob_client.post(
+        "/survei/entri/aman/",
+        {"village": village_a.pk, "answered_on": "2024-02-03", "safe_home": "4",
+         "safe_night": "3", "trust_police": "5", "would_report": "4", "knows_bhabin": "1",
+         "was_visited": "0"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content[:500]
+    paper = TrustResponse.objects.get()
+    assert paper.channel == Channel.PAPER
+    header, rows = export_rows(bob_client, "/survei/impor/ekspor-trust/?format=csv")
+    rows[0][header.index("trust_police")] = "2"
+    plan = run_import(services.import_survey_forms, header, rows, kind="trust", actor=bob)
+    assert [(c.key, c.changes) for c in plan.updated] == [(paper.pk, {"trust_police": ("5", "2")})]
+    assert TrustResponse.objects.get().trust_police == 2
+
+
+def test_ikm_forms_round_trip_without_duplicates(village_a, polsek, bob, bob_client):
+    scores = {f"u{i}": 3 for i in range(1, 10)}
+    typed = services.submit_ikm_response(
+        village=village_a, unit=polsek, scores=scores, channel=Channel.PAPER,
+        service="SKCK", answered_on=datetime.date(2024, 2, 3), actor=bob,
+    )  # fmt: skip
+    for fmt in ("xlsx", "csv"):
+        header, rows = export_rows(bob_client, f"/survei/impor/ekspor-ikm/?format={fmt}")
+        assert header[0] == "id" and [int(r[0]) for r in rows] == [typed.pk]
+        plan, writes = writes_during(
+            functools.partial(
+                run_import, services.import_survey_forms, header, rows, kind="ikm", actor=bob
+            )
+        )
+        assert (plan.writes, plan.unchanged, writes) == (0, 1, [])
+    assert IkmResponse.objects.count() == 1
+    rows[0][header.index("u4")] = "1"
+    new = ["", *rows[0][1:]]
+    plan = run_import(services.import_survey_forms, header, [*rows, new], kind="ikm", actor=bob)
+    assert [(c.key, c.changes) for c in plan.updated] == [(typed.pk, {"u4": ("3", "1")})]
+    assert len(plan.added) == 1 and IkmResponse.objects.count() == 2

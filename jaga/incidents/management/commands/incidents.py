@@ -110,6 +110,26 @@ class Command(BaseCommand):
 
         walk(None, 0)
 
+    def show_changes(self, path: Path, result: Any) -> None:
+        """`FILE:LINE: id N field: 'old' → 'new'` for each changed field of an updated incident,
+        `FILE:LINE: → id N` for a row that joins an incident already recorded."""
+        for change in result.changes:
+            for name, pair in change["fields"].items():
+                self.stdout.write(
+                    f"{path}:{change['line']}: id {change['id']} {name}: "
+                    f"{pair['old']!r} → {pair['new']!r}"
+                )
+        for link in result.links:
+            self.stdout.write(
+                _("%(file)s:%(line)s: %(ref)s joins incident %(id)s")
+                % {"file": path, "line": link["line"], "ref": link["source_ref"], "id": link["id"]}
+            )
+        shown = len(result.changes) + len(result.links)
+        if shown < result.updated + result.linked:
+            self.stdout.write(
+                _("… and %(n)s more.") % {"n": result.updated + result.linked - shown}
+            )
+
     def import_file(self, path: Path, *, progress: bool, update: bool, dry_run: bool) -> None:
         if not path.exists():
             raise CommandError(_("No such file: %(path)s") % {"path": path})
@@ -138,6 +158,7 @@ class Command(BaseCommand):
             "unchanged": result.unchanged,
             "seconds": result.seconds,
         }
+        self.show_changes(path, result)
         if dry_run:
             self.stdout.write(
                 _(

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from jaga.core.errors import DomainError, ImportFailed
 from jaga.programs import services
@@ -88,7 +89,7 @@ class Command(BaseCommand):
             return
         path = options["file"]
         if not os.path.exists(path):
-            raise CommandError(f"File not found: {path}")
+            raise CommandError(_("File not found: %(path)s") % {"path": path})
         total = count_lines(path)
         stream = self.stderr
 
