@@ -5,6 +5,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from jaga.core.roundtrip import display
 from jaga.core.types import Viewer
 from jaga.programs.access import activities_for_user, invitations_for_user
 from jaga.programs.models import Activity
@@ -19,9 +20,10 @@ def activity_rows(user: Viewer) -> tuple[list[str], Iterator[list[Any]]]:
             .order_by("starts_at", "id")
         )
         for a in qs.iterator():
+            # Times as the import reads them and the preview shows them: local (WIB) minutes.
             yield [
-                a.pk, a.programme.code, a.kind, a.title, a.starts_at.isoformat(),
-                a.ends_at.isoformat() if a.ends_at else "", a.village.code, a.area.code, a.place,
+                a.pk, a.programme.code, a.kind, a.title, display(a.starts_at),
+                display(a.ends_at), a.village.code, a.area.code, a.place,
                 a.head_count, a.grace_minutes, a.outcome,
             ]  # fmt: skip
 
