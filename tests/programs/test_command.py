@@ -38,5 +38,5 @@ def test_the_command_reports_every_bad_row_by_line(programme, tmp_path):
     lines = [ln for ln in err.getvalue().splitlines() if ln.startswith(str(path))]
     assert [ln.split(":")[1] for ln in lines] == ["3", "4"]
     assert not ProgrammeAdoption.objects.exists()
-    with pytest.raises(CommandError, match="not found"):
+    with pytest.raises(CommandError, match="Berkas tidak ditemukan"):
         call_command("programmes", "import-adoptions", str(tmp_path / "missing.csv"))
