@@ -176,9 +176,8 @@ def _rebuild_incidents_sql() -> int:
        table is built anew instead (`_Twin`: CREATE TABLE AS beside the live one, then its
        indexes and keys built once each) and swapped in at the end (`_swap`), which takes an
        ACCESS EXCLUSIVE lock from there to the commit only.
-    4. The same for the district and regency rows (in place or new): the village rows summed
-       per district in one pass, the regency rows from those sums, both levels compared with
-       the live rows in one statement (`_area_counts`, `_area_comparisons`).
+    4. The same for the district and regency rows, summed from the village rows (in place or
+       new); both levels compared with the live rows in one statement (`_area_comparisons`).
 
     A failure anywhere rolls the whole of it back and leaves the old tables as they were.
     """
@@ -303,8 +302,9 @@ def _correct_in_place(
 
     The recount's groups are formed by sorting unless `hashed`: the village counts stream
     presorted out of the incidents' index, where hash tables of millions of groups would spill
-    to disk; the area sums' (`_area_counts`) hash tables fit in REBUILD_WORK_MEM (times
-    hash_mem_multiplier) and take half the time sorting 7.6 million village rows does."""
+    to disk; the area sums' hash tables (2.8 million districts nationally) fit in
+    REBUILD_WORK_MEM times hash_mem_multiplier and take about half the time of sorting the
+    7.6 million village rows once per level (BENCHMARKS.md, *Rebuild, seventh session*)."""
     diff = f"{table}_diff"
     found = 0
     with local_settings(cursor, enable_hashagg="on" if hashed else "off"):
@@ -386,9 +386,10 @@ def _village_comparisons() -> list[tuple[str, list[Any]]]:
 
 def _area_comparisons(source: str) -> list[tuple[str, list[Any]]]:
     """The area rows that differ from the sums of the village rows in `source` (`_area_counts`),
-    every level in one statement: the sums of all levels joined to the whole area roll-up on its
-    unique key (a code names one area of one level). A live row the sums have not (of a level
-    no longer there too) is gone; one of another level, parent or count is corrected."""
+    every level in one statement: the sums of all levels (hash aggregates) joined to the whole
+    area roll-up on its unique key (a code names one area of one level), one hash full join.
+    A live row the sums have not (of a level no longer there too) is gone; one of another
+    level, parent or count is corrected."""
     area = AreaMonthlyCount._meta.db_table
     sums, params = _area_counts(source)
     sql = f"""
@@ -434,37 +435,17 @@ def _village_counts() -> tuple[str, list[Any]]:
 
 def _area_counts(source: str) -> tuple[str, list[Any]]:
     """The area roll-up's columns (but the id), every level summed from the village rows in
-    `source`: the village rows are read once, summed per district (grouped by every level's
-    code and parent, which a district's villages share), and each coarser level is summed from
-    those district sums (2.8 million rows for 7.6 million village rows nationally) rather than
-    from the village rows again. The same sums as one GROUP BY of the village rows per level."""
-    (_finest, field, parent), *coarser = AREA_LEVELS
-    codes = list(dict.fromkeys(c for _l, f, p in AREA_LEVELS for c in (f, p)))
-    others = [c for c in codes if c != field]
+    `source`."""
     parts = [
         f"""
-        SELECT CAST(%s AS varchar) AS level, {field} AS area_code, {parent} AS parent_code,
-               month, category_id, count
-        FROM finest
-        """  # noqa: S608 - column names from the code
+        SELECT %s AS level, {field} AS area_code, {parent} AS parent_code, month, category_id,
+               SUM(count) AS count
+        FROM {source}
+        GROUP BY {field}, {parent}, month, category_id
+        """  # noqa: S608 - table and column names from the code, not from input
+        for _level, field, parent in AREA_LEVELS
     ]
-    parts += [
-        f"""
-        SELECT %s, {f}, {p}, month, category_id, CAST(SUM(count) AS bigint)
-        FROM finest
-        GROUP BY {f}, month, category_id, {p}
-        """  # noqa: S608 - column names from the code
-        for _level, f, p in coarser
-    ]
-    sql = f"""
-        WITH finest AS MATERIALIZED (
-            SELECT {", ".join(codes)}, month, category_id, CAST(SUM(count) AS bigint) AS count
-            FROM {source}
-            GROUP BY {field}, month, category_id, {", ".join(others)}
-        )
-        {" UNION ALL ".join(parts)}
-    """  # noqa: S608 - table and column names from the code, not from input
-    return sql, [str(level) for level, _f, _p in AREA_LEVELS]
+    return " UNION ALL ".join(parts), [str(level) for level, _f, _p in AREA_LEVELS]
 
 
 @dataclass

@@ -1,6 +1,5 @@
 """The area roll-up's part of the rebuild: the district and regency rows summed from the village
-rows (the districts in one pass, the regencies from the district sums) and compared with the
-live rows of every level in one statement. Each kind of drift, on each level, is found and
+rows and compared with the live rows of every level in one statement. Each kind of drift, on each level, is found and
 mended, and nothing else is touched."""
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from django.db import connection
 
 from jaga.analytics import rebuild
 from jaga.analytics.models import AreaMonthlyCount, MonthlyIncidentCount
-from jaga.analytics.rebuild import _area_comparisons, _area_counts, rebuild_incidents
+from jaga.analytics.rebuild import _area_comparisons, rebuild_incidents
 from jaga.incidents.models import Incident
 from tests.analytics.test_rebuild_all import snapshot
 from tests.analytics.test_rebuild_fast import planted  # noqa: F401
@@ -91,32 +90,6 @@ def test_the_comparison_finds_each_drifted_row_of_each_level(planted: list[Incid
     assert corrected == expected["corrected"]
     assert missing == expected["missing"]
     assert gone == expected["gone"]
-
-
-@postgresql
-def test_the_sums_are_those_of_one_group_by_per_level(planted: list[Incident]) -> None:  # noqa: F811
-    """The regency rows summed from the district sums are those summed from the village rows,
-    also where a village row's codes disagree with its district's other villages'."""
-    count_running(planted)
-    first = MonthlyIncidentCount.objects.order_by("pk").first()
-    assert first is not None
-    MonthlyIncidentCount.objects.filter(pk=first.pk).update(regency_code="99.99", count=40)
-    sql, params = _area_counts(VILLAGES)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchall()
-        cursor.execute(
-            f"""
-            SELECT 'district', district_code, regency_code, month, category_id, SUM(count)
-            FROM {VILLAGES} GROUP BY 2, 3, 4, 5
-            UNION ALL
-            SELECT 'regency', regency_code, province_code, month, category_id, SUM(count)
-            FROM {VILLAGES} GROUP BY 2, 3, 4, 5
-            """  # noqa: S608
-        )
-        reference = cursor.fetchall()
-    assert len(found) == len(set(found)) and set(found) == set(reference)
-    assert ("regency", "99.99", first.province_code, first.month, first.category_id, 40) in found
 
 
 @pytest.mark.parametrize("strategy", ["in place", "anew"])
