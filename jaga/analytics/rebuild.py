@@ -177,7 +177,7 @@ def _rebuild_incidents_sql() -> int:
        indexes and keys built once each) and swapped in at the end (`_swap`), which takes an
        ACCESS EXCLUSIVE lock from there to the commit only.
     4. The same for the district and regency rows, summed from the village rows (in place or
-       new).
+       new); both levels compared with the live rows in one statement (`_area_comparisons`).
 
     A failure anywhere rolls the whole of it back and leaves the old tables as they were.
     """
@@ -210,7 +210,7 @@ def _rebuild_incidents_sql() -> int:
             if (
                 ALWAYS_ANEW
                 or _area_far_off(cursor, area, source)
-                or not _correct_in_place(cursor, area, _area_comparisons(source))
+                or not _correct_in_place(cursor, area, _area_comparisons(source), hashed=True)
             ):
                 twins.append(_Twin.of(cursor, area))
                 twins[-1].create(cursor, *_area_counts(source), order=AREA_ORDER)
@@ -292,16 +292,22 @@ def _area_far_off(cursor: Any, area: str, source: str) -> bool:
     return any(abs(total - n) > limit for n in levels)
 
 
-def _correct_in_place(cursor: Any, table: str, comparisons: list[tuple[str, list[Any]]]) -> bool:
+def _correct_in_place(
+    cursor: Any, table: str, comparisons: list[tuple[str, list[Any]]], *, hashed: bool = False
+) -> bool:
     """Collect the rows that differ between the table and the recount (each comparison a
     SELECT of live_id, gone and the table's columns but the id, see `_village_comparisons`)
     and, if few do, write them: update the rows whose columns differ, delete those the recount
-    has not, insert those only it has. False (nothing written) if too many differ."""
+    has not, insert those only it has. False (nothing written) if too many differ.
+
+    The recount's groups are formed by sorting unless `hashed`: the village counts stream
+    presorted out of the incidents' index, where hash tables of millions of groups would spill
+    to disk; the area sums' hash tables (2.8 million districts nationally) fit in
+    REBUILD_WORK_MEM times hash_mem_multiplier and take about half the time of sorting the
+    7.6 million village rows once per level (BENCHMARKS.md, *Rebuild, seventh session*)."""
     diff = f"{table}_diff"
     found = 0
-    # Sorted aggregates (off the indexes, streaming into merge joins) rather than hash tables
-    # of millions of groups spilling to disk.
-    with local_settings(cursor, enable_hashagg="off"):
+    with local_settings(cursor, enable_hashagg="on" if hashed else "off"):
         for k, (select, params) in enumerate(comparisons):
             start = f"CREATE TEMPORARY TABLE {diff} AS" if k == 0 else f"INSERT INTO {diff}"
             found += _step(cursor, f"{table}: recount and compare", f"{start} {select}", params)
@@ -379,40 +385,23 @@ def _village_comparisons() -> list[tuple[str, list[Any]]]:
 
 
 def _area_comparisons(source: str) -> list[tuple[str, list[Any]]]:
-    """The area rows that differ from the sums of the village rows in `source`, level by level
-    (each level's sums stream out of the village roll-up's index on its code), and the rows of
-    no level."""
+    """The area rows that differ from the sums of the village rows in `source` (`_area_counts`),
+    every level in one statement: the sums of all levels (hash aggregates) joined to the whole
+    area roll-up on its unique key (a code names one area of one level), one hash full join.
+    A live row the sums have not (of a level no longer there too) is gone; one of another
+    level, parent or count is corrected."""
     area = AreaMonthlyCount._meta.db_table
-    found: list[tuple[str, list[Any]]] = []
-    for level, field, parent in AREA_LEVELS:
-        sql = f"""
-            SELECT v.id AS live_id, r.area_code IS NULL AS gone,
-                   CAST(%s AS varchar) AS level, r.area_code, r.parent_code, r.month,
-                   r.category_id, r.count
-            FROM (
-                SELECT {field} AS area_code, month, category_id, {parent} AS parent_code,
-                       SUM(count) AS count
-                FROM {source}
-                GROUP BY {field}, month, category_id, {parent}
-            ) r
-            FULL JOIN (SELECT * FROM {area} WHERE level = %s) v
-                ON v.area_code = r.area_code AND v.month = r.month
-                AND v.category_id = r.category_id
-            WHERE v.id IS NULL OR r.area_code IS NULL
-               OR (v.parent_code, v.count) IS DISTINCT FROM (r.parent_code, r.count)
-        """  # noqa: S608 - table and column names from the code, not from input
-        found.append((sql, [str(level), str(level)]))
-    levels = [str(level) for level, _f, _p in AREA_LEVELS]
-    found.append(
-        (
-            f"""
-            SELECT id, true, level, area_code, parent_code, month, category_id, count
-            FROM {area} WHERE NOT level = ANY(%s)
-            """,  # noqa: S608
-            [levels],
-        )
-    )
-    return found
+    sums, params = _area_counts(source)
+    sql = f"""
+        SELECT v.id AS live_id, r.area_code IS NULL AS gone,
+               r.level, r.area_code, r.parent_code, r.month, r.category_id, r.count
+        FROM ({sums}) r
+        FULL JOIN {area} v
+            ON v.area_code = r.area_code AND v.month = r.month AND v.category_id = r.category_id
+        WHERE v.id IS NULL OR r.area_code IS NULL
+           OR (v.level, v.parent_code, v.count) IS DISTINCT FROM (r.level, r.parent_code, r.count)
+    """  # noqa: S608 - table and column names from the code, not from input
+    return [(sql, params)]
 
 
 def _step(cursor: Any, label: str, sql: str, params: Any = None) -> int:
