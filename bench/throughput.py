@@ -21,8 +21,10 @@ close it). Each round runs one block of each, the order rotating between rounds:
   signal, or a gate sending every second); counted per scan, every scan answered "done".
 
 Every answer must be a 2xx (zero errors, or the run fails). Reported per kind: requests a second,
-p50 / p95 latency, CPU per request of the gunicorn processes, of the database's backends (from
-/proc) and of this client; and intake/bare, the ratio of the rates in each round (median).
+p50 / p95 latency, CPU per request of the gunicorn processes, of the database's backends, of the
+task worker and scheduler that `jaga serve` runs beside them (what the requests queue runs there,
+on the same cores; from /proc) and of this client; and intake/bare, the ratio of the rates in each
+round (median).
 """
 
 from __future__ import annotations
@@ -319,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wait_ready(port, proc)
         web = gunicorn_pids(proc.pid)
+        # The task worker and the scheduler: what the requests queue runs there, on the same cores.
+        others = [p for p in children(proc.pid) if p not in web]
+        others += [c for p in others for c in children(p)]
         token = seeded["token"]
         checkin_path = f"/api/v1/programmes/activities/{seeded['activity']}/checkin"
         batch_path = f"/api/v1/programmes/activities/{seeded['activity']}/checkins"
@@ -356,7 +361,16 @@ def main(argv: list[str] | None = None) -> int:
             if bad:
                 raise SystemExit(f"{kind} warm-up failed: {bad[0][2][:600]!r}")
         stats: dict[str, dict[str, Any]] = {
-            k: {"n": 0, "wall": 0.0, "lat": [], "web": 0, "db": 0, "client": 0.0, "rates": []}
+            k: {
+                "n": 0,
+                "wall": 0.0,
+                "lat": [],
+                "web": 0,
+                "db": 0,
+                "worker": 0,
+                "client": 0.0,
+                "rates": [],
+            }
             for k in kinds
         }
         ratios = []
@@ -370,11 +384,13 @@ def main(argv: list[str] | None = None) -> int:
                 requests = [make(kind) for _ in range(count)]
                 db = backend_pids(url)
                 before = (cpu_ticks(web), cpu_ticks(db), time.process_time(), time.perf_counter())
+                worker_before = cpu_ticks(others)
                 results = asyncio.run(block(port, requests, args.concurrency))
                 wall = time.perf_counter() - before[3]
                 client = time.process_time() - before[2]
                 db_after = cpu_ticks(db)
                 web_after = cpu_ticks(web)
+                worker_after = cpu_ticks(others)
                 bad = [x for x in results if failed(kind, x)]
                 if bad:
                     raise SystemExit(f"{kind}: {len(bad)} errors, first: {bad[0][2][:600]!r}")
@@ -384,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
                 s["wall"] += wall
                 s["lat"] += [x[1] for x in results]
                 s["web"] += web_after - before[0]
+                s["worker"] += worker_after - worker_before
                 s["db"] += db_after - before[1]
                 s["client"] += client
                 rates[kind] = items / wall
@@ -417,16 +434,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     print(
-        "| path | requests (scans) | rate (median of rounds) | p50 of a request | p95 | gunicorn CPU/req (scan) | PostgreSQL CPU/req (scan) | client CPU/req (scan) |"
+        "| path | requests (scans) | rate (median of rounds) | p50 of a request | p95 | gunicorn CPU/req (scan) | PostgreSQL CPU/req (scan) | worker CPU/req (scan) | client CPU/req (scan) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for kind in kinds:
         s = stats[kind]
         ms = 1000 / TICK / s["n"]
         print(
             f"| {kind} | {s['n']} | {statistics.median(s['rates']):.0f}/s "
             f"| {percentile(s['lat'], 0.5) * 1000:.1f} ms | {percentile(s['lat'], 0.95) * 1000:.1f} ms "
-            f"| {s['web'] * ms:.2f} ms | {s['db'] * ms:.2f} ms | {s['client'] / s['n'] * 1000:.2f} ms |"
+            f"| {s['web'] * ms:.2f} ms | {s['db'] * ms:.2f} ms | {s['worker'] * ms:.2f} ms | {s['client'] / s['n'] * 1000:.2f} ms |"
         )
     print()
     print(
