@@ -3,9 +3,11 @@
 An address typed by an admin or sent by a client must not turn Jaga into a door to the servers
 beside it (SSRF): only `https://`, and the connection is refused when the address it actually
 reached is not a public one (loopback, private ranges, link-local such as the cloud metadata
-service at 169.254.169.254, carrier-grade NAT, multicast, reserved). The check is made on the
-socket's peer after connecting, so a name that resolves to a public address when checked and to
-a private one when used (DNS rebinding) is still refused. Redirects are not followed unless the
+service at 169.254.169.254, carrier-grade NAT, multicast, reserved). A name is resolved within the
+request's timeout, and addresses it resolves to that are not public are not connected to at all;
+the check is made again on the socket's peer after connecting (before TLS's handshake on
+`https://`), so a name that resolves to a public address when checked and to a private one when
+used (DNS rebinding) is still refused. Redirects are not followed unless the
 caller names the hosts they may lead to. Proxies from the environment are not used (they would
 hide the real peer).
 
@@ -17,6 +19,7 @@ Transport: urllib (as `jaga.servicedesk.chat.graph`), with connection classes th
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import http.client
 import ipaddress
@@ -115,10 +118,60 @@ def _check_peer(sock: socket.socket | None, private: bool) -> None:
         )
 
 
+# Name lookups run here so that a resolver that never answers costs the caller its timeout, not
+# a worker for ever (getaddrinfo itself has no time limit). A lookup still hanging keeps its
+# thread; once all are taken, new lookups wait their turn within their own timeout.
+_RESOLVER = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="jaga-dns")
+
+
+def resolve(host: str, port: int, timeout: float | None) -> list[Any]:
+    """`socket.getaddrinfo` for a TCP connection, given up after `timeout` seconds."""
+    future = _RESOLVER.submit(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
+    try:
+        return future.result(timeout=timeout)
+    except concurrent.futures.TimeoutError:
+        future.cancel()
+        raise TimeoutError(
+            _("The name %(host)s was not resolved within %(seconds)s seconds.")
+            % {"host": host, "seconds": f"{timeout:g}"}
+        ) from None
+
+
+def _connect(
+    address: tuple[str, int], timeout: Any, source_address: Any = None, *, private: bool
+) -> socket.socket:
+    """`socket.create_connection` with a time limit on the name lookup, and without even a
+    connection attempt to an address that is not public (the peer is checked again after)."""
+    host, port = address
+    seconds = timeout if isinstance(timeout, int | float) else None
+    candidates = resolve(host, port, seconds)
+    if not private:
+        candidates = [c for c in candidates if is_public_address(str(c[4][0]))]
+        if not candidates:
+            raise OutboundError(
+                "private_address", _("Addresses inside a private network are not allowed.")
+            )
+    error: OSError | None = None
+    for family, kind, proto, _name, sockaddr in candidates:
+        sock = socket.socket(family, kind, proto)
+        try:
+            if seconds is not None:
+                sock.settimeout(seconds)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            error = exc
+            sock.close()
+    raise error or OSError(f"no address for {host}")
+
+
 class _GuardedHTTPConnection(http.client.HTTPConnection):
     def __init__(self, *args: Any, private: bool = False, **kwargs: Any) -> None:
         self._private = private
         super().__init__(*args, **kwargs)
+        self._create_connection = functools.partial(_connect, private=private)
 
     def connect(self) -> None:
         super().connect()
@@ -129,12 +182,17 @@ class _GuardedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, *args: Any, private: bool = False, **kwargs: Any) -> None:
         self._private = private
         super().__init__(*args, **kwargs)
+        self._create_connection = functools.partial(_connect, private=private)
 
     def connect(self) -> None:
-        # The TLS handshake runs inside super().connect(); nothing of the request is sent
-        # before the peer is checked.
-        super().connect()
+        # The TCP connection first, its peer checked, and only then the TLS handshake: not even
+        # a ClientHello goes to an address that is not public. (HTTPSConnection.connect, split.)
+        http.client.HTTPConnection.connect(self)
         _check_peer(self.sock, self._private)
+        server_hostname = self._tunnel_host or self.host  # type: ignore[attr-defined]
+        self.sock = self._context.wrap_socket(  # type: ignore[attr-defined]
+            self.sock, server_hostname=server_hostname
+        )
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):
