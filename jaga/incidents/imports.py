@@ -126,6 +126,15 @@ class _Checker:
                 level=Level.VILLAGE
             ).values_list("code", "id", "regency_code", "district_code")
         }
+        # Villages ended by a pemekaran keep their history: a row dated before the end is theirs,
+        # a row from that day on belongs to the village that replaced them.
+        self.ended: dict[str, tuple[datetime.date, int | None]] = {
+            code: (valid_to, successor_id)
+            for code, valid_to, successor_id in Territory.objects.filter(
+                level=Level.VILLAGE, valid_to__isnull=False
+            ).values_list("code", "valid_to", "successor_id")
+            if valid_to is not None
+        }
         self.categories = dict(Category.objects.filter(is_active=True).values_list("code", "id"))
         self.scopes = scope_codes(actor) if actor is not None else ["*"]
         self.in_scope: dict[str, bool] = {}
@@ -166,6 +175,8 @@ class _Checker:
             return None
         if moment > self.now or moment.date() < EARLIEST_DATE:
             return None
+        if code in self.ended and timezone.localdate(moment) >= self.ended[code][0]:
+            return None
         return (
             category_id,
             village[0],
@@ -200,6 +211,28 @@ class _Checker:
             checked["severity"],
             checked["description"],
         )
+
+    def _ended(self, code: str, moment: datetime.datetime) -> list[str]:
+        """The problem of a row dated on or after its village ended (pemekaran), if it is."""
+        valid_to, successor_id = self.ended[code]
+        if timezone.localdate(moment) < valid_to:
+            return []
+        successor = (
+            Territory.objects.get(pk=successor_id).current_successor()
+            if successor_id is not None
+            else None
+        )
+        return [
+            _(
+                "Village %(code)s ended on %(date)s (pemekaran); an incident from that day on "
+                "belongs to the village that replaced it%(successor)s."
+            )
+            % {
+                "code": code,
+                "date": valid_to.isoformat(),
+                "successor": f": {successor.display_name} ({successor.code})" if successor else "",
+            }
+        ]
 
     def check(self, row: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
         problems: list[str] = []
@@ -236,6 +269,8 @@ class _Checker:
                 allowed = self.in_scope[code] = code_in_scope(code, self.scopes)
             if not allowed:
                 problems.append(_("Village %(code)s is outside your area.") % {"code": code})
+            elif code in self.ended and "occurred_at" in out:
+                problems += self._ended(code, out["occurred_at"])
             out["village"] = village
         category = row.get("category", "")
         if category not in self.categories:

@@ -309,7 +309,7 @@ def _stage_sql(col: list[str], stage: str, *, every_village: bool) -> str:
         "WHERE v.code = s OR starts_with(v.code, s || '.'))"
     )
     villages = (
-        f"(SELECT id, code, regency_code, district_code FROM {Territory._meta.db_table} "  # noqa: S608
+        f"(SELECT id, code, regency_code, district_code, valid_to FROM {Territory._meta.db_table} "  # noqa: S608
         "WHERE level = %(level)s)"
     )
     categories = f"(SELECT id, code FROM {Category._meta.db_table} WHERE is_active)"  # noqa: S608
@@ -350,6 +350,9 @@ def _stage_sql(col: list[str], stage: str, *, every_village: bool) -> str:
         AND ((r.lat_text = '' AND r.lon_text = '') OR (
             r.lat BETWEEN {LAT_RANGE[0]} AND {LAT_RANGE[1]}
             AND r.lon BETWEEN {LON_RANGE[0]} AND {LON_RANGE[1]}))
+        -- A village ended by a pemekaran takes rows dated before its end only (the session's
+        -- zone is the Polres's: the local date, as `_Checker` reads it).
+        AND (v.valid_to IS NULL OR r.at::date < v.valid_to)
         {scope}
     """  # noqa: S608
 

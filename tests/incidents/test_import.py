@@ -347,3 +347,31 @@ def test_the_dry_run_names_every_change_before_anything_is_written(
     ]  # fmt: skip
     assert answer["links"] == [{"line": 5, "id": desk.pk, "source_ref": "SPKT-4"}]
     assert list(Incident.objects.values_list("id", "description", "occurred_at")) == before
+
+
+def test_a_village_ended_by_a_pemekaran_takes_its_history_but_nothing_after(english):
+    """Rows dated before the village ended are its own history; from that day on the village
+    that replaced it is named. On PostgreSQL the rows go through the SQL staging first."""
+    from jaga.territory.models import Territory
+
+    ended = Territory.objects.get(code="35.03.11.1002")
+    successor = Territory.objects.get(code="35.03.11.1003")
+    ended.valid_to = datetime.date(2023, 3, 1)
+    ended.successor = successor
+    ended.save(update_fields=["valid_to", "successor"])
+    text = (
+        HEADER
+        + "2023-02-28T23:30:00+07:00,35.03.11.1002,miras,OLD-1,,,\n"
+        + "2023-03-01T00:30:00+07:00,35.03.11.1002,miras,NEW-1,,,\n"
+        + "2023-03-01,35.03.11.1003,miras,NEW-2,,,\n"
+    )
+    with pytest.raises(ImportFailed) as info:
+        run(text)
+    assert [e["line"] for e in info.value.errors] == [3]
+    error = info.value.errors[0]["error"]
+    assert "2023-03-01" in error and "35.03.11.1003" in error and successor.name in error
+    assert not Incident.objects.exists()
+    # The history alone is accepted, on the village it happened in.
+    result = run(HEADER + "2023-02-28T23:30:00+07:00,35.03.11.1002,miras,OLD-1,,,\n")
+    assert result.created == 1
+    assert Incident.objects.get().village_id == ended.pk
