@@ -37,18 +37,36 @@ def _send(email: str, phone: str, subject: str, text: str, channel: str = "") ->
     return sent
 
 
+def outside_name(service: Any) -> str:
+    """A service's name in a text that leaves Jaga (e-mail, WhatsApp, SMS: a mail provider, a
+    phone's lock screen): a sensitive service (domestic violence, pasung) is not named, and the
+    officer opens the report in Jaga to read it."""
+    return _("A report of a protected service") if service.sensitive else str(service.name)
+
+
 def notify_assignee(request: Any, assignee: Any) -> list[str]:
-    with translation.override("id"):
+    """Tell an officer a report is now theirs, by the channels they chose for new reports in
+    their area (`jaga.notifications`: inbox and e-mail unless they chose otherwise; the inbox
+    entry is made by the new-report notification itself)."""
+    from jaga.notifications.models import Channel, Kind
+    from jaga.notifications.services import channels_for
+
+    channels = channels_for(assignee, Kind.NEW_REPORT)
+    email = assignee.email if Channel.EMAIL in channels else ""
+    phone = assignee.phone if Channel.MESSAGE in channels else ""
+    if not (email or phone):
+        return []
+    with translation.override(getattr(assignee, "language", "") or "id"):
         subject = _("Jaga: report %(ticket)s assigned to you") % {"ticket": request.ticket}
         text = _(
             "Report %(ticket)s (%(service)s, %(village)s) is assigned to you. Due: %(due)s."
         ) % {
             "ticket": request.ticket,
-            "service": request.service.name,
+            "service": outside_name(request.service),
             "village": request.village.name,
             "due": f"{request.due_at:%Y-%m-%d %H:%M}",
         }
-    return _send(assignee.email, assignee.phone, subject, text)
+    return _send(email, phone, subject, text)
 
 
 def notify_reporter(request: Any, text_update: str) -> list[str]:
