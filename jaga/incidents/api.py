@@ -152,6 +152,8 @@ class ImportJobOut(Schema):
     message: str
     errors: list[dict[str, Any]]
     more_errors: int
+    changes: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
     queued_at: datetime.datetime
     started_at: datetime.datetime | None
     finished_at: datetime.datetime | None
@@ -174,6 +176,8 @@ def _job_out(job: ImportJob) -> ImportJobOut:
         message=job.message,
         errors=list(job.errors),
         more_errors=job.errors_more,
+        changes=list(job.changes),
+        links=list(job.links),
         queued_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,

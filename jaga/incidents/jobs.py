@@ -211,6 +211,8 @@ def _run(job: ImportJob) -> None:
             linked=result.linked,
             unchanged=result.unchanged,
             run_id=result.run_id,
+            changes=result.changes,
+            links=result.links,
         )
     finally:
         progress_path(job).unlink(missing_ok=True)

@@ -251,6 +251,10 @@ class ImportJob(models.Model):
     message = models.TextField(_("message"), blank=True)
     errors = models.JSONField(_("rows with errors"), default=list, blank=True)
     errors_more = models.PositiveIntegerField(_("further errors not listed"), default=0)
+    # What the file changes (`ImportResult.changes` / `.links`, the first of each), shown on the
+    # job's page and in the API as the command line prints them: above all for a dry run.
+    changes = models.JSONField(_("changed incidents"), default=list, blank=True)
+    links = models.JSONField(_("rows joining a recorded incident"), default=list, blank=True)
     language = models.CharField(_("language"), max_length=5, default="id")
     run = models.ForeignKey(
         ImportRun,

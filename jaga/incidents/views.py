@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -204,6 +205,16 @@ def import_page(request: HttpRequest) -> HttpResponse:
     return render(request, "incidents/import.html", {"form": form, "jobs": jobs, "runs": runs})
 
 
+def _column(name: str) -> str:
+    """A column of the import file by the name of the incident's field it fills (`village_code`:
+    "village"), in the user's language."""
+    try:
+        field = Incident._meta.get_field(name.removesuffix("_code"))
+    except FieldDoesNotExist:
+        return name
+    return str(getattr(field, "verbose_name", name))
+
+
 @login_required
 @allow(*IMPORT_ROLES)
 def import_job(request: HttpRequest, code: str) -> HttpResponse:
@@ -212,7 +223,24 @@ def import_job(request: HttpRequest, code: str) -> HttpResponse:
     job = get_for_user(ImportJob.objects.select_related("actor"), request.user, code=code)
     errors = ErrorList(job.errors)
     errors.more = job.errors_more
-    context = {"job": job, "progress": read_progress(job), "errors": errors}
+    shown = len(job.changes) + len(job.links)
+    context = {
+        "job": job,
+        "progress": read_progress(job),
+        "errors": errors,
+        "changes": [
+            {
+                "line": c["line"],
+                "id": c["id"],
+                "ref": c["source_ref"],
+                "name": _column(name),
+                **pair,
+            }
+            for c in job.changes
+            for name, pair in c["fields"].items()
+        ],
+        "more_changes": max(0, job.updated + job.linked - shown),
+    }
     if request.headers.get("HX-Request"):
         return render(request, "incidents/_import_job.html", context)
     return render(request, "incidents/import_job.html", context)

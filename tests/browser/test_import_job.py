@@ -39,6 +39,21 @@ def test_an_import_job_on_a_phone(phone390: Any, satbinmas: Any, tmp_path: Any) 
     shot(page, "kejadian-impor-selesai", full_page=True)
     assert Incident.objects.count() == 2
 
+    # A dry run of a corrected file names what would change, on the phone too.
+    edited = tmp_path / "riwayat-koreksi.csv"
+    edited.write_text(GOOD.replace("35.03.11.1002,miras,SPKT-1", "35.03.11.1002,judi,SPKT-1"))
+    goto(page, "/kejadian/impor/", check=False)
+    page.locator("input[type=file]").set_input_files(str(edited))
+    page.locator("input[name=update]").check()
+    page.locator("input[name=dry_run]").check()
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    pagecheck.check_page(page)
+    body = str(page.locator("main").inner_text())
+    assert "Yang akan berubah" in body and "miras" in body and "judi" in body
+    shot(page, "kejadian-impor-uji-coba", full_page=True)
+    assert Incident.objects.get(source_ref="SPKT-1").category.code == "miras"
+
     bad = tmp_path / "riwayat-salah.csv"
     bad.write_text(BAD)
     body = _upload(page, bad)

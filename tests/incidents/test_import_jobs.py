@@ -92,6 +92,30 @@ def test_a_dry_run_job_writes_nothing(satbinmas, django_capture_on_commit_callba
     assert not Incident.objects.exists()
 
 
+def test_a_dry_run_job_names_what_would_change_on_its_page_and_in_the_api(
+    satbinmas, django_capture_on_commit_callbacks
+):
+    client = client_for(satbinmas)
+    _post(client, django_capture_on_commit_callbacks, GOOD)
+    first = Incident.objects.get(source_ref="SPKT-1")
+    edited = GOOD.replace(
+        "2023-01-05,35.03.11.1002,miras,SPKT-1", "2023-01-05,35.03.11.1002,judi,SPKT-1"
+    )
+    job, url = _post(client, django_capture_on_commit_callbacks, edited, dry_run="on", update="on")
+    job.refresh_from_db()
+    assert (job.status, job.updated, job.unchanged) == ("done", 1, 2)
+    assert [(c["line"], c["id"], list(c["fields"])) for c in job.changes] == [
+        (2, first.pk, ["category"])
+    ]
+    page = client.get(url).content.decode()
+    assert "Yang akan berubah" in page
+    assert f'href="/kejadian/{first.pk}/"' in page and ">miras<" in page and ">judi<" in page
+    api = client.get(f"/api/v1/incidents/import-jobs/{job.code}").json()
+    assert api["changes"] == job.changes and api["links"] == []
+    first.refresh_from_db()
+    assert first.category.code == "miras"  # a dry run
+
+
 def test_jobs_are_scoped_to_the_importer_and_their_unit(
     satbinmas, admin_user, charlie, django_capture_on_commit_callbacks
 ):
