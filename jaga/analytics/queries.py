@@ -391,6 +391,24 @@ def trend(
     }
 
 
+def trend_with_gaps(
+    trend_result: dict[str, Any],
+) -> tuple[list[str], list[int | None], list[float | None] | None]:
+    """The months of a `trend` result from its first to its last with a gap month (left out:
+    some regency has no record at all, unknown and not zero) as None in the counts and the
+    fitted line, for a chart that shows the gap instead of joining the months beside it."""
+    kept = trend_result["months"]
+    if not kept:
+        return [], [], None
+    first, last = (datetime.date.fromisoformat(m + "-01") for m in (kept[0], kept[-1]))
+    months = [m.isoformat()[:7] for m in months_between(first, last)]
+    where = {m: i for i, m in enumerate(kept)}
+    counts = [trend_result["counts"][where[m]] if m in where else None for m in months]
+    fit = trend_result["fit"]
+    fitted = [fit.fitted[where[m]] if m in where else None for m in months] if fit else None
+    return months, counts, fitted
+
+
 def _children_counts(unit: Unit) -> tuple[QuerySet[Any], str, Q]:
     """The roll-up rows of the unit's child areas, the field naming the child, and the children."""
     levels = {len(c.split(".")) for c in unit.codes}

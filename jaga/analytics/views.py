@@ -82,11 +82,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     comp = counts.comp
     tr = queries.trend(unit, month, counts=counts)
     fit = tr["fit"]
+    months, month_counts, fitted = queries.trend_with_gaps(tr)
     chart = charts.column_chart(
-        tr["months"],
-        [[charts.Part("", tr["counts"], "#c9a6a6")]],
+        months,
+        [[charts.Part("", month_counts, "#c9a6a6")]],
         title=_("Incidents per month"),
-        trend=fit.fitted if fit else None,
+        trend=fitted,
+        withheld="?",
+        withheld_tip=_("no record at all in some regency: unknown, not zero"),
         wide_stride=6,
         label_chars=8,
         height=220,

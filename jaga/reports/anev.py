@@ -196,10 +196,13 @@ def trend(territory: Territory, month: datetime.date) -> dict[str, Any]:
     """Up to 36 months of totals with the fitted trend (analytics) and what it says."""
     result = queries.trend(unit_of(territory), month, months=TREND_MONTHS)
     fit: TrendFit | None = result["fit"]
+    # Every month from the first to the last, a gap (unknown, not zero) as None: the chart
+    # breaks its lines there instead of joining the months beside it.
+    months, counts, fitted = queries.trend_with_gaps(result)
     return {
-        "months": [datetime.date.fromisoformat(m + "-01") for m in result["months"]],
-        "counts": result["counts"],
-        "fitted": fit.fitted if fit else None,
+        "months": [datetime.date.fromisoformat(m + "-01") for m in months],
+        "counts": counts,
+        "fitted": fitted,
         "fit": fit,
         # The period is said only when it is not the one asked for (the register ends early or
         # has gaps): months outside it are unknown, not zero.

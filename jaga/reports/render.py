@@ -24,7 +24,8 @@ def chart_context(
     labels = [date_format(m, "m/y") for m in trend["months"]]
     series = [(_("Disturbances"), trend["counts"])]
     if trend["fitted"]:
-        series.append((_("Fitted trend (with season)"), [round(v, 1) for v in trend["fitted"]]))
+        fitted = [None if v is None else round(v, 1) for v in trend["fitted"]]
+        series.append((_("Fitted trend (with season)"), fitted))
     title = _("Disturbances per month")
     line = charts.line_chart(labels, series, title) if any(trend["counts"]) else None
     groups = sections["compstat"]["groups"]

@@ -64,6 +64,38 @@ def test_a_gap_inside_the_period_is_reported(frozen, villages, panel_months):
     assert t["fit"] is not None and t["fit"].months == len(panel_months) - 1
 
 
+def test_charts_show_a_gap_instead_of_joining_the_months_beside_it(
+    frozen, villages, panel_months, leader_client
+):
+    import re
+
+    from jaga.core.charts import column_chart, line_chart
+    from jaga.core.charts.columns import Part
+
+    y = np.full((len(villages), len(panel_months)), 1)
+    hole = len(panel_months) - 5
+    y[:, hole] = 0  # one month missing from the register, inside the dashboard's 36
+    bulk_counts(villages, panel_months, y, "pencurian")
+    t = queries.trend(regency_unit(), LAST_MONTH)
+    months, counts, fitted = queries.trend_with_gaps(t)
+    gap = months.index(panel_months[hole].isoformat()[:7])
+    assert counts[gap] is None and fitted is not None and fitted[gap] is None
+    assert None not in counts[:gap] + counts[gap + 1 :] and len(months) == len(t["months"]) + 1
+    # The fitted line is two lines, not one across the gap; the gap month has its mark.
+    svg = str(column_chart(months, [[Part("", counts)]], title="t", trend=fitted, withheld="?"))
+    assert svg.count('stroke="#6b1d1d" stroke-width="2"') == 2 * 2  # two drawings, two runs each
+    assert ">?<title>" in svg
+    lines = str(line_chart(months, [("a", counts)], "t"))
+    assert len(re.findall(r"<polyline", lines)) == 2 * (2 + 1)  # two runs and the legend's swatch
+    # The dashboard and the Anev trend use it.
+    page = leader_client.get("/analitik/?territory=35.03").content.decode()
+    assert ">?<title>" in page
+    from jaga.reports import anev
+
+    section = anev.trend(Territory.objects.get(code="35.03"), LAST_MONTH)
+    assert section["counts"][gap] is None and section["fitted"][gap] is None
+
+
 def test_the_evaluation_is_not_diluted_by_months_after_the_register_ends(frozen, programme_panel):
     full = evaluation.evaluate("KTS", regency_unit())
     ends = add_months(LAST_MONTH, -6)

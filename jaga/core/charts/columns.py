@@ -32,6 +32,7 @@ from jaga.core.charts.draw import (
     pair,
     pct,
     polyline,
+    runs,
     short_number,
     svg_open,
 )
@@ -100,7 +101,7 @@ class Columns:
     percent: bool = False
     nice: bool = False
     counts_above: bool = False
-    trend: Sequence[float] | None = None
+    trend: Sequence[float | None] | None = None
     show_legend: bool = False
     label_chars: int = 5
     slot_fill: float = 0.7
@@ -113,7 +114,7 @@ class Columns:
         if self.percent:
             return 1.0
         totals = [_total(s, i) for s in self.stacks for i in range(len(self.labels))]
-        top = max(max(totals), max(self.trend or [0]), 1)
+        top = max(max(totals), max((v for v in self.trend or [] if v is not None), default=0), 1)
         if self.nice:
             return nice_max(top, steps=(1, 2, 5, 10))
         if all(float(t).is_integer() for t in totals):
@@ -172,8 +173,10 @@ class Columns:
                 f'fill="{MUTED if self.counts_above else INK}">{escape(self.labels[i])}</text>'
             )
         if self.trend:
-            points = [(left + (i + 0.5) * slot, y(v)) for i, v in enumerate(self.trend)]
-            parts.append(polyline(points, BRAND, 2))
+            # A None (a gap in the register) breaks the line: the months beside it are not joined.
+            for run in runs(self.trend):
+                points = [(left + (i + 0.5) * slot, y(v)) for i, v in run]
+                parts.append(polyline(points, BRAND, 2))
         parts += key
         parts.append("</svg>")
         return mark_safe("".join(parts))  # noqa: S308 - every text is escaped above

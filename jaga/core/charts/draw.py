@@ -141,6 +141,19 @@ def gridlines(
     ]
 
 
+def runs(values: Sequence[float | None]) -> list[list[tuple[int, float]]]:
+    """The stretches of (index, value) without a None between them: a line broken at every
+    missing value (a gap in the register is not drawn as a line across it)."""
+    found: list[list[tuple[int, float]]] = [[]]
+    for i, value in enumerate(values):
+        if value is None:
+            if found[-1]:
+                found.append([])
+        else:
+            found[-1].append((i, value))
+    return [run for run in found if run]
+
+
 def polyline(
     points: Sequence[tuple[float, float]], stroke: str, width: float, dash: str = ""
 ) -> str:

@@ -28,13 +28,14 @@ from jaga.core.charts.draw import (
     nice_max,
     pair,
     polyline,
+    runs,
     svg_open,
 )
 
 
 def line_chart(
     labels: Sequence[str],
-    series: Sequence[tuple[str, Sequence[float]]],
+    series: Sequence[tuple[str, Sequence[float | None]]],
     title: str,
     *,
     height: int = 220,
@@ -49,7 +50,7 @@ def line_chart(
 
 def _line_chart(
     labels: Sequence[str],
-    series: Sequence[tuple[str, Sequence[float]]],
+    series: Sequence[tuple[str, Sequence[float | None]]],
     title: str,
     width: int,
     height: int,
@@ -59,7 +60,9 @@ def _line_chart(
     key, extra = legend([(name, line_swatch) for name, _v in series], width, font)
     top = 30 + extra  # room for the legend above the plot
     height += round(extra)
-    top_value = nice_max(max((v for _, values in series for v in values), default=0))
+    top_value = nice_max(
+        max((v for _, values in series for v in values if v is not None), default=0)
+    )
     plot_w, plot_h = width - left - 18, height - bottom - top
     parts = [
         svg_open(width, height, title, font),
@@ -67,12 +70,13 @@ def _line_chart(
     ]
     step = plot_w / max(len(labels) - 1, 1)
     for s, (_name, values) in enumerate(series):
-        points = [
-            (left + 6 + i * step, height - bottom - plot_h * v / top_value)
-            for i, v in enumerate(values)
-        ]
-        parts.append(polyline(points, "#1b2430", 1.6, DASHES[s % 4]))
-        parts += [marker(MARKERS[s % 4], x, y) for x, y in points]
+        # A None (a gap in the register) breaks the line and has no marker.
+        for run in runs(values):
+            points = [
+                (left + 6 + i * step, height - bottom - plot_h * v / top_value) for i, v in run
+            ]
+            parts.append(polyline(points, "#1b2430", 1.6, DASHES[s % 4]))
+            parts += [marker(MARKERS[s % 4], x, y) for x, y in points]
     if font > WIDE_FONT:
         stride = every(len(labels), plot_w, max((len(x) for x in labels), default=5), font)
     else:
