@@ -150,6 +150,9 @@ class CompRow:
     prev_known: bool = True
     last_year_known: bool = True
     ytd_known: bool = True
+    # Whether this year's own months to date are all covered: with a gap in them (or a register
+    # that begins inside the year) the year-to-date count is incomplete, so unknown.
+    ytd_current_known: bool = True
 
     def finish(
         self, month: datetime.date, population: int, known: tuple[bool, bool, bool] | None = None
@@ -197,6 +200,8 @@ class CompRow:
             out["last_year"] = None
         if not self.ytd_known:
             out["ytd_last_year"] = None
+        if not self.ytd_current_known:
+            out["ytd"] = None
         return out
 
 
@@ -294,7 +299,15 @@ def compstat_from(
     if not comp.known:
         # No table of zeros: the month is unknown. The total stays (for callers that sum it)
         # with every comparison unknown; `known` and `notice()` say why there is no figure.
-        comp.total = CompRow(None, "", "", prev_known=False, last_year_known=False, ytd_known=False)
+        comp.total = CompRow(
+            None,
+            "",
+            "",
+            prev_known=False,
+            last_year_known=False,
+            ytd_known=False,
+            ytd_current_known=False,
+        )
         comp.total.finish(month, population)
         return comp
     first = max((r.first for r in period.regencies), default=start)
@@ -306,9 +319,12 @@ def compstat_from(
         first <= ly and ly not in holes,
         first <= start and not year_to_date,  # January of last year: both years to date covered
     )
+    this_year = datetime.date(month.year, 1, 1)
+    current_known = first <= this_year and not any(m.year == month.year for m in year_to_date)
     ordered = sorted(rows.values(), key=lambda r: (-r.current, -r.ytd, r.code))
-    total = CompRow(None, "", "")
+    total = CompRow(None, "", "", ytd_current_known=current_known)
     for r in ordered:
+        r.ytd_current_known = current_known
         r.finish(month, population, known)
         for f in ("current", "previous", "last_year", "ytd", "ytd_last_year"):
             setattr(total, f, getattr(total, f) + getattr(r, f))

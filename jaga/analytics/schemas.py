@@ -54,7 +54,7 @@ class CompRowOut(Schema):
     current: int
     previous: int | None  # None: outside the register's coverage (unknown, not zero)
     last_year: int | None
-    ytd: int
+    ytd: int | None  # None: a month of this year to date is outside the register's coverage
     ytd_last_year: int | None
     rate: float | None
     change_prev: float | None

@@ -110,7 +110,10 @@ def compstat(territory: Territory, month: datetime.date) -> dict[str, Any]:
     known = (comp.total.prev_known, comp.total.last_year_known, comp.total.ytd_known)
     group_of = dict(Category.objects.values_list("id", "group"))
     labels = group_labels()
-    groups = {g: CompRow(None, g, str(labels[g])) for g in CategoryGroup.values}
+    groups = {
+        g: CompRow(None, g, str(labels[g]), ytd_current_known=comp.total.ytd_current_known)
+        for g in CategoryGroup.values
+    }
     for row in comp.rows:
         if row.category_id is None:
             continue

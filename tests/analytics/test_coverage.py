@@ -96,6 +96,16 @@ def test_charts_show_a_gap_instead_of_joining_the_months_beside_it(
     assert section["counts"][gap] is None and section["fitted"][gap] is None
 
 
+def test_a_gap_last_year_leaves_this_years_count_to_date_known(frozen, villages, panel_months):
+    y = np.full((len(villages), len(panel_months)), 1)
+    bulk_counts(villages, panel_months, y, "pencurian")
+    MonthlyIncidentCount.objects.filter(month=add_months(LAST_MONTH, -13)).delete()
+    rebuild_areas()
+    total = queries.compstat(regency_unit(), LAST_MONTH).total
+    assert total is not None and not total.ytd_known  # last year's to date has the gap
+    assert total.ytd_current_known and total.as_dict()["ytd"] == len(villages) * LAST_MONTH.month
+
+
 def test_the_evaluation_is_not_diluted_by_months_after_the_register_ends(frozen, programme_panel):
     full = evaluation.evaluate("KTS", regency_unit())
     ends = add_months(LAST_MONTH, -6)
@@ -157,7 +167,7 @@ def test_months_missing_from_the_register_are_left_out_of_the_evaluation(
     assert coverage.gap_months(regency_unit(), panel_months[0], LAST_MONTH) == list(hole)
 
 
-def test_compstat_does_not_compare_with_a_gap(frozen, villages, panel_months):
+def test_compstat_does_not_compare_with_a_gap(frozen, villages, panel_months, leader_client):
     """CompStat compares the month with the previous one and the same month last year: when the
     regency has no record at all in one of them, that comparison is unknown, not a rise from
     zero; when the month itself is a gap, there is no table, and the notice says why."""
@@ -171,6 +181,15 @@ def test_compstat_does_not_compare_with_a_gap(frozen, villages, panel_months):
     assert not c.total.prev_known and c.total.as_dict()["previous"] is None
     assert c.total.last_year_known and c.total.as_dict()["last_year"] == len(villages)
     assert not c.total.ytd_known  # a month of this year is missing
+    # ... so this year's own count to date is incomplete: unknown, not a smaller number.
+    assert not c.total.ytd_current_known and c.total.as_dict()["ytd"] is None
+    assert all(r.as_dict()["ytd"] is None for r in c.rows)
+    page = leader_client.get(f"/analitik/?territory=35.03&month={LAST_MONTH:%Y-%m}").content
+    assert f'from={LAST_MONTH:%Y}-01&amp;to={LAST_MONTH:%Y-%m}">—</a></th>'.encode() in page
+    from jaga.reports import anev
+
+    section = anev.compstat(Territory.objects.get(code="35.03"), LAST_MONTH)
+    assert all(not g.ytd_current_known for g in section["groups"])
     c = queries.compstat(regency_unit(), prev)
     assert not c.known
     with translation.override("en"):

@@ -175,12 +175,14 @@ def test_ytd_figure_drills_down_to_its_records(frozen, alice, village_a, bob_cli
             category=cat, village=village_a, source="desk", source_ref=ref,
             occurred_at=datetime.datetime(2026, month, 5, tzinfo=datetime.UTC), description=ref,
         )  # fmt: skip
-    # Another kind of record in October: the register covers the month shown.
-    record_incident(
-        category=Category.objects.get(code="pencurian"), village=village_a, source="desk",
-        source_ref="oct", occurred_at=datetime.datetime(2026, 10, 5, tzinfo=datetime.UTC),
-        description="oct",
-    )  # fmt: skip
+    # Another kind of record in every month of the year: the register covers the months to
+    # date (with a gap, or a register beginning inside the year, the count to date is unknown).
+    for month in range(1, 11):
+        record_incident(
+            category=Category.objects.get(code="pencurian"), village=village_a, source="desk",
+            source_ref=f"other-{month}", description="other",
+            occurred_at=datetime.datetime(2026, month, 5, tzinfo=datetime.UTC),
+        )  # fmt: skip
     html = bob_client.get("/analitik/?territory=35.03.11&month=2026-10").content.decode()
     link = "/analitik/catatan/?territory=35.03.11&amp;category=judi&amp;from=2026-01&amp;to=2026-10"
     assert f'{link}">2<' in html
