@@ -9,7 +9,8 @@ Residents: `request_subscription` (double opt-in), `confirm`, `unsubscribe` and
 `news_for_residents(event)` for public reports and the monthly portal figures.
 
 Texts hold ticket numbers, service, village and category names, statuses and times: never the
-reporter, the report's text or its point.
+reporter, the report's text or its point, nor the name of a sensitive service or of its incident
+categories (`name_outside`: the e-mail and the WhatsApp/SMS leave Jaga).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import datetime
 import logging
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -140,25 +142,44 @@ def _when(value: Any) -> str:
     return formats.date_format(timezone.localtime(moment), "j M Y H:i")
 
 
+def name_outside(event: events.Event) -> str | None:
+    """The name of the event's service (a report) or incident category (an alarm) for a text that
+    leaves Jaga (e-mail, WhatsApp/SMS: a mail provider, a phone's lock screen), in the active
+    language; None when it must not be named there: a sensitive service (domestic violence,
+    pasung), a category of one or below one, or one no longer found. The officer opens Jaga to
+    read it. Checked again now, not only from the event's `sensitive` flag (a service may have been
+    marked sensitive since); an event without the flag counts as sensitive."""
+    data = event.data
+    if event.name == events.ALARM_RAISED and not data.get("category"):
+        return _("All categories")  # a village's total names no category
+    if data.get("sensitive", True):
+        return None
+    if event.name in (events.REPORT_CREATED, events.REPORT_OVERDUE):
+        from jaga.servicedesk.models import Service
+
+        service = Service.objects.filter(code=data.get("service", "")).first()
+        return None if service is None or service.sensitive else service.name
+    if event.name == events.ALARM_RAISED:
+        from jaga.incidents.models import Category
+        from jaga.reports.public import sensitive_category_ids
+
+        category = Category.objects.filter(code=data["category"]).first()
+        if category is None or category.pk in sensitive_category_ids():
+            return None
+        return category.name
+    return None
+
+
 def compose(event: events.Event) -> tuple[str, str, str]:
     """(title, text, path) of an officer's notification, in the active language; the path is
     made absolute from SITE_URL when sent outside Jaga."""
     data = event.data
     village = _village_name(event.territory_code)
     if event.name in (events.REPORT_CREATED, events.REPORT_OVERDUE):
-        from jaga.servicedesk.models import Service
-
-        service = Service.objects.filter(code=data.get("service", "")).first()
-        if data.get("sensitive", True) or service is None or service.sensitive:
-            # The text leaves Jaga (e-mail, a phone's lock screen): a sensitive service (domestic
-            # violence, pasung) is not named; the officer opens the report in Jaga.
-            service_name = _("A report of a protected service")
-        else:
-            service_name = service.name
         values = {
             "ticket": event.object_id,
             "village": village,
-            "service": service_name,
+            "service": name_outside(event) or _("A report of a protected service"),
             "due": _when(data.get("due_at")),
         }
         link = reverse("servicedesk:detail", args=[event.object_id])
@@ -186,7 +207,7 @@ def compose(event: events.Event) -> tuple[str, str, str]:
     if event.name == events.ALARM_RAISED:
         values = {
             "village": village,
-            "category": data.get("category_name") or _("All categories"),
+            "category": name_outside(event) or _("A protected category"),
             "month": data.get("month", ""),
             "observed": data.get("observed", ""),
             "expected": data.get("expected", ""),
@@ -199,7 +220,9 @@ def compose(event: events.Event) -> tuple[str, str, str]:
             )
             % values
         )
-        return title, text, reverse("analytics:alarms")
+        # The village's alarms, where the signed-in officer reads the category.
+        link = reverse("analytics:alarms") + "?" + urlencode({"territory": event.territory_code})
+        return title, text, link
     raise ValueError(f"no officer notification for {event.name}")
 
 
