@@ -40,6 +40,7 @@ from jaga.core.codes import random_secret
 from jaga.core.errors import DomainError
 from jaga.core.gateways import get_gateway
 from jaga.core.links import absolute_reverse, absolute_url
+from jaga.core.numbers import say_number
 from jaga.notifications.models import (
     DEFAULT_CHANNELS,
     Channel,
@@ -142,6 +143,13 @@ def _when(value: Any) -> str:
     return formats.date_format(timezone.localtime(moment), "j M Y H:i")
 
 
+def _figure(value: Any) -> str:
+    """An event's figure as the reader's language writes it ("2,3" in Indonesian)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return say_number(value, 1)
+    return str(value)
+
+
 def name_outside(event: events.Event) -> str | None:
     """The name of the event's service (a report) or incident category (an alarm) for a text that
     leaves Jaga (e-mail, WhatsApp/SMS: a mail provider, a phone's lock screen), in the active
@@ -210,7 +218,7 @@ def compose(event: events.Event) -> tuple[str, str, str]:
             "category": name_outside(event) or _("A protected category"),
             "month": data.get("month", ""),
             "observed": data.get("observed", ""),
-            "expected": data.get("expected", ""),
+            "expected": _figure(data.get("expected", "")),
         }
         title = _("Early warning: %(category)s in %(village)s") % values
         text = (

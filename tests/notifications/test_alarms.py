@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -116,6 +117,7 @@ def test_an_alarm_of_a_sensitive_category_is_not_named_outside_jaga(
             for word in (kdrt.name_id, kdrt.name_en, "kdrt", "rumah tangga"):
                 assert word.lower() not in text.lower(), text
         assert any(village_a.name in t for t in texts)
+        assert any(re.search(r"sekitar \d+,\d\.", t) for t in texts)  # 2,3 in Indonesian
         link = absolute_url(reverse("analytics:alarms")) + f"?territory={village_a.code}"
         assert any(link in t for t in texts)
     # The signed-in officer sees the category on the page the message links to.
