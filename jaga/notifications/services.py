@@ -10,7 +10,7 @@ Residents: `request_subscription` (double opt-in), `confirm`, `unsubscribe` and
 
 Texts hold ticket numbers, service, village and category names, statuses and times: never the
 reporter, the report's text or its point, nor the name of a sensitive service or of its incident
-categories (`name_outside`: the e-mail and the WhatsApp/SMS leave Jaga).
+categories (`servicedesk.notify.outside_name`: the e-mail and the WhatsApp/SMS leave Jaga).
 """
 
 from __future__ import annotations
@@ -150,32 +150,29 @@ def _figure(value: Any) -> str:
     return str(value)
 
 
-def name_outside(event: events.Event) -> str | None:
-    """The name of the event's service (a report) or incident category (an alarm) for a text that
-    leaves Jaga (e-mail, WhatsApp/SMS: a mail provider, a phone's lock screen), in the active
-    language; None when it must not be named there: a sensitive service (domestic violence,
-    pasung), a category of one or below one, or one no longer found. The officer opens Jaga to
-    read it. Checked again now, not only from the event's `sensitive` flag (a service may have been
-    marked sensitive since); an event without the flag counts as sensitive."""
-    data = event.data
-    if event.name == events.ALARM_RAISED and not data.get("category"):
-        return _("All categories")  # a village's total names no category
-    if data.get("sensitive", True):
-        return None
-    if event.name in (events.REPORT_CREATED, events.REPORT_OVERDUE):
-        from jaga.servicedesk.models import Service
+def _named_outside(event: events.Event) -> str:
+    """The event's service (a report) or incident category (an alarm) as a text that leaves Jaga
+    may name it (`servicedesk.notify.outside_name`), read again now: the event's `sensitive`
+    flag may be older than the service's. An event without the flag, or whose service or
+    category is gone, counts as sensitive."""
+    from jaga.servicedesk.notify import outside_name
 
-        service = Service.objects.filter(code=data.get("service", "")).first()
-        return None if service is None or service.sensitive else service.name
+    data = event.data
     if event.name == events.ALARM_RAISED:
         from jaga.incidents.models import Category
-        from jaga.reports.public import sensitive_category_ids
 
+        if not data.get("category"):
+            return _("All categories")  # a village's total names no category
         category = Category.objects.filter(code=data["category"]).first()
-        if category is None or category.pk in sensitive_category_ids():
-            return None
-        return category.name
-    return None
+        if data.get("sensitive", True) or category is None:
+            return _("A protected category")
+        return outside_name(category)
+    from jaga.servicedesk.models import Service
+
+    service = Service.objects.filter(code=data.get("service", "")).first()
+    if data.get("sensitive", True) or service is None:
+        return _("A report of a protected service")
+    return outside_name(service)
 
 
 def compose(event: events.Event) -> tuple[str, str, str]:
@@ -187,7 +184,7 @@ def compose(event: events.Event) -> tuple[str, str, str]:
         values = {
             "ticket": event.object_id,
             "village": village,
-            "service": name_outside(event) or _("A report of a protected service"),
+            "service": _named_outside(event),
             "due": _when(data.get("due_at")),
         }
         link = reverse("servicedesk:detail", args=[event.object_id])
@@ -215,7 +212,7 @@ def compose(event: events.Event) -> tuple[str, str, str]:
     if event.name == events.ALARM_RAISED:
         values = {
             "village": village,
-            "category": name_outside(event) or _("A protected category"),
+            "category": _named_outside(event),
             "month": data.get("month", ""),
             "observed": data.get("observed", ""),
             "expected": _figure(data.get("expected", "")),
