@@ -25,6 +25,7 @@ from jaga.analytics.coverage import (
 from jaga.analytics.models import MonthlyIncidentCount
 from jaga.analytics.stats.scan import ScanResult, alarms_without, poisson_scan
 from jaga.analytics.units import Unit
+from jaga.core.choose import territory_label
 from jaga.core.months import add_months, months_between
 from jaga.incidents.models import Category
 from jaga.territory.models import Level, Territory
@@ -444,7 +445,7 @@ def alarms(
             found = _scan_parts(parts, end, window, alpha, coverage)
             return _merged([entries for entries, _period in found.values()])
         period = alarm_period(unit, end, window, coverage)
-    return _named(_scan_one(unit, period, window, alpha))
+    return _named(_scan_one(unit, period, window, alpha), spans_regencies(unit))
 
 
 def regency_units(unit: Unit, coverage: list[RegencyCoverage]) -> list[Unit]:
@@ -606,16 +607,30 @@ def _scan(
     return out
 
 
-def _named(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The alarms with village and category codes and names instead of ids. Two queries."""
+def spans_regencies(unit: Unit) -> bool:
+    """Whether the unit is wider than one regency (a province, the country, parts of several
+    regencies): its alarms name each village with its district and regency."""
+    if unit.level in (Level.PROVINCE, Level.COUNTRY):
+        return True
+    return len({".".join(code.split(".")[:2]) for code in unit.codes}) > 1
+
+
+def _named(found: list[dict[str, Any]], wide: bool = False) -> list[dict[str, Any]]:
+    """The alarms with village and category codes and names instead of ids. Two queries.
+
+    `wide` (a list over several regencies, `spans_regencies`): each village is named with its
+    district and regency (`territory_label`), since two villages of one name in different
+    regencies would otherwise look the same."""
     if not found:
         return []
-    villages = {
-        t.pk: t
-        for t in Territory.objects.filter(pk__in={a["village_id"] for a in found}).only(
-            "id", "code", "name", "kind", "level"
+    rows = Territory.objects.filter(pk__in={a["village_id"] for a in found})
+    if wide:
+        rows = rows.select_related("parent__parent").only(
+            "id", "code", "name", "kind", "level", "parent__name", "parent__parent__name"
         )
-    }
+    else:
+        rows = rows.only("id", "code", "name", "kind", "level")
+    villages = {t.pk: t for t in rows}
     categories = {
         c.pk: c for c in Category.objects.filter(pk__in={a["category_id"] for a in found})
     }
@@ -624,6 +639,8 @@ def _named(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     kinds: dict[str, str] = {}
 
     def display_name(village: Territory) -> str:
+        if wide:
+            return territory_label(village, regency=True)
         if village.level != Level.VILLAGE:
             return village.display_name
         if village.kind not in kinds:
@@ -648,7 +665,7 @@ def _named(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _merged(
-    parts: list[list[dict[str, Any]]], limit: int | None = None, offset: int = 0
+    parts: list[list[dict[str, Any]]], limit: int | None = None, offset: int = 0, wide: bool = True
 ) -> list[dict[str, Any]]:
     """The alarms of several regencies in one list, newest first, named (`limit` of them from
     `offset`). Ties are broken by village and category, so that pages of the list follow each
@@ -663,7 +680,7 @@ def _merged(
             a["category_id"],
         )
     )
-    return _named(found[offset:] if limit is None else found[offset : offset + limit])
+    return _named(found[offset:] if limit is None else found[offset : offset + limit], wide)
 
 
 def _ongoing_villages(parts: list[list[dict[str, Any]]]) -> int:
@@ -726,7 +743,8 @@ def alarms_report(
             cache.set(key, found, REGENCY_CACHE_SECONDS)
         return {
             "alarms": _named(
-                list(found)[offset:] if limit is None else list(found)[offset : offset + limit]
+                list(found)[offset:] if limit is None else list(found)[offset : offset + limit],
+                spans_regencies(unit),
             ),
             "total": len(found),
             "ongoing_villages": _ongoing_villages([found]),

@@ -63,13 +63,22 @@ def _territories(user: Actor, levels: tuple[str, ...]) -> QuerySet[Any]:
     )
 
 
-def territory_label(t: Any) -> str:
-    """ "Ngadirejo, Kec. Kepanjenkidul", "Kec. Kepanjenkidul, Kota Blitar", "Kota Blitar"."""
+def territory_label(t: Any, *, regency: bool = False) -> str:
+    """ "Ngadirejo, Kec. Kepanjenkidul", "Kec. Kepanjenkidul, Kota Blitar", "Kota Blitar".
+
+    With `regency`, a village's label names its regency too ("Ngadirejo, Kec. Kepanjenkidul,
+    Kota Blitar"): in a list wider than one regency, where village and district names repeat
+    (a Ngadirejo in Kota Blitar, another in a regency nearby). Reads `t.parent.parent`."""
     from jaga.territory.models import Level
 
     parent = t.parent
     if t.level == Level.VILLAGE:
-        return f"{t.name}, Kec. {parent.name}" if parent else t.name
+        if parent is None:
+            return str(t.name)
+        label = f"{t.name}, Kec. {parent.name}"
+        if regency and parent.parent is not None:
+            label += f", {parent.parent.name}"
+        return label
     if t.level == Level.DISTRICT:
         return f"Kec. {t.name}, {parent.name}" if parent else f"Kec. {t.name}"
     return str(t.name)

@@ -9,7 +9,8 @@ Residents: `request_subscription` (double opt-in), `confirm`, `unsubscribe` and
 `news_for_residents(event)` for public reports and the monthly portal figures.
 
 Texts hold ticket numbers, service, village and category names, statuses and times: never the
-reporter, the report's text or its point.
+reporter, the report's text or its point, nor the name of a sensitive service or of its incident
+categories (`servicedesk.notify.outside_name`: the e-mail and the WhatsApp/SMS leave Jaga).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import datetime
 import logging
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -38,6 +40,7 @@ from jaga.core.codes import random_secret
 from jaga.core.errors import DomainError
 from jaga.core.gateways import get_gateway
 from jaga.core.links import absolute_reverse, absolute_url
+from jaga.core.numbers import say_number
 from jaga.notifications.models import (
     DEFAULT_CHANNELS,
     Channel,
@@ -140,25 +143,48 @@ def _when(value: Any) -> str:
     return formats.date_format(timezone.localtime(moment), "j M Y H:i")
 
 
+def _figure(value: Any) -> str:
+    """An event's figure as the reader's language writes it ("2,3" in Indonesian)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return say_number(value, 1)
+    return str(value)
+
+
+def _named_outside(event: events.Event) -> str:
+    """The event's service (a report) or incident category (an alarm) as a text that leaves Jaga
+    may name it (`servicedesk.notify.outside_name`), read again now: the event's `sensitive`
+    flag may be older than the service's. An event without the flag, or whose service or
+    category is gone, counts as sensitive."""
+    from jaga.servicedesk.notify import outside_name
+
+    data = event.data
+    if event.name == events.ALARM_RAISED:
+        from jaga.incidents.models import Category
+
+        if not data.get("category"):
+            return _("All categories")  # a village's total names no category
+        category = Category.objects.filter(code=data["category"]).first()
+        if data.get("sensitive", True) or category is None:
+            return _("A protected category")
+        return outside_name(category)
+    from jaga.servicedesk.models import Service
+
+    service = Service.objects.filter(code=data.get("service", "")).first()
+    if data.get("sensitive", True) or service is None:
+        return _("A report of a protected service")
+    return outside_name(service)
+
+
 def compose(event: events.Event) -> tuple[str, str, str]:
     """(title, text, path) of an officer's notification, in the active language; the path is
     made absolute from SITE_URL when sent outside Jaga."""
     data = event.data
     village = _village_name(event.territory_code)
     if event.name in (events.REPORT_CREATED, events.REPORT_OVERDUE):
-        from jaga.servicedesk.models import Service
-
-        service = Service.objects.filter(code=data.get("service", "")).first()
-        if data.get("sensitive", True) or service is None or service.sensitive:
-            # The text leaves Jaga (e-mail, a phone's lock screen): a sensitive service (domestic
-            # violence, pasung) is not named; the officer opens the report in Jaga.
-            service_name = _("A report of a protected service")
-        else:
-            service_name = service.name
         values = {
             "ticket": event.object_id,
             "village": village,
-            "service": service_name,
+            "service": _named_outside(event),
             "due": _when(data.get("due_at")),
         }
         link = reverse("servicedesk:detail", args=[event.object_id])
@@ -186,10 +212,10 @@ def compose(event: events.Event) -> tuple[str, str, str]:
     if event.name == events.ALARM_RAISED:
         values = {
             "village": village,
-            "category": data.get("category_name") or _("All categories"),
+            "category": _named_outside(event),
             "month": data.get("month", ""),
             "observed": data.get("observed", ""),
-            "expected": data.get("expected", ""),
+            "expected": _figure(data.get("expected", "")),
         }
         title = _("Early warning: %(category)s in %(village)s") % values
         text = (
@@ -199,7 +225,9 @@ def compose(event: events.Event) -> tuple[str, str, str]:
             )
             % values
         )
-        return title, text, reverse("analytics:alarms")
+        # The village's alarms, where the signed-in officer reads the category.
+        link = reverse("analytics:alarms") + "?" + urlencode({"territory": event.territory_code})
+        return title, text, link
     raise ValueError(f"no officer notification for {event.name}")
 
 

@@ -40,7 +40,18 @@ def _send(email: str, phone: str, subject: str, text: str, channel: str = "") ->
 def outside_name(service: Any) -> str:
     """A service's name in a text that leaves Jaga (e-mail, WhatsApp, SMS: a mail provider, a
     phone's lock screen): a sensitive service (domestic violence, pasung) is not named, and the
-    officer opens the report in Jaga to read it."""
+    officer opens the report in Jaga to read it.
+
+    An incident category (an early-warning alarm's) follows the same rule: the category of a
+    sensitive service, or one below it (`reports.public.sensitive_category_ids`), is not named."""
+    from jaga.incidents.models import Category
+
+    if isinstance(service, Category):
+        from jaga.reports.public import sensitive_category_ids
+
+        if service.pk in sensitive_category_ids():
+            return _("A protected category")
+        return str(service.name)
     return _("A report of a protected service") if service.sensitive else str(service.name)
 
 

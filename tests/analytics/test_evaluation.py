@@ -78,6 +78,16 @@ def test_command_json(frozen, programme_panel):
         call_command("analytics", "evaluate", "--programme", "NOPE", stdout=io.StringIO())
 
 
+def test_command_text_is_in_one_language(frozen, programme_panel):
+    out = io.StringIO()
+    call_command("analytics", "evaluate", "--programme", "KTS", "--territory", "35.03", stdout=out)
+    text = out.getvalue()
+    assert "60 desa pelaksana" in text and "desa pembanding" in text
+    assert "p tren sebelum program = " in text
+    for word in ("adopting", "comparison", "counterfactual", "pre-trend", "per village"):
+        assert word not in text, word
+
+
 def test_page_shows_the_estimate(frozen, programme_panel, leader_client):
     resp = leader_client.get("/analitik/evaluasi/?territory=35.03&programme=KTS")
     assert resp.status_code == 200

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import numpy as np
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from jaga.analytics import warning
 from jaga.analytics.units import Unit
@@ -87,6 +89,34 @@ def test_api_and_command(frozen, surge, village_a, bob_client, charlie_client, c
     out = io.StringIO()
     call_command("analytics", "alarms", "--territory", "35.03.11", "--json", stdout=out)
     assert village_a.code in {a["village_code"] for a in json.loads(out.getvalue())}
+
+
+def test_the_command_speaks_one_language(frozen, surge, village_a):
+    """Every line of `jaga analytics alarms` goes through gettext: Indonesian, as the other
+    commands (LANGUAGE_CODE), the period's sentence, each alarm and the count alike; English
+    only when English is active."""
+
+    def run(*args: str) -> list[str]:
+        out = io.StringIO()
+        call_command("analytics", "alarms", "--end", "2026-10", *args, stdout=out)
+        return out.getvalue().splitlines()
+
+    lines = run("--territory", "35.03")
+    mine = next(line for line in lines if village_a.code in line)
+    count = len(lines) - 2  # the period's sentence first, the count last
+    assert lines[-1] == f"{count} peringatan."
+    assert lines[0].startswith("Periode yang dipakai: "), lines[0]
+    assert "(diperkirakan " in mine and "LLR " in mine
+    assert mine.startswith("2026-09..2026-10 ") and ": pencurian, 20 " in mine
+    assert re.search(r"diperkirakan \d+,\d\)", mine), mine  # the Indonesian decimal comma
+    for line in lines:
+        assert not re.search(r"\b(expected|alarms?|rows?|months?)\b", line), line
+    with translation.override("en"):
+        english = run("--territory", "35.03")
+        assert english[-1] == (f"{count} alarms." if count != 1 else "1 alarm.")
+        assert any("(expected " in line for line in english)
+    with pytest.raises(CommandError, match="Wilayah 99.99 tidak dikenal"):
+        run("--territory", "99.99")
 
 
 def test_alarms_are_on_the_leaders_home_page(frozen, surge, village_a, leader_client):

@@ -19,6 +19,7 @@ from django.core.management import call_command
 from jaga.analytics import warning
 from jaga.analytics.rollups import bump_incidents
 from jaga.analytics.units import Unit
+from jaga.core.choose import territory_label
 from jaga.core.months import add_months
 from jaga.incidents.models import Category
 from jaga.territory.models import Level, Territory
@@ -193,9 +194,9 @@ def test_the_alarms_page_lists_every_alarm_page_by_page(two_regencies, monkeypat
     client = client_for(user)
     full = warning.alarms_report(unit("35"), LAST_MONTH)
     assert len(full["alarms"]) >= 2
-    for alarm in full["alarms"]:  # named as everywhere else
+    for alarm in full["alarms"]:  # named as everywhere else above one regency
         village = Territory.objects.get(code=alarm["village_code"])
-        assert alarm["village_name"] == village.display_name
+        assert alarm["village_name"] == territory_label(village, regency=True)
     monkeypatch.setattr(views, "ALARMS_PAGE", 1)
     shown = []
     pages = len(full["alarms"])
@@ -320,3 +321,41 @@ def test_months_older_than_the_stored_ones_are_read_from_the_roll_up(same_period
     assert stored.keys() == alone.keys()
     for code in stored:
         assert stored[code][0] == alone[code][0]
+
+
+def test_above_one_regency_a_village_is_named_with_its_district_and_regency(frozen, villages):
+    """Ngadirejo is a village of Kabupaten Trenggalek and a kelurahan of Kota Blitar: on the
+    Polda's list (page, API, command line) each says where it is; a Polres's own list keeps the
+    short name."""
+    from jaga.accounts.models import Role
+    from tests.conftest import client_for
+    from tests.factories import PostingFactory, UserFactory
+
+    load_territory(BLITAR)
+    cache.clear()
+    both = []
+    for regency, seed in (("35.03", 5), (BLITAR, 7)):
+        inside = list(Territory.objects.filter(level=Level.VILLAGE, regency_code=regency))
+        same = next(v for v in inside if v.name == "Ngadirejo")
+        both.append(plant([same] + [v for v in inside if v != same], LAST_MONTH, seed))
+    labels = {v.code: f"Ngadirejo, Kec. {v.parent.name}, {v.parent.parent.name}" for v in both}
+    assert len(set(labels.values())) == 2 and "Kota Blitar" in labels[both[1].code]
+
+    user = UserFactory(username="kapolda-names")
+    PostingFactory(
+        user=user, role=Role.LEADER, territory=Territory.objects.get(code="35"),
+        valid_from=datetime.date(2020, 1, 1),
+    )  # fmt: skip
+    client = client_for(user)
+    page = client.get("/analitik/peringatan/?territory=35&month=2026-10").content.decode()
+    api = client.get("/api/v1/analytics/alarms?territory=35&month=2026-10").json()
+    out = io.StringIO()
+    call_command("analytics", "alarms", "--territory", "35", "--end", "2026-10", stdout=out)
+    for code, label in labels.items():
+        assert label in page
+        assert {a["village_name"] for a in api if a["village_code"] == code} == {label}
+        assert label in out.getvalue()
+    # A regency's own list: its villages only, the short name.
+    regency = warning.alarms_report(unit("35.03"), LAST_MONTH)["alarms"]
+    mine = {a["village_name"] for a in regency if a["village_code"] == both[0].code}
+    assert mine == {both[0].display_name}

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import numpy as np
 import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import translation
 
 from jaga.accounts.models import Role
 from jaga.analytics.models import RaisedAlarm
 from jaga.analytics.services import record_alarms
+from jaga.core.links import absolute_url
+from jaga.incidents.models import Category
+from jaga.notifications import services
 from jaga.notifications.models import Kind, Notification
-from tests.analytics.conftest import LAST_MONTH, frozen, panel_months, villages  # noqa: F401
+from tests.analytics.conftest import (  # noqa: F401
+    LAST_MONTH,
+    bulk_counts,
+    frozen,
+    panel_months,
+    villages,
+)
 from tests.analytics.test_warning import surge  # noqa: F401
+from tests.conftest import client_for
 from tests.factories import PostingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +69,82 @@ def test_a_regency_leader_posting_is_not_a_recipient_of_village_alarms(
     PostingFactory(user=leader, role=Role.LEADER, territory=regency)
     committed(record_alarms, "35.03", LAST_MONTH)
     assert not Notification.objects.filter(user=leader).exists()
+
+
+@pytest.fixture
+def kdrt_surge(villages: Any, panel_months: Any, village_a: Any) -> None:  # noqa: F811
+    """Village A's domestic-violence incidents jump in the last two months."""
+    rng = np.random.default_rng(5)
+    level = rng.gamma(3.0, 0.5, size=len(villages))
+    y = rng.poisson(np.repeat(level[:, None], len(panel_months), axis=1))
+    a = villages.index(village_a)
+    y[a, :] = rng.poisson(1.0, size=len(panel_months))
+    y[a, -2:] = [9, 11]
+    bulk_counts(villages, panel_months, y, "kdrt")
+
+
+def _texts_out(user: Any, sent: list[tuple[str, str]]) -> list[str]:
+    """What left Jaga for `user` (e-mail subjects and bodies, WhatsApp/SMS) and the inbox's."""
+    texts = [t for n in Notification.objects.filter(user=user) for t in (n.title, n.text)]
+    for m in mail.outbox:
+        if m.to == [user.email]:
+            texts += [m.subject, m.body]
+    return texts + [text for to, text in sent if to == user.phone]
+
+
+def test_an_alarm_of_a_sensitive_category_is_not_named_outside_jaga(
+    frozen: Any,  # noqa: F811
+    kdrt_surge: None,
+    village_a: Any,
+    alice: Any,
+    bob: Any,
+    committed: Any,
+    sent: list[tuple[str, str]],
+) -> None:
+    # "Early warning: domestic violence in Desa Tamanan" on a phone's lock screen or at a mail
+    # provider names what happened in a small village: the text stays neutral, the link leads to
+    # Jaga, where the signed-in officer reads the category.
+    kdrt = Category.objects.get(code="kdrt")
+    for user in (alice, bob):
+        services.save_preferences(user, {Kind.ALARM: {"inbox", "email", "message"}})
+    mail.outbox.clear()
+    new = committed(record_alarms, "35.03", LAST_MONTH)
+    assert "kdrt" in {a.category_code for a in new if a.village_id == village_a.pk}
+    for user in (alice, bob):
+        texts = _texts_out(user, sent)
+        assert len(texts) >= 5  # inbox title and text, e-mail subject and body, a message
+        for text in texts:
+            for word in (kdrt.name_id, kdrt.name_en, "kdrt", "rumah tangga"):
+                assert word.lower() not in text.lower(), text
+        assert any(village_a.name in t for t in texts)
+        assert any(re.search(r"sekitar \d+,\d\.", t) for t in texts)  # 2,3 in Indonesian
+        link = absolute_url(reverse("analytics:alarms")) + f"?territory={village_a.code}"
+        assert any(link in t for t in texts)
+    # The signed-in officer sees the category on the page the message links to.
+    page = client_for(alice).get(f"/analitik/peringatan/?territory={village_a.code}")
+    assert kdrt.name_id in page.content.decode()
+
+
+def test_the_category_is_checked_again_when_the_message_is_written(village_a: Any, db: Any) -> None:
+    # An event flagged not sensitive (a service marked sensitive since, a child category of a
+    # sensitive service's) is still not named; a plain category is.
+    from jaga.core.events import ALARM_RAISED, Event
+
+    def compose(code: str, sensitive: bool = False) -> str:
+        data = {"category": code, "category_name": code, "sensitive": sensitive}
+        with translation.override("id"):
+            title, text, _link = services.compose(Event(ALARM_RAISED, village_a.code, "", "", data))
+        return title + " " + text
+
+    child = Category.objects.create(
+        code="kdrt_psikis",
+        name_id="KDRT psikis",
+        name_en="Psychological domestic violence",
+        parent=Category.objects.get(code="kdrt"),
+        group="konvensional",
+    )
+    assert "kdrt" not in compose("kdrt").lower()
+    assert "psikis" not in compose(child.code) and "kdrt" not in compose(child.code).lower()
+    assert Category.objects.get(code="pencurian").name_id in compose("pencurian")
+    assert Category.objects.get(code="pencurian").name_id not in compose("pencurian", True)
+    assert "Semua kategori" in compose("")
