@@ -198,7 +198,9 @@ def _rebuild_incidents_sql() -> int:
             if (
                 not ALWAYS_ANEW
                 and not _far_off(cursor, village)
-                and _correct_in_place(cursor, village, _village_comparisons())
+                and _correct_in_place(
+                    cursor, village, _village_comparisons(), before=_bump_village_regencies
+                )
             ):
                 source = village
                 cursor.execute(f"SELECT count(*) FROM {village}")  # noqa: S608
@@ -218,26 +220,54 @@ def _rebuild_incidents_sql() -> int:
                 twin.finish(cursor)
         if twins:
             _swap(cursor, twins)
-            if any(t.table == area for t in twins):
-                _new_regency_versions(cursor, area)
+            # A table built anew was written without the area table's triggers, or (the village
+            # table) has none: every regency's series may have moved.
+            _new_regency_versions(cursor, area)
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     return written
 
 
-def _new_regency_versions(cursor: Any, area: str) -> None:
-    """A regency table built anew was written without the live table's triggers (migration
-    analytics 0008): every regency gets a new roll-up version, as a TRUNCATE and the INSERTs
-    would have given it, so no cache entry or coverage read under an old one is used again."""
+VERSION_SEQUENCE = "analytics_regency_version_seq"  # migration analytics 0008
+
+
+def _versions_table() -> str:
     from jaga.analytics.models import RegencyVersion
 
-    versions = connection.ops.quote_name(RegencyVersion._meta.db_table)
-    sequence = "analytics_regency_version_seq"
+    return connection.ops.quote_name(RegencyVersion._meta.db_table)
+
+
+def _new_regency_versions(cursor: Any, area: str) -> None:
+    """A table built anew was written without the area table's triggers (migration analytics
+    0008), or is the village table, which has none: every regency gets a new roll-up version, as
+    a TRUNCATE and the INSERTs of the area rows would have given it, so no stored series, cache
+    entry or coverage read under an old one is used again."""
+    versions = _versions_table()
+    sequence = VERSION_SEQUENCE
     cursor.execute(f"UPDATE {versions} SET version = nextval(%s)", [sequence])  # noqa: S608
     cursor.execute(
         f"INSERT INTO {versions} (regency_code, version)"  # noqa: S608
         f" SELECT code, nextval(%s) FROM (SELECT DISTINCT area_code AS code FROM {area}"
         " WHERE level = 'regency') found ORDER BY code ON CONFLICT (regency_code) DO NOTHING",
         [sequence],
+    )
+
+
+def _bump_village_regencies(cursor: Any, table: str, diff: str) -> None:
+    """The village rows in `diff` are about to be written in place: every regency they belong to
+    (before or after) gets a new roll-up version, as the area table's triggers give one to the
+    regencies of the area rows written. The village rows' writes may leave the area sums as they
+    were (counts moved between villages of a district), yet the regency's stored series and
+    cached alarms are of its village rows."""
+    cursor.execute(
+        f"""
+        INSERT INTO {_versions_table()} (regency_code, version)
+        SELECT code, nextval(%s) FROM (
+            SELECT v.regency_code AS code FROM {table} v JOIN {diff} d ON v.id = d.live_id
+            UNION SELECT regency_code FROM {diff} WHERE NOT gone
+        ) changed WHERE code IS NOT NULL ORDER BY code
+        ON CONFLICT (regency_code) DO UPDATE SET version = EXCLUDED.version
+        """,  # noqa: S608 - table names from the code
+        [VERSION_SEQUENCE],
     )
 
 
@@ -293,12 +323,18 @@ def _area_far_off(cursor: Any, area: str, source: str) -> bool:
 
 
 def _correct_in_place(
-    cursor: Any, table: str, comparisons: list[tuple[str, list[Any]]], *, hashed: bool = False
+    cursor: Any,
+    table: str,
+    comparisons: list[tuple[str, list[Any]]],
+    *,
+    hashed: bool = False,
+    before: Callable[[Any, str, str], None] | None = None,
 ) -> bool:
     """Collect the rows that differ between the table and the recount (each comparison a
     SELECT of live_id, gone and the table's columns but the id, see `_village_comparisons`)
     and, if few do, write them: update the rows whose columns differ, delete those the recount
-    has not, insert those only it has. False (nothing written) if too many differ.
+    has not, insert those only it has (`before(cursor, table, diff)` first, if given). False
+    (nothing written) if too many differ.
 
     The recount's groups are formed by sorting unless `hashed`: the village counts stream
     presorted out of the incidents' index, where hash tables of millions of groups would spill
@@ -332,6 +368,8 @@ def _correct_in_place(
         )
         columns = [row[0] for row in cursor.fetchall()]
         cursor.execute(f"ANALYZE {diff}")
+        if before:
+            before(cursor, table, diff)
         _step(
             cursor,
             f"{table}: delete",
