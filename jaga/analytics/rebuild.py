@@ -459,6 +459,19 @@ def _fingerprints(cursor: Any, *names: str) -> None:
             cursor.execute(f"ANALYZE {name}")
 
 
+# The suspects' rows are compared alone when they are at most this share of the villages (of
+# the area codes); more, and the whole tables are (the restricted plans read the suspects' rows
+# through indexes: 42 s for a third of the area codes against 26-37 s for the whole comparison,
+# BENCHMARKS.md, *Rebuild, eighth session*).
+SUSPECTS_SHARE = 0.1
+
+
+def _few(cursor: Any, found: int, prints: str) -> bool:
+    """Whether `found` suspects are few enough (`SUSPECTS_SHARE`) among the rows of `prints`."""
+    cursor.execute(f"SELECT count(*) FROM {prints}")  # noqa: S608
+    return found <= SUSPECTS_SHARE * int(cursor.fetchone()[0])
+
+
 def _made(cursor: Any, name: str) -> bool:
     cursor.execute("SELECT to_regclass(%s)", [f"pg_temp.{name}"])
     return cursor.fetchone()[0] is not None
@@ -547,11 +560,9 @@ def _village_in_place(cursor: Any, village: str) -> int | None:
         if not found:
             cursor.execute(f"SELECT coalesce(sum(rows), 0) FROM {held}")  # noqa: S608
             return int(cursor.fetchone()[0])
+        only = f"{village}_suspects" if _few(cursor, found, held) else None
         if not _correct_in_place(
-            cursor,
-            village,
-            _village_comparisons(f"{village}_suspects"),
-            before=_bump_village_regencies,
+            cursor, village, _village_comparisons(only), before=_bump_village_regencies
         ):
             return None
     cursor.execute(f"SELECT count(*) FROM {village}")  # noqa: S608
@@ -579,9 +590,8 @@ def _area_in_place(cursor: Any, area: str, source: str) -> bool:
     with _suspects(cursor, area, *_area_suspects()) as found:
         if not found:
             return True
-        return _correct_in_place(
-            cursor, area, _area_comparisons(source, f"{area}_suspects"), hashed=True
-        )
+        only = f"{area}_suspects" if _few(cursor, found, area_held) else None
+        return _correct_in_place(cursor, area, _area_comparisons(source, only), hashed=True)
 
 
 def _village_comparisons(suspects: str | None = None) -> list[tuple[str, list[Any]]]:

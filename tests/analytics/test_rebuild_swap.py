@@ -28,13 +28,15 @@ from tests.analytics.test_rebuild_fast import planted  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True, params=["in place", "anew"])
+@pytest.fixture(autouse=True, params=["in place", "in place, whole tables compared", "anew"])
 def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """On PostgreSQL: every difference corrected in place, or every table built anew."""
-    if connection.vendor != "postgresql" and request.param == "anew":
+    """On PostgreSQL: every difference corrected in place (the rows of the villages and areas
+    whose fingerprints differ compared, or all rows), or every table built anew."""
+    if connection.vendor != "postgresql" and request.param != "in place":
         pytest.skip("PostgreSQL's paths")
-    if request.param == "in place":
+    if request.param.startswith("in place"):
         monkeypatch.setattr(rebuild, "IN_PLACE_ROWS", 10**9)
+        monkeypatch.setattr(rebuild, "SUSPECTS_SHARE", 0.0 if "whole" in request.param else 1.0)
     else:
         monkeypatch.setattr(rebuild, "ALWAYS_ANEW", True)
     return str(request.param)
@@ -237,5 +239,5 @@ def test_a_rebuild_of_village_rows_only_moves_their_regencys_version(
     assert snapshot() == running
     after = versions()
     assert after[regency] != before[regency]
-    if village_table == "anew" or strategy == "anew":
+    if village_table == "anew" or strategy == "anew":  # every regency
         assert all(after[code] != before[code] for code in before)
