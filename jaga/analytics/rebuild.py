@@ -168,16 +168,21 @@ def _rebuild_incidents_sql() -> int:
     1. The live tables are locked against writes (EXCLUSIVE: readers go on reading them; a
        writer's running count waits, as it waited for TRUNCATE before, and lands once this
        transaction commits).
-    2. The recount of the village rows is compared with the live rows in one statement (a full
-       join on the unique key); the rows that differ (changed, missing, not to be there) go to a
+    2. Fingerprints (`_fingerprints`): one hash aggregate per table (incidents, village and area
+       roll-ups) sums, per village (per area), a hash of each row's month and category weighted
+       by its count; the villages (areas) whose sums differ from the recount's are the suspects,
+       usually none. If the roll-up's total is far off the recount's, it is built anew (3.).
+    3. The recount of the suspects' village rows is compared with their live rows (a full join
+       on the unique key); the rows that differ (changed, missing, not to be there) go to a
        temporary table. Usually (the running counts are right) there are few or none: they are
        written in place, through the live indexes, and nothing else is written.
-    3. Were many rows to differ (more than IN_PLACE_SHARE of the table and IN_PLACE_ROWS), the
+    4. Were many rows to differ (more than IN_PLACE_SHARE of the table and IN_PLACE_ROWS), the
        table is built anew instead (`_Twin`: CREATE TABLE AS beside the live one, then its
        indexes and keys built once each) and swapped in at the end (`_swap`), which takes an
        ACCESS EXCLUSIVE lock from there to the commit only.
-    4. The same for the district and regency rows, summed from the village rows (in place or
-       new); both levels compared with the live rows in one statement (`_area_comparisons`).
+    5. The same for the district and regency rows, summed from the village rows (in place or
+       new); both levels of the suspect codes compared with their live rows in one statement
+       (`_area_comparisons`).
 
     A failure anywhere rolls the whole of it back and leaves the old tables as they were.
     """
@@ -194,50 +199,70 @@ def _rebuild_incidents_sql() -> int:
             work_mem=REBUILD_WORK_MEM,
             maintenance_work_mem=REBUILD_MAINTENANCE_WORK_MEM,
         ):
-            counts = _village_counts()
-            if (
-                not ALWAYS_ANEW
-                and not _far_off(cursor, village)
-                and _correct_in_place(cursor, village, _village_comparisons())
-            ):
+            written = None if ALWAYS_ANEW else _village_in_place(cursor, village)
+            if written is not None:
                 source = village
-                cursor.execute(f"SELECT count(*) FROM {village}")  # noqa: S608
-                written = int(cursor.fetchone()[0])
             else:
                 twins.append(_Twin.of(cursor, village))
-                written = twins[-1].create(cursor, *counts, order=VILLAGE_ORDER)
+                written = twins[-1].create(cursor, *_village_counts(), order=VILLAGE_ORDER)
                 source = twins[-1].name
-            if (
-                ALWAYS_ANEW
-                or _area_far_off(cursor, area, source)
-                or not _correct_in_place(cursor, area, _area_comparisons(source), hashed=True)
-            ):
+            if ALWAYS_ANEW or not _area_in_place(cursor, area, source):
                 twins.append(_Twin.of(cursor, area))
                 twins[-1].create(cursor, *_area_counts(source), order=AREA_ORDER)
+            for name in PRINTS:
+                cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
             for twin in twins:
                 twin.finish(cursor)
         if twins:
             _swap(cursor, twins)
-            if any(t.table == area for t in twins):
-                _new_regency_versions(cursor, area)
+            # A table built anew was written without the area table's triggers, or (the village
+            # table) has none: every regency's series may have moved.
+            _new_regency_versions(cursor, area)
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     return written
 
 
-def _new_regency_versions(cursor: Any, area: str) -> None:
-    """A regency table built anew was written without the live table's triggers (migration
-    analytics 0008): every regency gets a new roll-up version, as a TRUNCATE and the INSERTs
-    would have given it, so no cache entry or coverage read under an old one is used again."""
+VERSION_SEQUENCE = "analytics_regency_version_seq"  # migration analytics 0008
+
+
+def _versions_table() -> str:
     from jaga.analytics.models import RegencyVersion
 
-    versions = connection.ops.quote_name(RegencyVersion._meta.db_table)
-    sequence = "analytics_regency_version_seq"
+    return connection.ops.quote_name(RegencyVersion._meta.db_table)
+
+
+def _new_regency_versions(cursor: Any, area: str) -> None:
+    """A table built anew was written without the area table's triggers (migration analytics
+    0008), or is the village table, which has none: every regency gets a new roll-up version, as
+    a TRUNCATE and the INSERTs of the area rows would have given it, so no stored series, cache
+    entry or coverage read under an old one is used again."""
+    versions = _versions_table()
+    sequence = VERSION_SEQUENCE
     cursor.execute(f"UPDATE {versions} SET version = nextval(%s)", [sequence])  # noqa: S608
     cursor.execute(
         f"INSERT INTO {versions} (regency_code, version)"  # noqa: S608
         f" SELECT code, nextval(%s) FROM (SELECT DISTINCT area_code AS code FROM {area}"
         " WHERE level = 'regency') found ORDER BY code ON CONFLICT (regency_code) DO NOTHING",
         [sequence],
+    )
+
+
+def _bump_village_regencies(cursor: Any, table: str, diff: str) -> None:
+    """The village rows in `diff` are about to be written in place: every regency they belong to
+    (before or after) gets a new roll-up version, as the area table's triggers give one to the
+    regencies of the area rows written. The village rows' writes may leave the area sums as they
+    were (counts moved between villages of a district), yet the regency's stored series and
+    cached alarms are of its village rows."""
+    cursor.execute(
+        f"""
+        INSERT INTO {_versions_table()} (regency_code, version)
+        SELECT code, nextval(%s) FROM (
+            SELECT v.regency_code AS code FROM {table} v JOIN {diff} d ON v.id = d.live_id
+            UNION SELECT regency_code FROM {diff} WHERE NOT gone
+        ) changed WHERE code IS NOT NULL ORDER BY code
+        ON CONFLICT (regency_code) DO UPDATE SET version = EXCLUDED.version
+        """,  # noqa: S608 - table names from the code
+        [VERSION_SEQUENCE],
     )
 
 
@@ -265,40 +290,30 @@ def _limit(cursor: Any, table: str) -> float:
     return max(IN_PLACE_ROWS, IN_PLACE_SHARE * estimate)
 
 
-def _far_off(cursor: Any, village: str) -> bool:
-    """Whether the village roll-up's total is so far from the number of incidents that more
-    rows than the limit must differ (a roll-up emptied, or never filled): then it is built anew
-    at once, without the comparison (two counts, against a recount and a full join)."""
-    from jaga.incidents.models import Incident
-
-    cursor.execute(
-        f"SELECT (SELECT count(*) FROM {Incident._meta.db_table}), "  # noqa: S608
-        f"(SELECT coalesce(sum(count), 0) FROM {village})"
-    )
-    incidents, counted = cursor.fetchone()
-    return abs(int(incidents) - int(counted)) > _limit(cursor, village)
-
-
-def _area_far_off(cursor: Any, area: str, source: str) -> bool:
-    """The same for the area roll-up: a level's total far from the village rows' total."""
-    cursor.execute(
-        f"SELECT (SELECT coalesce(sum(count), 0) FROM {source}), "  # noqa: S608
-        f"(SELECT coalesce(sum(count), 0) FROM {area} WHERE level = %s), "
-        f"(SELECT coalesce(sum(count), 0) FROM {area} WHERE level = %s)",
-        [str(level) for level, _f, _p in AREA_LEVELS],
-    )
-    total, *levels = (int(n) for n in cursor.fetchone())
-    limit = _limit(cursor, area)
-    return any(abs(total - n) > limit for n in levels)
+def _far_off(cursor: Any, table: str, totals: str) -> bool:
+    """Whether a roll-up's total (of one level) is so far from the recount's that more rows than
+    the limit must differ (a roll-up emptied, or never filled): then it is built anew at once,
+    without the comparison. `totals` selects the two (or more: then each after the first)
+    from the fingerprints (`_fingerprints`)."""
+    cursor.execute(totals)
+    total, *held = (int(n) for n in cursor.fetchone())
+    limit = _limit(cursor, table)
+    return any(abs(total - n) > limit for n in held)
 
 
 def _correct_in_place(
-    cursor: Any, table: str, comparisons: list[tuple[str, list[Any]]], *, hashed: bool = False
+    cursor: Any,
+    table: str,
+    comparisons: list[tuple[str, list[Any]]],
+    *,
+    hashed: bool = False,
+    before: Callable[[Any, str, str], None] | None = None,
 ) -> bool:
     """Collect the rows that differ between the table and the recount (each comparison a
     SELECT of live_id, gone and the table's columns but the id, see `_village_comparisons`)
     and, if few do, write them: update the rows whose columns differ, delete those the recount
-    has not, insert those only it has. False (nothing written) if too many differ.
+    has not, insert those only it has (`before(cursor, table, diff)` first, if given). False
+    (nothing written) if too many differ.
 
     The recount's groups are formed by sorting unless `hashed`: the village counts stream
     presorted out of the incidents' index, where hash tables of millions of groups would spill
@@ -332,6 +347,8 @@ def _correct_in_place(
         )
         columns = [row[0] for row in cursor.fetchall()]
         cursor.execute(f"ANALYZE {diff}")
+        if before:
+            before(cursor, table, diff)
         _step(
             cursor,
             f"{table}: delete",
@@ -357,13 +374,235 @@ def _correct_in_place(
     return in_place
 
 
-def _village_comparisons() -> list[tuple[str, list[Any]]]:
-    """The village rows that differ from the recount of the incidents. Grouped in the order of
-    the roll-up's unique key, so that the counts stream out of the incidents' (village, ...)
-    index into a merge join with the roll-up's key; the territory's codes are joined after."""
+# Fingerprints (`_fingerprints`): each (month, category) of a roll-up row has two 32-bit hashes;
+# a village's (an area's) fingerprint is its rows' total and the sums of count x hash, exact
+# integers. It is linear in the counts: the sums over the incidents of a village of their (month,
+# category) hashes equal those over its village rows if the rows hold the right counts, and a
+# district's (a regency's) are the sums of its villages'. So it is taken from the incidents
+# without grouping them into roll-up rows first (a hash aggregate into 83,762 villages, not a
+# sort or hash of 7.6 million groups), and the areas' expected ones from the villages'. Rows that
+# differ change it unless their differences d_i give sum(d_i h(i)) = 0 for both hashes at once:
+# about one chance in 2^64 per village (area) that differs.
+PRINTS = ("rebuild_counted", "rebuild_held", "rebuild_area_held")  # temporary tables
+
+
+def _hash_sums(key: str, weight: str | None = None) -> str:
+    """The two hash sums of the rows' `key`, an int8 (`_hash_key`), each weighted by `weight`."""
+    hashes = [f"hashint8({key})", f"(hashint8extended({key}, 1) >> 32)::int4"]
+    if weight is None:
+        return ", ".join(f"sum({h}) AS h{k}" for k, h in enumerate(hashes, 1))
+    return ", ".join(f"sum(({weight})::int8 * {h}) AS h{k}" for k, h in enumerate(hashes, 1))
+
+
+def _hash_key(month: str, category: str) -> str:
+    return f"((({month}) - DATE '2000-01-01')::int8 * 4294967296 + ({category}))"
+
+
+def _codes_hash(table: str) -> str:
+    """A 64-bit hash of a row's three territory codes."""
+    codes = " || '/' || ".join(
+        f"{table}.{c}" for c in ("province_code", "regency_code", "district_code")
+    )
+    return f"hashtextextended({codes}, 0)"
+
+
+def _fingerprints(cursor: Any, *names: str) -> None:
+    """The temporary tables `names` of `PRINTS` not made yet in this rebuild: the recount's
+    fingerprint of each village, from the incidents (n, h1, h2); the village roll-up's (the
+    same, and its rows, whether one has a count of 0 or less, and the sum of its rows' codes'
+    hashes); the area roll-up's, per level, code and parent. Each one (parallel) scan and hash
+    aggregate of a table."""
+    from jaga.incidents.models import Incident
+
+    counted, held, area_held = PRINTS
+    month = "date_trunc('month', occurred_at AT TIME ZONE %s)::date"
+    village = MonthlyIncidentCount._meta.db_table
+    area = AreaMonthlyCount._meta.db_table
+    statements = {
+        counted: (
+            f"""
+            SELECT village_id, count(*) AS n, {_hash_sums("k")}
+            FROM (
+                SELECT village_id, {_hash_key(month, "category_id")} AS k
+                FROM {Incident._meta.db_table}
+            ) i
+            GROUP BY village_id
+            """,  # noqa: S608 - table names from the models
+            [settings.TIME_ZONE],
+        ),
+        held: (
+            f"""
+            SELECT village_id, sum(count) AS n, {_hash_sums("k", "count")},
+                   bool_or(count <= 0) AS bad, count(*) AS rows,
+                   sum({_codes_hash("v")}) AS codes
+            FROM (SELECT *, {_hash_key("month", "category_id")} AS k FROM {village}) v
+            GROUP BY village_id
+            """,  # noqa: S608
+            [],
+        ),
+        area_held: (
+            f"""
+            SELECT level, area_code, parent_code, sum(count) AS n, {_hash_sums("k", "count")},
+                   bool_or(count <= 0) AS bad
+            FROM (SELECT *, {_hash_key("month", "category_id")} AS k FROM {area}) a
+            GROUP BY level, area_code, parent_code
+            """,  # noqa: S608
+            [],
+        ),
+    }
+    for name in names:
+        if not _made(cursor, name):
+            sql, params = statements[name]
+            _step(
+                cursor, f"fingerprints: {name}", f"CREATE TEMPORARY TABLE {name} AS {sql}", params
+            )
+            cursor.execute(f"ANALYZE {name}")
+
+
+# The suspects' rows are compared alone when they are at most this share of the villages (of
+# the area codes); more, and the whole tables are (the restricted plans read the suspects' rows
+# through indexes: 42 s for a third of the area codes against 26-37 s for the whole comparison,
+# BENCHMARKS.md, *Rebuild, eighth session*).
+SUSPECTS_SHARE = 0.1
+
+
+def _few(cursor: Any, found: int, prints: str) -> bool:
+    """Whether `found` suspects are few enough (`SUSPECTS_SHARE`) among the rows of `prints`."""
+    cursor.execute(f"SELECT count(*) FROM {prints}")  # noqa: S608
+    return found <= SUSPECTS_SHARE * int(cursor.fetchone()[0])
+
+
+def _made(cursor: Any, name: str) -> bool:
+    cursor.execute("SELECT to_regclass(%s)", [f"pg_temp.{name}"])
+    return cursor.fetchone()[0] is not None
+
+
+def _village_suspects() -> str:
+    """The villages whose fingerprints differ between the recount and the village roll-up, or
+    who have a row of count 0 or less there, or are on one side only: the only villages whose
+    rows can differ from the recount. The codes: the sum over the village's rows of the hash of
+    their codes against their number times that of the territory's codes (equal, but for one
+    chance in 2^64, only if every row has them)."""
+    counted, held, _area = PRINTS
+    return f"""
+        SELECT coalesce(r.village_id, l.village_id) AS id
+        FROM (
+            SELECT r.*, {_codes_hash("t")}::numeric AS codes
+            FROM {counted} r LEFT JOIN {Territory._meta.db_table} t ON t.id = r.village_id
+        ) r
+        FULL JOIN {held} l ON l.village_id = r.village_id
+        WHERE r.village_id IS NULL OR l.village_id IS NULL OR l.bad
+           OR (l.n, l.h1, l.h2, l.codes) IS DISTINCT FROM (r.n, r.h1, r.h2, l.rows * r.codes)
+    """  # noqa: S608 - table names from the code
+
+
+def _area_suspects() -> tuple[str, list[Any]]:
+    """The area codes whose district or regency rows' fingerprints (per level, code and parent)
+    differ from the sums of their villages' in the recount, which the village roll-up holds by
+    now, or that have a row of count 0 or less, or are on one side only."""
+    counted, _held, area_held = PRINTS
+    (district, d_field, d_parent), (regency, r_field, r_parent) = AREA_LEVELS
+    sql = f"""
+        SELECT DISTINCT coalesce(s.area_code, l.area_code) AS id
+        FROM (
+            SELECT CASE WHEN grouping({d_field}) = 0 THEN %s ELSE %s END AS level,
+                   CASE WHEN grouping({d_field}) = 0 THEN {d_field} ELSE {r_field} END
+                       AS area_code,
+                   CASE WHEN grouping({d_field}) = 0 THEN {d_parent} ELSE {r_parent} END
+                       AS parent_code,
+                   sum(n) AS n, sum(h1) AS h1, sum(h2) AS h2
+            FROM {counted} c JOIN {Territory._meta.db_table} t ON t.id = c.village_id
+            GROUP BY GROUPING SETS (({d_field}, {d_parent}), ({r_field}, {r_parent}))
+        ) s
+        FULL JOIN {area_held} l
+            ON l.level = s.level AND l.area_code = s.area_code AND l.parent_code = s.parent_code
+        WHERE s.area_code IS NULL OR l.area_code IS NULL OR l.bad
+           OR (l.n, l.h1, l.h2) IS DISTINCT FROM (s.n, s.h1, s.h2)
+    """  # noqa: S608 - table and column names from the code, not from input
+    return sql, [str(district), str(regency)]
+
+
+@contextmanager
+def _suspects(cursor: Any, table: str, sql: str, params: list[Any]) -> Iterator[int]:
+    """A temporary table `{table}_suspects` of the ids `sql` finds (villages, area codes) whose
+    rows may differ, for the comparisons to look at theirs only; yields how many."""
+    name = f"{table}_suspects"
+    found = _step(cursor, f"{table}: suspects", f"CREATE TEMPORARY TABLE {name} AS {sql}", params)
+    log.info("rebuild: %s: %d suspects (fingerprints differ)", table, found)
+    cursor.execute(f"ANALYZE {name}")
+    yield found
+    cursor.execute(f"DROP TABLE {name}")
+
+
+def _village_in_place(cursor: Any, village: str) -> int | None:
+    """Unless the village roll-up's total is far off the recount's, its rows compared with the
+    recount, the villages whose fingerprints differ only, and corrected in place if few differ
+    (`_correct_in_place`): the rows the table holds then. None: to be built anew."""
+    from jaga.incidents.models import Incident
+
+    counted, held, _area = PRINTS
+    _fingerprints(cursor, held)
+    total = f"(SELECT coalesce(sum(n), 0) FROM {held})"  # noqa: S608
+    # Against the planner's estimate of the incidents first: an emptied roll-up is built anew
+    # after a count(*), without the recount's fingerprints.
+    incidents = Incident._meta.db_table
+    estimate = f"(SELECT reltuples::int8 FROM pg_class WHERE oid = '{incidents}'::regclass)"  # noqa: S608
+    if _far_off(cursor, village, f"SELECT {estimate}, {total}") and _far_off(
+        cursor,
+        village,
+        f"SELECT (SELECT count(*) FROM {incidents}), {total}",  # noqa: S608
+    ):
+        return None
+    _fingerprints(cursor, counted)
+    if _far_off(cursor, village, f"SELECT (SELECT coalesce(sum(n), 0) FROM {counted}), {total}"):  # noqa: S608
+        return None
+    with _suspects(cursor, village, _village_suspects(), []) as found:
+        if not found:
+            cursor.execute(f"SELECT coalesce(sum(rows), 0) FROM {held}")  # noqa: S608
+            return int(cursor.fetchone()[0])
+        only = f"{village}_suspects" if _few(cursor, found, held) else None
+        if not _correct_in_place(
+            cursor, village, _village_comparisons(only), before=_bump_village_regencies
+        ):
+            return None
+    cursor.execute(f"SELECT count(*) FROM {village}")  # noqa: S608
+    return int(cursor.fetchone()[0])
+
+
+def _area_in_place(cursor: Any, area: str, source: str) -> bool:
+    """The same for the area rows, against the sums of the village rows in `source`, which hold
+    the recount by now. False: to be built anew."""
+    counted, _held, area_held = PRINTS
+    _fingerprints(cursor, area_held)
+    levels = [str(level) for level, _f, _p in AREA_LEVELS]
+    # The village rows' total: the recount's, which they hold by now.
+    if _made(cursor, counted):
+        total = f"SELECT coalesce(sum(n), 0) FROM {counted}"  # noqa: S608
+    else:
+        total = f"SELECT coalesce(sum(count), 0) FROM {source}"  # noqa: S608
+    totals = f"SELECT ({total}), " + ", ".join(  # noqa: S608
+        f"(SELECT coalesce(sum(n), 0) FROM {area_held} WHERE level = '{level}')"  # noqa: S608
+        for level in levels
+    )
+    if _far_off(cursor, area, totals):
+        return False
+    _fingerprints(cursor, counted)
+    with _suspects(cursor, area, *_area_suspects()) as found:
+        if not found:
+            return True
+        only = f"{area}_suspects" if _few(cursor, found, area_held) else None
+        return _correct_in_place(cursor, area, _area_comparisons(source, only), hashed=True)
+
+
+def _village_comparisons(suspects: str | None = None) -> list[tuple[str, list[Any]]]:
+    """The village rows that differ from the recount of the incidents (of the villages in the
+    table `suspects` only, if given). Grouped in the order of the roll-up's unique key, so that
+    the counts stream out of the incidents' (village, ...) index into a merge join with the
+    roll-up's key; the territory's codes are joined after."""
     from jaga.incidents.models import Incident
 
     village = MonthlyIncidentCount._meta.db_table
+    only = f"WHERE village_id IN (SELECT id FROM {suspects})" if suspects else ""  # noqa: S608
     sql = f"""
         SELECT v.id AS live_id, g.village_id IS NULL AS gone,
                g.village_id, g.month, g.category_id, g.count,
@@ -372,9 +611,10 @@ def _village_comparisons() -> list[tuple[str, list[Any]]]:
             SELECT village_id, date_trunc('month', occurred_at AT TIME ZONE %s)::date AS month,
                    category_id, count(*) AS count
             FROM {Incident._meta.db_table}
+            {only}
             GROUP BY village_id, month, category_id
         ) g
-        FULL JOIN {village} v
+        FULL JOIN (SELECT * FROM {village} {only}) v
             ON v.village_id = g.village_id AND v.month = g.month AND v.category_id = g.category_id
         LEFT JOIN {Territory._meta.db_table} t ON t.id = g.village_id
         WHERE v.id IS NULL OR g.village_id IS NULL
@@ -384,19 +624,21 @@ def _village_comparisons() -> list[tuple[str, list[Any]]]:
     return [(sql, [settings.TIME_ZONE])]
 
 
-def _area_comparisons(source: str) -> list[tuple[str, list[Any]]]:
+def _area_comparisons(source: str, suspects: str | None = None) -> list[tuple[str, list[Any]]]:
     """The area rows that differ from the sums of the village rows in `source` (`_area_counts`),
     every level in one statement: the sums of all levels (hash aggregates) joined to the whole
     area roll-up on its unique key (a code names one area of one level), one hash full join.
     A live row the sums have not (of a level no longer there too) is gone; one of another
-    level, parent or count is corrected."""
+    level, parent or count is corrected. With `suspects` (a table of area codes), the rows of
+    those codes only, of every level."""
     area = AreaMonthlyCount._meta.db_table
-    sums, params = _area_counts(source)
+    sums, params = _area_counts(source, suspects)
+    only = f"WHERE area_code IN (SELECT id FROM {suspects})" if suspects else ""  # noqa: S608
     sql = f"""
         SELECT v.id AS live_id, r.area_code IS NULL AS gone,
                r.level, r.area_code, r.parent_code, r.month, r.category_id, r.count
         FROM ({sums}) r
-        FULL JOIN {area} v
+        FULL JOIN (SELECT * FROM {area} {only}) v
             ON v.area_code = r.area_code AND v.month = r.month AND v.category_id = r.category_id
         WHERE v.id IS NULL OR r.area_code IS NULL
            OR (v.level, v.parent_code, v.count) IS DISTINCT FROM (r.level, r.parent_code, r.count)
@@ -433,14 +675,15 @@ def _village_counts() -> tuple[str, list[Any]]:
     return sql, [settings.TIME_ZONE]
 
 
-def _area_counts(source: str) -> tuple[str, list[Any]]:
+def _area_counts(source: str, suspects: str | None = None) -> tuple[str, list[Any]]:
     """The area roll-up's columns (but the id), every level summed from the village rows in
-    `source`."""
+    `source` (of the area codes in the table `suspects` only, if given)."""
     parts = [
         f"""
         SELECT %s AS level, {field} AS area_code, {parent} AS parent_code, month, category_id,
                SUM(count) AS count
         FROM {source}
+        {f"WHERE {field} IN (SELECT id FROM {suspects})" if suspects else ""}
         GROUP BY {field}, {parent}, month, category_id
         """  # noqa: S608 - table and column names from the code, not from input
         for _level, field, parent in AREA_LEVELS
