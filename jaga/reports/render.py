@@ -27,7 +27,17 @@ def chart_context(
         fitted = [None if v is None else round(v, 1) for v in trend["fitted"]]
         series.append((_("Fitted trend (with season)"), fitted))
     title = _("Disturbances per month")
-    line = charts.line_chart(labels, series, title) if any(trend["counts"]) else None
+    line = (
+        charts.line_chart(
+            labels,
+            series,
+            title,
+            gap="?",
+            gap_tip=_("no record at all in some regency: unknown, not zero"),
+        )
+        if any(trend["counts"])
+        else None
+    )
     groups = sections["compstat"]["groups"]
     bars_groups = None
     if sections["compstat"]["total"].current or sections["compstat"]["total"].last_year:

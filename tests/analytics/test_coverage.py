@@ -90,10 +90,17 @@ def test_charts_show_a_gap_instead_of_joining_the_months_beside_it(
     # The dashboard and the Anev trend use it.
     page = leader_client.get("/analitik/?territory=35.03").content.decode()
     assert ">?<title>" in page
+    assert "kabupaten/kota: tidak diketahui, bukan nol</title>" in page  # said in Indonesian
     from jaga.reports import anev
 
     section = anev.trend(Territory.objects.get(code="35.03"), LAST_MONTH)
     assert section["counts"][gap] is None and section["fitted"][gap] is None
+    from jaga.reports.render import chart_context
+
+    regency = Territory.objects.get(code="35.03")
+    parts = {"trend": section, "compstat": anev.compstat(regency, LAST_MONTH)}
+    drawn = str(chart_context(regency, LAST_MONTH, parts)["chart_trend"])
+    assert drawn.count(">?<title>") == 2  # the Anev's chart marks the gap, in both drawings
 
 
 def test_a_gap_last_year_leaves_this_years_count_to_date_known(frozen, villages, panel_months):

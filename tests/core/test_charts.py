@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime
 import re
 
+import pytest
+
 from django.utils.safestring import SafeString
 
 from jaga.core.charts import (
@@ -324,8 +326,52 @@ def test_lines_differ_by_dash_and_marker_and_thin_their_labels_on_a_phone() -> N
     narrow = _drawings(
         line_chart([f"{m:02d}/26" for m in range(1, 13)], [("Gangguan", list(range(12)))], "Tren")
     )[1]
-    assert 'text-anchor="end">12/26</text>' in narrow  # the last month stays inside
+    last = re.search(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="middle">12/26</text>', narrow)
+    assert last and float(last.group(1)) + 5 * 13 * 0.31 < _width(narrow)  # it stays inside
     assert len([t for t in _texts(narrow) if "/26" in t]) < 12
+
+
+def _month_label_extents(svg: str, font: float) -> list[tuple[float, float, str]]:
+    """(left, right, text) of each label on the month axis, by the drawing's own width rule."""
+    found = re.findall(
+        r'<text x="([\d.]+)" y="[\d.]+" text-anchor="(middle|end)">(\d\d/\d\d)<', svg
+    )
+    out = []
+    for x, anchor, text in found:
+        w = len(text) * font * 0.62
+        right = float(x) if anchor == "end" else float(x) + w / 2
+        out.append((right - w, right, text))
+    return out
+
+
+@pytest.mark.parametrize("count", [12, 24, 35, 36, 37])
+def test_month_labels_never_touch_where_the_last_one_is_pulled_inside(count: int) -> None:
+    """The Anev's 36-month trend drew "08/26" and "10/26" on top of each other: the last label
+    ends at its point (it would cross the right edge centred) and the one before it no longer
+    fit. Every label keeps its distance; the latest month is always named."""
+    from jaga.core.charts.draw import NARROW_FONT, WIDE_FONT
+
+    months = [f"{(m % 12) + 1:02d}/{24 + m // 12}" for m in range(count)]
+    for svg, font in zip(
+        _drawings(line_chart(months, [("Gangguan", [300.0] * count)], "Tren")),
+        (WIDE_FONT, NARROW_FONT),
+        strict=True,
+    ):
+        extents = _month_label_extents(svg, font)
+        assert extents[-1][2] == months[-1]
+        assert all(a[1] < b[0] for a, b in zip(extents, extents[1:], strict=False)), extents
+        assert len(extents) >= 3
+
+
+def test_a_line_chart_marks_a_gap_month() -> None:
+    svg = str(
+        line_chart(
+            ["01/26", "02/26", "03/26"], [("a", [1, None, 3])], "t", gap="?", gap_tip="unknown"
+        )
+    )
+    assert svg.count(">?<title>02/26: unknown</title>") == 2  # both drawings
+    plain = str(line_chart(["01/26", "02/26", "03/26"], [("a", [1, 2, 3])], "t", gap="?"))
+    assert ">?<title>" not in plain
 
 
 def test_fit_label_breaks_between_words_and_cuts_only_what_cannot_fit() -> None:

@@ -39,12 +39,16 @@ def line_chart(
     title: str,
     *,
     height: int = 220,
+    gap: str = "",
+    gap_tip: str = "",
 ) -> SafeString:
     """A line per series with its markers and dash style (apart in black and white), the legend
-    above: a desktop drawing (the PDF's) and a phone drawing with fewer labels."""
+    above: a desktop drawing (the PDF's) and a phone drawing with fewer labels. `gap`: the mark
+    drawn at a label where every series is None (a gap in the register), `gap_tip` its tooltip."""
+    marks = (gap, gap_tip)
     return pair(
-        _line_chart(labels, series, title, 640, height, WIDE_FONT),
-        _line_chart(labels, series, title, NARROW, height, NARROW_FONT),
+        _line_chart(labels, series, title, 640, height, WIDE_FONT, marks),
+        _line_chart(labels, series, title, NARROW, height, NARROW_FONT, marks),
     )
 
 
@@ -55,6 +59,7 @@ def _line_chart(
     width: int,
     height: int,
     font: int,
+    marks: tuple[str, str] = ("", ""),
 ) -> str:
     left, bottom = round(font * 3.6), font + 19
     key, extra = legend([(name, line_swatch) for name, _v in series], width, font)
@@ -63,7 +68,9 @@ def _line_chart(
     top_value = nice_max(
         max((v for _, values in series for v in values if v is not None), default=0)
     )
-    plot_w, plot_h = width - left - 18, height - bottom - top
+    # Room on the right for the latest month's label centred under its point.
+    right = max(18, round(max((len(x) for x in labels), default=0) * font * 0.31) + 10)
+    plot_w, plot_h = width - left - right, height - bottom - top
     parts = [
         svg_open(width, height, title, font),
         *axis(width, height, left, bottom, top_value, top),
@@ -77,21 +84,43 @@ def _line_chart(
             ]
             parts.append(polyline(points, "#1b2430", 1.6, DASHES[s % 4]))
             parts += [marker(MARKERS[s % 4], x, y) for x, y in points]
-    if font > WIDE_FONT:
-        stride = every(len(labels), plot_w, max((len(x) for x in labels), default=5), font)
-    else:
-        stride = 2 if len(labels) > 12 else 1
-    for i in labelled(len(labels), stride):
-        x = left + 6 + i * step
-        # The last label ends at its point when centred it would cross the right edge.
-        clipped = x + len(labels[i]) * font * 0.31 > width - 2
-        parts.append(
-            f'<text x="{x:.1f}" y="{height - bottom + font + 3}" '
-            f'text-anchor="{"end" if clipped else "middle"}">{escape(labels[i])}</text>'
-        )
+    mark, tip = marks
+    for i, label in enumerate(labels):
+        if mark and series and all(values[i] is None for _name, values in series):
+            parts.append(
+                f'<text x="{left + 6 + i * step:.1f}" y="{height - bottom - 4}" '
+                f'text-anchor="middle" fill="{MUTED}">{escape(mark)}'
+                f"<title>{escape(label)}: {escape(tip)}</title></text>"
+            )
+    parts += _month_labels(labels, left + 6, plot_w, width, height - bottom + font + 3, font)
     parts += key
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _month_labels(
+    labels: Sequence[str], x0: float, plot_w: float, width: int, y: int, font: int
+) -> list[str]:
+    """The labels under the ticks, counted back from the latest month (always named), each one
+    left out that would touch the one after it: the last ends at its point when centred it would
+    cross the right edge, so the one before it may no longer fit."""
+    stride = every(len(labels), plot_w, max((len(x) for x in labels), default=5), font)
+    step = plot_w / max(len(labels) - 1, 1)
+    half = font * 0.31  # half a character's width
+    out: list[str] = []
+    room = float(width)  # where the label to the right begins
+    for i in reversed(list(labelled(len(labels), stride))):
+        x = x0 + i * step
+        clipped = x + len(labels[i]) * half > width - 2
+        right = x if clipped else x + len(labels[i]) * half
+        if out and right > room - font * 0.5:
+            continue
+        room = right - len(labels[i]) * half * 2
+        out.append(
+            f'<text x="{x:.1f}" y="{y}" '
+            f'text-anchor="{"end" if clipped else "middle"}">{escape(labels[i])}</text>'
+        )
+    return out[::-1]
 
 
 def sparkline(values: Sequence[float], width: int = 120, height: int = 28) -> SafeString:
