@@ -8,7 +8,6 @@ import datetime
 import re
 
 import pytest
-
 from django.utils.safestring import SafeString
 
 from jaga.core.charts import (
