@@ -415,7 +415,10 @@ def _send(sub: Subscription, subject: str, text: str) -> bool:
             message.send()
         else:
             get_gateway("whatsapp").send(
-                sub.address, text + " " + _("Stop: %(link)s") % {"link": leave}
+                sub.address,
+                text
+                + "\n\n"
+                + _("To stop these messages, reply BERHENTI or open %(link)s") % {"link": leave},
             )
     except Exception:  # noqa: BLE001 - one failing address never stops the others
         log.exception("resident message failed")
@@ -482,6 +485,37 @@ def unsubscribe(token: str) -> Subscription | None:
                 territory_code=sub.village.code,
             )
     return sub
+
+
+def unsubscribe_phone(phone: str) -> list[Subscription]:
+    """Stop every WhatsApp subscription of `phone` (the sender of a "BERHENTI" reply: WhatsApp
+    vouches for the number, so the reply is the one tap the link's page would be). The stopped
+    subscriptions, village first; none when the number follows nothing."""
+    from jaga.servicedesk.chat.graph import normalise_phone
+
+    address = normalise_phone(phone)
+    with transaction.atomic():
+        found = list(
+            Subscription.objects.select_for_update(of=("self",))
+            .select_related("village__parent")
+            .filter(
+                channel=SubscriptionChannel.WHATSAPP,
+                address=address,
+                confirmed_at__isnull=False,
+                unsubscribed_at__isnull=True,
+            )
+            .order_by("village__name", "pk")
+        )
+        for sub in found:
+            sub.unsubscribed_at = timezone.now()
+            sub.save(update_fields=["unsubscribed_at"])
+            log_action(
+                "notifications.unsubscribed",
+                sub,
+                after={"village": sub.village.code, "channel": sub.channel, "address": "***"},
+                territory_code=sub.village.code,
+            )
+    return found
 
 
 def _active(village_codes: Iterable[str] | None = None, prefix: str = "") -> Any:

@@ -172,7 +172,7 @@ def test_whatsapp_subscribers_get_the_link_by_message(
     sent.clear()
     committed(desk.moderate_request, report, actor=bob, approve=True, public_text="Ramai.")
     assert [to for to, _text in sent] == ["+6281255550099"]
-    assert "/notifikasi/berhenti/" in sent[0][1]
+    assert "/notifikasi/berhenti/" in sent[0][1] and "balas BERHENTI" in sent[0][1]
 
 
 def test_the_monthly_figures_reach_the_regencys_subscribers_once(

@@ -643,3 +643,42 @@ def test_a_photo_before_the_description_is_kept(client: Any, graph_api: wa.FakeG
     assert Conversation.objects.get().step == conversation.CONFIRM  # no second photo question
     _talk(client, wa.button_reply("wamid.6", "send"))
     assert ServiceRequest.objects.get().photos.count() == 1
+
+
+def test_berhenti_stops_the_senders_village_news_in_one_reply(
+    client: Any, graph_api: wa.FakeGraph
+) -> None:
+    """A resident following village news by WhatsApp stops it by replying BERHENTI: the number
+    is WhatsApp's own, so the reply is the one tap (the link's page needs a second one, against
+    link previewers). Only the sender's subscriptions stop; "batal" does not stop them; in a
+    report under way BERHENTI cancels the report and leaves the news alone."""
+    from jaga.notifications.models import Subscription, SubscriptionChannel
+
+    def follow(code: str, address: str) -> Subscription:
+        return Subscription.objects.create(
+            village=Territory.objects.get(code=code),
+            channel=SubscriptionChannel.WHATSAPP,
+            address=address,
+            token=f"t{code}{address}",
+            confirmed_at=timezone.now(),
+        )
+
+    mine = follow(TAMANAN, "+" + wa.SENDER)
+    neighbour = follow(TAMANAN, "+6281299990000")
+    _talk(client, wa.text("wamid.1", "Halo"), wa.text("wamid.2", "Berhenti"))
+    mine.refresh_from_db()
+    assert mine.active  # a report was under way: cancelled, news unchanged
+    assert "dibatalkan" in graph_api.texts()[-1].lower()
+    _talk(client, wa.text("wamid.3", "batal"))
+    mine.refresh_from_db()
+    assert mine.active and "tidak ada" in graph_api.texts()[-1].lower()
+    _talk(client, wa.text("wamid.4", "BERHENTI."))
+    mine.refresh_from_db()
+    neighbour.refresh_from_db()
+    assert not mine.active and neighbour.active
+    answer = graph_api.texts()[-1]
+    assert "tidak akan lagi menerima kabar Kelurahan Tamanan, Kecamatan" in answer
+    assert "/notifikasi/ikuti/" in answer
+    assert Conversation.objects.get().step == ""  # no report started
+    _talk(client, wa.text("wamid.5", "berhenti"))  # again: nothing left to stop
+    assert "tidak ada" in graph_api.texts()[-1].lower()

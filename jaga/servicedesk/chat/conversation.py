@@ -52,7 +52,9 @@ SERVICE, PLACE, VILLAGE, DESCRIPTION, QUESTION, PHOTO, CONFIRM = (
 PAGE = 9  # services per WhatsApp list page (a list holds 10 rows: 9 and "more")
 MAX_VILLAGES = 10
 MIN_DESCRIPTION = 10
-CANCEL_WORDS = {"batal", "cancel", "stop", "berhenti"}
+CANCEL_WORDS = {"batal", "cancel", "stop", "berhenti", "unsubscribe"}
+# With no report under way, these stop the village news the sender follows by WhatsApp.
+STOP_WORDS = {"stop", "berhenti", "unsubscribe"}
 YES_WORDS = {"ya", "y", "iya", "kirim", "yes", "ok", "oke"}
 SKIP_WORDS = {"lewati", "tidak", "tidak ada", "skip", "no", "tdk", "gak", "nggak", "-"}
 # Messages from one sender per PUBLIC_RATE_WINDOW before further ones are ignored.
@@ -201,6 +203,10 @@ def _handle(conv: Conversation, incoming: Incoming, ctx: Context) -> list[Reply]
     ):
         started = bool(conv.step)
         _reset(conv)
+        if not started and ctx.channel == ChatChannel.WHATSAPP and _word(incoming) in STOP_WORDS:
+            stopped = _stop_news(ctx.phone)
+            if stopped:
+                return [stopped]
         if not started:
             return [Reply(_("Nothing to cancel. Send any message to start a report."))]
         return [Reply(_("Your report was cancelled. Send any message to start again."))]
@@ -222,6 +228,27 @@ def _handle(conv: Conversation, incoming: Incoming, ctx: Context) -> list[Reply]
         _reset(conv)
         return _ask_service(conv, ctx, greeting=True)
     return handler(conv, incoming, ctx)
+
+
+def _stop_news(phone: str) -> Reply | None:
+    """ "BERHENTI" (or "stop") with no report under way: the village news this number follows by
+    WhatsApp stops, in one reply; None when it follows nothing (the word is then a cancel)."""
+    from jaga.core.links import absolute_reverse
+    from jaga.notifications.services import unsubscribe_phone
+
+    stopped = unsubscribe_phone(phone)
+    if not stopped:
+        return None
+    return Reply(
+        _(
+            "You will no longer receive the news of %(villages)s. To follow a village again: "
+            "%(link)s"
+        )
+        % {
+            "villages": "; ".join(_place_name(sub.village) for sub in stopped),
+            "link": absolute_reverse("notifications:subscribe"),
+        }
+    )
 
 
 # ----------------------------------------------------------------------------- the service
