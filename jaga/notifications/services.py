@@ -108,15 +108,20 @@ def officer_recipients(event: events.Event) -> list[Any]:
         org = data.get("organisation_id")
         roles = PARTNERSHIP_ROLES
         if org:
+            # The organisation's coordinators and those of the organisations it is part of (a
+            # perguruan inside the FKPSB: the forum's coordinator follows its members' invitations;
+            # they coordinate it, see `partners.access.coordinated_org_ids`).
+            orgs = _with_parents(int(org))
             found = [
                 p.user
                 for p in Posting.objects.active()
-                .filter(role=Role.PARTNER, organisation_id=org, user__is_active=True)
+                .filter(role=Role.PARTNER, organisation_id__in=orgs, user__is_active=True)
                 .select_related("user")
+                .order_by("pk")
             ]
             # The organisation may work in another village of the activity's area (a forum of
             # village B invited to a district meeting held in village A): where it works counts.
-            places += Territory.objects.filter(partner_organisations__pk=org).values_list(
+            places += Territory.objects.filter(partner_organisations__pk__in=orgs).values_list(
                 "code", flat=True
             )
     unique: dict[int, Any] = {}
@@ -124,6 +129,18 @@ def officer_recipients(event: events.Event) -> list[Any]:
         if user.pk not in unique and any(in_scope(user, c, roles) for c in places):
             unique[user.pk] = user
     return list(unique.values())
+
+
+def _with_parents(org: int) -> list[int]:
+    """An organisation and the ones it is part of, up the chain (a cycle ends the walk)."""
+    from jaga.partners.models import Organisation
+
+    chain = [org]
+    parent = Organisation.objects.filter(pk=org).values_list("parent_id", flat=True).first()
+    while parent is not None and parent not in chain:
+        chain.append(parent)
+        parent = Organisation.objects.filter(pk=parent).values_list("parent_id", flat=True).first()
+    return chain
 
 
 def channels_for(user: User, kind: str) -> set[str]:

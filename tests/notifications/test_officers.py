@@ -121,6 +121,44 @@ def test_an_invitation_tells_the_organisations_coordinator(
     assert not Notification.objects.filter(user__in=[other, charlie]).exists()
 
 
+def test_an_invitation_of_a_unit_tells_the_coordinator_of_the_forum_it_is_part_of(
+    committed: Any, meeting: Any, satbinmas: Any, district_ab: Any, village_b: Any, charlie: Any
+) -> None:
+    """A perguruan inside the district's FKPSB is invited: the perguruan's coordinator and the
+    forum's are told (the forum coordinates its members), once each; the forum's coordinator
+    opens the link; a sibling perguruan's coordinator hears nothing."""
+    from jaga.partners import services as partners
+    from jaga.partners.models import OrgKind
+
+    forum = partners.create_organisation(
+        actor=satbinmas, kind=OrgKind.FKPSB, name="FKPSB Kecamatan", territory=district_ab
+    )
+    unit, sibling = (
+        partners.create_organisation(
+            actor=satbinmas, kind=OrgKind.FKPSB, name=name, territory=village_b, parent=forum
+        )
+        for name in ("Perguruan Satu", "Perguruan Dua")
+    )
+    people = {}
+    for name, org, area in (
+        ("forum", forum, district_ab),
+        ("unit", unit, village_b),
+        ("sibling", sibling, village_b),
+    ):
+        people[name] = UserFactory(username=f"k-{name}", email=f"{name}@example.org")
+        PostingFactory(user=people[name], role=Role.PARTNER, territory=area, organisation_id=org.pk)
+    committed(programs.invite, meeting, actor=satbinmas, organisation=unit)
+    told = sorted(n.user.username for n in Notification.objects.filter(kind=Kind.INVITATION))
+    assert told == ["k-forum", "k-unit"]
+    link = Notification.objects.get(user=people["forum"]).link
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(people["forum"])
+    assert browser.get(link).status_code == 200
+    assert not Notification.objects.filter(user=charlie).exists()
+
+
 def test_the_inbox_counts_marks_read_and_opens(
     committed: Any,
     file_report: Any,
