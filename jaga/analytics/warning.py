@@ -87,12 +87,10 @@ def incident_matrix_packed(unit: Unit, start: datetime.date, end: datetime.date)
 
 
 def incident_matrix_by_regency(
-    regencies: list[str] | None, start: datetime.date, end: datetime.date
+    regencies: list[str], start: datetime.date, end: datetime.date
 ) -> tuple[Matrix, VillageRegencies]:
-    """PostgreSQL: the packed read (`incident_matrix_packed`) of whole regencies (None: every
-    regency), with the regency of each village read."""
-    if regencies is None:
-        return _packed_read(start, end, [], [])
+    """PostgreSQL: the packed read (`incident_matrix_packed`) of whole regencies, with the
+    regency of each village read."""
     return _packed_read(start, end, ["regency_code = ANY(%s)"], [list(regencies)])
 
 
