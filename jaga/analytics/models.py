@@ -135,7 +135,8 @@ class MonthlyMetric(models.Model):
 
     `metric` names what is counted and `key` splits it (a service code, a programme code, ...):
     - requests.received / requests.resolved / requests.resolved_in_time   (key: service code)
-    - activities.count / activities.head_count                            (key: programme code)
+    - activities.held (once, where held) / activities.count (once per village covered)
+      / activities.head_count                                             (key: programme code)
     - attendance.invited / .responded / .attended / .on_time / .late / .represented / .absent
       / .excused                                                          (key: programme code)
     - visits.count                                                        (key: "")

@@ -23,6 +23,7 @@ import datetime
 import math
 from collections import defaultdict
 from typing import Any
+from urllib.parse import urlencode
 
 import numpy as np
 from django.db.models import Count, Q, Sum
@@ -43,7 +44,7 @@ from jaga.core.numbers import say_number, say_percent
 from jaga.programs import metrics as programme_metrics
 from jaga.programs.models import Programme, ProgrammeAdoption
 from jaga.programs.queries import METRIC_OF, Participation
-from jaga.territory.models import Territory
+from jaga.territory.models import Level, Territory
 
 CACHE_SECONDS = 600
 OUTPUT_MONTHS = 12
@@ -100,7 +101,8 @@ def outputs(unit: Unit, month: datetime.date) -> dict[str, dict[str, Any]]:
         out[code] = {
             "start": start.isoformat()[:7],
             "end": month.isoformat()[:7],
-            "activities": figures.get(programme_metrics.ACTIVITIES_COUNT, 0),
+            # Held once where held: a declaration covering 150 villages is one activity here.
+            "activities": figures.get(programme_metrics.ACTIVITIES_HELD, 0),
             # The head count of open events; for meetings by invitation only the attendance is
             # recorded, so the larger of the two (a lower bound, never a double count).
             "people_reached": max(figures.get(programme_metrics.HEAD_COUNT, 0), part.attended),
@@ -113,6 +115,20 @@ def outputs(unit: Unit, month: datetime.date) -> dict[str, dict[str, Any]]:
             "represented_pct": _pct(part.representation_rate),
         }
     return out
+
+
+def activities_url(unit: Unit, code: str, out: dict[str, Any]) -> str | None:
+    """The activities list showing exactly the activities behind `out["activities"]`: the
+    programme's, held in the unit, in the same months. None for a unit the list cannot name as
+    one area (a Polsek's villages, a province)."""
+    from django.urls import reverse
+
+    params = {"programme": code, "start": out["start"], "end": out["end"]}
+    if unit.level != "country":
+        if unit.territory is None or unit.level == Level.PROVINCE:
+            return None
+        params["area"] = unit.key
+    return f"{reverse('programs:activities')}?{urlencode(params)}"
 
 
 def _pct(rate: float | None) -> float | None:
@@ -317,6 +333,11 @@ def build(unit: Unit, month: datetime.date) -> dict[str, Any]:
             "its": None,
             "note": "",
             "outputs": out.get(programme.code),
+            "activities_url": (
+                activities_url(unit, programme.code, out[programme.code])
+                if programme.code in out
+                else None
+            ),
         }
         row["outputs_sentence"] = outputs_in_words(row["outputs"])
         if not adopted["months"]:
@@ -384,7 +405,7 @@ def scorecard(unit: Unit, month: datetime.date) -> dict[str, Any]:
         UNIT_CHECKED,
     ).aggregate(r=Count("id"))
     version = f"{incidents['n']}.{incidents['r']}.{metrics['n']}.{metrics['r']}.{adopted['r']}"
-    key = f"jaga:scorecard:1:{unit.key}:{month.isoformat()}:{get_language()}:{version}"
+    key = f"jaga:scorecard:2:{unit.key}:{month.isoformat()}:{get_language()}:{version}"
     found = cache.get(key)
     if found is None:
         found = build(unit, month)

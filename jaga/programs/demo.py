@@ -214,6 +214,7 @@ class Recorder:
         self.partners.append(partners or [])
         self.invitees.append(invitees or [])
         month = month_start(start)
+        self.metrics[(village, month, programme_metrics.ACTIVITIES_HELD, programme.code)] += 1
         for v in villages:
             self.metrics[(v, month, programme_metrics.ACTIVITIES_COUNT, programme.code)] += 1
         if head_count:

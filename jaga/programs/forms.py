@@ -70,6 +70,53 @@ class ActivityForm(ChooseForm):
         ]
 
 
+class MonthInput(forms.TextInput):
+    input_type = "month"
+
+
+class ActivityFilterForm(ChooseForm):
+    """The activities list's filters: programme, the area they were held in (by name) and a range
+    of months (the months of `activities.held`, so the list counts what the roll-ups count)."""
+
+    programme = forms.ChoiceField(label=_("Programme"), required=False)
+    area = ChooseField(
+        "area",
+        label=_("Held in (area)"),
+        required=False,
+        help_text=_("A village, district or regency: type its name."),
+    )
+    start = forms.CharField(label=_("From month"), required=False, widget=MonthInput())
+    end = forms.CharField(label=_("To month"), required=False, widget=MonthInput())
+
+    def __init__(self, *args: Any, programmes: Iterable[Programme], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ChoiceField, self.fields["programme"])
+        field.choices = [("", _("all")), *((p.code, f"{p.code} · {p.name}") for p in programmes)]
+
+    def _month(self, name: str) -> Any:
+        from jaga.analytics.units import parse_month
+
+        text = self.cleaned_data.get(name) or ""
+        if not text:
+            return None
+        month = parse_month(text)
+        if month is None:
+            raise forms.ValidationError(_("The month must look like 2026-10."))
+        return month
+
+    def clean_start(self) -> Any:
+        return self._month("start")
+
+    def clean_end(self) -> Any:
+        return self._month("end")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise forms.ValidationError(_("The last month comes before the first."))
+        return data
+
+
 class InviteForm(forms.Form):
     person_id = forms.TypedChoiceField(
         label=_("Person"), required=False, coerce=int, empty_value=None

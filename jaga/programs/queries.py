@@ -18,10 +18,12 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from jaga.accounts.access import key_q, unscoped
 from jaga.analytics.models import MonthlyMetric
+from jaga.core.months import add_months
 from jaga.partners.models import Education, Membership, Organisation
 from jaga.programs import metrics as programme_metrics
+from jaga.programs.models import Activity, Invitation, Response
 from jaga.programs.models import AttendanceStatus as S
-from jaga.programs.models import Invitation, Response
+from jaga.territory.models import Level, Territory
 
 COUNTS = ("invited", "responded", "attended", "on_time", "late", "represented", "absent", "excused")
 
@@ -303,10 +305,13 @@ def activity_counts(
     start: datetime.date | None = None,
     end: datetime.date | None = None,
 ) -> dict[str, dict[str, int]]:
-    """Activities and head counts per programme code, from the roll-ups."""
-    qs = MonthlyMetric.objects.filter(
-        metric__in=[programme_metrics.ACTIVITIES_COUNT, programme_metrics.HEAD_COUNT]
-    )
+    """Activities held (`held`: once, where held) and head counts per programme code, from the
+    roll-ups."""
+    names: dict[str, str] = {
+        programme_metrics.ACTIVITIES_HELD: "held",
+        programme_metrics.HEAD_COUNT: "head_count",
+    }
+    qs = MonthlyMetric.objects.filter(metric__in=list(names))
     if territory_code:
         qs = qs.filter(_territory_q("village__code", territory_code, "regency_code"))
     if programme_code:
@@ -319,14 +324,52 @@ def activity_counts(
     for key, metric, value in (
         qs.values("key", "metric").annotate(v=Sum("value")).values_list("key", "metric", "v")
     ):
-        out.setdefault(key, {"count": 0, "head_count": 0})[metric.split(".")[1]] = value or 0
+        out.setdefault(key, {"held": 0, "head_count": 0})[names[metric]] = value or 0
     return out
+
+
+def held_in(
+    qs: QuerySet[Activity],
+    *,
+    area: Territory | None = None,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> QuerySet[Activity]:
+    """The activities of `qs` that `activities.held` counts for an area and months: held in a
+    village within `area` (a village also in its predecessors', whose history it carries, as the
+    roll-up units read it), starting in a local month from `start` to `end` (month starts)."""
+    if area is not None:
+        codes = [area.code]
+        if area.level == Level.VILLAGE:
+            from jaga.territory.pemekaran import lineage_codes
+
+            codes = lineage_codes(area.code)
+        # The ancestor codes copied from the village, as the roll-up rows carry them.
+        inside = {
+            Level.VILLAGE: Q(village__code__in=codes),
+            Level.DISTRICT: Q(district_code=area.code),
+            Level.REGENCY: Q(regency_code=area.code),
+        }.get(Level(area.level), Q(village__code__startswith=area.code + "."))
+        qs = qs.filter(inside)
+    if start is not None:
+        qs = qs.filter(starts_at__gte=_local_midnight(start))
+    if end is not None:
+        qs = qs.filter(starts_at__lt=_local_midnight(add_months(end, 1)))
+    return qs
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    """The start of a day in the current time zone (months are cut there: `month_start`)."""
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 __all__ = [
     "Participation",
     "ParticipationReport",
     "activity_counts",
+    "held_in",
     "asdict",
     "participation",
     "participation_by_month",

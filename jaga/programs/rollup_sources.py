@@ -1,8 +1,8 @@
 """How `jaga analytics rebuild` recounts the programme figures from the records.
 
-The same attribution as the services: activities.count in every village an activity covers,
-head counts and attendance in the village where it was held, all in the local month it started,
-keyed by the programme code.
+The same attribution as the services: activities.held, head counts and attendance in the village
+where an activity was held, activities.count in every village it covers, all in the local month
+it started, keyed by the programme code.
 """
 
 from __future__ import annotations
@@ -19,6 +19,13 @@ PROGRAMME = "activity__programme__code"
 
 @register(*metrics.PREFIXES, metrics=metrics.ALL)
 def programme_rows() -> Iterator[MetricRow]:
+    yield from grouped(
+        Activity.objects.all(),
+        metrics.ACTIVITIES_HELD,
+        village="village_id",
+        moment="starts_at",
+        key_field="programme__code",
+    )
     covered = Activity.villages.through.objects.all()
     yield from grouped(
         covered,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 import segno
 from django.contrib import messages
@@ -55,7 +55,14 @@ from jaga.programs.access import (
     runs_activity,
 )
 from jaga.programs.exports import activity_rows, invitation_rows
-from jaga.programs.forms import ActivityForm, AttachForm, CheckInForm, InviteForm, OutcomeForm
+from jaga.programs.forms import (
+    ActivityFilterForm,
+    ActivityForm,
+    AttachForm,
+    CheckInForm,
+    InviteForm,
+    OutcomeForm,
+)
 from jaga.programs.models import AttendanceStatus, Invitation, Programme, ProgrammeAdoption
 from jaga.programs.schemas import CheckInBatchIn
 from jaga.territory.models import Territory
@@ -82,7 +89,7 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "programme": p,
             "adopted": adopted.get(p.pk, 0),
-            "activities": counts.get(p.code, {}).get("count", 0),
+            "activities": counts.get(p.code, {}).get("held", 0),
             "head_count": counts.get(p.code, {}).get("head_count", 0),
         }
         for p in Programme.objects.order_by("code")
@@ -136,10 +143,20 @@ def programme_detail(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @allow(*PARTNERSHIP_ROLES)
 def activities(request: HttpRequest) -> HttpResponse:
-    programme = request.GET.get("programme", "")
+    """The activities the user may see; filtered by programme, the area they were held in and a
+    range of months, the count is the `activities.held` figure of that area and those months (the
+    scorecard links here)."""
+    programmes = list(Programme.objects.order_by("code"))
+    form = ActivityFilterForm(request.GET or None, programmes=programmes, user=request.user)
     qs = activities_for_user(request.user).select_related("programme", "village")
-    if programme:
-        qs = qs.filter(programme__code=programme)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        if data["programme"]:
+            qs = qs.filter(programme__code=data["programme"])
+        area = cast(choose.ChooseField, form.fields["area"]).chosen(data["area"])
+        qs = queries.held_in(qs, area=area, start=data["start"], end=data["end"])
+    elif form.is_bound:
+        qs = qs.none()
     qs = qs.annotate(
         invited=Count("invitations"),
         came=Count(
@@ -148,13 +165,15 @@ def activities(request: HttpRequest) -> HttpResponse:
         ),
     ).order_by("-starts_at", "-id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "programs/activities.html",
         {
             "page": page,
-            "programme": programme,
-            "programmes": Programme.objects.order_by("code"),
+            "form": form,
+            "query": query.urlencode(),
             "can_edit": can_edit(request.user),
         },
     )

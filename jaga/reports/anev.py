@@ -371,7 +371,7 @@ def partnership(territory: Territory, month: datetime.date) -> dict[str, Any]:
     from jaga.programs.models import Programme
     from jaga.programs.queries import METRIC_OF
 
-    count = _metric_by_key(territory, programme_metrics.ACTIVITIES_COUNT, month, month)
+    count = _metric_by_key(territory, programme_metrics.ACTIVITIES_HELD, month, month)
     heads = _metric_by_key(territory, programme_metrics.HEAD_COUNT, month, month)
     att = {
         name: _metric_by_key(territory, metric, month, month) for metric, name in METRIC_OF.items()

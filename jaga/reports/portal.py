@@ -100,7 +100,7 @@ def table_titles() -> dict[str, str]:
     return {
         "incidents": _("Kamtibmas disturbances by group"),
         "desk": _("Service desk performance"),
-        programme_metrics.ACTIVITIES_COUNT: _("Partnership activities by programme"),
+        programme_metrics.ACTIVITIES_HELD: _("Partnership activities held, by programme"),
         programme_metrics.HEAD_COUNT: _("People reached by programme activities"),
         "surveys": _("Survey respondents (last 12 months)"),
     }
@@ -130,8 +130,16 @@ class Figures:
     def children(self, code: str) -> list[str]:
         return sorted(c for c, (_n, _l, parent) in self.nodes.items() if parent == code)
 
+    @property
+    def stale(self) -> bool:
+        """Stored before a table published today existed (`public.current_q`)."""
+        return any(kind not in self.payload["tables"] for kind in TABLES)
+
     def tables(self) -> list[tuple[str, dict[str, Any]]]:
-        out = [(kind, self.payload["tables"][kind]) for kind in TABLES]
+        # A stale row's old tables are not shown (the activities it counted per village covered
+        # summed too many); the month is published again (`page` queues it).
+        stored = self.payload["tables"]
+        out = [(kind, stored[kind]) for kind in TABLES if kind in stored]
         surveys = self.payload["surveys"]
         out.append(("surveys", {"columns": surveys["columns"], "cells": surveys["cells"]}))
         return out
@@ -180,6 +188,8 @@ def page(territory: Territory, month: datetime.date) -> dict[str, Any]:
     found = Figures(stored[month]) if month in stored else None
     if found is None or territory.code not in found.nodes:
         return {"published": False, "tables": [], "trend": [], "surveys": None, "series": None}
+    if found.stale:
+        queue_publishing(territory.regency_code or territory.code, month)
     tables = []
     for kind, table in found.tables()[:-1]:
         if kind.startswith("activities") and not table["columns"]:
@@ -286,8 +296,9 @@ def dictionary() -> list[dict[str, str]]:
         {
             "name": "table",
             "meaning": _(
-                "incidents (disturbances by Polri group), desk (service desk), activities.count "
-                "(partnership activities by programme), activities.head_count (people reached), "
+                "incidents (disturbances by Polri group), desk (service desk), activities.held "
+                "(partnership activities held by programme, each counted once where it was held), "
+                "activities.head_count (people reached), "
                 "surveys (respondents of the last 12 months), surveys.results (their results: "
                 "trust means 1–5 and yes shares 0–1, IKM 25–100 and grade; districts and the "
                 "regency only), incidents.quarter (disturbances of all groups in the quarter "

@@ -41,14 +41,12 @@ def publish_month(regency_code: str, month: str) -> None:
 
 @task()
 def publish_closed_months(regency_code: str, missing_only: bool = True) -> int:
-    """Background task (e.g. daily): publish every closed month of a regency that has no stored
-    figures yet (or all of them again). Returns how many months were published."""
-    from jaga.reports.models import PublicFigures
-    from jaga.reports.public import closed_months, publish
+    """Background task (e.g. daily): publish every closed month of a regency that has no current
+    stored figures yet (none, or stored without a table published today: `public.current_q`), or
+    all of them again. Returns how many months were published."""
+    from jaga.reports.public import closed_months, publish, published_months
 
-    done = set(
-        PublicFigures.objects.filter(regency_code=regency_code).values_list("month", flat=True)
-    )
+    done = published_months(regency_code)
     count = 0
     for month in closed_months(regency_code):
         if missing_only and month in done:

@@ -278,7 +278,7 @@ def _participation_by_child(
             _inside(parent),
             metric__in=[
                 fieldwork_metrics.VISITS_COUNT,
-                programme_metrics.ACTIVITIES_COUNT,
+                programme_metrics.ACTIVITIES_HELD,
                 programme_metrics.INVITED,
                 programme_metrics.ATTENDED,
             ],
@@ -382,7 +382,7 @@ def joined_by_child(parent: Territory, start: datetime.date, end: datetime.date)
                 "incidents": n_inc,
                 "per_1000": round(n_inc / pop * 1000, 2) if pop else None,
                 "visits": f.get(fieldwork_metrics.VISITS_COUNT, 0),
-                "activities": f.get(programme_metrics.ACTIVITIES_COUNT, 0),
+                "activities": f.get(programme_metrics.ACTIVITIES_HELD, 0),
                 "attendance": round(f.get(programme_metrics.ATTENDED, 0) / invited * 100, 1)
                 if invited
                 else None,

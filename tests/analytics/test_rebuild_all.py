@@ -180,7 +180,7 @@ def test_every_roll_up_rebuilds_to_the_running_counts(
     before = snapshot()
     metrics = {row[2] for row in before["metrics"]}
     assert metrics >= {
-        "activities.count", "activities.head_count", "attendance.invited", "attendance.responded",
+        "activities.held", "activities.count", "activities.head_count", "attendance.invited", "attendance.responded",
         "attendance.attended", "attendance.late", "attendance.represented", "attendance.absent",
         "requests.received", "requests.resolved", "requests.resolved_in_time", "visits.count",
         "fieldwork.early_detections", "fieldwork.problem_cases", "operations.count",

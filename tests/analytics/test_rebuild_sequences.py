@@ -1,8 +1,8 @@
 """Any sequence of service calls leaves the roll-ups as `jaga analytics rebuild` would make them.
 
 Hypothesis draws a sequence of steps (incidents, desk reports and their moves, visits, early
-detections, raids, activities with invitations, check-ins and attendance, surveys), each at a
-drawn time around a month's end (Jakarta's month, not UTC's). The services bump the running
+detections, raids, activities recorded and moved with invitations, check-ins and attendance,
+surveys), each at a drawn time around a month's end (Jakarta's month, not UTC's). The services bump the running
 counts as they go; a rebuild from the records must then change nothing. Each example runs in a
 savepoint that is rolled back, so examples start from the same fixtures.
 """
@@ -50,6 +50,7 @@ STEPS = [
     "detection",
     "raid",
     "activity",
+    "edit",
     "invite",
     "check_in",
     "attendance",
@@ -131,6 +132,25 @@ class World:
                 head_count=n % 50,
             )  # fmt: skip
         )
+
+    def edit(self, n: int, at: datetime.datetime, village: Any) -> None:
+        """Move an activity (its village, month or programme): held, covered, head count and
+        attendance move with it."""
+        from jaga.programs.models import Programme
+
+        if not self.activities:
+            self.activity(n, at - datetime.timedelta(days=n % 40), village)
+        activity = self.activities[n % len(self.activities)]
+        activity.refresh_from_db()
+        other = Programme.objects.filter(code="KTS").first() or programs.create_programme(
+            actor=self.satbinmas, code="KTS", name="Kampung Tangguh"
+        )
+        # Always to the other village of the district (and to the drawn time, maybe another month).
+        moved = self.village_b if activity.village_id == self.village_a.pk else self.village_a
+        changes: dict[str, Any] = {"starts_at": at, "village": moved}
+        if n % 3 == 0:
+            changes["programme"] = (self.programme, other)[n % 2]
+        programs.update_activity(activity, actor=self.satbinmas, **changes)
 
     def invite(self, n: int, at: datetime.datetime, village: Any) -> None:
         activity = (self.activities or [self.meeting])[n % max(1, len(self.activities))]

@@ -35,6 +35,7 @@ def everywhere(villages, panel_months, programme_panel):
         [ProgrammeAdoption(programme=programme, village=v, adopted_on=started) for v in villages]
     )
     for v in villages[:2]:
+        put_metric(v, LAST_MONTH, "activities.held", 3, key="SSR")
         put_metric(v, LAST_MONTH, "activities.count", 3, key="SSR")
         put_metric(v, LAST_MONTH, "activities.head_count", 120, key="SSR")
         put_metric(v, LAST_MONTH, "attendance.invited", 40, key="SSR")

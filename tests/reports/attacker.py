@@ -308,7 +308,7 @@ def truth(regency: str, months: list[datetime.date]) -> dict[Hashable, int]:
         for data in (
             public.incidents(regency, month),
             public.desk(regency, month),
-            public.activities(regency, month, "count"),
+            public.activities(regency, month, "held"),
             public.activities(regency, month, "head_count"),
         ):
             for (code, column), value in data._values.items():

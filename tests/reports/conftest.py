@@ -62,6 +62,7 @@ def demo_month(db):
     metric(tamanan, MONTH, "operations.findings", 17, "miras")
     metric(tamanan, MONTH, "fieldwork.early_detections", 5)
     Programme.objects.create(code="KTS", name="Kampung Tangguh Semeru")
+    metric(tamanan, MONTH, "activities.held", 3, "KTS")
     metric(tamanan, MONTH, "activities.count", 3, "KTS")
     metric(tamanan, MONTH, "activities.head_count", 120, "KTS")
     metric(tamanan, MONTH, "attendance.invited", 40, "KTS")

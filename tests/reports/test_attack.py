@@ -46,7 +46,7 @@ def planted(db):
             for p in programmes:
                 n = min(int(rng.expovariate(0.7)), 6)
                 if n:
-                    metric(v, month, "activities.count", n, p)
+                    metric(v, month, "activities.held", n, p)
                     metric(v, month, "activities.head_count", n * rng.randint(1, 9), p)
             done = min(int(rng.expovariate(0.7)), 5)
             if done:

@@ -1,8 +1,8 @@
 """Every change to programmes, activities, invitations and attendance.
 
 Roll-ups (jaga.analytics MonthlyMetric, key = programme code) move in the same transaction:
-activities.count (each village covered), activities.head_count (the village where it was held),
-attendance.invited / responded / attended / on_time / late / represented / absent / excused
+activities.held and activities.head_count (the village where it was held), activities.count
+(each village covered), attendance.invited / responded / attended / on_time / late / represented / absent / excused
 (the village where it was held, the month it started).
 
 The package is split by topic (programmes, activities, invitations, attendance; shared rules in

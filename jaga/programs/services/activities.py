@@ -99,9 +99,13 @@ def _covered_villages(
 
 
 def _count_new_activity(activity: Activity, covered: Iterable[Territory]) -> None:
-    """Count a new activity in the roll-ups: once in every village it covers, its head count in
-    the village where it was held."""
+    """Count a new activity in the roll-ups: held once in the village where it was held (what
+    sums over an area), covered once in every village it covers (a village's own exposure), its
+    head count in the village where it was held."""
     code = activity.programme.code
+    bump_metric(
+        activity.village, activity.starts_at, programme_metrics.ACTIVITIES_HELD, 1, key=code
+    )
     for v in covered:
         bump_metric(v, activity.starts_at, programme_metrics.ACTIVITIES_COUNT, 1, key=code)
     if activity.head_count:
@@ -130,7 +134,8 @@ def record_activity(
     place: str = "",
     outcome: str = "",
 ) -> Activity:
-    """Log an activity; counts it in the roll-ups of every village it covers."""
+    """Log an activity; counts it as held in its village and as covered in every village it
+    covers."""
     _check_new_activity(
         kind=kind,
         title=title,
@@ -230,6 +235,7 @@ def _contributions(activity: Activity) -> tuple[Contribution, dict[int, Territor
             key = (village_id, month, metric, code)
             out[key] = out.get(key, 0) + value
 
+    add(activity.village.pk, programme_metrics.ACTIVITIES_HELD, 1)
     for pk in activity.villages.values_list("pk", flat=True):
         add(pk, programme_metrics.ACTIVITIES_COUNT, 1)
     add(activity.village.pk, programme_metrics.HEAD_COUNT, activity.head_count or 0)

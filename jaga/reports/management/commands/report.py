@@ -33,7 +33,9 @@ class Command(BaseCommand):
             "--all", action="store_true", help="publish: every closed month with figures"
         )
         parser.add_argument(
-            "--missing", action="store_true", help="publish --all: only months not stored yet"
+            "--missing",
+            action="store_true",
+            help="publish --all: only months not stored yet (or stored without a current table)",
         )
         parser.add_argument(
             "--queue",
@@ -73,7 +75,6 @@ class Command(BaseCommand):
         from django.utils import timezone
 
         from jaga.reports import public
-        from jaga.reports.models import PublicFigures
 
         if bool(options["month"]) == bool(options["all"]):
             raise CommandError("publish needs either --month YYYY-MM or --all.")
@@ -105,11 +106,7 @@ class Command(BaseCommand):
             if options["all"]:
                 months = public.closed_months(code)
                 if options["missing"]:
-                    done = set(
-                        PublicFigures.objects.filter(regency_code=code).values_list(
-                            "month", flat=True
-                        )
-                    )
+                    done = public.published_months(code)
                     months = [m for m in months if m not in done]
             else:
                 month = _month(options["month"])
