@@ -12,7 +12,6 @@ from jaga.core import events, schedule
 from jaga.core.models import AuditLog
 from jaga.territory.models import PoliceUnit, PoliceUnitKind, Territory
 from tests.analytics.conftest import LAST_MONTH
-from tests.analytics.test_warning import surge as surge  # noqa: F401 - the planted surge
 
 pytestmark = pytest.mark.django_db
 
