@@ -243,3 +243,21 @@ def _shared_cache(request):  # type: ignore[no-untyped-def]
 def _no_tile_server(settings):  # type: ignore[no-untyped-def]
     """Tests run without network: maps draw village centres and cells, no basemap tiles."""
     settings.MAP_TILE_URL = ""
+
+
+# The day village A (Tamanan) ended: split into village B and a new village (`ended_village`).
+ENDED_ON = datetime.date(2024, 6, 1)
+SPLIT_OFF = "35.03.11.2099"
+
+
+@pytest.fixture
+def ended_village(admin_user):  # type: ignore[no-untyped-def]
+    """Village A ended by a pemekaran on ENDED_ON: split into village B and Tamanan Baru
+    (SPLIT_OFF), through the service `jaga territory split` calls."""
+    from jaga.territory.pemekaran import split_village
+
+    split_village(
+        VILLAGE_A, [VILLAGE_B, SPLIT_OFF], ENDED_ON, actor=admin_user,
+        names={SPLIT_OFF: "Tamanan Baru"},
+    )  # fmt: skip
+    return Territory.objects.get(code=VILLAGE_A)

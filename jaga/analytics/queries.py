@@ -20,7 +20,13 @@ from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
 from django.utils.translation import gettext as _
 
 from jaga.accounts.models import Posting, Role
-from jaga.analytics.coverage import Period, coverage_and_versions, gap_months, period_for
+from jaga.analytics.coverage import (
+    Period,
+    coverage_and_versions,
+    gap_months,
+    period_for,
+    regency_coverage,
+)
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyIncidentCount, MonthlyMetric
 from jaga.analytics.stats import compstat as cs
 from jaga.analytics.stats import trend as tr
@@ -469,20 +475,37 @@ def sparklines_from(
     end: datetime.date,
     rows: Iterable[tuple[str, datetime.date, int | None]],
 ) -> list[dict[str, Any]]:
-    """The sparkline of every child area from (child code, month, count) rows."""
+    """The sparkline of every child area from (child code, month, count) rows.
+
+    A month in which some regency of the child has no record at all (a gap in its register:
+    unknown, not zero) is None; the 12-month total is then None if the gap falls in it, and the
+    Mann-Kendall test reads the known months only (as the unit's own trend does)."""
     series: dict[str, dict[datetime.date, int]] = defaultdict(dict)
     for code, m, n in rows:
         series[code][m] = int(n or 0)
     month_list = months_between(start, end)
+    missing = {r.code: set(r.missing) for r in regency_coverage(unit) if r.missing}
     out = []
     for child in Territory.objects.filter(_children_counts(unit)[2]).order_by("code"):
-        values = [series.get(child.code, {}).get(m, 0) for m in month_list]
+        # A province's gaps are those of any of its regencies; a smaller area's, its regency's.
+        regencies = (
+            [".".join(child.code.split(".")[:2])]
+            if "." in child.code
+            else [r for r in missing if r.startswith(child.code + ".")]
+        )
+        gaps: set[datetime.date] = set()
+        for r in regencies:
+            gaps |= missing.get(r, set())
+        own = series.get(child.code, {})
+        values = [None if m in gaps else own.get(m, 0) for m in month_list]
+        last = values[-12:]
+        known = [v for v in values if v is not None]
         out.append(
             {
                 "territory": child,
                 "values": values,
-                "total": sum(values[-12:]),
-                "mk": tr.mann_kendall(np.asarray(values, dtype=float)),
+                "total": None if None in last else sum(v for v in last if v is not None),
+                "mk": tr.mann_kendall(np.asarray(known, dtype=float)),
             }
         )
     return out

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from jaga.core.months import add_months
 from jaga.core.schedule import every_day, every_month
 
@@ -12,7 +15,9 @@ from jaga.core.schedule import every_day, every_month
     "early-warning",
     day=1,
     at="04:00",
-    help="Early warning over the month just closed for every Polres; new alarms are stored.",
+    help=gettext_lazy(
+        "Early warning over the month just closed for every Polres; new alarms are stored."
+    ),
 )
 def early_warning(first: datetime.date) -> str:
     from jaga.analytics.tasks import early_warning_task
@@ -22,17 +27,22 @@ def early_warning(first: datetime.date) -> str:
     areas = polres_territories()
     for territory in areas:
         early_warning_task.enqueue(territory.code, month.strftime("%Y-%m"))
-    return f"enqueued the early warning of {month:%Y-%m} for {len(areas)} Polres"
+    return _("enqueued the early warning of %(month)s for %(n)s Polres") % {
+        "month": f"{month:%Y-%m}",
+        "n": len(areas),
+    }
 
 
 @every_day(
     "regency-series",
     at="03:00",
-    help="Build again the packed series of every regency whose roll-up moved (what the early "
-    "warning of a province or the country reads).",
+    help=gettext_lazy(
+        "Build again the packed series of every regency whose roll-up moved (what the early "
+        "warning of a province or the country reads)."
+    ),
 )
 def regency_series(day: datetime.date) -> str:
     from jaga.analytics.tasks import refresh_series_task
 
     refresh_series_task.enqueue()
-    return "enqueued the refresh of the regencies' packed series"
+    return _("enqueued the refresh of the regencies' packed series")

@@ -97,8 +97,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         slot_fill=0.9,
     )
     sparks = counts.sparks
+    # A gap month (None) is marked as on the chart above: unknown, not zero.
+    spark_len = len(sparks[0]["values"]) if sparks else 0
+    spark_labels = [add_months(month, i - spark_len + 1).isoformat()[:7] for i in range(spark_len)]
     for s in sparks:
-        s["svg"] = charts.sparkline(s["values"])
+        s["svg"] = charts.sparkline(
+            s["values"],
+            labels=spark_labels,
+            withheld_tip=_("no record at all in some regency: unknown, not zero"),
+        )
     context = _base(
         request,
         unit,
@@ -109,6 +116,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         fit=fit,
         chart=chart,
         sparks=sparks,
+        spark_gaps=any(None in s["values"] for s in sparks),
         alarms=warning.alarms_report(unit, month, limit=10)["alarms"],
         glance=queries.glance_figures(unit, month),
         live=glance.figures(unit, month, request.user),

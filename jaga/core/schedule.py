@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.module_loading import autodiscover_modules
 
 from jaga.core.models import ScheduledRun
@@ -43,7 +44,7 @@ class Job:
     every: str  # DAY or MONTH
     at: datetime.time  # local time of day the job becomes due
     action: Action
-    help: str
+    help: str | Promise  # gettext_lazy: said in the language of whoever lists the jobs
     day: int = 1  # day of the month (MONTH jobs)
 
     def period_start(self, today: datetime.date) -> datetime.date:
@@ -79,7 +80,7 @@ def register(job: Job) -> Job:
     return job
 
 
-def every_day(name: str, *, at: str, help: str) -> Callable[[Action], Action]:
+def every_day(name: str, *, at: str, help: str | Promise) -> Callable[[Action], Action]:
     """Decorator: run `fn(day)` once a day, from `at` ("HH:MM", local time)."""
 
     def wrap(fn: Action) -> Action:
@@ -89,7 +90,9 @@ def every_day(name: str, *, at: str, help: str) -> Callable[[Action], Action]:
     return wrap
 
 
-def every_month(name: str, *, day: int = 1, at: str, help: str) -> Callable[[Action], Action]:
+def every_month(
+    name: str, *, day: int = 1, at: str, help: str | Promise
+) -> Callable[[Action], Action]:
     """Decorator: run `fn(first_of_month)` once a month, from `day` at `at` (local time)."""
 
     def wrap(fn: Action) -> Action:

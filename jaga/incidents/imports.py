@@ -69,6 +69,7 @@ from jaga.incidents.sql_import import (
     stage_raw_csv,
 )
 from jaga.territory.models import Level, Territory
+from jaga.territory.pemekaran import EndedVillages
 
 REQUIRED = ["occurred_at", "village_code", "category", "source_ref"]
 OPTIONAL = ["latitude", "longitude", "description", "severity"]
@@ -128,13 +129,7 @@ class _Checker:
         }
         # Villages ended by a pemekaran keep their history: a row dated before the end is theirs,
         # a row from that day on belongs to the village that replaced them.
-        self.ended: dict[str, tuple[datetime.date, int | None]] = {
-            code: (valid_to, successor_id)
-            for code, valid_to, successor_id in Territory.objects.filter(
-                level=Level.VILLAGE, valid_to__isnull=False
-            ).values_list("code", "valid_to", "successor_id")
-            if valid_to is not None
-        }
+        self.ended = EndedVillages()
         self.categories = dict(Category.objects.filter(is_active=True).values_list("code", "id"))
         self.scopes = scope_codes(actor) if actor is not None else ["*"]
         self.in_scope: dict[str, bool] = {}
@@ -175,7 +170,7 @@ class _Checker:
             return None
         if moment > self.now or moment.date() < EARLIEST_DATE:
             return None
-        if code in self.ended and timezone.localdate(moment) >= self.ended[code][0]:
+        if not self.ended.takes(code, timezone.localdate(moment)):
             return None
         return (
             category_id,
@@ -212,28 +207,6 @@ class _Checker:
             checked["description"],
         )
 
-    def _ended(self, code: str, moment: datetime.datetime) -> list[str]:
-        """The problem of a row dated on or after its village ended (pemekaran), if it is."""
-        valid_to, successor_id = self.ended[code]
-        if timezone.localdate(moment) < valid_to:
-            return []
-        successor = (
-            Territory.objects.get(pk=successor_id).current_successor()
-            if successor_id is not None
-            else None
-        )
-        return [
-            _(
-                "Village %(code)s ended on %(date)s (pemekaran); an incident from that day on "
-                "belongs to the village that replaced it%(successor)s."
-            )
-            % {
-                "code": code,
-                "date": valid_to.isoformat(),
-                "successor": f": {successor.display_name} ({successor.code})" if successor else "",
-            }
-        ]
-
     def check(self, row: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
         problems: list[str] = []
         out: dict[str, Any] = {}
@@ -269,8 +242,10 @@ class _Checker:
                 allowed = self.in_scope[code] = code_in_scope(code, self.scopes)
             if not allowed:
                 problems.append(_("Village %(code)s is outside your area.") % {"code": code})
-            elif code in self.ended and "occurred_at" in out:
-                problems += self._ended(code, out["occurred_at"])
+            elif "occurred_at" in out:
+                ended = self.ended.problem(code, timezone.localdate(out["occurred_at"]))
+                if ended:
+                    problems.append(ended)
             out["village"] = village
         category = row.get("category", "")
         if category not in self.categories:

@@ -37,6 +37,7 @@ from jaga.partners.models import (
     Person,
 )
 from jaga.territory.models import Level, Territory
+from jaga.territory.pemekaran import EndedVillages
 
 PERSON_FIELDS = [
     "full_name", "village", "gender", "birth_year", "education", "occupation",
@@ -478,6 +479,7 @@ class PeopleSpec(roundtrip.Spec[Person]):
         super().__init__(actor)
         self.villages = _Territories(Level.VILLAGE)
         self.seen: dict[str, int] = {}
+        self.ended = EndedVillages()
 
     def parse(self, line: int, row: dict[str, str]) -> dict[str, Any]:
         code = row["village_code"]
@@ -544,11 +546,14 @@ class PeopleSpec(roundtrip.Spec[Person]):
             if d.get("nik")
         }
         taken = Person.objects.filter(nik_hash__in=hashes).values_list("nik_hash", "pk")
-        return [
+        errors = [
             {"line": hashes[h][0], "error": _("a person with this NIK is already registered")}
             for h, pk in taken
             if h and hashes[h][1] != pk
         ]
+        # A roster has no date: a village ended by a pemekaran takes no one new or moved there.
+        errors += self.ended.refused(rows, dated_by=None)
+        return sorted(errors, key=lambda e: e["line"])
 
     def create(self, data: dict[str, Any]) -> None:
         create_person(actor=self.actor, **data)

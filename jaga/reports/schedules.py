@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from jaga.core.months import add_months
 from jaga.core.schedule import every_month
 
@@ -16,7 +19,9 @@ def _previous_month(first: datetime.date) -> datetime.date:
     "anev-monthly",
     day=1,
     at="02:00",
-    help="The Anev report of the month just closed for every Polres, sent to its leaders.",
+    help=gettext_lazy(
+        "The Anev report of the month just closed for every Polres, sent to its leaders."
+    ),
 )
 def anev_monthly(first: datetime.date) -> str:
     from jaga.reports.tasks import monthly_anev
@@ -26,14 +31,19 @@ def anev_monthly(first: datetime.date) -> str:
     areas = polres_territories()
     for territory in areas:
         monthly_anev.enqueue(territory.code, month.strftime("%Y-%m"))
-    return f"enqueued the Anev of {month:%Y-%m} for {len(areas)} Polres"
+    return _("enqueued the Anev of %(month)s for %(n)s Polres") % {
+        "month": f"{month:%Y-%m}",
+        "n": len(areas),
+    }
 
 
 @every_month(
     "portal-publish",
     day=1,
     at="03:00",
-    help="The public figures of every closed month not yet published, for every Polres.",
+    help=gettext_lazy(
+        "The public figures of every closed month not yet published, for every Polres."
+    ),
 )
 def portal_publish(first: datetime.date) -> str:
     from jaga.reports.tasks import publish_closed_months
@@ -42,4 +52,4 @@ def portal_publish(first: datetime.date) -> str:
     areas = polres_territories()
     for territory in areas:
         publish_closed_months.enqueue(territory.code)
-    return f"enqueued publishing for {len(areas)} Polres"
+    return _("enqueued publishing for %(n)s Polres") % {"n": len(areas)}

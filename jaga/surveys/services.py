@@ -43,6 +43,7 @@ from jaga.surveys.models import (
     TrustResponse,
 )
 from jaga.territory.models import Level, PoliceUnit, Territory
+from jaga.territory.pemekaran import EndedVillages
 
 log = logging.getLogger("jaga.surveys")
 
@@ -496,6 +497,11 @@ class SurveySpec(roundtrip.Spec[Any]):
     def label(self, data: dict[str, Any], obj: Any) -> str:
         village = data.get("village") or obj.village
         return f"{village.name} · {data.get('answered_on') or obj.answered_on}"
+
+    def check(self, rows: list[tuple[int, dict[str, Any], Any]]) -> list[dict[str, Any]]:
+        # A form is dated by its answer: a village ended by a pemekaran takes those answered
+        # before its end (its history), not later ones.
+        return EndedVillages().refused(rows, dated_by="answered_on")
 
     def create(self, data: dict[str, Any]) -> None:
         village, when = data.pop("village"), data.pop("answered_on")

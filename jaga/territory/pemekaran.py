@@ -13,9 +13,13 @@ adds villages and renames them, so it never undoes a change.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from jaga.core.audit import log_action
 from jaga.core.errors import DomainError
@@ -250,3 +254,123 @@ def lineage_codes(code: str) -> list[str]:
         seen.update(frontier)
         codes.extend(frontier)
     return codes
+
+
+def replacing(village: Territory) -> list[Territory]:
+    """The villages that carry an ended village's area today: the successors of the changes it
+    went into, each followed on while it ended too (by code); the `successor` link, kept for
+    records older than `TerritoryChange`, when no change names it."""
+    found: list[Territory] = []
+    seen = {village.pk}
+    frontier = [village]
+    while frontier:
+        after: list[Territory] = []
+        for node in frontier:
+            successors = list(
+                Territory.objects.filter(changes_in__predecessors=node).distinct().order_by("code")
+            )
+            if not successors and node.successor_id is not None:
+                successors = [node.successor]  # type: ignore[list-item]
+            for successor in successors:
+                if successor.pk in seen:
+                    continue
+                seen.add(successor.pk)
+                (after if successor.valid_to is not None else found).append(successor)
+        frontier = after
+    return sorted(found, key=lambda t: t.code)
+
+
+class EndedVillages:
+    """Which records a village ended by a pemekaran still takes: the one rule of every import
+    that names a village (incidents, people, activities, adoptions, survey forms).
+
+    An ended village keeps its history: a record dated before its end (`valid_to`) is its own; a
+    record dated on or after that day belongs to the villages that replaced it, and so does a
+    record without a date (a person on a roster: a village that no longer exists takes no new
+    members). The refusal names them. Read once per import: one query on the ended villages.
+    """
+
+    def __init__(self) -> None:
+        self.ends: dict[str, datetime.date] = {
+            code: end
+            for code, end in Territory.objects.filter(
+                level=Level.VILLAGE, valid_to__isnull=False
+            ).values_list("code", "valid_to")
+            if end is not None
+        }
+
+    def takes(self, code: str, on: datetime.date | None) -> bool:
+        """Whether the village takes a record dated `on` (None: a record without a date)."""
+        end = self.ends.get(code)
+        return end is None or (on is not None and on < end)
+
+    def problem(self, code: str, on: datetime.date | None) -> str:
+        """Why the village cannot take a record dated `on` (None: undated), naming the villages
+        that replaced it, in the user's language; "" when it can."""
+        if self.takes(code, on):
+            return ""
+        after = replacing(Territory.objects.get(code=code))
+        values = {
+            "code": code,
+            "date": self.ends[code].isoformat(),
+            "villages": ", ".join(f"{t.display_name} ({t.code})" for t in after),
+        }
+        if on is None and after:
+            return (
+                ngettext(
+                    "Village %(code)s ended on %(date)s (pemekaran) and takes no new records; use "
+                    "the village that replaced it: %(villages)s.",
+                    "Village %(code)s ended on %(date)s (pemekaran) and takes no new records; use "
+                    "one of the villages that replaced it: %(villages)s.",
+                    len(after),
+                )
+                % values
+            )
+        if on is None:
+            return (
+                _(
+                    "Village %(code)s ended on %(date)s (pemekaran) and takes no new records; use "
+                    "the village that replaced it."
+                )
+                % values
+            )
+        if after:
+            return (
+                ngettext(
+                    "Village %(code)s ended on %(date)s (pemekaran); a record dated from that day on "
+                    "belongs to the village that replaced it: %(villages)s.",
+                    "Village %(code)s ended on %(date)s (pemekaran); a record dated from that day on "
+                    "belongs to one of the villages that replaced it: %(villages)s.",
+                    len(after),
+                )
+                % values
+            )
+        return (
+            _(
+                "Village %(code)s ended on %(date)s (pemekaran); a record dated from that day on "
+                "belongs to the village that replaced it."
+            )
+            % values
+        )
+
+    def refused(
+        self, rows: Iterable[tuple[int, dict[str, Any], Any]], *, dated_by: str | None
+    ) -> list[dict[str, Any]]:
+        """The errors of a round trip's rows (`roundtrip.Spec.check`: line, the fields a row
+        sets, the record it changes or None) that would put a record in an ended village; a
+        record is dated by its field `dated_by` (a date, or a date-time read as the local
+        date), or undated (None). Only rows that set the village or the date are read: a record
+        left where it is was not put there by this file."""
+        errors: list[dict[str, Any]] = []
+        for line, data, obj in rows:
+            if "village" not in data and (dated_by is None or dated_by not in data):
+                continue
+            village = data.get("village") or getattr(obj, "village", None)
+            on = None
+            if dated_by is not None:
+                on = data.get(dated_by) or getattr(obj, dated_by, None)
+                if isinstance(on, datetime.datetime):
+                    on = timezone.localdate(on)
+            if village is not None and (problem := self.problem(village.code, on)):
+                errors.append({"line": line, "error": problem})
+        return errors

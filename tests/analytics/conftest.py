@@ -82,6 +82,31 @@ def panel_months() -> list[datetime.date]:
 
 
 @pytest.fixture
+def plant_surge(villages, panel_months, village_a):
+    """The early warning's known answer, in any category: `plant_surge(category)` gives every
+    village of the regency a steady Poisson count over the panel's 48 months, and village A
+    about one a month until 9 and 11 in the last two; returns village A's index."""
+
+    def plant(category: str) -> int:
+        rng = np.random.default_rng(5)
+        level = rng.gamma(3.0, 0.5, size=len(villages))
+        y = rng.poisson(np.repeat(level[:, None], len(panel_months), axis=1))
+        a = villages.index(village_a)
+        y[a, :] = rng.poisson(1.0, size=len(panel_months))
+        y[a, -2:] = [9, 11]
+        bulk_counts(villages, panel_months, y, category)
+        return a
+
+    return plant
+
+
+@pytest.fixture
+def surge(plant_surge):
+    """The planted surge in thefts (`plant_surge`); village A's index."""
+    return plant_surge("pencurian")
+
+
+@pytest.fixture
 def programme_panel(villages, panel_months):
     """157 villages x 48 months of Poisson counts; 60 adopt KTS in 3 waves; effect -1.5/month."""
     rng = np.random.default_rng(2022)

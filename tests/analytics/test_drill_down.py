@@ -122,17 +122,24 @@ def _incident(village: Any, when: datetime.datetime, ref: str, **point: float) -
 
 @pytest.mark.usefixtures("frozen_clock")
 def test_every_count_of_an_areas_tables_lists_exactly_what_it_counts(
-    village_a: Any, village_b: Any, bob: Any, bob_client: Client, admin_user: Any
+    village_a: Any, village_b: Any, village_c: Any, bob: Any, bob_client: Client, admin_user: Any
 ) -> None:
     """The district's 12-month column, its CompStat totals and the participation table each
     link to a list of as many records as the figure says: the same months, and for a village
     row its own code only (a village split off another counts nothing of its own yet)."""
+    from jaga.core.months import add_months, months_between
     from tests.analytics.conftest import put_metric
 
     now = timezone.now()
     _incident(village_a, now - datetime.timedelta(days=40), "in-12")
     _incident(village_a, now - datetime.timedelta(days=500), "before-12")  # in the 24 months
     _incident(village_b, now - datetime.timedelta(days=35), "b-1")
+    # The regency records something every month (another district): no month of the register
+    # is a gap, which would leave a 12-month total unknown instead of a count.
+    first = (now - datetime.timedelta(days=500)).date().replace(day=1)
+    for m in months_between(first, add_months(now.date().replace(day=1), -1)):
+        when = timezone.make_aware(datetime.datetime(m.year, m.month, 15, 12, 0))
+        _incident(village_c, when, f"c-{m:%Y-%m}")
     last = datetime.date(now.year, now.month, 1) - datetime.timedelta(days=1)
     month = last.replace(day=1)
     for village in (village_a, village_b):

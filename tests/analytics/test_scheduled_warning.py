@@ -12,7 +12,6 @@ from jaga.core import events, schedule
 from jaga.core.models import AuditLog
 from jaga.territory.models import PoliceUnit, PoliceUnitKind, Territory
 from tests.analytics.conftest import LAST_MONTH
-from tests.analytics.test_warning import surge as surge  # noqa: F401 - the planted surge
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +36,7 @@ def test_the_monthly_run_stores_new_alarms_and_announces_them_once(
             django_capture_on_commit_callbacks(execute=True),
         ):
             runs = [r for r in schedule.run_due() if r.job == "early-warning"]
-            assert runs[0].detail == "enqueued the early warning of 2026-10 for 1 Polres"
+            assert runs[0].detail == "peringatan dini 2026-10 untuk 1 Polres masuk antrean"
         mine = RaisedAlarm.objects.filter(village=village_a)
         assert {a.category_code for a in mine} == {"pencurian"}  # one alarm per village and problem
         assert all(a.run_month == LAST_MONTH for a in mine)

@@ -20,18 +20,6 @@ from tests.analytics.conftest import LAST_MONTH, bulk_counts
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def surge(villages, panel_months, village_a):
-    rng = np.random.default_rng(5)
-    level = rng.gamma(3.0, 0.5, size=len(villages))
-    y = rng.poisson(np.repeat(level[:, None], len(panel_months), axis=1))
-    a = villages.index(village_a)
-    y[a, :] = rng.poisson(1.0, size=len(panel_months))
-    y[a, -2:] = [9, 11]
-    bulk_counts(villages, panel_months, y, "pencurian")
-    return a
-
-
 def test_the_planted_surge_raises_one_ongoing_alarm(frozen, surge, village_a):
     t = Territory.objects.get(code="35.03")
     found = warning.alarms(Unit("35.03", t.name, ["35.03"], t.level, t), LAST_MONTH)

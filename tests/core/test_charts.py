@@ -406,3 +406,17 @@ def test_a_count_axis_labels_its_middle_gridline_with_the_count_it_stands_for() 
         )
         ticks = re.findall(r'text-anchor="end">([^<]*)</text>', wide)
         assert sorted(ticks, key=float) == labels, ticks
+
+
+def test_a_sparkline_breaks_at_a_gap_and_marks_it_instead_of_dipping_to_zero() -> None:
+    values = [3, 4, None, 5, 6, None, 2, None]
+    labels = [f"2026-{m:02d}" for m in range(1, 9)]
+    spark = str(sparkline(values, labels=labels, withheld_tip="unknown <not zero>"))
+    assert spark.count("<polyline") == 2  # 3-4 and 5-6; the lone 2 between gaps is a dot
+    assert spark.count("<circle") == 1 and 'r="2.2"' not in spark  # no "latest" dot on a gap
+    assert spark.count(">?<title>") == 3
+    assert "<title>2026-03: unknown &lt;not zero&gt;</title>" in spark
+    assert 'aria-label="3, 4, ?, 5, 6, ?, 2, ?"' in spark
+    # The known months keep their height: the top is the largest known value.
+    points = re.findall(r'points="([^"]*)"', spark)
+    assert points[1].split()[1].endswith(",2.0")  # 6, the top, at the top

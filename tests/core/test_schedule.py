@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from jaga.core import schedule
 from jaga.core.models import ScheduledRun
@@ -110,7 +111,7 @@ def test_a_failing_job_is_recorded_and_the_others_still_run(calls: list[Any]) ->
 
 def test_the_command_lists_runs_once_and_runs_by_name(calls: list[Any]) -> None:
     out = io.StringIO()
-    with time_machine.travel(at(2026, 12, 1, 3, 0), tick=False):
+    with time_machine.travel(at(2026, 12, 1, 3, 0), tick=False), translation.override("en"):
         call_command("scheduler", "--list", stdout=out)
         assert "t-monthly: monthly on day 1 at 02:00; never run; next 2026-12-01 03:00" in (
             out.getvalue()
@@ -123,9 +124,56 @@ def test_the_command_lists_runs_once_and_runs_by_name(calls: list[Any]) -> None:
         assert "t-daily: daily at 07:00; never run; next 2026-12-01 07:00" in out.getvalue()
         call_command("scheduler", "--run", "t-monthly", stdout=out)
         assert ScheduledRun.objects.filter(job="t-monthly", manual=True).count() == 1
-        with pytest.raises(CommandError, match="No job 'nope'"):
+        with pytest.raises(CommandError, match="No job “nope”"):
             call_command("scheduler", "--run", "nope")
     assert [c for c in calls if c[0] == "monthly"] == [("monthly", datetime.date(2026, 12, 1))] * 2
+
+
+def test_the_command_speaks_indonesian_like_the_other_commands(calls: list[Any]) -> None:
+    """Every line of `jaga scheduler` goes through gettext: Indonesian (LANGUAGE_CODE), the
+    production jobs' descriptions and run records too; English only when English is active."""
+
+    @schedule.every_day("t-broken", at="01:00", help="fails")
+    def broken(day: datetime.date) -> str:
+        raise RuntimeError("gateway away")
+
+    def run(*args: str) -> list[str]:
+        out = io.StringIO()
+        call_command("scheduler", *args, stdout=out)
+        return out.getvalue().splitlines()
+
+    with time_machine.travel(at(2026, 12, 1, 3, 0), tick=False):
+        assert run("--list")[-1] == (
+            "t-monthly: setiap bulan tanggal 1 pukul 02:00; belum pernah berjalan; berikutnya "
+            "2026-12-01 03:00 - monthly test job"
+        )
+        assert run("--once") == ["t-broken [2026-12-01] gagal: RuntimeError: gateway away",
+                                 "t-monthly [2026-12] selesai: monthly ran"]  # fmt: skip
+        assert run("--once") == ["Tidak ada yang jatuh tempo."]
+        assert (
+            "terakhir 2026-12-01 03:00 [2026-12] selesai; berikutnya 2027-01-01 02:00"
+            in run("--list")[-1]
+        )
+        with pytest.raises(
+            CommandError, match="Tidak ada tugas “nope”. Tugas: t-broken, t-daily, t-monthly."
+        ):
+            run("--run", "nope")
+        with pytest.raises(CommandError, match="t-broken gagal: RuntimeError: gateway away"):
+            run("--run", "t-broken")
+
+
+def test_the_production_jobs_are_described_in_indonesian() -> None:
+    out = io.StringIO()
+    call_command("scheduler", "--list", stdout=out)
+    listed = out.getvalue()
+    for line in (
+        "Peringatan dini atas bulan yang baru ditutup untuk setiap Polres",
+        "Laporan Anev bulan yang baru ditutup untuk setiap Polres",
+        "Mengingatkan petugas akan laporan mereka yang terlambat",
+    ):
+        assert line in listed
+    for word in ("daily at", "monthly on", "never run", "next 20", "Remind officers"):
+        assert word not in listed, word
 
 
 def test_the_loop_stops_cleanly_on_sigterm(calls: list[Any], monkeypatch: Any) -> None:
@@ -149,8 +197,9 @@ def test_the_loop_stops_cleanly_on_sigterm(calls: list[Any], monkeypatch: Any) -
         call_command("scheduler", "--interval", "3600", stdout=out)
     assert ticks == [2]  # one tick finished, then it stopped without waiting the hour
     text = out.getvalue()
-    assert "Signal SIGTERM: stopping after this tick." in text
-    assert text.rstrip().endswith("Scheduler stopped.")
+    assert text.startswith("Penjadwal berjalan (t-daily, t-monthly); memeriksa setiap 3.600 detik.")
+    assert "Sinyal SIGTERM: berhenti setelah putaran ini." in text
+    assert text.rstrip().endswith("Penjadwal berhenti.")
     assert signal.getsignal(signal.SIGTERM) is previous
     assert set(ScheduledRun.objects.values_list("status", flat=True)) == {"done"}
 

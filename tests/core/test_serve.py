@@ -142,12 +142,12 @@ def test_sigterm_stops_all_cleanly(environment: Any, tmp_path: Path) -> None:
         while not all(f"{name} [" in log.read_text() for name in due):
             assert time.monotonic() < deadline, (due, log.read_text())
             time.sleep(0.3)
-        assert "Scheduler started" in log.read_text()
+        assert "Penjadwal berjalan (" in log.read_text()  # jaga scheduler speaks Indonesian
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=90) == 0, log.read_text()
         assert wait_gone(list(pids.values())) == []
         assert "jaga serve: stopped." in log.read_text()
-        assert "Scheduler stopped." in log.read_text()
+        assert "Penjadwal berhenti." in log.read_text()
     finally:
         if process.poll() is None:
             process.kill()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import numpy as np
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -20,12 +19,12 @@ from jaga.notifications import services
 from jaga.notifications.models import Kind, Notification
 from tests.analytics.conftest import (  # noqa: F401
     LAST_MONTH,
-    bulk_counts,
     frozen,
     panel_months,
+    plant_surge,
+    surge,
     villages,
 )
-from tests.analytics.test_warning import surge  # noqa: F401
 from tests.conftest import client_for
 from tests.factories import PostingFactory, UserFactory
 
@@ -72,15 +71,9 @@ def test_a_regency_leader_posting_is_not_a_recipient_of_village_alarms(
 
 
 @pytest.fixture
-def kdrt_surge(villages: Any, panel_months: Any, village_a: Any) -> None:  # noqa: F811
+def kdrt_surge(plant_surge: Any) -> None:  # noqa: F811
     """Village A's domestic-violence incidents jump in the last two months."""
-    rng = np.random.default_rng(5)
-    level = rng.gamma(3.0, 0.5, size=len(villages))
-    y = rng.poisson(np.repeat(level[:, None], len(panel_months), axis=1))
-    a = villages.index(village_a)
-    y[a, :] = rng.poisson(1.0, size=len(panel_months))
-    y[a, -2:] = [9, 11]
-    bulk_counts(villages, panel_months, y, "kdrt")
+    plant_surge("kdrt")
 
 
 def _texts_out(user: Any, sent: list[tuple[str, str]]) -> list[str]:

@@ -269,3 +269,39 @@ def test_the_api_dry_run_answers_the_plan(registry, bob, bob_client):
     ).json()
     assert (done["applied"], done["imported"]) == (True, 1)
     assert Organisation.objects.filter(name="FKPM Tamanan Raya").exists()
+
+
+def test_people_are_not_added_to_or_moved_into_a_village_ended_by_a_pemekaran(
+    ended_village, person_a, person_b, bob
+):
+    """A roster has no date: a village that ended takes no one new or moved in, and the refusal
+    names the villages that replaced it; the file changes nothing. Someone already recorded
+    there stays (a new phone number is no move)."""
+    from tests.conftest import SPLIT_OFF, VILLAGE_A, VILLAGE_B
+
+    header = ["id", "full_name", "village_code", "phone"]
+    rows = [
+        ["", "Sumarni", VILLAGE_A, ""],  # new, in the ended village
+        [str(person_b.pk), "Parno", VILLAGE_A, ""],  # moved into it
+        ["", "Sumarno", SPLIT_OFF, ""],  # new, in a village that replaced it
+        [str(person_a.pk), "Sutrisno", VILLAGE_A, "0812 3333 4444"],  # stays, a new phone
+    ]
+    before = (
+        list(Person.objects.values_list("pk", "village_id", "phone")),
+        AuditLog.objects.count(),
+    )
+    with pytest.raises(ImportFailed) as err:
+        run_import(services.import_people, header, rows, actor=bob)
+    assert [e["line"] for e in err.value.errors] == [2, 3]
+    for e in err.value.errors:
+        assert "35.03.11.1002 berakhir pada 2024-06-01 (pemekaran)" in e["error"], e
+        assert f"Tamanan Baru ({SPLIT_OFF})" in e["error"] and f"({VILLAGE_B})" in e["error"]
+    after = (
+        list(Person.objects.values_list("pk", "village_id", "phone")),
+        AuditLog.objects.count(),
+    )
+    assert after == before
+    # The rows it took, alone, go in.
+    plan = run_import(services.import_people, header, rows[2:], actor=bob)
+    assert len(plan.added) == 1 and len(plan.updated) == 1
+    assert Person.objects.get(pk=person_a.pk).village_id == ended_village.pk

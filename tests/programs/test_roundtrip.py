@@ -169,3 +169,36 @@ def test_a_bad_date_is_refused_on_its_line_in_indonesian_quoting_the_whole_cell(
         {"line": 3, "error": "starts_at bukan tanggal (TTTT-BB-HH): besok malam"}
     ]
     assert not Activity.objects.filter(title="Rapat diubah").exists()
+
+
+def test_a_village_ended_by_a_pemekaran_takes_the_activities_that_started_before_its_end(
+    activities, ended_village, bob
+):
+    """An activity is dated by its start: the ended village keeps those before its end (its
+    history); one starting from that day on, new or moved there, is refused naming the
+    villages that replaced it, and the file changes nothing."""
+    from tests.conftest import SPLIT_OFF, VILLAGE_A
+
+    header = ["id", "programme_code", "kind", "title", "starts_at", "village_code"]
+    rows = [
+        ["", "FKPM", "meeting", "Rapat lama", "2024-05-31 19:00", VILLAGE_A],
+        ["", "FKPM", "meeting", "Rapat baru", "2024-06-01 08:00", VILLAGE_A],
+        [str(activities.pk), "FKPM", "meeting", "Rapat FKPM Tamanan", "2024-07-05 09:00",
+         VILLAGE_A],
+        ["", "FKPM", "meeting", "Rapat Tamanan Baru", "2024-06-01 08:00", SPLIT_OFF],
+    ]  # fmt: skip
+    before = (list(Activity.objects.values_list("pk", "starts_at", "village_id")), figures())
+    audits = AuditLog.objects.count()
+    with pytest.raises(ImportFailed) as failed:
+        run_import(services.import_activities, header, rows, actor=bob)
+    assert [e["line"] for e in failed.value.errors] == [3, 4]
+    for e in failed.value.errors:
+        assert "35.03.11.1002 berakhir pada 2024-06-01 (pemekaran)" in e["error"], e
+        assert f"Tamanan Baru ({SPLIT_OFF})" in e["error"]
+    assert (list(Activity.objects.values_list("pk", "starts_at", "village_id")), figures()) == (
+        before
+    )
+    assert AuditLog.objects.count() == audits
+    plan = run_import(services.import_activities, header, [rows[0], rows[3]], actor=bob)
+    assert len(plan.added) == 2
+    assert Activity.objects.get(title="Rapat lama").village_id == ended_village.pk

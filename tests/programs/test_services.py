@@ -340,3 +340,28 @@ def test_the_invitation_names_the_polres_of_the_village(
     with django_capture_on_commit_callbacks(execute=True):
         services.invite(meeting, actor=satbinmas, person=person)
     assert "Polres Uji Coba" in LoggingGateway.sent[0][1]
+
+
+def test_a_village_ended_by_a_pemekaran_takes_the_adoptions_before_its_end(
+    programme, ended_village, satbinmas
+):
+    """An adoption is dated by its start: the ended village keeps those before its end; one
+    from that day on is refused naming the villages that replaced it, and nothing is written."""
+    from jaga.programs.models import Programme
+    from tests.conftest import SPLIT_OFF
+
+    Programme.objects.create(code="KTS", name="Kampung Tangguh Semeru")
+    text = ADOPTIONS + (
+        f"FKPM,35.03.11.1002,2024-05-31\nKTS,35.03.11.1002,2024-06-01\nKTS,{SPLIT_OFF},2024-06-01\n"
+    )
+    with pytest.raises(ImportFailed) as err:
+        services.import_adoptions(_csv(text), name="a.csv", actor=satbinmas)
+    assert [e["line"] for e in err.value.errors] == [3]
+    error = err.value.errors[0]["error"]
+    assert "35.03.11.1002 berakhir pada 2024-06-01 (pemekaran)" in error
+    assert f"Tamanan Baru ({SPLIT_OFF})" in error and "(35.03.11.2001)" in error
+    assert not ProgrammeAdoption.objects.exists()
+    lines = text.splitlines()
+    kept = "\n".join([lines[0], lines[1], lines[3]]) + "\n"
+    assert services.import_adoptions(_csv(kept), name="a.csv", actor=satbinmas) == 2
+    assert ProgrammeAdoption.objects.get(programme__code="FKPM").village_id == ended_village.pk

@@ -42,7 +42,7 @@ def test_the_first_of_the_month_writes_and_sends_the_anev_to_the_leaders(
             django_capture_on_commit_callbacks(execute=True),
         ):
             runs = [r for r in schedule.run_due() if r.job == "anev-monthly"]
-            assert runs[0].detail == "enqueued the Anev of 2022-01 for 1 Polres"
+            assert runs[0].detail == "Anev 2022-01 untuk 1 Polres masuk antrean"
     finally:
         events.unsubscribe(events.ANEV_READY, listener)
     job = ReportJob.objects.get()

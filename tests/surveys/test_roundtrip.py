@@ -124,3 +124,28 @@ def test_ikm_forms_round_trip_without_duplicates(village_a, polsek, bob, bob_cli
     plan = run_import(services.import_survey_forms, header, [*rows, new], kind="ikm", actor=bob)
     assert [(c.key, c.changes) for c in plan.updated] == [(typed.pk, {"u4": ("3", "1")})]
     assert len(plan.added) == 1 and IkmResponse.objects.count() == 2
+
+
+def test_a_village_ended_by_a_pemekaran_takes_the_forms_answered_before_its_end(
+    forms, ended_village, bob, bob_client
+):
+    """A form is dated by its answer: the ended village keeps those answered before its end;
+    one answered from that day on is refused naming the villages that replaced it."""
+    from tests.conftest import SPLIT_OFF
+
+    header, rows = export_rows(bob_client, "/survei/impor/ekspor-trust/?format=xlsx")
+    at = header.index("answered_on")
+    old, late, moved = list(rows[0]), list(rows[0]), list(rows[0])
+    old[0] = late[0] = ""
+    old[at], late[at] = "2024-05-31", "2024-06-01"
+    moved[at] = "2024-06-03"  # the typed form of Tamanan, moved after the end
+    before = list(TrustResponse.objects.values_list("pk", "answered_on", "village_id"))
+    importer = services.import_survey_forms
+    with pytest.raises(ImportFailed) as err:
+        run_import(importer, header, [old, late, moved], kind="trust", actor=bob)
+    assert [e["line"] for e in err.value.errors] == [3, 4]
+    for e in err.value.errors:
+        assert "35.03.11.1002 berakhir pada 2024-06-01 (pemekaran)" in e["error"], e
+        assert f"Tamanan Baru ({SPLIT_OFF})" in e["error"]
+    assert list(TrustResponse.objects.values_list("pk", "answered_on", "village_id")) == before
+    assert len(run_import(importer, header, [old], kind="trust", actor=bob).added) == 1

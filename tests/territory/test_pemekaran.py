@@ -14,10 +14,12 @@ from jaga.core.errors import DomainError
 from jaga.core.models import AuditLog
 from jaga.territory.models import ChangeKind, Level, Territory, TerritoryChange
 from jaga.territory.pemekaran import (
+    EndedVillages,
     lineage_codes,
     merge_villages,
     parse_date,
     record_change,
+    replacing,
     split_village,
 )
 from jaga.territory.services import load_territory
@@ -216,3 +218,27 @@ def test_the_admin_page_records_a_split(admin_user):
     assert "Tamanan Baru" in listing.content.decode()
     assert client.get(f"/admin/territory/territorychange/{change.pk}/change/").status_code == 200
     assert client.post(f"/admin/territory/territorychange/{change.pk}/delete/").status_code == 403
+
+
+def test_an_ended_village_names_the_villages_that_carry_it_today(admin_user):
+    """The imports' rule (`EndedVillages`): dated records before the end only, no undated one;
+    the refusal names the living villages that replaced it, through later changes too."""
+    split_village(A, [B, NEW], ON, actor=admin_user, names={NEW: "Tamanan Baru"})
+    later = "35.03.11.1003"
+    merge_villages([NEW, later], later, datetime.date(2025, 9, 1), actor=admin_user)
+    ended = EndedVillages()
+    assert ended.takes(A, ON - datetime.timedelta(days=1))
+    assert not ended.takes(A, ON) and not ended.takes(A, None)
+    assert ended.takes(B, None) and ended.takes(later, None) and ended.problem(B, ON) == ""
+    assert [t.code for t in replacing(Territory.objects.get(code=A))] == [later, B]
+    with translation.override("en"):
+        undated = ended.problem(A, None)
+        dated = ended.problem(NEW, datetime.date(2025, 9, 1))
+    assert undated.startswith(f"Village {A} ended on 2025-07-01 (pemekaran) and takes no new")
+    assert "one of the villages that replaced it: Kelurahan Ngantru" in undated
+    assert f"Kelurahan Ngantru ({later}), Desa " in undated and undated.endswith(f"({B}).")
+    assert dated.startswith(f"Village {NEW} ended on 2025-09-01 (pemekaran); a record dated")
+    assert dated.endswith(
+        f"belongs to the village that replaced it: "
+        f"{Territory.objects.get(code=later).display_name} ({later})."
+    )

@@ -123,19 +123,52 @@ def _month_labels(
     return out[::-1]
 
 
-def sparkline(values: Sequence[float], width: int = 120, height: int = 28) -> SafeString:
-    """A small line of the last months and a dot on the latest; the label reads the values."""
+def sparkline(
+    values: Sequence[float | None],
+    width: int = 120,
+    height: int = 28,
+    *,
+    labels: Sequence[str] | None = None,
+    withheld: str = "?",
+    withheld_tip: str = "",
+) -> SafeString:
+    """A small line of the last months and a dot on the latest; the label reads the values.
+
+    A None (a gap in the register: unknown, not zero) breaks the line and draws `withheld` at
+    the foot of its month instead, with `withheld_tip` (after the month's label) as its tooltip,
+    as `column_chart` marks it."""
     if not values:
         return mark_safe("")  # noqa: S308 - constant
-    top = max(max(values), 1)
+    top = max(max((v for v in values if v is not None), default=0), 1)
     step = width / max(len(values) - 1, 1)
-    points = [(i * step, height - 2 - (v / top) * (height - 4)) for i, v in enumerate(values)]
-    x_last, y_last = points[-1]
+
+    def at(i: int, v: float) -> tuple[float, float]:
+        return i * step, height - 2 - (v / top) * (height - 4)
+
+    parts = []
+    for run in runs(values):
+        points = [at(i, v) for i, v in run]
+        if len(points) == 1:  # a month alone between gaps: a dot, as a line of one point is none
+            parts.append(
+                f'<circle cx="{points[0][0]:.1f}" cy="{points[0][1]:.1f}" r="1.2" fill="{BRAND}"/>'
+            )
+        else:
+            parts.append(polyline(points, BRAND, 1.5))
+    for i, v in enumerate(values):
+        if v is None:
+            tip = f"{labels[i]}: {withheld_tip}" if labels else withheld_tip
+            x = min(max(i * step, 4), width - 4)  # the mark stays inside at either end
+            parts.append(
+                f'<text x="{x:.1f}" y="{height - 1}" text-anchor="middle" font-size="11" '
+                f'fill="{MUTED}">{escape(withheld)}<title>{escape(tip)}</title></text>'
+            )
+    if values[-1] is not None:
+        x_last, y_last = at(len(values) - 1, values[-1])
+        parts.append(f'<circle cx="{x_last:.1f}" cy="{y_last:.1f}" r="2.2" fill="{BRAND}"/>')
+    said = ", ".join(withheld if v is None else str(int(v)) for v in values[-12:])
     svg = (
         f'<svg class="chart spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
-        f' role="img" aria-label="{escape(", ".join(str(int(v)) for v in values[-12:]))}">'
-        + polyline(points, BRAND, 1.5)
-        + f'<circle cx="{x_last:.1f}" cy="{y_last:.1f}" r="2.2" fill="{BRAND}"/></svg>'
+        f' role="img" aria-label="{escape(said)}">' + "".join(parts) + "</svg>"
     )
     return mark_safe(svg)  # noqa: S308 - numbers and escaped text only
 

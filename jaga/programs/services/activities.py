@@ -37,6 +37,7 @@ from jaga.programs.models import (
 )
 from jaga.programs.services.common import STATUS_METRICS
 from jaga.territory.models import Level, Territory
+from jaga.territory.pemekaran import EndedVillages
 
 
 def _check_area(village: Territory, area: Territory) -> None:
@@ -423,6 +424,13 @@ class ActivitySpec(roundtrip.Spec[Activity]):
 
     def label(self, data: dict[str, Any], obj: Activity | None) -> str:
         return str(data.get("title") or obj)
+
+    def check(
+        self, rows: list[tuple[int, dict[str, Any], Activity | None]]
+    ) -> list[dict[str, Any]]:
+        # An activity is dated by its start: a village ended by a pemekaran takes those that
+        # started before its end (its history), not later ones.
+        return EndedVillages().refused(rows, dated_by="starts_at")
 
     def create(self, data: dict[str, Any]) -> None:
         record_activity(actor=self.actor, **data)

@@ -22,6 +22,7 @@ from jaga.partners.services import check_row_scope, import_date
 from jaga.programs.models import Programme, ProgrammeAdoption
 from jaga.programs.services.common import Progress
 from jaga.territory.models import Level, Territory
+from jaga.territory.pemekaran import EndedVillages
 
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,19}$")
 
@@ -124,6 +125,7 @@ def import_adoptions(
     }
     seen: dict[tuple[int, int], int] = {}
     today = timezone.localdate()
+    ended = EndedVillages()
 
     def parse(line: int, row: dict[str, str]) -> tuple[int, int, datetime.date, str] | None:
         code = row["programme_code"].upper()
@@ -147,6 +149,11 @@ def import_adoptions(
                     % {"date": existing[key]}
                 )
             return None
+        # An adoption is dated by its start: a village ended by a pemekaran takes the ones
+        # before its end (its history), not later ones.
+        problem = ended.problem(row["village_code"], adopted)
+        if problem:
+            raise RowError(problem)
         return (*key, adopted, row["village_code"])
 
     def write(rows: list[tuple[int, tuple[int, int, datetime.date, str] | None]]) -> int:

@@ -13,9 +13,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jaga.core import schedule
 from jaga.core.models import ScheduledRun
+from jaga.core.numbers import say_number
 
 
 class Command(BaseCommand):
@@ -42,19 +44,24 @@ class Command(BaseCommand):
                 job = schedule.get(options["run"])
             except KeyError:
                 names = ", ".join(j.name for j in schedule.jobs())
-                raise CommandError(f"No job {options['run']!r}. Jobs: {names}") from None
+                raise CommandError(
+                    _("No job “%(name)s”. Jobs: %(jobs)s.")
+                    % {"name": options["run"], "jobs": names}
+                ) from None
             run = schedule.run_job(job, manual=True)
             assert run is not None  # a manual run has a period of its own
             self._report(run)
             if run.status == ScheduledRun.Status.FAILED:
-                raise CommandError(f"{job.name} failed: {run.detail}")
+                raise CommandError(
+                    _("%(job)s failed: %(detail)s") % {"job": job.name, "detail": run.detail}
+                )
             return
         if options["once"]:
             runs = schedule.run_due()
             for run in runs:
                 self._report(run)
             if not runs:
-                self.stdout.write("Nothing is due.")
+                self.stdout.write(_("Nothing is due."))
             return
         self._serve(options["interval"])
 
@@ -62,22 +69,36 @@ class Command(BaseCommand):
         stop = threading.Event()
 
         def ask_to_stop(signum: int, _frame: Any) -> None:
-            self.stdout.write(f"Signal {signal.Signals(signum).name}: stopping after this tick.")
+            self.stdout.write(
+                _("Signal %(signal)s: stopping after this tick.")
+                % {"signal": signal.Signals(signum).name}
+            )
             stop.set()
 
         previous = {sig: signal.signal(sig, ask_to_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         names = ", ".join(j.name for j in schedule.jobs())
-        self.stdout.write(f"Scheduler started ({names}); looking every {interval:g} s.")
+        self.stdout.write(
+            _("Scheduler started (%(jobs)s); looking every %(seconds)s s.")
+            % {"jobs": names, "seconds": say_number(interval, 0 if interval.is_integer() else 1)}
+        )
         self.stdout.flush()
         try:
             schedule.loop(stop, interval=interval, on_run=self._report)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-        self.stdout.write("Scheduler stopped.")
+        self.stdout.write(_("Scheduler stopped."))
 
     def _report(self, run: ScheduledRun) -> None:
-        self.stdout.write(f"{run.job} [{run.period}] {run.status}: {run.detail}")
+        self.stdout.write(
+            _("%(job)s [%(period)s] %(status)s: %(detail)s")
+            % {
+                "job": run.job,
+                "period": run.period,
+                "status": run.get_status_display().lower(),
+                "detail": run.detail,
+            }
+        )
         self.stdout.flush()
 
     def _list(self) -> None:
@@ -85,9 +106,10 @@ class Command(BaseCommand):
         today = timezone.localdate(now)
         for job in schedule.jobs():
             when = (
-                f"daily at {job.at:%H:%M}"
+                _("daily at %(time)s") % {"time": f"{job.at:%H:%M}"}
                 if job.every == schedule.DAY
-                else f"monthly on day {job.day} at {job.at:%H:%M}"
+                else _("monthly on day %(day)s at %(time)s")
+                % {"day": job.day, "time": f"{job.at:%H:%M}"}
             )
             last = schedule.last_run(job)
             current = ScheduledRun.objects.filter(
@@ -96,13 +118,22 @@ class Command(BaseCommand):
             nxt = job.next_due(now) if current or now >= job.due_at(today) else job.due_at(today)
             if not current and now >= job.due_at(today):
                 nxt = now  # due now: the next tick runs it
-            last_text = (
-                f"last {timezone.localtime(last.started_at):%Y-%m-%d %H:%M} "
-                f"[{last.period}] {last.status}"
-                if last
-                else "never run"
-            )
-            self.stdout.write(
-                f"{job.name}: {when}; {last_text}; next {timezone.localtime(nxt):%Y-%m-%d %H:%M}"
-                f" - {job.help}"
-            )
+            values = {
+                "job": job.name,
+                "when": when,
+                "next": f"{timezone.localtime(nxt):%Y-%m-%d %H:%M}",
+                "help": job.help,
+            }
+            if last is None:
+                line = _("%(job)s: %(when)s; never run; next %(next)s - %(help)s") % values
+            else:
+                line = _(
+                    "%(job)s: %(when)s; last %(last)s [%(period)s] %(status)s; next %(next)s - "
+                    "%(help)s"
+                ) % {
+                    **values,
+                    "last": f"{timezone.localtime(last.started_at):%Y-%m-%d %H:%M}",
+                    "period": last.period,
+                    "status": last.get_status_display().lower(),
+                }
+            self.stdout.write(line)
