@@ -437,6 +437,15 @@ def _record_receipt(request: ServiceRequest, routing: Routing, *, actor: Actor) 
         text=_received_text(routing),
         status_to=Status.RECEIVED,
     )
+    # Before the audit chain's lock: the officers' notification is queued in this transaction
+    # (jaga.core.outbox), one statement that need not wait inside the lock.
+    events.emit(
+        events.REPORT_CREATED,
+        territory_code=request.village.code,
+        object_type="servicedesk.servicerequest",
+        object_id=request.ticket,
+        data=report_event_data(request),
+    )
     # The month's count moves in the round trip that takes the audit chain's lock (both are
     # held until the commit; one round trip fewer while they are). The month's first report of
     # the service in the village adds the row after.
@@ -457,13 +466,6 @@ def _record_receipt(request: ServiceRequest, routing: Routing, *, actor: Actor) 
         +1,
         key,
         {str(row["metric"]) for row in moved.rows},
-    )
-    events.emit(
-        events.REPORT_CREATED,
-        territory_code=request.village.code,
-        object_type="servicedesk.servicerequest",
-        object_id=request.ticket,
-        data=report_event_data(request),
     )
 
 
