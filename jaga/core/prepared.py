@@ -159,6 +159,7 @@ class Prepared(Generic[M]):
 class _Insert:
     sql: str
     fields: list[models.Field[Any, Any]]
+    auto_field: models.Field[Any, Any] | None  # the key the database gives, if any
     returning: bool
 
 
@@ -167,16 +168,18 @@ _inserts: dict[tuple[type[models.Model], str], _Insert | None] = {}
 
 
 def _plain_insert(model: type[models.Model], alias: str) -> _Insert | None:
-    """The INSERT of a new row of `model` without its key, or None when saving it does more."""
+    """The INSERT of a new row of `model` (without its key when the database gives it), or None
+    when saving it does more than one INSERT of its own fields."""
     meta = model._meta
-    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+    auto_field = meta.auto_field
+    fields = [f for f in meta.local_concrete_fields if f is not auto_field]
     if (
         model.save is not models.Model.save
         or meta.proxy
         or meta.parents
         or meta.order_with_respect_to is not None
-        or meta.auto_field is None
-        or meta.db_returning_fields != [meta.auto_field]
+        or len(meta.pk_fields) != 1
+        or meta.db_returning_fields != ([auto_field] if auto_field is not None else [])
         or any(f.generated or f.has_db_default() or hasattr(f, "get_placeholder") for f in fields)
     ):
         return None
@@ -185,16 +188,18 @@ def _plain_insert(model: type[models.Model], alias: str) -> _Insert | None:
     columns = ", ".join(quote(str(f.column)) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-    returning = connection.features.can_return_columns_from_insert
+    returning = auto_field is not None and connection.features.can_return_columns_from_insert
     if returning:
         # Not in django-stubs; every backend that can return columns has it.
-        suffix, _params = connection.ops.return_insert_columns([meta.auto_field])  # type: ignore[attr-defined]
+        suffix, _params = connection.ops.return_insert_columns([auto_field])  # type: ignore[attr-defined]
         sql += " " + suffix
-    return _Insert(sql=sql, fields=fields, returning=returning)
+    return _Insert(sql=sql, fields=fields, auto_field=auto_field, returning=returning)
 
 
-def insert(obj: M, *, using: str | None = None) -> M:
-    """Insert the new row `obj` (its key unset) and set its key: `save(force_insert=True)`."""
+def insert(obj: M, *, using: str | None = None, send_signals: bool = True) -> M:
+    """Insert the new row `obj` and set the key the database gave it: what
+    `save(force_insert=True)` does. `send_signals=False` is for a caller that has done what the
+    model's `pre_save` receivers do (said at the call); without receivers it changes nothing."""
     model = type(obj)
     alias = using or router.db_for_write(model, instance=obj)
     key = (model, alias)
@@ -203,9 +208,9 @@ def insert(obj: M, *, using: str | None = None) -> M:
     compiled = _inserts[key]
     if (
         compiled is None
-        or obj.pk is not None
-        or pre_save.has_listeners(model)
-        or post_save.has_listeners(model)
+        # A key of the database's own given anyway, or none given where the database gives none.
+        or (obj.pk is not None) == (compiled.auto_field is not None)
+        or (send_signals and (pre_save.has_listeners(model) or post_save.has_listeners(model)))
     ):
         obj.save(force_insert=True, using=alias)
         return obj
@@ -219,16 +224,15 @@ def insert(obj: M, *, using: str | None = None) -> M:
             obj.save(force_insert=True, using=alias)
             return obj
         params.append(field.get_db_prep_save(value, connection=connection))
-    meta = model._meta
-    auto_field = meta.auto_field
-    assert auto_field is not None
     with transaction.mark_for_rollback_on_error(alias), connection.cursor() as cursor:
         cursor.execute(compiled.sql, params)
-        if compiled.returning:
-            pk = cursor.fetchone()[0]
-        else:
-            pk = connection.ops.last_insert_id(cursor, meta.db_table, str(auto_field.column))
-    setattr(obj, auto_field.attname, pk)
+        if compiled.auto_field is not None:
+            if compiled.returning:
+                pk = cursor.fetchone()[0]
+            else:
+                table, column = model._meta.db_table, str(compiled.auto_field.column)
+                pk = connection.ops.last_insert_id(cursor, table, column)
+            setattr(obj, compiled.auto_field.attname, pk)
     obj._state.adding = False
     obj._state.db = alias
     return obj

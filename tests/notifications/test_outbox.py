@@ -15,7 +15,7 @@ from jaga.servicedesk.models import ServiceRequest
 
 pytestmark = pytest.mark.django_db
 
-DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+DATABASE_QUEUE = {"default": {"BACKEND": "jaga.core.taskqueue.DatabaseBackend"}}  # production's
 
 
 class Rollback(Exception):
