@@ -11,8 +11,6 @@ from django.db.models.sql.compiler import SQLInsertCompiler
 
 from jaga.notifications import tasks
 
-pytestmark = pytest.mark.django_db
-
 EVENT = {
     "event": "report.created",
     "territory_code": "00.00.00.0000",
@@ -47,6 +45,10 @@ def _stored(result: Any) -> dict[str, Any]:
     return {name: getattr(row, name) for name in SAME}
 
 
+# The worker checks its connection between tasks as in production: committed rows, no test
+# transaction around them.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("django_db_setup", "_restore_after_flush")
 def test_the_row_is_the_one_django_tasks_db_writes_and_the_worker_runs_it(settings: Any) -> None:
     settings.TASKS = LIBRARY
     theirs = tasks.notify_officers.enqueue(EVENT)
