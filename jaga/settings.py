@@ -319,7 +319,7 @@ TASKS = {
         "BACKEND": (
             "django_tasks.backends.immediate.ImmediateBackend"
             if TESTING or envbool("TASKS_IMMEDIATE", False)
-            else "django_tasks_db.DatabaseBackend"
+            else "jaga.core.taskqueue.DatabaseBackend"
         )
     }
 }

@@ -1,9 +1,12 @@
 """Django's database cache with an atomic `incr`, the default shared store of Jaga's counters.
 
 The stock DatabaseCache increments with a read and a write: two workers counting at once lose a
-count, and a rate limit then lets more through. Here the row is locked (SELECT … FOR UPDATE on
-PostgreSQL; on SQLite the IMMEDIATE transaction already holds the write lock) and only the value is
-rewritten, so the expiry of the window stays as `add` set it.
+count, and a rate limit then lets more through. Here only the value is rewritten, so the expiry of
+the window stays as `add` set it, and no count is lost: on PostgreSQL outside a transaction the
+write is a compare-and-swap (it changes the row only if the value and expiry read are still
+there, else the counter is read again), two statements without a transaction of their own;
+inside a caller's transaction, and on SQLite, the row is locked (SELECT … FOR UPDATE; SQLite's
+IMMEDIATE transaction already holds the write lock) and rewritten.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from django.core.cache.backends.db import DatabaseCache as _DatabaseCache
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
+# Compare-and-swap tries before the counter is locked instead (each lost try means another
+# worker counted in between: under a burst on one counter, locking is then the cheaper way).
+SWAP_TRIES = 4
+
 
 class DatabaseCache(_DatabaseCache):
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
@@ -25,6 +32,11 @@ class DatabaseCache(_DatabaseCache):
         table = quote(self._table)  # type: ignore[attr-defined]
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         cache_key = self.make_and_validate_key(key, version=version)
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            for _try in range(SWAP_TRIES):
+                counted = self._swap(connection, table, key, cache_key, delta)
+                if counted is not None:
+                    return counted
         # PostgreSQL: the counter's transaction commits without waiting for the WAL flush
         # (`synchronous_commit = off` for this transaction only, set by the same statement). Its
         # row lock is held until the commit, and every request of one address (a rate limit)
@@ -70,6 +82,38 @@ class DatabaseCache(_DatabaseCache):
                 [encoded, cache_key],
             )
         return int(new_value)
+
+    def _swap(
+        self, connection: Any, table: str, key: Any, cache_key: str, delta: int
+    ) -> int | None:
+        """PostgreSQL, outside a transaction: read the counter, then write value + delta only if
+        the row still holds what was read. None if another worker changed it in between."""
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {quote('value')}, {quote('expires')} FROM {table}"  # noqa: S608
+                f" WHERE {quote('cache_key')} = %s",
+                [cache_key],
+            )
+            row = cursor.fetchone()
+            # Expiry is stored to the second, and `add` compares it so (see below).
+            if row is None or row[1] < timezone.now().replace(microsecond=0):
+                raise ValueError(f"Key '{key}' not found.")
+            value = pickle.loads(base64.b64decode(row[0].encode()))  # noqa: S301 (our own rows)
+            new_value = value + delta
+            encoded = base64.b64encode(pickle.dumps(new_value, self.pickle_protocol)).decode(
+                "latin1"
+            )
+            # The statement is its own transaction: it commits without waiting for the WAL flush
+            # (as the locked path below; a crash may lose the last counts of a cache).
+            cursor.execute(
+                f"UPDATE {table} SET {quote('value')} = %s"  # noqa: S608
+                f" WHERE {quote('cache_key')} = %s AND {quote('value')} = %s"
+                f" AND {quote('expires')} = %s"
+                " RETURNING set_config('synchronous_commit', 'off', true)",
+                [encoded, cache_key, row[0], row[1]],
+            )
+            return int(new_value) if cursor.fetchone() is not None else None
 
     def decr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
         return self.incr(key, -delta, version)

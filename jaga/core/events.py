@@ -5,6 +5,11 @@ transaction; listeners run after the commit (never for a rolled-back change) and
 listener never stops the others nor the caller. Listeners register with `@subscribe(EVENT)` (or
 `@subscribe(ANY)`) in a module their app imports in `apps.ready`.
 
+A listener whose whole work is a background task registers the task instead
+(`subscribe_task(EVENT, task)`): the task gets `Event.as_dict()` and is queued with the change
+itself (`jaga.core.outbox`: a row of the emitting transaction on the database queue, after the
+commit on any other), so a crash right after the commit cannot lose it.
+
 The payload is what a listener may pass on to officers of the area or to a connected system: codes,
 public ids, statuses and times, never a reporter's name, phone, text or exact location. Listeners
 that need more read the record themselves, under their own scope rules.
@@ -21,6 +26,9 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django_tasks.base import Task
+
+from jaga.core import outbox
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +77,17 @@ class Event:
 
 Listener = Callable[[Event], None]
 _listeners: dict[str, list[Listener]] = defaultdict(list)
+_tasks: dict[str, list[Task[Any, Any]]] = defaultdict(list)
+
+
+def _known(name: str) -> None:
+    if name != ANY and name not in ALL_EVENTS:
+        raise ValueError(f"unknown event {name!r}")
 
 
 def subscribe(name: str) -> Callable[[Listener], Listener]:
     """Decorator: call `fn(event)` after the commit of every event `name` (or every event: ANY)."""
-    if name != ANY and name not in ALL_EVENTS:
-        raise ValueError(f"unknown event {name!r}")
+    _known(name)
 
     def register(fn: Listener) -> Listener:
         if fn not in _listeners[name]:
@@ -89,6 +102,19 @@ def unsubscribe(name: str, fn: Listener) -> None:
         _listeners[name].remove(fn)
 
 
+def subscribe_task(name: str, task: Task[Any, Any]) -> None:
+    """Queue `task(event.as_dict())` with every event `name` (or every event: ANY), in the
+    emitting transaction (`jaga.core.outbox`)."""
+    _known(name)
+    if task not in _tasks[name]:
+        _tasks[name].append(task)
+
+
+def unsubscribe_task(name: str, task: Task[Any, Any]) -> None:
+    if task in _tasks[name]:
+        _tasks[name].remove(task)
+
+
 def emit(
     name: str,
     *,
@@ -97,10 +123,16 @@ def emit(
     object_id: str = "",
     data: dict[str, Any] | None = None,
 ) -> Event:
-    """Tell the listeners of `name` after the current transaction commits (at once outside one)."""
+    """Tell the listeners of `name` after the current transaction commits (at once outside one);
+    queue its tasks with the transaction (`subscribe_task`)."""
     if name not in ALL_EVENTS:
         raise ValueError(f"unknown event {name!r}")
     event = Event(name, territory_code, object_type, str(object_id), dict(data or {}))
+    tasks = [*_tasks[name], *_tasks[ANY]]
+    if tasks:
+        payload = event.as_dict()
+        for task in tasks:
+            outbox.enqueue(task, payload)
     transaction.on_commit(lambda: deliver(event))
     return event
 

@@ -12,6 +12,12 @@ own (a compiled statement keeps its connection, which is per thread).
 Only values that reach the database unchanged can vary between calls: strings and integers
 (a `CharField` or an id). Anything else (a date, a list) goes into `key` and makes its own
 compiled statement.
+
+`insert(obj)` is the same for a new row: what `Model.objects.create` / `save(force_insert=True)`
+does, with the INSERT's text made once per model and database. Each value goes through the same
+field methods as in `save()` (`pre_save`, `get_db_prep_save`); a model whose saving does more
+(its own `save()`, `pre_save` / `post_save` receivers, a parent table, database defaults or
+generated columns) is saved by `save()` itself.
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 from django.db.models.query import get_related_populators
+from django.db.models.signals import post_save, pre_save
 from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=models.Model)
@@ -143,3 +150,89 @@ class Prepared(Generic[M]):
                 populator.populate(row, obj)
             found.append(obj)
         return found
+
+
+# ---------------------------------------------------------------- inserts
+
+
+@dataclass
+class _Insert:
+    sql: str
+    fields: list[models.Field[Any, Any]]
+    auto_field: models.Field[Any, Any] | None  # the key the database gives, if any
+    returning: bool
+
+
+# Per process: the statement's text only (no connection), the same for every thread.
+_inserts: dict[tuple[type[models.Model], str], _Insert | None] = {}
+
+
+def _plain_insert(model: type[models.Model], alias: str) -> _Insert | None:
+    """The INSERT of a new row of `model` (without its key when the database gives it), or None
+    when saving it does more than one INSERT of its own fields."""
+    meta = model._meta
+    auto_field = meta.auto_field
+    fields = [f for f in meta.local_concrete_fields if f is not auto_field]
+    if (
+        model.save is not models.Model.save
+        or meta.proxy
+        or meta.parents
+        or meta.order_with_respect_to is not None
+        or len(meta.pk_fields) != 1
+        or meta.db_returning_fields != ([auto_field] if auto_field is not None else [])
+        or any(f.generated or f.has_db_default() or hasattr(f, "get_placeholder") for f in fields)
+    ):
+        return None
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    returning = auto_field is not None and connection.features.can_return_columns_from_insert
+    if returning:
+        # Not in django-stubs; every backend that can return columns has it.
+        suffix, _params = connection.ops.return_insert_columns([auto_field])  # type: ignore[attr-defined]
+        sql += " " + suffix
+    return _Insert(sql=sql, fields=fields, auto_field=auto_field, returning=returning)
+
+
+def insert(obj: M, *, using: str | None = None, send_signals: bool = True) -> M:
+    """Insert the new row `obj` and set the key the database gave it: what
+    `save(force_insert=True)` does. `send_signals=False` is for a caller that has done what the
+    model's `pre_save` receivers do (said at the call); without receivers it changes nothing."""
+    model = type(obj)
+    alias = using or router.db_for_write(model, instance=obj)
+    key = (model, alias)
+    if key not in _inserts:
+        _inserts[key] = _plain_insert(model, alias)
+    compiled = _inserts[key]
+    if (
+        compiled is None
+        # A key of the database's own given anyway, or none given where the database gives none.
+        or (obj.pk is not None) == (compiled.auto_field is not None)
+        or (send_signals and (pre_save.has_listeners(model) or post_save.has_listeners(model)))
+    ):
+        obj.save(force_insert=True, using=alias)
+        return obj
+    # As save() does: a related object saved after it was assigned gives its key now.
+    obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    connection = connections[alias]
+    params = []
+    for field in compiled.fields:
+        value = field.pre_save(obj, True)
+        if hasattr(value, "resolve_expression"):  # an expression: compiled by save() itself
+            obj.save(force_insert=True, using=alias)
+            return obj
+        params.append(field.get_db_prep_save(value, connection=connection))
+    with transaction.mark_for_rollback_on_error(alias), connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        if compiled.auto_field is not None:
+            if compiled.returning:
+                pk = cursor.fetchone()[0]
+            else:
+                table, column = model._meta.db_table, str(compiled.auto_field.column)
+                pk = connection.ops.last_insert_id(cursor, table, column)
+            setattr(obj, compiled.auto_field.attname, pk)
+    obj._state.adding = False
+    obj._state.db = alias
+    return obj

@@ -1,4 +1,5 @@
-"""jaga.core.events → the task queue: officers' notifications and residents' news."""
+"""jaga.core.events → the task queue: officers' notifications and residents' news, queued with
+the change that caused them (`events.subscribe_task`)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,7 @@ from jaga.notifications.models import Kind
 
 RESIDENT_EVENTS = (events.REPORT_PUBLISHED, events.PORTAL_PUBLISHED)
 
-
-def _officers(event: events.Event) -> None:
-    tasks.notify_officers.enqueue(event.as_dict())
-
-
-def _residents(event: events.Event) -> None:
-    tasks.news_for_residents.enqueue(event.as_dict())
-
-
 for _kind in Kind.values:
-    events.subscribe(_kind)(_officers)
+    events.subscribe_task(_kind, tasks.notify_officers)
 for _kind in RESIDENT_EVENTS:
-    events.subscribe(_kind)(_residents)
+    events.subscribe_task(_kind, tasks.news_for_residents)

@@ -41,6 +41,7 @@ from jaga.core.errors import DomainError
 from jaga.core.gateways import get_gateway
 from jaga.core.links import absolute_reverse, absolute_url
 from jaga.core.numbers import say_number
+from jaga.core.prepared import Prepared
 from jaga.notifications.models import (
     DEFAULT_CHANNELS,
     Channel,
@@ -74,14 +75,22 @@ def event_from_dict(data: dict[str, Any]) -> events.Event:
 # --------------------------------------------------------------------------- officers
 
 
-def _posted(role: str, code: str) -> list[Any]:
-    """Active users holding `role` over exactly the territory `code`."""
-    return [
-        p.user
-        for p in Posting.objects.active()
+# Read by the task of every new report (`notify_officers`): compiled once per worker and day.
+_POSTED = Prepared(
+    Posting,
+    lambda role, code, on: (
+        Posting.objects.active(on)
         .filter(role=role, territory__code=code, user__is_active=True)
         .select_related("user")
-    ]
+    ),
+    str,
+    str,
+)
+
+
+def _posted(role: str, code: str) -> list[Any]:
+    """Active users holding `role` over exactly the territory `code`."""
+    return [p.user for p in _POSTED.all(str(role), code, key=timezone.localdate())]
 
 
 def _district_of(code: str) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 pytestmark = pytest.mark.django_db
@@ -46,3 +47,28 @@ def test_a_counter_of_its_own_commits_without_waiting_for_the_disk_and_nothing_e
             assert cache.incr("counter") == 3
         assert setting() == "on"
     assert not any("synchronous_commit" in q["sql"] for q in inside.captured_queries)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's compare-and-swap")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("_restore_after_flush")
+def test_a_counter_of_its_own_is_two_statements_and_loses_no_count_to_workers_racing() -> None:
+    assert cache.add("counter", 1, 60)
+    with CaptureQueriesContext(connection) as alone:
+        assert cache.incr("counter") == 2
+    # A read and a compare-and-swap, no transaction of its own (no BEGIN / COMMIT).
+    assert [q["sql"].split()[0] for q in alone.captured_queries] == ["SELECT", "UPDATE"]
+
+    def count(times: int) -> None:
+        try:
+            for _ in range(times):
+                cache.incr("counter")
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=count, args=(25,)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert cache.get("counter") == 2 + 4 * 25

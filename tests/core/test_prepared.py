@@ -10,7 +10,7 @@ import pytest
 from django.db.models.sql.compiler import SQLCompiler
 
 from jaga.accounts.models import Posting
-from jaga.core.prepared import Prepared
+from jaga.core.prepared import Prepared, insert
 from jaga.territory.models import Level, Territory
 
 pytestmark = pytest.mark.django_db
@@ -57,3 +57,45 @@ def test_values_must_be_plain() -> None:
     villages = Prepared(Territory, lambda code: Territory.objects.filter(code=code), str)
     with pytest.raises(TypeError):
         villages.all(3503)
+
+
+def _row(obj: Any) -> dict[str, Any]:
+    return {
+        f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if not f.primary_key
+    }
+
+
+def test_insert_writes_the_row_create_writes_without_compiling(alice: Any) -> None:
+    from django.db.models.sql.compiler import SQLInsertCompiler
+
+    from jaga.servicedesk.models import Open311Client
+
+    made = Open311Client.objects.create(name="Dasbor", prefix="dsb", key_hash="a" * 64)
+    first = insert(Open311Client(name="Dasbor", prefix="dsb", key_hash="b" * 64, created_by=alice))
+    with mock.patch.object(SQLInsertCompiler, "as_sql", side_effect=AssertionError("compiled")):
+        row = insert(Open311Client(name="Dasbor", prefix="dsb", key_hash="c" * 64))
+    assert row.pk is not None and not row._state.adding and row._state.db == "default"
+    assert first.created_by_id == alice.pk
+    stored = Open311Client.objects.get(pk=row.pk)
+    assert row.created_at is not None  # auto_now_add, as save() sets it
+    assert _row(stored) == _row(row)
+    assert {k: v for k, v in _row(stored).items() if k not in ("key_hash", "created_at")} == {
+        k: v for k, v in _row(made).items() if k not in ("key_hash", "created_at")
+    }
+
+
+def test_insert_leaves_a_model_with_more_to_saving_to_save() -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from jaga.servicedesk.models import PhotoHost
+
+    host = insert(PhotoHost(host=" Media.Example.org. "))  # its own save() normalises the host
+    assert PhotoHost.objects.get(pk=host.pk).host == "media.example.org"
+    # A pre_save receiver (django_tasks_db sets the run_after) runs as in save().
+    task = DBTaskResult(
+        args_kwargs={"args": [], "kwargs": {}},
+        task_path="jaga.notifications.tasks.notify_officers",
+        backend_name="default",
+    )
+    insert(task)
+    assert DBTaskResult.objects.get(pk=task.pk).run_after is not None

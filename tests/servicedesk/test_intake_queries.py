@@ -46,7 +46,28 @@ def test_one_report_takes_a_fixed_number_of_queries(
 # service, the idempotency key, the service's questions; routing (the Polsek, the village's
 # Bhabinkamtibmas); then SAVEPOINT, the report, its first update, the roll-up with the audit
 # chain's lock (one statement), the audit row read onto the chain's head (one statement), RELEASE.
-# In production the savepoints are BEGIN/COMMIT, and after the commit the tracking-code message
-# is queued (one INSERT) and the webhooks read (one SELECT). SQLite: the roll-up alone (its write
+# In production the savepoints are BEGIN/COMMIT, the rate-limit counter is a read and a
+# compare-and-swap without a transaction of its own, the officers' notification is queued by one
+# INSERT inside the report's transaction (the test below) and the webhooks are read after the
+# commit (one SELECT). SQLite: the roll-up alone (its write
 # lock needs no statement), then the chain's head and the audit row apart.
 EXPECTED = 16 if connection.vendor == "postgresql" else 17
+
+
+def test_on_the_database_queue_the_notification_is_one_insert_before_the_chains_lock(
+    client: Client, units: dict, alice: Any, settings: Any, django_assert_num_queries: Any
+) -> None:
+    settings.TASKS = {"default": {"BACKEND": "jaga.core.taskqueue.DatabaseBackend"}}
+    assert post(client, 1).status_code == 201
+    with django_assert_num_queries(EXPECTED + 1) as captured:
+        assert post(client, 2).status_code == 201
+    statements = [q["sql"] for q in captured.captured_queries]
+    (task,) = [i for i, sql in enumerate(statements) if "django_tasks_database_dbtaskresult" in sql]
+    (report,) = [
+        i for i, sql in enumerate(statements) if 'INTO "servicedesk_servicerequest"' in sql
+    ]
+    (audit,) = [i for i, sql in enumerate(statements) if 'INTO "core_auditlog"' in sql]
+    # In the report's transaction, before the roll-up and the audit row that hold the chain's
+    # lock until the commit.
+    assert report < task < audit - (2 if connection.vendor == "sqlite" else 1)
+    assert "pg_advisory_xact_lock" not in statements[task]

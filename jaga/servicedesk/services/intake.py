@@ -21,7 +21,7 @@ from jaga.core import events
 from jaga.core.audit import Along, log_action, snapshot
 from jaga.core.codes import random_code, random_secret
 from jaga.core.errors import DomainError
-from jaga.core.prepared import Prepared
+from jaga.core.prepared import Prepared, insert
 from jaga.core.types import Actor, signed_in
 from jaga.incidents.services import check_point
 from jaga.servicedesk import metrics as desk_metrics
@@ -322,7 +322,7 @@ def _create_report(
     """The new report, received now, routed, with its clock started (`Service.due_from`)."""
     service, channel = fields["service"], fields["channel"]
     ticket = random_code(10)
-    return ServiceRequest.objects.create(
+    report = ServiceRequest(
         **fields,
         ticket=ticket,
         token=random_secret(18),
@@ -341,6 +341,7 @@ def _create_report(
         assignee=routing.officer,
         due_at=service.due_from(now),
     )
+    return insert(report)
 
 
 def _check_submitter(
@@ -429,13 +430,24 @@ def _attach_photos(request: ServiceRequest, cleaned: list[CleanPhoto]) -> None:
 
 def _record_receipt(request: ServiceRequest, routing: Routing, *, actor: Actor) -> None:
     """The first update, the month's count, the audit row and the event of a new report."""
-    RequestUpdate.objects.create(
-        request=request,
-        at=request.received_at,
-        author=None,
-        public=True,
-        text=_received_text(routing),
-        status_to=Status.RECEIVED,
+    insert(
+        RequestUpdate(
+            request=request,
+            at=request.received_at,
+            author=None,
+            public=True,
+            text=_received_text(routing),
+            status_to=Status.RECEIVED,
+        )
+    )
+    # Before the audit chain's lock: the officers' notification is queued in this transaction
+    # (jaga.core.outbox), one statement that need not wait inside the lock.
+    events.emit(
+        events.REPORT_CREATED,
+        territory_code=request.village.code,
+        object_type="servicedesk.servicerequest",
+        object_id=request.ticket,
+        data=report_event_data(request),
     )
     # The month's count moves in the round trip that takes the audit chain's lock (both are
     # held until the commit; one round trip fewer while they are). The month's first report of
@@ -457,13 +469,6 @@ def _record_receipt(request: ServiceRequest, routing: Routing, *, actor: Actor) 
         +1,
         key,
         {str(row["metric"]) for row in moved.rows},
-    )
-    events.emit(
-        events.REPORT_CREATED,
-        territory_code=request.village.code,
-        object_type="servicedesk.servicerequest",
-        object_id=request.ticket,
-        data=report_event_data(request),
     )
 
 
