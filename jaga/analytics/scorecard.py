@@ -302,9 +302,9 @@ def outputs_in_words(out: dict[str, Any] | None) -> str:
     return text
 
 
-def build(unit: Unit, month: datetime.date) -> dict[str, Any]:
-    """Every programme of the unit with its evaluation, outputs and plain sentences."""
-    check_month(unit, month)
+def _adoptions(unit: Unit, month: datetime.date) -> dict[int, dict[str, Any]]:
+    """Per programme id, the unit's adopting villages and the months they adopted it in, up to
+    the end of `month`."""
     month_end = add_months(month, 1) - datetime.timedelta(days=1)
     adoptions: dict[int, dict[str, Any]] = {}
     for programme_id, village_id, day in unscoped(
@@ -316,6 +316,13 @@ def build(unit: Unit, month: datetime.date) -> dict[str, Any]:
         entry = adoptions.setdefault(programme_id, {"villages": set(), "months": set()})
         entry["villages"].add(village_id)
         entry["months"].add(day.replace(day=1))
+    return adoptions
+
+
+def build(unit: Unit, month: datetime.date) -> dict[str, Any]:
+    """Every programme of the unit with its evaluation, outputs and plain sentences."""
+    check_month(unit, month)
+    adoptions = _adoptions(unit, month)
     out = outputs(unit, month)
     programmes = Programme.objects.filter(Q(pk__in=adoptions) | Q(code__in=out)).order_by("code")
     rows = []
