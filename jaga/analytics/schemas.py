@@ -78,7 +78,11 @@ class CompStatOut(Schema):
     notice: str = ""
 
 
-class AlarmOut(Schema):
+# A plain pydantic model, not a ninja `Schema`: the country's list has over a thousand alarms,
+# and a `Schema` reads every field of every row through a wrapper object (more time than finding
+# and naming them); the rows are dicts, which pydantic validates itself. (No docstring: it would
+# become the OpenAPI description.)
+class AlarmOut(BaseModel):
     village_code: str
     village_name: str
     category_code: str
