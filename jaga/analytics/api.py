@@ -218,7 +218,14 @@ def rollups(
         raise DomainError("bad_level", "by must be village, district, regency or province")
     last = _month(end)
     first = parse_month(start) or add_months(last, -11)
+    size = limit or (ROLLUP_PAGE if large else None)
     qs: QuerySet[Any]
+    summed = queries.rollup_by_regency(unit, by, first, last) if metric == "incidents" else None
+    if summed is not None:
+        return [
+            {"code": code, "month": month.isoformat()[:7], "value": n}
+            for code, month, n in (summed[offset : offset + size] if size else summed[offset:])
+        ]
     if metric == "incidents":
         areas = queries.area_counts_by(unit, by)
         if areas is not None:  # the area roll-up: a few rows per district and month
@@ -236,7 +243,6 @@ def rollups(
         .annotate(n=value)
         .order_by(field, "month")
     )
-    size = limit or (ROLLUP_PAGE if large else None)
     page = rows[offset : offset + size] if size else rows[offset:]
     return [{"code": r[field], "month": r["month"].isoformat()[:7], "value": r["n"]} for r in page]
 

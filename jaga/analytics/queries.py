@@ -714,6 +714,52 @@ def _rows_from_regencies(
     return out
 
 
+def rollup_by_regency(
+    unit: Unit, by: str, first: datetime.date, last: datetime.date
+) -> list[tuple[str, datetime.date, int]] | None:
+    """Σ incidents per (regency or province, month) of a province or the country from `first` to
+    `last`, ordered by code and month: the rows `area_counts_by(unit, by)` grouped by code and
+    month gives (a row where a roll-up row exists), summed from `regency_counts` instead of read.
+    None when they cannot be (`by` a district or village, a unit not a province or the country).
+
+    The query grouped the country's regency rows of a year ordered by code (6,168 groups of
+    108,000 rows): with the page's LIMIT, PostgreSQL walked the roll-up's key in code order
+    through a million district rows (0.5-0.6 s), else sorted on disk."""
+    if by not in ("regency", "province") or not by_regency(unit):
+        return None
+    parts = regency_counts(unit)
+    if unit.level != "country":
+        parts = [p for p in parts if p.parent in unit.codes]
+    if not any(len(p.month) for p in parts):
+        return []
+    names = [p.code if by == "regency" else p.parent for p in parts]
+    codes, code_of_part = np.unique(np.array(names, dtype=str), return_inverse=True)
+    month = np.concatenate([p.month for p in parts])
+    count = np.concatenate([p.count for p in parts])
+    code = np.repeat(code_of_part, [len(p.month) for p in parts])
+    # The months asked for, cut to those with rows (a start in year 1 asks for 24,000 months).
+    lo = max(_month_index(first), int(month.min()))
+    hi = min(_month_index(last), int(month.max()))
+    if hi < lo:
+        return []
+    inside = (month >= lo) & (month <= hi)
+    width = hi - lo + 1
+    # Code-major keys: in key order the rows come out by code, then month. The sums are float64,
+    # exact for any count below 2**53.
+    keys = code[inside] * width + (month[inside] - lo)
+    present = np.bincount(keys, minlength=len(codes) * width) > 0
+    sums = np.bincount(keys, weights=count[inside], minlength=len(codes) * width)
+    at = np.flatnonzero(present)
+    return [
+        (
+            str(codes[k // width]),
+            datetime.date((lo + k % width) // 12, (lo + k % width) % 12 + 1, 1),
+            int(n),
+        )
+        for k, n in zip(at.tolist(), sums[at].tolist(), strict=True)
+    ]
+
+
 # --- Other monthly figures ----------------------------------------------------------------------
 
 

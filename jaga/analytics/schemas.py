@@ -4,6 +4,7 @@ import datetime
 from typing import Any
 
 from ninja import Schema
+from pydantic import BaseModel
 
 
 class EventPointOut(Schema):
@@ -77,7 +78,11 @@ class CompStatOut(Schema):
     notice: str = ""
 
 
-class AlarmOut(Schema):
+# A plain pydantic model, not a ninja `Schema`: the country's list has over a thousand alarms,
+# and a `Schema` reads every field of every row through a wrapper object (more time than finding
+# and naming them); the rows are dicts, which pydantic validates itself. (No docstring: it would
+# become the OpenAPI description.)
+class AlarmOut(BaseModel):
     village_code: str
     village_name: str
     category_code: str
@@ -116,7 +121,10 @@ class RaidPlanOut(Schema):
     places: list[RaidPlaceOut]
 
 
-class RollupRowOut(Schema):
+# A plain pydantic model, not a ninja `Schema`: up to 10,000 rows a page, and a `Schema` reads
+# every field of every row through a wrapper object; the rows are dicts, which pydantic validates
+# itself. (No docstring: it would become the OpenAPI description.)
+class RollupRowOut(BaseModel):
     code: str
     month: str
     value: int

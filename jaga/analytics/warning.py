@@ -613,6 +613,17 @@ def spans_regencies(unit: Unit) -> bool:
     return len({".".join(code.split(".")[:2]) for code in unit.codes}) > 1
 
 
+@dataclass(frozen=True)
+class _Place:
+    """What `territory_label` reads of a territory (and `_named` of a village): its code, name,
+    level and parent."""
+
+    code: str
+    name: str
+    level: str
+    parent: _Place | None
+
+
 def _named(found: list[dict[str, Any]], wide: bool = False) -> list[dict[str, Any]]:
     """The alarms with village and category codes and names instead of ids. Two queries.
 
@@ -622,25 +633,34 @@ def _named(found: list[dict[str, Any]], wide: bool = False) -> list[dict[str, An
     if not found:
         return []
     rows = Territory.objects.filter(pk__in={a["village_id"] for a in found})
+    villages: dict[int, Any]
     if wide:
-        rows = rows.select_related("parent__parent").only(
-            "id", "code", "name", "kind", "level", "parent__name", "parent__parent__name"
-        )
+        # Read as values, not models: building a village, its district and its regency as
+        # model instances was most of the time of naming the country's thousand alarms.
+        villages = {}
+        for pk, code, name, level, district, regency in rows.values_list(
+            "id", "code", "name", "level", "parent__name", "parent__parent__name"
+        ):
+            above = None if regency is None else _Place("", regency, Level.REGENCY, None)
+            parent = None if district is None else _Place("", district, Level.DISTRICT, above)
+            villages[pk] = _Place(code, name, level, parent)
     else:
-        rows = rows.only("id", "code", "name", "kind", "level")
-    villages = {t.pk: t for t in rows}
+        villages = {t.pk: t for t in rows.only("id", "code", "name", "kind", "level")}
+    # (code, name) of each category: its name is looked up once, not once per alarm (in the
+    # language of the request: a property that asks for it each time).
     categories = {
-        c.pk: c for c in Category.objects.filter(pk__in={a["category_id"] for a in found})
+        c.pk: (c.code, c.name)
+        for c in Category.objects.filter(pk__in={a["category_id"] for a in found})
     }
     # `display_name` of each village, the label of its kind looked up once per kind (the
     # choices' lookup and translation cost more than the rest of naming a thousand alarms).
     kinds: dict[str, str] = {}
 
-    def display_name(village: Territory) -> str:
+    def display_name(village: Any) -> str:
         if wide:
             return territory_label(village, regency=True)
         if village.level != Level.VILLAGE:
-            return village.display_name
+            return str(village.display_name)
         if village.kind not in kinds:
             kinds[village.kind] = village.get_kind_display()
         return f"{kinds[village.kind]} {village.name}"
@@ -654,8 +674,8 @@ def _named(found: list[dict[str, Any]], wide: bool = False) -> list[dict[str, An
             {
                 "village_code": village.code,
                 "village_name": display_name(village),
-                "category_code": category.code if category else "",
-                "category_name": category.name if category else _("All categories"),
+                "category_code": category[0] if category else "",
+                "category_name": category[1] if category else _("All categories"),
                 **alarm,
             }
         )

@@ -71,11 +71,19 @@ class IkmRow:
 
 
 def ikm_table(
-    responses: QuerySet[IkmResponse], by: str, start: datetime.date, end: datetime.date
+    responses: QuerySet[IkmResponse],
+    by: str,
+    start: datetime.date,
+    end: datetime.date,
+    *,
+    weights: dict[str, Decimal] | None = None,
+    bands: list[tuple[str, Decimal, Decimal]] | None = None,
 ) -> list[IkmRow]:
-    """IKM per service unit (`by="unit"`) or per village (`by="village"`) between two dates."""
-    weights = current_weights()
-    bands = current_bands()
+    """IKM per service unit (`by="unit"`) or per village (`by="village"`) between two dates.
+    `weights` and `bands`: `current_weights()` and `current_bands()` when the caller has read
+    them (a page with several tables reads them once)."""
+    weights = current_weights() if weights is None else weights
+    bands = current_bands() if bands is None else bands
     group_fields = {
         "unit": ["unit_id", "unit__name"],
         "village": ["village__code", "village__name"],
@@ -128,7 +136,14 @@ def ikm_table(
     return out
 
 
-def ikm_overall(responses: QuerySet[IkmResponse], start: datetime.date, end: datetime.date) -> Any:
+def ikm_overall(
+    responses: QuerySet[IkmResponse],
+    start: datetime.date,
+    end: datetime.date,
+    *,
+    weights: dict[str, Decimal] | None = None,
+    bands: list[tuple[str, Decimal, Decimal]] | None = None,
+) -> Any:
     sums = {f"s_{c}": Sum(c) for c in IKM_ELEMENTS}
     row = responses.filter(answered_on__gte=start, answered_on__lte=end).aggregate(
         n=Count("id"), **sums
@@ -136,7 +151,10 @@ def ikm_overall(responses: QuerySet[IkmResponse], start: datetime.date, end: dat
     if not row["n"]:
         return None
     return ikm_math.compute(
-        row["n"], {c: row[f"s_{c}"] for c in IKM_ELEMENTS}, current_weights(), current_bands()
+        row["n"],
+        {c: row[f"s_{c}"] for c in IKM_ELEMENTS},
+        current_weights() if weights is None else weights,
+        current_bands() if bands is None else bands,
     )
 
 
@@ -292,16 +310,20 @@ def _participation_by_child(
     return figures
 
 
-def _population_by_child(parent: Territory, child_field: str, depth: int) -> dict[str, int]:
-    """Residents per child territory (its code has `depth` parts) in the latest year known."""
-    pop_rows = Population.objects.filter(_inside(parent, "village__"))
-    year = pop_rows.order_by("-year").values_list("year", flat=True).first()
-    population: dict[str, int] = defaultdict(int)
-    if year is not None:
-        for code, count in pop_rows.filter(year=year).values_list("village__code", "count"):
-            key = code if child_field == "village__code" else ".".join(code.split(".")[:depth])
-            population[key] += count
-    return population
+def _population_by_child(parent: Territory, child_field: str) -> dict[str, int]:
+    """Residents per child territory in the latest year known. One query: the sums per year and
+    child (a few rows a child), summed by the database instead of a row per village (a province's
+    thousands) read and summed here."""
+    rows = (
+        Population.objects.filter(_inside(parent, "village__"))
+        .values_list("year", f"village__{child_field.removeprefix('village__')}")
+        .annotate(n=Sum("count"))
+        .order_by()
+    )
+    by_year: dict[int, dict[str, int]] = defaultdict(dict)
+    for year, code, n in rows:
+        by_year[year][code] = int(n or 0)
+    return by_year[max(by_year)] if by_year else {}
 
 
 def _trust_disturbance_correlation(out: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -347,13 +369,23 @@ def _incidents_by_child(
     return {code: int(n or 0) for code, n in rows}
 
 
-def joined_by_child(parent: Territory, start: datetime.date, end: datetime.date) -> dict[str, Any]:
+def joined_by_child(
+    parent: Territory,
+    start: datetime.date,
+    end: datetime.date,
+    trust_children: list[tuple[Territory, TrustSummary]] | None = None,
+) -> dict[str, Any]:
     """Trust beside disturbances and participation, per child territory, from the roll-ups.
 
     Also the Spearman rank correlation across children between trust in the police and
     disturbances per 1,000 residents: an association to look into, not a cause.
+
+    `trust_children`: `trust_by_child(parent, start, end)` when the caller has read it already
+    (the results page), so that the children and their trust are not read twice.
     """
-    children = list(parent.children.order_by("code"))
+    if trust_children is None:
+        trust_children = trust_by_child(parent, start, end)
+    children = [child for child, _summary in trust_children]
     if not children:
         return {"rows": [], "correlation": None}
     child_field = {
@@ -361,11 +393,11 @@ def joined_by_child(parent: Territory, start: datetime.date, end: datetime.date)
         Level.VILLAGE: "village__code",
         Level.REGENCY: "regency_code",
     }[Level(children[0].level)]
-    trust = dict(trust_by_child(parent, start, end))
+    trust = dict(trust_children)
     period = {"month__gte": start.replace(day=1), "month__lte": end}
     incidents = _incidents_by_child(parent, child_field, period)
     figures = _participation_by_child(parent, child_field, period)
-    population = _population_by_child(parent, child_field, len(children[0].code.split(".")))
+    population = _population_by_child(parent, child_field)
     out = []
     for child in children:
         summary = trust.get(child)

@@ -249,19 +249,23 @@ def results(request: HttpRequest, code: str | None = None) -> HttpResponse:
         lines = [(labels[q], means(q)) for q in ("trust_police", "safe_night", "safe_home")]
         title = _("Trust and sense of safety per month (1–5)")
         chart = line_chart(months, lines, title)
+    # The IKM weights and grade bands, read once for the three IKM figures.
+    weights, bands = queries.current_weights(), queries.current_bands()
     context = {
         "territory": territory,
         "tops": tops,
         "start": start,
         "end": end,
-        "ikm_overall": queries.ikm_overall(responses, start, end),
-        "ikm_units": queries.ikm_table(responses, "unit", start, end),
+        "ikm_overall": queries.ikm_overall(responses, start, end, weights=weights, bands=bands),
+        "ikm_units": queries.ikm_table(responses, "unit", start, end, weights=weights, bands=bands),
         # A regency lists its districts (one can click through); a district its villages.
         "ikm_areas": queries.ikm_table(
             responses,
             "district" if territory.level in (Level.REGENCY, Level.PROVINCE) else "village",
             start,
             end,
+            weights=weights,
+            bands=bands,
         ),
         "elements": list(IkmElement.objects.all()),
         "trust": trust,
@@ -270,7 +274,7 @@ def results(request: HttpRequest, code: str | None = None) -> HttpResponse:
         "trust_series": [(m, s, estimate_rows(s)) for m, s in series],
         "trust_chart": chart,
         "labels": question_labels(),
-        "joined": queries.joined_by_child(territory, start, end),
+        "joined": queries.joined_by_child(territory, start, end, children),
     }
     return render(request, "surveys/results.html", context)
 

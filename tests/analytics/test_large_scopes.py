@@ -249,3 +249,66 @@ def test_rollups_default_to_regencies_above_a_polres_and_page(world, polda, lead
     ]
     assert [len(p) for p in pages] == [5, 5, 5, 5, 5, 5, 2]
     assert [r for p in pages for r in p] == every
+
+
+def _area_rows(territory: str, by: str, first: str, last: str) -> list[dict]:
+    """The rows as the area roll-up grouped by the database gives them."""
+    from django.db.models import Sum
+
+    from jaga.analytics.queries import area_counts_by
+    from jaga.analytics.units import Unit
+
+    unit = Unit(territory, territory, ["35"], "country" if territory == "*" else "province")
+    areas = area_counts_by(unit, by)
+    assert areas is not None
+    rows = (
+        areas.filter(month__gte=f"{first}-01", month__lte=f"{last}-01")
+        .values("code", "month")
+        .annotate(n=Sum("count"))
+        .order_by("code", "month")
+    )
+    return [{"code": r["code"], "month": r["month"].isoformat()[:7], "value": r["n"]} for r in rows]
+
+
+@pytest.mark.parametrize("territory", ["35", "*"])
+@pytest.mark.parametrize("by", ["regency", "province"])
+@pytest.mark.parametrize(("first", "last"), [("2026-09", "2026-10"), ("2026-10", "2026-10"),
+                                             ("2020-01", "2027-06"), ("2026-10", "2026-09")])  # fmt: skip
+def test_rollups_by_regency_or_province_above_a_polres_are_the_area_rows_grouped(
+    world, admin_client_, territory, by, first, last
+):
+    url = f"/api/v1/analytics/rollups?territory={territory}&by={by}&start={first}&end={last}"
+    rows = admin_client_.get(url).json()
+    assert rows == _area_rows(territory, by, first, last)
+    assert bool(rows) == (first <= last)
+    pages = [admin_client_.get(f"{url}&limit=1&offset={o}").json() for o in range(len(rows) + 1)]
+    assert [r for page in pages for r in page] == rows and pages[-1] == []
+
+
+@pytest.mark.parametrize("territory", ["35", "*"])
+def test_rollups_above_a_polres_read_no_roll_up_row_once_read_and_follow_a_new_incident(
+    world, admin_client_, territory, django_assert_num_queries
+):
+    """Above a Polres the roll-up by regency sums the regency rows this process keeps under each
+    regency's version (`queries.regency_counts`): a second request reads the versions only (the
+    grouped query walked a million rows of the national roll-up); after a new incident it reads
+    the one regency whose version moved (its coverage and its rows), and shows the incident."""
+    url = f"/api/v1/analytics/rollups?territory={territory}&start=2026-09&end=2026-10"
+    before = admin_client_.get(url).json()
+    with CaptureQueriesContext(connection) as seen:
+        assert admin_client_.get(url).json() == before
+    assert not [q for q in seen.captured_queries if "areamonthlycount" in q["sql"]]
+    warm = len(seen.captured_queries)
+    with django_assert_num_queries(warm):
+        admin_client_.get(url)
+    put_count(world[-1], LAST_MONTH, "miras", 7)  # a village of 35.99
+    with CaptureQueriesContext(connection) as seen:
+        after = admin_client_.get(url).json()
+    reads = [q["sql"] for q in seen.captured_queries if "areamonthlycount" in q["sql"]]
+    # The regency's coverage (kept under the same version) and its rows: its own, not 35.03's.
+    assert len(seen.captured_queries) == warm + 2 and len(reads) == 2
+    assert all("'35.99'" in sql and "35.03" not in sql for sql in reads)
+    moved = [(b["code"], b["month"], a["value"] - b["value"]) for b, a in zip(before, after, strict=True)
+             if a != b]  # fmt: skip
+    assert moved == [("35.99", "2026-10", 7)]
+    assert after == _area_rows(territory, "regency", "2026-09", "2026-10")

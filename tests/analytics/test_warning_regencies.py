@@ -176,6 +176,45 @@ def test_a_page_that_shows_a_few_alarms_names_only_those(two_regencies):
     assert len(alone["alarms"]) == 1 and alone["total"] >= 1
 
 
+def test_a_wide_list_names_its_villages_from_values_not_models(
+    two_regencies, monkeypatch, django_assert_num_queries
+):
+    """Above one regency each alarm is named "village, Kec. district, regency" from one read of
+    values: building the village, its district and its regency as models was most of the time
+    of naming the country's thousand alarms. The names are `territory_label`'s; the categories'
+    names are those of the request's language."""
+    from django.utils import translation
+
+    built: list[int] = []
+    original = Territory.from_db.__func__  # type: ignore[attr-defined]
+
+    def counted(cls, db, field_names, values):  # type: ignore[no-untyped-def]
+        built.append(1)
+        return original(cls, db, field_names, values)
+
+    province = unit("35")
+    warning.alarms_report(province, LAST_MONTH)  # scanned and cached: only naming is left
+    monkeypatch.setattr(Territory, "from_db", classmethod(counted))
+    # The versions, the regencies' cached alarms, the villages' names, the categories'.
+    with translation.override("en"), django_assert_num_queries(4):
+        found = warning.alarms_report(province, LAST_MONTH)["alarms"]
+    monkeypatch.undo()
+    assert len(found) >= 2 and built == []
+    villages = {
+        t.code: t
+        for t in Territory.objects.filter(
+            code__in=[a["village_code"] for a in found]
+        ).select_related("parent__parent")
+    }
+    categories = {c.code: c for c in Category.objects.all()}
+    for alarm in found:
+        assert alarm["village_name"] == territory_label(
+            villages[alarm["village_code"]], regency=True
+        )
+        if alarm["category_code"]:
+            assert alarm["category_name"] == categories[alarm["category_code"]].name_en
+
+
 def test_the_alarms_page_lists_every_alarm_page_by_page(two_regencies, monkeypatch):
     """The country has over a thousand alarms: the page names and shows a page of them; the
     pages together are the whole list, in its order, and the sentence counts every village."""

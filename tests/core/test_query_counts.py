@@ -64,7 +64,7 @@ PINNED: dict[tuple[str, str], int] = {
     ("incidents:index", "satbinmas"): 6,
     ("partners:people", "satbinmas"): 5,
     ("partners:index", "partner"): 7,
-    ("surveys:results", "satbinmas"): 29,
+    ("surveys:results", "satbinmas"): 22,
     ("GET /api/v1/me", "satbinmas"): 3,
     ("GET /api/v1/me/tokens", "satbinmas"): 4,
     ("GET /api/v1/territories", "satbinmas"): 4,

@@ -176,3 +176,31 @@ def test_staff_of_a_large_area_type_the_village_instead_of_a_list(
     unknown = satbinmas_client.post(url, _trust_post(village="Atlantis", answered_on="2024-02-01"))
     assert unknown.status_code == 200 and "village" in unknown.context["form"].errors
     assert TrustResponse.objects.count() == 1
+
+
+@pytest.mark.usefixtures("frozen_clock")
+def test_a_provinces_results_read_each_figure_once(village_a, polsek, django_assert_num_queries):
+    """A Polda opens its province's results: its regencies and their trust are read once (the
+    table beside disturbances reuses them), the residents per regency are summed by the
+    database in one query, not read village by village (a province has thousands), and the IKM
+    weights and grades are read once for the three IKM figures."""
+    from jaga.accounts.models import Role
+    from jaga.territory.models import Population, Territory
+    from tests.conftest import client_for
+    from tests.factories import PostingFactory, UserFactory
+
+    _seed(village_a, polsek)
+    Population.objects.create(village=village_a, year=2024, count=1_000, source="test")
+    kapolda = UserFactory(username="kapolda")
+    PostingFactory(
+        user=kapolda, role=Role.LEADER, territory=Territory.objects.get(code="35"),
+        valid_from=datetime.date(2020, 1, 1),
+    )  # fmt: skip
+    client = client_for(kapolda)
+    url = reverse("surveys:results_for", args=["35"])
+    client.get(url)  # what a process keeps (content types, templates)
+    with django_assert_num_queries(25):
+        page = client.get(url)
+    assert page.status_code == 200
+    rows = {r["territory"].code: r for r in page.context["joined"]["rows"]}
+    assert rows["35.03"]["respondents"] == 3 and rows["35.03"]["trust"] is not None
