@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from jaga.analytics.rebuild import rebuild_all
@@ -206,6 +206,9 @@ steps = st.lists(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(sequence=steps)
+# An activity moved, then an invitation through the caller's copy read before the move: counted
+# in the village and month the activity has now (`invite` reads it again, locked).
+@example(sequence=[("edit", 0, 0), ("invite", 0, 0)])
 def test_a_rebuild_after_any_sequence_of_services_changes_no_roll_up(
     sequence: list[tuple[str, int, int]],
     meeting: Any,  # noqa: F811

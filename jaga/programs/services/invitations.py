@@ -34,6 +34,25 @@ def invite(
     """Invite a person living in the activity's area, or an organisation working in it."""
     if (person is None) == (organisation is None):
         raise DomainError("one_invitee", _("Invite either a person or an organisation."))
+    with transaction.atomic():
+        # The activity as it is now, locked against a correction (`update_activity`) until the
+        # commit: the invitation is counted in its village and month, not in those of a copy
+        # read before it was moved.
+        activity = (
+            Activity.objects.select_for_update(of=("self",))
+            .select_related("programme", "village", "area")
+            .get(pk=activity.pk)
+        )
+        return _invite(activity, actor=actor, person=person, organisation=organisation)
+
+
+def _invite(
+    activity: Activity,
+    *,
+    actor: Actor,
+    person: Person | None,
+    organisation: Organisation | None,
+) -> Invitation:
     area = activity.area
     if person is not None and not person.village.is_within(area.code):
         raise DomainError(
@@ -49,42 +68,41 @@ def invite(
                 _("%(name)s works outside the area of this activity (%(area)s).")
                 % {"name": organisation.name, "area": area.name},
             )
-    with transaction.atomic():
-        duplicate = Invitation.objects.filter(
-            activity=activity, person=person, organisation=organisation
-        ).first()
-        if duplicate is not None:
-            return duplicate
-        invitation = Invitation.objects.create(
-            activity=activity,
-            person=person,
-            organisation=organisation,
-            code=random_code(12),
-            sent_at=timezone.now(),
-        )
-        bump_attendance(invitation, [programme_metrics.INVITED], 1)
-        if person is not None and person.phone:
-            transaction.on_commit(lambda: _send_invitation(invitation.pk))
-        log_action(
-            "programs.invited",
-            invitation,
-            actor=actor,
-            after=snapshot(invitation, ["activity", "person", "organisation"]),
-            territory_code=activity.village.code,
-        )
-        events.emit(
-            events.INVITATION_SENT,
-            territory_code=activity.village.code,
-            object_type="programs.activity",
-            object_id=str(activity.pk),
-            data={
-                "activity_id": activity.pk,
-                "invitation_id": invitation.pk,
-                "organisation_id": organisation.pk if organisation is not None else None,
-                "person": person is not None,
-                "starts_at": activity.starts_at.isoformat(),
-            },
-        )
+    duplicate = Invitation.objects.filter(
+        activity=activity, person=person, organisation=organisation
+    ).first()
+    if duplicate is not None:
+        return duplicate
+    invitation = Invitation.objects.create(
+        activity=activity,
+        person=person,
+        organisation=organisation,
+        code=random_code(12),
+        sent_at=timezone.now(),
+    )
+    bump_attendance(invitation, [programme_metrics.INVITED], 1)
+    if person is not None and person.phone:
+        transaction.on_commit(lambda: _send_invitation(invitation.pk))
+    log_action(
+        "programs.invited",
+        invitation,
+        actor=actor,
+        after=snapshot(invitation, ["activity", "person", "organisation"]),
+        territory_code=activity.village.code,
+    )
+    events.emit(
+        events.INVITATION_SENT,
+        territory_code=activity.village.code,
+        object_type="programs.activity",
+        object_id=str(activity.pk),
+        data={
+            "activity_id": activity.pk,
+            "invitation_id": invitation.pk,
+            "organisation_id": organisation.pk if organisation is not None else None,
+            "person": person is not None,
+            "starts_at": activity.starts_at.isoformat(),
+        },
+    )
     return invitation
 
 
