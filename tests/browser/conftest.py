@@ -242,11 +242,25 @@ def desktop_page(browser: Any, base_url: str) -> Iterator[Any]:
 def login(page: Any, user: Any) -> None:
     """Sign `user` in: a Django test client's session (two-factor step passed for leaders and
     administrators) becomes the browser's session cookie."""
+    import time
+
     from django.conf import settings
+    from django.db import OperationalError
 
     from tests.conftest import client_for
 
-    client = client_for(user)
+    # On SQLite the live server shares the in-memory test database (shared cache), where a
+    # table another thread is reading is locked at once, with no busy wait: a request of the
+    # previous page still being served makes the session's INSERT fail ("database table is
+    # locked"). Such a write is tried again; any other error is not.
+    for attempt in range(50):
+        try:
+            client = client_for(user)
+            break
+        except OperationalError as exc:
+            if "is locked" not in str(exc) or attempt == 49:
+                raise
+            time.sleep(0.1)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     page.context.add_cookies(
         [
