@@ -477,25 +477,31 @@ def sparklines_from(
 ) -> list[dict[str, Any]]:
     """The sparkline of every child area from (child code, month, count) rows.
 
-    A month in which some regency of the child has no record at all (a gap in its register:
-    unknown, not zero) is None; the 12-month total is then None if the gap falls in it, and the
+    A month in which some regency of the child has no record at all (a gap in its register, or a
+    month before its register begins or after it ends: unknown, not zero) is None; the 12-month total is then None if the gap falls in it, and the
     Mann-Kendall test reads the known months only (as the unit's own trend does)."""
     series: dict[str, dict[datetime.date, int]] = defaultdict(dict)
     for code, m, n in rows:
         series[code][m] = int(n or 0)
     month_list = months_between(start, end)
-    missing = {r.code: set(r.missing) for r in regency_coverage(unit) if r.missing}
+    # Per regency with records, the months of the window it does not cover: gaps in its
+    # register and the months before it begins or after it ends (unknown, not zero).
+    unknown = {
+        r.code: set(r.missing) | {m for m in month_list if m < r.first or m > r.last}
+        for r in regency_coverage(unit)
+    }
     out = []
     for child in Territory.objects.filter(_children_counts(unit)[2]).order_by("code"):
-        # A province's gaps are those of any of its regencies; a smaller area's, its regency's.
+        # A province's unknown months are those of any of its regencies; a smaller area's, its
+        # regency's.
         regencies = (
             [".".join(child.code.split(".")[:2])]
             if "." in child.code
-            else [r for r in missing if r.startswith(child.code + ".")]
+            else [r for r in unknown if r.startswith(child.code + ".")]
         )
         gaps: set[datetime.date] = set()
         for r in regencies:
-            gaps |= missing.get(r, set())
+            gaps |= unknown.get(r, set())
         own = series.get(child.code, {})
         values = [None if m in gaps else own.get(m, 0) for m in month_list]
         last = values[-12:]

@@ -106,3 +106,30 @@ def test_the_api_gives_a_gap_as_null(frozen, villages, panel_months, leader_clie
     areas = leader_client.get(url).json()["areas"]
     assert areas and all(a["values"][-5] is None for a in areas)
     assert all(None not in a["values"][-4:] for a in areas)
+
+
+def test_months_after_the_register_ends_or_before_it_begins_are_unknown(
+    frozen, villages, panel_months, leader_client
+):
+    """A register that ends three months before the dashboard's month (an import of history
+    up to then) or begins inside the sparklines' window: those months are unknown, not a fall to
+    zero; each stretch of them is marked once."""
+    y = np.full((len(villages), len(panel_months)), 2)
+    bulk_counts(villages, panel_months, y, "pencurian")
+    ends = add_months(LAST_MONTH, -3)
+    begins = add_months(LAST_MONTH, -19)
+    MonthlyIncidentCount.objects.filter(month__gt=ends).delete()
+    MonthlyIncidentCount.objects.filter(month__lt=begins).delete()
+    rebuild_areas()
+    got = queries.dashboard_counts(unit("35.03"), LAST_MONTH)
+    months = got.months[-24:]
+    for s in got.sparks:
+        for m, v in zip(months, s["values"], strict=True):
+            assert (v is None) == (m > ends or m < begins), (s["territory"].code, m)
+        assert s["total"] is None  # the last 12 months hold three unknown ones
+        assert s["mk"].trend == "no trend"  # a steady count, not a fall to zero
+    html = leader_client.get(f"/analitik/?territory=35.03&month={LAST_MONTH:%Y-%m}").content
+    svg = re.findall(r'<svg class="chart spark".*?</svg>', html.decode())[0]
+    assert svg.count(">?<title>") == 2  # one mark for each stretch, not one a month
+    after = f"{add_months(ends, 1):%Y-%m} – {LAST_MONTH:%Y-%m}: "
+    assert f">?<title>{after}" in svg

@@ -362,6 +362,15 @@ def test_month_labels_never_touch_where_the_last_one_is_pulled_inside(count: int
         assert len(extents) >= 3
 
 
+def test_a_sparkline_marks_a_stretch_of_unknown_months_once() -> None:
+    values = [None, None, None, 4.0, 5.0, None, 6.0]
+    labels = [f"2026-0{m}" for m in range(1, 8)]
+    svg = str(sparkline(values, labels=labels, withheld_tip="tidak diketahui"))
+    assert svg.count(">?<title>") == 2
+    assert ">?<title>2026-01 – 2026-03: tidak diketahui</title>" in svg
+    assert ">?<title>2026-06: tidak diketahui</title>" in svg
+
+
 def test_a_line_chart_marks_a_gap_month() -> None:
     svg = str(
         line_chart(

@@ -134,9 +134,9 @@ def sparkline(
 ) -> SafeString:
     """A small line of the last months and a dot on the latest; the label reads the values.
 
-    A None (a gap in the register: unknown, not zero) breaks the line and draws `withheld` at
-    the foot of its month instead, with `withheld_tip` (after the month's label) as its tooltip,
-    as `column_chart` marks it."""
+    A None (a gap in the register, or a month before it begins or after it ends: unknown, not
+    zero) breaks the line; each stretch of them draws `withheld` once at its foot, with
+    `withheld_tip` (after the stretch's months) as its tooltip, as `column_chart` marks a gap."""
     if not values:
         return mark_safe("")  # noqa: S308 - constant
     top = max(max((v for v in values if v is not None), default=0), 1)
@@ -154,14 +154,16 @@ def sparkline(
             )
         else:
             parts.append(polyline(points, BRAND, 1.5))
-    for i, v in enumerate(values):
-        if v is None:
-            tip = f"{labels[i]}: {withheld_tip}" if labels else withheld_tip
-            x = min(max(i * step, 4), width - 4)  # the mark stays inside at either end
-            parts.append(
-                f'<text x="{x:.1f}" y="{height - 1}" text-anchor="middle" font-size="11" '
-                f'fill="{MUTED}">{escape(withheld)}<title>{escape(tip)}</title></text>'
-            )
+    for first, last in _none_runs(values):
+        # One mark for a stretch of unknown months (a register that begins late or ends early
+        # is unknown for many months: one "?" says so, a row of them would be noise).
+        months = labels[first] if first == last else f"{labels[first]} – {labels[last]}"
+        tip = f"{months}: {withheld_tip}" if labels else withheld_tip
+        x = min(max((first + last) / 2 * step, 4), width - 4)  # the mark stays inside
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - 1}" text-anchor="middle" font-size="11" '
+            f'fill="{MUTED}">{escape(withheld)}<title>{escape(tip)}</title></text>'
+        )
     if values[-1] is not None:
         x_last, y_last = at(len(values) - 1, values[-1])
         parts.append(f'<circle cx="{x_last:.1f}" cy="{y_last:.1f}" r="2.2" fill="{BRAND}"/>')
@@ -171,6 +173,19 @@ def sparkline(
         f' role="img" aria-label="{escape(said)}">' + "".join(parts) + "</svg>"
     )
     return mark_safe(svg)  # noqa: S308 - numbers and escaped text only
+
+
+def _none_runs(values: Sequence[float | None]) -> list[tuple[int, int]]:
+    """(first, last) index of each stretch of None."""
+    found: list[tuple[int, int]] = []
+    for i, v in enumerate(values):
+        if v is not None:
+            continue
+        if found and found[-1][1] == i - 1:
+            found[-1] = (found[-1][0], i)
+        else:
+            found.append((i, i))
+    return found
 
 
 def event_study_chart(
