@@ -369,6 +369,8 @@ def test_a_sparkline_marks_a_stretch_of_unknown_months_once() -> None:
     assert svg.count(">?<title>") == 2
     assert ">?<title>2026-01 – 2026-03: tidak diketahui</title>" in svg
     assert ">?<title>2026-06: tidak diketahui</title>" in svg
+    unlabelled = str(sparkline(values, withheld_tip="tidak diketahui"))
+    assert unlabelled.count(">?<title>tidak diketahui</title>") == 2
 
 
 def test_a_line_chart_marks_a_gap_month() -> None:

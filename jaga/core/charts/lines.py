@@ -157,8 +157,10 @@ def sparkline(
     for first, last in _none_runs(values):
         # One mark for a stretch of unknown months (a register that begins late or ends early
         # is unknown for many months: one "?" says so, a row of them would be noise).
-        months = labels[first] if first == last else f"{labels[first]} – {labels[last]}"
-        tip = f"{months}: {withheld_tip}" if labels else withheld_tip
+        tip = withheld_tip
+        if labels:
+            months = labels[first] if first == last else f"{labels[first]} – {labels[last]}"
+            tip = f"{months}: {withheld_tip}"
         x = min(max((first + last) / 2 * step, 4), width - 4)  # the mark stays inside
         parts.append(
             f'<text x="{x:.1f}" y="{height - 1}" text-anchor="middle" font-size="11" '
