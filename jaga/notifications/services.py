@@ -502,15 +502,20 @@ def unsubscribe(token: str) -> Subscription | None:
         if sub is None:
             return None
         if sub.unsubscribed_at is None:
-            sub.unsubscribed_at = timezone.now()
-            sub.save(update_fields=["unsubscribed_at"])
-            log_action(
-                "notifications.unsubscribed",
-                sub,
-                after={"village": sub.village.code, "channel": sub.channel, "address": "***"},
-                territory_code=sub.village.code,
-            )
+            _stop(sub)
     return sub
+
+
+def _stop(sub: Subscription) -> None:
+    """Stop one subscription (in the caller's transaction), with its audit row."""
+    sub.unsubscribed_at = timezone.now()
+    sub.save(update_fields=["unsubscribed_at"])
+    log_action(
+        "notifications.unsubscribed",
+        sub,
+        after={"village": sub.village.code, "channel": sub.channel, "address": "***"},
+        territory_code=sub.village.code,
+    )
 
 
 def unsubscribe_phone(phone: str) -> list[Subscription]:
@@ -533,14 +538,7 @@ def unsubscribe_phone(phone: str) -> list[Subscription]:
             .order_by("village__name", "pk")
         )
         for sub in found:
-            sub.unsubscribed_at = timezone.now()
-            sub.save(update_fields=["unsubscribed_at"])
-            log_action(
-                "notifications.unsubscribed",
-                sub,
-                after={"village": sub.village.code, "channel": sub.channel, "address": "***"},
-                territory_code=sub.village.code,
-            )
+            _stop(sub)
     return found
 
 
