@@ -72,16 +72,19 @@ class DatabaseCache(_DatabaseCache):
                     row = None
             if row is None:
                 raise ValueError(f"Key '{key}' not found.")
-            value = pickle.loads(base64.b64decode(row[0].encode()))  # noqa: S301 (our own rows)
-            new_value = value + delta
-            encoded = base64.b64encode(pickle.dumps(new_value, self.pickle_protocol)).decode(
-                "latin1"
-            )
+            new_value, encoded = self._added(row[0], delta)
             cursor.execute(
                 f"UPDATE {table} SET {quote('value')} = %s WHERE {quote('cache_key')} = %s",  # noqa: S608
                 [encoded, cache_key],
             )
         return int(new_value)
+
+    def _added(self, stored: str, delta: int) -> tuple[Any, str]:
+        """A stored counter plus `delta`: the new value and its stored form (Django's own)."""
+        new_value = pickle.loads(base64.b64decode(stored.encode())) + delta  # noqa: S301 (our rows)
+        return new_value, base64.b64encode(pickle.dumps(new_value, self.pickle_protocol)).decode(
+            "latin1"
+        )
 
     def _swap(
         self, connection: Any, table: str, key: Any, cache_key: str, delta: int
@@ -99,11 +102,7 @@ class DatabaseCache(_DatabaseCache):
             # Expiry is stored to the second, and `add` compares it so (see below).
             if row is None or row[1] < timezone.now().replace(microsecond=0):
                 raise ValueError(f"Key '{key}' not found.")
-            value = pickle.loads(base64.b64decode(row[0].encode()))  # noqa: S301 (our own rows)
-            new_value = value + delta
-            encoded = base64.b64encode(pickle.dumps(new_value, self.pickle_protocol)).decode(
-                "latin1"
-            )
+            new_value, encoded = self._added(row[0], delta)
             # The statement is its own transaction: it commits without waiting for the WAL flush
             # (as the locked path below; a crash may lose the last counts of a cache).
             cursor.execute(
