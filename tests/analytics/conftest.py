@@ -88,16 +88,25 @@ def plant_surge(villages, panel_months, village_a):
     about one a month until 9 and 11 in the last two; returns village A's index."""
 
     def plant(category: str) -> int:
-        rng = np.random.default_rng(5)
-        level = rng.gamma(3.0, 0.5, size=len(villages))
-        y = rng.poisson(np.repeat(level[:, None], len(panel_months), axis=1))
-        a = villages.index(village_a)
-        y[a, :] = rng.poisson(1.0, size=len(panel_months))
-        y[a, -2:] = [9, 11]
-        bulk_counts(villages, panel_months, y, category)
-        return a
+        bulk_counts(
+            villages, panel_months, surge_counts(villages, panel_months, village_a), category
+        )
+        return villages.index(village_a)
 
     return plant
+
+
+def surge_counts(area: list, months: list, village, seed: int = 5) -> np.ndarray:
+    """Counts (area x months): a steady Poisson level in every village of `area` and, in
+    `village`, about one a month until 9 and 11 in the last two (the early warning's known
+    answer)."""
+    rng = np.random.default_rng(seed)
+    level = rng.gamma(3.0, 0.5, size=len(area))
+    y = rng.poisson(np.repeat(level[:, None], len(months), axis=1))
+    a = area.index(village)
+    y[a, :] = rng.poisson(1.0, size=len(months))
+    y[a, -2:] = [9, 11]
+    return y
 
 
 @pytest.fixture

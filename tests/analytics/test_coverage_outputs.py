@@ -15,7 +15,7 @@ from jaga.analytics import queries, warning
 from jaga.analytics.units import Unit
 from jaga.core.months import add_months
 from jaga.territory.models import Territory
-from tests.analytics.conftest import LAST_MONTH, bulk_counts
+from tests.analytics.conftest import LAST_MONTH, bulk_counts, surge_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -31,12 +31,7 @@ def unit(code: str) -> Unit:
 def ended(villages, village_a):
     """36 months of counts up to 2025-12, a surge in village A in the register's last two."""
     months = [add_months(REGISTER_END, -i) for i in range(35, -1, -1)]
-    rng = np.random.default_rng(7)
-    level = rng.gamma(3.0, 0.5, size=len(villages))
-    y = rng.poisson(np.repeat(level[:, None], len(months), axis=1))
-    a = villages.index(village_a)
-    y[a, :] = rng.poisson(1.0, size=len(months))
-    y[a, -2:] = [9, 11]
+    y = surge_counts(villages, months, village_a, seed=7)
     y[:, 0] = np.maximum(y[:, 0], 1)  # the register begins in its first month everywhere
     bulk_counts(villages, months, y, "pencurian")
     return months

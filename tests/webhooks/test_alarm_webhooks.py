@@ -6,14 +6,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import numpy as np
 import pytest
 
 from jaga.analytics.services import record_alarms
 from jaga.core import events
 from jaga.webhooks import signing
 from jaga.webhooks.models import Delivery, Endpoint
-from tests.analytics.conftest import LAST_MONTH, bulk_counts, frozen, panel_months, villages  # noqa: F401
+from tests.analytics.conftest import (  # noqa: F401
+    LAST_MONTH,
+    bulk_counts,
+    frozen,
+    panel_months,
+    surge_counts,
+    villages,
+)
 from tests.localserver import LocalServer
 
 pytestmark = pytest.mark.django_db
@@ -24,13 +30,7 @@ SECRET = "s3cret-for-the-command-centre-xyz"
 def plant(area: list[Any], months: list[Any], village: Any, code: str, seed: int) -> None:
     """A quiet series in every village of `area` and a surge in `village` over the last two
     months."""
-    rng = np.random.default_rng(seed)
-    level = rng.gamma(3.0, 0.5, size=len(area))
-    y = rng.poisson(np.repeat(level[:, None], len(months), axis=1))
-    a = area.index(village)
-    y[a, :] = rng.poisson(1.0, size=len(months))
-    y[a, -2:] = [9, 11]
-    bulk_counts(area, months, y, code)
+    bulk_counts(area, months, surge_counts(area, months, village, seed), code)
 
 
 def test_the_monthly_alarm_run_posts_each_new_alarm_signed(
