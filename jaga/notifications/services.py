@@ -571,6 +571,18 @@ def _still_public(event: events.Event) -> Any:
     return report.service
 
 
+def _published_month(event: events.Event) -> tuple[str, str]:
+    """The published month by its name ("Oktober 2026") and the link to the regency's portal
+    page of that month (not the latest, which may be a later one by the time it is opened)."""
+    link = absolute_reverse("portal:territory", event.territory_code)
+    text = event.data.get("month", "")
+    try:
+        month = datetime.date.fromisoformat(f"{text}-01")
+    except ValueError:
+        return text, link
+    return formats.date_format(month, "F Y"), f"{link}?{urlencode({'bulan': text})}"
+
+
 def news_for_residents(event: events.Event) -> int:
     """Send a public event to the confirmed subscribers of its villages; returns how many were
     sent. A report of a sensitive service never goes out; no text of the report is ever sent."""
@@ -593,12 +605,13 @@ def news_for_residents(event: events.Event) -> int:
                 sent += _send(sub, subject, text)
         elif event.name == events.PORTAL_PUBLISHED:
             regency = Territory.objects.filter(code=event.territory_code).first()
+            month, link = _published_month(event)
             for sub in _active(prefix=event.territory_code).iterator():
                 values = {
                     "village": sub.village.display_name,
                     "regency": regency.display_name if regency else event.territory_code,
-                    "month": event.data.get("month", ""),
-                    "link": absolute_reverse("portal:territory", event.territory_code),
+                    "month": month,
+                    "link": link,
                 }
                 subject = _("Jaga: the public figures of %(month)s") % values
                 text = (

@@ -184,7 +184,11 @@ def test_the_monthly_figures_reach_the_regencys_subscribers_once(
     month = datetime.date(2026, 1, 1)
     committed(public.publish, "35.03", month)
     assert sorted(m.to[0] for m in mail.outbox) == ["a@example.org", "c@example.org"]
-    assert all("2026-01" in m.body and "/publik/35.03/" in m.body for m in mail.outbox)
+    # The month by its name, and the link opens that month (not whichever is latest then).
+    assert all("Januari 2026" in m.subject for m in mail.outbox)
+    assert all(
+        "Januari 2026" in m.body and "/publik/35.03/?bulan=2026-01" in m.body for m in mail.outbox
+    )
     mail.outbox.clear()
     committed(public.publish, "35.03", month)  # published again (a correction): quiet
     assert mail.outbox == []
