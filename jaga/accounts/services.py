@@ -89,6 +89,21 @@ def _related(a: str, b: str) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
+def _check_not_ended(territory: Territory, valid_from: datetime.date, pk: int | None) -> None:
+    """A posting dated from a village's end (pemekaran) on belongs to the villages that replaced
+    it; a posting kept where and when it starts (its other fields corrected) stays as it is."""
+    from jaga.territory.pemekaran import refuse_ended
+
+    if territory.valid_to is None:
+        return
+    if (
+        pk is not None
+        and Posting.objects.filter(pk=pk, territory=territory, valid_from=valid_from).exists()
+    ):
+        return
+    refuse_ended(territory, valid_from)
+
+
 def check_posting(
     user: User,
     role: str,
@@ -122,6 +137,7 @@ def check_posting(
         )
     if valid_to is not None and valid_to < valid_from:
         raise DomainError("bad_dates", _("A posting cannot end before it starts."))
+    _check_not_ended(territory, valid_from, exclude_pk)
     if role == Role.PARTNER:
         if organisation_id is None:
             raise DomainError(

@@ -43,6 +43,9 @@ class Kind:
     value_field: str  # the column the stored value is matched against
     within_field: str  # the territory code to narrow by (`within=`)
     noun: Any  # "village", for the messages
+    # What a stored value or an exact name may still name though `queryset` no longer offers
+    # it: the territories a pemekaran ended (the form's service says what they still take).
+    ended: Callable[[Any], QuerySet[Any]] | None = None
 
 
 def _territory_roles(user: Actor) -> set[str]:
@@ -58,6 +61,18 @@ def _territories(user: Actor, levels: tuple[str, ...]) -> QuerySet[Any]:
     return (
         Territory.objects.current()
         .filter(level__in=levels)
+        .filter(scope_q(user, "code", _territory_roles(user)))
+        .select_related("parent__parent")
+    )
+
+
+def _ended_territories(user: Actor, levels: tuple[str, ...]) -> QuerySet[Any]:
+    from jaga.accounts.access import scope_q
+    from jaga.territory.models import Territory
+
+    return (
+        Territory.objects.filter(level__in=levels, valid_to__isnull=False)
+        .exclude(pk__in=Territory.objects.current().values("pk"))
         .filter(scope_q(user, "code", _territory_roles(user)))
         .select_related("parent__parent")
     )
@@ -82,6 +97,16 @@ def territory_label(t: Any, *, regency: bool = False) -> str:
     if t.level == Level.DISTRICT:
         return f"Kec. {t.name}, {parent.name}" if parent else f"Kec. {t.name}"
     return str(t.name)
+
+
+def _levels(kind: str) -> tuple[str, ...]:
+    from jaga.territory.models import Level
+
+    return {
+        "village": (Level.VILLAGE,),
+        "district": (Level.DISTRICT,),
+        "area": (Level.VILLAGE, Level.DISTRICT, Level.REGENCY),
+    }[kind]
 
 
 def _villages(user: Actor) -> QuerySet[Any]:
@@ -137,6 +162,7 @@ KINDS: dict[str, Kind] = {
             "code",
             "code",
             _("village"),
+            lambda user: _ended_territories(user, _levels("village")),
         ),
         Kind(
             "district",
@@ -148,6 +174,7 @@ KINDS: dict[str, Kind] = {
             "code",
             "code",
             _("district"),
+            lambda user: _ended_territories(user, _levels("district")),
         ),
         Kind(
             "area",
@@ -159,6 +186,7 @@ KINDS: dict[str, Kind] = {
             "code",
             "code",
             _("area"),
+            lambda user: _ended_territories(user, _levels("area")),
         ),
         Kind(
             "person",
@@ -270,6 +298,9 @@ def resolve(kind: Kind, user: Actor, text: str, within: str | None = None) -> An
             },
             code="ambiguous",
         )
+    gone = _ended(kind, user, text, within)
+    if gone is not None:
+        return gone
     near = list(qs.filter(_name_filter(kind, text, "icontains"))[:9])
     if len(near) == 1:
         return near[0]
@@ -287,6 +318,20 @@ def resolve(kind: Kind, user: Actor, text: str, within: str | None = None) -> An
         gettext("No %(kind)s called “%(name)s” in your area.") % {"kind": kind.noun, "name": text},
         code="not_found",
     )
+
+
+def _ended(kind: Kind, user: Actor, text: str, within: str | None) -> Any:
+    """The one ended territory (pemekaran) that `text` names by its code or exact name: before
+    the names that merely contain it ("Tamanan" is not "Tamanan Baru", split off it); None
+    when there is none or more than one."""
+    if kind.ended is None:
+        return None
+    qs = _within(kind.ended(user), kind, within)
+    found = qs.filter(**{kind.value_field: text}).first()
+    if found is not None:
+        return found
+    named = list(qs.filter(_name_filter(kind, text, "iexact"))[:2])
+    return named[0] if len(named) == 1 else None
 
 
 class ChooseInput(forms.TextInput):

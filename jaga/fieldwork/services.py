@@ -42,6 +42,7 @@ from jaga.incidents.models import Category, Incident, Source
 from jaga.incidents.services import check_point, record_incident
 from jaga.programs.models import Programme
 from jaga.territory.models import Level, NormSetting, Territory
+from jaga.territory.pemekaran import refuse_ended
 
 FIELD_ROLES = (Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.ADMIN)
 CASE_ROLES = (Role.BHABIN, Role.POLSEK, Role.SATBINMAS, Role.ADMIN)  # police records
@@ -144,6 +145,7 @@ def record_visit(
         return again
     _check_actor(actor, village, FIELD_ROLES)
     _not_future_day(visited_on)
+    refuse_ended(village, visited_on)
     check_point(latitude, longitude)
     if not household_head.strip():
         raise DomainError("household_head_required", _("Give the head of household's name."))
@@ -218,6 +220,7 @@ def record_detection(
         return again
     _check_actor(actor, village, FIELD_ROLES)
     _not_future_moment(observed_at)
+    refuse_ended(village, observed_at)
     check_point(latitude, longitude)
     if len(information.strip()) < 10:
         raise DomainError(
@@ -416,6 +419,9 @@ def open_case(
         return again
     _check_actor(actor, village, CASE_ROLES)
     _not_future_day(opened_on)
+    villages = list(villages)
+    for v in [village, *villages]:
+        refuse_ended(v, opened_on)
     if not title.strip() or not problem.strip():
         raise DomainError("problem_required", _("Give the case a title and describe the problem."))
     if kind == CaseKind.DISPUTE and not (party_one.strip() and party_two.strip()):
@@ -664,6 +670,7 @@ def record_operation(
         return again
     _check_actor(actor, village, OPERATION_ROLES)
     _check_operation(started_at, ended_at, latitude, longitude, team_size, place)
+    refuse_ended(village, started_at)
     rows = _finding_rows(findings)
     with transaction.atomic():
         operation, new = _create_once(

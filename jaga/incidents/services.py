@@ -15,6 +15,7 @@ from jaga.core.errors import DomainError
 from jaga.core.types import Actor, signed_in
 from jaga.incidents.models import Category, Incident, IncidentLink
 from jaga.territory.models import Level, Territory
+from jaga.territory.pemekaran import refuse_ended
 
 # Indonesia's bounding box (with a margin): points outside it are typing errors.
 LAT_RANGE = (-11.5, 6.5)
@@ -60,6 +61,7 @@ def record_incident(
     if occurred_at > timezone.now() + datetime.timedelta(minutes=5):
         raise DomainError("future_date", _("The incident cannot have happened in the future."))
     check_point(latitude, longitude)
+    refuse_ended(village, occurred_at)  # an ended village keeps the incidents before its end
     with transaction.atomic():
         existing = Incident.objects.filter(source=source, source_ref=source_ref).first()
         if existing is not None:

@@ -37,7 +37,7 @@ from jaga.partners.models import (
     Person,
 )
 from jaga.territory.models import Level, Territory
-from jaga.territory.pemekaran import EndedVillages
+from jaga.territory.pemekaran import EndedVillages, refuse_ended
 
 PERSON_FIELDS = [
     "full_name", "village", "gender", "birth_year", "education", "occupation",
@@ -108,6 +108,8 @@ def create_person(*, actor: Actor, nik: str = "", **data: Any) -> Person:
     """Register a partner. The NIK (optional) is validated and kept only as a hash + last 4."""
     data.setdefault("community_roles", [])
     _check_person(data)
+    # A roster has no date: a village ended by a pemekaran takes no one new.
+    refuse_ended(data["village"], None)
     person = Person(**data)
     person.full_name = person.full_name.strip()
     person.regency_code = person.village.regency_code
@@ -136,11 +138,14 @@ def update_person(
     with transaction.atomic():
         locked = Person.objects.select_for_update().get(pk=person.pk)
         before = snapshot(locked)
+        before_village = locked.village_id
         for field, value in changes.items():
             if field not in PERSON_FIELDS:
                 raise DomainError("bad_field", _("%(field)s cannot be changed.") % {"field": field})
             setattr(locked, field, value)
         _check_person({f: getattr(locked, f) for f in PERSON_FIELDS})
+        if locked.village_id != before_village:  # nobody moves into an ended village
+            refuse_ended(locked.village, None)
         locked.regency_code = locked.village.regency_code
         locked.is_leader = bool(locked.community_roles)
         if nik:
@@ -186,6 +191,8 @@ def create_organisation(
         )
     if parent is not None and parent.pk is None:
         raise DomainError("bad_parent", _("The parent organisation does not exist."))
+    # An organisation serves its area today, whenever it was founded: not an ended village.
+    refuse_ended(territory, None)
     with transaction.atomic():
         org = Organisation.objects.create(
             kind=kind,
@@ -319,6 +326,7 @@ def record_agreement(
         )
     if len(parties) < 2:
         raise DomainError("bad_party", _("An agreement has at least two parties."))
+    refuse_ended(territory, signed_on)  # an ended village keeps the agreements signed before
     # A scanned agreement is often a phone photo: re-encoded without its metadata.
     clean = clean_file(document)[0] if document is not None else None
     with transaction.atomic():
@@ -594,6 +602,7 @@ def update_organisation(org: Organisation, *, actor: Actor, **changes: Any) -> O
     with transaction.atomic():
         locked = Organisation.objects.select_for_update().select_related("territory").get(pk=org.pk)
         before = snapshot(locked)
+        before_territory = locked.territory_id
         for field_name, value in changes.items():
             if field_name not in ORG_FIELDS:
                 raise DomainError(
@@ -601,6 +610,8 @@ def update_organisation(org: Organisation, *, actor: Actor, **changes: Any) -> O
                 )
             setattr(locked, field_name, value.strip() if isinstance(value, str) else value)
         _check_organisation(locked.kind, locked.name, locked.territory)
+        if locked.territory_id != before_territory:  # no organisation moves into an ended village
+            refuse_ended(locked.territory, None)
         parent = locked.parent
         while parent is not None:  # an organisation cannot be inside itself
             if parent.pk == locked.pk:
@@ -625,6 +636,7 @@ class OrganisationSpec(roundtrip.Spec[Organisation]):
     def __init__(self, actor: Actor) -> None:
         super().__init__(actor)
         self.territories = _Territories()
+        self.ended = EndedVillages()
 
     def parse(self, line: int, row: dict[str, str]) -> dict[str, Any]:
         if row["kind"] not in OrgKind.values:
@@ -678,6 +690,13 @@ class OrganisationSpec(roundtrip.Spec[Organisation]):
 
     def label(self, data: dict[str, Any], obj: Organisation | None) -> str:
         return str(data.get("name") or obj)
+
+    def check(
+        self, rows: list[tuple[int, dict[str, Any], Organisation | None]]
+    ) -> list[dict[str, Any]]:
+        # An organisation serves its area today, whenever it was founded: a village ended by a
+        # pemekaran takes no organisation new or moved there (as the roster of people).
+        return self.ended.refused(rows, dated_by=None, field="territory")
 
     def create(self, data: dict[str, Any]) -> None:
         create_organisation(actor=self.actor, **data)

@@ -50,6 +50,14 @@ def public_villages() -> Any:
     return Territory.objects.current().filter(level=Level.VILLAGE, regency_code__in=_served())
 
 
+def ended_public_villages() -> Any:
+    """Villages of the served regencies that a pemekaran ended: a resident may still call a
+    place by its old name (the WhatsApp intake offers the villages that replaced it)."""
+    return Territory.objects.filter(level=Level.VILLAGE, regency_code__in=_served()).exclude(
+        pk__in=Territory.objects.current().values("pk")
+    )
+
+
 def _served() -> list[str]:
     from jaga.territory.models import PoliceUnit, PoliceUnitKind
 

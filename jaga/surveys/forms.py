@@ -44,12 +44,13 @@ def public_villages() -> Any:
         )
     )
     codes = [c for c in codes if c]
+    # A resident answers today: a village ended by a pemekaran is not offered (its successors are).
     if not codes:
-        return Territory.objects.all()
+        return Territory.objects.current()
     q = Q()
     for code in codes:
         q |= Q(code__startswith=code + ".")
-    return Territory.objects.filter(q)
+    return Territory.objects.current().filter(q)
 
 
 class VillageChoiceField(forms.ModelChoiceField[Territory]):

@@ -43,7 +43,7 @@ from jaga.surveys.models import (
     TrustResponse,
 )
 from jaga.territory.models import Level, PoliceUnit, Territory
-from jaga.territory.pemekaran import EndedVillages
+from jaga.territory.pemekaran import EndedVillages, refuse_ended
 
 log = logging.getLogger("jaga.surveys")
 
@@ -119,6 +119,7 @@ def submit_ikm_response(
             )
         profile_clean[field] = value
     when = _answered_on(answered_on)
+    refuse_ended(village, when)  # dated by its answer, as the import
     with transaction.atomic():
         response = IkmResponse.objects.create(
             village=village,
@@ -194,6 +195,8 @@ def submit_trust_response(
             channel = Channel.INVITATION
         village = _village(village)
         when = _answered_on(answered_on)
+        if invitation is None:  # an invitation's village was fixed when it was sent
+            refuse_ended(village, when)
         response = TrustResponse.objects.create(
             village=village,
             regency_code=village.regency_code,

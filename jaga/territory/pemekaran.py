@@ -280,9 +280,78 @@ def replacing(village: Territory) -> list[Territory]:
     return sorted(found, key=lambda t: t.code)
 
 
+def _ended_message(village: Territory, end: datetime.date, on: datetime.date | None) -> str:
+    """Why the village, ended on `end`, takes no record dated `on` (None: undated), naming the
+    villages that replaced it, in the user's language."""
+    after = replacing(village)
+    values = {
+        "code": village.code,
+        "date": end.isoformat(),
+        "villages": ", ".join(f"{t.display_name} ({t.code})" for t in after),
+    }
+    if on is None and after:
+        return (
+            ngettext(
+                "Village %(code)s ended on %(date)s (pemekaran) and takes no new records; use "
+                "the village that replaced it: %(villages)s.",
+                "Village %(code)s ended on %(date)s (pemekaran) and takes no new records; use "
+                "one of the villages that replaced it: %(villages)s.",
+                len(after),
+            )
+            % values
+        )
+    if on is None:
+        return (
+            _(
+                "Village %(code)s ended on %(date)s (pemekaran) and takes no new records; use "
+                "the village that replaced it."
+            )
+            % values
+        )
+    if after:
+        return (
+            ngettext(
+                "Village %(code)s ended on %(date)s (pemekaran); a record dated from that day on "
+                "belongs to the village that replaced it: %(villages)s.",
+                "Village %(code)s ended on %(date)s (pemekaran); a record dated from that day on "
+                "belongs to one of the villages that replaced it: %(villages)s.",
+                len(after),
+            )
+            % values
+        )
+    return (
+        _(
+            "Village %(code)s ended on %(date)s (pemekaran); a record dated from that day on "
+            "belongs to the village that replaced it."
+        )
+        % values
+    )
+
+
+def local_date(on: datetime.date | datetime.datetime | None) -> datetime.date | None:
+    """A record's date: a date-time read as the local date."""
+    if isinstance(on, datetime.datetime):
+        return timezone.localdate(on) if timezone.is_aware(on) else on.date()
+    return on
+
+
+def refuse_ended(village: Territory | None, on: datetime.date | datetime.datetime | None) -> None:
+    """The rule of `EndedVillages` for one record a form or the API puts in `village` (any
+    territory: only villages end): a DomainError naming the villages that replaced it when the
+    village ended on or before the record's date (`on`; None: a record without a date, which
+    an ended village never takes). Reads the village as loaded: no query unless it refuses."""
+    if village is None or village.valid_to is None:
+        return
+    day = local_date(on)
+    if day is not None and day < village.valid_to:
+        return
+    raise DomainError("village_ended", _ended_message(village, village.valid_to, day))
+
+
 class EndedVillages:
     """Which records a village ended by a pemekaran still takes: the one rule of every import
-    that names a village (incidents, people, activities, adoptions, survey forms).
+    that names a village (incidents, people, organisations, activities, adoptions, survey
+    forms); `refuse_ended` applies it to one record (the services behind the forms and the API).
 
     An ended village keeps its history: a record dated before its end (`valid_to`) is its own; a
     record dated on or after that day belongs to the villages that replaced it, and so does a
@@ -309,68 +378,29 @@ class EndedVillages:
         that replaced it, in the user's language; "" when it can."""
         if self.takes(code, on):
             return ""
-        after = replacing(Territory.objects.get(code=code))
-        values = {
-            "code": code,
-            "date": self.ends[code].isoformat(),
-            "villages": ", ".join(f"{t.display_name} ({t.code})" for t in after),
-        }
-        if on is None and after:
-            return (
-                ngettext(
-                    "Village %(code)s ended on %(date)s (pemekaran) and takes no new records; use "
-                    "the village that replaced it: %(villages)s.",
-                    "Village %(code)s ended on %(date)s (pemekaran) and takes no new records; use "
-                    "one of the villages that replaced it: %(villages)s.",
-                    len(after),
-                )
-                % values
-            )
-        if on is None:
-            return (
-                _(
-                    "Village %(code)s ended on %(date)s (pemekaran) and takes no new records; use "
-                    "the village that replaced it."
-                )
-                % values
-            )
-        if after:
-            return (
-                ngettext(
-                    "Village %(code)s ended on %(date)s (pemekaran); a record dated from that day on "
-                    "belongs to the village that replaced it: %(villages)s.",
-                    "Village %(code)s ended on %(date)s (pemekaran); a record dated from that day on "
-                    "belongs to one of the villages that replaced it: %(villages)s.",
-                    len(after),
-                )
-                % values
-            )
-        return (
-            _(
-                "Village %(code)s ended on %(date)s (pemekaran); a record dated from that day on "
-                "belongs to the village that replaced it."
-            )
-            % values
-        )
+        return _ended_message(Territory.objects.get(code=code), self.ends[code], on)
 
     def refused(
-        self, rows: Iterable[tuple[int, dict[str, Any], Any]], *, dated_by: str | None
+        self,
+        rows: Iterable[tuple[int, dict[str, Any], Any]],
+        *,
+        dated_by: str | None,
+        field: str = "village",
     ) -> list[dict[str, Any]]:
         """The errors of a round trip's rows (`roundtrip.Spec.check`: line, the fields a row
         sets, the record it changes or None) that would put a record in an ended village; a
         record is dated by its field `dated_by` (a date, or a date-time read as the local
-        date), or undated (None). Only rows that set the village or the date are read: a record
-        left where it is was not put there by this file."""
+        date), or undated (None); its village is its field `field` (an organisation's
+        `territory`: any level, only villages end). Only rows that set the village or the date
+        are read: a record left where it is was not put there by this file."""
         errors: list[dict[str, Any]] = []
         for line, data, obj in rows:
-            if "village" not in data and (dated_by is None or dated_by not in data):
+            if field not in data and (dated_by is None or dated_by not in data):
                 continue
-            village = data.get("village") or getattr(obj, "village", None)
+            village = data.get(field) or getattr(obj, field, None)
             on = None
             if dated_by is not None:
-                on = data.get(dated_by) or getattr(obj, dated_by, None)
-                if isinstance(on, datetime.datetime):
-                    on = timezone.localdate(on)
+                on = local_date(data.get(dated_by) or getattr(obj, dated_by, None))
             if village is not None and (problem := self.problem(village.code, on)):
                 errors.append({"line": line, "error": problem})
         return errors

@@ -99,7 +99,7 @@ def start(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str,
                 process.kill()
                 raise AssertionError(log.read_text()) from None
             time.sleep(0.3)
-    pids = {m[0]: int(m[1]) for m in re.findall(r"(\w+) started, pid (\d+)", log.read_text())}
+    pids = {m[0]: int(m[1]) for m in re.findall(r"(\w+) dijalankan, pid (\d+)", log.read_text())}
     return process, base, pids
 
 
@@ -115,7 +115,7 @@ def test_serve_answers_then_stops_all_when_a_child_dies(environment: Any, tmp_pa
         os.kill(pids["worker"], signal.SIGKILL)
         assert process.wait(timeout=90) != 0
         assert wait_gone(list(pids.values())) == []
-        assert "worker ended" in log.read_text()
+        assert "worker berhenti dengan kode keluar" in log.read_text()
         with pytest.raises(OSError):
             urllib.request.urlopen(base + "/healthz", timeout=5)  # noqa: S310
     finally:
@@ -146,7 +146,7 @@ def test_sigterm_stops_all_cleanly(environment: Any, tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=90) == 0, log.read_text()
         assert wait_gone(list(pids.values())) == []
-        assert "jaga serve: stopped." in log.read_text()
+        assert "jaga serve: berhenti." in log.read_text()  # Indonesian, as every command
         assert "Penjadwal berhenti." in log.read_text()
     finally:
         if process.poll() is None:

@@ -272,7 +272,10 @@ def test_the_api_dry_run_answers_the_plan(registry, bob, bob_client):
 
 
 def test_people_are_not_added_to_or_moved_into_a_village_ended_by_a_pemekaran(
-    ended_village, person_a, person_b, bob
+    person_a,
+    person_b,
+    ended_village,
+    bob,  # registered before the split
 ):
     """A roster has no date: a village that ended takes no one new or moved in, and the refusal
     names the villages that replaced it; the file changes nothing. Someone already recorded

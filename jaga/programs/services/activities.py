@@ -37,7 +37,7 @@ from jaga.programs.models import (
 )
 from jaga.programs.services.common import STATUS_METRICS
 from jaga.territory.models import Level, Territory
-from jaga.territory.pemekaran import EndedVillages
+from jaga.territory.pemekaran import EndedVillages, refuse_ended
 
 
 def _check_area(village: Territory, area: Territory) -> None:
@@ -148,6 +148,9 @@ def record_activity(
     )
     area = area or village
     covered = _covered_villages(village, area, villages)
+    # Dated by its start: a village ended by a pemekaran takes the activities before its end.
+    for v in covered.values():
+        refuse_ended(v, starts_at)
     with transaction.atomic():
         activity = Activity.objects.create(
             programme=programme,
@@ -267,6 +270,7 @@ def update_activity(activity: Activity, *, actor: Actor, **changes: Any) -> Acti
             .get(pk=activity.pk)
         )
         before = snapshot(locked)
+        placed = (locked.village_id, locked.starts_at)
         old, old_villages = _contributions(locked)
         for field_name, value in changes.items():
             if field_name not in ACTIVITY_FIELDS:
@@ -286,6 +290,8 @@ def update_activity(activity: Activity, *, actor: Actor, **changes: Any) -> Acti
         if not 0 <= locked.grace_minutes <= 240:
             raise DomainError("bad_grace", _("The grace period is between 0 and 240 minutes."))
         _check_area(locked.village, locked.area)
+        if (locked.village_id, locked.starts_at) != placed:  # moved in place or time
+            refuse_ended(locked.village, locked.starts_at)
         locked.regency_code = locked.village.regency_code
         locked.district_code = locked.village.district_code
         locked.save()

@@ -22,7 +22,7 @@ from jaga.partners.services import check_row_scope, import_date
 from jaga.programs.models import Programme, ProgrammeAdoption
 from jaga.programs.services.common import Progress
 from jaga.territory.models import Level, Territory
-from jaga.territory.pemekaran import EndedVillages
+from jaga.territory.pemekaran import EndedVillages, refuse_ended
 
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,19}$")
 
@@ -74,6 +74,8 @@ def adopt_programme(
         raise DomainError("not_a_village", _("Programmes are adopted by villages."))
     if adopted_on > timezone.localdate():
         raise DomainError("future_date", _("An adoption date cannot be in the future."))
+    # Dated by its start, as the import: an ended village keeps the adoptions before its end.
+    refuse_ended(village, adopted_on)
     with transaction.atomic():
         existing = ProgrammeAdoption.objects.filter(programme=programme, village=village).first()
         if existing is not None:

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from jaga.core import ratelimit
 from jaga.core.errors import DomainError
 from jaga.core.images import CleanPhoto
-from jaga.servicedesk.forms import public_villages
+from jaga.servicedesk.forms import ended_public_villages, public_villages
 from jaga.servicedesk.models import (
     ChatChannel,
     Conversation,
@@ -38,6 +38,7 @@ from jaga.servicedesk.services.common import MAX_DESCRIPTION
 from jaga.servicedesk.services.intake import submit_request
 from jaga.servicedesk.services.tracking import tracking_link
 from jaga.territory.models import Territory
+from jaga.territory.pemekaran import replacing
 
 # Steps of a conversation ("" = none under way).
 SERVICE, PLACE, VILLAGE, DESCRIPTION, QUESTION, PHOTO, CONFIRM = (
@@ -347,16 +348,26 @@ def village_at_point(latitude: float, longitude: float) -> Territory | None:
     )
 
 
-def find_villages(text: str) -> list[Territory]:
+def _typed_name(text: str) -> str:
+    """The village name in a typed place ("kelurahan Ngadirejo, Kepanjenkidul": ngadirejo)."""
+    parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
+    name = parts[0].lower() if parts else ""
+    for prefix in ("desa ", "kelurahan ", "kel. ", "kel ", "ds. ", "ds "):
+        name = name.removeprefix(prefix)
+    return name
+
+
+def find_villages(text: str, villages: Any = None) -> list[Territory]:
     """Villages of our area by name ("Ngadirejo", "kelurahan Ngadirejo", "Ngadirejo, Kepanjenkidul"): exact
-    names first, else names containing the words; at most MAX_VILLAGES + 1."""
+    names first, else names containing the words; at most MAX_VILLAGES + 1. `villages`: where
+    to look (the villages of our area today by default)."""
     parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
     if not parts:
         return []
-    name = parts[0].lower()
-    for prefix in ("desa ", "kelurahan ", "kel. ", "kel ", "ds. ", "ds "):
-        name = name.removeprefix(prefix)
-    villages = public_villages().select_related("parent").order_by("name", "code")
+    name = _typed_name(text)
+    if villages is None:
+        villages = public_villages()
+    villages = villages.select_related("parent").order_by("name", "code")
     if len(parts) > 1:
         district = parts[1].lower().removeprefix("kecamatan ").removeprefix("kec. ").strip()
         villages = villages.filter(parent__name__icontains=district)
@@ -406,8 +417,52 @@ def _on_place(conv: Conversation, incoming: Incoming, ctx: Context) -> list[Repl
     return _search_villages(conv, incoming.text, ctx)
 
 
+def _renamed(text: str) -> tuple[list[Territory], list[Territory]]:
+    """The villages a pemekaran ended that go by this name (exactly), and the villages of our
+    area that replaced them today."""
+    typed = _typed_name(text)
+    ended = [v for v in find_villages(text, ended_public_villages()) if v.name.lower() == typed]
+    after = {t.pk: t for v in ended for t in replacing(v)}
+    ours = public_villages().filter(pk__in=list(after)).select_related("parent")
+    return ended, sorted(ours, key=lambda t: (t.name, t.code))
+
+
+def _old_name(conv: Conversation, text: str, ctx: Context) -> list[Reply] | None:
+    """A village called by the name of one a pemekaran ended: the one that replaced it (told
+    so), or a choice among those that did; None when the name is no ended village's either."""
+    ended, after = _renamed(text)
+    if not after:
+        return None
+    values = {
+        "old": ", ".join(v.display_name for v in ended),
+        "new": ", ".join(_place_name(t) for t in after),
+    }
+    if len(after) == 1:
+        told = _("%(old)s is now part of %(new)s (pemekaran).") % values
+        return [Reply(told)] + _set_village(conv, after[0], ctx)
+    conv.step = VILLAGE
+    options = [
+        Option(
+            f"vil:{t.code}",
+            t.name,
+            _("Kecamatan %(district)s") % {"district": t.parent.name if t.parent else ""},
+        )
+        for t in after[:MAX_VILLAGES]
+    ]
+    conv.data["options"] = [o.id for o in options]
+    asked = _("%(old)s was divided into new villages (pemekaran). Which one is it?") % values
+    return [Reply(asked, options, _("Choose village"))]
+
+
 def _search_villages(conv: Conversation, text: str, ctx: Context) -> list[Reply]:
     found = find_villages(text)
+    # A village's old name (a pemekaran ended it) before names that merely contain it: "Tamanan"
+    # is not "Tamanan Baru", one of the villages it was divided into.
+    typed = _typed_name(text)
+    if not any(v.name.lower() == typed for v in found):
+        renamed = _old_name(conv, text, ctx)
+        if renamed is not None:
+            return renamed
     if not found:
         return [
             Reply(

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from jaga.accounts.access import in_scope, roles_of
 from jaga.accounts.models import Posting, Role
@@ -50,6 +51,7 @@ from jaga.servicedesk.services.tracking import (
     tracking_link,
 )
 from jaga.territory.models import Level, PoliceUnit, PoliceUnitKind, Territory
+from jaga.territory.pemekaran import replacing
 
 
 @dataclass
@@ -183,10 +185,30 @@ def _check_village(village: Territory | None) -> Territory:
         )
     today = timezone.localdate()
     if village.valid_to is not None and village.valid_to <= today:
+        # A report is about today's place: the resident chooses among the villages that
+        # replaced it (a split's part is theirs to say; a report is not moved by guess).
+        after = replacing(village)
+        if not after:
+            raise DomainError(
+                "village_retired",
+                _("Village %(name)s no longer exists; choose the village that replaced it.")
+                % {"name": village.name},
+            )
         raise DomainError(
             "village_retired",
-            _("Village %(name)s no longer exists; choose the village that replaced it.")
-            % {"name": village.name},
+            ngettext(
+                "Village %(name)s no longer exists (pemekaran on %(date)s); choose the village "
+                "that replaced it: %(villages)s.",
+                "Village %(name)s no longer exists (pemekaran on %(date)s); choose one of the "
+                "villages that replaced it: %(villages)s.",
+                len(after),
+            )
+            % {
+                "name": village.name,
+                "date": village.valid_to.isoformat(),
+                "villages": ", ".join(f"{t.display_name} ({t.code})" for t in after),
+            },
+            replaced_by=[t.code for t in after],
         )
     return village
 

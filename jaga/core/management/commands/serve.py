@@ -26,6 +26,7 @@ from typing import Any
 
 from django.core.management import get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 # How long a child may take to stop after SIGTERM before it is killed.
 STOP_GRACE_SECONDS = 40
@@ -121,7 +122,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["workers"] < 1:
-            raise CommandError("--workers must be at least 1.")
+            raise CommandError(_("--workers must be at least 1."))
         children = self.children(options)
         stopping: list[int] = []
 
@@ -134,7 +135,10 @@ class Command(BaseCommand):
                 child.process = subprocess.Popen(  # noqa: S603 (our own interpreter and modules)
                     child.argv, preexec_fn=_die_with_parent
                 )
-                self.stdout.write(f"jaga serve: {child.name} started, pid {child.process.pid}")
+                self.stdout.write(
+                    _("jaga serve: %(name)s started, pid %(pid)s")
+                    % {"name": child.name, "pid": child.process.pid}
+                )
             self.stdout.flush()
             died = self.watch(children, stopping)
         finally:
@@ -144,9 +148,11 @@ class Command(BaseCommand):
         if died is not None:
             name, code = died
             raise CommandError(
-                f"jaga serve: {name} ended (exit code {code}); stopped everything.", returncode=1
+                _("jaga serve: %(name)s ended (exit code %(code)s); stopped everything.")
+                % {"name": name, "code": code},
+                returncode=1,
             )
-        self.stdout.write("jaga serve: stopped.")
+        self.stdout.write(_("jaga serve: stopped."))
 
     def watch(self, children: list[Child], stopping: list[int]) -> tuple[str, int] | None:
         """Wait for a signal (None) or for a child to end (its name and exit code)."""
@@ -157,7 +163,10 @@ class Command(BaseCommand):
                 if code is not None:
                     if stopping:  # Ctrl-C reached the children too: a stop, not a death
                         return None
-                    self.stderr.write(f"jaga serve: {child.name} ended with exit code {code}")
+                    self.stderr.write(
+                        _("jaga serve: %(name)s ended with exit code %(code)s")
+                        % {"name": child.name, "code": code}
+                    )
                     return child.name, code
             time.sleep(POLL_SECONDS)
         return None

@@ -1,0 +1,61 @@
+"""Field records are dated: a village ended by a pemekaran takes those dated before its end (its
+history, typed in late) and refuses later ones, naming the villages that replaced it, through
+the API as through the services; nothing is written."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+
+from jaga.core.errors import DomainError
+from jaga.fieldwork.models import EarlyDetection, Operation, ProblemCase, Visit
+from tests.conftest import SPLIT_OFF, VILLAGE_A, VILLAGE_B
+from tests.fieldwork.test_services import _case, _detection
+
+pytestmark = pytest.mark.django_db
+
+VISIT = {
+    "village_code": VILLAGE_A,
+    "visited_on": "2024-06-01",
+    "household_head": "Pak Slamet",
+    "members_met": 2,
+    "topic": "security",
+    "concerns": "Pencurian ternak",
+}
+AFTER = datetime.datetime(2024, 6, 2, 20, 0, tzinfo=datetime.UTC)
+
+
+def _post(client, body, **headers):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/api/v1/fieldwork/visits", json.dumps(body), content_type="application/json", **headers
+    )
+
+
+def test_a_visit_from_the_end_on_is_refused_and_one_before_is_taken(ended_village, alice_client):
+    late = _post(alice_client, VISIT)
+    assert late.status_code == 400 and late.json()["code"] == "village_ended"
+    message = late.json()["message"]
+    assert f"{VILLAGE_A} berakhir pada 2024-06-01 (pemekaran)" in message
+    assert f"Tamanan Baru ({SPLIT_OFF})" in message and f"({VILLAGE_B})" in message
+    english = _post(alice_client, VISIT, HTTP_ACCEPT_LANGUAGE="en")
+    assert f"Village {VILLAGE_A} ended on 2024-06-01 (pemekaran)" in english.json()["message"]
+    assert not Visit.objects.exists()
+    assert _post(alice_client, {**VISIT, "visited_on": "2024-05-31"}).status_code == 201
+
+
+def test_detections_cases_and_operations_from_the_end_on_are_refused(
+    ended_village, alice, make_operation
+):
+    with pytest.raises(DomainError) as err:
+        _detection(alice, ended_village, observed_at=AFTER)
+    assert err.value.code == "village_ended"
+    with pytest.raises(DomainError):
+        _case(alice, ended_village, opened_on=datetime.date(2024, 6, 1))
+    with pytest.raises(DomainError):
+        make_operation(village=ended_village, started_at=AFTER)
+    assert not EarlyDetection.objects.exists()
+    assert not ProblemCase.objects.exists() and not Operation.objects.exists()
+    _case(alice, ended_village, opened_on=datetime.date(2024, 5, 31))
+    assert ProblemCase.objects.get().village_id == ended_village.pk
