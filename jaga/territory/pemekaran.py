@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -285,16 +285,16 @@ def _ended_message(village: Territory, end: datetime.date, on: datetime.date | N
     villages that replaced it, in the user's language."""
     after = replacing(village)
     values = {
-        "code": village.code,
-        "date": end.isoformat(),
+        "village": f"{village.name} ({village.code})",
+        "date": formats.date_format(end, "j F Y"),
         "villages": ", ".join(f"{t.display_name} ({t.code})" for t in after),
     }
     if on is None and after:
         return (
             ngettext(
-                "Village %(code)s ended on %(date)s (pemekaran) and takes no new records; use "
+                "Village %(village)s ended on %(date)s (pemekaran) and takes no new records; use "
                 "the village that replaced it: %(villages)s.",
-                "Village %(code)s ended on %(date)s (pemekaran) and takes no new records; use "
+                "Village %(village)s ended on %(date)s (pemekaran) and takes no new records; use "
                 "one of the villages that replaced it: %(villages)s.",
                 len(after),
             )
@@ -303,7 +303,7 @@ def _ended_message(village: Territory, end: datetime.date, on: datetime.date | N
     if on is None:
         return (
             _(
-                "Village %(code)s ended on %(date)s (pemekaran) and takes no new records; use "
+                "Village %(village)s ended on %(date)s (pemekaran) and takes no new records; use "
                 "the village that replaced it."
             )
             % values
@@ -311,9 +311,9 @@ def _ended_message(village: Territory, end: datetime.date, on: datetime.date | N
     if after:
         return (
             ngettext(
-                "Village %(code)s ended on %(date)s (pemekaran); a record dated from that day on "
+                "Village %(village)s ended on %(date)s (pemekaran); a record dated from that day on "
                 "belongs to the village that replaced it: %(villages)s.",
-                "Village %(code)s ended on %(date)s (pemekaran); a record dated from that day on "
+                "Village %(village)s ended on %(date)s (pemekaran); a record dated from that day on "
                 "belongs to one of the villages that replaced it: %(villages)s.",
                 len(after),
             )
@@ -321,7 +321,7 @@ def _ended_message(village: Territory, end: datetime.date, on: datetime.date | N
         )
     return (
         _(
-            "Village %(code)s ended on %(date)s (pemekaran); a record dated from that day on "
+            "Village %(village)s ended on %(date)s (pemekaran); a record dated from that day on "
             "belongs to the village that replaced it."
         )
         % values

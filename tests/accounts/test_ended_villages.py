@@ -24,7 +24,7 @@ def test_nobody_is_posted_to_an_ended_village_from_its_end_on(alice, ended_villa
             newcomer, Role.BHABIN, ended_village, actor=admin_user, valid_from=ENDED_ON
         )
     assert err.value.code == "village_ended"
-    assert f"{VILLAGE_A} berakhir pada 2024-06-01 (pemekaran)" in str(err.value.message)
+    assert f"({VILLAGE_A}) berakhir pada 1 Juni 2024 (pemekaran)" in str(err.value.message)
     assert f"Tamanan Baru ({SPLIT_OFF})" in str(err.value.message)
     assert not Posting.objects.filter(user=newcomer).exists()
     # Alice's posting there, from 2020, is corrected and ended as before.

@@ -369,7 +369,7 @@ def test_a_village_ended_by_a_pemekaran_takes_its_history_but_nothing_after(engl
         run(text)
     assert [e["line"] for e in info.value.errors] == [3]
     error = info.value.errors[0]["error"]
-    assert "2023-03-01" in error and "35.03.11.1003" in error and successor.name in error
+    assert "1 March 2023" in error and "35.03.11.1003" in error and successor.name in error
     assert not Incident.objects.exists()
     # The history alone is accepted, on the village it happened in.
     result = run(HEADER + "2023-02-28T23:30:00+07:00,35.03.11.1002,miras,OLD-1,,,\n")

@@ -19,8 +19,8 @@ from tests.partners.test_roundtrip import run_import
 
 pytestmark = pytest.mark.django_db
 
-INDONESIAN = f"{VILLAGE_A} berakhir pada 2024-06-01 (pemekaran)"
-ENGLISH = f"Village {VILLAGE_A} ended on 2024-06-01 (pemekaran)"
+INDONESIAN = f"({VILLAGE_A}) berakhir pada 1 Juni 2024 (pemekaran)"
+ENGLISH = f"({VILLAGE_A}) ended on 1 June 2024 (pemekaran)"
 
 
 def _names_successors(message: str) -> None:

@@ -297,7 +297,7 @@ def test_people_are_not_added_to_or_moved_into_a_village_ended_by_a_pemekaran(
         run_import(services.import_people, header, rows, actor=bob)
     assert [e["line"] for e in err.value.errors] == [2, 3]
     for e in err.value.errors:
-        assert "35.03.11.1002 berakhir pada 2024-06-01 (pemekaran)" in e["error"], e
+        assert "Tamanan (35.03.11.1002) berakhir pada 1 Juni 2024 (pemekaran)" in e["error"], e
         assert f"Tamanan Baru ({SPLIT_OFF})" in e["error"] and f"({VILLAGE_B})" in e["error"]
     after = (
         list(Person.objects.values_list("pk", "village_id", "phone")),

@@ -15,8 +15,8 @@ from tests.conftest import SPLIT_OFF, VILLAGE_A, VILLAGE_B
 
 pytestmark = pytest.mark.django_db
 
-INDONESIAN = f"{VILLAGE_A} berakhir pada 2024-06-01 (pemekaran)"
-ENGLISH = f"Village {VILLAGE_A} ended on 2024-06-01 (pemekaran)"
+INDONESIAN = f"({VILLAGE_A}) berakhir pada 1 Juni 2024 (pemekaran)"
+ENGLISH = f"({VILLAGE_A}) ended on 1 June 2024 (pemekaran)"
 
 
 def _adopt(client, village: str, day: str, **headers):  # type: ignore[no-untyped-def]

@@ -193,7 +193,7 @@ def test_a_village_ended_by_a_pemekaran_takes_the_activities_that_started_before
         run_import(services.import_activities, header, rows, actor=bob)
     assert [e["line"] for e in failed.value.errors] == [3, 4]
     for e in failed.value.errors:
-        assert "35.03.11.1002 berakhir pada 2024-06-01 (pemekaran)" in e["error"], e
+        assert "Tamanan (35.03.11.1002) berakhir pada 1 Juni 2024 (pemekaran)" in e["error"], e
         assert f"Tamanan Baru ({SPLIT_OFF})" in e["error"]
     assert (list(Activity.objects.values_list("pk", "starts_at", "village_id")), figures()) == (
         before

@@ -358,7 +358,7 @@ def test_a_village_ended_by_a_pemekaran_takes_the_adoptions_before_its_end(
         services.import_adoptions(_csv(text), name="a.csv", actor=satbinmas)
     assert [e["line"] for e in err.value.errors] == [3]
     error = err.value.errors[0]["error"]
-    assert "35.03.11.1002 berakhir pada 2024-06-01 (pemekaran)" in error
+    assert "Tamanan (35.03.11.1002) berakhir pada 1 Juni 2024 (pemekaran)" in error
     assert f"Tamanan Baru ({SPLIT_OFF})" in error and "(35.03.11.2001)" in error
     assert not ProgrammeAdoption.objects.exists()
     lines = text.splitlines()

@@ -43,10 +43,10 @@ def test_the_api_refuses_an_ended_village_and_names_the_villages_that_replaced_i
     body = refused.json()
     assert body["code"] == "village_retired"
     assert body["replaced_by"] == [VILLAGE_B, SPLIT_OFF]
-    assert "Desa Tamanan sudah tidak ada (pemekaran pada 2024-06-01)" in body["message"]
+    assert "Desa Tamanan sudah tidak ada (pemekaran pada 1 Juni 2024)" in body["message"]
     assert f"Tamanan Baru ({SPLIT_OFF})" in body["message"]
     english = _post(client, HTTP_ACCEPT_LANGUAGE="en").json()["message"]
-    assert english.startswith("Village Tamanan no longer exists (pemekaran on 2024-06-01); ")
+    assert english.startswith("Village Tamanan no longer exists (pemekaran on 1 June 2024); ")
     assert f"choose one of the villages that replaced it: Desa Ngares ({VILLAGE_B})" in english
     assert not ServiceRequest.objects.exists()
 

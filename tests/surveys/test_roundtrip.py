@@ -145,7 +145,7 @@ def test_a_village_ended_by_a_pemekaran_takes_the_forms_answered_before_its_end(
         run_import(importer, header, [old, late, moved], kind="trust", actor=bob)
     assert [e["line"] for e in err.value.errors] == [3, 4]
     for e in err.value.errors:
-        assert "35.03.11.1002 berakhir pada 2024-06-01 (pemekaran)" in e["error"], e
+        assert "Tamanan (35.03.11.1002) berakhir pada 1 Juni 2024 (pemekaran)" in e["error"], e
         assert f"Tamanan Baru ({SPLIT_OFF})" in e["error"]
     assert list(TrustResponse.objects.values_list("pk", "answered_on", "village_id")) == before
     assert len(run_import(importer, header, [old], kind="trust", actor=bob).added) == 1

@@ -234,10 +234,14 @@ def test_an_ended_village_names_the_villages_that_carry_it_today(admin_user):
     with translation.override("en"):
         undated = ended.problem(A, None)
         dated = ended.problem(NEW, datetime.date(2025, 9, 1))
-    assert undated.startswith(f"Village {A} ended on 2025-07-01 (pemekaran) and takes no new")
+    assert undated.startswith(
+        f"Village Tamanan ({A}) ended on 1 July 2025 (pemekaran) and takes no new"
+    )
     assert "one of the villages that replaced it: Kelurahan Ngantru" in undated
     assert f"Kelurahan Ngantru ({later}), Desa " in undated and undated.endswith(f"({B}).")
-    assert dated.startswith(f"Village {NEW} ended on 2025-09-01 (pemekaran); a record dated")
+    assert dated.startswith(
+        f"Village Tamanan Baru ({NEW}) ended on 1 September 2025 (pemekaran); a record dated"
+    )
     assert dated.endswith(
         f"belongs to the village that replaced it: "
         f"{Territory.objects.get(code=later).display_name} ({later})."

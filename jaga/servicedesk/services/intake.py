@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -205,7 +205,7 @@ def _check_village(village: Territory | None) -> Territory:
             )
             % {
                 "name": village.name,
-                "date": village.valid_to.isoformat(),
+                "date": formats.date_format(village.valid_to, "j F Y"),
                 "villages": ", ".join(f"{t.display_name} ({t.code})" for t in after),
             },
             replaced_by=[t.code for t in after],
