@@ -41,6 +41,7 @@ CACHE_SECONDS = 24 * 3600
 
 # The tables each kind of figure reads besides the regency roll-up.
 COUNTS_READ = ("population", "territory", "category")
+POPULATION_READ = ("population", "territory")
 COVERAGE_READ = ("population", "territory", "posting", "norm")
 
 LARGE_LEVELS = ("province", "country")

@@ -596,6 +596,11 @@ def dashboard_figures(unit: Unit, end: datetime.date) -> tuple[DashboardCounts, 
     _coverage, versions = coverage_and_versions(unit)  # read before the figures: see dashcache
 
     def stripped() -> tuple[DashboardCounts, dict[str, Any]]:
+        # A new incident moves the key above but not the population: kept apart, the country's
+        # is not summed again from its 83,762 villages (memo: CompStat and trend read it).
+        unit.memo["population"] = dashcache.kept(
+            unit, "population", [], dashcache.POPULATION_READ, lambda: population_of(unit)
+        )
         counts, found = compute()
         comp = dataclasses.replace(counts.comp, unit=_NO_UNIT)
         return dataclasses.replace(counts, comp=comp), found

@@ -179,3 +179,16 @@ def test_a_cached_dashboard_reads_no_population_village_or_posting(
     assert not [s for s in sql if "territory_population" in s or "COUNT(DISTINCT" in s]
     assert not [s for s in sql if "incidents_category" in s]
     assert len(sql) == PINNED[(kind, territory)], "\n".join(sql)
+
+
+@pytest.mark.parametrize("territory", ["*", "35"])
+def test_a_new_incident_does_not_sum_the_population_again(planted, admin_client_, territory):
+    """A new incident moves the figures' key, not the population's (nor the coverage's): the
+    figures are computed again without summing the villages' residents."""
+    before = _answer(admin_client_, territory)
+    _new_incident(planted)
+    with CaptureQueriesContext(connection) as seen:
+        after = _answer(admin_client_, territory)
+    assert not [q for q in seen.captured_queries if "territory_population" in q["sql"]]
+    assert after["compstat"] != before["compstat"]
+    assert after == _afresh(admin_client_, territory)
