@@ -312,9 +312,8 @@ def dashboard(request: HttpRequest, territory: str | None = None, month: str | N
     end = _month(month)
     # Every incident count in one read, as on the page (the figures of compstat, trend and
     # district_sparklines, which would read them in three).
-    counts = queries.dashboard_counts(unit, end)
+    counts, tr = queries.dashboard_figures(unit, end)  # from the cache above a Polres
     comp = counts.comp
-    tr = queries.trend(unit, end, counts=counts)
     fit = tr.pop("fit")
     cov = queries.coverage(unit, limit=MAX_LIMIT)
     cov["villages_without"] = [{"code": c, "name": n} for c, n in cov["villages_without"]]

@@ -108,6 +108,30 @@ class RegencyVersion(models.Model):
         return f"{self.regency_code}: {self.version}"
 
 
+class DataVersion(models.Model):
+    """The version of a table the dashboards' cached figures read besides the roll-up: a new
+    number each time a row of it is inserted, changed or deleted, or it is emptied (`population`,
+    `territory`, `category`, `posting`, `norm`).
+
+    Kept by database triggers (migration 0011) in the writer's transaction, from a sequence
+    (PostgreSQL) or at random (SQLite), never repeated: a figure cached under the versions it
+    read (`jaga.analytics.dashcache`) is found again only while none of them has moved.
+    """
+
+    name = models.CharField(_("name"), max_length=20, primary_key=True)
+    version = models.BigIntegerField(_("version"))
+
+    class Meta:
+        # The table and its triggers are the migration's own (0011), left out of backups like
+        # `RegencyVersion`: a restore writes the tables, which gives each a new version.
+        managed = False
+        verbose_name = _("data version")
+        verbose_name_plural = _("data versions")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.version}"
+
+
 class RegencySeries(models.Model):
     """One regency's village roll-up packed in one value for the early warning of a province or
     the country (`jaga.analytics.series`): derived data under the regency's roll-up version,
