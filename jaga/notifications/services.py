@@ -53,6 +53,7 @@ from jaga.notifications.models import (
     SubscriptionChannel,
 )
 from jaga.territory.models import Level, Territory
+from jaga.territory.pemekaran import refuse_ended
 
 log = logging.getLogger("jaga.notifications")
 
@@ -387,6 +388,8 @@ def request_subscription(village: Territory, channel: str, address: str) -> None
     active one gets nothing."""
     if village.level != Level.VILLAGE:
         raise DomainError("not_a_village", _("Choose a village."))
+    # A village a pemekaran ended has no news any more: the refusal names its successors.
+    refuse_ended(village, None)
     address = normalise_address(channel, address)
     now = timezone.now()
     with transaction.atomic():

@@ -236,3 +236,15 @@ def test_unsubscribing_twice_is_harmless_and_another_link_is_unknown(
     theirs.refresh_from_db()
     assert not mine.active and theirs.active
     assert len(mine.token) >= 32 and mine.token != theirs.token
+
+
+def test_nobody_subscribes_to_an_ended_village(ended_village: Any) -> None:
+    """The form lists today's villages only; a stale form (or any other caller) naming a village
+    a pemekaran ended is refused with its successors named, and nothing is stored or sent."""
+    from jaga.core.errors import DomainError
+    from jaga.notifications.services import request_subscription
+
+    with pytest.raises(DomainError) as err:
+        request_subscription(ended_village, "email", "warga@example.org")
+    assert err.value.code == "village_ended" and "Tamanan Baru" in str(err.value.message)
+    assert not Subscription.objects.exists() and mail.outbox == []
