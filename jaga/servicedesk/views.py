@@ -48,6 +48,7 @@ from jaga.servicedesk.forms import (
     TransitionForm,
     UpdateForm,
     VillageForm,
+    ended_public_villages,
     public_villages,
     village_choices,
 )
@@ -66,6 +67,7 @@ from jaga.servicedesk.models import (
     needs_confirmation,
 )
 from jaga.territory.models import Level, Territory
+from jaga.territory.pemekaran import replacing
 
 
 def _monthly_chart(rows: list[dict[str, Any]]) -> SafeString:
@@ -134,6 +136,10 @@ def report_form(request: HttpRequest, code: str) -> HttpResponse:
     villages = public_villages()
     village_code = request.POST.get("desa") or request.GET.get("desa", "")
     village = villages.filter(code=village_code).select_related("parent").first()
+    if village is None and request.method == "POST" and village_code:
+        again = _ended_village_form(request, service, village_code)
+        if again is not None:
+            return again
     if village is None:
         picker = VillageForm(request.GET or None, villages=villages)
         return render(
@@ -177,6 +183,34 @@ def report_form(request: HttpRequest, code: str) -> HttpResponse:
         {"service": service, "village": village, "form": form, "nearby": nearby},
         status=status,
     )
+
+
+def _ended_village_form(request: HttpRequest, service: Service, code: str) -> HttpResponse | None:
+    """A report posted for a village a pemekaran ended while the form was open: the form again
+    with what the resident wrote, the refusal naming the villages that replaced it and a choice
+    among them; nothing is filed and nothing written is lost (photos are attached again, as
+    after any refusal). None when the code is no ended village of ours."""
+    ended = ended_public_villages().filter(code=code).select_related("parent").first()
+    if ended is None:
+        return None
+    form = ReportForm(request.POST, service=service)
+    form.is_valid()
+    try:
+        services.find_village(code)
+    except DomainError as exc:
+        form.add_error(None, str(exc.message))
+    else:
+        return None
+    after = {t.pk for t in replacing(ended)}
+    successors = public_villages().filter(pk__in=after).select_related("parent").order_by("name")
+    context = {
+        "service": service,
+        "village": ended,
+        "form": form,
+        "nearby": [],
+        "successors": list(successors),
+    }
+    return render(request, "servicedesk/report_form.html", context, status=400)
 
 
 def _picked_point(request: HttpRequest) -> dict[str, float]:

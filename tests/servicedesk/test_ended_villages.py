@@ -87,3 +87,26 @@ def test_on_whatsapp_the_old_name_of_a_merged_village_is_its_successor(
     conv = Conversation.objects.get()
     assert conv.step == conversation.DESCRIPTION and conv.data["village"] == VILLAGE_B
     assert any("kini menjadi bagian dari Desa Ngares" in t for t in graph_api.texts())
+
+
+def test_a_web_report_posted_after_its_village_ended_keeps_what_was_written(
+    client: Client, units: dict, ended_village: Any
+) -> None:
+    """The form was opened for the village before the pemekaran and posted after: the form comes
+    back with the text, the refusal naming the villages that replaced it and a choice among
+    them; nothing is filed. Sent again with one of them, the report is filed there."""
+    form = {
+        "desa": VILLAGE_A,
+        "description": "Knalpot brong tiap malam di depan balai desa.",
+        "anonymous": "on",
+        "idempotency_key": "k-ended-1",
+    }
+    again = client.post("/layanan/lapor/knalpot_brong/", form)
+    assert again.status_code == 400 and not ServiceRequest.objects.exists()
+    page = again.content.decode()
+    assert "Knalpot brong tiap malam di depan balai desa." in page
+    assert "Desa Tamanan sudah tidak ada (pemekaran pada 1 Juni 2024)" in page
+    assert f'<option value="{SPLIT_OFF}">' in page and f'<option value="{VILLAGE_B}">' in page
+    filed = client.post("/layanan/lapor/knalpot_brong/", {**form, "desa": SPLIT_OFF})
+    assert filed.status_code == 302
+    assert ServiceRequest.objects.get().village.code == SPLIT_OFF
