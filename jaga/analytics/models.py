@@ -24,7 +24,12 @@ class MonthlyIncidentCount(models.Model):
     regency_code = models.CharField(max_length=5)
     district_code = models.CharField(max_length=8)
     month = models.DateField(_("month"), help_text=_("The first day of the month."))
-    category = models.ForeignKey("incidents.Category", on_delete=models.PROTECT, related_name="+")
+    # No index of its own: every read by category names the place too (the code indexes, the
+    # unique key serve it); only deleting a category would look its rows up by it, and
+    # categories are retired (is_active), not deleted (migration 0012).
+    category = models.ForeignKey(
+        "incidents.Category", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     count = models.IntegerField(_("count"), default=0)
 
     class Meta:
@@ -35,9 +40,21 @@ class MonthlyIncidentCount(models.Model):
                 fields=["village", "month", "category"], name="monthly_incident_count_key"
             )
         ]
+        # The codes compared byte by byte (varchar_pattern_ops, PostgreSQL; SQLite ignores it):
+        # they serve the reads' `=`, `IN` and `LIKE 'prefix%'` (a province's regencies), none
+        # of which ranges over or orders by a code, and sort without the database collation's
+        # calls (migration 0012). Names as Django gave them before.
         indexes = [
-            models.Index(fields=["regency_code", "month"]),
-            models.Index(fields=["district_code", "month"]),
+            models.Index(
+                fields=["regency_code", "month"],
+                name="analytics_m_regency_0ee7df_idx",
+                opclasses=["varchar_pattern_ops", "date_ops"],
+            ),
+            models.Index(
+                fields=["district_code", "month"],
+                name="analytics_m_distric_45eb2b_idx",
+                opclasses=["varchar_pattern_ops", "date_ops"],
+            ),
         ]
 
     def __str__(self) -> str:
@@ -62,7 +79,10 @@ class AreaMonthlyCount(models.Model):
     area_code = models.CharField(_("area"), max_length=8)
     parent_code = models.CharField(_("parent area"), max_length=5)
     month = models.DateField(_("month"))
-    category = models.ForeignKey("incidents.Category", on_delete=models.PROTECT, related_name="+")
+    # No index of its own, as MonthlyIncidentCount.category.
+    category = models.ForeignKey(
+        "incidents.Category", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     count = models.IntegerField(_("count"), default=0)
 
     class Meta:
@@ -75,6 +95,8 @@ class AreaMonthlyCount(models.Model):
                 fields=["area_code", "month", "category"], name="area_monthly_count_key"
             )
         ]
+        # On PostgreSQL area_count_children_by_area (migration 0006) starts with these columns
+        # and serves their reads: this one is dropped there (migration 0012), kept on SQLite.
         indexes = [models.Index(fields=["level", "parent_code", "month"])]
 
     def __str__(self) -> str:
