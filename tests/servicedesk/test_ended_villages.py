@@ -107,6 +107,8 @@ def test_a_web_report_posted_after_its_village_ended_keeps_what_was_written(
     assert "Knalpot brong tiap malam di depan balai desa." in page
     assert "Desa Tamanan sudah tidak ada (pemekaran pada 1 Juni 2024)" in page
     assert f'<option value="{SPLIT_OFF}">' in page and f'<option value="{VILLAGE_B}">' in page
+    # No successor is chosen for the resident: the choice starts empty and is required.
+    assert '<select name="desa" id="id_desa" required><option value="">— pilih —</option>' in page
     filed = client.post("/layanan/lapor/knalpot_brong/", {**form, "desa": SPLIT_OFF})
     assert filed.status_code == 302
     assert ServiceRequest.objects.get().village.code == SPLIT_OFF
