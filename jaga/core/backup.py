@@ -38,6 +38,7 @@ from typing import IO, Any
 from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.management.color import no_style
 from django.db import DatabaseError, connections, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
@@ -364,6 +365,10 @@ def restore_backup(
                 },
             ) from exc
         ContentType.objects.clear_cache()
+        # Whatever the shared cache holds was computed from the rows just replaced, and the
+        # version tables the cached figures are keyed by (`jaga.analytics.dashcache`) are not in
+        # the archive: their numbers start again, so an old entry could match a new key.
+        cache.clear()
         media_count = _restore_media(archive, manifest)
     return RestoreResult(tables=len(ordered), rows=total, media_files=media_count, replaced=in_use)
 

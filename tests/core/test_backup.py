@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
 
@@ -314,9 +315,12 @@ def test_restore_refuses_a_database_in_use_unless_forced(populated: None, tmp_pa
         restore_backup(path)
     assert refused.value.code == "database_not_empty"
     # Forced: everything is replaced by the backup's rows (here: the same rows, new inserts).
+    cache.set("jaga:dash:1:dashboard:country:stale", "figures of the rows replaced")
     result = restore_backup(path, force=True)
     assert result.rows == sum(len(rows) for rows in want.values())
     assert source_tables() == want
+    # Nothing cached from the replaced rows is served after the restore.
+    assert cache.get("jaga:dash:1:dashboard:country:stale") is None
 
 
 def test_restore_refuses_damaged_or_foreign_archives_and_changes_nothing(
