@@ -427,6 +427,21 @@ def _renamed(text: str) -> tuple[list[Territory], list[Territory]]:
     return ended, sorted(ours, key=lambda t: (t.name, t.code))
 
 
+def _choose_village(conv: Conversation, villages: list[Territory]) -> list[Option]:
+    """The villages to choose from (each with its kecamatan), remembered as the step's options."""
+    conv.step = VILLAGE
+    options = [
+        Option(
+            f"vil:{v.code}",
+            v.name,
+            _("Kecamatan %(district)s") % {"district": v.parent.name if v.parent else ""},
+        )
+        for v in villages
+    ]
+    conv.data["options"] = [o.id for o in options]
+    return options
+
+
 def _old_name(conv: Conversation, text: str, ctx: Context) -> list[Reply] | None:
     """A village called by the name of one a pemekaran ended: the one that replaced it (told
     so), or a choice among those that did; None when the name is no ended village's either."""
@@ -440,16 +455,7 @@ def _old_name(conv: Conversation, text: str, ctx: Context) -> list[Reply] | None
     if len(after) == 1:
         told = _("%(old)s is now part of %(new)s (pemekaran).") % values
         return [Reply(told)] + _set_village(conv, after[0], ctx)
-    conv.step = VILLAGE
-    options = [
-        Option(
-            f"vil:{t.code}",
-            t.name,
-            _("Kecamatan %(district)s") % {"district": t.parent.name if t.parent else ""},
-        )
-        for t in after[:MAX_VILLAGES]
-    ]
-    conv.data["options"] = [o.id for o in options]
+    options = _choose_village(conv, after[:MAX_VILLAGES])
     asked = _("%(old)s was divided into new villages (pemekaran). Which one is it?") % values
     return [Reply(asked, options, _("Choose village"))]
 
@@ -485,16 +491,7 @@ def _search_villages(conv: Conversation, text: str, ctx: Context) -> list[Reply]
                 % {"name": text.strip()[:60]}
             )
         ]
-    conv.step = VILLAGE
-    options = [
-        Option(
-            f"vil:{v.code}",
-            v.name,
-            _("Kecamatan %(district)s") % {"district": v.parent.name if v.parent else ""},
-        )
-        for v in found
-    ]
-    conv.data["options"] = [o.id for o in options]
+    options = _choose_village(conv, found)
     return [
         Reply(_("Several villages have this name. Which one is it?"), options, _("Choose village"))
     ]
