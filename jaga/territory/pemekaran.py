@@ -285,16 +285,17 @@ def _ended_message(village: Territory, end: datetime.date, on: datetime.date | N
     villages that replaced it, in the user's language."""
     after = replacing(village)
     values = {
-        "village": f"{village.name} ({village.code})",
+        # The kind (desa, kelurahan, desa adat) as the territory data records it.
+        "village": f"{village.display_name} ({village.code})",
         "date": formats.date_format(end, "j F Y"),
         "villages": ", ".join(f"{t.display_name} ({t.code})" for t in after),
     }
     if on is None and after:
         return (
             ngettext(
-                "Village %(village)s ended on %(date)s (pemekaran) and takes no new records; use "
+                "%(village)s ended on %(date)s (pemekaran) and takes no new records; use "
                 "the village that replaced it: %(villages)s.",
-                "Village %(village)s ended on %(date)s (pemekaran) and takes no new records; use "
+                "%(village)s ended on %(date)s (pemekaran) and takes no new records; use "
                 "one of the villages that replaced it: %(villages)s.",
                 len(after),
             )
@@ -303,7 +304,7 @@ def _ended_message(village: Territory, end: datetime.date, on: datetime.date | N
     if on is None:
         return (
             _(
-                "Village %(village)s ended on %(date)s (pemekaran) and takes no new records; use "
+                "%(village)s ended on %(date)s (pemekaran) and takes no new records; use "
                 "the village that replaced it."
             )
             % values
@@ -311,9 +312,9 @@ def _ended_message(village: Territory, end: datetime.date, on: datetime.date | N
     if after:
         return (
             ngettext(
-                "Village %(village)s ended on %(date)s (pemekaran); a record dated from that day on "
+                "%(village)s ended on %(date)s (pemekaran); a record dated from that day on "
                 "belongs to the village that replaced it: %(villages)s.",
-                "Village %(village)s ended on %(date)s (pemekaran); a record dated from that day on "
+                "%(village)s ended on %(date)s (pemekaran); a record dated from that day on "
                 "belongs to one of the villages that replaced it: %(villages)s.",
                 len(after),
             )
@@ -321,7 +322,7 @@ def _ended_message(village: Territory, end: datetime.date, on: datetime.date | N
         )
     return (
         _(
-            "Village %(village)s ended on %(date)s (pemekaran); a record dated from that day on "
+            "%(village)s ended on %(date)s (pemekaran); a record dated from that day on "
             "belongs to the village that replaced it."
         )
         % values

@@ -37,7 +37,7 @@ def test_a_visit_from_the_end_on_is_refused_and_one_before_is_taken(ended_villag
     late = _post(alice_client, VISIT)
     assert late.status_code == 400 and late.json()["code"] == "village_ended"
     message = late.json()["message"]
-    assert f"({VILLAGE_A}) berakhir pada 1 Juni 2024 (pemekaran)" in message
+    assert f"Kelurahan Tamanan ({VILLAGE_A}) berakhir pada 1 Juni 2024 (pemekaran)" in message
     assert f"Tamanan Baru ({SPLIT_OFF})" in message and f"({VILLAGE_B})" in message
     english = _post(alice_client, VISIT, HTTP_ACCEPT_LANGUAGE="en")
     assert f"({VILLAGE_A}) ended on 1 June 2024 (pemekaran)" in english.json()["message"]

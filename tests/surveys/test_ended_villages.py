@@ -39,7 +39,7 @@ def test_staff_entries_dated_from_the_end_on_are_refused_and_kept_on_the_form(
     )
     assert late.status_code == 200
     body = late.content.decode()
-    assert f"({VILLAGE_A}) berakhir pada 1 Juni 2024 (pemekaran)" in body
+    assert f"Kelurahan Tamanan ({VILLAGE_A}) berakhir pada 1 Juni 2024 (pemekaran)" in body
     assert f"Tamanan Baru ({SPLIT_OFF})" in body and 'value="2024-06-01"' in body
     assert not TrustResponse.objects.exists()
     early = _trust_post(village=ended_village.pk, answered_on="2024-05-31")
