@@ -351,8 +351,8 @@ def refuse_ended(village: Territory | None, on: datetime.date | datetime.datetim
 
 class EndedVillages:
     """Which records a village ended by a pemekaran still takes: the one rule of every import
-    that names a village (incidents, people, organisations, activities, adoptions, survey
-    forms); `refuse_ended` applies it to one record (the services behind the forms and the API).
+    that names a village (incidents, people, organisations, memberships (the organisation's
+    village), activities, adoptions, survey forms); `refuse_ended` applies it to one record (the services behind the forms and the API).
 
     An ended village keeps its history: a record dated before its end (`valid_to`) is its own; a
     record dated on or after that day belongs to the villages that replaced it, and so does a
