@@ -6,7 +6,8 @@ import uuid
 from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.db.models import Q
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from jaga.accounts.access import scope_q
@@ -41,7 +42,15 @@ def text() -> forms.Textarea:
 
 class VillageChoice(forms.ModelChoiceField[Territory]):
     def label_from_instance(self, obj: Territory) -> str:
-        return territory_label(obj)
+        label = territory_label(obj)
+        if obj.valid_to is not None and obj.valid_to <= timezone.localdate():
+            # Offered for records dated before its end (typed in late); the service refuses
+            # later ones, naming the villages that replaced it.
+            return _("%(village)s · ended on %(date)s (pemekaran)") % {
+                "village": label,
+                "date": formats.date_format(obj.valid_to, "j F Y"),
+            }
+        return label
 
 
 class FieldForm(forms.Form):
@@ -58,10 +67,17 @@ class FieldForm(forms.Form):
 
     def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        villages = (
-            Territory.objects.filter(level=Level.VILLAGE).filter(scope_q(user, "code")).current()
+        in_scope = Territory.objects.filter(level=Level.VILLAGE).filter(scope_q(user, "code"))
+        villages = in_scope.current()
+        # A record is placed in a village valid on its date: a village a pemekaran ended still
+        # takes the records dated before its end (a late visit, detection or case), so it is
+        # offered too; the service refuses a later date with a message naming its successors.
+        choosable = in_scope.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=timezone.localdate())
         )
-        self.fields["village"].queryset = villages.select_related("parent").order_by("name")  # type: ignore[attr-defined]
+        self.fields["village"].queryset = choosable.select_related("parent").order_by(  # type: ignore[attr-defined]
+            "name", "code"
+        )
         enhance(self.fields["village"])
         # The point goes last, beside the "use my location" button.
         self.order_fields([f for f in self.fields if f not in ("latitude", "longitude")])

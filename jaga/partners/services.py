@@ -238,6 +238,9 @@ def add_membership(
             _("%(person)s lives outside the area of %(organisation)s.")
             % {"person": person.full_name, "organisation": organisation.name},
         )
+    # A membership is dated by its start: an organisation whose village a pemekaran ended keeps
+    # the members who joined before the end, and takes none from that day on.
+    refuse_ended(organisation.territory, started_on)
     with transaction.atomic():
         membership = Membership.objects.create(
             person=person,
@@ -747,6 +750,8 @@ def update_membership(membership: Membership, *, actor: Actor, **changes: Any) -
                 _("%(person)s lives outside the area of %(organisation)s.")
                 % {"person": locked.person.full_name, "organisation": locked.organisation.name},
             )
+        if "organisation" in changes or "started_on" in changes:
+            refuse_ended(locked.organisation.territory, locked.started_on)
         locked.save()
         log_action(
             "partners.membership_updated",
@@ -774,6 +779,7 @@ class MembershipSpec(roundtrip.Spec[Membership]):
         self.orgs = (
             Organisation.objects.all() if everyone else organisations_for_user(actor)
         ).select_related("territory")
+        self.ended = EndedVillages()
 
     def parse(self, line: int, row: dict[str, str]) -> dict[str, Any]:
         person_id = row["person_id"]
@@ -801,7 +807,7 @@ class MembershipSpec(roundtrip.Spec[Membership]):
         from jaga.partners.access import memberships_for_user
 
         qs = Membership.objects.all() if self.actor is None else memberships_for_user(self.actor)
-        found = qs.filter(pk__in=keys).select_related("person__village", "organisation")
+        found = qs.filter(pk__in=keys).select_related("person__village", "organisation__territory")
         return {m.pk: m for m in found if code_in_actor_scope(m.person.village.code, self.actor)}
 
     def current(self, obj: Membership, data: dict[str, Any]) -> dict[str, Any]:
@@ -819,6 +825,21 @@ class MembershipSpec(roundtrip.Spec[Membership]):
 
     def label(self, data: dict[str, Any], obj: Membership | None) -> str:
         return f"{data['person'].full_name} · {data['organisation'].name}"
+
+    def check(
+        self, rows: list[tuple[int, dict[str, Any], Membership | None]]
+    ) -> list[dict[str, Any]]:
+        # Dated by its start, in the organisation's village (as `add_membership`); only rows that
+        # set the organisation or the start: a membership left as it is was not made by this file.
+        errors: list[dict[str, Any]] = []
+        for line, data, obj in rows:
+            if "organisation" not in data and "started_on" not in data:
+                continue
+            org = data.get("organisation") or getattr(obj, "organisation", None)
+            started = data.get("started_on") or getattr(obj, "started_on", None)
+            if org is not None and (problem := self.ended.problem(org.territory.code, started)):
+                errors.append({"line": line, "error": problem})
+        return errors
 
     def create(self, data: dict[str, Any]) -> None:
         add_membership(actor=self.actor, **data)

@@ -308,6 +308,21 @@ class MergeForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
+class SuccessorForm(forms.Form):
+    """Staff's choice of the village a report moves to when a pemekaran ended its village before
+    the report's date: one of the villages that replaced it; the choice starts empty."""
+
+    village = forms.ChoiceField(label=_("The village where it happened"))
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, successors: list[Territory], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["village"]).choices = [
+            ("", _("— choose —")),
+            *[(t.code, f"{t.display_name} ({t.code})") for t in successors],
+        ]
+
+
 class ModerationForm(forms.Form):
     """The moderator's decision: the public text (edited), approve or reject, each photo."""
 

@@ -44,6 +44,7 @@ from jaga.servicedesk.forms import (
     ReporterNoteForm,
     ReportForm,
     SaveFilterForm,
+    SuccessorForm,
     TrackForm,
     TransitionForm,
     UpdateForm,
@@ -715,8 +716,25 @@ def _render_detail(
         ),
         "duplicates": list(report.duplicates.all()),
         "audit": queries.audit_rows(report),
+        **_successor_context(request, report, forms),
     }
     return render(request, "servicedesk/detail.html", context, status=status)
+
+
+def _successor_context(
+    request: HttpRequest, report: ServiceRequest, forms: dict[str, Any]
+) -> dict[str, Any]:
+    """A report whose village a pemekaran ended before its date: why (the rule's message, naming
+    the villages that replaced it) and, for staff who act, the choice of the one it moves to."""
+    ended, after = services.village_ended(report)
+    if not ended:
+        return {}
+    form = None
+    if after and report.incident_id is None and roles_of(request.user) & services.ACTING_ROLES:
+        form = forms.get("successor_form") or SuccessorForm(
+            successors=after, initial={"version": report.version}
+        )
+    return {"ended": ended, "successor_form": form}
 
 
 @login_required
@@ -823,6 +841,18 @@ def _act_verify(request: HttpRequest, report: ServiceRequest, forms: dict[str, A
     messages.success(request, _("Recorded in the kamtibmas register."))
 
 
+def _act_village(request: HttpRequest, report: ServiceRequest, forms: dict[str, Any]) -> None:
+    _ended, after = services.village_ended(report)
+    data = _valid(SuccessorForm(request.POST, successors=after), forms, "successor_form")
+    village = next(t for t in after if t.code == data["village"])
+    services.move_to_successor(
+        report, village, actor=request.user, expected_version=data["version"]
+    )
+    messages.success(
+        request, _("The report now belongs to %(village)s.") % {"village": village.display_name}
+    )
+
+
 ACTIONS: dict[str, Callable[[HttpRequest, ServiceRequest, dict[str, Any]], HttpResponse | None]] = {
     "status": _act_status,
     "note": _act_note,
@@ -830,6 +860,7 @@ ACTIONS: dict[str, Callable[[HttpRequest, ServiceRequest, dict[str, Any]], HttpR
     "photo": _act_photo,
     "code": _act_code,
     "verify": _act_verify,
+    "village": _act_village,
 }
 
 

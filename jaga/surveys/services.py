@@ -10,8 +10,9 @@ from typing import Any
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from jaga.analytics.rollups import bump_metric
 from jaga.core import roundtrip
@@ -43,7 +44,7 @@ from jaga.surveys.models import (
     TrustResponse,
 )
 from jaga.territory.models import Level, PoliceUnit, Territory
-from jaga.territory.pemekaran import EndedVillages, refuse_ended
+from jaga.territory.pemekaran import EndedVillages, refuse_ended, replacing
 
 log = logging.getLogger("jaga.surveys")
 
@@ -161,6 +162,50 @@ def _yes_no(value: Any, name: str) -> bool:
     )
 
 
+def invitation_ended(village: Territory, on: datetime.date) -> tuple[str, list[Territory]]:
+    """An invitation's village was fixed when it was sent; an answer dated from that village's
+    end on (a pemekaran) is about a village that no longer exists, so it belongs to one of the
+    villages that replaced it, the one the resident lives in: theirs to choose, never guessed.
+    The message telling the resident so, in their language, and the villages to choose from
+    (Kemendagri data only); ("", []) when the village takes the answer."""
+    if village.valid_to is None or on < village.valid_to:
+        return "", []
+    after = replacing(village)
+    values = {
+        "village": village.display_name,
+        "date": formats.date_format(village.valid_to, "j F Y"),
+        "villages": ", ".join(t.display_name for t in after),
+    }
+    if not after:
+        message = _(
+            "%(village)s, the village of this survey, ended on %(date)s (pemekaran) and the "
+            "village that replaced it is not recorded yet, so this survey can no longer be "
+            "answered here. Thank you for your time."
+        )
+    else:
+        message = ngettext(
+            "%(village)s, the village of this survey, ended on %(date)s (pemekaran). Choose the "
+            "village that replaced it if you live there: %(villages)s.",
+            "%(village)s, the village of this survey, ended on %(date)s (pemekaran). Choose the "
+            "village where you live today among those that replaced it: %(villages)s.",
+            len(after),
+        )
+    return message % values, after
+
+
+def _invited_village(
+    invitation: TrustInvitation, chosen: Territory | None, on: datetime.date
+) -> Territory:
+    """The village an invitation's answer dated `on` goes to: the invitation's own, or after its
+    end the successor the resident chose (`invitation_ended`); refused otherwise."""
+    message, after = invitation_ended(invitation.village, on)
+    if not message:
+        return invitation.village
+    if chosen is not None and chosen.pk in {t.pk for t in after}:
+        return chosen
+    raise DomainError("village_ended", message, replaced_by=[t.code for t in after])
+
+
 def submit_trust_response(
     *,
     village: Territory | None,
@@ -170,7 +215,9 @@ def submit_trust_response(
     invitation_token: str = "",
     actor: Actor = None,
 ) -> TrustResponse:
-    """Record one trust questionnaire; an invitation can be used once only."""
+    """Record one trust questionnaire; an invitation can be used once only. With an invitation,
+    `village` is read only when the invitation's village ended (the successor the resident
+    chose, see `invitation_ended`)."""
     clean: dict[str, Any] = {
         q: _score(answers.get(q), q, LIKERT_MIN, LIKERT_MAX) for q in TRUST_LIKERT
     }
@@ -191,11 +238,12 @@ def submit_trust_response(
                     "already_answered",
                     _("This survey has already been answered. Thank you, your answer is kept."),
                 )
-            village = invitation.village
             channel = Channel.INVITATION
-        village = _village(village)
         when = _answered_on(answered_on)
-        if invitation is None:  # an invitation's village was fixed when it was sent
+        if invitation is not None:
+            village = _invited_village(invitation, village, when)
+        village = _village(village)
+        if invitation is None:
             refuse_ended(village, when)
         response = TrustResponse.objects.create(
             village=village,

@@ -43,7 +43,7 @@ from jaga.surveys.models import (
     TrustInvitation,
 )
 from jaga.surveys.queries import estimate_rows, question_labels
-from jaga.territory.models import Level
+from jaga.territory.models import Level, Territory
 from jaga.territory.queries import top_territories, visible_territories
 
 
@@ -119,11 +119,14 @@ def invited(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "surveys/thanks.html", {"already": True}, status=409)
     if request.method == "POST" and over_public_limit(request):
         return _too_many(request)
-    form = TrustForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    # A village a pemekaran ended: the resident chooses among the villages that replaced it.
+    ended, after = services.invitation_ended(invitation.village, timezone.localdate())
+    successors = Territory.objects.filter(pk__in=[t.pk for t in after]) if after else None
+    form = TrustForm(request.POST or None, villages=successors)
+    if request.method == "POST" and form.is_valid() and not (ended and not after):
         try:
             services.submit_trust_response(
-                village=None,
+                village=form.cleaned_data.get("village"),
                 answers={q: form.cleaned_data[q] for q in TRUST_QUESTIONS},
                 invitation_token=token,
                 actor=request.user,
@@ -137,7 +140,7 @@ def invited(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "surveys/trust_form.html",
-        {"form": form, "invitation": invitation, "public": True},
+        {"form": form, "invitation": invitation, "public": True, "ended": ended, "after": after},
     )
 
 

@@ -285,16 +285,17 @@ def _ended_message(village: Territory, end: datetime.date, on: datetime.date | N
     villages that replaced it, in the user's language."""
     after = replacing(village)
     values = {
-        "village": f"{village.name} ({village.code})",
+        # The kind (desa, kelurahan, desa adat) as the territory data records it.
+        "village": f"{village.display_name} ({village.code})",
         "date": formats.date_format(end, "j F Y"),
         "villages": ", ".join(f"{t.display_name} ({t.code})" for t in after),
     }
     if on is None and after:
         return (
             ngettext(
-                "Village %(village)s ended on %(date)s (pemekaran) and takes no new records; use "
+                "%(village)s ended on %(date)s (pemekaran) and takes no new records; use "
                 "the village that replaced it: %(villages)s.",
-                "Village %(village)s ended on %(date)s (pemekaran) and takes no new records; use "
+                "%(village)s ended on %(date)s (pemekaran) and takes no new records; use "
                 "one of the villages that replaced it: %(villages)s.",
                 len(after),
             )
@@ -303,7 +304,7 @@ def _ended_message(village: Territory, end: datetime.date, on: datetime.date | N
     if on is None:
         return (
             _(
-                "Village %(village)s ended on %(date)s (pemekaran) and takes no new records; use "
+                "%(village)s ended on %(date)s (pemekaran) and takes no new records; use "
                 "the village that replaced it."
             )
             % values
@@ -311,9 +312,9 @@ def _ended_message(village: Territory, end: datetime.date, on: datetime.date | N
     if after:
         return (
             ngettext(
-                "Village %(village)s ended on %(date)s (pemekaran); a record dated from that day on "
+                "%(village)s ended on %(date)s (pemekaran); a record dated from that day on "
                 "belongs to the village that replaced it: %(villages)s.",
-                "Village %(village)s ended on %(date)s (pemekaran); a record dated from that day on "
+                "%(village)s ended on %(date)s (pemekaran); a record dated from that day on "
                 "belongs to one of the villages that replaced it: %(villages)s.",
                 len(after),
             )
@@ -321,7 +322,7 @@ def _ended_message(village: Territory, end: datetime.date, on: datetime.date | N
         )
     return (
         _(
-            "Village %(village)s ended on %(date)s (pemekaran); a record dated from that day on "
+            "%(village)s ended on %(date)s (pemekaran); a record dated from that day on "
             "belongs to the village that replaced it."
         )
         % values
@@ -350,8 +351,8 @@ def refuse_ended(village: Territory | None, on: datetime.date | datetime.datetim
 
 class EndedVillages:
     """Which records a village ended by a pemekaran still takes: the one rule of every import
-    that names a village (incidents, people, organisations, activities, adoptions, survey
-    forms); `refuse_ended` applies it to one record (the services behind the forms and the API).
+    that names a village (incidents, people, organisations, memberships (the organisation's
+    village), activities, adoptions, survey forms); `refuse_ended` applies it to one record (the services behind the forms and the API).
 
     An ended village keeps its history: a record dated before its end (`valid_to`) is its own; a
     record dated on or after that day belongs to the villages that replaced it, and so does a

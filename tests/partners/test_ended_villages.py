@@ -13,7 +13,7 @@ from django.utils import translation
 from jaga.core.errors import DomainError, ImportFailed
 from jaga.core.models import AuditLog
 from jaga.partners import services
-from jaga.partners.models import Agreement, Organisation, Person
+from jaga.partners.models import Agreement, Membership, Organisation, Person
 from tests.conftest import ENDED_ON, SPLIT_OFF, VILLAGE_A, VILLAGE_B
 from tests.partners.test_roundtrip import run_import
 
@@ -141,3 +141,54 @@ def test_services_take_no_move_into_an_ended_village_and_date_agreements(
     before = ENDED_ON - datetime.timedelta(days=1)
     services.record_agreement(territory=ended_village, signed_on=before, **agreement)
     assert Agreement.objects.get().territory_id == ended_village.pk
+
+
+def test_an_organisation_in_an_ended_village_takes_no_member_from_the_end_on(
+    person_a, fkpm_a, ended_village, satbinmas
+):
+    """A membership is dated by its start, in its organisation's village: the members who joined
+    before the pemekaran are the ended village's history (a late entry is taken); one joining
+    from the end on is refused, naming the villages that replaced it (move the organisation)."""
+    fkpm_a.refresh_from_db()  # its village as the pemekaran left it
+    member = {"actor": satbinmas, "person": person_a, "organisation": fkpm_a}
+    before = _state()
+    with pytest.raises(DomainError) as err:
+        services.add_membership(started_on=ENDED_ON, **member)
+    assert err.value.code == "village_ended" and INDONESIAN in str(err.value.message)
+    _names_successors(str(err.value.message))
+    assert _state() == before and not Membership.objects.exists()
+    joined = services.add_membership(started_on=ENDED_ON - datetime.timedelta(days=1), **member)
+    # Its term is corrected freely; its start cannot be moved past the end.
+    services.update_membership(joined, actor=satbinmas, ended_on=datetime.date(2025, 1, 1))
+    with pytest.raises(DomainError):
+        services.update_membership(joined, actor=satbinmas, started_on=ENDED_ON)
+    assert Membership.objects.get().started_on == ENDED_ON - datetime.timedelta(days=1)
+
+
+def test_the_membership_import_and_page_refuse_a_member_joining_after_the_end(
+    person_a, fkpm_a, ended_village, satbinmas, bob, bob_client
+):
+    early = services.add_membership(
+        actor=satbinmas, person=person_a, organisation=fkpm_a, started_on=datetime.date(2021, 3, 1)
+    )
+    header = ["id", "person_id", "organisation_id", "role", "started_on", "ended_on"]
+    rows = [
+        [str(early.pk), str(person_a.pk), str(fkpm_a.pk), "member", "2021-03-01", "2024-12-31"],
+        ["", str(person_a.pk), str(fkpm_a.pk), "chair", "2024-06-01", ""],  # from the end on
+        ["", str(person_a.pk), str(fkpm_a.pk), "chair", "2024-05-31", ""],  # before: its history
+    ]
+    with pytest.raises(ImportFailed) as err:
+        run_import(services.import_memberships, header, rows, actor=bob)
+    assert [e["line"] for e in err.value.errors] == [3]
+    assert INDONESIAN in err.value.errors[0]["error"]
+    assert Membership.objects.count() == 1
+    plan = run_import(services.import_memberships, header, [rows[0], rows[2]], actor=bob)
+    assert len(plan.updated) == 1 and len(plan.added) == 1
+    page = bob_client.post(
+        f"/mitra/organisasi/{fkpm_a.pk}/",
+        {"person_id": str(person_a.pk), "role": "secretary", "started_on": "2024-07-01"},
+    )
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert INDONESIAN in body and 'value="2024-07-01"' in body
+    assert Membership.objects.count() == 2

@@ -43,10 +43,10 @@ def test_the_api_refuses_an_ended_village_and_names_the_villages_that_replaced_i
     body = refused.json()
     assert body["code"] == "village_retired"
     assert body["replaced_by"] == [VILLAGE_B, SPLIT_OFF]
-    assert "Desa Tamanan sudah tidak ada (pemekaran pada 1 Juni 2024)" in body["message"]
+    assert "Kelurahan Tamanan sudah tidak ada (pemekaran pada 1 Juni 2024)" in body["message"]
     assert f"Tamanan Baru ({SPLIT_OFF})" in body["message"]
     english = _post(client, HTTP_ACCEPT_LANGUAGE="en").json()["message"]
-    assert english.startswith("Village Tamanan no longer exists (pemekaran on 1 June 2024); ")
+    assert english.startswith("Kelurahan Tamanan no longer exists (pemekaran on 1 June 2024); ")
     assert f"choose one of the villages that replaced it: Desa Ngares ({VILLAGE_B})" in english
     assert not ServiceRequest.objects.exists()
 
@@ -69,7 +69,11 @@ def test_on_whatsapp_the_old_name_of_a_split_village_asks_which_part(
     conv = Conversation.objects.get()
     assert conv.step == conversation.VILLAGE
     choice = graph_api.messages[-1]["interactive"]
-    assert "Tamanan sudah dimekarkan" in choice["body"]["text"]
+    assert choice["body"]["text"] == (
+        "Kelurahan Tamanan sudah dimekarkan (pemekaran) menjadi Desa Ngares, Kecamatan Trenggalek; "
+        "Desa Tamanan Baru, Kecamatan Trenggalek. Yang mana?"
+    )
+    assert choice["action"]["button"] == "Pilih desa/kelurahan"
     rows = [r for s in choice["action"]["sections"] for r in s["rows"]]
     assert {r["id"] for r in rows} == {f"vil:{VILLAGE_B}", f"vil:{SPLIT_OFF}"}
     _talk(client, wa.list_reply("wamid.4", f"vil:{SPLIT_OFF}"))
@@ -105,7 +109,8 @@ def test_a_web_report_posted_after_its_village_ended_keeps_what_was_written(
     assert again.status_code == 400 and not ServiceRequest.objects.exists()
     page = again.content.decode()
     assert "Knalpot brong tiap malam di depan balai desa." in page
-    assert "Desa Tamanan sudah tidak ada (pemekaran pada 1 Juni 2024)" in page
+    assert "Kelurahan Tamanan sudah tidak ada (pemekaran pada 1 Juni 2024)" in page
+    assert f"pilih penggantinya: Desa Ngares ({VILLAGE_B}), Desa Tamanan Baru ({SPLIT_OFF})" in page
     assert f'<option value="{SPLIT_OFF}">' in page and f'<option value="{VILLAGE_B}">' in page
     # No successor is chosen for the resident: the choice starts empty and is required.
     assert '<select name="desa" id="id_desa" required><option value="">— pilih —</option>' in page

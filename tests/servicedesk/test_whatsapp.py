@@ -329,7 +329,8 @@ def test_a_typed_village_name_with_several_matches_asks_which(
     choice = graph_api.messages[-1]["interactive"]
     rows = [r for s in choice["action"]["sections"] for r in s["rows"]]
     assert {r["id"] for r in rows} == {f"vil:{v.code}" for v in pandean}
-    assert all(r["description"].startswith("Kecamatan") for r in rows)
+    named = {f"vil:{v.code}": f"{v.display_name}, Kecamatan " for v in pandean}
+    assert all(r["description"].startswith(named[r["id"]]) for r in rows)
     _talk(client, wa.list_reply("wamid.4", f"vil:{pandean[1].code}"))
     conv.refresh_from_db()
     assert conv.step == conversation.DESCRIPTION

@@ -235,12 +235,12 @@ def test_an_ended_village_names_the_villages_that_carry_it_today(admin_user):
         undated = ended.problem(A, None)
         dated = ended.problem(NEW, datetime.date(2025, 9, 1))
     assert undated.startswith(
-        f"Village Tamanan ({A}) ended on 1 July 2025 (pemekaran) and takes no new"
+        f"Kelurahan Tamanan ({A}) ended on 1 July 2025 (pemekaran) and takes no new"
     )
     assert "one of the villages that replaced it: Kelurahan Ngantru" in undated
     assert f"Kelurahan Ngantru ({later}), Desa " in undated and undated.endswith(f"({B}).")
     assert dated.startswith(
-        f"Village Tamanan Baru ({NEW}) ended on 1 September 2025 (pemekaran); a record dated"
+        f"Desa Tamanan Baru ({NEW}) ended on 1 September 2025 (pemekaran); a record dated"
     )
     assert dated.endswith(
         f"belongs to the village that replaced it: "

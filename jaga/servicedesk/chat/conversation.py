@@ -431,11 +431,9 @@ def _choose_village(conv: Conversation, villages: list[Territory]) -> list[Optio
     """The villages to choose from (each with its kecamatan), remembered as the step's options."""
     conv.step = VILLAGE
     options = [
-        Option(
-            f"vil:{v.code}",
-            v.name,
-            _("Kecamatan %(district)s") % {"district": v.parent.name if v.parent else ""},
-        )
+        # The title is the name (a list row's title is short); the description names the kind
+        # (desa, kelurahan) and the kecamatan.
+        Option(f"vil:{v.code}", v.name, _place_name(v))
         for v in villages
     ]
     conv.data["options"] = [o.id for o in options]
@@ -450,13 +448,13 @@ def _old_name(conv: Conversation, text: str, ctx: Context) -> list[Reply] | None
         return None
     values = {
         "old": ", ".join(v.display_name for v in ended),
-        "new": ", ".join(_place_name(t) for t in after),
+        "new": "; ".join(_place_name(t) for t in after),
     }
     if len(after) == 1:
         told = _("%(old)s is now part of %(new)s (pemekaran).") % values
         return [Reply(told)] + _set_village(conv, after[0], ctx)
     options = _choose_village(conv, after[:MAX_VILLAGES])
-    asked = _("%(old)s was divided into new villages (pemekaran). Which one is it?") % values
+    asked = _("%(old)s was divided (pemekaran) into %(new)s. Which one is it?") % values
     return [Reply(asked, options, _("Choose village"))]
 
 

@@ -64,6 +64,8 @@ from jaga.servicedesk.services.workflow import (
 )
 
 __all__ = [
+    "move_to_successor",
+    "village_ended",
     "ACTING_ROLES",
     "MAX_DESCRIPTION",
     "STAFF_CHANNELS",
@@ -116,6 +118,7 @@ from jaga.servicedesk.services.bulk import (  # noqa: E402
     save_filter,
     visible_filters,
 )
+from jaga.servicedesk.services.villages import move_to_successor, village_ended  # noqa: E402
 
 __all__ += [
     "BULK_STATUSES",

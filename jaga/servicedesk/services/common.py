@@ -96,12 +96,14 @@ def record_change(
     status_from: str = "",
     status_to: str = "",
     audit_note: str = "",
+    fields: list[str] | None = None,
 ) -> RequestUpdate:
     """Save a change of the locked report: the one way the workflow records a change.
 
     The report's version goes up (an officer who looked at the old one gets a conflict), the
     change is listed among the report's updates and written to the audit log
-    (`servicedesk.<action>`, `before` against the report as saved now).
+    (`servicedesk.<action>`, `before` against the report as saved now: `fields`, by default
+    AUDIT_FIELDS).
     """
     locked.version += 1
     locked.updated_at = at
@@ -120,7 +122,7 @@ def record_change(
         locked,
         actor=actor,
         before=before,
-        after=snapshot(locked, AUDIT_FIELDS),
+        after=snapshot(locked, fields or AUDIT_FIELDS),
         territory_code=locked.village.code,
         note=audit_note,
     )

@@ -191,20 +191,21 @@ def _check_village(village: Territory | None) -> Territory:
         if not after:
             raise DomainError(
                 "village_retired",
-                _("Village %(name)s no longer exists; choose the village that replaced it.")
-                % {"name": village.name},
+                _("%(village)s no longer exists; choose the village that replaced it.")
+                % {"village": village.display_name},
             )
         raise DomainError(
             "village_retired",
             ngettext(
-                "Village %(name)s no longer exists (pemekaran on %(date)s); choose the village "
+                "%(village)s no longer exists (pemekaran on %(date)s); choose the village that "
+                "replaced it: %(villages)s.",
+                "%(village)s no longer exists (pemekaran on %(date)s); choose one of the villages "
                 "that replaced it: %(villages)s.",
-                "Village %(name)s no longer exists (pemekaran on %(date)s); choose one of the "
-                "villages that replaced it: %(villages)s.",
                 len(after),
             )
             % {
-                "name": village.name,
+                # The kind (desa, kelurahan, desa adat) as the territory data records it.
+                "village": village.display_name,
                 "date": formats.date_format(village.valid_to, "j F Y"),
                 "villages": ", ".join(f"{t.display_name} ({t.code})" for t in after),
             },

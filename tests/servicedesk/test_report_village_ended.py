@@ -1,0 +1,110 @@
+"""A report filed in a village, then a pemekaran recorded with a past date that ends the village
+before the report's date: the report cannot enter the kamtibmas register there. Staff move it to
+one of the villages that replaced it, their explicit choice on the report's page (never guessed);
+the move is audited and listed in its history, the desk's figures move with it, and then the
+report is verified in its new village."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from jaga.analytics.models import MonthlyMetric
+from jaga.core.errors import DomainError
+from jaga.core.models import AuditLog
+from jaga.incidents.models import Incident
+from jaga.servicedesk import services
+from jaga.servicedesk.models import ServiceRequest, Status
+from jaga.territory.models import Territory
+from jaga.territory.pemekaran import split_village
+from tests.conftest import SPLIT_OFF, VILLAGE_A, VILLAGE_B, VILLAGE_C
+
+
+def _ended_under(report: ServiceRequest, admin_user: Any) -> None:
+    """The split recorded after the report, dated on the day it was received."""
+    split_village(
+        VILLAGE_A, [VILLAGE_B, SPLIT_OFF], timezone.localdate(report.received_at),
+        actor=admin_user, names={SPLIT_OFF: "Tamanan Baru"},
+    )  # fmt: skip
+
+
+def _received(code: str) -> int:
+    rows = MonthlyMetric.objects.filter(village__code=code, metric="requests.received")
+    return sum(rows.values_list("value", flat=True))
+
+
+def test_staff_move_a_report_to_a_successor_and_then_verify_it(
+    file_report: Any, village_a: Any, bob: Any, admin_user: Any
+) -> None:
+    report = file_report(village_a)
+    services.transition_request(report, Status.TRIAGED, actor=bob)
+    _ended_under(report, admin_user)
+    report.refresh_from_db()
+    with pytest.raises(DomainError) as err:
+        services.verify_request(report, actor=bob)
+    assert err.value.code == "village_ended"
+    problem, after = services.village_ended(report)
+    assert [t.code for t in after] == [VILLAGE_B, SPLIT_OFF] and "Kelurahan Tamanan" in problem
+    for elsewhere in (Territory.objects.get(code=VILLAGE_C), village_a):  # not a successor
+        with pytest.raises(DomainError) as err:
+            services.move_to_successor(report, elsewhere, actor=bob)
+        assert err.value.code == "not_a_successor"
+    assert ServiceRequest.objects.get(pk=report.pk).village_id == village_a.pk
+    chosen = Territory.objects.get(code=SPLIT_OFF)
+    with pytest.raises(DomainError):  # a stale page
+        services.move_to_successor(report, chosen, actor=bob, expected_version=0)
+    assert (_received(VILLAGE_A), _received(SPLIT_OFF)) == (1, 0)
+    services.move_to_successor(report, chosen, actor=bob, expected_version=report.version)
+    report.refresh_from_db()
+    assert (report.village_id, report.district_code) == (chosen.pk, chosen.district_code)
+    assert (_received(VILLAGE_A), _received(SPLIT_OFF)) == (0, 1)
+    audit = AuditLog.objects.get(action="servicedesk.village_moved")
+    assert audit.before["village"] == village_a.pk and audit.after["village"] == chosen.pk
+    update = report.updates.order_by("-at", "-pk").first()
+    assert update is not None and update.public
+    assert "Kelurahan Tamanan" in update.text and "Desa Tamanan Baru" in update.text
+    services.verify_request(report, actor=bob)
+    assert Incident.objects.get().village_id == chosen.pk
+    with pytest.raises(DomainError) as err:  # moved once: its village takes it now
+        services.move_to_successor(report, Territory.objects.get(code=VILLAGE_B), actor=bob)
+    assert err.value.code == "village_takes_it"
+
+
+def test_a_report_dated_before_the_end_stays_in_its_village(
+    file_report: Any, village_a: Any, bob: Any, admin_user: Any
+) -> None:
+    report = file_report(village_a, occurred_at=timezone.now() - timezone.timedelta(days=3))
+    _ended_under(report, admin_user)  # the end comes after the day it happened
+    report.refresh_from_db()
+    assert services.village_ended(report) == ("", [])
+    with pytest.raises(DomainError) as err:
+        services.move_to_successor(report, Territory.objects.get(code=SPLIT_OFF), actor=bob)
+    assert err.value.code == "village_takes_it"
+
+
+def test_the_report_page_offers_the_successors_and_keeps_the_choice_on_a_refusal(
+    file_report: Any, village_a: Any, bob: Any, bob_client: Client, admin_user: Any
+) -> None:
+    report = file_report(village_a)
+    _ended_under(report, admin_user)
+    url = reverse("servicedesk:detail", args=[report.ticket])
+    page = bob_client.get(url).content.decode()
+    assert "Kelurahan Tamanan (35.03.11.1002) berakhir pada" in page
+    assert f'<option value="{SPLIT_OFF}">Desa Tamanan Baru ({SPLIT_OFF})</option>' in page
+    assert '<option value="" selected>— pilih —</option>' in page  # no choice made for staff
+    act = reverse("servicedesk:act", args=[report.ticket, "village"])
+    unchosen = bob_client.post(act, {"village": "", "version": report.version})
+    assert unchosen.status_code == 400
+    stale = bob_client.post(act, {"village": SPLIT_OFF, "version": report.version - 1})
+    assert stale.status_code == 409
+    assert f'<option value="{SPLIT_OFF}" selected>' in stale.content.decode()
+    assert ServiceRequest.objects.get(pk=report.pk).village.code == VILLAGE_A
+    moved = bob_client.post(act, {"village": SPLIT_OFF, "version": report.version})
+    assert moved.status_code == 302
+    assert ServiceRequest.objects.get(pk=report.pk).village.code == SPLIT_OFF
+    after = bob_client.get(url).content.decode()
+    assert "Tamanan Baru" in after and 'name="village"' not in after
