@@ -2,11 +2,15 @@
 
 The stock DatabaseCache increments with a read and a write: two workers counting at once lose a
 count, and a rate limit then lets more through. Here only the value is rewritten, so the expiry of
-the window stays as `add` set it, and no count is lost: on PostgreSQL outside a transaction the
-write is a compare-and-swap (it changes the row only if the value and expiry read are still
-there, else the counter is read again), two statements without a transaction of their own;
-inside a caller's transaction, and on SQLite, the row is locked (SELECT … FOR UPDATE; SQLite's
-IMMEDIATE transaction already holds the write lock) and rewritten.
+the window stays as `add` set it, and no count is lost. On PostgreSQL a counter is usually one
+statement: the UPDATE adds to the stored value itself (a counter `incr` has written is stored as
+pickle's text form of an integer, `I42\\n.`, which the database reads and writes; Django's `get`
+reads it as any pickle), so concurrent increments queue on the row's lock and each adds to what
+the one before wrote. The counter `add` wrote first (binary pickle) takes the general path once:
+outside a transaction a compare-and-swap (it changes the row only if the value and expiry read
+are still there, else the counter is read again), two statements without a transaction of their
+own; inside a caller's transaction, and on SQLite, the row is locked (SELECT … FOR UPDATE;
+SQLite's IMMEDIATE transaction already holds the write lock) and rewritten.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ class DatabaseCache(_DatabaseCache):
         table = quote(self._table)  # type: ignore[attr-defined]
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         cache_key = self.make_and_validate_key(key, version=version)
+        if connection.vendor == "postgresql":
+            counted = self._add_in_place(connection, table, cache_key, delta)
+            if counted is not None:
+                return counted
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             for _try in range(SWAP_TRIES):
                 counted = self._swap(connection, table, key, cache_key, delta)
@@ -80,11 +88,36 @@ class DatabaseCache(_DatabaseCache):
         return int(new_value)
 
     def _added(self, stored: str, delta: int) -> tuple[Any, str]:
-        """A stored counter plus `delta`: the new value and its stored form (Django's own)."""
+        """A stored counter plus `delta`: the new value and its stored form (Django's, with an
+        integer in pickle's text form, which `_add_in_place` can add to)."""
         new_value = pickle.loads(base64.b64decode(stored.encode())) + delta  # noqa: S301 (our rows)
-        return new_value, base64.b64encode(pickle.dumps(new_value, self.pickle_protocol)).decode(
-            "latin1"
+        protocol = 0 if type(new_value) is int else self.pickle_protocol
+        return new_value, base64.b64encode(pickle.dumps(new_value, protocol)).decode("latin1")
+
+    def _add_in_place(self, connection: Any, table: str, cache_key: str, delta: int) -> int | None:
+        """PostgreSQL: add `delta` to a live counter stored as pickle's text form of an integer
+        (`I<digits>\\n.`, base64 as every value) in one UPDATE, and return the new count. None
+        (nothing written) if the row is missing, expired or stored otherwise. The new value is
+        computed from the row the UPDATE locked (a concurrent increment is waited for and added
+        to), so no count is lost. Outside a caller's transaction the statement is its own and
+        commits without waiting for the WAL flush (as below)."""
+        quote = connection.ops.quote_name
+        value, key, expires = quote("value"), quote("cache_key"), quote("expires")
+        text = f"encode(decode({value}, 'base64'), 'escape')"
+        number = f"rtrim(substr({text}, 2), E'\\n.')::bigint"
+        relaxed = (
+            "" if connection.in_atomic_block else ", set_config('synchronous_commit', 'off', true)"
         )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {value} = encode(convert_to("  # noqa: S608
+                f"'I' || ({number} + %s)::text || E'\\n.', 'UTF8'), 'base64')"
+                f" WHERE {key} = %s AND {expires} >= %s AND {text} ~ '^I-?[0-9]{{1,10}}\\n[.]$'"
+                f" RETURNING {number}{relaxed}",
+                [int(delta), cache_key, timezone.now().replace(microsecond=0)],
+            )
+            row = cursor.fetchone()
+        return int(row[0]) if row is not None else None
 
     def _swap(
         self, connection: Any, table: str, key: Any, cache_key: str, delta: int

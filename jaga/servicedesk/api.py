@@ -19,6 +19,7 @@ from jaga.core.errors import DomainError
 from jaga.core.links import absolute_reverse, absolute_url
 from jaga.core.params import Limit, Offset
 from jaga.core.prepared import Prepared
+from jaga.core.versioned import Versioned, shared
 from jaga.servicedesk import models, queries, services
 from jaga.servicedesk.models import (
     STAFF_CHANNELS,
@@ -53,10 +54,12 @@ router = Router(tags=["servicedesk"])
 _ACTIVE_SERVICE = Prepared(
     Service, lambda code: Service.objects.filter(code=code, is_active=True), str
 )
+# Kept per process while the catalogue's version stays (jaga.core.versioned).
+_KEPT_SERVICE = Versioned(Service, ("service",), _ACTIVE_SERVICE.first)
 
 
 def _service(code: str) -> Service:
-    service = _ACTIVE_SERVICE.first(code)
+    service = _KEPT_SERVICE(code)
     if service is None:
         raise DomainError("unknown_service", _("Unknown service %(code)s.") % {"code": code})
     return service
@@ -172,23 +175,26 @@ def _parse_part(schema: type[RequestIn], text: str) -> Any:
 
 
 def _submit(request: HttpRequest, data: RequestIn, channel: str, key: str, **extra: Any) -> Any:
-    village = services.find_village(data.village_code)
-    report, created = services.submit_request(
-        service=_service(data.service_code),
-        village=village,
-        description=data.description,
-        channel=channel,
-        latitude=data.latitude,
-        longitude=data.longitude,
-        occurred_at=data.occurred_at,
-        anonymous=data.anonymous,
-        reporter_name=data.name,
-        phone=data.phone,
-        email=data.email,
-        answers=data.answers,
-        idempotency_key=key,
-        **extra,
-    )
+    # The lookups of the village, the service and those inside `submit_request` share one read
+    # of the tables' versions (jaga.core.versioned); the intake writes none of those tables.
+    with shared():
+        village = services.find_village(data.village_code)
+        report, created = services.submit_request(
+            service=_service(data.service_code),
+            village=village,
+            description=data.description,
+            channel=channel,
+            latitude=data.latitude,
+            longitude=data.longitude,
+            occurred_at=data.occurred_at,
+            anonymous=data.anonymous,
+            reporter_name=data.name,
+            phone=data.phone,
+            email=data.email,
+            answers=data.answers,
+            idempotency_key=key,
+            **extra,
+        )
     return Status(201 if created else 200, _created(request, report, created))
 
 

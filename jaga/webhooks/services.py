@@ -29,6 +29,7 @@ from jaga.core.audit import log_action
 from jaga.core.codes import random_code
 from jaga.core.prepared import Prepared
 from jaga.core.types import Actor
+from jaga.core.versioned import Versioned
 from jaga.webhooks.models import Delivery, DeliveryStatus, Endpoint
 from jaga.webhooks.signing import signature
 
@@ -79,10 +80,12 @@ def body_for(event: events.Event, delivery_id: str) -> dict[str, Any]:
     }
 
 
-# Read after every event's commit (each public report): compiled once per process.
+# Read after every event's commit (each public report): compiled once per process, and what it
+# found kept per process while the endpoints' version stays (jaga.core.versioned).
 _ACTIVE_ENDPOINTS = Prepared(
     Endpoint, lambda: Endpoint.objects.filter(is_active=True).order_by("pk")
 )
+_KEPT_ENDPOINTS = Versioned(Endpoint, ("webhook",), _ACTIVE_ENDPOINTS.all)
 
 
 def queue_event(event: events.Event) -> list[Delivery]:
@@ -91,7 +94,7 @@ def queue_event(event: events.Event) -> list[Delivery]:
         return []  # domestic violence and the like never leave the police
     created = []
     now = timezone.now()
-    for endpoint in _ACTIVE_ENDPOINTS.all():
+    for endpoint in _KEPT_ENDPOINTS():
         if not endpoint.wants(event):
             continue
         delivery_id = random_code(20)

@@ -1,4 +1,5 @@
-"""The database cache's atomic `incr` (the rate limits' counter): one locked read, one update."""
+"""The database cache's atomic `incr` (the rate limits' counter): on PostgreSQL one UPDATE that
+adds to the stored value, else one locked read and one update."""
 
 from __future__ import annotations
 
@@ -40,11 +41,14 @@ def test_a_counter_of_its_own_commits_without_waiting_for_the_disk_and_nothing_e
     assert cache.add("counter", 1, 60)
     with CaptureQueriesContext(connection) as alone:
         assert cache.incr("counter") == 2
-    assert "set_config('synchronous_commit', 'off', true)" in alone.captured_queries[1]["sql"]
+        assert cache.incr("counter") == 3  # now in place: one UPDATE
+    # The compare-and-swap of the first increment, then the in-place UPDATE.
+    assert "set_config('synchronous_commit', 'off', true)" in alone.captured_queries[2]["sql"]
+    assert "set_config('synchronous_commit', 'off', true)" in alone.captured_queries[3]["sql"]
     assert setting() == "on"  # for that transaction only
     with transaction.atomic():  # inside a caller's transaction: the caller's commit is untouched
         with CaptureQueriesContext(connection) as inside:
-            assert cache.incr("counter") == 3
+            assert cache.incr("counter") == 4
         assert setting() == "on"
     assert not any("synchronous_commit" in q["sql"] for q in inside.captured_queries)
 
@@ -52,12 +56,19 @@ def test_a_counter_of_its_own_commits_without_waiting_for_the_disk_and_nothing_e
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's compare-and-swap")
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("_restore_after_flush")
-def test_a_counter_of_its_own_is_two_statements_and_loses_no_count_to_workers_racing() -> None:
+def test_a_counter_is_one_statement_and_loses_no_count_to_workers_racing() -> None:
     assert cache.add("counter", 1, 60)
-    with CaptureQueriesContext(connection) as alone:
+    with CaptureQueriesContext(connection) as first:
         assert cache.incr("counter") == 2
-    # A read and a compare-and-swap, no transaction of its own (no BEGIN / COMMIT).
-    assert [q["sql"].split()[0] for q in alone.captured_queries] == ["SELECT", "UPDATE"]
+    # As `add` stored it (binary pickle): the in-place UPDATE finds nothing, then a read and a
+    # compare-and-swap, no transaction of its own (no BEGIN / COMMIT), which store the text form.
+    assert [q["sql"].split()[0] for q in first.captured_queries] == ["UPDATE", "SELECT", "UPDATE"]
+    with CaptureQueriesContext(connection) as alone:
+        assert cache.incr("counter") == 3
+    assert [q["sql"].split()[0] for q in alone.captured_queries] == ["UPDATE"]
+    assert cache.get("counter") == 3
+    assert cache.decr("counter", 2) == 1
+    assert cache.incr("counter") == 2
 
     def count(times: int) -> None:
         try:
@@ -72,3 +83,20 @@ def test_a_counter_of_its_own_is_two_statements_and_loses_no_count_to_workers_ra
     for worker in workers:
         worker.join()
     assert cache.get("counter") == 2 + 4 * 25
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's in-place counter")
+def test_the_in_place_counter_leaves_expired_and_other_values_to_the_general_path() -> None:
+    cache.set("big", 2**40, 60)  # not pickle's short text form: read and rewritten in Python
+    assert cache.incr("big") == 2**40 + 1
+    assert cache.get("big") == 2**40 + 1
+    cache.set("word", "x", 60)
+    with pytest.raises(TypeError):
+        cache.incr("word")
+    assert cache.add("n", 5, 60)
+    assert cache.incr("n") == 6
+    assert cache.incr("n") == 7  # in place
+    with connection.cursor() as cursor:  # the window ended a second ago
+        cursor.execute("UPDATE jaga_cache SET expires = now() - interval '1 second'")
+    with pytest.raises(ValueError):
+        cache.incr("n")

@@ -24,6 +24,7 @@ from jaga.core.codes import random_code, random_secret
 from jaga.core.errors import DomainError
 from jaga.core.prepared import Prepared, insert
 from jaga.core.types import Actor, signed_in
+from jaga.core.versioned import Versioned, shared
 from jaga.incidents.services import check_point
 from jaga.servicedesk import metrics as desk_metrics
 from jaga.servicedesk import notify
@@ -92,15 +93,22 @@ _WITH_KEY = Prepared(
 )
 
 
+# Kept per process while their tables' versions stay (jaga.core.versioned): every intake reads
+# them, they change a few times a year. The postings are read each time.
+_KEPT_UNIT = Versioned(PoliceUnit, ("police_unit", "territory"), _UNIT.first)
+_KEPT_VILLAGE = Versioned(Territory, ("territory",), _VILLAGE.first)
+_KEPT_QUESTIONS = Versioned(ServiceQuestion, ("service",), _QUESTIONS.all)
+
+
 def route(village: Territory, on: datetime.date | None = None) -> Routing:
     """The Polsek whose area holds the village and the Bhabinkamtibmas posted there on `on`.
 
     A village without an officer goes to its Polsek's duty queue (officer None). A district
     without a Polsek falls back to the Polres of the regency.
     """
-    unit = _UNIT.first(PoliceUnitKind.POLSEK, village.district_code)
+    unit = _KEPT_UNIT(str(PoliceUnitKind.POLSEK), village.district_code)
     if unit is None:
-        unit = _UNIT.first(PoliceUnitKind.POLRES, village.regency_code)
+        unit = _KEPT_UNIT(str(PoliceUnitKind.POLRES), village.regency_code)
     postings = _BHABINS.all(village.pk, key=on or timezone.localdate())
     return Routing(unit=unit, officer=postings[0].user if postings else None, postings=postings)
 
@@ -113,10 +121,8 @@ def _questions(service: Service) -> list[ServiceQuestion]:
     """`service.questions.all()`: the prefetched list when there is one."""
     if "questions" in getattr(service, "_prefetched_objects_cache", {}):
         return list(service.questions.all())
-    questions = _QUESTIONS.all(service.pk)
-    for question in questions:
-        question.service = service
-    return questions
+    # Kept per process (shared by every caller: not changed here); each list a new one.
+    return list(_KEPT_QUESTIONS(service.pk))
 
 
 def clean_answers(service: Service, raw: dict[str, Any]) -> dict[str, Any]:
@@ -216,7 +222,7 @@ def _check_village(village: Territory | None) -> Territory:
 
 def find_village(code: str) -> Territory:
     """The village with this Kemendagri code, or a clear error."""
-    village = _VILLAGE.first((code or "").strip())
+    village = _KEPT_VILLAGE((code or "").strip())
     if village is None:
         raise DomainError(
             "unknown_village",
@@ -306,7 +312,8 @@ def submit_request(
     routing = route(village)
     code = new_tracking_code()
     try:
-        with transaction.atomic():
+        # One read of the versions for the lookups below and the webhooks' after the commit.
+        with shared(), transaction.atomic():
             request = _create_report(
                 fields, village=village, routing=routing, actor=actor, code=code, now=now
             )
