@@ -517,7 +517,7 @@ def sparklines_from(
                 "territory": child,
                 "values": values,
                 "total": None if None in last else sum(v for v in last if v is not None),
-                "mk": tr.mann_kendall(np.asarray(known, dtype=float)),
+                "mk": tr.mann_kendall_of(tuple(float(v) for v in known)),
             }
         )
     return out

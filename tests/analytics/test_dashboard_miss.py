@@ -174,3 +174,26 @@ def test_a_register_that_starts_earlier_is_computed_again(planted, admin_client_
     after = _answer(admin_client_, territory)
     assert after == _afresh(admin_client_, territory)
     assert after["trend"] != before["trend"]
+
+
+def test_after_one_new_incident_only_the_moved_rows_and_lines_are_tested_again(planted):
+    """The exact Poisson tests of CompStat and the Mann-Kendall test of each child's line are
+    remembered by their counts: after one incident in one category of one regency, only that
+    category's row and the total are tested again (3 tests each), and only that province's or
+    regency's line."""
+    from jaga.analytics.stats import compstat as cs
+    from jaga.analytics.stats import trend as tr
+
+    for code in ("*", "35"):
+        queries.dashboard_counts(unit(code), LAST_MONTH)
+    poisson, lines = cs._poisson_change_p.cache_info(), tr._mann_kendall_of.cache_info()
+    put_count(planted[-1], LAST_MONTH, "miras", 7)  # 35.99
+    got = queries.dashboard_counts(unit("35"), LAST_MONTH)
+    assert cs._poisson_change_p.cache_info().misses - poisson.misses <= 6
+    assert tr._mann_kendall_of.cache_info().misses - lines.misses == 1
+    forget()
+    cs._poisson_change_p.cache_clear()
+    tr._mann_kendall_of.cache_clear()
+    afresh = queries.dashboard_counts(unit("35"), LAST_MONTH)
+    assert [r.as_dict() for r in got.comp.rows] == [r.as_dict() for r in afresh.comp.rows]
+    assert [s["mk"] for s in got.sparks] == [s["mk"] for s in afresh.sparks]
