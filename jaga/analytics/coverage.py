@@ -160,6 +160,22 @@ def versions_tag(versions: dict[str, int]) -> str:
     return hashlib.sha256(pairs.encode()).hexdigest()[:32]
 
 
+def coverage_tag(coverage: list[RegencyCoverage]) -> str:
+    """The coverage of some regencies in a cache key: a digest of every regency's first and last
+    month, months with records and gaps. It moves when a regency's register starts, ends or
+    fills a gap somewhere, not with each new incident of a month already recorded."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for r in coverage:
+        missing = ",".join(str(month_index(m)) for m in r.missing)
+        h.update(
+            f"{r.code}:{month_index(r.first)}:{month_index(r.last)}:{r.months_with_records}:"
+            f"{missing};".encode()
+        )
+    return h.hexdigest()[:32]
+
+
 # Each regency's coverage as last read by this process, under the version it was read for:
 # {regency: (version, coverage or None when it has no regency row)}. A version is never given
 # twice (a sequence), so an entry is used only while none of the regency's rows has moved; one

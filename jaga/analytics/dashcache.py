@@ -8,8 +8,11 @@ against the postings) took 100-250 ms of a national dashboard on the bench. They
 the cache instead, under a key naming:
 
 - the unit (its key and codes) and what was asked (the month, the page of villages);
-- the version of every regency's roll-up (`RegencyVersion`, moved by every write to its rows:
-  the counts, the register's coverage and gaps);
+- for the incident figures, what they are computed from: a digest of the sums of the regency
+  rows over the months shown (`queries.regency_sums`, kept by each process and brought up to
+  date by the regencies whose roll-up version moved) and of every regency's coverage (its
+  register's first and last month and gaps); an incident outside the months shown moves
+  neither, so the figures are found again;
 - the version of each other table read (`DataVersion`, moved by triggers on every write, bulk
   ones too): the population (rates), the territory (names, children, a province's villages),
   the categories (names), the postings and the norms (coverage);
@@ -18,7 +21,9 @@ the cache instead, under a key naming:
 
 The versions are read before the figures are computed: a write committed in between makes a
 cached figure newer than its key, never older, and the next request reads a new key. Numbers
-are never given twice, so a key is never found again once an input moved.
+are never given twice, so a key is never found again once an input moved. The sums and coverage
+in the key are those the figures are computed from (the same objects), so an entry always holds
+the figures of its key.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,10 +28,10 @@ from jaga.analytics import dashcache
 from jaga.analytics.coverage import (
     Period,
     coverage_and_versions,
+    coverage_tag,
     gap_months,
     period_for,
     regency_coverage,
-    versions_tag,
 )
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyIncidentCount, MonthlyMetric
 from jaga.analytics.stats import compstat as cs
@@ -516,7 +517,7 @@ def sparklines_from(
                 "territory": child,
                 "values": values,
                 "total": None if None in last else sum(v for v in last if v is not None),
-                "mk": tr.mann_kendall(np.asarray(known, dtype=float)),
+                "mk": tr.mann_kendall_of(tuple(float(v) for v in known)),
             }
         )
     return out
@@ -536,8 +537,25 @@ class DashboardCounts:
     sparks: list[dict[str, Any]]
 
 
+def _windows(
+    end: datetime.date, months: int, spark_months: int
+) -> tuple[datetime.date, datetime.date, datetime.date]:
+    """The dashboard's first months: of the series, of the unit's own rows (the series and
+    CompStat's two years) and of the sparklines."""
+    start = add_months(end, -(months - 1))
+    own_start = min(start, datetime.date(end.year - 1, 1, 1))
+    return start, own_start, add_months(end, -(spark_months - 1))
+
+
+Rows = list[tuple[str, int | None, datetime.date, int | None]]
+
+
 def dashboard_counts(
-    unit: Unit, end: datetime.date, months: int = 36, spark_months: int = 24
+    unit: Unit,
+    end: datetime.date,
+    months: int = 36,
+    spark_months: int = 24,
+    rows: Rows | None = None,
 ) -> DashboardCounts:
     """CompStat, the `months`-month series and the child sparklines in one round trip.
 
@@ -546,16 +564,12 @@ def dashboard_counts(
     told apart by the child column (empty for the unit's own rows) and split here. The figures
     are those of compstat(), incident_series() and district_sparklines(), which read them in
     three queries. A province or the country sums its regencies' rows as this process keeps them
-    (`regency_counts`) instead: the same rows, the same sums.
+    (`regency_counts`) instead: the same rows, the same sums. `rows`: those rows, already read.
     """
-    start = add_months(end, -(months - 1))
-    comp_start = datetime.date(end.year - 1, 1, 1)
-    own_start = min(start, comp_start)
-    spark_start = add_months(end, -(spark_months - 1))
-    rows: list[tuple[str, int | None, datetime.date, int | None]]
-    if by_regency(unit):
+    start, own_start, spark_start = _windows(end, months, spark_months)
+    if rows is None and by_regency(unit):
         rows = _rows_from_regencies(unit, own_start, spark_start, end)
-    else:
+    elif rows is None:
         rows = _rows_read(unit, own_start, spark_start, end)
     own_rows = [(cat, m, n) for child, cat, m, n in rows if child == ""]
     child_rows = [(child, m, n) for child, cat, m, n in rows if child != ""]
@@ -583,29 +597,35 @@ _NO_UNIT = Unit("", "", [], "")
 def dashboard_figures(unit: Unit, end: datetime.date) -> tuple[DashboardCounts, dict[str, Any]]:
     """`dashboard_counts(unit, end)` and `trend(unit, end, counts=...)`, the dashboard's figures
     of incidents; a province's or the country's through the shared cache, keyed by every input
-    (`jaga.analytics.dashcache`): the regencies' roll-up versions, the population, territory and
-    category versions, the month and the language. A cache hit reads the versions of the
-    regencies and of the tables and the entry: three queries."""
+    (`jaga.analytics.dashcache`): the sums they are computed from (`regency_sums`, a digest of
+    every cell), the register's coverage of each regency, the population, territory and
+    category versions, the month and the language.
 
-    def compute() -> tuple[DashboardCounts, dict[str, Any]]:
+    The key names what was read, not the regencies' versions: a new incident outside the months
+    shown (live recording's usual case, today's incidents on last month's dashboard) moves a
+    version but neither the sums nor, once its month has a record, the coverage, so the figures
+    are found again. A request after new data reads the versions, the rows and coverage of the
+    regencies whose version moved (two small queries) and brings the kept sums up to date."""
+    if not by_regency(unit):
         counts = dashboard_counts(unit, end)
         return counts, trend(unit, end, counts=counts)
-
-    if not by_regency(unit):
-        return compute()
-    _coverage, versions = coverage_and_versions(unit)  # read before the figures: see dashcache
+    coverage, _versions = coverage_and_versions(unit)  # read before the figures: see dashcache
+    _start, own_start, spark_start = _windows(end, 36, 24)
+    sums = regency_sums(unit, own_start, spark_start, end)
 
     def stripped() -> tuple[DashboardCounts, dict[str, Any]]:
-        # A new incident moves the key above but not the population: kept apart, the country's
-        # is not summed again from its 83,762 villages (memo: CompStat and trend read it).
+        # The population is kept apart: the country's is not summed again from its 83,762
+        # villages when an incident moves the key (memo: CompStat and trend read it).
         unit.memo["population"] = dashcache.kept(
             unit, "population", [], dashcache.POPULATION_READ, lambda: population_of(unit)
         )
-        counts, found = compute()
+        # The rows digested in the key, not read again.
+        counts = dashboard_counts(unit, end, rows=sums.rows())
+        found = trend(unit, end, counts=counts)
         comp = dataclasses.replace(counts.comp, unit=_NO_UNIT)
         return dataclasses.replace(counts, comp=comp), found
 
-    asked = [end.isoformat(), 36, 24, get_language(), versions_tag(versions)]
+    asked = [end.isoformat(), 36, 24, get_language(), sums.digest(), coverage_tag(coverage)]
     counts, found = dashcache.kept(unit, "dashboard", asked, dashcache.COUNTS_READ, stripped)
     counts.comp.unit = unit
     return counts, found
@@ -709,56 +729,175 @@ def regency_counts(unit: Unit) -> list[RegencyCounts]:
     return [_REGENCY_COUNTS[code][1] for code in sorted(versions) if code in _REGENCY_COUNTS]
 
 
+# (category, month, count) of a unit's own cells, then its children's codes and (child, month,
+# count) of theirs (`_Sums.cells`).
+_Cells = tuple[np.ndarray, np.ndarray, np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass
+class _Sums:
+    """A province's or the country's dashboard rows over one window of months, summed from its
+    regencies' rows (`regency_counts`): counts and roll-up rows present by (category, month) and
+    by (child, month), with the `RegencyCounts` each regency added (`held`). A regency whose
+    rows moved is taken out (its old rows subtracted) and put in again (its new rows added):
+    integer sums, exact whatever the order."""
+
+    own_lo: int  # first month of the unit's own rows (a month index)
+    spark_lo: int  # first month of the children's rows
+    last: int  # last month of both
+    held: dict[str, RegencyCounts] = field(default_factory=dict)
+    own: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    own_rows: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    children: dict[str, int] = field(default_factory=dict)  # child code: its row below
+    child: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    child_rows: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+
+    def copy(self) -> _Sums:
+        return dataclasses.replace(
+            self,
+            held=dict(self.held),
+            own=self.own.copy(),
+            own_rows=self.own_rows.copy(),
+            children=dict(self.children),
+            child=self.child.copy(),
+            child_rows=self.child_rows.copy(),
+        )
+
+    def put(self, part: RegencyCounts, child_code: str, sign: int) -> None:
+        """Add (`sign` 1) or subtract (-1) one regency's rows."""
+        inside = (part.month >= self.own_lo) & (part.month <= self.last)
+        width = int(part.category[inside].max(initial=-1)) + 1
+        own_months = self.last - self.own_lo + 1
+        if width > self.own.shape[0]:  # a category id beyond those summed so far
+            grow = ((0, width - self.own.shape[0]), (0, 0))
+            self.own = np.pad(self.own.reshape(-1, own_months), grow)
+            self.own_rows = np.pad(self.own_rows.reshape(-1, own_months), grow)
+        if width:
+            cells = part.category[inside] * own_months + part.month[inside] - self.own_lo
+            size = self.own.size
+            counts = np.bincount(cells, weights=part.count[inside], minlength=size)
+            self.own += sign * counts.astype(np.int64).reshape(self.own.shape)
+            self.own_rows += sign * np.bincount(cells, minlength=size).reshape(self.own.shape)
+        spark_months = self.last - self.spark_lo + 1
+        if child_code not in self.children:
+            self.children[child_code] = len(self.children)
+            grow = ((0, 1), (0, 0))
+            self.child = np.pad(self.child.reshape(-1, spark_months), grow)
+            self.child_rows = np.pad(self.child_rows.reshape(-1, spark_months), grow)
+        row = self.children[child_code]
+        inside = (part.month >= self.spark_lo) & (part.month <= self.last)
+        at = part.month[inside] - self.spark_lo
+        counts = np.bincount(at, weights=part.count[inside], minlength=spark_months)
+        self.child[row] += sign * counts.astype(np.int64)
+        self.child_rows[row] += sign * np.bincount(at, minlength=spark_months)
+
+    def cells(self) -> _Cells:
+        """The cells with a roll-up row, in one order whatever the order the regencies were
+        summed in: (category, month, count) of the unit's own, ordered by category and month,
+        then the children's codes and (child, month, count), ordered by code and month (months
+        counted from the window's first)."""
+        cats, months = np.nonzero(self.own_rows)
+        order = sorted(self.children)
+        at = np.array([self.children[c] for c in order], dtype=np.int64)
+        present = np.asarray(self.child_rows[at].any(axis=1), dtype=bool)
+        names = [c for c, p in zip(order, present.tolist(), strict=True) if p]
+        kept = at[present]
+        rows, child_months = np.nonzero(self.child_rows[kept])
+        return (
+            cats,
+            months,
+            self.own[cats, months],
+            names,
+            rows,
+            child_months,
+            self.child[kept][rows, child_months],
+        )
+
+    def digest(self) -> str:
+        """A digest of the window and its cells (`cells`): equal digests, equal rows."""
+        h = hashlib.sha256(f"{self.own_lo},{self.spark_lo},{self.last}".encode())
+        cats, months, counts, names, rows, child_months, child_counts = self.cells()
+        for a in (cats, months, counts, rows, child_months, child_counts):
+            h.update(f"|{len(a)}|".encode())
+            h.update(np.ascontiguousarray(a, dtype=np.int64).tobytes())
+        h.update("\x1f".join(names).encode())
+        return h.hexdigest()[:40]
+
+    def rows(self) -> list[tuple[str, int | None, datetime.date, int | None]]:
+        """The rows GROUP BY would give: one per (category, month) and (child, month) with a
+        roll-up row."""
+
+        def month_of(i: int) -> datetime.date:
+            return datetime.date(i // 12, i % 12 + 1, 1)
+
+        cats, months, counts, names, rows, child_months, child_counts = self.cells()
+        out: list[tuple[str, int | None, datetime.date, int | None]] = [
+            ("", c, month_of(self.own_lo + m), n)
+            for c, m, n in zip(cats.tolist(), months.tolist(), counts.tolist(), strict=True)
+        ]
+        out.extend(
+            (names[r], None, month_of(self.spark_lo + m), n)
+            for r, m, n in zip(
+                rows.tolist(), child_months.tolist(), child_counts.tolist(), strict=True
+            )
+        )
+        return out
+
+
+# {(unit, window): its sums}: a province's or the country's dashboard rows as last summed by
+# this process, brought up to date by the regencies whose rows moved since. A few windows (the
+# months asked for, the provinces viewed) of a few thousand cells each.
+_SUMS: dict[tuple[str, tuple[str, ...], int, int, int], _Sums] = {}
+SUMS_KEPT = 64
+
+
 def _rows_from_regencies(
     unit: Unit, own_start: datetime.date, spark_start: datetime.date, end: datetime.date
 ) -> list[tuple[str, int | None, datetime.date, int | None]]:
     """`_rows_read`'s rows for a province or the country, summed from `regency_counts`: a row
     for every (category, month) and (child, month) that has a roll-up row, as GROUP BY gives."""
+    return regency_sums(unit, own_start, spark_start, end).rows()
+
+
+def regency_sums(
+    unit: Unit, own_start: datetime.date, spark_start: datetime.date, end: datetime.date
+) -> _Sums:
+    """The sums of a province's or the country's rows over the window, from `regency_counts`.
+
+    The sums of the window are kept (`_SUMS`): a request after new data subtracts the old rows
+    of each regency whose version moved and adds its new ones (a few hundred rows), instead of
+    summing the 324,393 regency rows of the country again. Kept sums are never changed in place
+    (a copy is brought up to date, then kept): what a caller holds stays as it was."""
     parts = regency_counts(unit)
     if unit.level != "country":
         parts = [p for p in parts if p.parent in unit.codes]
-    if not any(len(p.month) for p in parts):
-        return []
-    month = np.concatenate([p.month for p in parts])
-    category = np.concatenate([p.category for p in parts])
-    count = np.concatenate([p.count for p in parts])
-    # The country's children are its provinces, a province's its regencies.
-    names = [p.parent if unit.level == "country" else p.code for p in parts]
-    child_names, child_of_part = np.unique(
-        np.array(names, dtype=object).astype(str), return_inverse=True
-    )
-    child = np.repeat(child_of_part, [len(p.month) for p in parts])
-    last = _month_index(end)
+    codes = () if unit.level == "country" else tuple(sorted(unit.codes))
+    key = (unit.level, codes, _month_index(own_start), _month_index(spark_start), _month_index(end))
+    sums = _SUMS.pop(key, None)
+    current = {p.code: p for p in parts}
+    if sums is None:
+        sums = _Sums(key[2], key[3], key[4])
+    elif any(sums.held.get(code) is not p for code, p in current.items()) or any(
+        code not in current for code in sums.held
+    ):
+        sums = sums.copy()
 
-    def grouped(lo: int, key: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-        inside = (month >= lo) & (month <= last)
-        keys = (month[inside] - lo) * width + key[inside]
-        size = (last - lo + 1) * width
-        present = np.bincount(keys, minlength=size) > 0
-        sums = np.zeros(size, dtype=np.int64)
-        np.add.at(sums, keys, count[inside])
-        at = np.flatnonzero(present)
-        return at, sums[at]
+    def child_of(p: RegencyCounts) -> str:
+        # The country's children are its provinces, a province's its regencies.
+        return p.parent if unit.level == "country" else p.code
 
-    def month_of(i: int) -> datetime.date:
-        return datetime.date(i // 12, i % 12 + 1, 1)
-
-    out: list[tuple[str, int | None, datetime.date, int | None]] = []
-    width = int(category.max()) + 1
-    lo = _month_index(own_start)
-    at, sums = grouped(lo, category, width)
-    out.extend(
-        ("", int(k % width), month_of(lo + int(k // width)), int(n))
-        for k, n in zip(at.tolist(), sums.tolist(), strict=True)
-    )
-    width = len(child_names)
-    lo = _month_index(spark_start)
-    at, sums = grouped(lo, child, width)
-    out.extend(
-        (str(child_names[k % width]), None, month_of(lo + int(k // width)), int(n))
-        for k, n in zip(at.tolist(), sums.tolist(), strict=True)
-    )
-    return out
+    for code, old in list(sums.held.items()):
+        if current.get(code) is not old:  # read again under a new version, or gone
+            sums.put(old, child_of(old), -1)
+            del sums.held[code]
+    for code, p in current.items():
+        if code not in sums.held:
+            sums.put(p, child_of(p), 1)
+            sums.held[code] = p
+    _SUMS[key] = sums
+    while len(_SUMS) > SUMS_KEPT:
+        del _SUMS[next(iter(_SUMS))]
+    return sums
 
 
 def rollup_by_regency(

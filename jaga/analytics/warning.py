@@ -624,26 +624,23 @@ class _Place:
     parent: _Place | None
 
 
-def _named(found: list[dict[str, Any]], wide: bool = False) -> list[dict[str, Any]]:
-    """The alarms with village and category codes and names instead of ids. Two queries.
+def _named(
+    found: list[dict[str, Any]], wide: bool = False, names: _Names | None = None
+) -> list[dict[str, Any]]:
+    """The alarms with village and category codes and names instead of ids. Two queries, or
+    none with `names` (wide lists only) once the villages and categories are known.
 
     `wide` (a list over several regencies, `spans_regencies`): each village is named with its
     district and regency (`territory_label`), since two villages of one name in different
     regencies would otherwise look the same."""
     if not found:
         return []
+    if wide and names is not None:
+        return _named_wide(found, names)
     rows = Territory.objects.filter(pk__in={a["village_id"] for a in found})
     villages: dict[int, Any]
     if wide:
-        # Read as values, not models: building a village, its district and its regency as
-        # model instances was most of the time of naming the country's thousand alarms.
-        villages = {}
-        for pk, code, name, level, district, regency in rows.values_list(
-            "id", "code", "name", "level", "parent__name", "parent__parent__name"
-        ):
-            above = None if regency is None else _Place("", regency, Level.REGENCY, None)
-            parent = None if district is None else _Place("", district, Level.DISTRICT, above)
-            villages[pk] = _Place(code, name, level, parent)
+        villages = _places(rows)
     else:
         villages = {t.pk: t for t in rows.only("id", "code", "name", "kind", "level")}
     # (code, name) of each category: its name is looked up once, not once per alarm (in the
@@ -682,12 +679,92 @@ def _named(found: list[dict[str, Any]], wide: bool = False) -> list[dict[str, An
     return out
 
 
-def _merged(
-    parts: list[list[dict[str, Any]]], limit: int | None = None, offset: int = 0, wide: bool = True
-) -> list[dict[str, Any]]:
-    """The alarms of several regencies in one list, newest first, named (`limit` of them from
-    `offset`). Ties are broken by village and category, so that pages of the list follow each
-    other whatever order the regencies came from the cache in."""
+def _places(rows: Any) -> dict[int, _Place]:
+    """Villages as what `territory_label` reads, their names read as values, not models:
+    building a village, its district and its regency as model instances was most of the time of
+    naming the country's thousand alarms."""
+    villages = {}
+    for pk, code, name, level, district, regency in rows.values_list(
+        "id", "code", "name", "level", "parent__name", "parent__parent__name"
+    ):
+        above = None if regency is None else _Place("", regency, Level.REGENCY, None)
+        parent = None if district is None else _Place("", district, Level.DISTRICT, above)
+        villages[pk] = _Place(code, name, level, parent)
+    return villages
+
+
+@dataclass(frozen=True)
+class _Names:
+    """The versions names are read under: the territory's, the categories' in a language."""
+
+    territory: int | None
+    categories: tuple[str, int | None]
+
+
+# {territory version: {village id: (code, label)}} and {(language, category version): {category
+# id: (code, name)}}: the names of a wide list, read once a version (moved by every write to the
+# table) and kept by this process, so that a national list is named without a query.
+_VILLAGE_LABELS: dict[int, dict[int, tuple[str, str]]] = {}
+_CATEGORY_NAMES: dict[tuple[str, int], dict[int, tuple[str, str] | None]] = {}
+
+
+def _names_kept(unit: Unit) -> _Names:
+    """The versions of the territory and the categories (`dashcache.data_versions`: read once
+    a request, before the names) and the active language."""
+    from django.utils.translation import get_language
+
+    from jaga.analytics.dashcache import data_versions
+
+    versions = data_versions(unit)
+    return _Names(versions.get("territory"), (get_language() or "", versions.get("category")))
+
+
+def _named_wide(found: list[dict[str, Any]], names: _Names) -> list[dict[str, Any]]:
+    """`_named(found, wide=True)` with the names this process keeps under `names`' versions:
+    only villages and categories not seen yet under them are read."""
+    ids = {a["village_id"] for a in found}
+    labels: dict[int, tuple[str, str]] = {}
+    if names.territory is not None:
+        if names.territory not in _VILLAGE_LABELS:
+            _VILLAGE_LABELS.clear()  # a new version: every name may have moved
+            _VILLAGE_LABELS[names.territory] = {}
+        labels = _VILLAGE_LABELS[names.territory]
+    unknown = ids - labels.keys()
+    if unknown:
+        places = _places(Territory.objects.filter(pk__in=unknown))
+        labels.update({pk: (p.code, territory_label(p, regency=True)) for pk, p in places.items()})
+    categories: dict[int, tuple[str, str] | None] = {}
+    if names.categories[1] is not None:
+        categories = _CATEGORY_NAMES.setdefault((names.categories[0], names.categories[1]), {})
+        if len(_CATEGORY_NAMES) > 8:
+            _CATEGORY_NAMES.clear()
+            _CATEGORY_NAMES[(names.categories[0], names.categories[1])] = categories
+    wanted = {a["category_id"] for a in found} - categories.keys()
+    if wanted:  # a village's total has no category: known as such too
+        got = {c.pk: (c.code, c.name) for c in Category.objects.filter(pk__in=wanted)}
+        categories.update({pk: got.get(pk) for pk in wanted})
+    everything = _("All categories")
+    out = []
+    for alarm in found:
+        alarm = dict(alarm)
+        code, label = labels[alarm.pop("village_id")]
+        category = categories.get(alarm.pop("category_id"))
+        out.append(
+            {
+                "village_code": code,
+                "village_name": label,
+                "category_code": category[0] if category else "",
+                "category_name": category[1] if category else everything,
+                **alarm,
+            }
+        )
+    return out
+
+
+def _sorted(parts: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The alarms of several regencies in one list, newest first. Ties are broken by village and
+    category, so that pages of the list follow each other whatever order the regencies came
+    from the cache in."""
     found = [a for entries in parts for a in entries]
     found.sort(
         key=lambda a: (
@@ -698,6 +775,15 @@ def _merged(
             a["category_id"],
         )
     )
+    return found
+
+
+def _merged(
+    parts: list[list[dict[str, Any]]], limit: int | None = None, offset: int = 0, wide: bool = True
+) -> list[dict[str, Any]]:
+    """The alarms of several regencies in one list, newest first (`_sorted`), named (`limit` of
+    them from `offset`)."""
+    found = _sorted(parts)
     return _named(found[offset:] if limit is None else found[offset : offset + limit], wide)
 
 
@@ -773,10 +859,58 @@ def alarms_report(
         for p in parts
         if p.codes == [p.key] and p.key in versions
     }
-    cached = cache.get_many(list(keys.values()))
-    results: dict[str, list[dict[str, Any]]] = {
-        code: cached[key] for code, key in keys.items() if key in cached
+    results = _parts_found(parts, end, keys, versions, coverage)
+    whole = len(keys) == len(parts)  # parts of regencies are scanned again each time
+    merged = _merged_kept(unit, end, whole, versions, results)
+    return {
+        "alarms": _named(
+            merged[offset:] if limit is None else merged[offset : offset + limit],
+            True,
+            names=_names_kept(unit),
+        ),
+        "total": len(merged),
+        "ongoing_villages": _ongoing_villages([merged]),
+        "period": _period_kept(unit, end, whole, versions, coverage),
     }
+
+
+# What this process read last of the regencies' alarms, under their versions (a version is never
+# given twice): {(regency, end month): (version, its alarms unnamed)}. A national request takes
+# them from here instead of unpickling 514 cache entries; the cache serves the regencies this
+# process has not read under their version yet, the scan those it does not hold either.
+_REGENCY_ALARMS: dict[tuple[str, datetime.date], tuple[int, list[dict[str, Any]]]] = {}
+REGENCY_ALARMS_KEPT = 8 * 514
+
+# {(unit, end month): (the regencies' versions, the alarms merged, {language: period})}: a
+# province's or the country's list sorted once for the versions it was merged under.
+_MERGED: dict[
+    tuple[str, tuple[str, ...], datetime.date],
+    tuple[dict[str, int], list[dict[str, Any]], dict[str, dict[str, Any]]],
+] = {}
+MERGED_KEPT = 64
+
+
+def _parts_found(
+    parts: list[Unit],
+    end: datetime.date,
+    keys: dict[str, str],
+    versions: dict[str, int],
+    coverage: list[RegencyCoverage],
+) -> dict[str, list[dict[str, Any]]]:
+    """Each part's alarms (unnamed): from this process, the cache, or scanned (and kept in
+    both). `keys`: the cache key of each whole regency."""
+    from django.core.cache import cache
+
+    results: dict[str, list[dict[str, Any]]] = {}
+    for code in keys:
+        known = _REGENCY_ALARMS.get((code, end))
+        if known is not None and known[0] == versions[code]:
+            results[code] = known[1]
+    asked = [key for code, key in keys.items() if code not in results]
+    cached = cache.get_many(asked) if asked else {}
+    for code, key in keys.items():
+        if key in cached:
+            results[code] = cached[key]
     missing = [p for p in parts if p.key not in results]
     if missing:
         scanned = _scan_parts(missing, end, WINDOW, ALPHA, coverage)
@@ -785,12 +919,56 @@ def alarms_report(
             REGENCY_CACHE_SECONDS,
         )
         results.update({code: found for code, (found, _p) in scanned.items()})
-    return {
-        "alarms": _merged(list(results.values()), limit, offset),
-        "total": sum(len(found) for found in results.values()),
-        "ongoing_villages": _ongoing_villages(list(results.values())),
-        "period": alarm_period_of_parts(unit, end, coverage),
-    }
+    for code in keys:
+        _REGENCY_ALARMS[(code, end)] = (versions[code], results[code])
+    while len(_REGENCY_ALARMS) > REGENCY_ALARMS_KEPT:
+        del _REGENCY_ALARMS[next(iter(_REGENCY_ALARMS))]
+    return results
+
+
+def _merged_kept(
+    unit: Unit,
+    end: datetime.date,
+    whole: bool,
+    versions: dict[str, int],
+    results: dict[str, list[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """The parts' alarms in one list, newest first (`_sorted`), kept by this process for the
+    versions they were found under when every part is a `whole` regency."""
+    if not whole:
+        return _sorted(list(results.values()))
+    memo_key = (unit.key, tuple(unit.codes), end)
+    known = _MERGED.get(memo_key)
+    if known is not None and known[0] == versions:
+        return known[1]
+    merged = _sorted(list(results.values()))
+    _MERGED.pop(memo_key, None)
+    _MERGED[memo_key] = (dict(versions), merged, {})
+    while len(_MERGED) > MERGED_KEPT:
+        del _MERGED[next(iter(_MERGED))]
+    return merged
+
+
+def _period_kept(
+    unit: Unit,
+    end: datetime.date,
+    whole: bool,
+    versions: dict[str, int],
+    coverage: list[RegencyCoverage],
+) -> dict[str, Any]:
+    """`alarm_period_of_parts`, kept with the merged list (it reads the coverage, which moves
+    with the versions, and says the period in the active language). A copy each time."""
+    import copy
+
+    from django.utils.translation import get_language
+
+    known = _MERGED.get((unit.key, tuple(unit.codes), end))
+    if not whole or known is None or known[0] != versions:
+        return alarm_period_of_parts(unit, end, coverage)
+    language = get_language() or ""
+    if language not in known[2]:
+        known[2][language] = alarm_period_of_parts(unit, end, coverage)
+    return copy.deepcopy(known[2][language])
 
 
 def alarm_period_of_parts(

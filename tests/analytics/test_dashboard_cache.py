@@ -44,7 +44,9 @@ def _answer(client, territory: str, **headers) -> dict:
 
 
 def _afresh(client, territory: str, **headers) -> dict:
-    cache.clear()
+    from tests.analytics.test_dashboard_miss import forget
+
+    forget()  # the shared cache and what the process keeps by version
     return _answer(client, territory, **headers)
 
 
@@ -154,12 +156,13 @@ def _without_csrf(html: str) -> str:
 
 # A request that finds the figures in the cache reads the regencies' versions, the tables'
 # versions and the two entries instead of the roll-up sums, the categories, the population, the
-# child areas, the villages and the postings.
+# child areas, the villages and the postings; the alarms come from the process (one less: the
+# regencies' cached lists are not read again under the same versions).
 PINNED = {
-    ("api", "*"): 15,
-    ("api", "35"): 15,
-    ("page", "*"): 16,
-    ("page", "35"): 17,
+    ("api", "*"): 14,
+    ("api", "35"): 14,
+    ("page", "*"): 15,
+    ("page", "35"): 16,
 }
 
 

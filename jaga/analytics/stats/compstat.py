@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -24,11 +25,20 @@ WHOLE_PMF_LIMIT = 10_000
 def poisson_change_p(current: int, base: int, exposure_ratio: float = 1.0) -> float:
     """Two-sided exact conditional test that two Poisson counts share one rate.
 
+    Remembered by its counts and ratio (`_poisson_change_p`): after one new incident a province's
+    or the country's CompStat tests again only the rows whose counts moved (of 63 tests, at
+    0.2-0.7 ms each, 3 to 6).
+
     Given n = current + base, `current` ~ Binomial(n, r / (1 + r)) under the null, where r is the
     ratio of exposures (e.g. days, or population x months). It is statsmodels'
     `test_poisson_2indep(method="exact-cond")`; 1.0 when both counts are zero.
     """
-    n = int(current) + int(base)
+    return _poisson_change_p(int(current), int(base), float(exposure_ratio))
+
+
+@functools.lru_cache(maxsize=8192)
+def _poisson_change_p(current: int, base: int, exposure_ratio: float) -> float:
+    n = current + base
     if n == 0:
         return 1.0
     p = exposure_ratio / (1.0 + exposure_ratio)

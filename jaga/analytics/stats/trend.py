@@ -7,6 +7,7 @@ year. `mann_kendall` is the non-parametric check (Kendall's S with the tie corre
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import warnings
@@ -78,6 +79,17 @@ def mann_kendall(series: np.ndarray | list[float], alpha: float = 0.05) -> MannK
     if p < alpha:
         trend = "increasing" if z > 0 else "decreasing"
     return MannKendall(s, var_s, float(z), p, float(tau), slope, trend)
+
+
+def mann_kendall_of(series: tuple[float, ...]) -> MannKendall:
+    """`mann_kendall(series)`, remembered by the series (a copy each time): after one new
+    incident a province's or the country's dashboard tests again only the lines that moved."""
+    return dataclasses.replace(_mann_kendall_of(series))
+
+
+@functools.lru_cache(maxsize=4096)
+def _mann_kendall_of(series: tuple[float, ...]) -> MannKendall:
+    return mann_kendall(np.asarray(series, dtype=float))
 
 
 @dataclass
