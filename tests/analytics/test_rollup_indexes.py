@@ -144,7 +144,7 @@ AREA_CODE_READS = {
 @pytest.mark.parametrize("read", AREA_CODE_READS)
 def test_the_area_reads_by_code_are_index_only_on_the_unique_key(read: str) -> None:
     """The unique key (area_code, month, category_id) carries the count (INCLUDE, migration
-    analytics 0013): the reads by area code and months are index-only scans of it, with no
+    analytics 0014): the reads by area code and months are index-only scans of it, with no
     second (area_code, month) index to build and update beside it."""
     qs = (
         AreaMonthlyCount.objects.filter(**AREA_CODE_READS[read], month__gte=SINCE)

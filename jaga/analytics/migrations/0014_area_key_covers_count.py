@@ -39,6 +39,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("analytics", "0012_cheaper_rollup_indexes")]
+    dependencies = [("analytics", "0013_desk_data_versions")]
 
     operations = [migrations.RunPython(forwards, backwards)]
