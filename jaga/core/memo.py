@@ -47,8 +47,8 @@ class Memo(Generic[K, V]):
         """Keep `value` for `key` as the newest entry, dropping the oldest beyond `size`."""
         with self._lock:
             self._kept.pop(key, None)
+            self._make_room()
             self._kept[key] = value
-            self._trim()
 
     def setdefault(self, key: K, value: V) -> V:
         """The value kept for `key`; if none, `value` is put (as `put`) and given back. One
@@ -56,8 +56,8 @@ class Memo(Generic[K, V]):
         with self._lock:
             if key in self._kept:
                 return self._kept[key]
+            self._make_room()
             self._kept[key] = value
-            self._trim()
             return value
 
     @overload
@@ -71,9 +71,10 @@ class Memo(Generic[K, V]):
         with self._lock:
             return self._kept.pop(key, default)
 
-    def _trim(self) -> None:
-        # The lock held: drop the oldest entries beyond `size`.
-        while len(self._kept) > self.size:
+    def _make_room(self) -> None:
+        # The lock held, before a new entry: drop the oldest until it fits (never more than
+        # `size` entries, even for a moment).
+        while len(self._kept) >= self.size:
             del self._kept[next(iter(self._kept))]
 
     def clear(self) -> None:
@@ -87,7 +88,8 @@ class Memo(Generic[K, V]):
             return list(self._kept)
 
     def __len__(self) -> int:
-        return len(self._kept)
+        with self._lock:
+            return len(self._kept)
 
     def __contains__(self, key: object) -> bool:
         with self._lock:
