@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from jaga.analytics.models import MonthlyMetric
 from jaga.core.errors import DomainError
@@ -108,3 +108,33 @@ def test_the_report_page_offers_the_successors_and_keeps_the_choice_on_a_refusal
     assert ServiceRequest.objects.get(pk=report.pk).village.code == SPLIT_OFF
     after = bob_client.get(url).content.decode()
     assert "Tamanan Baru" in after and 'name="village"' not in after
+
+
+def test_a_moved_report_is_routed_as_one_received_in_its_new_village(
+    file_report: Any, village_a: Any, alice: Any, bob: Any, bob_client: Client, admin_user: Any
+) -> None:
+    """Moved to a village without a Bhabinkamtibmas: the Polsek's duty queue, named on the staff
+    page and in the update the reporter reads; moved to one with an officer: that officer."""
+    from tests.conftest import _person
+
+    dina = _person("dina", "bhabin", VILLAGE_B)
+    report = file_report(village_a)
+    other = file_report(village_a)
+    assert report.assignee_id == alice.pk and report.unit is not None
+    _ended_under(report, admin_user)
+    with translation.override("en"):
+        services.move_to_successor(report, Territory.objects.get(code=SPLIT_OFF), actor=bob)
+        services.move_to_successor(other, Territory.objects.get(code=VILLAGE_B), actor=bob)
+    report.refresh_from_db()
+    other.refresh_from_db()
+    assert (report.assignee_id, report.unit.name) == (None, "Polsek Trenggalek")
+    assert (other.assignee_id, other.unit.name) == (dina.pk, "Polsek Trenggalek")
+    texts = [r.updates.order_by("-at", "-pk").first().text for r in (report, other)]
+    assert texts[0].endswith("and was sent to the duty queue of Polsek Trenggalek.")
+    assert texts[1].endswith("and was sent to Polsek Trenggalek and the village's Bhabinkamtibmas.")
+    audit = AuditLog.objects.filter(action="servicedesk.village_moved", object_id=str(report.pk))
+    assert audit.get().before["assignee"] == alice.pk and audit.get().after["assignee"] is None
+    page = bob_client.get(reverse("servicedesk:detail", args=[report.ticket])).content.decode()
+    assert "<dd>Antrean piket Polsek Trenggalek</dd>" in page
+    public = Client().get(reverse("servicedesk:track", args=[report.ticket])).content.decode()
+    assert "Polsek Trenggalek" in public
