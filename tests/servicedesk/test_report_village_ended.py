@@ -138,3 +138,51 @@ def test_a_moved_report_is_routed_as_one_received_in_its_new_village(
     assert "<dd>Antrean piket Polsek Trenggalek</dd>" in page
     public = Client().get(reverse("servicedesk:track", args=[report.ticket])).content.decode()
     assert "Polsek Trenggalek" in public
+
+
+def test_the_api_moves_a_report_of_an_ended_village_to_a_successor(
+    file_report: Any,
+    village_a: Any,
+    admin_user: Any,
+    bob_client: Client,
+    charlie_client: Client,
+    leader_client: Client,
+    client: Client,
+) -> None:
+    """The page's move, through the API: desk staff whose area holds the report choose one of
+    the successors; anyone else, or any other village, is refused and nothing changes."""
+    import json
+
+    report = file_report(village_a)
+    _ended_under(report, admin_user)
+    url = f"/api/v1/servicedesk/requests/{report.ticket}/village"
+
+    def move(who: Client, village: str, **more: Any) -> Any:
+        body = json.dumps({"village": village, **more})
+        return who.post(url, body, content_type="application/json")
+
+    def state() -> tuple[Any, ...]:
+        r = ServiceRequest.objects.get(pk=report.pk)
+        return r.village_id, r.version, r.updates.count(), AuditLog.objects.count()
+
+    before = state()
+    assert move(client, SPLIT_OFF).status_code == 401
+    assert move(leader_client, SPLIT_OFF).status_code == 403  # reads reports, does not act
+    assert move(charlie_client, SPLIT_OFF).status_code == 404  # another Polsek's report
+    elsewhere = move(bob_client, VILLAGE_C)
+    assert elsewhere.status_code == 400 and elsewhere.json()["code"] == "not_a_successor"
+    assert elsewhere.json()["replaced_by"] == [VILLAGE_B, SPLIT_OFF]
+    unknown = move(bob_client, "35.03.11.9999")
+    assert unknown.status_code == 400 and unknown.json()["code"] == "unknown_village"
+    assert f"Desa Tamanan Baru ({SPLIT_OFF})" in unknown.json()["message"]
+    assert unknown.json()["replaced_by"] == [VILLAGE_B, SPLIT_OFF]
+    stale = move(bob_client, SPLIT_OFF, version=report.version - 1)
+    assert stale.status_code == 409
+    assert state() == before
+    moved = move(bob_client, SPLIT_OFF, version=report.version)
+    assert moved.status_code == 200, moved.json()
+    assert (moved.json()["village_code"], moved.json()["unit"]) == (SPLIT_OFF, "Polsek Trenggalek")
+    assert "Desa Tamanan Baru" in moved.json()["updates"][-1]["text"]
+    again = move(bob_client, VILLAGE_B)
+    assert again.status_code == 400 and again.json()["code"] == "village_takes_it"
+    assert ServiceRequest.objects.get(pk=report.pk).village.code == SPLIT_OFF

@@ -105,6 +105,7 @@ def move_to_successor(
                     "village": old.display_name,
                     "villages": ", ".join(f"{t.display_name} ({t.code})" for t in after),
                 },
+                replaced_by=[t.code for t in after],
             )
         if actor is not SYSTEM and not code_in_scope(village.code, scope_codes(actor)):
             raise DomainError(
