@@ -37,6 +37,7 @@ from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyIncidentCo
 from jaga.analytics.stats import compstat as cs
 from jaga.analytics.stats import trend as tr
 from jaga.analytics.units import Unit
+from jaga.core.memo import Memo
 from jaga.core.months import add_months, months_between
 from jaga.fieldwork import metrics as fieldwork_metrics
 from jaga.incidents.models import Category
@@ -847,8 +848,8 @@ class _Sums:
 # {(unit, window): its sums}: a province's or the country's dashboard rows as last summed by
 # this process, brought up to date by the regencies whose rows moved since. A few windows (the
 # months asked for, the provinces viewed) of a few thousand cells each.
-_SUMS: dict[tuple[str, tuple[str, ...], int, int, int], _Sums] = {}
 SUMS_KEPT = 64
+_SUMS: Memo[tuple[str, tuple[str, ...], int, int, int], _Sums] = Memo(SUMS_KEPT)
 
 
 def _rows_from_regencies(
@@ -894,9 +895,7 @@ def regency_sums(
         if code not in sums.held:
             sums.put(p, child_of(p), 1)
             sums.held[code] = p
-    _SUMS[key] = sums
-    while len(_SUMS) > SUMS_KEPT:
-        del _SUMS[next(iter(_SUMS))]
+    _SUMS.put(key, sums)
     return sums
 
 

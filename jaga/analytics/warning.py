@@ -26,6 +26,7 @@ from jaga.analytics.models import MonthlyIncidentCount
 from jaga.analytics.stats.scan import ScanResult, alarms_without, poisson_scan
 from jaga.analytics.units import Unit
 from jaga.core.choose import territory_label
+from jaga.core.memo import Memo
 from jaga.core.months import add_months, months_between
 from jaga.incidents.models import Category
 from jaga.territory.models import Level, Territory
@@ -703,9 +704,11 @@ class _Names:
 
 # {territory version: {village id: (code, label)}} and {(language, category version): {category
 # id: (code, name)}}: the names of a wide list, read once a version (moved by every write to the
-# table) and kept by this process, so that a national list is named without a query.
-_VILLAGE_LABELS: dict[int, dict[int, tuple[str, str]]] = {}
-_CATEGORY_NAMES: dict[tuple[str, int], dict[int, tuple[str, str] | None]] = {}
+# table) and kept by this process, so that a national list is named without a query. One
+# territory version is kept (a new one: every name may have moved), a few languages' categories.
+# The inner dicts are filled in place as names are read.
+_VILLAGE_LABELS: Memo[int, dict[int, tuple[str, str]]] = Memo(1)
+_CATEGORY_NAMES: Memo[tuple[str, int], dict[int, tuple[str, str] | None]] = Memo(8)
 
 
 def _names_kept(unit: Unit) -> _Names:
@@ -725,10 +728,7 @@ def _named_wide(found: list[dict[str, Any]], names: _Names) -> list[dict[str, An
     ids = {a["village_id"] for a in found}
     labels: dict[int, tuple[str, str]] = {}
     if names.territory is not None:
-        if names.territory not in _VILLAGE_LABELS:
-            _VILLAGE_LABELS.clear()  # a new version: every name may have moved
-            _VILLAGE_LABELS[names.territory] = {}
-        labels = _VILLAGE_LABELS[names.territory]
+        labels = _VILLAGE_LABELS.setdefault(names.territory, {})
     unknown = ids - labels.keys()
     if unknown:
         places = _places(Territory.objects.filter(pk__in=unknown))
@@ -736,9 +736,6 @@ def _named_wide(found: list[dict[str, Any]], names: _Names) -> list[dict[str, An
     categories: dict[int, tuple[str, str] | None] = {}
     if names.categories[1] is not None:
         categories = _CATEGORY_NAMES.setdefault((names.categories[0], names.categories[1]), {})
-        if len(_CATEGORY_NAMES) > 8:
-            _CATEGORY_NAMES.clear()
-            _CATEGORY_NAMES[(names.categories[0], names.categories[1])] = categories
     wanted = {a["category_id"] for a in found} - categories.keys()
     if wanted:  # a village's total has no category: known as such too
         got = {c.pk: (c.code, c.name) for c in Category.objects.filter(pk__in=wanted)}
@@ -878,16 +875,18 @@ def alarms_report(
 # given twice): {(regency, end month): (version, its alarms unnamed)}. A national request takes
 # them from here instead of unpickling 514 cache entries; the cache serves the regencies this
 # process has not read under their version yet, the scan those it does not hold either.
-_REGENCY_ALARMS: dict[tuple[str, datetime.date], tuple[int, list[dict[str, Any]]]] = {}
 REGENCY_ALARMS_KEPT = 8 * 514
+_REGENCY_ALARMS: Memo[tuple[str, datetime.date], tuple[int, list[dict[str, Any]]]] = Memo(
+    REGENCY_ALARMS_KEPT
+)
 
 # {(unit, end month): (the regencies' versions, the alarms merged, {language: period})}: a
 # province's or the country's list sorted once for the versions it was merged under.
-_MERGED: dict[
+MERGED_KEPT = 64
+_MERGED: Memo[
     tuple[str, tuple[str, ...], datetime.date],
     tuple[dict[str, int], list[dict[str, Any]], dict[str, dict[str, Any]]],
-] = {}
-MERGED_KEPT = 64
+] = Memo(MERGED_KEPT)
 
 
 def _parts_found(
@@ -920,9 +919,7 @@ def _parts_found(
         )
         results.update({code: found for code, (found, _p) in scanned.items()})
     for code in keys:
-        _REGENCY_ALARMS[(code, end)] = (versions[code], results[code])
-    while len(_REGENCY_ALARMS) > REGENCY_ALARMS_KEPT:
-        del _REGENCY_ALARMS[next(iter(_REGENCY_ALARMS))]
+        _REGENCY_ALARMS.put((code, end), (versions[code], results[code]))
     return results
 
 
@@ -942,10 +939,7 @@ def _merged_kept(
     if known is not None and known[0] == versions:
         return known[1]
     merged = _sorted(list(results.values()))
-    _MERGED.pop(memo_key, None)
-    _MERGED[memo_key] = (dict(versions), merged, {})
-    while len(_MERGED) > MERGED_KEPT:
-        del _MERGED[next(iter(_MERGED))]
+    _MERGED.put(memo_key, (dict(versions), merged, {}))
     return merged
 
 

@@ -30,13 +30,16 @@ from typing import Generic, TypeVar
 from django.db import connections, router
 from django.db.models import Model
 
+from jaga.core.memo import Memo
+
 T = TypeVar("T")
 
 VERSIONS_TABLE = "analytics_dataversion"
-# Entries kept per read before it starts again (values no longer asked for, old versions).
+# Entries kept per read, the oldest put dropped first (values no longer asked for, old versions).
 MAX_ENTRIES = 2000
 
 _local = threading.local()
+_MISSING = object()  # a read may give None: kept as such
 
 
 def read_versions(alias: str) -> dict[str, int]:
@@ -78,20 +81,17 @@ class Versioned(Generic[T]):
         self._model = model
         self._tables = tables
         self._read = read
-        self._kept: dict[Hashable, T] = {}
+        self._kept: Memo[Hashable, T] = Memo(MAX_ENTRIES)
 
     def __call__(self, *values: Hashable) -> T:
         alias = router.db_for_read(self._model) or "default"
         found = versions(alias)
         key = (alias, values, tuple(found.get(name) for name in self._tables))
-        try:
-            return self._kept[key]
-        except KeyError:
-            pass
+        known = self._kept.get(key, _MISSING)
+        if known is not _MISSING:
+            return known  # type: ignore[return-value]
         result = self._read(*values)
-        if len(self._kept) >= MAX_ENTRIES:
-            self._kept.clear()
-        self._kept[key] = result
+        self._kept.put(key, result)
         return result
 
     def forget(self) -> None:

@@ -22,8 +22,10 @@ from django.views.decorators.http import require_POST
 from jaga.accounts.access import (
     STAFF_ROLES,
     allow,
+    code_in_scope,
     get_for_user,
     has_role,
+    scope_codes,
     territory_for_user,
     unscoped,
 )
@@ -49,7 +51,8 @@ from jaga.fieldwork.models import (
     ProblemCase,
     Visit,
 )
-from jaga.territory.models import Level
+from jaga.territory.models import Level, Territory
+from jaga.territory.pemekaran import replacing
 
 MAX_ROWS = 300  # beyond this many villages the overview lists only those waiting for a visit
 
@@ -81,6 +84,27 @@ def _form_page(
         "fieldwork/form.html",
         {"form": form, "title": title, "draft": draft, "intro": intro},
     )
+
+
+def _refused(request: HttpRequest, form: Any, exc: DomainError) -> None:
+    """The service's refusal, on the form. A village a pemekaran ended sends the record to the
+    villages that replaced it: when none of them is in the officer's area yet (postings follow
+    later), the officer is told who can change that instead of being left with no choice."""
+    message = str(exc.message)
+    if exc.code == "village_ended":
+        chosen = [form.cleaned_data.get("village"), *(form.cleaned_data.get("villages") or [])]
+        scopes = scope_codes(request.user)
+        for village in chosen:
+            if not isinstance(village, Territory) or village.valid_to is None:
+                continue
+            after = replacing(village)
+            if after and not any(code_in_scope(t.code, scopes) for t in after):
+                message += " " + _(
+                    "None of them is in your area yet: ask your Polres administrator to post "
+                    "you there."
+                )
+                break
+    form.add_error(None, message)
 
 
 def _point(data: dict[str, Any]) -> dict[str, Any]:
@@ -176,7 +200,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
                 **_point(data),
             )
         except DomainError as exc:
-            form.add_error(None, str(exc.message))
+            _refused(request, form, exc)
         else:
             messages.success(request, _("Visit recorded."))
             return _saved(
@@ -326,7 +350,7 @@ def detection_new(request: HttpRequest) -> HttpResponse:
                 **_point(data),
             )
         except DomainError as exc:
-            form.add_error(None, str(exc.message))
+            _refused(request, form, exc)
         else:
             messages.success(request, _("Early detection recorded."))
             return _saved(reverse("fieldwork:detection", args=[detection.pk]), data["client_key"])
@@ -411,7 +435,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
                 client_key=data["client_key"],
             )
         except DomainError as exc:
-            form.add_error(None, str(exc.message))
+            _refused(request, form, exc)
         else:
             messages.success(request, _("Problem-solving case opened."))
             return _saved(reverse("fieldwork:case", args=[case.pk]), data["client_key"])
@@ -527,7 +551,7 @@ def operation_new(request: HttpRequest) -> HttpResponse:
                 **_point(data),
             )
         except DomainError as exc:
-            form.add_error(None, str(exc.message))
+            _refused(request, form, exc)
         else:
             messages.success(request, _("Operation recorded."))
             return _saved(reverse("fieldwork:operation", args=[operation.pk]), data["client_key"])

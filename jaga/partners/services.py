@@ -232,15 +232,23 @@ def add_membership(
         raise DomainError(
             "membership_ends_before_start", _("A membership cannot end before it starts.")
         )
+    # A membership is dated by its start: an organisation whose village a pemekaran ended keeps
+    # the members who joined before the end, and takes none from that day on. Said first: a
+    # resident of a village that replaced it lives outside its area only because of the end.
+    try:
+        refuse_ended(organisation.territory, started_on)
+    except DomainError as exc:
+        told = _(
+            "%(organisation)s takes no member who joins from that day on: date the membership "
+            "before it, or add %(person)s to an organisation of the village where they live now."
+        ) % {"organisation": organisation.name, "person": person.full_name}
+        raise DomainError(exc.code, f"{exc.message} {told}", **exc.params) from exc
     if not person.village.is_within(organisation.territory.code):
         raise DomainError(
             "member_outside_area",
             _("%(person)s lives outside the area of %(organisation)s.")
             % {"person": person.full_name, "organisation": organisation.name},
         )
-    # A membership is dated by its start: an organisation whose village a pemekaran ended keeps
-    # the members who joined before the end, and takes none from that day on.
-    refuse_ended(organisation.territory, started_on)
     with transaction.atomic():
         membership = Membership.objects.create(
             person=person,

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -42,6 +43,7 @@ from jaga.partners.forms import (
 )
 from jaga.partners.models import Education, OrgKind, PartyRole
 from jaga.territory.models import Territory
+from jaga.territory.pemekaran import replacing
 
 
 def territory_or_error(request: HttpRequest, code: str) -> Territory:
@@ -178,6 +180,32 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _ended_notice(org: Any) -> str:
+    """What the page of an organisation whose village a pemekaran ended says about it."""
+    village = org.territory
+    if village.valid_to is None:
+        return ""
+    after = replacing(village)
+    values = {
+        "village": village.display_name,
+        "date": date_format(village.valid_to, "j F Y"),
+        "villages": ", ".join(t.display_name for t in after),
+        "organisation": org.name,
+    }
+    if after:
+        text = _(
+            "%(village)s ended on %(date)s (pemekaran) and was replaced by %(villages)s. The "
+            "members who joined before that day stay; from that day on %(organisation)s takes "
+            "no new members."
+        )
+    else:
+        text = _(
+            "%(village)s ended on %(date)s (pemekaran). The members who joined before that day "
+            "stay; from that day on %(organisation)s takes no new members."
+        )
+    return text % values
+
+
 @login_required
 @allow(*PARTNERSHIP_ROLES)
 def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -222,6 +250,7 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lacking": [q for q in quota if q.missing] if quota else [],
             "form": form,
             "can_edit": can_edit(request.user),
+            "ended": _ended_notice(org),
         },
     )
 

@@ -31,6 +31,7 @@ from jaga.servicedesk.schemas import (
     ChoiceOut,
     CreatedOut,
     DeskRequestIn,
+    MoveIn,
     NearbyOut,
     PublicRequestOut,
     PublicUpdateOut,
@@ -464,6 +465,37 @@ def add_update(request: HttpRequest, ticket: str, data: UpdateIn) -> Any:
             status_to="",
         ),
     )
+
+
+@router.post(
+    "/requests/{ticket}/village",
+    response=StaffRequestDetail,
+    summary=gettext_lazy("Move a report of an ended village to one of its successors"),
+    description=gettext_lazy(
+        "A report dated from its village's end (pemekaran) on belongs to one of the villages "
+        "that replaced it: `village` is that village's code (staff's choice, never guessed). "
+        "Refused, changing nothing, for any other village (the error's `replaced_by` lists "
+        "the successors' codes), a report its village takes, or one already verified."
+    ),
+)
+@allow(*services.ACTING_ROLES)
+def move_village(request: HttpRequest, ticket: str, data: MoveIn) -> StaffRequestDetail:
+    report = _get(request, ticket)
+    code = data.village.strip()
+    _ended, after = services.village_ended(report)
+    village = next((t for t in after if t.code == code), None)
+    if village is None:
+        village = Territory.objects.filter(code=code, level=Level.VILLAGE).first()
+    if village is None:
+        message = _("Unknown village %(code)s.") % {"code": code}
+        if after:
+            message += " " + _("The villages that replaced %(village)s: %(villages)s.") % {
+                "village": report.village.display_name,
+                "villages": ", ".join(f"{t.display_name} ({t.code})" for t in after),
+            }
+        raise DomainError("unknown_village", message, replaced_by=[t.code for t in after])
+    services.move_to_successor(report, village, actor=request.user, expected_version=data.version)
+    return detail_out(_get(request, ticket))
 
 
 @router.post(

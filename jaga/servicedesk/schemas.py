@@ -160,6 +160,11 @@ class UpdateIn(Schema):
     public: bool = False
 
 
+class MoveIn(Schema):
+    village: str  # the code of one of the villages that replaced the report's ended village
+    version: int | None = None
+
+
 class UnitSummaryOut(Schema):
     district_code: str
     unit: str

@@ -55,7 +55,24 @@ def public_villages() -> Any:
 
 class VillageChoiceField(forms.ModelChoiceField[Territory]):
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.parent.name if obj.parent_id else ''} · {obj.name}"
+        # The kind too (desa, kelurahan, desa adat), as the other lists name a village.
+        return f"{obj.parent.name if obj.parent_id else ''} · {obj.display_name}"
+
+
+class SuccessorChoiceField(forms.ModelChoiceField[Territory]):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.display_name}, Kec. {obj.parent.name}" if obj.parent_id else obj.display_name
+
+
+def successor_field(queryset: Any) -> forms.Field:
+    """The village an invited resident lives in today, among the few that replaced the
+    invitation's ended village: each one shown (radio buttons), none to type or guess."""
+    return SuccessorChoiceField(
+        queryset=queryset.select_related("parent").order_by("name", "code"),
+        label=_("The village where you live today"),
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
 
 
 def village_field(queryset: Any, user: Any = None) -> forms.Field:
@@ -149,9 +166,19 @@ class TrustForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args: Any, villages: Any = None, user: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        villages: Any = None,
+        user: Any = None,
+        successors: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        if villages is not None:
+        if successors is not None:
+            self.fields["village"] = successor_field(successors)
+            self.order_fields(["village"])
+        elif villages is not None:
             self.fields["village"] = village_field(villages, user)
             self.order_fields(["village"])
 

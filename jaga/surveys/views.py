@@ -122,7 +122,7 @@ def invited(request: HttpRequest, token: str) -> HttpResponse:
     # A village a pemekaran ended: the resident chooses among the villages that replaced it.
     ended, after = services.invitation_ended(invitation.village, timezone.localdate())
     successors = Territory.objects.filter(pk__in=[t.pk for t in after]) if after else None
-    form = TrustForm(request.POST or None, villages=successors)
+    form = TrustForm(request.POST or None, successors=successors)
     if request.method == "POST" and form.is_valid() and not (ended and not after):
         try:
             services.submit_trust_response(

@@ -25,6 +25,7 @@ VISIT = {
     "concerns": "Pencurian ternak",
 }
 AFTER = datetime.datetime(2024, 6, 2, 20, 0, tzinfo=datetime.UTC)
+NOT_YOURS_YET = "Belum ada satu pun yang masuk wilayah tugas Anda"
 
 
 def _post(client, body, **headers):  # type: ignore[no-untyped-def]
@@ -85,6 +86,9 @@ def test_the_pages_take_a_late_record_of_an_ended_village_and_keep_a_refused_one
     body = refused.content.decode()
     assert f"Kelurahan Tamanan ({VILLAGE_A}) berakhir pada 1 Juni 2024 (pemekaran)" in body
     assert "Pencurian ternak" in body and 'value="2024-06-01"' in body
+    # Alice is posted to the ended village only: the villages that replaced it are not hers yet,
+    # and she is told who can change that.
+    assert f"{NOT_YOURS_YET}: minta admin Polres menempatkan Anda di sana." in body
     assert f'<option value="{ended_village.pk}" selected>' in body
     late = alice_client.post(reverse("fieldwork:visit_new"), {**visit, "visited_on": "2024-05-31"})
     assert late.status_code == 302 and Visit.objects.get().village_id == ended_village.pk
@@ -121,6 +125,7 @@ def test_the_pages_take_a_late_record_of_an_ended_village_and_keep_a_refused_one
     }
     refused = bob_client.post(reverse("fieldwork:operation_new"), operation)
     assert refused.status_code == 200 and "Jl. Soekarno-Hatta" in refused.content.decode()
+    assert NOT_YOURS_YET not in refused.content.decode()  # the Polsek's area holds both
     assert not Operation.objects.exists()
     early = {**operation, "started_at": "2024-05-31T21:00"}
     assert bob_client.post(reverse("fieldwork:operation_new"), early).status_code == 302

@@ -14,6 +14,7 @@ from jaga.core.errors import DomainError, ImportFailed
 from jaga.core.models import AuditLog
 from jaga.partners import services
 from jaga.partners.models import Agreement, Membership, Organisation, Person
+from jaga.territory.models import Territory
 from tests.conftest import ENDED_ON, SPLIT_OFF, VILLAGE_A, VILLAGE_B
 from tests.partners.test_roundtrip import run_import
 
@@ -192,3 +193,46 @@ def test_the_membership_import_and_page_refuse_a_member_joining_after_the_end(
     body = page.content.decode()
     assert INDONESIAN in body and 'value="2024-07-01"' in body
     assert Membership.objects.count() == 2
+
+
+def test_an_organisation_of_an_ended_village_says_so_and_a_refused_member_is_told_what_to_do(
+    fkpm_a, ended_village, satbinmas, bob_client
+):
+    """A resident of a village that replaced it lives outside its area only because of the end:
+    the end is what the refusal says, with what to do; the page says the village ended."""
+    newcomer = services.create_person(
+        actor=satbinmas,
+        full_name="Warsini",
+        village=Territory.objects.get(code=SPLIT_OFF),
+        gender="f",
+        birth_year=1980,
+        education="sma",
+        community_roles=["masyarakat"],
+    )
+    fkpm_a.refresh_from_db()
+    with pytest.raises(DomainError) as err:
+        services.add_membership(
+            actor=satbinmas, person=newcomer, organisation=fkpm_a, started_on=ENDED_ON
+        )
+    message = str(err.value.message)
+    assert err.value.code == "village_ended" and INDONESIAN in message
+    assert "FKPM Tamanan tidak menerima anggota yang bergabung sejak hari itu" in message
+    assert "tambahkan Warsini ke organisasi di desa/kelurahan tempat tinggalnya" in message
+    with pytest.raises(DomainError) as err:  # before the end: outside its area, as ever
+        services.add_membership(
+            actor=satbinmas,
+            person=newcomer,
+            organisation=fkpm_a,
+            started_on=ENDED_ON - datetime.timedelta(days=1),
+        )
+    assert err.value.code == "member_outside_area"
+    page = bob_client.get(f"/mitra/organisasi/{fkpm_a.pk}/").content.decode()
+    assert "berakhir 1 Jun 2024 (pemekaran)" in page
+    assert "Kelurahan Tamanan berakhir pada 1 Juni 2024 (pemekaran) dan digantikan oleh" in page
+    assert "sejak hari itu FKPM Tamanan tidak menerima anggota baru." in page
+    assert Membership.objects.count() == 0
+
+
+def test_an_organisation_of_a_living_village_says_nothing_of_an_end(fkpm_a, bob_client):
+    page = bob_client.get(f"/mitra/organisasi/{fkpm_a.pk}/").content.decode()
+    assert "pemekaran" not in page

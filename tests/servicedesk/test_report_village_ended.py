@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from jaga.analytics.models import MonthlyMetric
 from jaga.core.errors import DomainError
@@ -108,3 +108,81 @@ def test_the_report_page_offers_the_successors_and_keeps_the_choice_on_a_refusal
     assert ServiceRequest.objects.get(pk=report.pk).village.code == SPLIT_OFF
     after = bob_client.get(url).content.decode()
     assert "Tamanan Baru" in after and 'name="village"' not in after
+
+
+def test_a_moved_report_is_routed_as_one_received_in_its_new_village(
+    file_report: Any, village_a: Any, alice: Any, bob: Any, bob_client: Client, admin_user: Any
+) -> None:
+    """Moved to a village without a Bhabinkamtibmas: the Polsek's duty queue, named on the staff
+    page and in the update the reporter reads; moved to one with an officer: that officer."""
+    from tests.conftest import _person
+
+    dina = _person("dina", "bhabin", VILLAGE_B)
+    report = file_report(village_a)
+    other = file_report(village_a)
+    assert report.assignee_id == alice.pk and report.unit is not None
+    _ended_under(report, admin_user)
+    with translation.override("en"):
+        services.move_to_successor(report, Territory.objects.get(code=SPLIT_OFF), actor=bob)
+        services.move_to_successor(other, Territory.objects.get(code=VILLAGE_B), actor=bob)
+    report.refresh_from_db()
+    other.refresh_from_db()
+    assert (report.assignee_id, report.unit.name) == (None, "Polsek Trenggalek")
+    assert (other.assignee_id, other.unit.name) == (dina.pk, "Polsek Trenggalek")
+    texts = [r.updates.order_by("-at", "-pk").first().text for r in (report, other)]
+    assert texts[0].endswith("and was sent to the duty queue of Polsek Trenggalek.")
+    assert texts[1].endswith("and was sent to Polsek Trenggalek and the village's Bhabinkamtibmas.")
+    audit = AuditLog.objects.filter(action="servicedesk.village_moved", object_id=str(report.pk))
+    assert audit.get().before["assignee"] == alice.pk and audit.get().after["assignee"] is None
+    page = bob_client.get(reverse("servicedesk:detail", args=[report.ticket])).content.decode()
+    assert "<dd>Antrean piket Polsek Trenggalek</dd>" in page
+    public = Client().get(reverse("servicedesk:track", args=[report.ticket])).content.decode()
+    assert "Polsek Trenggalek" in public
+
+
+def test_the_api_moves_a_report_of_an_ended_village_to_a_successor(
+    file_report: Any,
+    village_a: Any,
+    admin_user: Any,
+    bob_client: Client,
+    charlie_client: Client,
+    leader_client: Client,
+    client: Client,
+) -> None:
+    """The page's move, through the API: desk staff whose area holds the report choose one of
+    the successors; anyone else, or any other village, is refused and nothing changes."""
+    import json
+
+    report = file_report(village_a)
+    _ended_under(report, admin_user)
+    url = f"/api/v1/servicedesk/requests/{report.ticket}/village"
+
+    def move(who: Client, village: str, **more: Any) -> Any:
+        body = json.dumps({"village": village, **more})
+        return who.post(url, body, content_type="application/json")
+
+    def state() -> tuple[Any, ...]:
+        r = ServiceRequest.objects.get(pk=report.pk)
+        return r.village_id, r.version, r.updates.count(), AuditLog.objects.count()
+
+    before = state()
+    assert move(client, SPLIT_OFF).status_code == 401
+    assert move(leader_client, SPLIT_OFF).status_code == 403  # reads reports, does not act
+    assert move(charlie_client, SPLIT_OFF).status_code == 404  # another Polsek's report
+    elsewhere = move(bob_client, VILLAGE_C)
+    assert elsewhere.status_code == 400 and elsewhere.json()["code"] == "not_a_successor"
+    assert elsewhere.json()["replaced_by"] == [VILLAGE_B, SPLIT_OFF]
+    unknown = move(bob_client, "35.03.11.9999")
+    assert unknown.status_code == 400 and unknown.json()["code"] == "unknown_village"
+    assert f"Desa Tamanan Baru ({SPLIT_OFF})" in unknown.json()["message"]
+    assert unknown.json()["replaced_by"] == [VILLAGE_B, SPLIT_OFF]
+    stale = move(bob_client, SPLIT_OFF, version=report.version - 1)
+    assert stale.status_code == 409
+    assert state() == before
+    moved = move(bob_client, SPLIT_OFF, version=report.version)
+    assert moved.status_code == 200, moved.json()
+    assert (moved.json()["village_code"], moved.json()["unit"]) == (SPLIT_OFF, "Polsek Trenggalek")
+    assert "Desa Tamanan Baru" in moved.json()["updates"][-1]["text"]
+    again = move(bob_client, VILLAGE_B)
+    assert again.status_code == 400 and again.json()["code"] == "village_takes_it"
+    assert ServiceRequest.objects.get(pk=report.pk).village.code == SPLIT_OFF

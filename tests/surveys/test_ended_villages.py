@@ -26,6 +26,10 @@ pytestmark = pytest.mark.django_db
 def test_residents_are_not_offered_an_ended_village(client: Client, ended_village):
     body = client.get(reverse("surveys:trust")).content.decode()
     assert f'value="{ended_village.pk}"' not in body and "Tamanan Baru" in body
+    # Each village named with its kind, as the other lists do (a desa and a kelurahan can share
+    # a name).
+    tamanan_baru = Territory.objects.get(code=SPLIT_OFF)
+    assert f'<option value="{tamanan_baru.pk}">Trenggalek · Desa Tamanan Baru</option>' in body
     refused = client.post(reverse("surveys:trust"), _trust_post(village=ended_village.pk))
     assert refused.status_code == 200
     assert not TrustResponse.objects.exists()
@@ -123,7 +127,11 @@ def test_the_invitation_page_asks_for_the_successor_and_keeps_the_answers(
     page = client.get(url).content.decode()
     assert "Kelurahan Tamanan, wilayah survei ini, berakhir pada 1 Juni 2024" in page
     chosen = Territory.objects.get(code=SPLIT_OFF)
-    assert f'<option value="{chosen.pk}">' in page and '<option value="" selected>' in page
+    # The few successors are each shown, with their kind (radio buttons), none chosen for them.
+    assert "Desa/kelurahan tempat tinggal Anda sekarang" in page
+    assert f'type="radio" name="village" value="{chosen.pk}"' in page
+    assert "Desa Tamanan Baru, Kec. Trenggalek" in page and "checked" not in page
+    assert 'data-choose="select"' not in page  # nothing to type
     unchosen = client.post(url, _trust_post(trust_police=2))
     assert unchosen.status_code == 200 and not TrustResponse.objects.exists()
     assert 'value="2" id="id_trust_police_1" required checked' in unchosen.content.decode()

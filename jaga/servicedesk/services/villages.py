@@ -22,6 +22,7 @@ from jaga.core.audit import snapshot
 from jaga.core.errors import DomainError
 from jaga.core.types import Actor
 from jaga.servicedesk import metrics as desk_metrics
+from jaga.servicedesk import notify
 from jaga.servicedesk.models import RESOLUTION_STANDS, ServiceRequest
 from jaga.servicedesk.services.common import (
     AUDIT_FIELDS,
@@ -30,6 +31,7 @@ from jaga.servicedesk.services.common import (
     lock_request,
     record_change,
 )
+from jaga.servicedesk.services.intake import Routing, route
 from jaga.servicedesk.services.workflow import _check_version
 from jaga.territory.models import Territory
 from jaga.territory.pemekaran import local_date, refuse_ended, replacing
@@ -103,6 +105,7 @@ def move_to_successor(
                     "village": old.display_name,
                     "villages": ", ".join(f"{t.display_name} ({t.code})" for t in after),
                 },
+                replaced_by=[t.code for t in after],
             )
         if actor is not SYSTEM and not code_in_scope(village.code, scope_codes(actor)):
             raise DomainError(
@@ -114,6 +117,11 @@ def move_to_successor(
         locked.village = village
         locked.district_code = village.district_code
         locked.regency_code = village.regency_code
+        # Routed as a report received there: its Polsek and the Bhabinkamtibmas posted there on
+        # the report's date, or the Polsek's duty queue when the village has none yet.
+        routing = route(village, report_date(locked))
+        locked.unit = routing.unit or locked.unit
+        locked.assignee = routing.officer
         record_change(
             locked,
             "village_moved",
@@ -121,13 +129,34 @@ def move_to_successor(
             before=before,
             at=timezone.now(),
             public=True,
-            text=_("%(old)s ended on %(date)s (pemekaran); this report now belongs to %(new)s.")
-            % {
-                "old": old.display_name,
-                "date": formats.date_format(end, "j F Y"),
-                "new": village.display_name,
-            },
+            text=_moved_text(old, end, village, routing),
             fields=MOVE_FIELDS,
         )
+        if routing.officer is not None and routing.officer.pk != before.get("assignee"):
+            officer, moved = routing.officer, locked
+            transaction.on_commit(lambda: notify.notify_assignee(moved, officer))
     request.refresh_from_db()
     return request
+
+
+def _moved_text(old: Territory, end: datetime.date, new: Territory, routing: Routing) -> str:
+    """The report's update of its move, as the reporter reads it: where it went, as on receipt."""
+    values = {
+        "old": old.display_name,
+        "date": formats.date_format(end, "j F Y"),
+        "new": new.display_name,
+        "unit": routing.unit.name if routing.unit is not None else "",
+    }
+    if routing.unit is None:
+        text = _("%(old)s ended on %(date)s (pemekaran); this report now belongs to %(new)s.")
+    elif routing.officer is None:
+        text = _(
+            "%(old)s ended on %(date)s (pemekaran); this report now belongs to %(new)s and was "
+            "sent to the duty queue of %(unit)s."
+        )
+    else:
+        text = _(
+            "%(old)s ended on %(date)s (pemekaran); this report now belongs to %(new)s and was "
+            "sent to %(unit)s and the village's Bhabinkamtibmas."
+        )
+    return text % values
