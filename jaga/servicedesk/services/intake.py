@@ -18,7 +18,6 @@ from django.utils.translation import ngettext
 from jaga.accounts.access import in_scope, roles_of
 from jaga.accounts.models import Posting, Role
 from jaga.analytics.rollups import add_missing_metrics, metrics_update
-from jaga.core import events
 from jaga.core.audit import Along, log_action, snapshot
 from jaga.core.codes import random_code, random_secret
 from jaga.core.errors import DomainError
@@ -40,11 +39,11 @@ from jaga.servicedesk.models import (
     Status,
 )
 from jaga.servicedesk.photos import MAX_PHOTOS, CleanPhoto, clean_photo
+from jaga.servicedesk.services.announce import announce, marked
 from jaga.servicedesk.services.common import (
     ACTING_ROLES,
     MAX_DESCRIPTION,
     STAFF_CHANNELS,
-    report_event_data,
 )
 from jaga.servicedesk.services.tracking import (
     hash_tracking_code,
@@ -370,6 +369,8 @@ def _create_report(
         unit=routing.unit,
         assignee=routing.officer,
         due_at=service.due_from(now),
+        # On the database queue the report is its own outbox: the worker announces it.
+        to_announce=marked(),
     )
     return insert(report)
 
@@ -470,15 +471,11 @@ def _record_receipt(request: ServiceRequest, routing: Routing, *, actor: Actor) 
             status_to=Status.RECEIVED,
         )
     )
-    # Before the audit chain's lock: the officers' notification is queued in this transaction
-    # (jaga.core.outbox), one statement that need not wait inside the lock.
-    events.emit(
-        events.REPORT_CREATED,
-        territory_code=request.village.code,
-        object_type="servicedesk.servicerequest",
-        object_id=request.ticket,
-        data=report_event_data(request),
-    )
+    if not request.to_announce:
+        # Not marked for the worker (`announce.marked`): the officers' notification is queued
+        # in this transaction (jaga.core.outbox), before the audit chain's lock: one statement
+        # that need not wait inside it.
+        announce(request)
     # The month's count moves in the round trip that takes the audit chain's lock (both are
     # held until the commit; one round trip fewer while they are). The month's first report of
     # the service in the village adds the row after.
