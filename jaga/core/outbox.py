@@ -104,9 +104,11 @@ def drain_all(limit: int = 200) -> int:
 
 
 def drain_forever(stop: threading.Event, interval: float, limit: int = 200) -> None:
-    """The worker's drain thread: a batch at a time while rows wait, a look every `interval` s
-    when none do, until `stop` is set."""
+    """The worker's drain thread, until `stop` is set: full batches one after another while
+    more wait, else a look every `interval` s. A row waits at most about `interval` s, and under
+    a steady stream each look takes what came in the meantime as one batch (a transaction and a
+    few statements for all of them, not for each)."""
     while not stop.is_set():
         close_old_connections()
-        if drain(limit) == 0:
+        if drain(limit) < limit:
             stop.wait(interval)

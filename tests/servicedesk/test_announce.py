@@ -132,22 +132,42 @@ def test_a_failing_task_is_logged_and_the_report_still_announced(
     assert not ServiceRequest.objects.filter(to_announce=True).exists()
 
 
-def test_drain_forever_looks_again_until_stopped() -> None:
-    stop = threading.Event()
-    calls: list[int] = []
+class Stop(threading.Event):
+    """Records the drain thread's waits between looks instead of sleeping."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[str] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.log.append(f"wait {timeout}")
+        return False
+
+
+def test_drain_forever_takes_full_batches_at_once_and_waits_after_a_short_one() -> None:
+    stop = Stop()
+    taken = iter([7, 7, 3, 0])  # two full batches, what was left, then nothing
 
     def counting(limit: int) -> int:
-        calls.append(limit)
-        if len(calls) == 3:
+        got = next(taken)
+        stop.log.append(f"took {got} of {limit}")
+        if got == 0:
             stop.set()
-        return 1 if len(calls) == 1 else 0  # rows once, then an idle look
+        return got
 
     outbox.register_drain("test.counting", counting)
     try:
-        outbox.drain_forever(stop, interval=0.01, limit=7)
+        outbox.drain_forever(stop, interval=0.5, limit=7)
     finally:
         outbox._drains.pop("test.counting")
-    assert calls == [7, 7, 7]
+    assert stop.log == [
+        "took 7 of 7",
+        "took 7 of 7",  # at once after a full batch: more may wait
+        "took 3 of 7",
+        "wait 0.5",  # a short batch took all there was: look again later
+        "took 0 of 7",
+        "wait 0.5",
+    ]
 
 
 def test_other_writers_leave_the_report_unmarked(
