@@ -413,7 +413,7 @@ class ServiceRequest(models.Model):
     # Its "new report" event is still to be told (jaga.servicedesk.services.announce): the public intake
     # sets it on the database queue, where the report row is its own outbox and the worker
     # announces it; every other writer (desk imports, the demo, the immediate queue) leaves it off.
-    to_announce = models.BooleanField(default=False, db_default=False, editable=False)
+    to_announce = models.BooleanField(default=False, editable=False)
 
     objects = ServiceRequestQuerySet.as_manager()
 

@@ -47,14 +47,15 @@ def test_one_report_takes_a_fixed_number_of_queries(
 
 # The rate-limit counter (PostgreSQL: one UPDATE adding to it; SQLite: SAVEPOINT, SELECT ... FOR
 # UPDATE, UPDATE, RELEASE); the tables' versions (one read for the village, the service, its
-# questions and the Polsek, kept per process: jaga.core.versioned), the idempotency key, the
-# village's Bhabinkamtibmas; then SAVEPOINT, the report, its first update, the roll-up with the
+# questions and the Polsek, kept per process: jaga.core.versioned), the village's
+# Bhabinkamtibmas (the idempotency key is read only when the report's INSERT finds it taken);
+# then SAVEPOINT, the report, its first update, the roll-up with the
 # audit chain's lock (one statement), the audit row read onto the chain's head (one statement),
 # RELEASE. In production the savepoints are BEGIN/COMMIT and the officers' notification is no
 # statement at all: the report row is marked and the worker announces it (the test below); the
 # immediate queue here emits it after the commit. SQLite: the roll-up alone (its write lock needs
 # no statement), then the chain's head and the audit row apart.
-EXPECTED = 10 if connection.vendor == "postgresql" else 14
+EXPECTED = 9 if connection.vendor == "postgresql" else 13
 
 
 def test_on_the_database_queue_the_report_is_its_own_outbox(

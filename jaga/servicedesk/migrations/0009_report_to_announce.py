@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='servicerequest',
             name='to_announce',
-            field=models.BooleanField(db_default=False, default=False, editable=False),
+            field=models.BooleanField(default=False, editable=False),
         ),
         migrations.AddIndex(
             model_name='servicerequest',

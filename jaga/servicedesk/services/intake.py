@@ -286,47 +286,70 @@ def submit_request(
     and SMS conversation) passes `send_tracking_code=False` so the code is not sent twice.
     """
     key_hash = idempotency_hash(idempotency_scope, idempotency_key) if idempotency_key else None
-    first = _first_with_key(key_hash)
-    if first is not None:
-        return first, False
-    village = _check_submitter(service, village, channel, actor)
-    now = timezone.now()
-    fields = _checked_fields(
-        service,
-        description=description,
-        latitude=latitude,
-        longitude=longitude,
-        occurred_at=occurred_at,
-        now=now,
-        answers=answers or {},
-    )
-    fields |= _checked_contact(anonymous, require_contact, reporter_name, phone, email)
-    fields |= {
-        "channel": channel,
-        "address": address.strip()[:255],
-        "open311_client": open311_client,
-        "idempotency_key": key_hash,
-    }
-    cleaned = _checked_photos(photos or [])
-    routing = route(village)
-    code = new_tracking_code()
     try:
-        # One read of the versions for the lookups below and the webhooks' after the commit.
-        with shared(), transaction.atomic():
-            request = _create_report(
-                fields, village=village, routing=routing, actor=actor, code=code, now=now
-            )
-            _attach_photos(request, cleaned)
-            _record_receipt(request, routing, actor=actor)
-            _send_receipt(request, routing, code if send_tracking_code else "")
-    except IntegrityError:
-        # The same retried submission raced us; the first one wins and both get its ticket.
+        request = _submit_new(
+            service=service,
+            village=village,
+            channel=channel,
+            actor=actor,
+            checks={
+                "description": description,
+                "latitude": latitude,
+                "longitude": longitude,
+                "occurred_at": occurred_at,
+                "answers": answers or {},
+            },
+            contact=(anonymous, require_contact, reporter_name, phone, email),
+            fields={
+                "channel": channel,
+                "address": address.strip()[:255],
+                "open311_client": open311_client,
+                "idempotency_key": key_hash,
+            },
+            photos=photos or [],
+            send_tracking_code=send_tracking_code,
+        )
+    except (DomainError, IntegrityError):
+        # A retry: the key is the first report's (its INSERT met the key's unique constraint, or
+        # this body no longer passes), and the first one wins, unchanged. Looked up only here:
+        # a new report costs no read of the key.
         first = _first_with_key(key_hash)
         if first is None:
             raise
         return first, False
-    request.tracking_code = code  # type: ignore[attr-defined]
     return request, True
+
+
+def _submit_new(
+    *,
+    service: Service,
+    village: Territory | None,
+    channel: str,
+    actor: Actor,
+    checks: dict[str, Any],
+    contact: tuple[bool, bool, str, str, str],
+    fields: dict[str, Any],
+    photos: list[Any],
+    send_tracking_code: bool,
+) -> ServiceRequest:
+    """`submit_request` of a report whose key (if any) no report holds yet: everything checked,
+    then written in one transaction."""
+    village = _check_submitter(service, village, channel, actor)
+    now = timezone.now()
+    fields = _checked_fields(service, now=now, **checks) | _checked_contact(*contact) | fields
+    cleaned = _checked_photos(photos)
+    routing = route(village)
+    code = new_tracking_code()
+    # One read of the versions for the lookups below and the webhooks' after the commit.
+    with shared(), transaction.atomic():
+        request = _create_report(
+            fields, village=village, routing=routing, actor=actor, code=code, now=now
+        )
+        _attach_photos(request, cleaned)
+        _record_receipt(request, routing, actor=actor)
+        _send_receipt(request, routing, code if send_tracking_code else "")
+    request.tracking_code = code  # type: ignore[attr-defined]
+    return request
 
 
 def _first_with_key(key_hash: str | None) -> ServiceRequest | None:
