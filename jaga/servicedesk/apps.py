@@ -11,3 +11,4 @@ class ServicedeskConfig(AppConfig):
 
     def ready(self) -> None:
         from jaga.servicedesk import glance, rollup_sources  # noqa: F401 - register the hooks
+        from jaga.servicedesk.services import announce  # noqa: F401 - the worker's drain

@@ -1,5 +1,6 @@
-"""The officers' notification of a new report is queued with the report (jaga.core.outbox): a row
-of the report's own transaction on the database queue, after the commit on the immediate one."""
+"""An officers' notification is queued with the change that causes it (jaga.core.outbox): a row of
+the change's own transaction on the database queue, after the commit on the immediate one. (A new
+public report on the database queue is its own outbox instead: tests/servicedesk/test_announce.py.)"""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from jaga.core import outbox
+from jaga.core import events, outbox
 from jaga.notifications import tasks
 from jaga.notifications.models import Notification
 from jaga.servicedesk.models import ServiceRequest
+from jaga.servicedesk.services.common import report_event_data
 
 pytestmark = pytest.mark.django_db
 
@@ -28,28 +30,41 @@ def queued() -> list[Any]:
     return list(DBTaskResult.objects.filter(task_path=tasks.notify_officers.module_path))
 
 
-def test_the_notification_is_a_row_of_the_reports_transaction(
+def overdue(report: ServiceRequest) -> None:
+    """What the desk's reminder emits for a report past its time limit."""
+    events.emit(
+        events.REPORT_OVERDUE,
+        territory_code=report.village.code,
+        object_type="servicedesk.servicerequest",
+        object_id=report.ticket,
+        data=report_event_data(report),
+    )
+
+
+def test_the_notification_is_a_row_of_the_changes_transaction(
     settings: Any, file_report: Any, village_a: Any
 ) -> None:
+    report = file_report(village_a)
     settings.TASKS = DATABASE_QUEUE
     with transaction.atomic():
-        report = file_report(village_a)
-        # Queued inside the transaction, not after its commit: it commits with the report.
+        overdue(report)
+        # Queued inside the transaction, not after its commit: it commits with the change.
         (task,) = queued()
         assert task.status == "READY"
         (event,) = task.args_kwargs["args"]
-        assert event["event"] == "report.created" and event["object_id"] == report.ticket
+        assert event["event"] == "report.overdue" and event["object_id"] == report.ticket
 
 
-def test_a_rolled_back_report_leaves_no_notification_queued(
+def test_a_rolled_back_change_leaves_no_notification_queued(
     settings: Any, file_report: Any, village_a: Any
 ) -> None:
+    report = file_report(village_a)
     settings.TASKS = DATABASE_QUEUE
     with pytest.raises(Rollback), transaction.atomic():
-        file_report(village_a)
+        overdue(report)
         assert len(queued()) == 1
         raise Rollback
-    assert queued() == [] and not ServiceRequest.objects.exists()
+    assert queued() == []
 
 
 def test_on_the_immediate_queue_the_notification_runs_only_after_the_commit(

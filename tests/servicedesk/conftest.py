@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from jaga.core import events
 from jaga.servicedesk import services
 from jaga.servicedesk.models import Channel, Service, ServiceRequest
 from jaga.territory.models import PoliceUnit, PoliceUnitKind, Territory
@@ -56,3 +57,16 @@ def file_report(db: Any, units: dict, service: Service) -> Any:
         return request
 
     return make
+
+
+@pytest.fixture
+def heard() -> Any:
+    """The `report.created` events the listeners were told of (after the drain's commit)."""
+    told: list[events.Event] = []
+
+    def listen(event: events.Event) -> None:
+        told.append(event)
+
+    events.subscribe(events.REPORT_CREATED)(listen)
+    yield told
+    events.unsubscribe(events.REPORT_CREATED, listen)

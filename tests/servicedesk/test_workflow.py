@@ -119,6 +119,20 @@ def test_a_retried_submission_with_the_same_key_returns_the_same_ticket(
     assert metric(village_a, "requests.received") == 2
 
 
+def test_a_retry_whose_body_no_longer_passes_still_gets_the_first_report(
+    file_report: Any, village_a: Any
+) -> None:
+    first = file_report(village_a, idempotency_key="abc-125")
+    again = file_report(village_a, idempotency_key="abc-125", description="   ")
+    assert again.pk == first.pk and again.tracking_code == ""  # the code only with the first
+    assert ServiceRequest.objects.count() == 1
+    # Without a report under its key, the same bad body is refused as any other.
+    with pytest.raises(DomainError) as refused:
+        file_report(village_a, idempotency_key="abc-126", description="   ")
+    assert refused.value.code == "empty_description"
+    assert ServiceRequest.objects.count() == 1
+
+
 def test_ticket_codes_are_random_and_not_the_key(file_report: Any, village_a: Any) -> None:
     tickets = {file_report(village_a).ticket for _ in range(5)}
     assert len(tickets) == 5

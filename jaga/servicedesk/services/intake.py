@@ -18,7 +18,6 @@ from django.utils.translation import ngettext
 from jaga.accounts.access import in_scope, roles_of
 from jaga.accounts.models import Posting, Role
 from jaga.analytics.rollups import add_missing_metrics, metrics_update
-from jaga.core import events
 from jaga.core.audit import Along, log_action, snapshot
 from jaga.core.codes import random_code, random_secret
 from jaga.core.errors import DomainError
@@ -40,11 +39,11 @@ from jaga.servicedesk.models import (
     Status,
 )
 from jaga.servicedesk.photos import MAX_PHOTOS, CleanPhoto, clean_photo
+from jaga.servicedesk.services.announce import announce, marked
 from jaga.servicedesk.services.common import (
     ACTING_ROLES,
     MAX_DESCRIPTION,
     STAFF_CHANNELS,
-    report_event_data,
 )
 from jaga.servicedesk.services.tracking import (
     hash_tracking_code,
@@ -287,47 +286,70 @@ def submit_request(
     and SMS conversation) passes `send_tracking_code=False` so the code is not sent twice.
     """
     key_hash = idempotency_hash(idempotency_scope, idempotency_key) if idempotency_key else None
-    first = _first_with_key(key_hash)
-    if first is not None:
-        return first, False
-    village = _check_submitter(service, village, channel, actor)
-    now = timezone.now()
-    fields = _checked_fields(
-        service,
-        description=description,
-        latitude=latitude,
-        longitude=longitude,
-        occurred_at=occurred_at,
-        now=now,
-        answers=answers or {},
-    )
-    fields |= _checked_contact(anonymous, require_contact, reporter_name, phone, email)
-    fields |= {
-        "channel": channel,
-        "address": address.strip()[:255],
-        "open311_client": open311_client,
-        "idempotency_key": key_hash,
-    }
-    cleaned = _checked_photos(photos or [])
-    routing = route(village)
-    code = new_tracking_code()
     try:
-        # One read of the versions for the lookups below and the webhooks' after the commit.
-        with shared(), transaction.atomic():
-            request = _create_report(
-                fields, village=village, routing=routing, actor=actor, code=code, now=now
-            )
-            _attach_photos(request, cleaned)
-            _record_receipt(request, routing, actor=actor)
-            _send_receipt(request, routing, code if send_tracking_code else "")
-    except IntegrityError:
-        # The same retried submission raced us; the first one wins and both get its ticket.
+        request = _submit_new(
+            service=service,
+            village=village,
+            channel=channel,
+            actor=actor,
+            checks={
+                "description": description,
+                "latitude": latitude,
+                "longitude": longitude,
+                "occurred_at": occurred_at,
+                "answers": answers or {},
+            },
+            contact=(anonymous, require_contact, reporter_name, phone, email),
+            fields={
+                "channel": channel,
+                "address": address.strip()[:255],
+                "open311_client": open311_client,
+                "idempotency_key": key_hash,
+            },
+            photos=photos or [],
+            send_tracking_code=send_tracking_code,
+        )
+    except (DomainError, IntegrityError):
+        # A retry: the key is the first report's (its INSERT met the key's unique constraint, or
+        # this body no longer passes), and the first one wins, unchanged. Looked up only here:
+        # a new report costs no read of the key.
         first = _first_with_key(key_hash)
         if first is None:
             raise
         return first, False
-    request.tracking_code = code  # type: ignore[attr-defined]
     return request, True
+
+
+def _submit_new(
+    *,
+    service: Service,
+    village: Territory | None,
+    channel: str,
+    actor: Actor,
+    checks: dict[str, Any],
+    contact: tuple[bool, bool, str, str, str],
+    fields: dict[str, Any],
+    photos: list[Any],
+    send_tracking_code: bool,
+) -> ServiceRequest:
+    """`submit_request` of a report whose key (if any) no report holds yet: everything checked,
+    then written in one transaction."""
+    village = _check_submitter(service, village, channel, actor)
+    now = timezone.now()
+    fields = _checked_fields(service, now=now, **checks) | _checked_contact(*contact) | fields
+    cleaned = _checked_photos(photos)
+    routing = route(village)
+    code = new_tracking_code()
+    # One read of the versions for the lookups below and the webhooks' after the commit.
+    with shared(), transaction.atomic():
+        request = _create_report(
+            fields, village=village, routing=routing, actor=actor, code=code, now=now
+        )
+        _attach_photos(request, cleaned)
+        _record_receipt(request, routing, actor=actor)
+        _send_receipt(request, routing, code if send_tracking_code else "")
+    request.tracking_code = code  # type: ignore[attr-defined]
+    return request
 
 
 def _first_with_key(key_hash: str | None) -> ServiceRequest | None:
@@ -370,6 +392,8 @@ def _create_report(
         unit=routing.unit,
         assignee=routing.officer,
         due_at=service.due_from(now),
+        # On the database queue the report is its own outbox: the worker announces it.
+        to_announce=marked(),
     )
     return insert(report)
 
@@ -470,15 +494,11 @@ def _record_receipt(request: ServiceRequest, routing: Routing, *, actor: Actor) 
             status_to=Status.RECEIVED,
         )
     )
-    # Before the audit chain's lock: the officers' notification is queued in this transaction
-    # (jaga.core.outbox), one statement that need not wait inside the lock.
-    events.emit(
-        events.REPORT_CREATED,
-        territory_code=request.village.code,
-        object_type="servicedesk.servicerequest",
-        object_id=request.ticket,
-        data=report_event_data(request),
-    )
+    if not request.to_announce:
+        # Not marked for the worker (`announce.marked`): the officers' notification is queued
+        # in this transaction (jaga.core.outbox), before the audit chain's lock: one statement
+        # that need not wait inside it.
+        announce(request)
     # The month's count moves in the round trip that takes the audit chain's lock (both are
     # held until the commit; one round trip fewer while they are). The month's first report of
     # the service in the village adds the row after.

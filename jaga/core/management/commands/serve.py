@@ -3,7 +3,8 @@
 Starts and supervises three processes:
 
 - **web**: gunicorn serving `jaga.wsgi` (``--workers`` processes, default 2 x CPUs + 1);
-- **worker**: `jaga db_worker`, the task worker (Anev reports, publishing a closed month, imports);
+- **worker**: `jaga db_worker`, the task worker (Anev reports, publishing a closed month, imports)
+  and the announcer of new public reports (`jaga.core.outbox` drains);
 - **scheduler**: `jaga scheduler` (the monthly and daily jobs), when this Jaga has that command.
 
 If any of them ends, for whatever reason, the others are stopped and `jaga serve` exits with a
