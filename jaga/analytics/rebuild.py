@@ -149,6 +149,12 @@ def rebuild_incidents() -> int:
     return _rebuild_incidents_orm()
 
 
+# An incident's month in settings.TIME_ZONE, for statements run with the session's time zone set
+# to it (`local_settings(cursor, timezone=settings.TIME_ZONE)`): the cast to a timestamp is the
+# conversion `AT TIME ZONE` makes, without reading the zone's name anew on every row (its
+# lower-casing and look-ups: 1.5-1.8 s of CPU per 10 million incidents, BENCHMARKS.md).
+LOCAL_MONTH = "date_trunc('month', occurred_at::timestamp)::date"
+
 # Memory for the rebuild's GROUP BYs and index builds, for its transaction only: with the
 # defaults (4 MB, 64 MB) ten million incidents spill to disk in every step.
 REBUILD_WORK_MEM = "256MB"
@@ -198,6 +204,7 @@ def _rebuild_incidents_sql() -> int:
             cursor,
             work_mem=REBUILD_WORK_MEM,
             maintenance_work_mem=REBUILD_MAINTENANCE_WORK_MEM,
+            timezone=settings.TIME_ZONE,  # LOCAL_MONTH's
         ):
             written = None if ALWAYS_ANEW else _village_in_place(cursor, village)
             if written is not None:
@@ -415,20 +422,19 @@ def _fingerprints(cursor: Any, *names: str) -> None:
     from jaga.incidents.models import Incident
 
     counted, held, area_held = PRINTS
-    month = "date_trunc('month', occurred_at AT TIME ZONE %s)::date"
     village = MonthlyIncidentCount._meta.db_table
     area = AreaMonthlyCount._meta.db_table
-    statements = {
+    statements: dict[str, tuple[str, list[Any]]] = {
         counted: (
             f"""
             SELECT village_id, count(*) AS n, {_hash_sums("k")}
             FROM (
-                SELECT village_id, {_hash_key(month, "category_id")} AS k
+                SELECT village_id, {_hash_key(LOCAL_MONTH, "category_id")} AS k
                 FROM {Incident._meta.db_table}
             ) i
             GROUP BY village_id
             """,  # noqa: S608 - table names from the models
-            [settings.TIME_ZONE],
+            [],
         ),
         held: (
             f"""
@@ -453,9 +459,13 @@ def _fingerprints(cursor: Any, *names: str) -> None:
     for name in names:
         if not _made(cursor, name):
             sql, params = statements[name]
-            _step(
-                cursor, f"fingerprints: {name}", f"CREATE TEMPORARY TABLE {name} AS {sql}", params
-            )
+            with local_settings(cursor, timezone=settings.TIME_ZONE):  # LOCAL_MONTH's
+                _step(
+                    cursor,
+                    f"fingerprints: {name}",
+                    f"CREATE TEMPORARY TABLE {name} AS {sql}",
+                    params,
+                )
             cursor.execute(f"ANALYZE {name}")
 
 
@@ -608,8 +618,7 @@ def _village_comparisons(suspects: str | None = None) -> list[tuple[str, list[An
                g.village_id, g.month, g.category_id, g.count,
                t.province_code, t.regency_code, t.district_code
         FROM (
-            SELECT village_id, date_trunc('month', occurred_at AT TIME ZONE %s)::date AS month,
-                   category_id, count(*) AS count
+            SELECT village_id, {LOCAL_MONTH} AS month, category_id, count(*) AS count
             FROM {Incident._meta.db_table}
             {only}
             GROUP BY village_id, month, category_id
@@ -621,7 +630,7 @@ def _village_comparisons(suspects: str | None = None) -> list[tuple[str, list[An
            OR (v.count, v.province_code, v.regency_code, v.district_code)
               IS DISTINCT FROM (g.count, t.province_code, t.regency_code, t.district_code)
     """  # noqa: S608 - table names from the models
-    return [(sql, [settings.TIME_ZONE])]
+    return [(sql, [])]
 
 
 def _area_comparisons(source: str, suspects: str | None = None) -> list[tuple[str, list[Any]]]:
@@ -665,14 +674,13 @@ def _village_counts() -> tuple[str, list[Any]]:
         SELECT g.village_id, g.month, g.category_id, g.n AS count,
                t.province_code, t.regency_code, t.district_code
         FROM (
-            SELECT village_id, category_id,
-                   date_trunc('month', occurred_at AT TIME ZONE %s)::date AS month, count(*) AS n
+            SELECT village_id, category_id, {LOCAL_MONTH} AS month, count(*) AS n
             FROM {Incident._meta.db_table}
             GROUP BY village_id, category_id, month
         ) g
         JOIN {Territory._meta.db_table} t ON t.id = g.village_id
     """  # noqa: S608 - table names from the models
-    return sql, [settings.TIME_ZONE]
+    return sql, []
 
 
 def _area_counts(source: str, suspects: str | None = None) -> tuple[str, list[Any]]:

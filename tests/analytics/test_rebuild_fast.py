@@ -10,9 +10,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from jaga.analytics import rebuild
 from jaga.analytics.models import AreaMonthlyCount, MonthlyIncidentCount
 from jaga.analytics.rebuild import rebuild_incidents
 from jaga.incidents.models import Category, Incident
@@ -125,6 +127,33 @@ def test_the_rebuild_gives_the_rows_of_the_plain_group_by(planted):
             """
         )
         assert area_rows() == set(cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's rebuild path")
+@pytest.mark.parametrize("anew", [False, True])
+def test_the_rebuild_leaves_the_sessions_settings_as_they_were(planted, monkeypatch, anew):
+    """The rebuild counts months with the session's time zone set to settings.TIME_ZONE
+    (`rebuild.LOCAL_MONTH`) and sorts with more memory; the caller's transaction goes on with
+    its own settings after it, whether a drifted row was corrected in place or both roll-ups
+    were built anew."""
+    names = ["TimeZone", "work_mem", "maintenance_work_mem"]
+
+    def current() -> tuple[str, ...]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), names)
+            return tuple(cursor.fetchone())
+
+    rebuild_incidents()  # the roll-ups filled (built anew: they were empty)
+    MonthlyIncidentCount.objects.filter(pk=MonthlyIncidentCount.objects.first().pk).update(count=99)
+    monkeypatch.setattr(rebuild, "ALWAYS_ANEW", anew)
+    before = current()
+    assert before[0] != settings.TIME_ZONE  # the connection's is UTC (USE_TZ)
+    rebuild_incidents()
+    assert current() == before
+    expected = {
+        (v, m, c, n, p, r, d) for (v, m, c, p, r, d), n in expected_villages(planted).items()
+    }
+    assert village_rows() == expected
 
 
 def schema(table: str) -> tuple[set[tuple[str, str]], set[tuple[str, str, bool, bool]]]:
