@@ -13,7 +13,7 @@ from jaga.core import events, outbox
 from jaga.notifications import tasks
 from jaga.notifications.models import Notification
 from jaga.servicedesk.models import ServiceRequest
-from jaga.servicedesk.services.common import report_event_data
+from jaga.servicedesk.services.common import emit_report_event
 
 pytestmark = pytest.mark.django_db
 
@@ -32,13 +32,7 @@ def queued() -> list[Any]:
 
 def overdue(report: ServiceRequest) -> None:
     """What the desk's reminder emits for a report past its time limit."""
-    events.emit(
-        events.REPORT_OVERDUE,
-        territory_code=report.village.code,
-        object_type="servicedesk.servicerequest",
-        object_id=report.ticket,
-        data=report_event_data(report),
-    )
+    emit_report_event(events.REPORT_OVERDUE, report)
 
 
 def test_the_notification_is_a_row_of_the_changes_transaction(

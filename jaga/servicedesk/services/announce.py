@@ -19,7 +19,7 @@ from django.db import router
 
 from jaga.core import events, outbox
 from jaga.servicedesk.models import ServiceRequest
-from jaga.servicedesk.services.common import report_event_data
+from jaga.servicedesk.services.common import emit_report_event
 
 
 def marked() -> bool:
@@ -30,14 +30,8 @@ def marked() -> bool:
 
 def announce(report: ServiceRequest, *, run_tasks: bool = False) -> events.Event:
     """Emit the report's `report.created` (after the caller's commit for its listeners)."""
-    return events.emit(
-        events.REPORT_CREATED,
-        territory_code=report.village.code,
-        object_type="servicedesk.servicerequest",
-        object_id=report.ticket,
-        data=report_event_data(report),
-        at=report.received_at,
-        run_tasks=run_tasks,
+    return emit_report_event(
+        events.REPORT_CREATED, report, at=report.received_at, run_tasks=run_tasks
     )
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from jaga.accounts.access import code_in_scope, roles_of, scope_codes
 from jaga.accounts.models import Role
+from jaga.core import events
 from jaga.core.audit import log_action, snapshot
 from jaga.core.errors import DomainError
 from jaga.core.types import SYSTEM, Actor, signed_in
@@ -23,6 +24,7 @@ __all__ = [
     "check_actor",
     "is_user",
     "lock_request",
+    "emit_report_event",
     "record_change",
     "report_event_data",
 ]
@@ -82,6 +84,27 @@ def report_event_data(request: ServiceRequest) -> dict[str, Any]:
         "received_at": request.received_at.isoformat() if request.received_at else None,
         "due_at": request.due_at.isoformat() if request.due_at else None,
     }
+
+
+def emit_report_event(
+    name: str,
+    report: ServiceRequest,
+    *,
+    extra: dict[str, Any] | None = None,
+    at: datetime.datetime | None = None,
+    run_tasks: bool = False,
+) -> events.Event:
+    """`events.emit` of an event about `report`: its village, its ticket as the public id, and
+    `report_event_data` (with `extra`) as the payload (see `events.emit` for `at`, `run_tasks`)."""
+    return events.emit(
+        name,
+        territory_code=report.village.code,
+        object_type="servicedesk.servicerequest",
+        object_id=report.ticket,
+        data=report_event_data(report) | (extra or {}),
+        at=at,
+        run_tasks=run_tasks,
+    )
 
 
 def record_change(

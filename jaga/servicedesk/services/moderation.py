@@ -16,8 +16,8 @@ from jaga.servicedesk.models import Attachment, Moderation, ServiceRequest
 from jaga.servicedesk.services.common import (
     MAX_DESCRIPTION,
     check_actor,
+    emit_report_event,
     lock_request,
-    report_event_data,
 )
 
 REDACTED = "[…]"
@@ -135,12 +135,6 @@ def moderate_request(
             territory_code=locked.village.code,
         )
         if approve and before["moderation"] != Moderation.APPROVED:
-            events.emit(
-                events.REPORT_PUBLISHED,
-                territory_code=locked.village.code,
-                object_type="servicedesk.servicerequest",
-                object_id=locked.ticket,
-                data=report_event_data(locked),
-            )
+            emit_report_event(events.REPORT_PUBLISHED, locked)
     request.refresh_from_db()
     return request

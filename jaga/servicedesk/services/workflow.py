@@ -34,9 +34,9 @@ from jaga.servicedesk.services.common import (
     MAX_DESCRIPTION,
     SYSTEM,
     check_actor,
+    emit_report_event,
     lock_request,
     record_change,
-    report_event_data,
 )
 from jaga.servicedesk.services.tracking import require_tracking_code
 from jaga.servicedesk.signals import request_closed
@@ -223,13 +223,7 @@ def _after_move(
     officer: Any,
 ) -> None:
     """Tell the listeners now, and the people once the move is committed."""
-    events.emit(
-        events.REPORT_STATUS_CHANGED,
-        territory_code=locked.village.code,
-        object_type="servicedesk.servicerequest",
-        object_id=locked.ticket,
-        data=report_event_data(locked) | {"status_from": old},
-    )
+    emit_report_event(events.REPORT_STATUS_CHANGED, locked, extra={"status_from": old})
     if officer is not None and officer != actor:
         transaction.on_commit(lambda: notify.notify_assignee(locked, officer))
     if tell_reporter:
@@ -413,13 +407,7 @@ def remind_overdue(*, now: datetime.datetime | None = None) -> int:
                 continue
             locked.reminded_at = now
             locked.save(update_fields=["reminded_at"])
-            events.emit(
-                events.REPORT_OVERDUE,
-                territory_code=locked.village.code,
-                object_type="servicedesk.servicerequest",
-                object_id=locked.ticket,
-                data=report_event_data(locked),
-            )
+            emit_report_event(events.REPORT_OVERDUE, locked)
         count += 1
     return count
 
