@@ -161,6 +161,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"].setdefault("TEST", {"NAME": ""})
 
+# PostgreSQL: the statements of the hot paths (a report, a check-in, the audit row, the rate
+# limit) are prepared once per connection (jaga/core/prepared.py `cursor`). Off behind a pooler
+# that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+JAGA_PREPARED_STATEMENTS = envbool("JAGA_PREPARED_STATEMENTS", True)
+
 # A streaming replica of the PostgreSQL primary (docs/scaling.md): page reads of GET requests go
 # there (jaga/core/dbrouter.py); a browser that just wrote reads the primary for
 # REPLICA_PIN_SECONDS. In tests the replica mirrors the default database.

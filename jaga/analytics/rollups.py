@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 
 from jaga.analytics.models import AreaLevel, AreaMonthlyCount, MonthlyIncidentCount, MonthlyMetric
+from jaga.core import prepared
 from jaga.core.months import month_start
 from jaga.territory.models import Territory
 
@@ -97,7 +98,7 @@ def bump_metrics(
     if not names:
         return
     sql, params = metrics_update(village, moment, names, delta, key)
-    with connection.cursor() as cursor:
+    with prepared.cursor(connection.alias) as cursor:
         cursor.execute(sql, params)
         updated = {row[0] for row in cursor.fetchall()}
     add_missing_metrics(village, moment, names, delta, key, updated)

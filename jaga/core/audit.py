@@ -27,6 +27,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
+from jaga.core import prepared
 from jaga.core.models import AuditLog
 from jaga.core.types import Actor, signed_in
 
@@ -187,7 +188,7 @@ def compute_hash(entry: AuditLog) -> str:
 
 def _lock_chain(connection: BaseDatabaseWrapper) -> None:
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with prepared.cursor(connection.alias) as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_LOCK_KEY])
     # SQLite: Jaga opens every transaction IMMEDIATE, so this transaction already holds the
     # database's only write lock.
@@ -203,7 +204,7 @@ def _last_hash(connection: BaseDatabaseWrapper) -> str:
     once: every audited write reads it."""
     quote = connection.ops.quote_name
     meta = AuditLog._meta
-    with connection.cursor() as cursor:
+    with prepared.cursor(connection.alias) as cursor:
         cursor.execute(
             f"SELECT {quote(_column('row_hash'))} FROM {quote(meta.db_table)}"  # noqa: S608
             f" ORDER BY {quote(_column('id'))} DESC LIMIT 1"
@@ -225,7 +226,7 @@ class Along:
 
 
 def _lock_chain_along(connection: BaseDatabaseWrapper, along: Along) -> None:
-    with connection.cursor() as cursor:
+    with prepared.cursor(connection.alias) as cursor:
         if connection.vendor != "postgresql":
             cursor.execute(along.sql, list(along.params))
             names = [c[0] for c in cursor.description or []]
@@ -268,7 +269,7 @@ def _insert_onto_head(connection: BaseDatabaseWrapper, entry: AuditLog, using: s
     values = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields]
     columns = ", ".join(quote(_column(f.name)) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
-    with connection.cursor() as cursor:
+    with prepared.cursor(connection.alias) as cursor:
         cursor.execute(
             f"WITH head AS (SELECT COALESCE((SELECT {digest} FROM {table}"  # noqa: S608
             f" ORDER BY {pk} DESC LIMIT 1), '') AS hash)"

@@ -23,6 +23,8 @@ from django.core.cache.backends.db import DatabaseCache as _DatabaseCache
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
+from jaga.core import prepared
+
 # Compare-and-swap tries before the counter is locked instead (each lost try means another
 # worker counted in between: under a burst on one counter, locking is then the cheaper way).
 SWAP_TRIES = 4
@@ -108,7 +110,7 @@ class DatabaseCache(_DatabaseCache):
         relaxed = (
             "" if connection.in_atomic_block else ", set_config('synchronous_commit', 'off', true)"
         )
-        with connection.cursor() as cursor:
+        with prepared.cursor(connection.alias) as cursor:
             cursor.execute(
                 f"UPDATE {table} SET {value} = encode(convert_to("  # noqa: S608
                 f"'I' || ({number} + %s)::text || E'\\n.', 'UTF8'), 'base64')"

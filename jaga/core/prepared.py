@@ -18,6 +18,12 @@ does, with the INSERT's text made once per model and database. Each value goes t
 field methods as in `save()` (`pre_save`, `get_db_prep_save`); a model whose saving does more
 (its own `save()`, `pre_save` / `post_save` receivers, a parent table, database defaults or
 generated columns) is saved by `save()` itself.
+
+`cursor(alias)` is a cursor for such statements, run again and again with new values: on
+PostgreSQL (unless `JAGA_PREPARED_STATEMENTS` is off) it binds the values on the server and
+prepares each statement once per connection, so the database parses and plans it once, not on
+every request, and psycopg sends the values beside the statement instead of quoting them into it.
+Everything else keeps Django's cursor (client-side binding, which any SQL the ORM writes accepts).
 """
 
 from __future__ import annotations
@@ -27,7 +33,9 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from django.conf import settings
 from django.db import connections, models, router, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models.query import get_related_populators
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql.compiler import SQLCompiler
@@ -138,9 +146,9 @@ class Prepared(Generic[M]):
         params = list(compiled.params)
         for position, value in zip(compiled.positions, plain, strict=True):
             params[position] = value
-        with connections[alias].cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
+        with cursor(alias) as statement:
+            statement.execute(compiled.sql, params)
+            rows = statement.fetchall()
         if compiled.converters:
             rows = compiled.compiler.apply_converters(rows, compiled.converters)
         found = []
@@ -150,6 +158,84 @@ class Prepared(Generic[M]):
                 populator.populate(row, obj)
             found.append(obj)
         return found
+
+
+# ---------------------------------------------------------------- prepared statements
+
+
+def _preparing_classes() -> tuple[type, type]:
+    from django.db.backends.postgresql.base import CursorDebugWrapper, ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        """Server-side binding, and every statement prepared on its first run (psycopg keeps
+        the last `prepared_max` per connection and deallocates the oldest)."""
+
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            kwargs.setdefault("prepare", True)
+            return super().execute(query, params, **kwargs)  # type: ignore[misc]
+
+    class PreparingDebugWrapper(CursorDebugWrapper):
+        """What Django logs (DEBUG, `CaptureQueriesContext`): the statement with its values
+        written in, as for its own cursors (psycopg keeps no such text of a bound one)."""
+
+        def execute(self, sql: Any, params: Any = None) -> Any:
+            with self.debug_sql(_readable(self.db, sql, params), params):
+                return CursorWrapper.execute(self, sql, params)
+
+    return PreparingCursor, PreparingDebugWrapper
+
+
+def _readable(connection: Any, sql: str, params: Any) -> str:
+    if params is None:
+        return sql
+    try:
+        return str(connection.ops.compose_sql(sql, params))
+    except Exception:  # noqa: BLE001 (a value psycopg cannot write as text: log the statement)
+        return sql
+
+
+_PREPARING: list[tuple[type, type]] = []
+# A threshold no statement reaches by count: only those run with `prepare=True` are prepared.
+_ASKED_ONLY = 2**31 - 1
+
+
+def cursor(alias: str = "default") -> CursorWrapper:
+    """A cursor for a statement this process runs again and again (see the module's text): on
+    PostgreSQL prepared once per connection, elsewhere Django's own cursor. Only for statements
+    written for it: the values are typed on the server, so a `%s` the database cannot type from
+    its place (`SELECT %s`) is refused."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql" or not settings.JAGA_PREPARED_STATEMENTS:
+        return connection.cursor()
+    if not _PREPARING:
+        _PREPARING.append(_preparing_classes())
+    cursor_class, debug_class = _PREPARING[0]
+    # What `connection.cursor()` does, with this cursor class.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        if connection.connection.prepare_threshold is None:
+            # Django opens its connections with preparing off (None), which psycopg takes as
+            # "never", even when asked. Django's own cursors bind on the client and never
+            # prepare whatever the threshold; this one asks for every statement it runs.
+            connection.connection.prepare_threshold = _ASKED_ONLY
+        raw = cursor_class(connection.connection)
+        _same_time_zone(connection, raw)
+        if connection.queries_logged:
+            connection.validate_thread_sharing()
+            return debug_class(raw, connection)  # type: ignore[no-any-return]
+        return connection._prepare_cursor(raw)  # type: ignore[attr-defined,no-any-return]
+
+
+def _same_time_zone(connection: Any, raw: Any) -> None:
+    # As Django's `create_cursor`: the connection's time zone for timestamps read back.
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    loader = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+    if connection.timezone != loader.timezone:
+        register_tzloader(connection.timezone, raw)
 
 
 # ---------------------------------------------------------------- inserts
@@ -224,14 +310,14 @@ def insert(obj: M, *, using: str | None = None, send_signals: bool = True) -> M:
             obj.save(force_insert=True, using=alias)
             return obj
         params.append(field.get_db_prep_save(value, connection=connection))
-    with transaction.mark_for_rollback_on_error(alias), connection.cursor() as cursor:
-        cursor.execute(compiled.sql, params)
+    with transaction.mark_for_rollback_on_error(alias), cursor(alias) as statement:
+        statement.execute(compiled.sql, params)
         if compiled.auto_field is not None:
             if compiled.returning:
-                pk = cursor.fetchone()[0]
+                pk = statement.fetchone()[0]
             else:
                 table, column = model._meta.db_table, str(compiled.auto_field.column)
-                pk = connection.ops.last_insert_id(cursor, table, column)
+                pk = connection.ops.last_insert_id(statement, table, column)
             setattr(obj, compiled.auto_field.attname, pk)
     obj._state.adding = False
     obj._state.db = alias

@@ -27,9 +27,10 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from typing import Generic, TypeVar
 
-from django.db import connections, router
+from django.db import router
 from django.db.models import Model
 
+from jaga.core import prepared
 from jaga.core.memo import Memo
 
 T = TypeVar("T")
@@ -44,7 +45,7 @@ _MISSING = object()  # a read may give None: kept as such
 
 def read_versions(alias: str) -> dict[str, int]:
     """Every table's version on the database `alias` (one statement)."""
-    with connections[alias].cursor() as cursor:
+    with prepared.cursor(alias) as cursor:
         cursor.execute(f"SELECT name, version FROM {VERSIONS_TABLE}")  # noqa: S608
         return {str(name): int(version) for name, version in cursor.fetchall()}
 

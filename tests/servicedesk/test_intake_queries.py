@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from jaga.core.audit import verify_chain
 from jaga.servicedesk.models import ServiceRequest
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +71,20 @@ def test_on_the_database_queue_the_report_is_its_own_outbox(
     assert not [sql for sql in statements if "django_tasks_database_dbtaskresult" in sql]
     # Marked in the report's own INSERT, for the worker's drain (jaga.servicedesk.services.announce).
     assert list(ServiceRequest.objects.values_list("to_announce", flat=True)) == [True] * 3
+
+
+def test_its_statements_are_prepared_and_its_audit_rows_hashed_right(
+    client: Client, units: dict, alice: Any
+) -> None:
+    """PostgreSQL binds the values of the intake's statements on the server and prepares each
+    once per connection (jaga.core.prepared.cursor): the same rows, a sound audit chain."""
+    for n in range(3):
+        assert post(client, n).status_code == 201
+    assert verify_chain().intact  # the audit rows hashed on the server match their content
+    assert ServiceRequest.objects.filter(updates__status_to="received").count() == 3
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            statements = "\n".join(str(row[0]) for row in cursor.fetchall())
+        for table in ("servicedesk_servicerequest", "servicedesk_requestupdate", "core_auditlog"):
+            assert f'INSERT INTO "{table}"' in statements
