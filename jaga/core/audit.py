@@ -18,7 +18,7 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -84,26 +84,39 @@ def log_action(
     *,
     actor: Actor = None,
     before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
+    after: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
     territory_code: str = "",
     note: str = "",
-    along: Along | None = None,
+    along: Along | Sequence[Along] | None = None,
 ) -> AuditLog:
     """Write one audit row. Call inside the service's transaction, after taking the row locks it
     needs: on PostgreSQL the audit lock is held from here until the transaction commits.
-    `along`: a statement run in the same round trip, just before the lock (see `Along`)."""
-    return append(
-        audit_entry(
+    `along`: statements run in the same round trip, just before the lock (see `Along`). An `obj`
+    without its key yet is one a statement of `along` writes: its row is made once they have
+    run (their `done` set the key), with `after` called then."""
+
+    def entry() -> AuditLog:
+        return audit_entry(
             action,
             obj,
             actor=actor,
             before=before,
-            after=after,
+            after=after() if callable(after) else after,
             territory_code=territory_code,
             note=note,
-        ),
-        along=along,
-    )
+        )
+
+    if obj.pk is None and along is not None:
+        with transaction.atomic(using=DEFAULT_DB_ALIAS, savepoint=False):
+            _lock_chain_along(connections[DEFAULT_DB_ALIAS], _listed(along))
+            if obj.pk is None:
+                raise ValueError("the statements along the lock gave the object no key")
+            return append_many([entry()], _locked=True)[0]
+    return append(entry(), along=along)
+
+
+def _listed(along: Along | Sequence[Along]) -> Sequence[Along]:
+    return [along] if isinstance(along, Along) else along
 
 
 def audit_entry(
@@ -218,30 +231,54 @@ class Along:
     """A data-changing statement with RETURNING (`UPDATE ... RETURNING ...`) that `append` runs
     in the same round trip as the chain's lock, just before taking it: the lock is held until
     the commit, and one round trip fewer inside it is more audited writes a second. `rows`
-    holds what the statement returned (one dict per row, by column name)."""
+    holds what the statement returned (one dict per row, by column name).
+
+    Several go in one statement (`along=[first, second]`, in their order). On PostgreSQL each is
+    a statement of one WITH, named `name`: a later one may read an earlier one's rows by that
+    name (`INSERT ... SELECT report.id ... FROM report`); elsewhere they run one by one, and
+    must not."""
 
     sql: str
     params: Sequence[Any]
     rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    name: str = "run"
+    # Called with `rows` once the statement has run (a new row's key onto its object, say).
+    done: Callable[[list[dict[str, Any]]], None] | None = None
 
 
-def _lock_chain_along(connection: BaseDatabaseWrapper, along: Along) -> None:
+def _lock_chain_along(connection: BaseDatabaseWrapper, along: Sequence[Along]) -> None:
     with prepared.cursor(connection.alias) as cursor:
         if connection.vendor != "postgresql":
-            cursor.execute(along.sql, list(along.params))
-            names = [c[0] for c in cursor.description or []]
-            along.rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            for each in along:
+                cursor.execute(each.sql, list(each.params))
+                names = [c[0] for c in cursor.description or []]
+                each.rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+                if each.done is not None:
+                    each.done(each.rows)
             return
-        # `done` aggregates every row the statement returned before the outer row exists, so
-        # its locks are taken before the chain's (the order every other writer takes them in).
+        named = {each.name for each in along}
+        if len(named) != len(along) or not all(n.isidentifier() and n != "done" for n in named):
+            raise ValueError("statements run along the lock need names of their own")
+        # `done` aggregates every row each statement returned before the outer row exists, so
+        # all of them have run and taken their locks before the chain's (the order every other
+        # writer takes them in; a statement of a WITH that nothing reads would run after).
+        statements = ", ".join(f"{each.name} AS ({each.sql})" for each in along)
+        returned = ", ".join(
+            f"(SELECT COALESCE(json_agg({n}), '[]'::json) FROM {n}) AS {n}"  # noqa: S608
+            for n in (each.name for each in along)
+        )
+        params = [value for each in along for value in each.params]
         cursor.execute(
-            f"WITH run AS ({along.sql}) SELECT done.returned, pg_advisory_xact_lock(%s)"  # noqa: S608
-            " FROM (SELECT COALESCE(json_agg(run), '[]'::json) AS returned FROM run) AS done",
-            [*along.params, AUDIT_LOCK_KEY],
+            f"WITH {statements} SELECT done.*, pg_advisory_xact_lock(%s)"  # noqa: S608
+            f" FROM (SELECT {returned}) AS done",
+            [*params, AUDIT_LOCK_KEY],
         )
         row = cursor.fetchone()
-    returned = row[0] if row else []
-    along.rows = json.loads(returned) if isinstance(returned, str) else list(returned)
+    for each, rows in zip(along, row[: len(along)], strict=True):
+        each.rows = json.loads(rows) if isinstance(rows, str) else list(rows)
+    for each in along:
+        if each.done is not None:
+            each.done(each.rows)
 
 
 def _insert_onto_head(connection: BaseDatabaseWrapper, entry: AuditLog, using: str) -> bool:
@@ -290,12 +327,17 @@ def _insert_onto_head(connection: BaseDatabaseWrapper, entry: AuditLog, using: s
     return True
 
 
-def append(entry: AuditLog, *, along: Along | None = None) -> AuditLog:
+def append(entry: AuditLog, *, along: Along | Sequence[Along] | None = None) -> AuditLog:
     """Hash `entry` onto the end of the chain and insert it."""
     return append_many([entry], along=along)[0]
 
 
-def append_many(entries: list[AuditLog], *, along: Along | None = None) -> list[AuditLog]:
+def append_many(
+    entries: list[AuditLog],
+    *,
+    along: Along | Sequence[Along] | None = None,
+    _locked: bool = False,
+) -> list[AuditLog]:
     """Hash `entries` onto the end of the chain in their order and insert them: one lock, one
     read of the last hash and one INSERT for the lot (a batch of check-ins, say). On PostgreSQL a
     single entry is read onto the head and inserted in one statement. `along`: see `Along`."""
@@ -304,8 +346,10 @@ def append_many(entries: list[AuditLog], *, along: Along | None = None) -> list[
     using = DEFAULT_DB_ALIAS
     connection = connections[using]
     with transaction.atomic(using=using, savepoint=False):
-        if along is not None:
-            _lock_chain_along(connection, along)
+        if _locked:  # `log_action` took the lock with its statements, in this transaction
+            pass
+        elif along is not None:
+            _lock_chain_along(connection, _listed(along))
         else:
             _lock_chain(connection)
         now = timezone.now()

@@ -286,6 +286,39 @@ def insert(obj: M, *, using: str | None = None, send_signals: bool = True) -> M:
     """Insert the new row `obj` and set the key the database gave it: what
     `save(force_insert=True)` does. `send_signals=False` is for a caller that has done what the
     model's `pre_save` receivers do (said at the call); without receivers it changes nothing."""
+    alias = using or router.db_for_write(type(obj), instance=obj)
+    statement = insert_statement(obj, using=alias, send_signals=send_signals)
+    if statement is None:
+        obj.save(force_insert=True, using=alias)
+        return obj
+    sql, params = statement
+    compiled = _inserts[(type(obj), alias)]
+    assert compiled is not None
+    with transaction.mark_for_rollback_on_error(alias), cursor(alias) as run:
+        run.execute(sql, params)
+        if compiled.auto_field is not None:
+            if compiled.returning:
+                pk = run.fetchone()[0]
+            else:
+                table, column = obj._meta.db_table, str(compiled.auto_field.column)
+                pk = connections[alias].ops.last_insert_id(run, table, column)
+            setattr(obj, compiled.auto_field.attname, pk)
+    inserted(obj, alias)
+    return obj
+
+
+def insert_statement(
+    obj: models.Model,
+    *,
+    using: str | None = None,
+    send_signals: bool = True,
+    source: str = "",
+    from_source: dict[str, str] | None = None,
+) -> tuple[str, list[Any]] | None:
+    """The INSERT `insert(obj)` runs, as SQL and values, not run; None where `insert` would
+    leave the row to `save()`. With `source` and `from_source` ({field: column}), those fields
+    take their values from the rows of `source` (a statement before it in the same WITH:
+    `INSERT ... SELECT report.id, %s, ... FROM report`), for one round trip instead of two."""
     model = type(obj)
     alias = using or router.db_for_write(model, instance=obj)
     key = (model, alias)
@@ -298,27 +331,33 @@ def insert(obj: M, *, using: str | None = None, send_signals: bool = True) -> M:
         or (obj.pk is not None) == (compiled.auto_field is not None)
         or (send_signals and (pre_save.has_listeners(model) or post_save.has_listeners(model)))
     ):
-        obj.save(force_insert=True, using=alias)
-        return obj
+        return None
     # As save() does: a related object saved after it was assigned gives its key now.
     obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
     connection = connections[alias]
-    params = []
+    taken = from_source or {}
+    params, values = [], []
     for field in compiled.fields:
+        if field.name in taken:
+            values.append(f"{source}.{connection.ops.quote_name(taken[field.name])}")
+            continue
         value = field.pre_save(obj, True)
         if hasattr(value, "resolve_expression"):  # an expression: compiled by save() itself
-            obj.save(force_insert=True, using=alias)
-            return obj
+            return None
         params.append(field.get_db_prep_save(value, connection=connection))
-    with transaction.mark_for_rollback_on_error(alias), cursor(alias) as statement:
-        statement.execute(compiled.sql, params)
-        if compiled.auto_field is not None:
-            if compiled.returning:
-                pk = statement.fetchone()[0]
-            else:
-                table, column = model._meta.db_table, str(compiled.auto_field.column)
-                pk = connection.ops.last_insert_id(statement, table, column)
-            setattr(obj, compiled.auto_field.attname, pk)
+        values.append("%s")
+    if not taken:
+        return compiled.sql, params
+    if set(taken) - {f.name for f in compiled.fields}:
+        raise ValueError(f"not fields of {model.__name__}: {sorted(taken)}")
+    head, returning = compiled.sql.split(" VALUES (", 1)
+    returning = returning.split(")", 1)[1] if compiled.returning else ""
+    if not source.isidentifier():
+        raise ValueError(f"not the name of a statement: {source!r}")
+    return f"{head} SELECT {', '.join(values)} FROM {source}{returning}", params  # noqa: S608
+
+
+def inserted(obj: models.Model, alias: str) -> None:
+    """`obj`, its key set, now a saved row of the database `alias` (what save() leaves)."""
     obj._state.adding = False
     obj._state.db = alias
-    return obj

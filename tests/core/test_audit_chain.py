@@ -270,3 +270,74 @@ def test_one_row_with_a_statement_along_the_lock(alice: Any, village_a: Any) -> 
     assert stored.row_hash == entry.row_hash == compute_hash(stored)
     assert stored.prev_hash == AuditLog.objects.filter(pk__lt=entry.pk).order_by("-id")[0].row_hash
     assert verify_chain().intact
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="statements of one WITH")
+def test_a_new_object_written_along_the_lock_gets_its_row_after(alice: Any, village_a: Any) -> None:
+    """Several `Along` in one round trip: a later one reads an earlier one's new key by name,
+    each one's `done` gets its rows, and the audit row of an object those statements wrote is
+    made once they have run (its key and `after` then known)."""
+    from django.utils import timezone
+
+    from jaga.core.audit import Along
+    from jaga.core.prepared import insert_statement, inserted
+    from jaga.servicedesk.models import RequestUpdate, Service, ServiceRequest
+
+    now = timezone.now()
+    report = ServiceRequest(
+        ticket="ALONG00001",
+        token="t" * 24,
+        service=Service.objects.get(code="knalpot_brong"),
+        village=village_a,
+        regency_code=village_a.regency_code,
+        district_code=village_a.district_code,
+        description="Knalpot brong.",
+        channel="web",
+        received_at=now,
+        updated_at=now,
+        due_at=now,
+    )
+    update = RequestUpdate(at=now, public=True, text="diterima", status_to="received")
+
+    def keyed(obj: Any) -> Any:
+        def done(rows: list[dict[str, Any]]) -> None:
+            obj.pk = rows[0]["id"]
+            inserted(obj, "default")
+
+        return done
+
+    written = insert_statement(report)
+    first = insert_statement(update, source="report", from_source={"request": "id"})
+    assert written is not None and first is not None
+    along = [
+        Along(*written, name="report", done=keyed(report)),
+        Along(*first, name="received", done=keyed(update)),
+    ]
+    seen: list[Any] = []
+    with transaction.atomic():
+        entry = log_action(
+            "test.written",
+            report,
+            actor=alice,
+            after=lambda: seen.append(report.pk) or {"id": report.pk},
+            along=along,
+        )
+    assert seen == [report.pk] and report.pk is not None
+    assert entry.object_id == str(report.pk) and entry.after == {"id": report.pk}
+    assert along[0].rows == [{"id": report.pk}] and along[1].rows == [{"id": update.pk}]
+    assert RequestUpdate.objects.get(pk=update.pk).request_id == report.pk
+    assert ServiceRequest.objects.get(pk=report.pk).ticket == report.ticket
+    assert verify_chain().intact
+
+
+def test_statements_along_the_lock_need_names_of_their_own(alice: Any, village_a: Any) -> None:
+    from jaga.core.audit import Along
+
+    if connection.vendor != "postgresql":
+        pytest.skip("names matter in a WITH only")
+    count = AuditLog.objects.count()
+    for names in (["run", "run"], ["done"], ["x; DROP TABLE y"]):
+        along = [Along("SELECT 1 AS one", [], name=name) for name in names]
+        with pytest.raises(ValueError, match="names"), transaction.atomic():
+            log_action("test.names", village_a, actor=alice, along=along)
+    assert AuditLog.objects.count() == count
