@@ -314,11 +314,15 @@ def insert_statement(
     send_signals: bool = True,
     source: str = "",
     from_source: dict[str, str] | None = None,
+    null_literals: bool = False,
 ) -> tuple[str, list[Any]] | None:
     """The INSERT `insert(obj)` runs, as SQL and values, not run; None where `insert` would
     leave the row to `save()`. With `source` and `from_source` ({field: column}), those fields
     take their values from the rows of `source` (a statement before it in the same WITH:
-    `INSERT ... SELECT report.id, %s, ... FROM report`), for one round trip instead of two."""
+    `INSERT ... SELECT report.id, %s, ... FROM report`), for one round trip instead of two.
+    `null_literals`: a NULL is written into the statement, not sent as a value (a statement of
+    many values, most of them NULL: psycopg keeps its conversion of a statement only up to 50
+    values; one statement text per pattern of NULLs)."""
     model = type(obj)
     alias = using or router.db_for_write(model, instance=obj)
     key = (model, alias)
@@ -344,14 +348,20 @@ def insert_statement(
         value = field.pre_save(obj, True)
         if hasattr(value, "resolve_expression"):  # an expression: compiled by save() itself
             return None
-        params.append(field.get_db_prep_save(value, connection=connection))
+        value = field.get_db_prep_save(value, connection=connection)
+        if value is None and null_literals:
+            values.append("NULL")
+            continue
+        params.append(value)
         values.append("%s")
-    if not taken:
+    if not taken and not null_literals:
         return compiled.sql, params
     if set(taken) - {f.name for f in compiled.fields}:
         raise ValueError(f"not fields of {model.__name__}: {sorted(taken)}")
     head, returning = compiled.sql.split(" VALUES (", 1)
     returning = returning.split(")", 1)[1] if compiled.returning else ""
+    if not taken:
+        return f"{head} VALUES ({', '.join(values)}){returning}", params
     if not source.isidentifier():
         raise ValueError(f"not the name of a statement: {source!r}")
     return f"{head} SELECT {', '.join(values)} FROM {source}{returning}", params  # noqa: S608

@@ -99,3 +99,32 @@ def test_insert_leaves_a_model_with_more_to_saving_to_save() -> None:
     )
     insert(task)
     assert DBTaskResult.objects.get(pk=task.pk).run_after is not None
+
+
+def test_an_insert_statement_with_nulls_written_in_writes_the_same_row(alice: Any) -> None:
+    from django.db import connection
+
+    from jaga.core.prepared import insert_statement, inserted
+    from jaga.servicedesk.models import Open311Client
+
+    row = Open311Client(name="Dasbor", prefix="dsb", key_hash="d" * 64)  # created_by NULL
+    statement = insert_statement(row, null_literals=True)
+    assert statement is not None
+    sql, params = statement
+    assert "NULL" in sql and None not in params
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row.pk = (
+            cursor.fetchone()[0]
+            if connection.features.can_return_columns_from_insert
+            else (connection.ops.last_insert_id(cursor, Open311Client._meta.db_table, "id"))
+        )
+    inserted(row, "default")
+    stored = Open311Client.objects.get(pk=row.pk)
+    assert stored.created_by_id is None and _row(stored) == _row(row)
+    with pytest.raises(ValueError, match="not the name"):
+        insert_statement(
+            Open311Client(name="x", prefix="x", key_hash="e" * 64),
+            source="x; DROP TABLE y",
+            from_source={"created_by": "id"},
+        )

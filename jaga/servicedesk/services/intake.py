@@ -536,8 +536,12 @@ def _written_along(request: ServiceRequest, update: RequestUpdate) -> list[Along
     a report already written for its photos, a model saved otherwise)."""
     if request.pk is not None or connection.vendor != "postgresql":
         return None
-    report = insert_statement(request)
-    first = insert_statement(update, source="report", from_source={"request": "id"})
+    # Most of a new report's 43 columns are NULL: written into the statement, the values left
+    # are few enough for psycopg to keep the statement's conversion (jaga.core.prepared).
+    report = insert_statement(request, null_literals=True)
+    first = insert_statement(
+        update, source="report", from_source={"request": "id"}, null_literals=True
+    )
     if report is None or first is None:
         return None
 
