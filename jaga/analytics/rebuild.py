@@ -211,7 +211,8 @@ def _rebuild_incidents_sql() -> int:
                 source = village
             else:
                 twins.append(_Twin.of(cursor, village))
-                written = twins[-1].create(cursor, *_village_counts(), order=VILLAGE_ORDER)
+                with local_settings(cursor, **VILLAGE_PLAN):
+                    written = twins[-1].create(cursor, *_village_counts(), order=VILLAGE_ORDER)
                 source = twins[-1].name
             if ALWAYS_ANEW or not _area_in_place(cursor, area, source):
                 twins.append(_Twin.of(cursor, area))
@@ -287,6 +288,12 @@ ALWAYS_ANEW = False
 # differ. The village rows are left in the order they are counted in: sorting 7.6 million of
 # them cost more than the presorted index builds saved (BENCHMARKS.md).
 VILLAGE_ORDER = None
+# The village counts of a table built anew read in parallel: workers scan the incidents' (village,
+# category, occurred_at) index and sort each village's months while the leader groups, joins the
+# territory and writes the rows, which the planner's default costs for sending rows between
+# processes price out (one process did it all: 2-3 s more on a quiet machine, BENCHMARKS.md,
+# *Rebuild, fourteenth session*).
+VILLAGE_PLAN = {"parallel_setup_cost": "0", "parallel_tuple_cost": "0"}
 AREA_ORDER = 'area_code COLLATE "C", month, category_id'
 
 
