@@ -1,6 +1,6 @@
 """Time the incident roll-ups' rebuild statement by statement (issue 13 item 4).
 
-    BENCH_DATABASE_URL=postgres://.../jaga_bench_rb python -m bench.rebuild_parts new|old [...]
+    BENCH_DATABASE_URL=postgres://.../jaga_bench_rb python -m bench.rebuild_parts new|anew|old [--reader full|light|none]
 
 `new` runs `jaga.analytics.rebuild.rebuild_incidents` as it is (on roll-ups that are right: the
 recount finds nothing to write), `anew` the same made to build both tables anew and swap them in
@@ -9,7 +9,9 @@ OLD_COMMIT (indexes dropped and put back around TRUNCATE + INSERT ... SELECT), w
 roll-up's single-column index on village_id present as it was then (created outside the timing
 when missing; `new` drops it, as migration analytics 0008 does). Every statement is timed through
 a Django execute wrapper, with the WAL it wrote; a reader process meanwhile sums the roll-ups
-every 0.2 s and reports its slowest read and what it saw (old or new totals, never a half).
+every 0.2 s and reports its slowest read and what it saw (old or new totals, never a half):
+`full` (the default) counts the whole village table each time, `light` reads one regency's
+rows through the indexes as a page would.
 
 Never on a database others read: the rebuild replaces the roll-up tables.
 """
@@ -27,14 +29,23 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 OLD_COMMIT = "ae40ed2"
-READ = (
-    "SELECT (SELECT count(*) FROM analytics_monthlyincidentcount), "
-    "(SELECT sum(count) FROM analytics_monthlyincidentcount WHERE regency_code = %s), "
-    "(SELECT sum(count) FROM analytics_areamonthlycount WHERE area_code = %s)"
-)
+# The reader's statement: `full` counts the whole village roll-up (a scan of 7.6 million rows,
+# most of a core on a two-core machine, as the earlier sessions' figures were taken), `light` reads
+# one regency's rows through the indexes, as the pages do (`--reader full|light|none`).
+READS = {
+    "full": (
+        "SELECT (SELECT count(*) FROM analytics_monthlyincidentcount), "
+        "(SELECT sum(count) FROM analytics_monthlyincidentcount WHERE regency_code = %s), "
+        "(SELECT sum(count) FROM analytics_areamonthlycount WHERE area_code = %s)"
+    ),
+    "light": (
+        "SELECT (SELECT sum(count) FROM analytics_monthlyincidentcount WHERE regency_code = %s), "
+        "(SELECT sum(count) FROM analytics_areamonthlycount WHERE area_code = %s)"
+    ),
+}
 
 
-def reader(url: str, stop: Any, out: Any) -> None:
+def reader(url: str, stop: Any, out: Any, read: str) -> None:
     import psycopg
 
     seen: set[tuple[Any, ...]] = set()
@@ -46,7 +57,7 @@ def reader(url: str, stop: Any, out: Any) -> None:
         ).fetchone()[0]
         while not stop.is_set():
             started = time.monotonic()
-            seen.add(tuple(conn.execute(READ, [regency, regency]).fetchone()))
+            seen.add(tuple(conn.execute(read, [regency, regency]).fetchone()))
             slowest = max(slowest, time.monotonic() - started)
             reads += 1
             time.sleep(0.2)
@@ -55,6 +66,9 @@ def reader(url: str, stop: Any, out: Any) -> None:
 
 def main() -> None:
     mode = sys.argv[1]
+    kind = sys.argv[sys.argv.index("--reader") + 1] if "--reader" in sys.argv else "full"
+    if kind not in (*READS, "none"):
+        raise SystemExit(f"--reader: one of {', '.join(READS)}, none")
     url = os.environ["BENCH_DATABASE_URL"]
     if "_rb" not in url.rsplit("/", 1)[1]:
         raise SystemExit("a scratch copy only (its name has _rb in it)")
@@ -124,20 +138,25 @@ def main() -> None:
 
     stop = multiprocessing.Event()
     out: Any = multiprocessing.Queue()
-    proc = multiprocessing.Process(target=reader, args=(url, stop, out))
-    proc.start()
-    time.sleep(1)
+    proc = None
+    if kind != "none":
+        proc = multiprocessing.Process(target=reader, args=(url, stop, out, READS[kind]))
+        proc.start()
+        time.sleep(1)
     load = os.getloadavg()[0]
     started = time.monotonic()
     with connection.execute_wrapper(timer):
         written = run()
     total = time.monotonic() - started
-    time.sleep(1)
-    stop.set()
-    seen = out.get()
-    proc.join()
+    seen = None
+    if proc is not None:
+        time.sleep(1)
+        stop.set()
+        seen = out.get()
+        proc.join()
     print(
-        f"{mode}: {written} village rows in {total:.1f} s, load {load:.1f} -> {os.getloadavg()[0]:.1f}"
+        f"{mode}: {written} village rows in {total:.1f} s, load {load:.1f} -> "
+        f"{os.getloadavg()[0]:.1f}, reader {kind}"
     )
     for sql, took, wal_bytes in parts:
         print(f"  {took:7.2f} s  {wal_bytes / 2**20:7.0f} MB WAL  {sql}")
