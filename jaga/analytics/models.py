@@ -14,7 +14,11 @@ class MonthlyIncidentCount(models.Model):
     dashboards read this table, never the raw incidents.
     """
 
-    # No index of its own: the unique key (village, month, category) starts with it.
+    # The primary key is the row's key (migration 0016): no numbering to write on every insert
+    # or to build an index of when the rebuild builds the table anew (BENCHMARKS.md, *Rebuild,
+    # fifteenth session*), and the writers address a row by what it counts.
+    pk = models.CompositePrimaryKey("village_id", "month", "category_id")
+    # No index of its own: the primary key (village, month, category) starts with it.
     village = models.ForeignKey(
         "territory.Territory", on_delete=models.PROTECT, related_name="+", db_index=False
     )
@@ -35,11 +39,6 @@ class MonthlyIncidentCount(models.Model):
     class Meta:
         verbose_name = _("monthly incident count")
         verbose_name_plural = _("monthly incident counts")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["village", "month", "category"], name="monthly_incident_count_key"
-            )
-        ]
         # The code compared byte by byte (varchar_pattern_ops, PostgreSQL; SQLite ignores it):
         # it serves the reads' `=`, `IN` and `LIKE 'prefix%'` (a province's regencies), none
         # of which ranges over or orders by a code, and sorts without the database collation's
@@ -75,6 +74,10 @@ class AreaMonthlyCount(models.Model):
     row (`bump_incidents`) and rebuilt with it.
     """
 
+    # The row's key, as MonthlyIncidentCount's (migration 0016); on PostgreSQL its index carries
+    # the count (INCLUDE, migration 0014), so a dashboard's reads by area code and months are
+    # index-only scans.
+    pk = models.CompositePrimaryKey("area_code", "month", "category_id")
     level = models.CharField(_("level"), max_length=10, choices=AreaLevel.choices)
     area_code = models.CharField(_("area"), max_length=8)
     parent_code = models.CharField(_("parent area"), max_length=5)
@@ -88,13 +91,6 @@ class AreaMonthlyCount(models.Model):
     class Meta:
         verbose_name = _("monthly incident count per area")
         verbose_name_plural = _("monthly incident counts per area")
-        # On PostgreSQL migration 0005 adds covering indexes (INCLUDE count) so that a
-        # dashboard's reads are index-only scans instead of scattered heap fetches.
-        constraints = [
-            models.UniqueConstraint(
-                fields=["area_code", "month", "category"], name="area_monthly_count_key"
-            )
-        ]
         # On PostgreSQL area_count_children_by_area (migration 0006) starts with these columns
         # and serves their reads: this one is dropped there (migration 0012), kept on SQLite.
         indexes = [models.Index(fields=["level", "parent_code", "month"])]

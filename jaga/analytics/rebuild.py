@@ -265,13 +265,26 @@ def _bump_village_regencies(cursor: Any, table: str, diff: str) -> None:
         f"""
         INSERT INTO {_versions_table()} (regency_code, version)
         SELECT code, nextval(%s) FROM (
-            SELECT v.regency_code AS code FROM {table} v JOIN {diff} d ON v.id = d.live_id
+            SELECT v.regency_code AS code FROM {table} v JOIN {diff} d ON {_on_key(table)}
             UNION SELECT regency_code FROM {diff} WHERE NOT gone
         ) changed WHERE code IS NOT NULL ORDER BY code
         ON CONFLICT (regency_code) DO UPDATE SET version = EXCLUDED.version
         """,  # noqa: S608 - table names from the code
         [VERSION_SEQUENCE],
     )
+
+
+# Each roll-up's primary key (migration analytics 0016): the in-place correction finds the live
+# rows it writes by it.
+KEYS = {
+    model._meta.db_table: [f.column for f in model._meta.pk_fields]
+    for model in (MonthlyIncidentCount, AreaMonthlyCount)
+}
+
+
+def _on_key(table: str) -> str:
+    """The live row `v` of `table` is the row `d` of its comparison (by the primary key)."""
+    return " AND ".join(f"v.{c} = d.{c}" for c in KEYS[table])
 
 
 # Corrected row by row when at most this many rows differ from the recount (or this share of the
@@ -324,9 +337,10 @@ def _correct_in_place(
     before: Callable[[Any, str, str], None] | None = None,
 ) -> bool:
     """Collect the rows that differ between the table and the recount (each comparison a
-    SELECT of live_id, gone and the table's columns but the id, see `_village_comparisons`)
-    and, if few do, write them: update the rows whose columns differ, delete those the recount
-    has not, insert those only it has (`before(cursor, table, diff)` first, if given). False
+    SELECT of live, gone and the table's columns, see `_village_comparisons`; the live row's
+    key where the recount has none) and, if few do, write them, finding the live rows by their
+    primary key: update the rows whose columns differ, delete those the recount has not,
+    insert those only it has (`before(cursor, table, diff)` first, if given). False
     (nothing written) if too many differ.
 
     The recount's groups are formed by sorting unless `hashed`: the village counts stream
@@ -354,26 +368,27 @@ def _correct_in_place(
             """
             SELECT attname FROM pg_attribute
             WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped
-              AND attidentity = ''
             ORDER BY attnum
             """,
             [table],
         )
+        key = KEYS[table]
         columns = [row[0] for row in cursor.fetchall()]
+        values = [c for c in columns if c not in key]
         cursor.execute(f"ANALYZE {diff}")
         if before:
             before(cursor, table, diff)
         _step(
             cursor,
             f"{table}: delete",
-            f"DELETE FROM {table} v USING {diff} d WHERE v.id = d.live_id AND d.gone",  # noqa: S608
+            f"DELETE FROM {table} v USING {diff} d WHERE {_on_key(table)} AND d.gone",  # noqa: S608
         )
         _step(
             cursor,
             f"{table}: update",
             f"""
-            UPDATE {table} v SET {", ".join(f"{c} = d.{c}" for c in columns)} FROM {diff} d
-            WHERE v.id = d.live_id AND NOT d.gone
+            UPDATE {table} v SET {", ".join(f"{c} = d.{c}" for c in values)} FROM {diff} d
+            WHERE {_on_key(table)} AND d.live AND NOT d.gone
             """,  # noqa: S608
         )
         _step(
@@ -381,7 +396,7 @@ def _correct_in_place(
             f"{table}: insert",
             f"""
             INSERT INTO {table} ({", ".join(columns)})
-            SELECT {", ".join(columns)} FROM {diff} WHERE live_id IS NULL
+            SELECT {", ".join(columns)} FROM {diff} WHERE NOT live
             """,  # noqa: S608
         )
     cursor.execute(f"DROP TABLE {diff}")
@@ -621,8 +636,10 @@ def _village_comparisons(suspects: str | None = None) -> list[tuple[str, list[An
     village = MonthlyIncidentCount._meta.db_table
     only = f"WHERE village_id IN (SELECT id FROM {suspects})" if suspects else ""  # noqa: S608
     sql = f"""
-        SELECT v.id AS live_id, g.village_id IS NULL AS gone,
-               g.village_id, g.month, g.category_id, g.count,
+        SELECT v.village_id IS NOT NULL AS live, g.village_id IS NULL AS gone,
+               coalesce(g.village_id, v.village_id) AS village_id,
+               coalesce(g.month, v.month) AS month,
+               coalesce(g.category_id, v.category_id) AS category_id, g.count,
                t.province_code, t.regency_code, t.district_code
         FROM (
             SELECT village_id, {LOCAL_MONTH} AS month, category_id, count(*) AS count
@@ -633,7 +650,7 @@ def _village_comparisons(suspects: str | None = None) -> list[tuple[str, list[An
         FULL JOIN (SELECT * FROM {village} {only}) v
             ON v.village_id = g.village_id AND v.month = g.month AND v.category_id = g.category_id
         LEFT JOIN {Territory._meta.db_table} t ON t.id = g.village_id
-        WHERE v.id IS NULL OR g.village_id IS NULL
+        WHERE v.village_id IS NULL OR g.village_id IS NULL
            OR (v.count, v.province_code, v.regency_code, v.district_code)
               IS DISTINCT FROM (g.count, t.province_code, t.regency_code, t.district_code)
     """  # noqa: S608 - table names from the models
@@ -651,12 +668,14 @@ def _area_comparisons(source: str, suspects: str | None = None) -> list[tuple[st
     sums, params = _area_counts(source, suspects)
     only = f"WHERE area_code IN (SELECT id FROM {suspects})" if suspects else ""  # noqa: S608
     sql = f"""
-        SELECT v.id AS live_id, r.area_code IS NULL AS gone,
-               r.level, r.area_code, r.parent_code, r.month, r.category_id, r.count
+        SELECT v.area_code IS NOT NULL AS live, r.area_code IS NULL AS gone,
+               r.level, coalesce(r.area_code, v.area_code) AS area_code, r.parent_code,
+               coalesce(r.month, v.month) AS month,
+               coalesce(r.category_id, v.category_id) AS category_id, r.count
         FROM ({sums}) r
         FULL JOIN (SELECT * FROM {area} {only}) v
             ON v.area_code = r.area_code AND v.month = r.month AND v.category_id = r.category_id
-        WHERE v.id IS NULL OR r.area_code IS NULL
+        WHERE v.area_code IS NULL OR r.area_code IS NULL
            OR (v.level, v.parent_code, v.count) IS DISTINCT FROM (r.level, r.parent_code, r.count)
     """  # noqa: S608 - table and column names from the code, not from input
     return [(sql, params)]
@@ -671,7 +690,7 @@ def _step(cursor: Any, label: str, sql: str, params: Any = None) -> int:
 
 
 def _village_counts() -> tuple[str, list[Any]]:
-    """The village roll-up's columns (but the id) grouped from the incidents."""
+    """The village roll-up's columns grouped from the incidents."""
     from jaga.incidents.models import Incident
 
     # Counted first, the territory's codes joined to the counts after: the GROUP BY's keys are
@@ -691,7 +710,7 @@ def _village_counts() -> tuple[str, list[Any]]:
 
 
 def _area_counts(source: str, suspects: str | None = None) -> tuple[str, list[Any]]:
-    """The area roll-up's columns (but the id), every level summed from the village rows in
+    """The area roll-up's columns, every level summed from the village rows in
     `source` (of the area codes in the table `suspects` only, if given)."""
     parts = [
         f"""
@@ -709,20 +728,20 @@ def _area_counts(source: str, suspects: str | None = None) -> tuple[str, list[An
 @dataclass
 class _Twin:
     """A new table shaped like a live one: its columns in their order, types and collations,
-    filled by CREATE TABLE AS; then (`finish`) the live table's NOT NULLs, identity, defaults,
+    filled by CREATE TABLE AS; then (`finish`) the live table's NOT NULLs, defaults,
     owner, grants, storage options, constraints and indexes under temporary names, and its
-    statistics. `_swap` gives it the live table's place and names."""
+    statistics. `_swap` gives it the live table's place and names.
+
+    The roll-ups are keyed by their rows (migration analytics 0016): a table with numbered rows
+    (an identity or serial column) is refused, its numbers could not be kept."""
 
     table: str
     name: str
     columns: list[tuple[str, str]]  # (name, "type COLLATE ..." as the live column's)
-    alter: list[str]  # ALTER TABLE subcommands: NOT NULLs, identity, defaults
+    alter: list[str]  # ALTER TABLE subcommands: NOT NULLs, defaults
     grants: list[str]  # statements on the twin: owner, grants, storage options
     constraints: list[tuple[str, str, str]]  # (live name, temporary name, definition)
     indexes: list[tuple[str, str, str]]  # (live name, temporary name, CREATE INDEX ...)
-    sequence: str | None = None  # the live identity's sequence (dropped with it)
-    identity: str | None = None  # the identity column, numbered by the rebuild
-    always: bool = False  # GENERATED ALWAYS (else BY DEFAULT)
     rows: int = 0
     # CREATE TRIGGER statements of the live table (`pg_get_triggerdef`), made again on this one
     # once it has the live table's name.
@@ -753,16 +772,10 @@ class _Twin:
             twin.columns.append((name, f"{kind} COLLATE {collation}" if collation else kind))
             if not_null:
                 twin.alter.append(f"ALTER {quote(name)} SET NOT NULL")
-            if identity:
-                twin.identity = name
-                twin.always = identity == "a"
-            elif default is not None:
-                if sequence:
-                    raise ValueError(f"{table}.{name}: a serial column, not an identity")
+            if identity or sequence:
+                raise ValueError(f"{table}.{name}: numbered rows, which a copy cannot keep")
+            if default is not None:
                 twin.alter.append(f"ALTER {quote(name)} SET DEFAULT {default}")
-            if sequence:
-                cursor.execute("SELECT relname FROM pg_class WHERE oid = %s::regclass", [sequence])
-                twin.sequence = cursor.fetchone()[0]
         cursor.execute(
             """
             SELECT c.relowner::regrole::text, c.reloptions, c.relrowsecurity
@@ -835,16 +848,11 @@ class _Twin:
             self.indexes.append((name, temporary, create))
 
     def create(self, cursor: Any, select: str, params: list[Any], *, order: str | None) -> int:
-        """CREATE TABLE AS the rows of `select` (named as the live columns; the identity column
-        numbered here), in `order` if given."""
+        """CREATE TABLE AS the rows of `select` (named as the live columns), in `order` if
+        given."""
         quote = connection.ops.quote_name
-        expressions = [
-            "row_number() OVER w" if name == self.identity else f"s.{quote(name)}"
-            for name, _kind in self.columns
-        ]
         listed = ",\n".join(
-            f"CAST({expression} AS {kind}) AS {quote(name)}"
-            for expression, (name, kind) in zip(expressions, self.columns, strict=True)
+            f"CAST(s.{quote(name)} AS {kind}) AS {quote(name)}" for name, kind in self.columns
         )
         self.rows = _step(
             cursor,
@@ -853,7 +861,6 @@ class _Twin:
             CREATE TABLE {quote(self.name)} AS
             SELECT {listed}
             FROM ({select}) s
-            WINDOW w AS ({f"ORDER BY {order}" if order else ""})
             {f"ORDER BY {order}" if order else ""}
             """,  # noqa: S608 - names from the catalog and the code
             params,
@@ -861,19 +868,13 @@ class _Twin:
         return self.rows
 
     def finish(self, cursor: Any) -> None:
-        """NOT NULLs, identity, defaults, owner and grants, then constraints and indexes (each
-        built or checked once), then statistics."""
+        """NOT NULLs, defaults, owner and grants, then constraints and indexes (each built or
+        checked once), then statistics."""
         quote = connection.ops.quote_name
         target = quote(self.name)
         if self.alter:
             _step(
                 cursor, f"{self.table}: NOT NULL", f"ALTER TABLE {target} {', '.join(self.alter)}"
-            )
-        if self.identity:
-            kind = "ALWAYS" if self.always else "BY DEFAULT"
-            cursor.execute(
-                f"ALTER TABLE {target} ALTER {quote(self.identity)} "
-                f"ADD GENERATED {kind} AS IDENTITY (START WITH {self.rows + 1})"
             )
         for statement in self.grants:
             cursor.execute(statement)
@@ -895,8 +896,8 @@ class _Twin:
         _step(cursor, f"{self.table}: analyze", f"ANALYZE {target}")
 
     def take_place(self, cursor: Any) -> None:
-        """Drop the live table, give this one its name, its indexes', constraints' and
-        sequence's names (call with the live table locked)."""
+        """Drop the live table, give this one its name and its indexes' and constraints' names
+        (call with the live table locked)."""
         quote = connection.ops.quote_name
         live = quote(self.table)
         cursor.execute(f"DROP TABLE {live}")
@@ -905,10 +906,6 @@ class _Twin:
             cursor.execute(f"ALTER TABLE {live} RENAME CONSTRAINT {temporary} TO {quote(name)}")
         for name, temporary, _create in self.indexes:
             cursor.execute(f"ALTER INDEX {temporary} RENAME TO {name}")
-        if self.identity and self.sequence:
-            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [self.table, self.identity])
-            current = cursor.fetchone()[0]
-            cursor.execute(f"ALTER SEQUENCE {current} RENAME TO {quote(self.sequence)}")
         # The live table's triggers went with it: made again, naming the table it now is.
         for create in self.triggers:
             cursor.execute(create)

@@ -141,6 +141,32 @@ def add_missing_metrics(
             bump_metric(village, moment, metric, delta, key=key)
 
 
+def _add_by_key(updates: list[tuple[Any, ...]]) -> None:
+    """Add each `(delta, area_code, month, category_id)` to the area row of that key (its
+    primary key), one UPDATE per thousand rows (as many as Django lets a statement bind on
+    SQLite): the table's statement triggers (migration 0008) run once per statement."""
+    table = AreaMonthlyCount._meta.db_table
+    ops = connection.ops
+    batch = min(1000, (connection.features.max_query_params or 4000) // 4)
+    with connection.cursor() as cursor:
+        for start in range(0, len(updates), batch):
+            rows = updates[start : start + batch]
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+            cursor.execute(
+                f"""
+                WITH d (delta, area_code, month, category_id) AS (VALUES {values})
+                UPDATE {table} SET count = {table}.count + d.delta FROM d
+                WHERE {table}.area_code = d.area_code AND {table}.month = d.month
+                  AND {table}.category_id = d.category_id
+                """,  # noqa: S608 - the table's name from the model
+                [
+                    value
+                    for delta, code, month, category in rows
+                    for value in (delta, code, ops.adapt_datefield_value(month), category)
+                ],
+            )
+
+
 def add_area_counts(
     counts: dict[tuple[int, datetime.date, int], int],
     codes: dict[int, tuple[str, str, str]],
@@ -166,18 +192,21 @@ def add_area_counts(
             deltas[(code, month, category_id)] = deltas.get((code, month, category_id), 0) + n
     if not deltas:
         return
-    changed: list[AreaMonthlyCount] = []
+    updates: list[tuple[Any, ...]] = []
     area_codes = sorted(extra)
     for start in range(0, len(area_codes), 500):
-        for row in AreaMonthlyCount.objects.select_for_update().filter(
-            area_code__in=area_codes[start : start + 500],
-            month__in={month for _code, month, _cat in deltas},
+        for code, month, category_id in (
+            AreaMonthlyCount.objects.select_for_update()
+            .filter(
+                area_code__in=area_codes[start : start + 500],
+                month__in={month for _code, month, _cat in deltas},
+            )
+            .values_list("area_code", "month", "category_id")
         ):
-            delta = deltas.pop((row.area_code, row.month, row.category_id), 0)
+            delta = deltas.pop((code, month, category_id), 0)
             if delta:
-                row.count += delta
-                changed.append(row)
-    AreaMonthlyCount.objects.bulk_update(changed, ["count"], batch_size=1000)
+                updates.append((delta, code, month, category_id))
+    _add_by_key(updates)
     AreaMonthlyCount.objects.bulk_create(
         [
             AreaMonthlyCount(

@@ -400,7 +400,7 @@ def scorecard(unit: Unit, month: datetime.date) -> dict[str, Any]:
     from django.core.cache import cache
 
     check_month(unit, month)
-    incidents = counts_of(unit).filter(month__lte=month).aggregate(n=Sum("count"), r=Count("id"))
+    incidents = counts_of(unit).filter(month__lte=month).aggregate(n=Sum("count"), r=Count("*"))
     metrics = MonthlyMetric.objects.filter(
         unit.rollup_q(),
         month__gte=add_months(month, -(OUTPUT_MONTHS - 1)),

@@ -198,22 +198,25 @@ def add_to_rollups(counts: dict[tuple[int, datetime.date, int], int]) -> None:
             "id", "province_code", "regency_code", "district_code"
         )
     }
+    ops = connection.ops
     pending = dict(counts)
-    updates: list[tuple[int, int]] = []
+    updates: list[tuple[Any, ...]] = []
     for start in range(0, len(village_ids), 500):
         chunk = village_ids[start : start + 500]
         existing = (
             MonthlyIncidentCount.objects.select_for_update()
             .filter(village_id__in=chunk)
-            .values_list("id", "village_id", "month", "category_id")
+            .values_list("village_id", "month", "category_id")
         )
-        for pk, village_id, month, category_id in existing:
+        for village_id, month, category_id in existing:
             delta = pending.pop((village_id, month, category_id), 0)
             if delta:
-                updates.append((delta, pk))
-    ops = connection.ops
+                updates.append((delta, village_id, ops.adapt_datefield_value(month), category_id))
     table = ops.quote_name(MonthlyIncidentCount._meta.db_table)
-    count, key = ops.quote_name("count"), ops.quote_name("id")
+    count = ops.quote_name("count")
+    key = " AND ".join(  # the primary key (migration analytics 0016)
+        f"{ops.quote_name(c)} = %s" for c in ("village_id", "month", "category_id")
+    )
     columns = [
         "village_id",
         "month",
@@ -231,7 +234,7 @@ def add_to_rollups(counts: dict[tuple[int, datetime.date, int], int]) -> None:
     with connection.cursor() as cursor:
         if updates:
             cursor.executemany(
-                f"UPDATE {table} SET {count} = {count} + %s WHERE {key} = %s",  # noqa: S608
+                f"UPDATE {table} SET {count} = {count} + %s WHERE {key}",  # noqa: S608
                 updates,
             )
         if inserts and connection.vendor == "postgresql":

@@ -52,7 +52,7 @@ def drift() -> dict[str, Any]:
         return tuple(values.values())
 
     return {
-        # live_id -> the row the sums have for it
+        # the live row's key -> the row the sums have for it
         "corrected": {
             counted.pk: row(counted),
             parent.pk: row(parent),
@@ -62,22 +62,25 @@ def drift() -> dict[str, Any]:
     }
 
 
-def differences() -> tuple[dict[int, tuple[Any, ...]], set[tuple[Any, ...]], set[int]]:
-    """What `_area_comparisons` reports, read back: corrected rows by live id, rows to insert,
-    live ids to delete."""
-    corrected: dict[int, tuple[Any, ...]] = {}
+def differences() -> tuple[dict[Any, tuple[Any, ...]], set[tuple[Any, ...]], set[Any]]:
+    """What `_area_comparisons` reports, read back: corrected rows by their key (the primary
+    key), rows to insert, keys of live rows to delete."""
+    corrected: dict[Any, tuple[Any, ...]] = {}
     missing: set[tuple[Any, ...]] = set()
-    gone: set[int] = set()
+    gone: set[Any] = set()
     with connection.cursor() as cursor:
         for sql, params in _area_comparisons(VILLAGES):
             cursor.execute(sql, params)
-            for live_id, is_gone, *columns in cursor.fetchall():
+            for live, is_gone, *columns in cursor.fetchall():
+                _level, code, _parent, month, category_id, _count = columns
+                key = (code, month, category_id)
                 if is_gone:
-                    gone.add(live_id)
-                elif live_id is None:
+                    assert live
+                    gone.add(key)
+                elif not live:
                     missing.add(tuple(columns))
                 else:
-                    corrected[live_id] = tuple(columns)
+                    corrected[key] = tuple(columns)
     return corrected, missing, gone
 
 

@@ -129,7 +129,7 @@ def test_a_rebuild_empties_the_roll_ups_of_incidents_gone(planted: list[Incident
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's rebuild path")
-def test_the_swap_leaves_no_table_behind_and_keeps_the_sequence_name(planted):  # noqa: F811
+def test_the_swap_leaves_no_table_behind_and_keeps_the_keys(planted):  # noqa: F811
     def relations() -> set[tuple[str, str]]:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -137,18 +137,25 @@ def test_the_swap_leaves_no_table_behind_and_keeps_the_sequence_name(planted):  
             )
             return set(cursor.fetchall())
 
-    def sequences() -> list[str]:
+    def keys() -> list[tuple[str, str]]:
+        """Each roll-up's primary key: its name and definition."""
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pg_get_serial_sequence(t, 'id') FROM unnest(%s::text[]) t", [list(TABLES)]
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE conrelid = ANY(%s::regclass[]) AND contype = 'p' ORDER BY conname",
+                [list(TABLES)],
             )
-            return [row[0] for row in cursor.fetchall()]
+            return cursor.fetchall()
 
-    before, named = relations(), sequences()
+    before, keyed = relations(), keys()
+    assert keyed == [
+        ("analytics_areamonthlycount_pkey", "PRIMARY KEY (area_code, month, category_id) INCLUDE (count)"),
+        ("analytics_monthlyincidentcount_pkey", "PRIMARY KEY (village_id, month, category_id)"),
+    ]  # fmt: skip
     count_running(planted)
     rebuild_incidents()
     assert relations() == before
-    assert sequences() == named
+    assert keys() == keyed
 
 
 def test_the_regency_versions_move_and_their_triggers_stay(planted: list[Incident]) -> None:  # noqa: F811
