@@ -141,28 +141,40 @@ def add_missing_metrics(
             bump_metric(village, moment, metric, delta, key=key)
 
 
-def _add_by_key(updates: list[tuple[Any, ...]]) -> None:
-    """Add each `(delta, area_code, month, category_id)` to the area row of that key (its
-    primary key), one UPDATE per thousand rows (as many as Django lets a statement bind on
-    SQLite): the table's statement triggers (migration 0008) run once per statement."""
-    table = AreaMonthlyCount._meta.db_table
-    ops = connection.ops
-    batch = min(1000, (connection.features.max_query_params or 4000) // 4)
+def add_by_key(model: type[models.Model], updates: list[tuple[Any, ...]]) -> None:
+    """Add each `(delta, *key)` to the count of the row of `model` whose primary key is `key`
+    (the roll-ups are keyed by their rows, migration analytics 0016), one UPDATE per thousand
+    rows (fewer on SQLite, to stay within the values Django lets a statement bind). A table's
+    statement triggers (the area table's, migration 0008) run once per statement."""
+    if not updates:
+        return
+    fields = model._meta.pk_fields
+    columns = [str(field.column) for field in fields]
+    quote = connection.ops.quote_name
+    table, count = quote(model._meta.db_table), quote("count")
+    width = len(fields) + 1
+    batch = min(1000, (connection.features.max_query_params or 4000) // width)
+    names = ", ".join(quote(c) for c in ["delta", *columns])
+    matched = " AND ".join(f"{table}.{quote(c)} = d.{quote(c)}" for c in columns)
     with connection.cursor() as cursor:
         for start in range(0, len(updates), batch):
             rows = updates[start : start + batch]
-            values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+            values = ", ".join([f"({', '.join(['%s'] * width)})"] * len(rows))
             cursor.execute(
                 f"""
-                WITH d (delta, area_code, month, category_id) AS (VALUES {values})
-                UPDATE {table} SET count = {table}.count + d.delta FROM d
-                WHERE {table}.area_code = d.area_code AND {table}.month = d.month
-                  AND {table}.category_id = d.category_id
-                """,  # noqa: S608 - the table's name from the model
+                WITH d ({names}) AS (VALUES {values})
+                UPDATE {table} SET {count} = {table}.{count} + d.delta FROM d WHERE {matched}
+                """,  # noqa: S608 - the table's and columns' names from the model
                 [
                     value
-                    for delta, code, month, category in rows
-                    for value in (delta, code, ops.adapt_datefield_value(month), category)
+                    for delta, *key in rows
+                    for value in (
+                        delta,
+                        *(
+                            f.get_db_prep_value(v, connection)
+                            for f, v in zip(fields, key, strict=True)
+                        ),
+                    )
                 ],
             )
 
@@ -206,7 +218,7 @@ def add_area_counts(
             delta = deltas.pop((code, month, category_id), 0)
             if delta:
                 updates.append((delta, code, month, category_id))
-    _add_by_key(updates)
+    add_by_key(AreaMonthlyCount, updates)
     AreaMonthlyCount.objects.bulk_create(
         [
             AreaMonthlyCount(

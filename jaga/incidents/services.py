@@ -181,13 +181,14 @@ def add_to_rollups(counts: dict[tuple[int, datetime.date, int], int]) -> None:
     """Add `{(village_id, month, category_id): n}` to MonthlyIncidentCount and to the district
     and regency roll-up (AreaMonthlyCount) above it (call inside atomic).
 
-    Existing rows are locked and incremented, missing ones inserted, each with one executemany:
-    an import of a million rows touches a few hundred thousand roll-up rows at most.
+    Existing rows are locked and incremented by their keys (`add_by_key`), missing ones inserted
+    (COPY on PostgreSQL, one executemany elsewhere): an import of a million rows touches a few
+    hundred thousand roll-up rows at most.
     """
     from django.db import connection
 
     from jaga.analytics.models import MonthlyIncidentCount
-    from jaga.analytics.rollups import add_area_counts
+    from jaga.analytics.rollups import add_area_counts, add_by_key
 
     if not counts:
         return
@@ -211,12 +212,8 @@ def add_to_rollups(counts: dict[tuple[int, datetime.date, int], int]) -> None:
         for village_id, month, category_id in existing:
             delta = pending.pop((village_id, month, category_id), 0)
             if delta:
-                updates.append((delta, village_id, ops.adapt_datefield_value(month), category_id))
+                updates.append((delta, village_id, month, category_id))
     table = ops.quote_name(MonthlyIncidentCount._meta.db_table)
-    count = ops.quote_name("count")
-    key = " AND ".join(  # the primary key (migration analytics 0016)
-        f"{ops.quote_name(c)} = %s" for c in ("village_id", "month", "category_id")
-    )
     columns = [
         "village_id",
         "month",
@@ -231,17 +228,13 @@ def add_to_rollups(counts: dict[tuple[int, datetime.date, int], int]) -> None:
         for (village_id, month, category_id), n in pending.items()
         if n
     ]
+    add_by_key(MonthlyIncidentCount, updates)
     with connection.cursor() as cursor:
-        if updates:
-            cursor.executemany(
-                f"UPDATE {table} SET {count} = {count} + %s WHERE {key}",  # noqa: S608
-                updates,
-            )
         if inserts and connection.vendor == "postgresql":
             copy_rows(
                 MonthlyIncidentCount._meta.db_table,
                 columns,
-                [(v, month, c, n, *codes[v]) for (v, month, c), n in pending.items() if n],
+                inserts,  # the dates as they are: PostgreSQL's adapt_datefield_value keeps them
             )
         elif inserts:
             cursor.executemany(

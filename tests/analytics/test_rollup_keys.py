@@ -14,7 +14,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from jaga.analytics import rebuild
 from jaga.analytics.models import AreaMonthlyCount, MonthlyIncidentCount, RegencyVersion
-from jaga.analytics.rollups import bump_incidents
+from jaga.analytics.rollups import add_by_key, bump_incidents
 from jaga.incidents.models import Category
 from jaga.territory.models import Level, Territory
 
@@ -111,6 +111,52 @@ def test_a_row_is_found_by_its_key_and_its_key_is_unique(village_a: Territory) -
             province_code=village_a.province_code, regency_code=village_a.regency_code,
             district_code=village_a.district_code,
         )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_counts_are_added_by_key_across_statements(village_a: Territory) -> None:
+    """`add_by_key` adds each delta to its own row of either roll-up, over more rows than one
+    statement takes (249 on SQLite, 1,000 on PostgreSQL), and a key with no row writes
+    nothing."""
+    category = Category.objects.filter(parent__isnull=False).first()
+    assert category is not None
+    months = [datetime.date(1900 + k // 12, 1 + k % 12, 1) for k in range(1_100)]
+    MonthlyIncidentCount.objects.bulk_create(
+        MonthlyIncidentCount(
+            village=village_a, month=month, category=category, count=5,
+            province_code=village_a.province_code, regency_code=village_a.regency_code,
+            district_code=village_a.district_code,
+        )
+        for month in months
+    )  # fmt: skip
+    AreaMonthlyCount.objects.bulk_create(
+        AreaMonthlyCount(
+            level="district", area_code=village_a.district_code,
+            parent_code=village_a.regency_code, month=month, category=category, count=5,
+        )
+        for month in months
+    )  # fmt: skip
+    absent = datetime.date(1899, 1, 1)
+    add_by_key(
+        MonthlyIncidentCount,
+        [(k % 7 - 3, village_a.pk, month, category.pk) for k, month in enumerate(months)]
+        + [(9, village_a.pk, absent, category.pk)],
+    )
+    add_by_key(
+        AreaMonthlyCount,
+        [(k % 5, village_a.district_code, month, category.pk) for k, month in enumerate(months)]
+        + [(9, village_a.district_code, absent, category.pk)],
+    )
+    village = dict(
+        MonthlyIncidentCount.objects.filter(village=village_a).values_list("month", "count")
+    )
+    assert village == {month: 5 + k % 7 - 3 for k, month in enumerate(months)}
+    area = dict(
+        AreaMonthlyCount.objects.filter(area_code=village_a.district_code).values_list(
+            "month", "count"
+        )
+    )
+    assert area == {month: 5 + k % 5 for k, month in enumerate(months)}
 
 
 @pytest.mark.django_db
