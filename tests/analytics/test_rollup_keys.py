@@ -12,7 +12,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from jaga.analytics import rebuild
+from jaga.analytics import rebuild, rollups
 from jaga.analytics.models import AreaMonthlyCount, MonthlyIncidentCount, RegencyVersion
 from jaga.analytics.rollups import add_by_key, bump_incidents
 from jaga.incidents.models import Category
@@ -114,10 +114,12 @@ def test_a_row_is_found_by_its_key_and_its_key_is_unique(village_a: Territory) -
 
 
 @pytest.mark.django_db
-def test_counts_are_added_by_key_across_statements(village_a: Territory) -> None:
-    """`add_by_key` adds each delta to its own row of either roll-up, over more rows than one
-    statement takes (249 on SQLite, 1,000 on PostgreSQL), and a key with no row writes
-    nothing."""
+def test_counts_are_added_by_key_across_statements(
+    village_a: Territory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`add_by_key` adds each delta to its own row of either roll-up, over several of
+    PostgreSQL's statements (of KEYED_BLOCK rows), and a key with no row writes nothing."""
+    monkeypatch.setattr(rollups, "KEYED_BLOCK", 300)
     category = Category.objects.filter(parent__isnull=False).first()
     assert category is not None
     months = [datetime.date(1900 + k // 12, 1 + k % 12, 1) for k in range(1_100)]
