@@ -50,10 +50,15 @@ def country() -> Any:
 
 
 def forget_alarms() -> None:
-    """Empty the alarms' cache entries (not the scan's simulated limits, kept for good)."""
+    """Empty the alarms' cache entries (not the scan's simulated limits, kept for good) and what
+    this process keeps of them (`warning._REGENCY_ALARMS`, `warning._MERGED`)."""
     from django.core.cache import cache
     from django.db import connection
 
+    from jaga.analytics import warning
+
+    warning._REGENCY_ALARMS.clear()
+    warning._MERGED.clear()
     table = getattr(cache, "_table", None)
     if table is None:
         cache.clear()
@@ -287,6 +292,7 @@ def dashboard(end: datetime.date) -> list[str]:
     from jaga.accounts.models import Posting, Role, User
     from jaga.analytics.units import Unit
     from jaga.territory.models import Territory
+    from tests.conftest import pass_second_factor
 
     print("  Polres dashboard …", flush=True)
     rows = []
@@ -321,6 +327,7 @@ def dashboard(end: datetime.date) -> list[str]:
     )
     client = Client()
     client.force_login(user)
+    pass_second_factor(client, user)  # leaders sign in with a second factor
     from django.core.cache import cache
 
     for _ in range(3):
