@@ -110,7 +110,7 @@ def evaluate(
     month: str | None = None,
 ) -> Any:
     unit = resolve_unit(request.user, territory)
-    return evaluation.evaluate(programme, unit, category, parse_month(month))
+    return evaluation.evaluate_cached(programme, unit, category, parse_month(month))
 
 
 @router.get(

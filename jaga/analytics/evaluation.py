@@ -8,12 +8,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from django.db.models import Sum
+from django.db.models import Count, Max, Min, Sum
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from jaga.analytics.coverage import Period, gap_months, period_for
 from jaga.analytics.models import MonthlyIncidentCount
-from jaga.analytics.queries import category_ids_with_children
+from jaga.analytics.queries import category_ids_with_children, counts_of
 from jaga.analytics.stats.did import DidResult, callaway_santanna, pre_trend_rejects
 from jaga.analytics.stats.its import interrupted_time_series
 from jaga.analytics.units import Unit, last_complete_month
@@ -87,6 +88,49 @@ def evaluate(
         | {"period": period.reason()},
     )
     return result
+
+
+# An evaluation read again within this many seconds, with the unit's data unchanged, comes from
+# the cache: a country's takes 15-20 s to compute (BENCHMARKS.md, Pages at national data).
+CACHE_SECONDS = 600
+
+
+def evaluate_cached(
+    programme_code: str,
+    unit: Unit,
+    category_code: str | None = None,
+    end: datetime.date | None = None,
+) -> dict[str, Any]:
+    """`evaluate` through the cache for CACHE_SECONDS, keyed by the programme, the unit, the
+    category, the last month, the language and what the unit's data is: its incident roll-up
+    rows up to that month (their total and number) and the programme's adoptions in its villages
+    (their number, first and last dates, highest key). New incidents or adoptions show at once;
+    an adoption's date changed to one inside that range shows within CACHE_SECONDS. Unknown
+    codes are checked before the cache, so their message is always fresh."""
+    from django.core.cache import cache
+
+    from jaga.accounts.access import unscoped
+
+    programme = _programme(programme_code)
+    _category_ids(category_code)
+    end = end or last_complete_month()
+    incidents = counts_of(unit).filter(month__lte=end).aggregate(n=Sum("count"), r=Count("*"))
+    adoptions = unscoped(
+        ProgrammeAdoption.objects.filter(
+            programme=programme, village__in=Territory.objects.filter(unit.village_q())
+        ),
+        "the unit's villages: the caller resolved the unit for the user",
+    ).aggregate(r=Count("id"), k=Max("id"), first=Min("adopted_on"), last=Max("adopted_on"))
+    version = ".".join(str(v) for v in (*incidents.values(), *adoptions.values()))
+    key = (
+        f"jaga:evaluation:1:{programme.code}:{unit.key}:{category_code or ''}:"
+        f"{end.isoformat()}:{get_language()}:{version}"
+    )
+    found = cache.get(key)
+    if found is None:
+        found = evaluate(programme.code, unit, category_code, end)
+        cache.set(key, found, CACHE_SECONDS)
+    return dict(found)
 
 
 def _programme(code: str) -> Programme:

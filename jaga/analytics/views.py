@@ -189,7 +189,7 @@ def evaluation_page(request: HttpRequest) -> HttpResponse:
     result, error = None, None
     if code:
         try:
-            result = evaluation.evaluate(code, unit, category)
+            result = evaluation.evaluate_cached(code, unit, category)
         except DomainError as exc:
             error = exc.message
     chart = charts.event_study_chart(

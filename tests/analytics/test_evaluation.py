@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from jaga.analytics import evaluation
+from jaga.analytics.rollups import bump_incidents
 from jaga.analytics.units import Unit
 from jaga.core.errors import DomainError
+from jaga.incidents.models import Category
+from jaga.programs.models import ProgrammeAdoption
 from jaga.territory.models import Territory
 
 pytestmark = pytest.mark.django_db
@@ -121,3 +126,49 @@ def test_the_statement_warns_when_adoption_cohorts_are_tiny():
         assert (
             "kelompok terkecil 1 desa" in statement({**did, "min_cohort_size": 1}, None)["finding"]
         )
+
+
+def test_an_evaluation_read_again_comes_from_the_cache_until_the_data_moves(
+    frozen, programme_panel, monkeypatch, django_assert_max_num_queries
+):
+    """The page and the API read `evaluate_cached`: a second read of the same question is the
+    cache's (a country's evaluation takes seconds to compute), new incidents or a new adoption
+    in the unit compute it again, and so does another language or category."""
+    computed = []
+    real = evaluation.evaluate
+
+    def counted(*args, **kwargs):
+        computed.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "evaluate", counted)
+    unit = regency_unit()
+    first = evaluation.evaluate_cached("KTS", unit)
+    with django_assert_max_num_queries(5):  # programme, incidents, adoptions, cache
+        assert evaluation.evaluate_cached("KTS", unit) == first
+    assert len(computed) == 1
+    with translation.override("en"):
+        evaluation.evaluate_cached("KTS", unit)
+    evaluation.evaluate_cached("KTS", unit, "konvensional")
+    assert len(computed) == 3
+    adopted = set(ProgrammeAdoption.objects.values_list("village_id", flat=True))
+    village = Territory.objects.filter(regency_code="35.03", level="village").exclude(
+        pk__in=adopted
+    )[0]
+    ProgrammeAdoption.objects.create(
+        programme=programme_panel["programme"], village=village, adopted_on=first_month(first)
+    )
+    evaluation.evaluate_cached("KTS", unit)
+    assert len(computed) == 4
+    category = Category.objects.get(code="pencurian")
+    bump_incidents(village, first_month(first), category.pk, 3)
+    evaluation.evaluate_cached("KTS", unit)
+    assert len(computed) == 5
+    evaluation.evaluate_cached("KTS", unit)
+    assert len(computed) == 5
+
+
+def first_month(result: dict) -> datetime.date:
+    """A month some 13 months into the evaluated period."""
+    year, month = (int(part) for part in result["start"].split("-"))
+    return datetime.date(year, month, 1) + datetime.timedelta(days=400)
