@@ -149,14 +149,15 @@ KEYED_BLOCK = 20_000
 def add_by_key(model: type[models.Model], updates: list[tuple[Any, ...]]) -> None:
     """Add each `(delta, *key)` to the count of the row of `model` whose primary key is `key`
     (the roll-ups are keyed by their rows, migration analytics 0016); each key once, and a key
-    with no row adds nothing. The values are given as Python has them (ints, dates, strings): both drivers
-    adapt them (Django registers SQLite's adapter of dates), with no field's conversion per
-    value, which cost more than the statements (BENCHMARKS.md).
+    with no row adds nothing. The values are given as Python has them (ints, dates, strings):
+    both drivers adapt them (Django registers SQLite's adapter of dates), with no field's
+    conversion per value, which cost more than the statements (BENCHMARKS.md).
 
     PostgreSQL: one UPDATE per KEYED_BLOCK rows, the deltas and keys sent as one array per column
-    and unnested there: 15-26 µs a row, against 75-87 µs for a statement per row and 44 µs for a
-    VALUES list of a thousand rows (120,000 rows, BENCHMARKS.md). SQLite: one prepared UPDATE run per row (`executemany`), which
-    SQLite runs faster than any statement listing the rows; its triggers are per row anyway.
+    and unnested there: 15-26 µs a row against 75-95 µs for a statement per row and 44 µs for a
+    VALUES list of a thousand rows (120,000 rows, BENCHMARKS.md). SQLite: one prepared UPDATE
+    run per row (`executemany`), which SQLite runs faster than any statement listing the rows;
+    its triggers are per row anyway.
     """
     if not updates:
         return
